@@ -1,0 +1,81 @@
+/**
+ * One error vocabulary for the whole kiosk. Expected faults are `KioskError`s with a string-union `code`;
+ * programming bugs are assertions (`assert` below) and are never caught to keep going.
+ */
+export type KioskErrorCode =
+  | 'CONFIG_INVALID'
+  | 'EVENT_NOT_ALLOWED'
+  | 'GUARD_REJECTED'
+  | 'ORDER_NOT_FOUND'
+  | 'ORDER_ALREADY_OPEN'
+  | 'PAYMENT_UNRESOLVED'
+  | 'PAYMENT_DECLINED'
+  | 'ITEM_NOT_FOUND'
+  | 'BARCODE_INVALID'
+  | 'PRICEBOOK_INVALID'
+  | 'JOURNAL_BROKEN'
+  | 'DB_CLOSED'
+  | 'DEVICE_OFFLINE'
+  | 'DEVICE_BUSY'
+  | 'TIMEOUT'
+  | 'PAPER_OUT'
+  | 'COVER_OPEN'
+  | 'PROTOCOL';
+
+export class KioskError extends Error {
+  readonly code: KioskErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: KioskErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'KioskError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** An event that the order's current state does not accept. Nothing was changed. */
+export class EventNotAllowedError extends KioskError {
+  constructor(
+    readonly state: string,
+    readonly event: string,
+    orderId: string | null,
+  ) {
+    super('EVENT_NOT_ALLOWED', `event "${event}" is not allowed in state "${state}"`, { state, event, orderId });
+    this.name = 'EventNotAllowedError';
+  }
+}
+
+/** The event is declared for the state, but its guard refused it (e.g. checkout of an empty cart). */
+export class GuardRejectedError extends KioskError {
+  constructor(
+    readonly state: string,
+    readonly event: string,
+    readonly reason: string,
+  ) {
+    super('GUARD_REJECTED', `event "${event}" refused in state "${state}": ${reason}`, { state, event, reason });
+    this.name = 'GuardRejectedError';
+  }
+}
+
+export class ConfigError extends KioskError {
+  constructor(readonly problems: string[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+    this.name = 'ConfigError';
+  }
+}
+
+export class AssertionFailed extends Error {
+  constructor(message: string) {
+    super(`assertion failed: ${message}`);
+    this.name = 'AssertionFailed';
+  }
+}
+
+/** For programming bugs only: a failed assertion is never an expected runtime condition. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionFailed(message);
+}
+
+export function isKioskError(e: unknown, code?: KioskErrorCode): e is KioskError {
+  return e instanceof KioskError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,109 @@
+import type { Minor } from '../money';
+
+/** Locale-keyed text, e.g. { 'zh-CN': '可口可乐 330ml', en: 'Coca-Cola 330 ml' }. */
+export type LocalizedText = Record<string, string>;
+
+/** One row of the price book. */
+export interface PriceItem {
+  sku: string;
+  /** GTINs / in-store item references that resolve to this item. */
+  barcodes: string[];
+  names: LocalizedText;
+  /** Price per unit, or per kilogram when soldByWeight. Minor units. */
+  unitPrice: Minor;
+  taxClass: string;
+  /** Minimum shopper age, or null. */
+  ageLimit: number | null;
+  soldByWeight: boolean;
+}
+
+interface PromotionBase {
+  id: string;
+  label: LocalizedText;
+  /** SKUs the promotion applies to; for multi-buys any mix of these SKUs counts. */
+  skus: string[];
+  /** Only for orders with a member attached. */
+  memberOnly?: boolean;
+  /** ISO timestamps; absent = always. */
+  validFrom?: string;
+  validTo?: string;
+}
+
+export type Promotion =
+  /** percent off each eligible line (0 < percent ≤ 100, up to 2 decimals). */
+  | (PromotionBase & { kind: 'percent_off'; percent: number })
+  /** fixed amount off each unit (or each kg for weighed items). */
+  | (PromotionBase & { kind: 'amount_off'; amount: Minor })
+  /** "3 for 2": of every `buy` units the cheapest `buy - pay` are free. Counted items only. */
+  | (PromotionBase & { kind: 'buy_x_pay_y'; buy: number; pay: number })
+  /** "2 for ¥10": every `quantity` units cost `price` together. Counted items only. */
+  | (PromotionBase & { kind: 'x_for_price'; quantity: number; price: Minor })
+  /** member price per unit (implies memberOnly). */
+  | (PromotionBase & { kind: 'member_price'; price: Minor });
+
+export type TaxMode = 'inclusive' | 'exclusive';
+
+/** A line as the order holds it, before pricing. */
+export interface CartLine {
+  lineId: string;
+  sku: string;
+  /** Counted units (1 for weighed lines). */
+  quantity: number;
+  /** Grams for weighed lines, else null. */
+  weightGrams: number | null;
+  /** Unit price (per unit or per kg) at scan time, minor units. */
+  unitPrice: Minor;
+  /** Price embedded in the barcode (in-store price labels) overrides unitPrice × quantity. */
+  embeddedPrice?: Minor | null;
+  taxClass: string;
+}
+
+export interface PricingContext {
+  promotions: Promotion[];
+  /** tax class id → rate (0.13 = 13 %). */
+  taxRates: Record<string, number>;
+  taxMode: TaxMode;
+  memberAttached: boolean;
+  /** Clock time (ms) for promotion validity windows. */
+  now: number;
+}
+
+export interface PricedLine extends CartLine {
+  /** quantity × unitPrice (or weight × price per kg), rounded half-even. */
+  gross: Minor;
+  /** Sum of discounts allocated to this line. */
+  discount: Minor;
+  /** gross − discount. */
+  net: Minor;
+  taxRate: number;
+  /** Tax contained in (inclusive) or added to (exclusive) net, rounded half-even per line. */
+  tax: Minor;
+}
+
+export interface AppliedDiscount {
+  promotionId: string;
+  kind: Promotion['kind'];
+  label: LocalizedText;
+  amount: Minor;
+  /** How the discount is split over lines (sums to amount). */
+  allocations: { lineId: string; amount: Minor }[];
+}
+
+export interface TaxBreakdown {
+  taxClass: string;
+  rate: number;
+  /** Net amounts of the lines in this class. */
+  base: Minor;
+  tax: Minor;
+}
+
+export interface PricedCart {
+  lines: PricedLine[];
+  discounts: AppliedDiscount[];
+  taxes: TaxBreakdown[];
+  subtotal: Minor;
+  discountTotal: Minor;
+  taxTotal: Minor;
+  /** What the shopper pays: subtotal − discountTotal (+ taxTotal when exclusive). */
+  total: Minor;
+}
