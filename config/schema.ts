@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { bool, minor, num, oneOf, regexSource, str } from './fields';
+
+const localeId = oneOf(['zh-CN', 'en']);
+const localized = z.record(z.string(), z.string({ error: 'expected text' }), { error: 'expected an object of locale → text' });
+const id = (what: string) => str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, what: `${what} (letters, digits, . _ -)` });
+
+const promotionBase = {
+  id: str({ min: 1, what: 'a promotion id' }),
+  label: localized,
+  skus: z.array(str({ min: 1, what: 'a SKU' }), { error: 'expected a list of SKUs' }).min(1, { error: 'expected at least one SKU' }),
+  memberOnly: bool().optional(),
+  validFrom: z.iso.datetime({ error: 'expected an ISO date-time' }).optional(),
+  validTo: z.iso.datetime({ error: 'expected an ISO date-time' }).optional(),
+};
+
+export const promotionSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ ...promotionBase, kind: z.literal('percent_off'), percent: num({ min: 0.01, max: 100 }) }).strict(),
+    z.object({ ...promotionBase, kind: z.literal('amount_off'), amount: minor() }).strict(),
+    z.object({ ...promotionBase, kind: z.literal('buy_x_pay_y'), buy: num({ min: 2, int: true }), pay: num({ min: 1, int: true }) }).strict(),
+    z.object({ ...promotionBase, kind: z.literal('x_for_price'), quantity: num({ min: 2, int: true }), price: minor() }).strict(),
+    z.object({ ...promotionBase, kind: z.literal('member_price'), price: minor() }).strict(),
+  ],
+  { error: 'expected kind to be one of "percent_off", "amount_off", "buy_x_pay_y", "x_for_price", "member_price"' },
+);
+
+const inStorePattern = z
+  .object({
+    prefix: str({ pattern: /^\d{1,3}$/, what: 'a 1-3 digit prefix' }),
+    layout: str({ pattern: /^[PIVXC]+$/, what: 'a layout of P, I, V, X, C characters' }),
+    value: oneOf(['price', 'weight']),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    device: z
+      .object({
+        storeId: id('a store id'),
+        deviceId: id('a device id'),
+        name: str({ what: 'a display name' }),
+      })
+      .strict(),
+    dataDir: str({ min: 1, what: 'a directory path' }),
+    currency: z
+      .object({
+        code: str({ pattern: /^[A-Z]{3}$/, what: 'an ISO 4217 code such as "CNY"' }),
+        minorUnits: num({ min: 0, max: 4, int: true }),
+      })
+      .strict(),
+    tax: z
+      .object({
+        mode: oneOf(['inclusive', 'exclusive']),
+        /** The rate of the `standard` tax class. */
+        rate: num({ min: 0, max: 1 }),
+        /** Further tax classes: id → rate. */
+        classes: z.record(id('a tax class id'), num({ min: 0, max: 1 }), { error: 'expected an object of class → rate' }),
+      })
+      .strict(),
+    locales: z
+      .object({
+        default: localeId,
+        available: z.array(localeId, { error: 'expected a list of locales' }).min(1, { error: 'expected at least one locale' }),
+      })
+      .strict()
+      .refine((l) => l.available.includes(l.default), { error: 'expected default to be one of the available locales', path: ['default'] }),
+    timeouts: z
+      .object({
+        /** Shopper inactivity before the "are you still there?" prompt. */
+        idlePromptMs: num({ min: 1000, int: true }),
+        /** Time the prompt stays up before the order is cancelled. */
+        idleCancelMs: num({ min: 1000, int: true }),
+        /** No answer from a payment provider after this → outcome unknown. */
+        paymentMs: num({ min: 1000, int: true }),
+      })
+      .strict(),
+    attendant: z
+      .object({
+        /** scrypt hashes of attendant PINs: "scrypt$N$r$p$saltB64$hashB64" with an attendant id. */
+        pins: z.array(z.object({ attendantId: id('an attendant id'), hash: str({ pattern: /^scrypt\$/, what: 'an scrypt hash' }) }).strict()),
+        badgePattern: regexSource('a badge barcode pattern'),
+        maxPinAttempts: num({ min: 1, max: 20, int: true }),
+        lockoutMs: num({ min: 0, int: true }),
+      })
+      .strict(),
+    loyalty: z
+      .object({
+        enabled: bool(),
+        /** Points earned per full `per` minor units paid. */
+        points: num({ min: 0, int: true }),
+        per: num({ min: 1, int: true }),
+      })
+      .strict(),
+    barcodes: z
+      .object({
+        inStore: z.array(inStorePattern),
+        memberCard: z.array(regexSource('a member card pattern')),
+      })
+      .strict(),
+    promotions: z.array(promotionSchema),
+    pricebook: z
+      .object({
+        /** Loaded on first start when the price book is empty. */
+        starter: str({ what: 'a file path' }).nullable(),
+      })
+      .strict(),
+    /** Device bindings, filled in by the devices issue. */
+    devices: z.object({}).strict(),
+  })
+  .strict();
+
+export type KioskConfig = z.infer<typeof configSchema>;

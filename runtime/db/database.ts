@@ -1,0 +1,111 @@
+import sqlite3 from 'sqlite3';
+import { KioskError } from '../errors';
+
+export type Params = unknown[] | Record<string, unknown>;
+
+/** The statements a transaction body may run; only valid inside `KioskDb.transaction`. */
+export interface Tx {
+  run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }>;
+  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  all<T>(sql: string, params?: Params): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+}
+
+function open(file: string, mode: number): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(db)));
+  });
+}
+
+function wrap(db: sqlite3.Database): Tx {
+  return {
+    run: (sql, params = []) =>
+      new Promise((resolve, reject) =>
+        db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+          if (err) reject(err);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        }),
+      ),
+    get: <T>(sql: string, params: Params = []) =>
+      new Promise<T | undefined>((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)))),
+    all: <T>(sql: string, params: Params = []) =>
+      new Promise<T[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
+    exec: (sql) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve()))),
+  };
+}
+
+/**
+ * The kiosk's SQLite file: WAL, synchronous=FULL, foreign keys on. One writer connection behind a queue, so
+ * transactions never interleave (a statement sent on a connection while its transaction is open would join it),
+ * and one reader connection that only ever sees committed data.
+ */
+export class KioskDb {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private constructor(
+    readonly file: string,
+    private readonly writer: sqlite3.Database,
+    private readonly reader: sqlite3.Database,
+    private readonly w: Tx,
+    private readonly r: Tx,
+  ) {}
+
+  static async open(file: string): Promise<KioskDb> {
+    const writer = await open(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
+    const w = wrap(writer);
+    await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;');
+    writer.configure('busyTimeout', 10000);
+    const reader = await open(file, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
+    const r = wrap(reader);
+    await r.exec('PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;');
+    reader.configure('busyTimeout', 10000);
+    return new KioskDb(file, writer, reader, w, r);
+  }
+
+  /**
+   * Runs `body` as one `BEGIN IMMEDIATE … COMMIT`, after every transaction queued before it. If `body` throws,
+   * the transaction is rolled back and the error passed on; nothing of it is visible to anyone.
+   */
+  transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
+      await this.w.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await body(this.w);
+        await this.w.exec('COMMIT');
+        return result;
+      } catch (e) {
+        await this.w.exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Runs outside a transaction on the writer, in queue order (PRAGMAs, VACUUM, checkpoints). */
+  exclusive<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    const next = this.queue.then(() => {
+      if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
+      return body(this.w);
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Reads committed data; never waits for the writer queue. */
+  get read(): Tx {
+    if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
+    return this.r;
+  }
+
+  /** Waits for queued transactions, checkpoints the WAL into the main file and closes both connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.reader.close(() => resolve()));
+    await this.w.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
+    await new Promise<void>((resolve, reject) => this.writer.close((err) => (err ? reject(err) : resolve())));
+  }
+}

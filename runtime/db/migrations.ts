@@ -1,0 +1,94 @@
+import type { KioskDb } from './database';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Versioned schema changes, applied in order at boot. Never edit a released migration: add a new one. */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'orders, journal, outbox, counters, price book, members',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO counters (name, value) VALUES ('receipt', 0);
+
+      CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        receipt_no INTEGER UNIQUE,
+        member_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL
+      );
+      CREATE INDEX orders_state ON orders (state);
+
+      -- Append-only, hash-chained. seq is gap-free per device (one database per device).
+      CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        order_id TEXT,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX journal_order ON journal (order_id, seq);
+      CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+      CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+
+      -- What HQ sync still has to deliver; a row leaves only when HQ acknowledges its seq.
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY REFERENCES journal (seq),
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE items (
+        sku TEXT PRIMARY KEY,
+        names TEXT NOT NULL,
+        unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+        tax_class TEXT NOT NULL,
+        age_limit INTEGER,
+        sold_by_weight INTEGER NOT NULL CHECK (sold_by_weight IN (0, 1))
+      );
+      CREATE TABLE item_barcodes (
+        barcode TEXT PRIMARY KEY,
+        sku TEXT NOT NULL REFERENCES items (sku) ON DELETE CASCADE
+      );
+      CREATE INDEX item_barcodes_sku ON item_barcodes (sku);
+
+      CREATE TABLE members (
+        id TEXT PRIMARY KEY,
+        points INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+/** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */
+export async function migrate(db: KioskDb, migrations: Migration[] = MIGRATIONS): Promise<number> {
+  const row = await db.exclusive((tx) => tx.get<{ user_version: number }>('PRAGMA user_version'));
+  let current = row?.user_version ?? 0;
+  const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this software (${latest}); refusing to run`);
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    await db.transaction(async (tx) => {
+      await tx.exec(m.sql);
+      await tx.exec(`PRAGMA user_version = ${m.version}`);
+    });
+    current = m.version;
+  }
+  return current;
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../clock';
+import type { KioskDb, Tx } from '../db/database';
+import { KioskError } from '../errors';
+import { appendJournal } from '../journal/append';
+import type { JournalEntry } from '../journal/entry';
+import type { CartLine, PricedCart } from '../pricing/types';
+import type { OrderEvent } from './events';
+import { resolveTransition } from './machine';
+import { newOrder, type Order } from './order';
+import { reduce } from './reduce';
+import { CLOSED_STATES, type OrderState } from './states';
+
+export interface EngineDeps {
+  db: KioskDb;
+  clock: Clock;
+  deviceId: string;
+  price: (lines: CartLine[], memberAttached: boolean) => PricedCart;
+  points: (paid: number) => number;
+}
+
+export interface Committed {
+  order: Order;
+  from: OrderState;
+  event: OrderEvent;
+  entry: JournalEntry;
+}
+
+export interface EngineEvents {
+  committed: [Committed];
+}
+
+/** Events whose journal entry carries the whole order, so HQ gets every sale in one message. */
+const WITH_ORDER: ReadonlySet<OrderEvent['type']> = new Set(['order_completed', 'order_cancelled', 'idle_prompt_expired', 'refund_issued']);
+
+const CLOSED_SQL = CLOSED_STATES.map((s) => `'${s}'`).join(',');
+
+/**
+ * Applies order events. Each accepted event is one SQLite transaction writing the new order row, one journal
+ * entry and one outbox row; a refused event throws and leaves everything as it was. `committed` fires after COMMIT.
+ */
+export class OrderEngine extends EventEmitter<EngineEvents> {
+  constructor(private readonly deps: EngineDeps) {
+    super();
+  }
+
+  /**
+   * Applies `event` to order `orderId`, or — with `orderId` null — starts a new order with it. A lane has at most
+   * one open order: starting another while one is open is refused (PAYMENT_UNRESOLVED if its payment is in doubt).
+   */
+  async dispatch(orderId: string | null, event: OrderEvent): Promise<Order> {
+    const result = await this.deps.db.transaction(async (tx) => {
+      const now = this.deps.clock.now();
+      const current = orderId === null ? await this.startable(tx, now) : await this.load(tx, orderId);
+      const { to } = resolveTransition(current, event);
+      let receiptNo: number | undefined;
+      if (event.type === 'order_completed') {
+        const row = await tx.get<{ value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'receipt' RETURNING value");
+        receiptNo = row!.value;
+      }
+      const next = reduce(current, event, to, { now, price: this.deps.price, points: this.deps.points, receiptNo });
+      const entry = await appendJournal(tx, {
+        deviceId: this.deps.deviceId,
+        ts: now,
+        orderId: next.id,
+        type: event.type,
+        payload: {
+          event,
+          from: current.state,
+          to,
+          version: next.version,
+          total: next.priced.total,
+          ...(WITH_ORDER.has(event.type) ? { order: next } : {}),
+        },
+      });
+      await this.save(tx, next, current.version === 0, entry.seq);
+      if (event.type === 'order_completed' && next.memberId && next.pointsEarned > 0) {
+        await tx.run(
+          `INSERT INTO members (id, points, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET points = points + excluded.points, updated_at = excluded.updated_at`,
+          [next.memberId, next.pointsEarned, now],
+        );
+      }
+      return { order: next, from: current.state, event, entry };
+    });
+    this.emit('committed', result);
+    return result.order;
+  }
+
+  private async startable(tx: Tx, now: number): Promise<Order> {
+    const open = await tx.get<{ id: string; state: OrderState }>(`SELECT id, state FROM orders WHERE state NOT IN (${CLOSED_SQL}) LIMIT 1`);
+    if (open) {
+      const code = open.state === 'payment_unknown' || open.state === 'payment_pending' ? 'PAYMENT_UNRESOLVED' : 'ORDER_ALREADY_OPEN';
+      throw new KioskError(code, `order ${open.id} is still open (${open.state}); finish or cancel it first`, { orderId: open.id, state: open.state });
+    }
+    return newOrder(randomUUID(), now);
+  }
+
+  private async load(tx: Tx, id: string): Promise<Order> {
+    const row = await tx.get<{ snapshot: string }>('SELECT snapshot FROM orders WHERE id = ?', [id]);
+    if (!row) throw new KioskError('ORDER_NOT_FOUND', `no order ${id}`, { orderId: id });
+    return JSON.parse(row.snapshot) as Order;
+  }
+
+  private async save(tx: Tx, o: Order, isNew: boolean, seq: number): Promise<void> {
+    const params = [o.state, o.version, JSON.stringify(o), o.priced.total, o.receiptNo, o.memberId, o.updatedAt, seq, o.id];
+    if (isNew) {
+      await tx.run(
+        'INSERT INTO orders (state, version, snapshot, total, receipt_no, member_id, updated_at, last_seq, id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [...params, o.createdAt],
+      );
+    } else {
+      await tx.run(
+        'UPDATE orders SET state = ?, version = ?, snapshot = ?, total = ?, receipt_no = ?, member_id = ?, updated_at = ?, last_seq = ? WHERE id = ?',
+        params,
+      );
+    }
+  }
+
+  /** The lane's open order, if any (committed data). */
+  async openOrder(): Promise<Order | null> {
+    const row = await this.deps.db.read.get<{ snapshot: string }>(
+      `SELECT snapshot FROM orders WHERE state NOT IN (${CLOSED_SQL}) ORDER BY created_at DESC LIMIT 1`,
+    );
+    return row ? (JSON.parse(row.snapshot) as Order) : null;
+  }
+
+  async get(id: string): Promise<Order> {
+    const row = await this.deps.db.read.get<{ snapshot: string }>('SELECT snapshot FROM orders WHERE id = ?', [id]);
+    if (!row) throw new KioskError('ORDER_NOT_FOUND', `no order ${id}`, { orderId: id });
+    return JSON.parse(row.snapshot) as Order;
+  }
+
+  async list(limit = 50): Promise<Order[]> {
+    const rows = await this.deps.db.read.all<{ snapshot: string }>('SELECT snapshot FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?', [limit]);
+    return rows.map((r) => JSON.parse(r.snapshot) as Order);
+  }
+}

@@ -1,0 +1,74 @@
+import type { Minor } from '../money';
+import type { LocalizedText } from '../pricing/types';
+
+/** What a scan adds: the item as priced at scan time, so the journal alone tells what was sold at what price. */
+export interface NewLine {
+  sku: string;
+  names: LocalizedText;
+  barcode: string;
+  quantity: number;
+  weightGrams: number | null;
+  unitPrice: Minor;
+  embeddedPrice: Minor | null;
+  taxClass: string;
+  ageLimit: number | null;
+}
+
+export type PaymentOutcome = 'approved' | 'declined';
+
+/** Provider references kept for receipts and reconciliation. Never a full card number. */
+export type PaymentReference = Record<string, string | number>;
+
+export type OrderEvent =
+  | { type: 'item_added'; line: NewLine }
+  | { type: 'member_attached'; memberId: string }
+  | { type: 'help_requested' }
+  | { type: 'void_requested'; lineId: string }
+  | { type: 'attendant_approved'; attendantId: string }
+  | { type: 'attendant_rejected'; attendantId: string }
+  | { type: 'checkout_started' }
+  | { type: 'shopping_resumed' }
+  | { type: 'payment_started'; attemptId: string; method: string; amount: Minor }
+  | { type: 'payment_approved'; attemptId: string; amount: Minor; reference?: PaymentReference }
+  | { type: 'payment_declined'; attemptId: string; reason: string }
+  | { type: 'payment_timed_out'; attemptId: string }
+  | {
+      type: 'payment_resolved';
+      attemptId: string;
+      outcome: PaymentOutcome;
+      amount?: Minor;
+      by: 'system' | 'attendant';
+      attendantId?: string;
+      reference?: PaymentReference;
+    }
+  | { type: 'order_completed' }
+  | { type: 'order_cancelled'; reason: string; attendantId?: string }
+  | { type: 'idle_timeout' }
+  | { type: 'idle_prompt_expired' }
+  | { type: 'shopper_active' }
+  | { type: 'refund_issued'; amount: Minor; attendantId: string; lineIds?: string[]; reference?: PaymentReference };
+
+export type OrderEventType = OrderEvent['type'];
+export type EventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>;
+
+export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
+  'item_added',
+  'member_attached',
+  'help_requested',
+  'void_requested',
+  'attendant_approved',
+  'attendant_rejected',
+  'checkout_started',
+  'shopping_resumed',
+  'payment_started',
+  'payment_approved',
+  'payment_declined',
+  'payment_timed_out',
+  'payment_resolved',
+  'order_completed',
+  'order_cancelled',
+  'idle_timeout',
+  'idle_prompt_expired',
+  'shopper_active',
+  'refund_issued',
+];

@@ -1,0 +1,98 @@
+import type { Minor } from '../money';
+import type { CartLine, LocalizedText, PricedCart } from '../pricing/types';
+import type { PaymentReference } from './events';
+import type { OrderState } from './states';
+
+export interface OrderLine extends CartLine {
+  names: LocalizedText;
+  barcode: string;
+  ageLimit: number | null;
+  /** false while an age-restricted line waits for the attendant. */
+  approved: boolean;
+}
+
+export type PendingRequest =
+  | { kind: 'age_check'; lineId: string; ageLimit: number }
+  | { kind: 'void'; lineId: string }
+  | { kind: 'help' };
+
+export interface PaymentRecord {
+  attemptId: string;
+  method: string;
+  amount: Minor;
+  status: 'pending' | 'approved' | 'declined' | 'unknown';
+  approvedAmount: Minor;
+  reason?: string;
+  reference?: PaymentReference;
+}
+
+export interface RefundRecord {
+  amount: Minor;
+  attendantId: string;
+  lineIds?: string[];
+  reference?: PaymentReference;
+  at: number;
+}
+
+/** The whole of an order as persisted (orders.snapshot). */
+export interface Order {
+  id: string;
+  state: OrderState;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  lines: OrderLine[];
+  pending: PendingRequest[];
+  /** Highest age limit an attendant has verified for this shopper. */
+  ageVerified: number;
+  memberId: string | null;
+  priced: PricedCart;
+  payments: PaymentRecord[];
+  paid: Minor;
+  refunded: Minor;
+  refunds: RefundRecord[];
+  receiptNo: number | null;
+  /** The state an idle prompt returns to. */
+  promptedFrom: OrderState | null;
+  cancelReason: string | null;
+  pointsEarned: number;
+  /** Line ids are `L1`, `L2`, … within an order. */
+  nextLineNo: number;
+}
+
+export const EMPTY_CART: PricedCart = {
+  lines: [],
+  discounts: [],
+  taxes: [],
+  subtotal: 0,
+  discountTotal: 0,
+  taxTotal: 0,
+  total: 0,
+};
+
+export function newOrder(id: string, now: number): Order {
+  return {
+    id,
+    state: 'idle',
+    version: 0,
+    createdAt: now,
+    updatedAt: now,
+    lines: [],
+    pending: [],
+    ageVerified: 0,
+    memberId: null,
+    priced: EMPTY_CART,
+    payments: [],
+    paid: 0,
+    refunded: 0,
+    refunds: [],
+    receiptNo: null,
+    promptedFrom: null,
+    cancelReason: null,
+    pointsEarned: 0,
+    nextLineNo: 1,
+  };
+}
+
+/** What is still to pay. */
+export const amountDue = (o: Order): Minor => o.priced.total - o.paid;

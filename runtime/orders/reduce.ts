@@ -1,0 +1,150 @@
+import { assert } from '../errors';
+import type { CartLine, PricedCart } from '../pricing/types';
+import type { EventOf, OrderEvent } from './events';
+import type { Order, OrderLine } from './order';
+import type { OrderState } from './states';
+
+export interface ReduceContext {
+  now: number;
+  /** Prices the cart (lines, promotions, tax) for the order's member status. */
+  price: (lines: CartLine[], memberAttached: boolean) => PricedCart;
+  /** Given by the engine inside the completing transaction. */
+  receiptNo?: number;
+  /** Loyalty points for a paid total. */
+  points: (paid: number) => number;
+}
+
+function reprice(o: Order, ctx: ReduceContext): Order {
+  const billable = o.lines.filter((l) => l.approved);
+  return { ...o, priced: ctx.price(billable, o.memberId !== null) };
+}
+
+function addLine(o: Order, e: EventOf<'item_added'>): Order {
+  const l = e.line;
+  const needsCheck = l.ageLimit !== null && l.ageLimit > o.ageVerified;
+  const mergeable = l.weightGrams === null && l.embeddedPrice === null && !needsCheck;
+  const same = mergeable
+    ? o.lines.find((x) => x.sku === l.sku && x.weightGrams === null && x.embeddedPrice == null && x.approved && x.unitPrice === l.unitPrice)
+    : undefined;
+  if (same) {
+    return { ...o, lines: o.lines.map((x) => (x === same ? { ...x, quantity: x.quantity + l.quantity } : x)) };
+  }
+  const lineId = `L${o.nextLineNo}`;
+  const line: OrderLine = {
+    lineId,
+    sku: l.sku,
+    names: l.names,
+    barcode: l.barcode,
+    quantity: l.weightGrams === null ? l.quantity : 1,
+    weightGrams: l.weightGrams,
+    unitPrice: l.unitPrice,
+    embeddedPrice: l.embeddedPrice,
+    taxClass: l.taxClass,
+    ageLimit: l.ageLimit,
+    approved: !needsCheck,
+  };
+  return {
+    ...o,
+    lines: [...o.lines, line],
+    nextLineNo: o.nextLineNo + 1,
+    pending: needsCheck ? [...o.pending, { kind: 'age_check', lineId, ageLimit: l.ageLimit ?? 0 }] : o.pending,
+  };
+}
+
+function approve(o: Order): Order {
+  let lines = o.lines;
+  let ageVerified = o.ageVerified;
+  for (const p of o.pending) {
+    if (p.kind === 'age_check') {
+      ageVerified = Math.max(ageVerified, p.ageLimit);
+      lines = lines.map((l) => (l.lineId === p.lineId ? { ...l, approved: true } : l));
+    } else if (p.kind === 'void') {
+      lines = lines.filter((l) => l.lineId !== p.lineId);
+    }
+  }
+  return { ...o, lines, ageVerified, pending: [] };
+}
+
+function reject(o: Order): Order {
+  const refused = new Set(o.pending.flatMap((p) => (p.kind === 'age_check' ? [p.lineId] : [])));
+  return { ...o, lines: o.lines.filter((l) => !refused.has(l.lineId)), pending: [] };
+}
+
+function settle(o: Order, attemptId: string, outcome: 'approved' | 'declined' | 'unknown', amount: number | undefined, extra: object): Order {
+  const a = o.payments.find((p) => p.attemptId === attemptId);
+  assert(a, `payment attempt ${attemptId} exists`);
+  const approvedAmount = outcome === 'approved' ? (amount ?? a.amount) : 0;
+  return {
+    ...o,
+    paid: o.paid + approvedAmount,
+    payments: o.payments.map((p) => (p === a ? { ...p, status: outcome, approvedAmount, ...extra } : p)),
+  };
+}
+
+/** What each event does to the order's data; the state itself comes from the transition table. */
+export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: ReduceContext): Order {
+  let o: Order = { ...order, state: to, version: order.version + 1, updatedAt: ctx.now };
+  switch (event.type) {
+    case 'item_added':
+      o = reprice(addLine(o, event), ctx);
+      break;
+    case 'member_attached':
+      o = reprice({ ...o, memberId: event.memberId }, ctx);
+      break;
+    case 'help_requested':
+      if (!o.pending.some((p) => p.kind === 'help')) o = { ...o, pending: [...o.pending, { kind: 'help' }] };
+      break;
+    case 'void_requested':
+      if (!o.pending.some((p) => p.kind === 'void' && p.lineId === event.lineId))
+        o = { ...o, pending: [...o.pending, { kind: 'void', lineId: event.lineId }] };
+      break;
+    case 'attendant_approved':
+      o = reprice(approve(o), ctx);
+      break;
+    case 'attendant_rejected':
+      o = reprice(reject(o), ctx);
+      break;
+    case 'payment_started':
+      o = { ...o, payments: [...o.payments, { attemptId: event.attemptId, method: event.method, amount: event.amount, status: 'pending', approvedAmount: 0 }] };
+      break;
+    case 'payment_approved':
+      o = settle(o, event.attemptId, 'approved', event.amount, event.reference ? { reference: event.reference } : {});
+      break;
+    case 'payment_declined':
+      o = settle(o, event.attemptId, 'declined', 0, { reason: event.reason });
+      break;
+    case 'payment_timed_out':
+      o = settle(o, event.attemptId, 'unknown', 0, {});
+      break;
+    case 'payment_resolved':
+      o = settle(o, event.attemptId, event.outcome, event.amount, event.reference ? { reference: event.reference } : {});
+      break;
+    case 'order_completed':
+      assert(ctx.receiptNo !== undefined, 'completion has a receipt number');
+      o = { ...o, receiptNo: ctx.receiptNo, pointsEarned: o.memberId ? ctx.points(o.paid) : 0 };
+      break;
+    case 'order_cancelled':
+      o = { ...o, cancelReason: event.reason, pending: [] };
+      break;
+    case 'idle_timeout':
+      o = { ...o, promptedFrom: order.state };
+      break;
+    case 'idle_prompt_expired':
+      o = { ...o, cancelReason: 'idle timeout', promptedFrom: null, pending: [] };
+      break;
+    case 'shopper_active':
+      o = { ...o, promptedFrom: null };
+      break;
+    case 'refund_issued':
+      o = {
+        ...o,
+        refunded: o.refunded + event.amount,
+        refunds: [...o.refunds, { amount: event.amount, attendantId: event.attendantId, lineIds: event.lineIds, reference: event.reference, at: ctx.now }],
+      };
+      break;
+    case 'checkout_started':
+    case 'shopping_resumed':
+      break;
+  }
+  return o;
+}
