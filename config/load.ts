@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { validateBarcodeRules, type BarcodeRules } from '../runtime/barcodes/rules';
 import { ConfigError } from '../runtime/errors';
 import { defaultConfig } from './defaults';
 import { formatIssues } from './fields';
@@ -76,7 +77,14 @@ export function loadConfig(opts: LoadOptions = {}): KioskConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, raw));
   const config = parsed.data;
+  const problems = validateBarcodeRules(barcodeRules(config)).map((p) => `barcodes.${p}`);
+  if (problems.length) throw new ConfigError(problems);
   return { ...config, dataDir: path.resolve(config.dataDir) };
+}
+
+/** The barcode reader's rules from the config. */
+export function barcodeRules(config: KioskConfig): BarcodeRules {
+  return { currency: { ...config.currency }, ...config.barcodes };
 }
 
 /** Rate per tax class id, `standard` included. */

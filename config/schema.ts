@@ -10,8 +10,8 @@ const promotionBase = {
   label: localized,
   skus: z.array(str({ min: 1, what: 'a SKU' }), { error: 'expected a list of SKUs' }).min(1, { error: 'expected at least one SKU' }),
   memberOnly: bool().optional(),
-  validFrom: z.iso.datetime({ error: 'expected an ISO date-time' }).optional(),
-  validTo: z.iso.datetime({ error: 'expected an ISO date-time' }).optional(),
+  validFrom: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }).optional(),
+  validTo: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }).optional(),
 };
 
 export const promotionSchema = z.discriminatedUnion(
@@ -28,11 +28,17 @@ export const promotionSchema = z.discriminatedUnion(
 
 const inStorePattern = z
   .object({
-    prefix: str({ pattern: /^\d{1,3}$/, what: 'a 1-3 digit prefix' }),
-    layout: str({ pattern: /^[PIVXC]+$/, what: 'a layout of P, I, V, X, C characters' }),
+    prefix: str({ pattern: /^\d{1,4}$/, what: 'a 1-4 digit prefix' }),
+    layout: str({ pattern: /^[PIVXC]{13}$/, what: 'a 13-character layout of P, I, V, X, C' }),
     value: oneOf(['price', 'weight']),
   })
   .strict();
+
+const memberCardPattern = z
+  .object({ name: str({ min: 1, what: 'a card type name' }), pattern: regexSource('a member card pattern'), requireGtinCheckDigit: bool().optional() })
+  .strict();
+
+const paymentCodePattern = z.object({ channel: str({ min: 1, what: 'a payment channel' }), pattern: regexSource('a payment code pattern') }).strict();
 
 export const configSchema = z
   .object({
@@ -47,6 +53,7 @@ export const configSchema = z
     currency: z
       .object({
         code: str({ pattern: /^[A-Z]{3}$/, what: 'an ISO 4217 code such as "CNY"' }),
+        numeric: str({ pattern: /^\d{3}$/, what: 'an ISO 4217 numeric code such as "156"' }),
         minorUnits: num({ min: 0, max: 4, int: true }),
       })
       .strict(),
@@ -96,7 +103,9 @@ export const configSchema = z
     barcodes: z
       .object({
         inStore: z.array(inStorePattern),
-        memberCard: z.array(regexSource('a member card pattern')),
+        memberCards: z.array(memberCardPattern),
+        paymentCodes: z.array(paymentCodePattern),
+        eightDigitPreference: oneOf(['ean8', 'upce']),
       })
       .strict(),
     promotions: z.array(promotionSchema),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock';
 import type { KioskDb, Tx } from '../db/database';
-import { KioskError } from '../errors';
+import { GuardRejectedError, KioskError } from '../errors';
 import { appendJournal } from '../journal/append';
 import type { JournalEntry } from '../journal/entry';
 import type { CartLine, PricedCart } from '../pricing/types';
@@ -49,10 +49,13 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
    * Applies `event` to order `orderId`, or — with `orderId` null — starts a new order with it. A lane has at most
    * one open order: starting another while one is open is refused (PAYMENT_UNRESOLVED if its payment is in doubt).
    */
-  async dispatch(orderId: string | null, event: OrderEvent): Promise<Order> {
+  async dispatch(orderId: string | null, event: OrderEvent, opts: { ifVersion?: number } = {}): Promise<Order> {
     const result = await this.deps.db.transaction(async (tx) => {
       const now = this.deps.clock.now();
       const current = orderId === null ? await this.startable(tx, now) : await this.load(tx, orderId);
+      if (opts.ifVersion !== undefined && current.version !== opts.ifVersion) {
+        throw new GuardRejectedError(current.state, event.type, `order changed (version ${current.version}, expected ${opts.ifVersion})`);
+      }
       const { to } = resolveTransition(current, event);
       let receiptNo: number | undefined;
       if (event.type === 'order_completed') {

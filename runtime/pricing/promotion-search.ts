@@ -105,29 +105,43 @@ interface Outcome {
   free: number[];
 }
 
+interface Suffix {
+  amount: Minor;
+  steps: AppliedPromotion[];
+  free: FreeUnits;
+}
+
+/**
+ * Every ordering of the group, as a depth-first search over "promotions used so far" × "units still free",
+ * memoised on that pair (different orderings often reach the same state). At each node the children are tried in
+ * id order and only a strictly larger total replaces the best, so the winner is the lexicographically first
+ * ordering among those with the largest total.
+ */
 function exhaustive(group: readonly Candidate[], lines: readonly PromoLine[], free: FreeUnits): Outcome {
-  const found: { best: Outcome | null } = { best: null };
-  const used = group.map(() => false);
-  const steps: AppliedPromotion[] = [];
-  const dfs = (state: FreeUnits, amount: Minor, depth: number): void => {
-    if (depth === group.length) {
-      // strictly greater: among equal totals the first ordering visited (lexicographic by id) stays
-      if (found.best === null || amount > found.best.amount) found.best = { amount, steps: steps.slice(), free: state.slice() };
-      return;
-    }
+  assert(group.length <= 30, 'used-set bitmask fits in 31 bits');
+  const touched = [...new Set(group.flatMap((c) => c.eligible))];
+  const memo = new Map<string, Suffix>();
+  const best = (state: FreeUnits, used: number): Suffix => {
+    if (used === (1 << group.length) - 1) return { amount: 0, steps: [], free: state };
+    const key = `${used}:${touched.map((l) => state[l]).join(',')}`;
+    const known = memo.get(key);
+    if (known) return known;
+    let result: Suffix | null = null;
     for (let i = 0; i < group.length; i++) {
-      if (used[i]) continue;
+      if (used & (1 << i)) continue;
       const effect = evaluatePromotion(group[i].promotion, lines, group[i].eligible, state);
-      used[i] = true;
-      steps.push({ promotion: group[i].promotion, effect });
-      dfs(effect.lines.length === 0 ? state : claimUnits(state, effect), amount + effect.amount, depth + 1);
-      steps.pop();
-      used[i] = false;
+      const rest = best(effect.lines.length === 0 ? state : claimUnits(state, effect), used | (1 << i));
+      const amount = effect.amount + rest.amount;
+      if (result === null || amount > result.amount) {
+        result = { amount, steps: [{ promotion: group[i].promotion, effect }, ...rest.steps], free: rest.free };
+      }
     }
+    assert(result !== null, 'a non-final node has a child');
+    memo.set(key, result);
+    return result;
   };
-  dfs(free, 0, 0);
-  assert(found.best !== null, 'exhaustive search visits at least one ordering');
-  return found.best;
+  const outcome = best(free, 0);
+  return { amount: outcome.amount, steps: outcome.steps, free: outcome.free.slice() };
 }
 
 function bestFirst(group: readonly Candidate[], lines: readonly PromoLine[], free: FreeUnits): Outcome {

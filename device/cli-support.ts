@@ -1,0 +1,41 @@
+import { loadConfig } from '../config/load';
+import type { KioskConfig } from '../config/schema';
+import { ConfigError, KioskError } from '../runtime/errors';
+
+export interface CommonOptions {
+  data?: string;
+  config?: string;
+}
+
+/** Exit codes: 0 ok, 1 the command's check failed / a kiosk error, 2 bad configuration or usage. */
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function configFrom(opts: CommonOptions): KioskConfig {
+  return loadConfig({ configPath: opts.config, overrides: opts.data ? { dataDir: opts.data } : undefined });
+}
+
+export function reportAndExit(e: unknown): never {
+  if (e instanceof CliExit) {
+    if (e.message) process.stderr.write(`${e.message}\n`);
+    process.exit(e.code);
+  }
+  if (e instanceof ConfigError) {
+    process.stderr.write(`kiosk: ${e.message}\n`);
+    process.exit(2);
+  }
+  if (e instanceof KioskError) {
+    process.stderr.write(`kiosk: ${e.code}: ${e.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`kiosk: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+}
+
+export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { reportAndExit } from './cli-support';
+import { barcodeParse } from './commands/barcode';
+import { demo } from './commands/demo';
+import { journalVerify } from './commands/journal';
+import { ordersList, ordersShow } from './commands/orders';
+import { pricebookImport } from './commands/pricebook';
+import { start } from './commands/start';
+
+const program = new Command();
+program
+  .name('kiosk')
+  .description('Self-checkout kiosk runtime')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    // commander's own usage errors (unknown option, missing argument) are exit 2; --help/--version are 0
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+const common = (c: Command) => c.option('--data <dir>', 'data directory (overrides config dataDir)').option('--config <path>', 'JSON config file');
+const run =
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  (...args: A) =>
+    fn(...args).catch(reportAndExit);
+
+common(program.command('start').description('run the kiosk until SIGINT/SIGTERM')).action(run(start));
+
+common(program.command('demo').description('a scripted shopper session, end to end'))
+  .option('--json', 'print the completed order as JSON')
+  .option('--count <n>', 'run this many orders in a row', '1')
+  .option('--trace', 'print one line per committed transition')
+  .action(run(demo));
+
+const orders = program.command('orders').description('inspect orders');
+common(orders.command('list'))
+  .option('--json')
+  .option('--limit <n>', 'how many, newest first', '50')
+  .action(run(ordersList));
+common(orders.command('show').argument('<id>'))
+  .option('--json')
+  .action(run(ordersShow));
+
+const journal = program.command('journal').description('the hash-chained journal');
+common(journal.command('verify').description('recompute the chain: "ok N entries" or the first broken seq'))
+  .option('--json')
+  .action(run(journalVerify));
+
+const pricebook = program.command('pricebook').description('the price book');
+common(pricebook.command('import').argument('<file>', '.csv, .json or .jsonl').description('replace the price book in one transaction'))
+  .option('--json')
+  .option('--version <v>', 'version label to record')
+  .option('--progress', 'always show the progress bar')
+  .action(run(pricebookImport));
+
+const barcode = program.command('barcode').description('barcode tools');
+common(barcode.command('parse').argument('<code>').description('how the kiosk reads one scan'))
+  .option('--json')
+  .action(run(barcodeParse));
+
+program.parseAsync(process.argv).catch(reportAndExit);

@@ -1,0 +1,126 @@
+import { gtinCheckDigit } from '../../runtime/barcodes';
+import type { Order } from '../../runtime/orders/order';
+import type { PriceItem } from '../../runtime/pricing/types';
+import { textReceipt } from '../../runtime/receipt/text-receipt';
+import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
+import { bootKiosk, type Kiosk } from '../kiosk';
+
+const ATTENDANT = 'demo-attendant';
+
+/** Finishes whatever an earlier (perhaps killed) run left open, the way staff would. */
+async function settleLeftover(k: Kiosk): Promise<void> {
+  let open = await k.engine.openOrder();
+  if (!open) return;
+  if (open.state === 'payment_pending' || open.state === 'payment_unknown') {
+    open = await k.checkout.recover(open.id);
+    // cash can't be looked up: the attendant says whether the cash was taken (here: it was not)
+    if (open.state === 'payment_unknown') open = await k.checkout.decide(open.id, 'declined', ATTENDANT);
+  }
+  if (open.state === 'paid') {
+    await k.engine.dispatch(open.id, { type: 'order_completed' });
+    return;
+  }
+  if (open.state === 'idle_prompt') open = await k.engine.dispatch(open.id, { type: 'shopper_active' });
+  await k.engine.dispatch(open.id, { type: 'order_cancelled', reason: 'left open by an earlier run', attendantId: ATTENDANT });
+}
+
+async function scanOk(k: Kiosk, code: string): Promise<Order> {
+  const r = await k.lane.scan(code);
+  if (!r.ok) throw new CliExit(1, `demo: scan ${code} failed: ${r.code}: ${r.detail}`);
+  if (r.action === 'payment_code') throw new CliExit(1, `demo: ${code} is a payment code`);
+  return r.order;
+}
+
+/** An in-store scale label for a weighed item: "22" + 5-digit item reference + weight in grams + check digit. */
+function weightLabel(item: PriceItem, grams: number): string {
+  const ref = item.barcodes.map((b) => (/^\d{5}$/.test(b) ? b : /^22\d{5}$/.test(b) ? b.slice(2) : null)).find((b) => b !== null);
+  if (!ref) throw new CliExit(1, `demo: weighed item ${item.sku} has no 5-digit item reference`);
+  const body = `22${ref}${String(grams).padStart(5, '0')}`;
+  return body + String(gtinCheckDigit(body));
+}
+
+async function pick(k: Kiosk, where: 'weighed' | 'age' | 'plain'): Promise<PriceItem> {
+  const [item] = await k.catalog.sample(where, 1);
+  if (!item) throw new CliExit(1, `demo: the price book has no ${where} item`);
+  return item;
+}
+
+/** One scripted shopper: member card, a multi-buy promotion, a plain item, a weighed item, an age check, cash. */
+async function shopper(k: Kiosk): Promise<Order> {
+  const multi = k.config.promotions.find((p) => (p.kind === 'x_for_price' || p.kind === 'buy_x_pay_y') && !p.memberOnly);
+  let promoItem: PriceItem | null = null;
+  for (const sku of multi?.skus ?? []) {
+    promoItem = await k.catalog.bySku(sku);
+    if (promoItem && !promoItem.soldByWeight && promoItem.ageLimit === null) break;
+  }
+  let order = await scanOk(k, 'M0000000001');
+  if (promoItem && multi) {
+    const n = multi.kind === 'x_for_price' ? multi.quantity : multi.kind === 'buy_x_pay_y' ? multi.buy : 1;
+    for (let i = 0; i < n; i++) order = await scanOk(k, promoItem.barcodes[0]);
+  }
+  order = await scanOk(k, (await pick(k, 'plain')).barcodes[0]);
+  order = await scanOk(k, weightLabel(await pick(k, 'weighed'), 347));
+  order = await scanOk(k, (await pick(k, 'age')).barcodes[0]);
+  if (order.state === 'needs_attendant') order = await k.lane.attendant('approve', ATTENDANT);
+  order = await k.engine.dispatch(order.id, { type: 'checkout_started' });
+  order = await k.checkout.pay(order.id, 'cash');
+  if (order.state !== 'paid') throw new CliExit(1, `demo: payment did not complete (order is ${order.state})`);
+  return k.engine.dispatch(order.id, { type: 'order_completed' });
+}
+
+async function asJson(k: Kiosk, o: Order) {
+  const range = await k.db.read.get<{ first: number; last: number }>('SELECT MIN(seq) AS first, MAX(seq) AS last FROM journal WHERE order_id = ?', [o.id]);
+  return {
+    orderId: o.id,
+    state: o.state,
+    receiptNo: o.receiptNo,
+    currency: k.config.currency.code,
+    lines: o.priced.lines.map((l) => ({
+      lineId: l.lineId,
+      sku: l.sku,
+      name: o.lines.find((x) => x.lineId === l.lineId)?.names,
+      quantity: l.quantity,
+      weightGrams: l.weightGrams,
+      unitPrice: l.unitPrice,
+      gross: l.gross,
+      discount: l.discount,
+      net: l.net,
+      taxClass: l.taxClass,
+      tax: l.tax,
+    })),
+    discounts: o.priced.discounts,
+    taxes: o.priced.taxes,
+    subtotal: o.priced.subtotal,
+    discountTotal: o.priced.discountTotal,
+    taxTotal: o.priced.taxTotal,
+    total: o.priced.total,
+    paid: o.paid,
+    payments: o.payments,
+    memberId: o.memberId,
+    pointsEarned: o.pointsEarned,
+    journal: { firstSeq: range?.first ?? null, lastSeq: range?.last ?? null },
+  };
+}
+
+/** `kiosk demo`: a scripted shopper session end to end; exit 0 only if every order completed. */
+export async function demo(opts: CommonOptions & { json?: boolean; count?: string; trace?: boolean }): Promise<void> {
+  const config = configFrom(opts);
+  const count = Number(opts.count ?? 1);
+  if (!Number.isInteger(count) || count < 1) throw new CliExit(2, `kiosk: --count must be a positive integer, got ${opts.count}`);
+  const k = await bootKiosk(config, { confirmCash: async () => true });
+  try {
+    if (opts.trace) k.engine.on('committed', (c) => process.stdout.write(`commit ${c.entry.seq} ${c.order.id} ${c.order.state}\n`));
+    await settleLeftover(k);
+    for (let i = 0; i < count; i++) {
+      const o = await shopper(k);
+      if (o.state !== 'completed') throw new CliExit(1, `demo: order ${o.id} ended ${o.state}`);
+      if (opts.json) printJson(await asJson(k, o));
+      else if (!opts.trace) {
+        const h = { storeName: config.device.name, storeId: config.device.storeId, deviceId: config.device.deviceId, currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: config.locales.default };
+        process.stdout.write(`${textReceipt(o, h)}\n`);
+      }
+    }
+  } finally {
+    await k.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { SystemClock } from '../../runtime/clock';
+import { formatMoney } from '../../runtime/money';
+import { OrderEngine } from '../../runtime/orders/engine';
+import { textReceipt } from '../../runtime/receipt/text-receipt';
+import { configFrom, printJson, type CommonOptions } from '../cli-support';
+import { openDatabase } from '../kiosk';
+
+async function withEngine<T>(opts: CommonOptions, body: (engine: OrderEngine, config: ReturnType<typeof configFrom>) => Promise<T>): Promise<T> {
+  const config = configFrom(opts);
+  const clock = new SystemClock();
+  const { db } = await openDatabase(config, clock);
+  try {
+    const engine = new OrderEngine({
+      db,
+      clock,
+      deviceId: config.device.deviceId,
+      price: () => {
+        throw new Error('read-only');
+      },
+      points: () => 0,
+    });
+    return await body(engine, config);
+  } finally {
+    await db.close();
+  }
+}
+
+export async function ordersList(opts: CommonOptions & { json?: boolean; limit?: string }): Promise<void> {
+  await withEngine(opts, async (engine, config) => {
+    const orders = await engine.list(Number(opts.limit ?? 50));
+    if (opts.json) return printJson(orders.map((o) => ({ id: o.id, state: o.state, total: o.priced.total, receiptNo: o.receiptNo, updatedAt: o.updatedAt })));
+    for (const o of orders) {
+      process.stdout.write(
+        `${o.id}  ${o.state.padEnd(18)} ${formatMoney(o.priced.total, config.currency.code, config.currency.minorUnits).padStart(10)}  receipt ${o.receiptNo ?? '-'}  ${new Date(o.updatedAt).toISOString()}\n`,
+      );
+    }
+    if (orders.length === 0) process.stdout.write('no orders\n');
+  });
+}
+
+export async function ordersShow(id: string, opts: CommonOptions & { json?: boolean }): Promise<void> {
+  await withEngine(opts, async (engine, config) => {
+    const o = await engine.get(id);
+    if (opts.json) return printJson(o);
+    process.stdout.write(`order ${o.id}: ${o.state} (version ${o.version})\n`);
+    process.stdout.write(
+      `${textReceipt(o, { storeName: config.device.name, storeId: config.device.storeId, deviceId: config.device.deviceId, currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: config.locales.default })}\n`,
+    );
+  });
+}

@@ -1,0 +1,118 @@
+import { barcodeRules } from '../../config/load';
+import type { KioskConfig } from '../../config/schema';
+import { parseScan } from '../barcodes';
+import type { ScanResult } from '../barcodes/result';
+import type { Catalog } from '../catalog/catalog';
+import { isKioskError, KioskError } from '../errors';
+import type { OrderEngine } from '../orders/engine';
+import type { NewLine, OrderEvent } from '../orders/events';
+import type { Order } from '../orders/order';
+import { CLOSED_STATES } from '../orders/states';
+import type { LocalizedText, PriceItem } from '../pricing/types';
+import { SHOPPER_MESSAGES, type ShopperMessageCode } from './messages';
+
+export type ScanOutcome =
+  | { ok: true; action: 'item_added'; order: Order; item: PriceItem; needsAttendant: boolean }
+  | { ok: true; action: 'member_attached'; order: Order; memberId: string }
+  /** A wallet payment code: the payments module takes it from here (only `masked` is ever shown or logged). */
+  | { ok: true; action: 'payment_code'; channel: string; masked: string; code: string }
+  | { ok: false; code: ShopperMessageCode; message: LocalizedText; detail: string; scan: ScanResult | null };
+
+/**
+ * Turns one raw scan into what happens on the lane: an item added, a member attached, a payment code handed on,
+ * or a typed refusal with the shopper's message. Never throws for bad input: a garbled scan must not stop the lane.
+ */
+export class Lane {
+  private readonly rules;
+  constructor(
+    private readonly engine: OrderEngine,
+    private readonly catalog: Catalog,
+    config: KioskConfig,
+  ) {
+    this.rules = barcodeRules(config);
+  }
+
+  private fail(code: ShopperMessageCode, detail: string, scan: ScanResult | null): ScanOutcome {
+    return { ok: false, code, message: SHOPPER_MESSAGES[code], detail, scan };
+  }
+
+  /** The order a scan goes to: the open one, or a new one (null). */
+  private async target(): Promise<Order | null> {
+    return this.engine.openOrder();
+  }
+
+  private async apply(event: OrderEvent, scan: ScanResult): Promise<{ order: Order } | ScanOutcome> {
+    const open = await this.target();
+    try {
+      const order = await this.engine.dispatch(open && !CLOSED_STATES.includes(open.state) ? open.id : null, event);
+      return { order };
+    } catch (e) {
+      if (isKioskError(e, 'PAYMENT_UNRESOLVED')) return this.fail('PAYMENT_UNRESOLVED', e.message, scan);
+      if (isKioskError(e, 'EVENT_NOT_ALLOWED') || isKioskError(e, 'GUARD_REJECTED')) {
+        const waiting = open?.state === 'needs_attendant';
+        const doubt = open?.state === 'payment_pending' || open?.state === 'payment_unknown';
+        return this.fail(waiting ? 'NEEDS_ATTENDANT' : doubt ? 'PAYMENT_UNRESOLVED' : 'LANE_BUSY', e.message, scan);
+      }
+      throw e;
+    }
+  }
+
+  /** Resolves a scan to a price-book item and the line it would add (no order is touched). */
+  async resolve(raw: string): Promise<{ scan: ScanResult; item: PriceItem | null; line: NewLine | null; problem?: ScanOutcome }> {
+    const scan = parseScan(raw, this.rules);
+    if (!scan.ok) return { scan, item: null, line: null, problem: this.fail('BAD_BARCODE', scan.error.message, scan) };
+    if (scan.kind !== 'gtin' && scan.kind !== 'in_store' && scan.kind !== 'gs1') return { scan, item: null, line: null };
+    const keys =
+      scan.kind === 'in_store' ? [scan.lookupKey, scan.itemRef] : scan.lookupKey ? [scan.lookupKey, ...(scan.gtin14 ? [scan.gtin14] : [])] : [];
+    let item: PriceItem | null = null;
+    for (const k of keys) {
+      item = await this.catalog.byBarcode(k);
+      if (item) break;
+    }
+    if (!item) {
+      return { scan, item: null, line: null, problem: this.fail('ITEM_NOT_FOUND', `no price-book item for ${keys.join(' / ') || scan.data}`, scan) };
+    }
+    const weightGrams = scan.kind === 'in_store' || scan.kind === 'gs1' ? (scan.weightGrams ?? null) : null;
+    const embeddedPrice = scan.kind === 'in_store' || scan.kind === 'gs1' ? (scan.embeddedPrice ?? null) : null;
+    if (item.soldByWeight && weightGrams === null && embeddedPrice === null) {
+      return { scan, item, line: null, problem: this.fail('WEIGHT_REQUIRED', `${item.sku} is sold by weight; scan its scale label`, scan) };
+    }
+    const line: NewLine = {
+      sku: item.sku,
+      names: item.names,
+      barcode: scan.data,
+      quantity: 1,
+      weightGrams: item.soldByWeight ? weightGrams : null,
+      unitPrice: item.unitPrice,
+      embeddedPrice,
+      taxClass: item.taxClass,
+      ageLimit: item.ageLimit,
+    };
+    return { scan, item, line };
+  }
+
+  async scan(raw: string): Promise<ScanOutcome> {
+    const r = await this.resolve(raw);
+    if (r.problem) return r.problem;
+    const scan = r.scan;
+    if (!scan.ok) return this.fail('BAD_BARCODE', scan.error.message, scan);
+    if (scan.kind === 'member_card') {
+      const res = await this.apply({ type: 'member_attached', memberId: scan.memberId }, scan);
+      return 'order' in res ? { ok: true, action: 'member_attached', order: res.order, memberId: scan.memberId } : res;
+    }
+    if (scan.kind === 'payment_code') {
+      return { ok: true, action: 'payment_code', channel: scan.paymentChannel, masked: scan.masked, code: scan.paymentCode };
+    }
+    if (scan.kind === 'other' || !r.line || !r.item) return this.fail('BAD_BARCODE', `not a product code: ${scan.data.slice(0, 40)}`, scan);
+    const res = await this.apply({ type: 'item_added', line: r.line }, scan);
+    if (!('order' in res)) return res;
+    return { ok: true, action: 'item_added', order: res.order, item: r.item, needsAttendant: res.order.state === 'needs_attendant' };
+  }
+
+  /** The attendant's answer to whatever the lane is waiting for. */
+  async attendant(decision: 'approve' | 'reject', attendantId: string): Promise<Order> {
+    const open = await this.engine.openOrder();
+    if (!open) throw new KioskError('ORDER_NOT_FOUND', 'no open order');
+    return this.engine.dispatch(open.id, { type: decision === 'approve' ? 'attendant_approved' : 'attendant_rejected', attendantId });
+  }
+}

@@ -1,0 +1,14 @@
+import type { LocalizedText } from '../pricing/types';
+
+/** What the shopper is told, per outcome code. Technicians get the `detail` text alongside. */
+export const SHOPPER_MESSAGES = {
+  BAD_BARCODE: { 'zh-CN': '无法识别此条码，请重新扫描或寻求帮助', en: "We couldn't read that barcode. Please scan again or ask for help." },
+  ITEM_NOT_FOUND: { 'zh-CN': '未找到该商品，请联系工作人员', en: 'Item not found. Please see an attendant.' },
+  WEIGHT_REQUIRED: { 'zh-CN': '称重商品请先在秤上称重并贴上标签', en: 'Please weigh this item and scan its label.' },
+  LANE_BUSY: { 'zh-CN': '请先完成当前步骤', en: 'Please finish the current step first.' },
+  PAYMENT_UNRESOLVED: { 'zh-CN': '正在确认您的付款，请稍候', en: "We're checking your payment. Please wait." },
+  NEEDS_ATTENDANT: { 'zh-CN': '请等待工作人员确认', en: 'Please wait for an attendant.' },
+  PAYMENT_CODE_NOT_NOW: { 'zh-CN': '请在付款时出示付款码', en: 'Please show your payment code when paying.' },
+} satisfies Record<string, LocalizedText>;
+
+export type ShopperMessageCode = keyof typeof SHOPPER_MESSAGES;

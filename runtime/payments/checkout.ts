@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock';
+import { KioskError } from '../errors';
+import type { OrderEngine } from '../orders/engine';
+import { amountDue, type Order } from '../orders/order';
+import type { PaymentProvider } from './provider';
+
+/**
+ * Runs payment attempts for the lane's order. The attempt (id, method, amount) is committed with the move to
+ * `payment_pending` before the provider hears of it; a provider that errors or outlasts `timeoutMs` leaves the
+ * order in `payment_unknown`, which `recover` resolves by asking the provider — never by paying again.
+ */
+export class Checkout {
+  private readonly providers = new Map<string, PaymentProvider>();
+
+  constructor(
+    private readonly engine: OrderEngine,
+    private readonly clock: Clock,
+    private readonly opts: { currency: string; timeoutMs: number },
+    providers: PaymentProvider[],
+  ) {
+    for (const p of providers) this.providers.set(p.method, p);
+  }
+
+  methods(): string[] {
+    return [...this.providers.keys()];
+  }
+
+  private provider(method: string): PaymentProvider {
+    const p = this.providers.get(method);
+    if (!p) throw new KioskError('DEVICE_OFFLINE', `payment method "${method}" is not available`, { method });
+    return p;
+  }
+
+  /** Pays `amount` (default: all that is due) of the order with `method`. Resolves with the order afterwards. */
+  async pay(orderId: string, method: string, amount?: number): Promise<Order> {
+    const provider = this.provider(method);
+    let order = await this.engine.get(orderId);
+    const attemptId = randomUUID();
+    order = await this.engine.dispatch(orderId, { type: 'payment_started', attemptId, method, amount: amount ?? amountDue(order) });
+    const started = order.payments.find((p) => p.attemptId === attemptId)!;
+    const ac = new AbortController();
+    let timer: { id: number } | null = null;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
+    });
+    let result: Awaited<ReturnType<PaymentProvider['pay']>> | 'timeout' | 'error';
+    try {
+      result = await Promise.race([
+        provider.pay({ attemptId, orderId, amount: started.amount, currency: this.opts.currency }, ac.signal),
+        timeout,
+      ]);
+    } catch {
+      result = 'error';
+    } finally {
+      if (timer) this.clock.clearTimeout(timer);
+    }
+    if (result === 'timeout' || result === 'error') {
+      ac.abort();
+      await this.engine.dispatch(orderId, { type: 'payment_timed_out', attemptId });
+      return this.recover(orderId);
+    }
+    if (result.outcome === 'approved') {
+      return this.engine.dispatch(orderId, { type: 'payment_approved', attemptId, amount: result.amount, reference: result.reference });
+    }
+    return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: result.reason });
+  }
+
+  /**
+   * Settles an order whose payment outcome is in doubt (after a timeout, a crash or a disconnect): a pending
+   * attempt is first marked unknown, then its provider is asked. If the provider cannot tell, the order stays in
+   * `payment_unknown` for the attendant (`decide`).
+   */
+  async recover(orderId: string): Promise<Order> {
+    let order = await this.engine.get(orderId);
+    const pending = order.payments.find((p) => p.status === 'pending');
+    if (order.state === 'payment_pending' && pending) {
+      order = await this.engine.dispatch(orderId, { type: 'payment_timed_out', attemptId: pending.attemptId });
+    }
+    if (order.state !== 'payment_unknown') return order;
+    const unknown = order.payments.find((p) => p.status === 'unknown')!;
+    const provider = this.providers.get(unknown.method);
+    if (!provider) return order;
+    const found = await provider.lookup(unknown.attemptId).catch(() => ({ outcome: 'unknown' }) as const);
+    if (found.outcome === 'unknown') return order;
+    return this.engine.dispatch(orderId, {
+      type: 'payment_resolved',
+      attemptId: unknown.attemptId,
+      outcome: found.outcome,
+      by: 'system',
+      ...(found.outcome === 'approved' ? { amount: found.amount, reference: found.reference } : {}),
+    });
+  }
+
+  /** The attendant's decision on a payment the provider could not settle; journaled with the attendant id. */
+  async decide(orderId: string, outcome: 'approved' | 'declined', attendantId: string): Promise<Order> {
+    const order = await this.engine.get(orderId);
+    const unknown = order.payments.find((p) => p.status === 'unknown');
+    if (order.state !== 'payment_unknown' || !unknown) {
+      throw new KioskError('EVENT_NOT_ALLOWED', `order ${orderId} has no payment in doubt (state ${order.state})`);
+    }
+    return this.engine.dispatch(orderId, { type: 'payment_resolved', attemptId: unknown.attemptId, outcome, by: 'attendant', attendantId });
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Streaming price-book reader. Formats by extension:
+ *
+ * - `.csv`  header row + one item per record (RFC 4180 quoting, UTF-8, optional BOM), streamed.
+ * - `.jsonl` / `.ndjson`  one PriceItem JSON object per line, streamed.
+ * - `.json`  `{ "items": [...] }` or a bare array; read and parsed whole, so memory grows with the file.
+ *   Large books (100k+ items) should be shipped as CSV or JSONL.
+ *
+ * Every item is validated (priceItemSchema); the first invalid row aborts with KioskError('PRICEBOOK_INVALID')
+ * naming file, line (CSV/JSONL) or item index (JSON, 0-based), field and reason. SKUs and barcodes must be unique
+ * within the file. Besides the current batch the reader keeps only the seen SKU/barcode sets.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { pipeline } from 'node:stream';
+import { parse as parseCsv, type CsvError, type Options as CsvOptions } from 'csv-parse';
+import { KioskError } from '../errors';
+import type { PriceItem } from '../pricing/types';
+import { checkPriceItem, formatPath, LOCALE_RE, showValue } from './schema';
+
+export interface ReadPriceBookOptions {
+  /** Called after each batch and once at the end (bytesRead === totalBytes). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Items per yielded batch; default 5000. */
+  batchSize?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 5000;
+/** Upper bound for one CSV record / JSONL line, so a corrupt file cannot make the reader buffer without limit. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+export const CSV_REQUIRED_COLUMNS = ['sku', 'barcodes', 'unit_price', 'tax_class', 'age_limit', 'sold_by_weight'] as const;
+const CSV_FIELD_FOR: Record<string, string> = {
+  sku: 'sku',
+  barcodes: 'barcodes',
+  unitPrice: 'unit_price',
+  taxClass: 'tax_class',
+  ageLimit: 'age_limit',
+  soldByWeight: 'sold_by_weight',
+};
+
+type Format = 'csv' | 'jsonl' | 'json';
+
+function formatOf(path: string): Format | null {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.json') return 'json';
+  return null;
+}
+
+/** Where in the file an item came from. */
+interface Location {
+  /** e.g. `line 17` or `item index 4`. */
+  text: string;
+  line?: number;
+  index?: number;
+}
+
+class Context {
+  readonly name: string;
+  private readonly skus = new Map<string, string>();
+  private readonly barcodes = new Map<string, string>();
+
+  constructor(readonly path: string) {
+    this.name = basename(path);
+  }
+
+  fail(loc: Location | null, field: string | null, reason: string, extra: Record<string, unknown> = {}): never {
+    const where = loc ? ` ${loc.text}` : '';
+    const what = field ? ` ${field}:` : '';
+    throw new KioskError('PRICEBOOK_INVALID', `${this.name}${where}:${what} ${reason}`, {
+      file: this.path,
+      ...(loc?.line !== undefined ? { line: loc.line } : {}),
+      ...(loc?.index !== undefined ? { index: loc.index } : {}),
+      ...(field ? { field } : {}),
+      ...extra,
+    });
+  }
+
+  /** Records the item's keys; throws on a duplicate SKU or barcode. */
+  claim(item: PriceItem, loc: Location, barcodeField: string): void {
+    const firstSku = this.skus.get(item.sku);
+    if (firstSku !== undefined) {
+      this.fail(loc, 'sku', `duplicate SKU ${showValue(item.sku)}, first at ${firstSku}`, { firstAt: firstSku });
+    }
+    const own = new Set<string>();
+    for (const code of item.barcodes) {
+      if (own.has(code)) this.fail(loc, barcodeField, `barcode ${showValue(code)} is listed twice`);
+      own.add(code);
+      const ownerSku = this.barcodes.get(code);
+      if (ownerSku !== undefined) {
+        const at = this.skus.get(ownerSku);
+        this.fail(loc, barcodeField, `duplicate barcode ${showValue(code)}, already used by ${ownerSku} at ${at}`, {
+          firstAt: at,
+          otherSku: ownerSku,
+        });
+      }
+    }
+    this.skus.set(item.sku, loc.text);
+    for (const code of item.barcodes) this.barcodes.set(code, item.sku);
+  }
+}
+
+/**
+ * Streams the price book at `path` in batches of validated items. Throws KioskError('PRICEBOOK_INVALID') on the
+ * first invalid or duplicate item; file-system errors (ENOENT, EACCES) propagate unchanged.
+ */
+export async function* readPriceBookFile(path: string, opts: ReadPriceBookOptions = {}): AsyncGenerator<PriceItem[]> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const ctx = new Context(path);
+  const format = formatOf(path);
+  if (format === null) ctx.fail(null, null, `unsupported price book format ${showValue(extname(path))} (expected .csv, .jsonl, .ndjson or .json)`);
+  const totalBytes = (await stat(path)).size;
+  const progress = opts.onProgress ?? (() => undefined);
+
+  const source =
+    format === 'csv' ? readCsv(path, ctx) : format === 'jsonl' ? readJsonLines(path, ctx) : readJson(path, ctx);
+  let batch: PriceItem[] = [];
+  let bytes = 0;
+  for await (const [item, consumed] of source) {
+    batch.push(item);
+    bytes = consumed;
+    if (batch.length >= batchSize) {
+      progress(Math.min(bytes, totalBytes), totalBytes);
+      const out = batch;
+      batch = [];
+      yield out;
+    }
+  }
+  if (batch.length > 0) yield batch;
+  progress(totalBytes, totalBytes);
+}
+
+/** [item, bytes of the file consumed so far] */
+type Source = AsyncGenerator<[PriceItem, number]>;
+
+// ---------------------------------------------------------------------------------------------------------- CSV
+
+/** A parsed CSV record with the 1-based line it starts on and the bytes consumed up to its end. */
+interface CsvRow {
+  fields: string[];
+  line: number;
+  bytes: number;
+}
+
+interface Columns {
+  index: Record<(typeof CSV_REQUIRED_COLUMNS)[number], number>;
+  names: { locale: string; index: number }[];
+  count: number;
+}
+
+function csvHeader(header: string[], ctx: Context, loc: Location): Columns {
+  const seen = new Set<string>();
+  const names: Columns['names'] = [];
+  const index: Partial<Columns['index']> = {};
+  header.forEach((rawName, i) => {
+    const col = rawName.trim();
+    if (seen.has(col)) ctx.fail(loc, 'header', `duplicate column ${showValue(col)}`);
+    seen.add(col);
+    if (col.startsWith('name_')) {
+      const locale = col.slice('name_'.length);
+      if (!LOCALE_RE.test(locale)) ctx.fail(loc, 'header', `column ${showValue(col)}: expected name_<locale> such as name_zh-CN`);
+      names.push({ locale, index: i });
+    } else if ((CSV_REQUIRED_COLUMNS as readonly string[]).includes(col)) {
+      index[col as (typeof CSV_REQUIRED_COLUMNS)[number]] = i;
+    } else {
+      ctx.fail(loc, 'header', `unknown column ${showValue(col)}`);
+    }
+  });
+  const missing = CSV_REQUIRED_COLUMNS.filter((c) => index[c] === undefined);
+  if (missing.length > 0) ctx.fail(loc, 'header', `missing column(s) ${missing.join(', ')}`);
+  if (names.length === 0) ctx.fail(loc, 'header', 'expected at least one name_<locale> column, e.g. name_zh-CN');
+  return { index: index as Columns['index'], names, count: header.length };
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+
+function csvItem(rec: string[], cols: Columns, ctx: Context, loc: Location): PriceItem {
+  const cell = (c: (typeof CSV_REQUIRED_COLUMNS)[number]): string => rec[cols.index[c]];
+
+  const barcodesCell = cell('barcodes').trim();
+  const names: Record<string, string> = {};
+  for (const { locale, index } of cols.names) if (rec[index].trim() !== '') names[locale] = rec[index];
+
+  const priceCell = cell('unit_price').trim();
+  const unitPrice = Number(priceCell);
+  if (!/^\d+$/.test(priceCell) || !Number.isSafeInteger(unitPrice)) {
+    ctx.fail(loc, 'unit_price', `expected a non-negative integer (minor units), got ${showValue(cell('unit_price'))}`);
+  }
+
+  const ageCell = cell('age_limit').trim();
+  let ageLimit: number | null = null;
+  if (ageCell !== '') {
+    ageLimit = Number(ageCell);
+    if (!/^\d{1,2}$/.test(ageCell)) ctx.fail(loc, 'age_limit', `expected empty or an integer 0..99, got ${showValue(cell('age_limit'))}`);
+  }
+
+  const weightCell = cell('sold_by_weight').trim().toLowerCase();
+  if (!TRUE_WORDS.has(weightCell) && !FALSE_WORDS.has(weightCell)) {
+    ctx.fail(loc, 'sold_by_weight', `expected true/false/1/0/yes/no, got ${showValue(cell('sold_by_weight'))}`);
+  }
+
+  const candidate = {
+    sku: cell('sku').trim(),
+    barcodes: barcodesCell === '' ? [] : barcodesCell.split('|').map((b) => b.trim()),
+    names,
+    unitPrice,
+    taxClass: cell('tax_class').trim(),
+    ageLimit,
+    soldByWeight: TRUE_WORDS.has(weightCell),
+  };
+  const r = checkPriceItem(candidate);
+  if (!r.ok) {
+    const [head, sub] = r.problem.path;
+    const field = head === 'names' ? (sub === undefined ? 'name_*' : `name_${String(sub)}`) : (CSV_FIELD_FOR[String(head)] ?? formatPath(r.problem.path));
+    ctx.fail(loc, field, r.problem.reason);
+  }
+  return r.item;
+}
+
+function newlinesIn(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+async function* readCsv(path: string, ctx: Context): Source {
+  /** 1-based line on which the next record starts; advanced synchronously as the parser emits records. */
+  let line = 1;
+  const options: CsvOptions<CsvRow, unknown> = {
+    bom: true,
+    raw: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    max_record_size: MAX_RECORD_BYTES,
+    // Line numbers are tracked here rather than while consuming: a parse error discards records still buffered
+    // in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside quoted fields. `raw` lacks the '\n'
+    // of a CRLF record delimiter, so count the line breaks inside the record plus one.
+    on_record: (rec: unknown, info): CsvRow => {
+      const raw = info.raw ?? '';
+      const row = { fields: Array.isArray(rec) ? rec : (rec as { record: string[] }).record, line, bytes: info.bytes };
+      line += 1 + newlinesIn(raw.endsWith('\n') ? raw.slice(0, -1) : raw);
+      return row;
+    },
+  };
+  // csv-parse only types on_record results for the `columns` overload; the stream emits whatever it returns.
+  const parser = parseCsv(options as unknown as CsvOptions);
+  // pipeline propagates read errors (ENOENT, EACCES) into the parser and tears the source down on early exit.
+  pipeline(createReadStream(path), parser, () => undefined);
+
+  let cols: Columns | null = null;
+  try {
+    for await (const row of parser as AsyncIterable<CsvRow>) {
+      const loc: Location = { text: `line ${row.line}`, line: row.line };
+      const rec = row.fields;
+      if (rec.every((f) => f.trim() === '')) continue; // blank line (or a row of empty cells)
+      if (cols === null) {
+        cols = csvHeader(rec, ctx, loc);
+        continue;
+      }
+      if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
+      const item = csvItem(rec, cols, ctx, loc);
+      ctx.claim(item, loc, 'barcodes');
+      yield [item, row.bytes];
+    }
+  } catch (e) {
+    if (isCsvError(e)) ctx.fail({ text: `line ${line}`, line }, null, `malformed CSV: ${e.message}`, { csvCode: e.code });
+    throw e;
+  } finally {
+    parser.destroy();
+  }
+  if (cols === null) ctx.fail(null, null, 'empty file: expected a header row');
+}
+
+function isCsvError(e: unknown): e is CsvError {
+  return e instanceof Error && typeof (e as Partial<CsvError>).code === 'string' && (e as CsvError).code.startsWith('CSV_');
+}
+
+// ---------------------------------------------------------------------------------------------------- JSON lines
+
+async function* lines(path: string, ctx: Context): AsyncGenerator<[text: string, line: number, bytesAfter: number]> {
+  const stream = createReadStream(path);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let line = 0;
+  let bytes = 0;
+  const emit = (buf: Buffer): [string, number, number] => {
+    line++;
+    bytes += buf.length;
+    let text = buf.toString('utf8');
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return [text, line, bytes];
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        const piece = chunk.subarray(start, nl + 1);
+        start = nl + 1;
+        const whole = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+        pending = [];
+        pendingBytes = 0;
+        yield emit(whole);
+      }
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > MAX_RECORD_BYTES) ctx.fail({ text: `line ${line + 1}`, line: line + 1 }, null, `line longer than ${MAX_RECORD_BYTES} bytes`);
+      }
+    }
+    if (pending.length > 0) yield emit(Buffer.concat(pending));
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function* readJsonLines(path: string, ctx: Context): Source {
+  for await (const [text, line, bytes] of lines(path, ctx)) {
+    if (text.trim() === '') continue;
+    const loc: Location = { text: `line ${line}`, line };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      ctx.fail(loc, null, `invalid JSON: ${(e as Error).message}`);
+    }
+    yield [validated(raw, ctx, loc), bytes];
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------- JSON
+
+async function* readJson(path: string, ctx: Context): Source {
+  let text = await readFile(path, 'utf8');
+  const bytes = Buffer.byteLength(text);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    ctx.fail(null, null, `invalid JSON: ${(e as Error).message}`);
+  }
+  const items: unknown = Array.isArray(doc) ? doc : doc !== null && typeof doc === 'object' ? (doc as { items?: unknown }).items : undefined;
+  if (!Array.isArray(items)) ctx.fail(null, null, 'expected a JSON array of items or an object with an "items" array');
+  for (let i = 0; i < items.length; i++) {
+    yield [validated(items[i], ctx, { text: `item index ${i}`, index: i }), bytes];
+  }
+}
+
+function validated(raw: unknown, ctx: Context, loc: Location): PriceItem {
+  const r = checkPriceItem(raw);
+  if (!r.ok) ctx.fail(loc, r.problem.path.length === 0 ? null : formatPath(r.problem.path), r.problem.reason);
+  ctx.claim(r.item, loc, 'barcodes');
+  return r.item;
+}

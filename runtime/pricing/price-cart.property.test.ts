@@ -1,0 +1,214 @@
+import fc from 'fast-check';
+import { priceCart } from './price-cart';
+import { isPromotionApplicable } from './promotion-search';
+import { NOW } from './test-fixtures';
+import type { CartLine, PricedCart, PricingContext, Promotion } from './types';
+
+const SKUS = ['A', 'B', 'C'];
+const CLASSES = ['std', 'red', 'zero'];
+const RATES: Record<PricingContext['taxMode'], Record<string, number>> = {
+  inclusive: { std: 0.13, red: 0.09, zero: 0 },
+  exclusive: { std: 0.0725, red: 0.2, zero: 0 },
+};
+
+type LineSpec = Omit<CartLine, 'lineId'>;
+
+const sku = fc.constantFrom(...SKUS);
+const taxClass = fc.constantFrom(...CLASSES);
+const price = (max: number) => fc.integer({ min: 0, max });
+const countedSpec = fc.record({
+  sku,
+  taxClass,
+  quantity: fc.integer({ min: 0, max: 7 }),
+  unitPrice: price(3000),
+  weightGrams: fc.constant(null),
+});
+const weighedSpec = fc.record({
+  sku,
+  taxClass,
+  quantity: fc.constant(1),
+  unitPrice: price(9000),
+  weightGrams: fc.integer({ min: 0, max: 3000 }),
+});
+const labelledSpec = fc.record({
+  sku,
+  taxClass,
+  quantity: fc.integer({ min: 1, max: 2 }),
+  unitPrice: price(3000),
+  weightGrams: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: null }),
+  embeddedPrice: price(5000),
+});
+const lineSpec: fc.Arbitrary<LineSpec> = fc.oneof(
+  { weight: 3, arbitrary: countedSpec },
+  { weight: 1, arbitrary: weighedSpec },
+  { weight: 1, arbitrary: labelledSpec },
+);
+const lines = fc
+  .array(lineSpec, { minLength: 1, maxLength: 7, size: 'medium' })
+  .map((specs) => specs.map((s, i): CartLine => ({ lineId: `L${i}`, ...s })));
+
+const window = fc.constantFrom<Pick<Promotion, 'validFrom' | 'validTo'>>(
+  {},
+  {},
+  { validFrom: '2025-06-15T12:00:00Z' }, // starts exactly now
+  { validFrom: '2025-06-01T00:00:00Z', validTo: '2025-07-01T00:00:00Z' },
+  { validTo: '2025-06-15T12:00:00Z' }, // ended exactly now
+  { validFrom: '2025-06-16' },
+);
+const base = fc.record({ skus: fc.subarray(SKUS, { minLength: 1 }), memberOnly: fc.constantFrom(false, false, true), window });
+
+/** The kind-specific part of a promotion. */
+type Body = Promotion extends infer P ? (P extends Promotion ? Omit<P, keyof Promotion | 'label'> & { kind: P['kind'] } : never) : never;
+const body: fc.Arbitrary<Body> = fc.oneof(
+  fc.record({ kind: fc.constant('percent_off' as const), percent: fc.integer({ min: 1, max: 10_000 }).map((h) => h / 100) }),
+  fc.record({ kind: fc.constant('amount_off' as const), amount: price(800) }),
+  fc
+    .record({ kind: fc.constant('buy_x_pay_y' as const), buy: fc.integer({ min: 2, max: 4 }), pay: fc.integer({ min: 1, max: 3 }) })
+    .map((b) => ({ ...b, pay: Math.min(b.pay, b.buy - 1) })),
+  fc.record({ kind: fc.constant('x_for_price' as const), quantity: fc.integer({ min: 1, max: 3 }), price: price(5000) }),
+  fc.record({ kind: fc.constant('member_price' as const), price: price(3000) }),
+);
+const promotions = (maxLength: number) =>
+  fc
+    .array(fc.tuple(base, body), { minLength: Math.min(1, maxLength), maxLength, size: 'medium' })
+    .map((ps) => ps.map(([b, k], i) => ({ id: `P${i}`, label: { en: `P${i}` }, skus: b.skus, memberOnly: b.memberOnly, ...b.window, ...k }) as Promotion));
+const context = (maxPromotions: number) =>
+  fc
+    .record({
+      mode: fc.constantFrom<PricingContext['taxMode']>('inclusive', 'exclusive'),
+      member: fc.boolean(),
+      promotions: promotions(maxPromotions),
+    })
+    .map(({ mode, member, promotions }): PricingContext => ({ promotions, taxRates: RATES[mode], taxMode: mode, memberAttached: member, now: NOW }));
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = items.slice();
+  let s = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Order-free view: lines and allocations by lineId. */
+function canonical(cart: PricedCart) {
+  const byId = <T extends { lineId: string }>(xs: T[]) => xs.slice().sort((a, b) => (a.lineId < b.lineId ? -1 : 1));
+  return { ...cart, lines: byId(cart.lines), discounts: cart.discounts.map((d) => ({ ...d, allocations: byId(d.allocations) })) };
+}
+
+function checkInvariants(input: CartLine[], ctx: PricingContext, cart: PricedCart): void {
+  expect(cart.lines.map((l) => l.lineId)).toEqual(input.map((l) => l.lineId));
+  for (const l of cart.lines) {
+    expect(l.net).toBe(l.gross - l.discount);
+    expect(l.discount).toBeGreaterThanOrEqual(0);
+    expect(l.net).toBeGreaterThanOrEqual(0);
+    expect(l.net).toBeLessThanOrEqual(l.gross);
+    expect(Number.isSafeInteger(l.tax) && l.tax >= 0).toBe(true);
+  }
+  const nets = sum(cart.lines.map((l) => l.net));
+  expect(cart.subtotal).toBe(sum(cart.lines.map((l) => l.gross)));
+  expect(cart.total).toBe(ctx.taxMode === 'exclusive' ? nets + cart.taxTotal : nets);
+  expect(cart.discountTotal).toBe(sum(cart.lines.map((l) => l.discount)));
+  expect(cart.discountTotal).toBe(sum(cart.discounts.map((d) => d.amount)));
+  expect(cart.taxTotal).toBe(sum(cart.lines.map((l) => l.tax)));
+  expect(cart.taxTotal).toBe(sum(cart.taxes.map((t) => t.tax)));
+  expect(sum(cart.taxes.map((t) => t.base))).toBe(nets);
+  expect(cart.taxes.map((t) => t.taxClass)).toEqual([...new Set(input.map((l) => l.taxClass))].sort());
+
+  const lineIds = new Set(input.map((l) => l.lineId));
+  const byLine = new Map<string, number>();
+  for (const d of cart.discounts) {
+    const p = ctx.promotions.find((x) => x.id === d.promotionId) as Promotion;
+    expect(isPromotionApplicable(p, ctx)).toBe(true);
+    expect(d.kind).toBe(p.kind);
+    expect(d.amount).toBeGreaterThan(0);
+    expect(sum(d.allocations.map((a) => a.amount))).toBe(d.amount);
+    for (const a of d.allocations) {
+      expect(lineIds.has(a.lineId)).toBe(true);
+      expect(a.amount).toBeGreaterThan(0);
+      const line = input.find((l) => l.lineId === a.lineId) as CartLine;
+      expect(p.skus).toContain(line.sku);
+      byLine.set(a.lineId, (byLine.get(a.lineId) ?? 0) + a.amount);
+    }
+  }
+  for (const l of cart.lines) expect(l.discount).toBe(byLine.get(l.lineId) ?? 0);
+}
+
+describe('priceCart properties', () => {
+  test('totals, allocations and bounds are consistent', () => {
+    fc.assert(
+      fc.property(lines, context(5), (input, ctx) => {
+        checkInvariants(input, ctx, priceCart(input, ctx));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('deterministic under any order of promotions and lines', () => {
+    fc.assert(
+      fc.property(lines, context(5), fc.integer(), fc.integer(), (input, ctx, seedP, seedL) => {
+        const reference = canonical(priceCart(input, ctx));
+        const shuffled = priceCart(shuffle(input, seedL), { ...ctx, promotions: shuffle(ctx.promotions, seedP) });
+        expect(canonical(shuffled)).toEqual(reference);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('the chosen combination saves at least as much as any single promotion alone', () => {
+    fc.assert(
+      fc.property(lines, context(5), (input, ctx) => {
+        const chosen = priceCart(input, ctx).discountTotal;
+        for (const p of ctx.promotions) {
+          expect(chosen).toBeGreaterThanOrEqual(priceCart(input, { ...ctx, promotions: [p] }).discountTotal);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('without promotions nothing is discounted', () => {
+    fc.assert(
+      fc.property(lines, context(0), (input, ctx) => {
+        const cart = priceCart(input, ctx);
+        expect(cart.discountTotal).toBe(0);
+        expect(cart.lines.every((l) => l.net === l.gross)).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test('large competing groups (greedy fallback) keep every invariant', () => {
+    // up to 10 promotions over 2 SKUs: groups beyond the exhaustive limit are common
+    const crowded = fc
+      .array(fc.tuple(fc.subarray(['A', 'B'], { minLength: 1 }), body), { minLength: 8, maxLength: 10 })
+      .map((ps) => ps.map(([skus, k], i) => ({ id: `P${i}`, label: {}, skus, ...k }) as Promotion));
+    const twoSkuLine = fc.record({ sku: fc.constantFrom('A', 'B'), quantity: fc.integer({ min: 0, max: 6 }), unitPrice: price(2000) });
+    const twoSkuLines = fc
+      .array(twoSkuLine, { maxLength: 5 })
+      .map((specs) => specs.map((s, i): CartLine => ({ lineId: `L${i}`, weightGrams: null, taxClass: 'std', ...s })));
+    fc.assert(
+      fc.property(twoSkuLines, crowded, fc.integer(), (input, promos, seed) => {
+        const ctx: PricingContext = {
+          promotions: promos,
+          taxRates: RATES.inclusive,
+          taxMode: 'inclusive',
+          memberAttached: true,
+          now: NOW,
+        };
+        const cart = priceCart(input, ctx);
+        checkInvariants(input, ctx, cart);
+        const shuffled = priceCart(shuffle(input, seed), { ...ctx, promotions: shuffle(promos, seed + 1) });
+        expect(canonical(shuffled)).toEqual(canonical(cart));
+        for (const p of promos) {
+          expect(cart.discountTotal).toBeGreaterThanOrEqual(priceCart(input, { ...ctx, promotions: [p] }).discountTotal);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});

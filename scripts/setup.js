@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/*
+ * Installs what the kiosk and its tests need beyond npm packages, on a fresh Debian machine (as root).
+ * `--if-missing` (run by `npm test` first) checks each requirement and installs only what is missing; without
+ * it, every requirement is (re)checked and reported. Exits non-zero if something stays missing: tests never skip.
+ *
+ * Later issues add requirements here (Mosquitto, Chromium, CJK fonts, socat, libusb/udev for native modules).
+ */
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+/** Each requirement: how to tell it is there, and how to get it. */
+const REQUIREMENTS = [
+  {
+    name: 'sqlite3 native module',
+    check: () => spawnSync(process.execPath, ['-e', "require('sqlite3')"], { cwd: root, stdio: 'ignore' }).status === 0,
+    apt: ['python3', 'make', 'g++'],
+    after: () => execFileSync('npm', ['rebuild', 'sqlite3'], { cwd: root, stdio: 'inherit' }),
+  },
+];
+
+function aptInstall(packages) {
+  if (packages.length === 0) return;
+  if (process.getuid && process.getuid() !== 0) {
+    throw new Error(`missing Debian packages: ${packages.join(' ')} — run as root: apt-get install -y ${packages.join(' ')}`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+}
+
+function main() {
+  const missing = REQUIREMENTS.filter((r) => !r.check());
+  if (missing.length === 0) {
+    if (!process.argv.includes('--if-missing')) console.log('setup: everything is in place');
+    return;
+  }
+  console.log(`setup: installing ${missing.map((r) => r.name).join(', ')}`);
+  aptInstall([...new Set(missing.flatMap((r) => r.apt))]);
+  for (const r of missing) r.after?.();
+  const still = missing.filter((r) => !r.check());
+  if (still.length) {
+    console.error(`setup: still missing after install: ${still.map((r) => r.name).join(', ')}`);
+    process.exit(1);
+  }
+  console.log('setup: done');
+}
+
+main();
