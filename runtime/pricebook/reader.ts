@@ -1,7 +1,11 @@
 /**
  * Streaming price-book reader. Formats by extension:
  *
- * - `.csv`  header row + one item per record (RFC 4180 quoting, UTF-8, optional BOM), streamed.
+ * - `.csv`  header row + one item per record (RFC 4180 quoting, UTF-8, optional BOM, LF or CRLF), streamed.
+ *   Columns (any order): sku, barcodes (`|`-separated), name_<locale> (one or more, e.g. name_zh-CN, name_en; a
+ *   blank cell means no name in that locale), unit_price (integer minor units), tax_class, age_limit (blank = none),
+ *   sold_by_weight (true/false/1/0/yes/no). Unknown columns are rejected; blank rows are skipped. sku, barcodes,
+ *   tax_class and the number/boolean cells are trimmed; names are kept verbatim.
  * - `.jsonl` / `.ndjson`  one PriceItem JSON object per line, streamed.
  * - `.json`  `{ "items": [...] }` or a bare array; read and parsed whole, so memory grows with the file.
  *   Large books (100k+ items) should be shipped as CSV or JSONL.
@@ -50,17 +54,20 @@ function formatOf(path: string): Format | null {
   return null;
 }
 
-/** Where in the file an item came from. */
+/** Where in the file an item came from: a 1-based line (CSV, JSONL) or a 0-based item index (JSON). */
 interface Location {
-  /** e.g. `line 17` or `item index 4`. */
-  text: string;
-  line?: number;
-  index?: number;
+  kind: 'line' | 'item index';
+  n: number;
 }
+
+const at = (loc: Location): string => `${loc.kind} ${loc.n}`;
+const lineAt = (n: number): Location => ({ kind: 'line', n });
 
 class Context {
   readonly name: string;
-  private readonly skus = new Map<string, string>();
+  /** SKU → line / index of its item (numbers, not strings: this map holds every SKU of the file). */
+  private readonly skus = new Map<string, number>();
+  /** barcode → SKU of its item. */
   private readonly barcodes = new Map<string, string>();
 
   constructor(readonly path: string) {
@@ -68,37 +75,33 @@ class Context {
   }
 
   fail(loc: Location | null, field: string | null, reason: string, extra: Record<string, unknown> = {}): never {
-    const where = loc ? ` ${loc.text}` : '';
+    const where = loc ? ` ${at(loc)}` : '';
     const what = field ? ` ${field}:` : '';
     throw new KioskError('PRICEBOOK_INVALID', `${this.name}${where}:${what} ${reason}`, {
       file: this.path,
-      ...(loc?.line !== undefined ? { line: loc.line } : {}),
-      ...(loc?.index !== undefined ? { index: loc.index } : {}),
+      ...(loc ? { [loc.kind === 'line' ? 'line' : 'index']: loc.n } : {}),
       ...(field ? { field } : {}),
       ...extra,
     });
   }
 
   /** Records the item's keys; throws on a duplicate SKU or barcode. */
-  claim(item: PriceItem, loc: Location, barcodeField: string): void {
-    const firstSku = this.skus.get(item.sku);
-    if (firstSku !== undefined) {
-      this.fail(loc, 'sku', `duplicate SKU ${showValue(item.sku)}, first at ${firstSku}`, { firstAt: firstSku });
+  claim(item: PriceItem, loc: Location): void {
+    const first = this.skus.get(item.sku);
+    if (first !== undefined) {
+      const firstAt = at({ kind: loc.kind, n: first });
+      this.fail(loc, 'sku', `duplicate SKU ${showValue(item.sku)}, first at ${firstAt}`, { firstAt });
     }
-    const own = new Set<string>();
-    for (const code of item.barcodes) {
-      if (own.has(code)) this.fail(loc, barcodeField, `barcode ${showValue(code)} is listed twice`);
-      own.add(code);
-      const ownerSku = this.barcodes.get(code);
-      if (ownerSku !== undefined) {
-        const at = this.skus.get(ownerSku);
-        this.fail(loc, barcodeField, `duplicate barcode ${showValue(code)}, already used by ${ownerSku} at ${at}`, {
-          firstAt: at,
-          otherSku: ownerSku,
-        });
+    for (let i = 0; i < item.barcodes.length; i++) {
+      const code = item.barcodes[i];
+      if (item.barcodes.indexOf(code) !== i) this.fail(loc, 'barcodes', `barcode ${showValue(code)} is listed twice`);
+      const otherSku = this.barcodes.get(code);
+      if (otherSku !== undefined) {
+        const firstAt = at({ kind: loc.kind, n: this.skus.get(otherSku) as number });
+        this.fail(loc, 'barcodes', `duplicate barcode ${showValue(code)}, already used by ${otherSku} at ${firstAt}`, { firstAt, otherSku });
       }
     }
-    this.skus.set(item.sku, loc.text);
+    this.skus.set(item.sku, loc.n);
     for (const code of item.barcodes) this.barcodes.set(code, item.sku);
   }
 }
@@ -231,19 +234,19 @@ function newlinesIn(s: string): number {
 async function* readCsv(path: string, ctx: Context): Source {
   /** 1-based line on which the next record starts; advanced synchronously as the parser emits records. */
   let line = 1;
-  const options: CsvOptions<CsvRow, unknown> = {
+  const options: CsvOptions<CsvRow, string[]> = {
     bom: true,
-    raw: true,
+    info: false,
     relax_column_count: true,
     skip_empty_lines: false,
     max_record_size: MAX_RECORD_BYTES,
-    // Line numbers are tracked here rather than while consuming: a parse error discards records still buffered
-    // in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside quoted fields. `raw` lacks the '\n'
-    // of a CRLF record delimiter, so count the line breaks inside the record plus one.
-    on_record: (rec: unknown, info): CsvRow => {
-      const raw = info.raw ?? '';
-      const row = { fields: Array.isArray(rec) ? rec : (rec as { record: string[] }).record, line, bytes: info.bytes };
-      line += 1 + newlinesIn(raw.endsWith('\n') ? raw.slice(0, -1) : raw);
+    // Line numbers are tracked here, as the parser emits records, rather than while consuming: a parse error
+    // discards records still buffered in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside
+    // quoted fields. Line breaks can only occur inside (quoted) field values, so a record spans 1 + their count.
+    on_record: (fields, info): CsvRow => {
+      const row = { fields, line, bytes: info.bytes };
+      line += 1;
+      for (const f of fields) line += newlinesIn(f);
       return row;
     },
   };
@@ -255,7 +258,7 @@ async function* readCsv(path: string, ctx: Context): Source {
   let cols: Columns | null = null;
   try {
     for await (const row of parser as AsyncIterable<CsvRow>) {
-      const loc: Location = { text: `line ${row.line}`, line: row.line };
+      const loc = lineAt(row.line);
       const rec = row.fields;
       if (rec.every((f) => f.trim() === '')) continue; // blank line (or a row of empty cells)
       if (cols === null) {
@@ -264,11 +267,11 @@ async function* readCsv(path: string, ctx: Context): Source {
       }
       if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
       const item = csvItem(rec, cols, ctx, loc);
-      ctx.claim(item, loc, 'barcodes');
+      ctx.claim(item, loc);
       yield [item, row.bytes];
     }
   } catch (e) {
-    if (isCsvError(e)) ctx.fail({ text: `line ${line}`, line }, null, `malformed CSV: ${e.message}`, { csvCode: e.code });
+    if (isCsvError(e)) ctx.fail(lineAt(line), null, `malformed CSV: ${e.message}`, { csvCode: e.code });
     throw e;
   } finally {
     parser.destroy();
@@ -309,7 +312,7 @@ async function* lines(path: string, ctx: Context): AsyncGenerator<[text: string,
       if (start < chunk.length) {
         pending.push(chunk.subarray(start));
         pendingBytes += chunk.length - start;
-        if (pendingBytes > MAX_RECORD_BYTES) ctx.fail({ text: `line ${line + 1}`, line: line + 1 }, null, `line longer than ${MAX_RECORD_BYTES} bytes`);
+        if (pendingBytes > MAX_RECORD_BYTES) ctx.fail(lineAt(line + 1), null, `line longer than ${MAX_RECORD_BYTES} bytes`);
       }
     }
     if (pending.length > 0) yield emit(Buffer.concat(pending));
@@ -321,7 +324,7 @@ async function* lines(path: string, ctx: Context): AsyncGenerator<[text: string,
 async function* readJsonLines(path: string, ctx: Context): Source {
   for await (const [text, line, bytes] of lines(path, ctx)) {
     if (text.trim() === '') continue;
-    const loc: Location = { text: `line ${line}`, line };
+    const loc = lineAt(line);
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -335,8 +338,9 @@ async function* readJsonLines(path: string, ctx: Context): Source {
 // ------------------------------------------------------------------------------------------------------- JSON
 
 async function* readJson(path: string, ctx: Context): Source {
-  let text = await readFile(path, 'utf8');
-  const bytes = Buffer.byteLength(text);
+  const buf = await readFile(path);
+  const bytes = buf.length;
+  let text = buf.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let doc: unknown;
   try {
@@ -347,13 +351,13 @@ async function* readJson(path: string, ctx: Context): Source {
   const items: unknown = Array.isArray(doc) ? doc : doc !== null && typeof doc === 'object' ? (doc as { items?: unknown }).items : undefined;
   if (!Array.isArray(items)) ctx.fail(null, null, 'expected a JSON array of items or an object with an "items" array');
   for (let i = 0; i < items.length; i++) {
-    yield [validated(items[i], ctx, { text: `item index ${i}`, index: i }), bytes];
+    yield [validated(items[i], ctx, { kind: 'item index', n: i }), bytes];
   }
 }
 
 function validated(raw: unknown, ctx: Context, loc: Location): PriceItem {
   const r = checkPriceItem(raw);
   if (!r.ok) ctx.fail(loc, r.problem.path.length === 0 ? null : formatPath(r.problem.path), r.problem.reason);
-  ctx.claim(r.item, loc, 'barcodes');
+  ctx.claim(r.item, loc);
   return r.item;
 }

@@ -23,7 +23,7 @@ const nameArb = fc
   .map((parts) => parts.join(''))
   .filter((s) => s.trim() !== '');
 
-const idArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,11}$/);
+const idArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,11}$/);
 const barcodeArb = fc.stringMatching(/^[0-9A-Za-z]{1,14}$/);
 
 const itemArb: fc.Arbitrary<Omit<PriceItem, 'sku' | 'barcodes'> & { barcodeCount: number }> = fc.record({

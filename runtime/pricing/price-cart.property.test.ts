@@ -30,14 +30,16 @@ const weighedSpec = fc.record({
   unitPrice: price(9000),
   weightGrams: fc.integer({ min: 0, max: 3000 }),
 });
-const labelledSpec = fc.record({
-  sku,
-  taxClass,
-  quantity: fc.integer({ min: 1, max: 2 }),
-  unitPrice: price(3000),
-  weightGrams: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: null }),
-  embeddedPrice: price(5000),
-});
+const labelledSpec = fc
+  .record({
+    sku,
+    taxClass,
+    quantity: fc.integer({ min: 1, max: 2 }),
+    unitPrice: price(3000),
+    weightGrams: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: null }),
+    embeddedPrice: price(5000),
+  })
+  .map((l) => (l.weightGrams === null ? l : { ...l, quantity: 1 })); // a weighed label is one unit
 const lineSpec: fc.Arbitrary<LineSpec> = fc.oneof(
   { weight: 3, arbitrary: countedSpec },
   { weight: 1, arbitrary: weighedSpec },
@@ -58,7 +60,7 @@ const window = fc.constantFrom<Pick<Promotion, 'validFrom' | 'validTo'>>(
 const base = fc.record({ skus: fc.subarray(SKUS, { minLength: 1 }), memberOnly: fc.constantFrom(false, false, true), window });
 
 /** The kind-specific part of a promotion. */
-type Body = Promotion extends infer P ? (P extends Promotion ? Omit<P, keyof Promotion | 'label'> & { kind: P['kind'] } : never) : never;
+type Body = Promotion extends infer P ? (P extends Promotion ? Omit<P, 'id' | 'label' | 'skus' | 'memberOnly' | 'validFrom' | 'validTo'> : never) : never;
 const body: fc.Arbitrary<Body> = fc.oneof(
   fc.record({ kind: fc.constant('percent_off' as const), percent: fc.integer({ min: 1, max: 10_000 }).map((h) => h / 100) }),
   fc.record({ kind: fc.constant('amount_off' as const), amount: price(800) }),
@@ -144,7 +146,7 @@ describe('priceCart properties', () => {
       fc.property(lines, context(5), (input, ctx) => {
         checkInvariants(input, ctx, priceCart(input, ctx));
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -208,7 +210,7 @@ describe('priceCart properties', () => {
           expect(cart.discountTotal).toBeGreaterThanOrEqual(priceCart(input, { ...ctx, promotions: [p] }).discountTotal);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 });

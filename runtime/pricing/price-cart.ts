@@ -21,7 +21,15 @@ function safeSum(values: readonly Minor[], what: string): Minor {
  * 1. gross per line (see {@link lineGross});
  * 2. promotions: each unit takes part in at most one promotion, the combination is chosen by
  *    {@link planPromotions}; discounts are listed by promotion id, each with per-line allocations (input line
- *    order, zero allocations omitted) that sum to its amount;
+ *    order, zero allocations omitted) that sum to its amount. Per kind:
+ *    - percent_off: round(value of the line's free units × percent / 100) per line;
+ *    - amount_off: min(amount, unitPrice) per free unit; weighed: round(amount × grams / 1000) capped at gross;
+ *      price label: amount × quantity (or per kg when it carries a weight) capped at the label price;
+ *    - member_price: (unitPrice − price) per free unit when positive; weighed: price is per kg;
+ *    - buy_x_pay_y / x_for_price: counted lines only (no weighed lines, no price labels), pooled over the
+ *      promotion's SKUs, sorted by price descending, full groups only; the discount is spread over the lines in
+ *      the groups in proportion to their value there (`allocate`);
+ *    price-embedded labels take percent_off and amount_off only;
  * 3. tax per line on net = gross − discount, inclusive or exclusive per `ctx.taxMode`, plus a per-class breakdown;
  * 4. totals: total = subtotal − discountTotal (+ taxTotal when exclusive).
  *

@@ -1,0 +1,156 @@
+/** The `kiosk` CLI as a technician uses it: real processes, real files. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { exited, kiosk, kioskAsync, watchLines } from './helpers/cli';
+import { engineFixture, line, tempDir } from './helpers/engine-fixture';
+
+describe('kiosk CLI', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('kiosk-cli-');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('start: prints ready, resumes the open order, and on SIGTERM exits 0 with the WAL checkpointed', async () => {
+    const child = kioskAsync(['start', '--data', dir]);
+    let ready = '';
+    await watchLines(child, (l) => {
+      if (l.startsWith('ready ')) ready = l;
+      return !!ready;
+    });
+    expect(ready).toMatch(/^ready store=store-001 device=lane-01 db=\S+kiosk\.sqlite items=\d{3} open-order=none listening=/);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(child.exitCode).toBeNull(); // still running: it only stops when told to
+    child.kill('SIGTERM');
+    const end = await exited(child);
+    expect(end.code).toBe(0);
+    const wal = path.join(dir, 'kiosk.sqlite-wal');
+    expect(!fs.existsSync(wal) || fs.statSync(wal).size === 0).toBe(true);
+  });
+
+  it('start: resumes an open order, and settles a payment that was in flight before anything else', async () => {
+    const f = await engineFixture({ dir });
+    let o = await f.engine.dispatch(null, { type: 'item_added', line: line('A', 500) });
+    o = await f.engine.dispatch(o.id, { type: 'checkout_started' });
+    o = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'att-1', method: 'cash', amount: 500 });
+    await f.close();
+    const child = kioskAsync(['start', '--data', dir]);
+    let ready = '';
+    await watchLines(child, (l) => !!(ready = l.startsWith('ready ') ? l : ready));
+    // cash cannot be looked up, so the order waits in payment_unknown for the attendant — never back to "pay again"
+    expect(ready).toContain(`open-order=${o.id}:payment_unknown`);
+    child.kill('SIGINT');
+    expect((await exited(child)).code).toBe(0);
+  });
+
+  it('demo --json: a completed order with promotion, weighed and age-restricted lines, and its journal range', () => {
+    const r = kiosk(['demo', '--data', dir, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.state).toBe('completed');
+    expect(o.receiptNo).toBe(1);
+    expect(o.discounts.length).toBeGreaterThan(0);
+    expect(o.lines.some((l: { weightGrams: number | null }) => l.weightGrams === 347)).toBe(true);
+    expect(o.total).toBe(o.subtotal - o.discountTotal);
+    expect(o.paid).toBe(o.total);
+    expect(o.journal.lastSeq).toBeGreaterThan(o.journal.firstSeq);
+    const show = kiosk(['orders', 'show', o.orderId, '--data', dir, '--json']);
+    expect(JSON.parse(show.stdout).priced.total).toBe(o.total);
+    const list = kiosk(['orders', 'list', '--data', dir]);
+    expect(list.stdout).toContain(o.orderId);
+    expect(list.stdout).toContain('completed');
+  });
+
+  it('a bad config fails at start naming the field and why, exit 2', () => {
+    const cfg = path.join(dir, 'bad.json');
+    fs.writeFileSync(cfg, JSON.stringify({ tax: { rate: '7%' }, currency: { minorUnits: 9 }, tpyo: 1 }));
+    const r = kiosk(['start', '--data', dir, '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tax.rate: expected number ≥ 0 and ≤ 1, got "7%"');
+    expect(r.stderr).toContain('currency.minorUnits: expected integer ≥ 0 and ≤ 4, got 9');
+    expect(r.stderr).toContain('tpyo: unknown field');
+    expect(fs.existsSync(path.join(dir, 'kiosk.sqlite'))).toBe(false);
+  });
+
+  it('KIOSK_* environment variables override the config file', () => {
+    const cfg = path.join(dir, 'c.json');
+    fs.writeFileSync(cfg, JSON.stringify({ device: { storeId: 'from-file' } }));
+    const r = kiosk(['demo', '--data', dir, '--config', cfg, '--json'], { env: { KIOSK_TAX__MODE: 'exclusive', KIOSK_DEVICE__STORE_ID: 'S-42' } });
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.total).toBe(o.subtotal - o.discountTotal + o.taxTotal);
+    const bad = kiosk(['demo', '--data', dir], { env: { KIOSK_TIMEOUTS__IDLE_PROMPT_MS: 'soon' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('timeouts.idlePromptMs: expected integer ≥ 1000, got "soon"');
+  });
+
+  it('an unreadable or non-JSON config file is a clear exit 2', () => {
+    const cfg = path.join(dir, 'broken.json');
+    fs.writeFileSync(cfg, '{ "tax": ');
+    const r = kiosk(['start', '--data', dir, '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('broken.json: not valid JSON');
+    expect(kiosk(['start', '--data', dir, '--config', path.join(dir, 'missing.json')]).stderr).toContain('cannot read config file (ENOENT)');
+  });
+
+  it('barcode parse: found, unknown, bad check digit, in-store weight label, GS1, payment code redacted', () => {
+    const book = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'config', 'starter', 'pricebook.json'), 'utf8'));
+    const item = book.items.find((i: { barcodes: string[]; soldByWeight: boolean }) => !i.soldByWeight && i.barcodes[0].length === 13);
+    const ok = kiosk(['barcode', 'parse', item.barcodes[0], '--data', dir, '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, kind: 'gtin', lookupKey: item.barcodes[0], item: { found: true, sku: item.sku } });
+
+    const bad = item.barcodes[0].slice(0, 12) + String((Number(item.barcodes[0][12]) + 1) % 10);
+    const r = kiosk(['barcode', 'parse', bad, '--data', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^rejected: BAD_CHECK_DIGIT: /);
+
+    const unknown = kiosk(['barcode', 'parse', '4006381333931', '--data', dir, '--json']);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout).item.found).toBe(false);
+
+    const gs1 = kiosk(['barcode', 'parse', ']C101095060001343521726123110ABC', '--data', dir, '--json']);
+    expect(JSON.parse(gs1.stdout)).toMatchObject({ ok: true, kind: 'gs1', expiryDate: '2026-12-31', batch: 'ABC' });
+
+    const weighed = book.items.find((i: { soldByWeight: boolean }) => i.soldByWeight);
+    const { gtinCheckDigit } = require('../runtime/barcodes') as typeof import('../runtime/barcodes');
+    const body = `22${weighed.barcodes[0]}00347`;
+    const label = kiosk(['barcode', 'parse', body + gtinCheckDigit(body), '--data', dir, '--json']);
+    expect(label.code).toBe(0);
+    expect(JSON.parse(label.stdout)).toMatchObject({ kind: 'in_store', weightGrams: 347, item: { found: true, sku: weighed.sku } });
+
+    const pay = kiosk(['barcode', 'parse', '281234567890123456', '--data', dir, '--json']);
+    expect(pay.stdout).not.toContain('281234567890123456');
+    expect(JSON.parse(pay.stdout)).toMatchObject({ kind: 'payment_code', paymentChannel: 'alipay' });
+  });
+
+  it('pricebook import: replaces the book in one transaction; a bad file changes nothing', () => {
+    const csv = path.join(dir, 'book.csv');
+    fs.writeFileSync(
+      csv,
+      'sku,barcodes,name_zh-CN,name_en,unit_price,tax_class,age_limit,sold_by_weight\n' +
+        'X1,6901234567892,"牛奶, 全脂",Whole milk,650,reduced,,false\n' +
+        'X2,6909876543212|6909876543229,啤酒,Beer,800,standard,18,false\n',
+    );
+    const r = kiosk(['pricebook', 'import', csv, '--data', dir, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ items: 2, barcodes: 3 });
+    expect(JSON.parse(kiosk(['barcode', 'parse', '6909876543229', '--data', dir, '--json']).stdout).item).toMatchObject({ found: true, sku: 'X2' });
+
+    const broken = path.join(dir, 'broken.csv');
+    fs.writeFileSync(broken, 'sku,barcodes,name_en,unit_price,tax_class,age_limit,sold_by_weight\nY1,6901234567892,Milk,6.50,reduced,,false\n');
+    const b = kiosk(['pricebook', 'import', broken, '--data', dir]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('broken.csv line 2: unit_price');
+    // the earlier book is still in force
+    expect(JSON.parse(kiosk(['barcode', 'parse', '6901234567892', '--data', dir, '--json']).stdout).item).toMatchObject({ found: true, sku: 'X1' });
+    expect(kiosk(['journal', 'verify', '--data', dir]).code).toBe(0);
+  });
+
+  it('usage errors exit 2 and --help exits 0', () => {
+    expect(kiosk(['frobnicate']).code).toBe(2);
+    expect(kiosk(['--help']).code).toBe(0);
+  });
+});
