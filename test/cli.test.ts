@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, kiosk, kioskAsync, watchLines } from './helpers/cli';
+import { gtinCheckDigit } from '../runtime/barcodes';
 import { engineFixture, line, tempDir } from './helpers/engine-fixture';
 
 describe('kiosk CLI', () => {
@@ -114,7 +115,6 @@ describe('kiosk CLI', () => {
     expect(JSON.parse(gs1.stdout)).toMatchObject({ ok: true, kind: 'gs1', expiryDate: '2026-12-31', batch: 'ABC' });
 
     const weighed = book.items.find((i: { soldByWeight: boolean }) => i.soldByWeight);
-    const { gtinCheckDigit } = require('../runtime/barcodes') as typeof import('../runtime/barcodes');
     const body = `22${weighed.barcodes[0]}00347`;
     const label = kiosk(['barcode', 'parse', body + gtinCheckDigit(body), '--data', dir, '--json']);
     expect(label.code).toBe(0);

@@ -313,6 +313,8 @@ describe('validity window', () => {
     expect(applied(pct('starts-now', { validFrom: '2025-06-15T12:00:00Z' }))).toEqual(['starts-now']);
     expect(applied(pct('ends-now', { validTo: '2025-06-15T20:00:00+08:00' }))).toEqual([]);
     expect(applied(pct('ends-1ms-later', { validTo: '2025-06-15T12:00:00.001Z' }))).toEqual(['ends-1ms-later']);
+    // sub-millisecond digits are accepted (as the config schema does) and truncated by Date.parse
+    expect(applied(pct('ends-within-1ms', { validTo: '2025-06-15T12:00:00.000900Z' }))).toEqual([]);
   });
 });
 
