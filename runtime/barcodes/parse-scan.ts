@@ -320,7 +320,7 @@ function nonGs1Path(ctx: Ctx): ScanResult {
     return {
       ok: true,
       kind: 'payment_code',
-      raw: ctx.raw,
+      raw: (aim?.aim ?? '') + masked,
       data: masked,
       symbology: sym(ctx, 'unknown'),
       warnings: ctx.warnings,
