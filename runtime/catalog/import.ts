@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { KioskDb } from '../db/database';
 import { KioskError } from '../errors';
+import { normalizeLookupKey } from '../barcodes';
 import { appendJournal } from '../journal/append';
 import type { PriceItem } from '../pricing/types';
 
@@ -30,8 +31,10 @@ export async function importPriceBook(
     const hash = createHash('sha256');
     let items = 0;
     let barcodes = 0;
-    for await (const batch of batches) {
-      if (batch.length === 0) continue;
+    for await (const raw of batches) {
+      if (raw.length === 0) continue;
+      // stored under the key a scan looks up (UPC-A 036000291452 → 0036000291452, GTIN-14 0…→ GTIN-13)
+      const batch = raw.map((i) => ({ ...i, barcodes: [...new Set(i.barcodes.map(normalizeLookupKey))] }));
       const json = JSON.stringify(batch);
       hash.update(json);
       await tx.run(

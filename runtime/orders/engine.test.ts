@@ -163,6 +163,25 @@ describe('order engine', () => {
     watch.stop();
   });
 
+  it('two engines on one file (two processes) never fork the chain: stale caches are detected and retried', async () => {
+    const other = await engineFixture({ dir: f.dir });
+    try {
+      let o = await f.engine.dispatch(null, { type: 'item_added', line: line('A', 100) });
+      o = await f.engine.dispatch(o.id, { type: 'item_added', line: line('B', 100) }); // f's cache now holds the order
+      await other.engine.dispatch(o.id, { type: 'item_added', line: line('C', 100) }); // written behind f's back
+      const next = await f.engine.dispatch(o.id, { type: 'item_added', line: line('D', 100) });
+      expect(next.lines.map((l) => l.sku)).toEqual(['A', 'B', 'C', 'D']);
+      expect(next.version).toBe(4);
+      // a refusal based on a stale cached state is re-checked against the file
+      await other.engine.dispatch(o.id, { type: 'checkout_started' });
+      const paying = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'p', method: 'cash', amount: 400 });
+      expect(paying.state).toBe('payment_pending');
+      expect(await verifyJournal(f.db.read)).toMatchObject({ ok: true, entries: 6 });
+    } finally {
+      await other.db.close();
+    }
+  });
+
   it('serialises concurrent dispatches: no interleaved transaction, gap-free journal', async () => {
     const o = await f.engine.dispatch(null, { type: 'item_added', line: line('A', 100) });
     const results = await Promise.allSettled(

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock';
 import type { KioskDb, Tx } from '../db/database';
 import { GuardRejectedError, KioskError } from '../errors';
-import { appendJournal } from '../journal/append';
+import { appendJournal, StaleHeadError, type JournalHead } from '../journal/append';
 import type { JournalEntry } from '../journal/entry';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { OrderEvent } from './events';
@@ -34,6 +34,14 @@ export interface EngineEvents {
 /** Events whose journal entry carries the whole order, so HQ gets every sale in one message. */
 const WITH_ORDER: ReadonlySet<OrderEvent['type']> = new Set(['order_completed', 'order_cancelled', 'idle_prompt_expired', 'refund_issued']);
 
+/** The order changed under a cached copy (another process wrote it). */
+class StaleOrderError extends Error {
+  constructor(id: string) {
+    super(`order ${id} changed underneath`);
+    this.name = 'StaleOrderError';
+  }
+}
+
 const CLOSED_SQL = CLOSED_STATES.map((s) => `'${s}'`).join(',');
 
 /**
@@ -41,8 +49,21 @@ const CLOSED_SQL = CLOSED_STATES.map((s) => `'${s}'`).join(',');
  * entry and one outbox row; a refused event throws and leaves everything as it was. `committed` fires after COMMIT.
  */
 export class OrderEngine extends EventEmitter<EngineEvents> {
+  /**
+   * Write-through caches of committed data (updated only after COMMIT), so a transition costs the same statements
+   * as a bare insert. They are checked, not trusted: a stale journal head fails the seq insert, a stale order fails
+   * the `version = ?` update; either way the transaction rolls back and is retried once from fresh reads.
+   */
+  private head: JournalHead | null | undefined = undefined;
+  private readonly cache = new Map<string, Order>();
+
   constructor(private readonly deps: EngineDeps) {
     super();
+  }
+
+  private invalidate(): void {
+    this.head = undefined;
+    this.cache.clear();
   }
 
   /**
@@ -50,9 +71,27 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
    * one open order: starting another while one is open is refused (PAYMENT_UNRESOLVED if its payment is in doubt).
    */
   async dispatch(orderId: string | null, event: OrderEvent, opts: { ifVersion?: number } = {}): Promise<Order> {
-    const result = await this.deps.db.transaction(async (tx) => {
+    let result: Committed;
+    try {
+      result = await this.attempt(orderId, event, opts, true);
+    } catch (e) {
+      // retry once from the database itself: after a conflict, or before refusing on the strength of a cached order
+      this.invalidate();
+      if (!(e instanceof StaleHeadError || e instanceof StaleOrderError || (e instanceof KioskError && orderId !== null))) throw e;
+      result = await this.attempt(orderId, event, opts, false);
+    }
+    this.head = { seq: result.entry.seq, hash: result.entry.hash };
+    if (CLOSED_STATES.includes(result.order.state)) this.cache.delete(result.order.id);
+    else this.cache.set(result.order.id, result.order);
+    this.emit('committed', result);
+    return result.order;
+  }
+
+  private attempt(orderId: string | null, event: OrderEvent, opts: { ifVersion?: number }, useCache: boolean): Promise<Committed> {
+    return this.deps.db.transaction(async (tx) => {
       const now = this.deps.clock.now();
-      const current = orderId === null ? await this.startable(tx, now) : await this.load(tx, orderId);
+      const cached = useCache && orderId !== null ? this.cache.get(orderId) : undefined;
+      const current = orderId === null ? await this.startable(tx, now) : (cached ?? (await this.load(tx, orderId)));
       if (opts.ifVersion !== undefined && current.version !== opts.ifVersion) {
         throw new GuardRejectedError(current.state, event.type, `order changed (version ${current.version}, expected ${opts.ifVersion})`);
       }
@@ -63,7 +102,9 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
         receiptNo = row!.value;
       }
       const next = reduce(current, event, to, { now, price: this.deps.price, points: this.deps.points, receiptNo });
-      const entry = await appendJournal(tx, {
+      const entry = await appendJournal(
+        tx,
+        {
         deviceId: this.deps.deviceId,
         ts: now,
         orderId: next.id,
@@ -76,7 +117,9 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
           total: next.priced.total,
           ...(WITH_ORDER.has(event.type) ? { order: next } : {}),
         },
-      });
+        },
+        useCache ? this.head : undefined,
+      );
       await this.save(tx, next, current.version === 0, entry.seq);
       if (event.type === 'order_completed' && next.memberId && next.pointsEarned > 0) {
         await tx.run(
@@ -87,8 +130,6 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
       }
       return { order: next, from: current.state, event, entry };
     });
-    this.emit('committed', result);
-    return result.order;
   }
 
   private async startable(tx: Tx, now: number): Promise<Order> {
@@ -114,10 +155,11 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
         [...params, o.createdAt],
       );
     } else {
-      await tx.run(
-        'UPDATE orders SET state = ?, version = ?, snapshot = ?, total = ?, receipt_no = ?, member_id = ?, updated_at = ?, last_seq = ? WHERE id = ?',
-        params,
+      const r = await tx.run(
+        'UPDATE orders SET state = ?, version = ?, snapshot = ?, total = ?, receipt_no = ?, member_id = ?, updated_at = ?, last_seq = ? WHERE id = ? AND version = ?',
+        [...params, o.version - 1],
       );
+      if (r.changes !== 1) throw new StaleOrderError(o.id);
     }
   }
 
