@@ -14,7 +14,10 @@ export async function pricebookImport(file: string, opts: CommonOptions & { json
   const total = fs.statSync(file).size;
   const showBar = opts.progress ?? (process.stderr.isTTY === true && total > 1_000_000);
   const bar = showBar
-    ? new SingleBar({ format: 'importing {bar} {percentage}% | {value}/{total} MB | {items} items', stream: process.stderr }, Presets.shades_classic)
+    ? new SingleBar(
+        { format: 'importing {bar} {percentage}% | {value}/{total} MB | {items} items', stream: process.stderr, noTTYOutput: opts.progress === true, notTTYSchedule: 1000 },
+        Presets.shades_classic,
+      )
     : null;
   const mb = (b: number) => Math.round(b / 1e5) / 10;
   bar?.start(mb(total), 0, { items: 0 });
