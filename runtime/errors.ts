@@ -17,6 +17,7 @@ export type KioskErrorCode =
   | 'DB_CLOSED'
   | 'DEVICE_OFFLINE'
   | 'DEVICE_BUSY'
+  | 'DEVICE_STATE'
   | 'TIMEOUT'
   | 'PAPER_OUT'
   | 'COVER_OPEN'

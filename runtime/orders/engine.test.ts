@@ -139,6 +139,19 @@ describe('order engine', () => {
     expect(r.refunded).toBe(900);
   });
 
+  it('a member earns points per the loyalty rule when the order completes, in the same transaction', async () => {
+    let o = await f.engine.dispatch(null, { type: 'member_attached', memberId: 'M0000000007' });
+    o = await f.engine.dispatch(o.id, { type: 'item_added', line: line('A', 1999) });
+    o = await f.engine.dispatch(o.id, { type: 'checkout_started' });
+    o = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'p', method: 'cash', amount: 1999 });
+    o = await f.engine.dispatch(o.id, { type: 'payment_approved', attemptId: 'p', amount: 1999 });
+    const members = async () => f.db.read.all<{ id: string; points: number }>('SELECT id, points FROM members');
+    expect(await members()).toEqual([]); // nothing before completion
+    o = await f.engine.dispatch(o.id, { type: 'order_completed' });
+    expect(o.pointsEarned).toBe(19); // fixture rule: 1 point per full 100 minor units
+    expect(await members()).toEqual([{ id: 'M0000000007', points: 19 }]);
+  });
+
   it('prompts an idle shopper, returns on activity, and cancels when the prompt goes unanswered', async () => {
     const watch = new IdleWatch(f.engine, f.clock, { idlePromptMs: 60_000, idleCancelMs: 20_000 });
     await watch.start();

@@ -1,0 +1,50 @@
+import type { Minor } from '../../runtime/money';
+import type { Device, DeviceEvents } from './device';
+
+/** What the terminal says while a transaction runs ("insert card", "enter PIN"). */
+export interface TerminalPrompt {
+  /** ZVT intermediate status code (04 FF), e.g. 0x0A "insert card". */
+  code: number;
+  text: string;
+}
+
+/** The terminal's final word on a transaction. Only what receipts and reconciliation need: never a full PAN. */
+export interface TerminalResult {
+  /** 0 = approved (ZVT result code 00). */
+  resultCode: number;
+  approved: boolean;
+  amount?: Minor;
+  traceNumber?: number;
+  receiptNumber?: number;
+  /** e.g. "girocard", "Mastercard". */
+  cardType?: string;
+  /** Masked as the terminal sent it, e.g. "6799********0016". */
+  maskedPan?: string;
+  authCode?: string;
+  /** Terminal id / date / time as reported. */
+  terminalId?: string;
+  /** Human-readable reason for a decline or abort. */
+  text?: string;
+}
+
+export type TerminalEvents = DeviceEvents & {
+  prompt: [TerminalPrompt];
+  /** A receipt line the terminal asks the ECR to print (06 D1). */
+  printLine: [string];
+};
+
+/**
+ * A card payment terminal. Rules: one transaction at a time (`DEVICE_BUSY` otherwise); `authorize` resolves with
+ * the outcome (a decline is a result with `approved: false`, not a rejection) and rejects with `TIMEOUT` or
+ * `DEVICE_OFFLINE` only when the outcome is unknown — the caller must then ask `statusEnquiry`/repeat-receipt,
+ * never authorize again.
+ */
+export interface PaymentTerminal extends Device<TerminalEvents> {
+  register(): Promise<void>;
+  authorize(amount: Minor, opts?: { signal?: AbortSignal }): Promise<TerminalResult>;
+  reverse(receiptNumber: number): Promise<TerminalResult>;
+  refund(amount: Minor): Promise<TerminalResult>;
+  endOfDay(): Promise<TerminalResult>;
+  abort(): Promise<void>;
+  statusEnquiry(): Promise<TerminalResult>;
+}
