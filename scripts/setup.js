@@ -20,6 +20,18 @@ const REQUIREMENTS = [
     apt: ['python3', 'make', 'g++'],
     after: () => execFileSync('npm', ['rebuild', 'sqlite3'], { cwd: root, stdio: 'inherit' }),
   },
+  {
+    name: 'socat (pseudo-terminal pairs for serial device simulators)',
+    check: () => spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0,
+    apt: ['socat'],
+  },
+  {
+    name: 'libusb and libudev (node-hid and usb native modules)',
+    check: () =>
+      spawnSync(process.execPath, ['-e', "require('node-hid').devices(); require('usb').usb.getDeviceList()"], { cwd: root, stdio: 'ignore' })
+        .status === 0,
+    apt: ['libusb-1.0-0', 'libudev1'],
+  },
 ];
 
 function aptInstall(packages) {

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * A linked pair of real pseudo-terminals (socat), standing in for a serial cable: the device simulator opens
+ * `devicePath`, the real driver opens `hostPath` with serialport exactly as it would open /dev/ttyUSB0.
+ *
+ * `unplug()` kills socat, so both ends vanish as when a USB-serial adapter is pulled; `replug()` brings them back
+ * under the same link paths. Requires `socat` (installed by scripts/setup.js).
+ */
+export class PtyPair {
+  readonly hostPath: string;
+  readonly devicePath: string;
+  private proc: ChildProcess | null = null;
+  private readonly dir: string;
+
+  private constructor(dir: string, name: string) {
+    this.dir = dir;
+    this.hostPath = path.join(dir, `${name}-host`);
+    this.devicePath = path.join(dir, `${name}-device`);
+  }
+
+  /** Creates the pair and waits until both ends exist. */
+  static async create(name = 'tty', dir?: string): Promise<PtyPair> {
+    const pair = new PtyPair(dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-pty-')), name);
+    await pair.replug();
+    return pair;
+  }
+
+  get plugged(): boolean {
+    return this.proc !== null;
+  }
+
+  async replug(): Promise<void> {
+    if (this.proc) return;
+    const proc = spawn('socat', [`PTY,raw,echo=0,link=${this.hostPath}`, `PTY,raw,echo=0,link=${this.devicePath}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.proc = proc;
+    const deadline = Date.now() + 5000;
+    while (!(fs.existsSync(this.hostPath) && fs.existsSync(this.devicePath))) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        this.proc = null;
+        throw new Error(`socat exited (${proc.exitCode ?? proc.signalCode}): ${stderr.trim() || 'is socat installed? run node scripts/setup.js'}`);
+      }
+      if (Date.now() > deadline) throw new Error(`pty pair did not appear within 5 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Pulls the cable: both ends disappear; open ports on them get an error / close. */
+  async unplug(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = null;
+    await new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+    for (const p of [this.hostPath, this.devicePath]) fs.rmSync(p, { force: true });
+  }
+
+  async close(): Promise<void> {
+    await this.unplug();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
