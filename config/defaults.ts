@@ -3,6 +3,23 @@ import { defaultBarcodeRules } from '../runtime/barcodes/rules';
 import type { KioskConfig } from './schema';
 import { starterPriceBookPath, starterPromotionsPath } from './paths';
 
+/** Devices `kiosk devices` recognises out of the box (vendor/product ids as the USB descriptors give them). */
+const KNOWN_DEVICES: KioskConfig['devices']['known'] = [
+  { vendorId: 0x0c2e, name: 'Honeywell scanner', deviceClass: 'scanner', driver: 'hid-scanner', bus: 'hid' },
+  { vendorId: 0x05e0, name: 'Zebra/Symbol scanner', deviceClass: 'scanner', driver: 'hid-scanner', bus: 'hid' },
+  { vendorId: 0x1eab, name: 'Newland scanner', deviceClass: 'scanner', driver: 'hid-scanner', bus: 'hid' },
+  { vendorId: 0x0c2e, name: 'Honeywell scanner (serial)', deviceClass: 'scanner', driver: 'serial-scanner', bus: 'serial' },
+  { vendorId: 0x04b8, productId: 0x0202, name: 'Epson TM receipt printer', deviceClass: 'printer', driver: 'escpos-usb', bus: 'usb' },
+  { vendorId: 0x04b8, name: 'Epson printer or display', deviceClass: 'printer', driver: 'escpos-usb', bus: 'usb' },
+  { vendorId: 0x0519, name: 'Star Micronics printer', deviceClass: 'printer', driver: 'escpos-usb', bus: 'usb' },
+  { vendorId: 0x0fe6, productId: 0x811e, name: 'Generic 80 mm ESC/POS printer', deviceClass: 'printer', driver: 'escpos-usb', bus: 'usb' },
+  { vendorId: 0x11ca, name: 'VeriFone/Ingenico terminal (serial)', deviceClass: 'terminal', driver: 'zvt-serial', bus: 'serial' },
+  { vendorId: 0x079b, name: 'Ingenico terminal (serial)', deviceClass: 'terminal', driver: 'zvt-serial', bus: 'serial' },
+  { vendorId: 0x2341, name: 'Arduino (Firmata lane light)', deviceClass: 'light', driver: 'firmata-light', bus: 'serial' },
+  { vendorId: 0x1a86, productId: 0x7523, name: 'CH340 USB-serial (pole display)', deviceClass: 'display', driver: 'pole-display', bus: 'serial' },
+  { vendorId: 0x0403, productId: 0x6001, name: 'FTDI USB-serial (pole display)', deviceClass: 'display', driver: 'pole-display', bus: 'serial' },
+];
+
 /** A configuration that runs out of the box: one simulated lane in a CNY store. */
 export function defaultConfig(): KioskConfig {
   const promotions = fs.existsSync(starterPromotionsPath())
@@ -25,6 +42,18 @@ export function defaultConfig(): KioskConfig {
     },
     promotions,
     pricebook: { starter: starterPriceBookPath() },
-    devices: {},
+    devices: {
+      scanner: { transport: 'simulated' },
+      terminal: { transport: 'simulated' },
+      printer: { transport: 'simulated' },
+      display: { transport: 'simulated' },
+      light: { transport: 'simulated' },
+      terminalPassword: '000000',
+      printerColumns: 42,
+      printerCjk: true,
+      required: ['scanner', 'terminal', 'printer'],
+      simControlPort: 0,
+      known: KNOWN_DEVICES,
+    },
   };
 }

@@ -40,6 +40,95 @@ const memberCardPattern = z
 
 const paymentCodePattern = z.object({ channel: str({ min: 1, what: 'a payment channel' }), pattern: regexSource('a payment code pattern') }).strict();
 
+const serialPath = str({ min: 1, what: 'a serial port path such as "/dev/ttyUSB0"' });
+const baud = num({ min: 1200, max: 921600, int: true });
+const usbId = num({ min: 0, max: 0xffff, int: true });
+const simulated = z.object({ transport: z.literal('simulated') }).strict();
+
+/** Where each device is. `simulated` (the default) runs the real driver against a byte-level simulator. */
+const devicesSchema = z
+  .object({
+    scanner: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z.object({ transport: z.literal('serial'), path: serialPath, baudRate: baud }).strict(),
+        z
+          .object({
+            transport: z.literal('hid'),
+            path: str({ min: 1, what: 'a hidraw path' }).optional(),
+            vendorId: usbId.optional(),
+            productId: usbId.optional(),
+            serialNumber: str({ what: 'a USB serial number' }).optional(),
+            mode: oneOf(['pos', 'keyboard']),
+            layout: oneOf(['us', 'de', 'be']),
+          })
+          .strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "serial", "hid"' },
+    ),
+    terminal: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z.object({ transport: z.literal('serial'), path: serialPath, baudRate: baud }).strict(),
+        z.object({ transport: z.literal('tcp'), host: str({ min: 1, what: 'a host name or address' }), port: num({ min: 1, max: 65535, int: true }) }).strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "serial", "tcp"' },
+    ),
+    printer: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z.object({ transport: z.literal('serial'), path: serialPath, baudRate: baud }).strict(),
+        z.object({ transport: z.literal('usb'), vendorId: usbId, productId: usbId, serialNumber: str({ what: 'a USB serial number' }).optional() }).strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "serial", "usb"' },
+    ),
+    display: z.discriminatedUnion(
+      'transport',
+      [simulated, z.object({ transport: z.literal('serial'), path: serialPath, baudRate: baud }).strict(), z.object({ transport: z.literal('none') }).strict()],
+      { error: 'expected transport to be one of "simulated", "serial", "none"' },
+    ),
+    light: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z
+          .object({
+            transport: z.literal('firmata'),
+            path: serialPath,
+            pins: z.object({ green: num({ min: 0, max: 69, int: true }), yellow: num({ min: 0, max: 69, int: true }), red: num({ min: 0, max: 69, int: true }) }).strict(),
+          })
+          .strict(),
+        z.object({ transport: z.literal('none') }).strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "firmata", "none"' },
+    ),
+    /** Terminal password for ZVT administrative commands (6 digits). */
+    terminalPassword: str({ pattern: /^\d{6}$/, what: 'a 6-digit password' }),
+    printerColumns: num({ min: 24, max: 64, int: true }),
+    printerCjk: bool(),
+    /** Devices without which the lane is out of service. */
+    required: z.array(oneOf(['scanner', 'terminal', 'printer', 'display', 'light'])),
+    /** Loopback control endpoint for the simulators (`kiosk sim …`); 0 = any free port. Off when no device is simulated. */
+    simControlPort: num({ min: 0, max: 65535, int: true }),
+    /** What `kiosk devices` recognises. */
+    known: z.array(
+      z
+        .object({
+          vendorId: usbId,
+          productId: usbId.optional(),
+          name: str({ min: 1, what: 'a device name' }),
+          deviceClass: oneOf(['scanner', 'terminal', 'printer', 'display', 'light']),
+          driver: str({ min: 1, what: 'a driver name' }),
+          bus: oneOf(['usb', 'hid', 'serial']).optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     device: z
@@ -115,8 +204,7 @@ export const configSchema = z
         starter: str({ what: 'a file path' }).nullable(),
       })
       .strict(),
-    /** Device bindings, filled in by the devices issue. */
-    devices: z.object({}).strict(),
+    devices: devicesSchema,
   })
   .strict();
 

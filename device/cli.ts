@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { reportAndExit } from './cli-support';
 import { barcodeParse } from './commands/barcode';
 import { demo } from './commands/demo';
+import { devices } from './commands/devices';
 import { journalVerify } from './commands/journal';
 import { ordersList, ordersShow } from './commands/orders';
 import { pricebookImport } from './commands/pricebook';
@@ -57,5 +58,9 @@ const barcode = program.command('barcode').description('barcode tools');
 common(barcode.command('parse').argument('<code>').description('how the kiosk reads one scan'))
   .option('--json')
   .action(run(barcodeParse));
+
+common(program.command('devices').description('USB, HID and serial devices found, and which driver would claim each'))
+  .option('--json')
+  .action(run(devices));
 
 program.parseAsync(process.argv).catch(reportAndExit);

@@ -72,6 +72,20 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'print jobs (a receipt is printed at most once per job id)',
+    sql: `
+      CREATE TABLE print_jobs (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'printed', 'failed')),
+        printer_id TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */
