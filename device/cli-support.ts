@@ -38,4 +38,6 @@ export function reportAndExit(e: unknown): never {
   process.exit(1);
 }
 
-export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+export const printJson = (v: unknown): void => {
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+};

@@ -4,6 +4,7 @@ import { reportAndExit } from './cli-support';
 import { barcodeParse } from './commands/barcode';
 import { demo } from './commands/demo';
 import { devices } from './commands/devices';
+import { simDisplay, simLight, simPrinter, simScan, simScanner, simTerminal } from './commands/sim';
 import { journalVerify } from './commands/journal';
 import { ordersList, ordersShow } from './commands/orders';
 import { pricebookImport } from './commands/pricebook';
@@ -62,5 +63,19 @@ common(barcode.command('parse').argument('<code>').description('how the kiosk re
 common(program.command('devices').description('USB, HID and serial devices found, and which driver would claim each'))
   .option('--json')
   .action(run(devices));
+
+const sim = program.command('sim').description("drive the running kiosk's simulated devices (loopback control endpoint)");
+common(sim.command('scan').argument('<code>').description('the simulated scanner reads CODE'))
+  .option('--aim <id>', 'AIM symbology identifier to prefix, e.g. ]E0')
+  .action(run(simScan));
+common(sim.command('scanner').argument('<action>', 'unplug | replug')).action(run(simScanner));
+common(sim.command('terminal').argument('<action>', 'approve | decline | timeout | unplug | replug'))
+  .option('--code <n>', 'ZVT result code for decline')
+  .action(run(simTerminal));
+common(sim.command('printer').argument('<action>', 'paper-out | paper-near-end | paper-ok | cover-open | cover-close | unplug | replug | last'))
+  .option('--json')
+  .action(run(simPrinter));
+common(sim.command('light').description('current colour and blink state')).option('--json').action(run(simLight));
+common(sim.command('display').description('the two lines on the pole display')).option('--json').action(run(simDisplay));
 
 program.parseAsync(process.argv).catch(reportAndExit);

@@ -1,0 +1,48 @@
+import type { DeviceClass, HealthLevel } from '../drivers/contract';
+import type { KioskDb } from '../runtime/db/database';
+import type { LaneDevices } from '../runtime/devices/supervisor';
+import { verifyJournal } from '../runtime/journal/verify';
+
+export interface DoctorRow {
+  check: string;
+  required: boolean;
+  ok: boolean;
+  reason: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  rows: DoctorRow[];
+}
+
+/**
+ * Every configured device's health checks (internal and external; interactive ones only when a person is there),
+ * the SQLite integrity check and the journal chain. `ok` is false when any required row failed.
+ */
+export async function runDoctor(
+  devices: LaneDevices,
+  db: KioskDb,
+  opts: { required: readonly DeviceClass[]; interactive?: boolean; prompt?: (text: string) => Promise<boolean> },
+): Promise<DoctorReport> {
+  const rows: DoctorRow[] = [];
+  const levels: HealthLevel[] = opts.interactive ? ['internal', 'external', 'interactive'] : ['internal', 'external'];
+  for (const [cls, dev] of Object.entries(devices) as [DeviceClass, LaneDevices[keyof LaneDevices]][]) {
+    if (!dev) continue;
+    for (const level of levels) {
+      const r = await dev.checkHealth(level, { prompt: opts.prompt }).catch((e: unknown) => ({ ok: false, reason: e instanceof Error ? e.message : String(e) }));
+      rows.push({ check: `${cls} ${level} (${dev.info.driver} ${dev.info.id})`, required: opts.required.includes(cls), ok: r.ok, reason: r.reason });
+    }
+  }
+  const integrity = await db.read.all<{ integrity_check: string }>('PRAGMA integrity_check').catch((e: unknown) => [{ integrity_check: String(e) }]);
+  const okIntegrity = integrity.length === 1 && integrity[0].integrity_check === 'ok';
+  rows.push({ check: 'sqlite integrity_check', required: true, ok: okIntegrity, reason: okIntegrity ? 'ok' : integrity.map((r) => r.integrity_check).join('; ') });
+  const j = await verifyJournal(db.read);
+  rows.push({ check: 'journal verify', required: true, ok: j.ok, reason: j.ok ? `ok ${j.entries} entries` : `broken at seq ${j.brokenAt}: ${j.reason}` });
+  return { ok: rows.every((r) => r.ok || !r.required), rows };
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const w = Math.max(...r.rows.map((x) => x.check.length), 10);
+  const lines = r.rows.map((x) => `${x.ok ? 'PASS' : x.required ? 'FAIL' : 'WARN'}  ${x.check.padEnd(w)}  ${x.reason}`);
+  return [...lines, r.ok ? 'doctor: all required checks passed' : 'doctor: required checks failed'].join('\n');
+}
