@@ -149,6 +149,16 @@ describe('kiosk CLI', () => {
     expect(kiosk(['journal', 'verify', '--data', dir]).code).toBe(0);
   });
 
+  it('devices: enumerates buses on a machine without devices, exit 0, every found device with a stable id', () => {
+    const r = kiosk(['devices', '--data', dir, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { devices: { id: string; bus: string }[]; missing: { module: string; fix: string }[] };
+    expect(Array.isArray(out.devices)).toBe(true);
+    for (const d of out.devices) expect(d.id).not.toMatch(/^[0-9a-f]{4}:[0-9a-f]{4}$/);
+    for (const m of out.missing) expect(m.fix).toBeTruthy();
+    expect(kiosk(['devices', '--data', dir]).code).toBe(0);
+  });
+
   it('usage errors exit 2 and --help exits 0', () => {
     expect(kiosk(['frobnicate']).code).toBe(2);
     expect(kiosk(['--help']).code).toBe(0);
