@@ -35,9 +35,10 @@ export class PtyPair {
 
   async replug(): Promise<void> {
     if (this.proc) return;
-    const proc = spawn('socat', [`PTY,raw,echo=0,link=${this.hostPath}`, `PTY,raw,echo=0,link=${this.devicePath}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    // socat runs under a small shell that kills it when our stdin pipe closes — so a kiosk killed with SIGKILL
+    // does not leave orphaned socat processes (and stale ptys) behind.
+    const script = `socat PTY,raw,echo=0,link="$1" PTY,raw,echo=0,link="$2" & s=$!; trap 'kill $s 2>/dev/null' EXIT TERM; cat >/dev/null; kill $s 2>/dev/null; wait $s`;
+    const proc = spawn('sh', ['-c', script, 'pty-pair', this.hostPath, this.devicePath], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     this.proc = proc;
@@ -60,7 +61,7 @@ export class PtyPair {
     await new Promise<void>((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
       proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
+      proc.stdin?.end(); // the shell kills socat and exits
     });
     for (const p of [this.hostPath, this.devicePath]) fs.rmSync(p, { force: true });
   }

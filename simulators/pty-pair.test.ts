@@ -1,0 +1,45 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { SerialPort } from 'serialport';
+import { PtyPair } from './pty-pair';
+
+/** socat processes serving a pair with this (unique) name. */
+const socats = (name: string) => spawnSync('pgrep', ['-f', `^socat PTY.*${name}-host`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+
+describe('PtyPair (real pseudo-terminals)', () => {
+  it('carries bytes both ways, and unplug/replug make the ports vanish and return under the same paths', async () => {
+    const pair = await PtyPair.create('t');
+    const open = (p: string) =>
+      new Promise<SerialPort>((resolve, reject) => {
+        const port = new SerialPort({ path: p, baudRate: 9600 }, (err) => (err ? reject(err) : resolve(port)));
+      });
+    const host = await open(pair.hostPath);
+    const errors: Error[] = [];
+    host.on('error', (e) => errors.push(e));
+    const dev = await open(pair.devicePath);
+    const got = new Promise<string>((resolve) => dev.once('data', (d: Buffer) => resolve(d.toString())));
+    host.write('ping\r\n');
+    expect(await got).toBe('ping\r\n');
+    const closed = new Promise((resolve) => host.once('close', resolve));
+    host.resume(); // a port notices a vanished pty only while it is reading (as every driver is)
+    await pair.unplug();
+    expect(fs.existsSync(pair.hostPath)).toBe(false);
+    await closed; // the open port notices the cable is gone
+    await pair.replug();
+    expect(fs.existsSync(pair.hostPath)).toBe(true);
+    if (dev.isOpen) await new Promise((r) => dev.close(r));
+    await pair.close();
+  });
+
+  it('socat dies with the process that made the pair, even on SIGKILL', async () => {
+    const name = `kill${process.pid}`;
+    const script = `const { PtyPair } = require(${JSON.stringify(require.resolve('../dist/simulators/pty-pair.js'))}); PtyPair.create('${name}').then(() => console.log('up'));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('up') && resolve()));
+    expect(socats(name)).toBe(1);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (socats(name) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(socats(name)).toBe(0);
+  });
+});
