@@ -1,0 +1,3 @@
+export { ZvtTerminalSimulator, DEFAULT_SIM_CARD, type SimCard, type SimDelays, type SimErrorRates, type TerminalSimulatorOptions, type SimEvents, type SimStats } from './zvt-simulator';
+export { SimJournal, type JournalEntry, type JournalKind, type JournalResult } from './journal';
+export { simulatedTerminal, FAST_TIMEOUTS, type SimulatedTerminal } from './fixture';
