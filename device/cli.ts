@@ -4,6 +4,7 @@ import { reportAndExit } from './cli-support';
 import { barcodeParse } from './commands/barcode';
 import { demo } from './commands/demo';
 import { devices } from './commands/devices';
+import { doctor } from './commands/doctor';
 import { simDisplay, simLight, simPrinter, simScan, simScanner, simTerminal } from './commands/sim';
 import { journalVerify } from './commands/journal';
 import { ordersList, ordersShow } from './commands/orders';
@@ -63,6 +64,11 @@ common(barcode.command('parse').argument('<code>').description('how the kiosk re
 common(program.command('devices').description('USB, HID and serial devices found, and which driver would claim each'))
   .option('--json')
   .action(run(devices));
+
+common(program.command('doctor').description('health checks of every device, the database and the journal'))
+  .option('--json')
+  .option('--interactive', 'also run the checks that need a person (scan a test code, look at the light)')
+  .action(run(doctor));
 
 const sim = program.command('sim').description("drive the running kiosk's simulated devices (loopback control endpoint)");
 common(sim.command('scan').argument('<code>').description('the simulated scanner reads CODE'))

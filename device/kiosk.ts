@@ -16,9 +16,24 @@ import type { PaymentRequest } from '../runtime/payments/provider';
 import { readPriceBookFile } from '../runtime/pricebook';
 import { priceCart } from '../runtime/pricing';
 import type { Promotion } from '../runtime/pricing/types';
+import type { PrintJobResult } from '../drivers/contract';
+import { DeviceSupervisor } from '../runtime/devices/supervisor';
+import { DisplayFeed } from '../runtime/devices/display-feed';
+import { ScanFeed } from '../runtime/devices/scan-feed';
+import { KioskError } from '../runtime/errors';
+import { CardTerminalProvider } from '../runtime/payments/card-terminal';
+import type { PaymentProvider } from '../runtime/payments/provider';
+import { SqlitePrintJobLedger } from '../runtime/printing/job-ledger';
+import { receiptJob } from '../runtime/receipt/receipt-job';
+import type { ReceiptHeader } from '../runtime/receipt/text-receipt';
+import { buildHardware, type LaneHardware } from './hardware';
+import type { Logger } from './logger';
 
 export interface BootOptions {
   clock?: Clock;
+  /** Bring up the lane's devices (real or simulated per config). Tools that only read the database leave this off. */
+  devices?: boolean;
+  log?: Logger;
   /** How the attendant confirms a cash payment; the demo plays the attendant. */
   confirmCash?: (req: PaymentRequest) => Promise<boolean>;
   /** Errors from background work (timers, recovery) that must not crash the lane. */
@@ -35,7 +50,16 @@ export interface Kiosk {
   lane: Lane;
   idle: IdleWatch;
   dbFile: string;
+  hardware: KioskHardware | null;
   close(): Promise<void>;
+}
+
+export interface KioskHardware extends LaneHardware {
+  supervisor: DeviceSupervisor;
+  scanFeed: ScanFeed | null;
+  displayFeed: DisplayFeed | null;
+  /** Prints an order's receipt (job id `receipt:<orderId>`, so printing it again prints nothing). */
+  printReceipt(orderId: string, reprint?: number): Promise<PrintJobResult>;
 }
 
 export const dbPath = (dataDir: string) => path.join(dataDir, 'kiosk.sqlite');
@@ -63,6 +87,49 @@ export async function openDatabase(config: KioskConfig, clock: Clock): Promise<{
   return { db, file };
 }
 
+export const receiptHeader = (config: KioskConfig): ReceiptHeader => ({
+  storeName: config.device.name,
+  storeId: config.device.storeId,
+  deviceId: config.device.deviceId,
+  currency: config.currency.code,
+  minorUnits: config.currency.minorUnits,
+  locale: config.locales.default,
+});
+
+async function startHardware(
+  config: KioskConfig,
+  clock: Clock,
+  db: KioskDb,
+  engine: OrderEngine,
+  lane: Lane,
+  onError: (e: unknown) => void,
+  log?: Logger,
+): Promise<KioskHardware> {
+  const ledger = new SqlitePrintJobLedger(db, clock);
+  const hw = await buildHardware({ config, clock, log }, ledger);
+  const supervisor = new DeviceSupervisor(hw.devices, { clock, required: config.devices.required, engine });
+  supervisor.on('deviceError', (cls, e) => log?.warn({ device: cls, err: e.message }, 'device error'));
+  supervisor.on('condition', (c) => log?.info({ inService: c.inService, reasons: c.reasons, light: c.light }, 'lane condition'));
+  await supervisor.start();
+  const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, lane) : null;
+  const displayFeed = hw.devices.display
+    ? new DisplayFeed(engine, hw.devices.display, { currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: 'en', welcome: 'WELCOME' }, onError)
+    : null;
+  await displayFeed?.start();
+  return {
+    ...hw,
+    supervisor,
+    scanFeed,
+    displayFeed,
+    async printReceipt(orderId, reprint = 0) {
+      const printer = hw.devices.printer;
+      if (!printer) throw new KioskError('DEVICE_OFFLINE', 'no receipt printer configured');
+      const order = await engine.get(orderId);
+      return printer.print(receiptJob(order, receiptHeader(config), { reprint }));
+    },
+  };
+}
+
 /** The one composition root: wires the runtime from config. Devices are added here by later issues. */
 export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Promise<Kiosk> {
   const clock = opts.clock ?? new SystemClock();
@@ -78,10 +145,12 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
     points: (paid) => (config.loyalty.enabled ? Math.floor(paid / config.loyalty.per) * config.loyalty.points : 0),
   });
   const catalog = new Catalog(db);
-  const providers = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
-  const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
   const lane = new Lane(engine, catalog, config);
   const onError = opts.onBackgroundError ?? (() => undefined);
+  const hardware = opts.devices ? await startHardware(config, clock, db, engine, lane, onError, opts.log) : null;
+  const providers: PaymentProvider[] = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
+  if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal));
+  const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
   const idle = new IdleWatch(engine, clock, config.timeouts, onError);
   await idle.start();
   // A payment that was in flight when the kiosk stopped is settled before anything else.
@@ -99,8 +168,15 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
     lane,
     idle,
     dbFile: file,
+    hardware,
     async close() {
       idle.stop();
+      if (hardware) {
+        hardware.scanFeed?.stop();
+        hardware.displayFeed?.stop();
+        await hardware.supervisor.stop();
+        await hardware.close();
+      }
       await db.close();
     },
   };

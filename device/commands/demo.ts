@@ -3,7 +3,9 @@ import type { Order } from '../../runtime/orders/order';
 import type { PriceItem } from '../../runtime/pricing/types';
 import { textReceipt } from '../../runtime/receipt/text-receipt';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
-import { bootKiosk, type Kiosk } from '../kiosk';
+import type { ScanData } from '../../drivers/contract';
+import type { ScanOutcome } from '../../runtime/lane/lane';
+import { bootKiosk, receiptHeader, type Kiosk } from '../kiosk';
 
 const ATTENDANT = 'demo-attendant';
 
@@ -24,8 +26,25 @@ async function settleLeftover(k: Kiosk): Promise<void> {
   await k.engine.dispatch(open.id, { type: 'order_cancelled', reason: 'left open by an earlier run', attendantId: ATTENDANT });
 }
 
+/** A scan through the simulated scanner's bytes and the real serial driver when there is one; else straight into the lane. */
+async function scanThroughDevice(k: Kiosk, code: string): Promise<ScanOutcome> {
+  const feed = k.hardware?.scanFeed;
+  const sim = k.hardware?.sim.scanner;
+  if (!feed || !sim) return k.lane.scan(code);
+  const outcome = new Promise<ScanOutcome>((resolve) => {
+    const on = (o: ScanOutcome, d: ScanData) => {
+      if (d.raw !== code) return;
+      feed.off('outcome', on);
+      resolve(o);
+    };
+    feed.on('outcome', on);
+  });
+  await sim.scan(code);
+  return outcome;
+}
+
 async function scanOk(k: Kiosk, code: string): Promise<Order> {
-  const r = await k.lane.scan(code);
+  const r = await scanThroughDevice(k, code);
   if (!r.ok) throw new CliExit(1, `demo: scan ${code} failed: ${r.code}: ${r.detail}`);
   if (r.action === 'payment_code') throw new CliExit(1, `demo: ${code} is a payment code`);
   return r.order;
@@ -63,7 +82,8 @@ async function shopper(k: Kiosk): Promise<Order> {
   order = await scanOk(k, (await pick(k, 'age')).barcodes[0]);
   if (order.state === 'needs_attendant') order = await k.lane.attendant('approve', ATTENDANT);
   order = await k.engine.dispatch(order.id, { type: 'checkout_started' });
-  order = await k.checkout.pay(order.id, 'cash');
+  // by card on the (simulated) ZVT terminal when the lane has one, else cash confirmed by the attendant
+  order = await k.checkout.pay(order.id, k.checkout.methods().includes('card') ? 'card' : 'cash');
   if (order.state !== 'paid') throw new CliExit(1, `demo: payment did not complete (order is ${order.state})`);
   return k.engine.dispatch(order.id, { type: 'order_completed' });
 }
@@ -107,17 +127,27 @@ export async function demo(opts: CommonOptions & { json?: boolean; count?: strin
   const config = configFrom(opts);
   const count = Number(opts.count ?? 1);
   if (!Number.isInteger(count) || count < 1) throw new CliExit(2, `kiosk: --count must be a positive integer, got ${opts.count}`);
-  const k = await bootKiosk(config, { confirmCash: async () => true });
+  const k = await bootKiosk(config, { confirmCash: async () => true, devices: true });
   try {
     if (opts.trace) k.engine.on('committed', (c) => process.stdout.write(`commit ${c.entry.seq} ${c.order.id} ${c.order.state}\n`));
     await settleLeftover(k);
     for (let i = 0; i < count; i++) {
       const o = await shopper(k);
       if (o.state !== 'completed') throw new CliExit(1, `demo: order ${o.id} ended ${o.state}`);
-      if (opts.json) printJson(await asJson(k, o));
-      else if (!opts.trace) {
-        const h = { storeName: config.device.name, storeId: config.device.storeId, deviceId: config.device.deviceId, currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: config.locales.default };
-        process.stdout.write(`${textReceipt(o, h)}\n`);
+      const printed = k.hardware?.devices.printer ? await k.hardware.printReceipt(o.id) : null;
+      // what the printer simulator decoded from the ESC/POS bytes it received, when the printer is simulated
+      const paper = k.hardware?.sim.printer?.last() ?? null;
+      if (opts.json) {
+        printJson({
+          ...(await asJson(k, o)),
+          printed: printed ? { jobId: printed.id, state: printed.state, duplicate: printed.duplicate } : null,
+          receiptText: paper?.text ?? null,
+          receiptQr: paper?.qr ?? [],
+          display: k.hardware?.sim.display?.lines() ?? null,
+          light: k.hardware?.sim.light?.state() ?? null,
+        });
+      } else if (!opts.trace) {
+        process.stdout.write(`${paper ? paper.text : textReceipt(o, receiptHeader(config))}\n`);
       }
     }
   } finally {

@@ -1,15 +1,27 @@
+import { runDoctor } from '../doctor';
 import { bootKiosk } from '../kiosk';
 import { configFrom, type CommonOptions } from '../cli-support';
+import { startControlServer } from '../control-server';
 import { createLogger } from '../logger';
 
 /**
- * `kiosk start`: boots the runtime, resumes the open order (settling a payment in doubt first), prints one
- * `ready …` line, and runs until SIGINT/SIGTERM; then finishes queued transactions, checkpoints the WAL and exits 0.
+ * `kiosk start`: boots the runtime and the lane's devices (simulated unless config binds real ones), resumes the
+ * open order (settling a payment in doubt first), prints one `ready …` line, and runs until SIGINT/SIGTERM; then
+ * finishes queued transactions, closes the devices, checkpoints the WAL and exits 0.
  */
 export async function start(opts: CommonOptions): Promise<void> {
   const config = configFrom(opts);
   const log = createLogger();
-  const kiosk = await bootKiosk(config, { onBackgroundError: (e) => log.error({ err: e }, 'background task failed') });
+  const kiosk = await bootKiosk(config, { devices: true, log, onBackgroundError: (e) => log.error({ err: e }, 'background task failed') });
+  const hw = kiosk.hardware!;
+  const control = await startControlServer(config.dataDir, config.devices.simControlPort, {
+    status: () => ({
+      condition: hw.supervisor.condition(),
+      devices: Object.fromEntries(Object.entries(hw.devices).map(([cls, d]) => [cls, d ? { info: d.info, status: d.status() } : null])),
+    }),
+    doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive }),
+    sim: hw.sim,
+  });
   const open = await kiosk.engine.openOrder();
   const items = await kiosk.catalog.count();
   // signal listeners alone do not keep Node running: the kiosk must stay up until told to stop
@@ -18,14 +30,17 @@ export async function start(opts: CommonOptions): Promise<void> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const listening: string[] = []; // the shopper screen and the embedded broker add themselves here
+  const cond = hw.supervisor.condition();
+  const listening = [`control=127.0.0.1:${control.port}`];
   process.stdout.write(
     `ready store=${config.device.storeId} device=${config.device.deviceId} db=${kiosk.dbFile} items=${items} ` +
-      `open-order=${open ? `${open.id}:${open.state}` : 'none'} listening=${listening.length ? listening.join(',') : 'none'}\n`,
+      `open-order=${open ? `${open.id}:${open.state}` : 'none'} lane=${cond.inService ? 'in-service' : 'out-of-service'} ` +
+      `simulated=${hw.simulated.join(',') || 'none'} listening=${listening.join(',')}\n`,
   );
   const signal = await stop;
   clearInterval(keepAlive);
   log.info({ signal }, 'shutting down');
+  await control.close();
   await kiosk.close();
   process.stdout.write('stopped\n');
 }

@@ -1,0 +1,48 @@
+import type { PaymentTerminal } from '../../drivers/contract';
+import { ZvtTerminal } from '../../drivers/terminal/zvt-terminal';
+import { PtyPair } from '../../simulators/pty-pair';
+import { ZvtTerminalSimulator } from '../../simulators/terminal/zvt-simulator';
+import type { SimControl } from '../simulation/sim-control';
+import type { Built, DeviceContext } from './types';
+
+/** Simulated terminals answer quickly; real ones get the ZVT spec's timeouts. */
+const SIM_TIMEOUTS = { ack: 500, commandAck: 3000, completion: 15_000, admin: 5000, endOfDay: 5000, connect: 3000, drain: 5000 };
+
+export async function buildTerminal(ctx: DeviceContext): Promise<Built<PaymentTerminal, NonNullable<SimControl['terminal']>>> {
+  const cfg = ctx.config.devices.terminal;
+  const common = { clock: ctx.clock, password: ctx.config.devices.terminalPassword, currency: Number(ctx.config.currency.numeric) };
+  if (cfg.transport === 'serial') {
+    const t = new ZvtTerminal({ ...common, connection: { kind: 'serial', path: cfg.path, baudRate: cfg.baudRate } });
+    return { device: t, close: () => t.close() };
+  }
+  if (cfg.transport === 'tcp') {
+    const t = new ZvtTerminal({ ...common, connection: { kind: 'tcp', host: cfg.host, port: cfg.port } });
+    return { device: t, close: () => t.close() };
+  }
+  const pair = await PtyPair.create('terminal');
+  const sim = new ZvtTerminalSimulator({ serialWatchMs: 100 });
+  await sim.attachSerial(pair.devicePath);
+  const t = new ZvtTerminal({
+    ...common,
+    id: 'zvt:simulated',
+    connection: { kind: 'serial', path: pair.hostPath, watchIntervalMs: 100 },
+    timeouts: SIM_TIMEOUTS,
+    offlineDebounceMs: 500,
+    reconnect: { initialMs: 100, maxMs: 1000 },
+  });
+  return {
+    device: t,
+    sim: {
+      approve: () => void sim.approveNext(),
+      decline: (code) => void sim.declineNext(code ?? 0x05),
+      timeout: () => void sim.timeoutNext(),
+      unplug: () => pair.unplug(),
+      replug: () => pair.replug(),
+    },
+    async close() {
+      await t.close();
+      await sim.close();
+      await pair.close();
+    },
+  };
+}

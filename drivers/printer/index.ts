@@ -1,0 +1,10 @@
+export { EscPosPrinter, testPage, type EscPosPrinterOptions, type EscPosPrintResult } from './escpos-printer';
+export { encodeReceipt, twoColumns, QR_MAX_BYTES, type EncodeOptions, type ReceiptColumns } from './encode-receipt';
+export { encodeGb18030, decodeGb18030, isWide, FS_CHINESE_ON, FS_CHINESE_OFF } from './gb18030';
+export { displayWidth, wrap, CODEPAGES } from './receipt-text';
+export * from './status';
+export type { PrintJobLedger } from './job-ledger';
+export type { PrinterTransport, TransportIdentity } from './transport';
+export { SerialTransport, type SerialTransportOptions } from './serial-transport';
+export { UsbTransport, UsbLinkError, parseUsbSelector, type UsbBulkLink, type UsbLinkErrorCode, type UsbSelector, type UsbTransportOptions } from './usb-transport';
+export { NodeUsbLink } from './usb-node-link';

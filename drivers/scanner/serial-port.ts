@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import { SerialPort } from 'serialport';
+import { KioskError } from '../../runtime/errors';
+
+/** Serial line settings shared by the serial scanner and the pole display. */
+export interface SerialLineOptions {
+  baudRate?: number;
+  dataBits?: 5 | 6 | 7 | 8;
+  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  stopBits?: 1 | 1.5 | 2;
+  /** RTS/CTS hardware flow control. Default off. */
+  rtscts?: boolean;
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await fs.promises.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The device number behind a path (following symlinks such as /dev/serial/by-id/…), or null when it is gone. A
+ * replugged adapter comes back under another number while the old one is still held open, so a changed number
+ * means the port we hold is dead even if the path exists again.
+ */
+export async function deviceNumber(path: string): Promise<number | null> {
+  try {
+    return (await fs.promises.stat(path)).rdev;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens a serial port. `exclusive` takes an advisory lock (flock) so a second owner fails with `DEVICE_BUSY`;
+ * a missing device rejects with `DEVICE_OFFLINE`.
+ */
+export async function openSerialPort(path: string, line: SerialLineOptions, exclusive: boolean): Promise<SerialPort> {
+  if (!(await pathExists(path))) throw new KioskError('DEVICE_OFFLINE', `serial device ${path} is not there`, { path });
+  const port = new SerialPort({
+    path,
+    baudRate: line.baudRate ?? 9600,
+    dataBits: line.dataBits ?? 8,
+    parity: line.parity ?? 'none',
+    stopBits: line.stopBits ?? 1,
+    rtscts: line.rtscts ?? false,
+    lock: exclusive,
+    autoOpen: false,
+  });
+  await new Promise<void>((resolve, reject) =>
+    port.open((err) => {
+      if (!err) return resolve();
+      const busy = /Cannot lock port|Resource temporarily unavailable|EBUSY/i.test(err.message);
+      reject(
+        new KioskError(busy ? 'DEVICE_BUSY' : 'DEVICE_OFFLINE', `cannot open serial device ${path}: ${err.message}`, { path, cause: err.message }),
+      );
+    }),
+  );
+  return port;
+}
+
+/** Discards input the port received before we were ready for it. */
+export function flushInput(port: SerialPort): Promise<void> {
+  return new Promise((resolve) => port.flush(() => resolve()));
+}
+
+/** Closes a port if it is open; never rejects. */
+export function closeSerialPort(port: SerialPort | null): Promise<void> {
+  if (!port || !port.isOpen) return Promise.resolve();
+  return new Promise((resolve) => {
+    try {
+      port.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+/** Writes and waits until the bytes left the process (drain), or rejects: `DEVICE_OFFLINE` / `TIMEOUT`. */
+export function writeAndDrain(port: SerialPort, bytes: Buffer, timeoutMs: number, setTimer: (fn: () => void, ms: number) => () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const cancel = setTimer(() => {
+      if (settled) return;
+      settled = true;
+      reject(new KioskError('TIMEOUT', `serial write of ${bytes.length} bytes not drained within ${timeoutMs} ms`, { timeoutMs }));
+    }, timeoutMs);
+    const finish = (err: Error | null | undefined) => {
+      if (settled) return;
+      settled = true;
+      cancel();
+      if (err) reject(new KioskError('DEVICE_OFFLINE', `serial write failed: ${err.message}`, { cause: err.message }));
+      else resolve();
+    };
+    port.write(bytes, (err) => {
+      if (err) return finish(err);
+      port.drain((e) => finish(e));
+    });
+  });
+}

@@ -1,0 +1,142 @@
+import type { SerialPort } from 'serialport';
+import type { DeviceInfo } from '../contract/device';
+import { assert } from '../../runtime/errors';
+import { ScannerBase, type ScannerBaseOptions } from './scanner-base';
+import { SerialFramer, SerialReadDecoder, type FramedRead, type SerialFramerOptions } from './serial-framer';
+import { closeSerialPort, deviceNumber, flushInput, openSerialPort, pathExists, type SerialLineOptions } from './serial-port';
+import { KioskError } from '../../runtime/errors';
+import { protocolError } from './read-text';
+
+export interface SerialScannerOptions extends ScannerBaseOptions, SerialLineOptions {
+  /** The port, e.g. /dev/ttyACM0 or better a stable /dev/serial/by-id/… link. */
+  path: string;
+  /** Framing: suffix, max read length, encoding (see SerialFramer). */
+  framer?: Omit<SerialFramerOptions, 'now'>;
+  /** USB serial number of the scanner, when known: preferred as `info.id`. */
+  serialNumber?: string;
+  vendor?: string;
+  model?: string;
+}
+
+/**
+ * A barcode scanner on a serial port (RS-232, or USB in CDC-ACM "USB serial" mode): `BarcodeScanner` over
+ * serialport + `SerialFramer`.
+ *
+ * - `open()` checks the port exists; `claim()` opens it with an exclusive lock (`DEVICE_BUSY` when another process
+ *   holds it) and discards input received before; `enable()` starts `data` events.
+ * - Bytes arriving while not enabled are framed and dropped, so a read is never delivered half.
+ * - When the port disappears (cable pulled) the half-received read is dropped (a `PROTOCOL` error says so),
+ *   `status` goes offline after the debounce, and the port is reopened with backoff (`ConnectedDevice`).
+ */
+export class SerialScanner extends ScannerBase {
+  readonly info: DeviceInfo;
+  private readonly opts: SerialScannerOptions;
+  private port: SerialPort | null = null;
+  private framer: SerialFramer;
+  private received = 0;
+  /** Device number of the port when it was opened (see `stillPresent`). */
+  private rdev: number | null = null;
+
+  constructor(opts: SerialScannerOptions) {
+    super(opts);
+    this.opts = opts;
+    this.info = {
+      id: opts.serialNumber ?? opts.path,
+      deviceClass: 'scanner',
+      driver: 'serial-scanner',
+      path: opts.path,
+      ...(opts.serialNumber !== undefined && { serialNumber: opts.serialNumber }),
+      ...(opts.vendor !== undefined && { vendor: opts.vendor }),
+      ...(opts.model !== undefined && { model: opts.model }),
+    };
+    this.framer = this.makeFramer();
+  }
+
+  /** Bytes received from the port since construction (diagnostics; tests use it to know the line is drained). */
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  private makeFramer(): SerialFramer {
+    const framer = new SerialFramer({ ...this.opts.framer, now: () => this.clock.now() });
+    framer.on('data', (read: FramedRead) => this.deliver(read.raw, read.at, 'serial'));
+    framer.on('protocolError', (e: KioskError) => this.reportError(e));
+    return framer;
+  }
+
+  protected async probe(): Promise<void> {
+    if (!(await pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `scanner port ${this.opts.path} is not there`, { path: this.opts.path });
+  }
+
+  protected async connect(reconnect: boolean): Promise<void> {
+    assert(this.port === null, 'serial scanner connects twice');
+    const port = await openSerialPort(this.opts.path, this.opts, true);
+    this.rdev = await deviceNumber(this.opts.path);
+    if (!reconnect) await flushInput(port);
+    this.framer.reset();
+    this.port = port;
+    port.on('data', (chunk: Buffer) => {
+      if (this.port !== port) return;
+      this.received += chunk.length;
+      this.framer.write(chunk);
+    });
+    port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
+      if (this.port !== port) return;
+      this.port = null;
+      this.dropPartial('the port closed');
+      this.connectionLost(err?.message ?? 'port closed');
+    });
+    port.on('error', (err: Error) => {
+      if (this.port !== port || port.isOpen) return;
+      this.port = null;
+      this.dropPartial('the port failed');
+      this.connectionLost(err.message);
+    });
+    // a hung-up tty may read as end of file instead of an error
+    port.on('end', () => {
+      if (this.port !== port) return;
+      this.port = null;
+      this.dropPartial('the port hung up');
+      void closeSerialPort(port);
+      this.connectionLost('end of stream (hang-up)');
+    });
+  }
+
+  /** The port's device node is still there and is still the one we opened. */
+  protected override async stillPresent(): Promise<boolean> {
+    const now = await deviceNumber(this.opts.path);
+    return now !== null && now === this.rdev;
+  }
+
+  protected async disconnect(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    this.framer.reset();
+    await closeSerialPort(port);
+  }
+
+  private dropPartial(why: string): void {
+    const dropped = this.framer.reset();
+    if (dropped > 0) this.reportError(protocolError('serial', `${why} inside a read; ${dropped} bytes discarded`, { path: this.opts.path }));
+  }
+
+  protected selfTest(): string {
+    const decoder = new SerialReadDecoder({ ...this.opts.framer, now: () => 0 });
+    const suffix = decoder.suffix === 'auto' ? '\r\n' : decoder.suffix;
+    const sample = ']E04006381333931';
+    const bytes = Buffer.from(`${sample.slice(0, 7)}`, 'latin1');
+    const out = [...decoder.feed(bytes), ...decoder.feed(Buffer.from(sample.slice(7) + suffix, 'latin1'))];
+    const read = out[0];
+    if (out.length !== 1 || read instanceof KioskError || read.raw !== sample) {
+      throw new KioskError('PROTOCOL', `framer self-test failed: ${JSON.stringify(out)}`);
+    }
+    return `framer ok (suffix ${JSON.stringify(decoder.suffix)}, max ${decoder.maxLength} bytes, ${decoder.encoding})`;
+  }
+
+  protected async externalCheck(): Promise<string> {
+    const port = this.port;
+    if (!port || !port.isOpen) throw new KioskError('DEVICE_OFFLINE', `${this.opts.path} is not open`);
+    if (!(await pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `${this.opts.path} disappeared`);
+    return `${this.opts.path} open at ${port.baudRate} baud`;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './firmata-board';
+export * from './firmata-parser';

@@ -1,0 +1,375 @@
+import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
+import type { TransportIdentity } from '../../drivers/printer/transport';
+import { UsbLinkError, type UsbBulkLink } from '../../drivers/printer/usb-transport';
+import { EscPosDecoder, type DecodedReceipt, type DecoderWarning } from './escpos-decoder';
+
+/** What the simulated printer is like right now. */
+export interface PrinterSimState {
+  /** Powered and attached; a disconnected printer takes no bytes and answers nothing. */
+  connected: boolean;
+  /** Answers DLE EOT (a hung printer keeps taking bytes but does not answer). */
+  responsive: boolean;
+  paperNearEnd: boolean;
+  paperOut: boolean;
+  coverOpen: boolean;
+  error: 'autocutter' | 'unrecoverable' | null;
+  /** Drawer kick connector pin 3 high. */
+  drawerOpen: boolean;
+  /** Bytes received but not printed yet (printing stops while paper is out, the cover open or in error). */
+  heldBytes: number;
+}
+
+export interface PrinterSimulatorOptions {
+  /** Used for USB bulk IN read timeouts; default the system clock. */
+  clock?: Clock;
+  /** USB identity the simulated device reports. */
+  serialNumber?: string;
+  usbPath?: string;
+  /** USB: bulk IN reads that come back empty before each reply (USB printers do this), default 0. */
+  emptyReadsBeforeReply?: number;
+}
+
+/**
+ * A byte-level ESC/POS receipt printer.
+ *
+ * It takes the byte stream (from a pty via `SerialPrinterSimulator`, or through `usbLink()` — an in-memory
+ * `UsbBulkLink` the USB driver uses in place of libusb), executes real-time commands on reception as the
+ * firmware does (`DLE EOT n` is answered from its state wherever it appears in the stream), and "prints" the
+ * rest through an `EscPosDecoder`: `receipts()` / `last()` are what came out on paper. While the paper is out,
+ * the cover open or the cutter jammed, received bytes are held and print once the fault is cleared — as a real
+ * printer's receive buffer does.
+ *
+ * Control surface: `paperNearEnd()`, `paperOut()`, `paperOk()`, `coverOpen()`, `coverClose()`, `cutterError()`,
+ * `clearError()`, `disconnect()`/`reconnect()` (power / USB cable), `unresponsive()`, `flap()` (answer every
+ * other poll), `garble()` (replace status replies), `emptyReads()`, `dropAfter()` (the cable goes after N more
+ * data bytes), and `onStatus()` for every state change.
+ */
+export class PrinterSimulator {
+  readonly decoder = new EscPosDecoder();
+  /** Data bytes received (real-time commands not counted). */
+  receivedDataBytes = 0;
+  /** DLE EOT queries received (answered or not). */
+  statusQueries = 0;
+
+  private readonly clock: Clock;
+  private readonly opts: PrinterSimulatorOptions;
+  private st: Omit<PrinterSimState, 'heldBytes'> = {
+    connected: true,
+    responsive: true,
+    paperNearEnd: false,
+    paperOut: false,
+    coverOpen: false,
+    error: null,
+    drawerOpen: false,
+  };
+  private held: Uint8Array[] = [];
+  /** Bytes of a possible DLE EOT n split across chunks. */
+  private rt: number[] = [];
+  private flapping = false;
+  private silentPhase = false;
+  private replyHook: ((n: number, reply: number) => number[] | null) | null = null;
+  private dropBudget: number | null = null;
+  private readonly statusListeners = new Set<(s: PrinterSimState) => void>();
+  private readonly replyListeners = new Set<(b: Uint8Array) => void>();
+  private readonly dataListeners = new Set<(b: Uint8Array) => void>();
+
+  // USB side
+  /** Bumped by disconnect(): handles opened before are dead. */
+  generation = 0;
+  usbClaimedBy: object | null = null;
+  private usbUsed = false;
+  private usbIn: number[] = [];
+  private emptyBeforeReply: number;
+  private emptyPending = 0;
+  private readonly inWaiters = new Set<() => void>();
+
+  constructor(opts: PrinterSimulatorOptions = {}) {
+    this.opts = opts;
+    this.clock = opts.clock ?? new SystemClock();
+    this.emptyBeforeReply = opts.emptyReadsBeforeReply ?? 0;
+  }
+
+  // ---- control surface ----
+
+  paperNearEnd(on = true): void {
+    this.set({ paperNearEnd: on });
+  }
+  paperOut(): void {
+    this.set({ paperOut: true, paperNearEnd: true });
+  }
+  /** A new roll: paper out and near end clear, held data prints. */
+  paperOk(): void {
+    this.set({ paperOut: false, paperNearEnd: false });
+  }
+  coverOpen(): void {
+    this.set({ coverOpen: true });
+  }
+  coverClose(): void {
+    this.set({ coverOpen: false });
+  }
+  cutterError(): void {
+    this.set({ error: 'autocutter' });
+  }
+  clearError(): void {
+    this.set({ error: null });
+  }
+  drawer(open: boolean): void {
+    this.set({ drawerOpen: open });
+  }
+  /** Power off / USB cable out: takes nothing, answers nothing, USB handles die. */
+  disconnect(): void {
+    if (!this.st.connected) return;
+    this.generation++;
+    this.usbClaimedBy = null;
+    this.usbIn = [];
+    this.rt = [];
+    this.set({ connected: false });
+    for (const w of [...this.inWaiters]) w();
+  }
+  reconnect(): void {
+    this.set({ connected: true });
+  }
+  /** A hung printer: keeps taking bytes, answers no status query. */
+  unresponsive(on = true): void {
+    this.set({ responsive: !on });
+  }
+  /** While on, every DLE EOT 1 (the start of a status poll) toggles between answering and silence. */
+  flap(on = true): void {
+    this.flapping = on;
+    this.silentPhase = false;
+  }
+  /** Replaces each status reply: return the bytes to send instead, or null to send nothing. */
+  garble(hook: ((n: number, reply: number) => number[] | null) | null): void {
+    this.replyHook = hook;
+  }
+  /** USB: bulk IN reads that return empty before each reply. */
+  emptyReads(k: number): void {
+    this.emptyBeforeReply = k;
+  }
+  /** The cable goes after `n` more data bytes: the rest of the stream is lost and the printer disconnects. */
+  dropAfter(n: number): void {
+    this.dropBudget = n;
+  }
+
+  onStatus(listener: (s: PrinterSimState) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+  /** Data bytes as they are accepted (after real-time commands are taken out). */
+  onData(listener: (b: Uint8Array) => void): () => void {
+    this.dataListeners.add(listener);
+    return () => this.dataListeners.delete(listener);
+  }
+  /** Bytes the printer sends back (status replies); the serial adapter writes them to the port. */
+  onReply(listener: (b: Uint8Array) => void): () => void {
+    this.replyListeners.add(listener);
+    return () => this.replyListeners.delete(listener);
+  }
+
+  state(): PrinterSimState {
+    return { ...this.st, heldBytes: this.held.reduce((n, b) => n + b.length, 0) };
+  }
+
+  get connected(): boolean {
+    return this.st.connected;
+  }
+
+  // ---- what came out ----
+
+  receipts(): DecodedReceipt[] {
+    return this.decoder.receipts();
+  }
+  lastReceipt(): DecodedReceipt | undefined {
+    return this.decoder.lastReceipt();
+  }
+  last(): string | undefined {
+    return this.decoder.last();
+  }
+  get warnings(): readonly DecoderWarning[] {
+    return this.decoder.warnings;
+  }
+
+  // ---- the byte interface ----
+
+  /** Bytes from the host. */
+  receive(bytes: Uint8Array): void {
+    if (!this.st.connected) return;
+    const data: number[] = [];
+    for (const b of bytes) {
+      if (!this.st.connected) break;
+      this.realtime(b, data);
+      if (this.dropBudget !== null && data.length >= this.dropBudget) {
+        this.accept(Uint8Array.from(data));
+        data.length = 0;
+        this.dropBudget = null;
+        this.disconnect();
+        break;
+      }
+    }
+    if (this.dropBudget !== null) this.dropBudget -= data.length;
+    if (data.length) this.accept(Uint8Array.from(data));
+  }
+
+  private realtime(b: number, data: number[]): void {
+    const rt = this.rt;
+    if (rt.length === 0) {
+      if (b === 0x10) rt.push(b);
+      else data.push(b);
+    } else if (rt.length === 1) {
+      if (b === 0x04) rt.push(b);
+      else {
+        this.rt = [];
+        data.push(0x10);
+        this.realtime(b, data);
+      }
+    } else {
+      this.rt = [];
+      if (b >= 1 && b <= 4) this.answer(b);
+      else {
+        data.push(0x10, 0x04);
+        this.realtime(b, data);
+      }
+    }
+  }
+
+  private accept(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.receivedDataBytes += data.length;
+    for (const l of [...this.dataListeners]) l(data);
+    if (this.canPrint()) this.decoder.push(data);
+    else this.held.push(data);
+  }
+
+  private canPrint(): boolean {
+    return !this.st.paperOut && !this.st.coverOpen && this.st.error === null;
+  }
+
+  /** The reply byte to DLE EOT n for the current state. */
+  statusByte(n: number): number {
+    const s = this.st;
+    const offline = s.paperOut || s.coverOpen || s.error !== null;
+    let b = 0x12;
+    if (n === 1) b |= (s.drawerOpen ? 0x04 : 0) | (offline ? 0x08 : 0);
+    if (n === 2) b |= (s.coverOpen ? 0x04 : 0) | (s.paperOut ? 0x20 : 0) | (s.error ? 0x40 : 0);
+    if (n === 3) b |= (s.error === 'autocutter' ? 0x08 : 0) | (s.error === 'unrecoverable' ? 0x20 : 0);
+    if (n === 4) b |= (s.paperNearEnd || s.paperOut ? 0x0c : 0) | (s.paperOut ? 0x60 : 0);
+    return b;
+  }
+
+  private answer(n: number): void {
+    this.statusQueries++;
+    if (this.flapping && n === 1) this.silentPhase = !this.silentPhase;
+    if (!this.st.responsive || (this.flapping && this.silentPhase)) return;
+    const byte = this.statusByte(n);
+    const reply = this.replyHook ? this.replyHook(n, byte) : [byte];
+    if (!reply || reply.length === 0) return;
+    const bytes = Uint8Array.from(reply);
+    for (const l of [...this.replyListeners]) l(bytes);
+    if (this.usbUsed) {
+      this.usbIn.push(...bytes);
+      this.emptyPending = this.emptyBeforeReply;
+      for (const w of [...this.inWaiters]) w();
+    }
+  }
+
+  private set(patch: Partial<Omit<PrinterSimState, 'heldBytes'>>): void {
+    const before = JSON.stringify(this.st);
+    this.st = { ...this.st, ...patch };
+    if (this.canPrint() && this.held.length) {
+      const held = this.held;
+      this.held = [];
+      for (const h of held) this.decoder.push(h);
+    }
+    if (JSON.stringify(this.st) !== before) {
+      const s = this.state();
+      for (const l of [...this.statusListeners]) l(s);
+    }
+  }
+
+  // ---- USB ----
+
+  /** A handle on the simulated USB printer, as the USB transport takes it (one per host process). */
+  usbLink(): UsbBulkLink {
+    this.usbUsed = true;
+    return new SimUsbLink(this);
+  }
+
+  identity(): TransportIdentity {
+    return { serialNumber: this.opts.serialNumber ?? 'SIM-PRN-0001', path: this.opts.usbPath ?? 'usb:sim-1', vendor: 'Simulated', model: 'ESC/POS sim', usbId: '0000:0000' };
+  }
+
+  /** @internal bulk IN for SimUsbLink */
+  async usbRead(maxLength: number, timeoutMs: number, alive: () => boolean): Promise<Uint8Array> {
+    const take = (): Uint8Array | null => {
+      if (this.usbIn.length === 0) return null;
+      if (this.emptyPending > 0) {
+        this.emptyPending--;
+        return new Uint8Array(0);
+      }
+      return Uint8Array.from(this.usbIn.splice(0, maxLength));
+    };
+    const now = take();
+    if (now) return now;
+    await new Promise<void>((resolve) => {
+      let timer: TimerHandle | null = null;
+      const done = () => {
+        this.inWaiters.delete(done);
+        if (timer) this.clock.clearTimeout(timer);
+        resolve();
+      };
+      this.inWaiters.add(done);
+      timer = this.clock.setTimeout(done, timeoutMs);
+    });
+    if (!alive()) throw new UsbLinkError('NO_DEVICE', 'device disconnected during bulk IN');
+    return take() ?? new Uint8Array(0);
+  }
+}
+
+class SimUsbLink implements UsbBulkLink {
+  private generation = -1;
+  private claimed = false;
+
+  constructor(private readonly sim: PrinterSimulator) {}
+
+  private alive = (): boolean => this.generation === this.sim.generation && this.sim.connected;
+
+  async open(): Promise<TransportIdentity> {
+    if (!this.sim.connected) throw new UsbLinkError('NOT_FOUND', 'simulated USB printer is not attached');
+    this.generation = this.sim.generation;
+    this.claimed = false;
+    return this.sim.identity();
+  }
+
+  async claim(): Promise<void> {
+    if (!this.alive()) throw new UsbLinkError('NO_DEVICE', 'device not open');
+    if (this.sim.usbClaimedBy && this.sim.usbClaimedBy !== this) throw new UsbLinkError('BUSY', 'interface 0 is claimed by another handle');
+    this.sim.usbClaimedBy = this;
+    this.claimed = true;
+  }
+
+  async release(): Promise<void> {
+    if (this.sim.usbClaimedBy === this) this.sim.usbClaimedBy = null;
+    this.claimed = false;
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+    this.generation = -1;
+  }
+
+  async transferOut(data: Uint8Array): Promise<void> {
+    this.check();
+    this.sim.receive(data);
+    if (!this.alive()) throw new UsbLinkError('NO_DEVICE', 'device disconnected during bulk OUT');
+  }
+
+  async transferIn(maxLength: number, timeoutMs: number): Promise<Uint8Array> {
+    this.check();
+    return this.sim.usbRead(maxLength, timeoutMs, this.alive);
+  }
+
+  private check(): void {
+    if (!this.alive()) throw new UsbLinkError('NO_DEVICE', 'no such device (it may have been disconnected)');
+    if (!this.claimed || this.sim.usbClaimedBy !== this) throw new UsbLinkError('IO', 'interface not claimed');
+  }
+}
