@@ -15,7 +15,7 @@ export async function buildDisplay(ctx: DeviceContext): Promise<Built<CustomerDi
   const d = new PoleDisplay({ path: sim.hostPath, baudRate: 9600, clock: ctx.clock, offlineDebounceMs: 500, reconnectInitialMs: 100, reconnectMaxMs: 1000 });
   return {
     device: d,
-    sim: { lines: () => sim.lines() },
+    sim: { lines: () => sim.lines(), unplug: () => sim.unplug(), replug: () => sim.replug() },
     async close() {
       await d.close();
       await sim.close();

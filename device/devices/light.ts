@@ -20,6 +20,8 @@ export async function buildLight(ctx: DeviceContext): Promise<Built<LaneLight, N
         const s = board.light();
         return s.color === 'mixed' ? null : { color: s.color, mode: s.mode };
       },
+      unplug: () => board.unplug(),
+      replug: () => board.replug(),
     },
     async close() {
       await l.close();

@@ -38,6 +38,7 @@ export async function buildTerminal(ctx: DeviceContext): Promise<Built<PaymentTe
       timeout: () => void sim.timeoutNext(),
       unplug: () => pair.unplug(),
       replug: () => pair.replug(),
+      transactions: () => sim.journal.entries().map((e) => ({ kind: e.kind, traceNumber: e.traceNumber, amount: e.amount, result: e.result, reversed: e.reversed })),
     },
     async close() {
       await t.close();

@@ -13,6 +13,8 @@ export interface SimControl {
     timeout(): void;
     unplug(): Promise<void>;
     replug(): Promise<void>;
+    /** The terminal's own record of what it charged (its journal), for "what happened to trace N?". */
+    transactions(): { kind: string; traceNumber: number; amount: number; result: string; reversed?: boolean }[];
   };
   printer?: {
     paperOut(): void;
@@ -26,6 +28,6 @@ export interface SimControl {
     last(): { text: string; qr: string[]; barcodes: string[] } | null;
     receipts(): number;
   };
-  display?: { lines(): string[] };
-  light?: { state(): LightState | null };
+  display?: { lines(): string[]; unplug(): Promise<void>; replug(): Promise<void> };
+  light?: { state(): LightState | null; unplug(): Promise<void>; replug(): Promise<void> };
 }

@@ -7,4 +7,4 @@ export type { PrintJobLedger } from './job-ledger';
 export type { PrinterTransport, TransportIdentity } from './transport';
 export { SerialTransport, type SerialTransportOptions } from './serial-transport';
 export { UsbTransport, UsbLinkError, parseUsbSelector, type UsbBulkLink, type UsbLinkErrorCode, type UsbSelector, type UsbTransportOptions } from './usb-transport';
-export { NodeUsbLink } from './usb-node-link';
+export { NodeUsbLink, type NodeUsbSelector } from './usb-node-link';

@@ -1,13 +1,24 @@
 import { usb, type Device, type InEndpoint, type Interface, type OutEndpoint } from 'usb';
 import type { TransportIdentity } from './transport';
-import { UsbLinkError, type UsbBulkLink, type UsbLinkErrorCode, type UsbSelector } from './usb-transport';
+import { UsbLinkError, type UsbBulkLink, type UsbLinkErrorCode } from './usb-transport';
 
 const PRINTER_CLASS = 7;
 
 /**
- * `UsbBulkLink` over libusb (the `usb` package). Finds the printer by USB serial number, or by vendor:product id
- * (then, when several identical printers are attached, by bus-port path if one is given, else the lowest path),
- * claims its printer-class interface (detaching usblp if the kernel bound it) and uses its bulk endpoints.
+ * Which printer: a USB serial number (optionally narrowed by vendor/product id, so only those devices are opened
+ * to read their serial numbers), or a vendor:product id (then, when several identical printers are attached, the
+ * bus-port `path` such as `usb:1-1.4` if given, else the lowest path). `parseUsbSelector` output fits.
+ */
+export interface NodeUsbSelector {
+  serialNumber?: string;
+  vendorId?: number;
+  productId?: number;
+  path?: string;
+}
+
+/**
+ * `UsbBulkLink` over libusb (the `usb` package): finds the printer (see `NodeUsbSelector`), claims its
+ * printer-class interface (detaching usblp if the kernel bound it) and uses its bulk endpoints.
  *
  * Not covered by the unit tests (they inject the simulator's link); the contract suite runs against it when
  * `KIOSK_PRINTER_USB` names a real printer.
@@ -19,7 +30,7 @@ export class NodeUsbLink implements UsbBulkLink {
   private in: InEndpoint | null = null;
 
   constructor(
-    private readonly selector: UsbSelector & { path?: string },
+    private readonly selector: NodeUsbSelector,
     private readonly opts: { writeTimeoutMs?: number } = {},
   ) {}
 
@@ -105,15 +116,21 @@ export class NodeUsbLink implements UsbBulkLink {
   }
 
   private async find(): Promise<Device> {
-    const all = usb.getDeviceList().sort((a, b) => pathOf(a).localeCompare(pathOf(b)));
-    if ('serialNumber' in this.selector) {
+    const { serialNumber, vendorId, productId, path } = this.selector;
+    const hasIds = vendorId !== undefined && productId !== undefined;
+    if (!serialNumber && !hasIds) throw new UsbLinkError('NOT_FOUND', 'no USB printer selected: give a serial number or a vendor:product id');
+    const all = usb
+      .getDeviceList()
+      .filter((d) => !hasIds || (d.deviceDescriptor.idVendor === vendorId && d.deviceDescriptor.idProduct === productId))
+      .sort((a, b) => pathOf(a).localeCompare(pathOf(b)));
+    if (serialNumber) {
       for (const d of all) {
         if (d.deviceDescriptor.iSerialNumber === 0) continue;
         try {
           d.open();
           const sn = await stringDescriptor(d, d.deviceDescriptor.iSerialNumber);
           d.close();
-          if (sn === this.selector.serialNumber) return d;
+          if (sn === serialNumber) return d;
         } catch {
           try {
             d.close();
@@ -122,13 +139,11 @@ export class NodeUsbLink implements UsbBulkLink {
           }
         }
       }
-      throw new UsbLinkError('NOT_FOUND', `no USB device with serial number ${this.selector.serialNumber}`);
+      throw new UsbLinkError('NOT_FOUND', `no USB device with serial number ${serialNumber}`);
     }
-    const { vendorId, productId } = this.selector;
-    const matches = all.filter((d) => d.deviceDescriptor.idVendor === vendorId && d.deviceDescriptor.idProduct === productId);
-    const byPath = this.selector.path ? matches.find((d) => pathOf(d) === this.selector.path) : matches[0];
-    if (!byPath) throw new UsbLinkError('NOT_FOUND', `no USB device ${hex4(vendorId)}:${hex4(productId)}${this.selector.path ? ` at ${this.selector.path}` : ''}`);
-    return byPath;
+    const found = path ? all.find((d) => pathOf(d) === path) : all[0];
+    if (!found) throw new UsbLinkError('NOT_FOUND', `no USB device ${hex4(vendorId ?? 0)}:${hex4(productId ?? 0)}${path ? ` at ${path}` : ''}`);
+    return found;
   }
 
   private async identityOf(d: Device): Promise<TransportIdentity> {

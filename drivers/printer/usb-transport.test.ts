@@ -97,4 +97,10 @@ describe('NodeUsbLink (libusb)', () => {
     await expect(link.open()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await link.close();
   });
+
+  it('an undefined serial number falls back to vendor:product (as config objects pass it); nothing selected is NOT_FOUND', async () => {
+    await expect(new NodeUsbLink({ vendorId: 0xfffe, productId: 0xfffd, serialNumber: undefined }).open()).rejects.toThrow(/fffe:fffd/);
+    await expect(new NodeUsbLink({ serialNumber: 'NOPE', vendorId: 0xfffe, productId: 0xfffd }).open()).rejects.toThrow(/serial number NOPE/);
+    await expect(new NodeUsbLink({}).open()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import { KioskError } from '../errors';
+import { isKioskError, KioskError } from '../errors';
 import type { OrderEngine } from '../orders/engine';
 import { amountDue, type Order } from '../orders/order';
 import type { PaymentProvider } from './provider';
+
+/** A provider refusal that, by the provider contract, means nothing was sent (see provider.ts). */
+function refusedBeforeSending(e: unknown): boolean {
+  return (
+    (isKioskError(e, 'DEVICE_BUSY') || isKioskError(e, 'DEVICE_STATE') || isKioskError(e, 'DEVICE_OFFLINE')) &&
+    (e as KioskError).details.unknownOutcome !== true
+  );
+}
 
 /**
  * Runs payment attempts for the lane's order. The attempt (id, method, amount) is committed with the move to
@@ -50,8 +58,9 @@ export class Checkout {
         provider.pay({ attemptId, orderId, amount: started.amount, currency: this.opts.currency }, ac.signal),
         timeout,
       ]);
-    } catch {
-      result = 'error';
+    } catch (e) {
+      // refused before anything was sent (busy with the previous transaction, not ready): nothing to doubt
+      result = refusedBeforeSending(e) ? { outcome: 'declined', reason: `${method} not ready: ${(e as Error).message}` } : 'error';
     } finally {
       if (timer) this.clock.clearTimeout(timer);
     }

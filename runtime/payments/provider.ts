@@ -24,7 +24,10 @@ export type LookupResult =
  *
  * Rules: `pay` may be called once per attemptId; the attempt is already committed when it is called. It resolves
  * with the outcome, or rejects / outlasts the timeout when the outcome is unknown — the runtime then asks
- * `lookup(attemptId)` and never calls `pay` again for that attempt.
+ * `lookup(attemptId)` and never calls `pay` again for that attempt. A rejection with a `KioskError` of code
+ * `DEVICE_BUSY`, `DEVICE_STATE` or `DEVICE_OFFLINE` whose `details.unknownOutcome` is not `true` means the request
+ * was refused before anything was sent (the attempt is then declined, not in doubt); every other rejection, and
+ * any error with `details.unknownOutcome: true`, leaves the outcome unknown.
  */
 export interface PaymentProvider {
   readonly method: string;
