@@ -95,7 +95,7 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
       }
       Promise.resolve()
         .then(() => route(body))
-        .then((r) => send(200, r ?? { ok: true }))
+        .then((r) => send(200, r === undefined ? { ok: true } : r))
         .catch((e: unknown) => send(e instanceof KioskError ? 409 : 500, { error: e instanceof Error ? e.message : String(e), code: e instanceof KioskError ? e.code : undefined }));
     });
   });
