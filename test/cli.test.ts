@@ -1,11 +1,13 @@
 /** The `kiosk` CLI as a technician uses it: real processes, real files. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exited, kiosk, kioskAsync, watchLines } from './helpers/cli';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
 import { gtinCheckDigit } from '../runtime/barcodes';
 import { engineFixture, line, tempDir } from './helpers/engine-fixture';
 
 describe('kiosk CLI', () => {
+  afterEach(killStrays);
+
   let dir: string;
   beforeEach(() => {
     dir = tempDir('kiosk-cli-');

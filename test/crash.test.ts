@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ORDER_STATES } from '../runtime/orders/states';
-import { exited, kiosk, kioskAsync, watchLines } from './helpers/cli';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
 import { tempDir } from './helpers/engine-fixture';
 import { withRawDb } from './helpers/sqlite';
 
@@ -52,6 +52,8 @@ async function checkCommittedState(file: string, lastAcked: number): Promise<{ c
 }
 
 describe('crash safety (SIGKILL at random points, real CLI, real SQLite file)', () => {
+  afterEach(killStrays);
+
   it(`survives ${KILLS} kills: committed state exact, receipts gap-free, journal verifies`, async () => {
     const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
     const rand = rng(seed);

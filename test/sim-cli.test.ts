@@ -1,11 +1,13 @@
 /** Black-box: a running `kiosk start` in simulated mode, driven from outside with `kiosk sim …` and `kiosk doctor`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exited, kiosk, kioskAsync, watchLines } from './helpers/cli';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
 import { tempDir } from './helpers/engine-fixture';
 import { waitFor } from './helpers/wait';
 
 describe('kiosk sim / kiosk doctor against a running kiosk', () => {
+  afterEach(killStrays);
+
   it('scans, shows the total, names faults in doctor and on the light, and recovers', async () => {
     const dir = tempDir('kiosk-simcli-');
     expect(kiosk(['sim', 'light', '--data', dir]).stderr).toMatch(/no kiosk is running/);

@@ -3,7 +3,8 @@ import { EscPosPrinter } from '../../drivers/printer/escpos-printer';
 import type { PrintJobLedger } from '../../drivers/printer/job-ledger';
 import { SerialTransport } from '../../drivers/printer/serial-transport';
 import { UsbTransport } from '../../drivers/printer/usb-transport';
-import { NodeUsbLink } from '../../drivers/printer/usb-node-link';
+import { KioskError } from '../../runtime/errors';
+import { fixFor } from '../discovery/native';
 import { PtyPair } from '../../simulators/pty-pair';
 import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
@@ -18,7 +19,15 @@ export async function buildPrinter(ctx: DeviceContext, ledger: PrintJobLedger): 
     return { device: p, close: () => p.close() };
   }
   if (cfg.transport === 'usb') {
-    const link = new NodeUsbLink({ vendorId: cfg.vendorId, productId: cfg.productId, serialNumber: cfg.serialNumber });
+    // the native `usb` module is loaded only when a USB printer is configured
+    let mod: typeof import('../../drivers/printer/usb-node-link');
+    try {
+      mod = await import('../../drivers/printer/usb-node-link');
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new KioskError('DEVICE_OFFLINE', `USB printer support cannot load: ${msg} — fix: ${fixFor(msg)}`);
+    }
+    const link = new mod.NodeUsbLink({ vendorId: cfg.vendorId, productId: cfg.productId, serialNumber: cfg.serialNumber });
     const p = new EscPosPrinter({ ...common, transport: new UsbTransport(link, { clock: ctx.clock }) });
     return { device: p, close: () => p.close() };
   }

@@ -21,8 +21,19 @@ export function kiosk(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const running = new Set<ChildProcessWithoutNullStreams>();
+
 export function kioskAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, KIOSK_LOG_LEVEL: 'warn', ...opts.env } });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, KIOSK_LOG_LEVEL: 'warn', ...opts.env } });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Kills every CLI child a test started and left running (a failed assertion must not leave a kiosk behind). */
+export function killStrays(): void {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
 }
 
 /** Calls `onLine` for each stdout line until it returns true (or the process ends). */
