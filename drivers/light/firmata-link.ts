@@ -1,4 +1,4 @@
-import Firmata from 'firmata';
+import { Firmata } from './firmata-io';
 import { Board, Led } from 'johnny-five';
 import { SerialPort } from 'serialport';
 import type { LightState } from '../contract/light';

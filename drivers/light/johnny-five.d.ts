@@ -3,6 +3,16 @@
  * (neither ships types). Only `firmata-link.ts` imports these modules.
  */
 
+/**
+ * firmata-io: firmata.js without a transport bound. The `firmata` package binds serialport 8 (whose native binding
+ * is never built here and throws "Missing serialport dependency" at require time); we bind serialport v13 instead.
+ */
+declare module 'firmata-io' {
+  import type Firmata from 'firmata';
+  function bindTransport(transport: unknown): typeof Firmata;
+  export = bindTransport;
+}
+
 declare module 'firmata' {
   import { EventEmitter } from 'node:events';
 

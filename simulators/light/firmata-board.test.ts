@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import Firmata from 'firmata';
+import { Firmata } from '../../drivers/light/firmata-io';
 import { SimulatedClock } from '../../runtime/clock';
 import { FirmataBoard, type FirmataBoardOptions, type SimulatedLight } from './firmata-board';
 
