@@ -86,6 +86,34 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'payment attempts as rows of their own',
+    sql: `
+      CREATE TABLE payment_attempts (
+        id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL REFERENCES orders (id),
+        method TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'declined', 'unknown')),
+        approved_amount INTEGER NOT NULL DEFAULT 0,
+        reference TEXT,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX payment_attempts_order ON payment_attempts (order_id);
+      CREATE INDEX payment_attempts_state ON payment_attempts (state);
+      -- orders written by version 2 and earlier: their attempts, from the order snapshots
+      INSERT INTO payment_attempts (id, order_id, method, amount, state, approved_amount, reference, reason, created_at, updated_at, seq)
+        SELECT p.value ->> '$.attemptId', o.id, p.value ->> '$.method', p.value ->> '$.amount',
+               CASE p.value ->> '$.status' WHEN 'pending' THEN 'requested' ELSE p.value ->> '$.status' END,
+               p.value ->> '$.approvedAmount', json(p.value -> '$.reference'), p.value ->> '$.reason',
+               o.updated_at, o.updated_at, o.last_seq
+        FROM orders o, json_each(o.snapshot, '$.payments') p;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */

@@ -7,6 +7,8 @@ import { appendJournal, StaleHeadError, type JournalHead } from '../journal/appe
 import type { JournalEntry } from '../journal/entry';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { OrderEvent } from './events';
+import { trackPaymentAttempts } from '../payments/attempts';
+import { creditMemberPoints, type TransitionEffect } from './effects';
 import { resolveTransition } from './machine';
 import { newOrder, type Order } from './order';
 import { reduce } from './reduce';
@@ -18,6 +20,8 @@ export interface EngineDeps {
   deviceId: string;
   price: (lines: CartLine[], memberAttached: boolean) => PricedCart;
   points: (paid: number) => number;
+  /** Side tables kept in step inside each transition's transaction (default: member points, payment attempts). */
+  effects?: TransitionEffect[];
 }
 
 export interface Committed {
@@ -57,8 +61,11 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
   private head: JournalHead | null | undefined = undefined;
   private readonly cache = new Map<string, Order>();
 
+  private readonly effects: TransitionEffect[];
+
   constructor(private readonly deps: EngineDeps) {
     super();
+    this.effects = deps.effects ?? [creditMemberPoints, trackPaymentAttempts];
   }
 
   private invalidate(): void {
@@ -121,13 +128,7 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
         useCache ? this.head : undefined,
       );
       await this.save(tx, next, current.version === 0, entry.seq);
-      if (event.type === 'order_completed' && next.memberId && next.pointsEarned > 0) {
-        await tx.run(
-          `INSERT INTO members (id, points, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET points = points + excluded.points, updated_at = excluded.updated_at`,
-          [next.memberId, next.pointsEarned, now],
-        );
-      }
+      for (const effect of this.effects) await effect(tx, { before: current, after: next, event, entry, now });
       return { order: next, from: current.state, event, entry };
     });
   }
