@@ -1,0 +1,214 @@
+import { generateKeyPairSync } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SystemClock } from '../../runtime/clock';
+import { isKioskError } from '../../runtime/errors';
+import { GatewayClient } from '../../runtime/payments/gateway/gateway-client';
+import { QrGatewayProvider } from '../../runtime/payments/gateway/qr-provider';
+import type { PaymentRequest } from '../../runtime/payments/provider';
+import { GatewaySimulator } from './gateway-simulator';
+
+const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const gatewayKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const clock = new SystemClock();
+let dir: string;
+let sim: GatewaySimulator;
+let provider: QrGatewayProvider;
+let client: GatewayClient;
+let prompts: string[];
+
+function makeSim(): GatewaySimulator {
+  return new GatewaySimulator({
+    ledgerPath: path.join(dir, 'ledger.json'),
+    merchantPublicKey: merchant.publicKey,
+    gatewayPrivateKey: gatewayKeys.privateKey,
+    clock,
+  });
+}
+
+function makeProvider(url: string, extra: Partial<ConstructorParameters<typeof QrGatewayProvider>[0]> = {}) {
+  client = new GatewayClient({
+    url,
+    appId: 'sim-app',
+    merchantPrivateKeyPath: path.join(dir, 'merchant.pem'),
+    gatewayPublicKeyPath: path.join(dir, 'gateway.pub.pem'),
+    clock,
+    timeoutMs: 500,
+  });
+  return new QrGatewayProvider({
+    client,
+    clock,
+    pollMs: 10,
+    waitDeadlineMs: 300,
+    qrDeadlineMs: 2000,
+    readAuthCode: async () => '284712345678901234',
+    onPrompt: (t) => prompts.push(t),
+    ...extra,
+  });
+}
+
+let n = 0;
+const req = (amount = 1234): PaymentRequest => ({ attemptId: `att-${++n}`, orderId: 'o-1', amount, currency: 'CNY' });
+const signal = () => new AbortController().signal;
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sim-'));
+  fs.writeFileSync(path.join(dir, 'merchant.pem'), merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  fs.writeFileSync(path.join(dir, 'gateway.pub.pem'), gatewayKeys.publicKey.export({ type: 'spki', format: 'pem' }));
+  sim = makeSim();
+  const url = await sim.start();
+  prompts = [];
+  provider = makeProvider(url);
+});
+
+afterEach(async () => {
+  await sim.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('QR gateway: shopper-presented code', () => {
+  it('approved immediately', async () => {
+    const r = req();
+    await expect(provider.pay(r, signal())).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
+    expect(sim.trade(r.attemptId)?.status).toBe('TRADE_SUCCESS');
+  });
+
+  it('WAIT_BUYER_PAY, then paid after 3 polls', async () => {
+    sim.userPaysAfter(3);
+    const r = req();
+    await expect(provider.pay(r, signal())).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
+    expect(prompts).toContain('waiting for confirmation in your app');
+    expect(sim.requests.filter((m) => m === 'trade.query')).toHaveLength(3);
+  });
+
+  it('the shopper cancels in the app → declined', async () => {
+    sim.userCancels();
+    await expect(provider.pay(req(), signal())).resolves.toMatchObject({ outcome: 'declined' });
+  });
+
+  it('insufficient funds → declined', async () => {
+    sim.insufficientFunds();
+    const r = await provider.pay(req(), signal());
+    expect(r).toMatchObject({ outcome: 'declined' });
+    expect(r.outcome === 'declined' && r.reason).toMatch(/BALANCE_NOT_ENOUGH/);
+  });
+
+  it('deadline → trade.cancel → declined "timed out waiting for the shopper"', async () => {
+    sim.userPaysAfter(Infinity);
+    const r = req();
+    await expect(provider.pay(r, signal())).resolves.toEqual({
+      outcome: 'declined',
+      reason: 'timed out waiting for the shopper',
+    });
+    expect(sim.requests).toContain('trade.cancel');
+    expect(sim.trade(r.attemptId)?.status).toBe('TRADE_CLOSED');
+  });
+
+  it('deadline and the cancel is lost → rejects with unknown outcome', async () => {
+    sim.userPaysAfter(Infinity);
+    const r = req();
+    const p = provider.pay(r, signal());
+    setTimeout(() => sim.networkDrop(true), 150);
+    await expect(p).rejects.toMatchObject({ details: { unknownOutcome: true } });
+  });
+
+  it('network drop after the trade was recorded → unknown, then lookup → approved, exactly one trade', async () => {
+    sim.networkDrop(true, 'after');
+    const r = req();
+    const err = await provider.pay(r, signal()).catch((e: unknown) => e);
+    expect(isKioskError(err) && err.details.unknownOutcome).toBe(true);
+    sim.networkDrop(false);
+    await expect(provider.lookup(r.attemptId)).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
+    expect(sim.ledger()).toHaveLength(1);
+  });
+
+  it('idempotent on out_trade_no: paying twice charges once', async () => {
+    const r = req();
+    await provider.pay(r, signal());
+    await expect(provider.pay(r, signal())).resolves.toMatchObject({ outcome: 'approved' });
+    expect(sim.ledger()).toHaveLength(1);
+    expect(sim.ledger()[0].totalAmount).toBe(1234);
+  });
+
+  it('the ledger survives re-creating the simulator from its file', async () => {
+    const r = req();
+    await provider.pay(r, signal());
+    await sim.stop();
+    sim = makeSim();
+    provider = makeProvider(await sim.start());
+    expect(sim.trade(r.attemptId)?.status).toBe('TRADE_SUCCESS');
+    await expect(provider.lookup(r.attemptId)).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
+    await expect(provider.lookup('never-sent')).resolves.toMatchObject({ outcome: 'declined' });
+  });
+
+  it('refund: partial, idempotent retry, over-refund declined', async () => {
+    const r = req(1000);
+    await provider.pay(r, signal());
+    await expect(provider.refund(r.attemptId, 400, 'r1')).resolves.toEqual({ outcome: 'refunded', refundedTotal: 400 });
+    await expect(provider.refund(r.attemptId, 400, 'r1')).resolves.toEqual({ outcome: 'refunded', refundedTotal: 400 });
+    await expect(provider.refund(r.attemptId, 700, 'r2')).resolves.toMatchObject({ outcome: 'declined' });
+    expect(sim.trade(r.attemptId)?.refundedAmount).toBe(400);
+  });
+});
+
+describe('QR gateway: response verification', () => {
+  it('a response signed with the wrong key is never a success: unknown outcome, lookup unknown', async () => {
+    sim.badSignature(true);
+    const r = req();
+    await expect(provider.pay(r, signal())).rejects.toMatchObject({ code: 'PROTOCOL', details: { unknownOutcome: true } });
+    await expect(provider.lookup(r.attemptId)).resolves.toEqual({ outcome: 'unknown' });
+    expect(await provider.available()).toBe(false);
+  });
+
+  it('a slow gateway times out with an unknown outcome', async () => {
+    sim.slowResponse(1000);
+    await expect(provider.pay(req(), signal())).rejects.toMatchObject({ code: 'TIMEOUT', details: { unknownOutcome: true } });
+  });
+
+  it('a request signed with a key the gateway does not know is refused, nothing recorded', async () => {
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fs.writeFileSync(path.join(dir, 'merchant.pem'), other.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const p2 = makeProvider(sim.url);
+    await expect(p2.pay(req(), signal())).resolves.toMatchObject({ outcome: 'declined' });
+    expect(sim.ledger()).toHaveLength(0);
+  });
+
+  it('available() is true when up, false when the simulator is stopped (not reached → no unknown outcome)', async () => {
+    expect(await provider.available()).toBe(true);
+    await sim.stop();
+    expect(await provider.available()).toBe(false);
+    await expect(provider.pay(req(), signal())).rejects.toMatchObject({
+      code: 'DEVICE_OFFLINE',
+      details: { unknownOutcome: false },
+    });
+  });
+});
+
+describe('QR gateway: merchant-presented QR', () => {
+  it('precreate + payQr + poll → approved', async () => {
+    const codes: string[] = [];
+    const p = makeProvider(sim.url, { readAuthCode: undefined, onQrCode: (c) => codes.push(c) });
+    const r = req(888);
+    const paying = p.pay(r, signal());
+    while (codes.length === 0) await new Promise((res) => setTimeout(res, 5));
+    expect(sim.scanQr(codes[0])?.outTradeNo).toBe(r.attemptId);
+    await sim.payQr(codes[0]);
+    await expect(paying).resolves.toMatchObject({ outcome: 'approved', amount: 888 });
+  });
+
+  it('notifications: verified once, replay rejected, forged rejected', async () => {
+    const r = req(500);
+    await provider.precreate(r);
+    const codes = sim.ledger().map((t) => t.qrCode!);
+    await sim.payQr(codes[0]);
+    const body = sim.notificationBody(r.attemptId, 'notify-1');
+    provider.acceptNotification(body);
+    expect(() => provider.acceptNotification(body)).toThrow(/replayed/);
+    const forged = body.replace('total_amount=500', 'total_amount=5');
+    expect(() => provider.acceptNotification(forged.replace('notify-1', 'notify-2'))).toThrow(/signature/);
+    sim.badSignature(true);
+    expect(() => provider.acceptNotification(sim.notificationBody(r.attemptId, 'notify-3'))).toThrow(/signature/);
+    await expect(provider.lookup(r.attemptId)).resolves.toMatchObject({ outcome: 'approved', amount: 500 });
+  });
+});
