@@ -32,6 +32,16 @@ const REQUIREMENTS = [
         .status === 0,
     apt: ['libusb-1.0-0', 'libudev1'],
   },
+  {
+    name: 'Noto CJK fonts (Chinese in PDF receipts and screenshots)',
+    check: () => require('node:fs').existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
+    apt: ['fonts-noto-cjk'],
+  },
+  {
+    name: 'pdftotext (reads back generated PDFs in tests)',
+    check: () => spawnSync('pdftotext', ['-v'], { stdio: 'ignore' }).status === 0,
+    apt: ['poppler-utils'],
+  },
 ];
 
 function aptInstall(packages) {

@@ -1,0 +1,97 @@
+import { finish, MM, newDoc, type PdfFontOptions } from './pdf-common';
+import { receiptRows, type ReceiptModel, type ReceiptRow } from './receipt-model';
+
+export interface ReceiptPdfOptions extends PdfFontOptions {
+  /** 'roll80': 80 mm wide, as tall as the receipt (one page). 'A6': 105 × 148 mm, pages break as needed. */
+  page?: 'roll80' | 'A6';
+}
+
+/** pdfkit has no QR encoder and no QR library is installed: the receipt id and QR payload are printed as text instead. */
+export const QR_SUPPORTED = false;
+
+const FONT = 8;
+const TITLE = 13;
+const TOTAL = 11;
+const GAP = 2;
+
+function rowHeight(doc: PDFKit.PDFDocument, r: ReceiptRow, width: number): number {
+  switch (r.kind) {
+    case 'rule':
+      return 6;
+    case 'title':
+      return doc.fontSize(TITLE).heightOfString(r.text, { width }) + GAP;
+    case 'pair': {
+      const size = r.strong ? TOTAL : FONT;
+      doc.fontSize(size);
+      const rw = doc.widthOfString(r.right);
+      return Math.max(doc.heightOfString(r.left, { width: width - rw - 6 }), doc.heightOfString(r.right, { width: rw + 1 })) + GAP;
+    }
+    default:
+      return doc.fontSize(FONT).heightOfString(r.text, { width }) + GAP;
+  }
+}
+
+function drawRow(doc: PDFKit.PDFDocument, r: ReceiptRow, x: number, width: number): void {
+  const y = doc.y;
+  switch (r.kind) {
+    case 'rule':
+      doc
+        .moveTo(x, y + 3)
+        .lineTo(x + width, y + 3)
+        .lineWidth(0.5)
+        .dash(2, { space: 2 })
+        .stroke()
+        .undash();
+      doc.y = y + 6;
+      return;
+    case 'title':
+      doc.fontSize(TITLE).text(r.text, x, y, { width, align: 'center' });
+      break;
+    case 'center':
+      doc.fontSize(FONT).text(r.text, x, y, { width, align: 'center' });
+      break;
+    case 'text':
+      doc.fontSize(FONT).text(r.text, x, y, { width });
+      break;
+    case 'pair': {
+      doc.fontSize(r.strong ? TOTAL : FONT);
+      const rw = doc.widthOfString(r.right);
+      doc.text(r.right, x + width - rw, y, { width: rw + 1, lineBreak: false });
+      doc.text(r.left, x, y, { width: width - rw - 6 });
+      doc.y = Math.max(doc.y, y + doc.currentLineHeight());
+      break;
+    }
+  }
+  doc.y += GAP;
+}
+
+/** The e-receipt of a completed order as PDF, from the same model as the printed receipt. */
+export async function renderReceiptPdf(model: ReceiptModel, opts: ReceiptPdfOptions = {}): Promise<Buffer> {
+  const margin = 4 * MM;
+  const pageWidth = opts.page === 'A6' ? 105 * MM : 80 * MM;
+  const doc = newDoc(opts);
+  const width = pageWidth - 2 * margin;
+  const rows = receiptRows(model);
+  const footer: ReceiptRow[] = [
+    { kind: 'rule' },
+    { kind: 'center', text: `${model.labels.receiptId}: ${model.receiptId}` },
+    { kind: 'center', text: model.qrPayload },
+    { kind: 'center', text: model.labels.qrMissing },
+  ];
+  const all = [...rows, ...footer];
+  if (opts.page !== 'A6') {
+    // one page exactly as tall as the receipt: measure first, then size the page
+    const height = all.reduce((h, r) => h + rowHeight(doc, r, width), 0) + 2 * margin + 4;
+    doc.addPage({ size: [pageWidth, Math.max(height, 60 * MM)], margin });
+  } else {
+    doc.addPage({ size: 'A6', margin });
+  }
+  doc.info.Title = `${model.storeName} ${model.labels.receipt} ${model.receiptNo}`;
+  doc.info.Subject = model.qrPayload;
+  const bottom = () => doc.page.height - margin;
+  for (const r of all) {
+    if (doc.y + rowHeight(doc, r, width) > bottom()) doc.addPage();
+    drawRow(doc, r, margin, width);
+  }
+  return finish(doc);
+}
