@@ -41,6 +41,7 @@ export function defaultConfig(): KioskConfig {
       eightDigitPreference: defaultBarcodeRules.eightDigitPreference,
     },
     promotions,
+    payments: { gateway: { transport: 'simulated' }, qrPollMs: 500, qrWaitDeadlineMs: 60_000 },
     pricebook: { starter: starterPriceBookPath() },
     devices: {
       scanner: { transport: 'simulated' },

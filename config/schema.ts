@@ -129,6 +129,33 @@ const devicesSchema = z
   })
   .strict();
 
+/** Payment channels beyond the card terminal. */
+const paymentsSchema = z
+  .object({
+    gateway: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z
+          .object({
+            transport: z.literal('http'),
+            url: z.url({ error: 'expected the gateway URL' }),
+            appId: str({ min: 1, what: 'the app id the gateway issued' }),
+            merchantKeyPath: str({ min: 1, what: 'a PEM file with the merchant private key' }),
+            gatewayPublicKeyPath: str({ min: 1, what: "a PEM file with the gateway's public key" }),
+          })
+          .strict(),
+        z.object({ transport: z.literal('none') }).strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "http", "none"' },
+    ),
+    /** How often a waiting QR payment is queried. */
+    qrPollMs: num({ min: 50, int: true }),
+    /** How long the shopper has to confirm in their app before the trade is cancelled. */
+    qrWaitDeadlineMs: num({ min: 1000, int: true }),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     device: z
@@ -205,6 +232,7 @@ export const configSchema = z
       })
       .strict(),
     devices: devicesSchema,
+    payments: paymentsSchema,
   })
   .strict();
 

@@ -33,6 +33,7 @@ common(program.command('demo').description('a scripted shopper session, end to e
   .option('--json', 'print the completed order as JSON')
   .option('--count <n>', 'run this many orders in a row', '1')
   .option('--trace', 'print one line per committed transition')
+  .option('--pay <method>', 'card (simulated ZVT terminal), qr (simulated gateway, shopper-presented code) or cash', 'card')
   .action(run(demo));
 
 const orders = program.command('orders').description('inspect orders');

@@ -27,6 +27,8 @@ import { SqlitePrintJobLedger } from '../runtime/printing/job-ledger';
 import { receiptJob } from '../runtime/receipt/receipt-job';
 import type { ReceiptHeader } from '../runtime/receipt/text-receipt';
 import { buildHardware, type LaneHardware } from './hardware';
+import { buildGateway, type BuiltGateway } from './devices/gateway';
+import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
 import type { Logger } from './logger';
 
 export interface BootOptions {
@@ -56,6 +58,9 @@ export interface Kiosk {
 
 export interface KioskHardware extends LaneHardware {
   supervisor: DeviceSupervisor;
+  /** QR pay through the gateway (simulated unless config names the store's gateway). */
+  gateway: BuiltGateway | null;
+  paymentCodes: PaymentCodeInbox;
   scanFeed: ScanFeed | null;
   displayFeed: DisplayFeed | null;
   /** Prints an order's receipt (job id `receipt:<orderId>`, so printing it again prints nothing). */
@@ -112,13 +117,24 @@ async function startHardware(
   supervisor.on('condition', (c) => log?.info({ inService: c.inService, reasons: c.reasons, light: c.light }, 'lane condition'));
   await supervisor.start();
   const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, lane) : null;
+  const paymentCodes = new PaymentCodeInbox();
+  scanFeed?.on('outcome', (o) => {
+    if (o.ok && o.action === 'payment_code') paymentCodes.offer(o.code);
+  });
+  const gateway = await buildGateway({ config, clock, log }, paymentCodes);
   const displayFeed = hw.devices.display
     ? new DisplayFeed(engine, hw.devices.display, { currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: 'en', welcome: 'WELCOME' }, onError)
     : null;
   await displayFeed?.start();
   return {
     ...hw,
+    async close() {
+      await gateway?.close();
+      await hw.close();
+    },
     supervisor,
+    gateway,
+    paymentCodes,
     scanFeed,
     displayFeed,
     async printReceipt(orderId, reprint = 0) {
@@ -150,6 +166,7 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
   const hardware = opts.devices ? await startHardware(config, clock, db, engine, lane, onError, opts.log) : null;
   const providers: PaymentProvider[] = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
   if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal));
+  if (hardware?.gateway) providers.push(hardware.gateway.provider);
   const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
   const idle = new IdleWatch(engine, clock, config.timeouts, onError);
   await idle.start();

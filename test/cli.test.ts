@@ -65,6 +65,24 @@ describe('kiosk CLI', () => {
     expect(list.stdout).toContain('completed');
   });
 
+  it('demo --pay qr: pays with the shopper\'s code read by the scanner, through the signed gateway — one trade in its ledger', () => {
+    const r = kiosk(['demo', '--data', dir, '--json', '--pay', 'qr']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.state).toBe('completed');
+    expect(o.payments).toMatchObject([{ method: 'qr', status: 'approved', approvedAmount: o.total }]);
+    expect(o.receiptText).toContain('Paid qr');
+    const ledger = JSON.parse(fs.readFileSync(path.join(dir, 'sim-gateway', 'ledger.json'), 'utf8'));
+    const trades = (Array.isArray(ledger) ? ledger : (ledger.trades ?? Object.values(ledger))) as { outTradeNo?: string; status?: string; totalAmount?: number }[];
+    const mine = trades.filter((t) => JSON.stringify(t).includes(o.payments[0].attemptId));
+    expect(mine).toHaveLength(1);
+    // the payment code itself is a bearer credential: it is not in the order, the journal or the output
+    expect(r.stdout).not.toContain('281234567890123456');
+    expect(fs.readFileSync(path.join(dir, 'kiosk.sqlite')).includes(Buffer.from('281234567890123456'))).toBe(false);
+    expect(kiosk(['demo', '--data', dir, '--pay', 'bitcoin']).code).toBe(2);
+  });
+
   it('a bad config fails at start naming the field and why, exit 2', () => {
     const cfg = path.join(dir, 'bad.json');
     fs.writeFileSync(cfg, JSON.stringify({ tax: { rate: '7%' }, currency: { minorUnits: 9 }, tpyo: 1 }));

@@ -64,8 +64,19 @@ async function pick(k: Kiosk, where: 'weighed' | 'age' | 'plain'): Promise<Price
   return item;
 }
 
-/** One scripted shopper: member card, a multi-buy promotion, a plain item, a weighed item, an age check, cash. */
-async function shopper(k: Kiosk): Promise<Order> {
+/** The shopper's wallet code for the demo's QR payment (Alipay-style: 18 digits starting 28). */
+const DEMO_PAYMENT_CODE = '281234567890123456';
+
+async function payQr(k: Kiosk, orderId: string): Promise<Order> {
+  const paying = k.checkout.pay(orderId, 'qr');
+  // the shopper shows the payment code to the scanner once the kiosk asks for it
+  for (let i = 0; i < 200 && !k.hardware!.paymentCodes.waiting; i++) await new Promise((r) => setTimeout(r, 10));
+  await k.hardware!.sim.scanner!.scan(DEMO_PAYMENT_CODE);
+  return paying;
+}
+
+/** One scripted shopper: member card, a multi-buy promotion, a plain item, a weighed item, an age check, payment. */
+async function shopper(k: Kiosk, pay: 'card' | 'qr' | 'cash'): Promise<Order> {
   const multi = k.config.promotions.find((p) => (p.kind === 'x_for_price' || p.kind === 'buy_x_pay_y') && !p.memberOnly);
   let promoItem: PriceItem | null = null;
   for (const sku of multi?.skus ?? []) {
@@ -82,8 +93,8 @@ async function shopper(k: Kiosk): Promise<Order> {
   order = await scanOk(k, (await pick(k, 'age')).barcodes[0]);
   if (order.state === 'needs_attendant') order = await k.lane.attendant('approve', ATTENDANT);
   order = await k.engine.dispatch(order.id, { type: 'checkout_started' });
-  // by card on the (simulated) ZVT terminal when the lane has one, else cash confirmed by the attendant
-  order = await k.checkout.pay(order.id, k.checkout.methods().includes('card') ? 'card' : 'cash');
+  if (!k.checkout.methods().includes(pay)) throw new CliExit(1, `demo: payment method ${pay} is not available (have: ${k.checkout.methods().join(', ')})`);
+  order = pay === 'qr' ? await payQr(k, order.id) : await k.checkout.pay(order.id, pay);
   if (order.state !== 'paid') throw new CliExit(1, `demo: payment did not complete (order is ${order.state})`);
   return k.engine.dispatch(order.id, { type: 'order_completed' });
 }
@@ -123,16 +134,18 @@ async function asJson(k: Kiosk, o: Order) {
 }
 
 /** `kiosk demo`: a scripted shopper session end to end; exit 0 only if every order completed. */
-export async function demo(opts: CommonOptions & { json?: boolean; count?: string; trace?: boolean }): Promise<void> {
+export async function demo(opts: CommonOptions & { json?: boolean; count?: string; trace?: boolean; pay?: string }): Promise<void> {
   const config = configFrom(opts);
   const count = Number(opts.count ?? 1);
   if (!Number.isInteger(count) || count < 1) throw new CliExit(2, `kiosk: --count must be a positive integer, got ${opts.count}`);
+  const pay = opts.pay ?? 'card';
+  if (pay !== 'card' && pay !== 'qr' && pay !== 'cash') throw new CliExit(2, `kiosk: --pay must be card, qr or cash, got "${pay}"`);
   const k = await bootKiosk(config, { confirmCash: async () => true, devices: true });
   try {
     if (opts.trace) k.engine.on('committed', (c) => process.stdout.write(`commit ${c.entry.seq} ${c.order.id} ${c.order.state}\n`));
     await settleLeftover(k);
     for (let i = 0; i < count; i++) {
-      const o = await shopper(k);
+      const o = await shopper(k, pay);
       if (o.state !== 'completed') throw new CliExit(1, `demo: order ${o.id} ended ${o.state}`);
       const printed = k.hardware?.devices.printer ? await k.hardware.printReceipt(o.id) : null;
       // what the printer simulator decoded from the ESC/POS bytes it received, when the printer is simulated
