@@ -72,7 +72,7 @@ describe('kiosk CLI', () => {
     const o = JSON.parse(r.stdout);
     expect(o.state).toBe('completed');
     expect(o.payments).toMatchObject([{ method: 'qr', status: 'approved', approvedAmount: o.total }]);
-    expect(o.receiptText).toContain('Paid qr');
+    expect(o.receiptText).toContain('付款 扫码支付');
     const ledger = JSON.parse(fs.readFileSync(path.join(dir, 'sim-gateway', 'ledger.json'), 'utf8'));
     const trades = (Array.isArray(ledger) ? ledger : (ledger.trades ?? Object.values(ledger))) as { outTradeNo?: string; status?: string; totalAmount?: number }[];
     const mine = trades.filter((t) => JSON.stringify(t).includes(o.payments[0].attemptId));

@@ -45,8 +45,8 @@ export const LABELS = {
 export type Labels = (typeof LABELS)[DocLocale];
 
 const METHOD_LABELS: Record<DocLocale, Record<string, string>> = {
-  'zh-CN': { card: '银行卡', cash: '现金' },
-  en: { card: 'Card', cash: 'Cash' },
+  'zh-CN': { card: '银行卡', cash: '现金', qr: '扫码支付' },
+  en: { card: 'Card', cash: 'Cash', qr: 'QR pay' },
 };
 
 export const methodLabel = (method: string, locale: DocLocale) => METHOD_LABELS[locale][method] ?? method;
