@@ -4,6 +4,7 @@ import { reportAndExit } from './cli-support';
 import { barcodeParse } from './commands/barcode';
 import { demo } from './commands/demo';
 import { devices } from './commands/devices';
+import { receiptPdf, reportEod } from './commands/report';
 import { doctor } from './commands/doctor';
 import { simDisplay, simLight, simPrinter, simScan, simScanner, simTerminal } from './commands/sim';
 import { journalVerify } from './commands/journal';
@@ -65,6 +66,19 @@ common(barcode.command('parse').argument('<code>').description('how the kiosk re
 common(program.command('devices').description('USB, HID and serial devices found, and which driver would claim each'))
   .option('--json')
   .action(run(devices));
+
+const report = program.command('report').description('documents');
+common(report.command('eod').description('end-of-day (Z) report PDF for one business day (UTC)'))
+  .option('--date <YYYY-MM-DD>', 'the day, default today')
+  .option('--out <file>', 'default <data>/reports/eod-<date>.pdf')
+  .option('--locale <zh-CN|en>')
+  .option('--json', 'also print the report model')
+  .action(run(reportEod));
+const receipt = program.command('receipt').description('receipts');
+common(receipt.command('pdf').argument('<orderId>').description('the e-receipt PDF of a completed order'))
+  .option('--out <file>', 'default <data>/receipts/<receiptNo>-<locale>.pdf')
+  .option('--locale <zh-CN|en>')
+  .action(run(receiptPdf));
 
 common(program.command('doctor').description('health checks of every device, the database and the journal'))
   .option('--json')

@@ -1,4 +1,5 @@
 /** The `kiosk` CLI as a technician uses it: real processes, real files. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
@@ -81,6 +82,24 @@ describe('kiosk CLI', () => {
     expect(r.stdout).not.toContain('281234567890123456');
     expect(fs.readFileSync(path.join(dir, 'kiosk.sqlite')).includes(Buffer.from('281234567890123456'))).toBe(false);
     expect(kiosk(['demo', '--data', dir, '--pay', 'bitcoin']).code).toBe(2);
+  });
+
+  it('receipt pdf and report eod write PDFs a reader can read (pdftotext)', () => {
+    const sold = JSON.parse(kiosk(['demo', '--data', dir, '--json', '--count', '1']).stdout);
+    const r = kiosk(['receipt', 'pdf', sold.orderId, '--data', dir, '--locale', 'en']);
+    expect(r.code).toBe(0);
+    const file = r.stdout.trim().replace(/^wrote /, '');
+    const text = spawnSync('pdftotext', [file, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('Self-checkout 1');
+    expect(text).toContain(`¥${(sold.total / 100).toFixed(2)}`);
+    expect(text).toContain(sold.lines[0].name.en); // item names in the receipt's language
+    expect(text).not.toMatch(/\d{13,19}/); // no card number, masked or not, longer than the mask
+    const eod = kiosk(['report', 'eod', '--data', dir, '--date', new Date().toISOString().slice(0, 10), '--json']);
+    expect(eod.code).toBe(0);
+    const rep = JSON.parse(eod.stdout.slice(eod.stdout.indexOf('{')));
+    expect(spawnSync('pdftotext', [rep.file, '-'], { encoding: 'utf8' }).stdout).toContain('store-001');
+    expect(kiosk(['report', 'eod', '--data', dir, '--date', 'yesterday']).code).toBe(2);
+    expect(kiosk(['receipt', 'pdf', 'no-such-order', '--data', dir]).code).toBe(1);
   });
 
   it('a bad config fails at start naming the field and why, exit 2', () => {
