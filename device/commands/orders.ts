@@ -3,7 +3,7 @@ import { formatMoney } from '../../runtime/money';
 import { OrderEngine } from '../../runtime/orders/engine';
 import { textReceipt } from '../../runtime/receipt/text-receipt';
 import { configFrom, printJson, type CommonOptions } from '../cli-support';
-import { openDatabase } from '../kiosk';
+import { openDatabase, receiptHeader } from '../kiosk';
 
 async function withEngine<T>(opts: CommonOptions, body: (engine: OrderEngine, config: ReturnType<typeof configFrom>) => Promise<T>): Promise<T> {
   const config = configFrom(opts);
@@ -44,7 +44,7 @@ export async function ordersShow(id: string, opts: CommonOptions & { json?: bool
     if (opts.json) return printJson(o);
     process.stdout.write(`order ${o.id}: ${o.state} (version ${o.version})\n`);
     process.stdout.write(
-      `${textReceipt(o, { storeName: config.device.name, storeId: config.device.storeId, deviceId: config.device.deviceId, currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: config.locales.default })}\n`,
+      `${textReceipt(o, receiptHeader(config))}\n`,
     );
   });
 }
