@@ -22,9 +22,19 @@ export interface DoctorReport {
 export async function runDoctor(
   devices: LaneDevices,
   db: KioskDb,
-  opts: { required: readonly DeviceClass[]; interactive?: boolean; prompt?: (text: string) => Promise<boolean> },
+  opts: {
+    required: readonly DeviceClass[];
+    interactive?: boolean;
+    prompt?: (text: string) => Promise<boolean>;
+    /** The QR-pay gateway, when configured: not required to sell (cards still work), so a failure is a warning. */
+    gateway?: { available(): Promise<boolean> } | null;
+  },
 ): Promise<DoctorReport> {
   const rows: DoctorRow[] = [];
+  if (opts.gateway) {
+    const up = await opts.gateway.available();
+    rows.push({ check: 'qr gateway external (signed trade.query)', required: false, ok: up, reason: up ? 'answered with a verified signature' : 'unreachable or unverifiable: QR pay is offered as unavailable' });
+  }
   const levels: HealthLevel[] = opts.interactive ? ['internal', 'external', 'interactive'] : ['internal', 'external'];
   for (const [cls, dev] of Object.entries(devices) as [DeviceClass, LaneDevices[keyof LaneDevices]][]) {
     if (!dev) continue;

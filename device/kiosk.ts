@@ -29,6 +29,7 @@ import type { ReceiptHeader } from '../runtime/receipt/text-receipt';
 import { buildHardware, type LaneHardware } from './hardware';
 import { buildGateway, type BuiltGateway } from './devices/gateway';
 import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
+import { unsettledAttempts } from '../runtime/payments/attempts';
 import type { Logger } from './logger';
 
 export interface BootOptions {
@@ -170,10 +171,9 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
   const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
   const idle = new IdleWatch(engine, clock, config.timeouts, onError);
   await idle.start();
-  // A payment that was in flight when the kiosk stopped is settled before anything else.
-  const open = await engine.openOrder();
-  if (open && (open.state === 'payment_pending' || open.state === 'payment_unknown')) {
-    await checkout.recover(open.id).catch(onError);
+  // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table).
+  for (const orderId of new Set((await unsettledAttempts(db)).map((a) => a.orderId))) {
+    await checkout.recover(orderId).catch(onError);
   }
   return {
     config,

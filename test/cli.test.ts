@@ -1,5 +1,6 @@
 /** The `kiosk` CLI as a technician uses it: real processes, real files. */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
@@ -100,6 +101,17 @@ describe('kiosk CLI', () => {
     expect(spawnSync('pdftotext', [rep.file, '-'], { encoding: 'utf8' }).stdout).toContain('store-001');
     expect(kiosk(['report', 'eod', '--data', dir, '--date', 'yesterday']).code).toBe(2);
     expect(kiosk(['receipt', 'pdf', 'no-such-order', '--data', dir]).code).toBe(1);
+  });
+
+  it('doctor: an unreachable QR gateway is a warning (cards still sell), named as such', () => {
+    const k = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fs.writeFileSync(path.join(dir, 'm.pem'), k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    fs.writeFileSync(path.join(dir, 'g.pem'), k.publicKey.export({ type: 'spki', format: 'pem' }));
+    const gateway = { transport: 'http', url: 'http://127.0.0.1:9/gateway', appId: 'x', merchantKeyPath: path.join(dir, 'm.pem'), gatewayPublicKeyPath: path.join(dir, 'g.pem') };
+    const r = kiosk(['doctor', '--data', dir], { env: { KIOSK_PAYMENTS__GATEWAY: JSON.stringify(gateway) } });
+    expect(r.stdout).toMatch(/WARN\s+qr gateway external .*unreachable or unverifiable: QR pay is offered as unavailable/);
+    expect(r.stdout).toContain('doctor: all required checks passed');
+    expect(r.code).toBe(0);
   });
 
   it('a bad config fails at start naming the field and why, exit 2', () => {

@@ -20,7 +20,7 @@ export async function doctor(opts: CommonOptions & { json?: boolean; interactive
     try {
       const rl = opts.interactive ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
       const prompt = rl ? async (text: string) => /^y/i.test(await rl.question(`${text} [y/n] `)) : undefined;
-      report = await runDoctor(kiosk.hardware!.devices, kiosk.db, { required: config.devices.required, interactive: opts.interactive, prompt });
+      report = await runDoctor(kiosk.hardware!.devices, kiosk.db, { required: config.devices.required, interactive: opts.interactive, prompt, gateway: kiosk.hardware!.gateway?.provider });
       rl?.close();
     } finally {
       await kiosk.close();

@@ -19,7 +19,7 @@ export async function start(opts: CommonOptions): Promise<void> {
       condition: hw.supervisor.condition(),
       devices: Object.fromEntries(Object.entries(hw.devices).map(([cls, d]) => [cls, d ? { info: d.info, status: d.status() } : null])),
     }),
-    doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive }),
+    doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive, gateway: hw.gateway?.provider }),
     sim: hw.sim,
   });
   const open = await kiosk.engine.openOrder();
