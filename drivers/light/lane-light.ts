@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { runHealthCheck } from '../common/health';
 import type { DeviceEvents, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { LaneLight, LightColor, LightMode, LightState } from '../contract/light';
 import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
@@ -236,23 +237,14 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
 
   // ---- health ----
 
-  async checkHealth(level: HealthLevel, opts: { prompt?: (text: string) => Promise<boolean> } = {}): Promise<HealthResult> {
-    try {
-      switch (level) {
-        case 'internal':
-          return this.checkInternal();
-        case 'external':
-          return await this.checkExternal();
-        case 'interactive':
-          return await this.checkInteractive(opts.prompt);
-        default:
-          return { level, ok: false, reason: `unknown health level ${String(level)}` };
-      }
-    } catch (err) {
-      const code = isKioskError(err) ? err.code : undefined;
-      return { level, ok: false, reason: (err as Error).message, ...(code ? { code } : {}) };
-    }
+  checkHealth(level: HealthLevel, opts: { prompt?: (text: string) => Promise<boolean> } = {}): Promise<HealthResult> {
+    return runHealthCheck(
+      level,
+      { internal: () => this.checkInternal(), external: () => this.checkExternal(), interactive: (prompt) => this.checkInteractive(prompt) },
+      opts.prompt,
+    );
   }
+
 
   private checkInternal(): HealthResult {
     const fail = (reason: string): HealthResult => ({ level: 'internal', ok: false, reason });

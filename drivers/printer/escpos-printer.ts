@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { runHealthCheck } from '../common/health';
 import type { DeviceFault, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { PrinterEvents, PrintJob, PrintJobResult, PrintJobState, ReceiptPrinter } from '../contract/printer';
 import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
-import { KioskError, assert, isKioskError, type KioskErrorCode } from '../../runtime/errors';
+import { KioskError, assert, isKioskError } from '../../runtime/errors';
 import { SerialQueue, errorMessage, withTimeout } from './async-util';
 import { encodeReceipt, type ReceiptColumns } from './encode-receipt';
 import { encodeGb18030 } from './gb18030';
@@ -469,23 +470,14 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
 
   // ---- health ----
 
-  async checkHealth(level: HealthLevel, opts: { prompt?: (text: string) => Promise<boolean> } = {}): Promise<HealthResult> {
-    try {
-      switch (level) {
-        case 'internal':
-          return this.checkInternal();
-        case 'external':
-          return await this.checkExternal();
-        case 'interactive':
-          return await this.checkInteractive(opts.prompt);
-        default:
-          return { level, ok: false, reason: `unknown health level ${String(level)}` };
-      }
-    } catch (e) {
-      const code: KioskErrorCode | undefined = isKioskError(e) ? e.code : undefined;
-      return { level, ok: false, reason: errorMessage(e), ...(code ? { code } : {}) };
-    }
+  checkHealth(level: HealthLevel, opts: { prompt?: (text: string) => Promise<boolean> } = {}): Promise<HealthResult> {
+    return runHealthCheck(
+      level,
+      { internal: () => this.checkInternal(), external: () => this.checkExternal(), interactive: (prompt) => this.checkInteractive(prompt) },
+      opts.prompt,
+    );
   }
+
 
   /** Encoder self-test: a sample receipt must come out framed and with its CJK text as GB18030. */
   private checkInternal(): HealthResult {

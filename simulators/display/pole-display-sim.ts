@@ -1,5 +1,4 @@
-import { SerialPort } from 'serialport';
-import { PtyPair } from '../pty-pair';
+import { PtyDeviceEnd } from '../pty-device-end';
 import { PoleDisplayDecoder } from './pole-display-decoder';
 
 /**
@@ -16,25 +15,18 @@ export interface PoleDisplaySimOptions {
 }
 
 export class PoleDisplaySimulator {
-  readonly decoder: PoleDisplayDecoder;
-  private port: SerialPort | null = null;
-
   private constructor(
-    private readonly pair: PtyPair,
-    opts: PoleDisplaySimOptions,
-  ) {
-    this.decoder = new PoleDisplayDecoder(opts);
-  }
+    private readonly end: PtyDeviceEnd,
+    readonly decoder: PoleDisplayDecoder,
+  ) {}
 
   static async create(opts: PoleDisplaySimOptions = {}): Promise<PoleDisplaySimulator> {
-    const pair = await PtyPair.create(opts.name ?? 'display');
-    const sim = new PoleDisplaySimulator(pair, opts);
-    await sim.openDeviceEnd();
-    return sim;
+    const decoder = new PoleDisplayDecoder(opts);
+    return new PoleDisplaySimulator(await PtyDeviceEnd.create(opts.name ?? 'display', (chunk) => decoder.write(chunk)), decoder);
   }
 
   get hostPath(): string {
-    return this.pair.hostPath;
+    return this.end.hostPath;
   }
 
   /** What the display shows, one string per row (trailing blanks removed). */
@@ -59,32 +51,17 @@ export class PoleDisplaySimulator {
     return this.lines();
   }
 
-  async unplug(): Promise<void> {
-    const port = this.port;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    await this.pair.unplug();
+  unplug(): Promise<void> {
+    return this.end.unplug();
   }
 
+  /** Power-cycles the display: blank screen until the driver writes again. */
   async replug(): Promise<void> {
-    await this.pair.replug();
     this.decoder.reset();
-    await this.openDeviceEnd();
+    await this.end.replug();
   }
 
-  async close(): Promise<void> {
-    await this.unplug();
-    await this.pair.close();
-  }
-
-  private async openDeviceEnd(): Promise<void> {
-    const port = new SerialPort({ path: this.pair.devicePath, baudRate: 9600, autoOpen: false, lock: false });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    port.on('error', () => undefined);
-    port.on('data', (chunk: Buffer) => {
-      if (this.port !== port) return;
-      this.decoder.write(chunk);
-    });
-    this.port = port;
+  close(): Promise<void> {
+    return this.end.close();
   }
 }

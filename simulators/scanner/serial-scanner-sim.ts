@@ -1,6 +1,5 @@
-import { SerialPort } from 'serialport';
 import * as iconv from 'iconv-lite';
-import { PtyPair } from '../pty-pair';
+import { PtyDeviceEnd } from '../pty-device-end';
 
 /**
  * A serial barcode scanner on the device end of a real pty pair. The driver under test opens `hostPath` with
@@ -25,28 +24,24 @@ export interface SerialScanOptions {
 }
 
 export class SerialScannerSimulator {
-  private port: SerialPort | null = null;
   /** Bytes handed to the pty since creation. */
   bytesWritten = 0;
   private constructor(
-    private readonly pair: PtyPair,
+    private readonly end: PtyDeviceEnd,
     private readonly opts: SerialScannerSimOptions,
   ) {}
 
   static async create(opts: SerialScannerSimOptions = {}): Promise<SerialScannerSimulator> {
-    const pair = await PtyPair.create(opts.name ?? 'scanner');
-    const sim = new SerialScannerSimulator(pair, opts);
-    await sim.openDeviceEnd();
-    return sim;
+    return new SerialScannerSimulator(await PtyDeviceEnd.create(opts.name ?? 'scanner'), opts);
   }
 
   /** The path the driver opens. */
   get hostPath(): string {
-    return this.pair.hostPath;
+    return this.end.hostPath;
   }
 
   get plugged(): boolean {
-    return this.pair.plugged;
+    return this.end.plugged;
   }
 
   /** The bytes a scan of `code` puts on the line. */
@@ -66,36 +61,20 @@ export class SerialScannerSimulator {
   }
 
   async write(bytes: Buffer): Promise<void> {
-    const port = this.port;
-    if (!port) throw new Error('simulated scanner is unplugged');
-    await new Promise<void>((resolve, reject) => {
-      port.write(bytes, (err) => (err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve()))));
-    });
+    await this.end.write(bytes);
     this.bytesWritten += bytes.length;
   }
 
   /** Pulls the cable: both ends of the pty pair disappear; the driver's port closes with a disconnect. */
-  async unplug(): Promise<void> {
-    const port = this.port;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    await this.pair.unplug();
+  unplug(): Promise<void> {
+    return this.end.unplug();
   }
 
-  async replug(): Promise<void> {
-    await this.pair.replug();
-    await this.openDeviceEnd();
+  replug(): Promise<void> {
+    return this.end.replug();
   }
 
-  async close(): Promise<void> {
-    await this.unplug();
-    await this.pair.close();
-  }
-
-  private async openDeviceEnd(): Promise<void> {
-    const port = new SerialPort({ path: this.pair.devicePath, baudRate: 9600, autoOpen: false, lock: false });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    port.on('error', () => undefined); // the pair vanishing under us is expected
-    this.port = port;
+  close(): Promise<void> {
+    return this.end.close();
   }
 }
