@@ -91,9 +91,9 @@ describe('SerialScanner on a pty pair', () => {
   it('a glitch shorter than the debounce emits no status at all', async () => {
     await start({ offlineDebounceMs: 2000 });
     await sim.unplug();
-    await delay(20);
+    await waitFor(() => !scanner.isConnected); // the driver noticed the hang-up (well inside the 2 s debounce)
     await sim.replug();
-    await waitFor(() => scanner.isConnected);
+    await waitFor(() => scanner.isConnected && scanner.status().detail?.startsWith('reconnected') === true);
     await sim.scan('4006381333931');
     await waitFor(() => reads.length === 1);
     expect(statuses).toEqual([]);
