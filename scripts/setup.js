@@ -4,7 +4,6 @@
  * `--if-missing` (run by `npm test` first) checks each requirement and installs only what is missing; without
  * it, every requirement is (re)checked and reported. Exits non-zero if something stays missing: tests never skip.
  *
- * Later issues add requirements here (Mosquitto, Chromium, CJK fonts, socat, libusb/udev for native modules).
  */
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -41,6 +40,16 @@ const REQUIREMENTS = [
     name: 'pdftotext (reads back generated PDFs in tests)',
     check: () => spawnSync('pdftotext', ['-v'], { stdio: 'ignore' }).status === 0,
     apt: ['poppler-utils'],
+  },
+  {
+    name: 'Mosquitto MQTT broker (HQ sync tests run against a real broker)',
+    check: () => require('node:fs').existsSync('/usr/sbin/mosquitto'),
+    apt: ['mosquitto'],
+  },
+  {
+    name: 'Chromium (the shopper screen is tested in a real headless browser)',
+    check: () => require('node:fs').existsSync('/usr/bin/chromium'),
+    apt: ['chromium'],
   },
 ];
 
