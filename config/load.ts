@@ -16,7 +16,7 @@ export interface LoadOptions {
 }
 
 /** Variables with a meaning of their own, not config paths. */
-const RESERVED_ENV = new Set(['KIOSK_CONFIG', 'KIOSK_LOG_LEVEL', 'KIOSK_TRACE']);
+const RESERVED_ENV = new Set(['KIOSK_CONFIG', 'KIOSK_LOG_LEVEL', 'KIOSK_TRACE', 'KIOSK_FAILPOINT']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -11,6 +11,8 @@ import { journalVerify } from './commands/journal';
 import { ordersList, ordersShow } from './commands/orders';
 import { pricebookImport } from './commands/pricebook';
 import { start } from './commands/start';
+import { paymentsRecover } from './commands/payments';
+import { provision } from './commands/provision';
 
 const program = new Command();
 program
@@ -45,6 +47,13 @@ common(orders.command('list'))
 common(orders.command('show').argument('<id>'))
   .option('--json')
   .action(run(ordersShow));
+
+const payments = program.command('payments').description('payments in doubt');
+common(payments.command('recover').description('settle payments left in doubt from the terminal / gateway; --close also finishes the open order'))
+  .option('--close', 'complete a paid open order, cancel an unpaid one')
+  .option('--attendant <id>', 'attendant id journaled with --close', 'recovery')
+  .option('--json')
+  .action(run(paymentsRecover));
 
 const journal = program.command('journal').description('the hash-chained journal');
 common(journal.command('verify').description('recompute the chain: "ok N entries" or the first broken seq'))
@@ -98,5 +107,12 @@ common(sim.command('printer').argument('<action>', 'paper-out | paper-near-end |
   .action(run(simPrinter));
 common(sim.command('light').description('current colour and blink state')).option('--json').action(run(simLight));
 common(sim.command('display').description('the two lines on the pole display')).option('--json').action(run(simDisplay));
+
+common(program.command('provision').description('make this kiosk a fleet member: identity, broker credentials, trusted HQ keys'))
+  .option('--store <id>').option('--device <id>').option('--broker <url>', 'mqtt://host:port, mqtts://, ws://, wss://')
+  .option('--username <u>').option('--password <p>').option('--cert <file>').option('--key <file>').option('--ca <file>')
+  .option('--trust <file>', 'HQ public key (PEM), repeatable', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--force', 'replace an existing identity').option('--require-broker', 'fail when the broker cannot be reached')
+  .action(run(provision));
 
 program.parseAsync(process.argv).catch(reportAndExit);

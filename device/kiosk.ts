@@ -29,7 +29,8 @@ import type { ReceiptHeader } from '../runtime/receipt/text-receipt';
 import { buildHardware, type LaneHardware } from './hardware';
 import { buildGateway, type BuiltGateway } from './devices/gateway';
 import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
-import { unsettledAttempts } from '../runtime/payments/attempts';
+import { lastRecordedTraceNumber } from '../runtime/payments/attempts';
+import { PaymentRecovery } from '../runtime/payments/recovery';
 import type { Logger } from './logger';
 
 export interface BootOptions {
@@ -52,6 +53,7 @@ export interface Kiosk {
   checkout: Checkout;
   lane: Lane;
   idle: IdleWatch;
+  recovery: PaymentRecovery;
   dbFile: string;
   hardware: KioskHardware | null;
   close(): Promise<void>;
@@ -166,15 +168,18 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
   const onError = opts.onBackgroundError ?? (() => undefined);
   const hardware = opts.devices ? await startHardware(config, clock, db, engine, lane, onError, opts.log) : null;
   const providers: PaymentProvider[] = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
-  if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal));
+  if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal, { lastTraceNumber: () => lastRecordedTraceNumber(db) }));
   if (hardware?.gateway) providers.push(hardware.gateway.provider);
   const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
   const idle = new IdleWatch(engine, clock, config.timeouts, onError);
   await idle.start();
-  // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table).
-  for (const orderId of new Set((await unsettledAttempts(db)).map((a) => a.orderId))) {
-    await checkout.recover(orderId).catch(onError);
-  }
+  // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table), and
+  // again whenever the terminal comes back online, until none is in doubt.
+  const recovery = new PaymentRecovery(db, checkout, clock, { onError });
+  hardware?.devices.terminal?.on('status', (s) => {
+    if (s.online) recovery.kick();
+  });
+  await recovery.run();
   return {
     config,
     clock,
@@ -184,10 +189,12 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
     checkout,
     lane,
     idle,
+    recovery,
     dbFile: file,
     hardware,
     async close() {
       idle.stop();
+      recovery.stop();
       if (hardware) {
         hardware.scanFeed?.stop();
         hardware.displayFeed?.stop();

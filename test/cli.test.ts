@@ -38,6 +38,7 @@ describe('kiosk CLI', () => {
     let o = await f.engine.dispatch(null, { type: 'item_added', line: line('A', 500) });
     o = await f.engine.dispatch(o.id, { type: 'checkout_started' });
     o = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'att-1', method: 'cash', amount: 500 });
+    o = await f.engine.dispatch(o.id, { type: 'payment_sent', attemptId: 'att-1' }); // it reached the attendant
     await f.close();
     const child = kioskAsync(['start', '--data', dir]);
     let ready = '';

@@ -114,6 +114,95 @@ export const MIGRATIONS: Migration[] = [
         FROM orders o, json_each(o.snapshot, '$.payments') p;
     `,
   },
+  {
+    version: 4,
+    name: 'signed config bundles per scope level, their reports, remote commands executed at most once',
+    sql: `
+      -- at most one applied and one pending bundle per level; the pending one replaces the applied one between orders
+      CREATE TABLE config_bundles (
+        level TEXT NOT NULL CHECK (level IN ('fleet', 'store', 'device')),
+        state TEXT NOT NULL CHECK (state IN ('applied', 'pending')),
+        version INTEGER NOT NULL CHECK (version > 0),
+        key_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        envelope TEXT NOT NULL,
+        accepted_at INTEGER NOT NULL,
+        applied_at INTEGER,
+        PRIMARY KEY (level, state)
+      );
+      -- the last outcome per level, for config/reported
+      CREATE TABLE config_reports (
+        level TEXT PRIMARY KEY CHECK (level IN ('fleet', 'store', 'device')),
+        version INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('applied', 'pending', 'rejected')),
+        reason TEXT,
+        detail TEXT,
+        at INTEGER NOT NULL
+      );
+      -- a command id is recorded before it runs and never runs again
+      CREATE TABLE executed_commands (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'ok', 'failed')),
+        result TEXT,
+        error TEXT,
+        received_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+    `,
+  },
+  {
+    version: 5,
+    name: 'price-book sync: verified manifests and the chunks received for them',
+    sql: `
+      -- one row per manifest version seen; chunks are kept only while 'receiving'
+      CREATE TABLE pricebook_transfers (
+        version TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('full', 'delta')),
+        base_version TEXT,
+        manifest TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('receiving', 'applied', 'rejected')),
+        reason TEXT,
+        detail TEXT,
+        received_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE pricebook_chunks (
+        version TEXT NOT NULL REFERENCES pricebook_transfers (version) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (version, idx)
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'payment attempts: sent state with recovery context, reversal and refund states',
+    sql: `
+      CREATE TABLE payment_attempts_v6 (
+        id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL REFERENCES orders (id),
+        method TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        state TEXT NOT NULL CHECK (state IN ('requested', 'sent', 'approved', 'declined', 'unknown', 'reversed', 'captured', 'partially_refunded', 'refunded')),
+        approved_amount INTEGER NOT NULL DEFAULT 0,
+        refunded_amount INTEGER NOT NULL DEFAULT 0,
+        reference TEXT,
+        context TEXT,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      INSERT INTO payment_attempts_v6 (id, order_id, method, amount, state, approved_amount, reference, reason, created_at, updated_at, seq)
+        SELECT id, order_id, method, amount, state, approved_amount, reference, reason, created_at, updated_at, seq FROM payment_attempts;
+      DROP TABLE payment_attempts;
+      ALTER TABLE payment_attempts_v6 RENAME TO payment_attempts;
+      CREATE INDEX payment_attempts_order ON payment_attempts (order_id);
+      CREATE INDEX payment_attempts_state ON payment_attempts (state);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */

@@ -19,6 +19,12 @@ export type PaymentOutcome = 'approved' | 'declined';
 /** Provider references kept for receipts and reconciliation. Never a full card number. */
 export type PaymentReference = Record<string, string | number>;
 
+/**
+ * What a provider records about an attempt just before sending it, so that after a crash it can tell its own
+ * transaction apart from others (e.g. the terminal's last trace number before this payment). Never a card number.
+ */
+export type AttemptContext = Record<string, string | number | null>;
+
 export type OrderEvent =
   | { type: 'item_added'; line: NewLine }
   | { type: 'member_attached'; memberId: string }
@@ -29,6 +35,8 @@ export type OrderEvent =
   | { type: 'checkout_started' }
   | { type: 'shopping_resumed' }
   | { type: 'payment_started'; attemptId: string; method: string; amount: Minor }
+  /** The attempt is about to reach its provider; `context` is what recovery needs to recognise it there later. */
+  | { type: 'payment_sent'; attemptId: string; context?: AttemptContext }
   | { type: 'payment_approved'; attemptId: string; amount: Minor; reference?: PaymentReference }
   | { type: 'payment_declined'; attemptId: string; reason: string }
   | { type: 'payment_timed_out'; attemptId: string }
@@ -61,6 +69,7 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'checkout_started',
   'shopping_resumed',
   'payment_started',
+  'payment_sent',
   'payment_approved',
   'payment_declined',
   'payment_timed_out',

@@ -28,6 +28,7 @@ export const GUARDS = {
     return Number.isSafeInteger(amount) && amount > 0 && amount <= amountDue(o) ? null : `amount must be 1..${amountDue(o)}`;
   },
   pendingAttempt: (o, e) => (attempt(o, (e as { attemptId: string }).attemptId)?.status === 'pending' ? null : 'not the pending payment attempt'),
+  notSentYet: (o, e) => (attempt(o, (e as { attemptId: string }).attemptId)?.sent ? 'the attempt was already sent' : null),
   unknownAttempt: (o, e) => (attempt(o, (e as { attemptId: string }).attemptId)?.status === 'unknown' ? null : 'not the unresolved payment attempt'),
   approvalValid: (o, e) => {
     const ev = e as EventOf<'payment_approved'>;

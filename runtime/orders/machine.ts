@@ -34,6 +34,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['shopping'], event: 'checkout_started', guards: ['cartNotEmpty', 'nothingPending'], to: 'awaiting_payment' },
   { from: ['awaiting_payment'], event: 'shopping_resumed', guards: ['nothingPaid'], to: 'shopping' },
   { from: ['awaiting_payment'], event: 'payment_started', guards: ['amountPayable'], to: 'payment_pending' },
+  { from: ['payment_pending'], event: 'payment_sent', guards: ['pendingAttempt', 'notSentYet'], to: 'payment_pending' },
   { from: ['payment_pending'], event: 'payment_approved', guards: ['pendingAttempt', 'approvalValid', 'settlesOrder'], to: 'paid' },
   { from: ['payment_pending'], event: 'payment_approved', guards: ['pendingAttempt', 'approvalValid'], to: 'awaiting_payment' },
   { from: ['payment_pending'], event: 'payment_declined', guards: ['pendingAttempt'], to: 'awaiting_payment' },

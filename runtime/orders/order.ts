@@ -1,6 +1,6 @@
 import type { Minor } from '../money';
 import type { CartLine, LocalizedText, PricedCart } from '../pricing/types';
-import type { PaymentReference } from './events';
+import type { AttemptContext, PaymentReference } from './events';
 import type { OrderState } from './states';
 
 export interface OrderLine extends CartLine {
@@ -21,6 +21,12 @@ export interface PaymentRecord {
   method: string;
   amount: Minor;
   status: 'pending' | 'approved' | 'declined' | 'unknown';
+  /**
+   * false until the request is (about to be) sent to the provider: before that nothing can have been charged.
+   * (Undefined in orders written before this field existed: treated as sent.)
+   */
+  sent?: boolean;
+  context?: AttemptContext;
   approvedAmount: Minor;
   reason?: string;
   reference?: PaymentReference;

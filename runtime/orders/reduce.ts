@@ -105,7 +105,13 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
       o = reprice(reject(o), ctx);
       break;
     case 'payment_started':
-      o = { ...o, payments: [...o.payments, { attemptId: event.attemptId, method: event.method, amount: event.amount, status: 'pending', approvedAmount: 0 }] };
+      o = { ...o, payments: [...o.payments, { attemptId: event.attemptId, method: event.method, amount: event.amount, status: 'pending', sent: false, approvedAmount: 0 }] };
+      break;
+    case 'payment_sent':
+      o = {
+        ...o,
+        payments: o.payments.map((p) => (p.attemptId === event.attemptId ? { ...p, sent: true, ...(event.context ? { context: event.context } : {}) } : p)),
+      };
       break;
     case 'payment_approved':
       o = settle(o, event.attemptId, 'approved', event.amount, event.reference ? { reference: event.reference } : {});

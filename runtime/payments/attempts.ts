@@ -1,7 +1,13 @@
 import type { KioskDb } from '../db/database';
 import type { TransitionEffect } from '../orders/effects';
+import type { AttemptContext } from '../orders/events';
 
-export type AttemptState = 'requested' | 'approved' | 'declined' | 'unknown';
+/**
+ * requested → sent → approved | declined | unknown; unknown → approved | declined (recovery or attendant);
+ * approved → captured (the terminal's end-of-day settled it) | reversed (cancelled before settlement) |
+ * partially_refunded | refunded.
+ */
+export type AttemptState = 'requested' | 'sent' | 'approved' | 'declined' | 'unknown' | 'reversed' | 'captured' | 'partially_refunded' | 'refunded';
 
 export interface AttemptRow {
   id: string;
@@ -10,7 +16,10 @@ export interface AttemptRow {
   amount: number;
   state: AttemptState;
   approvedAmount: number;
+  refundedAmount: number;
   reference: Record<string, string | number> | null;
+  /** What the provider recorded just before sending (see AttemptContext). */
+  context: AttemptContext | null;
   reason: string | null;
   createdAt: number;
   updatedAt: number;
@@ -32,13 +41,21 @@ export const trackPaymentAttempts: TransitionEffect = async (tx, { after, event,
         [event.attemptId, after.id, event.method, event.amount, now, now, entry.seq],
       );
       return;
+    case 'payment_sent':
+      await tx.run(`UPDATE payment_attempts SET state = 'sent', context = ?, updated_at = ?, seq = ? WHERE id = ?`, [
+        event.context ? JSON.stringify(event.context) : null,
+        now,
+        entry.seq,
+        event.attemptId,
+      ]);
+      return;
     case 'payment_approved':
     case 'payment_declined':
     case 'payment_timed_out':
     case 'payment_resolved': {
       const p = after.payments.find((x) => x.attemptId === event.attemptId);
       if (!p) return;
-      const state: AttemptState = p.status === 'pending' ? 'requested' : p.status;
+      const state: AttemptState = p.status === 'pending' ? (p.sent ? 'sent' : 'requested') : p.status;
       await tx.run(
         `UPDATE payment_attempts SET state = ?, approved_amount = ?, reference = ?, reason = ?, updated_at = ?, seq = ? WHERE id = ?`,
         [state, p.approvedAmount, p.reference ? JSON.stringify(p.reference) : null, p.reason ?? null, now, entry.seq, p.attemptId],
@@ -57,7 +74,9 @@ interface Row {
   amount: number;
   state: AttemptState;
   approved_amount: number;
+  refunded_amount: number;
   reference: string | null;
+  context: string | null;
   reason: string | null;
   created_at: number;
   updated_at: number;
@@ -71,7 +90,9 @@ const toAttempt = (r: Row): AttemptRow => ({
   amount: r.amount,
   state: r.state,
   approvedAmount: r.approved_amount,
+  refundedAmount: r.refunded_amount,
   reference: r.reference ? (JSON.parse(r.reference) as Record<string, string | number>) : null,
+  context: r.context ? (JSON.parse(r.context) as AttemptContext) : null,
   reason: r.reason,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -84,5 +105,18 @@ export async function attemptsOf(db: KioskDb, orderId: string): Promise<AttemptR
 
 /** Attempts whose outcome is not settled yet: what recovery works through after a restart. */
 export async function unsettledAttempts(db: KioskDb): Promise<AttemptRow[]> {
-  return (await db.read.all<Row>("SELECT * FROM payment_attempts WHERE state IN ('requested', 'unknown') ORDER BY seq")).map(toAttempt);
+  return (await db.read.all<Row>("SELECT * FROM payment_attempts WHERE state IN ('requested', 'sent', 'unknown') ORDER BY seq")).map(toAttempt);
+}
+
+/**
+ * The trace number of the most recent terminal transaction the kiosk has on record (the latest card attempt
+ * that carries one), or null. A card attempt records it before sending, so recovery can tell whether the terminal
+ * ran anything since.
+ */
+export async function lastRecordedTraceNumber(db: KioskDb): Promise<number | null> {
+  const row = await db.read.get<{ trace: number | null }>(
+    `SELECT CAST(json_extract(reference, '$.traceNumber') AS INTEGER) AS trace FROM payment_attempts
+     WHERE method = 'card' AND json_extract(reference, '$.traceNumber') IS NOT NULL ORDER BY seq DESC LIMIT 1`,
+  );
+  return row?.trace ?? null;
 }

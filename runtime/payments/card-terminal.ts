@@ -1,6 +1,8 @@
 import type { PaymentTerminal, TerminalResult } from '../../drivers/contract';
 import type { PaymentReference } from '../orders/events';
-import type { LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from './provider';
+import { failpoint } from '../failpoints';
+import type { AttemptContext } from '../orders/events';
+import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from './provider';
 
 /** What the order keeps of a terminal result: references for receipts and reconciliation, never a full PAN. */
 export function terminalReference(r: TerminalResult): PaymentReference {
@@ -19,23 +21,46 @@ export function terminalReference(r: TerminalResult): PaymentReference {
  * Card payments through the lane's terminal. `pay` authorizes once; a timeout or a dropped line rejects (outcome
  * unknown) and the runtime then calls `lookup`, which asks the terminal for its last transaction instead of ever
  * authorizing again.
+ *
+ * Telling our transaction apart after a crash: ZVT lets the terminal, not the ECR, number transactions, so
+ * `prepare` records the trace number of the terminal's last transaction the kiosk knows of (`lastTraceNumber`,
+ * read from the database by the composition root). On lookup the terminal's last transaction (status enquiry +
+ * repeat receipt) is ours only if its trace number moved past that baseline and its amount is ours; if the trace
+ * number has not moved, the authorization never ran on the terminal (declined, nothing charged); anything else is
+ * left to the attendant (unknown).
  */
 export class CardTerminalProvider implements PaymentProvider {
   readonly method = 'card';
-  /** attemptId → amount, so a lookup can recognise its own transaction in the terminal's answer. */
-  private readonly amounts = new Map<string, number>();
+  /** The trace number of the last terminal transaction seen in this process. */
+  private lastSeenTrace: number | null = null;
 
   constructor(
     private readonly terminal: PaymentTerminal,
-    private readonly onPrompt?: (text: string) => void,
+    private readonly opts: {
+      onPrompt?: (text: string) => void;
+      /** The last trace number the kiosk has on record (e.g. from its payment attempts). */
+      lastTraceNumber?: () => Promise<number | null>;
+    } = {},
   ) {}
 
+  async prepare(): Promise<AttemptContext> {
+    const recorded = this.lastSeenTrace ?? (await this.opts.lastTraceNumber?.()) ?? null;
+    return { lastTraceNumber: recorded };
+  }
+
   async pay(req: PaymentRequest, signal: AbortSignal): Promise<PaymentResult> {
-    this.amounts.set(req.attemptId, req.amount);
-    const listener = (p: { text: string }) => this.onPrompt?.(p.text);
+    let prompted = false;
+    const listener = (p: { text: string }) => {
+      if (!prompted) {
+        prompted = true;
+        failpoint('payment.after-send'); // the terminal has the authorization and is talking to the shopper
+      }
+      this.opts.onPrompt?.(p.text);
+    };
     this.terminal.on('prompt', listener);
     try {
       const r = await this.terminal.authorize(req.amount, { signal });
+      if (r.traceNumber !== undefined) this.lastSeenTrace = r.traceNumber;
       if (r.approved) return { outcome: 'approved', amount: r.amount ?? req.amount, reference: terminalReference(r) };
       return { outcome: 'declined', reason: r.text ?? `declined (result code ${r.resultCode})` };
     } finally {
@@ -43,17 +68,26 @@ export class CardTerminalProvider implements PaymentProvider {
     }
   }
 
-  async lookup(attemptId: string): Promise<LookupResult> {
-    const amount = this.amounts.get(attemptId);
+  async lookup(attempt: LookupRequest): Promise<LookupResult> {
     let last: TerminalResult;
     try {
       last = await this.terminal.statusEnquiry();
     } catch {
       return { outcome: 'unknown' };
     }
-    if (amount === undefined || last.amount !== amount) return { outcome: 'unknown' };
+    const baseline = attempt.context?.lastTraceNumber;
+    const hasBaseline = typeof baseline === 'number' || baseline === null;
+    if (last.traceNumber === undefined) {
+      // the terminal has no transaction at all: ours never ran, if we knew the terminal had none before either
+      return hasBaseline && baseline === null ? { outcome: 'declined', reason: 'the terminal has no record of the payment' } : { outcome: 'unknown' };
+    }
+    this.lastSeenTrace = last.traceNumber;
+    if (hasBaseline && last.traceNumber === baseline) {
+      return { outcome: 'declined', reason: 'the payment never reached the terminal (its last transaction is older)' };
+    }
+    if (last.amount !== attempt.amount) return { outcome: 'unknown' };
     return last.approved
-      ? { outcome: 'approved', amount, reference: terminalReference(last) }
+      ? { outcome: 'approved', amount: attempt.amount, reference: terminalReference(last) }
       : { outcome: 'declined', reason: last.text ?? `declined (result code ${last.resultCode})` };
   }
 }

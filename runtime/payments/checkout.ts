@@ -3,7 +3,8 @@ import type { Clock } from '../clock';
 import { isKioskError, KioskError } from '../errors';
 import type { OrderEngine } from '../orders/engine';
 import { amountDue, type Order } from '../orders/order';
-import type { PaymentProvider } from './provider';
+import { failpoint } from '../failpoints';
+import type { PaymentProvider, PaymentRequest } from './provider';
 
 /** A provider refusal that, by the provider contract, means nothing was sent (see provider.ts). */
 function refusedBeforeSending(e: unknown): boolean {
@@ -47,6 +48,17 @@ export class Checkout {
     const attemptId = randomUUID();
     order = await this.engine.dispatch(orderId, { type: 'payment_started', attemptId, method, amount: amount ?? amountDue(order) });
     const started = order.payments.find((p) => p.attemptId === attemptId)!;
+    const req: PaymentRequest = { attemptId, orderId, amount: started.amount, currency: this.opts.currency };
+    failpoint('payment.started');
+    let context;
+    try {
+      context = (await provider.prepare?.(req)) ?? undefined;
+    } catch (e) {
+      // nothing was sent: the attempt is declined, not in doubt
+      return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: `${method} not ready: ${(e as Error).message}` });
+    }
+    await this.engine.dispatch(orderId, { type: 'payment_sent', attemptId, ...(context ? { context } : {}) });
+    failpoint('payment.before-send');
     const ac = new AbortController();
     let timer: { id: number } | null = null;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -55,7 +67,7 @@ export class Checkout {
     let result: Awaited<ReturnType<PaymentProvider['pay']>> | 'timeout' | 'error';
     try {
       result = await Promise.race([
-        provider.pay({ attemptId, orderId, amount: started.amount, currency: this.opts.currency }, ac.signal),
+        provider.pay(req, ac.signal),
         timeout,
       ]);
     } catch (e) {
@@ -70,7 +82,10 @@ export class Checkout {
       return this.recover(orderId);
     }
     if (result.outcome === 'approved') {
-      return this.engine.dispatch(orderId, { type: 'payment_approved', attemptId, amount: result.amount, reference: result.reference });
+      failpoint('payment.after-approval');
+      const paid = await this.engine.dispatch(orderId, { type: 'payment_approved', attemptId, amount: result.amount, reference: result.reference });
+      failpoint('payment.after-commit');
+      return paid;
     }
     return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: result.reason });
   }
@@ -84,13 +99,19 @@ export class Checkout {
     let order = await this.engine.get(orderId);
     const pending = order.payments.find((p) => p.status === 'pending');
     if (order.state === 'payment_pending' && pending) {
+      if (pending.sent === false) {
+        // committed but never sent (the process stopped in between): nothing can have been charged
+        return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId: pending.attemptId, reason: 'interrupted before it was sent' });
+      }
       order = await this.engine.dispatch(orderId, { type: 'payment_timed_out', attemptId: pending.attemptId });
     }
     if (order.state !== 'payment_unknown') return order;
     const unknown = order.payments.find((p) => p.status === 'unknown')!;
     const provider = this.providers.get(unknown.method);
     if (!provider) return order;
-    const found = await provider.lookup(unknown.attemptId).catch(() => ({ outcome: 'unknown' }) as const);
+    const found = await provider
+      .lookup({ attemptId: unknown.attemptId, orderId, amount: unknown.amount, context: unknown.context ?? null })
+      .catch(() => ({ outcome: 'unknown' }) as const);
     if (found.outcome === 'unknown') return order;
     return this.engine.dispatch(orderId, {
       type: 'payment_resolved',

@@ -1,5 +1,5 @@
 import type { Minor } from '../money';
-import type { PaymentReference } from '../orders/events';
+import type { AttemptContext, PaymentReference } from '../orders/events';
 
 export interface PaymentRequest {
   attemptId: string;
@@ -12,6 +12,15 @@ export type PaymentResult =
   | { outcome: 'approved'; amount: Minor; reference?: PaymentReference }
   | { outcome: 'declined'; reason: string };
 
+/** An attempt whose outcome was lost, as recorded before it was sent. */
+export interface LookupRequest {
+  attemptId: string;
+  orderId: string;
+  amount: Minor;
+  /** What `prepare` returned for it (null if the provider has no `prepare`). */
+  context: AttemptContext | null;
+}
+
 /** What a provider can say about an earlier attempt when its outcome was lost. */
 export type LookupResult =
   | { outcome: 'approved'; amount: Minor; reference?: PaymentReference }
@@ -22,9 +31,12 @@ export type LookupResult =
 /**
  * One way to take money (card terminal, QR gateway, cash at the attendant).
  *
- * Rules: `pay` may be called once per attemptId; the attempt is already committed when it is called. It resolves
+ * Rules: `prepare` (optional) is called once per attempt before anything is sent; what it returns is committed with
+ * the attempt (state `sent`) and handed back to `lookup` — possibly in a later process, after a crash — so the
+ * provider can recognise its own transaction. An attempt that never reached `sent` was never sent: the runtime
+ * declines it without asking. `pay` may be called once per attemptId; the attempt is already committed when it is called. It resolves
  * with the outcome, or rejects / outlasts the timeout when the outcome is unknown — the runtime then asks
- * `lookup(attemptId)` and never calls `pay` again for that attempt. A rejection with a `KioskError` of code
+ * `lookup(attempt)` and never calls `pay` again for that attempt. A rejection with a `KioskError` of code
  * `DEVICE_BUSY`, `DEVICE_STATE` or `DEVICE_OFFLINE` whose `details.unknownOutcome` is not `true` means the request
  * was refused before anything was sent (the attempt is then declined, not in doubt); every other rejection, and
  * any error with `details.unknownOutcome: true`, leaves the outcome unknown.
@@ -32,5 +44,10 @@ export type LookupResult =
 export interface PaymentProvider {
   readonly method: string;
   pay(req: PaymentRequest, signal: AbortSignal): Promise<PaymentResult>;
-  lookup(attemptId: string): Promise<LookupResult>;
+  prepare?(req: PaymentRequest): Promise<AttemptContext>;
+  /**
+   * Settles an attempt whose outcome was lost. A provider that finds the attempt still open (e.g. a QR trade still
+   * waiting for the shopper) cancels it and answers declined; it never takes money in `lookup`.
+   */
+  lookup(attempt: LookupRequest): Promise<LookupResult>;
 }

@@ -119,7 +119,7 @@ describe('QR gateway: shopper-presented code', () => {
     const err = await provider.pay(r, signal()).catch((e: unknown) => e);
     expect(isKioskError(err) && err.details.unknownOutcome).toBe(true);
     sim.networkDrop(false);
-    await expect(provider.lookup(r.attemptId)).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
+    await expect(provider.lookup({ attemptId: r.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
     expect(sim.ledger()).toHaveLength(1);
   });
 
@@ -138,8 +138,8 @@ describe('QR gateway: shopper-presented code', () => {
     sim = makeSim();
     provider = makeProvider(await sim.start());
     expect(sim.trade(r.attemptId)?.status).toBe('TRADE_SUCCESS');
-    await expect(provider.lookup(r.attemptId)).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
-    await expect(provider.lookup('never-sent')).resolves.toMatchObject({ outcome: 'declined' });
+    await expect(provider.lookup({ attemptId: r.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
+    await expect(provider.lookup({ attemptId: 'never-sent', orderId: 'o', amount: 0, context: null })).resolves.toMatchObject({ outcome: 'declined' });
   });
 
   it('refund: partial, idempotent retry, over-refund declined', async () => {
@@ -157,7 +157,7 @@ describe('QR gateway: response verification', () => {
     sim.badSignature(true);
     const r = req();
     await expect(provider.pay(r, signal())).rejects.toMatchObject({ code: 'PROTOCOL', details: { unknownOutcome: true } });
-    await expect(provider.lookup(r.attemptId)).resolves.toEqual({ outcome: 'unknown' });
+    await expect(provider.lookup({ attemptId: r.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toEqual({ outcome: 'unknown' });
     expect(await provider.available()).toBe(false);
   });
 
@@ -209,6 +209,6 @@ describe('QR gateway: merchant-presented QR', () => {
     expect(() => provider.acceptNotification(forged.replace('notify-1', 'notify-2'))).toThrow(/signature/);
     sim.badSignature(true);
     expect(() => provider.acceptNotification(sim.notificationBody(r.attemptId, 'notify-3'))).toThrow(/signature/);
-    await expect(provider.lookup(r.attemptId)).resolves.toMatchObject({ outcome: 'approved', amount: 500 });
+    await expect(provider.lookup({ attemptId: r.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toMatchObject({ outcome: 'approved', amount: 500 });
   });
 });

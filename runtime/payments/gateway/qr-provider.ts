@@ -8,7 +8,8 @@ import type { Clock } from '../../clock';
 import { KioskError, isKioskError } from '../../errors';
 import type { Minor } from '../../money';
 import type { PaymentReference } from '../../orders/events';
-import type { LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from '../provider';
+import { failpoint } from '../../failpoints';
+import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from '../provider';
 import type { GatewayClient, GatewayResponse } from './gateway-client';
 
 export interface QrGatewayProviderOptions {
@@ -69,6 +70,7 @@ export class QrGatewayProvider implements PaymentProvider {
   async pay(req: PaymentRequest, signal: AbortSignal): Promise<PaymentResult> {
     if (!this.opts.readAuthCode) {
       const { qrCode } = await this.precreate(req, signal);
+      failpoint('payment.after-send');
       this.opts.onQrCode?.(qrCode, req);
       this.opts.onPrompt?.(PROMPT_SCAN_QR);
       return this.awaitPayment(req, this.opts.qrDeadlineMs ?? 120_000, signal);
@@ -97,6 +99,7 @@ export class QrGatewayProvider implements PaymentProvider {
       },
       { signal },
     );
+    failpoint('payment.after-send'); // the gateway has the trade
     if (r.code === '10000' && (r.trade_status === undefined || isSuccess(r.trade_status))) {
       return { outcome: 'approved', amount: this.amountOf(r, req.amount), reference: reference(r) };
     }
@@ -175,7 +178,7 @@ export class QrGatewayProvider implements PaymentProvider {
     });
   }
 
-  async lookup(attemptId: string): Promise<LookupResult> {
+  async lookup({ attemptId }: LookupRequest): Promise<LookupResult> {
     const notified = this.notifiedPaid.get(attemptId);
     if (notified !== undefined) return { outcome: 'approved', amount: notified, reference: { gateway: 'qr', outTradeNo: attemptId } };
     let r: GatewayResponse;
@@ -191,6 +194,14 @@ export class QrGatewayProvider implements PaymentProvider {
         return { outcome: 'approved', amount, reference: reference(r) };
       }
       if (r.trade_status === 'TRADE_CLOSED') return { outcome: 'declined', reason: 'trade closed' };
+      if (r.trade_status === 'WAIT_BUYER_PAY') {
+        // still open, and nobody is waiting for it any more: cancel it so it cannot be paid later
+        try {
+          return await this.reverse(attemptId, 'the payment was interrupted and has been cancelled');
+        } catch {
+          return { outcome: 'unknown' };
+        }
+      }
       return { outcome: 'unknown' };
     }
     if (r.code === '40004' && r.sub_code === 'ACQ.TRADE_NOT_EXIST') return { outcome: 'declined', reason: 'trade not found' };

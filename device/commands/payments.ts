@@ -1,0 +1,58 @@
+import { attemptsOf, unsettledAttempts } from '../../runtime/payments/attempts';
+import type { Order } from '../../runtime/orders/order';
+import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
+import { bootKiosk, type Kiosk } from '../kiosk';
+
+const PRE_PAYMENT = new Set(['idle', 'shopping', 'needs_attendant', 'idle_prompt', 'awaiting_payment']);
+
+/**
+ * Closes the lane's open order the way staff would after a restart: a paid order is completed (its receipt
+ * printed once), an unpaid one cancelled. An order whose payment is still in doubt is left alone — that needs the
+ * payment provider back, or an attendant's decision.
+ */
+export async function closeOpenOrder(k: Kiosk, attendantId: string): Promise<Order | null> {
+  let open = await k.engine.openOrder();
+  if (!open) return null;
+  if (open.state === 'paid') {
+    open = await k.engine.dispatch(open.id, { type: 'order_completed' });
+    if (k.hardware?.devices.printer) await k.hardware.printReceipt(open.id).catch(() => undefined);
+    return open;
+  }
+  if (open.state === 'idle_prompt') open = await k.engine.dispatch(open.id, { type: 'shopper_active' });
+  if (PRE_PAYMENT.has(open.state)) {
+    return k.engine.dispatch(open.id, { type: 'order_cancelled', reason: 'closed after a restart', attendantId });
+  }
+  return open;
+}
+
+/**
+ * `kiosk payments recover [--close]`: boots with the lane's devices, which settles every payment left in doubt by
+ * asking the terminal / gateway (never by paying again); with `--close`, also completes or cancels the open order.
+ * Exit 3 when a payment is still in doubt afterwards.
+ */
+export async function paymentsRecover(opts: CommonOptions & { json?: boolean; close?: boolean; attendant?: string }): Promise<void> {
+  const config = configFrom(opts);
+  const k = await bootKiosk(config, { devices: true });
+  try {
+    const closed = opts.close ? await closeOpenOrder(k, opts.attendant ?? 'recovery') : null;
+    const unsettled = await unsettledAttempts(k.db);
+    const recent = await k.engine.list(5);
+    const orders = await Promise.all(
+      recent.map(async (o) => ({
+        orderId: o.id,
+        state: o.state,
+        total: o.priced.total,
+        paid: o.paid,
+        attempts: (await attemptsOf(k.db, o.id)).map((a) => ({ id: a.id, method: a.method, amount: a.amount, state: a.state, reason: a.reason, reference: a.reference })),
+      })),
+    );
+    if (opts.json) printJson({ closed: closed ? { orderId: closed.id, state: closed.state } : null, unsettled: unsettled.length, orders });
+    else {
+      for (const o of orders) process.stdout.write(`${o.orderId}  ${o.state.padEnd(18)} paid ${o.paid}/${o.total}\n`);
+      process.stdout.write(unsettled.length ? `${unsettled.length} payment(s) still in doubt\n` : 'no payment in doubt\n');
+    }
+    if (unsettled.length) throw new CliExit(3, '');
+  } finally {
+    await k.close();
+  }
+}

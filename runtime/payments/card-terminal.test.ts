@@ -1,0 +1,52 @@
+import { simulatedTerminal, type SimulatedTerminal } from '../../simulators/terminal/fixture';
+import { CardTerminalProvider } from './card-terminal';
+
+/** How the card provider recognises its own transaction after a crash, against the real driver and simulator. */
+describe('CardTerminalProvider.lookup (terminal on TCP loopback)', () => {
+  let t: SimulatedTerminal;
+  beforeEach(async () => {
+    t = await simulatedTerminal('tcp');
+    await t.terminal.open();
+    await t.terminal.claim();
+    await t.terminal.enable();
+  });
+  afterEach(() => t.cleanup());
+
+  const req = (amount: number, attemptId = 'a1') => ({ attemptId, orderId: 'o1', amount, currency: 'CNY' });
+  const signal = () => new AbortController().signal;
+
+  it('the terminal has never run anything, and knew of nothing before: declined, nothing charged', async () => {
+    const p = new CardTerminalProvider(t.terminal, { lastTraceNumber: async () => null });
+    const context = await p.prepare();
+    expect(context).toEqual({ lastTraceNumber: null });
+    await expect(p.lookup({ ...req(1000), context })).resolves.toMatchObject({ outcome: 'declined' });
+  });
+
+  it("the terminal's last transaction is the one recorded before sending: ours never ran → declined", async () => {
+    const p = new CardTerminalProvider(t.terminal);
+    const first = await p.pay(req(700, 'a0'), signal());
+    expect(first.outcome).toBe('approved');
+    const context = await p.prepare(); // records the trace number of that approved payment
+    expect(context.lastTraceNumber).toEqual(expect.any(Number));
+    await expect(p.lookup({ ...req(700, 'a1'), context })).resolves.toMatchObject({ outcome: 'declined', reason: expect.stringMatching(/never reached/) });
+  });
+
+  it('a newer transaction with our amount: approved, with its references; another amount: unknown (attendant)', async () => {
+    const p = new CardTerminalProvider(t.terminal, { lastTraceNumber: async () => null });
+    const context = await p.prepare();
+    const paid = await p.pay(req(1234), signal());
+    expect(paid.outcome).toBe('approved');
+    const fresh = new CardTerminalProvider(t.terminal); // a new process: nothing in memory
+    const found = await fresh.lookup({ ...req(1234), context });
+    expect(found).toMatchObject({ outcome: 'approved', amount: 1234, reference: { traceNumber: expect.any(Number), maskedPan: expect.stringContaining('*') } });
+    await expect(fresh.lookup({ ...req(999), context })).resolves.toEqual({ outcome: 'unknown' });
+  });
+
+  it('a newer declined transaction with our amount: declined', async () => {
+    const p = new CardTerminalProvider(t.terminal, { lastTraceNumber: async () => null });
+    const context = await p.prepare();
+    t.sim.declineNext(0x05);
+    expect((await p.pay(req(500), signal())).outcome).toBe('declined');
+    await expect(new CardTerminalProvider(t.terminal).lookup({ ...req(500), context })).resolves.toMatchObject({ outcome: 'declined' });
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Payment crash matrix: the real kiosk process (`kiosk demo --pay card|qr`) is SIGKILLed at each step of a
+ * payment (fail points, see runtime/failpoints.ts): after the attempt is committed, before the request is sent,
+ * after it was sent, after approval before the commit, after the commit before the receipt. Then a fresh process
+ * (`kiosk payments recover --close`) settles what was in doubt from the terminal / gateway and closes the order.
+ *
+ * The simulators run HERE, in the test process — the ZVT terminal on TCP (a LAN terminal) and the QR gateway on
+ * HTTP — so they outlive every kill, and their own ledgers are the judge: an order ends completed and charged
+ * exactly once, or cancelled and not charged at all.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FailpointName } from '../runtime/failpoints';
+import { GatewaySimulator } from '../simulators/gateway/gateway-simulator';
+import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
+import { exited, kioskAsync, killStrays } from './helpers/cli';
+import { tempDir } from './helpers/engine-fixture';
+
+const POINTS: FailpointName[] = ['payment.started', 'payment.before-send', 'payment.after-send', 'payment.after-approval', 'payment.after-commit'];
+
+interface OrderOut {
+  orderId: string;
+  state: string;
+  total: number;
+  paid: number;
+  attempts: { id: string; method: string; amount: number; state: string; reference: Record<string, string | number> | null }[];
+}
+
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const child = kioskAsync(args, { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { code, signal } = await exited(child);
+  return { code, signal, stdout, stderr };
+}
+
+describe('payment crash matrix (SIGKILL at every step; simulators outlive the kiosk and keep their own ledgers)', () => {
+  let dir: string;
+  let terminal: ZvtTerminalSimulator;
+  let gateway: GatewaySimulator;
+  let configPath: string;
+  const outcomes: { method: string; point: string; order: OrderOut }[] = [];
+
+  beforeAll(async () => {
+    dir = tempDir('kiosk-paycrash-');
+    terminal = new ZvtTerminalSimulator({ ecrAckTimeoutMs: 2000 });
+    const addr = await terminal.listenTcp();
+    const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fs.writeFileSync(path.join(dir, 'merchant.key.pem'), merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    gateway = new GatewaySimulator({ ledgerPath: path.join(dir, 'gateway-ledger.json'), merchantPublicKey: merchant.publicKey, appId: 'crash-test' });
+    const url = await gateway.start();
+    fs.writeFileSync(path.join(dir, 'gateway.pub.pem'), gateway.gatewayPublicKeyPem);
+    configPath = path.join(dir, 'kiosk.json');
+    fs.writeFileSync(
+      configPath,
+      JSON.stringify({
+        dataDir: path.join(dir, 'data'),
+        devices: { terminal: { transport: 'tcp', host: addr.host, port: addr.port } },
+        payments: {
+          gateway: { transport: 'http', url, appId: 'crash-test', merchantKeyPath: path.join(dir, 'merchant.key.pem'), gatewayPublicKeyPath: path.join(dir, 'gateway.pub.pem') },
+          qrPollMs: 100,
+        },
+      }),
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    killStrays();
+    await terminal.close();
+    await gateway.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const method of ['card', 'qr'] as const) {
+    for (const point of POINTS) {
+      it(`${method}: killed at ${point} → after restart the order is completed and charged once, or cancelled and not charged`, async () => {
+        const killed = await run(['demo', '--pay', method, '--config', configPath], { KIOSK_FAILPOINT: point });
+        expect({ signal: killed.signal, stderr: killed.stderr }).toMatchObject({ signal: 'SIGKILL', stderr: expect.stringContaining(`failpoint ${point}`) });
+
+        const after = await run(['payments', 'recover', '--close', '--json', '--config', configPath]);
+        expect({ code: after.code, stderr: after.stderr }).toEqual({ code: 0, stderr: '' });
+        const out = JSON.parse(after.stdout) as { closed: { state: string } | null; unsettled: number; orders: OrderOut[] };
+        expect(out.unsettled).toBe(0); // settled by asking the terminal / gateway: no attendant needed
+        const order = out.orders[0];
+        expect(['completed', 'cancelled']).toContain(order.state);
+        outcomes.push({ method, point, order });
+
+        if (method === 'card') {
+          // the terminal's journal: approved payments that were not reversed, for this order's trace numbers
+          const traces = order.attempts.flatMap((a) => (a.reference?.traceNumber !== undefined ? [Number(a.reference.traceNumber)] : []));
+          const charges = terminal.journal.entries().filter((e) => e.kind === 'payment' && e.result === 'approved' && !e.reversed);
+          const mine = charges.filter((e) => traces.includes(e.traceNumber));
+          if (order.state === 'completed') {
+            expect(mine).toHaveLength(1);
+            expect(mine[0].amount).toBe(order.total);
+          } else {
+            expect(mine).toHaveLength(0);
+          }
+          // and nothing approved on the terminal belongs to no completed order (checked over the whole run)
+          const completedTraces = outcomes
+            .filter((o) => o.method === 'card' && o.order.state === 'completed')
+            .flatMap((o) => o.order.attempts.flatMap((a) => (a.reference?.traceNumber !== undefined ? [Number(a.reference.traceNumber)] : [])));
+          expect(charges.map((e) => e.traceNumber).sort()).toEqual([...new Set(completedTraces)].sort());
+        } else {
+          const ids = new Set(order.attempts.map((a) => a.id));
+          const trades = gateway.ledger().filter((t) => ids.has(t.outTradeNo));
+          const paid = trades.filter((t) => t.status === 'TRADE_SUCCESS');
+          expect(paid).toHaveLength(order.state === 'completed' ? 1 : 0);
+          if (order.state === 'completed') expect(paid[0].totalAmount).toBe(order.total);
+          // a trade left waiting for the shopper is closed, so it can never be paid later
+          expect(trades.filter((t) => t.status === 'WAIT_BUYER_PAY')).toEqual([]);
+        }
+      }, 60_000);
+    }
+  }
+
+  it('each step ends as it must: before anything reached the provider → cancelled; once approved → completed', () => {
+    const byPoint = (m: string, p: string) => outcomes.find((o) => o.method === m && o.point === p)?.order.state;
+    for (const m of ['card', 'qr']) {
+      expect(byPoint(m, 'payment.started')).toBe('cancelled');
+      expect(byPoint(m, 'payment.before-send')).toBe('cancelled');
+      expect(byPoint(m, 'payment.after-approval')).toBe('completed');
+      expect(byPoint(m, 'payment.after-commit')).toBe('completed');
+    }
+    // a card payment interrupted mid-transaction is aborted by the terminal (it never got the ECR's confirmation)
+    expect(byPoint('card', 'payment.after-send')).toBe('cancelled');
+    expect(byPoint('qr', 'payment.after-send')).toMatch(/completed|cancelled/);
+  });
+});
