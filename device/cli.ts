@@ -11,7 +11,7 @@ import { journalVerify } from './commands/journal';
 import { ordersList, ordersShow } from './commands/orders';
 import { pricebookImport } from './commands/pricebook';
 import { start } from './commands/start';
-import { paymentsRecover } from './commands/payments';
+import { ordersRefund, paymentsRecover, terminalEod } from './commands/payments';
 import { provision } from './commands/provision';
 
 const program = new Command();
@@ -47,6 +47,17 @@ common(orders.command('list'))
 common(orders.command('show').argument('<id>'))
   .option('--json')
   .action(run(ordersShow));
+common(orders.command('refund').argument('<id>').description('refund (part of) a completed order through the methods it was paid with'))
+  .option('--amount <minor>', 'refund this much (minor units)')
+  .option('--lines <ids>', 'refund these lines (comma-separated line ids)')
+  .option('--attendant <id>', 'who refunds (journaled)')
+  .option('--json')
+  .action(run(ordersRefund));
+
+const terminalCmd = program.command('terminal').description('the card terminal');
+common(terminalCmd.command('eod').description("run the terminal's end-of-day; its totals go into the Z report"))
+  .option('--json')
+  .action(run(terminalEod));
 
 const payments = program.command('payments').description('payments in doubt');
 common(payments.command('recover').description('settle payments left in doubt from the terminal / gateway; --close also finishes the open order'))

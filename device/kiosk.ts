@@ -31,6 +31,7 @@ import { buildGateway, type BuiltGateway } from './devices/gateway';
 import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
 import { lastRecordedTraceNumber } from '../runtime/payments/attempts';
 import { PaymentRecovery } from '../runtime/payments/recovery';
+import { Refunds } from '../runtime/payments/refunds';
 import type { Logger } from './logger';
 
 export interface BootOptions {
@@ -54,6 +55,7 @@ export interface Kiosk {
   lane: Lane;
   idle: IdleWatch;
   recovery: PaymentRecovery;
+  refunds: Refunds;
   dbFile: string;
   hardware: KioskHardware | null;
   close(): Promise<void>;
@@ -171,6 +173,7 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
   if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal, { lastTraceNumber: () => lastRecordedTraceNumber(db) }));
   if (hardware?.gateway) providers.push(hardware.gateway.provider);
   const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
+  const refunds = new Refunds(engine, db, providers);
   const idle = new IdleWatch(engine, clock, config.timeouts, onError);
   await idle.start();
   // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table), and
@@ -190,6 +193,7 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
     lane,
     idle,
     recovery,
+    refunds,
     dbFile: file,
     hardware,
     async close() {

@@ -1,4 +1,5 @@
 import { attemptsOf, unsettledAttempts } from '../../runtime/payments/attempts';
+import { runTerminalEndOfDay } from '../../runtime/payments/terminal-eod';
 import type { Order } from '../../runtime/orders/order';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { bootKiosk, type Kiosk } from '../kiosk';
@@ -52,6 +53,37 @@ export async function paymentsRecover(opts: CommonOptions & { json?: boolean; cl
       process.stdout.write(unsettled.length ? `${unsettled.length} payment(s) still in doubt\n` : 'no payment in doubt\n');
     }
     if (unsettled.length) throw new CliExit(3, '');
+  } finally {
+    await k.close();
+  }
+}
+
+/** `kiosk orders refund ID [--amount N | --lines a,b] --attendant ID`: pays back through the methods the order used. */
+export async function ordersRefund(orderId: string, opts: CommonOptions & { amount?: string; lines?: string; attendant?: string; json?: boolean }): Promise<void> {
+  if (!opts.attendant) throw new CliExit(2, 'kiosk: --attendant <id> is required (every refund is journaled with who did it)');
+  const amount = opts.amount === undefined ? undefined : Number(opts.amount);
+  if (amount !== undefined && (!Number.isSafeInteger(amount) || amount <= 0)) throw new CliExit(2, `kiosk: --amount must be positive minor units, got "${opts.amount}"`);
+  const k = await bootKiosk(configFrom(opts), { devices: true });
+  try {
+    const o = await k.refunds.refund(orderId, { attendantId: opts.attendant, ...(amount !== undefined ? { amount } : {}), ...(opts.lines ? { lineIds: opts.lines.split(',') } : {}) });
+    const last = o.refunds[o.refunds.length - 1];
+    if (opts.json) printJson({ orderId: o.id, state: o.state, paid: o.paid, refunded: o.refunded, refund: last });
+    else process.stdout.write(`refunded ${last.amount} (${(last.allocations ?? []).map((a) => `${a.method} ${a.via} ${a.amount}`).join(', ')}); order ${o.state}, ${o.refunded}/${o.paid} refunded\n`);
+  } finally {
+    await k.close();
+  }
+}
+
+/** `kiosk terminal eod`: the card terminal's end-of-day; its totals go into the journal and the Z report. */
+export async function terminalEod(opts: CommonOptions & { json?: boolean }): Promise<void> {
+  const config = configFrom(opts);
+  const k = await bootKiosk(config, { devices: true });
+  try {
+    const terminal = k.hardware?.devices.terminal;
+    if (!terminal) throw new CliExit(1, 'kiosk: no card terminal configured');
+    const r = await runTerminalEndOfDay(k.db, terminal, { clock: k.clock, deviceId: config.device.deviceId });
+    if (opts.json) printJson(r);
+    else process.stdout.write(`terminal end-of-day: ${r.amount} settled, ${r.captured} card payment(s) captured, journal seq ${r.seq}\n`);
   } finally {
     await k.close();
   }

@@ -4,6 +4,7 @@ import { eodModel, renderEodPdf } from '../../runtime/documents/eod-report';
 import { receiptModel, type DocLocale } from '../../runtime/documents/receipt-model';
 import { renderReceiptPdf } from '../../runtime/documents/receipt-pdf';
 import { SystemClock } from '../../runtime/clock';
+import { terminalTotalsOn } from '../../runtime/payments/terminal-eod';
 import type { Order } from '../../runtime/orders/order';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase, receiptHeader } from '../kiosk';
@@ -28,7 +29,9 @@ export async function reportEod(opts: CommonOptions & { date?: string; out?: str
     const from = Date.parse(`${date}T00:00:00Z`);
     const rows = await db.read.all<{ snapshot: string }>('SELECT snapshot FROM orders WHERE created_at >= ? AND created_at < ? ORDER BY created_at', [from, from + 86_400_000]);
     const orders = rows.map((r) => JSON.parse(r.snapshot) as Order);
+    const terminal = await terminalTotalsOn(db, date);
     const model = eodModel(orders, {
+      ...(terminal ? { terminalTotals: { amount: terminal.amount } } : {}),
       date,
       storeId: config.device.storeId,
       deviceId: config.device.deviceId,

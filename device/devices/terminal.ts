@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { PaymentTerminal } from '../../drivers/contract';
 import { ZvtTerminal } from '../../drivers/terminal/zvt-terminal';
 import { PtyPair } from '../../simulators/pty-pair';
@@ -20,7 +22,9 @@ export async function buildTerminal(ctx: DeviceContext): Promise<Built<PaymentTe
     return { device: t, close: () => t.close() };
   }
   const pair = await PtyPair.create('terminal');
-  const sim = new ZvtTerminalSimulator({ serialWatchMs: 100 });
+  // the simulated terminal keeps its journal in the data dir: like a real one, it outlives the kiosk process
+  fs.mkdirSync(path.join(ctx.config.dataDir, 'sim-terminal'), { recursive: true });
+  const sim = new ZvtTerminalSimulator({ serialWatchMs: 100, journalPath: path.join(ctx.config.dataDir, 'sim-terminal', 'journal.json') });
   await sim.attachSerial(pair.devicePath);
   const t = new ZvtTerminal({
     ...common,

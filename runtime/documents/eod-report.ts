@@ -29,10 +29,12 @@ export interface EodModel {
   payments: { attempts: number; approved: number; declined: number; unknown: number; pending: number; successRate: number | null };
   /** Local card totals (approved card payments of all orders) against what the terminal reports. */
   card: {
+    /** Card payments not reversed, and their amount net of card refunds — what the terminal settles. */
     local: { count: number; amount: Minor };
-    terminal: { count: number; amount: Minor } | null;
+    /** `count` is null when the terminal reports only an amount. */
+    terminal: { count: number | null; amount: Minor } | null;
     /** terminal − local; null when no terminal totals were given. */
-    difference: { count: number; amount: Minor } | null;
+    difference: { count: number | null; amount: Minor } | null;
     matches: boolean | null;
   };
 }
@@ -42,7 +44,8 @@ export interface EodOptions {
   date: string;
   storeId: string;
   deviceId: string;
-  terminalTotals?: { count: number; amount: Minor };
+  /** From the terminal's end-of-day (journaled `terminal_end_of_day`). */
+  terminalTotals?: { count?: number | null; amount: Minor };
   currency?: string;
   minorUnits?: number;
   locale?: DocLocale;
@@ -70,6 +73,11 @@ export function eodModel(orders: Order[], opts: EodOptions): EodModel {
     for (const r of o.refunds) {
       refunds.count += 1;
       refunds.amount += r.amount;
+      for (const a of r.allocations ?? []) {
+        if (a.method !== 'card') continue;
+        cardLocal.amount -= a.amount;
+        if (a.via === 'reversal') cardLocal.count -= 1; // a reversed payment is not settled at all
+      }
     }
     if (o.state === 'cancelled') {
       cancelledCount += 1;
@@ -96,8 +104,8 @@ export function eodModel(orders: Order[], opts: EodOptions): EodModel {
     }
   }
   const locale = opts.locale ?? 'zh-CN';
-  const terminal = opts.terminalTotals ?? null;
-  const difference = terminal ? { count: terminal.count - cardLocal.count, amount: terminal.amount - cardLocal.amount } : null;
+  const terminal = opts.terminalTotals ? { count: opts.terminalTotals.count ?? null, amount: opts.terminalTotals.amount } : null;
+  const difference = terminal ? { count: terminal.count === null ? null : terminal.count - cardLocal.count, amount: terminal.amount - cardLocal.amount } : null;
   return {
     date: opts.date,
     storeId: opts.storeId,
@@ -119,7 +127,7 @@ export function eodModel(orders: Order[], opts: EodOptions): EodModel {
       local: cardLocal,
       terminal: terminal ? { ...terminal } : null,
       difference,
-      matches: difference ? difference.count === 0 && difference.amount === 0 : null,
+      matches: difference ? (difference.count ?? 0) === 0 && difference.amount === 0 : null,
     },
   };
 }
@@ -232,9 +240,9 @@ export async function renderEodPdf(model: EodModel, opts: PdfFontOptions = {}): 
   const c = model.card;
   row(`${L.local} (${c.local.count} ${L.count})`, m(c.local.amount));
   if (c.terminal && c.difference) {
-    row(`${L.terminal} (${c.terminal.count} ${L.count})`, m(c.terminal.amount));
+    row(c.terminal.count === null ? L.terminal : `${L.terminal} (${c.terminal.count} ${L.count})`, m(c.terminal.amount));
     const off = !c.matches;
-    row(`${L.difference} (${c.difference.count} ${L.count})`, m(c.difference.amount), off ? 'red' : 'black');
+    row(c.difference.count === null ? L.difference : `${L.difference} (${c.difference.count} ${L.count})`, m(c.difference.amount), off ? 'red' : 'black');
   } else {
     row(L.terminal, L.noTerminal);
   }

@@ -54,7 +54,16 @@ export type OrderEvent =
   | { type: 'idle_timeout' }
   | { type: 'idle_prompt_expired' }
   | { type: 'shopper_active' }
-  | { type: 'refund_issued'; amount: Minor; attendantId: string; lineIds?: string[]; reference?: PaymentReference };
+  | { type: 'refund_issued'; amount: Minor; attendantId: string; lineIds?: string[]; reference?: PaymentReference; allocations?: RefundAllocation[] };
+
+/** The part of a refund paid back through one payment attempt, and how (a reversal cancels the whole payment). */
+export interface RefundAllocation {
+  attemptId: string;
+  method: string;
+  amount: Minor;
+  via: 'reversal' | 'refund' | 'cash';
+  reference?: PaymentReference;
+}
 
 export type OrderEventType = OrderEvent['type'];
 export type EventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>;

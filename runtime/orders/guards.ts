@@ -51,6 +51,20 @@ export const GUARDS = {
     const left = o.paid - o.refunded;
     return Number.isSafeInteger(amount) && amount > 0 && amount <= left ? null : `refund must be 1..${left}`;
   },
+  allocationsAddUp: (o, e) => {
+    const ev = as<'refund_issued'>(e);
+    if (!ev.allocations) return null;
+    const sum = ev.allocations.reduce((s, a) => s + a.amount, 0);
+    if (sum !== ev.amount) return `allocations add up to ${sum}, not ${ev.amount}`;
+    for (const a of ev.allocations) {
+      const p = o.payments.find((x) => x.attemptId === a.attemptId);
+      if (!p || p.status !== 'approved') return `attempt ${a.attemptId} is not an approved payment of this order`;
+      if (!Number.isSafeInteger(a.amount) || a.amount <= 0) return 'each allocation must be a positive amount';
+      const before = o.refunds.flatMap((r) => r.allocations ?? []).filter((x) => x.attemptId === a.attemptId).reduce((s, x) => s + x.amount, 0);
+      if (before + a.amount > p.approvedAmount) return `attempt ${a.attemptId} would be refunded beyond what it paid`;
+    }
+    return null;
+  },
   refundsAll: (o, e) => (o.refunded + as<'refund_issued'>(e).amount >= o.paid ? null : 'partial refund'),
 } satisfies Record<string, Guard>;
 

@@ -48,8 +48,8 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['idle_prompt'], event: 'shopper_active', to: '@return' },
   { from: ['idle_prompt'], event: 'idle_prompt_expired', to: 'cancelled' },
   // after the sale
-  { from: ['completed', 'partially_refunded'], event: 'refund_issued', guards: ['refundable', 'refundsAll'], to: 'refunded' },
-  { from: ['completed', 'partially_refunded'], event: 'refund_issued', guards: ['refundable'], to: 'partially_refunded' },
+  { from: ['completed', 'partially_refunded'], event: 'refund_issued', guards: ['refundable', 'allocationsAddUp', 'refundsAll'], to: 'refunded' },
+  { from: ['completed', 'partially_refunded'], event: 'refund_issued', guards: ['refundable', 'allocationsAddUp'], to: 'partially_refunded' },
 ];
 
 /** Events a state accepts at all (guards aside): what a screen may offer. */

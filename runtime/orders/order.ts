@@ -1,6 +1,6 @@
 import type { Minor } from '../money';
 import type { CartLine, LocalizedText, PricedCart } from '../pricing/types';
-import type { AttemptContext, PaymentReference } from './events';
+import type { AttemptContext, PaymentReference, RefundAllocation } from './events';
 import type { OrderState } from './states';
 
 export interface OrderLine extends CartLine {
@@ -37,6 +37,7 @@ export interface RefundRecord {
   attendantId: string;
   lineIds?: string[];
   reference?: PaymentReference;
+  allocations?: RefundAllocation[];
   at: number;
 }
 

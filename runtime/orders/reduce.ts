@@ -145,7 +145,10 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
       o = {
         ...o,
         refunded: o.refunded + event.amount,
-        refunds: [...o.refunds, { amount: event.amount, attendantId: event.attendantId, lineIds: event.lineIds, reference: event.reference, at: ctx.now }],
+        refunds: [
+          ...o.refunds,
+          { amount: event.amount, attendantId: event.attendantId, lineIds: event.lineIds, reference: event.reference, allocations: event.allocations, at: ctx.now },
+        ],
       };
       break;
     case 'checkout_started':

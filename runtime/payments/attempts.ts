@@ -62,6 +62,17 @@ export const trackPaymentAttempts: TransitionEffect = async (tx, { after, event,
       );
       return;
     }
+    case 'refund_issued':
+      for (const a of event.allocations ?? []) {
+        await tx.run(
+          `UPDATE payment_attempts SET refunded_amount = refunded_amount + ?,
+             state = CASE WHEN ? = 'reversal' THEN 'reversed'
+                          WHEN refunded_amount + ? >= approved_amount THEN 'refunded' ELSE 'partially_refunded' END,
+             updated_at = ?, seq = ? WHERE id = ?`,
+          [a.amount, a.via, a.amount, now, entry.seq, a.attemptId],
+        );
+      }
+      return;
     default:
       return;
   }

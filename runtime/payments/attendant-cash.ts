@@ -1,4 +1,4 @@
-import type { LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from './provider';
+import type { LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome } from './provider';
 
 /**
  * Cash taken by the attendant: `confirm` is the attendant saying "received" (or not). It keeps no ledger of its
@@ -12,6 +12,11 @@ export class AttendantCashProvider implements PaymentProvider {
     const ok = await this.confirm(req);
     if (signal.aborted) throw new Error('aborted');
     return ok ? { outcome: 'approved', amount: req.amount, reference: { tender: 'cash' } } : { outcome: 'declined', reason: 'cash not received' };
+  }
+
+  /** The attendant hands the cash back. */
+  async refund(): Promise<RefundOutcome> {
+    return { outcome: 'refunded', via: 'cash' };
   }
 
   async lookup(): Promise<LookupResult> {

@@ -2,7 +2,7 @@ import type { PaymentTerminal, TerminalResult } from '../../drivers/contract';
 import type { PaymentReference } from '../orders/events';
 import { failpoint } from '../failpoints';
 import type { AttemptContext } from '../orders/events';
-import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from './provider';
+import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from './provider';
 
 /** What the order keeps of a terminal result: references for receipts and reconciliation, never a full PAN. */
 export function terminalReference(r: TerminalResult): PaymentReference {
@@ -66,6 +66,24 @@ export class CardTerminalProvider implements PaymentProvider {
     } finally {
       this.terminal.off('prompt', listener);
     }
+  }
+
+  /**
+   * A whole payment not yet settled by the terminal's end-of-day is reversed (06 30, by its receipt number: no
+   * money moves at all); anything else is a refund (06 31) of the amount.
+   */
+  async refund(req: RefundRequest): Promise<RefundOutcome> {
+    const receiptNumber = req.reference?.receiptNumber;
+    if (req.refundedBefore === 0 && req.amount === req.approvedAmount && typeof receiptNumber === 'number' && req.captured !== true) {
+      const r = await this.terminal.reverse(receiptNumber);
+      if (r.approved) return { outcome: 'refunded', via: 'reversal', reference: terminalReference(r) };
+      // already settled (end-of-day ran) or unknown to the terminal: fall back to a refund
+    }
+    const r = await this.terminal.refund(req.amount);
+    if (r.traceNumber !== undefined) this.lastSeenTrace = r.traceNumber;
+    return r.approved
+      ? { outcome: 'refunded', via: 'refund', reference: terminalReference(r) }
+      : { outcome: 'declined', reason: r.text ?? `refund declined (result code ${r.resultCode})` };
   }
 
   async lookup(attempt: LookupRequest): Promise<LookupResult> {

@@ -21,6 +21,24 @@ export interface LookupRequest {
   context: AttemptContext | null;
 }
 
+/** Paying back (part of) an approved attempt. `requestNo` is the same on a retry, so providers that can be idempotent are. */
+export interface RefundRequest {
+  attemptId: string;
+  orderId: string;
+  /** What the attempt paid, and how much of it was refunded before. */
+  approvedAmount: Minor;
+  refundedBefore: Minor;
+  amount: Minor;
+  reference: PaymentReference | null;
+  /** The terminal's end-of-day has settled the payment (it can no longer be reversed). */
+  captured: boolean;
+  requestNo: string;
+}
+
+export type RefundOutcome =
+  | { outcome: 'refunded'; via: 'reversal' | 'refund' | 'cash'; reference?: PaymentReference }
+  | { outcome: 'declined'; reason: string };
+
 /** What a provider can say about an earlier attempt when its outcome was lost. */
 export type LookupResult =
   | { outcome: 'approved'; amount: Minor; reference?: PaymentReference }
@@ -50,4 +68,6 @@ export interface PaymentProvider {
    * waiting for the shopper) cancels it and answers declined; it never takes money in `lookup`.
    */
   lookup(attempt: LookupRequest): Promise<LookupResult>;
+  /** Pays money back; absent when the method cannot (the attendant then refunds another way). */
+  refund?(req: RefundRequest): Promise<RefundOutcome>;
 }

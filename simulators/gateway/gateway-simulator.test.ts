@@ -145,9 +145,9 @@ describe('QR gateway: shopper-presented code', () => {
   it('refund: partial, idempotent retry, over-refund declined', async () => {
     const r = req(1000);
     await provider.pay(r, signal());
-    await expect(provider.refund(r.attemptId, 400, 'r1')).resolves.toEqual({ outcome: 'refunded', refundedTotal: 400 });
-    await expect(provider.refund(r.attemptId, 400, 'r1')).resolves.toEqual({ outcome: 'refunded', refundedTotal: 400 });
-    await expect(provider.refund(r.attemptId, 700, 'r2')).resolves.toMatchObject({ outcome: 'declined' });
+    await expect(provider.refundTrade(r.attemptId, 400, 'r1')).resolves.toEqual({ outcome: 'refunded', refundedTotal: 400 });
+    await expect(provider.refundTrade(r.attemptId, 400, 'r1')).resolves.toEqual({ outcome: 'refunded', refundedTotal: 400 });
+    await expect(provider.refundTrade(r.attemptId, 700, 'r2')).resolves.toMatchObject({ outcome: 'declined' });
     expect(sim.trade(r.attemptId)?.refundedAmount).toBe(400);
   });
 });

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+
 /** The simulated terminal's own record of what it did — the "truth" a driver can ask about after a lost outcome. */
 export type JournalKind = 'payment' | 'refund' | 'reversal' | 'end-of-day';
 export type JournalResult = 'pending' | 'approved' | 'declined' | 'aborted';
@@ -27,13 +29,30 @@ export interface JournalEntry {
   note?: string;
 }
 
+/**
+ * With a file, the journal survives the process (written atomically after every change; a terminal's journal
+ * outlives the ECR that talks to it). Without one it lives in memory.
+ */
 export class SimJournal {
   private readonly list: JournalEntry[] = [];
+
+  constructor(private readonly file?: string) {
+    if (file && fs.existsSync(file)) this.list.push(...(JSON.parse(fs.readFileSync(file, 'utf8')) as JournalEntry[]));
+  }
+
+  /** Writes the file (no-op without one). The simulator calls it whenever an entry changed. */
+  save(): void {
+    if (!this.file) return;
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.list));
+    fs.renameSync(tmp, this.file);
+  }
 
   /** Starts an entry and returns the live record (simulator-internal). */
   begin(e: Omit<JournalEntry, 'seq' | 'result'>): JournalEntry {
     const entry: JournalEntry = { ...e, seq: this.list.length + 1, result: 'pending' };
     this.list.push(entry);
+    this.save();
     return entry;
   }
 

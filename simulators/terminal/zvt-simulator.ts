@@ -64,6 +64,8 @@ export interface TerminalSimulatorOptions {
   printReceipt?: boolean;
   firstTraceNumber?: number;
   firstReceiptNumber?: number;
+  /** Keep the journal in this file, so it outlives the process (trace and receipt numbers continue from it). */
+  journalPath?: string;
   /** Serial: how often the device path is checked for unplug/replug. Default 100 ms. */
   serialWatchMs?: number;
 }
@@ -118,7 +120,7 @@ export interface SimStats {
  * finished transaction's 04 0F, then 06 0F (or 06 1E 83 when there is none). Passwords are not checked.
  */
 export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
-  readonly journal = new SimJournal();
+  readonly journal: SimJournal;
   private readonly clock: Clock;
   private readonly terminalId: string;
   private readonly swVersion: string;
@@ -165,8 +167,10 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     this.random = opts.random ?? Math.random;
     this.autoCard = opts.autoCard ?? true;
     this.defaultCard = { ...DEFAULT_SIM_CARD, ...opts.card };
-    this.nextTrace = opts.firstTraceNumber ?? 1;
-    this.nextReceipt = opts.firstReceiptNumber ?? 1;
+    this.journal = new SimJournal(opts.journalPath);
+    const last = this.journal.last();
+    this.nextTrace = last ? (last.traceNumber % 999_999) + 1 : (opts.firstTraceNumber ?? 1);
+    this.nextReceipt = last ? Math.max(...this.journal.entries().map((e) => e.receiptNumber)) % 9999 + 1 : (opts.firstReceiptNumber ?? 1);
   }
 
   // ------------------------------------------------------------------ control surface
@@ -638,6 +642,7 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     e.result = result;
     e.resultCode = code;
     if (note) e.note = note;
+    this.journal.save();
     this.emit('transaction', { ...e });
   }
 

@@ -9,7 +9,7 @@ import { KioskError, isKioskError } from '../../errors';
 import type { Minor } from '../../money';
 import type { PaymentReference } from '../../orders/events';
 import { failpoint } from '../../failpoints';
-import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult } from '../provider';
+import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import type { GatewayClient, GatewayResponse } from './gateway-client';
 
 export interface QrGatewayProviderOptions {
@@ -209,7 +209,14 @@ export class QrGatewayProvider implements PaymentProvider {
   }
 
   /** Refunds part or all of an approved attempt; `requestNo` makes retries idempotent (default `<attemptId>-refund`). */
-  async refund(attemptId: string, amount: Minor, requestNo = `${attemptId}-refund`): Promise<RefundResult> {
+  async refund(req: RefundRequest): Promise<RefundOutcome> {
+    const r = await this.refundTrade(req.attemptId, req.amount, req.requestNo);
+    return r.outcome === 'refunded'
+      ? { outcome: 'refunded', via: 'refund', reference: { gateway: 'qr', outTradeNo: req.attemptId, refundRequestNo: req.requestNo, refundedTotal: r.refundedTotal } }
+      : r;
+  }
+
+  async refundTrade(attemptId: string, amount: Minor, requestNo = `${attemptId}-refund`): Promise<RefundResult> {
     if (!Number.isSafeInteger(amount) || amount <= 0) throw new RangeError('refund amount must be positive minor units');
     const r = await this.opts.client.call('trade.refund', {
       out_trade_no: attemptId,

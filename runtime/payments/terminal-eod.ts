@@ -1,0 +1,42 @@
+import type { PaymentTerminal } from '../../drivers/contract';
+import type { Clock } from '../clock';
+import type { KioskDb } from '../db/database';
+import { KioskError } from '../errors';
+import { appendJournal } from '../journal/append';
+import type { Minor } from '../money';
+
+export interface TerminalEodResult {
+  /** What the terminal settled since its previous end-of-day (payments − refunds), as it reports it. */
+  amount: Minor;
+  traceNumber: number | null;
+  /** Card payments this end-of-day settled (their attempts are now `captured`). */
+  captured: number;
+  seq: number;
+}
+
+/**
+ * Runs the terminal's end-of-day (06 50): the acquirer settles every approved card payment since the last one.
+ * In the same transaction the kiosk marks its approved card attempts `captured` (they can no longer be reversed,
+ * only refunded) and journals the terminal's totals, which the Z report compares with the local ones.
+ */
+export async function runTerminalEndOfDay(db: KioskDb, terminal: PaymentTerminal, opts: { clock: Clock; deviceId: string }): Promise<TerminalEodResult> {
+  const r = await terminal.endOfDay();
+  if (!r.approved) throw new KioskError('PAYMENT_DECLINED', `terminal end-of-day failed: ${r.text ?? `result code ${r.resultCode}`}`, { resultCode: r.resultCode });
+  return db.transaction(async (tx) => {
+    const { changes } = await tx.run(`UPDATE payment_attempts SET state = 'captured', updated_at = ? WHERE method = 'card' AND state = 'approved'`, [opts.clock.now()]);
+    const payload = { amount: r.amount ?? 0, traceNumber: r.traceNumber ?? null, captured: changes, terminalId: r.terminalId ?? null };
+    const entry = await appendJournal(tx, { deviceId: opts.deviceId, ts: opts.clock.now(), orderId: null, type: 'terminal_end_of_day', payload });
+    return { amount: payload.amount, traceNumber: payload.traceNumber, captured: changes, seq: entry.seq };
+  });
+}
+
+/** The terminal's end-of-day totals journaled on a business day (UTC), summed — what the Z report compares with. */
+export async function terminalTotalsOn(db: KioskDb, date: string): Promise<{ amount: Minor; runs: number } | null> {
+  const from = Date.parse(`${date}T00:00:00Z`);
+  const rows = await db.read.all<{ payload: string }>(`SELECT payload FROM journal WHERE type = 'terminal_end_of_day' AND ts >= ? AND ts < ? ORDER BY seq`, [
+    from,
+    from + 86_400_000,
+  ]);
+  if (rows.length === 0) return null;
+  return { amount: rows.reduce((s, r) => s + (JSON.parse(r.payload) as { amount: number }).amount, 0), runs: rows.length };
+}
