@@ -15,6 +15,8 @@ export type KioskErrorCode =
   | 'PRICEBOOK_INVALID'
   | 'JOURNAL_BROKEN'
   | 'DB_CLOSED'
+  | 'TRUST_INVALID'
+  | 'IDENTITY_INVALID'
   | 'DEVICE_OFFLINE'
   | 'DEVICE_BUSY'
   | 'DEVICE_STATE'

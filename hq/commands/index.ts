@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
+import { register as keygen } from './keygen';
+import { register as configPush } from './config-push';
+import { register as cmd } from './cmd';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every `hq` command, in help order. Add one line per command file. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [
+  keygen,
+  configPush,
+  cmd,
+];

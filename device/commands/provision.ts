@@ -1,0 +1,145 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SystemClock, type Clock } from '../../runtime/clock';
+import { parsePublicKeyPem } from '../../runtime/trust/envelope';
+import { writeFileAtomic } from '../../runtime/trust/atomic-file';
+import { probeBroker, type ProbeOptions, type ProbeResult } from '../../runtime/trust/broker-probe';
+import { identityPath, readIdentity, secretsDir, writeIdentity, type BrokerAuth, type Identity } from '../../runtime/trust/identity';
+import { TrustStore } from '../../runtime/trust/trust-store';
+import { CliExit, configFrom, type CommonOptions } from '../cli-support';
+
+export interface ProvisionOptions extends CommonOptions {
+  store?: string;
+  device?: string;
+  broker?: string;
+  username?: string;
+  password?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  /** HQ public key PEM files (repeatable). */
+  trust?: string[];
+  force?: boolean;
+  requireBroker?: boolean;
+}
+
+export interface ProvisionIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  clock: Clock;
+  /** Broker test timeout (default 5 s). */
+  brokerTimeoutMs?: number;
+}
+
+export interface ProvisionSummary {
+  identity: Identity;
+  dataDir: string;
+  trusted: string[];
+  broker: ProbeResult;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SECRET = 0o600;
+
+function readInput(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new CliExit(1, `kiosk: cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+function usage(message: string): never {
+  throw new CliExit(2, `kiosk provision: ${message}`);
+}
+
+/**
+ * `kiosk provision`: makes this kiosk a member of the fleet.
+ *
+ * Rules: refuses to replace an existing identity without `--force` (exit 1). Writes the broker password and any
+ * client key/certificates as 0600 files under `<data>/secrets/`, the HQ key(s) into the trust store (replacing the
+ * trusted keys on `--force`), and `<data>/identity.json` last. Tests the broker (one connect, 5 s): an unreachable
+ * broker is a warning — a technician may provision before the network is up — unless `--require-broker`, which makes
+ * it fatal (exit 1, nothing written). The summary never shows the password.
+ */
+export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): Promise<ProvisionSummary> {
+  const { store, device, broker } = opts;
+  if (!store || !ID.test(store)) usage('--store <id> is required (letters, digits, . _ -)');
+  if (!device || !ID.test(device)) usage('--device <id> is required (letters, digits, . _ -)');
+  if (!broker || !/^(mqtts?|wss?|tcp|tls):\/\/[^/\s]+/.test(broker)) usage('--broker <url> is required (mqtt://host:port, mqtts://, ws://, wss://)');
+  if (!opts.trust?.length) usage('--trust <hq.pub> is required (the HQ public key that signs config and commands)');
+  const certParts = [opts.cert, opts.key, opts.ca].filter((x) => x !== undefined).length;
+  if (certParts > 0 && certParts < 3) usage('--cert, --key and --ca go together');
+  if (certParts === 3 && (opts.username !== undefined || opts.password !== undefined)) usage('use either --username/--password or --cert/--key/--ca, not both');
+  if ((opts.username === undefined) !== (opts.password === undefined)) usage('--username and --password go together');
+
+  const dataDir = configFrom(opts).dataDir;
+  const existing = fs.existsSync(identityPath(dataDir)) ? safeIdentity(dataDir) : null;
+  if (fs.existsSync(identityPath(dataDir)) && !opts.force) {
+    const who = existing ? `${existing.store}/${existing.device}` : 'an unreadable identity';
+    throw new CliExit(1, `kiosk: this kiosk is already provisioned (${who}, ${identityPath(dataDir)}); use --force to replace it`);
+  }
+
+  const trustPems = opts.trust.map((f) => readInput(f, 'HQ key').toString('utf8'));
+  const certs = certParts === 3 ? { cert: readInput(opts.cert!, 'client certificate'), key: readInput(opts.key!, 'client key'), ca: readInput(opts.ca!, 'CA certificate') } : null;
+  // check the keys before anything is written
+  trustPems.forEach((pem, i) => {
+    try {
+      parsePublicKeyPem(pem);
+    } catch (e) {
+      throw new CliExit(1, `kiosk: ${opts.trust![i]}: not an HQ public key (${(e as Error).message})`);
+    }
+  });
+
+  const probeOpts: ProbeOptions = { clientId: `kiosk-provision-${store}-${device}`.slice(0, 23) };
+  if (opts.username !== undefined) Object.assign(probeOpts, { username: opts.username, password: opts.password });
+  if (certs) Object.assign(probeOpts, certs);
+  const result = await probeBroker(broker, probeOpts, io.clock, io.brokerTimeoutMs ?? 5000);
+  io.out(result.ok ? `broker ${broker}: OK\n` : `broker ${broker}: ${result.error}\n`);
+  if (!result.ok && opts.requireBroker) throw new CliExit(1, `kiosk: broker unreachable and --require-broker given; nothing written`);
+
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(secretsDir(dataDir), { recursive: true, mode: 0o700 });
+  fs.chmodSync(secretsDir(dataDir), 0o700);
+  let auth: BrokerAuth = { kind: 'none' };
+  if (opts.username !== undefined && opts.password !== undefined) {
+    writeFileAtomic(path.join(secretsDir(dataDir), 'mqtt-password'), opts.password, SECRET);
+    auth = { kind: 'password', username: opts.username, passwordFile: 'secrets/mqtt-password' };
+  } else if (certs) {
+    writeFileAtomic(path.join(secretsDir(dataDir), 'client.crt'), certs.cert, SECRET);
+    writeFileAtomic(path.join(secretsDir(dataDir), 'client.key'), certs.key, SECRET);
+    writeFileAtomic(path.join(secretsDir(dataDir), 'ca.crt'), certs.ca, SECRET);
+    auth = { kind: 'cert', certFile: 'secrets/client.crt', keyFile: 'secrets/client.key', caFile: 'secrets/ca.crt' };
+  }
+  const trusted = TrustStore.open(dataDir).install(trustPems, { replace: true, now: io.clock.now() });
+  const identity: Identity = { v: 1, store, device, broker: { url: broker, auth }, provisionedAt: new Date(io.clock.now()).toISOString() };
+  writeIdentity(dataDir, identity);
+
+  if (!result.ok) io.err(`kiosk: warning: broker not reachable (${result.error}); identity written anyway, the kiosk will keep trying\n`);
+  const authText =
+    auth.kind === 'password' ? `username ${auth.username}, password in ${auth.passwordFile} (0600)` : auth.kind === 'cert' ? `client certificate ${auth.certFile}, key ${auth.keyFile} (0600)` : 'none';
+  io.out(
+    [
+      `provisioned ${store}/${device}${existing ? ` (replaced ${existing.store}/${existing.device})` : ''}`,
+      `  identity: ${identityPath(dataDir)}`,
+      `  broker:   ${broker} (${result.ok ? 'reachable' : 'NOT reachable'})`,
+      `  auth:     ${authText}`,
+      `  trusted:  ${trusted.join(', ')}`,
+      '',
+    ].join('\n'),
+  );
+  return { identity, dataDir, trusted, broker: result };
+}
+
+function safeIdentity(dataDir: string): Identity | null {
+  try {
+    return readIdentity(dataDir);
+  } catch {
+    return null;
+  }
+}
+
+/** The commander action. */
+export async function provision(opts: ProvisionOptions): Promise<void> {
+  await provisionKiosk(opts, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), clock: new SystemClock() });
+}

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { SystemClock, type Clock } from '../../runtime/clock';
+import type { CommandResult } from '../../runtime/trust/commands';
+import { serializeEnvelope } from '../../runtime/trust/envelope';
+import { commandResultTopic, commandTopic } from '../../runtime/trust/topics';
+import { withBroker } from '../mqtt-link';
+import { loadPrivateKey, parseArgPairs, parseTarget, signCommand } from '../signing';
+
+export interface CmdOptions {
+  key: string;
+  broker: string;
+  arg?: string[];
+  wait?: boolean;
+  /** Seconds to wait for the result (with --wait). */
+  timeout?: string;
+}
+
+/**
+ * `hq cmd S/D NAME [--arg k=v …] --key hq.key --broker URL [--wait]`: signs a command (random id, 10-minute expiry)
+ * and publishes it on `kiosk/v1/S/D/cmd` (QoS 1, not retained). With `--wait`, subscribes to `…/cmd/result` first
+ * and returns the result with that id (throws after `--timeout` seconds, default 60).
+ */
+export async function sendCommand(target: string, name: string, opts: CmdOptions, io: { out: (t: string) => void; clock: Clock }): Promise<CommandResult | null> {
+  const { store, device } = parseTarget(target);
+  const env = signCommand({ store, device, name, args: parseArgPairs(opts.arg ?? []), key: loadPrivateKey(opts.key), now: io.clock.now() });
+  const id = env.body.id;
+  const timeoutMs = Number(opts.timeout ?? '60') * 1000;
+  if (!(timeoutMs > 0)) throw new Error(`bad --timeout "${opts.timeout}"`);
+  return withBroker(opts.broker, async (client) => {
+    if (!opts.wait) {
+      await client.publishAsync(commandTopic(store, device), serializeEnvelope(env), { qos: 1, retain: false });
+      io.out(`sent ${name} ${id} to ${commandTopic(store, device)}\n`);
+      return null;
+    }
+    const resultTopic = commandResultTopic(store, device);
+    const result = new Promise<CommandResult>((resolve, reject) => {
+      const timer = io.clock.setTimeout(() => {
+        client.removeListener('message', onMessage);
+        reject(new Error(`no result for ${name} ${id} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const onMessage = (topic: string, payload: Buffer) => {
+        if (topic !== resultTopic) return;
+        let r: CommandResult;
+        try {
+          r = JSON.parse(payload.toString('utf8')) as CommandResult;
+        } catch {
+          return;
+        }
+        if (r.id !== id) return;
+        io.clock.clearTimeout(timer);
+        client.removeListener('message', onMessage);
+        resolve(r);
+      };
+      client.on('message', onMessage);
+    });
+    await client.subscribeAsync(resultTopic, { qos: 1 });
+    await client.publishAsync(commandTopic(store, device), serializeEnvelope(env), { qos: 1, retain: false });
+    io.out(`sent ${name} ${id} to ${commandTopic(store, device)}, waiting for the result\n`);
+    const r = await result;
+    io.out(`${JSON.stringify(r)}\n`);
+    return r;
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('cmd')
+    .description('send a signed command to one kiosk: lock, unlock, print_test, doctor, resend, eod, rebirth')
+    .argument('<target>', 'STORE/DEVICE')
+    .argument('<name>', 'command name')
+    .option('--arg <k=v>', 'command argument (repeatable; JSON values are parsed)', (v: string, prev: string[] = []) => [...prev, v])
+    .requiredOption('--key <file>', 'HQ private key (hq.key)')
+    .requiredOption('--broker <url>', 'MQTT broker URL')
+    .option('--wait', 'wait for the kiosk\'s cmd/result and print it')
+    .option('--timeout <s>', 'seconds to wait with --wait', '60')
+    .action(async (target: string, name: string, opts: CmdOptions) => {
+      const r = await sendCommand(target, name, opts, { out: (t) => process.stdout.write(t), clock: new SystemClock() });
+      if (r && r.status !== 'ok') process.exitCode = 1;
+    });
+}
