@@ -153,6 +153,17 @@ const paymentsSchema = z
     qrPollMs: num({ min: 50, int: true }),
     /** How long the shopper has to confirm in their app before the trade is cancelled. */
     qrWaitDeadlineMs: num({ min: 1000, int: true }),
+    /**
+     * Card payments while both HQ and the QR gateway are unreachable (the acquirer may be too): the most one payment
+     * may be, and how many / how much may stand unconfirmed by the terminal's end-of-day. Minor units.
+     */
+    offline: z
+      .object({
+        maxAmount: num({ min: 0, int: true }),
+        maxCount: num({ min: 0, int: true }),
+        maxTotal: num({ min: 0, int: true }),
+      })
+      .strict(),
   })
   .strict();
 

@@ -32,6 +32,7 @@ import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
 import { lastRecordedTraceNumber } from '../runtime/payments/attempts';
 import { PaymentRecovery } from '../runtime/payments/recovery';
 import { Refunds } from '../runtime/payments/refunds';
+import { Connectivity, OfflineLimits } from '../runtime/payments/offline-limits';
 import type { Logger } from './logger';
 
 export interface BootOptions {
@@ -56,6 +57,8 @@ export interface Kiosk {
   idle: IdleWatch;
   recovery: PaymentRecovery;
   refunds: Refunds;
+  /** HQ / gateway reachability (drives the offline card limits). */
+  connectivity: Connectivity;
   dbFile: string;
   hardware: KioskHardware | null;
   close(): Promise<void>;
@@ -172,7 +175,26 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
   const providers: PaymentProvider[] = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
   if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal, { lastTraceNumber: () => lastRecordedTraceNumber(db) }));
   if (hardware?.gateway) providers.push(hardware.gateway.provider);
-  const checkout = new Checkout(engine, clock, { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs }, providers);
+  const connectivity = new Connectivity();
+  connectivity.gateway = hardware?.gateway ? await hardware.gateway.provider.available() : false;
+  // the gateway's reachability, re-probed every 30 s (QR pay is offered only while it answers)
+  let probe: { id: number } | null = null;
+  const reprobe = () => {
+    probe = clock.setTimeout(() => {
+      void hardware?.gateway?.provider
+        .available()
+        .then((ok) => (connectivity.gateway = ok))
+        .finally(() => (probe ? reprobe() : undefined));
+    }, 30_000);
+  };
+  if (hardware?.gateway) reprobe();
+  const limits = new OfflineLimits(db, config.payments.offline, connectivity);
+  const checkout = new Checkout(
+    engine,
+    clock,
+    { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs, admit: (method, amount) => limits.check(method, amount) },
+    providers,
+  );
   const refunds = new Refunds(engine, db, providers);
   const idle = new IdleWatch(engine, clock, config.timeouts, onError);
   await idle.start();
@@ -194,11 +216,14 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
     idle,
     recovery,
     refunds,
+    connectivity,
     dbFile: file,
     hardware,
     async close() {
       idle.stop();
       recovery.stop();
+      if (probe) clock.clearTimeout(probe);
+      probe = null;
       if (hardware) {
         hardware.scanFeed?.stop();
         hardware.displayFeed?.stop();

@@ -22,7 +22,6 @@ export const LABELS = {
     member: '会员',
     points: '会员积分',
     receiptId: '收据编号',
-    qrMissing: '(无二维码库, 请凭收据编号查询)',
   },
   en: {
     receipt: 'Receipt',
@@ -38,7 +37,6 @@ export const LABELS = {
     member: 'Member',
     points: 'Points',
     receiptId: 'Receipt ID',
-    qrMissing: '(no QR library: look up by receipt ID)',
   },
 } as const;
 

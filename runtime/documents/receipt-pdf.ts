@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import { finish, MM, newDoc, type PdfFontOptions } from './pdf-common';
 import { receiptRows, type ReceiptModel, type ReceiptRow } from './receipt-model';
 
@@ -6,8 +7,21 @@ export interface ReceiptPdfOptions extends PdfFontOptions {
   page?: 'roll80' | 'A6';
 }
 
-/** pdfkit has no QR encoder and no QR library is installed: the receipt id and QR payload are printed as text instead. */
-export const QR_SUPPORTED = false;
+/** The QR's side on the page. */
+const QR_SIDE = 28 * MM;
+
+/** Draws `payload` as a QR code (error correction M, quiet zone included) with its top-left corner at x, y. */
+function drawQr(doc: PDFKit.PDFDocument, payload: string, x: number, y: number, side: number): void {
+  const qr = QRCode.create(payload, { errorCorrectionLevel: 'M' });
+  const n = qr.modules.size;
+  const cell = side / (n + 8); // 4 modules of quiet zone on each side
+  doc.save().rect(x, y, side, side).fill('white');
+  doc.fillColor('black');
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) if (qr.modules.get(r, c)) doc.rect(x + (c + 4) * cell, y + (r + 4) * cell, cell, cell);
+  }
+  doc.fill('black').restore();
+}
 
 const FONT = 8;
 const TITLE = 13;
@@ -75,13 +89,12 @@ export async function renderReceiptPdf(model: ReceiptModel, opts: ReceiptPdfOpti
   const footer: ReceiptRow[] = [
     { kind: 'rule' },
     { kind: 'center', text: `${model.labels.receiptId}: ${model.receiptId}` },
-    { kind: 'center', text: model.qrPayload },
-    { kind: 'center', text: model.labels.qrMissing },
   ];
+  const tail: ReceiptRow[] = [{ kind: 'center', text: model.qrPayload }];
   const all = [...rows, ...footer];
   if (opts.page !== 'A6') {
     // one page exactly as tall as the receipt: measure first, then size the page
-    const height = all.reduce((h, r) => h + rowHeight(doc, r, width), 0) + 2 * margin + 4;
+    const height = [...all, ...tail].reduce((h, r) => h + rowHeight(doc, r, width), 0) + QR_SIDE + 2 * GAP + 2 * margin + 4;
     doc.addPage({ size: [pageWidth, Math.max(height, 60 * MM)], margin });
   } else {
     doc.addPage({ size: 'A6', margin });
@@ -93,5 +106,10 @@ export async function renderReceiptPdf(model: ReceiptModel, opts: ReceiptPdfOpti
     if (doc.y + rowHeight(doc, r, width) > bottom()) doc.addPage();
     drawRow(doc, r, margin, width);
   }
+  // the QR of the receipt id: scanning it finds this receipt (the same payload the printed receipt carries)
+  if (doc.y + QR_SIDE + GAP > bottom()) doc.addPage();
+  drawQr(doc, model.qrPayload, margin + (width - QR_SIDE) / 2, doc.y + GAP, QR_SIDE);
+  doc.y += QR_SIDE + 2 * GAP;
+  for (const r of tail) drawRow(doc, r, margin, width);
   return finish(doc);
 }

@@ -25,7 +25,12 @@ export class Checkout {
   constructor(
     private readonly engine: OrderEngine,
     private readonly clock: Clock,
-    private readonly opts: { currency: string; timeoutMs: number },
+    private readonly opts: {
+      currency: string;
+      timeoutMs: number;
+      /** Checked before an attempt starts (e.g. offline limits); throwing refuses the payment, nothing is recorded. */
+      admit?: (method: string, amount: number) => Promise<void>;
+    },
     providers: PaymentProvider[],
   ) {
     for (const p of providers) this.providers.set(p.method, p);
@@ -46,6 +51,7 @@ export class Checkout {
     const provider = this.provider(method);
     let order = await this.engine.get(orderId);
     const attemptId = randomUUID();
+    await this.opts.admit?.(method, amount ?? amountDue(order));
     order = await this.engine.dispatch(orderId, { type: 'payment_started', attemptId, method, amount: amount ?? amountDue(order) });
     const started = order.payments.find((p) => p.attemptId === attemptId)!;
     const req: PaymentRequest = { attemptId, orderId, amount: started.amount, currency: this.opts.currency };
