@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { register as keygen } from './keygen';
 import { register as configPush } from './config-push';
 import { register as cmd } from './cmd';
+import { register as ingest } from './ingest';
+import { register as watch } from './watch';
+import { register as pricebookPush } from './pricebook-push';
+import { register as brokerAcl } from './broker-acl';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -11,4 +15,8 @@ export const COMMANDS: RegisterCommand[] = [
   keygen,
   configPush,
   cmd,
+  ingest,
+  watch,
+  pricebookPush,
+  brokerAcl,
 ];

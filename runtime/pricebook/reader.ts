@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream';
 import { parse as parseCsv, type CsvError, type Options as CsvOptions } from 'csv-parse';
 import { KioskError } from '../errors';
 import type { PriceItem } from '../pricing/types';
+import { KeyIndex } from './key-index';
 import { checkPriceItem, formatPath, LOCALE_RE, showValue } from './schema';
 
 export interface ReadPriceBookOptions {
@@ -65,10 +66,10 @@ const lineAt = (n: number): Location => ({ kind: 'line', n });
 
 class Context {
   readonly name: string;
-  /** SKU → line / index of its item (numbers, not strings: this map holds every SKU of the file). */
-  private readonly skus = new Map<string, number>();
-  /** barcode → SKU of its item. */
-  private readonly barcodes = new Map<string, string>();
+  /** SKU → line / index of its item. Holds every SKU of the file, hence a compact KeyIndex, not a Map. */
+  private readonly skus = new KeyIndex();
+  /** barcode → entry (in `skus`) of its item. */
+  private readonly barcodes = new KeyIndex();
 
   constructor(readonly path: string) {
     this.name = basename(path);
@@ -87,22 +88,24 @@ class Context {
 
   /** Records the item's keys; throws on a duplicate SKU or barcode. */
   claim(item: PriceItem, loc: Location): void {
-    const first = this.skus.get(item.sku);
-    if (first !== undefined) {
-      const firstAt = at({ kind: loc.kind, n: first });
+    const first = this.skus.find(item.sku);
+    if (first !== -1) {
+      const firstAt = at({ kind: loc.kind, n: this.skus.valueAt(first) });
       this.fail(loc, 'sku', `duplicate SKU ${showValue(item.sku)}, first at ${firstAt}`, { firstAt });
     }
     for (let i = 0; i < item.barcodes.length; i++) {
       const code = item.barcodes[i];
       if (item.barcodes.indexOf(code) !== i) this.fail(loc, 'barcodes', `barcode ${showValue(code)} is listed twice`);
-      const otherSku = this.barcodes.get(code);
-      if (otherSku !== undefined) {
-        const firstAt = at({ kind: loc.kind, n: this.skus.get(otherSku) as number });
+      const other = this.barcodes.find(code);
+      if (other !== -1) {
+        const owner = this.barcodes.valueAt(other);
+        const otherSku = this.skus.keyAt(owner);
+        const firstAt = at({ kind: loc.kind, n: this.skus.valueAt(owner) });
         this.fail(loc, 'barcodes', `duplicate barcode ${showValue(code)}, already used by ${otherSku} at ${firstAt}`, { firstAt, otherSku });
       }
     }
-    this.skus.set(item.sku, loc.n);
-    for (const code of item.barcodes) this.barcodes.set(code, item.sku);
+    const entry = this.skus.add(item.sku, loc.n);
+    for (const code of item.barcodes) this.barcodes.add(code, entry);
   }
 }
 

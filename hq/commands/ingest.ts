@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import mqtt from 'mqtt';
+import { SystemClock, type Clock } from '../../runtime/clock';
+import { HqIngest, type IngestStats } from '../ingest/ingest';
+import { IngestStore } from '../ingest/store';
+
+export interface IngestCommandOptions {
+  db: string;
+  broker: string;
+  shared?: string;
+  username?: string;
+  password?: string;
+  /** Seconds between summary lines. Default 5. */
+  every?: string;
+}
+
+const summary = (s: IngestStats, devices: number) =>
+  `ingest: stored ${s.stored}, duplicate ${s.duplicate}, rejected ${s.rejected}, malformed ${s.malformed}, ` +
+  `resend requests ${s.resendRequests}, devices ${devices}`;
+
+/**
+ * `hq ingest --db PATH --broker URL [--shared GROUP] [--username U --password P]`: runs HqIngest until `signal`
+ * aborts (SIGINT/SIGTERM from the CLI). Prints one summary line every `--every` seconds when the counters moved,
+ * and a final one. Several instances with the same `--shared` group on one db file split the load.
+ */
+export async function runIngest(opts: IngestCommandOptions, io: { out: (t: string) => void; clock: Clock; signal: AbortSignal }): Promise<IngestStats> {
+  const everyMs = Number(opts.every ?? '5') * 1000;
+  if (!(everyMs > 0)) throw new Error(`bad --every "${opts.every}"`);
+  const store = await IngestStore.open(opts.db);
+  const client = mqtt.connect(opts.broker, {
+    username: opts.username,
+    password: opts.password,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    clientId: `hq-ingest-${process.pid}-${Date.now() % 100000}`,
+  });
+  client.on('error', (e) => io.out(`ingest: mqtt: ${e.message}\n`));
+  const ingest = new HqIngest({ store, client, clock: io.clock, shared: opts.shared });
+  ingest.on('error', (e) => io.out(`ingest: ${e.message}\n`));
+  ingest.on('accepted', (e, r) => {
+    if (r.status === 'rejected') io.out(`ingest: rejected ${e.storeId}/${e.deviceId} seq ${e.seq}: ${r.reason}\n`);
+  });
+  await ingest.start();
+  io.out(`ingest: ${opts.db} <- ${opts.broker}${opts.shared ? ` (shared group ${opts.shared})` : ''}\n`);
+  let last = '';
+  const tick = async () => {
+    const line = summary(ingest.stats, (await store.devices()).length);
+    if (line !== last) io.out(`${line}\n`);
+    last = line;
+  };
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) return resolve();
+    let timer = io.clock.setTimeout(function again() {
+      void tick().finally(() => {
+        if (!io.signal.aborted) timer = io.clock.setTimeout(again, everyMs);
+      });
+    }, everyMs);
+    io.signal.addEventListener('abort', () => {
+      io.clock.clearTimeout(timer);
+      resolve();
+    });
+  });
+  await ingest.stop();
+  await client.endAsync();
+  io.out(`${summary(ingest.stats, (await store.devices()).length)}\n`);
+  await store.close();
+  return ingest.stats;
+}
+
+export function register(program: Command): void {
+  program
+    .command('ingest')
+    .description('store every kiosk journal event exactly once (acks, gap detection, resend requests) until SIGINT/SIGTERM')
+    .requiredOption('--db <path>', 'ingest SQLite file (created if missing)')
+    .requiredOption('--broker <url>', 'MQTT broker URL')
+    .option('--shared <group>', 'join a $share group so several ingest processes split the load')
+    .option('--username <user>', 'MQTT username')
+    .option('--password <password>', 'MQTT password')
+    .option('--every <s>', 'seconds between summary lines', '5')
+    .action(async (opts: IngestCommandOptions) => {
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await runIngest(opts, { out: (t) => process.stdout.write(t), clock: new SystemClock(), signal: ac.signal });
+    });
+}

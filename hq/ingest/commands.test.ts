@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import mqtt from 'mqtt';
+import { SimulatedClock, SystemClock } from '../../runtime/clock';
+import { PresencePublisher, stateWill } from '../../runtime/sync/presence';
+import { eventsTopic } from '../../runtime/sync/topics';
+import { Mosquitto } from '../../test/helpers/mosquitto';
+import { chain, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
+import { runIngest } from '../commands/ingest';
+import { watchFleet } from '../commands/watch';
+import { IngestStore } from './store';
+import { renderFleet } from './fleet';
+
+describe('hq watch / hq ingest commands and the kiosk presence they show', () => {
+  let broker: Mosquitto;
+  let dir: string;
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+    dir = tmpDir('hq-cmds-');
+  });
+  afterAll(async () => {
+    await broker.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('watch --once shows a kiosk online with versions, backlog and health, then offline after its last will', async () => {
+    const clock = new SimulatedClock();
+    const kiosk = await mqtt.connectAsync(broker.url, { protocolVersion: 5, will: stateWill('S9', 'K9'), reconnectPeriod: 0 });
+    const presence = new PresencePublisher({
+      client: kiosk,
+      storeId: 'S9',
+      deviceId: 'K9',
+      clock,
+      software: '2.4.0',
+      versions: () => ({ configVersion: 12, pricebookVersion: 'pb-2026-01' }),
+      counters: () => ({ orders: 3 }),
+      backlog: async () => 42,
+      devices: () => ({ scanner: 'ok', printer: { status: 'cover_open' } }),
+      diskPath: dir,
+      telemetryIntervalMs: 5000,
+    });
+    presence.start();
+    const out: string[] = [];
+    const watching = watchFleet({ broker: broker.url, once: true, json: true, settleMs: 800 }, { out: (t) => out.push(t), clock: new SystemClock() });
+    await new Promise((r) => setTimeout(r, 300));
+    clock.advance(5000); // one telemetry tick
+    const rows = await watching;
+    expect(JSON.parse(out.join(''))).toEqual(rows);
+    expect(rows).toEqual([
+      expect.objectContaining({ storeId: 'S9', deviceId: 'K9', online: true, software: '2.4.0', configVersion: 12, pricebookVersion: 'pb-2026-01', backlog: 42, health: 'printer: cover_open' }),
+    ]);
+    expect(renderFleet(rows)).toMatch(/S9\s+K9\s+yes\s+2\.4\.0\s+12\s+pb-2026-01\s+42/);
+
+    // a crash (no DISCONNECT): the broker publishes the retained last will
+    kiosk.stream.destroy();
+    await waitFor(async () => {
+      const snap = await watchFleet({ broker: broker.url, once: true, json: true, settleMs: 300 }, { out: () => undefined, clock: new SystemClock() });
+      return snap[0]?.online === false && snap[0].health === 'offline';
+    }, 10_000, 'the last will');
+    kiosk.end(true);
+  });
+
+  it('a clean presence stop publishes the retained offline state', async () => {
+    const kiosk = await mqtt.connectAsync(broker.url, { protocolVersion: 4, will: stateWill('S9', 'K10') });
+    const presence = new PresencePublisher({ client: kiosk, storeId: 'S9', deviceId: 'K10', clock: new SimulatedClock(), software: '1', versions: () => ({ configVersion: null, pricebookVersion: null }), backlog: async () => 0 });
+    presence.start();
+    expect(presence.stateMessage()).toMatchObject({ v: 1, online: true, software: '1' });
+    await presence.stop();
+    await kiosk.endAsync();
+    const rows = await watchFleet({ broker: broker.url, once: true, json: true, settleMs: 300 }, { out: () => undefined, clock: new SystemClock() });
+    expect(rows.find((r) => r.deviceId === 'K10')).toMatchObject({ online: false, health: 'offline' });
+  });
+
+  it('ingest runs until aborted, stores events and prints summary lines', async () => {
+    const db = path.join(dir, 'hq.sqlite');
+    const ac = new AbortController();
+    const out: string[] = [];
+    const clock = new SimulatedClock();
+    const running = runIngest({ db, broker: broker.url, every: '5' }, { out: (t) => out.push(t), clock, signal: ac.signal });
+    await waitFor(() => out.some((l) => l.startsWith('ingest: ') && l.includes(db)));
+    const pub = await mqtt.connectAsync(broker.url);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const e of chain('S9', 'K11', 5)) await pub.publishAsync(eventsTopic('S9', 'K11'), JSON.stringify(e), { qos: 1 });
+    await pub.endAsync();
+    await waitFor(async () => {
+      clock.advance(5000);
+      return out.some((l) => l.includes('stored 5,'));
+    });
+    ac.abort();
+    const stats = await running;
+    expect(stats).toMatchObject({ stored: 5, duplicate: 0, rejected: 0 });
+    expect(out[out.length - 1]).toMatch(/^ingest: stored 5, duplicate 0, rejected 0, malformed 0, resend requests 0, devices 1\n$/);
+    const store = await IngestStore.open(db);
+    expect((await store.device('S9', 'K11'))?.contiguous_seq).toBe(5);
+    await store.close();
+  });
+});
+
+describe('hq command registration', () => {
+  it('adds `ingest` and `watch` with their options to the hq program', async () => {
+    const { Command } = await import('commander');
+    const { COMMANDS } = await import('../commands');
+    const program = new Command();
+    for (const register of COMMANDS) register(program);
+    const byName = new Map(program.commands.map((c) => [c.name(), c]));
+    expect(byName.get('ingest')?.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--db', '--broker', '--shared', '--username', '--password']));
+    expect(byName.get('watch')?.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--broker', '--once', '--json']));
+  });
+});

@@ -1,0 +1,157 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { SimulatedClock } from '../../runtime/clock';
+import { entryHash } from '../../runtime/journal/entry';
+import { parseAck, parseResend } from '../../runtime/sync/messages';
+import { ackTopic, eventsTopic, resendTopic, stateTopic, telemetryTopic } from '../../runtime/sync/topics';
+import { Mosquitto } from '../../test/helpers/mosquitto';
+import { chain, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
+import { HqIngest } from './ingest';
+import type { AcceptResult } from './store';
+import { IngestStore } from './store';
+
+describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protocolVersion) => {
+  let broker: Mosquitto;
+  let dir: string;
+  let store: IngestStore;
+  let hqClient: MqttClient;
+  let kiosk: MqttClient;
+  let clock: SimulatedClock;
+  let ingest: HqIngest;
+  let acks: number[];
+  let resends: number[];
+  let results: AcceptResult[];
+  const errors: Error[] = [];
+  const requested: [string, string, number][] = [];
+
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+  });
+  afterAll(() => broker.close());
+
+  async function startIngest(opts: { requestResend?: boolean } = {}) {
+    ingest = new HqIngest({
+      store,
+      client: hqClient,
+      clock,
+      requestResend: opts.requestResend === false ? undefined : (s, d, n) => requested.push([s, d, n]),
+    });
+    ingest.on('error', (e) => errors.push(e));
+    ingest.on('accepted', (_e, r) => results.push(r));
+    await ingest.start();
+  }
+
+  beforeEach(async () => {
+    dir = tmpDir('hq-ingest-');
+    store = await IngestStore.open(path.join(dir, 'hq.sqlite'));
+    clock = new SimulatedClock();
+    acks = [];
+    resends = [];
+    results = [];
+    errors.length = 0;
+    requested.length = 0;
+    hqClient = await mqtt.connectAsync(broker.url, { protocolVersion });
+    kiosk = await mqtt.connectAsync(broker.url, { protocolVersion });
+    kiosk.on('message', (t, p) => {
+      if (t === ackTopic('S1', 'K1')) acks.push(parseAck(p).seq);
+      if (t === resendTopic('S1', 'K1')) resends.push(parseResend(p).fromSeq);
+    });
+    await kiosk.subscribeAsync([ackTopic('S1', 'K1'), resendTopic('S1', 'K1')], { qos: 1 });
+  });
+  afterEach(async () => {
+    await ingest.stop();
+    await hqClient.endAsync(true);
+    await kiosk.endAsync(true);
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const send = (e: object) => kiosk.publishAsync(eventsTopic('S1', 'K1'), JSON.stringify(e), { qos: 1 });
+
+  it('stores events, acks the contiguous seq, and re-acks duplicates', async () => {
+    await startIngest();
+    const ev = chain('S1', 'K1', 20);
+    for (const e of ev) void send(e);
+    await waitFor(() => results.length === 20);
+    await waitFor(() => acks.includes(20));
+    expect(ingest.stats).toMatchObject({ stored: 20, duplicate: 0, rejected: 0 });
+    expect(acks.every((a, i) => i === 0 || a >= acks[i - 1])).toBe(true);
+    acks.length = 0;
+    await send(ev[4]);
+    await waitFor(() => acks.length === 1);
+    expect(acks).toEqual([20]);
+    expect(ingest.stats.duplicate).toBe(1);
+  });
+
+  it('rejects a tampered event and a forged chain link arriving over MQTT, without acking them', async () => {
+    await startIngest();
+    const ev = chain('S1', 'K1', 3);
+    await send(ev[0]);
+    await send({ ...ev[1], payload: '{"total":1}' });
+    const forged = { ...ev[1], prevHash: 'e'.repeat(64) };
+    await send({ ...forged, hash: entryHash(forged) });
+    await waitFor(() => results.length === 3);
+    expect(results.map((r) => [r.status, r.reason])).toEqual([
+      ['stored', undefined],
+      ['rejected', 'hash mismatch'],
+      ['rejected', 'chain break at seq 2'],
+    ]);
+    await waitFor(() => acks.length >= 1);
+    expect(Math.max(...acks)).toBe(1);
+    expect((await store.device('S1', 'K1'))?.chain_ok).toBe(0);
+  });
+
+  it('reports malformed events and events whose ids disagree with their topic', async () => {
+    await startIngest();
+    await kiosk.publishAsync(eventsTopic('S1', 'K1'), 'garbage', { qos: 1 });
+    await send({ ...chain('S1', 'OTHER', 1)[0] });
+    await waitFor(() => errors.length === 2);
+    expect(ingest.stats.malformed).toBe(2);
+    expect(await store.devices()).toEqual([]);
+  });
+
+  it('asks for a resend when a gap persists past the grace time, not before', async () => {
+    await startIngest();
+    const ev = chain('S1', 'K1', 8);
+    for (const e of [...ev.slice(0, 5), ev[7]]) await send(e);
+    await waitFor(() => results.length === 6);
+    expect(results[5].gap).toEqual({ from: 6, to: 7 });
+    clock.advance(500);
+    expect(requested).toEqual([]);
+    clock.advance(600);
+    await waitFor(() => requested.length === 1);
+    expect(requested[0]).toEqual(['S1', 'K1', 6]);
+    await send(ev[5]);
+    await send(ev[6]);
+    await waitFor(() => acks.includes(8));
+    expect((await store.device('S1', 'K1'))?.contiguous_seq).toBe(8);
+  });
+
+  it('by default asks for the resend on the device resend topic', async () => {
+    await startIngest({ requestResend: false });
+    const ev = chain('S1', 'K1', 3);
+    await send(ev[0]);
+    await send(ev[2]);
+    await waitFor(() => results.length === 2);
+    clock.advance(1000);
+    await waitFor(() => resends.length === 1);
+    expect(resends).toEqual([2]);
+  });
+
+  it('tracks retained state and telemetry per device, in memory and in the fleet table', async () => {
+    await kiosk.publishAsync(stateTopic('S1', 'K1'), JSON.stringify({ v: 1, online: true, ts: 1, software: '1.2.3', configVersion: 7, pricebookVersion: 'pb-9', counters: {} }), { qos: 1, retain: true });
+    await startIngest();
+    const fleet = new Promise<void>((resolve) => ingest.on('fleet', () => resolve()));
+    await fleet;
+    await kiosk.publishAsync(telemetryTopic('S1', 'K1'), JSON.stringify({ v: 1, ts: 2, backlog: 3, uptimeS: 4, disk: {}, devices: { scanner: 'ok', printer: { status: 'paper_out' } } }), { qos: 0 });
+    await waitFor(() => ingest.fleet.get('S1', 'K1')?.telemetry !== undefined);
+    const [row] = ingest.fleet.rows(clock.now());
+    expect(row).toMatchObject({ online: true, software: '1.2.3', configVersion: 7, pricebookVersion: 'pb-9', backlog: 3, health: 'printer: paper_out' });
+    await ingest.stop();
+    const dbRow = await store.db.read.get<{ state: string; telemetry: string }>('SELECT state, telemetry FROM fleet');
+    expect(JSON.parse(dbRow!.state).software).toBe('1.2.3');
+    expect(JSON.parse(dbRow!.telemetry).backlog).toBe(3);
+    await kiosk.publishAsync(stateTopic('S1', 'K1'), '', { qos: 1, retain: true });
+  });
+});

@@ -1,0 +1,209 @@
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import type { Clock, TimerHandle } from '../../runtime/clock';
+import { encodeAck, parseEvent, type EventMessage } from '../../runtime/sync/messages';
+import { mqttRequestResend, type RequestResend } from '../../runtime/sync/resend-wiring';
+import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../runtime/sync/topics';
+import { FleetView } from './fleet';
+import type { AcceptResult, IngestStore } from './store';
+
+export interface HqIngestOptions {
+  store: IngestStore;
+  /** Created (and owned) by the caller; may still be connecting. */
+  client: MqttClient;
+  clock: Clock;
+  /** Shared-subscription group: several instances with the same group split the events between them. */
+  shared?: string;
+  /** Called when a device's events have a hole that persisted `gapGraceMs`. Default: {@link mqttRequestResend}. */
+  requestResend?: RequestResend;
+  /** How long a hole may exist before a resend is requested (events of one device may race between instances). Default 1000. */
+  gapGraceMs?: number;
+  /** The same resend request is not repeated within this time. Default 5000. */
+  resendCooldownMs?: number;
+  /** Events accepted per SQLite transaction at most. Default 1000. */
+  maxBatch?: number;
+}
+
+export interface IngestStats {
+  stored: number;
+  duplicate: number;
+  rejected: number;
+  malformed: number;
+  resendRequests: number;
+}
+
+export interface HqIngestEvents {
+  accepted: [EventMessage, AcceptResult];
+  /** A malformed message (not counted as an event) or a failed store transaction. */
+  error: [Error];
+  resend: [{ storeId: string; deviceId: string; fromSeq: number }];
+  fleet: [{ storeId: string; deviceId: string }];
+}
+
+/**
+ * HQ's sale ingestion: subscribes to every kiosk's `events` (optionally as a `$share` group), accepts them into
+ * the IngestStore in batches (one transaction per batch), acks each device's contiguous seq once per batch — for
+ * duplicates too, so a kiosk whose ack was lost gets it again — and asks for a resend when a hole persists.
+ * It also keeps the latest `state`/`telemetry` per device (in memory, `fleet`, and the store's `fleet` table).
+ */
+export class HqIngest extends EventEmitter<HqIngestEvents> {
+  readonly stats: IngestStats = { stored: 0, duplicate: 0, rejected: 0, malformed: 0, resendRequests: 0 };
+  readonly fleet = new FleetView();
+  private readonly store: IngestStore;
+  private readonly client: MqttClient;
+  private readonly clock: Clock;
+  private readonly shared?: string;
+  private readonly requestResend: RequestResend;
+  private readonly gapGraceMs: number;
+  private readonly resendCooldownMs: number;
+  private readonly maxBatch: number;
+  private readonly filters: string[];
+  private queue: EventMessage[] = [];
+  private flushing: Promise<void> | null = null;
+  private running = false;
+  private readonly gapTimers = new Map<string, TimerHandle>();
+  private readonly lastResend = new Map<string, { fromSeq: number; at: number }>();
+  private fleetWrites: Promise<void> = Promise.resolve();
+
+  constructor(opts: HqIngestOptions) {
+    super();
+    this.store = opts.store;
+    this.client = opts.client;
+    this.clock = opts.clock;
+    this.shared = opts.shared;
+    this.requestResend = opts.requestResend ?? mqttRequestResend(opts.client);
+    this.gapGraceMs = opts.gapGraceMs ?? 1000;
+    this.resendCooldownMs = opts.resendCooldownMs ?? 5000;
+    this.maxBatch = opts.maxBatch ?? 1000;
+    const events = fleetFilter('events');
+    this.filters = [
+      this.shared ? sharedFilter(this.shared, events) : events,
+      // never shared: a shared subscription gets no retained messages, and every instance keeps the whole fleet view
+      fleetFilter('state'),
+      fleetFilter('telemetry'),
+    ];
+  }
+
+  /** Subscribes (now, and again on every reconnect) and starts accepting. Resolves once subscribed, if connected. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.client.on('message', this.onMessage);
+    this.client.on('connect', this.subscribe);
+    if (this.client.connected) await this.subscribeAsync();
+  }
+
+  /** Stops listening, waits for the batch in progress and pending fleet writes. Leaves the client and store open. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.client.off('message', this.onMessage);
+    this.client.off('connect', this.subscribe);
+    for (const t of this.gapTimers.values()) this.clock.clearTimeout(t);
+    this.gapTimers.clear();
+    await this.drain();
+    await this.fleetWrites;
+  }
+
+  /** Resolves when every event received so far has been accepted (or failed). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private readonly subscribe = (): void => {
+    this.client.subscribe(this.filters, { qos: 1 }, (err) => err && this.report(err));
+  };
+
+  private async subscribeAsync(): Promise<void> {
+    await this.client.subscribeAsync(this.filters, { qos: 1 });
+  }
+
+  private readonly onMessage = (topic: string, payload: Buffer): void => {
+    const t = parseTopic(topic);
+    if (!t) return;
+    if (t.leaf === 'events') {
+      let e: EventMessage;
+      try {
+        e = parseEvent(payload);
+        if (e.storeId !== t.storeId || e.deviceId !== t.deviceId) throw new Error(`event for ${e.storeId}/${e.deviceId} on ${topic}`);
+      } catch (err) {
+        this.stats.malformed++;
+        this.report(err as Error);
+        return;
+      }
+      this.fleet.noteEvent(e.storeId, e.deviceId, e.ts);
+      this.queue.push(e);
+      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = null));
+    } else if (t.leaf === 'state' || t.leaf === 'telemetry') {
+      const now = this.clock.now();
+      if (!this.fleet.apply(topic, payload, now)) return;
+      const kind = t.leaf;
+      this.fleetWrites = this.fleetWrites
+        .then(() => this.store.recordFleet(t.storeId, t.deviceId, kind, payload.toString(), now))
+        .catch((err: Error) => this.report(err));
+      this.emit('fleet', { storeId: t.storeId, deviceId: t.deviceId });
+    }
+  };
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      let results: AcceptResult[];
+      try {
+        results = await this.store.acceptMany(batch, this.clock.now());
+      } catch (err) {
+        // these were PUBACKed but not stored: the kiosk re-sends them when no ack covers them
+        this.report(err as Error);
+        continue;
+      }
+      const last = new Map<string, { e: EventMessage; r: AcceptResult }>();
+      batch.forEach((e, i) => {
+        const r = results[i];
+        this.stats[r.status]++;
+        last.set(`${e.storeId}/${e.deviceId}`, { e, r });
+        this.emit('accepted', e, r);
+      });
+      for (const { e, r } of last.values()) {
+        if (r.contiguousSeq > 0) this.client.publish(ackTopic(e.storeId, e.deviceId), encodeAck(r.contiguousSeq), { qos: 1 });
+        if (r.gap) this.scheduleGapCheck(e.storeId, e.deviceId);
+      }
+    }
+  }
+
+  private scheduleGapCheck(storeId: string, deviceId: string): void {
+    const key = `${storeId}/${deviceId}`;
+    if (this.gapTimers.has(key) || !this.running) return;
+    this.gapTimers.set(
+      key,
+      this.clock.setTimeout(() => {
+        this.gapTimers.delete(key);
+        void this.checkGap(storeId, deviceId, key);
+      }, this.gapGraceMs),
+    );
+  }
+
+  private async checkGap(storeId: string, deviceId: string, key: string): Promise<void> {
+    if (!this.running) return;
+    try {
+      const gap = await this.store.gap(storeId, deviceId);
+      if (!gap) return;
+      const now = this.clock.now();
+      const prev = this.lastResend.get(key);
+      if (prev && prev.fromSeq === gap.from && now - prev.at < this.resendCooldownMs) {
+        this.scheduleGapCheck(storeId, deviceId); // look again once the cooldown may have passed
+        return;
+      }
+      this.lastResend.set(key, { fromSeq: gap.from, at: now });
+      this.stats.resendRequests++;
+      this.requestResend(storeId, deviceId, gap.from);
+      this.emit('resend', { storeId, deviceId, fromSeq: gap.from });
+      this.scheduleGapCheck(storeId, deviceId);
+    } catch (err) {
+      this.report(err as Error);
+    }
+  }
+
+  private report(e: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}

@@ -1,0 +1,193 @@
+import * as fs from 'node:fs';
+import mqtt, { type MqttClient } from 'mqtt';
+import { SimulatedClock } from '../clock';
+import type { KioskDb } from '../db/database';
+import { Mosquitto } from '../../test/helpers/mosquitto';
+import { appendBulk, appendEntries, kioskDb, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
+import { encodeAck, parseEvent } from './messages';
+import { OutboxPublisher } from './outbox-publisher';
+import { ackTopic, eventsTopic } from './topics';
+
+const STORE = 'S1';
+const DEVICE = 'K1';
+
+describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', (protocolVersion) => {
+  let broker: Mosquitto;
+  let dir: string;
+  let db: KioskDb;
+  let kiosk: MqttClient;
+  let hq: MqttClient;
+  let received: number[];
+  let clock: SimulatedClock;
+  let pub: OutboxPublisher | null;
+  const errors: Error[] = [];
+
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+  });
+  afterAll(() => broker.close());
+
+  beforeEach(async () => {
+    dir = tmpDir('outbox-pub-');
+    db = await kioskDb(dir);
+    clock = new SimulatedClock();
+    received = [];
+    errors.length = 0;
+    pub = null;
+    hq = await mqtt.connectAsync(broker.url, { protocolVersion, clientId: `hq-${protocolVersion}-${Date.now()}` });
+    hq.on('message', (_t, p) => received.push(parseEvent(p).seq));
+    await hq.subscribeAsync(eventsTopic(STORE, DEVICE), { qos: 1 });
+    kiosk = await mqtt.connectAsync(broker.url, { protocolVersion, clientId: `kiosk-${protocolVersion}-${Date.now()}` });
+  });
+  afterEach(async () => {
+    await pub?.stop();
+    await kiosk.endAsync(true);
+    await hq.endAsync(true);
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function publisher(opts: { window?: number; batch?: number } = {}): OutboxPublisher {
+    pub = new OutboxPublisher({ db, client: kiosk, storeId: STORE, deviceId: DEVICE, clock, ...opts });
+    pub.on('error', (e) => errors.push(e));
+    return pub;
+  }
+  const ack = (seq: number | string) =>
+    hq.publishAsync(ackTopic(STORE, DEVICE), typeof seq === 'number' ? encodeAck(seq) : seq, { qos: 1 });
+  const outboxSeqs = async () => (await db.read.all<{ seq: number }>('SELECT seq FROM outbox ORDER BY seq')).map((r) => r.seq);
+
+  it('publishes every row in seq order, and PUBACK alone deletes nothing', async () => {
+    await appendEntries(db, DEVICE, 30);
+    const p = publisher();
+    const published: number[] = [];
+    p.on('published', (s) => published.push(s));
+    p.start();
+    await waitFor(() => received.length === 30 && published.length === 30, 10_000, 'all published');
+    expect(received).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(await p.backlog()).toBe(30);
+    expect((await outboxSeqs()).length).toBe(30);
+  });
+
+  it('deletes rows only up to the ack, ignores lower acks and reports malformed ones', async () => {
+    await appendEntries(db, DEVICE, 10);
+    const p = publisher();
+    const acked: number[] = [];
+    p.on('acked', (s) => acked.push(s));
+    p.start();
+    await waitFor(() => received.length === 10);
+    await ack(6);
+    await waitFor(() => acked.includes(6));
+    expect(await outboxSeqs()).toEqual([7, 8, 9, 10]);
+    await ack(3);
+    await ack('{"v":1,"seq":"x"}');
+    await ack('not json');
+    await waitFor(() => errors.length === 2, 5000, 'two errors');
+    expect(errors.every((e) => /malformed ack/.test(e.message))).toBe(true);
+    expect(p.ackedSeq).toBe(6);
+    await ack(10);
+    await waitFor(async () => (await p.backlog()) === 0);
+    expect(acked).toEqual([6, 10]);
+  });
+
+  it('keeps at most `window` publishes awaiting PUBACK, but does pipeline', async () => {
+    await appendBulk(db, DEVICE, 400);
+    let outstanding = 0;
+    let max = 0;
+    const original = kiosk.publish.bind(kiosk);
+    jest.spyOn(kiosk, 'publish').mockImplementation(((topic: string, message: string, opts: mqtt.IClientPublishOptions, cb: mqtt.PacketCallback) => {
+      outstanding++;
+      max = Math.max(max, outstanding);
+      return original(topic, message, opts, (err, packet) => {
+        outstanding--;
+        cb(err, packet);
+      });
+    }) as typeof kiosk.publish);
+    publisher({ window: 16, batch: 50 }).start();
+    await waitFor(() => received.length === 400);
+    expect(max).toBeLessThanOrEqual(16);
+    expect(max).toBeGreaterThan(1);
+    expect(received).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+  });
+
+  it('reads the backlog in bounded batches', async () => {
+    await appendBulk(db, DEVICE, 1000);
+    const spy = jest.spyOn(db.read, 'all');
+    publisher({ batch: 64 }).start();
+    await waitFor(() => received.length === 1000);
+    const sizes = await Promise.all(spy.mock.results.map((r) => r.value as Promise<unknown[]>));
+    expect(Math.max(...sizes.map((s) => s.length))).toBe(64);
+    expect(spy.mock.calls.length).toBeGreaterThanOrEqual(1000 / 64);
+  });
+
+  it('starts from the lowest seq still in the outbox', async () => {
+    await appendEntries(db, DEVICE, 12);
+    await db.transaction((tx) => tx.run('DELETE FROM outbox WHERE seq <= 7'));
+    publisher().start();
+    await waitFor(() => received.length === 5);
+    expect(received).toEqual([8, 9, 10, 11, 12]);
+  });
+
+  it('wakes up on notify() after a commit', async () => {
+    const p = publisher();
+    p.start();
+    await appendEntries(db, DEVICE, 3);
+    p.notify();
+    await waitFor(() => received.length === 3);
+    await appendEntries(db, DEVICE, 2);
+    p.notify();
+    await waitFor(() => received.length === 5);
+    expect(received).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('re-publishes un-acked rows when acks stop coming for the ack timeout', async () => {
+    await appendEntries(db, DEVICE, 5);
+    const p = publisher();
+    p.start();
+    await waitFor(() => received.length === 5);
+    await ack(2);
+    await waitFor(() => p.ackedSeq === 2);
+    clock.advance(29_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received).toHaveLength(5);
+    clock.advance(1_000);
+    await waitFor(() => received.length === 8);
+    expect(received.slice(5)).toEqual([3, 4, 5]);
+    // still silent: the next re-publish waits twice as long
+    clock.advance(30_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received).toHaveLength(8);
+    clock.advance(30_000);
+    await waitFor(() => received.length === 11);
+    // ack progress resets the wait
+    await ack(5);
+    await waitFor(async () => (await p.backlog()) === 0);
+  });
+
+  it('resendFrom(n) re-publishes from the journal even after the outbox emptied', async () => {
+    await appendEntries(db, DEVICE, 6);
+    const p = publisher();
+    p.start();
+    await waitFor(() => received.length === 6);
+    await ack(6);
+    await waitFor(async () => (await p.backlog()) === 0);
+    p.resendFrom(3);
+    await waitFor(() => received.length === 10);
+    expect(received.slice(6)).toEqual([3, 4, 5, 6]);
+    await appendEntries(db, DEVICE, 1, 1_800_000_000_000);
+    p.notify();
+    await waitFor(() => received.length === 11);
+    expect(received[10]).toBe(7);
+  });
+
+  it('restarts from the outbox when the client reconnects', async () => {
+    await appendEntries(db, DEVICE, 4);
+    const p = publisher();
+    p.start();
+    await waitFor(() => received.length === 4);
+    await ack(1);
+    await waitFor(() => p.ackedSeq === 1);
+    kiosk.reconnect();
+    await waitFor(() => received.length >= 7);
+    expect(received.slice(4, 7)).toEqual([2, 3, 4]);
+  });
+});

@@ -1,0 +1,49 @@
+import type { MqttClient } from 'mqtt';
+import { encodeResend, parseResend } from './messages';
+import type { OutboxPublisher } from './outbox-publisher';
+import { resendTopic } from './topics';
+
+/** HQ side of a resend request: what HqIngest calls when a device's events have a hole. */
+export type RequestResend = (storeId: string, deviceId: string, fromSeq: number) => void;
+
+/**
+ * The default, unsigned resend channel: HQ publishes `{"v":1,"fromSeq":N}` (QoS 1) on `kiosk/v1/{store}/{device}/resend`.
+ * Swap it for a signed command channel by passing another RequestResend to HqIngest and not calling
+ * {@link subscribeResend} on the kiosk.
+ */
+export function mqttRequestResend(client: MqttClient): RequestResend {
+  return (storeId, deviceId, fromSeq) => {
+    client.publish(resendTopic(storeId, deviceId), encodeResend(fromSeq), { qos: 1 });
+  };
+}
+
+/**
+ * Kiosk side of the default channel: subscribes the publisher's client to its `resend` topic (again after every
+ * reconnect) and calls `publisher.resendFrom(fromSeq)`. Malformed requests go to `onError`. Returns an unsubscribe.
+ */
+export function subscribeResend(
+  client: MqttClient,
+  publisher: OutboxPublisher,
+  storeId: string,
+  deviceId: string,
+  onError: (e: Error) => void = () => undefined,
+): () => void {
+  const topic = resendTopic(storeId, deviceId);
+  const subscribe = () => client.subscribe(topic, { qos: 1 }, (err) => err && onError(err));
+  const onMessage = (t: string, payload: Buffer) => {
+    if (t !== topic) return;
+    try {
+      publisher.resendFrom(parseResend(payload).fromSeq);
+    } catch (e) {
+      onError(e as Error);
+    }
+  };
+  client.on('connect', subscribe);
+  client.on('message', onMessage);
+  subscribe();
+  return () => {
+    client.off('connect', subscribe);
+    client.off('message', onMessage);
+    client.unsubscribe(topic);
+  };
+}
