@@ -244,6 +244,17 @@ export const configSchema = z
       .strict(),
     devices: devicesSchema,
     payments: paymentsSchema,
+    /** The link to HQ. Without a broker (and no `kiosk provision`), an embedded broker and HQ ingest run in-process. */
+    hq: z
+      .object({
+        broker: str({ pattern: /^mqtts?:\/\/\S+$/, what: 'an mqtt:// or mqtts:// URL' }).nullable(),
+        /** Port of the embedded broker on 127.0.0.1 (0: any free port). */
+        embeddedPort: num({ min: 0, max: 65535, int: true }),
+        /** MQTT protocol version: 4 = 3.1.1, 5 = 5.0. */
+        protocolVersion: num({ min: 4, max: 5, int: true }),
+        telemetryMs: num({ min: 1000, int: true }),
+      })
+      .strict(),
   })
   .strict();
 

@@ -34,6 +34,9 @@ import { PaymentRecovery } from '../runtime/payments/recovery';
 import { Refunds } from '../runtime/payments/refunds';
 import { Connectivity, OfflineLimits } from '../runtime/payments/offline-limits';
 import type { Logger } from './logger';
+import { readIdentity } from '../runtime/trust/identity';
+import { TrustStore } from '../runtime/trust/trust-store';
+import { ConfigBundleManager } from '../runtime/trust/config-bundles';
 
 export interface BootOptions {
   clock?: Clock;
@@ -47,7 +50,12 @@ export interface BootOptions {
 }
 
 export interface Kiosk {
+  /** The config the kiosk booted with (defaults ← file ← env ← HQ bundles applied so far). */
   config: KioskConfig;
+  /** The config in force now: an HQ bundle applied between orders replaces it. */
+  readonly liveConfig: KioskConfig;
+  bundles: ConfigBundleManager;
+  trust: TrustStore;
   clock: Clock;
   db: KioskDb;
   engine: OrderEngine;
@@ -155,19 +163,49 @@ async function startHardware(
 }
 
 /** The one composition root: wires the runtime from config. Devices are added here by later issues. */
-export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Promise<Kiosk> {
+export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {}): Promise<Kiosk> {
   const clock = opts.clock ?? new SystemClock();
-  const { db, file } = await openDatabase(config, clock);
-  const promotions = config.promotions as Promotion[];
-  const rates = taxRates(config);
+  // a provisioned kiosk is who its identity says, whatever the local config file claims
+  const identity = readIdentity(bootConfig.dataDir);
+  const base: KioskConfig = identity ? { ...bootConfig, device: { ...bootConfig.device, storeId: identity.store, deviceId: identity.device } } : bootConfig;
+  const { db, file } = await openDatabase(base, clock);
+  // HQ's signed config bundles on top of the local config; pricing, promotions, tax and loyalty follow an applied
+  // bundle at once (between orders), device bindings and payment settings at the next start
+  const live = { config: base };
+  let pricing = { promotions: base.promotions as Promotion[], rates: taxRates(base) };
   const engine = new OrderEngine({
     db,
     clock,
-    deviceId: config.device.deviceId,
+    deviceId: base.device.deviceId,
     price: (lines, memberAttached) =>
-      priceCart(lines, { promotions, taxRates: rates, taxMode: config.tax.mode, memberAttached, now: clock.now() }),
-    points: (paid) => (config.loyalty.enabled ? Math.floor(paid / config.loyalty.per) * config.loyalty.points : 0),
+      priceCart(lines, { promotions: pricing.promotions, taxRates: pricing.rates, taxMode: live.config.tax.mode, memberAttached, now: clock.now() }),
+    points: (paid) => {
+      const l = live.config.loyalty;
+      return l.enabled ? Math.floor(paid / l.per) * l.points : 0;
+    },
   });
+  const trust = TrustStore.open(base.dataDir);
+  const bundles = new ConfigBundleManager({
+    db,
+    trust,
+    clock,
+    identity: { store: base.device.storeId, device: base.device.deviceId },
+    base,
+    canApplyNow: async () => (await engine.openOrder()) === null,
+    onApplied: (c) => {
+      live.config = c;
+      pricing = { promotions: c.promotions as Promotion[], rates: taxRates(c) };
+    },
+  });
+  let config: KioskConfig;
+  try {
+    config = await bundles.init();
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  live.config = config;
+  pricing = { promotions: config.promotions as Promotion[], rates: taxRates(config) };
   const catalog = new Catalog(db);
   const lane = new Lane(engine, catalog, config);
   const onError = opts.onBackgroundError ?? (() => undefined);
@@ -207,6 +245,11 @@ export async function bootKiosk(config: KioskConfig, opts: BootOptions = {}): Pr
   await recovery.run();
   return {
     config,
+    get liveConfig() {
+      return live.config;
+    },
+    bundles,
+    trust,
     clock,
     db,
     engine,

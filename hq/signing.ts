@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import { COMMAND_ARGS, type CommandBody, type CommandName } from '../runtime/trust/commands';
-import { keyIdOf, scopeSchema, signEnvelope, type Envelope, type Scope } from '../runtime/trust/envelope';
+import { keyIdOf, scopeSchema, serializeEnvelope, signEnvelope, type Envelope, type Scope } from '../runtime/trust/envelope';
 
 /** A new Ed25519 key pair for HQ: PKCS8 private PEM, SPKI public PEM and its keyId. */
 export function generateHqKeyPair(): { privatePem: string; publicPem: string; keyId: string } {
@@ -102,4 +102,23 @@ export function signCommand(o: { store: string; device: string; name: string; ar
     },
     o.key,
   );
+}
+
+/**
+ * Signs a price-book manifest (envelope kind `pricebook`) for a store (`_all`) or one device. The envelope version
+ * is the signing time in seconds; the kiosk orders price books by the manifest's own version.
+ */
+export function signManifest(manifest: unknown, keyFile: string, scope: { store: string; device?: string }, now = Date.now()): Buffer {
+  const env = signEnvelope(
+    {
+      kind: 'pricebook',
+      scope: scope.device ? { kind: 'device', store: scope.store, device: scope.device } : { kind: 'store', store: scope.store },
+      version: Math.max(1, Math.floor(now / 1000)),
+      issuedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 30 * 86_400_000).toISOString(),
+      body: manifest,
+    },
+    loadPrivateKey(keyFile),
+  );
+  return Buffer.from(serializeEnvelope(env));
 }

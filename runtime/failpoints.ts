@@ -11,7 +11,14 @@
  * - `payment.after-approval` the provider approved; the approval is not committed yet
  * - `payment.after-commit`   the approval is committed (order `paid`); the receipt is not printed
  */
-export type FailpointName = 'payment.started' | 'payment.before-send' | 'payment.after-send' | 'payment.after-approval' | 'payment.after-commit';
+export type FailpointName =
+  | 'payment.started'
+  | 'payment.before-send'
+  | 'payment.after-send'
+  | 'payment.after-approval'
+  | 'payment.after-commit'
+  /** A signed config bundle is accepted and stored as pending; not applied yet. */
+  | 'config.accepted';
 
 let armed: ReadonlySet<string> | null = null;
 

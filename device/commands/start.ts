@@ -3,6 +3,7 @@ import { bootKiosk } from '../kiosk';
 import { configFrom, type CommonOptions } from '../cli-support';
 import { startControlServer } from '../control-server';
 import { createLogger } from '../logger';
+import { startHqLink } from '../hq-link';
 
 /**
  * `kiosk start`: boots the runtime and the lane's devices (simulated unless config binds real ones), resumes the
@@ -22,6 +23,7 @@ export async function start(opts: CommonOptions): Promise<void> {
     doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive, gateway: hw.gateway?.provider }),
     sim: hw.sim,
   });
+  const hq = await startHqLink(kiosk, { log });
   const open = await kiosk.engine.openOrder();
   const items = await kiosk.catalog.count();
   // signal listeners alone do not keep Node running: the kiosk must stay up until told to stop
@@ -31,16 +33,17 @@ export async function start(opts: CommonOptions): Promise<void> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const cond = hw.supervisor.condition();
-  const listening = [`control=127.0.0.1:${control.port}`];
+  const listening = [`control=127.0.0.1:${control.port}`, ...(hq.embedded ? [`mqtt=127.0.0.1:${hq.embedded.port}`] : [])];
   process.stdout.write(
     `ready store=${config.device.storeId} device=${config.device.deviceId} db=${kiosk.dbFile} items=${items} ` +
       `open-order=${open ? `${open.id}:${open.state}` : 'none'} lane=${cond.inService ? 'in-service' : 'out-of-service'} ` +
-      `simulated=${hw.simulated.join(',') || 'none'} listening=${listening.join(',')}\n`,
+      `simulated=${hw.simulated.join(',') || 'none'} listening=${listening.join(',')} hq=${hq.embedded ? 'embedded' : hq.brokerUrl}\n`,
   );
   const signal = await stop;
   clearInterval(keepAlive);
   log.info({ signal }, 'shutting down');
   await control.close();
+  await hq.close();
   await kiosk.close();
   process.stdout.write('stopped\n');
 }

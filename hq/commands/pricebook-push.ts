@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { signManifest } from '../signing';
 import mqtt from 'mqtt';
 import { compareVersions, parseManifest, type PricebookManifest } from '../../runtime/pricebook-sync/manifest';
 import { pricebookBase, type PricebookScope } from '../../runtime/pricebook-sync/topics';
@@ -12,7 +13,7 @@ import { publishPricebook } from '../pricebook/publish';
  * Signs a manifest with the HQ key in `keyFile` and returns the message to publish. The lead plugs in
  * runtime/trust/envelope.ts `signEnvelope` (kind 'pricebook'); the kiosk's `verifyManifest` must accept it.
  */
-export type ManifestSigner = (manifest: PricebookManifest, keyFile: string) => Buffer | Promise<Buffer>;
+export type ManifestSigner = (manifest: PricebookManifest, keyFile: string, scope: PricebookScope) => Buffer | Promise<Buffer>;
 
 export interface PricebookPushOptions {
   version: string;
@@ -62,7 +63,7 @@ export async function pricebookPush(
     const checked = parseManifest(manifest);
     if (!checked.ok) throw new Error(`manifest: ${checked.detail}`);
     fs.mkdirSync(dir, { recursive: true });
-    const signed = deps.sign && opts.key ? await deps.sign(manifest, opts.key) : null;
+    const signed = deps.sign && opts.key ? await deps.sign(manifest, opts.key, scope) : null;
     const what = `${manifest.kind} price book ${manifest.version}${manifest.baseVersion ? ` (on ${manifest.baseVersion})` : ''}: ${manifest.items} records in ${manifest.chunkCount} chunks`;
     if (opts.out) {
       fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest) + '\n');
@@ -103,4 +104,4 @@ export function registerPricebookPush(program: Command, sign?: ManifestSigner): 
     });
 }
 
-export const register = (program: Command): void => registerPricebookPush(program);
+export const register = (program: Command): void => registerPricebookPush(program, signManifest);

@@ -24,6 +24,8 @@ export type ScanOutcome =
  */
 export class Lane {
   private readonly rules;
+  /** Closed by staff or HQ (`lock`): no new order starts; an order already open may finish. */
+  private closedReason: string | null = null;
   constructor(
     private readonly engine: OrderEngine,
     private readonly catalog: Catalog,
@@ -91,7 +93,21 @@ export class Lane {
     return { scan, item, line };
   }
 
+  /** Closes the lane for new shoppers (an open order may still finish). */
+  lock(reason: string): void {
+    this.closedReason = reason;
+  }
+
+  unlock(): void {
+    this.closedReason = null;
+  }
+
+  get closed(): { reason: string } | null {
+    return this.closedReason === null ? null : { reason: this.closedReason };
+  }
+
   async scan(raw: string): Promise<ScanOutcome> {
+    if (this.closedReason !== null && !(await this.engine.openOrder())) return this.fail('LANE_CLOSED', `lane closed: ${this.closedReason}`, null);
     const r = await this.resolve(raw);
     if (r.problem) return r.problem;
     const scan = r.scan;

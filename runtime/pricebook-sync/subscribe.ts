@@ -54,15 +54,16 @@ export async function subscribePricebook(
   };
   client.on('message', onMessage);
   const filters = [manifestTopic(device), manifestTopic(all), `${device}/+/+`, `${all}/+/+`];
-  try {
-    for (const f of filters) await client.subscribeAsync(f, { qos: 1 });
-  } catch (e) {
-    client.removeListener('message', onMessage);
-    throw e;
-  }
+  // subscribed on every (re)connect, so a kiosk that boots with the broker down picks the book up once it is back
+  const subscribe = () => {
+    client.subscribe(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), (err) => err && opts.onError?.(err));
+  };
+  client.on('connect', subscribe);
+  if (client.connected) subscribe();
   return {
     async close() {
       client.removeListener('message', onMessage);
+      client.removeListener('connect', subscribe);
       if (client.connected) await client.unsubscribeAsync(filters);
     },
   };

@@ -92,7 +92,8 @@ export class PresencePublisher {
     };
   }
 
-  private readonly birth = (): void => {
+  /** Publishes the retained birth `state` now (also done on every connect). */
+  readonly birth = (): void => {
     this.opts.client.publish(stateTopic(this.opts.storeId, this.opts.deviceId), JSON.stringify(this.stateMessage()), { qos: 1, retain: true });
   };
 

@@ -1,3 +1,4 @@
+import { failpoint } from '../failpoints';
 import { merge } from '../../config/load';
 import { formatIssues } from '../../config/fields';
 import { configSchema, type KioskConfig } from '../../config/schema';
@@ -132,6 +133,7 @@ export class ConfigBundleManager {
   offer(topic: string, raw: Buffer | string): Promise<OfferResult> {
     return this.serial(() => this.accept(topic, raw)).then(async (r) => {
       if (!r.ok) return r;
+      failpoint('config.accepted'); // stored as pending, not applied
       const applied = await this.applyPending();
       const report: ConfigReport = applied ? { ...r.report, status: 'applied' } : r.report;
       return { ...r, applied, report };

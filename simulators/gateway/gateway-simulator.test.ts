@@ -34,7 +34,7 @@ function makeProvider(url: string, extra: Partial<ConstructorParameters<typeof Q
     merchantPrivateKeyPath: path.join(dir, 'merchant.pem'),
     gatewayPublicKeyPath: path.join(dir, 'gateway.pub.pem'),
     clock,
-    timeoutMs: 500,
+    timeoutMs: 3000, // generous: RSA signing and HTTP on a loaded machine; the slow-gateway test waits longer
   });
   return new QrGatewayProvider({
     client,
@@ -162,7 +162,7 @@ describe('QR gateway: response verification', () => {
   });
 
   it('a slow gateway times out with an unknown outcome', async () => {
-    sim.slowResponse(1000);
+    sim.slowResponse(6000);
     await expect(provider.pay(req(), signal())).rejects.toMatchObject({ code: 'TIMEOUT', details: { unknownOutcome: true } });
   });
 

@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { HqIngest } from '../hq/ingest/ingest';
+import { IngestStore } from '../hq/ingest/store';
+import type { Clock } from '../runtime/clock';
+
+export interface EmbeddedHq {
+  /** Where kiosks connect: mqtt://127.0.0.1:PORT. */
+  url: string;
+  port: number;
+  store: IngestStore;
+  ingest: HqIngest;
+  close(): Promise<void>;
+}
+
+/**
+ * The bare-machine default: an Aedes broker on 127.0.0.1 and HQ's ingest in the same process, storing every sale
+ * exactly once in `<dataDir>/hq/ingest.sqlite` — so `kiosk start` syncs end to end with no HQ anywhere.
+ */
+export async function startEmbeddedHq(opts: { dataDir: string; port: number; clock: Clock; onPortTaken?: (port: number) => void }): Promise<EmbeddedHq> {
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  try {
+    await listen(opts.port);
+  } catch (e) {
+    // another broker already has the port (a local Mosquitto, a second kiosk): any free port will do
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.port === 0) throw e;
+    opts.onPortTaken?.(opts.port);
+    await listen(0);
+  }
+  const port = (server.address() as net.AddressInfo).port;
+  const url = `mqtt://127.0.0.1:${port}`;
+  fs.mkdirSync(path.join(opts.dataDir, 'hq'), { recursive: true });
+  const store = await IngestStore.open(path.join(opts.dataDir, 'hq', 'ingest.sqlite'));
+  const client = mqtt.connect(url, { clientId: 'hq-embedded', reconnectPeriod: 1000 });
+  client.on('error', () => undefined); // reconnects by itself
+  const ingest = new HqIngest({ store, client, clock: opts.clock });
+  await ingest.start();
+  return {
+    url,
+    port,
+    store,
+    ingest,
+    async close() {
+      await ingest.stop();
+      await client.endAsync(true).catch(() => undefined);
+      await store.close();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

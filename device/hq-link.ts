@@ -1,0 +1,236 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { eodModel } from '../runtime/documents/eod-report';
+import type { Order } from '../runtime/orders/order';
+import { CLOSED_STATES } from '../runtime/orders/states';
+import { PricebookReceiver } from '../runtime/pricebook-sync/receiver';
+import { subscribePricebook, type PricebookSubscription } from '../runtime/pricebook-sync/subscribe';
+import { runTerminalEndOfDay, terminalTotalsOn } from '../runtime/payments/terminal-eod';
+import { OutboxPublisher } from '../runtime/sync/outbox-publisher';
+import { PresencePublisher, stateWill } from '../runtime/sync/presence';
+import { subscribeResend } from '../runtime/sync/resend-wiring';
+import { CommandRunner, type CommandHandlers } from '../runtime/trust/commands';
+import { verifyEnvelope } from '../runtime/trust/envelope';
+import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
+import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../runtime/trust/topics';
+import { runDoctor } from './doctor';
+import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
+import type { Kiosk } from './kiosk';
+import type { Logger } from './logger';
+
+const SOFTWARE = 'kiosk-runtime/0.1.0';
+
+export interface HqLink {
+  client: MqttClient;
+  publisher: OutboxPublisher;
+  presence: PresencePublisher;
+  commands: CommandRunner;
+  pricebooks: PricebookReceiver;
+  /** The in-process broker + HQ ingest when no broker is configured or provisioned. */
+  embedded: EmbeddedHq | null;
+  brokerUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The kiosk's side of HQ (see README "HQ over MQTT"): sales from the outbox (exactly once in effect), presence,
+ * signed config bundles (applied between orders) with `config/reported`, signed commands with `cmd/result`, and
+ * price books. Everything is local first: the link may be down for days and the lane sells on.
+ */
+export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promise<HqLink> {
+  const { clock, db, engine } = k;
+  const store = k.config.device.storeId;
+  const device = k.config.device.deviceId;
+  const log = opts.log;
+  const identity = readIdentity(k.config.dataDir);
+  const configured = identity?.broker.url ?? k.config.hq.broker;
+  const embedded = configured ? null : await startEmbeddedHq({
+        dataDir: k.config.dataDir,
+        port: k.config.hq.embeddedPort,
+        clock,
+        onPortTaken: (port) => log?.warn({ port }, 'embedded broker: port taken, using a free one'),
+      });
+  const brokerUrl = configured ?? embedded!.url;
+  const options: IClientOptions = {
+    clientId: `kiosk:${store}:${device}`,
+    clean: false, // commands sent while the kiosk was away are queued for it
+    // the embedded Aedes broker speaks MQTT 3.1.1 only
+    protocolVersion: embedded ? 4 : (k.config.hq.protocolVersion as 4 | 5),
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    will: stateWill(store, device),
+    ...(identity ? brokerCredentials(k.config.dataDir, identity.broker.auth) : {}),
+  };
+  const client = mqtt.connect(brokerUrl, options);
+  client.on('error', (e) => log?.warn({ err: e.message }, 'hq link error'));
+  client.on('connect', () => {
+    k.connectivity.hq = true;
+    log?.info({ broker: brokerUrl }, 'hq link up');
+  });
+  client.on('close', () => (k.connectivity.hq = false));
+
+  const publisher = new OutboxPublisher({ db, client, storeId: store, deviceId: device, clock });
+  publisher.on('error', (e) => log?.warn({ err: e.message }, 'outbox publisher'));
+  const onCommitted = () => publisher.notify();
+  engine.on('committed', onCommitted);
+  const unsubscribeResend = subscribeResend(client, publisher, store, device);
+
+  const presence = new PresencePublisher({
+    client,
+    storeId: store,
+    deviceId: device,
+    clock,
+    software: SOFTWARE,
+    versions: () => ({ configVersion: configVersion, pricebookVersion }),
+    backlog: () => publisher.backlog(),
+    devices: () => k.hardware?.supervisor.condition() ?? null,
+    diskPath: k.config.dataDir,
+    telemetryIntervalMs: k.config.hq.telemetryMs,
+  });
+  let configVersion: string | null = null;
+  let pricebookVersion: string | null = await k.catalog.version();
+
+  // ---- signed config: offered as it arrives, applied between orders, reported (retained)
+  const reportConfig = async () => {
+    const reports = await k.bundles.reported();
+    configVersion = reports.filter((r) => r.status === 'applied').map((r) => `${r.level}:${r.version}`).join(',') || null;
+    client.publish(configReportedTopic(store, device), JSON.stringify({ v: 1, levels: reports }), { qos: 1, retain: true });
+  };
+  const configTopics = configTopicsFor(store, device);
+  const onMessage = (topic: string, payload: Buffer) => {
+    if (configTopics.includes(topic)) {
+      if (payload.length === 0) return; // a cleared retained bundle
+      void k.bundles
+        .offer(topic, payload)
+        .then(async (r) => {
+          log?.info({ topic, ok: r.ok, ...(r.ok ? { applied: r.applied } : { reason: r.reason, detail: r.detail }) }, 'config bundle');
+          await reportConfig();
+          if (r.ok && r.applied) presence.birth();
+        })
+        .catch((e: unknown) => log?.error({ err: String(e) }, 'config bundle failed'));
+    } else if (topic === commandTopic(store, device)) {
+      void commands
+        .offer(topic, payload)
+        .then((result) => client.publish(commandResultTopic(store, device), JSON.stringify(result), { qos: 1 }))
+        .catch((e: unknown) => log?.error({ err: String(e) }, 'command failed'));
+    }
+  };
+  const onClosed = (c: { order: Order }) => {
+    if (!CLOSED_STATES.includes(c.order.state)) return;
+    void k.bundles
+      .notifyIdle()
+      .then(async (applied) => {
+        if (applied) {
+          await reportConfig();
+          presence.birth();
+        }
+      })
+      .catch((e: unknown) => log?.error({ err: String(e) }, 'applying config failed'));
+  };
+  engine.on('committed', onClosed);
+
+  // ---- signed commands, each executed at most once
+  const handlers: CommandHandlers = {
+    lock: async ({ reason }) => {
+      k.lane.lock(reason ?? 'closed by HQ');
+      return { locked: true };
+    },
+    unlock: async () => {
+      k.lane.unlock();
+      return { locked: false };
+    },
+    print_test: async () => {
+      const printer = k.hardware?.devices.printer;
+      if (!printer) throw new Error('no receipt printer on this lane');
+      return printer.checkHealth('external');
+    },
+    doctor: async () => {
+      if (!k.hardware) throw new Error('devices are not running');
+      return runDoctor(k.hardware.devices, db, { required: k.config.devices.required, gateway: k.hardware.gateway?.provider });
+    },
+    resend: async ({ fromSeq }) => {
+      publisher.resendFrom(fromSeq);
+      return { resendingFrom: fromSeq };
+    },
+    eod: async ({ date }) => {
+      const day = date ?? new Date(clock.now()).toISOString().slice(0, 10);
+      const terminal = k.hardware?.devices.terminal;
+      const run = terminal ? await runTerminalEndOfDay(db, terminal, { clock, deviceId: device }) : null;
+      publisher.notify();
+      const from = Date.parse(`${day}T00:00:00Z`);
+      const rows = await db.read.all<{ snapshot: string }>('SELECT snapshot FROM orders WHERE created_at >= ? AND created_at < ?', [from, from + 86_400_000]);
+      const totals = await terminalTotalsOn(db, day);
+      const model = eodModel(
+        rows.map((r) => JSON.parse(r.snapshot) as Order),
+        { date: day, storeId: store, deviceId: device, currency: k.config.currency.code, minorUnits: k.config.currency.minorUnits, ...(totals ? { terminalTotals: { amount: totals.amount } } : {}) },
+      );
+      return { terminal: run, report: model };
+    },
+    rebirth: async () => {
+      presence.birth();
+      return { state: presence.stateMessage() };
+    },
+  };
+  const commands = new CommandRunner({ db, trust: k.trust, clock, identity: { store, device }, handlers });
+
+  // ---- price books: manifest signed by HQ, chunks checked against it, applied in one transaction when complete
+  const pricebooks = new PricebookReceiver({
+    db,
+    clock,
+    deviceId: device,
+    verifyManifest: (raw) => {
+      const r = verifyEnvelope(raw, k.trust, clock.now(), {
+        kind: 'pricebook',
+        scope: (s) =>
+          (s.kind === 'device' && s.store === store && s.device === device) || (s.kind === 'store' && s.store === store)
+            ? null
+            : 'the price book is not addressed to this kiosk',
+      });
+      return r.ok ? { ok: true, manifest: r.envelope.body } : { ok: false, reason: r.reason, detail: r.detail };
+    },
+    onReport: (r) => {
+      if (r.type === 'status' && r.status.status === 'applied') {
+        pricebookVersion = r.status.version;
+        publisher.notify(); // the import's journal entry
+        presence.birth();
+      }
+      log?.info({ pricebook: r }, 'price book');
+    },
+  });
+  await pricebooks.resume();
+
+  client.on('message', onMessage);
+  const subscribe = () => {
+    client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, (err) => err && log?.warn({ err: err.message }, 'subscribe failed'));
+  };
+  client.on('connect', subscribe);
+  let pbSub: PricebookSubscription | null = null;
+  pbSub = await subscribePricebook(client, { store, device }, pricebooks, { onError: (e) => log?.warn({ err: String(e) }, 'price book message') });
+  publisher.start();
+  presence.start();
+  await reportConfigSafe();
+
+  async function reportConfigSafe() {
+    if (client.connected) await reportConfig().catch(() => undefined);
+    else client.once('connect', () => void reportConfig().catch(() => undefined));
+  }
+
+  return {
+    client,
+    publisher,
+    presence,
+    commands,
+    pricebooks,
+    embedded,
+    brokerUrl,
+    async close() {
+      engine.off('committed', onCommitted);
+      engine.off('committed', onClosed);
+      unsubscribeResend();
+      await pbSub?.close().catch(() => undefined);
+      await presence.stop().catch(() => undefined);
+      await publisher.stop();
+      await client.endAsync().catch(() => undefined);
+      await embedded?.close();
+    },
+  };
+}
