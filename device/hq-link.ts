@@ -12,6 +12,7 @@ import { CommandRunner, type CommandHandlers } from '../runtime/trust/commands';
 import { verifyEnvelope } from '../runtime/trust/envelope';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../runtime/trust/topics';
+import { failpoint } from '../runtime/failpoints';
 import { runDoctor } from './doctor';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
@@ -70,6 +71,10 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
 
   const publisher = new OutboxPublisher({ db, client, storeId: store, deviceId: device, clock });
   publisher.on('error', (e) => log?.warn({ err: e.message }, 'outbox publisher'));
+  let published = 0;
+  publisher.on('published', () => {
+    if (++published === 100) failpoint('sync.mid-publish');
+  });
   const onCommitted = () => publisher.notify();
   engine.on('committed', onCommitted);
   const unsubscribeResend = subscribeResend(client, publisher, store, device);
@@ -203,6 +208,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, (err) => err && log?.warn({ err: err.message }, 'subscribe failed'));
   };
   client.on('connect', subscribe);
+  if (client.connected) subscribe(); // it may have connected during the awaits above: that 'connect' has passed
   let pbSub: PricebookSubscription | null = null;
   pbSub = await subscribePricebook(client, { store, device }, pricebooks, { onError: (e) => log?.warn({ err: String(e) }, 'price book message') });
   publisher.start();

@@ -18,7 +18,9 @@ export type FailpointName =
   | 'payment.after-approval'
   | 'payment.after-commit'
   /** A signed config bundle is accepted and stored as pending; not applied yet. */
-  | 'config.accepted';
+  | 'config.accepted'
+  /** HQ sync has had 100 outbox rows PUBACKed by the broker in this run (acknowledged by HQ or not). */
+  | 'sync.mid-publish';
 
 let armed: ReadonlySet<string> | null = null;
 
