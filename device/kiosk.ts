@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { taxRates } from '../config/load';
@@ -67,9 +68,19 @@ export interface Kiosk {
   refunds: Refunds;
   /** HQ / gateway reachability (drives the offline card limits). */
   connectivity: Connectivity;
+  /** Payment prompts and merchant QR codes, for the screen. */
+  payments: EventEmitter<PaymentEvents>;
   dbFile: string;
   hardware: KioskHardware | null;
   close(): Promise<void>;
+}
+
+/** What the shopper's screen shows while a payment runs. */
+export interface PaymentEvents {
+  /** The terminal's / gateway's prompt ("insert card", "enter PIN", "waiting for confirmation in your app"). */
+  prompt: [{ method: string; text: string }];
+  /** A merchant-presented dynamic QR to show for this attempt. */
+  qr: [{ orderId: string; attemptId: string; qrCode: string }];
 }
 
 export interface KioskHardware extends LaneHardware {
@@ -118,6 +129,7 @@ export const receiptHeader = (config: KioskConfig): ReceiptHeader => ({
 });
 
 async function startHardware(
+  payEvents: EventEmitter<PaymentEvents>,
   config: KioskConfig,
   clock: Clock,
   db: KioskDb,
@@ -137,7 +149,10 @@ async function startHardware(
   scanFeed?.on('outcome', (o) => {
     if (o.ok && o.action === 'payment_code') paymentCodes.offer(o.code);
   });
-  const gateway = await buildGateway({ config, clock, log }, paymentCodes);
+  const gateway = await buildGateway({ config, clock, log }, paymentCodes, {
+    onQrCode: (qrCode, req) => payEvents.emit('qr', { orderId: req.orderId, attemptId: req.attemptId, qrCode }),
+    onPrompt: (method, text) => payEvents.emit('prompt', { method, text }),
+  });
   const displayFeed = hw.devices.display
     ? new DisplayFeed(engine, hw.devices.display, { currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: 'en', welcome: 'WELCOME' }, onError)
     : null;
@@ -209,10 +224,18 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   const catalog = new Catalog(db);
   const lane = new Lane(engine, catalog, config);
   const onError = opts.onBackgroundError ?? (() => undefined);
-  const hardware = opts.devices ? await startHardware(config, clock, db, engine, lane, onError, opts.log) : null;
+  const payEvents = new EventEmitter<PaymentEvents>();
+  const hardware = opts.devices ? await startHardware(payEvents, config, clock, db, engine, lane, onError, opts.log) : null;
   const providers: PaymentProvider[] = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
-  if (hardware?.devices.terminal) providers.push(new CardTerminalProvider(hardware.devices.terminal, { lastTraceNumber: () => lastRecordedTraceNumber(db) }));
-  if (hardware?.gateway) providers.push(hardware.gateway.provider);
+  if (hardware?.devices.terminal) {
+    providers.push(
+      new CardTerminalProvider(hardware.devices.terminal, {
+        lastTraceNumber: () => lastRecordedTraceNumber(db),
+        onPrompt: (text) => payEvents.emit('prompt', { method: 'card', text }),
+      }),
+    );
+  }
+  if (hardware?.gateway) providers.push(hardware.gateway.provider, hardware.gateway.merchant);
   const connectivity = new Connectivity();
   connectivity.gateway = hardware?.gateway ? await hardware.gateway.provider.available() : false;
   // the gateway's reachability, re-probed every 30 s (QR pay is offered only while it answers)
@@ -260,6 +283,7 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     recovery,
     refunds,
     connectivity,
+    payments: payEvents,
     dbFile: file,
     hardware,
     async close() {

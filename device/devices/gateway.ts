@@ -4,11 +4,15 @@ import * as path from 'node:path';
 import { GatewayClient } from '../../runtime/payments/gateway/gateway-client';
 import { QrGatewayProvider } from '../../runtime/payments/gateway/qr-provider';
 import type { PaymentCodeInbox } from '../../runtime/payments/payment-code-inbox';
+import type { PaymentRequest } from '../../runtime/payments/provider';
 import { GatewaySimulator } from '../../simulators/gateway/gateway-simulator';
 import type { DeviceContext } from './types';
 
 export interface BuiltGateway {
+  /** Shopper-presented code (`qr`): the scanner reads the shopper's payment code. */
   provider: QrGatewayProvider;
+  /** Merchant-presented code (`qr_merchant`): the kiosk shows a dynamic QR (`onQrCode`) and polls until paid or expired. */
+  merchant: QrGatewayProvider;
   sim?: GatewaySimulator;
   close(): Promise<void>;
 }
@@ -26,15 +30,33 @@ function keyPair(dir: string, name: string): { privatePath: string; publicPem: s
 }
 
 /** The QR-pay gateway: the real signed client, against the store's gateway or a local simulator. */
-export async function buildGateway(ctx: DeviceContext, inbox: PaymentCodeInbox): Promise<BuiltGateway | null> {
+export async function buildGateway(
+  ctx: DeviceContext,
+  inbox: PaymentCodeInbox,
+  screen: { onQrCode?: (qrCode: string, req: PaymentRequest) => void; onPrompt?: (method: string, text: string) => void } = {},
+): Promise<BuiltGateway | null> {
   const cfg = ctx.config.payments.gateway;
   if (cfg.transport === 'none') return null;
   const providerOpts = {
     clock: ctx.clock,
     pollMs: ctx.config.payments.qrPollMs,
     waitDeadlineMs: ctx.config.payments.qrWaitDeadlineMs,
-    readAuthCode: (_req: unknown, signal: AbortSignal) => inbox.next(signal),
   };
+  const providers = (client: GatewayClient) => ({
+    provider: new QrGatewayProvider({
+      client,
+      ...providerOpts,
+      readAuthCode: (_req: unknown, signal: AbortSignal) => inbox.next(signal),
+      onPrompt: (text) => screen.onPrompt?.('qr', text),
+    }),
+    merchant: new QrGatewayProvider({
+      client,
+      ...providerOpts,
+      qrDeadlineMs: ctx.config.payments.qrWaitDeadlineMs,
+      onQrCode: (code, req) => screen.onQrCode?.(code, req),
+      onPrompt: (text) => screen.onPrompt?.('qr_merchant', text),
+    }),
+  });
   if (cfg.transport === 'http') {
     const client = new GatewayClient({
       url: cfg.url,
@@ -43,7 +65,7 @@ export async function buildGateway(ctx: DeviceContext, inbox: PaymentCodeInbox):
       gatewayPublicKeyPath: cfg.gatewayPublicKeyPath,
       clock: ctx.clock,
     });
-    return { provider: new QrGatewayProvider({ client, ...providerOpts }), close: async () => undefined };
+    return { ...providers(client), close: async () => undefined };
   }
   const dir = path.join(ctx.config.dataDir, 'sim-gateway');
   fs.mkdirSync(dir, { recursive: true });
@@ -65,5 +87,5 @@ export async function buildGateway(ctx: DeviceContext, inbox: PaymentCodeInbox):
     clock: ctx.clock,
     timeoutMs: 5000,
   });
-  return { provider: new QrGatewayProvider({ client, ...providerOpts }), sim, close: () => sim.stop() };
+  return { ...providers(client), sim, close: () => sim.stop() };
 }

@@ -21,6 +21,8 @@ function refusedBeforeSending(e: unknown): boolean {
  */
 export class Checkout {
   private readonly providers = new Map<string, PaymentProvider>();
+  /** The running attempt's abort switch, per order. */
+  private readonly inflight = new Map<string, AbortController>();
 
   constructor(
     private readonly engine: OrderEngine,
@@ -66,6 +68,7 @@ export class Checkout {
     await this.engine.dispatch(orderId, { type: 'payment_sent', attemptId, ...(context ? { context } : {}) });
     failpoint('payment.before-send');
     const ac = new AbortController();
+    this.inflight.set(orderId, ac);
     let timer: { id: number } | null = null;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = this.clock.setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
@@ -81,6 +84,7 @@ export class Checkout {
       result = refusedBeforeSending(e) ? { outcome: 'declined', reason: `${method} not ready: ${(e as Error).message}` } : 'error';
     } finally {
       if (timer) this.clock.clearTimeout(timer);
+      this.inflight.delete(orderId);
     }
     if (result === 'timeout' || result === 'error') {
       ac.abort();
@@ -94,6 +98,18 @@ export class Checkout {
       return paid;
     }
     return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: result.reason });
+  }
+
+  /**
+   * The shopper pressed cancel while paying: asks the provider to abort the running attempt (ZVT 06 B0; a waiting
+   * QR trade is cancelled). `pay` then resolves as usual — declined when the abort took, approved if the payment
+   * had already gone through. False when no payment is running for the order.
+   */
+  abort(orderId: string): boolean {
+    const ac = this.inflight.get(orderId);
+    if (!ac) return false;
+    ac.abort();
+    return true;
   }
 
   /**

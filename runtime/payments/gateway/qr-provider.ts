@@ -14,6 +14,8 @@ import type { GatewayClient, GatewayResponse } from './gateway-client';
 
 export interface QrGatewayProviderOptions {
   client: GatewayClient;
+  /** Payment method name; default `qr` with `readAuthCode`, else `qr_merchant`. */
+  method?: string;
   clock: Clock;
   /** Interval between trade.query polls; default 2 000 ms. */
   pollMs?: number;
@@ -57,11 +59,14 @@ function reason(r: GatewayResponse): string {
 }
 
 export class QrGatewayProvider implements PaymentProvider {
-  readonly method = 'qr';
+  /** `qr` (shopper shows their payment code) or `qr_merchant` (the kiosk shows a dynamic QR). */
+  readonly method: string;
   /** out_trade_no → verified TRADE_SUCCESS notification amount. */
   private readonly notifiedPaid = new Map<string, number>();
 
-  constructor(private readonly opts: QrGatewayProviderOptions) {}
+  constructor(private readonly opts: QrGatewayProviderOptions) {
+    this.method = opts.method ?? (opts.readAuthCode ? 'qr' : 'qr_merchant');
+  }
 
   private get pollMs(): number {
     return this.opts.pollMs ?? 2000;
