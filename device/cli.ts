@@ -11,7 +11,7 @@ import { journalVerify } from './commands/journal';
 import { ordersList, ordersShow } from './commands/orders';
 import { pricebookImport } from './commands/pricebook';
 import { start } from './commands/start';
-import { ordersRefund, paymentsRecover, terminalEod } from './commands/payments';
+import { ordersRefund, paymentsDecide, paymentsRecover, terminalEod } from './commands/payments';
 import { provision } from './commands/provision';
 
 const program = new Command();
@@ -65,6 +65,11 @@ common(payments.command('recover').description('settle payments left in doubt fr
   .option('--attendant <id>', 'attendant id journaled with --close', 'recovery')
   .option('--json')
   .action(run(paymentsRecover));
+common(payments.command('decide').argument('<orderId>').argument('<outcome>', 'approved | declined'))
+  .description("the attendant's decision on a payment the terminal / gateway could not settle (journaled)")
+  .option('--attendant <id>', 'who decides')
+  .option('--json')
+  .action(run(paymentsDecide));
 
 const journal = program.command('journal').description('the hash-chained journal');
 common(journal.command('verify').description('recompute the chain: "ok N entries" or the first broken seq'))

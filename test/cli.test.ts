@@ -23,7 +23,7 @@ describe('kiosk CLI', () => {
       if (l.startsWith('ready ')) ready = l;
       return !!ready;
     });
-    expect(ready).toMatch(/^ready store=store-001 device=lane-01 db=\S+kiosk\.sqlite items=\d{3} open-order=none lane=in-service simulated=\S+ listening=control=127\.0\.0\.1:\d+,mqtt=127\.0\.0\.1:\d+ hq=embedded$/);
+    expect(ready).toMatch(/^ready store=store-001 device=lane-01 db=\S+kiosk\.sqlite items=\d{3} open-order=none lane=in-service simulated=\S+ listening=control=127\.0\.0\.1:\d+,mqtt=127\.0\.0\.1:\d+,screen=127\.0\.0\.1:\d+ hq=embedded$/);
     await new Promise((r) => setTimeout(r, 700));
     expect(child.exitCode).toBeNull(); // still running: it only stops when told to
     child.kill('SIGTERM');
@@ -47,6 +47,13 @@ describe('kiosk CLI', () => {
     expect(ready).toContain(`open-order=${o.id}:payment_unknown`);
     child.kill('SIGINT');
     expect((await exited(child)).code).toBe(0);
+    // only the attendant can settle it, and the decision is journaled with who made it
+    expect(kiosk(['payments', 'decide', o.id, 'declined', '--data', dir])).toMatchObject({ code: 2, stderr: expect.stringContaining('--attendant') });
+    const decided = kiosk(['payments', 'decide', o.id, 'declined', '--attendant', 'att-2', '--json', '--data', dir]);
+    expect({ code: decided.code, stderr: decided.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(decided.stdout)).toMatchObject({ orderId: o.id, state: 'awaiting_payment', paid: 0 });
+    const shown = JSON.parse(kiosk(['orders', 'show', o.id, '--json', '--data', dir]).stdout) as { payments: { status: string }[] };
+    expect(shown.payments[0].status).toBe('declined');
   });
 
   it('demo --json: a completed order with promotion, weighed and age-restricted lines, and its journal range', () => {

@@ -88,3 +88,18 @@ export async function terminalEod(opts: CommonOptions & { json?: boolean }): Pro
     await k.close();
   }
 }
+
+/** `kiosk payments decide ORDER approved|declined --attendant ID`: the attendant settles a payment nobody else could. */
+export async function paymentsDecide(orderId: string, outcome: string, opts: CommonOptions & { attendant?: string; json?: boolean }): Promise<void> {
+  if (outcome !== 'approved' && outcome !== 'declined') throw new CliExit(2, `kiosk: outcome must be approved or declined, got "${outcome}"`);
+  if (!opts.attendant) throw new CliExit(2, 'kiosk: --attendant <id> is required (the decision is journaled with who made it)');
+  const k = await bootKiosk(configFrom(opts), { devices: true });
+  try {
+    // boot recovery ran first: only what the terminal / gateway could not settle is still in doubt
+    const o = await k.checkout.decide(orderId, outcome, opts.attendant);
+    if (opts.json) printJson({ orderId: o.id, state: o.state, paid: o.paid });
+    else process.stdout.write(`order ${o.id}: payment ${outcome} by ${opts.attendant}; order ${o.state}\n`);
+  } finally {
+    await k.close();
+  }
+}
