@@ -27,6 +27,6 @@ export {
   type HidTransport,
   type NodeHidTransportOptions,
 } from './hid-transport';
-export { ConnectedDevice, type ConnectionOptions } from './connected-device';
+export { ConnectedDevice, type ConnectionOptions } from '../common/connected-device';
 export type { ScannerBaseOptions, ScannerHealthOptions } from './scanner-base';
-export type { SerialLineOptions } from './serial-port';
+export type { SerialLineOptions } from '../common/serial-port';

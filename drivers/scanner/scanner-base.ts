@@ -2,7 +2,7 @@ import type { HealthLevel } from '../contract/device';
 import type { BarcodeScanner, ScanData, ScannerEvents } from '../contract/scanner';
 import { KioskError } from '../../runtime/errors';
 import { aimOf } from './read-text';
-import { ConnectedDevice, type ConnectionOptions, type HealthOptions, type HealthOutcome } from './connected-device';
+import { ConnectedDevice, type ConnectionOptions, type HealthOptions, type HealthOutcome } from '../common/connected-device';
 
 export interface ScannerHealthOptions {
   /** How long the interactive check waits for the test scan. Default 30 000 ms. */

@@ -3,7 +3,7 @@ import type { DeviceInfo } from '../contract/device';
 import { assert } from '../../runtime/errors';
 import { ScannerBase, type ScannerBaseOptions } from './scanner-base';
 import { SerialFramer, SerialReadDecoder, type FramedRead, type SerialFramerOptions } from './serial-framer';
-import { closeSerialPort, deviceNumber, flushInput, openSerialPort, pathExists, type SerialLineOptions } from './serial-port';
+import { closeSerialPort, deviceNumber, flushInput, openSerialPort, pathExists, type SerialLineOptions } from '../common/serial-port';
 import { KioskError } from '../../runtime/errors';
 import { protocolError } from './read-text';
 
