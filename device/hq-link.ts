@@ -59,6 +59,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     reconnectPeriod: 2000,
     connectTimeout: 10_000,
     will: stateWill(store, device),
+    // MQTT 5 ends a session at disconnect unless it asks for an expiry: keep it (30 days) as 3.1.1's clean:false does
+    ...(!embedded && k.config.hq.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
     ...(identity ? brokerCredentials(k.config.dataDir, identity.broker.auth) : {}),
   };
   const client = mqtt.connect(brokerUrl, options);
@@ -235,7 +237,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       await pbSub?.close().catch(() => undefined);
       await presence.stop().catch(() => undefined);
       await publisher.stop();
-      await client.endAsync().catch(() => undefined);
+      // forced when disconnected: a queued (un)subscribe would make a graceful end wait for a broker that is not there
+      await client.endAsync(!client.connected).catch(() => undefined);
       await embedded?.close();
     },
   };

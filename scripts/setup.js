@@ -47,6 +47,15 @@ const REQUIREMENTS = [
     apt: ['mosquitto'],
   },
   {
+    name: 'PostgreSQL server (HQ ingest runs on SQLite or PostgreSQL; both are tested)',
+    check: () => {
+      const fs = require('node:fs');
+      const base = '/usr/lib/postgresql';
+      return fs.existsSync(base) && fs.readdirSync(base).some((v) => fs.existsSync(`${base}/${v}/bin/postgres`));
+    },
+    apt: ['postgresql'],
+  },
+  {
     name: 'Chromium (the shopper screen is tested in a real headless browser)',
     check: () => require('node:fs').existsSync('/usr/bin/chromium'),
     apt: ['chromium'],

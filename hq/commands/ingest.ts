@@ -18,6 +18,11 @@ const summary = (s: IngestStats, devices: number) =>
   `ingest: stored ${s.stored}, duplicate ${s.duplicate}, rejected ${s.rejected}, malformed ${s.malformed}, ` +
   `resend requests ${s.resendRequests}, devices ${devices}`;
 
+/** A URL without its password, for output. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@/]*@/i, '$1:***@');
+}
+
 /**
  * `hq ingest --db PATH --broker URL [--shared GROUP] [--username U --password P]`: runs HqIngest until `signal`
  * aborts (SIGINT/SIGTERM from the CLI). Prints one summary line every `--every` seconds when the counters moved,
@@ -41,7 +46,7 @@ export async function runIngest(opts: IngestCommandOptions, io: { out: (t: strin
     if (r.status === 'rejected') io.out(`ingest: rejected ${e.storeId}/${e.deviceId} seq ${e.seq}: ${r.reason}\n`);
   });
   await ingest.start();
-  io.out(`ingest: ${opts.db} <- ${opts.broker}${opts.shared ? ` (shared group ${opts.shared})` : ''}\n`);
+  io.out(`ingest: ${redactUrl(opts.db)} <- ${redactUrl(opts.broker)}${opts.shared ? ` (shared group ${opts.shared})` : ''}\n`);
   let last = '';
   const tick = async () => {
     const line = summary(ingest.stats, (await store.devices()).length);
@@ -71,7 +76,7 @@ export function register(program: Command): void {
   program
     .command('ingest')
     .description('store every kiosk journal event exactly once (acks, gap detection, resend requests) until SIGINT/SIGTERM')
-    .requiredOption('--db <path>', 'ingest SQLite file (created if missing)')
+    .requiredOption('--db <path|url>', 'ingest SQLite file (created if missing), or a postgres:// URL')
     .requiredOption('--broker <url>', 'MQTT broker URL')
     .option('--shared <group>', 'join a $share group so several ingest processes split the load')
     .option('--username <user>', 'MQTT username')

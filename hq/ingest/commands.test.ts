@@ -6,9 +6,10 @@ import { PresencePublisher, stateWill } from '../../runtime/sync/presence';
 import { eventsTopic } from '../../runtime/sync/topics';
 import { Mosquitto } from '../../test/helpers/mosquitto';
 import { chain, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
-import { runIngest } from '../commands/ingest';
+import { redactUrl, runIngest } from '../commands/ingest';
 import { watchFleet } from '../commands/watch';
 import { IngestStore } from './store';
+import { Postgres } from '../../test/helpers/postgres';
 import { renderFleet } from './fleet';
 
 describe('hq watch / hq ingest commands and the kiosk presence they show', () => {
@@ -71,8 +72,10 @@ describe('hq watch / hq ingest commands and the kiosk presence they show', () =>
     expect(rows.find((r) => r.deviceId === 'K10')).toMatchObject({ online: false, health: 'offline' });
   });
 
-  it('ingest runs until aborted, stores events and prints summary lines', async () => {
-    const db = path.join(dir, 'hq.sqlite');
+  it.each(['SQLite', 'PostgreSQL'])('ingest runs until aborted, stores events in %s and prints summary lines', async (backend) => {
+    let pg: Postgres | null = null;
+    if (backend === 'PostgreSQL') pg = await Postgres.start();
+    const db = pg ? pg.url : path.join(dir, 'hq.sqlite');
     const ac = new AbortController();
     const out: string[] = [];
     const clock = new SimulatedClock();
@@ -93,6 +96,12 @@ describe('hq watch / hq ingest commands and the kiosk presence they show', () =>
     const store = await IngestStore.open(db);
     expect((await store.device('S9', 'K11'))?.contiguous_seq).toBe(5);
     await store.close();
+    await pg?.close();
+  }, 60_000);
+
+  it('never prints a database or broker password', () => {
+    expect(redactUrl('postgres://hq:s3cret@db.example:5432/sales')).toBe('postgres://hq:***@db.example:5432/sales');
+    expect(redactUrl('/var/lib/hq/ingest.sqlite')).toBe('/var/lib/hq/ingest.sqlite');
   });
 });
 

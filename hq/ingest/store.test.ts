@@ -2,18 +2,64 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { entryHash } from '../../runtime/journal/entry';
 import { chain, tmpDir } from '../../test/helpers/sync-fixtures';
+import { Client } from 'pg';
+import { Postgres } from '../../test/helpers/postgres';
 import { IngestStore } from './store';
 
-describe('IngestStore', () => {
-  let dir: string;
+/** One suite, run against every backend: a SQLite file and a real PostgreSQL server (Debian's, started here). */
+interface Backend {
+  /** A fresh, empty store location (file path or database URL). */
+  fresh(): Promise<string>;
+  cleanup?(): Promise<void>;
+}
+
+let pg: Postgres | null = null;
+let pgDbs = 0;
+afterAll(async () => {
+  await pg?.close();
+});
+
+const BACKENDS: [string, () => Backend][] = [
+  [
+    'SQLite',
+    () => {
+      let dir = '';
+      return {
+        fresh: async () => {
+          dir = tmpDir('ingest-store-');
+          return path.join(dir, 'hq.sqlite');
+        },
+        cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+  [
+    'PostgreSQL',
+    () => ({
+      fresh: async () => {
+        pg ??= await Postgres.start();
+        const name = `ingest_${++pgDbs}`;
+        const admin = new Client({ connectionString: pg.url });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${name}`);
+        await admin.end();
+        return pg.url.replace(/\/postgres$/, `/${name}`);
+      },
+    }),
+  ],
+];
+
+describe.each(BACKENDS)('IngestStore on %s', (_name, makeBackend) => {
+  const backend = makeBackend();
+  let where: string;
   let store: IngestStore;
   beforeEach(async () => {
-    dir = tmpDir('ingest-store-');
-    store = await IngestStore.open(path.join(dir, 'hq.sqlite'));
-  });
+    where = await backend.fresh();
+    store = await IngestStore.open(where);
+  }, 60_000);
   afterEach(async () => {
     await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await backend.cleanup?.();
   });
 
   it('stores a chain in order and advances the contiguous seq', async () => {
@@ -109,8 +155,8 @@ describe('IngestStore', () => {
     expect(await store.device('S1', 'K1')).toMatchObject({ contiguous_seq: 4, last_hash: ev[3].hash, stored: 4, duplicates: 1, chain_ok: 1 });
   });
 
-  it('is safe with two processes-worth of connections on one file: each seq stored once', async () => {
-    const other = await IngestStore.open(path.join(dir, 'hq.sqlite'));
+  it('is safe with two processes-worth of connections on one store: each seq stored once', async () => {
+    const other = await IngestStore.open(where);
     const ev = chain('S1', 'K1', 60);
     const results = await Promise.all(ev.flatMap((e, i) => [(i % 2 ? store : other).accept(e), (i % 2 ? other : store).accept(e)]));
     await other.close();

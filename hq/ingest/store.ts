@@ -1,4 +1,5 @@
 import { KioskDb, type Tx } from '../../runtime/db/database';
+import { PG_INGEST_SCHEMA, PgIngestDb, type IngestDb } from './pg-db';
 import { migrate, type Migration } from '../../runtime/db/migrations';
 import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
 import type { EventMessage } from '../../runtime/sync/messages';
@@ -96,12 +97,23 @@ export interface DeviceRow {
  *   may share one SQLite file.
  */
 export class IngestStore {
-  private constructor(readonly db: KioskDb) {}
+  private constructor(readonly db: IngestDb) {}
 
-  static async open(file: string): Promise<IngestStore> {
-    const db = await KioskDb.open(file);
+  /** A SQLite file, or a PostgreSQL database when `target` is a `postgres://` URL. */
+  static async open(target: string): Promise<IngestStore> {
+    if (/^postgres(ql)?:\/\//.test(target)) {
+      const pgdb = await PgIngestDb.open(target);
+      try {
+        await pgdb.transaction((tx) => tx.exec(PG_INGEST_SCHEMA));
+      } catch (e) {
+        await pgdb.close();
+        throw e;
+      }
+      return new IngestStore(pgdb);
+    }
+    const db = await KioskDb.open(target);
     await migrate(db, INGEST_MIGRATIONS);
-    return new IngestStore(db);
+    return new IngestStore(Object.assign(db, { dialect: 'sqlite' as const }));
   }
 
   accept(event: EventMessage, receivedAt = Date.now()): Promise<AcceptResult> {
@@ -114,7 +126,8 @@ export class IngestStore {
    */
   acceptMany(events: EventMessage[], receivedAt = Date.now()): Promise<AcceptResult[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return this.db.transaction((tx) => acceptBatch(tx, events, receivedAt));
+    const dialect = this.db.dialect;
+    return this.db.transaction((tx) => acceptBatch(tx, events, receivedAt, dialect));
   }
 
   async device(storeId: string, deviceId: string): Promise<DeviceRow | undefined> {
@@ -261,16 +274,34 @@ function decide(d: DeviceState, e: EventMessage): AcceptResult {
   return withGap('stored');
 }
 
-async function writeDevice(tx: Tx, d: DeviceState, receivedAt: number): Promise<void> {
-  if (d.inserts.length > 0) {
-    // one statement for the whole batch: the rows travel as one JSON array and SQLite unpacks them
-    const rows = JSON.stringify(d.inserts.map((e) => [e.seq, e.ts, e.orderId, e.type, e.payload, e.prevHash, e.hash]));
-    await tx.run(
-      `INSERT OR IGNORE INTO sales_events (store_id, device_id, seq, ts, order_id, type, payload, prev_hash, hash, received_at)
+/** The two statements whose SQL differs between SQLite and PostgreSQL. */
+const SQL = {
+  sqlite: {
+    insertEvents: `INSERT OR IGNORE INTO sales_events (store_id, device_id, seq, ts, order_id, type, payload, prev_hash, hash, received_at)
        SELECT ?1, ?2, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, ?3
        FROM json_each(?4) r`,
-      [d.storeId, d.deviceId, receivedAt, rows],
-    );
+    updateDevice: `UPDATE devices SET contiguous_seq = ?, last_hash = ?, stored = stored + ?, duplicates = duplicates + ?, rejected = rejected + ?,
+       chain_ok = CASE WHEN ? IS NULL THEN chain_ok ELSE 0 END, chain_error = COALESCE(?, chain_error),
+       last_event_ts = MAX(COALESCE(last_event_ts, 0), COALESCE(?, 0)), updated_at = ?
+     WHERE store_id = ? AND device_id = ?`,
+  },
+  postgres: {
+    insertEvents: `INSERT INTO sales_events (store_id, device_id, seq, ts, order_id, type, payload, prev_hash, hash, received_at)
+       SELECT ?1, ?2, (r ->> 0)::bigint, (r ->> 1)::bigint, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, ?3::bigint
+       FROM json_array_elements(?4::json) r
+       ON CONFLICT DO NOTHING`,
+    updateDevice: `UPDATE devices SET contiguous_seq = ?, last_hash = ?, stored = stored + ?::bigint, duplicates = duplicates + ?::bigint, rejected = rejected + ?::bigint,
+       chain_ok = CASE WHEN ?::text IS NULL THEN chain_ok ELSE 0 END, chain_error = COALESCE(?::text, chain_error),
+       last_event_ts = GREATEST(COALESCE(last_event_ts, 0), COALESCE(?::bigint, 0)), updated_at = ?
+     WHERE store_id = ? AND device_id = ?`,
+  },
+} as const;
+
+async function writeDevice(tx: Tx, d: DeviceState, receivedAt: number, dialect: IngestDb['dialect']): Promise<void> {
+  if (d.inserts.length > 0) {
+    // one statement for the whole batch: the rows travel as one JSON array and the database unpacks them
+    const rows = JSON.stringify(d.inserts.map((e) => [e.seq, e.ts, e.orderId, e.type, e.payload, e.prevHash, e.hash]));
+    await tx.run(SQL[dialect].insertEvents, [d.storeId, d.deviceId, receivedAt, rows]);
   }
   if (d.isNew) {
     await tx.run('INSERT INTO devices (store_id, device_id, contiguous_seq, last_hash, updated_at) VALUES (?, ?, 0, ?, ?)', [
@@ -281,15 +312,12 @@ async function writeDevice(tx: Tx, d: DeviceState, receivedAt: number): Promise<
     ]);
   }
   await tx.run(
-    `UPDATE devices SET contiguous_seq = ?, last_hash = ?, stored = stored + ?, duplicates = duplicates + ?, rejected = rejected + ?,
-       chain_ok = CASE WHEN ? IS NULL THEN chain_ok ELSE 0 END, chain_error = COALESCE(?, chain_error),
-       last_event_ts = MAX(COALESCE(last_event_ts, 0), COALESCE(?, 0)), updated_at = ?
-     WHERE store_id = ? AND device_id = ?`,
+    SQL[dialect].updateDevice,
     [d.contiguous, d.lastHash, d.stored, d.duplicates, d.rejected, d.chainError, d.chainError, d.lastEventTs, receivedAt, d.storeId, d.deviceId],
   );
 }
 
-async function acceptBatch(tx: Tx, events: EventMessage[], receivedAt: number): Promise<AcceptResult[]> {
+async function acceptBatch(tx: Tx, events: EventMessage[], receivedAt: number, dialect: IngestDb['dialect']): Promise<AcceptResult[]> {
   const byDevice = new Map<string, EventMessage[]>();
   for (const e of events) {
     const k = JSON.stringify([e.storeId, e.deviceId]);
@@ -300,6 +328,6 @@ async function acceptBatch(tx: Tx, events: EventMessage[], receivedAt: number): 
   const states = new Map<string, DeviceState>();
   for (const [k, list] of byDevice) states.set(k, await loadDevice(tx, list[0].storeId, list[0].deviceId, list));
   const results = events.map((e) => decide(states.get(JSON.stringify([e.storeId, e.deviceId]))!, e));
-  for (const d of states.values()) await writeDevice(tx, d, receivedAt);
+  for (const d of states.values()) await writeDevice(tx, d, receivedAt, dialect);
   return results;
 }

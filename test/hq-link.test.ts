@@ -1,0 +1,473 @@
+/**
+ * Integration: a real kiosk (bootKiosk) with its HQ link (startHqLink) against a real Mosquitto, and an HQ side on
+ * the same broker: IngestStore + HqIngest for the sales journal, and a plain mqtt.js client that publishes signed
+ * config bundles, commands and price books and reads `config/reported`, `cmd/result` and `state`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { loadConfig } from '../config/load';
+import { bootKiosk, type Kiosk } from '../device/kiosk';
+import { startHqLink, type HqLink } from '../device/hq-link';
+import { HqIngest } from '../hq/ingest/ingest';
+import { IngestStore } from '../hq/ingest/store';
+import { pricebookPush } from '../hq/commands/pricebook-push';
+import { generateHqKeyPair, signCommand, signConfigBundle, signManifest } from '../hq/signing';
+import { SystemClock } from '../runtime/clock';
+import type { Order } from '../runtime/orders/order';
+import { item, items } from '../runtime/pricebook-sync/test-helpers';
+import type { StateMessage } from '../runtime/sync/messages';
+import { stateTopic } from '../runtime/sync/topics';
+import type { CommandResult } from '../runtime/trust/commands';
+import type { ConfigReport } from '../runtime/trust/config-bundles';
+import { serializeEnvelope, type Envelope, type Scope } from '../runtime/trust/envelope';
+import { TrustStore } from '../runtime/trust/trust-store';
+import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../runtime/trust/topics';
+import { tempDir } from './helpers/engine-fixture';
+import { Mosquitto } from './helpers/mosquitto';
+import { waitFor } from './helpers/wait';
+
+// Every kiosk here is given a broker, so the embedded Aedes HQ is never started; aedes v1 is an ES module that
+// jest's CommonJS registry cannot load, so its module is replaced by one that refuses.
+jest.mock('../device/embedded-hq', () => ({
+  startEmbeddedHq: () => Promise.reject(new Error('the embedded HQ is not used in these tests')),
+}));
+jest.setTimeout(120_000);
+
+const clock = new SystemClock();
+const HQ = generateHqKeyPair();
+const hqKey: KeyObject = createPrivateKey(HQ.privatePem);
+const LONG = 60_000; // generous deadlines: the machine is shared and loaded
+
+let ids = 0;
+const uniqueIds = () => {
+  ids += 1;
+  const tag = `${process.pid}-${ids}`;
+  return { store: `S${tag}`, device: `K${tag}` };
+};
+
+/** A kiosk booted with an HQ key installed in its trust store, and its HQ link to `broker`. */
+interface LinkedKiosk {
+  k: Kiosk;
+  link: HqLink;
+  store: string;
+  device: string;
+  dir: string;
+  /** The link's structured log lines (pino JSON), parsed. */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+async function startKiosk(brokerUrl: string, protocolVersion: 4 | 5): Promise<LinkedKiosk> {
+  const { store, device } = uniqueIds();
+  const dir = tempDir('kiosk-hq-link-');
+  TrustStore.open(dir).install([HQ.publicPem], { replace: true, now: Date.now() });
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir: dir, device: { storeId: store, deviceId: device }, hq: { broker: brokerUrl, protocolVersion } },
+  });
+  const k = await bootKiosk(config, { confirmCash: async () => true });
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info', base: undefined }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  let link: HqLink;
+  try {
+    link = await startHqLink(k, { log });
+  } catch (e) {
+    await k.close();
+    throw e;
+  }
+  return {
+    k,
+    link,
+    store,
+    device,
+    dir,
+    logs,
+    async close() {
+      await link.close();
+      await k.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** HQ: the ingest (sales journal) and an observer/publisher client that records everything under `kiosk/v1/#`. */
+interface HqSide {
+  store: IngestStore;
+  ingest: HqIngest;
+  client: MqttClient;
+  /** Every message seen, in order of arrival. */
+  seen: { topic: string; payload: string; retain: boolean }[];
+  publish(topic: string, payload: string | Buffer, retain?: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startHq(brokerUrl: string, protocolVersion: 4 | 5, dir: string): Promise<HqSide> {
+  const store = await IngestStore.open(path.join(dir, `hq-${Date.now()}-${ids}.sqlite`));
+  const ingestClient = mqtt.connect(brokerUrl, { protocolVersion, reconnectPeriod: 200, connectTimeout: 5000, clientId: `hq-ingest-${process.pid}-${++ids}` });
+  ingestClient.on('error', () => undefined);
+  const ingest = new HqIngest({ store, client: ingestClient, clock });
+  ingest.on('error', () => undefined);
+  await ingest.start();
+  const client = mqtt.connect(brokerUrl, { protocolVersion, reconnectPeriod: 200, connectTimeout: 5000, clientId: `hq-obs-${process.pid}-${++ids}` });
+  client.on('error', () => undefined);
+  const seen: HqSide['seen'] = [];
+  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString('utf8'), retain: packet.retain }));
+  const subscribe = () => client.subscribe('kiosk/v1/#', { qos: 1 });
+  client.on('connect', subscribe);
+  return {
+    store,
+    ingest,
+    client,
+    seen,
+    async publish(topic, payload, retain = false) {
+      await waitFor('the HQ client to be connected', () => client.connected, LONG);
+      await client.publishAsync(topic, payload, { qos: 1, retain });
+    },
+    async close() {
+      await ingest.stop();
+      await ingestClient.endAsync(true);
+      await client.endAsync(true);
+      await store.close();
+    },
+  };
+}
+
+const journalHead = async (k: Kiosk): Promise<number> => (await k.db.read.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM journal'))?.n ?? 0;
+const storedCount = async (s: IngestStore, store: string, device: string): Promise<number> =>
+  (await s.db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM sales_events WHERE store_id = ? AND device_id = ?', [store, device]))?.n ?? 0;
+
+/** Scans `codes` into a (new) order; returns it. */
+async function openOrder(k: Kiosk, codes: string[]): Promise<Order> {
+  let o: Order | null = null;
+  for (const c of codes) {
+    const r = await k.lane.scan(c);
+    if (!r.ok || r.action !== 'item_added') throw new Error(`scan ${c}: ${JSON.stringify(r)}`);
+    o = r.order;
+  }
+  return o!;
+}
+
+/** Checkout, cash (the attendant confirms), completed. */
+async function finishOrder(k: Kiosk, o: Order): Promise<Order> {
+  const started = await k.engine.dispatch(o.id, { type: 'checkout_started' });
+  const paid = await k.checkout.pay(started.id, 'cash');
+  expect(paid.state).toBe('paid');
+  return k.engine.dispatch(paid.id, { type: 'order_completed' });
+}
+
+const sell = async (k: Kiosk, codes: string[]): Promise<Order> => finishOrder(k, await openOrder(k, codes));
+
+/** The latest message on `topic` seen by HQ, parsed. */
+function latest<T>(hq: HqSide, topic: string): T | null {
+  for (let i = hq.seen.length - 1; i >= 0; i--) if (hq.seen[i].topic === topic) return JSON.parse(hq.seen[i].payload) as T;
+  return null;
+}
+
+/** Waits for HQ to see the retained `config/reported` with a report at `level` matching `pred`. */
+async function waitReport(hq: HqSide, lk: LinkedKiosk, level: ConfigReport['level'], what: string, pred: (r: ConfigReport) => boolean): Promise<ConfigReport> {
+  return waitFor(
+    `config/reported: ${what}`,
+    () => latest<{ v: 1; levels: ConfigReport[] }>(hq, configReportedTopic(lk.store, lk.device))?.levels.find((r) => r.level === level && pred(r)),
+    LONG,
+  );
+}
+
+/** Publishes a command envelope and waits for its `cmd/result` (the `nth` one with this id, 1-based). */
+async function runCommand(hq: HqSide, lk: LinkedKiosk, env: Envelope, nth = 1): Promise<CommandResult> {
+  const id = (env.body as { id: string }).id;
+  const results = () =>
+    hq.seen.filter((m) => m.topic === commandResultTopic(lk.store, lk.device)).map((m) => JSON.parse(m.payload) as CommandResult).filter((r) => r.id === id);
+  await hq.publish(commandTopic(lk.store, lk.device), serializeEnvelope(env));
+  return waitFor(`cmd/result #${nth} of ${id}`, () => results()[nth - 1], LONG);
+}
+
+const bundle = (scope: Scope, version: number, body: Record<string, unknown>, key = hqKey, now = Date.now()) =>
+  signConfigBundle({ scope, version, body, key, now, expiresInMs: 3_600_000 });
+
+describe.each([5, 4] as const)('offline then online over Mosquitto (MQTT protocol version %i)', (protocolVersion) => {
+  let broker: Mosquitto;
+  let hqDir: string;
+  let hq: HqSide | null = null;
+  let lk: LinkedKiosk | null = null;
+
+  beforeEach(async () => {
+    broker = await Mosquitto.start();
+    hqDir = tempDir('hq-link-hq-');
+  });
+  afterEach(async () => {
+    await lk?.close();
+    await hq?.close();
+    lk = null;
+    hq = null;
+    await broker.close();
+    fs.rmSync(hqDir, { recursive: true, force: true });
+  });
+
+  it('boots and sells with the broker down; once it is up every journal entry reaches HQ exactly once and the outbox empties', async () => {
+    await broker.stop();
+    lk = await startKiosk(broker.url, protocolVersion);
+    const { k } = lk;
+    expect(k.connectivity.hq).toBe(false);
+    const codes = (await k.catalog.sample('plain', 3)).map((i) => i.barcodes[0]);
+    const N = 15;
+    for (let i = 0; i < N; i++) {
+      const o = await sell(k, [codes[i % codes.length]]);
+      expect(o.state).toBe('completed');
+    }
+    const head = await journalHead(k);
+    expect(head).toBeGreaterThanOrEqual(N * 4); // each order: created, item, checkout, payment..., completed
+    expect(await lk.link.publisher.backlog()).toBe(head); // nothing left while offline
+    expect(k.connectivity.hq).toBe(false);
+
+    await broker.start();
+    hq = await startHq(broker.url, protocolVersion, hqDir);
+    const h = hq;
+    await waitFor('the outbox to empty', async () => (await lk!.link.publisher.backlog()) === 0, LONG);
+    await waitFor('HQ to hold the whole journal', async () => (await h.store.device(lk!.store, lk!.device))?.contiguous_seq === head, LONG);
+    await h.ingest.drain();
+    expect(k.connectivity.hq).toBe(true);
+    expect(await storedCount(h.store, lk.store, lk.device)).toBe(head);
+    expect(await h.store.device(lk.store, lk.device)).toMatchObject({ contiguous_seq: head, stored: head, chain_ok: 1, rejected: 0 });
+    const seqs = await h.store.db.read.all<{ seq: number }>('SELECT seq FROM sales_events WHERE store_id = ? AND device_id = ? ORDER BY seq', [lk.store, lk.device]);
+    expect(seqs.map((r) => r.seq)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    // and the kiosk journal's hashes are what HQ stored
+    const local = await k.db.read.all<{ seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq');
+    const remote = await h.store.db.read.all<{ seq: number; hash: string }>('SELECT seq, hash FROM sales_events WHERE store_id = ? AND device_id = ? ORDER BY seq', [
+      lk.store,
+      lk.device,
+    ]);
+    expect(remote).toEqual(local);
+  });
+
+  it('stopping the kiosk while the broker is down does not hang (the link ends its client at once)', async () => {
+    await broker.stop();
+    const down = await startKiosk(broker.url, protocolVersion);
+    await sell(down.k, [(await down.k.catalog.sample('plain', 1))[0].barcodes[0]]);
+    expect(down.k.connectivity.hq).toBe(false);
+    await down.close(); // hung for ever before: a queued unsubscribe made the graceful end wait for the broker
+    expect(down.link.client.disconnected).toBe(true);
+  });
+
+  it('a command published while the kiosk is disconnected is delivered from its persistent session when it is back', async () => {
+    hq = await startHq(broker.url, protocolVersion, hqDir);
+    lk = await startKiosk(broker.url, protocolVersion);
+    const h = hq;
+    const cur = lk;
+    await waitFor('the birth state', () => latest<StateMessage>(h, stateTopic(cur.store, cur.device))?.online === true, LONG);
+    await waitFor('config/reported (subscribed)', () => latest(h, configReportedTopic(cur.store, cur.device)) !== null, LONG);
+    // an unclean drop: the will tells HQ at once, the link reconnects by itself 2 s later; HQ sends the command in
+    // between (were the kiosk back already, it would get it live, so this cannot fail spuriously)
+    const before = h.seen.length;
+    cur.link.client.stream.destroy();
+    await waitFor('the kiosk to be offline', () => h.seen.slice(before).some((m) => m.topic === stateTopic(cur.store, cur.device)), LONG);
+    const lock = signCommand({ store: cur.store, device: cur.device, name: 'lock', args: { reason: 'while away' }, key: hqKey, now: Date.now() });
+    await h.publish(commandTopic(cur.store, cur.device), serializeEnvelope(lock));
+    const results = () => h.seen.filter((m) => m.topic === commandResultTopic(cur.store, cur.device)).map((m) => JSON.parse(m.payload) as CommandResult);
+    expect(await waitFor('the queued command to run', () => results().find((r) => r.id === lock.body.id), LONG)).toMatchObject({ status: 'ok' });
+    expect(await cur.k.lane.scan((await cur.k.catalog.sample('plain', 1))[0].barcodes[0])).toMatchObject({ ok: false, code: 'LANE_CLOSED' });
+  });
+
+  it('last will: an unclean drop of the kiosk connection leaves HQ a retained state online:false', async () => {
+    hq = await startHq(broker.url, protocolVersion, hqDir);
+    lk = await startKiosk(broker.url, protocolVersion);
+    const h = hq;
+    const topic = stateTopic(lk.store, lk.device);
+    await waitFor('the birth state', () => latest<StateMessage>(h, topic)?.online === true, LONG);
+    const before = h.seen.length;
+    lk.link.client.options.reconnectPeriod = 0; // stay down, so the will is the last word
+    lk.link.client.stream.destroy();
+    const will = await waitFor('the last will', () => h.seen.slice(before).find((m) => m.topic === topic), LONG);
+    expect(JSON.parse(will.payload)).toEqual({ v: 1, online: false });
+    await waitFor('HQ fleet view offline', () => h.ingest.fleet.get(lk!.store, lk!.device)?.state?.online === false, LONG);
+    // retained: a client connecting afterwards is told the kiosk is offline
+    const late = await mqtt.connectAsync(broker.url, { protocolVersion, reconnectPeriod: 0 });
+    try {
+      const retained = new Promise<{ payload: string; retain: boolean }>((resolve) =>
+        late.on('message', (t, p, packet) => t === topic && resolve({ payload: p.toString('utf8'), retain: packet.retain })),
+      );
+      await late.subscribeAsync(topic, { qos: 1 });
+      const r = await retained;
+      expect(r.retain).toBe(true);
+      expect(JSON.parse(r.payload)).toEqual({ v: 1, online: false });
+    } finally {
+      await late.endAsync(true);
+    }
+  });
+});
+
+describe('signed config, commands and price books over Mosquitto (MQTT 5)', () => {
+  let broker: Mosquitto;
+  let hqDir: string;
+  let hq: HqSide;
+  let lk: LinkedKiosk | null = null;
+
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+    hqDir = tempDir('hq-link-hq-');
+    hq = await startHq(broker.url, 5, hqDir);
+  });
+  afterAll(async () => {
+    await hq.close();
+    await broker.close();
+    fs.rmSync(hqDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    lk = await startKiosk(broker.url, 5);
+    const cur = lk;
+    // subscribed to config and commands: the retained `config/reported` (empty levels) or `state` shows it is up
+    await waitFor('the kiosk birth', () => latest<StateMessage>(hq, stateTopic(cur.store, cur.device))?.online === true, LONG);
+  });
+  afterEach(async () => {
+    await lk?.close();
+    lk = null;
+  });
+
+  it('a store bundle arriving mid-order stays pending; it is applied when the order ends and reported with its version', async () => {
+    const { k, store } = lk!;
+    const codes = (await k.catalog.sample('plain', 2)).map((i) => i.barcodes[0]);
+    const before = k.liveConfig;
+    expect(before.loyalty.points).toBe(1);
+    const order = await openOrder(k, [codes[0]]);
+
+    const env = bundle({ kind: 'store', store }, 3, { loyalty: { points: 5 }, device: { name: 'Lane renamed by HQ' } });
+    await hq.publish(configTopic({ kind: 'store', store }), serializeEnvelope(env), true);
+    const pending = await waitReport(hq, lk!, 'store', 'store pending', (r) => r.status === 'pending');
+    expect(pending).toEqual({ v: 1, level: 'store', version: 3, status: 'pending' });
+    expect(await k.bundles.reported()).toEqual([{ v: 1, level: 'store', version: 3, status: 'pending' }]);
+    expect(k.liveConfig).toBe(before);
+    expect(k.liveConfig.loyalty.points).toBe(1);
+    expect(k.liveConfig.device.name).toBe(before.device.name);
+
+    const done = await finishOrder(k, order);
+    expect(done.state).toBe('completed');
+    const applied = await waitReport(hq, lk!, 'store', 'store applied', (r) => r.status === 'applied');
+    expect(applied).toEqual({ v: 1, level: 'store', version: 3, status: 'applied' });
+    expect(k.liveConfig.loyalty.points).toBe(5);
+    expect(k.liveConfig.device.name).toBe('Lane renamed by HQ');
+    expect(await k.bundles.reported()).toEqual([{ v: 1, level: 'store', version: 3, status: 'applied' }]);
+    // the next sale earns points by the new rule, and the birth state carries the config version
+    const next = await sell(k, [codes[1]]);
+    expect(next.paid).toBeGreaterThan(0);
+    await waitFor('a birth with the config version', () => latest<StateMessage>(hq, stateTopic(lk!.store, lk!.device))?.configVersion === 'store:3', LONG);
+  });
+
+  it('bad signature, unknown key, wrong scope, replayed version and invalid body are rejected with the reason; the last good config stays', async () => {
+    const { k, store, device } = lk!;
+    const scope: Scope = { kind: 'device', store, device };
+    const topic = configTopic(scope);
+    await hq.publish(topic, serializeEnvelope(bundle(scope, 1, { loyalty: { points: 7 } })), true);
+    await waitReport(hq, lk!, 'device', 'v1 applied', (r) => r.status === 'applied' && r.version === 1);
+    expect(k.liveConfig.loyalty.points).toBe(7);
+    const good = k.liveConfig;
+
+    const tampered = { ...bundle(scope, 2, { loyalty: { points: 8 } }), body: { loyalty: { points: 80 } } };
+    const other = generateHqKeyPair();
+    const cases: { what: string; env: Envelope; reason: string; version: number | null }[] = [
+      { what: 'bad signature', env: tampered, reason: 'bad_signature', version: null },
+      { what: 'unknown key', env: bundle(scope, 3, { loyalty: { points: 9 } }, createPrivateKey(other.privatePem)), reason: 'unknown_key', version: null },
+      { what: 'wrong scope', env: bundle({ kind: 'device', store, device: 'someone-else' }, 4, { loyalty: { points: 10 } }), reason: 'wrong_scope', version: 4 },
+      { what: 'replayed version', env: bundle(scope, 1, { loyalty: { points: 11 } }, hqKey, Date.now() + 1000), reason: 'not_newer', version: 1 },
+      { what: 'invalid body', env: bundle(scope, 5, { tax: { rate: '7%' } }), reason: 'invalid_body', version: 5 },
+    ];
+    for (const c of cases) {
+      await hq.publish(topic, serializeEnvelope(c.env), true);
+      const r = await waitReport(hq, lk!, 'device', c.what, (x) => x.status === 'rejected' && x.reason === c.reason);
+      expect(r).toMatchObject({ level: 'device', status: 'rejected', reason: c.reason, version: c.version });
+      expect(typeof r.detail).toBe('string');
+      if (c.reason === 'invalid_body') expect(r.detail).toMatch(/tax\.rate/);
+      expect(k.liveConfig).toBe(good);
+      expect(k.bundles.current().loyalty.points).toBe(7);
+      expect(k.liveConfig.tax.rate).toBe(good.tax.rate);
+    }
+    // a good newer version is still accepted after all that
+    await hq.publish(topic, serializeEnvelope(bundle(scope, 6, { loyalty: { points: 12 } })), true);
+    await waitReport(hq, lk!, 'device', 'v6 applied', (r) => r.status === 'applied' && r.version === 6);
+    expect(k.liveConfig.loyalty.points).toBe(12);
+  });
+
+  it('commands: lock/unlock, at most once, expiry, resend and rebirth, each with its cmd/result', async () => {
+    const { k, store, device } = lk!;
+    const codes = (await k.catalog.sample('plain', 2)).map((i) => i.barcodes[0]);
+    await sell(k, [codes[0]]);
+    await sell(k, [codes[1]]);
+    const head = await journalHead(k);
+    await waitFor('HQ to hold the journal', async () => (await hq.store.device(store, device))?.contiguous_seq === head, LONG);
+
+    const lock = signCommand({ store, device, name: 'lock', args: { reason: 'cleaning' }, key: hqKey, now: Date.now() });
+    expect(await runCommand(hq, lk!, lock)).toMatchObject({ v: 1, id: lock.body.id, name: 'lock', status: 'ok', result: { locked: true } });
+    expect(await k.lane.scan(codes[0])).toMatchObject({ ok: false, code: 'LANE_CLOSED' });
+    expect(await k.engine.openOrder()).toBeNull();
+
+    const unlock = signCommand({ store, device, name: 'unlock', args: {}, key: hqKey, now: Date.now() });
+    expect(await runCommand(hq, lk!, unlock)).toMatchObject({ status: 'ok', result: { locked: false } });
+    const reopened = await k.lane.scan(codes[0]);
+    expect(reopened).toMatchObject({ ok: true, action: 'item_added' });
+    if (reopened.ok && reopened.action === 'item_added') await finishOrder(k, reopened.order);
+
+    // the very same lock envelope again: not run twice
+    expect(await runCommand(hq, lk!, lock, 2)).toMatchObject({ id: lock.body.id, status: 'rejected', reason: 'already_executed' });
+    expect((await k.lane.scan(codes[1])).ok).toBe(true); // still open
+    const o = await k.engine.openOrder();
+    await finishOrder(k, o!);
+
+    const expired = signCommand({ store, device, name: 'lock', args: {}, key: hqKey, now: Date.now() - 11 * 60_000 });
+    expect(await runCommand(hq, lk!, expired)).toMatchObject({ id: expired.body.id, status: 'rejected', reason: 'expired' });
+    const stillOpen = await k.lane.scan(codes[1]);
+    expect(stillOpen.ok).toBe(true);
+    await finishOrder(k, (await k.engine.openOrder())!);
+
+    // resend from 1: HQ gets the whole journal again, counts duplicates, stores nothing twice
+    const all = await journalHead(k);
+    await waitFor('HQ to hold the journal', async () => (await hq.store.device(store, device))?.contiguous_seq === all, LONG);
+    await hq.ingest.drain();
+    const dupBefore = (await hq.store.device(store, device))!.duplicates;
+    const resend = signCommand({ store, device, name: 'resend', args: { fromSeq: 1 }, key: hqKey, now: Date.now() });
+    expect(await runCommand(hq, lk!, resend)).toMatchObject({ status: 'ok', result: { resendingFrom: 1 } });
+    await waitFor('HQ to count the resent entries as duplicates', async () => (await hq.store.device(store, device))!.duplicates >= dupBefore + all, LONG);
+    expect(await storedCount(hq.store, store, device)).toBe(all);
+    expect(await hq.store.device(store, device)).toMatchObject({ contiguous_seq: all, stored: all, rejected: 0, chain_ok: 1 });
+
+    // rebirth: a fresh retained state, online
+    const stateT = stateTopic(store, device);
+    const seenBefore = hq.seen.length;
+    const issued = Date.now();
+    const rebirth = signCommand({ store, device, name: 'rebirth', args: {}, key: hqKey, now: issued });
+    expect(await runCommand(hq, lk!, rebirth)).toMatchObject({ status: 'ok', result: { state: { v: 1, online: true } } });
+    const fresh = await waitFor('a fresh state', () => hq.seen.slice(seenBefore).find((m) => m.topic === stateT), LONG);
+    const state = JSON.parse(fresh.payload) as StateMessage;
+    expect(state).toMatchObject({ v: 1, online: true });
+    expect(state.ts).toBeGreaterThanOrEqual(issued);
+  });
+
+  it('price book: HQ chunks, signs and publishes a 50-item book for the store; the kiosk applies it', async () => {
+    const { k, store, dir } = lk!;
+    const keyFile = path.join(dir, 'hq.key');
+    fs.writeFileSync(keyFile, HQ.privatePem, { mode: 0o600 });
+    const book = path.join(dir, 'book.jsonl');
+    fs.writeFileSync(book, items(1, 50).map((i) => JSON.stringify(i)).join('\n') + '\n');
+    const fresh = item(42);
+    expect(await k.catalog.byBarcode(fresh.barcodes[0])).toBeNull();
+    const before = await k.catalog.version();
+    expect(before).not.toBe('2026.11.22');
+
+    const manifest = await pricebookPush(book, { version: '2026.11.22', scope: `store:${store}`, key: keyFile, broker: broker.url }, { sign: signManifest, out: () => undefined });
+    expect(manifest).toMatchObject({ version: '2026.11.22', kind: 'full', items: 50 });
+    await waitFor('the kiosk to apply the book', async () => (await k.catalog.version()) === '2026.11.22', LONG);
+    expect(await k.catalog.byBarcode(fresh.barcodes[0])).toEqual(fresh);
+    expect(await k.catalog.count()).toBe(50);
+    expect(await lk!.link.pricebooks.status()).toMatchObject({ version: '2026.11.22', status: 'applied' });
+    // a book signed by a key the kiosk does not trust is refused, the catalog stays
+    const otherKey = path.join(dir, 'other.key');
+    fs.writeFileSync(otherKey, generateHqKeyPair().privatePem, { mode: 0o600 });
+    await pricebookPush(book, { version: '2026.11.23', scope: `store:${store}`, key: otherKey, broker: broker.url }, { sign: signManifest, out: () => undefined });
+    await waitFor(
+      'the untrusted book to be refused',
+      () => lk!.logs.some((l) => l.msg === 'price book' && JSON.stringify(l.pricebook).includes('"reason":"unknown_key"')),
+      LONG,
+    );
+    expect(await k.catalog.version()).toBe('2026.11.22');
+  });
+});
