@@ -42,6 +42,7 @@ export function defaultConfig(): KioskConfig {
     },
     promotions,
     hq: { broker: null, embeddedPort: 1883, protocolVersion: 5, telemetryMs: 60_000 },
+    screen: { port: 8080 },
     payments: { gateway: { transport: 'simulated' }, qrPollMs: 500, qrWaitDeadlineMs: 60_000, offline: { maxAmount: 50_000, maxCount: 20, maxTotal: 300_000 } },
     pricebook: { starter: starterPriceBookPath() },
     devices: {

@@ -255,6 +255,8 @@ export const configSchema = z
         telemetryMs: num({ min: 1000, int: true }),
       })
       .strict(),
+    /** The shopper's touchscreen, served on 127.0.0.1 (0: any free port). */
+    screen: z.object({ port: num({ min: 0, max: 65535, int: true }) }).strict(),
   })
   .strict();
 

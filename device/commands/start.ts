@@ -4,6 +4,7 @@ import { configFrom, type CommonOptions } from '../cli-support';
 import { startControlServer } from '../control-server';
 import { createLogger } from '../logger';
 import { startHqLink } from '../hq-link';
+import { startScreen } from '../screen';
 
 /**
  * `kiosk start`: boots the runtime and the lane's devices (simulated unless config binds real ones), resumes the
@@ -24,6 +25,7 @@ export async function start(opts: CommonOptions): Promise<void> {
     sim: hw.sim,
   });
   const hq = await startHqLink(kiosk, { log });
+  const screen = await startScreen(kiosk, { onError: (e) => log.error({ err: e }, 'screen task failed') });
   const open = await kiosk.engine.openOrder();
   const items = await kiosk.catalog.count();
   // signal listeners alone do not keep Node running: the kiosk must stay up until told to stop
@@ -33,7 +35,7 @@ export async function start(opts: CommonOptions): Promise<void> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const cond = hw.supervisor.condition();
-  const listening = [`control=127.0.0.1:${control.port}`, ...(hq.embedded ? [`mqtt=127.0.0.1:${hq.embedded.port}`] : [])];
+  const listening = [`control=127.0.0.1:${control.port}`, ...(hq.embedded ? [`mqtt=127.0.0.1:${hq.embedded.port}`] : []), `screen=127.0.0.1:${screen.port}`];
   process.stdout.write(
     `ready store=${config.device.storeId} device=${config.device.deviceId} db=${kiosk.dbFile} items=${items} ` +
       `open-order=${open ? `${open.id}:${open.state}` : 'none'} lane=${cond.inService ? 'in-service' : 'out-of-service'} ` +
@@ -42,6 +44,7 @@ export async function start(opts: CommonOptions): Promise<void> {
   const signal = await stop;
   clearInterval(keepAlive);
   log.info({ signal }, 'shutting down');
+  await screen.close();
   await control.close();
   await hq.close();
   await kiosk.close();

@@ -1,0 +1,105 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as QRCode from 'qrcode';
+import type { Lang } from '../screen-ui/protocol';
+import type { ScanData, TerminalPrompt } from '../drivers/contract';
+import { receiptModel } from '../runtime/documents/receipt-model';
+import type { ScanOutcome } from '../runtime/lane/lane';
+import { AttendantGate } from '../runtime/screen/attendant-gate';
+import { ScreenSession } from '../runtime/screen/screen-session';
+import { startScreenServer } from '../runtime/screen/server';
+import { receiptHeader, type Kiosk } from './kiosk';
+
+export interface ScreenOptions {
+  /** Overrides config `screen.port` (0 = any free port). */
+  port?: number;
+  /** How long the thank-you screen stays (default 8 s; 30 s with an e-receipt QR). */
+  thankYouMs?: number;
+  onError?: (e: unknown) => void;
+}
+
+export interface RunningScreen {
+  port: number;
+  url: string;
+  session: ScreenSession;
+  close(): Promise<void>;
+}
+
+/** The project root (the folder holding package.json), from here or from dist/. */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('screen: project root not found');
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * Serves the shopper's touchscreen for a booted kiosk on 127.0.0.1 (`screen.port` from config unless `opts.port`)
+ * and wires it to the kiosk: committed order changes, terminal prompts, scanner outcomes (messages, attendant
+ * badges) and the lane condition reach the screen as they happen. The UI files are `screen-ui/index.html`,
+ * `screen-ui/style.css` and the compiled `dist/screen/public/app.js` (`npm run build`).
+ */
+export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promise<RunningScreen> {
+  const config = kiosk.config;
+  const hw = kiosk.hardware;
+  const root = projectRoot();
+  const gate = new AttendantGate({
+    pins: config.attendant.pins,
+    maxAttempts: config.attendant.maxPinAttempts,
+    lockoutMs: config.attendant.lockoutMs,
+    badgePattern: config.attendant.badgePattern,
+    clock: kiosk.clock,
+  });
+  const session = new ScreenSession({
+    clock: kiosk.clock,
+    engine: kiosk.engine,
+    lane: kiosk.lane,
+    checkout: kiosk.checkout,
+    gate,
+    storeName: config.device.name,
+    currency: { code: config.currency.code, minorUnits: config.currency.minorUnits },
+    languages: config.locales.available as Lang[],
+    defaultLang: config.locales.default as Lang,
+    condition: hw ? () => hw.supervisor.condition() : undefined,
+    printReceipt: hw?.devices.printer ? (id) => hw.printReceipt(id) : undefined,
+    receiptQr: (order) => receiptModel(order, receiptHeader(config), config.locales.default === 'en' ? 'en' : 'zh-CN').qrPayload,
+    qrSvg: (data) => QRCode.toString(data, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
+    thankYouMs: opts.thankYouMs,
+    onError: opts.onError,
+  });
+  const onPrompt = (p: TerminalPrompt) => session.terminalPrompt(p);
+  const onScan = (o: ScanOutcome, d: ScanData) => session.scanned(o, d.raw);
+  const onCondition = () => session.conditionChanged();
+  hw?.devices.terminal?.on('prompt', onPrompt);
+  hw?.scanFeed?.on('outcome', onScan);
+  hw?.supervisor.on('condition', onCondition);
+  await session.start();
+  let server;
+  try {
+    server = await startScreenServer(session, {
+      port: opts.port ?? config.screen.port,
+      staticDir: path.join(root, 'screen-ui'),
+      scriptDir: path.join(root, 'dist', 'screen', 'public'),
+      onError: opts.onError,
+    });
+  } catch (e) {
+    session.stop();
+    throw e;
+  }
+  const srv = server;
+  return {
+    port: srv.port,
+    url: `http://127.0.0.1:${srv.port}/`,
+    session,
+    async close() {
+      hw?.devices.terminal?.off('prompt', onPrompt);
+      hw?.scanFeed?.off('outcome', onScan);
+      hw?.supervisor.off('condition', onCondition);
+      session.stop();
+      await srv.close();
+    },
+  };
+}

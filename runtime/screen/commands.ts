@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { ClientMessage } from '../../screen-ui/protocol';
+
+const lang = z.enum(['zh-CN', 'en']);
+
+const command = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('language'), lang }).strict(),
+  z.object({ kind: z.literal('start') }).strict(),
+  z.object({ kind: z.literal('checkout') }).strict(),
+  z.object({ kind: z.literal('back_to_shopping') }).strict(),
+  z.object({ kind: z.literal('pay'), method: z.string().regex(/^[a-z_]{1,32}$/) }).strict(),
+  z.object({ kind: z.literal('help') }).strict(),
+  z.object({ kind: z.literal('still_here') }).strict(),
+  z.object({ kind: z.literal('request_void'), lineId: z.string().regex(/^L\d{1,6}$/) }).strict(),
+  z.object({ kind: z.literal('receipt'), choice: z.enum(['print', 'e_receipt', 'none']) }).strict(),
+  z.object({ kind: z.literal('done') }).strict(),
+  z.object({ kind: z.literal('attendant_open') }).strict(),
+  z.object({ kind: z.literal('attendant_close') }).strict(),
+  z.object({ kind: z.literal('attendant_pin'), pin: z.string().regex(/^\d{4,12}$/) }).strict(),
+  z.object({ kind: z.literal('attendant_approve') }).strict(),
+  z.object({ kind: z.literal('attendant_reject') }).strict(),
+  z.object({ kind: z.literal('attendant_cancel_order') }).strict(),
+  z.object({ kind: z.literal('attendant_resolve'), outcome: z.enum(['approved', 'declined']) }).strict(),
+  z.object({ kind: z.literal('attendant_recheck') }).strict(),
+]);
+
+const message = z.object({ type: z.literal('command'), id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), command }).strict();
+
+/** Frames larger than this are refused unread. */
+export const MAX_FRAME_BYTES = 4096;
+
+/**
+ * Parses one frame from a screen. Rules: JSON text only, at most MAX_FRAME_BYTES, exactly the shape of
+ * `ClientMessage` (unknown kinds or extra fields are refused). Returns the message, or an error text (never throws).
+ */
+export function parseClientMessage(raw: string): ClientMessage | { error: string; id: number | null } {
+  if (Buffer.byteLength(raw, 'utf8') > MAX_FRAME_BYTES) return { error: 'frame too large', id: null };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { error: 'not JSON', id: null };
+  }
+  const r = message.safeParse(json);
+  if (r.success) return r.data;
+  const id = typeof json === 'object' && json !== null && typeof (json as { id?: unknown }).id === 'number' ? (json as { id: number }).id : null;
+  return { error: `invalid command: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, id };
+}

@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ServerMessage } from '../../screen-ui/protocol';
+import { isKioskError } from '../errors';
+import { MAX_FRAME_BYTES, parseClientMessage } from './commands';
+import { ScreenCommandError, type ScreenSession } from './screen-session';
+
+export interface ScreenServerOptions {
+  /** TCP port on 127.0.0.1; 0 = any free port. */
+  port: number;
+  /** Folder with index.html and style.css (hand-written). */
+  staticDir: string;
+  /** Folder with the compiled app.js (tsconfig.ui.json). */
+  scriptDir: string;
+  onError?: (e: unknown) => void;
+}
+
+export interface ScreenServer {
+  port: number;
+  /** Connected screens. */
+  clients(): number;
+  close(): Promise<void>;
+}
+
+const FILES: Record<string, { dir: 'static' | 'script'; file: string; type: string }> = {
+  '/': { dir: 'static', file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { dir: 'static', file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/style.css': { dir: 'static', file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+/** The compiled UI modules: plain names only, so nothing outside the script folder can be asked for. */
+const SCRIPT = /^\/([a-z0-9-]{1,40}\.js)$/;
+
+function asset(pathname: string): { dir: 'static' | 'script'; file: string; type: string } | undefined {
+  const m = SCRIPT.exec(pathname);
+  return m ? { dir: 'script', file: m[1], type: 'text/javascript; charset=utf-8' } : FILES[pathname];
+}
+
+/**
+ * Serves the shopper's screen on 127.0.0.1 only: GET of the few UI files (nothing else is readable), a view as JSON
+ * at GET /view, and the WebSocket at /ws. Rules: each new socket gets the current view at once and every later
+ * view; commands arrive as validated JSON frames (parseClientMessage) and are answered with a `result` frame;
+ * requests from another Host/Origin than the loopback screen are refused (no cross-site commands from a browser).
+ */
+export async function startScreenServer(session: ScreenSession, opts: ScreenServerOptions): Promise<ScreenServer> {
+  const sockets = new Set<WebSocket>();
+  let port = 0;
+  const local = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (!local(req.headers.host)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (url.pathname === '/view') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(session.view()));
+      return;
+    }
+    const f = asset(url.pathname);
+    if (!f) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    fs.readFile(path.join(f.dir === 'static' ? opts.staticDir : opts.scriptDir, f.file), (err, body) => {
+      if (err) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`screen asset missing: ${f.file} (run npm run build)`);
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': f.type,
+        'cache-control': 'no-store',
+        'content-security-policy': "default-src 'self'; img-src 'self' data:; connect-src 'self'; style-src 'self'",
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    });
+  });
+
+  const wss = new WebSocketServer({
+    server,
+    path: '/ws',
+    maxPayload: MAX_FRAME_BYTES,
+    verifyClient: ({ req, origin }: { req: http.IncomingMessage; origin: string }) => local(req.headers.host) && (!origin || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`),
+  });
+  const send = (ws: WebSocket, m: ServerMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  };
+  const onView = (view: ServerMessage & { type: 'view' }) => {
+    for (const ws of sockets) send(ws, view);
+  };
+  const viewListener = (view: Parameters<typeof onView>[0]['view']) => onView({ type: 'view', view });
+  session.on('view', viewListener);
+
+  wss.on('connection', (ws) => {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('error', () => sockets.delete(ws));
+    send(ws, { type: 'view', view: session.view() });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return send(ws, { type: 'result', id: -1, ok: false, error: 'text frames only' });
+      const m = parseClientMessage(data.toString());
+      if ('error' in m) return send(ws, { type: 'result', id: m.id ?? -1, ok: false, error: m.error });
+      session.command(m.command).then(
+        () => send(ws, { type: 'result', id: m.id, ok: true }),
+        (e: unknown) => {
+          const expected = e instanceof ScreenCommandError || isKioskError(e);
+          if (!expected) opts.onError?.(e);
+          send(ws, { type: 'result', id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+        },
+      );
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    clients: () => sockets.size,
+    async close() {
+      session.off('view', viewListener);
+      for (const ws of sockets) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,307 @@
+/**
+ * The shopper's touchscreen end to end, in real headless Chromium (Debian's /usr/bin/chromium via playwright-core)
+ * against a kiosk booted in this process with simulated devices: scanner bytes → lane → order engine → WebSocket →
+ * page; taps → WebSocket → engine/checkout; card payments through the ZVT simulator, QR through the gateway
+ * simulator, receipts through the ESC/POS printer simulator. Screenshots of the main screens in both languages go
+ * to docs/screenshots/.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../config/load';
+import { bootKiosk, type Kiosk } from '../device/kiosk';
+import { startScreen, type RunningScreen } from '../device/screen';
+import { gtinCheckDigit } from '../runtime/barcodes';
+import type { PriceItem } from '../runtime/pricing/types';
+import { hashPin } from '../runtime/screen/pin';
+import { tempDir } from './helpers/engine-fixture';
+import { waitFor } from './helpers/wait';
+
+const ROOT = path.resolve(__dirname, '..');
+const SHOTS = path.join(ROOT, 'test-output', 'screenshots'); // a few are copied to docs/screenshots for the README
+const PIN = '2468';
+const T = 30_000; // generous: two shared cores
+
+describe('shopper screen in headless Chromium', () => {
+  let dir: string;
+  let k: Kiosk;
+  let screen: RunningScreen;
+  let browser: Browser;
+  let page: Page;
+  const hw = () => k.hardware!;
+
+  beforeAll(async () => {
+    const ui = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.ui.json'], { cwd: ROOT, encoding: 'utf8' });
+    if (ui.status !== 0) throw new Error(`UI build failed:\n${ui.stdout}${ui.stderr}`);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    dir = tempDir('kiosk-screen-');
+    const hash = await hashPin(PIN, { N: 1024, r: 8, p: 1 });
+    const config = loadConfig({
+      env: {},
+      overrides: { dataDir: dir, screen: { port: 0 }, attendant: { pins: [{ attendantId: 'att-42', hash }], maxPinAttempts: 5, lockoutMs: 60_000 } },
+    });
+    k = await bootKiosk(config, { devices: true });
+    await waitFor('lane in service', () => hw().supervisor.condition().inService, T);
+    screen = await startScreen(k, { port: 0, thankYouMs: 600_000 });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    // the screen's CSP forbids eval; Playwright's string predicates need it, so the test page bypasses the CSP
+    page = await browser.newPage({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
+    page.setDefaultTimeout(T);
+    await page.goto(screen.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await screen?.close();
+    await k?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const onScreen = (name: string) => page.waitForSelector(`body[data-screen="${name}"]`, { timeout: T });
+  const tap = (test: string) => page.locator(`[data-test="${test}"]`).click();
+  const text = async (test: string) => ((await page.locator(`[data-test="${test}"]`).first().textContent()) ?? '').trim();
+  const lineCount = (n: number) =>
+    page.waitForFunction(`document.querySelectorAll('[data-test="line"]').length === ${n}`, undefined, { timeout: T }).catch(async (e: Error) => {
+      const shown = await page.locator('[data-test="line"]').count();
+      throw new Error(`${e.message}\nwanted ${n} lines, screen ${await screenNow()} shows ${shown}; open order: ${JSON.stringify((await k.engine.openOrder())?.lines.map((l) => l.sku))}`);
+    });
+  const screenNow = async () => String(await page.evaluate('document.body.dataset.screen'));
+  const seqNow = async () => Number(await page.evaluate("document.body.dataset.seq || '0'"));
+
+  async function language(lang: 'zh-CN' | 'en') {
+    await tap(`lang-${lang}`);
+    await page.waitForSelector(`body[data-lang="${lang}"]`, { timeout: T });
+  }
+
+  /** Screenshots of what is on screen now, in both languages (file names `<name>-<lang>.png`); ends in `end`. */
+  async function shoot(name: string, end: 'zh-CN' | 'en' = 'zh-CN') {
+    for (const lang of end === 'zh-CN' ? (['en', 'zh-CN'] as const) : (['zh-CN', 'en'] as const)) {
+      await language(lang);
+      await page.screenshot({ path: path.join(SHOTS, `${name}-${lang}.png`) });
+    }
+  }
+
+  async function scan(code: string) {
+    const seq = await seqNow();
+    await hw().sim.scanner!.scan(code);
+    // the screen hears of the scan (a new view) — the order change or the refusal message
+    await page.waitForFunction(`Number(document.body.dataset.seq || '0') > ${seq}`, undefined, { timeout: T });
+  }
+
+  function weightLabel(item: PriceItem, grams: number): string {
+    const ref = item.barcodes.map((b) => (/^\d{5}$/.test(b) ? b : /^22\d{5}$/.test(b) ? b.slice(2) : null)).find((b) => b !== null)!;
+    const body = `22${ref}${String(grams).padStart(5, '0')}`;
+    return body + String(gtinCheckDigit(body));
+  }
+
+  async function attendantLogin(pin: string) {
+    await tap('attendant-open');
+    await page.waitForSelector('[data-test="pin-pad"]');
+    for (const d of pin) await tap(`key-${d}`);
+    await tap('key-OK');
+  }
+
+  it('flow 1: promotion + age check approved by the attendant on screen, card, printed receipt matching the screen', async () => {
+    await onScreen('welcome');
+    await shoot('01-welcome');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.screenshot({ path: path.join(SHOTS, '01-welcome-zh-CN-1920.png') });
+    await page.setViewportSize({ width: 1024, height: 768 });
+
+    // an unknown barcode: the shopper is told, nothing is added
+    await scan('4006381333931');
+    await page.waitForSelector('[data-test="message"][data-code="ITEM_NOT_FOUND"]');
+    expect(await text('message')).toBe('未找到该商品，请联系工作人员');
+
+    const multi = k.config.promotions.find((p) => (p.kind === 'x_for_price' || p.kind === 'buy_x_pay_y') && !p.memberOnly)!;
+    let promoItem: PriceItem | null = null;
+    for (const sku of multi.skus) {
+      promoItem = await k.catalog.bySku(sku);
+      if (promoItem && !promoItem.soldByWeight && promoItem.ageLimit === null) break;
+    }
+    const n = multi.kind === 'x_for_price' ? multi.quantity : multi.kind === 'buy_x_pay_y' ? multi.buy : 1;
+    await scan('M0000000001');
+    for (let i = 0; i < n; i++) await scan(promoItem!.barcodes[0]);
+    const [plain] = await k.catalog.sample('plain', 1);
+    const [weighed] = await k.catalog.sample('weighed', 1);
+    const [age] = await k.catalog.sample('age', 1);
+    await scan(plain.barcodes[0]);
+    await scan(weightLabel(weighed, 347));
+    await onScreen('scanning');
+    await lineCount(3); // repeated scans of one item add to its line's quantity
+    expect(await page.locator('[data-test="promotion"]').count()).toBeGreaterThan(0);
+    expect(await text('member')).toContain('0001');
+    await shoot('02-scanning');
+
+    await scan(age.barcodes[0]);
+    await onScreen('attendant_wait');
+    await shoot('03-age-check');
+
+    // a wrong PIN is refused; the right one opens attendant mode, journaled as att-42
+    await attendantLogin('1111');
+    await page.waitForFunction(`(document.querySelector('[data-test="pin-error"]')?.textContent ?? '') !== ''`);
+    expect(await text('pin-error')).toBe('密码错误');
+    for (const d of PIN) await tap(`key-${d}`);
+    await tap('key-OK');
+    await page.waitForSelector('[data-test="attendant-panel"]');
+    expect(await text('attendant-id')).toBe('att-42');
+    await shoot('04-attendant');
+    await tap('att-approve');
+    await onScreen('scanning');
+    await tap('att-close');
+    await page.waitForSelector('[data-test="attendant-panel"]', { state: 'detached' });
+    const approvedBy = await k.db.read.get<{ payload: string }>("SELECT payload FROM journal WHERE type = 'attendant_approved' ORDER BY seq DESC LIMIT 1");
+    expect(JSON.parse(approvedBy!.payload).event.attendantId).toBe('att-42');
+
+    await lineCount(4);
+    // what the shopper sees (zh-CN, as the receipt prints): names and total, the same after a reload
+    const names = await page.locator('[data-test="line-name"]').allTextContents();
+    const total = await text('total');
+    const order = (await k.engine.openOrder())!;
+    expect(total).toBe(`¥${(order.priced.total / 100).toFixed(2)}`);
+    await page.reload();
+    await onScreen('scanning');
+    await lineCount(4);
+    expect(await page.locator('[data-test="line-name"]').allTextContents()).toEqual(names);
+    expect(await text('total')).toBe(total);
+
+    await tap('checkout');
+    await onScreen('payment_method');
+    await shoot('05-payment-method');
+    hw().sim.terminal!.approve();
+    await tap('pay-card');
+    await onScreen('receipt_choice');
+    expect(await text('paid-total')).toBe(total);
+    await shoot('06-receipt-choice');
+    const before = hw().sim.printer!.receipts();
+    await tap('receipt-print');
+    await onScreen('thank_you');
+    await page.waitForSelector('[data-test="take-receipt"][data-printed="ok"]');
+    await shoot('07-thank-you');
+    expect(hw().sim.printer!.receipts()).toBe(before + 1);
+    const paper = hw().sim.printer!.last()!.text;
+    for (const name of new Set(names)) expect(paper).toContain(name);
+    expect(paper).toMatch(new RegExp(`合计 ${total.replace(/[.$]/g, (c) => `\\${c}`)}`));
+    expect(paper).toContain(`${await text('receipt-no')}`.padStart(6, '0'));
+    await tap('done');
+    await onScreen('welcome');
+  }, 240_000);
+
+  it('flow 2: QR pay in zh-CN with the shopper presenting a payment code, e-receipt QR', async () => {
+    await language('zh-CN');
+    const items = await k.catalog.sample('plain', 2);
+    for (const i of items) await scan(i.barcodes[0]);
+    await lineCount(2);
+    const total = await text('total');
+    await tap('checkout');
+    await onScreen('payment_method');
+    await tap('pay-qr');
+    await onScreen('paying');
+    await page.waitForSelector('[data-test="prompt"][data-prompt="scan_payment_code"]');
+    expect(await text('prompt')).toContain('付款码');
+    await shoot('08-qr-scan-code');
+    await waitFor('kiosk waits for the payment code', () => hw().paymentCodes.waiting, T);
+    await hw().sim.scanner!.scan('281234567890123456');
+    await onScreen('receipt_choice');
+    expect(await text('paid-total')).toBe(total);
+    const done = (await k.engine.list(1))[0];
+    expect(done).toMatchObject({ state: 'completed' });
+    expect(done.payments.filter((p) => p.status === 'approved').map((p) => p.method)).toEqual(['qr']);
+    await tap('receipt-e');
+    await page.waitForSelector('[data-test="e-receipt-qr"] svg');
+    await shoot('09-e-receipt');
+    await tap('done');
+    await onScreen('welcome');
+  }, 180_000);
+
+  it('flow 3: terminal unplugged mid-payment → "checking your payment" → settled without a double charge', async () => {
+    await language('en');
+    const [item] = await k.catalog.sample('plain', 1);
+    await scan(item.barcodes[0]);
+    await lineCount(1);
+    await tap('checkout');
+    await onScreen('payment_method');
+    const journalBefore = hw().sim.terminal!.transactions().length;
+    hw().sim.terminal!.timeout(); // the terminal asks for a card, then hears nothing
+    await tap('pay-card');
+    await page.waitForSelector('[data-test="prompt"][data-prompt="insert_card"]');
+    await shoot('10-card-insert', 'en');
+    await hw().sim.terminal!.unplug();
+    await onScreen('checking_payment');
+    await shoot('11-checking-payment', 'en');
+    // the attendant looks while the terminal is still away: "recheck" cannot reach it, so the payment stays in doubt
+    await attendantLogin(PIN);
+    await page.waitForSelector('[data-test="attendant-panel"] [data-test="att-recheck"]');
+    expect(await page.locator('[data-test="request"]').allTextContents()).toEqual([expect.stringContaining('Card')]);
+    await shoot('13-attendant-payment-in-doubt', 'en');
+    await tap('att-recheck');
+    await page.waitForSelector('[data-test="attendant-panel"] [data-test="message"][data-code="STILL_IN_DOUBT"]');
+    expect((await k.engine.openOrder())!.state).toBe('payment_unknown');
+    await tap('att-close');
+    await page.waitForSelector('[data-test="attendant-panel"]', { state: 'detached' });
+    // the terminal comes back: recovery asks it, learns nothing was charged, and the shopper may pay again
+    await hw().sim.terminal!.replug();
+    await onScreen('payment_method');
+    const order = (await k.engine.openOrder())!;
+    expect(order.paid).toBe(0);
+    const resolved = await k.db.read.get<{ payload: string }>("SELECT payload FROM journal WHERE type = 'payment_resolved' ORDER BY seq DESC LIMIT 1");
+    expect(JSON.parse(resolved!.payload).event).toMatchObject({ outcome: 'declined', by: 'system' });
+    hw().sim.terminal!.approve();
+    await tap('pay-card');
+    await onScreen('receipt_choice');
+    const paid = await k.engine.get(order.id);
+    expect(paid.state).toBe('completed');
+    expect(paid.payments.filter((p) => p.status === 'approved')).toHaveLength(1);
+    // the terminal's journal since this order's first attempt: the interrupted one charged nothing, the second once
+    const since = hw().sim.terminal!.transactions().slice(journalBefore);
+    expect(since).toHaveLength(2);
+    expect(since.filter((t) => t.result === 'approved' && !t.reversed).map((t) => t.amount)).toEqual([paid.priced.total]);
+    await tap('receipt-none');
+    await onScreen('thank_you');
+    await tap('done');
+    await onScreen('welcome');
+  }, 240_000);
+
+  it('out of service: a required device down shows the screen with the reason for staff; back in service after', async () => {
+    await hw().sim.scanner!.unplug();
+    await onScreen('out_of_service');
+    expect(await text('oos-reasons')).toMatch(/scanner: offline/);
+    await shoot('12-out-of-service');
+    await hw().sim.scanner!.replug();
+    await onScreen('welcome');
+  }, 120_000);
+
+  it('refuses malformed commands and foreign origins', async () => {
+    const replies = (await page.evaluate(`(async () => {
+      const ws = new WebSocket('ws://' + location.host + '/ws');
+      const got = [];
+      await new Promise((r) => (ws.onopen = r));
+      ws.onmessage = (e) => {
+        const m = JSON.parse(String(e.data));
+        if (m.type === 'result') got.push(m);
+      };
+      ws.send('not json');
+      ws.send(JSON.stringify({ type: 'command', id: 7, command: { kind: 'pay', method: 'card', extra: 1 } }));
+      ws.send(JSON.stringify({ type: 'command', id: 8, command: { kind: 'attendant_approve' } }));
+      while (got.length < 3) await new Promise((r) => setTimeout(r, 20));
+      ws.close();
+      return got;
+    })()`)) as { id: number; ok: boolean; error?: string }[];
+    expect(replies.find((r) => r.id === -1)).toMatchObject({ ok: false, error: 'not JSON' });
+    expect(replies.find((r) => r.id === 7)).toMatchObject({ ok: false });
+    expect(replies.find((r) => r.id === 8)).toMatchObject({ ok: false, error: 'attendant mode is not open' });
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: screen.port, path: '/view', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    expect(await status('evil.example')).toBe(403); // DNS rebinding: a page from elsewhere cannot read the view
+    expect(await status(`127.0.0.1:${screen.port}`)).toBe(200);
+    const traversal = await fetch(`http://127.0.0.1:${screen.port}/..%2fpackage.json`);
+    expect(traversal.status).toBe(404);
+  }, 60_000);
+});
