@@ -4,6 +4,7 @@ import type { Order } from '../runtime/orders/order';
 import { CLOSED_STATES } from '../runtime/orders/states';
 import { PricebookReceiver } from '../runtime/pricebook-sync/receiver';
 import { subscribePricebook, type PricebookSubscription } from '../runtime/pricebook-sync/subscribe';
+import { setLaneOpen } from '../runtime/lane/lane-control';
 import { runTerminalEndOfDay, terminalTotalsOn } from '../runtime/payments/terminal-eod';
 import { OutboxPublisher } from '../runtime/sync/outbox-publisher';
 import { PresencePublisher, stateWill } from '../runtime/sync/presence';
@@ -138,11 +139,11 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   // ---- signed commands, each executed at most once
   const handlers: CommandHandlers = {
     lock: async ({ reason }) => {
-      k.lane.lock(reason ?? 'closed by HQ');
+      await setLaneOpen(db, k.lane, { open: false, reason: reason ?? 'closed by HQ', actor: { by: 'hq' } }, { clock, deviceId: device });
       return { locked: true };
     },
     unlock: async () => {
-      k.lane.unlock();
+      await setLaneOpen(db, k.lane, { open: true, actor: { by: 'hq' } }, { clock, deviceId: device });
       return { locked: false };
     },
     print_test: async () => {

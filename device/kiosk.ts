@@ -33,6 +33,7 @@ import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
 import { lastRecordedTraceNumber } from '../runtime/payments/attempts';
 import { PaymentRecovery } from '../runtime/payments/recovery';
 import { Refunds } from '../runtime/payments/refunds';
+import { restoreLaneState } from '../runtime/lane/lane-control';
 import { Connectivity, OfflineLimits } from '../runtime/payments/offline-limits';
 import type { Logger } from './logger';
 import { readIdentity } from '../runtime/trust/identity';
@@ -223,6 +224,7 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   pricing = { promotions: config.promotions as Promotion[], rates: taxRates(config) };
   const catalog = new Catalog(db);
   const lane = new Lane(engine, catalog, config);
+  await restoreLaneState(db, lane); // a lane closed before a restart stays closed
   const onError = opts.onBackgroundError ?? (() => undefined);
   const payEvents = new EventEmitter<PaymentEvents>();
   const hardware = opts.devices ? await startHardware(payEvents, config, clock, db, engine, lane, onError, opts.log) : null;

@@ -8,6 +8,9 @@ import type { ScanOutcome } from '../runtime/lane/lane';
 import { AttendantGate } from '../runtime/screen/attendant-gate';
 import { ScreenSession } from '../runtime/screen/screen-session';
 import { startScreenServer } from '../runtime/screen/server';
+import { setLaneOpen } from '../runtime/lane/lane-control';
+import { reprintReceipt } from '../runtime/receipt/reprint';
+import { runDoctor } from './doctor';
 import { receiptHeader, type Kiosk } from './kiosk';
 
 export interface ScreenOptions {
@@ -68,11 +71,28 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     receiptQr: (order) => receiptModel(order, receiptHeader(config), config.locales.default === 'en' ? 'en' : 'zh-CN').qrPayload,
     qrSvg: (data) => QRCode.toString(data, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
     thankYouMs: opts.thankYouMs,
+    idleMs: config.timeouts.idlePromptMs,
+    setLane: (open, attendantId) => setLaneOpen(kiosk.db, kiosk.lane, { open, actor: { attendantId } }, { clock: kiosk.clock, deviceId: config.device.deviceId }),
+    doctor: hw
+      ? async () => {
+          const r = await runDoctor(hw.devices, kiosk.db, { required: config.devices.required, gateway: hw.gateway?.provider });
+          return { ok: r.ok, rows: r.rows };
+        }
+      : undefined,
+    reprint: hw?.devices.printer
+      ? (orderId, attendantId) =>
+          reprintReceipt(kiosk.db, kiosk.engine, { orderId, attendantId }, { clock: kiosk.clock, deviceId: config.device.deviceId, print: (id, n) => hw.printReceipt(id, n) })
+      : undefined,
+    refund: (orderId, input) => kiosk.refunds.refund(orderId, input),
     onError: opts.onError,
   });
   const onPrompt = (p: TerminalPrompt) => session.terminalPrompt(p);
   const onScan = (o: ScanOutcome, d: ScanData) => session.scanned(o, d.raw);
   const onCondition = () => session.conditionChanged();
+  const onPayPrompt = (p: { method: string; text: string }) => session.paymentPrompt(p);
+  const onPayQr = (q: { orderId: string; attemptId: string; qrCode: string }) => void session.merchantQr(q).catch((e: unknown) => opts.onError?.(e));
+  kiosk.payments.on('prompt', onPayPrompt);
+  kiosk.payments.on('qr', onPayQr);
   hw?.devices.terminal?.on('prompt', onPrompt);
   hw?.scanFeed?.on('outcome', onScan);
   hw?.supervisor.on('condition', onCondition);
@@ -98,6 +118,8 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
       hw?.devices.terminal?.off('prompt', onPrompt);
       hw?.scanFeed?.off('outcome', onScan);
       hw?.supervisor.off('condition', onCondition);
+      kiosk.payments.off('prompt', onPayPrompt);
+      kiosk.payments.off('qr', onPayQr);
       session.stop();
       await srv.close();
     },

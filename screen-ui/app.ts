@@ -42,12 +42,12 @@ function header(v: ScreenView): string {
     .map((l: Lang) => button({ kind: 'language', lang: l }, l === 'zh-CN' ? '中文' : 'English', l === v.lang ? 'lang active' : 'lang', `lang-${l}`))
     .join('');
   const staff = v.attendant.active ? '' : button({ kind: 'attendant_open' }, txt(v, 'attendant'), 'staff', 'attendant-open');
-  const help = v.order || v.screen === 'scanning' ? button({ kind: 'help' }, txt(v, 'help'), 'help', 'help') : '';
+  const help = v.screen === 'lane_closed' || v.screen === 'out_of_service' ? '' : button({ kind: 'help' }, txt(v, 'help'), 'help', 'help');
   return `<header><div class="store">${esc(v.storeName)}</div><div class="tools">${langs}${help}${staff}</div></header>`;
 }
 
 function lineRow(v: ScreenView, l: ViewLine, removable: boolean): string {
-  const qty = l.weightGrams !== null ? `${(l.weightGrams / 1000).toFixed(3)} kg` : `× ${l.quantity}`;
+  const qty = l.weightGrams !== null ? `${(l.weightGrams / 1000).toFixed(3)} kg × ${money(v, l.unitPrice)}/kg` : `× ${l.quantity}`;
   const tags = [
     !l.approved ? `<span class="tag warn">${txt(v, 'age_check')}</span>` : '',
     l.voidRequested ? `<span class="tag warn">${txt(v, 'remove_requested')}</span>` : '',
@@ -77,7 +77,7 @@ function message(v: ScreenView): string {
 }
 
 function methodLabel(v: ScreenView, m: string): string {
-  return m === 'card' ? txt(v, 'method_card') : m === 'qr' ? txt(v, 'method_qr') : m === 'cash' ? txt(v, 'method_cash') : esc(m);
+  return m === 'card' ? txt(v, 'method_card') : m === 'qr' ? txt(v, 'method_qr') : m === 'qr_merchant' ? txt(v, 'method_qr_merchant') : m === 'cash' ? txt(v, 'method_cash') : esc(m);
 }
 
 function main(v: ScreenView): string {
@@ -100,7 +100,7 @@ function main(v: ScreenView): string {
     case 'paying': {
       const p = v.paying;
       const key = (p?.prompt ? `prompt_${p.prompt}` : 'paying') as StringKey;
-      return `<main class="center" data-screen="paying"><h1>${p ? methodLabel(v, p.method) : ''}</h1><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p><p class="amount">${o ? money(v, o.due) : ''}</p></main>`;
+      return `<main class="center" data-screen="paying"><h1>${p ? methodLabel(v, p.method) : ''}</h1><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p>${p?.qrSvg ? `<div class="qr big" data-test="merchant-qr">${p.qrSvg}</div>` : ''}<p class="amount">${o ? money(v, o.due) : ''}</p></main>`;
     }
     case 'checking_payment':
       return `<main class="center" data-screen="checking_payment"><div class="spinner"></div><h1 data-test="checking">${txt(v, 'checking_title')}</h1><p class="hint">${txt(v, 'checking_hint')}</p><p class="amount">${o ? money(v, o.total) : ''}</p></main>`;
@@ -126,7 +126,7 @@ function main(v: ScreenView): string {
       return `<main class="center oos" data-screen="out_of_service"><h1 data-test="out-of-service">${txt(v, 'out_of_service')}</h1><p>${s?.message ? local(v, s.message) : txt(v, 'out_of_service_hint')}</p><div class="staff-info"><strong>${txt(v, 'staff_reason')}:</strong> <span data-test="oos-reasons">${esc((s?.reasons ?? []).join('; '))}</span></div></main>`;
     }
     case 'lane_closed':
-      return `<main class="center oos" data-screen="lane_closed"><h1>${txt(v, 'lane_closed')}</h1></main>`;
+      return `<main class="center oos" data-screen="lane_closed"><h1>${txt(v, 'lane_closed')}</h1><p>${txt(v, 'out_of_service_hint')}</p>${v.laneClosed ? `<div class="staff-info"><strong>${txt(v, 'staff_reason')}:</strong> <span data-test="lane-closed-reason">${esc(v.laneClosed.reason)}</span></div>` : ''}</main>`;
   }
 }
 
@@ -138,7 +138,7 @@ function pinPad(v: ScreenView): string {
     .join('')}</div>${button({ kind: 'attendant_close' }, txt(v, 'close'), 'secondary', 'pin-close')}</div></div>`;
 }
 
-function attendantPanel(v: ScreenView): string {
+function attendantOrderTab(v: ScreenView): string {
   const o = v.order;
   const reqs = (o?.pending ?? []).map((p) => {
     const line = p.lineId ? o!.lines.find((l) => l.lineId === p.lineId) : undefined;
@@ -160,8 +160,67 @@ function attendantPanel(v: ScreenView): string {
   if (o && ['idle', 'shopping', 'needs_attendant', 'idle_prompt', 'awaiting_payment'].includes(o.state) && o.paid === 0) {
     actions.push(button({ kind: 'attendant_cancel_order' }, txt(v, 'cancel_order'), 'danger', 'att-cancel'));
   }
+  const voidable = o && (o.state === 'shopping' || o.state === 'needs_attendant');
+  const lines = voidable
+    ? `<ul class="att-lines">${o.lines
+        .map(
+          (l) =>
+            `<li><span>${local(v, l.name)} ${l.weightGrams !== null ? `${(l.weightGrams / 1000).toFixed(3)} kg` : `× ${l.quantity}`}</span><span>${money(v, l.net)}</span>${button({ kind: 'attendant_void_line', lineId: l.lineId }, txt(v, 'void_line'), 'small danger', `att-void-${l.lineId}`)}</li>`,
+        )
+        .join('')}</ul>`
+    : '';
+  return `${message(v)}<h3>${txt(v, 'pending_requests')}</h3><ul class="requests">${reqs.join('') || `<li>${txt(v, 'nothing_pending')}</li>`}</ul><div class="methods">${actions.join('')}</div>${lines}`;
+}
+
+/** Lines the attendant picked for a partial refund (per order), kept on this page only until sent. */
+const refundPick = new Map<string, Set<string>>();
+
+function attendantOrdersTab(v: ScreenView): string {
+  const orders = v.attendant.orders ?? [];
+  if (orders.length === 0) return `<p class="hint">${txt(v, 'no_orders')}</p>`;
+  return `<ul class="past-orders" data-test="past-orders">${orders
+    .map((o) => {
+      const pick = refundPick.get(o.id) ?? new Set<string>();
+      const left = o.total - o.refunded;
+      const lines = o.lines
+        .map((l) => {
+          const chosen = pick.has(l.lineId);
+          const cls = l.refunded ? 'pick done' : chosen ? 'pick chosen' : 'pick';
+          const label = `${local(v, l.name)} ${l.weightGrams !== null ? `${(l.weightGrams / 1000).toFixed(3)} kg` : `× ${l.quantity}`} · ${money(v, l.net)}${l.refunded ? ` · ${txt(v, 'refunded')}` : ''}`;
+          return `<button class="btn ${cls}" data-pick="${esc(o.id)}|${esc(l.lineId)}" data-test="pick-${esc(l.lineId)}"${l.refunded ? ' disabled' : ''}>${label}</button>`;
+        })
+        .join('');
+      const actions = [
+        button({ kind: 'attendant_reprint', orderId: o.id }, txt(v, 'reprint'), 'secondary', 'att-reprint'),
+        left > 0 && pick.size > 0 ? button({ kind: 'attendant_refund', orderId: o.id, lineIds: [...pick] }, `${txt(v, 'refund_selected')} (${pick.size})`, 'danger', 'att-refund-lines') : '',
+        left > 0 ? button({ kind: 'attendant_refund', orderId: o.id }, `${txt(v, 'refund_all')} ${money(v, left)}`, 'danger', 'att-refund-all') : '',
+      ].join('');
+      return `<li class="past-order" data-test="past-order" data-order="${esc(o.id)}"><div class="row"><strong>${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</strong><span>${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span><span data-test="past-total">${money(v, o.total)}</span>${o.refunded > 0 ? `<span class="tag warn" data-test="past-refunded">${txt(v, 'refunded')} ${money(v, o.refunded)}</span>` : ''}</div><div class="picks">${lines}</div><div class="methods">${actions}</div></li>`;
+    })
+    .join('')}</ul>`;
+}
+
+function attendantLaneTab(v: ScreenView): string {
+  const lane = v.laneClosed
+    ? `<p class="banner warn" data-test="lane-state" data-open="false">${txt(v, 'lane_is_closed')}: ${esc(v.laneClosed.reason)}</p>${button({ kind: 'attendant_lane', open: true }, txt(v, 'open_lane'), 'primary', 'att-lane-open')}`
+    : `<p data-test="lane-state" data-open="true">${txt(v, 'lane_is_open')}</p>${button({ kind: 'attendant_lane', open: false }, txt(v, 'close_lane'), 'danger', 'att-lane-close')}`;
+  const h = v.attendant.health;
+  const rows = h
+    ? `<table class="health" data-test="health" data-ok="${h.ok}"><tbody>${h.rows
+        .map((r) => `<tr class="${r.ok ? 'ok' : r.required ? 'fail' : 'warn'}" data-test="health-row"><td>${r.ok ? 'PASS' : r.required ? 'FAIL' : 'WARN'}</td><td>${esc(r.check)}</td><td>${esc(r.reason)}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return `<div class="lane-ctl">${lane}</div><h3>${txt(v, 'device_health')}</h3>${rows}${button({ kind: 'attendant_health' }, txt(v, 'check_again'), 'secondary', 'att-health')}`;
+}
+
+function attendantPanel(v: ScreenView): string {
+  const tabs = (['order', 'orders', 'lane'] as const)
+    .map((t) => button({ kind: 'attendant_tab', tab: t }, txt(v, `tab_${t}`), t === v.attendant.tab ? 'tab active' : 'tab', `att-tab-${t}`))
+    .join('');
+  const notice = v.attendant.notice ? `<p class="notice ${v.attendant.notice.ok ? 'ok' : 'fail'}" data-test="att-notice" data-action="${v.attendant.notice.action}" data-ok="${v.attendant.notice.ok}">${local(v, v.attendant.notice.text)}</p>` : '';
   const health = v.outOfService ? `<p class="staff-info" data-test="att-health">${esc(v.outOfService.reasons.join('; '))}</p>` : '';
-  return `<div class="overlay attendant" data-test="attendant-panel"><div class="panel"><h2>${txt(v, 'attendant_mode')} · <span data-test="attendant-id">${esc(v.attendant.attendantId ?? '')}</span></h2>${health}${message(v)}<h3>${txt(v, 'pending_requests')}</h3><ul class="requests">${reqs.join('') || `<li>${txt(v, 'nothing_pending')}</li>`}</ul><div class="methods">${actions.join('')}</div>${button({ kind: 'attendant_close' }, txt(v, 'close'), 'secondary', 'att-close')}</div></div>`;
+  const body = v.attendant.tab === 'orders' ? attendantOrdersTab(v) : v.attendant.tab === 'lane' ? attendantLaneTab(v) : attendantOrderTab(v);
+  return `<div class="overlay attendant" data-test="attendant-panel" data-tab="${v.attendant.tab}"><div class="panel wide"><h2>${txt(v, 'attendant_mode')} · <span data-test="attendant-id">${esc(v.attendant.attendantId ?? '')}</span></h2>${health}<div class="tabs">${tabs}</div>${notice}${body}${button({ kind: 'attendant_close' }, txt(v, 'close'), 'secondary', 'att-close')}</div></div>`;
 }
 
 function render(): void {
@@ -179,6 +238,16 @@ function render(): void {
 app.addEventListener('click', (e) => {
   const target = (e.target as HTMLElement).closest('button');
   if (!target) return;
+  const picked = target.dataset.pick;
+  if (picked !== undefined) {
+    const [orderId, lineId] = picked.split('|');
+    const set = refundPick.get(orderId) ?? new Set<string>();
+    if (set.has(lineId)) set.delete(lineId);
+    else set.add(lineId);
+    refundPick.set(orderId, set);
+    render();
+    return;
+  }
   const key = target.dataset.key;
   if (key !== undefined) {
     if (key === 'C') pin = '';
@@ -193,6 +262,7 @@ app.addEventListener('click', (e) => {
   if (cmd) {
     const c = JSON.parse(cmd) as ScreenCommand;
     if (c.kind === 'attendant_open' || c.kind === 'attendant_close') pin = '';
+    if (c.kind === 'attendant_refund' || c.kind === 'attendant_close') refundPick.clear();
     send(c);
   }
 });

@@ -55,8 +55,30 @@ export interface ViewOrder {
   unknownPayment: { method: string; amount: number } | null;
 }
 
+/** A completed order as the attendant sees it (for reprints and refunds). */
+export interface ViewPastOrder {
+  id: string;
+  receiptNo: number | null;
+  state: string;
+  completedAt: number | null;
+  total: number;
+  refunded: number;
+  methods: string[];
+  lines: { lineId: string; name: Text; quantity: number; weightGrams: number | null; net: number; refunded: boolean }[];
+}
+
+/** One row of the device health check (`kiosk doctor`). */
+export interface ViewHealthRow {
+  check: string;
+  required: boolean;
+  ok: boolean;
+  reason: string;
+}
+
+export type AttendantTab = 'order' | 'orders' | 'lane';
+
 /** Terminal / gateway prompts, as codes the screen translates. */
-export type PromptCode = 'insert_card' | 'enter_pin' | 'processing' | 'scan_payment_code' | 'confirm_in_app' | 'other';
+export type PromptCode = 'insert_card' | 'enter_pin' | 'processing' | 'scan_payment_code' | 'scan_merchant_qr' | 'confirm_in_app' | 'other';
 
 export interface ScreenView {
   /** Increases with every view the server sends. */
@@ -69,12 +91,31 @@ export interface ScreenView {
   order: ViewOrder | null;
   /** Payment methods on offer now. */
   methods: string[];
-  paying: { method: string; prompt: PromptCode | null; promptText: string | null } | null;
+  /** The payment running now: the prompt to show and, for a merchant-presented QR, the code to scan (SVG). */
+  paying: { method: string; prompt: PromptCode | null; promptText: string | null; qrSvg: string | null } | null;
   /** A message for the shopper (scan refusals, declines): a code and its text in every language. */
   message: { code: string; text: Text } | null;
   receipt: { orderId: string; receiptNo: number | null; total: number; choice: 'print' | 'e_receipt' | 'none' | null; printed: 'ok' | 'failed' | null; qrSvg: string | null } | null;
   outOfService: { reasons: string[]; message: Text | null } | null;
-  attendant: { active: boolean; attendantId: string | null; pinPad: boolean; error: string | null; lockedUntil: number | null };
+  attendant: ViewAttendant;
+  /** The lane is closed to new shoppers (by the attendant or HQ), with the reason. */
+  laneClosed: { reason: string } | null;
+}
+
+export interface ViewAttendant {
+  active: boolean;
+  attendantId: string | null;
+  pinPad: boolean;
+  error: string | null;
+  lockedUntil: number | null;
+  /** Which part of attendant mode is open. */
+  tab: AttendantTab;
+  /** Recent completed orders (tab `orders`). */
+  orders: ViewPastOrder[] | null;
+  /** The last device health check (tab `lane`), with when it ran. */
+  health: { at: number; ok: boolean; rows: ViewHealthRow[] } | null;
+  /** The outcome of the attendant's last action (a refund, a reprint), for the attendant. */
+  notice: { action: 'reprint' | 'refund'; ok: boolean; text: Text } | null;
 }
 
 export type ScreenCommand =
@@ -95,7 +136,13 @@ export type ScreenCommand =
   | { kind: 'attendant_reject' }
   | { kind: 'attendant_cancel_order' }
   | { kind: 'attendant_resolve'; outcome: 'approved' | 'declined' }
-  | { kind: 'attendant_recheck' };
+  | { kind: 'attendant_recheck' }
+  | { kind: 'attendant_tab'; tab: AttendantTab }
+  | { kind: 'attendant_void_line'; lineId: string }
+  | { kind: 'attendant_lane'; open: boolean }
+  | { kind: 'attendant_health' }
+  | { kind: 'attendant_reprint'; orderId: string }
+  | { kind: 'attendant_refund'; orderId: string; lineIds?: string[] };
 
 export type ClientMessage = { type: 'command'; id: number; command: ScreenCommand };
 export type ServerMessage = { type: 'view'; view: ScreenView } | { type: 'result'; id: number; ok: boolean; error?: string };

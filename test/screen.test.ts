@@ -59,7 +59,11 @@ describe('shopper screen in headless Chromium', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const onScreen = (name: string) => page.waitForSelector(`body[data-screen="${name}"]`, { timeout: T });
+  const onScreen = (name: string) =>
+    page.waitForSelector(`body[data-screen="${name}"]`, { timeout: T }).catch(async (e: Error) => {
+      const o = await k.engine.openOrder();
+      throw new Error(`${e.message}\nwanted screen ${name}, showing ${await screenNow()}; open order: ${o ? `${o.id} ${o.state}` : 'none'}`);
+    });
   const tap = (test: string) => page.locator(`[data-test="${test}"]`).click();
   const text = async (test: string) => ((await page.locator(`[data-test="${test}"]`).first().textContent()) ?? '').trim();
   const lineCount = (n: number) =>
@@ -170,6 +174,12 @@ describe('shopper screen in headless Chromium', () => {
     await tap('checkout');
     await onScreen('payment_method');
     await shoot('05-payment-method');
+    // declined first: back to the choice with the reason, nothing paid; the retry goes through
+    hw().sim.terminal!.decline();
+    await tap('pay-card');
+    await page.waitForSelector('body[data-screen="payment_method"] [data-test="message"][data-code="DECLINED"]');
+    expect((await k.engine.openOrder())!.paid).toBe(0);
+    await shoot('05b-declined');
     hw().sim.terminal!.approve();
     await tap('pay-card');
     await onScreen('receipt_choice');
@@ -261,6 +271,112 @@ describe('shopper screen in headless Chromium', () => {
     await tap('receipt-none');
     await onScreen('thank_you');
     await tap('done');
+    await onScreen('welcome');
+  }, 240_000);
+
+  it('merchant QR: the screen shows the dynamic code, the shopper pays it in the app, the screen follows', async () => {
+    await language('en');
+    const [item] = await k.catalog.sample('plain', 1);
+    await scan(item.barcodes[0]);
+    await lineCount(1);
+    await tap('checkout');
+    await onScreen('payment_method');
+    await tap('pay-qr_merchant');
+    await page.waitForSelector('[data-test="merchant-qr"] svg');
+    await shoot('14-merchant-qr', 'en');
+    const gw = hw().gateway!.sim!;
+    const waiting = gw.ledger().filter((t) => t.status === 'WAIT_BUYER_PAY' && t.qrCode);
+    expect(waiting).toHaveLength(1);
+    expect(await gw.payQr(waiting[0].qrCode!)).toBe(true);
+    await onScreen('receipt_choice');
+    await tap('receipt-none');
+    await tap('done');
+    await onScreen('welcome');
+  }, 120_000);
+
+  it('attendant back office: reprint, refund chosen lines, void a line, device health, close and reopen the lane (each journaled with the attendant id)', async () => {
+    await language('en');
+    const journal = async (type: string) => {
+      const row = await k.db.read.get<{ payload: string; order_id: string | null }>('SELECT payload, order_id FROM journal WHERE type = ? ORDER BY seq DESC LIMIT 1', [type]);
+      return row ? { ...(JSON.parse(row.payload) as Record<string, unknown>), orderId: row.order_id } : null;
+    };
+    // help with nothing scanned calls the attendant: the lane light blinks yellow
+    await onScreen('welcome');
+    await tap('help');
+    await onScreen('attendant_wait');
+    await waitFor('light yellow', () => hw().sim.light!.state()?.color === 'yellow', T);
+    await attendantLogin(PIN);
+    await page.waitForSelector('[data-test="attendant-panel"]');
+    await tap('att-cancel');
+    await onScreen('welcome');
+
+    // reprint the card order of flow 1 (the newest card order with a receipt)
+    const cardOrder = (await k.engine.list(20)).find((o) => o.receiptNo !== null && o.payments.some((p) => p.method === 'card' && p.status === 'approved') && o.lines.length >= 3)!;
+    await tap('att-tab-orders');
+    await page.waitForSelector(`[data-test="past-order"][data-order="${cardOrder.id}"]`);
+    await shoot('15-attendant-orders', 'en');
+    const printed = hw().sim.printer!.receipts();
+    await page.locator(`[data-test="past-order"][data-order="${cardOrder.id}"] [data-test="att-reprint"]`).click();
+    await page.waitForSelector('[data-test="att-notice"][data-action="reprint"][data-ok="true"]');
+    expect(hw().sim.printer!.receipts()).toBe(printed + 1);
+    expect(hw().sim.printer!.last()!.text).toContain('REPRINT 1');
+    expect(await journal('receipt_reprinted')).toMatchObject({ attendantId: 'att-42', reprint: 1, orderId: cardOrder.id });
+
+    // refund two chosen lines of it: exactly their net amounts go back to the card
+    const [l1, l2] = cardOrder.priced.lines.filter((l) => l.net > 0);
+    const card = page.locator(`[data-test="past-order"][data-order="${cardOrder.id}"]`);
+    await card.locator(`[data-test="pick-${l1.lineId}"]`).click();
+    await card.locator(`[data-test="pick-${l2.lineId}"]`).click();
+    await card.locator('[data-test="att-refund-lines"]').click();
+    await page.waitForSelector('[data-test="att-notice"][data-action="refund"][data-ok="true"]');
+    const refunded = await k.engine.get(cardOrder.id);
+    expect(refunded.state).toBe('partially_refunded');
+    expect(refunded.refunded).toBe(l1.net + l2.net);
+    expect(await journal('refund_issued')).toMatchObject({ orderId: cardOrder.id });
+    expect(JSON.stringify(await journal('refund_issued'))).toContain('att-42');
+    await page.waitForSelector(`[data-test="past-order"][data-order="${cardOrder.id}"] [data-test="past-refunded"]`);
+    // the same lines cannot be refunded twice: they are shown refunded and cannot be picked
+    expect(await card.locator(`[data-test="pick-${l1.lineId}"]`).isDisabled()).toBe(true);
+
+    // device health: the doctor's rows, all required ones passing
+    await tap('att-tab-lane');
+    await page.waitForSelector('[data-test="health"]');
+    expect(await page.locator('[data-test="health"]').getAttribute('data-ok')).toBe('true');
+    expect(await page.locator('[data-test="health-row"]').count()).toBeGreaterThan(3);
+    await shoot('16-attendant-lane', 'en');
+
+    // close the lane: journaled, the screen says so, scans are refused; it stays closed across a screen reload
+    await tap('att-lane-close');
+    await page.waitForSelector('[data-test="lane-state"][data-open="false"]');
+    expect(await journal('lane_closed')).toMatchObject({ attendantId: 'att-42' });
+    await tap('att-close');
+    await onScreen('lane_closed');
+    const [item, other] = await k.catalog.sample('plain', 2);
+    await scan(item.barcodes[0]);
+    expect(await k.engine.openOrder()).toBeNull();
+    await page.reload();
+    await onScreen('lane_closed');
+    await attendantLogin(PIN);
+    await tap('att-tab-lane');
+    await tap('att-lane-open');
+    await page.waitForSelector('[data-test="lane-state"][data-open="true"]');
+    expect(await journal('lane_opened')).toMatchObject({ attendantId: 'att-42' });
+    await tap('att-close');
+    await onScreen('welcome');
+
+    // void a line directly from attendant mode
+    await scan(item.barcodes[0]);
+    await scan(other.barcodes[0]);
+    await lineCount(2);
+    await attendantLogin(PIN);
+    const open = (await k.engine.openOrder())!;
+    await tap(`att-void-${open.lines[0].lineId}`);
+    await tap('att-close');
+    await lineCount(1);
+    expect(await journal('attendant_approved')).toMatchObject({ event: { attendantId: 'att-42' } });
+    await attendantLogin(PIN);
+    await tap('att-cancel');
+    await tap('att-close');
     await onScreen('welcome');
   }, 240_000);
 

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ClientMessage } from '../../screen-ui/protocol';
 
 const lang = z.enum(['zh-CN', 'en']);
+const lineId = z.string().regex(/^L\d{1,6}$/);
+const orderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('language'), lang }).strict(),
@@ -11,7 +13,7 @@ const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pay'), method: z.string().regex(/^[a-z_]{1,32}$/) }).strict(),
   z.object({ kind: z.literal('help') }).strict(),
   z.object({ kind: z.literal('still_here') }).strict(),
-  z.object({ kind: z.literal('request_void'), lineId: z.string().regex(/^L\d{1,6}$/) }).strict(),
+  z.object({ kind: z.literal('request_void'), lineId }).strict(),
   z.object({ kind: z.literal('receipt'), choice: z.enum(['print', 'e_receipt', 'none']) }).strict(),
   z.object({ kind: z.literal('done') }).strict(),
   z.object({ kind: z.literal('attendant_open') }).strict(),
@@ -22,6 +24,12 @@ const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('attendant_cancel_order') }).strict(),
   z.object({ kind: z.literal('attendant_resolve'), outcome: z.enum(['approved', 'declined']) }).strict(),
   z.object({ kind: z.literal('attendant_recheck') }).strict(),
+  z.object({ kind: z.literal('attendant_tab'), tab: z.enum(['order', 'orders', 'lane']) }).strict(),
+  z.object({ kind: z.literal('attendant_void_line'), lineId }).strict(),
+  z.object({ kind: z.literal('attendant_lane'), open: z.boolean() }).strict(),
+  z.object({ kind: z.literal('attendant_health') }).strict(),
+  z.object({ kind: z.literal('attendant_reprint'), orderId }).strict(),
+  z.object({ kind: z.literal('attendant_refund'), orderId, lineIds: z.array(lineId).min(1).max(200).optional() }).strict(),
 ]);
 
 const message = z.object({ type: z.literal('command'), id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), command }).strict();

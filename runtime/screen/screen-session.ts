@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Lang, PromptCode, ScreenCommand, ScreenName, ScreenView, ViewOrder } from '../../screen-ui/protocol';
+import type { Lang, PromptCode, ScreenCommand, ScreenName, ScreenView, ViewAttendant, ViewHealthRow, ViewOrder, ViewPastOrder } from '../../screen-ui/protocol';
 import type { Clock, TimerHandle } from '../clock';
 import type { LaneCondition } from '../devices/lane-condition';
 import type { Lane, ScanOutcome } from '../lane/lane';
 import type { Committed, OrderEngine } from '../orders/engine';
 import type { Order } from '../orders/order';
+import { isOpen } from '../orders/states';
 import type { Checkout } from '../payments/checkout';
 import type { AttendantGate } from './attendant-gate';
 
@@ -29,6 +30,16 @@ export interface ScreenDeps {
   qrSvg?: (data: string) => Promise<string>;
   /** How long the thank-you screen stays before the welcome screen (default 8 s). */
   thankYouMs?: number;
+  /** How long a started screen without an order waits before going back to welcome (default 90 s). */
+  idleMs?: number;
+  /** Opens or closes the lane (journaled with the attendant id). */
+  setLane?: (open: boolean, attendantId: string) => Promise<void>;
+  /** The device health check (`kiosk doctor`). */
+  doctor?: () => Promise<{ ok: boolean; rows: ViewHealthRow[] }>;
+  /** Reprints a completed order's receipt (journaled with the attendant id). */
+  reprint?: (orderId: string, attendantId: string) => Promise<{ reprint: number; state: string }>;
+  /** Refunds a completed order, whole or some lines (journaled with the attendant id). */
+  refund?: (orderId: string, input: { attendantId: string; lineIds?: string[] }) => Promise<Order>;
   /** Errors from background work (a payment run, a print) that must not crash the lane. */
   onError?: (e: unknown) => void;
 }
@@ -45,8 +56,27 @@ const SCREEN_MESSAGES = {
     'zh-CN': '终端仍无法确认这笔付款。请查看终端后选择“已付款”或“未付款”。',
     en: 'The terminal cannot confirm this payment yet. Check the terminal, then mark it paid or not paid.',
   },
-  NOT_NOW: { 'zh-CN': '请先完成当前步骤', en: 'Please finish the current step first.' },
 } as const;
+
+/** What the attendant is told after an action. */
+const NOTICES = {
+  reprinted: (n: number) => ({ 'zh-CN': `已重印小票（第 ${n} 次）`, en: `Receipt reprinted (reprint ${n})` }),
+  reprintFailed: { 'zh-CN': '重印失败：请检查打印机', en: 'Reprint failed: check the printer' },
+  refunded: (amount: string) => ({ 'zh-CN': `已退款 ${amount}`, en: `Refunded ${amount}` }),
+  failed: (why: string) => ({ 'zh-CN': `未完成：${why}`, en: `Not done: ${why}` }),
+};
+
+const closedAttendant = (): ViewAttendant => ({
+  active: false,
+  attendantId: null,
+  pinPad: false,
+  error: null,
+  lockedUntil: null,
+  tab: 'order',
+  orders: null,
+  health: null,
+  notice: null,
+});
 
 /** ZVT intermediate status codes the terminal sends during a payment (04 FF). */
 function terminalPrompt(code: number): PromptCode {
@@ -74,8 +104,10 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   private prompt: { code: PromptCode; text: string | null } | null = null;
   private message: { code: string; text: Record<string, string> } | null = null;
   private receipt: ScreenView['receipt'] = null;
-  private attendant: ScreenView['attendant'] = { active: false, attendantId: null, pinPad: false, error: null, lockedUntil: null };
+  private attendant: ViewAttendant = closedAttendant();
   private thankYouTimer: TimerHandle | null = null;
+  private idleTimer: TimerHandle | null = null;
+  private payQr: { attemptId: string; svg: string } | null = null;
   private seq = 0;
   private completing = new Set<string>();
   private readonly onCommitted = (c: Committed) => this.committed(c);
@@ -97,17 +129,26 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     this.deps.engine.off('committed', this.onCommitted);
     if (this.thankYouTimer) this.deps.clock.clearTimeout(this.thankYouTimer);
     this.thankYouTimer = null;
+    if (this.idleTimer) this.deps.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private committed(c: Committed): void {
     const o = c.order;
+    // a refund of an earlier order (by the attendant) changes nothing the shopper sees
+    if (!isOpen(c.from) && !isOpen(o.state)) {
+      this.changed();
+      return;
+    }
     if (this.receipt && o.id !== this.receipt.orderId) this.clearReceipt();
     this.order = o;
     const ev = c.event;
     if (ev.type === 'payment_started') {
       this.message = null;
-      this.prompt = ev.method === 'qr' ? { code: 'scan_payment_code', text: null } : null;
+      this.payQr = null;
+      this.prompt = ev.method === 'qr' ? { code: 'scan_payment_code', text: null } : ev.method === 'qr_merchant' ? { code: 'scan_merchant_qr', text: null } : null;
     }
+    if (o.state !== 'payment_pending') this.payQr = null;
     if (ev.type === 'payment_declined' || (ev.type === 'payment_resolved' && ev.outcome === 'declined')) {
       this.prompt = null;
       this.message = { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED };
@@ -124,7 +165,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       this.message = null;
       this.prompt = null;
     }
-    if (o.state === 'completed' || o.state === 'cancelled') this.order = null;
+    if (!isOpen(o.state)) this.order = null;
     this.changed();
   }
 
@@ -148,12 +189,33 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     this.changed();
   }
 
+  /**
+   * A prompt from a payment provider other than the card terminal (whose prompts come as ZVT codes): the QR gateway's
+   * "scan the code with your payment app" / "waiting for confirmation in your app".
+   */
+  paymentPrompt(p: { method: string; text: string }): void {
+    if (this.order?.state !== 'payment_pending' || p.method === 'card') return;
+    const code: PromptCode = /confirm/i.test(p.text) ? 'confirm_in_app' : /scan the code/i.test(p.text) ? 'scan_merchant_qr' : 'other';
+    this.prompt = { code, text: p.text };
+    this.changed();
+  }
+
+  /** The merchant-presented QR for the running attempt: shown on the paying screen for the shopper's app to scan. */
+  async merchantQr(q: { orderId: string; attemptId: string; qrCode: string }): Promise<void> {
+    if (this.order?.id !== q.orderId || !this.deps.qrSvg) return;
+    const svg = await this.deps.qrSvg(q.qrCode);
+    const pending = this.order?.payments.find((p) => p.status === 'pending');
+    if (this.order?.id !== q.orderId || pending?.attemptId !== q.attemptId) return; // that attempt already ended
+    this.payQr = { attemptId: q.attemptId, svg };
+    this.changed();
+  }
+
   /** A scanner read and what the lane made of it: refusals become the shopper's message; a badge opens attendant mode. */
   scanned(o: ScanOutcome, raw: string): void {
     if (!o.ok) {
       const badge = this.deps.gate.badgeId(raw);
       if (badge) {
-        this.attendant = { active: true, attendantId: badge, pinPad: false, error: null, lockedUntil: null };
+        this.attendant = { ...closedAttendant(), active: true, attendantId: badge };
       } else {
         this.message = { code: o.code, text: o.message };
       }
@@ -177,7 +239,28 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   }
 
   private changed(): void {
-    this.emit('view', this.view());
+    const v = this.view();
+    this.idle(v);
+    this.emit('view', v);
+  }
+
+  /** A started screen with nothing scanned goes back to welcome after `idleMs` (an open order has its own timeouts). */
+  private idle(v: ScreenView): void {
+    const waiting = v.screen === 'scanning' && v.order === null && !v.attendant.active;
+    if (!waiting) {
+      if (this.idleTimer) this.deps.clock.clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+      return;
+    }
+    if (this.idleTimer) return;
+    this.idleTimer = this.deps.clock.setTimeout(() => {
+      this.idleTimer = null;
+      if (this.order === null && this.started) {
+        this.started = false;
+        this.message = null;
+        this.changed();
+      }
+    }, this.deps.idleMs ?? 90_000);
   }
 
   private screen(): ScreenName {
@@ -251,11 +334,20 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       currency: this.deps.currency,
       order,
       methods: this.deps.checkout.methods(),
-      paying: o?.state === 'payment_pending' && pendingPay ? { method: pendingPay.method, prompt: this.prompt?.code ?? null, promptText: this.prompt?.text ?? null } : null,
+      paying:
+        o?.state === 'payment_pending' && pendingPay
+          ? {
+              method: pendingPay.method,
+              prompt: this.prompt?.code ?? null,
+              promptText: this.prompt?.text ?? null,
+              qrSvg: this.payQr?.attemptId === pendingPay.attemptId ? this.payQr.svg : null,
+            }
+          : null,
       message: this.message,
       receipt: this.receipt,
       outOfService: cond && !cond.inService ? { reasons: cond.reasons, message: cond.message } : null,
       attendant: { ...this.attendant, lockedUntil: this.deps.gate.locked() },
+      laneClosed: this.deps.lane.closed,
     };
   }
 
@@ -313,9 +405,9 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       }
       case 'help': {
         const o = await engine.openOrder();
-        if (o) await engine.dispatch(o.id, { type: 'help_requested' });
-        else this.attendant = { ...this.attendant, active: false, pinPad: true, error: null };
-        break;
+        // without an order the call opens one waiting for the attendant: the lane light turns yellow either way
+        await engine.dispatch(o ? o.id : null, { type: 'help_requested' });
+        return;
       }
       case 'still_here': {
         const o = await this.open();
@@ -367,14 +459,14 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         this.attendant = { ...this.attendant, pinPad: true, error: null };
         break;
       case 'attendant_close':
-        this.attendant = { active: false, attendantId: null, pinPad: false, error: null, lockedUntil: null };
+        this.attendant = closedAttendant();
         if (this.message?.code === 'STILL_IN_DOUBT') this.message = null;
         break;
       case 'attendant_pin': {
         const r = await this.deps.gate.checkPin(c.pin);
         this.attendant = r.ok
-          ? { active: true, attendantId: r.attendantId, pinPad: false, error: null, lockedUntil: null }
-          : { ...this.attendant, active: false, attendantId: null, pinPad: true, error: r.reason, lockedUntil: r.lockedUntil };
+          ? { ...closedAttendant(), active: true, attendantId: r.attendantId }
+          : { ...closedAttendant(), pinPad: true, error: r.reason, lockedUntil: r.lockedUntil };
         this.changed();
         if (!r.ok) throw new ScreenCommandError(r.reason === 'locked' ? 'keypad locked' : 'wrong PIN');
         return;
@@ -395,6 +487,61 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         await checkout.decide(o.id, c.outcome, id);
         return;
       }
+      case 'attendant_tab':
+        this.attendantId();
+        this.attendant = { ...this.attendant, tab: c.tab, notice: null };
+        if (c.tab === 'orders') this.attendant.orders = await this.pastOrders();
+        if (c.tab === 'lane' && this.attendant.health === null) await this.runHealth();
+        break;
+      case 'attendant_void_line': {
+        const id = this.attendantId();
+        const o = await this.open();
+        this.need(o.lines.some((l) => l.lineId === c.lineId), `no line ${c.lineId}`);
+        this.need(o.state === 'shopping' || o.state === 'needs_attendant', `cannot remove a line in state ${o.state}`);
+        // the attendant's removal is the shopper's request approved at once: both journaled, the approval with the id
+        if (!o.pending.some((p) => p.kind === 'void' && p.lineId === c.lineId)) await engine.dispatch(o.id, { type: 'void_requested', lineId: c.lineId });
+        await engine.dispatch(o.id, { type: 'attendant_approved', attendantId: id });
+        return;
+      }
+      case 'attendant_lane': {
+        const id = this.attendantId();
+        this.need(this.deps.setLane !== undefined, 'the lane cannot be opened or closed here');
+        await this.deps.setLane!(c.open, id);
+        break;
+      }
+      case 'attendant_health':
+        this.attendantId();
+        await this.runHealth();
+        break;
+      case 'attendant_reprint': {
+        const id = this.attendantId();
+        this.attendant = { ...this.attendant, notice: null };
+        this.need(this.deps.reprint !== undefined, 'no receipt printer on this lane');
+        const r = await this.deps.reprint!(c.orderId, id).catch((e: unknown) => {
+          this.attendant = { ...this.attendant, notice: { action: 'reprint', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) } };
+          this.changed();
+          throw e;
+        });
+        this.attendant = { ...this.attendant, notice: { action: 'reprint', ...(r.state === 'printed' ? { ok: true, text: NOTICES.reprinted(r.reprint) } : { ok: false, text: NOTICES.reprintFailed }) } };
+        break;
+      }
+      case 'attendant_refund': {
+        const id = this.attendantId();
+        this.attendant = { ...this.attendant, notice: null };
+        this.need(this.deps.refund !== undefined, 'refunds are not available here');
+        const before = await engine.get(c.orderId);
+        try {
+          const after = await this.deps.refund!(c.orderId, { attendantId: id, ...(c.lineIds ? { lineIds: c.lineIds } : {}) });
+          this.attendant = { ...this.attendant, notice: { action: 'refund', ok: true, text: NOTICES.refunded(this.money(after.refunded - before.refunded)) } };
+        } catch (e) {
+          this.attendant = { ...this.attendant, notice: { action: 'refund', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) } };
+          this.attendant.orders = await this.pastOrders();
+          this.changed();
+          throw e;
+        }
+        this.attendant.orders = await this.pastOrders();
+        break;
+      }
       case 'attendant_recheck': {
         this.attendantId();
         const o = await this.open();
@@ -405,6 +552,42 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       }
     }
     this.changed();
+  }
+
+  private money(amount: number): string {
+    const { code, minorUnits } = this.deps.currency;
+    return `${code} ${(amount / 10 ** minorUnits).toFixed(minorUnits)}`;
+  }
+
+  private async runHealth(): Promise<void> {
+    this.need(this.deps.doctor !== undefined, 'no devices to check on this lane');
+    const r = await this.deps.doctor!();
+    this.attendant = { ...this.attendant, health: { at: this.deps.clock.now(), ok: r.ok, rows: r.rows } };
+  }
+
+  /** The last completed (or refunded) orders, newest first, for reprints and refunds. */
+  private async pastOrders(): Promise<ViewPastOrder[]> {
+    const done = (await this.deps.engine.list(30)).filter((o) => o.receiptNo !== null).slice(0, 10);
+    return done.map((o) => {
+      const refundedLines = new Set(o.refunds.flatMap((r) => r.lineIds ?? []));
+      return {
+        id: o.id,
+        receiptNo: o.receiptNo,
+        state: o.state,
+        completedAt: o.updatedAt,
+        total: o.priced.total,
+        refunded: o.refunded,
+        methods: [...new Set(o.payments.filter((p) => p.status === 'approved').map((p) => p.method))],
+        lines: o.lines.map((l) => ({
+          lineId: l.lineId,
+          name: l.names,
+          quantity: l.quantity,
+          weightGrams: l.weightGrams,
+          net: o.priced.lines.find((p) => p.lineId === l.lineId)?.net ?? 0,
+          refunded: refundedLines.has(l.lineId),
+        })),
+      };
+    });
   }
 
   private finishReceipt(): void {
