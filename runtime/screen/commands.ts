@@ -51,6 +51,8 @@ export function parseClientMessage(raw: string): ClientMessage | { error: string
   }
   const r = message.safeParse(json);
   if (r.success) return r.data;
-  const id = typeof json === 'object' && json !== null && typeof (json as { id?: unknown }).id === 'number' ? (json as { id: number }).id : null;
+  const given = typeof json === 'object' && json !== null ? (json as { id?: unknown }).id : undefined;
+  // only an id the client could have sent correctly is echoed (never -1, which means "no id")
+  const id = typeof given === 'number' && Number.isSafeInteger(given) && given >= 0 ? given : null;
   return { error: `invalid command: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, id };
 }

@@ -51,7 +51,13 @@ export async function startScreenServer(session: ScreenSession, opts: ScreenServ
   const local = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request target');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
