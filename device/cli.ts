@@ -13,6 +13,7 @@ import { pricebookImport } from './commands/pricebook';
 import { start } from './commands/start';
 import { ordersRefund, paymentsDecide, paymentsRecover, terminalEod } from './commands/payments';
 import { provision } from './commands/provision';
+import { attendantHashPin } from './commands/attendant';
 
 const program = new Command();
 program
@@ -130,5 +131,11 @@ common(program.command('provision').description('make this kiosk a fleet member:
   .option('--trust <file>', 'HQ public key (PEM), repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .option('--force', 'replace an existing identity').option('--require-broker', 'fail when the broker cannot be reached')
   .action(run(provision));
+const attendant = program.command('attendant').description('attendant mode on the screen');
+attendant
+  .command('hash-pin')
+  .description('read a PIN (4-12 digits) from stdin, print the attendant.pins config entry with its scrypt hash')
+  .requiredOption('--id <attendantId>', 'the attendant id journaled with every action')
+  .action(run(attendantHashPin));
 
 program.parseAsync(process.argv).catch(reportAndExit);
