@@ -72,7 +72,19 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   });
   client.on('close', () => (k.connectivity.hq = false));
 
-  const publisher = new OutboxPublisher({ db, client, storeId: store, deviceId: device, clock });
+  // acked rows leave the outbox at most once a second: fewer fsync'd deletes for a scan to wait behind
+  // while a shopper is at the lane a backlog drains with a small window: the lane's scans come first
+  let shopperAtLane = (await engine.openOrder()) !== null;
+  engine.on('committed', (c) => (shopperAtLane = !CLOSED_STATES.includes(c.order.state)));
+  const publisher = new OutboxPublisher({
+    db,
+    client,
+    storeId: store,
+    deviceId: device,
+    clock,
+    deleteEveryMs: 1000,
+    windowNow: () => (shopperAtLane ? 16 : 256),
+  });
   publisher.on('error', (e) => log?.warn({ err: e.message }, 'outbox publisher'));
   let published = 0;
   publisher.on('published', () => {

@@ -54,8 +54,10 @@ function addLine(o: Order, e: EventOf<'item_added'>): Order {
 function approve(o: Order): Order {
   let lines = o.lines;
   let ageVerified = o.ageVerified;
+  // a line removed in the same approval proves nothing about the shopper's age
+  const voided = new Set(o.pending.flatMap((p) => (p.kind === 'void' && p.lineId ? [p.lineId] : [])));
   for (const p of o.pending) {
-    if (p.kind === 'age_check') {
+    if (p.kind === 'age_check' && !voided.has(p.lineId)) {
       ageVerified = Math.max(ageVerified, p.ageLimit);
       lines = lines.map((l) => (l.lineId === p.lineId ? { ...l, approved: true } : l));
     } else if (p.kind === 'void') {

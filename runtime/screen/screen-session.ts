@@ -498,6 +498,8 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         const o = await this.open();
         this.need(o.lines.some((l) => l.lineId === c.lineId), `no line ${c.lineId}`);
         this.need(o.state === 'shopping' || o.state === 'needs_attendant', `cannot remove a line in state ${o.state}`);
+        // removing a line approves what is pending: an age check on another line needs its own decision first
+        this.need(!o.pending.some((p) => p.kind === 'age_check' && p.lineId !== c.lineId), 'approve or reject the age check first');
         // the attendant's removal is the shopper's request approved at once: both journaled, the approval with the id
         if (!o.pending.some((p) => p.kind === 'void' && p.lineId === c.lineId)) await engine.dispatch(o.id, { type: 'void_requested', lineId: c.lineId });
         await engine.dispatch(o.id, { type: 'attendant_approved', attendantId: id });

@@ -47,7 +47,7 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function publisher(opts: { window?: number; batch?: number } = {}): OutboxPublisher {
+  function publisher(opts: { window?: number; batch?: number; windowNow?: () => number; deleteEveryMs?: number } = {}): OutboxPublisher {
     pub = new OutboxPublisher({ db, client: kiosk, storeId: STORE, deviceId: DEVICE, clock, ...opts });
     pub.on('error', (e) => errors.push(e));
     return pub;
@@ -107,6 +107,53 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     expect(max).toBeLessThanOrEqual(16);
     expect(max).toBeGreaterThan(1);
     expect(received).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+  });
+
+  it('windowNow narrows the window while it says so (a shopper at the lane) and widens it again', async () => {
+    await appendBulk(db, DEVICE, 600);
+    let outstanding = 0;
+    const maxIn = { narrow: 0, wide: 0 };
+    let narrow = true;
+    const original = kiosk.publish.bind(kiosk);
+    jest.spyOn(kiosk, 'publish').mockImplementation(((topic: string, message: string, opts: mqtt.IClientPublishOptions, cb: mqtt.PacketCallback) => {
+      outstanding++;
+      if (narrow) maxIn.narrow = Math.max(maxIn.narrow, outstanding);
+      else maxIn.wide = Math.max(maxIn.wide, outstanding);
+      return original(topic, message, opts, (err, packet) => {
+        outstanding--;
+        cb(err, packet);
+      });
+    }) as typeof kiosk.publish);
+    publisher({ window: 128, batch: 64, windowNow: () => (narrow ? 4 : 128) }).start();
+    await waitFor(() => received.length >= 200);
+    narrow = false;
+    await waitFor(() => received.length === 600);
+    expect(maxIn.narrow).toBeLessThanOrEqual(4);
+    expect(maxIn.wide).toBeGreaterThan(4);
+    expect(received).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+  });
+
+  it('deleteEveryMs merges acks into at most one delete per interval on the clock; stop() deletes what is acked', async () => {
+    await appendEntries(db, DEVICE, 10);
+    const p = publisher({ deleteEveryMs: 1000 });
+    const acked: number[] = [];
+    p.on('acked', (s) => acked.push(s));
+    p.start();
+    await waitFor(() => received.length === 10);
+    await ack(2);
+    await waitFor(() => acked.includes(2));
+    await ack(5);
+    await ack(7);
+    await waitFor(() => p.ackedSeq === 7);
+    expect(await outboxSeqs()).toEqual([3, 4, 5, 6, 7, 8, 9, 10]); // paused: no second delete yet
+    clock.advance(1000);
+    await waitFor(() => acked.includes(7));
+    expect(acked).toEqual([2, 7]);
+    expect(await outboxSeqs()).toEqual([8, 9, 10]);
+    await ack(9);
+    await waitFor(() => p.ackedSeq === 9);
+    await p.stop();
+    expect(await outboxSeqs()).toEqual([10]);
   });
 
   it('reads the backlog in bounded batches', async () => {

@@ -15,6 +15,16 @@ export interface OutboxPublisherOptions {
   clock: Clock;
   /** Max QoS 1 publishes awaiting PUBACK at once. Default 256. */
   window?: number;
+  /**
+   * At most one outbox delete per this many ms (acks in between are merged). Each delete is an fsync'd transaction
+   * in the kiosk's one writer queue, where a shopper's scan may have to wait behind it. Default 0 (after every ack).
+   */
+  deleteEveryMs?: number;
+  /**
+   * The window to use now, when it should be smaller than `window` — e.g. while a shopper is at the lane, so a
+   * backlog drains slower rather than delaying scans. Asked before every refill. Default: always `window`.
+   */
+  windowNow?: () => number;
   /** Rows read from SQLite per query. Default 256. */
   batch?: number;
   /**
@@ -78,6 +88,10 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   private readonly storeId: string;
   private readonly clock: Clock;
   private readonly window: number;
+  private readonly windowNow: (() => number) | undefined;
+  /** The window of the current refill (`windowNow`, at most `window`). */
+  private limit: number;
+  private readonly deleteEveryMs: number;
   private readonly lowWater: number;
   private readonly batch: number;
   private readonly ackTimeoutMs: number;
@@ -104,6 +118,7 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   private pumpAgain = false;
   private deleting: Promise<void> | null = null;
   private deleteTarget = 0;
+  private deletePause: { timer: TimerHandle; resolve: () => void } | null = null;
 
   constructor(opts: OutboxPublisherOptions) {
     super();
@@ -112,6 +127,9 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     this.storeId = opts.storeId;
     this.clock = opts.clock;
     this.window = Math.max(1, opts.window ?? 256);
+    this.windowNow = opts.windowNow;
+    this.limit = this.window;
+    this.deleteEveryMs = Math.max(0, opts.deleteEveryMs ?? 0);
     this.lowWater = Math.floor(this.window / 2);
     this.batch = Math.max(1, opts.batch ?? 256);
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
@@ -180,6 +198,11 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     this.connGen++; // PUBACKs of this run must not count against a later start()
     this.inFlight = 0;
     await this.pumping;
+    if (this.deletePause) {
+      // stopping: the pause ends now and the last acked rows are deleted at once
+      this.clock.clearTimeout(this.deletePause.timer);
+      this.deletePause.resolve();
+    }
     await this.deleting;
   }
 
@@ -234,6 +257,13 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
         this.report(e as Error);
         return;
       }
+      if (this.deleteEveryMs > 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = this.clock.setTimeout(() => resolve(), this.deleteEveryMs);
+          this.deletePause = { timer, resolve };
+        });
+        this.deletePause = null;
+      }
     }
   }
 
@@ -261,7 +291,8 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     try {
       do {
         this.pumpAgain = false;
-        while (this.running && this.client.connected && this.inFlight < this.window) {
+        this.limit = Math.max(1, Math.min(this.window, this.windowNow?.() ?? this.window));
+        while (this.running && this.client.connected && this.inFlight < this.limit) {
           if (this.bufferPos >= this.buffer.length) {
             const gen = this.cursorGen;
             const ahead = this.prefetch?.gen === gen ? await this.prefetch.rows : null;
@@ -300,7 +331,7 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
       if (gen !== this.connGen) return;
       this.inFlight--;
       // refill in bursts (below half the window): many publishes per tick are written to the socket together
-      if (this.inFlight <= this.lowWater) this.notify();
+      if (this.inFlight <= Math.min(this.lowWater, Math.floor(this.limit / 2))) this.notify();
     });
     this.armAckTimer();
   }
