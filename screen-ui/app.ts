@@ -100,7 +100,7 @@ function main(v: ScreenView): string {
     case 'paying': {
       const p = v.paying;
       const key = (p?.prompt ? `prompt_${p.prompt}` : 'paying') as StringKey;
-      return `<main class="center" data-screen="paying"><h1>${p ? methodLabel(v, p.method) : ''}</h1><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p>${p?.qrSvg ? `<div class="qr big" data-test="merchant-qr">${p.qrSvg}</div>` : ''}<p class="amount">${o ? money(v, o.due) : ''}</p></main>`;
+      return `<main class="center" data-screen="paying"><h1>${p ? methodLabel(v, p.method) : ''}</h1><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p>${p?.qrSvg ? `<div class="qr big" data-test="merchant-qr">${p.qrSvg}</div>` : ''}<p class="amount">${o ? money(v, o.due) : ''}</p>${button({ kind: 'cancel_payment' }, txt(v, 'cancel_payment'), 'secondary', 'cancel-payment')}</main>`;
     }
     case 'checking_payment':
       return `<main class="center" data-screen="checking_payment"><div class="spinner"></div><h1 data-test="checking">${txt(v, 'checking_title')}</h1><p class="hint">${txt(v, 'checking_hint')}</p><p class="amount">${o ? money(v, o.total) : ''}</p></main>`;

@@ -88,6 +88,7 @@ export const STRINGS = {
   check_again: { 'zh-CN': '重新检测', en: 'Check again' },
   method_qr_merchant: { 'zh-CN': '扫商户码付款', en: 'Scan our QR code' },
   prompt_scan_merchant_qr: { 'zh-CN': '请用支付宝或微信扫描下方二维码', en: 'Scan this code with your payment app' },
+  cancel_payment: { 'zh-CN': '取消付款', en: 'Cancel payment' },
   offline: { 'zh-CN': '连接中断，正在重连…', en: 'Connection lost, reconnecting…' },
 } satisfies Record<string, Record<Lang, string>>;
 

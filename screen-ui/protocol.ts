@@ -124,6 +124,7 @@ export type ScreenCommand =
   | { kind: 'checkout' }
   | { kind: 'back_to_shopping' }
   | { kind: 'pay'; method: string }
+  | { kind: 'cancel_payment' }
   | { kind: 'help' }
   | { kind: 'still_here' }
   | { kind: 'request_void'; lineId: string }

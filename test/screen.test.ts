@@ -207,6 +207,15 @@ describe('shopper screen in headless Chromium', () => {
     const total = await text('total');
     await tap('checkout');
     await onScreen('payment_method');
+    // the shopper changes their mind while the kiosk waits for the payment code: cancelled, nothing paid, choose again
+    await tap('pay-qr');
+    await page.waitForSelector('[data-test="prompt"][data-prompt="scan_payment_code"]');
+    await tap('cancel-payment');
+    await onScreen('payment_method');
+    const afterCancel = (await k.engine.openOrder())!;
+    expect(afterCancel.paid).toBe(0);
+    expect(afterCancel.payments.map((p) => p.status)).toEqual(['declined']);
+    expect(await page.locator('[data-test="message"]').count()).toBe(0); // cancelled, not "declined"
     await tap('pay-qr');
     await onScreen('paying');
     await page.waitForSelector('[data-test="prompt"][data-prompt="scan_payment_code"]');

@@ -23,6 +23,7 @@ const VALID: { [K in ScreenCommand['kind']]: Extract<ScreenCommand, { kind: K }>
     { kind: 'pay', method: 'gift_card' },
   ],
   help: [{ kind: 'help' }],
+  cancel_payment: [{ kind: 'cancel_payment' }],
   still_here: [{ kind: 'still_here' }],
   request_void: [
     { kind: 'request_void', lineId: 'L1' },

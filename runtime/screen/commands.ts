@@ -11,6 +11,7 @@ const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('checkout') }).strict(),
   z.object({ kind: z.literal('back_to_shopping') }).strict(),
   z.object({ kind: z.literal('pay'), method: z.string().regex(/^[a-z_]{1,32}$/) }).strict(),
+  z.object({ kind: z.literal('cancel_payment') }).strict(),
   z.object({ kind: z.literal('help') }).strict(),
   z.object({ kind: z.literal('still_here') }).strict(),
   z.object({ kind: z.literal('request_void'), lineId }).strict(),

@@ -108,6 +108,8 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   private thankYouTimer: TimerHandle | null = null;
   private idleTimer: TimerHandle | null = null;
   private payQr: { attemptId: string; svg: string } | null = null;
+  /** The order whose running payment the shopper cancelled (until that attempt ends). */
+  private cancelled: string | null = null;
   private seq = 0;
   private completing = new Set<string>();
   private readonly onCommitted = (c: Committed) => this.committed(c);
@@ -151,8 +153,10 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     if (o.state !== 'payment_pending') this.payQr = null;
     if (ev.type === 'payment_declined' || (ev.type === 'payment_resolved' && ev.outcome === 'declined')) {
       this.prompt = null;
-      this.message = { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED };
+      // a payment the shopper cancelled is not "declined"
+      this.message = this.cancelled === o.id ? null : { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED };
     }
+    if (o.state !== 'payment_pending') this.cancelled = null;
     if (ev.type === 'payment_approved' || ev.type === 'payment_resolved') this.prompt = null;
     if (ev.type === 'item_added' || ev.type === 'member_attached') this.started = true;
     if (o.state === 'paid') void this.complete(o.id);
@@ -401,6 +405,14 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
           this.deps.onError?.(e);
           this.changed();
         });
+        return;
+      }
+      case 'cancel_payment': {
+        // the provider aborts the running attempt; the order follows (declined → payment method, or paid if too late)
+        const o = await this.open();
+        this.need(o.state === 'payment_pending', `no payment is running (state ${o.state})`);
+        this.need(checkout.abort(o.id), 'this payment can no longer be cancelled');
+        this.cancelled = o.id;
         return;
       }
       case 'help': {
