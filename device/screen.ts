@@ -89,6 +89,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
   const onPrompt = (p: TerminalPrompt) => session.terminalPrompt(p);
   const onScan = (o: ScanOutcome, d: ScanData) => session.scanned(o, d.raw);
   const onCondition = () => session.conditionChanged();
+  kiosk.lane.on('closedChanged', onCondition); // closed by HQ as well as by the attendant
   const onPayPrompt = (p: { method: string; text: string }) => session.paymentPrompt(p);
   const onPayQr = (q: { orderId: string; attemptId: string; qrCode: string }) => void session.merchantQr(q).catch((e: unknown) => opts.onError?.(e));
   kiosk.payments.on('prompt', onPayPrompt);
@@ -118,6 +119,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
       hw?.devices.terminal?.off('prompt', onPrompt);
       hw?.scanFeed?.off('outcome', onScan);
       hw?.supervisor.off('condition', onCondition);
+      kiosk.lane.off('closedChanged', onCondition);
       kiosk.payments.off('prompt', onPayPrompt);
       kiosk.payments.off('qr', onPayQr);
       session.stop();

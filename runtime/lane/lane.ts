@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { barcodeRules } from '../../config/load';
 import type { KioskConfig } from '../../config/schema';
 import { parseScan } from '../barcodes';
@@ -22,7 +23,7 @@ export type ScanOutcome =
  * Turns one raw scan into what happens on the lane: an item added, a member attached, a payment code handed on,
  * or a typed refusal with the shopper's message. Never throws for bad input: a garbled scan must not stop the lane.
  */
-export class Lane {
+export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | null] }> {
   private readonly rules;
   /** Closed by staff or HQ (`lock`): no new order starts; an order already open may finish. */
   private closedReason: string | null = null;
@@ -31,6 +32,7 @@ export class Lane {
     private readonly catalog: Catalog,
     config: KioskConfig,
   ) {
+    super();
     this.rules = barcodeRules(config);
   }
 
@@ -96,10 +98,13 @@ export class Lane {
   /** Closes the lane for new shoppers (an open order may still finish). */
   lock(reason: string): void {
     this.closedReason = reason;
+    this.emit('closedChanged', this.closed);
   }
 
   unlock(): void {
+    const was = this.closedReason;
     this.closedReason = null;
+    if (was !== null) this.emit('closedChanged', null);
   }
 
   get closed(): { reason: string } | null {

@@ -11,6 +11,7 @@ import { startScreen, type RunningScreen } from '../../device/screen';
 import { tempDir } from '../../test/helpers/engine-fixture';
 import { SimulatedClock } from '../clock';
 import type { PriceItem } from '../pricing/types';
+import { setLaneOpen } from '../lane/lane-control';
 import { hashPin } from './pin';
 import { ScreenCommandError, type ScreenSession } from './screen-session';
 
@@ -231,6 +232,17 @@ describe('ScreenSession', () => {
     expect(open.laneClosed).toBeNull();
     expect(open.screen).toBe('welcome');
     expect(await b.kiosk.lane.scan(item.barcodes[0])).toMatchObject({ ok: true, action: 'item_added' });
+  });
+
+  it('a lane closed by HQ reaches the screen at once (no command from the screen needed), with the reason', async () => {
+    const { kiosk, session } = await boot();
+    const views: ScreenView[] = [];
+    session.on('view', (v) => views.push(v));
+    await setLaneOpen(kiosk.db, kiosk.lane, { open: false, reason: 'stocktake', actor: { by: 'hq' } }, { clock: kiosk.clock, deviceId: kiosk.config.device.deviceId });
+    expect(views.at(-1)).toMatchObject({ screen: 'lane_closed', laneClosed: { reason: 'stocktake' } });
+    expect(await lastJournal<{ by: string; reason: string }>(kiosk, 'lane_closed')).toMatchObject({ by: 'hq', reason: 'stocktake' });
+    await setLaneOpen(kiosk.db, kiosk.lane, { open: true, actor: { by: 'hq' } }, { clock: kiosk.clock, deviceId: kiosk.config.device.deviceId });
+    expect(views.at(-1)).toMatchObject({ screen: 'welcome', laneClosed: null });
   });
 
   describe('attendant badge', () => {
