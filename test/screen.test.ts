@@ -87,6 +87,19 @@ describe('shopper screen in headless Chromium', () => {
     }
   }
 
+  /** At 1024×768 and at 1920×1080 the screen fits without scrolling sideways and every button is a large touch target. */
+  async function fitsBothSizes(name: string) {
+    for (const size of [{ width: 1920, height: 1080 }, { width: 1024, height: 768 }]) {
+      await page.setViewportSize(size);
+      const layout = (await page.evaluate(`(() => {
+        const small = [...document.querySelectorAll('button')].filter((b) => { const r = b.getBoundingClientRect(); return r.width > 0 && (r.height < 44 || r.width < 44); });
+        return { overflow: document.documentElement.scrollWidth - window.innerWidth, small: small.map((b) => b.dataset.test || b.textContent) };
+      })()`)) as { overflow: number; small: string[] };
+      expect(layout).toEqual({ overflow: 0, small: [] });
+      if (size.width === 1920) await page.screenshot({ path: path.join(SHOTS, `${name}-1920.png`) });
+    }
+  }
+
   async function scan(code: string) {
     const seq = await seqNow();
     await hw().sim.scanner!.scan(code);
@@ -138,6 +151,7 @@ describe('shopper screen in headless Chromium', () => {
     expect(await page.locator('[data-test="promotion"]').count()).toBeGreaterThan(0);
     expect(await text('member')).toContain('0001');
     await shoot('02-scanning');
+    await fitsBothSizes('02-scanning');
 
     await scan(age.barcodes[0]);
     await onScreen('attendant_wait');
@@ -174,6 +188,7 @@ describe('shopper screen in headless Chromium', () => {
     await tap('checkout');
     await onScreen('payment_method');
     await shoot('05-payment-method');
+    await fitsBothSizes('05-payment-method');
     // declined first: back to the choice with the reason, nothing paid; the retry goes through
     hw().sim.terminal!.decline();
     await tap('pay-card');
