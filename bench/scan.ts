@@ -17,7 +17,8 @@ import { bootKiosk } from '../device/kiosk';
 import { SerialScanner } from '../drivers/scanner/serial-scanner';
 import { ScanFeed } from '../runtime/devices/scan-feed';
 import { SerialScannerSimulator } from '../simulators/scanner/serial-scanner-sim';
-import { startHqIngest, startMosquitto } from './scan-hq';
+import { startMosquitto } from './mosquitto';
+import { startHqIngest } from './scan-hq';
 import { throughScreen, type ScreenRun } from './scan-screen';
 
 const SCANS = Number(process.env.SCANS ?? 10_000);

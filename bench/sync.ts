@@ -9,9 +9,8 @@
  *   npm run build && node dist/bench/sync.js
  *   (ENTRIES=10000 ROUNDS=5; WINDOW/BATCH for the publisher; BROKER=mqtt://… to use a running broker)
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import mqtt from 'mqtt';
@@ -24,6 +23,7 @@ import { OutboxPublisher } from '../runtime/sync/outbox-publisher';
 import { eventsTopic } from '../runtime/sync/topics';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
+import { startMosquitto } from './mosquitto';
 
 const ENTRIES = Number(process.env.ENTRIES ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -33,35 +33,6 @@ const STORE = 'bench-store';
 const DEVICE = 'bench-lane';
 const clock = new SystemClock();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMosquitto(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const conf = path.join(dir, 'mosquitto.conf');
-  fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_inflight_messages 0', 'max_queued_messages 100000', ''].join('\n'));
-  const child = spawn(process.env.MOSQUITTO ?? '/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => (s.destroy(), resolve(false)));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('mosquitto did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, child };
-}
 
 /** A kiosk database with ENTRIES journal entries (an order_completed-sized payload each), all in the outbox. */
 async function kioskWithBacklog(file: string): Promise<KioskDb> {
@@ -201,7 +172,7 @@ async function main() {
     console.log(`\nrounds (msgs/s): bare ${bare.map((x) => x.toFixed(0)).join(', ')}; sync ${sync.map((x) => x.toFixed(0)).join(', ')}`);
     console.log(`peak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
-    own?.child.kill('SIGKILL');
+    own?.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
