@@ -113,6 +113,16 @@ describe('shopper screen in headless Chromium', () => {
     return body + String(gtinCheckDigit(body));
   }
 
+  /** In English, one plain item scanned and the shopper at the payment choice. */
+  async function oneItemAtPaymentChoice() {
+    await language('en');
+    const [item] = await k.catalog.sample('plain', 1);
+    await scan(item.barcodes[0]);
+    await lineCount(1);
+    await tap('checkout');
+    await onScreen('payment_method');
+  }
+
   async function attendantLogin(pin: string) {
     await tap('attendant-open');
     await page.waitForSelector('[data-test="pin-pad"]');
@@ -251,12 +261,7 @@ describe('shopper screen in headless Chromium', () => {
   }, 180_000);
 
   it('flow 3: terminal unplugged mid-payment → "checking your payment" → settled without a double charge', async () => {
-    await language('en');
-    const [item] = await k.catalog.sample('plain', 1);
-    await scan(item.barcodes[0]);
-    await lineCount(1);
-    await tap('checkout');
-    await onScreen('payment_method');
+    await oneItemAtPaymentChoice();
     const journalBefore = hw().sim.terminal!.transactions().length;
     hw().sim.terminal!.timeout(); // the terminal asks for a card, then hears nothing
     await tap('pay-card');
@@ -299,12 +304,7 @@ describe('shopper screen in headless Chromium', () => {
   }, 240_000);
 
   it('merchant QR: the screen shows the dynamic code, the shopper pays it in the app, the screen follows', async () => {
-    await language('en');
-    const [item] = await k.catalog.sample('plain', 1);
-    await scan(item.barcodes[0]);
-    await lineCount(1);
-    await tap('checkout');
-    await onScreen('payment_method');
+    await oneItemAtPaymentChoice();
     await tap('pay-qr_merchant');
     await page.waitForSelector('[data-test="merchant-qr"] svg');
     await shoot('14-merchant-qr', 'en');
