@@ -11,11 +11,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadConfig } from '../config/load';
 import type { FailpointName } from '../runtime/failpoints';
 import { GatewaySimulator } from '../simulators/gateway/gateway-simulator';
 import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
 import { exited, kioskAsync, killStrays } from './helpers/cli';
 import { tempDir } from './helpers/engine-fixture';
+import { RawTcpEcr } from './helpers/zvt-raw-ecr';
 
 const POINTS: FailpointName[] = ['payment.started', 'payment.before-send', 'payment.after-send', 'payment.after-approval', 'payment.after-commit'];
 
@@ -40,14 +42,18 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 describe('payment crash matrix (SIGKILL at every step; simulators outlive the kiosk and keep their own ledgers)', () => {
   let dir: string;
   let terminal: ZvtTerminalSimulator;
+  let terminalPort: number;
   let gateway: GatewaySimulator;
   let configPath: string;
   const outcomes: { method: string; point: string; order: OrderOut }[] = [];
 
   beforeAll(async () => {
     dir = tempDir('kiosk-paycrash-');
-    terminal = new ZvtTerminalSimulator({ ecrAckTimeoutMs: 2000 });
+    // the terminal works in the kiosk's currency (a terminal refuses a registration in any other one)
+    const currency = Number(loadConfig({ env: {}, overrides: { dataDir: dir } }).currency.numeric);
+    terminal = new ZvtTerminalSimulator({ ecrAckTimeoutMs: 2000, currency });
     const addr = await terminal.listenTcp();
+    terminalPort = addr.port;
     const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
     fs.writeFileSync(path.join(dir, 'merchant.key.pem'), merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     gateway = new GatewaySimulator({ ledgerPath: path.join(dir, 'gateway-ledger.json'), merchantPublicKey: merchant.publicKey, appId: 'crash-test' });
@@ -129,4 +135,85 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
     expect(byPoint('card', 'payment.after-send')).toBe('cancelled');
     expect(byPoint('qr', 'payment.after-send')).toMatch(/completed|cancelled/);
   });
+
+  // Issue 10 point 7: cases a real terminal produces that the kiosk's old simulator hid. The terminal's own journal is the judge.
+  const recoverJson = async () => {
+    const after = await run(['payments', 'recover', '--close', '--json', '--config', configPath]);
+    return { code: after.code, stderr: after.stderr, out: JSON.parse(after.stdout) as { unsettled: number; orders: OrderOut[] } };
+  };
+
+  it('card: completion lost, terminal gives no status information → left in doubt for staff (never cancelled while charged), then settled once', async () => {
+    const before = terminal.journal.entries().length;
+    terminal.setStatusInfoOnRepeat('never'); // repeat receipt: print-out only, no 04 0F, whatever the service byte asks
+    try {
+      const killed = await run(['demo', '--pay', 'card', '--config', configPath], { KIOSK_FAILPOINT: 'payment.after-approval' });
+      expect(killed.signal).toBe('SIGKILL');
+      const charged = terminal.journal.entries().slice(before).filter((e) => e.kind === 'payment');
+      expect(charged.map((e) => e.result)).toEqual(['approved']); // the terminal did take the money
+
+      const { code, out } = await recoverJson();
+      const order = out.orders[0];
+      // the terminal cannot tell what its last transaction was: that is "unknown", never "declined"
+      expect({ code, unsettled: out.unsettled }).toEqual({ code: 3, unsettled: 1 });
+      expect(['cancelled', 'completed']).not.toContain(order.state);
+      // nobody asked the terminal to pay again, and nothing was reversed behind staff's back
+      const now = terminal.journal.entries().slice(before).filter((e) => e.kind === 'payment');
+      expect(now.map((e) => ({ result: e.result, reversed: e.reversed ?? false }))).toEqual([{ result: 'approved', reversed: false }]);
+
+      // staff look at the terminal's print-out and decide: the order completes, charged exactly once
+      const decided = await run(['payments', 'decide', order.orderId, 'approved', '--attendant', 'att-1', '--json', '--config', configPath]);
+      expect({ code: decided.code, stderr: decided.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(decided.stdout)).toMatchObject({ orderId: order.orderId, state: 'paid' });
+      const closed = await recoverJson();
+      expect({ code: closed.code, unsettled: closed.out.unsettled }).toEqual({ code: 0, unsettled: 0 });
+      expect(closed.out.orders[0]).toMatchObject({ orderId: order.orderId, state: 'completed', paid: order.total });
+      const final = terminal.journal.entries().slice(before).filter((e) => e.kind === 'payment' && e.result === 'approved' && !e.reversed);
+      expect(final).toHaveLength(1);
+      expect(final[0].amount).toBe(order.total);
+    } finally {
+      terminal.setStatusInfoOnRepeat('service-byte');
+    }
+  }, 90_000);
+
+  it('card: timeout right after a reversal of the same amount → never matched to the reversal receipt: nothing charged, never completed', async () => {
+    // a sale of the demo basket, then that payment reversed at the terminal: its last completed transaction is now a
+    // reversal (BMP 37) of exactly the amount the next demo sale will ask for
+    const sold = await run(['demo', '--pay', 'card', '--config', configPath]);
+    expect(sold.code).toBe(0);
+    const sale = terminal.last()!;
+    expect(sale).toMatchObject({ kind: 'payment', result: 'approved' });
+    const ecr = await RawTcpEcr.connect(terminalPort);
+    try {
+      const receipt = sale.receiptNumber.toString().padStart(4, '0');
+      ecr.send(`06 30 06 00 00 00 87 ${receipt.slice(0, 2)} ${receipt.slice(2)}`);
+      expect((await ecr.follow()).pop()).toBe('06 0F 00');
+    } finally {
+      ecr.close();
+    }
+    const reversal = terminal.last()!;
+    expect(reversal).toMatchObject({ kind: 'reversal', result: 'approved', amount: sale.amount, originalTraceNumber: sale.traceNumber });
+
+    const before = terminal.journal.entries().length;
+    const killed = await run(['demo', '--pay', 'card', '--config', configPath], { KIOSK_FAILPOINT: 'payment.after-send' });
+    expect(killed.signal).toBe('SIGKILL');
+    // a terminal that sends the status information on every repeat receipt (service byte or not): the kiosk
+    // certainly sees the reversal's 04 0F — same amount, BMP 37 set — when it asks what happened
+    terminal.setStatusInfoOnRepeat('always');
+    const { code, out } = await recoverJson().finally(() => terminal.setStatusInfoOnRepeat('service-byte'));
+    const order = out.orders[0];
+    expect(order.total).toBe(sale.amount);
+    // what the terminal did with this payment: it never completed (the ECR vanished), so no money moved
+    const mine = terminal.journal.entries().slice(before).filter((e) => e.kind === 'payment');
+    expect(mine).toHaveLength(1);
+    expect(mine[0].result).toBe('aborted');
+    // the kiosk never takes the reversal's receipt for this payment: not completed, nothing paid. It may cancel
+    // (the terminal's last transaction proves the payment did not complete) or leave it to staff — never "paid".
+    expect(order.state).not.toBe('completed');
+    expect(order.paid).toBe(0);
+    if (out.unsettled === 0) expect({ code, state: order.state }).toEqual({ code: 0, state: 'cancelled' });
+    else expect({ code, state: order.state }).toEqual({ code: 3, state: 'payment_unknown' });
+    const traces = order.attempts.flatMap((a) => (a.reference?.traceNumber !== undefined ? [Number(a.reference.traceNumber)] : []));
+    expect(traces).not.toContain(reversal.traceNumber);
+    expect(traces).not.toContain(sale.traceNumber);
+  }, 90_000);
 });

@@ -24,7 +24,8 @@ export async function buildTerminal(ctx: DeviceContext): Promise<Built<PaymentTe
   const pair = await PtyPair.create('terminal');
   // the simulated terminal keeps its journal in the data dir: like a real one, it outlives the kiosk process
   fs.mkdirSync(path.join(ctx.config.dataDir, 'sim-terminal'), { recursive: true });
-  const sim = new ZvtTerminalSimulator({ serialWatchMs: 100, journalPath: path.join(ctx.config.dataDir, 'sim-terminal', 'journal.json') });
+  // the twin works in the configured currency: the simulator refuses a registration in any other one, as real terminals do
+  const sim = new ZvtTerminalSimulator({ serialWatchMs: 100, currency: common.currency, journalPath: path.join(ctx.config.dataDir, 'sim-terminal', 'journal.json') });
   await sim.attachSerial(pair.devicePath);
   const t = new ZvtTerminal({
     ...common,

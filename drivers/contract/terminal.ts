@@ -15,6 +15,8 @@ export interface TerminalResult {
   approved: boolean;
   amount?: Minor;
   traceNumber?: number;
+  /** Trace number of the transaction this one reverses (ZVT BMP 37): set on a reversal, never on a payment. */
+  originalTraceNumber?: number;
   receiptNumber?: number;
   /** e.g. "girocard", "Mastercard". */
   cardType?: string;
@@ -25,6 +27,11 @@ export interface TerminalResult {
   terminalId?: string;
   /** Human-readable reason for a decline or abort. */
   text?: string;
+  /**
+   * statusEnquiry() only — what the terminal holds: `found` (its record of the last transaction, described by the
+   * fields above), `none` (it says it has no transaction stored), `unknown` (it did not say).
+   */
+  lastTransaction?: 'found' | 'none' | 'unknown';
 }
 
 export type TerminalEvents = DeviceEvents & {

@@ -46,18 +46,18 @@ describe('FramedLink (serial link layer)', () => {
     expect(done).toBe(true);
   });
 
-  it('retransmits on NAK, up to 3 times, then rejects PROTOCOL', async () => {
+  it('repeats on NAK at most 2 times (PA00P016: 3 transmissions in all), then rejects PROTOCOL', async () => {
     const { l, written } = link();
     const p = l.send(fromHex('80 00 00'));
     const result = p.catch((e: unknown) => e);
-    for (let i = 0; i < 4; i++) l.receive(Uint8Array.of(0x15));
+    for (let i = 0; i < 3; i++) l.receive(Uint8Array.of(0x15));
     const e = await result;
     expect(isKioskError(e, 'PROTOCOL')).toBe(true);
-    expect(written).toHaveLength(4); // 1 + 3 retries
-    expect(l.stats).toMatchObject({ framesSent: 4, retransmissions: 3, naksReceived: 4 });
+    expect(written).toHaveLength(3); // 1 + 2 repeats
+    expect(l.stats).toMatchObject({ framesSent: 3, retransmissions: 2, naksReceived: 3 });
   });
 
-  it('retransmits after T3 (on the injected clock), then rejects TIMEOUT', async () => {
+  it('repeats after T3 (on the injected clock) at most 2 times, then rejects TIMEOUT', async () => {
     const { l, clock, written } = link({ ackTimeoutMs: 5000 });
     const result = l.send(fromHex('80 00 00')).catch((e: unknown) => e);
     clock.advance(4999);
@@ -65,12 +65,12 @@ describe('FramedLink (serial link layer)', () => {
     clock.advance(1);
     expect(written).toHaveLength(2);
     clock.advance(5000);
-    clock.advance(5000);
-    expect(written).toHaveLength(4);
+    expect(written).toHaveLength(3);
     clock.advance(5000);
     const e = await result;
     expect(isKioskError(e, 'TIMEOUT')).toBe(true);
-    expect(l.stats.ackTimeouts).toBe(4);
+    expect(written).toHaveLength(3);
+    expect(l.stats.ackTimeouts).toBe(3);
   });
 
   it('a NAK then an ACK: one retransmission, resolves', async () => {

@@ -16,7 +16,10 @@ export interface FramedLinkOptions {
   clock: Clock;
   /** T3: how long to wait for the peer's ACK/NAK after a frame. Default 5000 ms. */
   ackTimeoutMs?: number;
-  /** Retransmissions after a NAK or an expired T3 before giving up. Default 3. */
+  /**
+   * Repeats after a NAK or an expired T3 before giving up. Default 2: PA00P016 (transport protocol) allows a frame
+   * to be sent at most 3 times in all — the first transmission and 2 repeats.
+   */
   maxRetries?: number;
   maxFrameBytes?: number;
   faults?: LinkFaults;
@@ -39,6 +42,9 @@ export type FramedLinkEvents = {
   /** Garbled bytes, bad checksums: the link has resynchronised already. */
   error: [KioskError];
 };
+
+/** PA00P016: an unacknowledged frame is repeated at most twice (3 transmissions in all). */
+export const MAX_REPEATS = 2;
 
 type Pending = { apdu: Uint8Array; resolve: () => void; reject: (e: KioskError) => void };
 
@@ -63,7 +69,7 @@ export class FramedLink extends EventEmitter<FramedLinkEvents> {
     super();
     this.decoder = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
-    this.maxRetries = opts.maxRetries ?? 3;
+    this.maxRetries = opts.maxRetries ?? MAX_REPEATS;
   }
 
   /** Feed bytes from the line. */

@@ -14,7 +14,7 @@ export interface SerialTransportOptions {
   stopBits?: 1 | 2;
   /** T3 (ACK wait) in ms. Default 5000. */
   ackTimeoutMs?: number;
-  /** Retransmissions on NAK / T3. Default 3. */
+  /** Repeats of a frame on NAK / T3. Default 2 (PA00P016: at most 2 repeats). */
   maxRetries?: number;
   /**
    * How often the port path is checked. A USB-serial adapter (or a pty pair) that vanishes is not reported by a
@@ -158,6 +158,9 @@ export class SerialTransport extends EventEmitter<TransportEvents> implements Zv
 
   async close(): Promise<void> {
     const port = this.teardown(new KioskError('DEVICE_OFFLINE', 'serial transport closed'));
-    if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
+    if (!port?.isOpen) return;
+    // the last ACK (06) written for the terminal's last frame leaves before the port closes
+    await new Promise<void>((r) => port.drain(() => r()));
+    await new Promise<void>((r) => port.close(() => r()));
   }
 }

@@ -5,13 +5,14 @@ import type { Minor } from '../../runtime/money';
 import type { DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { PaymentTerminal, TerminalEvents, TerminalResult } from '../contract/terminal';
 import { decodeApdu, encodeApdu, apduName, type Apdu } from './zvt/apdu';
-import { encodeEcrCommand, type EcrCommand } from './zvt/commands';
+import { encodeEcrCommand, REPEAT_RECEIPT_SEND_STATUS_INFO, type EcrCommand } from './zvt/commands';
 import { CONFIG, CURRENCY_EUR } from './zvt/constants';
 import { ACK_APDU, decodeTerminalMessage, type TerminalMessage } from './zvt/messages';
 import { maskPan, panForLog } from './zvt/pan';
-import { resultCodeText } from './zvt/result-codes';
+import { isNoReceiptStored, resultCodeText, TERMINAL_BUSY_CODES } from './zvt/result-codes';
 import { intermediateStatusText } from './zvt/status-codes';
 import type { StatusInfo } from './zvt/status-info';
+import { MAX_REPEATS } from './framed-link';
 import { SerialTransport } from './serial-transport';
 import { TcpTransport } from './tcp-transport';
 import type { ZvtTransport } from './transport';
@@ -24,7 +25,7 @@ export type ZvtConnection =
 export interface ZvtTimeouts {
   /** T3: serial link ACK wait per frame. Default 5000. */
   ack: number;
-  /** Serial retransmissions on NAK / T3. Default 3. */
+  /** Serial repeats of a frame on NAK / T3. Default 2 (PA00P016: 1 transmission + at most 2 repeats). */
   retries: number;
   /** Wait for the terminal's 80 00 00 after a command. Default 5000. */
   commandAck: number;
@@ -56,7 +57,7 @@ export interface ZvtTerminalOptions {
   password?: string;
   /** ISO 4217 numeric. Default 978 (EUR); 156 = CNY. */
   currency?: number;
-  /** Registration config byte. Default: ECR prints receipts, intermediate status on, ECR controls payment and admin (0x3E). */
+  /** Registration config byte. Default: ECR prints receipts as 06 D1 print lines, intermediate status on, ECR controls payment and admin (0xBE). */
   configByte?: number;
   /** Registration service byte (BMP 03), sent only when set. */
   serviceByte?: number;
@@ -71,23 +72,28 @@ export interface ZvtTerminalOptions {
 }
 
 export interface TerminalStatusReport {
-  /** 0x00 = ready; anything else names a lock state (see resultCodeText). */
-  terminalStatus: number;
+  /** 0x00 = ready; anything else names a lock state (see resultCodeText); undefined = the terminal did not say. */
+  terminalStatus?: number;
   swVersion?: string;
   terminalId?: string;
 }
 
 type TxnKind = 'register' | 'authorize' | 'refund' | 'reverse' | 'end-of-day' | 'status-enquiry' | 'repeat-receipt';
 
+/**
+ * How a command ended. `statusInfo`: a 04 0F status information arrived during it. `garbled`: the terminal's
+ * final message could not be decoded (the transaction ended, what it said is unknown).
+ */
 type Outcome =
-  | { type: 'completion'; msg: Extract<TerminalMessage, { kind: 'completion' }>; info: StatusInfo }
-  | { type: 'abort'; resultCode: number; info: StatusInfo }
-  | { type: 'refused'; code: number; info: StatusInfo };
+  | { type: 'completion'; msg: Extract<TerminalMessage, { kind: 'completion' }>; info: StatusInfo; statusInfo: boolean; garbled: boolean }
+  | { type: 'abort'; resultCode: number; currency?: number; info: StatusInfo; statusInfo: boolean }
+  | { type: 'refused'; code: number; resultCode: number; currency?: number; info: StatusInfo };
 
 interface Txn {
   kind: TxnKind;
   acknowledged: boolean;
   info: StatusInfo;
+  statusInfo: boolean;
   silenceMs: number;
   timer: TimerHandle | null;
   done: boolean;
@@ -95,7 +101,7 @@ interface Txn {
   reject: (e: KioskError) => void;
 }
 
-const DEFAULT_TIMEOUTS: ZvtTimeouts = { ack: 5000, retries: 3, commandAck: 5000, completion: 180_000, admin: 30_000, endOfDay: 600_000, connect: 5000, drain: 10_000 };
+const DEFAULT_TIMEOUTS: ZvtTimeouts = { ack: 5000, retries: MAX_REPEATS, commandAck: 5000, completion: 180_000, admin: 30_000, endOfDay: 600_000, connect: 5000, drain: 10_000 };
 
 const MONEY: ReadonlySet<TxnKind> = new Set(['authorize', 'refund']);
 
@@ -129,6 +135,12 @@ function trimText(s: string | undefined): string | undefined {
  *
  * Line loss: in-flight commands reject `DEVICE_OFFLINE`, `status` goes `online: false` after `offlineDebounceMs`,
  * the driver reconnects with backoff (injected clock) and re-registers if it was enabled, then reports online.
+ *
+ * A refused registration (`84 1E 03 6F 09 78`: wrong currency, the terminal runs 978) rejects `enable()` with the
+ * decoded reason, which then shows in `status().detail`, in the DEVICE_STATE error of every money command and in
+ * `checkHealth` (not ok). `close()` / `release()` answer the terminal first: a running payment is aborted, what
+ * the terminal sends until it wound down is acknowledged and answered, and every answer leaves (serial: is ACKed)
+ * before the port closes — bounded by `drain`.
  */
 export class ZvtTerminal extends EventEmitter<TerminalEvents> implements PaymentTerminal {
   readonly info: DeviceInfo;
@@ -151,6 +163,12 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   private backoffMs: number;
   private generation = 0;
   private terminalId: string | undefined;
+  /** Why the terminal refused the last registration (cleared by a successful one). */
+  private refusal: string | undefined;
+  /** Answers and aborts still on their way to the terminal; close() lets them leave first. */
+  private readonly outgoing = new Set<Promise<void>>();
+  /** Called when a transaction or a drain ends (close() waits for that). */
+  private settledWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: ZvtTerminalOptions) {
     super();
@@ -160,7 +178,8 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     if (!/^\d{6}$/.test(this.password)) throw new RangeError('ZVT password must be 6 digits');
     this.currency = opts.currency ?? CURRENCY_EUR;
     this.configByte =
-      opts.configByte ?? CONFIG.ECR_PRINTS_PAYMENT_RECEIPT | CONFIG.ECR_PRINTS_ADMIN_RECEIPT | CONFIG.INTERMEDIATE_STATUS | CONFIG.ECR_CONTROLS_PAYMENT | CONFIG.ECR_CONTROLS_ADMIN;
+      opts.configByte ??
+      CONFIG.ECR_PRINTS_PAYMENT_RECEIPT | CONFIG.ECR_PRINTS_ADMIN_RECEIPT | CONFIG.INTERMEDIATE_STATUS | CONFIG.ECR_CONTROLS_PAYMENT | CONFIG.ECR_CONTROLS_ADMIN | CONFIG.ECR_PRINT_LINES;
     this.backoffMs = opts.reconnect?.initialMs ?? 500;
     this.since = this.clock.now();
     const c = opts.connection;
@@ -175,7 +194,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
       online: this.online,
       lifecycle: this.lifecycle,
       faults: this.busy ? ['TERMINAL_BUSY' as const] : [],
-      detail: this.detail,
+      detail: this.detail ?? (this.lifecycle === 'claimed' ? this.refusal : undefined),
       since: this.since,
     });
   }
@@ -217,6 +236,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   async release(): Promise<void> {
     if (this.lifecycle === 'opened') return;
     if (this.lifecycle === 'closed') throw this.stateError('release', 'claimed');
+    await this.settleLine();
     this.stopLink(new KioskError('DEVICE_OFFLINE', 'terminal released'));
     await this.transport?.close();
     this.setLifecycle('opened');
@@ -224,6 +244,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
 
   async close(): Promise<void> {
     if (this.lifecycle === 'closed') return;
+    await this.settleLine();
     this.stopLink(new KioskError('DEVICE_OFFLINE', 'terminal closed'));
     try {
       await this.transport?.close();
@@ -236,7 +257,72 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   }
 
   private stateError(call: string, needs: LifecycleState): KioskError {
+    if (needs === 'enabled' && this.lifecycle === 'claimed' && this.refusal) {
+      return new KioskError('DEVICE_STATE', `${call}() needs the terminal enabled, it is claimed: ${this.refusal}`, { lifecycle: this.lifecycle, call, reason: this.refusal });
+    }
     return new KioskError('DEVICE_STATE', `${call}() needs the terminal ${needs}, it is ${this.lifecycle}`, { lifecycle: this.lifecycle, call });
+  }
+
+  /**
+   * Before the port closes, the terminal gets its answers: a command still running is failed for the caller
+   * (DEVICE_OFFLINE, outcome unknown) and aborted (06 B0); what the terminal sends until it has wound down (its
+   * 04 0F, 06 1E / 06 0F) is acknowledged and answered (80 00 00); then every answer is let out (serial: ACKed).
+   * Bounded by the `drain` timeout on the injected clock.
+   */
+  private async settleLine(): Promise<void> {
+    if (!this.transport?.connected || !this.linkUp) return;
+    const txn = this.txn;
+    if (txn && !txn.done) {
+      this.failTxn(new KioskError('DEVICE_OFFLINE', `terminal closed during ${txn.kind}; outcome unknown, ask statusEnquiry()`, { unknownOutcome: true, kind: txn.kind }), txn);
+      // a payment or refund is aborted; anything else is let finish (its 06 0F / 06 1E ends the wait just the same)
+      this.startDrain(MONEY.has(txn.kind));
+    }
+    if (this.busy === 'drain') await this.untilSettled(() => this.busy !== 'drain');
+    if (this.outgoing.size > 0) await this.bounded(Promise.all([...this.outgoing]).then(() => undefined), this.timeouts.drain);
+  }
+
+  private untilSettled(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return this.bounded(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (done()) resolve();
+          else this.settledWaiters.push(check);
+        };
+        this.settledWaiters.push(check);
+      }),
+      this.timeouts.drain,
+    );
+  }
+
+  private bounded(p: Promise<void>, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(resolve, ms);
+      void p.then(() => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private notifySettled(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Sends an answer / abort without making the caller wait; close() waits for it. */
+  private sendTracked(bytes: Uint8Array): Promise<void> {
+    const t = this.transport;
+    if (!t) return Promise.reject(new KioskError('DEVICE_OFFLINE', 'terminal closed'));
+    const p = t.send(bytes);
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.outgoing.add(settled);
+    void settled.then(() => this.outgoing.delete(settled));
+    return p;
   }
 
   private setLifecycle(l: LifecycleState): void {
@@ -370,13 +456,17 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
       return;
     }
     let m: TerminalMessage;
+    let garbled = false;
     try {
       m = decodeTerminalMessage(a);
     } catch (e) {
       this.reportError(isKioskError(e) ? e : new KioskError('PROTOCOL', String(e)));
       // keep the terminal going; end the transaction on its terminal messages even if their BMPs are garbled
-      if (a.cls === 0x06 && a.instr === 0x0f) m = { kind: 'completion', info: {} };
-      else if (a.cls === 0x06 && a.instr === 0x1e) m = { kind: 'abort', resultCode: a.data[0] ?? 0xff, info: {} };
+      if (a.cls === 0x06 && a.instr === 0x0f) {
+        m = { kind: 'completion', info: {} };
+        garbled = true;
+      } else if (a.cls === 0x06 && a.instr === 0x1e) m = { kind: 'abort', resultCode: a.data[0] ?? 0xff, info: {} };
+      else if (a.cls === 0x84) m = a.data.length > 0 ? { kind: 'nack', code: a.instr, resultCode: a.data[0] } : { kind: 'nack', code: a.instr };
       else m = { kind: 'other', cls: a.cls, instr: a.instr, data: a.data };
     }
     this.opts.logger?.debug({ device: this.info.id, apdu: apduName(a), kind: m.kind }, 'from terminal');
@@ -393,7 +483,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
         }
         return;
       case 'nack':
-        if (!txn.acknowledged) this.finishTxn(txn, { type: 'refused', code: m.code, info: txn.info });
+        if (!txn.acknowledged) this.finishTxn(txn, { type: 'refused', code: m.code, resultCode: m.resultCode ?? m.code, currency: m.currency, info: { ...txn.info, ...m.info } });
         return;
       case 'intermediate':
         txn.acknowledged = true;
@@ -403,6 +493,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
         return;
       case 'status-info':
         txn.acknowledged = true;
+        txn.statusInfo = true;
         Object.assign(txn.info, m.info);
         this.reply(txn);
         this.arm(txn, txn.silenceMs);
@@ -415,11 +506,11 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
         return;
       case 'completion':
         this.reply(txn);
-        this.finishTxn(txn, { type: 'completion', msg: m, info: { ...txn.info, ...m.info } });
+        this.finishTxn(txn, { type: 'completion', msg: m, info: { ...txn.info, ...m.info }, statusInfo: txn.statusInfo, garbled });
         return;
       case 'abort':
         this.reply(txn);
-        this.finishTxn(txn, { type: 'abort', resultCode: m.resultCode, info: { ...txn.info, ...m.info } });
+        this.finishTxn(txn, { type: 'abort', resultCode: m.resultCode, currency: m.currency, info: { ...txn.info, ...m.info }, statusInfo: txn.statusInfo });
         return;
       case 'other':
         txn.acknowledged = true;
@@ -432,14 +523,13 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   /** A message outside any command: acknowledge so the terminal is not left waiting; a 06 1E / 06 0F ends a drain. */
   private onUnsolicited(m: TerminalMessage): void {
     if (m.kind === 'ack' || m.kind === 'nack') return;
-    this.transport?.send(encodeApdu(ACK_APDU)).catch(() => undefined);
+    if (this.transport) this.sendTracked(encodeApdu(ACK_APDU)).catch(() => undefined);
     if ((m.kind === 'abort' || m.kind === 'completion') && this.busy === 'drain') this.endDrain();
   }
 
   private reply(txn: Txn): void {
-    const t = this.transport;
-    if (!t) return;
-    t.send(encodeApdu(ACK_APDU)).catch((e: unknown) => {
+    if (!this.transport) return;
+    this.sendTracked(encodeApdu(ACK_APDU)).catch((e: unknown) => {
       const err = isKioskError(e) ? e : new KioskError('DEVICE_OFFLINE', String(e));
       this.failTxn(
         err.code === 'DEVICE_OFFLINE' ? err : new KioskError('TIMEOUT', `could not acknowledge the terminal: ${err.message}; outcome unknown`, { unknownOutcome: true }),
@@ -467,6 +557,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     if (txn.timer) this.clock.clearTimeout(txn.timer);
     if (this.txn === txn) this.txn = null;
     txn.resolve(o);
+    this.notifySettled();
   }
 
   private failTxn(e: KioskError, only?: Txn): void {
@@ -476,6 +567,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     if (txn.timer) this.clock.clearTimeout(txn.timer);
     this.txn = null;
     txn.reject(e);
+    this.notifySettled();
   }
 
   /** Sends `command` and follows the terminal until 06 0F / 06 1E / 84 xx. Caller holds `busy`. */
@@ -483,7 +575,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     const t = this.transport;
     if (!t || !t.connected) return Promise.reject(new KioskError('DEVICE_OFFLINE', 'terminal line is down'));
     return new Promise<Outcome>((resolve, reject) => {
-      const txn: Txn = { kind, acknowledged: false, info: {}, silenceMs, timer: null, done: false, resolve, reject };
+      const txn: Txn = { kind, acknowledged: false, info: {}, statusInfo: false, silenceMs, timer: null, done: false, resolve, reject };
       this.txn = txn;
       this.opts.logger?.debug({ device: this.info.id, kind }, 'to terminal');
       // Until the command left (serial: was link-ACKed, possibly after retransmissions) the link's own T3 × retries
@@ -515,9 +607,9 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     }
   }
 
-  private startDrain(): void {
+  private startDrain(abort = true): void {
     this.busy = 'drain';
-    this.transport?.send(encodeApdu(encodeEcrCommand({ kind: 'abort' }))).catch(() => undefined);
+    if (abort && this.transport) this.sendTracked(encodeApdu(encodeEcrCommand({ kind: 'abort' }))).catch(() => undefined);
     if (this.drainTimer) this.clock.clearTimeout(this.drainTimer);
     this.drainTimer = this.clock.setTimeout(() => this.endDrain(), this.timeouts.drain);
   }
@@ -526,6 +618,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     if (this.drainTimer) this.clock.clearTimeout(this.drainTimer);
     this.drainTimer = null;
     if (this.busy === 'drain') this.busy = null;
+    this.notifySettled();
   }
 
   private toResult(o: Outcome): TerminalResult {
@@ -539,16 +632,17 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
       if (!approved) text = resultCodeText(resultCode);
     } else if (o.type === 'abort') {
       resultCode = o.resultCode;
-      text = resultCodeText(resultCode);
+      text = this.reasonText(resultCode, o.currency);
     } else {
-      resultCode = o.code;
-      text = `terminal refused the command: ${resultCodeText(o.code)}`;
+      resultCode = o.resultCode;
+      text = `terminal refused the command: ${this.reasonText(o.resultCode, o.currency)}`;
     }
     return withDefined<TerminalResult>({
       resultCode,
       approved,
       amount: info.amount,
       traceNumber: info.traceNumber,
+      originalTraceNumber: info.originalTraceNumber,
       receiptNumber: info.receiptNumber,
       cardType: trimText(info.cardName) ?? (info.cardType !== undefined ? `ZVT card type ${info.cardType}` : undefined),
       maskedPan: info.maskedPan !== undefined && info.maskedPan !== '' ? maskPan(info.maskedPan) : undefined,
@@ -556,6 +650,12 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
       terminalId: info.terminalId ?? this.terminalId,
       text,
     });
+  }
+
+  /** A result code in words; with the currency the terminal named (wrong currency 6F carries its own). */
+  private reasonText(code: number, currency?: number): string {
+    const text = resultCodeText(code);
+    return currency === undefined ? text : `${text}: the terminal runs currency ${currency}, the kiosk is set to ${this.currency}`;
   }
 
   private logResult(kind: string, r: TerminalResult): void {
@@ -593,9 +693,14 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
       this.timeouts.admin,
     );
     if (o.type !== 'completion') {
-      const code = o.type === 'abort' ? o.resultCode : o.code;
-      throw new KioskError('PROTOCOL', `terminal refused registration: ${resultCodeText(code)}`, { resultCode: code });
+      const code = o.resultCode;
+      const message = `terminal refused registration: ${this.reasonText(code, o.currency)}`;
+      this.refusal = message;
+      this.opts.logger?.warn({ device: this.info.id, resultCode: code, terminalCurrency: o.currency, currency: this.currency }, 'terminal refused registration');
+      this.emit('status', this.status());
+      throw new KioskError('PROTOCOL', message, withDefined({ resultCode: code, terminalCurrency: o.currency, currency: this.currency }));
     }
+    this.refusal = undefined;
     if (o.info.terminalId) this.terminalId = o.info.terminalId;
   }
 
@@ -633,27 +738,50 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
 
   private async statusTxn(): Promise<TerminalStatusReport> {
     const o = await this.transact('status-enquiry', { kind: 'status-enquiry', password: this.password }, this.timeouts.admin);
-    if (o.type === 'refused' && o.code === 0x9c) throw new KioskError('DEVICE_BUSY', 'terminal is busy with a transaction', { resultCode: o.code });
+    if (o.type === 'refused' && TERMINAL_BUSY_CODES.has(o.resultCode)) throw new KioskError('DEVICE_BUSY', `terminal is busy: ${resultCodeText(o.resultCode)}`, { resultCode: o.resultCode });
     if (o.type !== 'completion') {
-      const code = o.type === 'abort' ? o.resultCode : o.code;
-      throw new KioskError('PROTOCOL', `status enquiry failed: ${resultCodeText(code)}`, { resultCode: code });
+      const code = o.resultCode;
+      throw new KioskError('PROTOCOL', `status enquiry failed: ${this.reasonText(code, o.currency)}`, { resultCode: code });
     }
     if (o.info.terminalId) this.terminalId = o.info.terminalId;
-    return withDefined({ terminalStatus: o.msg.terminalStatus ?? 0, swVersion: o.msg.swVersion, terminalId: o.info.terminalId ?? this.terminalId });
+    // a completion that says nothing (or could not be read) is no "ready"
+    return withDefined({ terminalStatus: o.garbled ? undefined : o.msg.terminalStatus, swVersion: o.msg.swVersion, terminalId: o.info.terminalId ?? this.terminalId });
   }
 
   /**
-   * What the terminal last did: a status enquiry (05 01), then repeat receipt (06 20) for the last transaction's
-   * status information. Use it to settle an unknown outcome. `resultCode`/`approved` describe that transaction;
-   * when the terminal has none stored, the result is not approved and `text` says so.
+   * What the terminal last did: a status enquiry (05 01), then repeat receipt (06 20) with service byte bit 0 set,
+   * which asks the terminal for the last transaction's status information (04 0F). Use it to settle an unknown
+   * outcome. `lastTransaction` says what came back:
+   * - `found`: the status information, with its result code — `resultCode`/`approved` describe that transaction;
+   * - `none`: the terminal's explicit "no receipt stored" result (see isNoReceiptStored) — nothing is there;
+   * - `unknown`: anything else — a completion without status information (or without its result code), another
+   *   error. Never read as "declined".
    */
   statusEnquiry(): Promise<TerminalResult> {
     return this.exclusive('status-enquiry', 'claimed', async () => {
       const status = await this.statusTxn();
-      const o = await this.transact('repeat-receipt', { kind: 'repeat-receipt', password: this.password }, this.timeouts.admin);
-      const r = this.toResult(o);
-      if (o.type !== 'completion') r.text = `no transaction to repeat: ${resultCodeText(o.type === 'abort' ? o.resultCode : o.code)}`;
-      if (status.terminalStatus !== 0) r.text = `${r.text ? `${r.text}; ` : ''}terminal status: ${resultCodeText(status.terminalStatus)}`;
+      const o = await this.transact('repeat-receipt', { kind: 'repeat-receipt', password: this.password, serviceByte: REPEAT_RECEIPT_SEND_STATUS_INFO }, this.timeouts.admin);
+      let r: TerminalResult;
+      if (o.type !== 'refused' && o.statusInfo && o.info.resultCode !== undefined) {
+        r = { ...this.toResult({ type: 'completion', msg: { kind: 'completion', info: o.info }, info: o.info, statusInfo: true, garbled: false }), lastTransaction: 'found' };
+      } else if (o.type === 'completion') {
+        r = {
+          resultCode: o.info.resultCode ?? 0xff,
+          approved: false,
+          lastTransaction: 'unknown',
+          text: o.statusInfo
+            ? 'the status information of the last transaction carried no result code: its outcome is unknown'
+            : 'the terminal ended the repeat receipt without status information: its last transaction is unknown',
+        };
+      } else if (isNoReceiptStored(o.resultCode)) {
+        r = { resultCode: o.resultCode, approved: false, lastTransaction: 'none', text: `no receipt stored on the terminal: ${resultCodeText(o.resultCode)}` };
+      } else {
+        r = { resultCode: o.resultCode, approved: false, lastTransaction: 'unknown', text: `repeat receipt failed: ${this.reasonText(o.resultCode, o.currency)}` };
+      }
+      if (status.terminalStatus !== 0) {
+        const st = status.terminalStatus === undefined ? 'not reported' : resultCodeText(status.terminalStatus);
+        r.text = `${r.text ? `${r.text}; ` : ''}terminal status: ${st}`;
+      }
       this.logResult('status-enquiry', r);
       return r;
     });
@@ -665,14 +793,17 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     try {
       if (level === 'internal') {
         const problem = zvtCodecSelfTest();
-        const state = `${this.lifecycle}, ${this.online ? 'online' : 'offline'}${this.busy ? `, busy (${this.busy})` : ''}`;
+        const state = `${this.lifecycle}, ${this.online ? 'online' : 'offline'}${this.busy ? `, busy (${this.busy})` : ''}${this.refusal && this.lifecycle === 'claimed' ? `; ${this.refusal}` : ''}`;
         return problem ? { level, ok: false, reason: `codec self-test failed: ${problem}`, code: 'PROTOCOL' } : { level, ok: true, reason: `codec self-test passed; ${state}` };
       }
+      if (this.refusal && this.lifecycle !== 'enabled') return { level, ok: false, reason: this.refusal, code: 'PROTOCOL' };
       const s = await this.terminalStatus();
       const ok = s.terminalStatus === 0;
       const reason = ok
         ? `status enquiry answered: ready${s.terminalId ? `, terminal ${s.terminalId}` : ''}${s.swVersion ? `, software ${s.swVersion}` : ''}`
-        : `status enquiry answered: ${resultCodeText(s.terminalStatus)}`;
+        : s.terminalStatus === undefined
+          ? 'status enquiry answered without a terminal status'
+          : `status enquiry answered: ${resultCodeText(s.terminalStatus)}`;
       if (level === 'external' || !ok) return { level, ok, reason };
       if (!opts?.prompt) return { level, ok: true, reason: `${reason}; no prompt given, nobody was asked` };
       const yes = await opts.prompt(INTERACTIVE_QUESTION);

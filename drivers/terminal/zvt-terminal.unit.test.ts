@@ -244,6 +244,37 @@ describe('ZvtTerminal with a scripted transport and the injected clock', () => {
     expect(statuses).toEqual([]);
   });
 
+  it('close() during the drain waits for the terminal to end it (acknowledged), but never longer than `drain` (injected clock)', async () => {
+    const { t, clock, fake } = await make();
+    const result = t.authorize(100).catch((e: unknown) => e);
+    await tick();
+    clock.advance(1000); // no 80 00 00: TIMEOUT, abort sent, draining
+    await result;
+    let closed = false;
+    const closing = t.close().then(() => (closed = true));
+    await tick();
+    expect(closed).toBe(false);
+    fake.pt({ kind: 'abort', resultCode: 0x6c, info: {} });
+    await closing;
+    expect(fake.kinds()).toEqual(['authorization', 'abort', 'ack']); // the late 06 1E was answered before the port closed
+
+    // a terminal that stays silent: close() returns once `drain` (3000 ms) passed
+    const other = await make();
+    const r2 = other.t.authorize(100).catch((e: unknown) => e);
+    await tick();
+    other.clock.advance(1000);
+    await r2;
+    let closed2 = false;
+    const closing2 = other.t.close().then(() => (closed2 = true));
+    await tick();
+    other.clock.advance(2999);
+    await tick();
+    expect(closed2).toBe(false);
+    other.clock.advance(1);
+    await closing2;
+    expect(other.t.status().lifecycle).toBe('closed');
+  });
+
   it('close() cancels reconnecting', async () => {
     const { t, clock, fake } = await make();
     fake.up = false;

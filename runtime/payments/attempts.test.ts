@@ -4,7 +4,7 @@ import { KioskDb } from '../db/database';
 import { migrate, MIGRATIONS } from '../db/migrations';
 import { OrderEngine } from '../orders/engine';
 import { SimulatedClock } from '../clock';
-import { attemptsOf, unsettledAttempts } from './attempts';
+import { attemptsOf, lastRecordedTraceNumber, unsettledAttempts } from './attempts';
 
 describe('payment attempts table', () => {
   let f: Fixture;
@@ -34,6 +34,30 @@ describe('payment attempts table', () => {
     expect(rows[0].reason).toBe('insufficient funds');
     expect(rows[2].reference).toEqual({ traceNumber: 7 });
     expect(await unsettledAttempts(f.db)).toEqual([]);
+  });
+
+  it('the recorded trace baseline is the latest terminal transaction: a reversal or refund after the payment counts (issue 10 point 2)', async () => {
+    expect(await lastRecordedTraceNumber(f.db)).toBeNull();
+    let o = await f.engine.dispatch(null, { type: 'item_added', line: line('A', 700) });
+    o = await f.engine.dispatch(o.id, { type: 'checkout_started' });
+    o = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'p1', method: 'card', amount: 700 });
+    o = await f.engine.dispatch(o.id, { type: 'payment_approved', attemptId: 'p1', amount: 700, reference: { traceNumber: 41 } });
+    o = await f.engine.dispatch(o.id, { type: 'order_completed' });
+    expect(await lastRecordedTraceNumber(f.db)).toBe(41);
+    o = await f.engine.dispatch(o.id, {
+      type: 'refund_issued',
+      amount: 700,
+      attendantId: 'att',
+      allocations: [{ attemptId: 'p1', method: 'card', amount: 700, via: 'reversal', reference: { traceNumber: 42, receiptNumber: 9 } }],
+    });
+    expect(o.state).toBe('refunded');
+    expect(await lastRecordedTraceNumber(f.db)).toBe(42);
+    // a later payment's trace is newer again
+    let o2 = await f.engine.dispatch(null, { type: 'item_added', line: line('B', 300) });
+    o2 = await f.engine.dispatch(o2.id, { type: 'checkout_started' });
+    o2 = await f.engine.dispatch(o2.id, { type: 'payment_started', attemptId: 'p2', method: 'card', amount: 300 });
+    await f.engine.dispatch(o2.id, { type: 'payment_approved', attemptId: 'p2', amount: 300, reference: { traceNumber: 43 } });
+    expect(await lastRecordedTraceNumber(f.db)).toBe(43);
   });
 
   it('a refused payment event writes no attempt row', async () => {

@@ -120,14 +120,31 @@ export async function unsettledAttempts(db: KioskDb): Promise<AttemptRow[]> {
 }
 
 /**
- * The trace number of the most recent terminal transaction the kiosk has on record (the latest card attempt
- * that carries one), or null. A card attempt records it before sending, so recovery can tell whether the terminal
- * ran anything since.
+ * The trace number of the most recent terminal transaction the kiosk has on record, or null: the latest of a card
+ * payment's (approved / resolved), a card refund's or reversal's (refund_issued allocations) and the terminal's
+ * end-of-day, in journal order. A card attempt records it before sending, so recovery can tell whether the terminal
+ * ran anything since — a reversal or refund run after the last payment must count, or the terminal's record of it
+ * would look like a newer transaction.
  */
 export async function lastRecordedTraceNumber(db: KioskDb): Promise<number | null> {
-  const row = await db.read.get<{ trace: number | null }>(
-    `SELECT CAST(json_extract(reference, '$.traceNumber') AS INTEGER) AS trace FROM payment_attempts
-     WHERE method = 'card' AND json_extract(reference, '$.traceNumber') IS NOT NULL ORDER BY seq DESC LIMIT 1`,
-  );
-  return row?.trace ?? null;
+  const found = await Promise.all([
+    db.read.get<{ seq: number; trace: number }>(
+      `SELECT seq, CAST(json_extract(payload, '$.event.reference.traceNumber') AS INTEGER) AS trace FROM journal
+       WHERE type IN ('payment_approved', 'payment_resolved', 'payment_declined') AND json_extract(payload, '$.event.reference.traceNumber') IS NOT NULL
+       ORDER BY seq DESC LIMIT 1`,
+    ),
+    db.read.get<{ seq: number; trace: number }>(
+      `SELECT j.seq AS seq, CAST(json_extract(a.value, '$.reference.traceNumber') AS INTEGER) AS trace
+       FROM journal j, json_each(j.payload, '$.event.allocations') a
+       WHERE j.type = 'refund_issued' AND json_extract(a.value, '$.method') = 'card' AND json_extract(a.value, '$.reference.traceNumber') IS NOT NULL
+       ORDER BY j.seq DESC, a.key DESC LIMIT 1`,
+    ),
+    db.read.get<{ seq: number; trace: number }>(
+      `SELECT seq, CAST(json_extract(payload, '$.traceNumber') AS INTEGER) AS trace FROM journal
+       WHERE type = 'terminal_end_of_day' AND json_extract(payload, '$.traceNumber') IS NOT NULL ORDER BY seq DESC LIMIT 1`,
+    ),
+  ]);
+  let best: { seq: number; trace: number } | undefined;
+  for (const r of found) if (r && (!best || r.seq > best.seq)) best = r;
+  return best?.trace ?? null;
 }

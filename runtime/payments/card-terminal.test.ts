@@ -42,6 +42,26 @@ describe('CardTerminalProvider.lookup (terminal on TCP loopback)', () => {
     await expect(fresh.lookup({ ...req(999), context })).resolves.toEqual({ outcome: 'unknown' });
   });
 
+  it('issue 10 point 2: a reversal of the same amount right before a payment that timed out is never taken for it', async () => {
+    const p = new CardTerminalProvider(t.terminal, { lastTraceNumber: async () => null });
+    const paid = await p.pay(req(700, 'a0'), signal());
+    if (paid.outcome !== 'approved') throw new Error(paid.outcome);
+    const paymentTrace = paid.reference!.traceNumber;
+    const back = await p.refund({ attemptId: 'a0', orderId: 'o1', approvedAmount: 700, refundedBefore: 0, amount: 700, reference: paid.reference ?? null, captured: false, requestNo: 'a0-refund-1' });
+    expect(back).toMatchObject({ outcome: 'refunded', via: 'reversal' });
+    const reversalTrace = back.outcome === 'refunded' ? back.reference?.traceNumber : undefined;
+    expect(reversalTrace).toEqual(expect.any(Number));
+    expect(reversalTrace).not.toBe(paymentTrace);
+    // the next payment of 700 times out before it reached the terminal: the terminal's last transaction is the reversal
+    const context = await p.prepare();
+    expect(context).toEqual({ lastTraceNumber: reversalTrace }); // the baseline includes the reversal
+    await expect(p.lookup({ ...req(700, 'a1'), context })).resolves.toMatchObject({ outcome: 'declined', reason: expect.stringMatching(/never reached/) });
+    // a baseline that only knew the payment (as before issue 10): the reversal (BMP 37) is still never our payment
+    await expect(new CardTerminalProvider(t.terminal).lookup({ ...req(700, 'a1'), context: { lastTraceNumber: paymentTrace ?? null } })).resolves.toEqual({
+      outcome: 'unknown',
+    });
+  });
+
   it('a newer declined transaction with our amount: declined', async () => {
     const p = new CardTerminalProvider(t.terminal, { lastTraceNumber: async () => null });
     const context = await p.prepare();

@@ -24,10 +24,13 @@ export function terminalReference(r: TerminalResult): PaymentReference {
  *
  * Telling our transaction apart after a crash: ZVT lets the terminal, not the ECR, number transactions, so
  * `prepare` records the trace number of the terminal's last transaction the kiosk knows of (`lastTraceNumber`,
- * read from the database by the composition root). On lookup the terminal's last transaction (status enquiry +
- * repeat receipt) is ours only if its trace number moved past that baseline and its amount is ours; if the trace
- * number has not moved, the authorization never ran on the terminal (declined, nothing charged); anything else is
- * left to the attendant (unknown).
+ * read from the database by the composition root: payments, refunds, reversals and end-of-day alike). On lookup
+ * the terminal's last transaction (status enquiry + repeat receipt asking for its status information) is ours
+ * only if its trace number moved past that baseline, it is no reversal (no BMP 37 original trace number) and its
+ * amount is ours; if the trace number has not moved, the authorization never ran on the terminal (declined,
+ * nothing charged); when the terminal explicitly has no transaction stored and the kiosk knew of none either, ours
+ * never ran; anything else — above all a terminal that does not say (no status information) — is left unknown
+ * (recovery retries, then the attendant decides). Never "declined" on silence.
  */
 export class CardTerminalProvider implements PaymentProvider {
   readonly method = 'card';
@@ -76,6 +79,7 @@ export class CardTerminalProvider implements PaymentProvider {
     const receiptNumber = req.reference?.receiptNumber;
     if (req.refundedBefore === 0 && req.amount === req.approvedAmount && typeof receiptNumber === 'number' && req.captured !== true) {
       const r = await this.terminal.reverse(receiptNumber);
+      if (r.traceNumber !== undefined) this.lastSeenTrace = r.traceNumber;
       if (r.approved) return { outcome: 'refunded', via: 'reversal', reference: terminalReference(r) };
       // already settled (end-of-day ran) or unknown to the terminal: fall back to a refund
     }
@@ -95,14 +99,20 @@ export class CardTerminalProvider implements PaymentProvider {
     }
     const baseline = attempt.context?.lastTraceNumber;
     const hasBaseline = typeof baseline === 'number' || baseline === null;
-    if (last.traceNumber === undefined) {
-      // the terminal has no transaction at all: ours never ran, if we knew the terminal had none before either
-      return hasBaseline && baseline === null ? { outcome: 'declined', reason: 'the terminal has no record of the payment' } : { outcome: 'unknown' };
+    // the terminal did not say what it last did (e.g. a completion without status information): in doubt
+    if (last.lastTransaction !== 'found' && last.lastTransaction !== 'none') return { outcome: 'unknown' };
+    if (last.lastTransaction === 'none' || last.traceNumber === undefined) {
+      // the terminal says it has no transaction at all: ours never ran, if we knew the terminal had none before either
+      return last.lastTransaction === 'none' && hasBaseline && baseline === null
+        ? { outcome: 'declined', reason: 'the terminal has no record of the payment' }
+        : { outcome: 'unknown' };
     }
     this.lastSeenTrace = last.traceNumber;
     if (hasBaseline && last.traceNumber === baseline) {
       return { outcome: 'declined', reason: 'the payment never reached the terminal (its last transaction is older)' };
     }
+    // a reversal (it names the transaction it reverses) is never our payment, whatever its amount
+    if (last.originalTraceNumber !== undefined) return { outcome: 'unknown' };
     if (last.amount !== attempt.amount) return { outcome: 'unknown' };
     return last.approved
       ? { outcome: 'approved', amount: attempt.amount, reference: terminalReference(last) }

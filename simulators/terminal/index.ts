@@ -1,3 +1,16 @@
-export { ZvtTerminalSimulator, DEFAULT_SIM_CARD, type SimCard, type SimDelays, type SimErrorRates, type TerminalSimulatorOptions, type SimEvents, type SimStats } from './zvt-simulator';
+export {
+  ZvtTerminalSimulator,
+  DEFAULT_SIM_CARD,
+  type SimCard,
+  type SimDelays,
+  type SimErrorRates,
+  type TerminalSimulatorOptions,
+  type SimEvents,
+  type SimStats,
+  type SimRegistration,
+  type StatusInfoOnRepeat,
+  type SimCommand,
+  type SerialLinkStats,
+} from './zvt-simulator';
 export { SimJournal, type JournalEntry, type JournalKind, type JournalResult } from './journal';
 export { simulatedTerminal, FAST_TIMEOUTS, type SimulatedTerminal } from './fixture';

@@ -1,13 +1,13 @@
-import * as net from 'node:net';
 import { SerialPort } from 'serialport';
+import { SystemClock } from '../../runtime/clock';
 import { PtyPair } from '../pty-pair';
-import { ZvtTerminalSimulator } from './zvt-simulator';
-import { decodeApdu, encodeApdu, type Apdu } from '../../drivers/terminal/zvt/apdu';
-import { ApduDecoder } from '../../drivers/terminal/zvt/apdu-stream';
-import { encodeEcrCommand, type EcrCommand } from '../../drivers/terminal/zvt/commands';
-import { decodeTerminalMessage, type TerminalMessage } from '../../drivers/terminal/zvt/messages';
-import { encodeFrame, FrameDecoder, type FrameEvent } from '../../drivers/terminal/zvt/frame';
-import { fromHex } from '../../drivers/terminal/zvt/hex';
+import { ZvtTerminalSimulator, type TerminalSimulatorOptions } from './zvt-simulator';
+import { apduHex, asciiHex, bytesOf, hexOf, RawTcpEcr } from '../../test/helpers/zvt-raw-ecr';
+
+/**
+ * The simulator driven with raw bytes, written out by hand (no codec from drivers/, none from the simulator).
+ * Byte sources: PA00P015/PA00P016 as quoted in test/zvt-spec/vectors.ts.
+ */
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -17,269 +17,400 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-/** A bare-bytes ECR over TCP: what a driver would do, written out by hand. */
-class RawTcpEcr {
-  private readonly decoder = new ApduDecoder();
-  private readonly inbox: Apdu[] = [];
-  private waiter: (() => void) | null = null;
-  closed = false;
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      for (const ev of this.decoder.push(d)) if (ev.type === 'apdu') this.inbox.push(decodeApdu(ev.apdu));
-      this.waiter?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiter?.();
-    });
-  }
-  static connect(port: number): Promise<RawTcpEcr> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawTcpEcr(s)));
-      s.once('error', reject);
-    });
-  }
-  send(c: EcrCommand | string): void {
-    this.socket.write(typeof c === 'string' ? fromHex(c) : encodeApdu(encodeEcrCommand(c)));
-  }
-  async next(ms = 2000): Promise<TerminalMessage> {
-    const deadline = Date.now() + ms;
-    while (this.inbox.length === 0) {
-      if (this.closed) throw new Error('connection closed');
-      if (Date.now() > deadline) throw new Error('no message');
-      await new Promise<void>((r) => {
-        this.waiter = r;
-        setTimeout(r, 20);
-      });
-    }
-    return decodeTerminalMessage(this.inbox.shift()!);
-  }
-  /** Reads messages, acknowledging each one (80 00 00) the way the ECR must, until 06 0F / 06 1E. */
-  async follow(): Promise<TerminalMessage[]> {
-    const seen: TerminalMessage[] = [];
-    for (;;) {
-      const m = await this.next();
-      seen.push(m);
-      if (m.kind !== 'ack' && m.kind !== 'nack') this.send({ kind: 'ack' });
-      if (m.kind === 'completion' || m.kind === 'abort' || m.kind === 'nack') return seen;
-    }
-  }
-  close(): void {
-    this.socket.destroy();
+/** Wall-clock timers, but "now" is 2026-12-06 09:30:15 UTC, so 0C/0D in status information are known bytes. */
+class FixedNowClock extends SystemClock {
+  override now(): number {
+    return Date.UTC(2026, 11, 6, 9, 30, 15);
   }
 }
 
-/** A bare-bytes ECR on the host end of a pty pair: frames, ACK/NAK by hand. */
+const PAY_1234 = '06 01 07 04 00 00 00 00 12 34';
+const REGISTER = (config: string) => `06 00 04 00 00 00 ${config}`;
+const TIME_DATE = '0C 09 30 15 0D 12 06';
+const CARD = '0E 28 12 17 00 01 22 F0 F8 67 99 EE EE EE EE 00 16';
+const TID = '29 52 00 12 33';
+const GIROCARD = `8A 05 8B F0 F8 ${asciiHex('girocard')}`;
+
+/** 04 0F of the first approved payment of 12.34 (trace 1, receipt 1, auth code 100001). */
+const APPROVED_1234 = apduHex('04 0F', `27 00 04 00 00 00 00 12 34 0B 00 00 01 ${TIME_DATE} ${CARD} ${TID} 3B ${asciiHex('100001')} 00 00 49 09 78 87 00 01 ${GIROCARD}`);
+
+/** The same transaction repeated from the terminal's journal (06 20 with 03 01): the card's expiry / sequence no. / type are not kept. */
+const REPEATED_1234 = apduHex('04 0F', `27 00 04 00 00 00 00 12 34 0B 00 00 01 ${TIME_DATE} 22 F0 F8 67 99 EE EE EE EE 00 16 ${TID} 3B ${asciiHex('100001')} 00 00 49 09 78 87 00 01 8B F0 F8 ${asciiHex('girocard')}`);
+
+describe('ZVT terminal simulator over TCP, byte level', () => {
+  let sim: ZvtTerminalSimulator;
+  let ecr: RawTcpEcr;
+  let port: number;
+
+  async function start(opts: TerminalSimulatorOptions = {}): Promise<void> {
+    sim = new ZvtTerminalSimulator({ ecrAckTimeoutMs: 1000, clock: new FixedNowClock(), ...opts });
+    port = (await sim.listenTcp()).port;
+    ecr = await RawTcpEcr.connect(port);
+    await until(() => sim.connected);
+  }
+
+  async function register(config: string): Promise<void> {
+    ecr.send(REGISTER(config));
+    expect(await ecr.follow()).toEqual(['80 00 00', apduHex('06 0F', `19 00 ${TID}`)]);
+    await until(() => sim.idle);
+  }
+
+  afterEach(async () => {
+    ecr?.close();
+    await sim?.close();
+  });
+
+  describe('registration (06 00)', () => {
+    it('answers 80 00 00, then 06 0F 19 <status> 29 <TID> and 49 <CC> only because the ECR sent a currency', async () => {
+      await start();
+      ecr.send('06 00 06 00 00 00 08 09 78');
+      expect(await ecr.follow()).toEqual(['80 00 00', apduHex('06 0F', `19 00 ${TID} 49 09 78`)]);
+      expect(sim.registration).toEqual({ config: 0x08, currency: 978 });
+      ecr.send(REGISTER('08'));
+      expect(await ecr.follow()).toEqual(['80 00 00', apduHex('06 0F', `19 00 ${TID}`)]);
+    });
+
+    it('refuses a registration in another currency with 84 1E 03 6F <its own CC> and stays unregistered', async () => {
+      await start();
+      ecr.send('06 00 06 00 00 00 08 08 40'); // USD
+      expect(await ecr.follow()).toEqual(['84 1E 03 6F 09 78']);
+      expect(sim.registration).toBeNull();
+      await sim.close();
+      ecr.close();
+      await start({ currency: 756 }); // a CHF terminal refuses euros
+      ecr.send('06 00 06 00 00 00 08 09 78');
+      expect(await ecr.follow()).toEqual(['84 1E 03 6F 07 56']);
+    });
+
+    it('log-off 06 02 is answered 80 00 00 and nothing else; the terminal forgets the registration', async () => {
+      await start();
+      await register('08');
+      ecr.send('06 02 00');
+      expect(await ecr.next()).toBe('80 00 00');
+      expect(await ecr.silent(200)).toBe(true);
+      expect(sim.registration).toBeNull();
+      // not logged on: no intermediate status any more
+      ecr.send(PAY_1234);
+      expect((await ecr.follow()).filter((m) => m.startsWith('04 FF'))).toEqual([]);
+    });
+  });
+
+  describe('the config byte decides what the terminal sends', () => {
+    it('not registered: 80 00 00, the status information, 06 0F 00 — no 04 FF, no 06 D1', async () => {
+      await start();
+      ecr.send(PAY_1234);
+      expect(await ecr.follow()).toEqual(['80 00 00', APPROVED_1234, '06 0F 00']);
+      expect(sim.lookupByTrace(1)).toMatchObject({ kind: 'payment', result: 'approved', amount: 1234, receiptNumber: 1, maskedPan: '6799********0016' });
+    });
+
+    it('config 08 (intermediate status): 04 FF insert card / PIN pad / host, still no print lines without print-type bit 80', async () => {
+      await start();
+      await register('08');
+      ecr.send(PAY_1234);
+      expect(await ecr.follow()).toEqual(['80 00 00', '04 FF 01 0A', '04 FF 01 01', '04 FF 01 04', APPROVED_1234, '06 0F 00']);
+    });
+
+    it('config 3E (the ECR prints, but compiles receipts itself from the status information): no 06 D1', async () => {
+      await start();
+      await register('3E');
+      ecr.send(PAY_1234);
+      expect((await ecr.follow()).filter((m) => m.startsWith('06 D1'))).toEqual([]);
+    });
+
+    it('config 82 (print lines for payment receipts): 06 D1 lines with attribute 00, the last one 06 D1 01 81', async () => {
+      await start();
+      await register('82');
+      ecr.send(PAY_1234);
+      const seen = await ecr.follow();
+      const lines = seen.filter((m) => m.startsWith('06 D1'));
+      expect(lines.length).toBeGreaterThan(2);
+      expect(lines[lines.length - 1]).toBe('06 D1 01 81');
+      for (const l of lines.slice(0, -1)) expect(l.split(' ')[3]).toBe('00');
+      expect(lines).toContain(apduHex('06 D1', `00 ${asciiHex('Betrag EUR 12,34')}`));
+      expect(seen[seen.length - 1]).toBe('06 0F 00');
+      expect(seen.filter((m) => m.startsWith('04 FF'))).toEqual([]);
+    });
+
+    it('config 84 (print lines for administration receipts only): a payment prints nothing, end-of-day does', async () => {
+      await start();
+      await register('84');
+      ecr.send(PAY_1234);
+      expect((await ecr.follow()).filter((m) => m.startsWith('06 D1'))).toEqual([]);
+      ecr.send('06 50 03 00 00 00');
+      const eod = await ecr.follow();
+      expect(eod.filter((m) => m.startsWith('06 D1')).pop()).toBe('06 D1 01 81');
+    });
+  });
+
+  describe('payments', () => {
+    it('refuses a payment in another currency: 80 00 00 then 06 1E 03 6F <its CC>; nothing journalled', async () => {
+      await start();
+      ecr.send('06 01 0A 04 00 00 00 00 10 00 49 08 40');
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 03 6F 09 78']);
+      expect(sim.journal.entries()).toEqual([]);
+    });
+
+    it('declineNext: status information with 27 <code>, then 06 1E 01 <code>', async () => {
+      await start();
+      sim.declineNext(0x05);
+      ecr.send(PAY_1234);
+      const seen = await ecr.follow();
+      expect(seen[1].startsWith('04 0F') && seen[1].split(' ').slice(3, 5).join(' ')).toBe('27 05');
+      expect(seen[seen.length - 1]).toBe('06 1E 01 05');
+      expect(sim.last()).toMatchObject({ result: 'declined', resultCode: 5 });
+    });
+
+    it('the ECR answers the status information 84 9C 00: the terminal sends it again instead of reversing', async () => {
+      await start();
+      let asked = 0;
+      ecr.send(PAY_1234);
+      const seen = await ecr.follow((m) => (m.startsWith('04 0F') && asked++ < 2 ? '84 9C 00' : '80 00 00'));
+      expect(seen).toEqual(['80 00 00', APPROVED_1234, APPROVED_1234, APPROVED_1234, '06 0F 00']);
+      expect(sim.last()).toMatchObject({ result: 'approved', amount: 1234 });
+    });
+
+    it('any other negative answer to the status information (84 66 00) reverses the payment: 06 1E 01 6C', async () => {
+      await start();
+      ecr.send(PAY_1234);
+      const seen = await ecr.follow((m) => (m.startsWith('04 0F') ? '84 66 00' : '80 00 00'));
+      expect(seen).toEqual(['80 00 00', APPROVED_1234, '06 1E 01 6C']);
+      expect(sim.last()).toMatchObject({ result: 'aborted', note: 'ECR refused the status information; reversed' });
+    });
+
+    it('timeoutNext: asks for a card, stays silent; other commands meanwhile get 84 9C 00; 06 B0 ends it with 06 1E 01 6C', async () => {
+      await start();
+      await register('08');
+      sim.timeoutNext();
+      ecr.send('06 01 07 04 00 00 00 00 07 00');
+      expect(await ecr.next()).toBe('80 00 00');
+      expect(await ecr.next()).toBe('04 FF 01 0A');
+      ecr.ack();
+      expect(await ecr.silent(300)).toBe(true);
+      expect(sim.last()).toMatchObject({ result: 'pending', amount: 700 });
+      ecr.send('05 01 03 00 00 00');
+      expect(await ecr.next()).toBe('84 9C 00');
+      ecr.send('06 B0 00');
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 01 6C']);
+      expect(sim.last()).toMatchObject({ result: 'aborted', resultCode: 0x6c, note: 'aborted by the ECR' });
+    });
+
+    it('autoCard off: waits for insertCard(), then reports that card', async () => {
+      await start({ autoCard: false });
+      ecr.send(PAY_1234);
+      expect(await ecr.next()).toBe('80 00 00');
+      expect(await ecr.silent(200)).toBe(true);
+      sim.insertCard({ maskedPan: '4111********1111', cardName: 'VISA' });
+      const seen = await ecr.follow();
+      expect(seen[0]).toContain(`22 F0 F8 41 11 EE EE EE EE 11 11`);
+      expect(seen[0]).toContain(`8B F0 F4 ${asciiHex('VISA')}`);
+      expect(sim.cardInserted).toBe(true);
+      sim.removeCard();
+      expect(sim.cardInserted).toBe(false);
+    });
+  });
+
+  describe('busy switch', () => {
+    it('busy: every command gets 84 A0 00 (receiver not ready) and nothing is journalled; a number picks the code; false serves again', async () => {
+      await start({ busy: true });
+      ecr.send(PAY_1234);
+      expect(await ecr.follow()).toEqual(['84 A0 00']);
+      ecr.send(REGISTER('08'));
+      expect(await ecr.follow()).toEqual(['84 A0 00']);
+      sim.setBusy(0x9c);
+      ecr.send(PAY_1234);
+      expect(await ecr.follow()).toEqual(['84 9C 00']);
+      expect(sim.journal.entries()).toEqual([]);
+      sim.setBusy(false);
+      ecr.send(PAY_1234);
+      expect((await ecr.follow()).pop()).toBe('06 0F 00');
+    });
+  });
+
+  describe('status enquiry (05 01)', () => {
+    it('06 0F <software version LLLVAR> <terminal status> — nothing after the status byte', async () => {
+      await start();
+      ecr.send('05 01 03 00 00 00');
+      expect(await ecr.follow()).toEqual(['80 00 00', apduHex('06 0F', `F0 F1 F3 ${asciiHex('KIOSK-SIM 1.0')} 00`)]);
+      sim.setTerminalStatus(0xdc);
+      ecr.send('05 01 05 00 00 00 03 00'); // with a service byte
+      expect(await ecr.follow()).toEqual(['80 00 00', apduHex('06 0F', `F0 F1 F3 ${asciiHex('KIOSK-SIM 1.0')} DC`)]);
+    });
+  });
+
+  describe('repeat receipt (06 20)', () => {
+    const RR = '06 20 03 00 00 00';
+    const RR_INFO = '06 20 05 00 00 00 03 01';
+
+    it('nothing to repeat: 06 1E 01 83', async () => {
+      await start();
+      ecr.send(RR_INFO);
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 01 83']);
+    });
+
+    it('the status information only when the service byte asks for it (03 01); without it only the print-out', async () => {
+      await start();
+      ecr.send(PAY_1234);
+      await ecr.follow();
+      ecr.send(RR);
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 0F 00']);
+      ecr.send(RR_INFO);
+      expect(await ecr.follow()).toEqual(['80 00 00', REPEATED_1234, '06 0F 00']);
+    });
+
+    it("statusInfoOnRepeat 'never' (a terminal that gives no status information) and 'always'", async () => {
+      await start({ statusInfoOnRepeat: 'never' });
+      ecr.send(PAY_1234);
+      await ecr.follow();
+      ecr.send(RR_INFO);
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 0F 00']);
+      sim.setStatusInfoOnRepeat('always');
+      ecr.send(RR);
+      expect(await ecr.follow()).toEqual(['80 00 00', REPEATED_1234, '06 0F 00']);
+    });
+
+    it('repeats the last completed transaction, never an aborted one', async () => {
+      await start();
+      ecr.send(PAY_1234);
+      await ecr.follow();
+      sim.timeoutNext();
+      ecr.send('06 01 07 04 00 00 00 00 56 78');
+      expect(await ecr.next()).toBe('80 00 00');
+      ecr.send('06 B0 00');
+      await ecr.follow();
+      expect(sim.last()).toMatchObject({ traceNumber: 2, result: 'aborted' });
+      ecr.send(RR_INFO);
+      expect(await ecr.follow()).toEqual(['80 00 00', REPEATED_1234, '06 0F 00']);
+    });
+
+    it('only aborted transactions: nothing to repeat (06 1E 01 83)', async () => {
+      await start();
+      sim.timeoutNext();
+      ecr.send(PAY_1234);
+      expect(await ecr.next()).toBe('80 00 00');
+      ecr.send('06 B0 00');
+      await ecr.follow();
+      ecr.send(RR_INFO);
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 01 83']);
+    });
+  });
+
+  describe('reversal (06 30)', () => {
+    it('by receipt number; also with an amount (04) and currency (49); B4 when reversed already, B5 for an unknown receipt or another amount', async () => {
+      await start();
+      ecr.send(PAY_1234);
+      await ecr.follow();
+      ecr.send('06 30 10 00 00 00 04 00 00 00 00 99 99 87 00 01 49 09 78'); // wrong amount
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 01 B5']);
+      ecr.send('06 30 10 00 00 00 04 00 00 00 00 12 34 87 00 01 49 09 78');
+      const seen = await ecr.follow();
+      expect(seen).toEqual([
+        '80 00 00',
+        apduHex('04 0F', `27 00 04 00 00 00 00 12 34 0B 00 00 02 ${TIME_DATE} 22 F0 F8 67 99 EE EE EE EE 00 16 ${TID} 37 00 00 01 49 09 78 87 00 02 8B F0 F8 ${asciiHex('girocard')}`),
+        '06 0F 00',
+      ]);
+      expect(sim.lookupByTrace(1)).toMatchObject({ reversed: true });
+      expect(sim.lookupByTrace(2)).toMatchObject({ kind: 'reversal', result: 'approved', originalTraceNumber: 1 });
+      ecr.send('06 30 06 00 00 00 87 00 01');
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 01 B4']);
+      ecr.send('06 30 06 00 00 00 87 00 77');
+      expect(await ecr.follow()).toEqual(['80 00 00', '06 1E 01 B5']);
+    });
+  });
+
+  describe('end-of-day (06 50)', () => {
+    it('status information with the total (04) and the individual totals (BMP 60, LLLVAR), approved payments minus refunds, reversed left out', async () => {
+      await start();
+      for (const amount of ['00 00 00 00 10 00', '00 00 00 00 02 50']) {
+        ecr.send(`06 01 07 04 ${amount}`);
+        await ecr.follow();
+      }
+      sim.declineNext();
+      ecr.send('06 01 07 04 00 00 00 00 40 00');
+      await ecr.follow();
+      ecr.send('06 31 0A 00 00 00 04 00 00 00 00 01 00'); // refund 1.00
+      await ecr.follow();
+      ecr.send('06 30 06 00 00 00 87 00 02'); // reverse the 2.50
+      await ecr.follow();
+      ecr.send('06 50 03 00 00 00');
+      const seen = await ecr.follow();
+      // receipts 1..5 (2 payments, declined 3, refund 4, reversal 5): girocard count 1 (the 10.00), turnover 9.00
+      const totals = `00 01 00 05 01 00 00 00 00 09 00 ${'00 00 00 00 00 00 00 '.repeat(6).trim()}`;
+      expect(seen).toEqual(['80 00 00', apduHex('04 0F', `27 00 04 00 00 00 00 09 00 0B 00 00 06 ${TIME_DATE} ${TID} 49 09 78 60 F0 F5 F3 ${totals}`), '06 0F 00']);
+      ecr.send('06 50 03 00 00 00');
+      expect((await ecr.follow())[1]).toContain('04 00 00 00 00 00 00');
+    });
+  });
+
+  describe('bad input', () => {
+    it('an unknown command gets 84 83 00; a malformed known one 84 9A 00', async () => {
+      await start();
+      ecr.send('06 70 00');
+      expect(await ecr.next()).toBe('84 83 00');
+      ecr.send('06 01 03 49 09 78'); // authorization without amount
+      expect(await ecr.next()).toBe('84 9A 00');
+      ecr.send('06 01 02 77 01'); // unknown BMP
+      expect(await ecr.next()).toBe('84 9A 00');
+    });
+  });
+
+  describe('interface power', () => {
+    it('disconnect() drops the ECR and refuses connections; reconnect() listens on the same port', async () => {
+      await start();
+      sim.timeoutNext();
+      ecr.send(PAY_1234);
+      await ecr.next();
+      await sim.disconnect();
+      await until(() => ecr.closed);
+      await expect(RawTcpEcr.connect(port)).rejects.toThrow(/ECONNREFUSED/);
+      await until(() => sim.last()?.result === 'aborted');
+      expect(sim.last()).toMatchObject({ note: 'line to the ECR lost; reversed' });
+      await sim.reconnect();
+      ecr = await RawTcpEcr.connect(port);
+      ecr.send('05 01 03 00 00 00');
+      expect((await ecr.follow()).pop()).toMatch(/^06 0F/);
+    });
+  });
+});
+
+/** A bare-bytes ECR on the host end of a pty pair: frames written out by hand (captures from test/zvt-spec/vectors.ts). */
 class RawSerialEcr {
-  private readonly decoder = new FrameDecoder();
-  readonly events: FrameEvent[] = [];
+  received = Buffer.alloc(0);
   private constructor(readonly port: SerialPort) {
-    port.on('data', (d: Buffer) => this.events.push(...this.decoder.push(d)));
+    port.on('data', (d: Buffer) => (this.received = Buffer.concat([this.received, d])));
   }
   static async open(path: string): Promise<RawSerialEcr> {
     const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
     await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
     return new RawSerialEcr(port);
   }
-  write(bytes: Uint8Array | number[]): void {
-    this.port.write(Buffer.from(Uint8Array.from(bytes)));
+  write(hex: string): void {
+    this.port.write(bytesOf(hex));
   }
-  sendFrame(c: EcrCommand): void {
-    this.write(encodeFrame(encodeApdu(encodeEcrCommand(c))));
-  }
-  async next(ms = 2000): Promise<FrameEvent> {
+  /** Waits until `n` bytes arrived and takes them, as hex. */
+  async take(n: number, ms = 2000): Promise<string> {
     const deadline = Date.now() + ms;
-    while (this.events.length === 0) {
-      if (Date.now() > deadline) throw new Error('no event');
-      await new Promise((r) => setTimeout(r, 10));
+    while (this.received.length < n) {
+      if (Date.now() > deadline) throw new Error(`no ${n} bytes (have ${hexOf(this.received)})`);
+      await new Promise((r) => setTimeout(r, 5));
     }
-    return this.events.shift()!;
-  }
-  async nextFrame(ms = 2000): Promise<TerminalMessage> {
-    const ev = await this.next(ms);
-    if (ev.type !== 'frame') throw new Error(`expected a frame, got ${ev.type}`);
-    return decodeTerminalMessage(decodeApdu(ev.apdu));
+    const out = this.received.subarray(0, n);
+    this.received = this.received.subarray(n);
+    return hexOf(out);
   }
   close(): Promise<void> {
     return new Promise((r) => (this.port.isOpen ? this.port.close(() => r()) : r()));
   }
 }
 
-describe('ZVT terminal simulator over TCP (bare APDUs)', () => {
-  let sim: ZvtTerminalSimulator;
-  let port: number;
-  let ecr: RawTcpEcr;
+// wirelane/ecrterm tests/test_data_encoding.py captures
+const STATUS_ENQUIRY_FRAME = '10 02 05 01 03 12 34 56 10 03 E0 43';
+const ACK_FRAME = '10 02 80 00 00 10 03 F5 1F';
 
-  beforeEach(async () => {
-    sim = new ZvtTerminalSimulator({ ecrAckTimeoutMs: 1000 });
-    port = (await sim.listenTcp()).port;
-    ecr = await RawTcpEcr.connect(port);
-  });
-  afterEach(async () => {
-    ecr.close();
-    await sim.close();
-  });
-
-  it('answers a registration with 80 00 00 then 06 0F carrying the terminal id and currency', async () => {
-    ecr.send('06 00 06 00 00 00 08 09 78');
-    expect(await ecr.follow()).toEqual([{ kind: 'ack' }, { kind: 'completion', info: { paymentType: 0, terminalId: '52001233', currency: 978 } }]);
-  });
-
-  it('runs an approved payment: prompts, status information with a masked PAN, receipt lines, completion; journals it', async () => {
-    ecr.send({ kind: 'authorization', amount: 1234, currency: 978 });
-    const seen = await ecr.follow();
-    expect(seen.map((m) => (m.kind === 'intermediate' ? `04FF:${m.code}` : m.kind))).toEqual([
-      'ack',
-      '04FF:10',
-      '04FF:1',
-      '04FF:4',
-      'status-info',
-      'print-line',
-      'print-line',
-      'print-line',
-      'print-line',
-      'print-line',
-      'completion',
-    ]);
-    const info = seen.find((m) => m.kind === 'status-info');
-    expect(info).toMatchObject({ kind: 'status-info', info: { resultCode: 0, amount: 1234, traceNumber: 1, receiptNumber: 1, maskedPan: '6799********0016', cardName: 'girocard' } });
-    expect(sim.lookupByTrace(1)).toMatchObject({ kind: 'payment', result: 'approved', resultCode: 0, amount: 1234, receiptNumber: 1, maskedPan: '6799********0016' });
-    expect(sim.lookupByReceipt(1)?.traceNumber).toBe(1);
-    expect(sim.last()?.traceNumber).toBe(1);
-  });
-
-  it('declineNext: status information with the code, then 06 1E <code>', async () => {
-    sim.declineNext(0x05);
-    ecr.send({ kind: 'authorization', amount: 500 });
-    const seen = await ecr.follow();
-    expect(seen.find((m) => m.kind === 'status-info')).toMatchObject({ info: { resultCode: 5 } });
-    expect(seen[seen.length - 1]).toEqual({ kind: 'abort', resultCode: 5, info: {} });
-    expect(sim.last()).toMatchObject({ result: 'declined', resultCode: 5 });
-  });
-
-  it('timeoutNext: asks for a card, then stays silent until 06 B0, which ends it with 06 1E 6C', async () => {
-    sim.timeoutNext();
-    ecr.send({ kind: 'authorization', amount: 700 });
-    expect(await ecr.next()).toEqual({ kind: 'ack' });
-    expect(await ecr.next()).toMatchObject({ kind: 'intermediate', code: 0x0a });
-    ecr.send({ kind: 'ack' });
-    await expect(ecr.next(300)).rejects.toThrow('no message');
-    expect(sim.last()).toMatchObject({ result: 'pending', amount: 700 });
-    // busy meanwhile: any other command gets 84 9C
-    ecr.send({ kind: 'status-enquiry', password: '000000' });
-    expect(await ecr.next()).toEqual({ kind: 'nack', code: 0x9c });
-    ecr.send({ kind: 'abort' });
-    expect(await ecr.follow()).toEqual([{ kind: 'ack' }, { kind: 'abort', resultCode: 0x6c, info: {} }]);
-    expect(sim.last()).toMatchObject({ result: 'aborted', resultCode: 0x6c, note: 'aborted by the ECR' });
-  });
-
-  it('status enquiry answers with software version and terminal status; repeat receipt repeats the last transaction', async () => {
-    ecr.send({ kind: 'repeat-receipt', password: '000000' });
-    expect(await ecr.follow()).toEqual([{ kind: 'ack' }, { kind: 'abort', resultCode: 0x83, info: {} }]);
-    ecr.send({ kind: 'authorization', amount: 999 });
-    await ecr.follow();
-    ecr.send({ kind: 'status-enquiry', password: '000000' });
-    expect(await ecr.follow()).toEqual([{ kind: 'ack' }, { kind: 'completion', swVersion: 'KIOSK-SIM 1.0', terminalStatus: 0, info: { terminalId: '52001233' } }]);
-    ecr.send({ kind: 'repeat-receipt', password: '000000' });
-    const seen = await ecr.follow();
-    expect(seen.find((m) => m.kind === 'status-info')).toMatchObject({ info: { amount: 999, traceNumber: 1, resultCode: 0 } });
-    expect(seen[seen.length - 1].kind).toBe('completion');
-  });
-
-  it('reversal by receipt number marks the payment reversed; a second reversal is refused (B4), an unknown receipt too (B5)', async () => {
-    ecr.send({ kind: 'authorization', amount: 2500 });
-    await ecr.follow();
-    ecr.send({ kind: 'reversal', password: '000000', receiptNumber: 1 });
-    const seen = await ecr.follow();
-    expect(seen.find((m) => m.kind === 'status-info')).toMatchObject({ info: { amount: 2500, originalTraceNumber: 1, traceNumber: 2 } });
-    expect(sim.lookupByTrace(1)).toMatchObject({ reversed: true });
-    expect(sim.lookupByTrace(2)).toMatchObject({ kind: 'reversal', result: 'approved' });
-    ecr.send({ kind: 'reversal', password: '000000', receiptNumber: 1 });
-    expect((await ecr.follow()).pop()).toMatchObject({ kind: 'abort', resultCode: 0xb4 });
-    ecr.send({ kind: 'reversal', password: '000000', receiptNumber: 77 });
-    expect((await ecr.follow()).pop()).toMatchObject({ kind: 'abort', resultCode: 0xb5 });
-  });
-
-  it('end-of-day totals approved payments minus refunds since the last one, leaving out reversed ones', async () => {
-    for (const amount of [1000, 250]) {
-      ecr.send({ kind: 'authorization', amount });
-      await ecr.follow();
-    }
-    sim.declineNext();
-    ecr.send({ kind: 'authorization', amount: 4000 });
-    await ecr.follow();
-    ecr.send({ kind: 'refund', password: '000000', amount: 100 });
-    await ecr.follow();
-    ecr.send({ kind: 'reversal', password: '000000', receiptNumber: 2 });
-    await ecr.follow();
-    ecr.send({ kind: 'end-of-day', password: '000000' });
-    const seen = await ecr.follow();
-    expect(seen.find((m) => m.kind === 'status-info')).toMatchObject({ info: { amount: 900, resultCode: 0 } });
-    ecr.send({ kind: 'end-of-day', password: '000000' });
-    expect((await ecr.follow()).find((m) => m.kind === 'status-info')).toMatchObject({ info: { amount: 0 } });
-  });
-
-  it('an unknown command gets 84 83 00; garbage APDUs a negative acknowledgement', async () => {
-    ecr.send('06 70 00');
-    expect(await ecr.next()).toEqual({ kind: 'nack', code: 0x83 });
-    ecr.send('06 01 03 49 09 78'); // authorization without amount
-    expect(await ecr.next()).toEqual({ kind: 'nack', code: 0x9a });
-  });
-
-  it('autoCard off: waits for insertCard()', async () => {
-    await sim.close();
-    sim = new ZvtTerminalSimulator({ autoCard: false });
-    port = (await sim.listenTcp()).port;
-    ecr.close();
-    ecr = await RawTcpEcr.connect(port);
-    ecr.send({ kind: 'authorization', amount: 100 });
-    expect(await ecr.next()).toEqual({ kind: 'ack' });
-    expect(await ecr.next()).toMatchObject({ kind: 'intermediate', code: 0x0a });
-    ecr.send({ kind: 'ack' });
-    await expect(ecr.next(200)).rejects.toThrow('no message');
-    sim.insertCard({ maskedPan: '4111********1111', cardName: 'VISA' });
-    const seen = await ecr.follow();
-    expect(seen.find((m) => m.kind === 'status-info')).toMatchObject({ info: { maskedPan: '4111********1111', cardName: 'VISA' } });
-    expect(sim.cardInserted).toBe(true);
-    sim.removeCard();
-    expect(sim.cardInserted).toBe(false);
-  });
-
-  it('disconnect() drops the ECR and refuses connections; reconnect() listens on the same port', async () => {
-    sim.timeoutNext();
-    ecr.send({ kind: 'authorization', amount: 100 });
-    await ecr.next();
-    await ecr.next();
-    await sim.disconnect();
-    await expect(ecr.next(1000)).rejects.toThrow('connection closed');
-    await expect(RawTcpEcr.connect(port)).rejects.toThrow(/ECONNREFUSED/);
-    expect(sim.last()).toMatchObject({ result: 'aborted', note: 'line to the ECR lost; reversed' });
-    await sim.reconnect();
-    ecr = await RawTcpEcr.connect(port);
-    ecr.send({ kind: 'status-enquiry', password: '000000' });
-    expect((await ecr.follow()).pop()).toMatchObject({ kind: 'completion', terminalStatus: 0 });
-  });
-
-  it('an ECR that refuses the status information (84 xx) gets the payment reversed', async () => {
-    ecr.send({ kind: 'authorization', amount: 300 });
-    for (;;) {
-      const m = await ecr.next();
-      if (m.kind === 'status-info') {
-        ecr.send({ kind: 'nack', code: 0x66 });
-        break;
-      }
-      if (m.kind !== 'ack') ecr.send({ kind: 'ack' });
-    }
-    expect(await ecr.next()).toEqual({ kind: 'abort', resultCode: 0x6c, info: {} });
-    ecr.send({ kind: 'ack' });
-    expect(sim.last()).toMatchObject({ result: 'aborted', note: 'ECR refused the status information; reversed' });
-  });
-});
-
-describe('ZVT terminal simulator over a pty pair (framed serial)', () => {
+describe('ZVT terminal simulator over a pty pair (PA00P016 framing), byte level', () => {
   let pair: PtyPair;
   let sim: ZvtTerminalSimulator;
   let ecr: RawSerialEcr;
+  const SW = asciiHex('KIOSK-SIM 1.0');
 
   beforeEach(async () => {
     pair = await PtyPair.create('zvtsim');
@@ -293,53 +424,60 @@ describe('ZVT terminal simulator over a pty pair (framed serial)', () => {
     await pair.close();
   });
 
-  it('ACKs our frame (06), sends 80 00 00 and 06 0F as frames, and takes our ACKs', async () => {
-    ecr.sendFrame({ kind: 'registration', password: '000000', config: 0x08, currency: 978 });
-    expect(await ecr.next()).toEqual({ type: 'ack' });
-    expect(await ecr.nextFrame()).toEqual({ kind: 'ack' });
-    ecr.write([0x06]);
-    expect(await ecr.nextFrame()).toMatchObject({ kind: 'completion', info: { terminalId: '52001233' } });
-    ecr.write([0x06]);
-    ecr.sendFrame({ kind: 'ack' });
-    expect(await ecr.next()).toEqual({ type: 'ack' });
-    expect(sim.stats.serial).toMatchObject({ retransmissions: 0, naksReceived: 0 });
+  const completionFrameLength = 2 + 3 + 17 + 2 + 2; // DLE STX, 06 0F 11, data, DLE ETX, CRC (no 10 in it)
+
+  it('ACKs our frame (06), sends 80 00 00 as the captured frame, and the completion as a frame after our ACK', async () => {
+    ecr.write(STATUS_ENQUIRY_FRAME);
+    expect(await ecr.take(1)).toBe('06');
+    expect(await ecr.take(9)).toBe(ACK_FRAME);
+    ecr.write('06');
+    const completion = await ecr.take(completionFrameLength);
+    expect(completion.startsWith(`10 02 06 0F 11 F0 F1 F3 ${SW} 00 10 03`)).toBe(true);
+    ecr.write('06');
+    ecr.write(ACK_FRAME);
+    expect(await ecr.take(1)).toBe('06');
+    await until(() => sim.idle);
+    expect(sim.stats.serial).toMatchObject({ retransmissions: 0, naksReceived: 0, framesReceived: 2 });
   });
 
-  it('NAKs a frame with a bad CRC', async () => {
-    const bad = encodeFrame(fromHex('06 00 06 00 00 00 08 09 78'), { corruptCrc: true });
-    ecr.write(bad);
-    expect(await ecr.next()).toEqual({ type: 'nak' });
+  it('NAKs (15) a frame with a bad CRC and does not act on it', async () => {
+    ecr.write('10 02 05 01 03 12 34 56 10 03 E0 44');
+    expect(await ecr.take(1)).toBe('15');
     expect(sim.stats.commands).toBe(0);
   });
 
-  it('a corrupted frame from the terminal is retransmitted after our NAK', async () => {
+  it('a corrupted frame from the terminal is sent again after our NAK', async () => {
     sim.injectFaults({ corruptFrames: 1 });
-    ecr.sendFrame({ kind: 'status-enquiry', password: '000000' });
-    expect(await ecr.next()).toEqual({ type: 'ack' });
-    expect(await ecr.next()).toMatchObject({ type: 'crc-error' });
-    ecr.write([0x15]);
-    expect(await ecr.nextFrame()).toEqual({ kind: 'ack' });
-    ecr.write([0x06]);
+    ecr.write(STATUS_ENQUIRY_FRAME);
+    expect(await ecr.take(1)).toBe('06');
+    const bad = await ecr.take(9);
+    expect(bad.slice(0, 20)).toBe(ACK_FRAME.slice(0, 20));
+    expect(bad).not.toBe(ACK_FRAME);
+    ecr.write('15');
+    expect(await ecr.take(9)).toBe(ACK_FRAME);
+    ecr.write('06');
     expect(sim.stats.serial).toMatchObject({ corruptedSent: 1, naksReceived: 1, retransmissions: 1 });
   });
 
-  it('a frame we do not ACK is sent again after T3', async () => {
-    ecr.sendFrame({ kind: 'status-enquiry', password: '000000' });
-    expect(await ecr.next()).toEqual({ type: 'ack' });
-    const first = await ecr.next();
-    const again = await ecr.next(1000); // no ACK from us: T3 (200 ms) then the same frame
-    expect(again).toEqual(first);
-    ecr.write([0x06]);
-    expect(sim.stats.serial?.ackTimeouts).toBeGreaterThanOrEqual(1);
+  it('a frame we do not ACK is repeated after T3, at most twice (3 transmissions), then given up', async () => {
+    ecr.write(STATUS_ENQUIRY_FRAME);
+    expect(await ecr.take(1)).toBe('06');
+    expect(await ecr.take(9)).toBe(ACK_FRAME);
+    expect(await ecr.take(9, 1000)).toBe(ACK_FRAME); // T3 = 200 ms
+    expect(await ecr.take(9, 1000)).toBe(ACK_FRAME);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ecr.received.length).toBe(0);
+    expect(sim.stats.serial).toMatchObject({ ackTimeouts: 3, retransmissions: 2 });
   });
 
-  it('a swallowed frame (dropped ACK) is neither ACKed nor acted on', async () => {
+  it('a swallowed frame (dropped on the line) is neither ACKed nor acted on', async () => {
     sim.injectFaults({ dropFrames: 1 });
-    ecr.sendFrame({ kind: 'status-enquiry', password: '000000' });
-    await expect(ecr.next(300)).rejects.toThrow('no event');
+    ecr.write(STATUS_ENQUIRY_FRAME);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ecr.received.length).toBe(0);
     expect(sim.stats.commands).toBe(0);
-    ecr.sendFrame({ kind: 'status-enquiry', password: '000000' });
-    expect(await ecr.next()).toEqual({ type: 'ack' });
+    ecr.write(STATUS_ENQUIRY_FRAME);
+    expect(await ecr.take(1)).toBe('06');
     expect(sim.stats.serial?.swallowed).toBe(1);
   });
 
@@ -350,7 +488,7 @@ describe('ZVT terminal simulator over a pty pair (framed serial)', () => {
     await pair.replug();
     await until(() => sim.connected);
     ecr = await RawSerialEcr.open(pair.hostPath);
-    ecr.sendFrame({ kind: 'status-enquiry', password: '000000' });
-    expect(await ecr.next()).toEqual({ type: 'ack' });
+    ecr.write(STATUS_ENQUIRY_FRAME);
+    expect(await ecr.take(1)).toBe('06');
   });
 });

@@ -1,93 +1,24 @@
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import { SerialPort } from 'serialport';
 import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
-import { KioskError, isKioskError } from '../../runtime/errors';
-import { FramedLink, type LinkStats } from '../../drivers/terminal/framed-link';
-import { decodeApdu, encodeApdu } from '../../drivers/terminal/zvt/apdu';
-import { ApduDecoder } from '../../drivers/terminal/zvt/apdu-stream';
-import { decodeEcrCommand, type EcrCommand } from '../../drivers/terminal/zvt/commands';
-import { CURRENCY_EUR } from '../../drivers/terminal/zvt/constants';
-import { encodeTerminalMessage, type TerminalMessage } from '../../drivers/terminal/zvt/messages';
-import type { StatusInfo } from '../../drivers/terminal/zvt/status-info';
+import { KioskError } from '../../runtime/errors';
+import { decodeApdu } from './zvt/apdu';
+import { bcd } from './zvt/bcd';
+import { isLogOff, MalformedCommand, readIncoming, type SimCommand } from './zvt/ecr-commands';
+import { SerialEndpoint, TcpEndpoint, type EcrLink, type EndpointEvents } from './zvt/endpoints';
+import * as pt from './zvt/pt-messages';
+import { CONFIG, EUR, INTERMEDIATE, PRINT_ATTR_LAST_LINE, PRINT_ATTR_NORMAL, RC, REPEAT_RECEIPT_SEND_STATUS_INFO } from './zvt/spec';
+import { individualTotals, statusInfoBmps, type InfoFields } from './zvt/status-info';
 import { SimJournal, type JournalEntry, type JournalKind } from './journal';
+import { DEFAULT_SIM_CARD, type SimCard, type SimDelays, type SimErrorRates, type SimEvents, type SimRegistration, type SimStats, type StatusInfoOnRepeat, type TerminalSimulatorOptions } from './sim-options';
+import { currencyLabel, receiptLines } from './zvt/receipt';
 
 export type { JournalEntry, JournalKind, JournalResult } from './journal';
-
-/** The card the simulator "reads". Only masked data: the simulator never has a full card number. */
-export interface SimCard {
-  maskedPan: string;
-  cardName: string;
-  /** ZVT card type (BMP 8A). */
-  cardType: number;
-  /** YYMM */
-  expiry: string;
-  sequenceNumber: number;
-}
-
-export const DEFAULT_SIM_CARD: SimCard = { maskedPan: '6799********0016', cardName: 'girocard', cardType: 5, expiry: '2812', sequenceNumber: 1 };
-
-export interface SimDelays {
-  /** Pause before each step of a transaction (prompts, host answer). Default 0. */
-  stepMs?: number;
-  /** With `autoCard`, how long until the "customer" presents the card. Default = stepMs. */
-  cardMs?: number;
-}
-
-export interface SimErrorRates {
-  /** Probability an outgoing frame carries a wrong CRC (serial only): the driver must NAK it, we retransmit. */
-  corruptCrc?: number;
-  /** Probability an incoming frame is "lost on the line" — no ACK, not acted on (serial only): the driver must retransmit after T3. */
-  dropAck?: number;
-}
-
-export interface TerminalSimulatorOptions {
-  clock?: Clock;
-  /** 8 digits. Default "52001233". */
-  terminalId?: string;
-  swVersion?: string;
-  /** ISO 4217 numeric reported after registration. Default 978. */
-  currency?: number;
-  delays?: SimDelays;
-  /** Present the default card by itself when a payment needs one. Default true; false waits for `insertCard()`. */
-  autoCard?: boolean;
-  card?: Partial<SimCard>;
-  errorRates?: SimErrorRates;
-  /** Random source for error rates (seedable in tests). Default Math.random. */
-  random?: () => number;
-  /** How long the terminal waits for the ECR's 80 00 00 to each message. Default 5000 ms. */
-  ecrAckTimeoutMs?: number;
-  /** Serial link T3 on the terminal's side. Default 5000 ms. */
-  linkAckTimeoutMs?: number;
-  /** Send receipt lines (06 D1) with each payment. Default true. */
-  printReceipt?: boolean;
-  firstTraceNumber?: number;
-  firstReceiptNumber?: number;
-  /** Keep the journal in this file, so it outlives the process (trace and receipt numbers continue from it). */
-  journalPath?: string;
-  /** Serial: how often the device path is checked for unplug/replug. Default 100 ms. */
-  serialWatchMs?: number;
-}
-
-export type SimEvents = {
-  /** Every command the ECR sent, decoded. */
-  command: [EcrCommand];
-  /** A journal entry reached its final state. */
-  transaction: [JournalEntry];
-  /** An ECR link came up or went away. */
-  connection: [{ connected: boolean; via: 'serial' | 'tcp' }];
-  /** Garbled input from the ECR. */
-  error: [KioskError];
-};
+export type { SimCommand } from './zvt/ecr-commands';
+export type { SerialLinkStats } from './zvt/serial-link';
+export { DEFAULT_SIM_CARD } from './sim-options';
+export type { SimCard, SimDelays, SimErrorRates, StatusInfoOnRepeat, TerminalSimulatorOptions, SimEvents, SimStats, SimRegistration } from './sim-options';
 
 type Behaviour = { type: 'approve'; card?: Partial<SimCard>; authCode?: string } | { type: 'decline'; code: number } | { type: 'hang' };
-
-interface SimLink {
-  readonly via: 'serial' | 'tcp';
-  send(apdu: Uint8Array): Promise<void>;
-  drop(): void;
-}
 
 interface Active {
   aborted: boolean;
@@ -101,23 +32,20 @@ class FlowBroken extends Error {
   }
 }
 
-export interface SimStats {
-  commands: number;
-  /** Link-level counters of the serial side (retransmissions, NAKs received, corrupted, swallowed). */
-  serial: LinkStats | null;
-}
+type Answer = { ok: true } | { ok: false; code: number };
 
 /**
- * A ZVT payment terminal that speaks the real bytes: serial (DLE/STX frames, CRC, ACK/NAK) on the device end of a
- * pty pair, or bare APDUs on a TCP server on 127.0.0.1. Control it from tests (`approveNext`, `declineNext`,
- * `timeoutNext`, `insertCard`, `disconnect`, error rates) and ask its journal what happened (`lookupByTrace`).
+ * A ZVT payment terminal written from the specification (PA00P015 application layer, PA00P016 serial
+ * transport) on its own code: it imports nothing from `drivers/`. Serial (DLE STX frames, CRC, ACK/NAK,
+ * T3 + 2 repeats) on the device end of a pty pair, or bare APDUs on a TCP server on 127.0.0.1.
  *
- * Behaviour: registration → 06 0F with terminal id; authorization / refund → 80 00 00, intermediate statuses
- * (insert card 0A, PIN pad 01, host 04), status information 04 0F, receipt lines 06 D1, then 06 0F (approved) or
- * 06 1E <code> (declined / aborted). An abort (06 B0) ends the running transaction with 06 1E 6C. If the ECR does
- * not confirm the status information (line lost, no 80 00 00), the payment counts as reversed (aborted) — the
- * journal says so. Status enquiry → 06 0F with software version and terminal status; repeat receipt → the last
- * finished transaction's 04 0F, then 06 0F (or 06 1E 83 when there is none). Passwords are not checked.
+ * It honours the registration: the config byte decides whether it sends intermediate status (04 FF, bit 0x08)
+ * and print lines (06 D1, print-type bit 0x80 plus 0x02 payment / 0x04 administration receipts); a currency
+ * other than its own is refused. Repeat receipt sends the last completed transaction's status information only
+ * when the service byte asks (or per `statusInfoOnRepeat`); the ECR may answer a status information with
+ * `84 9C 00` to have it repeated; any other negative answer reverses the payment. Switches for behaviours real
+ * terminals show: `statusInfoOnRepeat`, `busy`, `currency`, `printReceipt`, plus approveNext/declineNext/
+ * timeoutNext, card handling, delays and line faults. Its journal is the truth tests compare the kiosk against.
  */
 export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
   readonly journal: SimJournal;
@@ -134,43 +62,40 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
   private card: SimCard | null = null;
   private cardWaiters = new Set<() => void>();
   private active: Active | null = null;
-  private pendingAck: { resolve: (positive: boolean) => void; reject: (e: FlowBroken) => void; timer: TimerHandle; final: boolean } | null = null;
-  private link: SimLink | null = null;
+  private pendingAnswer: { resolve: (a: Answer) => void; reject: (e: FlowBroken) => void; timer: TimerHandle; final: boolean } | null = null;
+  private link: EcrLink | null = null;
   private nextTrace: number;
   private nextReceipt: number;
   private termStatus = 0;
   private forced = { corruptFrames: 0, dropFrames: 0 };
   private commandCount = 0;
-  private disconnected = false;
-  // serial endpoint
-  private serialPath: string | null = null;
-  private serialOpts: { baudRate?: number; stopBits?: 1 | 2 } = {};
-  private serialPort: SerialPort | null = null;
-  private serialLink: FramedLink | null = null;
-  private serialWatch: TimerHandle | null = null;
-  private serialOpening = false;
-  private lastSerialStats: LinkStats | null = null;
-  // tcp endpoint
-  private server: net.Server | null = null;
-  private tcpAddress: { host: string; port: number } | null = null;
-  private sockets = new Set<net.Socket>();
-  private closedForGood = false;
+  private reg: SimRegistration | null = null;
+  private repeatMode: StatusInfoOnRepeat;
+  private busyCode: number | null;
+  private readonly tcp: TcpEndpoint;
+  private serial: SerialEndpoint | null = null;
+  private powered = true;
 
   constructor(private readonly opts: TerminalSimulatorOptions = {}) {
     super();
     this.clock = opts.clock ?? new SystemClock();
     this.terminalId = opts.terminalId ?? '52001233';
+    if (!/^\d{8}$/.test(this.terminalId)) throw new RangeError('terminalId is 8 digits');
     this.swVersion = opts.swVersion ?? 'KIOSK-SIM 1.0';
-    this.currency = opts.currency ?? CURRENCY_EUR;
+    this.currency = opts.currency ?? EUR;
     this.delays = { stepMs: opts.delays?.stepMs ?? 0, cardMs: opts.delays?.cardMs ?? opts.delays?.stepMs ?? 0 };
     this.rates = { corruptCrc: opts.errorRates?.corruptCrc ?? 0, dropAck: opts.errorRates?.dropAck ?? 0 };
     this.random = opts.random ?? Math.random;
     this.autoCard = opts.autoCard ?? true;
     this.defaultCard = { ...DEFAULT_SIM_CARD, ...opts.card };
+    this.repeatMode = opts.statusInfoOnRepeat ?? 'service-byte';
+    this.busyCode = busyCodeOf(opts.busy ?? false);
     this.journal = new SimJournal(opts.journalPath);
     const last = this.journal.last();
     this.nextTrace = last ? (last.traceNumber % 999_999) + 1 : (opts.firstTraceNumber ?? 1);
-    this.nextReceipt = last ? Math.max(...this.journal.entries().map((e) => e.receiptNumber)) % 9999 + 1 : (opts.firstReceiptNumber ?? 1);
+    const receipts = this.journal.entries().map((e) => e.receiptNumber);
+    this.nextReceipt = receipts.length > 0 ? (Math.max(...receipts) % 9999) + 1 : (opts.firstReceiptNumber ?? 1);
+    this.tcp = new TcpEndpoint(this.endpointEvents());
   }
 
   // ------------------------------------------------------------------ control surface
@@ -182,7 +107,7 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
   }
 
   /** The next payment/refund is declined with `resultCode` (default 0x05, declined by the issuer). */
-  declineNext(resultCode = 0x05): this {
+  declineNext(resultCode: number = RC.DECLINED_BY_ISSUER): this {
     if (resultCode === 0) throw new RangeError('0 means approved');
     this.behaviours.push({ type: 'decline', code: resultCode });
     return this;
@@ -212,6 +137,20 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     this.termStatus = code;
   }
 
+  /** Busy with something of its own (true = 84 A0 00, a number = 84 <code> 00); false = serving again. */
+  setBusy(busy: boolean | number): void {
+    this.busyCode = busyCodeOf(busy);
+  }
+
+  setStatusInfoOnRepeat(mode: StatusInfoOnRepeat): void {
+    this.repeatMode = mode;
+  }
+
+  /** The registration in force (config byte, currency, service byte), or null when not logged on. */
+  get registration(): SimRegistration | null {
+    return this.reg ? { ...this.reg } : null;
+  }
+
   setDelays(d: SimDelays): void {
     this.delays = { stepMs: d.stepMs ?? this.delays.stepMs, cardMs: d.cardMs ?? d.stepMs ?? this.delays.cardMs };
   }
@@ -227,7 +166,7 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
   }
 
   get stats(): SimStats {
-    return { commands: this.commandCount, serial: this.serialLink ? { ...this.serialLink.stats } : this.lastSerialStats };
+    return { commands: this.commandCount, serial: this.serial?.stats ?? null };
   }
 
   /** True while no transaction runs. */
@@ -253,25 +192,22 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
 
   /** Powers the terminal's interface off: TCP stops listening and drops the ECR; serial closes the port. */
   async disconnect(): Promise<void> {
-    this.disconnected = true;
-    await this.stopTcp();
-    await this.closeSerialPort();
+    this.powered = false;
+    await this.tcp.stop();
+    await this.serial?.powerOff();
   }
 
   /** Back on: TCP listens on the same port again; serial reopens the device path. */
   async reconnect(): Promise<void> {
-    this.disconnected = false;
-    if (this.tcpAddress) await this.startTcp(this.tcpAddress.port, this.tcpAddress.host);
-    if (this.serialPath) await this.openSerialPort();
+    this.powered = true;
+    if (this.tcp.address) await this.tcp.listen(this.tcp.address.port, this.tcp.address.host);
+    await this.serial?.powerOn();
   }
 
   async close(): Promise<void> {
-    this.closedForGood = true;
-    this.disconnected = true;
-    if (this.serialWatch) this.clock.clearTimeout(this.serialWatch);
-    this.serialWatch = null;
-    await this.stopTcp();
-    await this.closeSerialPort();
+    this.powered = false;
+    await this.tcp.stop();
+    await this.serial?.close();
     if (this.active) this.breakActive('link');
   }
 
@@ -279,174 +215,68 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
 
   /** Serves ZVT over TCP on host (default 127.0.0.1) and port (default 0 = ephemeral). */
   async listenTcp(opts: { port?: number; host?: string } = {}): Promise<{ host: string; port: number }> {
-    const addr = await this.startTcp(opts.port ?? 0, opts.host ?? '127.0.0.1');
-    this.tcpAddress = addr;
-    return addr;
-  }
-
-  private startTcp(port: number, host: string): Promise<{ host: string; port: number }> {
-    if (this.server) return Promise.resolve(this.tcpAddress!);
-    const server = net.createServer((socket) => this.onTcpConnection(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.removeListener('error', reject);
-        const a = server.address() as net.AddressInfo;
-        resolve({ host, port: a.port });
-      });
-    });
-  }
-
-  private async stopTcp(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
-  }
-
-  private onTcpConnection(socket: net.Socket): void {
-    if (this.disconnected) {
-      socket.destroy();
-      return;
-    }
-    socket.setNoDelay(true);
-    this.sockets.add(socket);
-    const decoder = new ApduDecoder();
-    const link: SimLink = {
-      via: 'tcp',
-      send: (apdu) =>
-        new Promise<void>((resolve, reject) => {
-          if (socket.destroyed) return reject(new FlowBroken('link'));
-          socket.write(apdu, (err) => (err ? reject(new FlowBroken('link')) : resolve()));
-        }),
-      drop: () => socket.destroy(),
-    };
-    this.setLink(link);
-    socket.on('data', (d: Buffer) => {
-      for (const ev of decoder.push(d)) {
-        if (ev.type === 'apdu') this.onApdu(link, ev.apdu);
-        else {
-          this.report(ev.error);
-          socket.destroy();
-        }
-      }
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      this.linkLost(link);
-    });
+    this.powered = true;
+    return this.tcp.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   }
 
   /** Serves ZVT on a serial device path (the device end of a PtyPair), reopening it after unplug/replug. */
   async attachSerial(path: string, opts: { baudRate?: number; stopBits?: 1 | 2 } = {}): Promise<void> {
-    this.serialPath = path;
-    this.serialOpts = opts;
-    await this.openSerialPort();
-    this.scheduleSerialWatch();
-  }
-
-  private scheduleSerialWatch(): void {
-    if (this.closedForGood) return;
-    this.serialWatch = this.clock.setTimeout(() => {
-      this.serialWatch = null;
-      const path = this.serialPath;
-      if (!path || this.closedForGood) return;
-      const present = fs.existsSync(path);
-      if (this.serialPort && !present) void this.closeSerialPort();
-      else if (!this.serialPort && present && !this.disconnected) void this.openSerialPort().catch(() => undefined);
-      this.scheduleSerialWatch();
-    }, this.opts.serialWatchMs ?? 100);
-  }
-
-  private async openSerialPort(): Promise<void> {
-    const path = this.serialPath;
-    if (!path || this.serialPort || this.serialOpening || this.disconnected) return;
-    this.serialOpening = true;
-    try {
-      const port = new SerialPort({ path, baudRate: this.serialOpts.baudRate ?? 9600, stopBits: this.serialOpts.stopBits ?? 2, lock: false, autoOpen: false });
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-      if (this.disconnected) {
-        await new Promise<void>((r) => port.close(() => r()));
-        return;
-      }
-      this.serialPort = port;
-      const framed = new FramedLink((bytes) => port.write(Buffer.from(bytes)), {
+    this.serial = new SerialEndpoint(
+      {
         clock: this.clock,
-        ackTimeoutMs: this.opts.linkAckTimeoutMs ?? 5000,
+        path,
+        baudRate: opts.baudRate ?? 9600,
+        stopBits: opts.stopBits ?? 2,
+        linkAckTimeoutMs: this.opts.linkAckTimeoutMs ?? 5000,
+        watchMs: this.opts.serialWatchMs ?? 100,
         faults: {
-          corruptOutgoing: () => {
-            if (this.forced.corruptFrames > 0) {
-              this.forced.corruptFrames--;
-              return true;
-            }
-            return this.rates.corruptCrc > 0 && this.random() < this.rates.corruptCrc;
-          },
-          swallowIncoming: () => {
-            if (this.forced.dropFrames > 0) {
-              this.forced.dropFrames--;
-              return true;
-            }
-            return this.rates.dropAck > 0 && this.random() < this.rates.dropAck;
-          },
+          corruptOutgoing: () => this.fault('corruptFrames', this.rates.corruptCrc),
+          swallowIncoming: () => this.fault('dropFrames', this.rates.dropAck),
         },
-      });
-      this.serialLink = framed;
-      const link: SimLink = {
-        via: 'serial',
-        send: (apdu) => framed.send(apdu).catch(() => Promise.reject(new FlowBroken('link'))),
-        drop: () => undefined,
-      };
-      framed.on('apdu', (a) => this.onApdu(link, a));
-      framed.on('error', (e) => this.report(e));
-      port.on('data', (d: Buffer) => framed.receive(d));
-      port.on('error', () => undefined);
-      port.on('close', () => {
-        if (this.serialPort === port) {
-          this.serialPort = null;
-          this.lastSerialStats = { ...framed.stats };
-          this.serialLink = null;
-          framed.close(new KioskError('DEVICE_OFFLINE', 'serial port closed'));
-          this.linkLost(link);
+      },
+      this.endpointEvents(),
+    );
+    await this.serial.start();
+  }
+
+  private fault(kind: 'corruptFrames' | 'dropFrames', rate: number): boolean {
+    if (this.forced[kind] > 0) {
+      this.forced[kind]--;
+      return true;
+    }
+    return rate > 0 && this.random() < rate;
+  }
+
+  private endpointEvents(): EndpointEvents {
+    return {
+      up: (link) => {
+        if (!this.powered) {
+          link.drop();
+          return;
         }
-      });
-      this.setLink(link);
-    } finally {
-      this.serialOpening = false;
-    }
-  }
-
-  private async closeSerialPort(): Promise<void> {
-    const port = this.serialPort;
-    if (!port) return;
-    // the 'close' handler tears the link down
-    await new Promise<void>((r) => (port.isOpen ? port.close(() => r()) : r()));
-    if (this.serialPort === port) port.emit('close');
-  }
-
-  private setLink(link: SimLink): void {
-    const old = this.link;
-    this.link = link;
-    if (old && old !== link) {
-      old.drop();
-      this.linkLostEffects();
-    }
-    this.emit('connection', { connected: true, via: link.via });
-  }
-
-  private linkLost(link: SimLink): void {
-    if (this.link !== link) return;
-    this.link = null;
-    this.linkLostEffects();
-    this.emit('connection', { connected: false, via: link.via });
+        const old = this.link;
+        this.link = link;
+        if (old && old !== link) {
+          old.drop();
+          this.linkLostEffects();
+        }
+        this.emit('connection', { connected: true, via: link.via });
+      },
+      down: (link) => {
+        if (this.link !== link) return;
+        this.link = null;
+        this.linkLostEffects();
+        this.emit('connection', { connected: false, via: link.via });
+      },
+      apdu: (link, apdu) => this.onApdu(link, apdu),
+      noise: (_link, what) => this.report(new KioskError('PROTOCOL', `ZVT simulator: ${what}`)),
+    };
   }
 
   private linkLostEffects(): void {
-    if (this.pendingAck) {
-      const p = this.pendingAck;
-      this.pendingAck = null;
+    const p = this.pendingAnswer;
+    if (p) {
+      this.pendingAnswer = null;
       this.clock.clearTimeout(p.timer);
       p.reject(new FlowBroken('link'));
     }
@@ -459,40 +289,50 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
 
   // ------------------------------------------------------------------ incoming
 
-  private onApdu(link: SimLink, bytes: Uint8Array): void {
+  private onApdu(link: EcrLink, bytes: Uint8Array): void {
     if (link !== this.link) return;
-    let cmd: EcrCommand;
+    let incoming;
     try {
-      cmd = decodeEcrCommand(decodeApdu(bytes));
+      incoming = readIncoming(decodeApdu(bytes));
     } catch (e) {
-      this.report(isKioskError(e) ? e : new KioskError('PROTOCOL', String(e)));
-      this.sendRaw({ kind: 'nack', code: 0x9a }).catch(() => undefined);
+      this.report(new KioskError('PROTOCOL', `ZVT simulator: ${(e as Error).message}`));
+      if (e instanceof MalformedCommand) this.sendRaw(pt.nack(RC.PROTOCOL_ERROR)).catch(() => undefined);
       return;
     }
-    if (cmd.kind === 'ack' || cmd.kind === 'nack') {
-      const p = this.pendingAck;
-      if (p) {
-        this.pendingAck = null;
-        this.clock.clearTimeout(p.timer);
-        // the ECR confirmed the last message (06 0F / 06 1E): the terminal is idle now, before any byte that follows
-        if (p.final) this.active = null;
-        p.resolve(cmd.kind === 'ack');
-      }
+    if (incoming.type !== 'command') {
+      const p = this.pendingAnswer;
+      if (!p) return;
+      this.pendingAnswer = null;
+      this.clock.clearTimeout(p.timer);
+      // the ECR confirmed the last message (06 0F / 06 1E): the terminal is idle now, before any byte that follows
+      if (p.final && incoming.type === 'ack') this.active = null;
+      p.resolve(incoming.type === 'ack' ? { ok: true } : { ok: false, code: incoming.code });
       return;
     }
+    const cmd = incoming.command;
     this.commandCount++;
     this.emit('command', cmd);
     if (cmd.kind === 'abort') {
-      this.sendRaw({ kind: 'ack' }).catch(() => undefined);
+      this.sendRaw(pt.ack()).catch(() => undefined);
       if (this.active) this.breakActive('aborted');
       return;
     }
-    if (cmd.kind === 'other') {
-      this.sendRaw({ kind: 'nack', code: 0x83 }).catch(() => undefined); // function not possible
+    if (this.busyCode !== null) {
+      this.sendRaw(pt.nack(this.busyCode)).catch(() => undefined);
       return;
     }
     if (this.active) {
-      this.sendRaw({ kind: 'nack', code: 0x9c }).catch(() => undefined); // please wait: busy with a transaction
+      this.sendRaw(pt.nack(RC.PLEASE_WAIT)).catch(() => undefined); // busy with a transaction
+      return;
+    }
+    if (isLogOff(cmd)) {
+      // 06 02 log-off: acknowledged with 80 00 00, nothing else; the terminal is no longer registered
+      this.reg = null;
+      this.sendRaw(pt.ack()).catch(() => undefined);
+      return;
+    }
+    if (cmd.kind === 'other') {
+      this.sendRaw(pt.nack(RC.FUNCTION_NOT_POSSIBLE)).catch(() => undefined);
       return;
     }
     void this.run(cmd);
@@ -508,36 +348,65 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
 
   // ------------------------------------------------------------------ outgoing helpers
 
-  private async sendRaw(m: TerminalMessage): Promise<void> {
+  private async sendRaw(apdu: Uint8Array): Promise<void> {
     const link = this.link;
     if (!link) throw new FlowBroken('link');
-    await link.send(encodeApdu(encodeTerminalMessage(m)));
+    await link.send(apdu).catch(() => Promise.reject(new FlowBroken('link')));
   }
 
-  /** Sends a message and waits for the ECR's 80 00 00 (true) or 84 xx (false). */
-  private async tell(m: TerminalMessage): Promise<boolean> {
+  /** Sends a message and waits for the ECR's answer: 80 00 00 (ok) or 84 <code> (not ok). */
+  private async tell(apdu: Uint8Array, final = false): Promise<Answer> {
     this.check();
     const link = this.link;
     if (!link) throw new FlowBroken('link');
-    const answered = new Promise<boolean>((resolve, reject) => {
+    const answered = new Promise<Answer>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
-        if (this.pendingAck?.timer === timer) this.pendingAck = null;
+        if (this.pendingAnswer?.timer === timer) this.pendingAnswer = null;
         reject(new FlowBroken('no-ack'));
       }, this.opts.ecrAckTimeoutMs ?? 5000);
-      this.pendingAck = { resolve, reject, timer, final: m.kind === 'completion' || m.kind === 'abort' };
+      this.pendingAnswer = { resolve, reject, timer, final };
     });
     answered.catch(() => undefined);
     try {
-      await link.send(encodeApdu(encodeTerminalMessage(m)));
-    } catch (e) {
-      const p = this.pendingAck;
+      await link.send(apdu);
+    } catch {
+      const p = this.pendingAnswer;
       if (p) {
-        this.pendingAck = null;
+        this.pendingAnswer = null;
         this.clock.clearTimeout(p.timer);
       }
-      throw e instanceof FlowBroken ? e : new FlowBroken('link');
+      throw new FlowBroken('link');
     }
     return answered;
+  }
+
+  /** Status information: repeated while the ECR answers 84 9C 00 ("please repeat"), at most maxStatusInfoRepeats times. */
+  private async tellStatusInfo(f: InfoFields): Promise<Answer> {
+    const bytes = pt.statusInformation(statusInfoBmps(f));
+    let answer = await this.tell(bytes);
+    for (let n = 0; !answer.ok && answer.code === RC.PLEASE_WAIT && n < (this.opts.maxStatusInfoRepeats ?? 3); n++) answer = await this.tell(bytes);
+    return answer;
+  }
+
+  private async intermediate(code: number): Promise<void> {
+    if (this.config() & CONFIG.INTERMEDIATE_STATUS) await this.tell(pt.intermediateStatus(code));
+  }
+
+  private config(): number {
+    return this.reg?.config ?? 0;
+  }
+
+  /** Print lines go to the ECR only with print-type 06 D1 (0x80) and the ECR printing that kind of receipt. */
+  private printsVia06D1(kind: 'payment' | 'admin'): boolean {
+    if (this.opts.printReceipt === false) return false;
+    const c = this.config();
+    return (c & CONFIG.PRINT_LINES) !== 0 && (c & (kind === 'payment' ? CONFIG.ECR_PRINTS_PAYMENT_RECEIPT : CONFIG.ECR_PRINTS_ADMIN_RECEIPT)) !== 0;
+  }
+
+  private async print(kind: 'payment' | 'admin', lines: string[]): Promise<void> {
+    if (!this.printsVia06D1(kind)) return;
+    for (const text of lines) await this.tell(pt.printLine(PRINT_ATTR_NORMAL, text));
+    await this.tell(pt.printLine(PRINT_ATTR_LAST_LINE, '')); // as real terminals end a receipt: 06 D1 01 81
   }
 
   private check(): void {
@@ -600,12 +469,6 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     return { card: this.card!, auto: false };
   }
 
-  private now(): { date: string; time: string } {
-    const d = new Date(this.clock.now());
-    const p = (n: number) => n.toString().padStart(2, '0');
-    return { date: p(d.getUTCMonth() + 1) + p(d.getUTCDate()), time: p(d.getUTCHours()) + p(d.getUTCMinutes()) + p(d.getUTCSeconds()) };
-  }
-
   private takeTrace(): number {
     const t = this.nextTrace;
     this.nextTrace = (t % 999_999) + 1;
@@ -618,23 +481,14 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     return r;
   }
 
-  private infoOf(e: JournalEntry): StatusInfo {
-    const { date, time } = this.now();
-    const info: StatusInfo = {
-      resultCode: e.resultCode ?? 0,
-      amount: e.amount,
-      currency: e.currency,
-      time,
-      date,
-      traceNumber: e.traceNumber,
-      terminalId: this.terminalId,
-    };
-    if (e.kind !== 'end-of-day') info.receiptNumber = e.receiptNumber;
-    if (e.maskedPan !== undefined) info.maskedPan = e.maskedPan;
-    if (e.authCode !== undefined) info.authCode = e.authCode;
-    if (e.originalTraceNumber !== undefined) info.originalTraceNumber = e.originalTraceNumber;
-    if (e.cardName !== undefined) info.cardName = e.cardName;
-    return info;
+  private infoOf(e: JournalEntry): InfoFields {
+    const f: InfoFields = { resultCode: e.resultCode ?? 0, amount: e.amount, traceNumber: e.traceNumber, at: e.at, terminalId: this.terminalId, currency: e.currency };
+    if (e.kind !== 'end-of-day') f.receiptNumber = e.receiptNumber;
+    if (e.maskedPan !== undefined) f.maskedPan = e.maskedPan;
+    if (e.authCode !== undefined) f.authCode = e.authCode;
+    if (e.originalTraceNumber !== undefined) f.originalTraceNumber = e.originalTraceNumber;
+    if (e.cardName !== undefined) f.cardName = e.cardName;
+    return f;
   }
 
   private finish(e: JournalEntry, result: 'approved' | 'declined' | 'aborted', code: number, note?: string): void {
@@ -646,39 +500,36 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     this.emit('transaction', { ...e });
   }
 
-  private async printReceipt(e: JournalEntry, title: string): Promise<void> {
-    if (this.opts.printReceipt === false) return;
-    const eur = `${Math.floor(e.amount / 100)},${(e.amount % 100).toString().padStart(2, '0')}`;
-    const lines = [title, `Terminal-ID ${this.terminalId}`, `Trace ${e.traceNumber}  Beleg ${e.receiptNumber}`, `Betrag EUR ${eur}`];
-    if (e.maskedPan) lines.push(`${e.cardName ?? 'Karte'} ${e.maskedPan}`);
-    for (const text of lines) await this.tell({ kind: 'print-line', attribute: 0, text });
-  }
-
   // ------------------------------------------------------------------ commands
 
-  private async run(cmd: EcrCommand): Promise<void> {
+  private async run(cmd: Exclude<SimCommand, { kind: 'abort' | 'other' }>): Promise<void> {
     const active: Active = { aborted: false, linkLost: false, wakers: new Set() };
     this.active = active;
     try {
-      await this.sendRaw({ kind: 'ack' });
+      if (cmd.kind === 'registration' && cmd.currency !== undefined && cmd.currency !== this.currency) {
+        // refused: 84 1E 03 6F <our CC> — "wrong currency" with the currency the terminal works in
+        await this.sendRaw(pt.nack(0x1e, [RC.WRONG_CURRENCY, ...bcd(this.currency, 2)]));
+        return;
+      }
+      await this.sendRaw(pt.ack());
       switch (cmd.kind) {
         case 'registration':
-          await this.tell({ kind: 'completion', info: { paymentType: 0, terminalId: this.terminalId, currency: this.currency } });
+          await this.register(cmd);
           break;
         case 'status-enquiry':
-          await this.tell({ kind: 'completion', swVersion: this.swVersion, terminalStatus: this.termStatus, info: { terminalId: this.terminalId } });
+          await this.tell(pt.statusEnquiryCompletion(this.swVersion, this.termStatus), true);
           break;
         case 'repeat-receipt':
-          await this.repeatReceipt();
+          await this.repeatReceipt(cmd.serviceByte);
           break;
         case 'authorization':
-          await this.payment('payment', cmd.amount, cmd.currency ?? this.currency);
+          await this.payment('payment', cmd.amount, cmd.currency);
           break;
         case 'refund':
-          await this.payment('refund', cmd.amount, cmd.currency ?? this.currency);
+          await this.payment('refund', cmd.amount, cmd.currency);
           break;
         case 'reversal':
-          await this.reversal(cmd.receiptNumber);
+          await this.reversal(cmd.receiptNumber, cmd.amount);
           break;
         case 'end-of-day':
           await this.endOfDay();
@@ -691,67 +542,80 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     }
   }
 
-  private async payment(kind: JournalKind, amount: number, currency: number): Promise<void> {
+  private async register(cmd: Extract<SimCommand, { kind: 'registration' }>): Promise<void> {
+    this.reg = { config: cmd.config };
+    if (cmd.currency !== undefined) this.reg.currency = cmd.currency;
+    if (cmd.serviceByte !== undefined) this.reg.serviceByte = cmd.serviceByte;
+    // 06 0F: 19 <status byte> 29 <TID> [49 <CC>] — the CC only when the ECR sent one (PA00P015 Registration)
+    const data: number[] = [0x19, 0x00, 0x29, ...bcd(this.terminalId, 4)];
+    if (cmd.currency !== undefined) data.push(0x49, ...bcd(this.currency, 2));
+    await this.tell(pt.completion(data), true);
+  }
+
+  private async payment(kind: JournalKind, amount: number, currency: number | undefined): Promise<void> {
+    if (currency !== undefined && currency !== this.currency) {
+      await this.tell(pt.abort(RC.WRONG_CURRENCY, bcd(this.currency, 2)), true); // 06 1E 03 6F <our CC>
+      return;
+    }
     const behaviour = this.behaviours.shift() ?? { type: 'approve' };
-    const entry = this.journal.begin({ kind, traceNumber: this.takeTrace(), receiptNumber: this.takeReceipt(), amount, currency, at: this.clock.now() });
+    const entry = this.journal.begin({ kind, traceNumber: this.takeTrace(), receiptNumber: this.takeReceipt(), amount, currency: this.currency, at: this.clock.now() });
     let autoCard = false;
     try {
       if (behaviour.type === 'hang') {
-        await this.tell({ kind: 'intermediate', code: 0x0a });
+        await this.intermediate(INTERMEDIATE.INSERT_CARD);
         await this.untilBroken();
       }
-      if (!this.card) await this.tell({ kind: 'intermediate', code: 0x0a });
+      if (!this.card) await this.intermediate(INTERMEDIATE.INSERT_CARD);
       const got = await this.waitForCard();
       autoCard = got.auto;
       const card = { ...got.card, ...(behaviour.type === 'approve' ? behaviour.card : {}) };
       entry.maskedPan = card.maskedPan;
       entry.cardName = card.cardName;
       await this.pause(this.delays.stepMs);
-      await this.tell({ kind: 'intermediate', code: 0x01 });
+      await this.intermediate(INTERMEDIATE.PIN_PAD);
       await this.pause(this.delays.stepMs);
-      await this.tell({ kind: 'intermediate', code: 0x04 });
+      await this.intermediate(INTERMEDIATE.WAITING_FOR_HOST);
       await this.pause(this.delays.stepMs);
       this.check();
-      const extra: StatusInfo = { cardSequenceNumber: card.sequenceNumber, expiry: card.expiry, cardType: card.cardType };
+      const cardFields: Partial<InfoFields> = { cardSequenceNumber: card.sequenceNumber, expiry: card.expiry, cardType: card.cardType };
       if (behaviour.type === 'decline') {
-        entry.resultCode = behaviour.code;
         this.finish(entry, 'declined', behaviour.code);
-        await this.tell({ kind: 'status-info', info: { ...this.infoOf(entry), ...extra } });
-        await this.tell({ kind: 'abort', resultCode: behaviour.code, info: {} });
+        await this.tellStatusInfo({ ...this.infoOf(entry), ...cardFields });
+        await this.tell(pt.abort(behaviour.code), true);
         return;
       }
       entry.authCode = behaviour.type === 'approve' && behaviour.authCode !== undefined ? behaviour.authCode : String(100000 + entry.traceNumber);
       entry.resultCode = 0;
-      const confirmed = await this.tell({ kind: 'status-info', info: { ...this.infoOf(entry), ...extra } });
-      if (!confirmed) {
-        this.finish(entry, 'aborted', 0x6c, 'ECR refused the status information; reversed');
-        await this.tell({ kind: 'abort', resultCode: 0x6c, info: {} });
+      const answer = await this.tellStatusInfo({ ...this.infoOf(entry), ...cardFields });
+      if (!answer.ok) {
+        this.finish(entry, 'aborted', RC.ABORTED, 'ECR refused the status information; reversed');
+        await this.tell(pt.abort(RC.ABORTED), true);
         return;
       }
       this.finish(entry, 'approved', 0);
-      await this.printReceipt(entry, kind === 'refund' ? 'Gutschrift' : 'Kartenzahlung');
-      await this.tell({ kind: 'completion', info: {} });
+      await this.print('payment', receiptLines(this.terminalId, entry, kind === 'refund' ? 'Gutschrift' : 'Kartenzahlung'));
+      await this.tell(pt.completion(), true);
     } catch (e) {
       if (!(e instanceof FlowBroken)) throw e;
       const note = e.why === 'aborted' ? 'aborted by the ECR' : e.why === 'link' ? 'line to the ECR lost; reversed' : 'ECR did not answer; reversed';
-      this.finish(entry, 'aborted', 0x6c, note);
+      this.finish(entry, 'aborted', RC.ABORTED, note);
       if (e.why === 'aborted' && this.link) {
         if (this.active) this.active.aborted = false; // let the abort message out
-        await this.tell({ kind: 'abort', resultCode: 0x6c, info: {} }).catch(() => undefined);
+        await this.tell(pt.abort(RC.ABORTED), true).catch(() => undefined);
       }
     } finally {
       if (autoCard) this.removeCard();
     }
   }
 
-  private async reversal(receiptNumber: number | undefined): Promise<void> {
+  private async reversal(receiptNumber: number | undefined, amount: number | undefined): Promise<void> {
     const original = receiptNumber === undefined ? undefined : this.journal.live((e) => e.receiptNumber === receiptNumber && e.kind === 'payment');
-    if (!original || original.result !== 'approved') {
-      await this.tell({ kind: 'abort', resultCode: 0xb5, info: {} });
+    if (!original || original.result !== 'approved' || (amount !== undefined && amount !== original.amount)) {
+      await this.tell(pt.abort(RC.REVERSAL_NOT_POSSIBLE), true);
       return;
     }
     if (original.reversed) {
-      await this.tell({ kind: 'abort', resultCode: 0xb4, info: {} });
+      await this.tell(pt.abort(RC.ALREADY_REVERSED), true);
       return;
     }
     const entry = this.journal.begin({
@@ -767,18 +631,19 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     });
     entry.resultCode = 0;
     try {
-      const confirmed = await this.tell({ kind: 'status-info', info: this.infoOf(entry) });
-      if (!confirmed) {
-        this.finish(entry, 'aborted', 0x6c, 'ECR refused the status information');
+      const answer = await this.tellStatusInfo(this.infoOf(entry));
+      if (!answer.ok) {
+        this.finish(entry, 'aborted', RC.ABORTED, 'ECR refused the status information');
+        await this.tell(pt.abort(RC.ABORTED), true);
         return;
       }
       original.reversed = true;
       this.finish(entry, 'approved', 0);
-      await this.printReceipt(entry, 'Storno');
-      await this.tell({ kind: 'completion', info: {} });
+      await this.print('payment', receiptLines(this.terminalId, entry, 'Storno'));
+      await this.tell(pt.completion(), true);
     } catch (e) {
       if (!(e instanceof FlowBroken)) throw e;
-      this.finish(entry, 'aborted', 0x6c, 'line to the ECR lost');
+      this.finish(entry, 'aborted', RC.ABORTED, 'line to the ECR lost');
     }
   }
 
@@ -787,35 +652,62 @@ export class ZvtTerminalSimulator extends EventEmitter<SimEvents> {
     let lastEod = 0;
     for (const e of all) if (e.kind === 'end-of-day' && e.result === 'approved') lastEod = e.seq;
     let total = 0;
+    let count = 0;
+    let firstReceipt = 0;
+    let lastReceipt = 0;
     for (const e of all) {
-      if (e.seq <= lastEod || e.result !== 'approved') continue;
-      if (e.kind === 'payment' && !e.reversed) total += e.amount;
+      if (e.seq <= lastEod || e.result !== 'approved' || e.kind === 'end-of-day') continue;
+      if (firstReceipt === 0) firstReceipt = e.receiptNumber;
+      lastReceipt = e.receiptNumber;
+      if (e.kind === 'payment' && !e.reversed) {
+        total += e.amount;
+        count++;
+      }
       if (e.kind === 'refund') total -= e.amount;
     }
     const entry = this.journal.begin({ kind: 'end-of-day', traceNumber: this.takeTrace(), receiptNumber: 0, amount: Math.max(0, total), currency: this.currency, at: this.clock.now() });
     entry.resultCode = 0;
     try {
-      await this.tell({ kind: 'intermediate', code: 0x0e });
+      await this.intermediate(INTERMEDIATE.PLEASE_WAIT);
       await this.pause(this.delays.stepMs);
-      await this.tell({ kind: 'status-info', info: this.infoOf(entry) });
+      await this.tellStatusInfo({ ...this.infoOf(entry), individualTotals: individualTotals({ firstReceipt, lastReceipt, count, total: entry.amount }) });
       this.finish(entry, 'approved', 0);
-      if (this.opts.printReceipt !== false) await this.tell({ kind: 'print-line', attribute: 0, text: `Kassenschnitt EUR ${(entry.amount / 100).toFixed(2)}` });
-      await this.tell({ kind: 'completion', info: {} });
+      await this.print('admin', [`Kassenschnitt ${currencyLabel(this.currency)} ${(entry.amount / 100).toFixed(2)}`, `Belege ${firstReceipt}-${lastReceipt}`]);
+      await this.tell(pt.completion(), true);
     } catch (e) {
       if (!(e instanceof FlowBroken)) throw e;
-      this.finish(entry, 'aborted', 0x6c, 'line to the ECR lost');
+      this.finish(entry, 'aborted', RC.ABORTED, 'line to the ECR lost');
     }
   }
 
-  private async repeatReceipt(): Promise<void> {
-    const last = this.journal.lastFinished();
-    if (!last || last.kind === 'end-of-day') {
-      await this.tell({ kind: 'abort', resultCode: 0x83, info: {} });
+  /** The last transaction with a receipt: approved or declined payments, refunds, reversals — never an aborted one. */
+  private lastReceipted(): JournalEntry | undefined {
+    const list = this.journal.entries();
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i];
+      if (e.kind !== 'end-of-day' && (e.result === 'approved' || e.result === 'declined')) return e;
+    }
+    return undefined;
+  }
+
+  private async repeatReceipt(serviceByte: number | undefined): Promise<void> {
+    const last = this.lastReceipted();
+    if (!last) {
+      await this.tell(pt.abort(RC.FUNCTION_NOT_POSSIBLE), true); // no receipt to repeat
       return;
     }
-    await this.tell({ kind: 'status-info', info: this.infoOf(last) });
-    if (last.result === 'approved') await this.printReceipt(last, 'Belegkopie');
-    await this.tell({ kind: 'completion', info: {} });
+    const wantsInfo = this.repeatMode === 'always' || (this.repeatMode === 'service-byte' && serviceByte !== undefined && (serviceByte & REPEAT_RECEIPT_SEND_STATUS_INFO) !== 0);
+    if (wantsInfo) await this.tellStatusInfo(this.infoOf(last));
+    const title = last.kind === 'reversal' ? 'Storno' : last.kind === 'refund' ? 'Gutschrift' : 'Kartenzahlung';
+    await this.print('payment', receiptLines(this.terminalId, last, `Belegkopie ${title}`));
+    await this.tell(pt.completion(), true);
   }
+}
+
+function busyCodeOf(busy: boolean | number): number | null {
+  if (busy === false) return null;
+  if (busy === true) return RC.RECEIVER_NOT_READY;
+  if (!Number.isInteger(busy) || busy < 1 || busy > 0xff) throw new RangeError('busy code is a result code 1..255');
+  return busy;
 }
 

@@ -1,6 +1,7 @@
 import { apdu, type Apdu } from './apdu';
 import { decodeBmps, encodeBmps, type Bmp } from './bmp';
 import { decodeBcd, decodeBcdNumber, encodeAmount, encodeBcd } from './bcd';
+import { decodeStatusInfo, encodeStatusInfo, type StatusInfo } from './status-info';
 import { decodeTlv, decodeTlvLength, encodeTlv, encodeTlvLength, type TlvNode } from './tlv';
 import { concatBytes, copyBytes } from './hex';
 import { protocolError } from './errors';
@@ -12,22 +13,28 @@ import { protocolError } from './errors';
  *   byte], [06 TLV]. A currency code is told apart from BMP 03/06 by its first byte, so codes whose first BCD byte
  *   is 03 or 06 (e.g. 0352, 0643) cannot be sent in a registration; encode refuses them.
  * - Authorization `06 01`: [02 max status infos] 04 amount [19 payment type] [49 currency].
- * - Reversal `06 30`: password, [87 receipt number]. Refund `06 31`: password, 04 amount, [49 currency].
- * - End-of-day `06 50`: password. Repeat receipt `06 20`: password. Abort `06 B0`: no data.
+ * - Reversal `06 30`: password, [04 amount] [87 receipt number] [49 currency] [06 TLV]. Refund `06 31`: password,
+ *   04 amount, [49 currency].
+ * - End-of-day `06 50`: password, [06 TLV]. Repeat receipt `06 20`: password, [03 service byte] (bit 0: send the
+ *   status information of the last transaction). Abort `06 B0`: no data.
  * - Status enquiry `05 01`: password, [03 service byte].
+ * - `84 xx` negative acknowledgement from the ECR, with optional BMPs (`84 9D 07 04 …`: the amount changed).
  */
 export type EcrCommand =
   | { kind: 'registration'; password: string; config: number; currency?: number; serviceByte?: number; tlv?: TlvNode[] }
   | { kind: 'authorization'; amount: number; currency?: number; paymentType?: number; maxStatusInfos?: number }
-  | { kind: 'reversal'; password: string; receiptNumber?: number }
+  | { kind: 'reversal'; password: string; receiptNumber?: number; amount?: number; currency?: number; tlv?: TlvNode[] }
   | { kind: 'refund'; password: string; amount: number; currency?: number }
-  | { kind: 'end-of-day'; password: string }
-  | { kind: 'repeat-receipt'; password: string }
+  | { kind: 'end-of-day'; password: string; tlv?: TlvNode[] }
+  | { kind: 'repeat-receipt'; password: string; serviceByte?: number }
   | { kind: 'abort' }
   | { kind: 'status-enquiry'; password: string; serviceByte?: number }
   | { kind: 'ack' }
-  | { kind: 'nack'; code: number }
+  | { kind: 'nack'; code: number; info?: StatusInfo }
   | { kind: 'other'; cls: number; instr: number; data: Uint8Array };
+
+/** Repeat receipt service byte (BMP 03) bit 0: the PT sends the status information (04 0F) of the last transaction. */
+export const REPEAT_RECEIPT_SEND_STATUS_INFO = 0x01;
 
 function pwd(password: string): Uint8Array {
   if (!/^\d{6}$/.test(password)) throw new RangeError('the terminal password is 6 digits');
@@ -71,7 +78,19 @@ export function encodeEcrCommand(c: EcrCommand): Apdu {
         ]),
       );
     case 'reversal':
-      return apdu(0x06, 0x30, concatBytes([pwd(c.password), encodeBmps(optional(0x87, c.receiptNumber === undefined ? undefined : encodeBcd(c.receiptNumber, 2)))]));
+      return apdu(
+        0x06,
+        0x30,
+        concatBytes([
+          pwd(c.password),
+          encodeBmps([
+            ...optional(0x04, c.amount === undefined ? undefined : encodeAmount(c.amount)),
+            ...optional(0x87, c.receiptNumber === undefined ? undefined : encodeBcd(c.receiptNumber, 2)),
+            ...optional(0x49, c.currency === undefined ? undefined : currencyBytes(c.currency)),
+            ...optional(0x06, c.tlv === undefined ? undefined : encodeTlv(c.tlv)),
+          ]),
+        ]),
+      );
     case 'refund':
       return apdu(
         0x06,
@@ -82,9 +101,9 @@ export function encodeEcrCommand(c: EcrCommand): Apdu {
         ]),
       );
     case 'end-of-day':
-      return apdu(0x06, 0x50, pwd(c.password));
+      return apdu(0x06, 0x50, concatBytes([pwd(c.password), encodeBmps(optional(0x06, c.tlv === undefined ? undefined : encodeTlv(c.tlv)))]));
     case 'repeat-receipt':
-      return apdu(0x06, 0x20, pwd(c.password));
+      return apdu(0x06, 0x20, concatBytes([pwd(c.password), encodeBmps(optional(0x03, c.serviceByte === undefined ? undefined : Uint8Array.of(c.serviceByte)))]));
     case 'abort':
       return apdu(0x06, 0xb0);
     case 'status-enquiry':
@@ -92,7 +111,7 @@ export function encodeEcrCommand(c: EcrCommand): Apdu {
     case 'ack':
       return apdu(0x80, 0x00);
     case 'nack':
-      return apdu(0x84, c.code);
+      return apdu(0x84, c.code, c.info ? encodeStatusInfo(c.info) : []);
     case 'other':
       return apdu(c.cls, c.instr, c.data);
   }
@@ -124,7 +143,10 @@ export function decodeEcrCommand(a: Apdu): EcrCommand {
   const { cls, instr, data } = a;
   const key = (cls << 8) | instr;
   if (cls === 0x80 && instr === 0x00) return { kind: 'ack' };
-  if (cls === 0x84) return { kind: 'nack', code: instr };
+  if (cls === 0x84) {
+    if (data.length === 0) return { kind: 'nack', code: instr };
+    return { kind: 'nack', code: instr, info: decodeStatusInfo(data) };
+  }
   switch (key) {
     case 0x0600: {
       if (data.length < 4) throw protocolError('registration shorter than password + config byte');
@@ -161,8 +183,17 @@ export function decodeEcrCommand(a: Apdu): EcrCommand {
       });
     }
     case 0x0630: {
-      const m = bmpMap(decodeBmps(data, 3), [0x87], 'reversal');
-      return withDefined({ kind: 'reversal' as const, password: readPassword(data, 'reversal'), receiptNumber: num(m.get(0x87)) });
+      const password = readPassword(data, 'reversal');
+      const m = bmpMap(decodeBmps(data, 3), [0x04, 0x87, 0x49, 0x06], 'reversal');
+      const tlv = m.get(0x06);
+      return withDefined({
+        kind: 'reversal' as const,
+        password,
+        receiptNumber: num(m.get(0x87)),
+        amount: num(m.get(0x04)),
+        currency: num(m.get(0x49)),
+        tlv: tlv === undefined ? undefined : decodeTlv(tlv),
+      });
     }
     case 0x0631: {
       const password = readPassword(data, 'refund');
@@ -171,12 +202,16 @@ export function decodeEcrCommand(a: Apdu): EcrCommand {
       if (!amount) throw protocolError('refund without amount (BMP 04)');
       return withDefined({ kind: 'refund' as const, password, amount: decodeBcdNumber(amount), currency: num(m.get(0x49)) });
     }
-    case 0x0650:
-      if (data.length !== 3) throw protocolError('end-of-day: expected exactly the password');
-      return { kind: 'end-of-day', password: readPassword(data, 'end-of-day') };
-    case 0x0620:
-      if (data.length !== 3) throw protocolError('repeat receipt: expected exactly the password');
-      return { kind: 'repeat-receipt', password: readPassword(data, 'repeat receipt') };
+    case 0x0650: {
+      const password = readPassword(data, 'end-of-day');
+      const tlv = bmpMap(decodeBmps(data, 3), [0x06], 'end-of-day').get(0x06);
+      return withDefined({ kind: 'end-of-day' as const, password, tlv: tlv === undefined ? undefined : decodeTlv(tlv) });
+    }
+    case 0x0620: {
+      const password = readPassword(data, 'repeat receipt');
+      const m = bmpMap(decodeBmps(data, 3), [0x03], 'repeat receipt');
+      return withDefined({ kind: 'repeat-receipt' as const, password, serviceByte: m.get(0x03)?.[0] });
+    }
     case 0x06b0:
       return { kind: 'abort' };
     case 0x0501: {

@@ -47,4 +47,11 @@ export const CONFIG = {
   ECR_CONTROLS_PAYMENT: 0x10,
   /** The ECR controls administration functions. */
   ECR_CONTROLS_ADMIN: 0x20,
+  /**
+   * ECR print-type: 1 = the receipts the ECR prints (bits 0x02 / 0x04) come as 06 D1 print lines; 0 = the ECR
+   * compiles them itself from the status information and the PT sends no print lines. (PA00P015 §2.1 config-byte
+   * table, as reproduced in Philipp3107/PLAT_GUI_ENTWURF .../orga/TERMINAL_CODES.md: "1xxx x11x receipt-printout on
+   * the ECR using 06 D1".)
+   */
+  ECR_PRINT_LINES: 0x80,
 } as const;

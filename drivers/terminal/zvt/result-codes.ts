@@ -59,3 +59,18 @@ export function resultCodeText(code: number): string {
   if (code >= 0x01 && code <= 0x63) return `declined by the authorisation host (code ${code})`;
   return `terminal error 0x${code.toString(16).padStart(2, '0')}`;
 }
+
+/**
+ * Result codes with which a terminal answers Repeat Receipt (06 20) when it holds no receipt to repeat: 0x83
+ * "function not possible" (nothing to repeat). Only this explicit answer, as 06 1E or 84 xx, means "nothing there";
+ * a completion without status information does not. (No separate "no receipt stored" code is in the PA00P015 error
+ * list as quoted by Portalum/Portalum.Zvt EnglishErrorMessageRepository.cs.)
+ */
+export const NO_RECEIPT_STORED_CODES: ReadonlySet<number> = new Set([0x83]);
+
+export function isNoReceiptStored(code: number): boolean {
+  return NO_RECEIPT_STORED_CODES.has(code);
+}
+
+/** Negative acknowledgements that mean "busy, try later": 9C "please wait", A0 "receiver not ready". */
+export const TERMINAL_BUSY_CODES: ReadonlySet<number> = new Set([0x9c, 0xa0]);
