@@ -22,6 +22,8 @@ export type KioskErrorCode =
   | 'DEVICE_BUSY'
   | 'DEVICE_STATE'
   | 'TIMEOUT'
+  /** The lane is out of service (a required device down or blocked): no new order or payment starts. */
+  | 'OUT_OF_SERVICE'
   | 'PAPER_OUT'
   | 'COVER_OPEN'
   | 'PROTOCOL';

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import type { ScanData } from '../drivers/contract';
 import type { ScanOutcome } from '../runtime/lane/lane';
+import { isKioskError } from '../runtime/errors';
 import { tempDir } from './helpers/engine-fixture';
 import { waitFor } from './helpers/wait';
 
@@ -97,11 +98,16 @@ describe('hot-plug during a sale (simulated devices, real drivers, real ptys)', 
     expect(final.state).toBe('awaiting_payment');
     expect(final.paid).toBe(0);
     // and the shopper can pay again, once: while the terminal still finishes the interrupted transaction the
-    // attempt is refused before anything is sent (declined "not ready"), never left in doubt
+    // attempt is refused before anything is sent (declined "not ready", or OUT_OF_SERVICE while the lane says the
+    // terminal is down), never left in doubt
     let paid = final;
     for (let i = 0; i < 40 && paid.state !== 'paid'; i++) {
       hw().sim.terminal!.approve();
-      paid = await k.checkout.pay(o.id, 'card');
+      const before = paid;
+      paid = await k.checkout.pay(o.id, 'card').catch((e: unknown) => {
+        if (isKioskError(e, 'OUT_OF_SERVICE')) return before;
+        throw e;
+      });
       // on a loaded machine an answer can come late: then the outcome is settled from the terminal, never re-paid
       if (paid.state === 'payment_unknown') paid = await k.checkout.recover(o.id);
       expect(paid.state).not.toBe('payment_unknown');

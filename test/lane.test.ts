@@ -52,8 +52,8 @@ describe('lane scanning', () => {
   });
 
   it('a weighed item is sold through its scale label (item reference + grams)', async () => {
-    // the bare 5-digit item reference is not a scannable product code
-    expect(await k.lane.scan(weighed.barcodes[0])).toMatchObject({ ok: false, code: 'BAD_BARCODE' });
+    // the bare 5-digit item reference (its PLU) sells nothing: the shopper is asked to weigh it
+    expect(await k.lane.scan(weighed.barcodes[0])).toMatchObject({ ok: false, code: 'WEIGHT_REQUIRED' });
     const body = `22${weighed.barcodes[0]}01250`;
     const r = await k.lane.scan(body + gtinCheckDigit(body));
     expect(r).toMatchObject({ ok: true, action: 'item_added' });

@@ -133,7 +133,19 @@ async function asJson(k: Kiosk, o: Order) {
   };
 }
 
-/** `kiosk demo`: a scripted shopper session end to end; exit 0 only if every order completed. */
+/**
+ * The demo sells only on a lane in service: it waits up to `waitMs` for the devices to settle (a printer
+ * answering its first polls), then refuses with the reasons (exit 1) — nothing is sold on a lane out of service.
+ */
+async function inService(k: Kiosk, waitMs = 10_000): Promise<void> {
+  const sup = k.hardware?.supervisor;
+  if (!sup) return;
+  for (let waited = 0; !sup.condition().inService && waited < waitMs; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  const c = sup.condition();
+  if (!c.inService) throw new CliExit(1, `demo: the lane is out of service (${c.reasons.join('; ')}); no sale started`);
+}
+
+/** `kiosk demo`: a scripted shopper session end to end; exit 0 only if every order completed (receipt printed). */
 export async function demo(opts: CommonOptions & { json?: boolean; count?: string; trace?: boolean; pay?: string }): Promise<void> {
   const config = configFrom(opts);
   const count = Number(opts.count ?? 1);
@@ -145,9 +157,16 @@ export async function demo(opts: CommonOptions & { json?: boolean; count?: strin
     if (opts.trace) k.engine.on('committed', (c) => process.stdout.write(`commit ${c.entry.seq} ${c.order.id} ${c.order.state}\n`));
     await settleLeftover(k);
     for (let i = 0; i < count; i++) {
+      await inService(k);
       const o = await shopper(k, pay);
       if (o.state !== 'completed') throw new CliExit(1, `demo: order ${o.id} ended ${o.state}`);
-      const printed = k.hardware?.devices.printer ? await k.hardware.printReceipt(o.id) : null;
+      // a paid order is completed whatever happens to its receipt; one that does not print stays pending (it prints
+      // when the printer is back, and the attendant sees it) — and the demo says so and fails
+      const printed = k.hardware?.devices.printer
+        ? await k.hardware.printReceipt(o.id).catch((e: unknown) => {
+            throw new CliExit(1, `demo: order ${o.id} is paid but its receipt did not print (${e instanceof Error ? e.message : String(e)}); it stays pending and prints when the printer is back`);
+          })
+        : null;
       // what the printer simulator decoded from the ESC/POS bytes it received, when the printer is simulated
       const paper = k.hardware?.sim.printer?.last() ?? null;
       if (opts.json) {

@@ -39,6 +39,9 @@ export async function buildPrinter(ctx: DeviceContext, ledger: PrintJobLedger): 
     id: 'escpos:simulated',
     transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock: ctx.clock }),
     pollIntervalMs: 1000,
+    // a loaded machine can answer a pty later than the 500 ms default; a reply that comes after its read gave up
+    // would be taken for the next query's
+    statusTimeoutMs: 1000,
     reconnect: { initialMs: 100, maxMs: 1000 },
   });
   return {

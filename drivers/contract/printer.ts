@@ -25,13 +25,19 @@ export interface PrintJob {
   openDrawer?: boolean;
 }
 
-export type PrintJobState = 'queued' | 'sending' | 'printed' | 'failed';
+/**
+ * `in_doubt`: the bytes were sent (or may have been) but the printer never confirmed the job (paper ran out, the
+ * cover opened or the link dropped right after sending). Never `printed`: a retry sends it again, marked COPY.
+ */
+export type PrintJobState = 'queued' | 'sending' | 'in_doubt' | 'printed' | 'failed';
 
 export interface PrintJobResult {
   id: string;
   state: PrintJobState;
   /** True when the job id had been printed before and nothing was sent this time. */
   duplicate: boolean;
+  /** True when this send repeated a job left in doubt: the paper says COPY at the top. */
+  copy?: boolean;
   error?: string;
 }
 
@@ -40,8 +46,8 @@ export type PrinterEvents = DeviceEvents & {
 };
 
 /**
- * A receipt printer. Rules: a job id is printed at most once — a retry after an error re-sends only if the
- * printer never confirmed it, and a reprint needs a new id; paper out / cover open reject with `PAPER_OUT` /
+ * A receipt printer. Rules: a confirmed job id is never printed again — a retry after an error re-sends only if the
+ * printer never confirmed it (an `in_doubt` job is re-sent marked COPY), and a reprint needs a new id; paper out / cover open reject with `PAPER_OUT` /
  * `COVER_OPEN` before any byte is sent.
  */
 export interface ReceiptPrinter extends Device<PrinterEvents> {

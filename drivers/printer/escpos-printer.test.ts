@@ -296,15 +296,15 @@ describe('EscPosPrinter: jobs', () => {
     await r.printer.close();
   });
 
-  it('the cable goes mid-job: "sending"; a retry while paper is out is refused and sends nothing; once ready the retry is settled without printing again', async () => {
+  it('the cable goes mid-job: "in_doubt"; a retry while paper is out is refused and sends nothing; once ready the retry resends it marked COPY', async () => {
     const r = rig();
     await up(r);
     const job = sampleJob('receipt:drop');
     r.sim.dropAfter(60);
     const err = await rejection(r.clock, r.printer.print(job));
     expect(isKioskError(err, 'DEVICE_OFFLINE')).toBe(true);
-    expect(await r.ledger.get(job.id)).toBe('sending');
-    expect(r.jobs.at(-1)).toMatchObject({ id: job.id, state: 'sending' });
+    expect(await r.ledger.get(job.id)).toBe('in_doubt');
+    expect(r.jobs.at(-1)).toMatchObject({ id: job.id, state: 'in_doubt' });
     const sent = r.sim.receivedDataBytes;
     expect(sent).toBe(60);
 
@@ -313,19 +313,24 @@ describe('EscPosPrinter: jobs', () => {
     await run(r.clock, 3_000); // reconnect with backoff
     const refused = await rejection(r.clock, r.printer.print(job));
     expect(isKioskError(refused, 'PAPER_OUT')).toBe(true);
-    expect(await r.ledger.get(job.id)).toBe('sending');
+    expect(await r.ledger.get(job.id)).toBe('in_doubt');
+    expect(r.sim.receivedDataBytes).toBe(sent);
 
     r.sim.paperOk();
-    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ state: 'printed', duplicate: true, recovered: true });
-    expect(r.sim.receivedDataBytes).toBe(sent);
-    expect(r.ledger.history.filter(([id]) => id === job.id).map(([, s]) => s)).toEqual(['sending', 'printed']);
+    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ state: 'printed', duplicate: false, copy: true });
+    expect(r.sim.receivedDataBytes).toBeGreaterThan(sent);
+    expect(r.ledger.history.filter(([id]) => id === job.id).map(([, s]) => s)).toEqual(['sending', 'in_doubt', 'sending', 'printed']);
+    const copies = printedWith(r.sim, job.marker).filter((x) => x.cut === 'full');
+    expect(copies).toHaveLength(1);
+    expect(copies[0].text).toContain('COPY');
+    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ duplicate: true });
 
     await expect(settle(r.clock, r.printer.print({ ...job, id: 'reprint:drop:2' }))).resolves.toMatchObject({ duplicate: false });
-    expect(printedWith(r.sim, job.marker).filter((x) => x.cut === 'full')).toHaveLength(1);
+    expect(printedWith(r.sim, job.marker).filter((x) => x.cut === 'full')).toHaveLength(2);
     await r.printer.close();
   });
 
-  it('the confirming status read fails: the job stays "sending" and is never sent again', async () => {
+  it('the confirming status read fails: the job is "in_doubt"; the retry waits for an answer, then resends it marked COPY', async () => {
     const r = rig();
     await up(r);
     const job = sampleJob('receipt:noconfirm');
@@ -335,20 +340,24 @@ describe('EscPosPrinter: jobs', () => {
     });
     const err = await rejection(r.clock, r.printer.print(job));
     expect(isKioskError(err, 'TIMEOUT')).toBe(true);
-    expect(await r.ledger.get(job.id)).toBe('sending');
+    expect(await r.ledger.get(job.id)).toBe('in_doubt');
     expect(printedWith(r.sim, job.marker)).toHaveLength(1);
     const sent = r.sim.receivedDataBytes;
 
-    // still unresponsive: the retry cannot decide, so it refuses and sends nothing
+    // still unresponsive: the retry cannot check the printer is ready, so it refuses and sends nothing
     expect(isKioskError(await rejection(r.clock, r.printer.print(job)), 'TIMEOUT')).toBe(true);
-    r.sim.unresponsive(false);
-    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ state: 'printed', duplicate: true, recovered: true });
     expect(r.sim.receivedDataBytes).toBe(sent);
-    expect(printedWith(r.sim, job.marker)).toHaveLength(1);
+    expect(await r.ledger.get(job.id)).toBe('in_doubt');
+    r.sim.unresponsive(false);
+    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ state: 'printed', duplicate: false, copy: true });
+    expect(r.sim.receivedDataBytes).toBeGreaterThan(sent);
+    // the hung printer did print the first one: the second on paper is the marked COPY
+    expect(printedWith(r.sim, job.marker)).toHaveLength(2);
+    expect(printedWith(r.sim, job.marker).filter((x) => x.text.includes('COPY'))).toHaveLength(1);
     await r.printer.close();
   });
 
-  it('paper runs out during the job: PAPER_OUT, job "sending"; the printer finishes it after a new roll and the retry sends nothing', async () => {
+  it('paper runs out during the job: PAPER_OUT, job "in_doubt"; after a new roll the retry resends it marked COPY', async () => {
     const r = rig();
     await up(r);
     const job = sampleJob('receipt:runout');
@@ -358,15 +367,16 @@ describe('EscPosPrinter: jobs', () => {
     });
     const err = await rejection(r.clock, r.printer.print(job));
     expect(isKioskError(err, 'PAPER_OUT')).toBe(true);
-    expect(await r.ledger.get(job.id)).toBe('sending');
+    expect(await r.ledger.get(job.id)).toBe('in_doubt');
     expect(r.sim.state().heldBytes).toBeGreaterThan(0);
     expect(printedWith(r.sim, job.marker)).toHaveLength(0);
     const sent = r.sim.receivedDataBytes;
     r.sim.paperOk();
     expect(printedWith(r.sim, job.marker)).toHaveLength(1);
-    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ duplicate: true, recovered: true });
-    expect(r.sim.receivedDataBytes).toBe(sent);
-    expect(printedWith(r.sim, job.marker)).toHaveLength(1);
+    await expect(settle(r.clock, r.printer.print(job))).resolves.toMatchObject({ duplicate: false, copy: true });
+    expect(r.sim.receivedDataBytes).toBeGreaterThan(sent);
+    expect(printedWith(r.sim, job.marker)).toHaveLength(2);
+    expect(printedWith(r.sim, job.marker).filter((x) => x.text.includes('COPY'))).toHaveLength(1);
     await r.printer.close();
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { runHealthCheck } from '../common/health';
 import type { DeviceFault, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
-import type { PrinterEvents, PrintJob, PrintJobResult, PrintJobState, ReceiptPrinter } from '../contract/printer';
+import type { PrinterEvents, PrintJob, PrintJobResult, PrintJobState, ReceiptBlock, ReceiptPrinter } from '../contract/printer';
 import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
 import { KioskError, assert, isKioskError } from '../../runtime/errors';
 import { SerialQueue, errorMessage, withTimeout } from './async-util';
@@ -40,9 +40,18 @@ export interface EscPosPrinterOptions {
   reconnect?: { initialMs?: number; factor?: number; maxMs?: number };
 }
 
-/** `PrintJobResult` plus whether it was settled by the retry rule for an interrupted (`sending`) job. */
-export interface EscPosPrintResult extends PrintJobResult {
-  recovered?: boolean;
+/** What the driver resolves with (the contract's result). */
+export type EscPosPrintResult = PrintJobResult;
+
+/**
+ * The lines printed at the top of a job sent again after an in-doubt print: part (or all) of the first send may
+ * be on paper, so this one says it is a copy — the shopper never holds two unmarked originals.
+ */
+export function copyBanner(cjk: boolean): ReceiptBlock[] {
+  return [
+    { kind: 'text', text: cjk ? '*** 副本 COPY ***' : '*** COPY ***', align: 'center', bold: true },
+    { kind: 'text', text: 'previous print interrupted', align: 'center' },
+  ];
 }
 
 const ORDER: Record<LifecycleState, number> = { closed: 0, opened: 1, claimed: 2, enabled: 3 };
@@ -50,9 +59,10 @@ const ORDER: Record<LifecycleState, number> = { closed: 0, opened: 1, claimed: 2
 /**
  * An ESC/POS receipt printer over a `PrinterTransport` (USB bulk endpoints or a serial port).
  *
- * - `print(job)`: a job id prints at most once (see `PrintJobLedger` for states and the retry rule). Before
- *   sending it reads the real-time status and refuses paper out / cover open (`PAPER_OUT` / `COVER_OPEN`, job
- *   `failed`, nothing sent); it marks `sending`, sends, reads the status again to confirm, marks `printed`.
+ * - `print(job)`: a confirmed job id never prints again (see `PrintJobLedger` for states and the retry rule).
+ *   Before sending it reads the real-time status and refuses paper out / cover open (`PAPER_OUT` /
+ *   `COVER_OPEN`, job `failed`, nothing sent); it marks `sending`, sends, reads the status again to confirm,
+ *   marks `printed` — or `in_doubt` when the confirmation does not come (a retry sends it again, marked COPY).
  * - `realtimeStatus()`: DLE EOT 1, 2 and 4 (and 3 when the printer reports an error), each retried over the
  *   transport's read attempts (USB printers often need several reads).
  * - While enabled, a status poll every `pollIntervalMs`: only `offlineAfterMissedPolls` consecutive misses turn
@@ -243,57 +253,53 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
 
   print(job: PrintJob): Promise<EscPosPrintResult> {
     if (this.lifecycle !== 'enabled') return Promise.reject(this.stateError('print', 'enabled'));
-    let bytes: Uint8Array;
     try {
       assert(!!job && typeof job.id === 'string' && job.id.length > 0, 'a print job needs a non-empty id');
-      bytes = encodeReceipt(job, { columns: this.cfg.columns, cjk: this.cfg.cjk, feedBeforeCut: this.cfg.feedBeforeCut, cutType: this.cfg.cutType });
+      this.encode(job); // a job that cannot be encoded is refused here, before it touches the ledger
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => this.runJob(job.id, bytes));
+    return this.queue.run(() => this.runJob(job));
   }
 
-  private async runJob(id: string, bytes: Uint8Array): Promise<EscPosPrintResult> {
+  private encode(job: PrintJob): Uint8Array {
+    return encodeReceipt(job, { columns: this.cfg.columns, cjk: this.cfg.cjk, feedBeforeCut: this.cfg.feedBeforeCut, cutType: this.cfg.cutType });
+  }
+
+  private async runJob(job: PrintJob): Promise<EscPosPrintResult> {
+    const id = job.id;
     const prior = await this.ledger.get(id);
     if (prior === 'printed') return this.finish({ id, state: 'printed', duplicate: true });
-    if (prior === 'sending') return this.resolveInterrupted(id);
+    // sent before and never confirmed (or the kiosk stopped while sending): part or all of it may be on paper,
+    // so it is sent again in full, marked COPY (see PrintJobLedger)
+    const copy = prior === 'in_doubt' || prior === 'sending';
+    const bytes = this.encode(copy ? { ...job, blocks: [...copyBanner(this.cfg.cjk), ...job.blocks] } : job);
 
-    // 1. is the printer ready? (nothing has been sent: a refusal marks the job failed, safe to retry)
+    // 1. is the printer ready? (nothing is sent on a refusal: a new job is `failed`, one in doubt stays in doubt)
     let before: EscPosStatus;
     try {
       if (!this.connected) throw new KioskError('DEVICE_OFFLINE', `printer ${this.info.id} is offline (${this.detail ?? 'reconnecting'})`);
       before = await this.readStatus();
       this.refuseFaults(before, 'before sending');
     } catch (e) {
-      await this.ledger.mark(id, 'failed');
-      throw this.fail(id, 'failed', e);
+      if (!copy) await this.ledger.mark(id, 'failed');
+      throw this.fail(id, copy ? 'in_doubt' : 'failed', e);
     }
 
-    // 2. send: from here on the job may have reached the printer and is never sent again under this id
+    // 2. send: `sending` is durable before the first byte leaves (a crash from here on leaves the job in doubt)
     await this.ledger.mark(id, 'sending');
     try {
       await this.transport.write(bytes);
       // 3. confirm: the printer answers after the whole job arrived, with no fault
       const after = await this.readStatus();
-      this.refuseFaults(after, 'after sending (the job stays "sending"; retry once fixed — it will not be sent again)');
+      this.refuseFaults(after, 'after sending (the job is in doubt: a retry sends it again, marked COPY)');
     } catch (e) {
-      throw this.fail(id, 'sending', e);
+      // the bytes may be (partly) on paper: never `printed` without a confirmation
+      await this.ledger.mark(id, 'in_doubt').catch(() => undefined);
+      throw this.fail(id, 'in_doubt', e);
     }
     await this.ledger.mark(id, 'printed');
-    return this.finish({ id, state: 'printed', duplicate: false });
-  }
-
-  /** The retry rule for a job left in `sending` (see PrintJobLedger): ask the printer, never send again. */
-  private async resolveInterrupted(id: string): Promise<EscPosPrintResult> {
-    try {
-      if (!this.connected) throw new KioskError('DEVICE_OFFLINE', `printer ${this.info.id} is offline (${this.detail ?? 'reconnecting'})`);
-      const st = await this.readStatus();
-      this.refuseFaults(st, 'for an interrupted job (it stays "sending"; it is never sent twice)');
-    } catch (e) {
-      throw this.fail(id, 'sending', e);
-    }
-    await this.ledger.mark(id, 'printed');
-    return this.finish({ id, state: 'printed', duplicate: true, recovered: true });
+    return this.finish({ id, state: 'printed', duplicate: false, ...(copy ? { copy: true } : {}) });
   }
 
   private refuseFaults(st: EscPosStatus, when: string): void {

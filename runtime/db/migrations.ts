@@ -203,6 +203,27 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX payment_attempts_state ON payment_attempts (state);
     `,
   },
+  {
+    version: 7,
+    name: 'print jobs: in_doubt state (sent, not confirmed), send count, kept until printed (runtime/printing)',
+    sql: `
+      CREATE TABLE print_jobs_v7 (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'in_doubt', 'printed', 'failed')),
+        printer_id TEXT,
+        error TEXT,
+        sends INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      INSERT INTO print_jobs_v7 (id, state, printer_id, error, sends, created_at, updated_at)
+        SELECT id, CASE state WHEN 'sending' THEN 'in_doubt' ELSE state END, printer_id, error,
+          CASE WHEN state IN ('sending', 'printed') THEN 1 ELSE 0 END, created_at, updated_at FROM print_jobs;
+      DROP TABLE print_jobs;
+      ALTER TABLE print_jobs_v7 RENAME TO print_jobs;
+      CREATE INDEX print_jobs_state ON print_jobs (state);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */

@@ -19,6 +19,9 @@ export type ScanOutcome =
   | { ok: true; action: 'payment_code'; channel: string; masked: string; code: string }
   | { ok: false; code: ShopperMessageCode; message: LocalizedText; detail: string; scan: ScanResult | null };
 
+/** A bare price-look-up code: 4–5 digits (IFPS produce PLUs, the price book's weighed-item references). */
+export const PLU_CODE = /^\d{4,5}$/;
+
 /**
  * Turns one raw scan into what happens on the lane: an item added, a member attached, a payment code handed on,
  * or a typed refusal with the shopper's message. Never throws for bad input: a garbled scan must not stop the lane.
@@ -27,6 +30,8 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
   private readonly rules;
   /** Closed by staff or HQ (`lock`): no new order starts; an order already open may finish. */
   private closedReason: string | null = null;
+  /** Why the lane is out of service now (a required device down, ...), or null when it is in service. */
+  private outOfService: () => readonly string[] | null = () => null;
   constructor(
     private readonly engine: OrderEngine,
     private readonly catalog: Catalog,
@@ -65,6 +70,11 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
   async resolve(raw: string): Promise<{ scan: ScanResult; item: PriceItem | null; line: NewLine | null; problem?: ScanOutcome }> {
     const scan = parseScan(raw, this.rules);
     if (!scan.ok) return { scan, item: null, line: null, problem: this.fail('BAD_BARCODE', scan.error.message, scan) };
+    if (scan.kind === 'other' && PLU_CODE.test(scan.data)) {
+      // a produce code (PLU) read on its own — the shelf sticker, not the scale label: a weighed item says "weigh it"
+      const item = await this.catalog.byBarcode(scan.data);
+      if (item?.soldByWeight) return { scan, item, line: null, problem: this.fail('WEIGHT_REQUIRED', `${scan.data} is the PLU of ${item.sku}, sold by weight; scan its scale label`, scan) };
+    }
     if (scan.kind !== 'gtin' && scan.kind !== 'in_store' && scan.kind !== 'gs1') return { scan, item: null, line: null };
     const keys =
       scan.kind === 'in_store' ? [scan.lookupKey, scan.itemRef] : scan.lookupKey ? [scan.lookupKey, ...(scan.gtin14 ? [scan.gtin14] : [])] : [];
@@ -107,12 +117,23 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     if (was !== null) this.emit('closedChanged', null);
   }
 
+  /**
+   * Where the lane learns whether it is in service (the device supervisor's condition). Out of service, a scan
+   * opens no new order (`OUT_OF_SERVICE`, with the reasons in `detail`); an order already open may finish. The
+   * lane is back in service as soon as the check says so — nothing to reset.
+   */
+  setServiceCheck(check: () => readonly string[] | null): void {
+    this.outOfService = check;
+  }
+
   get closed(): { reason: string } | null {
     return this.closedReason === null ? null : { reason: this.closedReason };
   }
 
   async scan(raw: string): Promise<ScanOutcome> {
     if (this.closedReason !== null && !(await this.engine.openOrder())) return this.fail('LANE_CLOSED', `lane closed: ${this.closedReason}`, null);
+    const outOfService = this.outOfService();
+    if (outOfService !== null && !(await this.engine.openOrder())) return this.fail('OUT_OF_SERVICE', `lane out of service: ${outOfService.join('; ')}`, null);
     const r = await this.resolve(raw);
     if (r.problem) return r.problem;
     const scan = r.scan;

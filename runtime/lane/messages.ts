@@ -9,6 +9,7 @@ export const SHOPPER_MESSAGES = {
   PAYMENT_UNRESOLVED: { 'zh-CN': '正在确认您的付款，请稍候', en: "We're checking your payment. Please wait." },
   NEEDS_ATTENDANT: { 'zh-CN': '请等待工作人员确认', en: 'Please wait for an attendant.' },
   LANE_CLOSED: { 'zh-CN': '本通道暂停服务，请使用其他收银台', en: 'This lane is closed. Please use another checkout.' },
+  OUT_OF_SERVICE: { 'zh-CN': '本收银台暂停服务，请使用其他收银台或联系工作人员', en: 'This lane is out of service. Please use another lane or ask a member of staff.' },
   PAYMENT_CODE_NOT_NOW: { 'zh-CN': '请在付款时出示付款码', en: 'Please show your payment code when paying.' },
 } satisfies Record<string, LocalizedText>;
 

@@ -230,6 +230,19 @@ export class EscPosDecoder {
     return this.lastReceipt()?.text;
   }
 
+  /**
+   * The printer restarted mid-receipt (switched off to change the roll): the receipt in progress ends uncut
+   * (`cut: null`, kept as a torn piece), a command cut short is dropped, and the print mode is back to defaults.
+   */
+  tear(): void {
+    this.flushPending();
+    if (this.items.some((i) => i.kind !== 'line' || i.line.text.trim() !== '')) this.done.push(finishReceipt(this.items, null));
+    this.items = [];
+    this.base += this.buf.length;
+    this.buf = new Uint8Array(0);
+    this.style = { ...DEFAULT_STYLE };
+  }
+
   /** Forgets receipts and warnings; keeps the printer state (like tearing off the paper). */
   clear(): void {
     this.done = [];

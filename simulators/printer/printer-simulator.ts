@@ -42,7 +42,9 @@ export interface PrinterSimulatorOptions {
  * Control surface: `paperNearEnd()`, `paperOut()`, `paperOk()`, `coverOpen()`, `coverClose()`, `cutterError()`,
  * `clearError()`, `disconnect()`/`reconnect()` (power / USB cable), `unresponsive()`, `flap()` (answer every
  * other poll), `garble()` (replace status replies), `emptyReads()`, `dropAfter()` (the cable goes after N more
- * data bytes), and `onStatus()` for every state change.
+ * data bytes), `paperRunsOutAfter()` (the roll ends after N more printed bytes, the rest is held), `powerCycle()`
+ * (switched off and on: held bytes are lost, a receipt in progress stays a torn piece), and `onStatus()` for every
+ * state change.
  */
 export class PrinterSimulator {
   readonly decoder = new EscPosDecoder();
@@ -50,6 +52,8 @@ export class PrinterSimulator {
   receivedDataBytes = 0;
   /** DLE EOT queries received (answered or not). */
   statusQueries = 0;
+  /** Held data bytes lost by `powerCycle()` (never printed). */
+  discardedDataBytes = 0;
 
   private readonly clock: Clock;
   private readonly opts: PrinterSimulatorOptions;
@@ -69,6 +73,7 @@ export class PrinterSimulator {
   private silentPhase = false;
   private replyHook: ((n: number, reply: number) => number[] | null) | null = null;
   private dropBudget: number | null = null;
+  private runoutBudget: number | null = null;
   private readonly statusListeners = new Set<(s: PrinterSimState) => void>();
   private readonly replyListeners = new Set<(b: Uint8Array) => void>();
   private readonly dataListeners = new Set<(b: Uint8Array) => void>();
@@ -149,6 +154,19 @@ export class PrinterSimulator {
   /** The cable goes after `n` more data bytes: the rest of the stream is lost and the printer disconnects. */
   dropAfter(n: number): void {
     this.dropBudget = n;
+  }
+  /** The roll ends after `n` more data bytes reach the paper: those print, then paper out — the rest is held. */
+  paperRunsOutAfter(n: number): void {
+    this.runoutBudget = Math.max(0, n);
+  }
+  /** Switched off and on again (as staff do to change a roll): the receive buffer, held bytes included, is lost. */
+  powerCycle(): void {
+    this.discardedDataBytes += this.held.reduce((n, b) => n + b.length, 0);
+    this.held = [];
+    this.rt = [];
+    this.runoutBudget = null;
+    this.decoder.tear();
+    this.set({ error: null });
   }
 
   onStatus(listener: (s: PrinterSimState) => void): () => void {
@@ -236,6 +254,14 @@ export class PrinterSimulator {
     if (data.length === 0) return;
     this.receivedDataBytes += data.length;
     for (const l of [...this.dataListeners]) l(data);
+    if (this.canPrint() && this.runoutBudget !== null && data.length >= this.runoutBudget) {
+      const printed = data.subarray(0, this.runoutBudget);
+      this.runoutBudget = null;
+      if (printed.length) this.decoder.push(printed);
+      this.set({ paperOut: true, paperNearEnd: true });
+      data = data.subarray(printed.length);
+      if (data.length === 0) return;
+    } else if (this.canPrint() && this.runoutBudget !== null) this.runoutBudget -= data.length;
     if (this.canPrint()) this.decoder.push(data);
     else this.held.push(data);
   }
