@@ -32,7 +32,7 @@ export function defaultConfig(): KioskConfig {
     tax: { mode: 'inclusive', rate: 0.13, classes: { reduced: 0.09, zero: 0 } },
     locales: { default: 'zh-CN', available: ['zh-CN', 'en'] },
     timeouts: { idlePromptMs: 90_000, idleCancelMs: 30_000, paymentMs: 120_000 },
-    attendant: { pins: [], badgePattern: '^ATT\\d{4,8}$', maxPinAttempts: 5, lockoutMs: 300_000 },
+    attendant: { pins: [], badges: [], badgePattern: '^ATT\\d{4,8}$', idleTimeoutMs: 60_000, maxPinAttempts: 5, lockoutMs: 300_000 },
     loyalty: { enabled: true, points: 1, per: 100 },
     barcodes: {
       inStore: defaultBarcodeRules.inStore,
@@ -42,7 +42,7 @@ export function defaultConfig(): KioskConfig {
     },
     promotions,
     hq: { broker: null, embeddedPort: 1883, protocolVersion: 5, telemetryMs: 60_000 },
-    screen: { port: 8080 },
+    screen: { port: 8080, branding: { storeName: null, logo: null, primaryColor: '#0a7d32', accentColor: '#ffd400' } },
     payments: { gateway: { transport: 'simulated' }, qrPollMs: 500, qrWaitDeadlineMs: 60_000, offline: { maxAmount: 50_000, maxCount: 20, maxTotal: 300_000 } },
     pricebook: { starter: starterPriceBookPath() },
     devices: {

@@ -214,7 +214,15 @@ export const configSchema = z
       .object({
         /** scrypt hashes of attendant PINs: "scrypt$N$r$p$saltB64$hashB64" with an attendant id. */
         pins: z.array(z.object({ attendantId: id('an attendant id'), hash: str({ pattern: /^scrypt\$/, what: 'an scrypt hash' }) }).strict()),
+        /**
+         * Enrolled badges: scrypt hashes of badge codes (`kiosk attendant hash-badge`) with the attendant id. Only these
+         * open attendant mode; none by default. At most 200; hashes sharing one salt cost one scrypt per scan.
+         */
+        badges: z.array(z.object({ attendantId: id('an attendant id'), hash: str({ pattern: /^scrypt\$/, what: 'an scrypt hash' }) }).strict()).max(200),
+        /** Which scans are tried as badges (a pre-filter: an unenrolled badge-shaped code opens nothing). */
         badgePattern: regexSource('a badge barcode pattern'),
+        /** Attendant mode closes after this long without an attendant command. */
+        idleTimeoutMs: num({ min: 1000, max: 3_600_000, int: true }),
         maxPinAttempts: num({ min: 1, max: 20, int: true }),
         lockoutMs: num({ min: 0, int: true }),
       })
@@ -256,7 +264,24 @@ export const configSchema = z
       })
       .strict(),
     /** The shopper's touchscreen, served on 127.0.0.1 (0: any free port). */
-    screen: z.object({ port: num({ min: 0, max: 65535, int: true }) }).strict(),
+    screen: z
+      .object({
+        port: num({ min: 0, max: 65535, int: true }),
+        /** The store's look on the shopper's screen. */
+        branding: z
+          .object({
+            /** Shown in the header; null: `device.name`. */
+            storeName: str({ min: 1, what: 'a store name' }).nullable(),
+            /** An SVG or PNG file (≤ 512 KiB); a relative path is read from the data dir. Null: no logo. */
+            logo: str({ pattern: /\.(svg|png)$/i, what: 'a path to an .svg or .png file' }).nullable(),
+            /** Buttons such as Pay and Start (CSS hex colour, e.g. "#0a7d32"). */
+            primaryColor: str({ pattern: /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, what: 'a CSS hex colour such as "#0a7d32"' }),
+            /** Highlights: the header line, the last scanned item, the progress strip. */
+            accentColor: str({ pattern: /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, what: 'a CSS hex colour such as "#ffd400"' }),
+          })
+          .strict(),
+      })
+      .strict(),
   })
   .strict();
 

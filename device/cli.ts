@@ -13,7 +13,7 @@ import { pricebookImport } from './commands/pricebook';
 import { start } from './commands/start';
 import { ordersRefund, paymentsDecide, paymentsRecover, terminalEod } from './commands/payments';
 import { provision } from './commands/provision';
-import { attendantHashPin } from './commands/attendant';
+import { attendantHashBadge, attendantHashPin } from './commands/attendant';
 
 const program = new Command();
 program
@@ -137,5 +137,11 @@ attendant
   .description('read a PIN (4-12 digits) from stdin, print the attendant.pins config entry with its scrypt hash')
   .requiredOption('--id <attendantId>', 'the attendant id journaled with every action')
   .action(run(attendantHashPin));
+attendant
+  .command('hash-badge')
+  .description('read a badge code from stdin, print the attendant.badges config entry with its scrypt hash')
+  .requiredOption('--id <attendantId>', 'the attendant id the badge opens attendant mode as')
+  .option('--salt <base64>', 'one salt shared by a store\'s badges (16-64 bytes): a scan then costs one scrypt, not one per badge')
+  .action(run(attendantHashBadge));
 
 program.parseAsync(process.argv).catch(reportAndExit);

@@ -25,6 +25,7 @@ import { KioskError } from '../runtime/errors';
 import { CardTerminalProvider } from '../runtime/payments/card-terminal';
 import type { PaymentProvider } from '../runtime/payments/provider';
 import { SqlitePrintJobLedger } from '../runtime/printing/job-ledger';
+import { parseReceiptJobId, ReceiptSpool } from '../runtime/printing/receipt-spool';
 import { receiptJob } from '../runtime/receipt/receipt-job';
 import type { ReceiptHeader } from '../runtime/receipt/text-receipt';
 import { buildHardware, type LaneHardware } from './hardware';
@@ -93,6 +94,8 @@ export interface KioskHardware extends LaneHardware {
   displayFeed: DisplayFeed | null;
   /** Prints an order's receipt (job id `receipt:<orderId>`, so printing it again prints nothing). */
   printReceipt(orderId: string, reprint?: number): Promise<PrintJobResult>;
+  /** Receipts that could not print: printed when the printer is ready again, or listed for the attendant. */
+  receipts: ReceiptSpool | null;
 }
 
 export const dbPath = (dataDir: string) => path.join(dataDir, 'kiosk.sqlite');
@@ -145,10 +148,16 @@ async function startHardware(
   supervisor.on('deviceError', (cls, e) => log?.warn({ device: cls, err: e.message }, 'device error'));
   supervisor.on('condition', (c) => log?.info({ inService: c.inService, reasons: c.reasons, light: c.light }, 'lane condition'));
   await supervisor.start();
+  // out of service (a required device down or blocked): a scan opens no new order
+  lane.setServiceCheck(() => {
+    const c = supervisor.condition();
+    return c.inService ? null : c.reasons;
+  });
   const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, lane) : null;
   const paymentCodes = new PaymentCodeInbox();
   scanFeed?.on('outcome', (o) => {
     if (o.ok && o.action === 'payment_code') paymentCodes.offer(o.code);
+    if (!o.ok && o.code === 'OUT_OF_SERVICE') log?.warn({ cause: o.detail }, 'scan refused: lane out of service');
   });
   const gateway = await buildGateway({ config, clock, log }, paymentCodes, {
     onQrCode: (qrCode, req) => payEvents.emit('qr', { orderId: req.orderId, attemptId: req.attemptId, qrCode }),
@@ -158,12 +167,30 @@ async function startHardware(
     ? new DisplayFeed(engine, hw.devices.display, { currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: 'en', welcome: 'WELCOME' }, onError)
     : null;
   await displayFeed?.start();
+  const printer = hw.devices.printer;
+  const header = receiptHeader(config);
+  const receipts = printer
+    ? new ReceiptSpool(ledger, printer, {
+        clock,
+        jobFor: async (id) => {
+          const r = parseReceiptJobId(id);
+          if (!r) return null;
+          const order = await engine.get(r.orderId).catch(() => null);
+          return order ? receiptJob(order, header, { reprint: r.reprint }) : null;
+        },
+        onPrinted: (r) => log?.info({ job: r.id, copy: r.copy === true, duplicate: r.duplicate }, 'pending receipt printed'),
+        onError: (e) => log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'pending receipt not printed yet'),
+      })
+    : null;
+  void receipts?.start(); // receipts left unprinted before a restart print as soon as the printer is ready
   return {
     ...hw,
     async close() {
+      receipts?.stop();
       await gateway?.close();
       await hw.close();
     },
+    receipts,
     supervisor,
     gateway,
     paymentCodes,
@@ -255,7 +282,16 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   const checkout = new Checkout(
     engine,
     clock,
-    { currency: config.currency.code, timeoutMs: config.timeouts.paymentMs, admit: (method, amount) => limits.check(method, amount) },
+    {
+      currency: config.currency.code,
+      timeoutMs: config.timeouts.paymentMs,
+      admit: async (method, amount) => {
+        // out of service, no payment starts (one already running, or paid, still finishes)
+        const c = hardware?.supervisor.condition();
+        if (c && !c.inService) throw new KioskError('OUT_OF_SERVICE', `lane out of service: ${c.reasons.join('; ')}; no payment starts`, { reasons: c.reasons });
+        await limits.check(method, amount);
+      },
+    },
     providers,
   );
   const refunds = new Refunds(engine, db, providers);

@@ -5,11 +5,15 @@ import type { Lang } from '../screen-ui/protocol';
 import type { ScanData, TerminalPrompt } from '../drivers/contract';
 import { receiptModel } from '../runtime/documents/receipt-model';
 import type { ScanOutcome } from '../runtime/lane/lane';
+import { appendJournal } from '../runtime/journal/append';
 import { AttendantGate } from '../runtime/screen/attendant-gate';
+import type { AttendantRefusal } from '../runtime/screen/attendant-session';
+import { screenBranding } from '../runtime/screen/branding';
 import { ScreenSession } from '../runtime/screen/screen-session';
 import { startScreenServer } from '../runtime/screen/server';
 import { setLaneOpen } from '../runtime/lane/lane-control';
 import { reprintReceipt } from '../runtime/receipt/reprint';
+import { parseReceiptJobId } from '../runtime/printing/receipt-spool';
 import { runDoctor } from './doctor';
 import { receiptHeader, type Kiosk } from './kiosk';
 
@@ -49,29 +53,51 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
   const config = kiosk.config;
   const hw = kiosk.hardware;
   const root = projectRoot();
+  // enrolled PINs and badges are read at every check: an HQ bundle that enrols or removes one is in force at once
   const gate = new AttendantGate({
-    pins: config.attendant.pins,
+    get pins() {
+      return kiosk.liveConfig.attendant.pins;
+    },
+    get badges() {
+      return kiosk.liveConfig.attendant.badges;
+    },
     maxAttempts: config.attendant.maxPinAttempts,
     lockoutMs: config.attendant.lockoutMs,
     badgePattern: config.attendant.badgePattern,
     clock: kiosk.clock,
   });
+  // every refused badge, PIN or attendant command is journaled with its cause (never the PIN or the badge code)
+  const onAttendantRefused = (r: AttendantRefusal) =>
+    void kiosk.db
+      .transaction((tx) => appendJournal(tx, { deviceId: config.device.deviceId, ts: kiosk.clock.now(), orderId: null, type: 'attendant_refused', payload: r }))
+      .catch((e: unknown) => opts.onError?.(e));
+  const brand = screenBranding(config);
   const session = new ScreenSession({
     clock: kiosk.clock,
     engine: kiosk.engine,
     lane: kiosk.lane,
     checkout: kiosk.checkout,
     gate,
-    storeName: config.device.name,
+    storeName: brand.storeName,
+    branding: brand.view,
     currency: { code: config.currency.code, minorUnits: config.currency.minorUnits },
     languages: config.locales.available as Lang[],
     defaultLang: config.locales.default as Lang,
     condition: hw ? () => hw.supervisor.condition() : undefined,
     printReceipt: hw?.devices.printer ? (id) => hw.printReceipt(id) : undefined,
     receiptQr: (order) => receiptModel(order, receiptHeader(config), config.locales.default === 'en' ? 'en' : 'zh-CN').qrPayload,
+    unprintedReceipts: hw?.receipts
+      ? async () =>
+          (await hw.receipts!.pending()).flatMap((j) => {
+            const r = parseReceiptJobId(j.id);
+            return r ? [{ orderId: r.orderId, state: j.state === 'in_doubt' || j.state === 'sending' ? ('in_doubt' as const) : ('pending' as const) }] : [];
+          })
+      : undefined,
     qrSvg: (data) => QRCode.toString(data, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
     thankYouMs: opts.thankYouMs,
     idleMs: config.timeouts.idlePromptMs,
+    attendantIdleMs: config.attendant.idleTimeoutMs,
+    onAttendantRefused,
     setLane: (open, attendantId) => setLaneOpen(kiosk.db, kiosk.lane, { open, actor: { attendantId } }, { clock: kiosk.clock, deviceId: config.device.deviceId }),
     doctor: hw
       ? async () => {
@@ -104,6 +130,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
       port: opts.port ?? config.screen.port,
       staticDir: path.join(root, 'screen-ui'),
       scriptDir: path.join(root, 'dist', 'screen', 'public'),
+      logo: brand.logo,
       onError: opts.onError,
     });
   } catch (e) {

@@ -11,6 +11,8 @@ let socket: WebSocket | null = null;
 let nextId = 1;
 let pin = '';
 let connected = false;
+/** The kiosk refused an attendant command from this page (not its attendant session, e.g. it timed out): said until the next tap. */
+let refused = false;
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -43,10 +45,46 @@ function header(v: ScreenView): string {
     .join('');
   const staff = v.attendant.active ? '' : button({ kind: 'attendant_open' }, txt(v, 'attendant'), 'staff', 'attendant-open');
   const help = v.screen === 'lane_closed' || v.screen === 'out_of_service' ? '' : button({ kind: 'help' }, txt(v, 'help'), 'help', 'help');
-  return `<header><div class="store">${esc(v.storeName)}</div><div class="tools">${langs}${help}${staff}</div></header>`;
+  const logo = v.branding.logoUrl ? `<img class="logo" data-test="logo" src="${esc(v.branding.logoUrl)}" alt="" />` : '';
+  return `<header data-test="header"><div class="store">${logo}<span data-test="store-name">${esc(v.storeName)}</span></div><div class="tools">${langs}${help}${staff}</div></header>`;
 }
 
-function lineRow(v: ScreenView, l: ViewLine, removable: boolean): string {
+/** Which step of scan → pay → receipt a screen belongs to (none: out of service, lane closed). */
+function step(screen: ScreenView['screen']): 'scan' | 'pay' | 'receipt' | null {
+  if (screen === 'payment_method' || screen === 'paying' || screen === 'checking_payment') return 'pay';
+  if (screen === 'receipt_choice' || screen === 'thank_you') return 'receipt';
+  if (screen === 'out_of_service' || screen === 'lane_closed') return null;
+  return 'scan';
+}
+
+/** The progress strip under the header: scan → pay → receipt, the current step lit, the ones before done. */
+function progress(v: ScreenView): string {
+  const now = step(v.screen);
+  if (!now) return '';
+  const steps = ['scan', 'pay', 'receipt'] as const;
+  const at = steps.indexOf(now);
+  return `<ol class="progress" data-test="progress" data-step="${now}">${steps
+    .map((s, i) => `<li class="${i < at ? 'done' : i === at ? 'current' : ''}"${i === at ? ' aria-current="step"' : ''}><span class="step-no">${i + 1}</span>${txt(v, `step_${s}`)}</li>`)
+    .join('')}</ol>`;
+}
+
+/** The "scan here" pictogram: a barcode under a sweeping scanner beam, pointing down to the scanner window. */
+function scanHere(v: ScreenView, big: boolean, label: StringKey = big ? 'scan_hint' : 'scan_here'): string {
+  const bars = [0, 7, 11, 18, 25, 29, 36, 42, 49, 53, 60, 67, 71, 78, 84, 90]
+    .map((x, i) => `<rect x="${18 + x}" y="14" width="${i % 3 === 0 ? 5 : 3}" height="44"></rect>`)
+    .join('');
+  const icon = `<svg class="scan-icon" viewBox="0 0 128 96" aria-hidden="true"><rect class="label" x="6" y="6" width="116" height="60" rx="6"></rect><g class="bars">${bars}</g><rect class="beam" x="2" y="34" width="124" height="4" rx="2"></rect><path class="arrow" d="M52 72h24v8h10L64 94 42 80h10z"></path></svg>`;
+  return `<div class="scan-here${big ? ' big' : ''}" data-test="scan-here">${icon}<span>${txt(v, label)}</span></div>`;
+}
+
+/** The last scanned line (id and quantity) already shown: only a new scan flashes it, not every re-render. */
+let shownLast: string | null = null;
+let flashLast = false;
+
+/** Items in the basket as the shopper counts them: units of counted lines, one per weighed or labelled line. */
+const itemCount = (o: ViewOrder) => o.lines.reduce((n, l) => n + (l.weightGrams === null ? l.quantity : 1), 0);
+
+function lineRow(v: ScreenView, l: ViewLine, removable: boolean, lastId: string | null): string {
   const qty = l.weightGrams !== null ? `${(l.weightGrams / 1000).toFixed(3)} kg × ${money(v, l.unitPrice)}/kg` : `× ${l.quantity}`;
   const tags = [
     !l.approved ? `<span class="tag warn">${txt(v, 'age_check')}</span>` : '',
@@ -54,12 +92,13 @@ function lineRow(v: ScreenView, l: ViewLine, removable: boolean): string {
   ].join('');
   const remove = removable && !l.voidRequested ? button({ kind: 'request_void', lineId: l.lineId }, txt(v, 'remove'), 'small', `remove-${l.lineId}`) : '';
   const discount = l.discount > 0 ? `<div class="line-discount">−${money(v, l.discount)}</div>` : '';
-  return `<li class="line" data-test="line" data-line="${esc(l.lineId)}"><div class="line-main"><span class="line-name" data-test="line-name">${local(v, l.name)}</span>${tags}<span class="line-qty">${qty}</span></div><div class="line-price"><span data-test="line-amount">${money(v, l.gross)}</span>${discount}${remove}</div></li>`;
+  const last = lastId === l.lineId;
+  return `<li class="line${last ? ` last${flashLast ? ' arrived' : ''}` : ''}" data-test="line" data-line="${esc(l.lineId)}"${last ? ' data-last="true"' : ''}><div class="line-main"><span class="line-name" data-test="line-name">${local(v, l.name)}</span>${tags}<span class="line-qty">${qty}</span></div><div class="line-price"><span data-test="line-amount">${money(v, l.gross)}</span>${discount}${remove}</div></li>`;
 }
 
 function basket(v: ScreenView, o: ViewOrder | null, removable: boolean): string {
-  if (!o || o.lines.length === 0) return `<div class="basket empty"><p class="hint">${txt(v, 'scan_hint')}</p></div>`;
-  return `<ul class="basket" data-test="basket">${o.lines.map((l) => lineRow(v, l, removable)).join('')}</ul>`;
+  if (!o || o.lines.length === 0) return `<div class="basket empty">${scanHere(v, true)}</div>`;
+  return `<ul class="basket" data-test="basket">${o.lines.map((l) => lineRow(v, l, removable, o.lastLineId)).join('')}</ul>`;
 }
 
 function totals(v: ScreenView, o: ViewOrder | null): string {
@@ -69,7 +108,8 @@ function totals(v: ScreenView, o: ViewOrder | null): string {
     .join('');
   const member = o.memberId ? `<div class="row member" data-test="member"><span>${txt(v, 'member')} ${esc(o.memberId.slice(-4))}</span><span>${o.pointsEarned ? `+${o.pointsEarned} ${txt(v, 'points')}` : ''}</span></div>` : '';
   const savings = o.discountTotal > 0 ? `<div class="row savings" data-test="savings"><span>${txt(v, 'savings')}</span><span>${money(v, o.discountTotal)}</span></div>` : '';
-  return `<section class="totals">${member}<div class="row"><span>${txt(v, 'subtotal')}</span><span data-test="subtotal">${money(v, o.subtotal)}</span></div>${discounts}${savings}<div class="row total"><span>${txt(v, 'total')}</span><span data-test="total">${money(v, o.total)}</span></div></section>`;
+  const count = `<div class="row count"><span>${txt(v, 'items')}</span><span data-test="item-count">${itemCount(o)}</span></div>`;
+  return `<section class="totals">${count}${member}<div class="row"><span>${txt(v, 'subtotal')}</span><span data-test="subtotal">${money(v, o.subtotal)}</span></div>${discounts}${savings}<div class="row total"><span>${txt(v, 'total')}</span><span data-test="total">${money(v, o.total)}</span></div></section>`;
 }
 
 function message(v: ScreenView): string {
@@ -84,9 +124,9 @@ function main(v: ScreenView): string {
   const o = v.order;
   switch (v.screen) {
     case 'welcome':
-      return `<main class="center welcome" data-screen="welcome"><h1>${txt(v, 'welcome_title')}</h1><p class="hint">${txt(v, 'welcome_hint')}</p>${message(v)}${button({ kind: 'start' }, txt(v, 'start'), 'primary huge', 'start')}</main>`;
+      return `<main class="center welcome" data-screen="welcome"><h1>${txt(v, 'welcome_title')}</h1>${scanHere(v, true, 'scan_here')}<p class="hint">${txt(v, 'welcome_hint')}</p>${message(v)}${button({ kind: 'start' }, txt(v, 'start'), 'primary huge', 'start')}</main>`;
     case 'scanning':
-      return `<main class="split" data-screen="scanning"><div class="left">${message(v)}${basket(v, o, true)}</div><aside class="right">${totals(v, o)}${o && o.lines.length > 0 ? button({ kind: 'checkout' }, txt(v, 'pay'), 'primary huge', 'checkout') : ''}</aside></main>`;
+      return `<main class="split" data-screen="scanning"><div class="left">${message(v)}${basket(v, o, true)}</div><aside class="right">${o && o.lines.length > 0 ? scanHere(v, false) : ''}${totals(v, o)}${o && o.lines.length > 0 ? button({ kind: 'checkout' }, txt(v, 'pay'), 'primary huge', 'checkout') : ''}</aside></main>`;
     case 'attendant_wait': {
       const age = o?.pending.some((p) => p.kind === 'age_check');
       return `<main class="split" data-screen="attendant_wait"><div class="left"><div class="banner warn" data-test="wait-attendant">${txt(v, age ? 'wait_attendant_age' : 'wait_attendant')}</div>${message(v)}${basket(v, o, false)}</div><aside class="right">${totals(v, o)}</aside></main>`;
@@ -100,7 +140,9 @@ function main(v: ScreenView): string {
     case 'paying': {
       const p = v.paying;
       const key = (p?.prompt ? `prompt_${p.prompt}` : 'paying') as StringKey;
-      return `<main class="center" data-screen="paying"><h1>${p ? methodLabel(v, p.method) : ''}</h1><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p>${p?.qrSvg ? `<div class="qr big" data-test="merchant-qr">${p.qrSvg}</div>` : ''}<p class="amount">${o ? money(v, o.due) : ''}</p>${button({ kind: 'cancel_payment' }, txt(v, 'cancel_payment'), 'secondary', 'cancel-payment')}</main>`;
+      const qr = p?.qrSvg ? `<div class="qr big" data-test="merchant-qr">${p.qrSvg}</div>` : '';
+      const side = `<div class="pay-side"><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p><p class="amount" data-test="paying-amount">${o ? money(v, o.due) : ''}</p>${button({ kind: 'cancel_payment' }, txt(v, 'cancel_payment'), 'secondary', 'cancel-payment')}</div>`;
+      return `<main class="center paying${qr ? ' with-qr' : ''}" data-screen="paying"><h1 data-test="paying-title">${p ? methodLabel(v, p.method) : ''}</h1><div class="pay-body">${qr}${side}</div></main>`;
     }
     case 'checking_payment':
       return `<main class="center" data-screen="checking_payment"><div class="spinner"></div><h1 data-test="checking">${txt(v, 'checking_title')}</h1><p class="hint">${txt(v, 'checking_hint')}</p><p class="amount">${o ? money(v, o.total) : ''}</p></main>`;
@@ -113,7 +155,7 @@ function main(v: ScreenView): string {
       const extra =
         r.choice === 'print'
           ? r.printed === 'failed'
-            ? `<p class="banner warn">${txt(v, 'print_failed')}</p>`
+            ? `<p class="banner warn" data-test="print-failed">${txt(v, 'print_failed')}</p>${r.qrSvg ? `<div class="qr" data-test="e-receipt-qr">${r.qrSvg}</div><p>${txt(v, 'scan_e_receipt')}</p>` : ''}`
             : `<p data-test="take-receipt" data-printed="${esc(r.printed ?? '')}">${txt(v, 'take_receipt')}</p>`
           : r.choice === 'e_receipt' && r.qrSvg
             ? `<div class="qr" data-test="e-receipt-qr">${r.qrSvg}</div><p>${txt(v, 'scan_e_receipt')}</p>`
@@ -132,8 +174,20 @@ function main(v: ScreenView): string {
 
 function pinPad(v: ScreenView): string {
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'C', '0', 'OK'];
-  const err = v.attendant.lockedUntil ? txt(v, 'pin_locked') : v.attendant.error === 'wrong_pin' || v.attendant.error === 'bad_input' ? txt(v, 'pin_wrong') : '';
-  return `<div class="overlay" data-test="pin-pad"><div class="panel"><h2>${txt(v, 'pin_title')}</h2><div class="pin-dots" data-test="pin-dots">${'●'.repeat(pin.length) || '&nbsp;'}</div><p class="error" data-test="pin-error">${err}</p><div class="keys">${keys
+  const e = v.attendant.error;
+  // a badge alone opened attendant mode: a money action asks for the badge holder's own PIN first
+  const err = v.attendant.lockedUntil
+    ? txt(v, 'pin_locked')
+    : e === 'wrong_pin' || e === 'bad_input'
+      ? txt(v, 'pin_wrong')
+      : e === 'pin_required'
+        ? txt(v, 'pin_required')
+        : e === 'badge_ambiguous'
+          ? txt(v, 'badge_ambiguous')
+          : e === 'unknown_badge' || e === 'badge_locked' || e === 'badge_busy'
+            ? txt(v, 'badge_refused')
+            : '';
+  return `<div class="overlay" data-test="pin-pad" role="dialog" aria-modal="true" aria-labelledby="pin-title"><div class="panel"><h2 id="pin-title">${txt(v, 'pin_title')}</h2><div class="pin-dots" data-test="pin-dots">${'●'.repeat(pin.length) || '&nbsp;'}</div><p class="error" data-test="pin-error" data-error="${esc(e ?? '')}">${err}</p><div class="keys">${keys
     .map((k) => `<button class="btn key" data-key="${k}" data-test="key-${k}">${k === 'C' ? txt(v, 'clear') : k === 'OK' ? txt(v, 'ok') : k}</button>`)
     .join('')}</div>${button({ kind: 'attendant_close' }, txt(v, 'close'), 'secondary', 'pin-close')}</div></div>`;
 }
@@ -195,7 +249,7 @@ function attendantOrdersTab(v: ScreenView): string {
         left > 0 && pick.size > 0 ? button({ kind: 'attendant_refund', orderId: o.id, lineIds: [...pick] }, `${txt(v, 'refund_selected')} (${pick.size})`, 'danger', 'att-refund-lines') : '',
         left > 0 ? button({ kind: 'attendant_refund', orderId: o.id }, `${txt(v, 'refund_all')} ${money(v, left)}`, 'danger', 'att-refund-all') : '',
       ].join('');
-      return `<li class="past-order" data-test="past-order" data-order="${esc(o.id)}"><div class="row"><strong>${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</strong><span>${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span><span data-test="past-total">${money(v, o.total)}</span>${o.refunded > 0 ? `<span class="tag warn" data-test="past-refunded">${txt(v, 'refunded')} ${money(v, o.refunded)}</span>` : ''}</div><div class="picks">${lines}</div><div class="methods">${actions}</div></li>`;
+      return `<li class="past-order" data-test="past-order" data-order="${esc(o.id)}"><div class="row"><strong>${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</strong><span>${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span><span data-test="past-total">${money(v, o.total)}</span>${o.refunded > 0 ? `<span class="tag warn" data-test="past-refunded">${txt(v, 'refunded')} ${money(v, o.refunded)}</span>` : ''}${o.receiptPrint ? `<span class="tag warn" data-test="past-receipt-${o.receiptPrint}">${txt(v, o.receiptPrint === 'in_doubt' ? 'receipt_in_doubt' : 'receipt_pending')}</span>` : ''}</div><div class="picks">${lines}</div><div class="methods">${actions}</div></li>`;
     })
     .join('')}</ul>`;
 }
@@ -220,7 +274,7 @@ function attendantPanel(v: ScreenView): string {
   const notice = v.attendant.notice ? `<p class="notice ${v.attendant.notice.ok ? 'ok' : 'fail'}" data-test="att-notice" data-action="${v.attendant.notice.action}" data-ok="${v.attendant.notice.ok}">${local(v, v.attendant.notice.text)}</p>` : '';
   const health = v.outOfService ? `<p class="staff-info" data-test="att-health">${esc(v.outOfService.reasons.join('; '))}</p>` : '';
   const body = v.attendant.tab === 'orders' ? attendantOrdersTab(v) : v.attendant.tab === 'lane' ? attendantLaneTab(v) : attendantOrderTab(v);
-  return `<div class="overlay attendant" data-test="attendant-panel" data-tab="${v.attendant.tab}"><div class="panel wide"><h2>${txt(v, 'attendant_mode')} · <span data-test="attendant-id">${esc(v.attendant.attendantId ?? '')}</span></h2>${health}<div class="tabs">${tabs}</div>${notice}${body}${button({ kind: 'attendant_close' }, txt(v, 'close'), 'secondary', 'att-close')}</div></div>`;
+  return `<div class="overlay attendant" data-test="attendant-panel" data-tab="${v.attendant.tab}" role="dialog" aria-modal="true" aria-labelledby="att-title"><div class="panel wide"><h2 id="att-title">${txt(v, 'attendant_mode')} · <span data-test="attendant-id">${esc(v.attendant.attendantId ?? '')}</span></h2>${health}<div class="tabs">${tabs}</div>${notice}${body}${button({ kind: 'attendant_close' }, txt(v, 'close'), 'secondary', 'att-close')}</div></div>`;
 }
 
 function render(): void {
@@ -230,12 +284,26 @@ function render(): void {
   document.body.dataset.screen = v.screen;
   document.body.dataset.lang = v.lang;
   document.body.dataset.seq = String(v.seq);
-  const overlay = v.attendant.active ? attendantPanel(v) : v.attendant.pinPad ? pinPad(v) : '';
-  const offline = connected ? '' : `<div class="banner warn offline" data-test="offline">${txt(v, 'offline')}</div>`;
-  app.innerHTML = `${header(v)}${offline}${main(v)}${overlay}`;
+  const overlay = v.attendant.pinPad ? pinPad(v) : v.attendant.active ? attendantPanel(v) : '';
+  const offline =
+    (connected ? '' : `<div class="banner warn offline" data-test="offline">${txt(v, 'offline')}</div>`) +
+    (refused ? `<div class="banner warn" role="alert" data-test="not-authorised">${txt(v, 'not_authorised')}</div>` : '');
+  // the store's colours (validated hex by the config schema); set through the CSSOM, which the CSP allows
+  document.documentElement.style.setProperty('--primary', v.branding.primaryColor);
+  document.documentElement.style.setProperty('--accent', v.branding.accentColor);
+  const lastLine = v.order?.lines.find((l) => l.lineId === v.order?.lastLineId);
+  const lastKey = lastLine ? `${lastLine.lineId}:${lastLine.quantity}` : null;
+  flashLast = lastKey !== null && lastKey !== shownLast;
+  shownLast = lastKey;
+  app.innerHTML = `${header(v)}${progress(v)}${offline}${main(v)}${overlay}`;
+  // with a dialog open nothing behind it can be tapped or focused
+  if (overlay) for (const el of app.querySelectorAll(':scope > header, :scope > .progress, :scope > main')) el.setAttribute('inert', '');
+  // the line just scanned stays in view, however long the basket
+  app.querySelector('.line.last')?.scrollIntoView({ block: 'nearest' });
 }
 
 app.addEventListener('click', (e) => {
+  refused = false;
   const target = (e.target as HTMLElement).closest('button');
   if (!target) return;
   const picked = target.dataset.pick;
@@ -267,6 +335,9 @@ app.addEventListener('click', (e) => {
   }
 });
 
+// a rotated or resized screen keeps the line just scanned in view
+window.addEventListener('resize', () => app.querySelector('.line.last')?.scrollIntoView({ block: 'nearest' }));
+
 function connect(): void {
   const ws = new WebSocket(`ws://${location.host}/ws`);
   socket = ws;
@@ -277,6 +348,9 @@ function connect(): void {
     const m = JSON.parse(String(e.data)) as ServerMessage;
     if (m.type === 'view') {
       view = m.view;
+      render();
+    } else if (m.type === 'result' && !m.ok && /^not_authorised/.test(m.error ?? '')) {
+      refused = true;
       render();
     }
   };

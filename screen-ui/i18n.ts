@@ -46,7 +46,9 @@ export const STRINGS = {
   thank_you: { 'zh-CN': '谢谢惠顾！', en: 'Thank you!' },
   take_receipt: { 'zh-CN': '请取走您的小票', en: 'Please take your receipt' },
   scan_e_receipt: { 'zh-CN': '用手机扫码获取电子小票', en: 'Scan with your phone for your e-receipt' },
-  print_failed: { 'zh-CN': '打印失败，请联系工作人员', en: "Printing failed, please see an attendant" },
+  print_failed: { 'zh-CN': '小票暂时无法打印，打印机恢复后会自动打印', en: "The receipt couldn't print yet: it prints when the printer is back" },
+  receipt_pending: { 'zh-CN': '小票未打印', en: 'Receipt not printed' },
+  receipt_in_doubt: { 'zh-CN': '小票可能未打印完整', en: 'Receipt may not have printed' },
   done: { 'zh-CN': '完成', en: 'Done' },
   out_of_service: { 'zh-CN': '暂停服务', en: 'Out of service' },
   out_of_service_hint: { 'zh-CN': '本机暂时无法使用，请使用其他收银台', en: 'This checkout is temporarily unavailable. Please use another one.' },
@@ -55,6 +57,10 @@ export const STRINGS = {
   pin_title: { 'zh-CN': '工作人员密码', en: 'Attendant PIN' },
   pin_wrong: { 'zh-CN': '密码错误', en: 'Wrong PIN' },
   pin_locked: { 'zh-CN': '尝试次数过多，已锁定', en: 'Too many attempts, keypad locked' },
+  not_authorised: { 'zh-CN': '工作人员模式已关闭，请重新登录', en: 'Attendant mode is closed. Sign in again.' },
+  pin_required: { 'zh-CN': '此操作需要输入您的密码', en: 'Enter your PIN for this action' },
+  badge_refused: { 'zh-CN': '工作人员卡无效', en: 'Staff badge not accepted' },
+  badge_ambiguous: { 'zh-CN': '请先在屏幕上点“工作人员”，再刷工作人员卡', en: 'Tap Staff on the screen first, then scan the badge' },
   ok: { 'zh-CN': '确定', en: 'OK' },
   clear: { 'zh-CN': '清除', en: 'Clear' },
   close: { 'zh-CN': '关闭', en: 'Close' },
@@ -90,6 +96,10 @@ export const STRINGS = {
   prompt_scan_merchant_qr: { 'zh-CN': '请用支付宝或微信扫描下方二维码', en: 'Scan this code with your payment app' },
   cancel_payment: { 'zh-CN': '取消付款', en: 'Cancel payment' },
   offline: { 'zh-CN': '连接中断，正在重连…', en: 'Connection lost, reconnecting…' },
+  scan_here: { 'zh-CN': '请在此扫描', en: 'Scan here' },
+  step_scan: { 'zh-CN': '扫描商品', en: 'Scan' },
+  step_pay: { 'zh-CN': '付款', en: 'Pay' },
+  step_receipt: { 'zh-CN': '小票', en: 'Receipt' },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;

@@ -53,6 +53,8 @@ export interface ViewOrder {
   pending: { kind: 'age_check' | 'void' | 'help'; lineId?: string; ageLimit?: number }[];
   /** The payment attempt in doubt, if any (what the attendant resolves). */
   unknownPayment: { method: string; amount: number } | null;
+  /** The line the last scan created or added to (highlighted and kept in view), if it is still there. */
+  lastLineId: string | null;
 }
 
 /** A completed order as the attendant sees it (for reprints and refunds). */
@@ -64,6 +66,11 @@ export interface ViewPastOrder {
   total: number;
   refunded: number;
   methods: string[];
+  /**
+   * A receipt (or reprint) of this order that has not printed: `pending` (refused before sending; it prints when the
+   * printer is back) or `in_doubt` (sent, not confirmed; it is re-sent marked COPY). Null: nothing waiting.
+   */
+  receiptPrint?: 'pending' | 'in_doubt' | null;
   lines: { lineId: string; name: Text; quantity: number; weightGrams: number | null; net: number; refunded: boolean }[];
 }
 
@@ -100,6 +107,8 @@ export interface ScreenView {
   attendant: ViewAttendant;
   /** The lane is closed to new shoppers (by the attendant or HQ), with the reason. */
   laneClosed: { reason: string } | null;
+  /** The store's look (config `screen.branding`): CSS hex colours and the logo's URL on this server, if any. */
+  branding: { primaryColor: string; accentColor: string; logoUrl: string | null };
 }
 
 export interface ViewAttendant {
@@ -116,6 +125,10 @@ export interface ViewAttendant {
   health: { at: number; ok: boolean; rows: ViewHealthRow[] } | null;
   /** The outcome of the attendant's last action (a refund, a reprint), for the attendant. */
   notice: { action: 'reprint' | 'refund'; ok: boolean; text: Text } | null;
+  /** How this page's attendant session was opened (a badge alone needs the PIN for money actions). */
+  via?: 'pin' | 'badge' | null;
+  /** The money action waiting for the badge holder's PIN (the keypad is shown for it). */
+  pinFor?: ScreenCommand['kind'] | null;
 }
 
 export type ScreenCommand =

@@ -3,7 +3,7 @@ import { SystemClock } from '../../runtime/clock';
 import { Catalog } from '../../runtime/catalog/catalog';
 import { parseScan } from '../../runtime/barcodes';
 import { redactScanResult } from '../../runtime/barcodes/result';
-import { Lane } from '../../runtime/lane/lane';
+import { Lane, PLU_CODE } from '../../runtime/lane/lane';
 import { OrderEngine } from '../../runtime/orders/engine';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase } from '../kiosk';
@@ -19,7 +19,8 @@ export async function barcodeParse(code: string, opts: CommonOptions & { json?: 
   const { db } = await openDatabase(config, clock);
   let itemInfo: { found: boolean; sku?: string; names?: Record<string, string>; unitPrice?: number; problem?: string } | null = null;
   try {
-    if (scan.ok && (scan.kind === 'gtin' || scan.kind === 'in_store' || scan.kind === 'gs1')) {
+    // a bare PLU is looked up too: a weighed item's PLU alone is refused with "please weigh this item"
+    if (scan.ok && (scan.kind === 'gtin' || scan.kind === 'in_store' || scan.kind === 'gs1' || (scan.kind === 'other' && PLU_CODE.test(scan.data)))) {
       const engine = new OrderEngine({ db, clock, deviceId: config.device.deviceId, price: () => { throw new Error('read-only'); }, points: () => 0 });
       const r = await new Lane(engine, new Catalog(db), config).resolve(code);
       itemInfo = r.item

@@ -1,6 +1,6 @@
 import { SimulatedClock } from '../clock';
 import { AttendantGate, type AttendantGateOptions, type GateResult } from './attendant-gate';
-import { hashPin } from './pin';
+import { hashBadge, hashPin } from './pin';
 
 /** Small scrypt parameters so the suite stays fast. */
 const FAST = { N: 1024, r: 8, p: 1 } as const;
@@ -186,39 +186,90 @@ describe('AttendantGate', () => {
     await expect(g.checkPin(WRONG)).resolves.toEqual(refused('wrong_pin', MAX - 1, null));
   });
 
-  describe('badgeId', () => {
-    it('with the default pattern: the badge text is the attendant id', () => {
-      const g = gate({ badgePattern: '^ATT\\d{4,8}$' });
-      expect(g.badgeId('ATT1234')).toBe('ATT1234');
-      expect(g.badgeId('ATT12345678')).toBe('ATT12345678');
-      expect(g.badgeId('ATT123')).toBeNull();
-      expect(g.badgeId('ATT123456789')).toBeNull();
-      expect(g.badgeId('att1234')).toBeNull();
-      expect(g.badgeId('xATT1234')).toBeNull();
-      expect(g.badgeId('4006381333931')).toBeNull();
-      expect(g.badgeId('')).toBeNull();
+  describe('badges', () => {
+    const BADGE_7 = 'ATT0042';
+    let badges: AttendantGateOptions['badges'];
+    beforeAll(async () => {
+      badges = [{ attendantId: 'att-7', hash: await hashBadge(BADGE_7, FAST) }];
     });
 
-    it('repeated calls give the same answer (no stateful regex)', () => {
-      const g = gate({ badgePattern: '^ATT\\d{4}$' });
-      for (let i = 0; i < 3; i++) expect(g.badgeId('ATT0001')).toBe('ATT0001');
+    it('isBadge only pre-filters by the pattern (default ^ATT\\d{4,8}$), bounded in length', () => {
+      const g = gate({ badgePattern: '^ATT\\d{4,8}$', badges });
+      for (const yes of ['ATT1234', 'ATT12345678', 'ATT9999']) expect(g.isBadge(yes)).toBe(true);
+      for (const no of ['ATT123', 'ATT123456789', 'att1234', 'xATT1234', '4006381333931', '']) expect(g.isBadge(no)).toBe(false);
+      expect(gate({ badgePattern: 'ATT\\d{4}', badges }).isBadge(`ATT1234${'x'.repeat(100)}`)).toBe(false);
+      for (let i = 0; i < 3; i++) expect(g.isBadge('ATT0001')).toBe(true); // no stateful regex
     });
 
-    it('without a pattern (undefined or empty) nothing is a badge', () => {
+    it('without a pattern (undefined or empty) nothing is tried as a badge', async () => {
       for (const badgePattern of [undefined, '']) {
-        const g = gate({ badgePattern });
-        expect(g.badgeId('ATT1234')).toBeNull();
-        expect(g.badgeId('')).toBeNull();
+        const g = gate({ badgePattern, badges });
+        expect(g.isBadge(BADGE_7)).toBe(false);
+        await expect(g.checkBadge(BADGE_7)).resolves.toMatchObject({ ok: false, reason: 'bad_input' });
       }
-    });
-
-    it('an unanchored pattern matches anywhere in the scan (the pattern is used as configured)', () => {
-      const g = gate({ badgePattern: 'ATT\\d{4}' });
-      expect(g.badgeId('xxATT1234yy')).toBe('xxATT1234yy');
     });
 
     it('an invalid pattern throws at construction', () => {
       expect(() => gate({ badgePattern: '(' })).toThrow(SyntaxError);
+    });
+
+    it('an enrolled badge opens with its attendant id (not the badge code); a badge-shaped unenrolled code opens nothing', async () => {
+      const g = gate({ badgePattern: '^ATT\\d{4,8}$', badges });
+      await expect(g.checkBadge(BADGE_7)).resolves.toEqual({ ok: true, attendantId: 'att-7' });
+      await expect(g.checkBadge('ATT9999')).resolves.toEqual(refused('unknown_badge', MAX - 1, null));
+    });
+
+    it('without enrolled badges (the default) no badge-shaped code opens anything', async () => {
+      const g = gate({ badgePattern: '^ATT\\d{4,8}$' });
+      await expect(g.checkBadge(BADGE_7)).resolves.toMatchObject({ ok: false, reason: 'unknown_badge' });
+    });
+
+    it('unknown badges lock the badge reader for lockoutMs (injected clock), separately from the PIN keypad', async () => {
+      const g = gate({ badgePattern: '^ATT\\d{4,8}$', badges });
+      const t0 = clock.now();
+      await g.checkBadge('ATT9999');
+      await g.checkBadge('ATT9998');
+      await expect(g.checkBadge('ATT9997')).resolves.toEqual(refused('locked', 0, t0 + LOCKOUT));
+      // locked: even the enrolled badge is refused unchecked
+      await expect(g.checkBadge(BADGE_7)).resolves.toMatchObject({ ok: false, reason: 'locked' });
+      expect(g.badgeLocked()).toBe(t0 + LOCKOUT);
+      // the keypad is not locked by badge failures
+      expect(g.locked()).toBeNull();
+      await expect(g.checkPin(PIN_A)).resolves.toEqual({ ok: true, attendantId: 'att-a' });
+      clock.advance(LOCKOUT);
+      await expect(g.checkBadge(BADGE_7)).resolves.toEqual({ ok: true, attendantId: 'att-7' });
+    });
+
+    it('a second badge check while one runs is refused as busy', async () => {
+      const g = gate({ badgePattern: '^ATT\\d{4,8}$', badges });
+      const first = g.checkBadge(BADGE_7);
+      await expect(g.checkBadge(BADGE_7)).resolves.toMatchObject({ ok: false, reason: 'busy' });
+      await expect(first).resolves.toEqual({ ok: true, attendantId: 'att-7' });
+    });
+
+    it('checkPin restricted to one attendant: only that attendant PIN counts (second factor after a badge)', async () => {
+      const g = gate();
+      await expect(g.checkPin(PIN_A, { attendantId: 'att-b' })).resolves.toEqual(refused('wrong_pin', MAX - 1, null));
+      await expect(g.checkPin(PIN_B, { attendantId: 'att-b' })).resolves.toEqual({ ok: true, attendantId: 'att-b' });
+    });
+
+    it('reads pins and badges at every check (a config applied later is in force at once)', async () => {
+      const live = { pins: [] as AttendantGateOptions['pins'], badges: [] as NonNullable<AttendantGateOptions['badges']> };
+      const g = new AttendantGate({
+        get pins() {
+          return live.pins;
+        },
+        get badges() {
+          return live.badges;
+        },
+        maxAttempts: MAX,
+        lockoutMs: LOCKOUT,
+        badgePattern: '^ATT\\d{4,8}$',
+        clock,
+      });
+      await expect(g.checkBadge(BADGE_7)).resolves.toMatchObject({ ok: false, reason: 'unknown_badge' });
+      live.badges = badges!;
+      await expect(g.checkBadge(BADGE_7)).resolves.toEqual({ ok: true, attendantId: 'att-7' });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { hashPin, PIN_SCRYPT, verifyPin } from './pin';
+import { hashBadge, hashPin, matchSecret, PIN_SCRYPT, verifyPin } from './pin';
 
 /** Small cost parameters so the suite stays fast (the production default is N = 2^14). */
 const FAST = { N: 1024, r: 8, p: 1 } as const;
@@ -101,5 +101,33 @@ describe('pin hashing', () => {
       // verifyPin is async: a throw would surface as a rejection, which `resolves` turns into a failure
       await expect(verifyPin('2468', make())).resolves.toBe(false);
     });
+  });
+});
+
+describe('matchSecret (many credentials, one scan)', () => {
+  const FAST_M = { N: 1024, r: 8, p: 1 } as const;
+
+  it('finds the matching entry in config order, skips malformed hashes, null when none matches', async () => {
+    const creds = [
+      { attendantId: 'broken', hash: 'scrypt$nope' },
+      { attendantId: 'a', hash: await hashBadge('ATT0001', FAST_M) },
+      { attendantId: 'b', hash: await hashBadge('ATT0002', FAST_M) },
+    ];
+    await expect(matchSecret('ATT0002', creds)).resolves.toBe(creds[2]);
+    await expect(matchSecret('ATT0001', creds)).resolves.toBe(creds[1]);
+    await expect(matchSecret('ATT0003', creds)).resolves.toBeNull();
+  });
+
+  it('badges hashed with one shared salt are told apart by their keys (one derived key serves the group)', async () => {
+    const salt = Buffer.alloc(16, 7);
+    const creds = await Promise.all(['ATT0001', 'ATT0002', 'ATT0003'].map(async (code, i) => ({ attendantId: `att-${i}`, hash: await hashBadge(code, FAST_M, salt) })));
+    expect(new Set(creds.map((c) => c.hash.split('$')[4])).size).toBe(1); // the same salt
+    await expect(matchSecret('ATT0003', creds)).resolves.toBe(creds[2]);
+    await expect(matchSecret('ATT0001', creds)).resolves.toBe(creds[0]);
+    await expect(matchSecret('ATT0004', creds)).resolves.toBeNull();
+  });
+
+  it('a salt shorter than 16 bytes is refused', async () => {
+    await expect(hashBadge('ATT0001', FAST_M, Buffer.alloc(8))).rejects.toThrow(RangeError);
   });
 });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
 import { tempDir } from '../../test/helpers/engine-fixture';
+import { waitFor } from '../../test/helpers/wait';
 import { SimulatedClock } from '../clock';
 import type { PriceItem } from '../pricing/types';
 import { setLaneOpen } from '../lane/lane-control';
@@ -33,12 +34,14 @@ interface RunningLane {
 }
 
 let pinHash: string;
+let badgeHash: string;
 const running: RunningLane[] = [];
 const dirs: string[] = [];
 const errors: unknown[] = [];
 
 beforeAll(async () => {
   pinHash = await hashPin(PIN, { N: 1024, r: 8, p: 1 });
+  badgeHash = await hashPin('ATT1234', { N: 1024, r: 8, p: 1 });
 });
 
 /** Boots a kiosk on `dir` (new temp dir unless given) and starts its screen as device/screen.ts composes it. */
@@ -50,7 +53,7 @@ async function boot(dir?: string, clock = new SimulatedClock(START)): Promise<Ru
     overrides: {
       dataDir: d,
       screen: { port: 0 },
-      attendant: { pins: [{ attendantId: ATTENDANT, hash: pinHash }], maxPinAttempts: 3, lockoutMs: LOCKOUT_MS, badgePattern: '^ATT\\d{4}$' },
+      attendant: { pins: [{ attendantId: ATTENDANT, hash: pinHash }], badges: [{ attendantId: 'att-badge', hash: badgeHash }], maxPinAttempts: 3, lockoutMs: LOCKOUT_MS, badgePattern: '^ATT\\d{4}$' },
     },
   });
   const kiosk = await bootKiosk(config, { clock, confirmCash: async () => true, onBackgroundError: (e) => errors.push(e) });
@@ -246,17 +249,30 @@ describe('ScreenSession', () => {
   });
 
   describe('attendant badge', () => {
-    it('a badge scan opens attendant mode with the badge as the attendant id', async () => {
+    it('an enrolled badge opens attendant mode as its enrolled attendant id (never the badge code)', async () => {
       const { kiosk, session } = await boot();
       const outcome = await kiosk.lane.scan('ATT1234');
       expect(outcome.ok).toBe(false);
       session.scanned(outcome, 'ATT1234');
-      const v = session.view();
-      expect(v.attendant).toMatchObject({ active: true, attendantId: 'ATT1234', pinPad: false, error: null });
+      const v = await viewWhen(session, (x) => x.attendant.active, 'attendant mode open');
+      expect(v.attendant).toMatchObject({ active: true, attendantId: 'att-badge', pinPad: false, error: null, via: 'badge' });
       expect(v.message).toBeNull();
-      // the badge id is the one journaled for the attendant's actions
+      // the enrolled id is the one journaled for the attendant's actions
       await session.command({ kind: 'attendant_lane', open: false });
-      expect(await lastJournal<{ attendantId: string }>(kiosk, 'lane_closed')).toMatchObject({ attendantId: 'ATT1234' });
+      expect(await lastJournal<{ attendantId: string }>(kiosk, 'lane_closed')).toMatchObject({ attendantId: 'att-badge' });
+    });
+
+    it('a badge-shaped code that is not enrolled opens nothing: refused on screen and journaled with the cause', async () => {
+      const { kiosk, session } = await boot();
+      const outcome = await kiosk.lane.scan('ATT9999');
+      session.scanned(outcome, 'ATT9999');
+      const v = await viewWhen(session, (x) => x.message?.code === 'BADGE_REFUSED', 'badge refused');
+      expect(v.attendant).toMatchObject({ active: false, attendantId: null });
+      await waitFor('refusal journaled', async () => (await kiosk.db.read.get("SELECT 1 FROM journal WHERE type = 'attendant_refused'")) !== undefined, GUARD_MS);
+      const refusal = await kiosk.db.read.get<{ payload: string }>("SELECT payload FROM journal WHERE type = 'attendant_refused'");
+      expect(JSON.parse(refusal!.payload)).toEqual({ cause: 'unknown_badge', attendantId: null, command: 'badge', suppressed: 0 });
+      expect(refusal!.payload).not.toContain('ATT9999');
+      await expect(session.command({ kind: 'attendant_cancel_order' })).rejects.toThrow(/not_authorised/);
     });
 
     it.each(['ATT12345', 'XATT1234', 'ATT123'])('an unknown code that is not a badge (%s) is a shopper message; attendant mode stays closed', async (raw) => {

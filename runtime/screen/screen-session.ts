@@ -5,9 +5,13 @@ import type { LaneCondition } from '../devices/lane-condition';
 import type { Lane, ScanOutcome } from '../lane/lane';
 import type { Committed, OrderEngine } from '../orders/engine';
 import type { Order } from '../orders/order';
+import { allowedEvents } from '../orders/machine';
 import { isOpen } from '../orders/states';
+import { lineGross } from '../pricing/line-amounts';
 import type { Checkout } from '../payments/checkout';
+import { isKioskError } from '../errors';
 import type { AttendantGate } from './attendant-gate';
+import { AttendantSession, BADGE_MESSAGES, LOCAL_CONNECTION, MONEY_COMMANDS, type AttendantRefusal } from './attendant-session';
 
 /** What the screen needs from the kiosk; the composition root (device/screen.ts) adapts a Kiosk to it. */
 export interface ScreenDeps {
@@ -26,6 +30,8 @@ export interface ScreenDeps {
   printReceipt?: (orderId: string) => Promise<{ state: string }>;
   /** The payload the e-receipt QR encodes (the same as the printed receipt's QR). */
   receiptQr?: (order: Order) => string;
+  /** Receipts not printed yet (the job ledger): `pending` (nothing sent) or `in_doubt` (sent, not confirmed). */
+  unprintedReceipts?: () => Promise<{ orderId: string; state: 'pending' | 'in_doubt' }[]>;
   /** Renders a QR code as SVG text. */
   qrSvg?: (data: string) => Promise<string>;
   /** How long the thank-you screen stays before the welcome screen (default 8 s). */
@@ -42,7 +48,22 @@ export interface ScreenDeps {
   refund?: (orderId: string, input: { attendantId: string; lineIds?: string[] }) => Promise<Order>;
   /** Errors from background work (a payment run, a print) that must not crash the lane. */
   onError?: (e: unknown) => void;
+  /** Attendant mode closes after this long without an attendant command (`attendant.idleTimeoutMs`, default 60 s). */
+  attendantIdleMs?: number;
+  /** A refused badge, PIN or attendant command, with its cause (journaled by the composition root). */
+  onAttendantRefused?: (r: AttendantRefusal) => void;
+  /** The store's colours and logo (config `screen.branding`); defaults when absent. */
+  branding?: ScreenView['branding'];
 }
+
+/** The screen's own colours when the config names none (config/defaults.ts `screen.branding`). */
+const DEFAULT_BRANDING: ScreenView['branding'] = { primaryColor: '#0a7d32', accentColor: '#ffd400', logoUrl: null };
+
+/**
+ * Decline reasons that mean the attempt never reached the terminal or gateway (runtime/payments/checkout.ts):
+ * nothing can have been charged, so the shopper is not told "declined".
+ */
+const NOT_SENT = /not ready:|interrupted before it was sent/;
 
 export interface ScreenSessionEvents {
   view: [ScreenView];
@@ -51,7 +72,12 @@ export interface ScreenSessionEvents {
 /** Extra shopper messages the screen shows beyond the lane's scan refusals. */
 const SCREEN_MESSAGES = {
   DECLINED: { 'zh-CN': '付款未成功，请重试或选择其他付款方式', en: 'Payment declined. Please try again or choose another method.' },
-  PRINT_FAILED: { 'zh-CN': '小票打印失败，请联系工作人员', en: "The receipt couldn't be printed. Please see an attendant." },
+  /** The payment did not go through and nothing was charged (terminal unplugged, never sent, marked unpaid). */
+  NOT_CHARGED: { 'zh-CN': '付款未完成，未扣款。请重试或选择其他付款方式', en: 'Payment not completed, nothing was charged. Please try again or choose another method.' },
+  PRINT_FAILED: {
+    'zh-CN': '小票暂时无法打印，打印机恢复后会自动打印。您也可以扫码获取电子小票，或联系工作人员。',
+    en: "The receipt couldn't be printed yet: it prints when the printer is back. Scan the QR for your e-receipt, or see an attendant.",
+  },
   STILL_IN_DOUBT: {
     'zh-CN': '终端仍无法确认这笔付款。请查看终端后选择“已付款”或“未付款”。',
     en: 'The terminal cannot confirm this payment yet. Check the terminal, then mark it paid or not paid.',
@@ -77,6 +103,13 @@ const closedAttendant = (): ViewAttendant => ({
   health: null,
   notice: null,
 });
+
+/** The line an `item_added` commit created, or whose quantity it raised (a repeat scan merges into its line). */
+function addedLine(before: Order | null, after: Order): string | null {
+  const old = new Map((before?.lines ?? []).map((l) => [l.lineId, l.quantity]));
+  const changed = after.lines.find((l) => !old.has(l.lineId) || old.get(l.lineId)! < l.quantity);
+  return changed?.lineId ?? null;
+}
 
 /** ZVT intermediate status codes the terminal sends during a payment (04 FF). */
 function terminalPrompt(code: number): PromptCode {
@@ -111,12 +144,47 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   /** The order whose running payment the shopper cancelled (until that attempt ends). */
   private cancelled: string | null = null;
   private seq = 0;
+  /** The line the last scan added to or created (highlighted on the screen). */
+  private lastLineId: string | null = null;
   private completing = new Set<string>();
   private readonly onCommitted = (c: Committed) => this.committed(c);
+  /** Who is the attendant, on which screen connection (bound, idle-timed, second factor for money). */
+  private readonly staff: AttendantSession;
 
   constructor(private readonly deps: ScreenDeps) {
     super();
     this.lang = deps.defaultLang;
+    this.staff = new AttendantSession({
+      gate: deps.gate,
+      clock: deps.clock,
+      idleMs: deps.attendantIdleMs ?? 60_000,
+      onRefused: (r) => deps.onAttendantRefused?.(r),
+      onEnded: () => {
+        this.attendant = closedAttendant();
+        if (this.message?.code === 'STILL_IN_DOUBT') this.message = null;
+        this.changed();
+      },
+    });
+  }
+
+  /** A screen connected (its attendant view is its own). */
+  connect(conn: string): void {
+    this.staff.connect(conn);
+  }
+
+  /** A screen went away: an attendant session on it ends. */
+  disconnect(conn: string): void {
+    this.staff.disconnect(conn);
+  }
+
+  /** Whether attendant mode is open on any connection. */
+  attendantActive(): boolean {
+    return this.staff.active();
+  }
+
+  /** What one screen connection sees of attendant mode (controls only on the connection that authenticated). */
+  attendantView(conn: string): ViewAttendant {
+    return this.staff.view(conn, this.attendant, closedAttendant());
   }
 
   /** Loads the open order and follows the engine. A paid order left by a crash is completed now. */
@@ -129,6 +197,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
 
   stop(): void {
     this.deps.engine.off('committed', this.onCommitted);
+    this.staff.end('done');
     if (this.thankYouTimer) this.deps.clock.clearTimeout(this.thankYouTimer);
     this.thankYouTimer = null;
     if (this.idleTimer) this.deps.clock.clearTimeout(this.idleTimer);
@@ -143,6 +212,8 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       return;
     }
     if (this.receipt && o.id !== this.receipt.orderId) this.clearReceipt();
+    const previous = this.order && this.order.id === o.id ? this.order : null;
+    if (!previous) this.lastLineId = null;
     this.order = o;
     const ev = c.event;
     if (ev.type === 'payment_started') {
@@ -153,12 +224,15 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     if (o.state !== 'payment_pending') this.payQr = null;
     if (ev.type === 'payment_declined' || (ev.type === 'payment_resolved' && ev.outcome === 'declined')) {
       this.prompt = null;
-      // a payment the shopper cancelled is not "declined"
-      this.message = this.cancelled === o.id ? null : { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED };
+      // a payment the shopper cancelled is not "declined"; "declined" only when the terminal or gateway said so —
+      // an attempt resolved after a disconnect, never sent, or marked unpaid by the attendant charged nothing
+      const refused = ev.type === 'payment_declined' && !NOT_SENT.test(ev.reason);
+      this.message = this.cancelled === o.id ? null : refused ? { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED } : { code: 'NOT_CHARGED', text: SCREEN_MESSAGES.NOT_CHARGED };
     }
     if (o.state !== 'payment_pending') this.cancelled = null;
     if (ev.type === 'payment_approved' || ev.type === 'payment_resolved') this.prompt = null;
     if (ev.type === 'item_added' || ev.type === 'member_attached') this.started = true;
+    if (ev.type === 'item_added') this.lastLineId = addedLine(previous, o);
     if (o.state === 'paid') void this.complete(o.id);
     if (ev.type === 'order_completed') {
       this.receipt = { orderId: o.id, receiptNo: o.receiptNo, total: o.priced.total, choice: null, printed: null, qrSvg: null };
@@ -168,6 +242,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       this.started = false;
       this.message = null;
       this.prompt = null;
+      this.lang = this.deps.defaultLang; // the next shopper starts in the store's language
     }
     if (!isOpen(o.state)) this.order = null;
     this.changed();
@@ -217,16 +292,50 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   /** A scanner read and what the lane made of it: refusals become the shopper's message; a badge opens attendant mode. */
   scanned(o: ScanOutcome, raw: string): void {
     if (!o.ok) {
-      const badge = this.deps.gate.badgeId(raw);
-      if (badge) {
-        this.attendant = { ...closedAttendant(), active: true, attendantId: badge };
+      if (this.deps.gate.isBadge(raw)) {
+        // tried as a badge (checked against the enrolled hashes; the view follows the outcome); never a help call
+        void this.badge(raw);
+        return;
       } else {
         this.message = { code: o.code, text: o.message };
+        // "please see an attendant" calls one: the lane waits for the attendant and the light blinks yellow
+        if (o.code === 'ITEM_NOT_FOUND') void this.callAttendant();
       }
     } else if (o.action === 'payment_code') {
       if (this.order?.state === 'payment_pending') this.prompt = { code: 'confirm_in_app', text: null };
     } else {
       this.message = null;
+    }
+    this.changed();
+  }
+
+  /** Raises a help call for the shopper (as the Help button does); refused quietly when the order cannot take one now. */
+  private async callAttendant(): Promise<void> {
+    try {
+      const o = await this.deps.engine.openOrder();
+      // a payment running or in doubt cannot be interrupted by a help call: the message stays, nobody is paged twice
+      if (o && (o.pending.some((p) => p.kind === 'help') || !allowedEvents(o.state).includes('help_requested'))) return;
+      if (!o && this.deps.lane.closed) return;
+      await this.deps.engine.dispatch(o ? o.id : null, { type: 'help_requested' });
+    } catch (e) {
+      // refused (the order moved on meanwhile, the lane is out of service): the message stays; only a fault is reported
+      if (!isKioskError(e)) this.deps.onError?.(e);
+    }
+  }
+
+  /** A badge-shaped scan: an enrolled badge opens attendant mode on one screen; anything else is refused on screen. */
+  private async badge(raw: string): Promise<void> {
+    try {
+      const r = await this.staff.badge(raw);
+      if (r.ok) {
+        this.attendant = closedAttendant();
+        this.message = null;
+      } else {
+        const code = r.cause === 'badge_ambiguous' ? 'BADGE_AMBIGUOUS' : 'BADGE_REFUSED';
+        this.message = { code, text: BADGE_MESSAGES[code] };
+      }
+    } catch (e) {
+      this.deps.onError?.(e);
     }
     this.changed();
   }
@@ -250,7 +359,9 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
 
   /** A started screen with nothing scanned goes back to welcome after `idleMs` (an open order has its own timeouts). */
   private idle(v: ScreenView): void {
-    const waiting = v.screen === 'scanning' && v.order === null && !v.attendant.active;
+    // a welcome screen left in another language than the store's also goes back (the next shopper's language)
+    const foreignWelcome = v.screen === 'welcome' && v.lang !== this.deps.defaultLang;
+    const waiting = (v.screen === 'scanning' || foreignWelcome) && v.order === null && !this.staff.active();
     if (!waiting) {
       if (this.idleTimer) this.deps.clock.clearTimeout(this.idleTimer);
       this.idleTimer = null;
@@ -259,9 +370,10 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     if (this.idleTimer) return;
     this.idleTimer = this.deps.clock.setTimeout(() => {
       this.idleTimer = null;
-      if (this.order === null && this.started) {
+      if (this.order === null && (this.started || this.lang !== this.deps.defaultLang)) {
         this.started = false;
         this.message = null;
+        this.lang = this.deps.defaultLang;
         this.changed();
       }
     }, this.deps.idleMs ?? 90_000);
@@ -290,8 +402,8 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     }
   }
 
-  /** The complete view now. */
-  view(): ScreenView {
+  /** The complete view now, as screen connection `conn` sees it (attendant controls only on its own session's). */
+  view(conn: string = LOCAL_CONNECTION): ScreenView {
     const o = this.order;
     const cond = this.deps.condition?.() ?? null;
     const pendingPay = o?.payments.find((p) => p.status === 'pending');
@@ -302,15 +414,17 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
           state: o.state,
           lines: o.lines.map((l) => {
             const priced = o.priced.lines.find((p) => p.lineId === l.lineId);
+            // a line waiting for its age check is not billed yet, but the shopper sees what it will cost
+            const gross = priced?.gross ?? lineGross(l);
             return {
               lineId: l.lineId,
               name: l.names,
               quantity: l.quantity,
               weightGrams: l.weightGrams,
               unitPrice: l.embeddedPrice ?? l.unitPrice,
-              gross: priced?.gross ?? 0,
+              gross,
               discount: priced?.discount ?? 0,
-              net: priced?.net ?? 0,
+              net: priced?.net ?? gross,
               ageLimit: l.ageLimit,
               approved: l.approved,
               voidRequested: o.pending.some((p) => p.kind === 'void' && p.lineId === l.lineId),
@@ -327,6 +441,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
           receiptNo: o.receiptNo,
           pending: o.pending.map((p) => ({ ...p })),
           unknownPayment: unknown ? { method: unknown.method, amount: unknown.amount } : null,
+          lastLineId: this.lastLineId !== null && o.lines.some((l) => l.lineId === this.lastLineId) ? this.lastLineId : null,
         }
       : null;
     return {
@@ -350,8 +465,9 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       message: this.message,
       receipt: this.receipt,
       outOfService: cond && !cond.inService ? { reasons: cond.reasons, message: cond.message } : null,
-      attendant: { ...this.attendant, lockedUntil: this.deps.gate.locked() },
+      attendant: this.attendantView(conn),
       laneClosed: this.deps.lane.closed,
+      branding: this.deps.branding ?? DEFAULT_BRANDING,
     };
   }
 
@@ -359,9 +475,18 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     if (!ok) throw new ScreenCommandError(why);
   }
 
-  private attendantId(): string {
-    this.need(this.attendant.active && this.attendant.attendantId !== null, 'attendant mode is not open');
-    return this.attendant.attendantId!;
+  /** The attendant acting on `conn` (command() has authorised it already). */
+  private attendantId(conn: string): string {
+    const id = this.staff.attendantOn(conn);
+    this.need(id !== null, 'not_authorised: attendant mode is not open on this screen');
+    return id!;
+  }
+
+  /** A money action on a badge-only session waits for the badge holder's PIN (shown as the keypad). */
+  private secondFactor(conn: string, c: ScreenCommand): void {
+    if (!this.staff.requirePin(conn, c)) return;
+    this.changed();
+    throw new ScreenCommandError('pin_required: enter your PIN for this action');
   }
 
   private async open(): Promise<Order> {
@@ -372,10 +497,16 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
 
   /**
    * Runs one command from a screen (already validated for shape). Throws ScreenCommandError when the command does
-   * not fit the current state; engine refusals propagate as KioskError. The view follows by itself.
+   * not fit the current state; engine refusals propagate as KioskError. The view follows by itself. `conn` is the
+   * screen connection it came from: attendant commands are refused (`not_authorised`) on any connection but the
+   * one whose attendant session is open.
    */
-  async command(c: ScreenCommand): Promise<void> {
+  async command(c: ScreenCommand, conn: string = LOCAL_CONNECTION): Promise<void> {
     const { engine, lane, checkout } = this.deps;
+    if (c.kind.startsWith('attendant_') && c.kind !== 'attendant_open' && c.kind !== 'attendant_close' && c.kind !== 'attendant_pin') {
+      this.need(this.staff.authorise(conn, c.kind), 'not_authorised: attendant mode is not open on this screen');
+      if (MONEY_COMMANDS.has(c.kind)) this.secondFactor(conn, c);
+    }
     switch (c.kind) {
       case 'language':
         this.need(this.deps.languages.includes(c.lang), `language ${c.lang} is not offered`);
@@ -401,7 +532,8 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         this.need(checkout.methods().includes(c.method), `payment method ${c.method} is not available`);
         // runs in the background: the screen follows the order's commits and the terminal's prompts
         void checkout.pay(o.id, c.method).catch((e: unknown) => {
-          this.message = { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED };
+          // the run failed on our side (not a decline by the terminal): say so neutrally
+          this.message = { code: 'NOT_CHARGED', text: SCREEN_MESSAGES.NOT_CHARGED };
           this.deps.onError?.(e);
           this.changed();
         });
@@ -451,7 +583,9 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
           if (this.receipt?.orderId === r!.orderId) this.receipt = { ...this.receipt, printed };
           if (printed === 'failed') this.message = { code: 'PRINT_FAILED', text: SCREEN_MESSAGES.PRINT_FAILED };
         }
-        if (c.choice === 'e_receipt' && this.deps.receiptQr && this.deps.qrSvg) {
+        // the e-receipt QR: chosen, or offered because the paper one could not print (it stays pending and prints later)
+        const offerQr = c.choice === 'e_receipt' || (c.choice === 'print' && this.receipt?.orderId === r!.orderId && this.receipt.printed === 'failed');
+        if (offerQr && this.deps.receiptQr && this.deps.qrSvg) {
           const order = await engine.get(r!.orderId);
           const svg = await this.deps.qrSvg(this.deps.receiptQr(order));
           if (this.receipt?.orderId === r!.orderId) this.receipt = { ...this.receipt, qrSvg: svg };
@@ -460,7 +594,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         this.thankYouTimer = this.deps.clock.setTimeout(() => {
           this.thankYouTimer = null;
           if (this.receipt?.orderId === r!.orderId) this.finishReceipt();
-        }, this.deps.thankYouMs ?? (c.choice === 'e_receipt' ? 30_000 : 8_000));
+        }, this.deps.thankYouMs ?? (offerQr ? 30_000 : 8_000));
         break;
       }
       case 'done':
@@ -468,45 +602,50 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         this.finishReceipt();
         return;
       case 'attendant_open':
-        this.attendant = { ...this.attendant, pinPad: true, error: null };
+        this.staff.openPad(conn);
         break;
       case 'attendant_close':
-        this.attendant = closedAttendant();
-        if (this.message?.code === 'STILL_IN_DOUBT') this.message = null;
+        // ends the session (an open second-factor keypad only closes itself) — ending resets the panel
+        this.staff.close(conn);
         break;
       case 'attendant_pin': {
-        const r = await this.deps.gate.checkPin(c.pin);
-        this.attendant = r.ok
-          ? { ...closedAttendant(), active: true, attendantId: r.attendantId }
-          : { ...closedAttendant(), pinPad: true, error: r.reason, lockedUntil: r.lockedUntil };
+        const r = await this.staff.pin(conn, c.pin);
+        if (r.ok && r.opened) this.attendant = closedAttendant();
         this.changed();
-        if (!r.ok) throw new ScreenCommandError(r.reason === 'locked' ? 'keypad locked' : 'wrong PIN');
+        if (!r.ok) throw new ScreenCommandError(r.reason.reason === 'locked' ? 'keypad locked' : 'wrong PIN');
+        // the money action that asked for this PIN runs now
+        if (r.pending) await this.command(r.pending, conn);
         return;
       }
+      // approving, rejecting, cancelling or settling ends the attendant's task: back to the shopper's screen
       case 'attendant_approve':
       case 'attendant_reject':
-        await lane.attendant(c.kind === 'attendant_approve' ? 'approve' : 'reject', this.attendantId());
+        await lane.attendant(c.kind === 'attendant_approve' ? 'approve' : 'reject', this.attendantId(conn));
+        this.staff.end('done');
         return;
       case 'attendant_cancel_order': {
-        const id = this.attendantId();
+        const id = this.attendantId(conn);
         const o = await this.open();
+        if (o.paid > 0) this.secondFactor(conn, c); // money was taken: the badge holder's PIN first
         await engine.dispatch(o.id, { type: 'order_cancelled', reason: 'cancelled by the attendant', attendantId: id });
+        this.staff.end('done');
         return;
       }
       case 'attendant_resolve': {
-        const id = this.attendantId();
+        const id = this.attendantId(conn);
         const o = await this.open();
         await checkout.decide(o.id, c.outcome, id);
+        this.staff.end('done');
         return;
       }
       case 'attendant_tab':
-        this.attendantId();
+        this.attendantId(conn);
         this.attendant = { ...this.attendant, tab: c.tab, notice: null };
         if (c.tab === 'orders') this.attendant.orders = await this.pastOrders();
         if (c.tab === 'lane' && this.attendant.health === null) await this.runHealth();
         break;
       case 'attendant_void_line': {
-        const id = this.attendantId();
+        const id = this.attendantId(conn);
         const o = await this.open();
         this.need(o.lines.some((l) => l.lineId === c.lineId), `no line ${c.lineId}`);
         this.need(o.state === 'shopping' || o.state === 'needs_attendant', `cannot remove a line in state ${o.state}`);
@@ -518,17 +657,17 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         return;
       }
       case 'attendant_lane': {
-        const id = this.attendantId();
+        const id = this.attendantId(conn);
         this.need(this.deps.setLane !== undefined, 'the lane cannot be opened or closed here');
         await this.deps.setLane!(c.open, id);
         break;
       }
       case 'attendant_health':
-        this.attendantId();
+        this.attendantId(conn);
         await this.runHealth();
         break;
       case 'attendant_reprint': {
-        const id = this.attendantId();
+        const id = this.attendantId(conn);
         this.attendant = { ...this.attendant, notice: null };
         this.need(this.deps.reprint !== undefined, 'no receipt printer on this lane');
         const r = await this.deps.reprint!(c.orderId, id).catch((e: unknown) => {
@@ -540,7 +679,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         break;
       }
       case 'attendant_refund': {
-        const id = this.attendantId();
+        const id = this.attendantId(conn);
         this.attendant = { ...this.attendant, notice: null };
         this.need(this.deps.refund !== undefined, 'refunds are not available here');
         const before = await engine.get(c.orderId);
@@ -557,7 +696,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         break;
       }
       case 'attendant_recheck': {
-        this.attendantId();
+        this.attendantId(conn);
         const o = await this.open();
         const after = await checkout.recover(o.id);
         if (after.state !== 'payment_unknown') return;
@@ -582,6 +721,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   /** The last completed (or refunded) orders, newest first, for reprints and refunds. */
   private async pastOrders(): Promise<ViewPastOrder[]> {
     const done = (await this.deps.engine.list(30)).filter((o) => o.receiptNo !== null).slice(0, 10);
+    const unprinted = new Map((await (this.deps.unprintedReceipts?.() ?? Promise.resolve([]))).map((u) => [u.orderId, u.state]));
     return done.map((o) => {
       const refundedLines = new Set(o.refunds.flatMap((r) => r.lineIds ?? []));
       return {
@@ -592,6 +732,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         total: o.priced.total,
         refunded: o.refunded,
         methods: [...new Set(o.payments.filter((p) => p.status === 'approved').map((p) => p.method))],
+        receiptPrint: unprinted.get(o.id) ?? null,
         lines: o.lines.map((l) => ({
           lineId: l.lineId,
           name: l.names,
@@ -608,6 +749,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     this.clearReceipt();
     this.started = false;
     this.message = null;
+    this.lang = this.deps.defaultLang; // the next shopper starts in the store's language
     this.changed();
   }
 }

@@ -229,10 +229,10 @@ describe('screen server (real ScreenSession on a booted kiosk without devices)',
       expect(r.body).toBe(APP_JS);
     });
 
-    it('a script name that fits the pattern but does not exist is a 500 (missing build), not a file from elsewhere', async () => {
+    it('a script name that fits the pattern but does not exist is a 404, not a 500 nor a file from elsewhere', async () => {
       const r = await request(port, '/missing.js');
-      expect(r.status).toBe(500);
-      expect(r.body).toContain('screen asset missing: missing.js');
+      expect(r.status).toBe(404);
+      expect(r.body).toBe('not found');
     });
 
     it('HEAD / answers 200 with the headers and no body', async () => {
@@ -277,7 +277,8 @@ describe('screen server (real ScreenSession on a booted kiosk without devices)',
       '/protocol.ts',
       '/ws',
       '/view/',
-      '/favicon.ico',
+      '/favicon.png',
+      '/logo', // no logo configured
     ])('GET %s is 404', async (p) => {
       const r = await request(port, p);
       expect(r.status).toBe(404);

@@ -15,6 +15,8 @@ export interface ScreenServerOptions {
   staticDir: string;
   /** Folder with the compiled app.js (tsconfig.ui.json). */
   scriptDir: string;
+  /** The store's logo (config `screen.branding.logo`), served at /logo; read per request, at most LOGO_MAX_BYTES. */
+  logo?: { file: string; type: 'image/svg+xml' | 'image/png' } | null;
   onError?: (e: unknown) => void;
 }
 
@@ -29,7 +31,35 @@ const FILES: Record<string, { dir: 'static' | 'script'; file: string; type: stri
   '/': { dir: 'static', file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { dir: 'static', file: 'index.html', type: 'text/html; charset=utf-8' },
   '/style.css': { dir: 'static', file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { dir: 'static', file: 'favicon.svg', type: 'image/svg+xml' },
+  // browsers ask for /favicon.ico on their own: the same SVG (they go by the content type)
+  '/favicon.ico': { dir: 'static', file: 'favicon.svg', type: 'image/svg+xml' },
 };
+
+/** A logo larger than this is not served (a misconfigured file must not stall the screen). */
+export const LOGO_MAX_BYTES = 512 * 1024;
+
+/** Reads `file` if it is a regular file of at most `max` bytes; null when missing, not a file, or too large. */
+async function readBounded(file: string, max: number): Promise<Buffer | null> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > max) return null;
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The connection id GET /view is answered for (never registered, so never an attendant's). */
+const HTTP_VIEWER = 'http-view';
 
 /** The compiled UI modules: plain names only, so nothing outside the script folder can be asked for. */
 const SCRIPT = /^\/([a-z0-9-]{1,40}\.js)$/;
@@ -67,7 +97,23 @@ export async function startScreenServer(session: ScreenSession, opts: ScreenServ
       return;
     }
     if (url.pathname === '/view') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(session.view()));
+      // as a connection that never authenticated sees it: no attendant session is ever shown here
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(session.view(HTTP_VIEWER)));
+      return;
+    }
+    if (url.pathname === '/logo') {
+      const logo = opts.logo;
+      void (logo ? readBounded(logo.file, LOGO_MAX_BYTES) : Promise.resolve(null)).then(
+        (body) => {
+          if (!body || !logo) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+          res.writeHead(200, { 'content-type': logo.type, 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff' });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (e: unknown) => {
+          opts.onError?.(e);
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('logo unreadable');
+        },
+      );
       return;
     }
     const f = asset(url.pathname);
@@ -77,6 +123,8 @@ export async function startScreenServer(session: ScreenSession, opts: ScreenServ
     }
     fs.readFile(path.join(f.dir === 'static' ? opts.staticDir : opts.scriptDir, f.file), (err, body) => {
       if (err) {
+        // a name the UI does not have (GET /x.js) is simply not found; anything else is a broken install
+        if (err.code === 'ENOENT') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         res.writeHead(500, { 'content-type': 'text/plain' }).end(`screen asset missing: ${f.file} (run npm run build)`);
         return;
       }
@@ -99,22 +147,35 @@ export async function startScreenServer(session: ScreenSession, opts: ScreenServ
   const send = (ws: WebSocket, m: ServerMessage) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
   };
+  /** Each socket's connection id: attendant mode belongs to the one that authenticated (ScreenSession.command). */
+  const conns = new Map<WebSocket, string>();
+  let connSeq = 0;
   const onView = (view: ServerMessage & { type: 'view' }) => {
-    for (const ws of sockets) send(ws, view);
+    for (const ws of sockets) {
+      const conn = conns.get(ws);
+      if (conn !== undefined) send(ws, { type: 'view', view: { ...view.view, attendant: session.attendantView(conn) } });
+    }
   };
   const viewListener = (view: Parameters<typeof onView>[0]['view']) => onView({ type: 'view', view });
   session.on('view', viewListener);
 
   wss.on('connection', (ws) => {
+    const conn = `ws-${++connSeq}`;
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
-    ws.on('error', () => sockets.delete(ws));
-    send(ws, { type: 'view', view: session.view() });
+    conns.set(ws, conn);
+    session.connect(conn);
+    const gone = () => {
+      sockets.delete(ws);
+      if (conns.delete(ws)) session.disconnect(conn); // an attendant session on this socket ends with it
+    };
+    ws.on('close', gone);
+    ws.on('error', gone);
+    send(ws, { type: 'view', view: session.view(conn) });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return send(ws, { type: 'result', id: -1, ok: false, error: 'text frames only' });
       const m = parseClientMessage(data.toString());
       if ('error' in m) return send(ws, { type: 'result', id: m.id ?? -1, ok: false, error: m.error });
-      session.command(m.command).then(
+      session.command(m.command, conn).then(
         () => send(ws, { type: 'result', id: m.id, ok: true }),
         (e: unknown) => {
           const expected = e instanceof ScreenCommandError || isKioskError(e);
