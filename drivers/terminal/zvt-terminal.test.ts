@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport';
-import { simulatedTerminal, type SimulatedTerminal } from '../../simulators/terminal/fixture';
+import { simulatedTerminal, type SimulatedTerminal } from '../../test/helpers/simulated-terminal';
 import type { TerminalSimulatorOptions } from '../../simulators/terminal/zvt-simulator';
 import type { EcrCommand } from './zvt/commands';
 import type { DeviceStatus } from '../contract/device';

@@ -224,6 +224,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX print_jobs_state ON print_jobs (state);
     `,
   },
+  {
+    version: 8,
+    name: "journal: partial index over the entries that carry a terminal trace number (payments' lastRecordedTraceNumber)",
+    sql: `
+      CREATE INDEX journal_terminal_trace ON journal (seq)
+        WHERE type IN ('payment_approved', 'payment_resolved', 'payment_declined', 'refund_issued', 'terminal_end_of_day');
+    `,
+  },
 ];
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */

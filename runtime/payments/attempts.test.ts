@@ -4,7 +4,9 @@ import { KioskDb } from '../db/database';
 import { migrate, MIGRATIONS } from '../db/migrations';
 import { OrderEngine } from '../orders/engine';
 import { SimulatedClock } from '../clock';
-import { attemptsOf, lastRecordedTraceNumber, unsettledAttempts } from './attempts';
+import { attemptsOf, LAST_TRACE_SQL, lastRecordedTraceNumber, unsettledAttempts } from './attempts';
+import { runTerminalEndOfDay } from './terminal-eod';
+import type { PaymentTerminal } from '../../drivers/contract';
 
 describe('payment attempts table', () => {
   let f: Fixture;
@@ -58,6 +60,18 @@ describe('payment attempts table', () => {
     o2 = await f.engine.dispatch(o2.id, { type: 'payment_started', attemptId: 'p2', method: 'card', amount: 300 });
     await f.engine.dispatch(o2.id, { type: 'payment_approved', attemptId: 'p2', amount: 300, reference: { traceNumber: 43 } });
     expect(await lastRecordedTraceNumber(f.db)).toBe(43);
+  });
+
+  it("the terminal's end-of-day trace counts too, and the lookup walks the partial index, not the journal", async () => {
+    let o = await f.engine.dispatch(null, { type: 'item_added', line: line('A', 700) });
+    o = await f.engine.dispatch(o.id, { type: 'checkout_started' });
+    o = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'p1', method: 'card', amount: 700 });
+    await f.engine.dispatch(o.id, { type: 'payment_approved', attemptId: 'p1', amount: 700, reference: { traceNumber: 50 } });
+    const terminal = { endOfDay: () => Promise.resolve({ approved: true, resultCode: 0, amount: 700, traceNumber: 51 }) } as unknown as PaymentTerminal;
+    await runTerminalEndOfDay(f.db, terminal, { clock: new SimulatedClock(0), deviceId: 'lane-01' });
+    expect(await lastRecordedTraceNumber(f.db)).toBe(51);
+    const plan = await f.db.read.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${LAST_TRACE_SQL}`);
+    expect(plan.map((r) => r.detail).join(' | ')).toMatch(/SCAN journal USING (COVERING )?INDEX journal_terminal_trace/);
   });
 
   it('a refused payment event writes no attempt row', async () => {

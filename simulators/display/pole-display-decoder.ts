@@ -1,9 +1,22 @@
 import * as iconv from 'iconv-lite';
-import { CODEC_BY_TABLE } from '../../drivers/display/pole-protocol';
+
+/**
+ * `ESC t n` character code tables the display knows, as Epson's ESC/POS command reference numbers them
+ * (0 PC437, 2 PC850, 16 WPC1252, 17 PC866, 18 PC852, 19 PC858), with the iconv-lite codec of each. The simulator's
+ * own table, not the driver's: a wrong number on either side shows as wrong characters in tests.
+ */
+const CODEC_BY_TABLE: ReadonlyMap<number, string> = new Map([
+  [0, 'cp437'],
+  [2, 'cp850'],
+  [16, 'windows1252'],
+  [17, 'cp866'],
+  [18, 'cp852'],
+  [19, 'cp858'],
+]);
 
 /**
  * What a 2×20 ESC/POS customer display does with the bytes it receives: a screen of cells, a cursor, the display
- * modes. A real decoder of the command set (see drivers/display/pole-protocol.ts), fed in arbitrary chunks (a
+ * modes. A real decoder of the command set (Epson ESC/POS customer-display commands), fed in arbitrary chunks (a
  * command split across writes is completed by the next write).
  *
  * Unknown ESC / US / FS commands are skipped as two bytes (their parameters, if any, may then show as text — as on a

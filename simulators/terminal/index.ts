@@ -13,4 +13,3 @@ export {
   type SerialLinkStats,
 } from './zvt-simulator';
 export { SimJournal, type JournalEntry, type JournalKind, type JournalResult } from './journal';
-export { simulatedTerminal, FAST_TIMEOUTS, type SimulatedTerminal } from './fixture';

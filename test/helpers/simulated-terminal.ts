@@ -1,6 +1,6 @@
-import { PtyPair } from '../pty-pair';
+import { PtyPair } from '../../simulators/pty-pair';
 import { ZvtTerminal, type ZvtTerminalOptions, type ZvtTimeouts } from '../../drivers/terminal/zvt-terminal';
-import { ZvtTerminalSimulator, type TerminalSimulatorOptions } from './zvt-simulator';
+import { ZvtTerminalSimulator, type TerminalSimulatorOptions } from '../../simulators/terminal/zvt-simulator';
 
 export interface SimulatedTerminal {
   terminal: ZvtTerminal;
