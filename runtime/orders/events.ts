@@ -38,7 +38,8 @@ export type OrderEvent =
   /** The attempt is about to reach its provider; `context` is what recovery needs to recognise it there later. */
   | { type: 'payment_sent'; attemptId: string; context?: AttemptContext }
   | { type: 'payment_approved'; attemptId: string; amount: Minor; reference?: PaymentReference }
-  | { type: 'payment_declined'; attemptId: string; reason: string }
+  /** `notSent`: refused before anything reached the terminal or gateway (nothing charged; no decline by them). */
+  | { type: 'payment_declined'; attemptId: string; reason: string; notSent?: true }
   | { type: 'payment_timed_out'; attemptId: string }
   | {
       type: 'payment_resolved';

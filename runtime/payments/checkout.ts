@@ -63,7 +63,7 @@ export class Checkout {
       context = (await provider.prepare?.(req)) ?? undefined;
     } catch (e) {
       // nothing was sent: the attempt is declined, not in doubt
-      return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: `${method} not ready: ${(e as Error).message}` });
+      return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: `${method} not ready: ${(e as Error).message}`, notSent: true });
     }
     await this.engine.dispatch(orderId, { type: 'payment_sent', attemptId, ...(context ? { context } : {}) });
     failpoint('payment.before-send');
@@ -74,6 +74,7 @@ export class Checkout {
       timer = this.clock.setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
     });
     let result: Awaited<ReturnType<PaymentProvider['pay']>> | 'timeout' | 'error';
+    let notSent = false;
     try {
       result = await Promise.race([
         provider.pay(req, ac.signal),
@@ -81,7 +82,8 @@ export class Checkout {
       ]);
     } catch (e) {
       // refused before anything was sent (busy with the previous transaction, not ready): nothing to doubt
-      result = refusedBeforeSending(e) ? { outcome: 'declined', reason: `${method} not ready: ${(e as Error).message}` } : 'error';
+      notSent = refusedBeforeSending(e);
+      result = notSent ? { outcome: 'declined', reason: `${method} not ready: ${(e as Error).message}` } : 'error';
     } finally {
       if (timer) this.clock.clearTimeout(timer);
       this.inflight.delete(orderId);
@@ -97,7 +99,7 @@ export class Checkout {
       failpoint('payment.after-commit');
       return paid;
     }
-    return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: result.reason });
+    return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: result.reason, ...(notSent ? { notSent: true as const } : {}) });
   }
 
   /**
@@ -123,7 +125,7 @@ export class Checkout {
     if (order.state === 'payment_pending' && pending) {
       if (pending.sent === false) {
         // committed but never sent (the process stopped in between): nothing can have been charged
-        return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId: pending.attemptId, reason: 'interrupted before it was sent' });
+        return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId: pending.attemptId, reason: 'interrupted before it was sent', notSent: true });
       }
       order = await this.engine.dispatch(orderId, { type: 'payment_timed_out', attemptId: pending.attemptId });
     }

@@ -59,12 +59,6 @@ export interface ScreenDeps {
 /** The screen's own colours when the config names none (config/defaults.ts `screen.branding`). */
 const DEFAULT_BRANDING: ScreenView['branding'] = { primaryColor: '#0a7d32', accentColor: '#ffd400', logoUrl: null };
 
-/**
- * Decline reasons that mean the attempt never reached the terminal or gateway (runtime/payments/checkout.ts):
- * nothing can have been charged, so the shopper is not told "declined".
- */
-const NOT_SENT = /not ready:|interrupted before it was sent/;
-
 export interface ScreenSessionEvents {
   view: [ScreenView];
 }
@@ -226,7 +220,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       this.prompt = null;
       // a payment the shopper cancelled is not "declined"; "declined" only when the terminal or gateway said so —
       // an attempt resolved after a disconnect, never sent, or marked unpaid by the attendant charged nothing
-      const refused = ev.type === 'payment_declined' && !NOT_SENT.test(ev.reason);
+      const refused = ev.type === 'payment_declined' && ev.notSent !== true;
       this.message = this.cancelled === o.id ? null : refused ? { code: 'DECLINED', text: SCREEN_MESSAGES.DECLINED } : { code: 'NOT_CHARGED', text: SCREEN_MESSAGES.NOT_CHARGED };
     }
     if (o.state !== 'payment_pending') this.cancelled = null;

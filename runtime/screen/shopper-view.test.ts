@@ -151,7 +151,7 @@ describe('shopper view', () => {
 
     // never sent (the terminal was not ready): nothing charged either
     await kiosk.engine.dispatch(id, { type: 'payment_started', attemptId: 'a2', method: 'card', amount: due });
-    await kiosk.engine.dispatch(id, { type: 'payment_declined', attemptId: 'a2', reason: 'card not ready: terminal offline' });
+    await kiosk.engine.dispatch(id, { type: 'payment_declined', attemptId: 'a2', reason: 'card not ready: terminal offline', notSent: true });
     expect(session.view().message?.code).toBe('NOT_CHARGED');
 
     // the attendant marks an in-doubt payment "not paid": nothing charged
