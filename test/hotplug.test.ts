@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
-import type { ScanData } from '../drivers/contract';
+import { scanOnSimulator } from './helpers/sim-scan';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import { isKioskError } from '../runtime/errors';
 import { tempDir } from './helpers/engine-fixture';
@@ -19,20 +19,7 @@ describe('hot-plug during a sale (simulated devices, real drivers, real ptys)', 
 
   const hw = () => k.hardware!;
   const light = () => hw().sim.light!.state();
-  const scan = async (code: string): Promise<ScanOutcome> => {
-    const feed = hw().scanFeed!;
-    const got = new Promise<ScanOutcome>((resolve) => {
-      const on = (o: ScanOutcome, d: ScanData) => {
-        if (d.raw === code) {
-          feed.off('outcome', on);
-          resolve(o);
-        }
-      };
-      feed.on('outcome', on);
-    });
-    await hw().sim.scanner!.scan(code);
-    return got;
-  };
+  const scan = (code: string): Promise<ScanOutcome> => scanOnSimulator(k, code);
 
   beforeAll(async () => {
     dir = tempDir('kiosk-hotplug-');

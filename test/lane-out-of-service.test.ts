@@ -10,8 +10,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
+import { scanOnSimulator } from './helpers/sim-scan';
 import type { Logger } from '../device/logger';
-import type { ScanData } from '../drivers/contract';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import type { Order } from '../runtime/orders/order';
 import { KioskDb } from '../runtime/db/database';
@@ -41,20 +41,7 @@ describe('lane out of service (printer out of paper): nothing new is sold; recei
   let logged: Record<string, unknown>[];
 
   const hw = () => k.hardware!;
-  const scan = async (code: string): Promise<ScanOutcome> => {
-    const feed = hw().scanFeed!;
-    const got = new Promise<ScanOutcome>((resolve) => {
-      const on = (o: ScanOutcome, d: ScanData) => {
-        if (d.raw === code) {
-          feed.off('outcome', on);
-          resolve(o);
-        }
-      };
-      feed.on('outcome', on);
-    });
-    await hw().sim.scanner!.scan(code);
-    return got;
-  };
+  const scan = (code: string): Promise<ScanOutcome> => scanOnSimulator(k, code);
   const outOfService = () => waitFor('lane out of service', () => (hw().supervisor.condition().inService ? null : hw().supervisor.condition()));
   const inService = () => waitFor('lane back in service', () => hw().supervisor.condition().inService, 15_000);
   const printedWith = (receiptNo: number) => {

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
 import { tempDir } from '../../test/helpers/engine-fixture';
+import { viewWhen as sharedViewWhen } from '../../test/helpers/screen-view';
 import { waitFor } from '../../test/helpers/wait';
 import { SimulatedClock } from '../clock';
 import type { PriceItem } from '../pricing/types';
@@ -87,24 +88,7 @@ afterEach(async () => {
   expect(seen).toEqual([]); // no background errors (payment runs, completion, timers)
 });
 
-/** The view once `pred` holds: now, or at the next emitted view that satisfies it. */
-function viewWhen(session: ScreenSession, pred: (v: ScreenView) => boolean, what: string): Promise<ScreenView> {
-  const now = session.view();
-  if (pred(now)) return Promise.resolve(now);
-  return new Promise((resolve, reject) => {
-    const on = (v: ScreenView) => {
-      if (!pred(v)) return;
-      clearTimeout(guard);
-      session.off('view', on);
-      resolve(v);
-    };
-    const guard = setTimeout(() => {
-      session.off('view', on);
-      reject(new Error(`no view with ${what}; last: ${JSON.stringify(session.view()).slice(0, 1500)}`));
-    }, GUARD_MS);
-    session.on('view', on);
-  });
-}
+const viewWhen = (session: ScreenSession, pred: (v: ScreenView) => boolean, what: string): Promise<ScreenView> => sharedViewWhen(session, pred, what, GUARD_MS);
 
 /** What must survive a restart: the screen, the order, its lines (names, quantities) and total. */
 function essentials(v: ScreenView) {

@@ -10,6 +10,7 @@ import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
 import { tempDir } from '../../test/helpers/engine-fixture';
+import { viewWhen as sharedViewWhen } from '../../test/helpers/screen-view';
 import { SimulatedClock } from '../clock';
 import type { ScreenSession } from './screen-session';
 
@@ -41,23 +42,7 @@ afterEach(async () => {
   expect(errors.splice(0)).toEqual([]);
 });
 
-function viewWhen(pred: (v: ScreenView) => boolean, what: string): Promise<ScreenView> {
-  const now = session.view();
-  if (pred(now)) return Promise.resolve(now);
-  return new Promise((resolve, reject) => {
-    const on = (v: ScreenView) => {
-      if (!pred(v)) return;
-      clearTimeout(guard);
-      session.off('view', on);
-      resolve(v);
-    };
-    const guard = setTimeout(() => {
-      session.off('view', on);
-      reject(new Error(`no view with ${what}; last: ${JSON.stringify(session.view()).slice(0, 1500)}`));
-    }, GUARD_MS);
-    session.on('view', on);
-  });
-}
+const viewWhen = (pred: (v: ScreenView) => boolean, what: string): Promise<ScreenView> => sharedViewWhen(session, pred, what, GUARD_MS);
 
 /** A scan as the scanner feed delivers it: the lane's outcome handed to the screen. */
 async function scan(code: string) {
