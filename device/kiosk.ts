@@ -40,6 +40,8 @@ import type { Logger } from './logger';
 import { readIdentity } from '../runtime/trust/identity';
 import { TrustStore } from '../runtime/trust/trust-store';
 import { ConfigBundleManager } from '../runtime/trust/config-bundles';
+import { ServiceFaults } from '../runtime/lane/service-faults';
+import { laneCondition, type LaneCondition } from '../runtime/devices/lane-condition';
 
 export interface BootOptions {
   clock?: Clock;
@@ -74,6 +76,10 @@ export interface Kiosk {
   payments: EventEmitter<PaymentEvents>;
   dbFile: string;
   hardware: KioskHardware | null;
+  /** Lane-wide faults that are not a device's (storage, data loss, sync): any one puts the lane out of service. */
+  faults: ServiceFaults;
+  /** The lane's condition now: devices (when started) and lane-wide faults. */
+  condition(): LaneCondition;
   close(): Promise<void>;
 }
 
@@ -139,20 +145,16 @@ async function startHardware(
   db: KioskDb,
   engine: OrderEngine,
   lane: Lane,
+  faults: ServiceFaults,
   onError: (e: unknown) => void,
   log?: Logger,
 ): Promise<KioskHardware> {
   const ledger = new SqlitePrintJobLedger(db, clock);
   const hw = await buildHardware({ config, clock, log }, ledger);
-  const supervisor = new DeviceSupervisor(hw.devices, { clock, required: config.devices.required, engine });
+  const supervisor = new DeviceSupervisor(hw.devices, { clock, required: config.devices.required, engine, faults });
   supervisor.on('deviceError', (cls, e) => log?.warn({ device: cls, err: e.message }, 'device error'));
   supervisor.on('condition', (c) => log?.info({ inService: c.inService, reasons: c.reasons, light: c.light }, 'lane condition'));
   await supervisor.start();
-  // out of service (a required device down or blocked): a scan opens no new order
-  lane.setServiceCheck(() => {
-    const c = supervisor.condition();
-    return c.inService ? null : c.reasons;
-  });
   const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, lane) : null;
   const paymentCodes = new PaymentCodeInbox();
   scanFeed?.on('outcome', (o) => {
@@ -254,7 +256,14 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   await restoreLaneState(db, lane); // a lane closed before a restart stays closed
   const onError = opts.onBackgroundError ?? (() => undefined);
   const payEvents = new EventEmitter<PaymentEvents>();
-  const hardware = opts.devices ? await startHardware(payEvents, config, clock, db, engine, lane, onError, opts.log) : null;
+  const faults = new ServiceFaults(() => clock.now());
+  const hardware = opts.devices ? await startHardware(payEvents, config, clock, db, engine, lane, faults, onError, opts.log) : null;
+  const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());
+  // out of service (a required device down or blocked, or a lane-wide fault): a scan opens no new order
+  lane.setServiceCheck(() => {
+    const c = condition();
+    return c.inService ? null : c.reasons;
+  });
   const providers: PaymentProvider[] = opts.confirmCash ? [new AttendantCashProvider(opts.confirmCash)] : [];
   if (hardware?.devices.terminal) {
     providers.push(
@@ -287,8 +296,8 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
       timeoutMs: config.timeouts.paymentMs,
       admit: async (method, amount) => {
         // out of service, no payment starts (one already running, or paid, still finishes)
-        const c = hardware?.supervisor.condition();
-        if (c && !c.inService) throw new KioskError('OUT_OF_SERVICE', `lane out of service: ${c.reasons.join('; ')}; no payment starts`, { reasons: c.reasons });
+        const c = condition();
+        if (!c.inService) throw new KioskError('OUT_OF_SERVICE', `lane out of service: ${c.reasons.join('; ')}; no payment starts`, { reasons: c.reasons });
         await limits.check(method, amount);
       },
     },
@@ -324,6 +333,8 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     payments: payEvents,
     dbFile: file,
     hardware,
+    faults,
+    condition,
     async close() {
       idle.stop();
       recovery.stop();

@@ -24,15 +24,17 @@ const FAULT_TEXT: Record<DeviceFault, string> = {
 const BLOCKING: readonly DeviceFault[] = ['PAPER_OUT', 'COVER_OPEN', 'HARDWARE'];
 
 /**
- * Pure: the lane's condition from device statuses and the open order's state. Red when a required device is
- * offline or blocked; yellow blinking when the order waits for an attendant or a payment is in doubt; else green.
+ * Pure: the lane's condition from device statuses, lane-wide faults and the open order's state. Red when a required
+ * device is offline or blocked or any lane-wide fault is set; yellow blinking when the order waits for an attendant or a payment is in doubt; else green.
  */
 export function laneCondition(
   statuses: Partial<Record<DeviceClass, DeviceStatus>>,
   required: readonly DeviceClass[],
   orderState: OrderState | null,
+  /** Lane-wide faults that are not a device's (storage, data loss, sync): `source: reason`. */
+  faults: readonly string[] = [],
 ): LaneCondition {
-  const reasons: string[] = [];
+  const reasons: string[] = [...faults];
   for (const cls of required) {
     const s = statuses[cls];
     if (!s) reasons.push(`${cls}: not connected`);

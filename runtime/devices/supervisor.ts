@@ -3,6 +3,7 @@ import type { BarcodeScanner, CustomerDisplay, Device, DeviceClass, DeviceStatus
 import type { Clock, TimerHandle } from '../clock';
 import type { OrderEngine } from '../orders/engine';
 import type { OrderState } from '../orders/states';
+import type { ServiceFaults } from '../lane/service-faults';
 import { laneCondition, type LaneCondition } from './lane-condition';
 
 export interface LaneDevices {
@@ -33,7 +34,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(
     readonly devices: LaneDevices,
-    private readonly opts: { clock: Clock; required: readonly DeviceClass[]; engine?: OrderEngine; maxBackoffMs?: number },
+    private readonly opts: { clock: Clock; required: readonly DeviceClass[]; engine?: OrderEngine; maxBackoffMs?: number; faults?: ServiceFaults },
   ) {
     super();
   }
@@ -43,6 +44,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async start(): Promise<LaneCondition> {
+    this.opts.faults?.on('change', () => this.update());
     if (this.opts.engine) {
       const open = await this.opts.engine.openOrder();
       this.orderState = open?.state ?? null;
@@ -85,7 +87,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   condition(): LaneCondition {
-    return this.current ?? laneCondition(this.statuses, this.opts.required, this.orderState);
+    return this.current ?? laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
   }
 
   status(cls: DeviceClass): DeviceStatus | undefined {
@@ -93,7 +95,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private update(force = false): LaneCondition {
-    const next = laneCondition(this.statuses, this.opts.required, this.orderState);
+    const next = laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
     const changed = JSON.stringify(next) !== JSON.stringify(this.current);
     this.current = next;
     // the light follows the condition whenever it can (also after it comes back from being unplugged)
