@@ -20,7 +20,7 @@ import { migrate } from '../runtime/db/migrations';
 import { appendJournal } from '../runtime/journal/append';
 import { encodeEvent } from '../runtime/sync/messages';
 import { OutboxPublisher } from '../runtime/sync/outbox-publisher';
-import { eventsTopic } from '../runtime/sync/topics';
+import { ackTopic, eventsTopic } from '../runtime/sync/topics';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { startMosquitto } from './mosquitto';
@@ -108,6 +108,9 @@ async function syncRun(dir: string, url: string): Promise<number> {
   const db = await kioskWithBacklog(path.join(dir, 'kiosk.sqlite'));
   const hq = await startReceiver('hq', url, path.join(dir, 'hq.sqlite'));
   const kioskClient = await mqtt.connectAsync(url, { clientId: `bench-kiosk-${Date.now()}` });
+  // every round sells the same journal to a fresh HQ database: clear the previous round's retained ack (it names
+  // this very chain, so the kiosk would rightly take it and empty its outbox before this round's HQ stored anything)
+  await kioskClient.publishAsync(ackTopic(STORE, DEVICE), '', { qos: 1, retain: true });
   const pub = new OutboxPublisher({ db, client: kioskClient, storeId: STORE, deviceId: DEVICE, clock, window: WINDOW, batch: BATCH });
   const t0 = process.hrtime.bigint();
   const done = new Promise<void>((resolve) => pub.on('acked', (seq) => seq >= ENTRIES && resolve()));

@@ -31,7 +31,7 @@ export function defaultConfig(): KioskConfig {
     currency: { code: 'CNY', numeric: '156', minorUnits: 2 },
     tax: { mode: 'inclusive', rate: 0.13, classes: { reduced: 0.09, zero: 0 } },
     locales: { default: 'zh-CN', available: ['zh-CN', 'en'] },
-    timeouts: { idlePromptMs: 90_000, idleCancelMs: 30_000, paymentMs: 120_000 },
+    timeouts: { idlePromptMs: 90_000, idleCancelMs: 30_000, paymentMs: 120_000, bootRetryMs: 30_000 },
     attendant: { pins: [], badges: [], badgePattern: '^ATT\\d{4,8}$', idleTimeoutMs: 60_000, maxPinAttempts: 5, lockoutMs: 300_000 },
     loyalty: { enabled: true, points: 1, per: 100 },
     barcodes: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clip, joinPath, preview } from '../runtime/json/bounded-format';
 
 /**
  * Field builders whose error messages say what was expected in words a technician understands;
@@ -59,22 +60,26 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** Bounded (runtime/json/bounded-format.ts): an offending value nested thousands deep must not overflow the stack here. */
 function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+  return v === undefined ? 'nothing' : preview(v, 60);
 }
 
-/** One line per problem: `tax.rate: expected number ≤ 1, got "7%"`. */
+/** Problems listed at most; the rest are counted. A hostile bundle can carry a million wrong fields. */
+const MAX_ISSUES = 20;
+
+/** One line per problem: `tax.rate: expected number ≤ 1, got "7%"` (at most MAX_ISSUES lines, then `… and N more`). */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
   const out: string[] = [];
   for (const issue of issues) {
-    const path = issue.path.map(String).join('.');
+    if (out.length > MAX_ISSUES) break;
+    const path = joinPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(`${path ? path + '.' : ''}${key}: unknown field`);
+      for (const key of issue.keys.slice(0, MAX_ISSUES + 1)) out.push(`${path ? path + '.' : ''}${clip(key, 120)}: unknown field`);
       continue;
     }
     out.push(`${path || '(root)'}: ${issue.message}, got ${show(valueAt(input, issue.path))}`);
   }
-  return out;
+  const total = issues.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? i.keys.length : 1), 0);
+  return total > MAX_ISSUES ? [...out.slice(0, MAX_ISSUES), `… and ${total - MAX_ISSUES} more problems`] : out;
 }

@@ -5,6 +5,9 @@ import { ConfigError } from '../runtime/errors';
 import { defaultConfig } from './defaults';
 import { formatIssues } from './fields';
 import { configSchema, type KioskConfig } from './schema';
+import { clip } from '../runtime/json/bounded-format';
+import { boundedJsonParse, JsonLimitError } from '../runtime/json/bounded-json';
+import { JSON_LIMITS } from '../runtime/json/limits';
 
 export interface LoadOptions {
   /** JSON file overriding the defaults (`--config PATH` or KIOSK_CONFIG). */
@@ -38,7 +41,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): Obj {
     const keys = name.slice('KIOSK_'.length).split('__').map(camel);
     let value: unknown = raw;
     try {
-      value = JSON.parse(raw);
+      value = boundedJsonParse(raw, { maxBytes: JSON_LIMITS.configFile });
     } catch {
       /* not JSON: keep the string */
     }
@@ -60,9 +63,9 @@ function readConfigFile(file: string): unknown {
     throw new ConfigError([`${file}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`]);
   }
   try {
-    return JSON.parse(text);
+    return boundedJsonParse(text, { maxBytes: JSON_LIMITS.configFile });
   } catch (e) {
-    throw new ConfigError([`${file}: not valid JSON (${(e as Error).message})`]);
+    throw new ConfigError([`${file}: ${e instanceof JsonLimitError ? e.message : `not valid JSON (${clip((e as Error).message, 160)})`}`]);
   }
 }
 

@@ -208,6 +208,8 @@ export const configSchema = z
         idleCancelMs: num({ min: 1000, int: true }),
         /** No answer from a payment provider after this → outcome unknown. */
         paymentMs: num({ min: 1000, int: true }),
+        /** A kiosk that could not boot for a storage or data fault (out of service) tries again this often. */
+        bootRetryMs: num({ min: 100, int: true }),
       })
       .strict(),
     attendant: z

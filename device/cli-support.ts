@@ -34,6 +34,12 @@ export function reportAndExit(e: unknown): never {
     process.stderr.write(`kiosk: ${e.code}: ${e.message}\n`);
     process.exit(1);
   }
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof Error && typeof code === 'string' && /^(SQLITE_[A-Z_]+|ENOSPC|EACCES|EPERM|EROFS|EIO|ENOTDIR|EISDIR)$/.test(code)) {
+    // a storage fault (disk full, not a database, corrupt, cannot open…): one line, no stack
+    process.stderr.write(`kiosk: STORAGE_FAILED: ${e.message.split('\n')[0]}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`kiosk: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 }

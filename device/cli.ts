@@ -14,6 +14,7 @@ import { start } from './commands/start';
 import { ordersRefund, paymentsDecide, paymentsRecover, terminalEod } from './commands/payments';
 import { provision } from './commands/provision';
 import { attendantHashBadge, attendantHashPin } from './commands/attendant';
+import { storageAccept, storageStatus } from './commands/storage';
 
 const program = new Command();
 program
@@ -131,6 +132,15 @@ common(program.command('provision').description('make this kiosk a fleet member:
   .option('--trust <file>', 'HQ public key (PEM), repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .option('--force', 'replace an existing identity').option('--require-broker', 'fail when the broker cannot be reached')
   .action(run(provision));
+const storage = program.command('storage').description('the database against its data marker (what the kiosk knows it had)');
+common(storage.command('status').description('marker, database high-water marks, and whether they match (exit 1 when not)'))
+  .option('--json')
+  .action(run(storageStatus));
+common(storage.command('accept').description('accept the database as it is after it went backwards or vanished; numbering goes on after the marker'))
+  .option('--attendant <id>', 'the technician (journaled)')
+  .option('--reason <text>', 'why, e.g. "restored from backup of 2026-12-05" (journaled)')
+  .option('--json')
+  .action(run(storageAccept));
 const attendant = program.command('attendant').description('attendant mode on the screen');
 attendant
   .command('hash-pin')

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { KioskError } from '../runtime/errors';
 import type { SimControl } from './simulation/sim-control';
+import { boundedJsonParse } from '../runtime/json/bounded-json';
+import { JSON_LIMITS } from '../runtime/json/limits';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -89,7 +91,7 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
     req.on('end', () => {
       let body: Record<string, unknown> = {};
       try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+        body = raw ? (boundedJsonParse(raw, { maxBytes: JSON_LIMITS.controlBody }) as Record<string, unknown>) : {};
       } catch {
         return send(400, { error: 'body is not JSON' });
       }
@@ -112,7 +114,7 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
     close: () =>
       new Promise<void>((resolve) => {
         try {
-          const cur = JSON.parse(fs.readFileSync(file, 'utf8')) as ControlFile;
+          const cur = boundedJsonParse(fs.readFileSync(file), { maxBytes: JSON_LIMITS.localStateFile }) as ControlFile;
           if (cur.pid === process.pid) fs.rmSync(file, { force: true });
         } catch {
           /* already gone */
@@ -127,7 +129,7 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
 export async function callControl(dataDir: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: unknown } | null> {
   let info: ControlFile;
   try {
-    info = JSON.parse(fs.readFileSync(controlFilePath(dataDir), 'utf8')) as ControlFile;
+    info = boundedJsonParse(fs.readFileSync(controlFilePath(dataDir)), { maxBytes: JSON_LIMITS.localStateFile }) as ControlFile;
     process.kill(info.pid, 0); // still alive?
   } catch {
     return null;

@@ -28,9 +28,11 @@ export async function runDoctor(
     prompt?: (text: string) => Promise<boolean>;
     /** The QR-pay gateway, when configured: not required to sell (cards still work), so a failure is a warning. */
     gateway?: { available(): Promise<boolean> } | null;
+    /** The running lane's lane-wide faults (`storage: disk full …`): each one is a failed required row. */
+    faults?: readonly string[];
   },
 ): Promise<DoctorReport> {
-  const rows: DoctorRow[] = [];
+  const rows: DoctorRow[] = (opts.faults ?? []).map((f) => ({ check: 'lane fault', required: true, ok: false, reason: f }));
   if (opts.gateway) {
     const up = await opts.gateway.available();
     rows.push({ check: 'qr gateway external (signed trade.query)', required: false, ok: up, reason: up ? 'answered with a verified signature' : 'unreachable or unverifiable: QR pay is offered as unavailable' });

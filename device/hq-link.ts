@@ -9,7 +9,9 @@ import { runTerminalEndOfDay, terminalTotalsOn } from '../runtime/payments/termi
 import { OutboxPublisher } from '../runtime/sync/outbox-publisher';
 import { PresencePublisher, stateWill } from '../runtime/sync/presence';
 import { subscribeResend } from '../runtime/sync/resend-wiring';
+import { kioskClientId } from '../runtime/sync/client-id';
 import { CommandRunner, type CommandHandlers } from '../runtime/trust/commands';
+import type { ConfigReport } from '../runtime/trust/config-bundles';
 import { verifyEnvelope } from '../runtime/trust/envelope';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../runtime/trust/topics';
@@ -52,19 +54,25 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
         onPortTaken: (port) => log?.warn({ port }, 'embedded broker: port taken, using a free one'),
       });
   const brokerUrl = configured ?? embedded!.url;
+  const credentials = identity ? brokerCredentials(k.config.dataDir, identity.broker.auth) : {};
   const options: IClientOptions = {
-    clientId: `kiosk:${store}:${device}`,
+    // the broker username (STORE/DEVICE): the shipped broker ties client id to username, so a session is the kiosk's own
+    clientId: kioskClientId(store, device, credentials),
     clean: false, // commands sent while the kiosk was away are queued for it
     // the embedded Aedes broker speaks MQTT 3.1.1 only
     protocolVersion: embedded ? 4 : (k.config.hq.protocolVersion as 4 | 5),
     reconnectPeriod: 2000,
     connectTimeout: 10_000,
-    will: stateWill(store, device),
+    will: stateWill(store, device), // presence.start() sets it to the full offline state before the first connect
     // MQTT 5 ends a session at disconnect unless it asks for an expiry: keep it (30 days) as 3.1.1's clean:false does
     ...(!embedded && k.config.hq.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
-    ...(identity ? brokerCredentials(k.config.dataDir, identity.broker.auth) : {}),
+    ...credentials,
   };
-  const client = mqtt.connect(brokerUrl, options);
+  // not connected yet: every listener is attached first and connect() is called at the end. On a session resume the
+  // broker delivers what was queued for the kiosk (commands, acks, resend requests, bundles) right after CONNACK;
+  // mqtt.js PUBACKs a message that finds no 'message' listener, and it would be gone (test/hq-link.test.ts: messages HQ queues while the kiosk is stopped)
+  const client = mqtt.connect(brokerUrl, { ...options, manualConnect: true });
+  k.connectivity.hq = false; // until the first connect
   client.on('error', (e) => log?.warn({ err: e.message }, 'hq link error'));
   client.on('connect', () => {
     k.connectivity.hq = true;
@@ -86,13 +94,20 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     windowNow: () => (shopperAtLane ? 16 : 256),
   });
   publisher.on('error', (e) => log?.warn({ err: e.message }, 'outbox publisher'));
+  // an ack that is not bound to this kiosk's journal (forged, foreign, or HQ ahead of a database that went back)
+  publisher.on('ackRefused', (r) => log?.warn({ ackSeq: r.seq, reason: r.reason, detail: r.detail }, 'hq ack refused'));
+  // HQ acknowledged more than this kiosk's journal holds: the database is behind HQ (lost or restored): stop selling
+  // before journal or receipt numbers HQ already holds are issued again (way back: `kiosk storage accept`)
+  publisher.on('ackRefused', (r) => {
+    if (r.reason === 'ahead') k.faults.set('data', `database is behind HQ: HQ acknowledged journal entry ${r.seq}, which this kiosk's journal does not have (${r.detail}); restore the database from a backup, or see \`kiosk storage accept\``);
+  });
   let published = 0;
   publisher.on('published', () => {
     if (++published === 100) failpoint('sync.mid-publish');
   });
   const onCommitted = () => publisher.notify();
   engine.on('committed', onCommitted);
-  const unsubscribeResend = subscribeResend(client, publisher, store, device);
+  const unsubscribeResend = subscribeResend(client, publisher, store, device, (e) => log?.warn({ err: e.message }, 'resend request refused'));
 
   const presence = new PresencePublisher({
     client,
@@ -106,13 +121,15 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     diskPath: k.config.dataDir,
     telemetryIntervalMs: k.config.hq.telemetryMs,
   });
-  let configVersion: string | null = null;
+  const configVersionOf = (reports: ConfigReport[]) => reports.filter((r) => r.status === 'applied').map((r) => `${r.level}:${r.version}`).join(',') || null;
+  // known before the first connect: the first birth and the will carry them
+  let configVersion: string | null = configVersionOf(await k.bundles.reported());
   let pricebookVersion: string | null = await k.catalog.version();
 
   // ---- signed config: offered as it arrives, applied between orders, reported (retained)
   const reportConfig = async () => {
     const reports = await k.bundles.reported();
-    configVersion = reports.filter((r) => r.status === 'applied').map((r) => `${r.level}:${r.version}`).join(',') || null;
+    configVersion = configVersionOf(reports);
     client.publish(configReportedTopic(store, device), JSON.stringify({ v: 1, levels: reports }), { qos: 1, retain: true });
   };
   const configTopics = configTopicsFor(store, device);
@@ -152,10 +169,12 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   const handlers: CommandHandlers = {
     lock: async ({ reason }) => {
       await setLaneOpen(db, k.lane, { open: false, reason: reason ?? 'closed by HQ', actor: { by: 'hq' } }, { clock, deviceId: device });
+      publisher.notify(); // its journal entry (not an engine commit)
       return { locked: true };
     },
     unlock: async () => {
       await setLaneOpen(db, k.lane, { open: true, actor: { by: 'hq' } }, { clock, deviceId: device });
+      publisher.notify();
       return { locked: false };
     },
     print_test: async () => {
@@ -223,17 +242,14 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, (err) => err && log?.warn({ err: err.message }, 'subscribe failed'));
   };
   client.on('connect', subscribe);
-  if (client.connected) subscribe(); // it may have connected during the awaits above: that 'connect' has passed
-  let pbSub: PricebookSubscription | null = null;
-  pbSub = await subscribePricebook(client, { store, device }, pricebooks, { onError: (e) => log?.warn({ err: String(e) }, 'price book message') });
+  const pbSub: PricebookSubscription = await subscribePricebook(client, { store, device }, pricebooks, {
+    onError: (e) => log?.warn({ err: String(e) }, 'price book message'),
+  });
   publisher.start();
   presence.start();
-  await reportConfigSafe();
-
-  async function reportConfigSafe() {
-    if (client.connected) await reportConfig().catch(() => undefined);
-    else client.once('connect', () => void reportConfig().catch(() => undefined));
-  }
+  client.once('connect', () => void reportConfig().catch(() => undefined));
+  // every handler is in place: only now may the broker deliver the session's queued messages
+  client.connect();
 
   return {
     client,
@@ -247,7 +263,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       engine.off('committed', onCommitted);
       engine.off('committed', onClosed);
       unsubscribeResend();
-      await pbSub?.close().catch(() => undefined);
+      // the session's subscriptions stay at the broker: what HQ sends while the kiosk is stopped waits for it
+      await pbSub.close({ keepSubscriptions: true }).catch(() => undefined);
       await presence.stop().catch(() => undefined);
       await publisher.stop();
       // forced when disconnected: a queued (un)subscribe would make a graceful end wait for a broker that is not there

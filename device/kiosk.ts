@@ -7,7 +7,9 @@ import { importPriceBook } from '../runtime/catalog/import';
 import { Catalog } from '../runtime/catalog/catalog';
 import { SystemClock, type Clock } from '../runtime/clock';
 import { KioskDb } from '../runtime/db/database';
-import { migrate } from '../runtime/db/migrations';
+import { latestVersion, migrate, schemaNewer } from '../runtime/db/migrations';
+import { asStorageError, dataVerdict, probeDatabase, quickCheck } from '../runtime/db/boot-check';
+import { MarkerWriter, readMarker, writeMarker, type MarkerMarks } from '../runtime/db/data-marker';
 import { Lane } from '../runtime/lane/lane';
 import { OrderEngine } from '../runtime/orders/engine';
 import { IdleWatch } from '../runtime/orders/idle-watch';
@@ -41,7 +43,9 @@ import { readIdentity } from '../runtime/trust/identity';
 import { TrustStore } from '../runtime/trust/trust-store';
 import { ConfigBundleManager } from '../runtime/trust/config-bundles';
 import { ServiceFaults } from '../runtime/lane/service-faults';
+import { StorageWatch } from '../runtime/db/storage-watch';
 import { laneCondition, type LaneCondition } from '../runtime/devices/lane-condition';
+import { setJournalStore } from '../runtime/journal/append';
 
 export interface BootOptions {
   clock?: Clock;
@@ -52,6 +56,10 @@ export interface BootOptions {
   confirmCash?: (req: PaymentRequest) => Promise<boolean>;
   /** Errors from background work (timers, recovery) that must not crash the lane. */
   onBackgroundError?: (e: unknown) => void;
+  /** While the database is failing, probe it this often (default 5 000 ms). */
+  storageProbeMs?: number;
+  /** A database file larger than this gets its `PRAGMA quick_check` right after boot, not before (default 64 MiB). */
+  quickCheckAtBootMaxBytes?: number;
 }
 
 export interface Kiosk {
@@ -78,6 +86,8 @@ export interface Kiosk {
   hardware: KioskHardware | null;
   /** Lane-wide faults that are not a device's (storage, data loss, sync): any one puts the lane out of service. */
   faults: ServiceFaults;
+  /** Storage failures while running → the `storage` fault (with its reason), probed until storage works again. */
+  storage: StorageWatch;
   /** The lane's condition now: devices (when started) and lane-wide faults. */
   condition(): LaneCondition;
   close(): Promise<void>;
@@ -106,13 +116,45 @@ export interface KioskHardware extends LaneHardware {
 
 export const dbPath = (dataDir: string) => path.join(dataDir, 'kiosk.sqlite');
 
-/** Opens the data dir (creating it), applies migrations, and loads the starter price book on first start. */
-export async function openDatabase(config: KioskConfig, clock: Clock): Promise<{ db: KioskDb; file: string }> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+/** At most one data-marker write begins per this many ms: ≤ 10 fsync'd writes a second instead of one per ~2 commits (bench/marker.ts). */
+export const MARKER_GAP_MS = 100;
+
+/**
+ * Opens the data dir (creating it), checks the database before writing anything to it — storage faults, a schema
+ * newer than this software, `PRAGMA quick_check`, and the data marker (a database that vanished, is another one or
+ * went backwards is never silently re-created) — then applies migrations, gives a new database its id, and loads
+ * the starter price book on first start. Expected faults throw KioskError STORAGE_FAILED / DATA_BEHIND / SCHEMA_NEWER.
+ * `marks` are the database's id and high-water marks, now also in the marker.
+ */
+export async function openDatabase(
+  config: KioskConfig,
+  clock: Clock,
+  opts: { quickCheckMaxBytes?: number } = {},
+): Promise<{ db: KioskDb; file: string; marks: MarkerMarks; checkLater: boolean }> {
   const file = dbPath(config.dataDir);
-  const db = await KioskDb.open(file);
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+  } catch (e) {
+    throw asStorageError(e, file);
+  }
+  const marker = readMarker(config.dataDir);
+  if (marker && 'error' in marker) {
+    throw new KioskError('DATA_BEHIND', `data marker unreadable (${marker.error}): the kiosk cannot tell whether the database is complete; see \`kiosk storage accept\``, { file });
+  }
+  const state = await probeDatabase(file, { hashOf: marker?.journalSeq, quickCheckMaxBytes: opts.quickCheckMaxBytes });
+  if (state.userVersion > latestVersion()) throw schemaNewer(state.userVersion, latestVersion());
+  const verdict = dataVerdict(marker, state, file);
+  if (verdict) throw new KioskError('DATA_BEHIND', verdict, { file });
+  let db: KioskDb;
+  try {
+    db = await KioskDb.open(file);
+  } catch (e) {
+    throw asStorageError(e, file);
+  }
   try {
     await migrate(db);
+    // the hash of every journal entry from here on covers the store (the starter price book's import included)
+    await db.transaction((tx) => setJournalStore(tx, config.device.storeId));
     const catalog = new Catalog(db);
     if (config.pricebook.starter && (await catalog.count()) === 0 && (await catalog.version()) === null) {
       await importPriceBook(db, readPriceBookFile(config.pricebook.starter), {
@@ -122,11 +164,23 @@ export async function openDatabase(config: KioskConfig, clock: Clock): Promise<{
         version: 'starter',
       });
     }
+    const marks = await db.transaction(async (tx): Promise<MarkerMarks> => {
+      // the database's identity, created with it: a marker naming another id means the file was replaced
+      await tx.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('db_id', lower(hex(randomblob(16))))");
+      const id = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'db_id'");
+      const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1');
+      const receipt = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'receipt'");
+      return { dbId: id!.value, journalSeq: head?.seq ?? 0, journalHash: head?.hash ?? '', receiptNo: receipt?.value ?? 0 };
+    });
+    if (!marker || marker.dbId !== marks.dbId || marker.journalSeq !== marks.journalSeq || marker.receiptNo !== marks.receiptNo) {
+      // from here on the kiosk knows it has this database
+      await writeMarker(config.dataDir, { v: 1, ...marks, writtenAt: clock.now() });
+    }
+    return { db, file, marks, checkLater: state.checkLater };
   } catch (e) {
     await db.close().catch(() => undefined);
-    throw e;
+    throw asStorageError(e, file);
   }
-  return { db, file };
 }
 
 export const receiptHeader = (config: KioskConfig): ReceiptHeader => ({
@@ -213,7 +267,9 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   // a provisioned kiosk is who its identity says, whatever the local config file claims
   const identity = readIdentity(bootConfig.dataDir);
   const base: KioskConfig = identity ? { ...bootConfig, device: { ...bootConfig.device, storeId: identity.store, deviceId: identity.device } } : bootConfig;
-  const { db, file } = await openDatabase(base, clock);
+  const { db, file, marks, checkLater } = await openDatabase(base, clock, { quickCheckMaxBytes: opts.quickCheckAtBootMaxBytes });
+  // the marker follows every commit, written off the scan path (coalesced, one write in flight)
+  const marker = new MarkerWriter(base.dataDir, marks, { now: () => clock.now(), clock, gapMs: MARKER_GAP_MS, onError: (e) => opts.log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'data marker not written') });
   // HQ's signed config bundles on top of the local config; pricing, promotions, tax and loyalty follow an applied
   // bundle at once (between orders), device bindings and payment settings at the next start
   const live = { config: base };
@@ -229,6 +285,7 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
       return l.enabled ? Math.floor(paid / l.per) * l.points : 0;
     },
   });
+  engine.on('committed', (c) => marker.note({ journalSeq: c.entry.seq, journalHash: c.entry.hash, receiptNo: c.order.receiptNo }));
   const trust = TrustStore.open(base.dataDir);
   const bundles = new ConfigBundleManager({
     db,
@@ -257,6 +314,27 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   const onError = opts.onBackgroundError ?? (() => undefined);
   const payEvents = new EventEmitter<PaymentEvents>();
   const faults = new ServiceFaults(() => clock.now());
+  // a database too large to check before boot is checked now, beside the lane; corruption puts it out of service
+  const checked = checkLater
+    ? quickCheck(file).then((reason) => {
+        if (!reason) return;
+        opts.log?.error({ reason }, 'storage failed: lane out of service');
+        faults.set('storage', reason);
+      })
+    : Promise.resolve();
+  // a storage failure (disk full, read-only, corrupt, I/O) puts the lane out of service before the failing caller
+  // hears of it, logged once per change; probed until it works again, then what failed meanwhile runs again
+  const storageBack: (() => void)[] = [];
+  const storage = new StorageWatch(db, faults, {
+    clock,
+    probeMs: opts.storageProbeMs,
+    onChange: (f) =>
+      f
+        ? opts.log?.error({ cause: f.cause, reason: f.reason }, 'storage failed: lane out of service')
+        : opts.log?.info({}, 'storage works again: lane back in service'),
+    onRecovered: () => storageBack.forEach((fn) => fn()),
+  });
+  storage.start();
   const hardware = opts.devices ? await startHardware(payEvents, config, clock, db, engine, lane, faults, onError, opts.log) : null;
   const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());
   // out of service (a required device down or blocked, or a lane-wide fault): a scan opens no new order
@@ -312,6 +390,8 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   hardware?.devices.terminal?.on('status', (s) => {
     if (s.online) recovery.kick();
   });
+  // a payment or an idle timeout that could not be recorded while storage failed is taken up again
+  storageBack.push(() => recovery.kick(), () => void idle.rearm().catch(onError));
   await recovery.run();
   return {
     config,
@@ -334,8 +414,11 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     dbFile: file,
     hardware,
     faults,
+    storage,
     condition,
     async close() {
+      storage.stop();
+      await checked; // the post-boot quick_check (its own connection) ends before the process may
       idle.stop();
       recovery.stop();
       if (probe) clock.clearTimeout(probe);
@@ -346,7 +429,11 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
         await hardware.supervisor.stop();
         await hardware.close();
       }
+      // entries journaled outside the order engine (lane control, attendant refusals, imports) count too
+      const head = await db.read.get<{ seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1').catch(() => undefined);
+      if (head) marker.note({ journalSeq: head.seq, journalHash: head.hash });
       await db.close();
+      await marker.flush();
     },
   };
 }

@@ -33,7 +33,7 @@ export interface RunningScreen {
 }
 
 /** The project root (the folder holding package.json), from here or from dist/. */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);
@@ -83,7 +83,8 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     currency: { code: config.currency.code, minorUnits: config.currency.minorUnits },
     languages: config.locales.available as Lang[],
     defaultLang: config.locales.default as Lang,
-    condition: hw ? () => hw.supervisor.condition() : undefined,
+    // devices and lane-wide faults (storage, data): the out-of-service screen shows whichever holds
+    condition: () => kiosk.condition(),
     printReceipt: hw?.devices.printer ? (id) => hw.printReceipt(id) : undefined,
     receiptQr: (order) => receiptModel(order, receiptHeader(config), config.locales.default === 'en' ? 'en' : 'zh-CN').qrPayload,
     unprintedReceipts: hw?.receipts
@@ -101,7 +102,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     setLane: (open, attendantId) => setLaneOpen(kiosk.db, kiosk.lane, { open, actor: { attendantId } }, { clock: kiosk.clock, deviceId: config.device.deviceId }),
     doctor: hw
       ? async () => {
-          const r = await runDoctor(hw.devices, kiosk.db, { required: config.devices.required, gateway: hw.gateway?.provider });
+          const r = await runDoctor(hw.devices, kiosk.db, { required: config.devices.required, gateway: hw.gateway?.provider, faults: kiosk.faults.reasons() });
           return { ok: r.ok, rows: r.rows };
         }
       : undefined,
@@ -116,6 +117,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
   const onScan = (o: ScanOutcome, d: ScanData) => session.scanned(o, d.raw);
   const onCondition = () => session.conditionChanged();
   kiosk.lane.on('closedChanged', onCondition); // closed by HQ as well as by the attendant
+  kiosk.faults.on('change', onCondition); // storage or data faults, with or without devices
   const onPayPrompt = (p: { method: string; text: string }) => session.paymentPrompt(p);
   const onPayQr = (q: { orderId: string; attemptId: string; qrCode: string }) => void session.merchantQr(q).catch((e: unknown) => opts.onError?.(e));
   kiosk.payments.on('prompt', onPayPrompt);
@@ -147,6 +149,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
       hw?.scanFeed?.off('outcome', onScan);
       hw?.supervisor.off('condition', onCondition);
       kiosk.lane.off('closedChanged', onCondition);
+      kiosk.faults.off('change', onCondition);
       kiosk.payments.off('prompt', onPayPrompt);
       kiosk.payments.off('qr', onPayQr);
       session.stop();

@@ -26,7 +26,13 @@ export type KioskErrorCode =
   | 'OUT_OF_SERVICE'
   | 'PAPER_OUT'
   | 'COVER_OPEN'
-  | 'PROTOCOL';
+  | 'PROTOCOL'
+  /** The database cannot be opened, read or written (disk full, not a database, corrupt, cannot open, read-only, I/O). */
+  | 'STORAGE_FAILED'
+  /** The database vanished, is another one, or went backwards against the data marker or HQ's acknowledged seq. */
+  | 'DATA_BEHIND'
+  /** The database was written by newer software (its schema version is above this software's latest migration). */
+  | 'SCHEMA_NEWER';
 
 export class KioskError extends Error {
   readonly code: KioskErrorCode;

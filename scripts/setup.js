@@ -56,6 +56,11 @@ const REQUIREMENTS = [
     apt: ['postgresql'],
   },
   {
+    name: 'mount, mkfs.ext4 and findmnt (storage faults are tested on a real small tmpfs and an ext4 image on a loop device)',
+    check: () => ['mount', 'umount', 'findmnt', 'mkfs.ext4'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0),
+    apt: ['mount', 'util-linux', 'e2fsprogs'],
+  },
+  {
     name: 'Chromium (the shopper screen is tested in a real headless browser)',
     check: () => require('node:fs').existsSync('/usr/bin/chromium'),
     apt: ['chromium'],

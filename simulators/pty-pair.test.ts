@@ -1,7 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
-import { PtyPair } from './pty-pair';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PtyPair, sweepStalePtyDirs } from './pty-pair';
 
 /** socat processes serving a pair with this (unique) name. */
 const socats = (name: string) => spawnSync('pgrep', ['-f', `^socat PTY.*${name}-host`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
@@ -41,5 +43,27 @@ describe('PtyPair (real pseudo-terminals)', () => {
     const deadline = Date.now() + 5000;
     while (socats(name) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(socats(name)).toBe(0);
+  });
+
+  it('sweepStalePtyDirs removes the pty dirs of processes that are gone, and only those', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-sweep-'));
+    try {
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      const deadPid = Number(dead.stdout);
+      const names = [`kiosk-pty-${deadPid}-abc123`, `kiosk-pty-${process.pid}-def456`, `kiosk-pty-${process.ppid}-ghi789`, 'kiosk-pty-XyZ123', 'other-dir'];
+      for (const n of names) fs.mkdirSync(path.join(tmp, n, 'inner'), { recursive: true });
+      expect(sweepStalePtyDirs(tmp)).toEqual([`kiosk-pty-${deadPid}-abc123`]);
+      expect(fs.readdirSync(tmp).sort()).toEqual(names.slice(1).sort());
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a pair lives in a dir named for this process and close() removes it', async () => {
+    const pair = await PtyPair.create('named');
+    const dir = path.dirname(pair.hostPath);
+    expect(path.basename(dir)).toMatch(new RegExp(`^kiosk-pty-${process.pid}-`));
+    await pair.close();
+    expect(fs.existsSync(dir)).toBe(false);
   });
 });

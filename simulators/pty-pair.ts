@@ -9,7 +9,47 @@ import * as path from 'node:path';
  *
  * `unplug()` kills socat, so both ends vanish as when a USB-serial adapter is pulled; `replug()` brings them back
  * under the same link paths. Requires `socat` (installed by scripts/setup.js).
+ *
+ * The links live in a temp dir `kiosk-pty-<pid>-XXXXXX` named for the process that made it. `close()` removes
+ * it; a process killed with SIGKILL cannot, so the first pair a process creates sweeps away the dirs of processes
+ * that no longer exist (`sweepStalePtyDirs`) — a killed kiosk's dirs are gone once the next one starts.
  */
+const DIR_PREFIX = 'kiosk-pty-';
+let swept = false;
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
+
+/** Removes `kiosk-pty-<pid>-*` dirs under `tmp` whose process is gone; returns the names removed. Never throws. */
+export function sweepStalePtyDirs(tmp = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /^kiosk-pty-(\d+)-/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0 || processExists(pid)) continue;
+    try {
+      fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // another process swept it first, or it is not ours to remove: leave it
+    }
+  }
+  return removed;
+}
+
 export class PtyPair {
   readonly hostPath: string;
   readonly devicePath: string;
@@ -24,7 +64,11 @@ export class PtyPair {
 
   /** Creates the pair and waits until both ends exist. */
   static async create(name = 'tty', dir?: string): Promise<PtyPair> {
-    const pair = new PtyPair(dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-pty-')), name);
+    if (!dir && !swept) {
+      swept = true;
+      sweepStalePtyDirs();
+    }
+    const pair = new PtyPair(dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`)), name);
     await pair.replug();
     return pair;
   }

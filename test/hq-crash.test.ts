@@ -77,7 +77,7 @@ describe('HQ sync across kiosk crashes (real kiosk process, real Mosquitto)', ()
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: head }, (_, i) => i + 1)); // each once, no gap
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      expect(entryHash({ seq: r.seq, deviceId: DEVICE, ts: r.ts, orderId: r.order_id, type: r.type, payload: r.payload, prevHash: r.prev_hash })).toBe(r.hash);
+      expect(entryHash({ seq: r.seq, hashStoreId: STORE, deviceId: DEVICE, ts: r.ts, orderId: r.order_id, type: r.type, payload: r.payload, prevHash: r.prev_hash })).toBe(r.hash);
       if (i > 0) expect(r.prev_hash).toBe(rows[i - 1].hash);
     }
     await waitFor('outbox empty', async () => (await outbox()) === 0, 30_000);

@@ -3,6 +3,7 @@
  * the same broker: IngestStore + HqIngest for the sales journal, and a plain mqtt.js client that publishes signed
  * config bundles, commands and price books and reads `config/reported`, `cmd/result` and `state`.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
@@ -13,20 +14,24 @@ import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { startHqLink, type HqLink } from '../device/hq-link';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
+import { mosquittoAcl } from '../hq/broker-acl';
 import { pricebookPush } from '../hq/commands/pricebook-push';
+import { sendCommand } from '../hq/commands/cmd';
 import { generateHqKeyPair, signCommand, signConfigBundle, signManifest } from '../hq/signing';
 import { SystemClock } from '../runtime/clock';
 import type { Order } from '../runtime/orders/order';
 import { item, items } from '../runtime/pricebook-sync/test-helpers';
 import type { StateMessage } from '../runtime/sync/messages';
-import { stateTopic } from '../runtime/sync/topics';
+import { mqttRequestResend } from '../runtime/sync/resend-wiring';
+import { eventsTopic, resendTopic, stateTopic } from '../runtime/sync/topics';
 import type { CommandResult } from '../runtime/trust/commands';
 import type { ConfigReport } from '../runtime/trust/config-bundles';
 import { serializeEnvelope, type Envelope, type Scope } from '../runtime/trust/envelope';
 import { TrustStore } from '../runtime/trust/trust-store';
+import { writeIdentity } from '../runtime/trust/identity';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../runtime/trust/topics';
 import { tempDir } from './helpers/engine-fixture';
-import { Mosquitto } from './helpers/mosquitto';
+import { freePort, Mosquitto } from './helpers/mosquitto';
 import { waitFor } from './helpers/wait';
 
 // Every kiosk here is given a broker, so the embedded Aedes HQ is never started; aedes v1 is an ES module that
@@ -57,13 +62,35 @@ interface LinkedKiosk {
   dir: string;
   /** The link's structured log lines (pino JSON), parsed. */
   logs: Record<string, unknown>[];
+  /** Stops the link and the kiosk, keeping its data dir (start it again with startKiosk(…, lk)). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function startKiosk(brokerUrl: string, protocolVersion: 4 | 5): Promise<LinkedKiosk> {
-  const { store, device } = uniqueIds();
-  const dir = tempDir('kiosk-hq-link-');
-  TrustStore.open(dir).install([HQ.publicPem], { replace: true, now: Date.now() });
+/**
+ * `again`: the same kiosk (data dir, store, device) started once more after a stop (`stop()`). `login`: provisioned
+ * with these broker credentials (identity.json and its password file, as `kiosk provision --username` writes them).
+ */
+async function startKiosk(
+  brokerUrl: string,
+  protocolVersion: 4 | 5,
+  again?: { store: string; device: string; dir: string },
+  login?: { username: string; password: string },
+): Promise<LinkedKiosk> {
+  const { store, device } = again ?? uniqueIds();
+  const dir = again?.dir ?? tempDir('kiosk-hq-link-');
+  if (!fs.existsSync(path.join(dir, 'trust'))) TrustStore.open(dir).install([HQ.publicPem], { replace: true, now: Date.now() });
+  if (login) {
+    fs.mkdirSync(path.join(dir, 'secrets'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'secrets', 'mqtt-password'), login.password, { mode: 0o600 });
+    writeIdentity(dir, {
+      v: 1,
+      store,
+      device,
+      broker: { url: brokerUrl, auth: { kind: 'password', username: login.username, passwordFile: 'secrets/mqtt-password' } },
+      provisionedAt: new Date().toISOString(),
+    });
+  }
   const config = loadConfig({
     env: {},
     overrides: { dataDir: dir, device: { storeId: store, deviceId: device }, hq: { broker: brokerUrl, protocolVersion } },
@@ -78,6 +105,10 @@ async function startKiosk(brokerUrl: string, protocolVersion: 4 | 5): Promise<Li
     await k.close();
     throw e;
   }
+  const stop = async () => {
+    await link.close();
+    await k.close();
+  };
   return {
     k,
     link,
@@ -85,9 +116,9 @@ async function startKiosk(brokerUrl: string, protocolVersion: 4 | 5): Promise<Li
     device,
     dir,
     logs,
+    stop,
     async close() {
-      await link.close();
-      await k.close();
+      await stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -240,6 +271,8 @@ describe.each([5, 4] as const)('offline then online over Mosquitto (MQTT protoco
       lk.device,
     ]);
     expect(remote).toEqual(local);
+    // every entry's hash covers this kiosk's store (bootKiosk records it for the journal)
+    expect(await k.db.read.all('SELECT DISTINCT store_id AS s FROM journal')).toEqual([{ s: lk.store }]);
   });
 
   it('stopping the kiosk while the broker is down does not hang (the link ends its client at once)', async () => {
@@ -270,19 +303,37 @@ describe.each([5, 4] as const)('offline then online over Mosquitto (MQTT protoco
     expect(await cur.k.lane.scan((await cur.k.catalog.sample('plain', 1))[0].barcodes[0])).toMatchObject({ ok: false, code: 'LANE_CLOSED' });
   });
 
-  it('last will: an unclean drop of the kiosk connection leaves HQ a retained state online:false', async () => {
+  it('last will: an unclean drop leaves HQ a retained state online:false with the time and versions; HQ keeps the versions', async () => {
     hq = await startHq(broker.url, protocolVersion, hqDir);
+    const startedAt = Date.now();
     lk = await startKiosk(broker.url, protocolVersion);
     const h = hq;
-    const topic = stateTopic(lk.store, lk.device);
-    await waitFor('the birth state', () => latest<StateMessage>(h, topic)?.online === true, LONG);
+    const { store, device } = lk;
+    const topic = stateTopic(store, device);
+    const birth = await waitFor('the birth state', () => (latest<StateMessage>(h, topic)?.online === true ? latest<StateMessage>(h, topic) : null), LONG);
+    expect(birth.pricebookVersion).toEqual(await lk.k.catalog.version());
+    // a config applied after the connect: the broker holds the will taken at CONNECT, without this version
+    const scope: Scope = { kind: 'device', store, device };
+    await h.publish(configTopic(scope), serializeEnvelope(bundle(scope, 1, { loyalty: { points: 2 } })), true);
+    await waitFor('a birth with the config version', () => latest<StateMessage>(h, topic)?.configVersion === 'device:1', LONG);
+
     const before = h.seen.length;
+    const droppedAt = Date.now();
     lk.link.client.options.reconnectPeriod = 0; // stay down, so the will is the last word
     lk.link.client.stream.destroy();
     const will = await waitFor('the last will', () => h.seen.slice(before).find((m) => m.topic === topic), LONG);
-    expect(JSON.parse(will.payload)).toEqual({ v: 1, online: false });
-    await waitFor('HQ fleet view offline', () => h.ingest.fleet.get(lk!.store, lk!.device)?.state?.online === false, LONG);
-    // retained: a client connecting afterwards is told the kiosk is offline
+    const offline = JSON.parse(will.payload) as StateMessage;
+    expect(offline).toMatchObject({ v: 1, online: false, software: birth.software, pricebookVersion: birth.pricebookVersion });
+    expect(offline.ts).toBeGreaterThanOrEqual(startedAt);
+    expect(offline.ts).toBeLessThanOrEqual(droppedAt);
+    // HQ's fleet view: offline, and still the kiosk's versions (the newer birth's config version over the will's)
+    const fleetState = () => h.ingest.fleet.get(store, device)?.state;
+    const seenByHq = await waitFor('HQ fleet view offline', () => (fleetState()?.online === false ? fleetState() : null), LONG);
+    expect(seenByHq).toMatchObject({ online: false, software: birth.software, configVersion: 'device:1', pricebookVersion: birth.pricebookVersion });
+    expect(seenByHq.ts).toBeGreaterThanOrEqual(startedAt);
+    const row = h.ingest.fleet.rows(Date.now()).find((r) => r.storeId === store && r.deviceId === device);
+    expect(row).toMatchObject({ online: false, configVersion: 'device:1', pricebookVersion: birth.pricebookVersion, health: 'offline' });
+    // retained: a client connecting afterwards (an HQ that restarts) is told the kiosk is offline, since when, and its versions
     const late = await mqtt.connectAsync(broker.url, { protocolVersion, reconnectPeriod: 0 });
     try {
       const retained = new Promise<{ payload: string; retain: boolean }>((resolve) =>
@@ -291,10 +342,157 @@ describe.each([5, 4] as const)('offline then online over Mosquitto (MQTT protoco
       await late.subscribeAsync(topic, { qos: 1 });
       const r = await retained;
       expect(r.retain).toBe(true);
-      expect(JSON.parse(r.payload)).toEqual({ v: 1, online: false });
+      expect(JSON.parse(r.payload)).toEqual(offline);
     } finally {
       await late.endAsync(true);
     }
+  });
+});
+
+describe.each([5, 4] as const)('messages HQ queues while the kiosk is stopped are run when it starts (MQTT %i)', (protocolVersion) => {
+  let broker: Mosquitto;
+  let hqDir: string;
+  const ends: (() => Promise<unknown>)[] = [];
+
+  beforeEach(async () => {
+    broker = await Mosquitto.start();
+    hqDir = tempDir('hq-link-queued-');
+  });
+  afterEach(async () => {
+    for (const end of ends.splice(0).reverse()) await end().catch(() => undefined);
+    await broker.close();
+    fs.rmSync(hqDir, { recursive: true, force: true });
+  });
+
+  /** HQ's ingest with a persistent session of its own: events published while it is stopped wait for it at the broker. */
+  async function startIngest(store: IngestStore): Promise<{ ingest: HqIngest; stop(): Promise<void> }> {
+    const client = mqtt.connect(broker.url, {
+      protocolVersion,
+      clientId: `hq-ingest-queued-${process.pid}`,
+      clean: false,
+      reconnectPeriod: 200,
+      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+    });
+    client.on('error', () => undefined);
+    const ingest = new HqIngest({ store, client, clock });
+    ingest.on('error', () => undefined);
+    await ingest.start();
+    await waitFor('the ingest to connect', () => client.connected, LONG);
+    return {
+      ingest,
+      async stop() {
+        await ingest.stop();
+        await client.endAsync();
+      },
+    };
+  }
+
+  it('a signed lock, an ack, a resend request and a config bundle all take effect', async () => {
+    const ingestStore = await IngestStore.open(path.join(hqDir, 'ingest.sqlite'));
+    ends.push(() => ingestStore.close());
+    const observer = await mqtt.connectAsync(broker.url, { protocolVersion, reconnectPeriod: 200, clientId: `hq-obs-queued-${process.pid}` });
+    ends.push(() => observer.endAsync(true));
+    const seen: { topic: string; payload: string }[] = [];
+    observer.on('message', (topic, payload) => seen.push({ topic, payload: payload.toString('utf8') }));
+    await observer.subscribeAsync('kiosk/v1/#', { qos: 1 });
+
+    let ingest = await startIngest(ingestStore);
+    let lk = await startKiosk(broker.url, protocolVersion);
+    const first = lk;
+    ends.push(() => first.close());
+    const { store, device, dir } = lk;
+    const code = (await lk.k.catalog.sample('plain', 1))[0].barcodes[0];
+    await sell(lk.k, [code]);
+    const synced = await journalHead(lk.k);
+    await waitFor('HQ to store the first sale', async () => (await ingestStore.device(store, device))?.contiguous_seq === synced, LONG);
+    await waitFor('the outbox to empty', async () => (await first.link.publisher.backlog()) === 0, LONG);
+
+    // HQ's ingest is down while the kiosk sells once more; its events wait at the broker for the ingest's session
+    await ingest.stop();
+    await sell(lk.k, [code]);
+    const head = await journalHead(lk.k);
+    const event = (seq: number) => (m: { topic: string; payload: string }) => m.topic === eventsTopic(store, device) && (JSON.parse(m.payload) as { seq: number }).seq === seq;
+    await waitFor('the broker to have the second sale', () => seen.some(event(head)), LONG);
+    expect(await lk.link.publisher.backlog()).toBe(head - synced);
+    await lk.stop();
+
+    // the kiosk is away: HQ stores the sale and acks it, asks for a resend from 1, locks the lane, sends a bundle
+    ingest = await startIngest(ingestStore);
+    await waitFor('HQ to store the second sale', async () => (await ingestStore.device(store, device))?.contiguous_seq === head, LONG);
+    await waitFor('HQ\'s ack at the broker', () => seen.some((m) => m.topic === `kiosk/v1/${store}/${device}/ack` && (JSON.parse(m.payload) as { seq: number }).seq === head), LONG);
+    await ingest.stop(); // from here on nothing but the queued ack can trim the kiosk's outbox
+    mqttRequestResend(observer)(store, device, 1);
+    await waitFor('the resend request at the broker', () => seen.some((m) => m.topic === resendTopic(store, device)), LONG);
+    const lock = signCommand({ store, device, name: 'lock', args: { reason: 'locked while away' }, key: hqKey, now: Date.now() });
+    await observer.publishAsync(commandTopic(store, device), serializeEnvelope(lock), { qos: 1 });
+    // not retained: only the copy queued in the kiosk's session can deliver it
+    const scope: Scope = { kind: 'device', store, device };
+    await observer.publishAsync(configTopic(scope), serializeEnvelope(bundle(scope, 1, { loyalty: { points: 9 } })), { qos: 1 });
+
+    const before = seen.length;
+    lk = await startKiosk(broker.url, protocolVersion, { store, device, dir });
+    const again = lk;
+    ends.push(() => again.close());
+    const results = () => seen.slice(before).filter((m) => m.topic === commandResultTopic(store, device)).map((m) => JSON.parse(m.payload) as CommandResult);
+    expect(await waitFor('the queued lock to run', () => results().find((r) => r.id === lock.body.id), LONG)).toMatchObject({ status: 'ok', result: { locked: true } });
+    expect(await again.k.lane.scan(code)).toMatchObject({ ok: false, code: 'LANE_CLOSED' });
+    // (the lock journals `lane_closed`, which stays in the outbox: no ingest runs now to ack it)
+    const unacked = async () => (await again.k.db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE seq <= ?', [head]))?.n;
+    await waitFor('the queued ack to trim the outbox', async () => (await unacked()) === 0, LONG);
+    expect(again.link.publisher.ackedSeq).toBe(head);
+    // seq 1 left the outbox before the first stop: only the resend request publishes it again
+    await waitFor('the resend to be served', () => seen.slice(before).some(event(1)), LONG);
+    await waitFor('the queued bundle to be applied', () => again.k.liveConfig.loyalty.points === 9, LONG);
+    expect(await again.k.bundles.reported()).toEqual([{ v: 1, level: 'device', version: 1, status: 'applied' }]);
+  });
+});
+
+describe.each([5, 4] as const)('a provisioned kiosk on the shipped broker configuration (MQTT %i)', (protocolVersion) => {
+  let broker: Mosquitto;
+  let dir: string;
+  const ends: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const end of ends.splice(0).reverse()) await end().catch(() => undefined);
+    await broker.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects with its username as client id, and its session (with a lock sent while it was stopped) survives its restart', async () => {
+    const { store, device } = uniqueIds();
+    const user = `${store}/${device}`;
+    dir = tempDir('hq-link-shipped-');
+    const files = { 'kiosk.passwd': path.join(dir, 'kiosk.passwd'), 'hq.passwd': path.join(dir, 'hq.passwd'), 'kiosk.acl': path.join(dir, 'kiosk.acl') };
+    fs.writeFileSync(files['kiosk.passwd'], '');
+    fs.writeFileSync(files['hq.passwd'], '');
+    execFileSync('mosquitto_passwd', ['-b', files['kiosk.passwd'], user, 'pw-kiosk']);
+    execFileSync('mosquitto_passwd', ['-b', files['hq.passwd'], 'hq', 'pw-hq']);
+    fs.writeFileSync(files['kiosk.acl'], mosquittoAcl([{ store, device }]));
+    for (const f of Object.values(files)) fs.chmodSync(f, 0o644);
+    fs.chmodSync(dir, 0o755);
+    broker = await Mosquitto.start({ shipped: { hqPort: await freePort(), files } });
+
+    const hq = await mqtt.connectAsync(broker.hqUrl, { username: 'hq', password: 'pw-hq', protocolVersion, reconnectPeriod: 200, clientId: `hq-shipped-${process.pid}` });
+    ends.push(() => hq.endAsync(true));
+    const seen: { topic: string; payload: string }[] = [];
+    hq.on('message', (topic, p) => seen.push({ topic, payload: p.toString('utf8') }));
+    await hq.subscribeAsync('kiosk/v1/#', { qos: 1 });
+
+    const kioskDir = tempDir('kiosk-hq-link-shipped-');
+    const login = { username: user, password: 'pw-kiosk' };
+    const first = await startKiosk(broker.url, protocolVersion, { store, device, dir: kioskDir }, login);
+    ends.push(() => first.close());
+    expect(first.link.client.options.clientId).toBe(user);
+    const online = () => seen.some((m) => m.topic === stateTopic(store, device) && (JSON.parse(m.payload) as StateMessage).online);
+    await waitFor('the kiosk online', online, LONG);
+    await first.stop();
+
+    const lock = signCommand({ store, device, name: 'lock', args: { reason: 'closed while stopped' }, key: hqKey, now: Date.now() });
+    await hq.publishAsync(commandTopic(store, device), serializeEnvelope(lock), { qos: 1 });
+    const again = await startKiosk(broker.url, protocolVersion, { store, device, dir: kioskDir }, login);
+    ends.push(() => again.stop());
+    const result = () => seen.filter((m) => m.topic === commandResultTopic(store, device)).map((m) => JSON.parse(m.payload) as CommandResult).find((r) => r.id === lock.body.id);
+    expect(await waitFor('the lock queued in its session', result, LONG)).toMatchObject({ status: 'ok', result: { locked: true } });
+    expect(await again.k.lane.scan((await again.k.catalog.sample('plain', 1))[0].barcodes[0])).toMatchObject({ ok: false, code: 'LANE_CLOSED' });
   });
 });
 
@@ -440,6 +638,15 @@ describe('signed config, commands and price books over Mosquitto (MQTT 5)', () =
     const state = JSON.parse(fresh.payload) as StateMessage;
     expect(state).toMatchObject({ v: 1, online: true });
     expect(state.ts).toBeGreaterThanOrEqual(issued);
+  });
+
+  it('a refused command it could not verify: cmd/result echoes nothing forged, and `hq cmd --wait` still gets it by payload hash', async () => {
+    const { k, store, device, dir } = lk!;
+    const keyFile = path.join(dir, 'stranger.key');
+    fs.writeFileSync(keyFile, generateHqKeyPair().privatePem, { mode: 0o600 });
+    const r = await sendCommand(`${store}/${device}`, 'lock', { key: keyFile, broker: broker.url, wait: true, timeout: '60' }, { out: () => undefined, clock });
+    expect(r).toMatchObject({ v: 1, id: null, name: null, status: 'rejected', reason: 'unknown_key', payloadSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await k.lane.scan((await k.catalog.sample('plain', 1))[0].barcodes[0])).ok).toBe(true); // not locked
   });
 
   it('price book: HQ chunks, signs and publishes a 50-item book for the store; the kiosk applies it', async () => {

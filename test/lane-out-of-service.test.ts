@@ -6,12 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { scanOnSimulator } from './helpers/sim-scan';
-import type { Logger } from '../device/logger';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import type { Order } from '../runtime/orders/order';
 import { KioskDb } from '../runtime/db/database';
@@ -21,18 +18,7 @@ import type { ScreenView } from '../screen-ui/protocol';
 import { kiosk, killStrays } from './helpers/cli';
 import { tempDir } from './helpers/engine-fixture';
 import { waitFor } from './helpers/wait';
-
-/** A real pino logger writing JSON lines into an array. */
-function captureLog(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'info', base: undefined }, sink) as unknown as Logger, lines };
-}
+import { captureLog } from './helpers/capture-log';
 
 describe('lane out of service (printer out of paper): nothing new is sold; receipts are never dropped', () => {
   let dir: string;

@@ -8,7 +8,11 @@ import { SystemClock } from '../runtime/clock';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { testKey } from '../runtime/trust/test-helpers';
 import { TrustStore } from '../runtime/trust/trust-store';
+import mqtt from 'mqtt';
+import { encodeAck } from '../runtime/sync/messages';
+import { ackTopic } from '../runtime/sync/topics';
 import { freePort, Mosquitto } from './helpers/mosquitto';
+import { appendEntries, kioskDb } from './helpers/sync-fixtures';
 
 const PASSWORD = 'pa55-w0rd-secret';
 
@@ -138,6 +142,44 @@ describe('kiosk provision', () => {
       await secured.close();
       fs.rmSync(authDir, { recursive: true, force: true });
     }
+  });
+
+  describe('an identity HQ already knows', () => {
+    /** What HQ's ingest leaves on the broker for an identity it holds sales of: its retained ack. */
+    const retainAck = async (device: string, seq: number, hash: string) => {
+      const hq = await mqtt.connectAsync(broker.url);
+      await hq.publishAsync(ackTopic('s1', device), encodeAck(seq, hash), { qos: 1, retain: true });
+      await hq.endAsync();
+    };
+
+    it('warns when the identity is reused: HQ acknowledged entries of it that this kiosk does not have', async () => {
+      await retainAck('d-reused', 30, 'c'.repeat(64));
+      const r = await provisionKiosk(opts({ device: 'd-reused' }), io());
+      expect(r.known).toMatchObject({ status: 'known', ack: { seq: 30 } });
+      expect(err).toMatch(/^kiosk: warning: HQ already knows s1\/d-reused: HQ acknowledged its journal up to seq 30\. .*quarantined.*new device id/m);
+      expect(readIdentity(data)).toMatchObject({ device: 'd-reused' }); // a warning, not a refusal
+    });
+
+    it('does not warn when this kiosk\'s own journal holds the entry HQ acknowledged (the same kiosk, re-provisioned)', async () => {
+      fs.mkdirSync(data, { recursive: true });
+      const db = await kioskDb(data);
+      const entries = await appendEntries(db, 'd-same', 3);
+      await db.close();
+      await retainAck('d-same', 3, entries[2].hash);
+      const r = await provisionKiosk(opts({ device: 'd-same' }), io());
+      expect(r.known).toMatchObject({ status: 'known', ack: { seq: 3, hash: entries[2].hash } });
+      expect(r.reuseWarning).toBeNull();
+      expect(err).toBe('');
+    });
+
+    it('says nothing for a new identity, and says it could not check when the broker is not there', async () => {
+      const r = await provisionKiosk(opts({ device: 'd-new' }), io());
+      expect(r.known).toEqual({ status: 'unknown' });
+      expect(err).toBe('');
+      const dead = `mqtt://127.0.0.1:${await freePort()}`;
+      await provisionKiosk(opts({ device: 'd-new', broker: dead, force: true }), io());
+      expect(err).toMatch(/warning: could not check whether HQ already knows s1\/d-new \(.*ECONNREFUSED/);
+    });
   });
 
   it('usage errors exit 2; a trust file that is not an Ed25519 key exits 1 before anything is written', async () => {

@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import sqlite3 from 'sqlite3';
 import { SystemClock, type Clock } from '../../runtime/clock';
 import { parsePublicKeyPem } from '../../runtime/trust/envelope';
 import { writeFileAtomic } from '../../runtime/trust/atomic-file';
 import { probeBroker, type ProbeOptions, type ProbeResult } from '../../runtime/trust/broker-probe';
 import { identityPath, readIdentity, secretsDir, writeIdentity, type BrokerAuth, type Identity } from '../../runtime/trust/identity';
 import { TrustStore } from '../../runtime/trust/trust-store';
+import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/sync/identity-check';
+import { dbPath } from '../kiosk';
 import { CliExit, configFrom, type CommonOptions } from '../cli-support';
 
 export interface ProvisionOptions extends CommonOptions {
@@ -29,6 +32,8 @@ export interface ProvisionIo {
   clock: Clock;
   /** Broker test timeout (default 5 s). */
   brokerTimeoutMs?: number;
+  /** How long to ask the broker whether HQ already knows the identity (default 3 s). */
+  identityCheckTimeoutMs?: number;
 }
 
 export interface ProvisionSummary {
@@ -36,6 +41,10 @@ export interface ProvisionSummary {
   dataDir: string;
   trusted: string[];
   broker: ProbeResult;
+  /** What the broker retains for this identity (HQ's ack, presence), checked with the new credentials. */
+  known: IdentityCheck;
+  /** The warning printed about a reused identity, if any. */
+  reuseWarning: string | null;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -61,6 +70,12 @@ function usage(message: string): never {
  * trusted keys on `--force`), and `<data>/identity.json` last. Tests the broker (one connect, 5 s): an unreachable
  * broker is a warning — a technician may provision before the network is up — unless `--require-broker`, which makes
  * it fatal (exit 1, nothing written). The summary never shows the password.
+ *
+ * It also asks the broker (with the new credentials, a few seconds at most) whether HQ already knows this identity:
+ * a retained HQ ack or presence `state` for `store/device`. Unless this kiosk's own journal holds the very entry HQ
+ * acknowledged (the same kiosk, re-provisioned), that is a warning on stderr: a second kiosk, or a fresh or restored
+ * database, under an identity HQ already holds sales for sells entries HQ will refuse and quarantine. When the
+ * broker cannot be asked, it says it could not check.
  */
 export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): Promise<ProvisionSummary> {
   const { store, device, broker } = opts;
@@ -97,6 +112,10 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   const result = await probeBroker(broker, probeOpts, io.clock, io.brokerTimeoutMs ?? 5000);
   io.out(result.ok ? `broker ${broker}: OK\n` : `broker ${broker}: ${result.error}\n`);
   if (!result.ok && opts.requireBroker) throw new CliExit(1, `kiosk: broker unreachable and --require-broker given; nothing written`);
+  const known: IdentityCheck = result.ok
+    ? await checkIdentityAtHq(broker, probeOpts, { store, device }, io.clock, { timeoutMs: io.identityCheckTimeoutMs ?? 3000 })
+    : { status: 'unchecked', error: result.error };
+  const reuseWarning = known.status === 'known' ? await reuseWarningFor(known, `${store}/${device}`, dataDir) : null;
 
   fs.mkdirSync(dataDir, { recursive: true });
   fs.mkdirSync(secretsDir(dataDir), { recursive: true, mode: 0o700 });
@@ -116,6 +135,8 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   writeIdentity(dataDir, identity);
 
   if (!result.ok) io.err(`kiosk: warning: broker not reachable (${result.error}); identity written anyway, the kiosk will keep trying\n`);
+  if (known.status === 'unchecked') io.err(`kiosk: warning: could not check whether HQ already knows ${store}/${device} (${known.error})\n`);
+  if (reuseWarning) io.err(`kiosk: warning: ${reuseWarning}\n`);
   const authText =
     auth.kind === 'password' ? `username ${auth.username}, password in ${auth.passwordFile} (0600)` : auth.kind === 'cert' ? `client certificate ${auth.certFile}, key ${auth.keyFile} (0600)` : 'none';
   io.out(
@@ -128,7 +149,36 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
       '',
     ].join('\n'),
   );
-  return { identity, dataDir, trusted, broker: result };
+  return { identity, dataDir, trusted, broker: result, known, reuseWarning };
+}
+
+/** The reuse warning for an identity HQ knows, or null when this kiosk's journal holds the entry HQ acknowledged. */
+async function reuseWarningFor(known: Extract<IdentityCheck, { status: 'known' }>, who: string, dataDir: string): Promise<string | null> {
+  const { ack, state } = known;
+  if (ack && (await localHashAt(dataDir, ack.seq)) === ack.hash) return null; // the same kiosk's own journal
+  const facts = [
+    ack ? `HQ acknowledged its journal up to seq ${ack.seq}` : null,
+    state ? `a kiosk announced itself with it (${state.online ? 'online' : 'offline'}${state.ts !== null ? ` at ${new Date(state.ts).toISOString()}` : ''})` : null,
+  ].filter((x) => x !== null);
+  return (
+    `HQ already knows ${who}: ${facts.join('; ')}. This kiosk's journal does not continue that chain: its sales will ` +
+    `conflict with what HQ holds and be quarantined there (never acked, kept in the outbox). Use a new device id ` +
+    `unless you are restoring that kiosk's own database.`
+  );
+}
+
+/** The hash of journal entry `seq` in the kiosk database under `dataDir` (read-only), or null when there is none. */
+async function localHashAt(dataDir: string, seq: number): Promise<string | null> {
+  const file = dbPath(dataDir);
+  if (!fs.existsSync(file)) return null;
+  return new Promise((resolve) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return resolve(null);
+      db.get('SELECT hash FROM journal WHERE seq = ?', [seq], (e: Error | null, row: { hash?: string } | undefined) => {
+        db.close(() => resolve(!e && typeof row?.hash === 'string' ? row.hash : null));
+      });
+    });
+  });
 }
 
 function safeIdentity(dataDir: string): Identity | null {

@@ -1,5 +1,8 @@
 import { runDoctor } from '../doctor';
-import { bootKiosk } from '../kiosk';
+import { bootKiosk, dbPath } from '../kiosk';
+import { SystemClock } from '../../runtime/clock';
+import { bootFault } from '../../runtime/db/boot-check';
+import { runFaultShell, type BootOutcome } from '../boot-fault-shell';
 import { configFrom, type CommonOptions } from '../cli-support';
 import { startControlServer } from '../control-server';
 import { createLogger } from '../logger';
@@ -9,31 +12,53 @@ import { startScreen } from '../screen';
 /**
  * `kiosk start`: boots the runtime and the lane's devices (simulated unless config binds real ones), resumes the
  * open order (settling a payment in doubt first), prints one `ready …` line, and runs until SIGINT/SIGTERM; then
- * finishes queued transactions, closes the devices, checkpoints the WAL and exits 0.
+ * finishes queued transactions, closes the devices, checkpoints the WAL and exits 0. A storage or data fault at boot
+ * (disk full, not a database, corrupt, cannot open, a newer schema, a database behind its marker) does not end the
+ * process: it runs out of service with the reason (runFaultShell) and boots again when the cause is gone.
  */
 export async function start(opts: CommonOptions): Promise<void> {
   const config = configFrom(opts);
   const log = createLogger();
-  const kiosk = await bootKiosk(config, { devices: true, log, onBackgroundError: (e) => log.error({ err: e }, 'background task failed') });
-  const hw = kiosk.hardware!;
-  const control = await startControlServer(config.dataDir, config.devices.simControlPort, {
-    status: () => ({
-      condition: hw.supervisor.condition(),
-      devices: Object.fromEntries(Object.entries(hw.devices).map(([cls, d]) => [cls, d ? { info: d.info, status: d.status() } : null])),
-    }),
-    doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive, gateway: hw.gateway?.provider }),
-    sim: hw.sim,
-  });
-  const hq = await startHqLink(kiosk, { log });
-  const screen = await startScreen(kiosk, { onError: (e) => log.error({ err: e }, 'screen task failed') });
-  const open = await kiosk.engine.openOrder();
-  const items = await kiosk.catalog.count();
+  const clock = new SystemClock();
   // signal listeners alone do not keep Node running: the kiosk must stay up until told to stop
   const keepAlive = setInterval(() => undefined, 60_000);
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const boot = (): Promise<BootOutcome> =>
+    bootKiosk(config, { clock, devices: true, log, onBackgroundError: (e) => log.error({ err: e }, 'background task failed') }).then(
+      (kiosk) => ({ kiosk }),
+      (e: unknown) => {
+        const fault = bootFault(e, dbPath(config.dataDir));
+        if (!fault) throw e;
+        return { fault };
+      },
+    );
+  const first = await boot();
+  const kiosk =
+    'kiosk' in first
+      ? first.kiosk
+      : await runFaultShell(config, first.fault, { clock, log, boot, stopped: stop, onReady: (line) => process.stdout.write(`${line}\n`) });
+  if (!kiosk) {
+    clearInterval(keepAlive);
+    log.info({ signal: await stop }, 'shutting down');
+    process.stdout.write('stopped\n');
+    return;
+  }
+  const hw = kiosk.hardware!;
+  const control = await startControlServer(config.dataDir, config.devices.simControlPort, {
+    status: () => ({
+      condition: hw.supervisor.condition(),
+      devices: Object.fromEntries(Object.entries(hw.devices).map(([cls, d]) => [cls, d ? { info: d.info, status: d.status() } : null])),
+    }),
+    doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive, gateway: hw.gateway?.provider, faults: kiosk.faults.reasons() }),
+    sim: hw.sim,
+  });
+  const hq = await startHqLink(kiosk, { log });
+  const screen = await startScreen(kiosk, { onError: (e) => log.error({ err: e }, 'screen task failed') });
+  const open = await kiosk.engine.openOrder();
+  const items = await kiosk.catalog.count();
   const cond = hw.supervisor.condition();
   const listening = [`control=127.0.0.1:${control.port}`, ...(hq.embedded ? [`mqtt=127.0.0.1:${hq.embedded.port}`] : []), `screen=127.0.0.1:${screen.port}`];
   process.stdout.write(

@@ -4,17 +4,20 @@ import { SerialPort } from 'serialport';
 import type { LightState } from '../contract/light';
 import type { Clock, TimerHandle } from '../../runtime/clock';
 import { KioskError } from '../../runtime/errors';
+import { GuardedFirmataTransport, type FirmataGuardStats } from './firmata-guard';
 
 /**
  * The only file that knows johnny-five and firmata.js. One `FirmataLink` is one connection:
  *
  *   serialport v13 `SerialPort` (path, 57600 baud, exclusive lock, opened by us)
- *     └─ firmata.js `Firmata(port, { reportVersionTimeout })`  — the IO: speaks the Firmata bytes on the port
+ *     └─ `GuardedFirmataTransport` — frames the board's bytes (bounded), drops replies firmata.js cannot take
+ *          └─ firmata.js `Firmata(transport, { reportVersionTimeout })`  — the IO: speaks the Firmata bytes
  *          └─ johnny-five `Board({ io, repl: false, debug: false, sigint: false, timeout })`
  *               └─ three johnny-five `Led({ pin, board })`: on/off, `blink(ms)` for blinking
  *
  * johnny-five never opens a port itself (its bundled serialport v8 has no native binding here). A lost port is
- * reported once through `onLost`; a link is never reused after that — the driver connects a new one.
+ * reported once through `onLost`; a link is never reused after that — the driver connects a new one. A board
+ * sending what firmata.js cannot take (a malformed reply, a sysex without end) is lost the same way, as a fault.
  */
 
 export type LampColor = 'green' | 'yellow' | 'red';
@@ -57,8 +60,13 @@ export interface FirmataLink {
   queryFirmware(timeoutMs: number): Promise<FirmwareInfo>;
   /** PIN_STATE_QUERY for the three lamp pins: the value the board holds for each (0/1, or 0–255 on PWM pins). */
   readPins(timeoutMs: number): Promise<Record<LampColor, number>>;
-  /** Called once when the port closes or fails underneath us (not after `close()`). */
-  onLost(listener: (reason: string) => void): void;
+  /**
+   * Called once when the port closes or fails underneath us, or the board sent bytes the guard had to drop as
+   * malformed (`fault` true; the link is closed then too). Not after `close()`.
+   */
+  onLost(listener: (reason: string, fault: boolean) => void): void;
+  /** What the guarded input path has seen on this link. */
+  inputStats(): FirmataGuardStats;
   close(): Promise<void>;
 }
 
@@ -104,7 +112,10 @@ export function connectFirmataLink(opts: FirmataLinkOptions): Promise<FirmataLin
   const port = new SerialPort({ path, baudRate: opts.baudRate, autoOpen: false, lock: true });
   // Built before the port opens, so firmata sees the port's "open" and johnny-five gets "connect" then "ready".
   // firmata.js asks for the version itself only once, after reportVersionTimeout; our probe loop below asks sooner.
-  const io = new Firmata(port, { reportVersionTimeout: opts.readyTimeoutMs });
+  // firmata.js never touches the port's data: it reads whole, checked messages from the guard.
+  const transport = new GuardedFirmataTransport(port);
+  const io = new Firmata(transport, { reportVersionTimeout: opts.readyTimeoutMs });
+  transport.attach(io);
   const board = new Board({ io, repl: false, debug: false, sigint: false, timeout: opts.readyTimeoutMs + 60_000 });
   // Errors surface through our own paths; these listeners keep an unhandled "error" from throwing.
   io.on('error', noop);
@@ -119,8 +130,9 @@ export function connectFirmataLink(opts: FirmataLinkOptions): Promise<FirmataLin
 
   let leds: Record<LampColor, Led> | null = null;
   let disposed = false;
-  let lostListener: ((reason: string) => void) | null = null;
+  let lostListener: ((reason: string, fault: boolean) => void) | null = null;
   let lostReason: string | null = null;
+  let lostFault = false;
 
   const stopLeds = (): void => {
     if (leds) for (const c of LAMP_COLORS) leds[c].stop();
@@ -140,12 +152,13 @@ export function connectFirmataLink(opts: FirmataLinkOptions): Promise<FirmataLin
     if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   };
 
-  const lost = (reason: string): void => {
+  const lost = (reason: string, fault = false): void => {
     if (disposed || lostReason !== null) return;
     lostReason = reason;
+    lostFault = fault;
     stopLeds(); // the blink intervals must not queue writes on a dead port
     void dispose();
-    lostListener?.(reason);
+    lostListener?.(reason, fault);
   };
 
   const firmwareInfo = (): FirmwareInfo => ({
@@ -217,7 +230,10 @@ export function connectFirmataLink(opts: FirmataLinkOptions): Promise<FirmataLin
     },
     onLost(listener) {
       lostListener = listener;
-      if (lostReason !== null) listener(lostReason);
+      if (lostReason !== null) listener(lostReason, lostFault);
+    },
+    inputStats() {
+      return transport.stats;
     },
     close: dispose,
   };
@@ -251,6 +267,10 @@ export function connectFirmataLink(opts: FirmataLinkOptions): Promise<FirmataLin
     port.on('error', (err: Error) => {
       if (!settled) finish(new KioskError('DEVICE_OFFLINE', `${path}: ${err.message}`, { path }));
       else lost(`${path}: ${err.message}`);
+    });
+    transport.onFault((reason) => {
+      if (!settled) finish(new KioskError('PROTOCOL', `Firmata board at ${path}: ${reason}`, { path }));
+      else lost(reason, true);
     });
 
     board.once('ready', () => {

@@ -49,6 +49,8 @@ declare module 'firmata' {
     readonly version: { major?: number; minor?: number };
     readonly firmware: { name?: string; version?: { major: number; minor: number } };
     readonly pins: FirmataPin[];
+    /** firmata.js's parse buffer (bytes of the message in progress). */
+    buffer: number[];
     readonly MODES: Record<'INPUT' | 'OUTPUT' | 'ANALOG' | 'PWM' | 'SERVO' | 'PULLUP', number>;
     /** The timer that sends REPORT_VERSION + QUERY_FIRMWARE if the board stays silent. */
     reportVersionTimeoutId?: ReturnType<typeof setTimeout>;

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
+import { statusLog } from '../../test/helpers/status-log';
 import * as path from 'node:path';
 import { Board } from 'johnny-five';
-import type { DeviceStatus } from '../contract/device';
 import { AssertionFailed, type KioskErrorCode } from '../../runtime/errors';
 import { FirmataBoard } from '../../simulators/light/firmata-board';
 import { FirmataLaneLight, type FirmataLaneLightOptions } from './lane-light';
@@ -26,34 +26,6 @@ async function ready(light: FirmataLaneLight): Promise<FirmataLaneLight> {
   await light.claim();
   await light.enable();
   return light;
-}
-
-/** Collects status events; `next(pred)` resolves with the first (past or future) event matching. */
-function statusLog(light: FirmataLaneLight) {
-  const seen: DeviceStatus[] = [];
-  const waiters: Array<{ pred: (s: DeviceStatus) => boolean; resolve: (s: DeviceStatus) => void }> = [];
-  light.on('status', (s) => {
-    seen.push(s);
-    for (const w of waiters.splice(0)) {
-      if (w.pred(s)) w.resolve(s);
-      else waiters.push(w);
-    }
-  });
-  return {
-    seen,
-    next(pred: (s: DeviceStatus) => boolean, timeoutMs = 5000): Promise<DeviceStatus> {
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no matching status event within ${timeoutMs} ms; seen ${JSON.stringify(seen)}`)), timeoutMs);
-        waiters.push({
-          pred,
-          resolve: (s) => {
-            clearTimeout(t);
-            resolve(s);
-          },
-        });
-      });
-    },
-  };
 }
 
 describe('FirmataLaneLight without a board', () => {

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { runHealthCheck } from '../common/health';
-import type { DeviceEvents, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
+import type { DeviceEvents, DeviceFault, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { LaneLight, LightColor, LightMode, LightState } from '../contract/light';
 import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
 import { KioskError, assert, isKioskError } from '../../runtime/errors';
+import type { FirmataGuardStats } from './firmata-guard';
 import { LAMP_COLORS, connectFirmataLink, type FirmataLink, type FirmwareInfo, type LampColor, type LightPins } from './firmata-link';
 
-export type { FirmwareInfo, LampColor, LightPins };
+export type { FirmataGuardStats, FirmwareInfo, LampColor, LightPins };
 
 /**
  * The lane tower light on an Arduino running StandardFirmata, over a serial port (johnny-five over firmata.js
@@ -21,6 +22,10 @@ export type { FirmwareInfo, LampColor, LightPins };
  *   reconnect attempts at once, with exponential backoff. `status.online` turns false only if the link is still
  *   down after `offlineDebounceMs`; after a reconnect the last state is applied again (a replugged board starts
  *   dark).
+ * - A board sending what firmata.js cannot take (a malformed reply, a sysex without end: see `firmata-guard.ts`)
+ *   never reaches the process: the bytes are dropped, the light is at once offline with fault `HARDWARE` and the
+ *   reason in `detail` (and an `error` event, when someone listens), and it reconnects — at once the first time,
+ *   with backoff while the board keeps doing it (until a heartbeat is answered); a clean handshake clears the fault.
  * - `status` events are delivered while enabled.
  * - Blinking is johnny-five's `Led#blink(blinkMs)` (a real-time setInterval inside johnny-five); every other timer
  *   (ready timeout, debounce, backoff, heartbeat) runs on the injected `Clock`.
@@ -87,6 +92,11 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   private online = false;
   private since: number;
   private detail: string | undefined;
+  private faults: DeviceFault[] = [];
+  /** Links lost to a fault since the last answered heartbeat (backoff for a board that keeps sending garbage). */
+  private faultStreak = 0;
+  /** Input-path counters of links already closed. */
+  private pastInput: FirmataGuardStats = { delivered: 0, ignored: 0, malformed: 0, overflows: 0, skippedBytes: 0, peakHeldBytes: 0 };
   private state: LightState = OFF;
   private link: FirmataLink | null = null;
   private firmwareInfo: FirmwareInfo | null = null;
@@ -130,7 +140,22 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   }
 
   status(): DeviceStatus {
-    return { online: this.online, lifecycle: this.lifecycle, faults: [], detail: this.detail, since: this.since };
+    return { online: this.online, lifecycle: this.lifecycle, faults: [...this.faults], detail: this.detail, since: this.since };
+  }
+
+  /** Diagnostics: what the guarded Firmata input path has seen, over every link since construction. */
+  inputStats(): FirmataGuardStats {
+    const past = this.pastInput;
+    const now = this.link?.inputStats();
+    if (!now) return { ...past };
+    return {
+      delivered: past.delivered + now.delivered,
+      ignored: past.ignored + now.ignored,
+      malformed: past.malformed + now.malformed,
+      overflows: past.overflows + now.overflows,
+      skippedBytes: past.skippedBytes + now.skippedBytes,
+      peakHeldBytes: Math.max(past.peakHeldBytes, now.peakHeldBytes),
+    };
   }
 
   current(): LightState {
@@ -341,17 +366,28 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     this.reconnectAttempts = 0;
     this.reconnectDelay = 0;
     const session = this.session;
-    link.onLost((reason) => {
-      if (session === this.session && this.link === link) this.lost(reason);
+    link.onLost((reason, fault) => {
+      if (session === this.session && this.link === link) this.lost(reason, fault);
     });
     this.schedulePoll();
   }
 
-  private lost(reason: string): void {
+  private lost(reason: string, fault = false): void {
     const link = this.link;
+    this.pastInput = this.inputStats();
     this.link = null;
     this.clearTimer('pollTimer');
     void link?.close();
+    if (fault) {
+      // not a flapping cable: the board said something wrong. Faulty now, no debounce.
+      this.faultStreak++;
+      this.clearTimer('offlineTimer');
+      this.setOnline(false, `faulty: ${reason}; reconnecting`, ['HARDWARE']);
+      if (this.listenerCount('error') > 0) this.emit('error', new KioskError('PROTOCOL', `lane light ${this.info.id}: ${reason}`, { id: this.info.id }));
+      const b = this.cfg.backoff;
+      this.scheduleReconnect(this.faultStreak <= 1 ? 0 : Math.min(b.maxMs, b.initialMs * b.factor ** (this.faultStreak - 2)));
+      return;
+    }
     this.detail = `link lost: ${reason}`;
     if (this.online && !this.offlineTimer) {
       this.offlineTimer = this.clock.setTimeout(() => {
@@ -393,7 +429,8 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
       this.setOnline(true, `reconnected after ${attempts} attempt(s), light ${label(this.state)} re-applied`);
     } catch (err) {
       if (session !== this.session) return;
-      this.detail = `link lost; reconnect attempt ${this.reconnectAttempts} failed: ${(err as Error).message}`;
+      const was = this.faults.length > 0 ? 'faulty' : 'link lost';
+      this.detail = `${was}; reconnect attempt ${this.reconnectAttempts} failed: ${(err as Error).message}`;
       const b = this.cfg.backoff;
       this.reconnectDelay = this.reconnectDelay === 0 ? b.initialMs : Math.min(b.maxMs, this.reconnectDelay * b.factor);
       this.scheduleReconnect(this.reconnectDelay);
@@ -410,6 +447,7 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
       link.ping(this.cfg.pollTimeoutMs).then(
         () => {
           this.missedPolls = 0;
+          this.faultStreak = 0;
           if (this.link === link) this.schedulePoll();
         },
         () => {
@@ -429,7 +467,9 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     this.clearTimer('reconnectTimer');
     this.clearTimer('pollTimer');
     const link = this.link;
+    this.pastInput = this.inputStats();
     this.link = null;
+    this.faultStreak = 0;
     if (link) {
       // leave an attention signal visible: a blinking colour stays on steady
       if (this.state.mode === 'blink' && this.state.color !== 'off') {
@@ -475,13 +515,15 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   private transition(to: LifecycleState, detail: string): void {
     this.lifecycle = to;
     this.online = false;
+    this.faults = [];
     this.detail = detail;
     this.since = this.clock.now();
   }
 
-  private setOnline(online: boolean, detail: string): void {
-    const changed = online !== this.online;
+  private setOnline(online: boolean, detail: string, faults: DeviceFault[] = []): void {
+    const changed = online !== this.online || faults.join() !== this.faults.join();
     this.online = online;
+    this.faults = faults;
     this.detail = detail;
     if (changed) this.since = this.clock.now();
     if (changed) this.emitStatus();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { KioskError } from '../../runtime/errors';
 import { encodeKeyboardReports } from '../../simulators/scanner/hid-reports';
-import { KeyboardWedgeDecoder, type KeyboardWedgeOptions } from './keyboard-wedge';
+import { ALT_CODE_MAX_DIGITS, KeyboardWedgeDecoder, type KeyboardWedgeOptions } from './keyboard-wedge';
 import { LAYOUTS, MOD, keystrokesFor, resolveLayout, type LayoutName } from './keyboard-layouts';
 import type { HidDecodeResult } from './hid-pos';
 
@@ -128,6 +128,27 @@ describe('KeyboardWedgeDecoder: key state', () => {
     const seq = (digits: number[]) => [...digits.flatMap((d) => [rep(alt, kp(d)), rep(alt)]), UP];
     const out = decode([...seq([0, 2, 3, 3]), ...seq([1, 3, 0]), rep(0, ENTER), UP]);
     expect(raws(out)).toEqual(['éé']);
+  });
+
+  it('an endless Alt + keypad code is capped: one PROTOCOL error, nothing held beyond the cap, the next read decodes', () => {
+    const alt = MOD.LALT;
+    const d = new KeyboardWedgeDecoder({ maxLength: 100 });
+    const out: HidDecodeResult[] = [];
+    let most = 0;
+    out.push(...d.push(rep(0, 0x04)), ...d.push(UP)); // "a", then Alt held down for 100 000 keypad digits
+    for (let i = 0; i < 100_000; i++) {
+      out.push(...d.push(rep(alt, 0x59 + (i % 9))), ...d.push(rep(alt)));
+      most = Math.max(most, d.buffered);
+    }
+    out.push(...d.push(UP), ...d.push(rep(0, ENTER)), ...d.push(UP));
+    expect(raws(out)).toEqual(['ERR:PROTOCOL']);
+    expect((out[0] as KioskError).message).toMatch(/Alt\+keypad code longer than 8 digits/);
+    expect(most).toBeLessThanOrEqual(ALT_CODE_MAX_DIGITS + 1);
+    expect(raws(typed([0, 0x05]).flatMap((r) => d.push(r)))).toEqual(['b']);
+    // a short maxLength caps the code too
+    const tiny = new KeyboardWedgeDecoder({ maxLength: 2 });
+    const digits = [1, 2, 3].flatMap((n) => [rep(alt, 0x58 + n), rep(alt)]);
+    expect(raws([...digits, UP, rep(0, ENTER), UP].flatMap((r) => tiny.push(r)))).toEqual(['ERR:PROTOCOL']);
   });
 
   it('keys the layout does not map are ignored and counted', () => {

@@ -15,7 +15,8 @@ export { LAYOUTS, type KeyboardLayout, type LayoutName } from './keyboard-layout
  *   types the control character (`Ctrl+]` = GS, the FNC1 separator of GS1 data in "Control + ASCII" mode).
  * - Dead keys compose with the next character (`^` `e` → `ê`; `^` space → `^`).
  * - Alt + keypad digits (the scanners' layout-independent "Alt mode") type the character with that code when Alt is
- *   released: with a leading 0 from Windows-1252, otherwise from code page 437.
+ *   released: with a leading 0 from Windows-1252, otherwise from code page 437. A code longer than
+ *   `ALT_CODE_MAX_DIGITS` (or `maxLength`) digits is a `PROTOCOL` error and discards the read like an over-long one.
  * - Enter (0x28) and keypad Enter (0x58) end a read (configurable `terminators`). Keys the layout does not map
  *   (F-keys, arrows) are ignored.
  * - Error-rollover reports (usage 0x01–0x03 in a slot: too many keys) carry no key state and are skipped.
@@ -35,6 +36,8 @@ export interface KeyboardWedgeOptions {
 }
 
 const ERROR_USAGES = new Set([0x01, 0x02, 0x03]);
+/** Most keypad digits one Alt code may have ("0233" is 4; Windows takes any number, modulo 256). */
+export const ALT_CODE_MAX_DIGITS = 8;
 const SHIFT = MOD.LSHIFT | MOD.RSHIFT;
 
 export class KeyboardWedgeDecoder implements HidReportDecoder {
@@ -58,6 +61,11 @@ export class KeyboardWedgeDecoder implements HidReportDecoder {
     this.terminators = new Set(opts.terminators ?? [USAGE.ENTER, USAGE.KEYPAD_ENTER]);
     this.maxLength = opts.maxLength ?? 4096;
     this.allowed = new Set(opts.allowedControls ?? DEFAULT_ALLOWED_CONTROLS);
+  }
+
+  /** Characters held for the read in progress, an Alt code being typed included (never more than maxLength). */
+  get buffered(): number {
+    return this.textLength + (this.altCode?.length ?? 0);
   }
 
   reset(): boolean {
@@ -113,8 +121,18 @@ export class KeyboardWedgeDecoder implements HidReportDecoder {
     const alt = !altGr && (modifiers & MOD.LALT) !== 0;
     const shift = (modifiers & SHIFT) !== 0;
     if (alt) {
-      if (usage >= USAGE.KEYPAD_1 && usage <= USAGE.KEYPAD_0) {
-        this.altCode = (this.altCode ?? '') + (usage === USAGE.KEYPAD_0 ? '0' : String(usage - USAGE.KEYPAD_1 + 1));
+      if (usage >= USAGE.KEYPAD_1 && usage <= USAGE.KEYPAD_0 && !this.discarding) {
+        const code = this.altCode ?? '';
+        const max = Math.min(ALT_CODE_MAX_DIGITS, this.maxLength);
+        if (code.length >= max) {
+          out.push(protocolError('hid-keyboard', `Alt+keypad code longer than ${max} digits; discarding until Enter`, { maxDigits: max }));
+          this.altCode = null;
+          this.text = [];
+          this.textLength = 0;
+          this.discarding = true;
+          return;
+        }
+        this.altCode = code + (usage === USAGE.KEYPAD_0 ? '0' : String(usage - USAGE.KEYPAD_1 + 1));
       }
       return; // Alt + anything else is a shortcut, not text
     }

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { SystemClock, type Clock } from '../../runtime/clock';
-import type { CommandResult } from '../../runtime/trust/commands';
+import { payloadSha256, type CommandResult } from '../../runtime/trust/commands';
 import { serializeEnvelope } from '../../runtime/trust/envelope';
 import { commandResultTopic, commandTopic } from '../../runtime/trust/topics';
 import { withBroker } from '../mqtt-link';
 import { loadPrivateKey, parseArgPairs, parseTarget, signCommand } from '../signing';
+import { boundedJsonParse } from '../../runtime/json/bounded-json';
+import { JSON_LIMITS } from '../../runtime/json/limits';
 
 export interface CmdOptions {
   key: string;
@@ -24,6 +26,7 @@ export async function sendCommand(target: string, name: string, opts: CmdOptions
   const { store, device } = parseTarget(target);
   const env = signCommand({ store, device, name, args: parseArgPairs(opts.arg ?? []), key: loadPrivateKey(opts.key), now: io.clock.now() });
   const id = env.body.id;
+  const sent = payloadSha256(serializeEnvelope(env));
   const timeoutMs = Number(opts.timeout ?? '60') * 1000;
   if (!(timeoutMs > 0)) throw new Error(`bad --timeout "${opts.timeout}"`);
   return withBroker(opts.broker, async (client) => {
@@ -42,11 +45,12 @@ export async function sendCommand(target: string, name: string, opts: CmdOptions
         if (topic !== resultTopic) return;
         let r: CommandResult;
         try {
-          r = JSON.parse(payload.toString('utf8')) as CommandResult;
+          r = boundedJsonParse(payload, { maxBytes: JSON_LIMITS.commandResult }) as CommandResult;
         } catch {
           return;
         }
-        if (r.id !== id) return;
+        // a refused command the kiosk could not verify is named only by the hash of what was published
+        if (r.id !== id && (r.id !== null || r.payloadSha256 !== sent)) return;
         io.clock.clearTimeout(timer);
         client.removeListener('message', onMessage);
         resolve(r);

@@ -6,6 +6,8 @@ import { configTopic } from '../../runtime/trust/topics';
 import { writeFileAtomic } from '../../runtime/trust/atomic-file';
 import { withBroker } from '../mqtt-link';
 import { loadPrivateKey, parseDuration, parseScopeArg, signConfigBundle } from '../signing';
+import { boundedJsonParse } from '../../runtime/json/bounded-json';
+import { JSON_LIMITS } from '../../runtime/json/limits';
 
 export interface ConfigPushOptions {
   scope: string;
@@ -31,7 +33,7 @@ export async function configPush(file: string, opts: ConfigPushOptions, io: { ou
   if (!/^\d+$/.test(opts.version)) throw new Error(`bad --version "${opts.version}": expected an integer ≥ 1`);
   let body: unknown;
   try {
-    body = JSON.parse(fs.readFileSync(file, 'utf8'));
+    body = boundedJsonParse(fs.readFileSync(file), { maxBytes: JSON_LIMITS.configFile });
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }

@@ -6,6 +6,7 @@ import { register as ingest } from './ingest';
 import { register as watch } from './watch';
 import { register as pricebookPush } from './pricebook-push';
 import { register as brokerAcl } from './broker-acl';
+import { register as quarantine } from './quarantine';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -19,4 +20,5 @@ export const COMMANDS: RegisterCommand[] = [
   watch,
   pricebookPush,
   brokerAcl,
+  quarantine,
 ];

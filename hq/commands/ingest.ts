@@ -15,7 +15,7 @@ export interface IngestCommandOptions {
 }
 
 const summary = (s: IngestStats, devices: number) =>
-  `ingest: stored ${s.stored}, duplicate ${s.duplicate}, rejected ${s.rejected}, malformed ${s.malformed}, ` +
+  `ingest: stored ${s.stored}, duplicate ${s.duplicate}, rejected ${s.rejected}, quarantined ${s.quarantined}, malformed ${s.malformed}, ` +
   `resend requests ${s.resendRequests}, devices ${devices}`;
 
 /** A URL without its password, for output. */
@@ -45,6 +45,7 @@ export async function runIngest(opts: IngestCommandOptions, io: { out: (t: strin
   ingest.on('accepted', (e, r) => {
     if (r.status === 'rejected') io.out(`ingest: rejected ${e.storeId}/${e.deviceId} seq ${e.seq}: ${r.reason}\n`);
   });
+  ingest.on('alert', (a) => io.out(`ingest: ALERT ${a.message}\n`));
   await ingest.start();
   io.out(`ingest: ${redactUrl(opts.db)} <- ${redactUrl(opts.broker)}${opts.shared ? ` (shared group ${opts.shared})` : ''}\n`);
   let last = '';

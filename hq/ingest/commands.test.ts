@@ -11,6 +11,9 @@ import { watchFleet } from '../commands/watch';
 import { IngestStore } from './store';
 import { Postgres } from '../../test/helpers/postgres';
 import { renderFleet } from './fleet';
+import { listQuarantine } from '../commands/quarantine';
+import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
+import type { EventMessage } from '../../runtime/sync/messages';
 
 describe('hq watch / hq ingest commands and the kiosk presence they show', () => {
   let broker: Mosquitto;
@@ -84,20 +87,54 @@ describe('hq watch / hq ingest commands and the kiosk presence they show', () =>
     const pub = await mqtt.connectAsync(broker.url);
     await new Promise((r) => setTimeout(r, 200));
     for (const e of chain('S9', 'K11', 5)) await pub.publishAsync(eventsTopic('S9', 'K11'), JSON.stringify(e), { qos: 1 });
+    // another kiosk under the same identity: its seq 1 conflicts with the stored one
+    const base = { ...chain('S9', 'K11', 1)[0], payload: '{"total":77}' };
+    await pub.publishAsync(eventsTopic('S9', 'K11'), JSON.stringify({ ...base, hash: entryHash(base) }), { qos: 1 });
     await pub.endAsync();
     await waitFor(async () => {
       clock.advance(5000);
-      return out.some((l) => l.includes('stored 5,'));
+      return out.some((l) => l.includes('stored 5,') && l.includes('quarantined 1,'));
     });
     ac.abort();
     const stats = await running;
-    expect(stats).toMatchObject({ stored: 5, duplicate: 0, rejected: 0 });
-    expect(out[out.length - 1]).toMatch(/^ingest: stored 5, duplicate 0, rejected 0, malformed 0, resend requests 0, devices 1\n$/);
+    expect(stats).toMatchObject({ stored: 5, duplicate: 0, rejected: 1, quarantined: 1 });
+    expect(out).toContainEqual('ingest: rejected S9/K11 seq 1: conflicts with stored seq 1\n');
+    expect(out).toContainEqual(expect.stringMatching(/^ingest: ALERT S9\/K11: 1 entry \(seq 1\.\.1\) quarantined, not acked: conflicts with stored seq 1/));
+    expect(out[out.length - 1]).toMatch(/^ingest: stored 5, duplicate 0, rejected 1, quarantined 1, malformed 0, resend requests 0, devices 1\n$/);
     const store = await IngestStore.open(db);
     expect((await store.device('S9', 'K11'))?.contiguous_seq).toBe(5);
     await store.close();
     await pg?.close();
   }, 60_000);
+
+  it('hq quarantine lists the chains HQ refused, per device and entry by entry', async () => {
+    const db = path.join(dir, 'quarantine.sqlite');
+    const store = await IngestStore.open(db);
+    await store.acceptMany(chain('S9', 'K12', 3), 1_767_258_000_000);
+    // the same identity's chain from another database: other payloads, so other hashes from seq 1 on
+    const other: EventMessage[] = [];
+    for (const e of chain('S9', 'K12', 4)) {
+      const base = { ...e, payload: `{"other":${e.seq}}`, prevHash: other[other.length - 1]?.hash ?? GENESIS_HASH };
+      other.push({ ...base, hash: entryHash(base) });
+    }
+    const outcome = await store.acceptBatch(other, 1_767_258_060_000);
+    await store.close();
+    expect(outcome.quarantined).toHaveLength(4);
+    const out: string[] = [];
+    const chains = await listQuarantine({ db }, { out: (t) => out.push(t) });
+    expect(chains).toEqual([expect.objectContaining({ storeId: 'S9', deviceId: 'K12', entries: 4, fromSeq: 1, toSeq: 4, reason: 'conflicts with stored seq 1' })]);
+    expect(out.join('')).toMatch(/S9\s+K12\s+4\s+1\.\.4\s+conflicts with stored seq 1\s+2026-01-01 09:01:00/);
+    out.length = 0;
+    const rows = await listQuarantine({ db, device: 'S9/K12', json: true }, { out: (t) => out.push(t) });
+    expect(JSON.parse(out.join('')).map((r: { seq: number; reason: string }) => [r.seq, r.reason])).toEqual([
+      [1, 'conflicts with stored seq 1'],
+      [2, 'conflicts with stored seq 2'],
+      [3, 'conflicts with stored seq 3'],
+      [4, 'chain break at seq 4'],
+    ]);
+    expect(rows).toHaveLength(4);
+    await expect(listQuarantine({ db, device: 'S9' }, { out: () => undefined })).rejects.toThrow(/STORE\/DEVICE/);
+  });
 
   it('never prints a database or broker password', () => {
     expect(redactUrl('postgres://hq:s3cret@db.example:5432/sales')).toBe('postgres://hq:***@db.example:5432/sales');
@@ -114,5 +151,6 @@ describe('hq command registration', () => {
     const byName = new Map(program.commands.map((c) => [c.name(), c]));
     expect(byName.get('ingest')?.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--db', '--broker', '--shared', '--username', '--password']));
     expect(byName.get('watch')?.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--broker', '--once', '--json']));
+    expect(byName.get('quarantine')?.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--db', '--device', '--json']));
   });
 });

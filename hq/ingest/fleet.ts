@@ -1,5 +1,7 @@
 import { parseState, parseTelemetry, type StateMessage, type TelemetryMessage } from '../../runtime/sync/messages';
 import { parseTopic } from '../../runtime/sync/topics';
+import { boundedJsonParse } from '../../runtime/json/bounded-json';
+import { JSON_LIMITS } from '../../runtime/json/limits';
 
 /** What HQ knows of one kiosk from its retained `state`, its `telemetry` and its `events`. */
 export interface FleetEntry {
@@ -11,6 +13,8 @@ export interface FleetEntry {
   telemetryAt?: number;
   /** `ts` of the newest event seen (the kiosk's clock). */
   lastEventTs?: number;
+  /** Entries of this kiosk HQ refused and keeps in quarantine (seen by this process). */
+  quarantined?: number;
 }
 
 export interface FleetRow {
@@ -23,7 +27,10 @@ export interface FleetRow {
   backlog: number | null;
   lastEventTs: number | null;
   telemetryAgeS: number | null;
-  /** `ok`, or the reasons it is not: `offline`, `no telemetry`, `stale telemetry`, `backlog N`, `device X: status`. */
+  /**
+   * `ok`, or the reasons it is not: `quarantined N` (a conflicting chain: HQ refused N entries), `offline`,
+   * `no telemetry`, `stale telemetry`, `backlog N`, `device X: status`.
+   */
   health: string;
 }
 
@@ -46,6 +53,17 @@ function deviceFaults(devices: unknown): string[] {
 }
 
 /**
+ * An offline state (the will or a clean stop) after what HQ knew. The will is composed at the kiosk's connect: when
+ * it is older than the last birth, that birth's versions and time stay; a will without versions (an older kiosk's
+ * `{"v":1,"online":false}`) keeps the known ones. Either way HQ does not forget an offline kiosk's versions.
+ */
+function offlineAfter(known: StateMessage | undefined, off: StateMessage): StateMessage {
+  if (!known) return off;
+  if (known.ts !== undefined && (off.ts === undefined || off.ts < known.ts)) return { ...known, online: false };
+  return { ...known, ...off };
+}
+
+/**
  * The live fleet table: feed it every message of `kiosk/v1/+/+/{state,telemetry,events}`; read it with rows().
  * Rules: a retained empty payload clears nothing; malformed messages are ignored (apply returns false); health is
  * `offline` when the state says so, `stale telemetry` when the last telemetry is older than `staleAfterMs`.
@@ -64,13 +82,14 @@ export class FleetView {
     const entry = this.entries.get(key) ?? { storeId: t.storeId, deviceId: t.deviceId };
     try {
       if (t.leaf === 'state') {
-        entry.state = parseState(payload);
+        const next = parseState(payload);
+        entry.state = next.online ? next : offlineAfter(entry.state, next);
         entry.stateAt = now;
       } else if (t.leaf === 'telemetry') {
         entry.telemetry = parseTelemetry(payload);
         entry.telemetryAt = now;
       } else if (t.leaf === 'events') {
-        const ts = (JSON.parse(payload.toString()) as { ts?: unknown }).ts;
+        const ts = (boundedJsonParse(payload, { maxBytes: JSON_LIMITS.syncMessage }) as { ts?: unknown }).ts;
         if (typeof ts !== 'number') return null;
         entry.lastEventTs = Math.max(entry.lastEventTs ?? 0, ts);
       } else return null;
@@ -89,6 +108,14 @@ export class FleetView {
     this.entries.set(key, entry);
   }
 
+  /** HQ put `count` more of this kiosk's entries in quarantine: its health says so until HQ restarts. */
+  noteQuarantine(storeId: string, deviceId: string, count: number): void {
+    const key = `${storeId}/${deviceId}`;
+    const entry = this.entries.get(key) ?? { storeId, deviceId };
+    entry.quarantined = (entry.quarantined ?? 0) + count;
+    this.entries.set(key, entry);
+  }
+
   get(storeId: string, deviceId: string): FleetEntry | undefined {
     return this.entries.get(`${storeId}/${deviceId}`);
   }
@@ -101,6 +128,7 @@ export class FleetView {
         const age = e.telemetryAt !== undefined ? Math.round((now - e.telemetryAt) / 1000) : null;
         const backlog = e.telemetry ? e.telemetry.backlog : null;
         const problems: string[] = [];
+        if (e.quarantined) problems.push(`quarantined ${e.quarantined}`);
         if (online === false) problems.push('offline');
         else {
           if (!e.telemetry) problems.push('no telemetry');

@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SimulatedClock } from '../../runtime/clock';
-import { entryHash } from '../../runtime/journal/entry';
-import { parseAck, parseResend } from '../../runtime/sync/messages';
+import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
+import { parseAck, parseResend, type EventMessage } from '../../runtime/sync/messages';
 import { ackTopic, eventsTopic, resendTopic, stateTopic, telemetryTopic } from '../../runtime/sync/topics';
 import { Mosquitto } from '../../test/helpers/mosquitto';
 import { chain, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
-import { HqIngest } from './ingest';
+import { HqIngest, type IngestAlert } from './ingest';
 import type { AcceptResult } from './store';
 import { IngestStore } from './store';
 
@@ -20,6 +20,7 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
   let clock: SimulatedClock;
   let ingest: HqIngest;
   let acks: number[];
+  let ackMessages: { seq: number; hash: string; retain: boolean }[];
   let resends: number[];
   let results: AcceptResult[];
   const errors: Error[] = [];
@@ -47,19 +48,25 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
     store = await IngestStore.open(path.join(dir, 'hq.sqlite'));
     clock = new SimulatedClock();
     acks = [];
+    ackMessages = [];
     resends = [];
     results = [];
     errors.length = 0;
     requested.length = 0;
     hqClient = await mqtt.connectAsync(broker.url, { protocolVersion });
     kiosk = await mqtt.connectAsync(broker.url, { protocolVersion });
-    kiosk.on('message', (t, p) => {
-      if (t === ackTopic('S1', 'K1')) acks.push(parseAck(p).seq);
+    kiosk.on('message', (t, p, packet) => {
+      if (t === ackTopic('S1', 'K1') && p.length > 0) {
+        const a = parseAck(p);
+        acks.push(a.seq);
+        ackMessages.push({ seq: a.seq, hash: a.hash, retain: packet.retain });
+      }
       if (t === resendTopic('S1', 'K1')) resends.push(parseResend(p).fromSeq);
     });
     await kiosk.subscribeAsync([ackTopic('S1', 'K1'), resendTopic('S1', 'K1')], { qos: 1 });
   });
   afterEach(async () => {
+    await kiosk.publishAsync(ackTopic('S1', 'K1'), '', { qos: 1, retain: true }); // the next test starts without HQ's retained ack
     await ingest.stop();
     await hqClient.endAsync(true);
     await kiosk.endAsync(true);
@@ -82,6 +89,59 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
     await waitFor(() => acks.length === 1);
     expect(acks).toEqual([20]);
     expect(ingest.stats.duplicate).toBe(1);
+    expect(ackMessages[ackMessages.length - 1]).toMatchObject({ seq: 20, hash: ev[19].hash });
+  });
+
+  it('retains the ack, so a kiosk that subscribes later learns the acknowledged seq and its hash at once', async () => {
+    await startIngest();
+    const ev = chain('S1', 'K1', 4);
+    for (const e of ev) await send(e);
+    await waitFor(() => acks.includes(4));
+    const late = await mqtt.connectAsync(broker.url, { protocolVersion });
+    const got = new Promise<{ payload: string; retain: boolean }>((resolve) => late.on('message', (_t, p, packet) => resolve({ payload: p.toString(), retain: packet.retain })));
+    await late.subscribeAsync(ackTopic('S1', 'K1'), { qos: 1 });
+    const retained = await got;
+    await late.endAsync(true);
+    expect(retained.retain).toBe(true);
+    expect(JSON.parse(retained.payload)).toEqual({ v: 1, seq: 4, hash: ev[3].hash });
+  });
+
+  it('a reused identity: acks none of the conflicting entries, quarantines them, raises one alert and marks the device', async () => {
+    await startIngest();
+    const old = chain('S1', 'K1', 6);
+    for (const e of old) await send(e);
+    await waitFor(() => acks.includes(6));
+    acks.length = 0;
+    const alerts: IngestAlert[] = [];
+    ingest.on('alert', (a) => alerts.push(a));
+    // the same identity on a fresh database: 4 entries of its own, from the genesis hash
+    const fresh: EventMessage[] = [];
+    for (let i = 0; i < 4; i++) {
+      const base = { seq: i + 1, deviceId: 'K1', ts: 1_900_000_000_000 + i, orderId: `new-${i}`, type: 'order_completed', payload: `{"total":${7000 + i}}`, prevHash: fresh[i - 1]?.hash ?? GENESIS_HASH };
+      fresh.push({ v: 1, storeId: 'S1', ...base, hash: entryHash(base) });
+    }
+    for (const e of fresh) await send(e);
+    await waitFor(() => results.length === 10);
+    await ingest.drain();
+    expect(results.slice(6).map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(ingest.stats).toMatchObject({ stored: 6, rejected: 4, quarantined: 4 });
+    expect(alerts.length).toBeGreaterThanOrEqual(1);
+    expect(alerts.reduce((n, a) => n + a.entries, 0)).toBe(4);
+    expect(alerts[0]).toMatchObject({ kind: 'quarantine', storeId: 'S1', deviceId: 'K1', fromSeq: 1, reason: 'conflicts with stored seq 1' });
+    expect(alerts[0].message).toMatch(/S1\/K1: \d+ entr(y|ies) \(seq 1\.\.\d\) quarantined, not acked/);
+    expect(ingest.fleet.rows(clock.now())[0].health).toMatch(/^quarantined 4/);
+    expect((await store.quarantine('S1', 'K1')).map((r) => r.hash)).toEqual(fresh.map((e) => e.hash));
+    // a re-send of the same entries: kept once, no new alert
+    const before = alerts.length;
+    await send(fresh[0]);
+    await waitFor(() => results.length === 11);
+    await ingest.drain();
+    expect(alerts).toHaveLength(before);
+    expect(ingest.stats.quarantined).toBe(4);
+    // a duplicate of HQ's own entry still gets the (retained) ack — nothing was acked for the conflicting ones
+    await send(old[5]);
+    await waitFor(() => acks.length === 1);
+    expect(acks).toEqual([6]);
   });
 
   it('rejects a tampered event and a forged chain link arriving over MQTT, without acking them', async () => {

@@ -5,7 +5,7 @@ import { encodeAck, parseEvent, type EventMessage } from '../../runtime/sync/mes
 import { mqttRequestResend, type RequestResend } from '../../runtime/sync/resend-wiring';
 import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../runtime/sync/topics';
 import { FleetView } from './fleet';
-import type { AcceptResult, IngestStore } from './store';
+import type { AcceptResult, BatchOutcome, IngestStore, QuarantineNote } from './store';
 
 export interface HqIngestOptions {
   store: IngestStore;
@@ -30,6 +30,21 @@ export interface IngestStats {
   rejected: number;
   malformed: number;
   resendRequests: number;
+  /** Rejected events kept in quarantine for the first time (re-sent copies not counted). */
+  quarantined: number;
+}
+
+/** Something at HQ needs a person: raised once per batch and device that put new entries in quarantine. */
+export interface IngestAlert {
+  kind: 'quarantine';
+  storeId: string;
+  deviceId: string;
+  /** New quarantined entries in this batch, and their seq range. */
+  entries: number;
+  fromSeq: number;
+  toSeq: number;
+  reason: string;
+  message: string;
 }
 
 export interface HqIngestEvents {
@@ -38,16 +53,25 @@ export interface HqIngestEvents {
   error: [Error];
   resend: [{ storeId: string; deviceId: string; fromSeq: number }];
   fleet: [{ storeId: string; deviceId: string }];
+  /** Every rejected event, as it is put (or kept again) in quarantine. */
+  quarantined: [QuarantineNote];
+  alert: [IngestAlert];
 }
 
 /**
  * HQ's sale ingestion: subscribes to every kiosk's `events` (optionally as a `$share` group), accepts them into
- * the IngestStore in batches (one transaction per batch), acks each device's contiguous seq once per batch — for
- * duplicates too, so a kiosk whose ack was lost gets it again — and asks for a resend when a hole persists.
+ * the IngestStore in batches (one transaction per batch), acks each device once per batch — for duplicates too,
+ * so a kiosk whose ack was lost gets it again — and asks for a resend when a hole persists.
+ *
+ * Acks (`{v:1, seq, hash}`, QoS 1, retained so a kiosk that subscribes learns HQ's position at once) cover only
+ * what HQ stored on a chain that matches the kiosk's: see {@link IngestStore.acceptBatch}. Rejected events
+ * (a conflicting chain: a reused identity, a kiosk restored from a backup, a tampered entry) are never acked; the
+ * store keeps them in quarantine, and a batch that quarantines new entries raises an `alert` (and marks the
+ * device in the fleet view). The kiosk keeps them in its outbox.
  * It also keeps the latest `state`/`telemetry` per device (in memory, `fleet`, and the store's `fleet` table).
  */
 export class HqIngest extends EventEmitter<HqIngestEvents> {
-  readonly stats: IngestStats = { stored: 0, duplicate: 0, rejected: 0, malformed: 0, resendRequests: 0 };
+  readonly stats: IngestStats = { stored: 0, duplicate: 0, rejected: 0, malformed: 0, resendRequests: 0, quarantined: 0 };
   readonly fleet = new FleetView();
   private readonly store: IngestStore;
   private readonly client: MqttClient;
@@ -148,14 +172,15 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
-      let results: AcceptResult[];
+      let outcome: BatchOutcome;
       try {
-        results = await this.store.acceptMany(batch, this.clock.now());
+        outcome = await this.store.acceptBatch(batch, this.clock.now());
       } catch (err) {
         // these were PUBACKed but not stored: the kiosk re-sends them when no ack covers them
         this.report(err as Error);
         continue;
       }
+      const { results, acks, quarantined } = outcome;
       const last = new Map<string, { e: EventMessage; r: AcceptResult }>();
       batch.forEach((e, i) => {
         const r = results[i];
@@ -163,10 +188,38 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
         last.set(`${e.storeId}/${e.deviceId}`, { e, r });
         this.emit('accepted', e, r);
       });
-      for (const { e, r } of last.values()) {
-        if (r.contiguousSeq > 0) this.client.publish(ackTopic(e.storeId, e.deviceId), encodeAck(r.contiguousSeq), { qos: 1 });
-        if (r.gap) this.scheduleGapCheck(e.storeId, e.deviceId);
-      }
+      for (const a of acks) this.client.publish(ackTopic(a.storeId, a.deviceId), encodeAck(a.seq, a.hash), { qos: 1, retain: true });
+      for (const { e, r } of last.values()) if (r.gap) this.scheduleGapCheck(e.storeId, e.deviceId);
+      this.noteQuarantine(quarantined);
+    }
+  }
+
+  private noteQuarantine(notes: QuarantineNote[]): void {
+    const fresh = new Map<string, QuarantineNote[]>();
+    for (const q of notes) {
+      this.emit('quarantined', q);
+      if (!q.isNew) continue;
+      this.stats.quarantined++;
+      const key = `${q.storeId}/${q.deviceId}`;
+      fresh.set(key, [...(fresh.get(key) ?? []), q]);
+    }
+    for (const [key, list] of fresh) {
+      const { storeId, deviceId } = list[0];
+      const lowest = list.reduce((a, b) => (b.seq < a.seq ? b : a));
+      const toSeq = Math.max(...list.map((q) => q.seq));
+      this.fleet.noteQuarantine(storeId, deviceId, list.length);
+      this.emit('alert', {
+        kind: 'quarantine',
+        storeId,
+        deviceId,
+        entries: list.length,
+        fromSeq: lowest.seq,
+        toSeq,
+        reason: lowest.reason,
+        message:
+          `${key}: ${list.length} entr${list.length === 1 ? 'y' : 'ies'} (seq ${lowest.seq}..${toSeq}) quarantined, not acked: ${lowest.reason}` +
+          ' — a reused identity or a kiosk restored from a backup? The kiosk keeps them in its outbox.',
+      });
     }
   }
 

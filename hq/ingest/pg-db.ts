@@ -110,6 +110,22 @@ export const PG_INGEST_SCHEMA = `
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (store_id, device_id)
   );
+  CREATE TABLE IF NOT EXISTS quarantine (
+    store_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    ts BIGINT NOT NULL,
+    order_id TEXT,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    copies BIGINT NOT NULL DEFAULT 1,
+    PRIMARY KEY (store_id, device_id, seq, hash)
+  );
   CREATE TABLE IF NOT EXISTS fleet (
     store_id TEXT NOT NULL,
     device_id TEXT NOT NULL,

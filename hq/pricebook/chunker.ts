@@ -8,6 +8,8 @@ import { KioskError } from '../../runtime/errors';
 import { readPriceBookFile } from '../../runtime/pricebook';
 import { checkDeltaOp, type DeltaOp } from '../../runtime/pricebook-sync/chunk-codec';
 import { CHUNK_TARGET_BYTES, type ChunkRef, type PricebookManifest } from '../../runtime/pricebook-sync/manifest';
+import { boundedJsonParse } from '../../runtime/json/bounded-json';
+import { JSON_LIMITS } from '../../runtime/json/limits';
 
 /** Where finished chunks go (a directory, an MQTT publisher...). Called in index order, one at a time. */
 export type ChunkSink = (index: number, gz: Buffer) => Promise<void>;
@@ -82,7 +84,7 @@ export async function* readDeltaFile(path: string, batchSize = 5000): AsyncGener
       if (text.trim() === '') continue;
       let v: unknown;
       try {
-        v = JSON.parse(text);
+        v = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookRecord });
       } catch (e) {
         throw new KioskError('PRICEBOOK_INVALID', `${name} line ${line}: invalid JSON: ${(e as Error).message}`, { file: path, line });
       }

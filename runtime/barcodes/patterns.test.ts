@@ -1,3 +1,4 @@
+import { MAX_PATTERN_INPUT } from './pattern-safety';
 import { compilePattern, maskCredential, matchMemberCard, matchPaymentCode } from './patterns';
 import { defaultBarcodeRules } from './rules';
 
@@ -89,5 +90,38 @@ describe('maskCredential', () => {
   test('short values are fully masked', () => {
     expect(maskCredential('12345678')).toBe('********');
     expect(maskCredential('')).toBe('');
+  });
+});
+
+describe('patterns that could freeze the lane (issue 11 point 11)', () => {
+  const digits = '1'.repeat(40);
+
+  test('a catastrophically backtracking pattern is never compiled, so it cannot run', () => {
+    // (\d+)+y against 40 digits is ~2^40 steps in a backtracking engine: this call would not return
+    expect(compilePattern('(\\d+)+y')).toBeNull();
+    expect(matchPaymentCode(digits, [{ channel: 'evil', pattern: '(\\d+)+y' }, ...paymentCodes])).toBeNull();
+    expect(matchMemberCard(digits, [{ name: 'evil', pattern: '(?<id>(?:\\d|1)*)x' }, ...memberCards])).toBeNull();
+    // the safe patterns after it still apply
+    expect(matchPaymentCode('6212345678901234567', [{ channel: 'evil', pattern: '(\\d+)+y' }, ...paymentCodes])).toBe('unionpay');
+  });
+
+  test('data longer than MAX_PATTERN_INPUT is never matched, even by a pattern that would accept it', () => {
+    const long = '7'.repeat(MAX_PATTERN_INPUT + 1);
+    expect(compilePattern('\\d+')?.test(long)).toBe(true);
+    expect(matchPaymentCode(long, [{ channel: 'any', pattern: '\\d+' }])).toBeNull();
+    expect(matchPaymentCode(long.slice(1), [{ channel: 'any', pattern: '\\d+' }])).toBe('any');
+  });
+
+  test('the pattern features cards and wallets use still work: classes, bounded repeats, alternation, named id, lazy, optional', () => {
+    const cards = [
+      { name: 'loyalty', pattern: 'L-?(?<id>[A-Z]{2}\\d{6,8})' },
+      { name: 'staff', pattern: '(?:STAFF|EMP)(?<id>\\d+?)' },
+      { name: 'gift', pattern: 'G(?:\\d{4}){3}' },
+    ];
+    expect(matchMemberCard('L-AB1234567', cards)).toEqual({ cardType: 'loyalty', memberId: 'AB1234567' });
+    expect(matchMemberCard('LAB123456', cards)).toEqual({ cardType: 'loyalty', memberId: 'AB123456' });
+    expect(matchMemberCard('EMP0042', cards)).toEqual({ cardType: 'staff', memberId: '0042' });
+    expect(matchMemberCard('G123412341234', cards)).toEqual({ cardType: 'gift', memberId: 'G123412341234' });
+    expect(matchMemberCard('G12341234123', cards)).toBeNull();
   });
 });

@@ -1,23 +1,31 @@
 /**
  * Member cards and wallet payment codes, recognised by configured regexes (see BarcodeRules).
  * Patterns always match the whole payload: "62\d{17}" is compiled as /^(?:62\d{17})$/.
+ * Only patterns `pattern-safety.ts` accepts are ever compiled (no catastrophic backtracking), and data longer
+ * than MAX_PATTERN_INPUT is never matched against any.
  */
 import { hasValidCheckDigit } from './check-digit';
+import { MAX_PATTERN_INPUT, patternProblem } from './pattern-safety';
 import type { MemberCardPattern, PaymentCodePattern } from './rules';
 
 const cache = new Map<string, RegExp | null>();
 const CACHE_LIMIT = 256;
 
-/** The anchored RegExp for a configured pattern, or null when the source is not a valid regex. Never throws. */
+/**
+ * The anchored RegExp for a configured pattern, or null when the source is not a valid regex or not a safe one
+ * (`patternProblem`: it could backtrack catastrophically). Never throws.
+ */
 export function compilePattern(source: string): RegExp | null {
   if (typeof source !== 'string') return null;
   const hit = cache.get(source);
   if (hit !== undefined) return hit;
-  let re: RegExp | null;
-  try {
-    re = new RegExp(`^(?:${source})$`);
-  } catch {
-    re = null;
+  let re: RegExp | null = null;
+  if (patternProblem(source) === null) {
+    try {
+      re = new RegExp(`^(?:${source})$`);
+    } catch {
+      re = null;
+    }
   }
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(source, re);
@@ -26,6 +34,7 @@ export function compilePattern(source: string): RegExp | null {
 
 /** Match of the whole of `data` (re-checked, so a source such as "a)|(b" cannot escape the anchors). */
 function fullMatch(source: string, data: string): RegExpExecArray | null {
+  if (data.length > MAX_PATTERN_INPUT) return null; // no card or wallet code is this long; bounds every match
   const m = compilePattern(source)?.exec(data);
   return m && m.index === 0 && m[0].length === data.length ? m : null;
 }

@@ -3,7 +3,7 @@
  * strings. `validateBarcodeRules` reports what parseScan would otherwise silently ignore.
  */
 import { validateInStorePattern } from './in-store';
-import { compilePattern } from './patterns';
+import { patternProblem } from './pattern-safety';
 
 export interface CurrencyRule {
   /** ISO 4217 alphabetic code, e.g. "CNY". */
@@ -116,11 +116,13 @@ export function validateBarcodeRules(rules: BarcodeRules): string[] {
   });
   rules.memberCards.forEach((p, i) => {
     if (!p.name) problems.push(`memberCards[${i}]: name is empty`);
-    if (!compilePattern(p.pattern)) problems.push(`memberCards[${i}]: pattern ${JSON.stringify(p.pattern)} is not a valid regular expression`);
+    const why = patternProblem(p.pattern);
+    if (why) problems.push(`memberCards[${i}]: pattern ${JSON.stringify(p.pattern)} ${why}`);
   });
   rules.paymentCodes.forEach((p, i) => {
     if (!p.channel) problems.push(`paymentCodes[${i}]: channel is empty`);
-    if (!compilePattern(p.pattern)) problems.push(`paymentCodes[${i}]: pattern ${JSON.stringify(p.pattern)} is not a valid regular expression`);
+    const why = patternProblem(p.pattern);
+    if (why) problems.push(`paymentCodes[${i}]: pattern ${JSON.stringify(p.pattern)} ${why}`);
   });
   if (rules.eightDigitPreference !== 'ean8' && rules.eightDigitPreference !== 'upce') {
     problems.push(`eightDigitPreference must be "ean8" or "upce"`);

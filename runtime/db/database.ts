@@ -1,5 +1,6 @@
 import sqlite3 from 'sqlite3';
 import { KioskError } from '../errors';
+import { storageFailure, type StorageFailure } from './storage-failure';
 
 export type Params = unknown[] | Record<string, unknown>;
 
@@ -17,20 +18,31 @@ function open(file: string, mode: number): Promise<sqlite3.Database> {
   });
 }
 
-function wrap(db: sqlite3.Database): Tx {
+/** Told of every storage-class failure (disk full, read-only, corrupt, I/O ...) of a statement, before the caller sees it. */
+export type StorageFailureListener = (failure: StorageFailure, cause: Error) => void;
+
+/**
+ * Statement calls on one connection. A failing statement is handed to `failed` first (only on the error path: a
+ * statement that succeeds costs nothing more), then rejects with the driver's own error, unchanged.
+ */
+function wrap(db: sqlite3.Database, failed: (err: Error) => void): Tx {
+  const fail = (reject: (e: Error) => void, err: Error) => {
+    failed(err);
+    reject(err);
+  };
   return {
     run: (sql, params = []) =>
       new Promise((resolve, reject) =>
         db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-          if (err) reject(err);
+          if (err) fail(reject, err);
           else resolve({ changes: this.changes, lastID: this.lastID });
         }),
       ),
     get: <T>(sql: string, params: Params = []) =>
-      new Promise<T | undefined>((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)))),
+      new Promise<T | undefined>((resolve, reject) => db.get(sql, params, (err, row) => (err ? fail(reject, err) : resolve(row as T | undefined)))),
     all: <T>(sql: string, params: Params = []) =>
-      new Promise<T[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
-    exec: (sql) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve()))),
+      new Promise<T[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? fail(reject, err) : resolve(rows as T[])))),
+    exec: (sql) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? fail(reject, err) : resolve()))),
   };
 }
 
@@ -42,6 +54,7 @@ function wrap(db: sqlite3.Database): Tx {
 export class KioskDb {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly storageListeners = new Set<StorageFailureListener>();
   private constructor(
     readonly file: string,
     private readonly writer: sqlite3.Database,
@@ -51,15 +64,42 @@ export class KioskDb {
   ) {}
 
   static async open(file: string): Promise<KioskDb> {
+    // statement failures go to the instance's listeners (set once it exists; none can fail before)
+    let self: KioskDb | null = null;
+    const failed = (err: Error) => self?.failed(err);
     const writer = await open(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
-    const w = wrap(writer);
+    const w = wrap(writer, failed);
     await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;');
     writer.configure('busyTimeout', 10000);
     const reader = await open(file, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
-    const r = wrap(reader);
+    const r = wrap(reader, failed);
     await r.exec('PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;');
     reader.configure('busyTimeout', 10000);
-    return new KioskDb(file, writer, reader, w, r);
+    self = new KioskDb(file, writer, reader, w, r);
+    return self;
+  }
+
+  /**
+   * Calls `fn` for every storage-class failure of any statement — in a transaction (the transaction still rolls
+   * back and the error still reaches its caller, unchanged), in `exclusive`, or a read — before the caller sees it,
+   * so the lane is out of service by the time a scan hears of the failure. Returns the unsubscribe function.
+   */
+  onStorageFailure(fn: StorageFailureListener): () => void {
+    this.storageListeners.add(fn);
+    return () => this.storageListeners.delete(fn);
+  }
+
+  private failed(err: Error): void {
+    if (this.storageListeners.size === 0) return;
+    const f = storageFailure(err, this.file);
+    if (!f) return;
+    for (const fn of this.storageListeners) {
+      try {
+        fn(f, err);
+      } catch {
+        // a listener's own fault must not stop the statement's caller from hearing of the failure
+      }
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import { KioskError } from '../errors';
 import type { KioskDb } from './database';
 
 export interface Migration {
@@ -232,16 +233,27 @@ export const MIGRATIONS: Migration[] = [
         WHERE type IN ('payment_approved', 'payment_resolved', 'payment_declined', 'refund_issued', 'terminal_end_of_day');
     `,
   },
+  {
+    version: 9,
+    name: 'journal: store_id, covered by the hash of new entries; NULL marks the entries before, which keep their hash (runtime/journal/entry.ts)',
+    sql: `
+      ALTER TABLE journal ADD COLUMN store_id TEXT;
+    `,
+  },
 ];
+
+export const latestVersion = (migrations: Migration[] = MIGRATIONS): number => migrations.reduce((m, x) => Math.max(m, x.version), 0);
+
+/** A database written by newer software: retrying cannot help, updating the software does. */
+export const schemaNewer = (found: number, latest: number): KioskError =>
+  new KioskError('SCHEMA_NEWER', `database schema v${found} is newer than this software (v${latest}): update the kiosk software`, { found, latest });
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */
 export async function migrate(db: KioskDb, migrations: Migration[] = MIGRATIONS): Promise<number> {
   const row = await db.exclusive((tx) => tx.get<{ user_version: number }>('PRAGMA user_version'));
   let current = row?.user_version ?? 0;
-  const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
-  if (current > latest) {
-    throw new Error(`database schema version ${current} is newer than this software (${latest}); refusing to run`);
-  }
+  const latest = latestVersion(migrations);
+  if (current > latest) throw schemaNewer(current, latest);
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
     await db.transaction(async (tx) => {

@@ -14,6 +14,30 @@ export class StaleHeadError extends Error {
   }
 }
 
+/** The `meta` key naming the store this kiosk's journal entries are written in (their hash covers it). */
+export const JOURNAL_STORE_KEY = 'journal.store_id';
+
+/**
+ * The store id per writer connection, read once from `meta` (appends are the hot path: no extra read per entry).
+ * Only {@link setJournalStore} changes the meta row, and it updates this too.
+ */
+const storeOf = new WeakMap<Tx, string | null>();
+
+/** Records the store the journal's new entries are written in (at boot, from the kiosk's identity/config). */
+export async function setJournalStore(tx: Tx, storeId: string): Promise<void> {
+  await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [JOURNAL_STORE_KEY, storeId]);
+  storeOf.set(tx, storeId);
+}
+
+async function journalStore(tx: Tx): Promise<string | null> {
+  const known = storeOf.get(tx);
+  if (known !== undefined) return known;
+  const row = await tx.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [JOURNAL_STORE_KEY]);
+  const storeId = row?.value ?? null;
+  storeOf.set(tx, storeId);
+  return storeId;
+}
+
 /**
  * Appends one entry inside the caller's transaction, and queues it in the outbox for HQ. Without `knownHead` the
  * head is read inside the same transaction (BEGIN IMMEDIATE holds the write lock). With it (`null` = empty journal)
@@ -27,8 +51,11 @@ export async function appendJournal(
 ): Promise<JournalEntry> {
   const head =
     knownHead !== undefined ? knownHead : await tx.get<JournalHead>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1');
+  // the hash covers the store once the kiosk has recorded it (setJournalStore at boot); before that, the old formula
+  const storeId = await journalStore(tx);
   const entry: Omit<JournalEntry, 'hash'> = {
     seq: (head?.seq ?? 0) + 1,
+    hashStoreId: storeId,
     deviceId: e.deviceId,
     ts: e.ts,
     orderId: e.orderId,
@@ -39,8 +66,8 @@ export async function appendJournal(
   const full: JournalEntry = { ...entry, hash: entryHash(entry) };
   try {
     await tx.run(
-      'INSERT INTO journal (seq, device_id, ts, order_id, type, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [full.seq, full.deviceId, full.ts, full.orderId, full.type, full.payload, full.prevHash, full.hash],
+      'INSERT INTO journal (seq, store_id, device_id, ts, order_id, type, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [full.seq, full.hashStoreId, full.deviceId, full.ts, full.orderId, full.type, full.payload, full.prevHash, full.hash],
     );
   } catch (err) {
     if (knownHead !== undefined && /UNIQUE|PRIMARY KEY/.test(String(err))) throw new StaleHeadError();

@@ -7,6 +7,8 @@ export type VerifyResult =
 
 interface Row {
   seq: number;
+  /** null: written before the hash covered the store (see JournalEntry.hashStoreId). */
+  store_id: string | null;
   device_id: string;
   ts: number;
   order_id: string | null;
@@ -14,6 +16,17 @@ interface Row {
   payload: string;
   prev_hash: string;
   hash: string;
+}
+
+/** A `storage_accepted` entry naming exactly this chain's head as what survived (runtime/db/storage-accept.ts). */
+function acceptedGap(r: Row, headSeq: number, headHash: string): boolean {
+  if (r.type !== 'storage_accepted' || r.seq <= headSeq + 1) return false;
+  try {
+    const p = JSON.parse(r.payload) as { restoredHead?: { seq?: unknown; hash?: unknown }; lost?: { from?: unknown; to?: unknown } };
+    return p.restoredHead?.seq === headSeq && p.restoredHead.hash === headHash && p.lost?.from === headSeq + 1 && p.lost.to === r.seq - 1;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -27,6 +40,12 @@ export async function verifyJournal(read: Tx, pageSize = 5000): Promise<VerifyRe
   for (;;) {
     const rows = await read.all<Row>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [expectedSeq, pageSize]);
     for (const r of rows) {
+      if (r.seq !== expectedSeq && acceptedGap(r, expectedSeq - 1, prevHash)) {
+        // `kiosk storage accept` after a database went backwards: the skipped seqs were used (HQ may hold them) and
+        // are never issued again; the entry links to the lost head's hash, so it is taken as the link here
+        expectedSeq = r.seq;
+        prevHash = r.prev_hash;
+      }
       if (r.seq !== expectedSeq) {
         return { ok: false, entries, brokenAt: expectedSeq, reason: `entry ${expectedSeq} is missing (next entry is ${r.seq})` };
       }
@@ -35,6 +54,7 @@ export async function verifyJournal(read: Tx, pageSize = 5000): Promise<VerifyRe
       }
       const h = entryHash({
         seq: r.seq,
+        hashStoreId: r.store_id,
         deviceId: r.device_id,
         ts: r.ts,
         orderId: r.order_id,

@@ -5,6 +5,7 @@ import { parseScan } from '../barcodes';
 import type { ScanResult } from '../barcodes/result';
 import type { Catalog } from '../catalog/catalog';
 import { isKioskError, KioskError } from '../errors';
+import { isStorageFailure } from '../db/storage-failure';
 import type { OrderEngine } from '../orders/engine';
 import type { NewLine, OrderEvent } from '../orders/events';
 import type { Order } from '../orders/order';
@@ -130,7 +131,22 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     return this.closedReason === null ? null : { reason: this.closedReason };
   }
 
+  /**
+   * What the lane makes of one scan. A storage failure on the way (disk full, read-only, corrupt) has put the lane
+   * out of service by the time it reaches here (the database reports it first): the shopper is told the lane is out
+   * of service — not "please try again" — and `detail` carries the storage reason for staff.
+   */
   async scan(raw: string): Promise<ScanOutcome> {
+    try {
+      return await this.scanNow(raw);
+    } catch (e) {
+      if (!isStorageFailure(e)) throw e;
+      const reasons = this.outOfService() ?? [(e as Error).message];
+      return this.fail('OUT_OF_SERVICE', `lane out of service: ${reasons.join('; ')}`, null);
+    }
+  }
+
+  private async scanNow(raw: string): Promise<ScanOutcome> {
     if (this.closedReason !== null && !(await this.engine.openOrder())) return this.fail('LANE_CLOSED', `lane closed: ${this.closedReason}`, null);
     const outOfService = this.outOfService();
     if (outOfService !== null && !(await this.engine.openOrder())) return this.fail('OUT_OF_SERVICE', `lane out of service: ${outOfService.join('; ')}`, null);

@@ -15,6 +15,7 @@ export interface IdleTimeouts {
  */
 export class IdleWatch {
   private timer: TimerHandle | null = null;
+  private running = false;
   private readonly onCommitted = (c: Committed) => this.arm(c.order);
 
   constructor(
@@ -25,14 +26,26 @@ export class IdleWatch {
   ) {}
 
   async start(): Promise<void> {
+    this.running = true;
     this.engine.on('committed', this.onCommitted);
-    const open = await this.engine.openOrder();
-    if (open) this.arm(open);
+    await this.rearm();
   }
 
   stop(): void {
+    this.running = false;
     this.engine.off('committed', this.onCommitted);
     this.disarm();
+  }
+
+  /**
+   * Arms again from the open order as committed: a timeout whose event could not be recorded (storage failed) is
+   * not lost — the kiosk calls this when storage works again, and a timer already due fires at once.
+   */
+  async rearm(): Promise<void> {
+    const open = await this.engine.openOrder();
+    if (!this.running) return;
+    if (open) this.arm(open);
+    else this.disarm();
   }
 
   private disarm(): void {

@@ -87,12 +87,15 @@ describe('payment attempts table', () => {
     const file = path.join(f.dir, 'old.sqlite');
     const db = await KioskDb.open(file);
     await migrate(db, MIGRATIONS.filter((m) => m.version <= 2));
+    // today's engine writes today's journal row (store_id came with migration 9): lend it the column for the old orders
+    await db.exclusive((tx) => tx.exec('ALTER TABLE journal ADD COLUMN store_id TEXT'));
     const clock = new SimulatedClock();
     const engine = new OrderEngine({ db, clock, deviceId: 'old', price: f.engine['deps'].price, points: () => 0, effects: [] });
     let o = await engine.dispatch(null, { type: 'item_added', line: line('A', 500) });
     o = await engine.dispatch(o.id, { type: 'checkout_started' });
     o = await engine.dispatch(o.id, { type: 'payment_started', attemptId: 'old-1', method: 'card', amount: 500 });
     o = await engine.dispatch(o.id, { type: 'payment_timed_out', attemptId: 'old-1' });
+    await db.exclusive((tx) => tx.exec('ALTER TABLE journal DROP COLUMN store_id'));
     await migrate(db);
     expect(await attemptsOf(db, o.id)).toMatchObject([{ id: 'old-1', state: 'unknown', amount: 500, method: 'card' }]);
     await db.close();

@@ -1,5 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { KioskError } from '../errors';
+import { preview } from '../json/bounded-format';
+import { tryParseJson } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 import { checkPriceItem, formatPath } from '../pricebook/schema';
 import type { PriceItem } from '../pricing/types';
 
@@ -24,13 +27,10 @@ function* jsonLines(gz: Buffer, index: number): Generator<[unknown, number]> {
   for (const s of text.split('\n')) {
     line++;
     if (s.trim() === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(s);
-    } catch (e) {
-      fail(index, line, `invalid JSON: ${(e as Error).message}`);
-    }
-    yield [v, line];
+    // bounded: a signed book with a line nested thousands deep must be an invalid book, not a stack overflow
+    const r = tryParseJson(s, { maxBytes: JSON_LIMITS.pricebookRecord });
+    if (!r.ok) fail(index, line, r.message);
+    yield [r.value, line];
   }
 }
 
@@ -58,7 +58,7 @@ export function checkDeltaOp(v: unknown): { ok: true; op: DeltaOp } | { ok: fals
       ? { ok: true, op: { op: 'delete', sku: o.sku } }
       : { ok: false, reason: 'sku: expected a non-empty string' };
   }
-  return { ok: false, reason: `op: expected "upsert" or "delete", got ${JSON.stringify(o.op) ?? 'undefined'}` };
+  return { ok: false, reason: `op: expected "upsert" or "delete", got ${preview(o.op, 40)}` };
 }
 
 /** Decodes and validates the operations of one delta chunk. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { joinPath } from '../json/bounded-format';
 
 /** Target size of one chunk before compression: ~256 KB of NDJSON. */
 export const CHUNK_TARGET_BYTES = 256 * 1024;
@@ -53,7 +54,7 @@ export function parseManifest(value: unknown): { ok: true; manifest: PricebookMa
   const r = manifestSchema.safeParse(value);
   if (r.success) return { ok: true, manifest: r.data };
   const i = r.error.issues[0];
-  return { ok: false, detail: `${i.path.join('.') || 'manifest'}: ${i.message}` };
+  return { ok: false, detail: `${joinPath(i.path) || 'manifest'}: ${i.message}` };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { applyPriceBookDeltaTx, importPriceBookTx } from '../catalog/import';
 import type { KioskDb, Tx } from '../db/database';
 import { isKioskError } from '../errors';
+import { clip } from '../json/bounded-format';
 import type { PriceItem } from '../pricing/types';
 import { decodeDeltaChunk, decodeItemChunk, type DeltaOp } from './chunk-codec';
 import { compareVersions, parseManifest, type PricebookManifest, type VerifyManifest } from './manifest';
@@ -16,7 +17,8 @@ export interface PricebookStatus {
   total: number;
   /**
    * Why it was rejected: the verifier's reason (e.g. bad signature), `invalid_manifest`, `not_newer`,
-   * `version_conflict`, `base_mismatch`, `hash_mismatch` or `invalid_book`.
+   * `version_conflict`, `base_mismatch`, `hash_mismatch`, `invalid_book`, `apply_failed` (applying threw something
+   * other than a validation or storage error) or `resume_failed` (resume() at boot could not finish it).
    */
   reason?: string;
   detail?: string;
@@ -110,14 +112,25 @@ export class PricebookReceiver {
     });
   }
 
-  /** After a restart: applies a transfer whose chunks were all stored before the process stopped. */
+  /**
+   * After a restart: applies a transfer whose chunks were all stored before the process stopped. Never rejects (it
+   * runs at every boot): a transfer that cannot be resumed is abandoned — marked `rejected` with reason
+   * `resume_failed` and reported — and the kiosk sells on with the book in force. Only when the database itself
+   * fails (it cannot even record that) is the transfer left `receiving`, reported, for the next boot to retry.
+   */
   resume(): Promise<PricebookStatus | null> {
     return this.serial(async () => {
-      const cur = await this.receiving();
-      if (!cur) return null;
-      const row = await this.row(cur.version);
-      const status = await this.statusOf(row as TransferRow);
-      return status.received === status.total ? this.apply(cur.manifest) : status;
+      let version = '';
+      try {
+        const cur = await this.receiving();
+        if (!cur) return null;
+        version = cur.version;
+        const row = await this.row(cur.version);
+        const status = await this.statusOf(row as TransferRow);
+        return status.received === status.total ? await this.apply(cur.manifest) : status;
+      } catch (e) {
+        return this.abandon(version, e);
+      }
     });
   }
 
@@ -129,6 +142,27 @@ export class PricebookReceiver {
 
   private report(r: PricebookReport): void {
     this.deps.onReport?.(r);
+  }
+
+  /** resume() failed with `e`: the transfer is marked rejected (`resume_failed`) if the database lets us, and reported. */
+  private async abandon(version: string, e: unknown): Promise<PricebookStatus> {
+    this.cached = null;
+    const detail = clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e), 300);
+    let recorded = false;
+    if (!isStorageError(e)) {
+      try {
+        if (version === '') {
+          version = (await this.deps.db.read.get<{ version: string }>("SELECT version FROM pricebook_transfers WHERE status = 'receiving'"))?.version ?? '';
+        }
+        await this.deps.db.transaction((tx) => finish(tx, version, 'rejected', 'resume_failed', detail, this.deps.clock.now()));
+        recorded = version !== '';
+      } catch {
+        /* the database refuses even this: left receiving for the next boot, reported below */
+      }
+    }
+    const status: PricebookStatus = { version, status: recorded ? 'rejected' : 'receiving', received: 0, total: 0, reason: 'resume_failed', detail };
+    this.report({ type: 'status', status });
+    return status;
   }
 
   private reject(version: string, reason: string, detail: string, total = 0): PricebookStatus {
@@ -249,8 +283,10 @@ export class PricebookReceiver {
         });
       } catch (e) {
         if (e instanceof BaseMismatch) failure = { reason: 'base_mismatch', detail: e.message };
-        else if (isKioskError(e, 'PRICEBOOK_INVALID')) failure = { reason: 'invalid_book', detail: e.message };
-        else throw e; // e.g. the disk: stays 'receiving', resume() retries
+        else if (isKioskError(e, 'PRICEBOOK_INVALID')) failure = { reason: 'invalid_book', detail: clip(e.message, 300) };
+        else if (isStorageError(e)) throw e; // e.g. the disk: stays 'receiving', resume() retries
+        // anything else the book made happen (it is data from outside): the book is refused, never retried forever
+        else failure = { reason: 'apply_failed', detail: clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e), 300) };
       }
     }
     if (failure) {
@@ -301,6 +337,12 @@ export class PricebookReceiver {
 }
 
 class BaseMismatch extends Error {}
+
+/** An error of the database rather than of the book: worth retrying once the disk or file is fine again. */
+function isStorageError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_') || code === 'DB_CLOSED' || code.startsWith('STORAGE'));
+}
 
 async function finish(tx: Tx, version: string, status: 'applied' | 'rejected', reason: string | null, detail: string | null, now: number): Promise<void> {
   await tx.run('UPDATE pricebook_transfers SET status = ?, reason = ?, detail = ?, updated_at = ? WHERE version = ?', [status, reason, detail, now, version]);

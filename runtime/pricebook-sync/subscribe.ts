@@ -3,8 +3,11 @@ import type { ChunkOutcome, PricebookReceiver, PricebookStatus } from './receive
 import { manifestTopic, pricebookBase } from './topics';
 
 export interface PricebookSubscription {
-  /** Unsubscribes and stops routing messages to the receiver. */
-  close(): Promise<void>;
+  /**
+   * Stops routing messages to the receiver and unsubscribes — unless `keepSubscriptions`: a client with a persistent
+   * session keeps them at the broker, so what HQ publishes while it is stopped is queued for it.
+   */
+  close(opts?: { keepSubscriptions?: boolean }): Promise<void>;
 }
 
 type Offer = { kind: 'manifest'; result: PricebookStatus } | { kind: 'chunk'; result: ChunkOutcome };
@@ -61,10 +64,10 @@ export async function subscribePricebook(
   client.on('connect', subscribe);
   if (client.connected) subscribe();
   return {
-    async close() {
+    async close(closeOpts = {}) {
       client.removeListener('message', onMessage);
       client.removeListener('connect', subscribe);
-      if (client.connected) await client.unsubscribeAsync(filters);
+      if (client.connected && !closeOpts.keepSubscriptions) await client.unsubscribeAsync(filters);
     },
   };
 }

@@ -227,6 +227,12 @@ describe('validation errors name file, line/index, field and reason', () => {
     expect(e2.message).toMatch(/^q2\.csv line 2: malformed CSV: Quote Not Closed/);
   });
 
+  test('a stray quote inside an unquoted field (csv-parse 6: code INVALID_OPENING_QUOTE, no CSV_ prefix) is PRICEBOOK_INVALID with the line', async () => {
+    const e = await failure(await tmp.write('stray.csv', `${CSV_HEADER}\nS1,1,a,b,1,standard,,false\nS2,2,a"b,b,1,standard,,false\n`));
+    expect(e.message).toMatch(/^stray\.csv line 3: malformed CSV: Invalid Opening Quote/);
+    expect(e.details).toMatchObject({ line: 3, csvCode: 'INVALID_OPENING_QUOTE' });
+  });
+
   test.each([
     ['sku,barcodes,name_en,unit_price,tax_class,age_limit', 'line 1: header: missing column(s) sold_by_weight'],
     ['sku,barcodes,unit_price,tax_class,age_limit,sold_by_weight', 'line 1: header: expected at least one name_<locale> column, e.g. name_zh-CN'],

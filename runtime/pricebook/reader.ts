@@ -18,8 +18,10 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream';
-import { parse as parseCsv, type CsvError, type Options as CsvOptions } from 'csv-parse';
+import { CsvError, parse as parseCsv, type CsvErrorCode, type Options as CsvOptions } from 'csv-parse';
 import { KioskError } from '../errors';
+import { boundedJsonParse } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 import type { PriceItem } from '../pricing/types';
 import { KeyIndex } from './key-index';
 import { checkPriceItem, formatPath, LOCALE_RE, showValue } from './schema';
@@ -282,8 +284,15 @@ async function* readCsv(path: string, ctx: Context): Source {
   if (cols === null) ctx.fail(null, null, 'empty file: expected a header row');
 }
 
+/**
+ * A csv-parse error: its class, or one of its documented codes — which are not all `CSV_`-prefixed (csv-parse 6
+ * throws a stray quote in an unquoted field as `INVALID_OPENING_QUOTE`).
+ */
+const CSV_ERROR_CODES_WITHOUT_PREFIX: readonly string[] = ['INVALID_OPENING_QUOTE'] satisfies CsvErrorCode[];
 function isCsvError(e: unknown): e is CsvError {
-  return e instanceof Error && typeof (e as Partial<CsvError>).code === 'string' && (e as CsvError).code.startsWith('CSV_');
+  if (e instanceof CsvError) return true;
+  const code = e instanceof Error ? (e as Partial<CsvError>).code : undefined;
+  return typeof code === 'string' && (code.startsWith('CSV_') || CSV_ERROR_CODES_WITHOUT_PREFIX.includes(code));
 }
 
 // ---------------------------------------------------------------------------------------------------- JSON lines
@@ -330,7 +339,7 @@ async function* readJsonLines(path: string, ctx: Context): Source {
     const loc = lineAt(line);
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookRecord });
     } catch (e) {
       ctx.fail(loc, null, `invalid JSON: ${(e as Error).message}`);
     }
@@ -347,7 +356,7 @@ async function* readJson(path: string, ctx: Context): Source {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookDocument });
   } catch (e) {
     ctx.fail(null, null, `invalid JSON: ${(e as Error).message}`);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clip, preview } from '../json/bounded-format';
 import type { PriceItem } from '../pricing/types';
 
 /** BCP-47-ish locale tag as used for name keys: `en`, `zh-CN`, `zh-Hant-TW`. */
@@ -84,15 +85,12 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { present: boolea
   return { present: true, value: cur };
 }
 
-/** Short, single-line rendering of an offending value for error messages. */
+/**
+ * Short, single-line rendering of an offending value for error messages. Bounded (runtime/json/bounded-format.ts):
+ * a value nested thousands deep used to overflow the stack here (`String(v)` after `JSON.stringify` gave up).
+ */
 export function showValue(v: unknown): string {
-  let s: string;
-  try {
-    s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
-  } catch {
-    s = String(v);
-  }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return preview(v, 80);
 }
 
 /**
@@ -115,6 +113,9 @@ export function checkPriceItem(raw: unknown): { ok: true; item: PriceItem } | { 
 /** `['names', 'en']` → `names.en`, `['barcodes', 1]` → `barcodes[1]`. */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = '';
-  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out === '' ? k : `.${k}`;
-  return out;
+  for (let i = 0; i < path.length && out.length <= 120; i++) {
+    const k = path[i];
+    out += typeof k === 'number' ? `[${k}]` : out === '' ? clip(k, 120) : `.${clip(k, 120)}`;
+  }
+  return clip(out, 120);
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ClientMessage } from '../../screen-ui/protocol';
+import { clip, joinPath } from '../json/bounded-format';
+import { tryParseJson } from '../json/bounded-json';
 
 const lang = z.enum(['zh-CN', 'en']);
 const lineId = z.string().regex(/^L\d{1,6}$/);
@@ -37,6 +39,8 @@ const message = z.object({ type: z.literal('command'), id: z.number().int().min(
 
 /** Frames larger than this are refused unread. */
 export const MAX_FRAME_BYTES = 4096;
+/** A command nests 3 deep (message → command → lineIds); anything far deeper is refused before JSON.parse. */
+export const MAX_FRAME_DEPTH = 8;
 
 /**
  * Parses one frame from a screen. Rules: JSON text only, at most MAX_FRAME_BYTES, exactly the shape of
@@ -44,16 +48,13 @@ export const MAX_FRAME_BYTES = 4096;
  */
 export function parseClientMessage(raw: string): ClientMessage | { error: string; id: number | null } {
   if (Buffer.byteLength(raw, 'utf8') > MAX_FRAME_BYTES) return { error: 'frame too large', id: null };
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return { error: 'not JSON', id: null };
-  }
+  const parsed = tryParseJson(raw, { maxBytes: MAX_FRAME_BYTES, maxDepth: MAX_FRAME_DEPTH });
+  if (!parsed.ok) return { error: parsed.problem === 'syntax' ? 'not JSON' : parsed.message, id: null };
+  const json = parsed.value;
   const r = message.safeParse(json);
   if (r.success) return r.data;
   const given = typeof json === 'object' && json !== null ? (json as { id?: unknown }).id : undefined;
   // only an id the client could have sent correctly is echoed (never -1, which means "no id")
   const id = typeof given === 'number' && Number.isSafeInteger(given) && given >= 0 ? given : null;
-  return { error: `invalid command: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, id };
+  return { error: clip(`invalid command: ${r.error.issues.slice(0, 5).map((i) => `${joinPath(i.path) || '(root)'} ${i.message}`).join('; ')}`, 500), id };
 }

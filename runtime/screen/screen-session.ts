@@ -10,6 +10,8 @@ import { isOpen } from '../orders/states';
 import { lineGross } from '../pricing/line-amounts';
 import type { Checkout } from '../payments/checkout';
 import { isKioskError } from '../errors';
+import { isStorageFailure } from '../db/storage-failure';
+import { SHOPPER_MESSAGES } from '../lane/messages';
 import type { AttendantGate } from './attendant-gate';
 import { AttendantSession, BADGE_MESSAGES, LOCAL_CONNECTION, MONEY_COMMANDS, type AttendantRefusal } from './attendant-session';
 
@@ -334,8 +336,10 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     this.changed();
   }
 
-  /** The lane's condition changed (device up/down). */
+  /** The lane's condition changed (device up/down, a storage or data fault set or cleared). */
   conditionChanged(): void {
+    // a paid order whose completion could not be recorded (storage failed) completes when storage is back
+    if (this.order?.state === 'paid') void this.complete(this.order.id);
     this.changed();
   }
 
@@ -526,8 +530,11 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
         this.need(checkout.methods().includes(c.method), `payment method ${c.method} is not available`);
         // runs in the background: the screen follows the order's commits and the terminal's prompts
         void checkout.pay(o.id, c.method).catch((e: unknown) => {
-          // the run failed on our side (not a decline by the terminal): say so neutrally
-          this.message = { code: 'NOT_CHARGED', text: SCREEN_MESSAGES.NOT_CHARGED };
+          // the run failed on our side (not a decline by the terminal): say so neutrally — but a payment started
+          // whose outcome could not be recorded (storage failed) may have been charged: checked when storage is back
+          this.message = isStorageFailure(e) && this.order?.id === o.id && this.order.state !== 'awaiting_payment'
+            ? { code: 'PAYMENT_UNRESOLVED', text: SHOPPER_MESSAGES.PAYMENT_UNRESOLVED }
+            : { code: 'NOT_CHARGED', text: SCREEN_MESSAGES.NOT_CHARGED };
           this.deps.onError?.(e);
           this.changed();
         });

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ServerMessage } from '../../screen-ui/protocol';
+import type { ScreenView, ServerMessage } from '../../screen-ui/protocol';
 import { isKioskError } from '../errors';
 import { MAX_FRAME_BYTES, parseClientMessage } from './commands';
 import { ScreenCommandError, type ScreenSession } from './screen-session';
@@ -75,7 +75,13 @@ function asset(pathname: string): { dir: 'static' | 'script'; file: string; type
  * view; commands arrive as validated JSON frames (parseClientMessage) and are answered with a `result` frame;
  * requests from another Host/Origin than the loopback screen are refused (no cross-site commands from a browser).
  */
-export async function startScreenServer(session: ScreenSession, opts: ScreenServerOptions): Promise<ScreenServer> {
+/** What the server needs of a session (the kiosk's ScreenSession, or the out-of-service screen of a kiosk that could not boot). */
+export interface ScreenSource extends Pick<ScreenSession, 'view' | 'attendantView' | 'command' | 'connect' | 'disconnect'> {
+  on(event: 'view', listener: (view: ScreenView) => void): unknown;
+  off(event: 'view', listener: (view: ScreenView) => void): unknown;
+}
+
+export async function startScreenServer(session: ScreenSource, opts: ScreenServerOptions): Promise<ScreenServer> {
   const sockets = new Set<WebSocket>();
   let port = 0;
   const local = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;

@@ -1,5 +1,8 @@
 import type { JournalEntry } from '../journal/entry';
 import { KioskError } from '../errors';
+import { preview } from '../json/bounded-format';
+import { boundedJsonParse, JsonLimitError } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 
 /**
  * Wire formats of the sync topics (see topics.ts). Every message is a JSON object with `"v":1`; parsers return a
@@ -18,12 +21,22 @@ export interface EventMessage {
   payload: string;
   prevHash: string;
   hash: string;
+  /**
+   * Present when the entry's hash covers its store (entries written since the journal recorded it): equal to
+   * `storeId`, and HQ recomputes the hash with it. Absent (or null) for entries written before: the old formula.
+   */
+  hashStoreId?: string | null;
 }
 
-/** `ack`: the highest contiguous seq HQ has durably stored for the device. */
+/**
+ * `ack` (published by HQ with retain): the highest contiguous seq HQ has durably stored for the device **and** the
+ * hash of that entry as HQ holds it. The kiosk acts on it only when `hash` equals its own journal entry at `seq`,
+ * so an ack is bound to what the kiosk sent: a forged or foreign ack cannot delete outbox rows.
+ */
 export interface AckMessage {
   v: 1;
   seq: number;
+  hash: string;
 }
 
 /** `resend`: HQ asks the device to re-send its journal from `fromSeq` upward. */
@@ -32,7 +45,10 @@ export interface ResendMessage {
   fromSeq: number;
 }
 
-/** Retained `state`: the birth message; the last will and clean shutdown are `{"v":1,"online":false}`. */
+/**
+ * Retained `state`: the birth message; the last will (as of the connect) and a clean shutdown are
+ * `{"v":1,"online":false,ts,software,configVersion,pricebookVersion}` (older kiosks: `{"v":1,"online":false}`).
+ */
 export interface StateMessage {
   v: 1;
   online: boolean;
@@ -60,13 +76,13 @@ function protocol(what: string, message: string): KioskError {
 function parseObject(what: string, payload: Buffer | string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
-  } catch {
-    throw protocol(what, 'not JSON');
+    value = boundedJsonParse(payload, { maxBytes: JSON_LIMITS.syncMessage });
+  } catch (e) {
+    throw protocol(what, e instanceof JsonLimitError ? e.message : 'not JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw protocol(what, 'not a JSON object');
   const obj = value as Record<string, unknown>;
-  if (obj.v !== 1) throw protocol(what, `unsupported version ${JSON.stringify(obj.v)}`);
+  if (obj.v !== 1) throw protocol(what, `unsupported version ${preview(obj.v, 40)}`);
   return obj;
 }
 
@@ -85,6 +101,7 @@ export function encodeEvent(storeId: string, e: JournalEntry): string {
     payload: e.payload,
     prevHash: e.prevHash,
     hash: e.hash,
+    ...(typeof e.hashStoreId === 'string' ? { hashStoreId: e.hashStoreId } : {}),
   };
   return JSON.stringify(m);
 }
@@ -97,6 +114,7 @@ export function parseEvent(payload: Buffer | string): EventMessage {
   if (o.orderId !== null && typeof o.orderId !== 'string') throw protocol('event', 'orderId');
   if (typeof o.type !== 'string' || typeof o.payload !== 'string') throw protocol('event', 'type/payload');
   if (!isHash(o.prevHash) || !isHash(o.hash)) throw protocol('event', 'prevHash/hash');
+  if (o.hashStoreId !== undefined && o.hashStoreId !== null && typeof o.hashStoreId !== 'string') throw protocol('event', 'hashStoreId');
   return {
     v: 1,
     storeId: o.storeId,
@@ -108,15 +126,33 @@ export function parseEvent(payload: Buffer | string): EventMessage {
     payload: o.payload,
     prevHash: o.prevHash,
     hash: o.hash,
+    ...(typeof o.hashStoreId === 'string' ? { hashStoreId: o.hashStoreId } : {}),
   };
 }
 
-export const encodeAck = (seq: number): string => JSON.stringify({ v: 1, seq } satisfies AckMessage);
+export const encodeAck = (seq: number, hash: string): string => JSON.stringify({ v: 1, seq, hash } satisfies AckMessage);
 
+/** An ack is a few dozen bytes; anything much larger is not one (and is not worth parsing). */
+export const MAX_ACK_BYTES = 256;
+
+/**
+ * Strict: exactly `{v:1, seq, hash}` — `seq` a positive safe integer, `hash` 64 lowercase hex digits, no other
+ * keys, at most {@link MAX_ACK_BYTES} bytes. Anything else throws `KioskError('PROTOCOL')` with `details.seq` set
+ * when the message carried a usable seq (so a refusal can name it).
+ */
 export function parseAck(payload: Buffer | string): AckMessage {
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (bytes > MAX_ACK_BYTES) throw protocol('ack', `${bytes} bytes (at most ${MAX_ACK_BYTES})`);
   const o = parseObject('ack', payload);
-  if (!isSeq(o.seq)) throw protocol('ack', 'seq must be a non-negative integer');
-  return { v: 1, seq: o.seq };
+  const seqOf = isSeq(o.seq) && o.seq >= 1 ? o.seq : undefined;
+  const fail = (message: string): KioskError =>
+    new KioskError('PROTOCOL', `malformed ack message: ${message}`, seqOf === undefined ? { what: 'ack' } : { what: 'ack', seq: seqOf });
+  if (seqOf === undefined) throw fail('seq must be a positive integer');
+  if (o.hash === undefined) throw fail('hash missing');
+  if (!isHash(o.hash)) throw fail('hash must be 64 lowercase hex digits');
+  const extra = Object.keys(o).filter((k) => k !== 'v' && k !== 'seq' && k !== 'hash');
+  if (extra.length > 0) throw fail(`unexpected field ${JSON.stringify(extra[0])}`);
+  return { v: 1, seq: seqOf, hash: o.hash };
 }
 
 export const encodeResend = (fromSeq: number): string => JSON.stringify({ v: 1, fromSeq } satisfies ResendMessage);

@@ -5,7 +5,7 @@ import type { KioskDb } from '../db/database';
 import { Mosquitto } from '../../test/helpers/mosquitto';
 import { appendBulk, appendEntries, kioskDb, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
 import { encodeAck, parseEvent } from './messages';
-import { OutboxPublisher } from './outbox-publisher';
+import { OutboxPublisher, type AckRefusal } from './outbox-publisher';
 import { ackTopic, eventsTopic } from './topics';
 
 const STORE = 'S1';
@@ -52,8 +52,10 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     pub.on('error', (e) => errors.push(e));
     return pub;
   }
-  const ack = (seq: number | string) =>
-    hq.publishAsync(ackTopic(STORE, DEVICE), typeof seq === 'number' ? encodeAck(seq) : seq, { qos: 1 });
+  /** HQ's ack as the real ingest sends it: the seq and the hash of the kiosk's own entry there. */
+  const hashAt = async (seq: number) => (await db.read.get<{ hash: string }>('SELECT hash FROM journal WHERE seq = ?', [seq]))!.hash;
+  const ack = async (seq: number | string) =>
+    hq.publishAsync(ackTopic(STORE, DEVICE), typeof seq === 'number' ? encodeAck(seq, await hashAt(seq)) : seq, { qos: 1 });
   const outboxSeqs = async () => (await db.read.all<{ seq: number }>('SELECT seq FROM outbox ORDER BY seq')).map((r) => r.seq);
 
   it('publishes every row in seq order, and PUBACK alone deletes nothing', async () => {
@@ -68,11 +70,13 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     expect((await outboxSeqs()).length).toBe(30);
   });
 
-  it('deletes rows only up to the ack, ignores lower acks and reports malformed ones', async () => {
+  it('deletes rows only up to the ack, ignores lower acks and refuses malformed ones', async () => {
     await appendEntries(db, DEVICE, 10);
     const p = publisher();
     const acked: number[] = [];
+    const refused: AckRefusal[] = [];
     p.on('acked', (s) => acked.push(s));
+    p.on('ackRefused', (r) => refused.push(r));
     p.start();
     await waitFor(() => received.length === 10);
     await ack(6);
@@ -81,8 +85,9 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     await ack(3);
     await ack('{"v":1,"seq":"x"}');
     await ack('not json');
-    await waitFor(() => errors.length === 2, 5000, 'two errors');
-    expect(errors.every((e) => /malformed ack/.test(e.message))).toBe(true);
+    await waitFor(() => refused.length === 2, 5000, 'two refusals');
+    expect(refused.every((r) => r.reason === 'malformed' && r.seq === -1 && /malformed ack/.test(r.detail))).toBe(true);
+    expect(errors).toEqual([]);
     expect(p.ackedSeq).toBe(6);
     await ack(10);
     await waitFor(async () => (await p.backlog()) === 0);
@@ -224,6 +229,85 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     p.notify();
     await waitFor(() => received.length === 11);
     expect(received[10]).toBe(7);
+  });
+
+  it('refuses forged acks (no hash, ahead of the journal, a hash that is not ours): nothing deleted, publishing goes on', async () => {
+    await appendEntries(db, DEVICE, 8);
+    const p = publisher();
+    const acked: number[] = [];
+    const refused: AckRefusal[] = [];
+    p.on('acked', (s) => acked.push(s));
+    p.on('ackRefused', (r) => refused.push(r));
+    p.start();
+    await waitFor(() => received.length === 8);
+    await ack('{"v":1,"seq":999999}'); // the forged ack that used to empty the outbox
+    await ack(encodeAck(999999, 'a'.repeat(64)));
+    await ack(encodeAck(5, 'b'.repeat(64)));
+    await ack(encodeAck(8, await hashAt(7))); // a real hash, of another entry
+    await waitFor(() => refused.length === 4, 5000, 'four refusals');
+    expect(refused.map((r) => [r.seq, r.reason])).toEqual([
+      [999999, 'malformed'],
+      [999999, 'ahead'],
+      [5, 'hash'],
+      [8, 'hash'],
+    ]);
+    expect(refused[0].detail).toMatch(/hash missing/);
+    expect(refused[1].detail).toMatch(/journal ends at seq 8/);
+    expect(p.ackedSeq).toBe(0);
+    expect(acked).toEqual([]);
+    expect(await outboxSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // not stalled: new sales go out at once, and the next real ack works
+    await appendEntries(db, DEVICE, 2, 1_800_000_000_000);
+    p.notify();
+    await waitFor(() => received.length === 10);
+    expect(received.slice(8)).toEqual([9, 10]);
+    await ack(9);
+    await waitFor(() => acked.includes(9));
+    expect(await outboxSeqs()).toEqual([10]);
+    // the same ack again (the retained one on every subscribe) is ignored, not refused; so is a lower one
+    await ack(9);
+    await ack(4);
+    await ack(encodeAck(9, 'c'.repeat(64)));
+    await ack(10);
+    await waitFor(() => acked.includes(10));
+    expect(refused).toHaveLength(4);
+    expect(errors).toEqual([]);
+  });
+
+  it('while HQ acks nothing (a quarantined chain), re-publishing backs off to once per 8x the ack timeout; refused acks do not speed it up', async () => {
+    await appendEntries(db, DEVICE, 3);
+    const p = publisher();
+    const refused: AckRefusal[] = [];
+    p.on('ackRefused', (r) => refused.push(r));
+    p.start();
+    await waitFor(() => received.length === 3);
+    const rounds: number[] = [];
+    for (const wait of [30_000, 60_000, 120_000, 240_000, 240_000, 240_000]) {
+      // a forged ack in between changes nothing
+      await ack(encodeAck(2, 'd'.repeat(64)));
+      await waitFor(() => refused.length === rounds.length + 1);
+      clock.advance(wait - 1);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(received).toHaveLength(3 * (rounds.length + 1));
+      clock.advance(1);
+      await waitFor(() => received.length === 3 * (rounds.length + 2), 5000, `round after ${wait} ms`);
+      rounds.push(wait);
+    }
+    expect(received.slice(3)).toEqual(Array.from({ length: 6 }, () => [1, 2, 3]).flat());
+    expect(await p.backlog()).toBe(3);
+  });
+
+  it('ignores an empty (cleared retained) ack', async () => {
+    await appendEntries(db, DEVICE, 2);
+    const p = publisher();
+    const refused: AckRefusal[] = [];
+    p.on('ackRefused', (r) => refused.push(r));
+    p.start();
+    await waitFor(() => received.length === 2);
+    await ack('');
+    await ack(2);
+    await waitFor(async () => (await p.backlog()) === 0);
+    expect(refused).toEqual([]);
   });
 
   it('restarts from the outbox when the client reconnects', async () => {

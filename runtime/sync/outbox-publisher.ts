@@ -3,7 +3,8 @@ import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock';
 import type { KioskDb } from '../db/database';
 import type { JournalEntry } from '../journal/entry';
-import { encodeEvent, parseAck } from './messages';
+import { KioskError } from '../errors';
+import { encodeEvent, parseAck, type AckMessage } from './messages';
 import { ackTopic, eventsTopic } from './topics';
 
 export interface OutboxPublisherOptions {
@@ -34,17 +35,36 @@ export interface OutboxPublisherOptions {
   ackTimeoutMs?: number;
 }
 
+/** Why an ack was refused: not a valid ack message; above this kiosk's highest journal seq; hash not this kiosk's. */
+export type AckRefusalReason = 'malformed' | 'ahead' | 'hash';
+
+export interface AckRefusal {
+  /** The ack's seq; -1 when the message had no usable seq. */
+  seq: number;
+  reason: AckRefusalReason;
+  detail: string;
+}
+
 export interface OutboxPublisherEvents {
   /** The broker PUBACKed the event with this seq (HQ has NOT necessarily stored it). */
   published: [number];
   /** HQ acknowledged everything up to this seq; those outbox rows are deleted. */
   acked: [number];
-  /** A malformed ack, a failed read or delete. Only emitted when someone listens, so a kiosk never crashes on it. */
+  /**
+   * An ack that was not acted on: malformed, ahead of this kiosk's journal, or naming an entry this kiosk does not
+   * have (hash mismatch). Nothing was deleted and `ackedSeq` did not move.
+   */
+  ackRefused: [AckRefusal];
+  /** A failed read or delete. Only emitted when someone listens, so a kiosk never crashes on it. */
   error: [Error];
 }
 
+/** Acks waiting for their journal check at most; older ones are dropped (acks are cumulative). */
+const MAX_PENDING_ACKS = 64;
+
 interface Row {
   seq: number;
+  store_id: string | null;
   device_id: string;
   ts: number;
   order_id: string | null;
@@ -56,6 +76,7 @@ interface Row {
 
 const toEntry = (r: Row): JournalEntry => ({
   seq: r.seq,
+  hashStoreId: r.store_id,
   deviceId: r.device_id,
   ts: r.ts,
   orderId: r.order_id,
@@ -72,8 +93,11 @@ const toEntry = (r: Row): JournalEntry => ({
  * - The SQLite outbox is the source of truth. Rows go out in seq order, pipelined (up to `window` QoS 1 publishes
  *   awaiting PUBACK), read in batches of `batch` rows, so memory does not grow with the backlog.
  * - A row leaves the outbox only when HQ's `ack` covers its seq (`DELETE FROM outbox WHERE seq <= ack`, one small
- *   transaction, coalesced), never on PUBACK. Acks below the current ack are ignored; malformed acks are reported
- *   as 'error' and ignored.
+ *   transaction, coalesced), never on PUBACK. Acks at or below the current ack are ignored (the retained ack comes
+ *   again on every subscribe). A higher ack is first checked against this kiosk's own journal, in arrival order:
+ *   it is refused ('ackRefused', nothing deleted, `ackedSeq` unchanged, publishing goes on) when it is malformed,
+ *   when its seq is above the journal's highest seq ('ahead'), or when its hash is not the journal's hash at that
+ *   seq ('hash'). An empty payload (a cleared retained ack) is ignored.
  * - After start(), on every (re)connect, and when acks stop arriving for `ackTimeoutMs` while rows are un-acked,
  *   publishing restarts at the lowest seq still in the outbox. Re-sending is harmless: HQ is idempotent per seq.
  * - resendFrom(n) re-publishes journal entries from n upward even if they already left the outbox, then goes on
@@ -119,6 +143,9 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   private deleting: Promise<void> | null = null;
   private deleteTarget = 0;
   private deletePause: { timer: TimerHandle; resolve: () => void } | null = null;
+  /** Acks received and not yet checked against the journal (in arrival order, bounded). */
+  private ackQueue: AckMessage[] = [];
+  private checkingAcks: Promise<void> | null = null;
 
   constructor(opts: OutboxPublisherOptions) {
     super();
@@ -197,6 +224,8 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     this.buffer = [];
     this.connGen++; // PUBACKs of this run must not count against a later start()
     this.inFlight = 0;
+    this.ackQueue = [];
+    await this.checkingAcks;
     await this.pumping;
     if (this.deletePause) {
       // stopping: the pause ends now and the last acked rows are deleted at once
@@ -219,16 +248,54 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   };
 
   private readonly onMessage = (topic: string, payload: Buffer): void => {
-    if (topic !== this.ackTopic) return;
-    let seq: number;
+    if (topic !== this.ackTopic || payload.length === 0) return; // empty: HQ cleared its retained ack
+    let ack: AckMessage;
     try {
-      seq = parseAck(payload).seq;
+      ack = parseAck(payload);
     } catch (e) {
-      this.report(e as Error);
+      const details = e instanceof KioskError ? e.details : {};
+      const seq = typeof details.seq === 'number' ? details.seq : -1;
+      this.refuse({ seq, reason: 'malformed', detail: (e as Error).message });
       return;
     }
-    this.onAck(seq);
+    if (ack.seq <= this.acked) return; // a duplicate (the retained ack again) or an old one
+    this.ackQueue.push(ack);
+    if (this.ackQueue.length > MAX_PENDING_ACKS) this.ackQueue.splice(0, this.ackQueue.length - MAX_PENDING_ACKS);
+    if (!this.checkingAcks) {
+      this.checkingAcks = this.checkAcks().finally(() => {
+        this.checkingAcks = null;
+      });
+    }
   };
+
+  /** Checks queued acks one by one against the journal: only an ack naming this kiosk's own entry counts. */
+  private async checkAcks(): Promise<void> {
+    for (let ack = this.ackQueue.shift(); ack && this.running; ack = this.ackQueue.shift()) {
+      if (ack.seq <= this.acked) continue;
+      let row: { top: number | null; hash: string | null } | undefined;
+      try {
+        row = await this.db.read.get<{ top: number | null; hash: string | null }>(
+          'SELECT (SELECT MAX(seq) FROM journal) AS top, (SELECT hash FROM journal WHERE seq = ?) AS hash',
+          [ack.seq],
+        );
+      } catch (e) {
+        this.report(e as Error); // not refused: HQ re-acks with the next event or duplicate
+        continue;
+      }
+      const top = row?.top ?? 0;
+      if (ack.seq > top) {
+        this.refuse({ seq: ack.seq, reason: 'ahead', detail: `ack for seq ${ack.seq} but this kiosk's journal ends at seq ${top}` });
+      } else if (row?.hash !== ack.hash) {
+        this.refuse({ seq: ack.seq, reason: 'hash', detail: `ack hash ${ack.hash.slice(0, 12)}… is not this kiosk's entry ${ack.seq} (${(row?.hash ?? 'missing').slice(0, 12)}…)` });
+      } else if (this.running) {
+        this.onAck(ack.seq);
+      }
+    }
+  }
+
+  private refuse(r: AckRefusal): void {
+    if (this.listenerCount('ackRefused') > 0) this.emit('ackRefused', r);
+  }
 
   private onAck(seq: number): void {
     if (seq <= this.acked) return;

@@ -4,12 +4,16 @@ import type { Clock, TimerHandle } from '../clock';
 import type { StateMessage, TelemetryMessage } from './messages';
 import { stateTopic, telemetryTopic } from './topics';
 
-/** The retained offline state: the MQTT last will, and what a clean shutdown publishes. */
+/** The bare retained offline state (what a kiosk without versions to report, or an older one, sends). */
 export const OFFLINE_STATE = JSON.stringify({ v: 1, online: false } satisfies StateMessage);
 
-/** The `will` for the kiosk's mqtt client options: `{"v":1,"online":false}`, retained, QoS 1, on the state topic. */
-export function stateWill(storeId: string, deviceId: string): NonNullable<IClientOptions['will']> {
-  return { topic: stateTopic(storeId, deviceId), payload: Buffer.from(OFFLINE_STATE), qos: 1, retain: true };
+/**
+ * The `will` for the kiosk's mqtt client options: an offline `state` (default the bare {@link OFFLINE_STATE}),
+ * retained, QoS 1, on the state topic. PresencePublisher keeps it current: `{v:1, online:false, ts, software,
+ * configVersion, pricebookVersion}` as of the (re)connect, so HQ still knows the versions of a kiosk that vanished.
+ */
+export function stateWill(storeId: string, deviceId: string, state: StateMessage = { v: 1, online: false }): NonNullable<IClientOptions['will']> {
+  return { topic: stateTopic(storeId, deviceId), payload: Buffer.from(JSON.stringify(state)), qos: 1, retain: true };
 }
 
 export interface PresenceOptions {
@@ -34,7 +38,9 @@ export interface PresenceOptions {
 /**
  * The kiosk's presence on HQ's fleet table: a retained birth `state` on every (re)connect, `telemetry` (QoS 0)
  * every `telemetryIntervalMs` on the injected clock, and a retained offline `state` on stop(). An unclean exit is
- * covered by the client's last will ({@link stateWill}).
+ * covered by the client's last will ({@link stateWill}), which start() and every birth and reconnect set to the
+ * current {@link offlineState}: the broker takes the will at CONNECT, so it tells HQ the versions and time as of
+ * that connection (HQ's fleet view keeps a later birth's versions over an older will's).
  */
 export class PresencePublisher {
   private timer: TimerHandle | null = null;
@@ -50,6 +56,8 @@ export class PresencePublisher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.armWill();
+    this.opts.client.on('reconnect', this.armWill);
     this.opts.client.on('connect', this.birth);
     if (this.opts.client.connected) this.birth();
     this.schedule();
@@ -60,12 +68,23 @@ export class PresencePublisher {
     if (!this.running) return;
     this.running = false;
     this.opts.client.off('connect', this.birth);
+    this.opts.client.off('reconnect', this.armWill);
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = null;
     if (this.opts.client.connected) {
-      await this.opts.client.publishAsync(stateTopic(this.opts.storeId, this.opts.deviceId), OFFLINE_STATE, { qos: 1, retain: true });
+      await this.opts.client.publishAsync(stateTopic(this.opts.storeId, this.opts.deviceId), JSON.stringify(this.offlineState()), { qos: 1, retain: true });
     }
   }
+
+  /** The offline state as of now: `online: false` with the time, software and versions. */
+  offlineState(): StateMessage {
+    return { v: 1, online: false, ts: this.opts.clock.now(), software: this.opts.software, ...this.opts.versions() };
+  }
+
+  /** Sets the client's will to the current offline state; the broker takes it at the next CONNECT. */
+  readonly armWill = (): void => {
+    this.opts.client.options.will = stateWill(this.opts.storeId, this.opts.deviceId, this.offlineState());
+  };
 
   /** The current birth message. */
   stateMessage(): StateMessage {
@@ -94,6 +113,7 @@ export class PresencePublisher {
 
   /** Publishes the retained birth `state` now (also done on every connect). */
   readonly birth = (): void => {
+    this.armWill(); // versions may have changed: the next connection's will carries them
     this.opts.client.publish(stateTopic(this.opts.storeId, this.opts.deviceId), JSON.stringify(this.stateMessage()), { qos: 1, retain: true });
   };
 

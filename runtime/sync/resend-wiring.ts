@@ -19,7 +19,9 @@ export function mqttRequestResend(client: MqttClient): RequestResend {
 
 /**
  * Kiosk side of the default channel: subscribes the publisher's client to its `resend` topic (again after every
- * reconnect) and calls `publisher.resendFrom(fromSeq)`. Malformed requests go to `onError`. Returns an unsubscribe.
+ * reconnect) and calls `publisher.resendFrom(fromSeq)`. Malformed requests go to `onError`. Returns a function that
+ * stops listening. It leaves the subscription at the broker: in the kiosk's persistent session a request HQ makes
+ * while the kiosk is stopped is queued for it (unsubscribing on a clean stop made the broker drop those).
  */
 export function subscribeResend(
   client: MqttClient,
@@ -44,6 +46,5 @@ export function subscribeResend(
   return () => {
     client.off('connect', subscribe);
     client.off('message', onMessage);
-    client.unsubscribe(topic);
   };
 }

@@ -45,11 +45,41 @@ describe('sync messages', () => {
     for (const bad of [{ ...e, v: 2 }, { ...e, seq: 0 }, { ...e, payload: {} }, { ...e, hash: 'x' }, { ...e, orderId: 5 }]) {
       expect(() => parseEvent(JSON.stringify(bad))).toThrow(/malformed event/);
     }
-    expect(parseAck(encodeAck(12))).toEqual({ v: 1, seq: 12 });
+    const h = 'ab'.repeat(32);
+    expect(parseAck(encodeAck(12, h))).toEqual({ v: 1, seq: 12, hash: h });
+    expect(JSON.parse(encodeAck(12, h))).toEqual({ v: 1, seq: 12, hash: h });
     for (const bad of ['', '[]', '{"v":1}', '{"v":1,"seq":-1}', '{"v":1,"seq":1.5}', '{"seq":3}']) {
       expect(() => parseAck(bad)).toThrow(expect.objectContaining({ code: 'PROTOCOL' }));
     }
     expect(parseResend('{"v":1,"fromSeq":6}').fromSeq).toBe(6);
+  });
+
+  it('accepts only a strict ack {v:1, seq, hash}: every malformed shape is a PROTOCOL error naming its seq when it has one', () => {
+    const h = 'ab'.repeat(32);
+    const cases: [string, number | undefined, RegExp][] = [
+      ['{"v":1,"seq":999999}', 999999, /hash missing/],
+      [JSON.stringify({ v: 1, seq: 5, hash: h.toUpperCase() }), 5, /hex/],
+      [JSON.stringify({ v: 1, seq: 5, hash: h.slice(1) }), 5, /hex/],
+      [JSON.stringify({ v: 1, seq: 5, hash: 7 }), 5, /hex/],
+      [JSON.stringify({ v: 1, seq: 5, hash: h, extra: true }), 5, /unexpected field "extra"/],
+      [JSON.stringify({ v: 1, seq: 0, hash: h }), undefined, /positive integer/],
+      [JSON.stringify({ v: 1, seq: '5', hash: h }), undefined, /positive integer/],
+      [JSON.stringify({ v: 1, seq: 2 ** 53, hash: h }), undefined, /positive integer/],
+      [JSON.stringify({ v: 2, seq: 5, hash: h }), undefined, /unsupported version/],
+      [JSON.stringify({ v: 1, seq: 5, hash: h, pad: 'x'.repeat(300) }), undefined, /bytes/],
+      ['null', undefined, /not a JSON object/],
+      ['{"v":1,"seq":5,"hash":"' + h + '"', undefined, /not JSON/],
+    ];
+    for (const [text, seq, why] of cases) {
+      let err: unknown;
+      try {
+        parseAck(Buffer.from(text));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'PROTOCOL', message: expect.stringMatching(why) });
+      expect((err as { details: Record<string, unknown> }).details.seq).toBe(seq);
+    }
     expect(() => parseResend('{"v":1,"fromSeq":0}')).toThrow(/malformed resend/);
   });
 });

@@ -2,7 +2,8 @@
  * MQTT topics of the kiosk ↔ HQ sync, all under `kiosk/v1/{store}/{device}/`:
  *
  * - `events`    device → HQ, QoS 1, not retained: one {@link EventMessage} per journal entry.
- * - `ack`       HQ → device, QoS 1: `{"v":1,"seq":N}`, the highest contiguous seq HQ has durably stored.
+ * - `ack`       HQ → device, QoS 1, retained: `{"v":1,"seq":N,"hash":H}`, the highest contiguous seq HQ has durably
+ *               stored and the hash of that entry; the device acts on it only when H equals its own entry N.
  * - `resend`    HQ → device, QoS 1: `{"v":1,"fromSeq":N}`, HQ asks the device to re-send from seq N.
  * - `state`     device → HQ, QoS 1, retained: birth / last will / clean-shutdown presence.
  * - `telemetry` device → HQ, QoS 0: periodic backlog, uptime, disk and device health.

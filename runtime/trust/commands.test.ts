@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SimulatedClock } from '../clock';
 import { KioskDb } from '../db/database';
 import { migrate } from '../db/migrations';
-import { CommandRunner, type CommandHandlers } from './commands';
+import { CommandRunner, MAX_RESULT_ERROR_CHARS, type CommandHandlers } from './commands';
 import type { EnvelopeFields } from './envelope';
 import { memoryTrust, signed, T0, testKey } from './test-helpers';
 import { commandTopic } from './topics';
@@ -147,7 +148,41 @@ describe('remote commands', () => {
     const foreign = signed(stranger, { kind: 'command', scope: { kind: 'device', ...me }, body: { id: 'c-14', name: 'lock', args: {} } }, clock.now());
     expect(await runner().offer(TOPIC, foreign)).toMatchObject({ status: 'rejected', reason: 'unknown_key' });
     expect(await runner().offer(TOPIC, command('c-15', 'lock').replace('c-15', 'c-16'))).toMatchObject({ status: 'rejected', reason: 'bad_signature' });
-    expect(await runner().offer(TOPIC, 'garbage')).toEqual({ v: 1, id: null, name: null, status: 'rejected', reason: 'malformed', error: expect.any(String) });
+    expect(await runner().offer(TOPIC, 'garbage')).toEqual({
+      v: 1,
+      id: null,
+      name: null,
+      status: 'rejected',
+      reason: 'malformed',
+      error: expect.any(String),
+      payloadSha256: createHash('sha256').update('garbage').digest('hex'),
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('a refused command that did not verify echoes nothing its sender chose: id and name null, the payload hash, a bounded error', async () => {
+    const forgedId = 'c-20';
+    const stranger = testKey();
+    const sha = (raw: string) => createHash('sha256').update(raw).digest('hex');
+    const cases: { reason: string; raw: string }[] = [
+      { reason: 'bad_signature', raw: command(forgedId, 'lock').replace('"lock"', '"unlock"') },
+      { reason: 'unknown_key', raw: signed(stranger, { kind: 'command', scope: { kind: 'device', ...me }, body: { id: forgedId, name: 'lock', args: {} } }, clock.now()) },
+      { reason: 'wrong_scope', raw: signed(hq, { kind: 'command', scope: { kind: 'device', store: 's1', device: 'd2' }, body: { id: forgedId, name: 'lock', args: {} } }, clock.now()) },
+      { reason: 'malformed', raw: JSON.stringify({ body: { id: forgedId, name: 'lock', args: {} }, sig: 'x'.repeat(5000) }) },
+      { reason: 'malformed', raw: `{"body":{"id":"${forgedId}","name":"lock"},${'"x":1,'.repeat(2000)}` },
+    ];
+    for (const c of cases) {
+      const r = await runner().offer(TOPIC, c.raw);
+      expect(r).toMatchObject({ v: 1, id: null, name: null, status: 'rejected', reason: c.reason, payloadSha256: sha(c.raw) });
+      expect(r.error!.length).toBeLessThanOrEqual(MAX_RESULT_ERROR_CHARS);
+      expect(JSON.stringify(r)).not.toContain(forgedId);
+    }
+    // signed by HQ for this kiosk: its own id and name are reported, no hash needed
+    const raw = command('c-21', 'lock');
+    clock.advance(600_000);
+    const expired = await runner().offer(TOPIC, raw);
+    expect(expired).toMatchObject({ id: 'c-21', name: 'lock', reason: 'expired' });
+    expect(expired.payloadSha256).toBeUndefined();
     expect(calls).toEqual([]);
   });
 });

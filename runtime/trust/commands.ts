@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssues } from '../../config/fields';
 import type { Clock } from '../clock';
 import type { KioskDb } from '../db/database';
 import { describeScope, verifyEnvelope, type Envelope, type RejectReason, type TrustedKeys } from './envelope';
 import { commandTopic } from './topics';
+import { boundedJsonParse } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 
 /** The remote commands a kiosk knows, each with the zod schema of its args. */
 export const COMMAND_ARGS = {
@@ -41,9 +44,11 @@ const bodySchema = z
 /** The `kiosk/v1/{store}/{device}/cmd/result` payload. */
 export interface CommandResult {
   v: 1;
-  /** null when the envelope was too broken to say. */
+  /** null unless the command's signature and target verified (see {@link refusal}). */
   id: string | null;
   name: string | null;
+  /** With `id: null`: SHA-256 (hex) of the raw payload that was refused. */
+  payloadSha256?: string;
   status: 'ok' | 'failed' | 'rejected';
   reason?: RejectReason;
   result?: unknown;
@@ -67,14 +72,40 @@ function checkBody(body: unknown): string | null {
   return null;
 }
 
-/** Best-effort id and name of an envelope for the result payload (null when unreadable). */
+/**
+ * Refusals that come after the signature and the target (kind, scope) verified: the envelope is HQ's own, for this
+ * kiosk, so its id and name may be echoed. For every other refusal the payload may be anyone's.
+ */
+const SIGNED_FOR_US: ReadonlySet<RejectReason> = new Set<RejectReason>(['expired', 'not_yet_valid', 'not_newer', 'invalid_body']);
+const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A refusal's `error` text is cut to this many characters (it may quote the payload). */
+export const MAX_RESULT_ERROR_CHARS = 300;
+
+/** SHA-256 (hex) of the raw payload: lets HQ match a refusal to what it sent without the kiosk echoing its fields. */
+export const payloadSha256 = (raw: Buffer | string): string => createHash('sha256').update(raw).digest('hex');
+
+/** Id and name of an envelope whose signature and target verified (null when not a well-formed id / known name). */
 function peek(raw: Buffer | string): { id: string | null; name: string | null } {
   try {
-    const body = (JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')) as { body?: { id?: unknown; name?: unknown } }).body;
-    return { id: typeof body?.id === 'string' ? body.id : null, name: typeof body?.name === 'string' ? body.name : null };
+    const body = (boundedJsonParse(raw, { maxBytes: JSON_LIMITS.envelope }) as { body?: { id?: unknown; name?: unknown } }).body;
+    return {
+      id: typeof body?.id === 'string' && COMMAND_ID.test(body.id) ? body.id : null,
+      name: typeof body?.name === 'string' && (COMMAND_NAMES as string[]).includes(body.name) ? body.name : null,
+    };
   } catch {
     return { id: null, name: null };
   }
+}
+
+/**
+ * The `cmd/result` of a refused command. Only a command signed by HQ for this kiosk has its id and name echoed;
+ * anything else (forged, unknown key, malformed, another kiosk's) is reported as `{id: null, name: null}` with the
+ * SHA-256 of the raw payload, never with fields an attacker chose. `error` is bounded.
+ */
+function refusal(raw: Buffer | string, reason: RejectReason, detail: string): CommandResult {
+  const error = detail.length > MAX_RESULT_ERROR_CHARS ? `${detail.slice(0, MAX_RESULT_ERROR_CHARS - 1)}…` : detail;
+  const who = SIGNED_FOR_US.has(reason) ? peek(raw) : { id: null, name: null };
+  return { v: 1, ...who, status: 'rejected', reason, error, ...(who.id === null ? { payloadSha256: payloadSha256(raw) } : {}) };
 }
 
 /**
@@ -102,7 +133,7 @@ export class CommandRunner {
 
   private async handle(topic: string, raw: Buffer | string): Promise<CommandResult> {
     const { store, device } = this.deps.identity;
-    const rejected = (reason: RejectReason, detail: string): CommandResult => ({ v: 1, ...peek(raw), status: 'rejected', reason, error: detail });
+    const rejected = (reason: RejectReason, detail: string): CommandResult => refusal(raw, reason, detail);
     if (topic !== commandTopic(store, device)) return rejected('wrong_scope', `${topic} is not this kiosk's command topic`);
     const now = this.deps.clock.now();
     const verdict = verifyEnvelope<CommandBody>(raw, this.deps.trust, now, {

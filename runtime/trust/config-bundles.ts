@@ -10,6 +10,8 @@ import { canonicalJson } from '../journal/entry';
 import { describeScope, verifyEnvelope, type Envelope, type RejectReason, type Scope } from './envelope';
 import { scopeOfConfigTopic, sameScope } from './topics';
 import { trustChangeSchema, type TrustChange, type TrustStore } from './trust-store';
+import { boundedJsonParse } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 
 /** The three levels a config bundle can address; a more specific level wins. */
 export type ConfigLevel = 'fleet' | 'store' | 'device';
@@ -297,7 +299,7 @@ export class ConfigBundleManager {
   /** The very envelope stored (every field, signature included), however it was serialized. */
   private isSameEnvelope(stored: string, raw: Buffer | string): boolean {
     try {
-      return canonicalJson(JSON.parse(stored)) === canonicalJson(JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')));
+      return canonicalJson(JSON.parse(stored)) === canonicalJson(boundedJsonParse(raw, { maxBytes: JSON_LIMITS.envelope }));
     } catch {
       return false;
     }
@@ -316,7 +318,7 @@ export class ConfigBundleManager {
 /** The version of an envelope whose signature was verified (the verifier parsed it already; this cannot fail). */
 function claimedVersion(raw: Buffer | string): number | null {
   try {
-    const v = (JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')) as { version?: unknown }).version;
+    const v = (boundedJsonParse(raw, { maxBytes: JSON_LIMITS.envelope }) as { version?: unknown }).version;
     return typeof v === 'number' ? v : null;
   } catch {
     return null;

@@ -1,6 +1,9 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from '../journal/entry';
+import { joinPath } from '../json/bounded-format';
+import { tryParseJson } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 
 /**
  * Signed envelopes: how HQ tells a kiosk anything that changes it (configuration, price books, commands).
@@ -145,16 +148,13 @@ export function verifyEnvelope<B = unknown>(raw: Buffer | string, trust: Trusted
   } catch {
     return reject('malformed', 'not UTF-8 text');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return reject('malformed', `not JSON (${(e as Error).message})`);
-  }
-  const parsed = envelopeSchema.safeParse(json);
+  // bounded (size and nesting) before JSON.parse: a 1M-deep payload is refused in one linear scan
+  const json = tryParseJson(text, { maxBytes: JSON_LIMITS.envelope });
+  if (!json.ok) return reject('malformed', json.problem === 'syntax' ? `not JSON (${json.message})` : json.message);
+  const parsed = envelopeSchema.safeParse(json.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return reject('malformed', `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    return reject('malformed', `${joinPath(issue.path) || '(root)'}: ${issue.message}`);
   }
   const env = parsed.data as Envelope<B>;
   const key = trust.get(env.keyId);

@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { KioskError } from '../errors';
 import { writeFileAtomic } from './atomic-file';
+import { joinPath } from '../json/bounded-format';
+import { boundedJsonParse } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected an id (letters, digits, . _ -)' });
 
@@ -38,14 +41,14 @@ export function readIdentity(dataDir: string): Identity | null {
   if (!fs.existsSync(file)) return null;
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = boundedJsonParse(fs.readFileSync(file), { maxBytes: JSON_LIMITS.localStateFile });
   } catch (e) {
     throw new KioskError('IDENTITY_INVALID', `${file}: not valid JSON (${(e as Error).message})`);
   }
   const parsed = identitySchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new KioskError('IDENTITY_INVALID', `${file}: ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    throw new KioskError('IDENTITY_INVALID', `${file}: ${joinPath(i.path) || '(root)'}: ${i.message}`);
   }
   return parsed.data;
 }

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { KioskError } from '../errors';
 import { keyIdOf, parsePublicKeyPem, type TrustedKeys } from './envelope';
 import { writeFileAtomic } from './atomic-file';
+import { boundedJsonParse } from '../json/bounded-json';
+import { JSON_LIMITS } from '../json/limits';
 
 /** A change of trusted keys, as announced in a config bundle's `trust` field. */
 export interface TrustChange {
@@ -65,7 +67,7 @@ export class TrustStore implements TrustedKeys {
     if (!fs.existsSync(this.indexFile)) return;
     let parsed;
     try {
-      parsed = indexSchema.parse(JSON.parse(fs.readFileSync(this.indexFile, 'utf8')));
+      parsed = indexSchema.parse(boundedJsonParse(fs.readFileSync(this.indexFile), { maxBytes: JSON_LIMITS.localStateFile }));
     } catch (e) {
       throw new KioskError('TRUST_INVALID', `trust index ${this.indexFile} is unreadable: ${(e as Error).message}`);
     }

@@ -264,6 +264,18 @@ export class FirmataBoard extends EventEmitter<FirmataBoardEvents> {
     if (this.ownsPair) await this.pair?.close();
   }
 
+  /**
+   * Puts `bytes` on the wire to the host exactly as given, whether the board is responding or not: line noise,
+   * malformed replies, a sysex that never ends. Resolves when the bytes are handed to the pty (or the port closes).
+   */
+  sendRaw(bytes: Uint8Array): Promise<void> {
+    const port = this.port;
+    if (!port) return Promise.reject(new Error('simulated Firmata board is unplugged'));
+    return new Promise<void>((resolve) => {
+      port.write(Buffer.from(bytes), () => port.drain(() => resolve()));
+    });
+  }
+
   /** Feeds bytes as if they arrived from the host (the port's data handler calls this). */
   receive(chunk: Uint8Array): void {
     for (const cmd of this.parser.push(chunk)) {

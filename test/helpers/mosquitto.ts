@@ -37,17 +37,55 @@ function waitForPort(port: number, ms: number): Promise<void> {
   });
 }
 
+/** The broker configuration we ship (deploy/mosquitto/mosquitto.conf). */
+export const SHIPPED_CONF = path.join(__dirname, '..', '..', 'deploy', 'mosquitto', 'mosquitto.conf');
+
+/** The shipped file's settings lines (no comments, no blank lines). */
+function shippedLines(): string[] {
+  return fs
+    .readFileSync(SHIPPED_CONF, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** The shipped file with its listeners on loopback test ports and its /etc/mosquitto files replaced. */
+function shippedConfig(port: number, shipped: ShippedBroker): string[] {
+  return shippedLines().map((l) => {
+    if (l === 'listener 1883') return `listener ${port} 127.0.0.1`;
+    if (l === 'listener 1884') return `listener ${shipped.hqPort} 127.0.0.1`;
+    return l.replace(/\/etc\/mosquitto\/([\w.-]+)/g, (_, name: string) => {
+      const file = shipped.files[name];
+      if (!file) throw new Error(`${SHIPPED_CONF} needs /etc/mosquitto/${name}: pass it in shipped.files`);
+      return file;
+    });
+  });
+}
+
+/** Run deploy/mosquitto/mosquitto.conf itself: its kiosk listener (1883) on `port`, its HQ listener (1884) on `hqPort`. */
+export interface ShippedBroker {
+  hqPort: number;
+  /** The files for its `/etc/mosquitto/NAME` paths, by NAME: `kiosk.passwd`, `hq.passwd`, `kiosk.acl`. */
+  files: Record<string, string>;
+}
+
 export interface MosquittoOptions {
   /** Extra lines for mosquitto.conf (e.g. `password_file`, `acl_file`). Default: anonymous allowed. */
   extraConfig?: string[];
   /** Keep retained messages and sessions across `restart()` (persistence file in the broker's dir). Default true. */
   persistence?: boolean;
   port?: number;
+  /** The shipped configuration, authentication and both listeners included, instead of the anonymous derivative. */
+  shipped?: ShippedBroker;
 }
 
 /**
  * A real Mosquitto broker (Debian's `mosquitto`, installed by scripts/setup.js) on a loopback port, for tests.
  * `stop()` / `start()` / `restart()` take it down and bring it back on the same port, as a broker outage would.
+ *
+ * Its configuration is deploy/mosquitto/mosquitto.conf: with `shipped`, that file itself (ports and file paths
+ * substituted); by default its documented derivative for tests that are not about authentication — the shipped
+ * file's general settings (queue and in-flight limits) with one anonymous listener instead of its two listeners.
  */
 export class Mosquitto {
   private child: ChildProcess | null = null;
@@ -73,6 +111,12 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  /** The HQ listener of the shipped configuration. */
+  get hqUrl(): string {
+    if (!this.opts.shipped) throw new Error('only a broker started with `shipped` has an HQ listener');
+    return `mqtt://127.0.0.1:${this.opts.shipped.hqPort}`;
+  }
+
   get running(): boolean {
     return this.child !== null;
   }
@@ -80,13 +124,13 @@ export class Mosquitto {
   async start(): Promise<void> {
     if (this.child) return;
     const conf = path.join(this.dir, 'mosquitto.conf');
+    const general = shippedLines().filter((l) => /^(max_queued_messages|max_inflight_messages)\s/.test(l));
     const lines = [
-      `listener ${this.port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(this.opts.shipped
+        ? shippedConfig(this.port, this.opts.shipped).filter((l) => !l.startsWith('persistence '))
+        : [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true', ...general]),
       `persistence ${this.opts.persistence === false ? 'false' : 'true'}`,
       `persistence_location ${this.dir}/`,
-      'max_inflight_messages 0',
-      'max_queued_messages 100000',
       'log_dest stderr',
       'log_type error',
       'log_type warning',
@@ -103,6 +147,7 @@ export class Mosquitto {
     });
     try {
       await waitForPort(this.port, 10_000);
+      if (this.opts.shipped) await waitForPort(this.opts.shipped.hqPort, 10_000);
     } catch (e) {
       child.kill('SIGKILL');
       throw new Error(`${(e as Error).message}\n${this.log}`);

@@ -6,6 +6,8 @@
  * - Responses: `{"response":<text>,"sign":"<base64>"}` where the signature covers the exact bytes of `<text>`.
  */
 import { createSign, createVerify, type KeyObject } from 'node:crypto';
+import { boundedJsonParse } from '../../json/bounded-json';
+import { JSON_LIMITS } from '../../json/limits';
 
 export type Params = Record<string, string | undefined>;
 export type SigningKey = KeyObject | string;
@@ -62,7 +64,7 @@ export function openEnvelope(body: string, publicKey: SigningKey): Record<string
   const [, responseText, sign] = m;
   if (!verifyRsa2(responseText, sign, publicKey)) return null;
   try {
-    const parsed: unknown = JSON.parse(responseText);
+    const parsed: unknown = boundedJsonParse(responseText, { maxBytes: JSON_LIMITS.gatewayResponse });
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
     return parsed as Record<string, unknown>;
   } catch {

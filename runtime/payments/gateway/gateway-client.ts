@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { Clock } from '../../clock';
 import { KioskError } from '../../errors';
+import { JSON_LIMITS } from '../../json/limits';
 import { openEnvelope, signParams, verifyParams, type Params } from './canonical';
 
 export type GatewayMethod = 'trade.pay' | 'trade.precreate' | 'trade.query' | 'trade.cancel' | 'trade.refund';
@@ -49,6 +50,9 @@ export interface GatewayNotification {
 export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
+
+/** Largest gateway answer read (the bounded JSON limit of its signed response). */
+export const MAX_GATEWAY_RESPONSE_BYTES = JSON_LIMITS.gatewayResponse;
 
 const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
@@ -139,7 +143,17 @@ export class GatewayClient {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          // an answer is a few KiB: past the cap it is refused at once instead of buffered without end
+          if (received > MAX_GATEWAY_RESPONSE_BYTES) {
+            finish(new KioskError('PROTOCOL', `gateway answer to ${method} is larger than ${MAX_GATEWAY_RESPONSE_BYTES} bytes`, details));
+            res.destroy();
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('error', () =>
           finish(new KioskError('DEVICE_OFFLINE', `gateway answer to ${method} was cut off`, details)),
         );

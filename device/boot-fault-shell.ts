@@ -1,0 +1,88 @@
+import type { KioskConfig } from '../config/schema';
+import type { Clock, TimerHandle } from '../runtime/clock';
+import type { BootFault } from '../runtime/db/boot-check';
+import { laneCondition, type LaneCondition } from '../runtime/devices/lane-condition';
+import { ServiceFaults } from '../runtime/lane/service-faults';
+import { startControlServer } from './control-server';
+import type { DoctorReport } from './doctor';
+import { startFaultScreen } from './fault-screen';
+import { dbPath, type Kiosk } from './kiosk';
+import type { Logger } from './logger';
+
+export type BootOutcome = { kiosk: Kiosk } | { fault: BootFault };
+
+/** The doctor report of a kiosk that could not boot: one failing required row with the reason. */
+export function faultDoctor(f: BootFault): DoctorReport {
+  return { ok: false, rows: [{ check: `${f.source} at boot (${f.code})`, required: true, ok: false, reason: f.reason }] };
+}
+
+/**
+ * `kiosk start` when the boot failed for a storage or data fault: instead of exiting (a crash loop under a
+ * supervisor) the kiosk stays up out of service — the control endpoint answers status and doctor with the reason,
+ * the shopper's screen shows the out-of-service message — logs the cause once per change (no stack), and boots
+ * again every `timeouts.bootRetryMs` on the clock (never for a newer schema) until it succeeds or is stopped.
+ * Resolves with the booted kiosk, or null when stopped first.
+ */
+export async function runFaultShell(
+  config: KioskConfig,
+  first: BootFault,
+  deps: { clock: Clock; log: Logger; boot: () => Promise<BootOutcome>; stopped: Promise<unknown>; onReady: (line: string) => void },
+): Promise<Kiosk | null> {
+  const { clock, log } = deps;
+  let fault = first;
+  const faults = new ServiceFaults(() => clock.now());
+  const show = (f: BootFault) => {
+    faults.set(f.source, f.reason);
+    faults.set(f.source === 'data' ? 'storage' : 'data', null);
+  };
+  show(fault);
+  const condition = (): LaneCondition => laneCondition({}, [], null, faults.reasons());
+  log.error({ code: fault.code, reason: fault.reason, retryInMs: fault.retry ? config.timeouts.bootRetryMs : null }, 'boot failed: lane out of service');
+  const control = await startControlServer(config.dataDir, config.devices.simControlPort, {
+    status: () => ({ condition: condition(), devices: {}, boot: { ...fault, since: faults.list()[0]?.since ?? null } }),
+    doctor: () => Promise.resolve(faultDoctor(fault)),
+    sim: {},
+  });
+  const screen = await startFaultScreen(config, condition(), (e) => log.error({ err: e }, 'screen task failed')).catch((e: unknown) => {
+    log.warn({ err: e instanceof Error ? e.message : String(e) }, 'out-of-service screen not served');
+    return null;
+  });
+  const listening = [`control=127.0.0.1:${control.port}`, ...(screen ? [`screen=127.0.0.1:${screen.port}`] : [])];
+  deps.onReady(
+    `ready store=${config.device.storeId} device=${config.device.deviceId} db=${dbPath(config.dataDir)} items=0 open-order=none ` +
+      `lane=out-of-service simulated=none listening=${listening.join(',')} hq=none fault=${fault.code} reason=${JSON.stringify(fault.reason)}`,
+  );
+  let stop = false;
+  void deps.stopped.then(() => (stop = true));
+  let timer: TimerHandle | null = null;
+  try {
+    for (;;) {
+      const wake = new Promise<void>((resolve) => {
+        void deps.stopped.then(() => resolve());
+        if (fault.retry) timer = clock.setTimeout(resolve, config.timeouts.bootRetryMs);
+      });
+      await wake;
+      if (timer) clock.clearTimeout(timer);
+      timer = null;
+      if (stop) return null;
+      const r = await deps.boot();
+      if ('kiosk' in r) {
+        if (stop) {
+          await r.kiosk.close();
+          return null;
+        }
+        log.info({ after: fault.code }, 'boot succeeded: the storage fault is gone');
+        return r.kiosk;
+      }
+      if (r.fault.reason !== fault.reason) {
+        log.error({ code: r.fault.code, reason: r.fault.reason }, 'boot failed: lane out of service');
+        fault = r.fault;
+        show(fault);
+        screen?.session.update(condition());
+      }
+    }
+  } finally {
+    await screen?.close();
+    await control.close();
+  }
+}
