@@ -5,7 +5,10 @@ import { laneCondition, type LaneCondition } from '../runtime/devices/lane-condi
 import { ServiceFaults } from '../runtime/lane/service-faults';
 import { startControlServer } from './control-server';
 import type { DoctorReport } from './doctor';
+import { faultLight } from './fault-light';
+import { faultPresence } from './fault-presence';
 import { startFaultScreen } from './fault-screen';
+import { SOFTWARE } from './hq-link';
 import { dbPath, type Kiosk } from './kiosk';
 import type { Logger } from './logger';
 
@@ -21,6 +24,9 @@ export function faultDoctor(f: BootFault): DoctorReport {
  * supervisor) the kiosk stays up out of service — the control endpoint answers status and doctor with the reason,
  * the shopper's screen shows the out-of-service message — logs the cause once per change (no stack), and boots
  * again every `timeouts.bootRetryMs` on the clock (never for a newer schema) until it succeeds or is stopped.
+ * The lane light (when configured) shows the condition's red, and HQ (when a broker is configured or provisioned)
+ * gets the retained state with the fault; both are let go before every boot attempt — the booting kiosk opens the
+ * same light port and logs in with the same client id — and taken again when the attempt fails.
  * Resolves with the booted kiosk, or null when stopped first.
  */
 export async function runFaultShell(
@@ -38,11 +44,19 @@ export async function runFaultShell(
   show(fault);
   const condition = (): LaneCondition => laneCondition({}, [], null, faults.reasons());
   log.error({ code: fault.code, reason: fault.reason, retryInMs: fault.retry ? config.timeouts.bootRetryMs : null }, 'boot failed: lane out of service');
+  const light = faultLight(config, { clock, log });
+  const hq = faultPresence(config, { clock, log, software: SOFTWARE });
+  const hold = () => {
+    void light.hold(condition().light);
+    void hq?.announce(fault, condition());
+  };
+  const letGo = () => Promise.all([light.release(), hq?.disconnect()]);
   const control = await startControlServer(config.dataDir, config.devices.simControlPort, {
     status: () => ({ condition: condition(), devices: {}, boot: { ...fault, since: faults.list()[0]?.since ?? null } }),
     doctor: () => Promise.resolve(faultDoctor(fault)),
-    sim: {},
+    sim: light.sim ? { light: light.sim } : {},
   });
+  hold();
   const screen = await startFaultScreen(config, condition(), (e) => log.error({ err: e }, 'screen task failed')).catch((e: unknown) => {
     log.warn({ err: e instanceof Error ? e.message : String(e) }, 'out-of-service screen not served');
     return null;
@@ -65,6 +79,7 @@ export async function runFaultShell(
       if (timer) clock.clearTimeout(timer);
       timer = null;
       if (stop) return null;
+      await letGo();
       const r = await deps.boot();
       if ('kiosk' in r) {
         if (stop) {
@@ -80,9 +95,12 @@ export async function runFaultShell(
         show(fault);
         screen?.session.update(condition());
       }
+      if (!stop) hold();
     }
   } finally {
     await screen?.close();
     await control.close();
+    await light.release();
+    await hq?.stop();
   }
 }

@@ -21,7 +21,8 @@ import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
 import type { Logger } from './logger';
 
-const SOFTWARE = 'kiosk-runtime/0.1.0';
+/** The software name and version the kiosk reports to HQ (birth, will; also the boot fault shell's state). */
+export const SOFTWARE = 'kiosk-runtime/0.1.0';
 
 export interface HqLink {
   client: MqttClient;
@@ -53,6 +54,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
         clock,
         onPortTaken: (port) => log?.warn({ port }, 'embedded broker: port taken, using a free one'),
       });
+  // the embedded HQ is this process: its alerts (a quarantined chain) go to the kiosk's own log
+  embedded?.ingest.on('alert', (a) => log?.error({ alert: a.kind, store: a.storeId, device: a.deviceId, fromSeq: a.fromSeq, toSeq: a.toSeq, reason: a.reason }, a.message));
   const brokerUrl = configured ?? embedded!.url;
   const credentials = identity ? brokerCredentials(k.config.dataDir, identity.broker.auth) : {};
   const options: IClientOptions = {
