@@ -314,14 +314,6 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   const onError = opts.onBackgroundError ?? (() => undefined);
   const payEvents = new EventEmitter<PaymentEvents>();
   const faults = new ServiceFaults(() => clock.now());
-  // a database too large to check before boot is checked now, beside the lane; corruption puts it out of service
-  const checked = checkLater
-    ? quickCheck(file).then((reason) => {
-        if (!reason) return;
-        opts.log?.error({ reason }, 'storage failed: lane out of service');
-        faults.set('storage', reason);
-      })
-    : Promise.resolve();
   // a storage failure (disk full, read-only, corrupt, I/O) puts the lane out of service before the failing caller
   // hears of it, logged once per change; probed until it works again, then what failed meanwhile runs again
   const storageBack: (() => void)[] = [];
@@ -335,6 +327,13 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     onRecovered: () => storageBack.forEach((fn) => fn()),
   });
   storage.start();
+  // a database too large to check before boot is checked now, beside the lane: corruption is a storage failure like
+  // any other (out of service, logged, probed until quick_check passes again)
+  const checked = checkLater
+    ? quickCheck(file).then((reason) => {
+        if (reason) storage.report(reason, 'corrupt', 'PRAGMA quick_check after boot');
+      })
+    : Promise.resolve();
   const hardware = opts.devices ? await startHardware(payEvents, config, clock, db, engine, lane, faults, onError, opts.log) : null;
   const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());
   // out of service (a required device down or blocked, or a lane-wide fault): a scan opens no new order
