@@ -29,6 +29,7 @@ export interface FleetRow {
   telemetryAgeS: number | null;
   /**
    * `ok`, or the reasons it is not: `quarantined N` (a conflicting chain: HQ refused N entries), `offline`,
+   * `out of service at boot: REASON` (the kiosk runs its boot fault shell),
    * `no telemetry`, `stale telemetry`, `backlog N`, `device X: status`.
    */
   health: string;
@@ -50,6 +51,12 @@ function deviceFaults(devices: unknown): string[] {
     if (typeof status === 'string' && !HEALTHY.has(status.toLowerCase())) out.push(`${name}: ${status}`);
   }
   return out;
+}
+
+/** The boot fault's reason in a state from the kiosk's fault shell (bounded: it is shown in a table), or null. */
+function bootFaultOf(state: StateMessage | undefined): string | null {
+  const reason: unknown = state?.online ? state.fault?.reason : undefined;
+  return typeof reason === 'string' && reason !== '' ? reason.slice(0, 300) : null;
 }
 
 /**
@@ -131,7 +138,10 @@ export class FleetView {
         if (e.quarantined) problems.push(`quarantined ${e.quarantined}`);
         if (online === false) problems.push('offline');
         else {
-          if (!e.telemetry) problems.push('no telemetry');
+          const boot = bootFaultOf(e.state);
+          // a kiosk that could not boot (device/fault-presence.ts) sends no telemetry: its state says why
+          if (boot) problems.push(`out of service at boot: ${boot}`);
+          else if (!e.telemetry) problems.push('no telemetry');
           else if (now - (e.telemetryAt ?? 0) > this.staleAfterMs) problems.push('stale telemetry');
           if (backlog !== null && backlog >= this.backlogWarn) problems.push(`backlog ${backlog}`);
           if (e.telemetry) problems.push(...deviceFaults(e.telemetry.devices));

@@ -57,6 +57,8 @@ export interface StateMessage {
   configVersion?: string | number | null;
   pricebookVersion?: string | number | null;
   counters?: Record<string, number>;
+  /** Only from a kiosk that could not boot (device/fault-presence.ts): why it is out of service. */
+  fault?: { code: string; reason: string };
 }
 
 /** `telemetry`, QoS 0, every few seconds. */

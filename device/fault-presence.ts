@@ -1,0 +1,123 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { KioskConfig } from '../config/schema';
+import type { Clock, TimerHandle } from '../runtime/clock';
+import type { BootFault } from '../runtime/db/boot-check';
+import type { LaneCondition } from '../runtime/devices/lane-condition';
+import { kioskClientId } from '../runtime/sync/client-id';
+import type { StateMessage } from '../runtime/sync/messages';
+import { stateWill } from '../runtime/sync/presence';
+import { stateTopic } from '../runtime/sync/topics';
+import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
+import type { Logger } from './logger';
+
+const END_WAIT_MS = 3000;
+
+/** The retained `state` of a kiosk in the fault shell: a birth (online) with the boot fault (HQ's fleet health shows it) and the lane's condition. */
+export interface FaultStateMessage extends StateMessage {
+  /** The lane condition, as the running kiosk reports it in telemetry `devices` (inService false, reasons, light). */
+  condition: LaneCondition;
+  fault: { code: string; reason: string };
+}
+
+/** HQ's view of a kiosk that cannot boot: connected while the shell holds it, disconnected before each boot attempt. */
+export interface FaultPresence {
+  /** Connects (if not connected) and publishes the retained state for this fault. Never throws. */
+  announce(fault: BootFault, condition: LaneCondition): Promise<void>;
+  /** Ends the connection cleanly (no will): the booting kiosk's own link takes over with the same client id. */
+  disconnect(): Promise<void>;
+  /** At stop: the retained offline state, then a clean disconnect. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Tells HQ why the kiosk is out of service while it cannot boot (issue 11, point 3): only when a broker is
+ * configured or provisioned (identity.json, `hq.broker`) — the embedded default's HQ store lives on the broken data
+ * dir. It logs in as the kiosk would (credentials, client id, persistent session, the same session expiry) with
+ * the offline state as will, and publishes the retained state message HQ's fleet view reads. Queued messages of
+ * the kiosk's session (commands, acks, resend requests) are never acknowledged here: the broker keeps them in
+ * flight and delivers them again to the booted kiosk's link (mqtt.js would PUBACK a message nobody handles).
+ * Returns null when there is no broker to tell.
+ */
+export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Logger; software: string }): FaultPresence | null {
+  const { clock, log } = deps;
+  const store = config.device.storeId;
+  const device = config.device.deviceId;
+  let url: string | null | undefined;
+  let credentials: ReturnType<typeof brokerCredentials> = {};
+  try {
+    const identity = readIdentity(config.dataDir);
+    url = identity?.broker.url ?? config.hq.broker;
+    if (identity) credentials = brokerCredentials(config.dataDir, identity.broker.auth);
+  } catch (e) {
+    log.warn({ err: e instanceof Error ? e.message : String(e) }, 'fault shell: identity not readable, HQ not told');
+    return null;
+  }
+  if (!url) return null;
+  const brokerUrl = url;
+  const v5 = config.hq.protocolVersion === 5;
+  const offline = (): StateMessage => ({ v: 1, online: false, ts: clock.now(), software: deps.software });
+  let client: MqttClient | null = null;
+  let last: FaultStateMessage | null = null;
+
+  const connect = (): MqttClient => {
+    const options: IClientOptions = {
+      clientId: kioskClientId(store, device, credentials),
+      clean: false, // the kiosk's persistent session: clean start would discard what HQ queued for it
+      protocolVersion: v5 ? 5 : 4,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      will: stateWill(store, device, offline()),
+      ...(v5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
+      ...credentials,
+    };
+    const c = mqtt.connect(brokerUrl, { ...options, manualConnect: true });
+    // never PUBACK what the session delivers (HQ only sends QoS 0/1): nothing here handles it, the booted kiosk will.
+    // mqtt.js sends the PUBACK in handleMessage's callback and skips it on an error (handlers/publish.js, QoS 1); the
+    // broker keeps the message in flight and sends it again when the session resumes (MQTT 3.1.1 §4.4, MQTT 5 §4.4)
+    c.handleMessage = (packet, done) => {
+      if (packet.qos > 0) log.info({ topic: packet.topic }, 'fault shell: a queued HQ message is left for the booted kiosk');
+      done(packet.qos > 0 ? new Error('held for the booted kiosk') : undefined);
+    };
+    c.on('error', (e) => log.warn({ err: e.message }, 'fault shell: hq link error'));
+    c.on('connect', () => {
+      if (last) void publish(c, last);
+    });
+    c.connect();
+    return c;
+  };
+  const publish = (c: MqttClient, m: StateMessage) =>
+    c.publishAsync(stateTopic(store, device), JSON.stringify(m), { qos: 1, retain: true }).then(
+      () => undefined,
+      (e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'fault shell: state not published'),
+    );
+
+  /** A clean DISCONNECT (no will) once the state's PUBACK is in; with the broker gone it cannot be: forced after a while. */
+  const end = async (c: MqttClient) => {
+    let timer: TimerHandle | null = null;
+    const late = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, END_WAIT_MS)));
+    let ended = false;
+    await Promise.race([c.endAsync().then(() => (ended = true), () => undefined), late]);
+    if (timer) clock.clearTimeout(timer);
+    if (!ended) c.stream?.destroy(); // a second end() is a no-op while the first is pending
+  };
+
+  return {
+    async announce(fault, condition) {
+      last = { v: 1, online: true, ts: clock.now(), software: deps.software, condition, fault: { code: fault.code, reason: fault.reason } };
+      if (!client) client = connect(); // publishes `last` on connect
+      else if (client.connected) await publish(client, last);
+    },
+    async disconnect() {
+      const c = client;
+      client = null;
+      if (c) await end(c);
+    },
+    async stop() {
+      const c = client;
+      client = null;
+      if (!c) return;
+      if (c.connected) await publish(c, offline());
+      await end(c);
+    },
+  };
+}
