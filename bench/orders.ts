@@ -14,6 +14,7 @@ import { KioskDb } from '../runtime/db/database';
 import { migrate } from '../runtime/db/migrations';
 import { OrderEngine } from '../runtime/orders/engine';
 import type { NewLine } from '../runtime/orders/events';
+import { sellCompleteCardOrder } from './sell-order';
 import { priceCart } from '../runtime/pricing';
 import type { Promotion } from '../runtime/pricing/types';
 
@@ -71,12 +72,7 @@ async function engineRun(dir: string, capture: Row[] | null): Promise<{ seconds:
   const lines = items();
   const t0 = process.hrtime.bigint();
   for (let n = 0; n < ORDERS; n++) {
-    let o = await engine.dispatch(null, { type: 'item_added', line: lines[0] });
-    for (const l of lines.slice(1)) o = await engine.dispatch(o.id, { type: 'item_added', line: l });
-    o = await engine.dispatch(o.id, { type: 'checkout_started' });
-    o = await engine.dispatch(o.id, { type: 'payment_started', attemptId: `a${n}`, method: 'card', amount: o.priced.total });
-    o = await engine.dispatch(o.id, { type: 'payment_approved', attemptId: `a${n}`, amount: o.priced.total });
-    await engine.dispatch(o.id, { type: 'order_completed' });
+    await sellCompleteCardOrder(engine, lines, n);
     tx += 14;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

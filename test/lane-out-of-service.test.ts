@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { scanOnSimulator } from './helpers/sim-scan';
+import { paidCashSale, scanOnSimulator } from './helpers/sim-scan';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import type { Order } from '../runtime/orders/order';
 import { KioskDb } from '../runtime/db/database';
@@ -49,15 +49,7 @@ describe('lane out of service (printer out of paper): nothing new is sold; recei
     });
   };
   /** A paid cash sale of one item, on a lane in service. */
-  const paidSale = async (): Promise<Order> => {
-    const first = await scan(codes[0]);
-    expect(first).toMatchObject({ ok: true, action: 'item_added' });
-    let o = (first as { order: Order }).order;
-    o = await k.engine.dispatch(o.id, { type: 'checkout_started' });
-    o = await k.checkout.pay(o.id, 'cash');
-    expect(o.state).toBe('paid');
-    return o;
-  };
+  const paidSale = (): Promise<Order> => paidCashSale(k, codes[0]);
 
   beforeAll(async () => {
     dir = tempDir('kiosk-oos-');

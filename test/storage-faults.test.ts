@@ -20,7 +20,7 @@ import type { Order } from '../runtime/orders/order';
 import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
 import { captureLog } from './helpers/capture-log';
 import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { scanOnSimulator } from './helpers/sim-scan';
+import { paidCashSale, scanOnSimulator } from './helpers/sim-scan';
 import { corruptPage, mountExt4, mountTmpfs, restorePage, type Tmpfs } from './helpers/tmpfs';
 import { waitFor } from './helpers/wait';
 
@@ -39,12 +39,7 @@ describe('storage fails while the lane sells (devices simulated over ptys, data 
   const logLines = (msg: string) => logged.filter((l) => l.msg === msg);
   /** A cash sale of one item, completed. */
   const sale = async (): Promise<Order> => {
-    const first = await scan(codes[0]);
-    expect(first).toMatchObject({ ok: true, action: 'item_added' });
-    let o = (first as { order: Order }).order;
-    o = await k.engine.dispatch(o.id, { type: 'checkout_started' });
-    o = await k.checkout.pay(o.id, 'cash');
-    expect(o.state).toBe('paid');
+    const o = await paidCashSale(k, codes[0]);
     // the screen (once started) completes a paid order itself; whoever is first
     const id = o.id;
     await k.engine.dispatch(id, { type: 'order_completed' }).catch((e: unknown) => {
