@@ -5,7 +5,7 @@ const path = require('node:path');
 module.exports = {
   testEnvironment: 'node',
   // only folders that exist in this checkout (git keeps no empty folders)
-  roots: ['config', 'device', 'drivers', 'runtime', 'simulators', 'hq', 'test', 'bench']
+  roots: ['kernel', 'protocol', 'config', 'device', 'drivers', 'runtime', 'simulators', 'hq', 'test', 'bench']
     .filter((d) => fs.existsSync(path.join(__dirname, d)))
     .map((d) => `<rootDir>/${d}`),
   testMatch: ['**/*.test.ts'],

@@ -9,9 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedClock, SystemClock } from '../runtime/clock';
+import { SimulatedClock, SystemClock } from '../kernel/clock';
 import { probeDatabase } from '../runtime/db/boot-check';
-import { KioskDb } from '../runtime/db/database';
+import { KioskDb } from '../kernel/sqlite/database';
 import { MarkerWriter, writeMarker } from '../runtime/db/data-marker';
 import { migrate } from '../runtime/db/migrations';
 import { OrderEngine } from '../runtime/orders/engine';

@@ -10,13 +10,13 @@
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import type { ScreenView } from '../screen-ui/protocol';
+import type { ScreenView } from '../protocol/screen';
 import { loadConfig } from '../config/load';
 import { startHqLink } from '../device/hq-link';
 import { bootKiosk, dbPath } from '../device/kiosk';
 import { startScreen } from '../device/screen';
 import { SerialScanner } from '../drivers/scanner/serial-scanner';
-import { ScanFeed } from '../runtime/devices/scan-feed';
+import { ScanFeed } from '../runtime/supervision/scan-feed';
 import { SerialScannerSimulator } from '../simulators/scanner/serial-scanner-sim';
 import { seedBacklog } from './scan-hq';
 

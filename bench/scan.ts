@@ -15,7 +15,7 @@ import { SerialPort } from 'serialport';
 import { loadConfig } from '../config/load';
 import { bootKiosk } from '../device/kiosk';
 import { SerialScanner } from '../drivers/scanner/serial-scanner';
-import { ScanFeed } from '../runtime/devices/scan-feed';
+import { ScanFeed } from '../runtime/supervision/scan-feed';
 import { SerialScannerSimulator } from '../simulators/scanner/serial-scanner-sim';
 import { startMosquitto } from './mosquitto';
 import { startHqIngest } from './scan-hq';

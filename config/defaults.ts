@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { defaultBarcodeRules } from '../runtime/barcodes/rules';
+import { defaultBarcodeRules } from './barcode-rules';
 import type { KioskConfig } from './schema';
 import { starterPriceBookPath, starterPromotionsPath } from './paths';
 

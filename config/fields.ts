@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, joinPath, preview } from '../runtime/json/bounded-format';
+import { clip, joinPath, preview } from '../kernel/json/bounded-format';
 
 /**
  * Field builders whose error messages say what was expected in words a technician understands;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../runtime/errors';
+import { ConfigError } from '../kernel/errors';
 import { formatIssues } from './fields';
 import { loadConfig } from './load';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../runtime/errors';
+import { ConfigError } from '../kernel/errors';
 import { envOverrides, loadConfig, merge, taxRates } from './load';
 
 function problems(fn: () => unknown): string[] {

@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateBarcodeRules, type BarcodeRules } from '../runtime/barcodes/rules';
-import { ConfigError } from '../runtime/errors';
+import { validateBarcodeRules, type BarcodeRules } from './barcode-rules';
+import { ConfigError } from '../kernel/errors';
 import { defaultConfig } from './defaults';
 import { formatIssues } from './fields';
 import { configSchema, type KioskConfig } from './schema';
-import { clip } from '../runtime/json/bounded-format';
-import { boundedJsonParse, JsonLimitError } from '../runtime/json/bounded-json';
-import { JSON_LIMITS } from '../runtime/json/limits';
+import { clip } from '../kernel/json/bounded-format';
+import { boundedJsonParse, JsonLimitError } from '../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../kernel/json/limits';
 
 export interface LoadOptions {
   /** JSON file overriding the defaults (`--config PATH` or KIOSK_CONFIG). */

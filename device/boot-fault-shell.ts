@@ -1,7 +1,7 @@
 import type { KioskConfig } from '../config/schema';
-import type { Clock, TimerHandle } from '../runtime/clock';
+import type { Clock, TimerHandle } from '../kernel/clock';
 import type { BootFault } from '../runtime/db/boot-check';
-import { laneCondition, type LaneCondition } from '../runtime/devices/lane-condition';
+import { laneCondition, type LaneCondition } from '../runtime/supervision/lane-condition';
 import { ServiceFaults } from '../runtime/lane/service-faults';
 import { startControlServer } from './control-server';
 import type { DoctorReport } from './doctor';

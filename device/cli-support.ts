@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load';
 import type { KioskConfig } from '../config/schema';
-import { ConfigError, KioskError } from '../runtime/errors';
+import { ConfigError, KioskError } from '../kernel/errors';
 
 export interface CommonOptions {
   data?: string;

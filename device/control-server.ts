@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { KioskError } from '../runtime/errors';
+import { KioskError } from '../kernel/errors';
 import type { SimControl } from './simulation/sim-control';
-import { boundedJsonParse } from '../runtime/json/bounded-json';
-import { JSON_LIMITS } from '../runtime/json/limits';
+import { boundedJsonParse } from '../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../kernel/json/limits';
 
 export interface ControlHandlers {
   status(): unknown;

@@ -1,7 +1,7 @@
 import type { DeviceClass, HealthLevel } from '../drivers/contract';
-import type { KioskDb } from '../runtime/db/database';
-import type { LaneDevices } from '../runtime/devices/supervisor';
-import { verifyJournal } from '../runtime/journal/verify';
+import type { KioskDb } from '../kernel/sqlite/database';
+import type { LaneDevices } from '../runtime/supervision/supervisor';
+import { verifyJournal } from '../protocol/journal/verify';
 
 export interface DoctorRow {
   check: string;

@@ -5,7 +5,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
-import type { Clock } from '../runtime/clock';
+import type { Clock } from '../kernel/clock';
 
 export interface EmbeddedHq {
   /** Where kiosks connect: mqtt://127.0.0.1:PORT. */

@@ -1,5 +1,5 @@
 import type { LaneLight, LightState } from '../drivers/contract';
-import type { Clock } from '../runtime/clock';
+import type { Clock } from '../kernel/clock';
 import type { KioskConfig } from '../config/schema';
 import { buildLight } from './devices/light';
 import type { Built } from './devices/types';

@@ -1,12 +1,12 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { KioskConfig } from '../config/schema';
-import type { Clock, TimerHandle } from '../runtime/clock';
+import type { Clock, TimerHandle } from '../kernel/clock';
 import type { BootFault } from '../runtime/db/boot-check';
-import type { LaneCondition } from '../runtime/devices/lane-condition';
-import { kioskClientId } from '../runtime/sync/client-id';
-import type { StateMessage } from '../runtime/sync/messages';
-import { stateWill } from '../runtime/sync/presence';
-import { stateTopic } from '../runtime/sync/topics';
+import type { LaneCondition } from '../runtime/supervision/lane-condition';
+import { kioskClientId } from '../runtime/hq-sync/client-id';
+import type { StateMessage } from '../protocol/sync/messages';
+import { stateWill } from '../runtime/hq-sync/presence';
+import { stateTopic } from '../protocol/topics';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import type { Logger } from './logger';
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import type { KioskConfig } from '../config/schema';
-import type { Lang, ScreenCommand, ScreenView, ViewAttendant } from '../screen-ui/protocol';
-import type { LaneCondition } from '../runtime/devices/lane-condition';
-import { KioskError } from '../runtime/errors';
+import type { Lang, ScreenCommand, ScreenView, ViewAttendant } from '../protocol/screen';
+import type { LaneCondition } from '../runtime/supervision/lane-condition';
+import { KioskError } from '../kernel/errors';
 import { screenBranding } from '../runtime/screen/branding';
 import type { ScreenSessionEvents } from '../runtime/screen/screen-session';
 import { startScreenServer } from '../runtime/screen/server';
@@ -70,7 +70,7 @@ export async function startFaultScreen(config: KioskConfig, condition: LaneCondi
   const server = await startScreenServer(session, {
     port: config.screen.port,
     staticDir: path.join(root, 'screen-ui'),
-    scriptDir: path.join(root, 'dist', 'screen', 'public'),
+    scriptDir: path.join(root, 'dist', 'screen', 'public', 'screen-ui'),
     logo: screenBranding(config).logo,
     onError,
   });

@@ -1,6 +1,6 @@
 import type { DeviceClass } from '../drivers/contract';
 import type { PrintJobLedger } from '../drivers/printer/job-ledger';
-import type { LaneDevices } from '../runtime/devices/supervisor';
+import type { LaneDevices } from '../runtime/supervision/supervisor';
 import { buildDisplay } from './devices/display';
 import { buildLight } from './devices/light';
 import { buildPrinter } from './devices/printer';

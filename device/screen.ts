@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as QRCode from 'qrcode';
-import type { Lang } from '../screen-ui/protocol';
+import type { Lang } from '../protocol/screen';
 import type { ScanData, TerminalPrompt } from '../drivers/contract';
-import { receiptModel } from '../runtime/documents/receipt-model';
+import { receiptModel } from '../runtime/receipts/receipt-model';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import { appendJournal } from '../runtime/journal/append';
 import { AttendantGate } from '../runtime/screen/attendant-gate';
@@ -12,8 +12,8 @@ import { screenBranding } from '../runtime/screen/branding';
 import { ScreenSession } from '../runtime/screen/screen-session';
 import { startScreenServer } from '../runtime/screen/server';
 import { setLaneOpen } from '../runtime/lane/lane-control';
-import { reprintReceipt } from '../runtime/receipt/reprint';
-import { parseReceiptJobId } from '../runtime/printing/receipt-spool';
+import { reprintReceipt } from '../runtime/receipts/reprint';
+import { parseReceiptJobId } from '../runtime/receipts/receipt-spool';
 import { runDoctor } from './doctor';
 import { receiptHeader, type Kiosk } from './kiosk';
 
@@ -47,7 +47,7 @@ export function projectRoot(): string {
  * Serves the shopper's touchscreen for a booted kiosk on 127.0.0.1 (`screen.port` from config unless `opts.port`)
  * and wires it to the kiosk: committed order changes, terminal prompts, scanner outcomes (messages, attendant
  * badges) and the lane condition reach the screen as they happen. The UI files are `screen-ui/index.html`,
- * `screen-ui/style.css` and the compiled `dist/screen/public/app.js` (`npm run build`).
+ * `screen-ui/style.css` and the compiled `dist/screen/public/screen-ui/app.js` (`npm run build`).
  */
 export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promise<RunningScreen> {
   const config = kiosk.config;
@@ -131,7 +131,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     server = await startScreenServer(session, {
       port: opts.port ?? config.screen.port,
       staticDir: path.join(root, 'screen-ui'),
-      scriptDir: path.join(root, 'dist', 'screen', 'public'),
+      scriptDir: path.join(root, 'dist', 'screen', 'public', 'screen-ui'),
       logo: brand.logo,
       onError: opts.onError,
     });

@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
-import { COMMAND_ARGS, type CommandBody, type CommandName } from '../runtime/trust/commands';
-import { keyIdOf, scopeSchema, serializeEnvelope, signEnvelope, type Envelope, type Scope } from '../runtime/trust/envelope';
+import { COMMAND_ARGS, type CommandBody, type CommandName } from '../runtime/hq-control/commands';
+import { keyIdOf, scopeSchema, serializeEnvelope, signEnvelope, type Envelope, type Scope } from '../protocol/signed-envelope';
 
 /** A new Ed25519 key pair for HQ: PKCS8 private PEM, SPKI public PEM and its keyId. */
 export function generateHqKeyPair(): { privatePem: string; publicPem: string; keyId: string } {

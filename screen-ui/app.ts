@@ -3,7 +3,7 @@
  * commands. It keeps no state of its own that matters: a reload shows exactly what the kiosk says now.
  */
 import { t, type StringKey } from './i18n.js';
-import type { ClientMessage, Lang, ScreenCommand, ScreenView, ServerMessage, ViewLine, ViewOrder } from './protocol.js';
+import type { ClientMessage, Lang, ScreenCommand, ScreenView, ServerMessage, ViewLine, ViewOrder } from '../protocol/screen.js';
 
 const app = document.getElementById('app')!;
 let view: ScreenView | null = null;

@@ -1,4 +1,4 @@
-import type { Lang } from './protocol';
+import type { Lang } from '../protocol/screen';
 
 /** Every string the screen shows that does not come from the kiosk (item names and messages do). */
 export const STRINGS = {

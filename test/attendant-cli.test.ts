@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { verifyPin } from '../runtime/screen/pin';
-import { CLI, ROOT } from './helpers/cli';
+import { CLI, ROOT } from './support/cli';
 
 const hashPin = (input: string, id = 'att-9') => spawnSync(process.execPath, [CLI, 'attendant', 'hash-pin', '--id', id], { cwd: ROOT, input, encoding: 'utf8' });
 

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
-import { SimulatedClock } from '../runtime/clock';
-import { KioskDb } from '../runtime/db/database';
+import { SimulatedClock } from '../kernel/clock';
+import { KioskDb } from '../kernel/sqlite/database';
 import { migrate } from '../runtime/db/migrations';
-import { ConfigError } from '../runtime/errors';
-import { ConfigBundleManager } from '../runtime/trust/config-bundles';
-import { signed, T0, testKey } from '../runtime/trust/test-helpers';
-import { configTopic } from '../runtime/trust/topics';
+import { ConfigError } from '../kernel/errors';
+import { ConfigBundleManager } from '../runtime/hq-control/config-bundles';
+import { signed, T0, testKey } from './support/trust';
+import { configTopic } from '../protocol/control/topics';
 import { TrustStore } from '../runtime/trust/trust-store';
 
 /**

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { mosquittoAcl } from '../hq/broker-acl';
-import { freePort, Mosquitto } from './helpers/mosquitto';
-import { waitFor } from './helpers/wait';
+import { freePort, Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
 
 const DEVICES = [
   { store: 's1', device: 'lane-1' },

@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
 import { gtinCheckDigit } from '../runtime/barcodes';
-import { engineFixture, line, tempDir } from './helpers/engine-fixture';
+import { engineFixture, line, tempDir } from './support/engine-fixture';
 
 describe('kiosk CLI', () => {
   afterEach(killStrays);

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ORDER_STATES } from '../runtime/orders/states';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { withRawDb } from './helpers/sqlite';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { withRawDb } from './support/sqlite';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 24);
 

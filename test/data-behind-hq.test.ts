@@ -9,10 +9,10 @@ import mqtt from 'mqtt';
 import { loadConfig } from '../config/load';
 import { startHqLink } from '../device/hq-link';
 import { bootKiosk } from '../device/kiosk';
-import { ackTopic } from '../runtime/sync/topics';
-import { tempDir } from './helpers/engine-fixture';
-import { Mosquitto } from './helpers/mosquitto';
-import { waitFor } from './helpers/wait';
+import { ackTopic } from '../protocol/topics';
+import { tempDir } from './support/engine-fixture';
+import { Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
 
 jest.mock('../device/embedded-hq', () => ({
   startEmbeddedHq: () => Promise.reject(new Error('the embedded HQ is not used in these tests')),

@@ -9,10 +9,10 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { callControl } from '../device/control-server';
 import type { DataMarker } from '../runtime/db/data-marker';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { withRawDb } from './helpers/sqlite';
-import { waitFor } from './helpers/wait';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { withRawDb } from './support/sqlite';
+import { waitFor } from './support/wait';
 
 const readMarker = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'data-marker.json'), 'utf8')) as DataMarker;
 

@@ -7,9 +7,9 @@ import pino from 'pino';
 import { loadConfig } from '../config/load';
 import { faultLight } from '../device/fault-light';
 import { FirmataLaneLight } from '../drivers/light/lane-light';
-import { SystemClock } from '../runtime/clock';
+import { SystemClock } from '../kernel/clock';
 import { FirmataBoard } from '../simulators/light/firmata-board';
-import { tempDir } from './helpers/engine-fixture';
+import { tempDir } from './support/engine-fixture';
 
 const PINS = { green: 9, yellow: 10, red: 11 };
 

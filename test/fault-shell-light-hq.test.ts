@@ -12,11 +12,11 @@ import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { loadConfig } from '../config/load';
 import { callControl } from '../device/control-server';
-import { stateTopic } from '../runtime/sync/topics';
-import { exited, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { Mosquitto } from './helpers/mosquitto';
-import { waitFor } from './helpers/wait';
+import { stateTopic } from '../protocol/topics';
+import { exited, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
 
 interface SeenState {
   online: boolean;

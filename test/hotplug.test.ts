@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { scanOnSimulator } from './helpers/sim-scan';
+import { scanOnSimulator } from './support/sim-scan';
 import type { ScanOutcome } from '../runtime/lane/lane';
-import { isKioskError } from '../runtime/errors';
-import { tempDir } from './helpers/engine-fixture';
-import { waitFor } from './helpers/wait';
+import { isKioskError } from '../kernel/errors';
+import { tempDir } from './support/engine-fixture';
+import { waitFor } from './support/wait';
 
 describe('hot-plug during a sale (simulated devices, real drivers, real ptys)', () => {
   let dir: string;

@@ -18,21 +18,21 @@ import { mosquittoAcl } from '../hq/broker-acl';
 import { pricebookPush } from '../hq/commands/pricebook-push';
 import { sendCommand } from '../hq/commands/cmd';
 import { generateHqKeyPair, signCommand, signConfigBundle, signManifest } from '../hq/signing';
-import { SystemClock } from '../runtime/clock';
+import { SystemClock } from '../kernel/clock';
 import type { Order } from '../runtime/orders/order';
-import { item, items } from '../runtime/pricebook-sync/test-helpers';
-import type { StateMessage } from '../runtime/sync/messages';
-import { mqttRequestResend } from '../runtime/sync/resend-wiring';
-import { eventsTopic, resendTopic, stateTopic } from '../runtime/sync/topics';
-import type { CommandResult } from '../runtime/trust/commands';
-import type { ConfigReport } from '../runtime/trust/config-bundles';
-import { serializeEnvelope, type Envelope, type Scope } from '../runtime/trust/envelope';
+import { item, items } from './support/pricebook-sync';
+import type { StateMessage } from '../protocol/sync/messages';
+import { mqttRequestResend } from '../hq/ingest/request-resend';
+import { eventsTopic, resendTopic, stateTopic } from '../protocol/topics';
+import type { CommandResult } from '../runtime/hq-control/commands';
+import type { ConfigReport } from '../runtime/hq-control/config-bundles';
+import { serializeEnvelope, type Envelope, type Scope } from '../protocol/signed-envelope';
 import { TrustStore } from '../runtime/trust/trust-store';
 import { writeIdentity } from '../runtime/trust/identity';
-import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../runtime/trust/topics';
-import { tempDir } from './helpers/engine-fixture';
-import { freePort, Mosquitto } from './helpers/mosquitto';
-import { waitFor } from './helpers/wait';
+import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../protocol/control/topics';
+import { tempDir } from './support/engine-fixture';
+import { freePort, Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
 
 // Every kiosk here is given a broker, so the embedded Aedes HQ is never started; aedes v1 is an ES module that
 // jest's CommonJS registry cannot load, so its module is replaced by one that refuses.

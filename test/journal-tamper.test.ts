@@ -1,9 +1,9 @@
 /** Tamper detection: a journal row edited or deleted by hand in the SQLite file makes `kiosk journal verify` exit 1 naming it. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kiosk } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { withRawDb } from './helpers/sqlite';
+import { kiosk } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { withRawDb } from './support/sqlite';
 
 describe('kiosk journal verify', () => {
   let master: string;

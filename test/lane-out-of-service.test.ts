@@ -8,17 +8,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { paidCashSale, scanOnSimulator } from './helpers/sim-scan';
+import { paidCashSale, scanOnSimulator } from './support/sim-scan';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import type { Order } from '../runtime/orders/order';
-import { KioskDb } from '../runtime/db/database';
+import { KioskDb } from '../kernel/sqlite/database';
 import { startScreen, type RunningScreen } from '../device/screen';
 import { hashPin } from '../runtime/screen/pin';
-import type { ScreenView } from '../screen-ui/protocol';
-import { kiosk, killStrays } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { waitFor } from './helpers/wait';
-import { captureLog } from './helpers/capture-log';
+import type { ScreenView } from '../protocol/screen';
+import { kiosk, killStrays } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { waitFor } from './support/wait';
+import { captureLog } from './support/capture-log';
 
 describe('lane out of service (printer out of paper): nothing new is sold; receipts are never dropped', () => {
   let dir: string;

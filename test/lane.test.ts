@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { gtinCheckDigit } from '../runtime/barcodes';
-import { SimulatedClock } from '../runtime/clock';
-import { verifyJournal } from '../runtime/journal/verify';
+import { SimulatedClock } from '../kernel/clock';
+import { verifyJournal } from '../protocol/journal/verify';
 import type { PriceItem } from '../runtime/pricing/types';
-import { tempDir } from './helpers/engine-fixture';
+import { tempDir } from './support/engine-fixture';
 
 describe('lane scanning', () => {
   let dir: string;

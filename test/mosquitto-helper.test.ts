@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { Mosquitto } from './helpers/mosquitto';
+import { Mosquitto } from './support/mosquitto';
 
 describe('the Mosquitto test broker', () => {
   let broker: Mosquitto;

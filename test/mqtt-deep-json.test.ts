@@ -12,15 +12,15 @@ import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { startHqLink, type HqLink } from '../device/hq-link';
 import { generateHqKeyPair, signCommand } from '../hq/signing';
-import { manifestTopic, pricebookBase } from '../runtime/pricebook-sync/topics';
-import { ackTopic, resendTopic } from '../runtime/sync/topics';
-import type { CommandResult } from '../runtime/trust/commands';
-import { serializeEnvelope } from '../runtime/trust/envelope';
+import { manifestTopic, pricebookBase } from '../protocol/pricebook/topics';
+import { ackTopic, resendTopic } from '../protocol/topics';
+import type { CommandResult } from '../runtime/hq-control/commands';
+import { serializeEnvelope } from '../protocol/signed-envelope';
 import { TrustStore } from '../runtime/trust/trust-store';
-import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../runtime/trust/topics';
-import { tempDir } from './helpers/engine-fixture';
-import { Mosquitto } from './helpers/mosquitto';
-import { waitFor } from './helpers/wait';
+import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../protocol/control/topics';
+import { tempDir } from './support/engine-fixture';
+import { Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
 
 // the embedded Aedes HQ is never started here (a broker is configured); aedes v1 is an ES module jest cannot load
 jest.mock('../device/embedded-hq', () => ({

@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kiosk } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { withRawDb } from './helpers/sqlite';
+import { kiosk } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { withRawDb } from './support/sqlite';
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;

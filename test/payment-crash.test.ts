@@ -12,12 +12,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
-import type { FailpointName } from '../runtime/failpoints';
+import type { FailpointName } from '../kernel/failpoints';
 import { GatewaySimulator } from '../simulators/gateway/gateway-simulator';
 import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
-import { exited, kioskAsync, killStrays } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { RawTcpEcr } from './helpers/zvt-raw-ecr';
+import { exited, kioskAsync, killStrays } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { RawTcpEcr } from './support/zvt-raw-ecr';
 
 const POINTS: FailpointName[] = ['payment.started', 'payment.before-send', 'payment.after-send', 'payment.after-approval', 'payment.after-commit'];
 

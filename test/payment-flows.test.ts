@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk, type PaymentEvents } from '../device/kiosk';
 import type { Order } from '../runtime/orders/order';
-import { tempDir } from './helpers/engine-fixture';
-import { waitFor } from './helpers/wait';
+import { tempDir } from './support/engine-fixture';
+import { waitFor } from './support/wait';
 
 describe('payment flows for the screen', () => {
   let dir: string;

@@ -1,8 +1,8 @@
 /** A bare PLU read on its own (the produce code, not the scale label), as `kiosk barcode parse` explains it. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kiosk } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
+import { kiosk } from './support/cli';
+import { tempDir } from './support/engine-fixture';
 
 describe('kiosk barcode parse: a bare PLU', () => {
   let dir: string;

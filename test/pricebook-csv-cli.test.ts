@@ -1,8 +1,8 @@
 /** Issue 11 point 12: a price-book CSV with a stray quote, imported by a technician with the real `kiosk` CLI. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kiosk } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
+import { kiosk } from './support/cli';
+import { tempDir } from './support/engine-fixture';
 
 describe('kiosk pricebook import of a CSV with a stray quote', () => {
   let dir: string;

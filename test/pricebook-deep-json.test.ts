@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { SimulatedClock } from '../runtime/clock';
-import { PricebookReceiver } from '../runtime/pricebook-sync/receiver';
-import { item, openDb, signManifest, verifyManifest } from '../runtime/pricebook-sync/test-helpers';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
+import { SimulatedClock } from '../kernel/clock';
+import { PricebookReceiver } from '../runtime/pricebook/sync/receiver';
+import { item, openDb, signManifest, verifyManifest } from './support/pricebook-sync';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
 
 const DEEP = 5000;
 const deepLine = '['.repeat(DEEP) + ']'.repeat(DEEP);

@@ -4,15 +4,15 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CliExit } from '../device/cli-support';
 import { provisionKiosk, type ProvisionOptions } from '../device/commands/provision';
-import { SystemClock } from '../runtime/clock';
+import { SystemClock } from '../kernel/clock';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
-import { testKey } from '../runtime/trust/test-helpers';
+import { testKey } from './support/trust';
 import { TrustStore } from '../runtime/trust/trust-store';
 import mqtt from 'mqtt';
-import { encodeAck } from '../runtime/sync/messages';
-import { ackTopic } from '../runtime/sync/topics';
-import { freePort, Mosquitto } from './helpers/mosquitto';
-import { appendEntries, kioskDb } from './helpers/sync-fixtures';
+import { encodeAck } from '../protocol/sync/messages';
+import { ackTopic } from '../protocol/topics';
+import { freePort, Mosquitto } from './support/mosquitto';
+import { appendEntries, kioskDb } from './support/sync-fixtures';
 
 const PASSWORD = 'pa55-w0rd-secret';
 

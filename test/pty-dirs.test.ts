@@ -4,8 +4,8 @@
  * The kiosk runs with a private TMPDIR, so other tests' pty dirs never interfere.
  */
 import * as fs from 'node:fs';
-import { exited, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
+import { exited, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
 
 const ptyDirs = (tmp: string): string[] => fs.readdirSync(tmp).filter((n) => n.startsWith('kiosk-pty-'));
 

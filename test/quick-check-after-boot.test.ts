@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { bootKiosk, openDatabase } from '../device/kiosk';
-import { SimulatedClock } from '../runtime/clock';
-import { tempDir } from './helpers/engine-fixture';
-import { waitFor } from './helpers/wait';
+import { SimulatedClock } from '../kernel/clock';
+import { tempDir } from './support/engine-fixture';
+import { waitFor } from './support/wait';
 
 it('a corrupt page found by the quick_check after boot puts the lane out of service with the reason', async () => {
   const src = tempDir('kiosk-qc-src-');

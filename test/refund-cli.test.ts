@@ -1,7 +1,7 @@
 /** The attendant's refund and the terminal's end-of-day from the command line, on the embedded default. */
 import * as fs from 'node:fs';
-import { kiosk } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
+import { kiosk } from './support/cli';
+import { tempDir } from './support/engine-fixture';
 
 describe('kiosk orders refund / terminal eod / report eod', () => {
   const dir = tempDir('kiosk-refund-cli-');

@@ -6,12 +6,12 @@
 import * as fs from 'node:fs';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { eodModel } from '../runtime/documents/eod-report';
+import { eodModel } from '../runtime/reports/eod-report';
 import type { Order } from '../runtime/orders/order';
 import { attemptsOf } from '../runtime/payments/attempts';
 import { runTerminalEndOfDay, terminalTotalsOn } from '../runtime/payments/terminal-eod';
-import { tempDir } from './helpers/engine-fixture';
-import { waitFor } from './helpers/wait';
+import { tempDir } from './support/engine-fixture';
+import { waitFor } from './support/wait';
 
 describe('refunds and the terminal end-of-day', () => {
   let dir: string;

@@ -10,9 +10,9 @@ import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { startScreen, type RunningScreen } from '../device/screen';
 import { hashBadge, hashPin } from '../runtime/screen/pin';
-import { tempDir } from './helpers/engine-fixture';
-import { buildScreenUi, launchChromium, newScreenPage } from './helpers/screen-browser';
-import { waitFor } from './helpers/wait';
+import { tempDir } from './support/engine-fixture';
+import { buildScreenUi, launchChromium, newScreenPage } from './support/screen-browser';
+import { waitFor } from './support/wait';
 
 const T = 30_000; // generous: two shared cores
 const FAST = { N: 1024, r: 8, p: 1 } as const;

@@ -12,9 +12,9 @@ import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { startScreen, type RunningScreen } from '../device/screen';
 import { LOGO_MAX_BYTES } from '../runtime/screen/server';
-import { tempDir } from './helpers/engine-fixture';
-import { buildScreenUi, launchChromium, newScreenPage } from './helpers/screen-browser';
-import { waitFor } from './helpers/wait';
+import { tempDir } from './support/engine-fixture';
+import { buildScreenUi, launchChromium, newScreenPage } from './support/screen-browser';
+import { waitFor } from './support/wait';
 
 const ROOT = path.resolve(__dirname, '..');
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');

@@ -15,9 +15,9 @@ import { startScreen, type RunningScreen } from '../device/screen';
 import { gtinCheckDigit } from '../runtime/barcodes';
 import type { PriceItem } from '../runtime/pricing/types';
 import { hashPin } from '../runtime/screen/pin';
-import { tempDir } from './helpers/engine-fixture';
-import { buildScreenUi, launchChromium, newScreenPage } from './helpers/screen-browser';
-import { waitFor } from './helpers/wait';
+import { tempDir } from './support/engine-fixture';
+import { buildScreenUi, launchChromium, newScreenPage } from './support/screen-browser';
+import { waitFor } from './support/wait';
 
 const ROOT = path.resolve(__dirname, '..');
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots'); // a few are copied to docs/screenshots for the README

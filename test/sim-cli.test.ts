@@ -1,9 +1,9 @@
 /** Black-box: a running `kiosk start` in simulated mode, driven from outside with `kiosk sim …` and `kiosk doctor`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { waitFor } from './helpers/wait';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { waitFor } from './support/wait';
 
 describe('kiosk sim / kiosk doctor against a running kiosk', () => {
   afterEach(killStrays);

@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { openDatabase } from '../device/kiosk';
-import { SimulatedClock } from '../runtime/clock';
+import { SimulatedClock } from '../kernel/clock';
 import { readMarker } from '../runtime/db/data-marker';
 import { acceptDatabase } from '../runtime/db/storage-accept';
-import { tempDir } from './helpers/engine-fixture';
+import { tempDir } from './support/engine-fixture';
 
 async function made(at: number): Promise<{ dir: string; file: string }> {
   const dir = tempDir('kiosk-accept-');

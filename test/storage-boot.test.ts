@@ -13,11 +13,11 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { callControl } from '../device/control-server';
 import { openDatabase } from '../device/kiosk';
-import { SystemClock } from '../runtime/clock';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
-import { withRawDb } from './helpers/sqlite';
-import { waitFor } from './helpers/wait';
+import { SystemClock } from '../kernel/clock';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { tempDir } from './support/engine-fixture';
+import { withRawDb } from './support/sqlite';
+import { waitFor } from './support/wait';
 
 const ENV = { KIOSK_TIMEOUTS__BOOT_RETRY_MS: '200', KIOSK_LOG_LEVEL: 'info' };
 

@@ -12,17 +12,17 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { startScreen, type RunningScreen } from '../device/screen';
-import { SimulatedClock } from '../runtime/clock';
-import { isKioskError } from '../runtime/errors';
-import { verifyJournal } from '../runtime/journal/verify';
+import { SimulatedClock } from '../kernel/clock';
+import { isKioskError } from '../kernel/errors';
+import { verifyJournal } from '../protocol/journal/verify';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import type { Order } from '../runtime/orders/order';
 import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
-import { captureLog } from './helpers/capture-log';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './helpers/cli';
-import { paidCashSale, scanOnSimulator } from './helpers/sim-scan';
-import { corruptPage, mountExt4, mountTmpfs, restorePage, type Tmpfs } from './helpers/tmpfs';
-import { waitFor } from './helpers/wait';
+import { captureLog } from './support/capture-log';
+import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { paidCashSale, scanOnSimulator } from './support/sim-scan';
+import { corruptPage, mountExt4, mountTmpfs, restorePage, type Tmpfs } from './support/tmpfs';
+import { waitFor } from './support/wait';
 
 const FULL = /storage: disk full \(SQLITE_FULL\) on .*: free space there/;
 

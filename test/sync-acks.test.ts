@@ -10,15 +10,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { SimulatedClock } from '../runtime/clock';
-import type { KioskDb } from '../runtime/db/database';
-import { OutboxPublisher, type AckRefusal } from '../runtime/sync/outbox-publisher';
-import { subscribeResend } from '../runtime/sync/resend-wiring';
-import { ackTopic } from '../runtime/sync/topics';
+import { SimulatedClock } from '../kernel/clock';
+import type { KioskDb } from '../kernel/sqlite/database';
+import { OutboxPublisher, type AckRefusal } from '../runtime/hq-sync/outbox-publisher';
+import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
+import { ackTopic } from '../protocol/topics';
 import { HqIngest, type IngestAlert } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
-import { Mosquitto } from './helpers/mosquitto';
-import { appendEntries, kioskDb, tmpDir, verifyIngested, waitFor } from './helpers/sync-fixtures';
+import { Mosquitto } from './support/mosquitto';
+import { appendEntries, kioskDb, tmpDir, verifyIngested, waitFor } from './support/sync-fixtures';
 
 const STORE = 'S1';
 const DEVICE = 'K1';

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PtyPair } from '../simulators/pty-pair';
-import { SerialPeer, TcpPeer } from './helpers/zvt-scripted-peer';
-import { exited, kioskAsync, killStrays } from './helpers/cli';
-import { tempDir } from './helpers/engine-fixture';
+import { SerialPeer, TcpPeer } from './support/zvt-scripted-peer';
+import { exited, kioskAsync, killStrays } from './support/cli';
+import { tempDir } from './support/engine-fixture';
 
 /** Completion after status enquiry: software version "2.14.15", terminal status 00 (wirelane/ecrterm test_version_completion). */
 const STATUS_READY = '06 0F 0B F0 F0 F7 32 2E 31 34 2E 31 35 00';

@@ -1,6 +1,6 @@
 import { barcodeRules } from '../../config/load';
-import { SystemClock } from '../../runtime/clock';
-import { Catalog } from '../../runtime/catalog/catalog';
+import { SystemClock } from '../../kernel/clock';
+import { Catalog } from '../../runtime/pricebook/catalog';
 import { parseScan } from '../../runtime/barcodes';
 import { redactScanResult } from '../../runtime/barcodes/result';
 import { Lane, PLU_CODE } from '../../runtime/lane/lane';

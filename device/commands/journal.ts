@@ -1,6 +1,6 @@
-import { KioskDb } from '../../runtime/db/database';
+import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate } from '../../runtime/db/migrations';
-import { verifyJournal } from '../../runtime/journal/verify';
+import { verifyJournal } from '../../protocol/journal/verify';
 import { CliExit, configFrom, type CommonOptions } from '../cli-support';
 import { dbPath } from '../kiosk';
 import * as fs from 'node:fs';

@@ -1,7 +1,7 @@
-import { SystemClock } from '../../runtime/clock';
-import { formatMoney } from '../../runtime/money';
+import { SystemClock } from '../../kernel/clock';
+import { formatMoney } from '../../kernel/money';
 import { OrderEngine } from '../../runtime/orders/engine';
-import { textReceipt } from '../../runtime/receipt/text-receipt';
+import { textReceipt } from '../../runtime/receipts/text-receipt';
 import { configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase, receiptHeader } from '../kiosk';
 

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
-import { importPriceBook } from '../../runtime/catalog/import';
-import { SystemClock } from '../../runtime/clock';
-import { readPriceBookFile } from '../../runtime/pricebook';
+import { importPriceBook } from '../../runtime/pricebook/import';
+import { SystemClock } from '../../kernel/clock';
+import { readPriceBookFile } from '../../protocol/pricebook/reader';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase } from '../kiosk';
 

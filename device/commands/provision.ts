@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { SystemClock, type Clock } from '../../runtime/clock';
-import { parsePublicKeyPem } from '../../runtime/trust/envelope';
-import { writeFileAtomic } from '../../runtime/trust/atomic-file';
-import { probeBroker, type ProbeOptions, type ProbeResult } from '../../runtime/trust/broker-probe';
+import { SystemClock, type Clock } from '../../kernel/clock';
+import { parsePublicKeyPem } from '../../protocol/signed-envelope';
+import { writeFileAtomic } from '../../kernel/atomic-file';
+import { probeBroker, type ProbeOptions, type ProbeResult } from '../../runtime/hq-sync/broker-probe';
 import { identityPath, readIdentity, secretsDir, writeIdentity, type BrokerAuth, type Identity } from '../../runtime/trust/identity';
 import { TrustStore } from '../../runtime/trust/trust-store';
-import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/sync/identity-check';
+import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/hq-sync/identity-check';
 import { dbPath } from '../kiosk';
 import { CliExit, configFrom, type CommonOptions } from '../cli-support';
 

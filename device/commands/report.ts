@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { eodModel, renderEodPdf } from '../../runtime/documents/eod-report';
-import { receiptModel, type DocLocale } from '../../runtime/documents/receipt-model';
-import { renderReceiptPdf } from '../../runtime/documents/receipt-pdf';
-import { SystemClock } from '../../runtime/clock';
+import { eodModel, renderEodPdf } from '../../runtime/reports/eod-report';
+import { receiptModel, type DocLocale } from '../../runtime/receipts/receipt-model';
+import { renderReceiptPdf } from '../../runtime/receipts/receipt-pdf';
+import { SystemClock } from '../../kernel/clock';
 import { terminalTotalsOn } from '../../runtime/payments/terminal-eod';
 import type { Order } from '../../runtime/orders/order';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';

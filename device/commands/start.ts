@@ -1,6 +1,6 @@
 import { runDoctor } from '../doctor';
 import { bootKiosk, dbPath } from '../kiosk';
-import { SystemClock } from '../../runtime/clock';
+import { SystemClock } from '../../kernel/clock';
 import { bootFault } from '../../runtime/db/boot-check';
 import { runFaultShell, type BootOutcome } from '../boot-fault-shell';
 import { configFrom, type CommonOptions } from '../cli-support';

@@ -1,4 +1,4 @@
-import { SystemClock } from '../../runtime/clock';
+import { SystemClock } from '../../kernel/clock';
 import { dataVerdict, probeDatabase } from '../../runtime/db/boot-check';
 import { readMarker } from '../../runtime/db/data-marker';
 import { acceptDatabase } from '../../runtime/db/storage-accept';

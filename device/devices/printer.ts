@@ -3,7 +3,7 @@ import { EscPosPrinter } from '../../drivers/printer/escpos-printer';
 import type { PrintJobLedger } from '../../drivers/printer/job-ledger';
 import { SerialTransport } from '../../drivers/printer/serial-transport';
 import { UsbTransport } from '../../drivers/printer/usb-transport';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { fixFor } from '../discovery/native';
 import { PtyPair } from '../../simulators/pty-pair';
 import { PrinterSimulator } from '../../simulators/printer/printer-simulator';

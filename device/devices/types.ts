@@ -1,5 +1,5 @@
 import type { KioskConfig } from '../../config/schema';
-import type { Clock } from '../../runtime/clock';
+import type { Clock } from '../../kernel/clock';
 import type { Logger } from '../logger';
 
 export interface DeviceContext {

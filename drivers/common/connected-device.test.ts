@@ -1,6 +1,6 @@
 import type { DeviceInfo, DeviceStatus } from '../contract/device';
-import { SimulatedClock } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
+import { SimulatedClock } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { ConnectedDevice, type ConnectionOptions, type HealthOutcome } from './connected-device';
 
 const flush = () => new Promise((r) => setImmediate(r));

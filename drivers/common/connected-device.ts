@@ -8,8 +8,8 @@ import type {
   HealthResult,
   LifecycleState,
 } from '../contract/device';
-import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
-import { KioskError, isKioskError, type KioskErrorCode } from '../../runtime/errors';
+import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
+import { KioskError, isKioskError, type KioskErrorCode } from '../../kernel/errors';
 
 /**
  * The lifecycle and connection logic every driver of this folder (and the pole display) shares, so that each

@@ -1,5 +1,5 @@
 import type { HealthLevel, HealthResult } from '../contract';
-import { isKioskError } from '../../runtime/errors';
+import { isKioskError } from '../../kernel/errors';
 
 export interface HealthChecks {
   internal(): HealthResult | Promise<HealthResult>;

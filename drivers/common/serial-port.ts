@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 
 /** Serial line settings shared by the serial scanner and the pole display. */
 export interface SerialLineOptions {

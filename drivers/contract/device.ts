@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { KioskError, KioskErrorCode } from '../../runtime/errors';
+import type { KioskError, KioskErrorCode } from '../../kernel/errors';
 
 /**
  * The contract every device class shares (types only). Modelled on UnifiedPOS / OPOS and Zephyr's device model:

@@ -1,4 +1,4 @@
-import type { Minor } from '../../runtime/money';
+import type { Minor } from '../../kernel/money';
 import type { Device, DeviceEvents } from './device';
 
 /** What the terminal says while a transaction runs ("insert card", "enter PIN"). */

@@ -1,7 +1,7 @@
 import type { SerialPort } from 'serialport';
 import type { DeviceInfo, HealthLevel } from '../contract/device';
 import type { CustomerDisplay } from '../contract/display';
-import { KioskError, assert } from '../../runtime/errors';
+import { KioskError, assert } from '../../kernel/errors';
 import { ConnectedDevice, type ConnectionOptions, type HealthOptions, type HealthOutcome } from '../common/connected-device';
 import { closeSerialPort, deviceNumber, openSerialPort, pathExists, writeAndDrain, type SerialLineOptions } from '../common/serial-port';
 import { CMD, CODE_PAGES, encodeFrame, encodeInit, encodeLine, type CodePageName } from './pole-protocol';

@@ -1,5 +1,5 @@
 import * as iconv from 'iconv-lite';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 
 /**
  * The ESC/POS customer display command set (Epson DM-D series and the many 2×20 VFD/LCD pole displays that

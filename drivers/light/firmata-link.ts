@@ -2,8 +2,8 @@ import { Firmata } from './firmata-io';
 import { Board, Led } from 'johnny-five';
 import { SerialPort } from 'serialport';
 import type { LightState } from '../contract/light';
-import type { Clock, TimerHandle } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { GuardedFirmataTransport, type FirmataGuardStats } from './firmata-guard';
 
 /**

@@ -1,5 +1,5 @@
-import { statusLog } from '../../test/helpers/status-log';
-import type { KioskError } from '../../runtime/errors';
+import { statusLog } from '../../test/support/status-log';
+import type { KioskError } from '../../kernel/errors';
 import { FirmataBoard } from '../../simulators/light/firmata-board';
 import { DEFAULT_MAX_SYSEX_BYTES } from './firmata-framer';
 import { FirmataLaneLight } from './lane-light';

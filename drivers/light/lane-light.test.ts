@@ -1,8 +1,8 @@
 import * as os from 'node:os';
-import { statusLog } from '../../test/helpers/status-log';
+import { statusLog } from '../../test/support/status-log';
 import * as path from 'node:path';
 import { Board } from 'johnny-five';
-import { AssertionFailed, type KioskErrorCode } from '../../runtime/errors';
+import { AssertionFailed, type KioskErrorCode } from '../../kernel/errors';
 import { FirmataBoard } from '../../simulators/light/firmata-board';
 import { FirmataLaneLight, type FirmataLaneLightOptions } from './lane-light';
 

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { runHealthCheck } from '../common/health';
 import type { DeviceEvents, DeviceFault, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { LaneLight, LightColor, LightMode, LightState } from '../contract/light';
-import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
-import { KioskError, assert, isKioskError } from '../../runtime/errors';
+import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
+import { KioskError, assert, isKioskError } from '../../kernel/errors';
 import type { FirmataGuardStats } from './firmata-guard';
 import { LAMP_COLORS, connectFirmataLink, type FirmataLink, type FirmwareInfo, type LampColor, type LightPins } from './firmata-link';
 

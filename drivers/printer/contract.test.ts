@@ -1,4 +1,4 @@
-import { SystemClock } from '../../runtime/clock';
+import { SystemClock } from '../../kernel/clock';
 import { PtyPair } from '../../simulators/pty-pair';
 import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';

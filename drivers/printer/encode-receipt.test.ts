@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { PrintJob, ReceiptBlock } from '../contract/printer';
-import { AssertionFailed } from '../../runtime/errors';
+import { AssertionFailed } from '../../kernel/errors';
 import { decodeEscPos, type DecodedReceipt } from '../../simulators/printer/escpos-decoder';
 import { encodeReceipt, QR_MAX_BYTES, twoColumns, type ReceiptColumns } from './encode-receipt';
 import { encodeGb18030 } from './gb18030';

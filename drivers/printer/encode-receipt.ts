@@ -1,7 +1,7 @@
 import ReceiptPrinterEncoder from '@point-of-sale/receipt-printer-encoder';
 import type { PrintJob, ReceiptBlock } from '../contract/printer';
-import { assert } from '../../runtime/errors';
-import { hasValidCheckDigit } from '../../runtime/barcodes/check-digit';
+import { assert } from '../../kernel/errors';
+import { hasValidCheckDigit } from '../../kernel/gs1-check-digit';
 import { FS_CHINESE_OFF, FS_CHINESE_ON, encodeGb18030 } from './gb18030';
 import { type Codepage, type Glyph, glyphs, widthOf, wrap } from './receipt-text';
 

@@ -1,7 +1,7 @@
 import type { DeviceStatus } from '../contract/device';
 import type { PrintJobResult } from '../contract/printer';
-import { SimulatedClock } from '../../runtime/clock';
-import { AssertionFailed, KioskError, isKioskError } from '../../runtime/errors';
+import { SimulatedClock } from '../../kernel/clock';
+import { AssertionFailed, KioskError, isKioskError } from '../../kernel/errors';
 import { PrinterSimulator, type PrinterSimulatorOptions } from '../../simulators/printer/printer-simulator';
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer';
 import { MapPrintJobLedger } from './test-helpers/map-ledger';

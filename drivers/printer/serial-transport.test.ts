@@ -1,6 +1,6 @@
 import { SerialPort } from 'serialport';
-import { SystemClock } from '../../runtime/clock';
-import { isKioskError } from '../../runtime/errors';
+import { SystemClock } from '../../kernel/clock';
+import { isKioskError } from '../../kernel/errors';
 import { PtyPair } from '../../simulators/pty-pair';
 import { SerialTransport } from './serial-transport';
 import { waitFor } from './test-helpers/printer-contract-suite';

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
-import type { Clock, TimerHandle } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
-import { PendingSet, errorMessage, withTimeout } from './async-util';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
+import { PendingSet, errorMessage, withTimeout } from '../../kernel/async';
 import type { PrinterTransport, TransportIdentity } from './transport';
 
 export interface SerialTransportOptions {

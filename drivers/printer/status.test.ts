@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isKioskError } from '../../runtime/errors';
+import { isKioskError } from '../../kernel/errors';
 import { combineStatus, dleEot, describeStatus, isStatusByte, parseStatusReply, statusFaults, type StatusReply } from './status';
 
 const r1 = (b: number) => parseStatusReply(1, b) as StatusReply & { n: 1 };

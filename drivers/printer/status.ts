@@ -1,6 +1,6 @@
 import type { DeviceFault } from '../contract/device';
 import type { PrinterStatus } from '../contract/printer';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 
 /**
  * ESC/POS real-time status: `DLE EOT n` (10 04 n). The printer answers one byte at once, even while offline or

@@ -1,4 +1,4 @@
-import { SimulatedClock } from '../../runtime/clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { NodeUsbLink } from './usb-node-link';
 import { UsbLinkError, UsbTransport, parseUsbSelector, type UsbBulkLink } from './usb-transport';
 

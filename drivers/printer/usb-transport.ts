@@ -1,6 +1,6 @@
-import type { Clock } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
-import { PendingSet, errorMessage, withTimeout } from './async-util';
+import type { Clock } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
+import { PendingSet, errorMessage, withTimeout } from '../../kernel/async';
 import type { PrinterTransport, TransportIdentity } from './transport';
 
 /**

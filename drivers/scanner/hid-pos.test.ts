@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { KioskError, isKioskError } from '../../runtime/errors';
+import { KioskError, isKioskError } from '../../kernel/errors';
 import { encodeHidPosReports } from '../../simulators/scanner/hid-reports';
 import { HidPosDecoder, resolveHidPosFormat, type HidDecodeResult, type HidPosReportFormat } from './hid-pos';
 

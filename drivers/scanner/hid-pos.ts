@@ -1,4 +1,4 @@
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { DEFAULT_ALLOWED_CONTROLS, checkEncoding, decodeReadBytes, hexPreview, protocolError } from './read-text';
 
 /**

@@ -1,7 +1,7 @@
 import type { DeviceStatus } from '../contract/device';
 import type { ScanData } from '../contract/scanner';
-import { SimulatedClock } from '../../runtime/clock';
-import type { KioskError } from '../../runtime/errors';
+import { SimulatedClock } from '../../kernel/clock';
+import type { KioskError } from '../../kernel/errors';
 import { HidScannerSimulator, SimulatedHidTransport } from '../../simulators/scanner/hid-scanner-sim';
 import { encodeHidPosReports } from '../../simulators/scanner/hid-reports';
 import { scannerContractSuite } from './contract-suite';

@@ -1,5 +1,5 @@
 import type { DeviceInfo } from '../contract/device';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { HidPosDecoder, type HidPosDecoderOptions, type HidReportDecoder } from './hid-pos';
 import {
   describeSelector,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { isKioskError } from '../../runtime/errors';
+import { isKioskError } from '../../kernel/errors';
 import {
   HID_USAGE,
   loadNodeHid,

@@ -1,4 +1,4 @@
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 
 /**
  * USB HID access for scanners, behind an injectable interface: the driver talks to a `HidTransport`, tests and the

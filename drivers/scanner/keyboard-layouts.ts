@@ -1,4 +1,4 @@
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 
 /**
  * Keyboard layouts for keyboard-wedge scanners: HID keyboard usage (page 0x07) → character, per modifier level.

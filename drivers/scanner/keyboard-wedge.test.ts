@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { encodeKeyboardReports } from '../../simulators/scanner/hid-reports';
 import { ALT_CODE_MAX_DIGITS, KeyboardWedgeDecoder, type KeyboardWedgeOptions } from './keyboard-wedge';
 import { LAYOUTS, MOD, keystrokesFor, resolveLayout, type LayoutName } from './keyboard-layouts';

@@ -1,5 +1,5 @@
 import * as iconv from 'iconv-lite';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 
 /** Text rules shared by every scanner transport (serial framer, HID POS, keyboard wedge). */
 

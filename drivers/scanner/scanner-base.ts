@@ -1,6 +1,6 @@
 import type { HealthLevel } from '../contract/device';
 import type { BarcodeScanner, ScanData, ScannerEvents } from '../contract/scanner';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { aimOf } from './read-text';
 import { ConnectedDevice, type ConnectionOptions, type HealthOptions, type HealthOutcome } from '../common/connected-device';
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { KioskError, isKioskError } from '../../runtime/errors';
+import { KioskError, isKioskError } from '../../kernel/errors';
 import { SerialFramer, SerialReadDecoder, type FramedRead, type SerialSuffix } from './serial-framer';
 
 const raws = (out: Array<FramedRead | KioskError>) => out.map((o) => (o instanceof KioskError ? `ERR:${o.code}` : o.raw));

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { DEFAULT_ALLOWED_CONTROLS, aimOf, checkEncoding, decodeReadBytes, hexPreview, protocolError } from './read-text';
 
 /**

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { DeviceStatus } from '../contract/device';
 import type { ScanData } from '../contract/scanner';
-import type { KioskError } from '../../runtime/errors';
+import type { KioskError } from '../../kernel/errors';
 import { SerialScannerSimulator } from '../../simulators/scanner/serial-scanner-sim';
 import { scannerContractSuite } from './contract-suite';
 import { SerialScanner, type SerialScannerOptions } from './serial-scanner';

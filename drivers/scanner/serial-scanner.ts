@@ -1,10 +1,10 @@
 import type { SerialPort } from 'serialport';
 import type { DeviceInfo } from '../contract/device';
-import { assert } from '../../runtime/errors';
+import { assert } from '../../kernel/errors';
 import { ScannerBase, type ScannerBaseOptions } from './scanner-base';
 import { SerialFramer, SerialReadDecoder, type FramedRead, type SerialFramerOptions } from './serial-framer';
 import { closeSerialPort, deviceNumber, flushInput, openSerialPort, pathExists, type SerialLineOptions } from '../common/serial-port';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { protocolError } from './read-text';
 
 export interface SerialScannerOptions extends ScannerBaseOptions, SerialLineOptions {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { isKioskError, type KioskErrorCode } from '../../runtime/errors';
+import { isKioskError, type KioskErrorCode } from '../../kernel/errors';
 import type { DeviceStatus } from '../contract/device';
 import type { PaymentTerminal, TerminalPrompt, TerminalResult } from '../contract/terminal';
 

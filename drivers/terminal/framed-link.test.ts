@@ -1,5 +1,5 @@
-import { SimulatedClock } from '../../runtime/clock';
-import { isKioskError, type KioskError } from '../../runtime/errors';
+import { SimulatedClock } from '../../kernel/clock';
+import { isKioskError, type KioskError } from '../../kernel/errors';
 import { FramedLink } from './framed-link';
 import { encodeFrame } from './zvt/frame';
 import { fromHex, hex } from './zvt/hex';
@@ -119,7 +119,7 @@ describe('FramedLink (serial link layer)', () => {
     const { l } = link();
     const a = l.send(fromHex('80 00 00')).catch((e: unknown) => e);
     const b = l.send(fromHex('80 00 00')).catch((e: unknown) => e);
-    l.close(new (await import('../../runtime/errors')).KioskError('DEVICE_OFFLINE', 'gone'));
+    l.close(new (await import('../../kernel/errors')).KioskError('DEVICE_OFFLINE', 'gone'));
     expect(isKioskError(await a, 'DEVICE_OFFLINE')).toBe(true);
     expect(isKioskError(await b, 'DEVICE_OFFLINE')).toBe(true);
     await expect(l.send(fromHex('80 00 00'))).rejects.toMatchObject({ code: 'DEVICE_OFFLINE' });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { ACK, NAK } from './zvt/constants';
 import { encodeFrame, FrameDecoder } from './zvt/frame';
 

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
-import type { Clock, TimerHandle } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { FramedLink, type LinkStats } from './framed-link';
 import type { TransportEvents, ZvtTransport } from './transport';
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import type { Clock } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
+import type { Clock } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { ApduDecoder } from './zvt/apdu-stream';
 import { ZVT_DEFAULT_TCP_PORT } from './zvt/constants';
 import type { TransportEvents, ZvtTransport } from './transport';

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { KioskError } from '../../runtime/errors';
+import type { KioskError } from '../../kernel/errors';
 
 export type TransportEvents = {
   /** One complete APDU from the terminal (serial: already link-ACKed). */

@@ -1,6 +1,6 @@
 import { terminalContractSuite, type TerminalFixture } from './contract-suite';
 import { ZvtTerminal, type ZvtConnection } from './zvt-terminal';
-import { simulatedTerminal } from '../../test/helpers/simulated-terminal';
+import { simulatedTerminal } from '../../test/support/simulated-terminal';
 
 function simulator(via: 'pty' | 'tcp'): () => Promise<TerminalFixture> {
   return async () => {

@@ -1,7 +1,7 @@
 import { PtyPair } from '../../simulators/pty-pair';
-import { isKioskError, type KioskError } from '../../runtime/errors';
+import { isKioskError, type KioskError } from '../../kernel/errors';
 import { CardTerminalProvider } from '../../runtime/payments/card-terminal';
-import { SerialPeer, TcpPeer, until } from '../../test/helpers/zvt-scripted-peer';
+import { SerialPeer, TcpPeer, until } from '../../test/support/zvt-scripted-peer';
 import { ZvtTerminal, type ZvtTerminalOptions, type ZvtTimeouts } from './zvt-terminal';
 
 /**

@@ -1,10 +1,10 @@
 import { SerialPort } from 'serialport';
-import { simulatedTerminal, type SimulatedTerminal } from '../../test/helpers/simulated-terminal';
+import { simulatedTerminal, type SimulatedTerminal } from '../../test/support/simulated-terminal';
 import type { TerminalSimulatorOptions } from '../../simulators/terminal/zvt-simulator';
 import type { EcrCommand } from './zvt/commands';
 import type { DeviceStatus } from '../contract/device';
 import type { TerminalPrompt } from '../contract/terminal';
-import { isKioskError, type KioskError } from '../../runtime/errors';
+import { isKioskError, type KioskError } from '../../kernel/errors';
 import type { ZvtTerminalOptions } from './zvt-terminal';
 
 async function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
-import { KioskError, isKioskError } from '../../runtime/errors';
-import type { Minor } from '../../runtime/money';
+import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
+import { KioskError, isKioskError } from '../../kernel/errors';
+import type { Minor } from '../../kernel/money';
 import type { DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { PaymentTerminal, TerminalEvents, TerminalResult } from '../contract/terminal';
 import { decodeApdu, encodeApdu, apduName, type Apdu } from './zvt/apdu';

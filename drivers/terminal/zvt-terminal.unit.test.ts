@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { SimulatedClock } from '../../runtime/clock';
-import { KioskError, isKioskError } from '../../runtime/errors';
+import { SimulatedClock } from '../../kernel/clock';
+import { KioskError, isKioskError } from '../../kernel/errors';
 import type { DeviceStatus } from '../contract/device';
 import type { TransportEvents, ZvtTransport } from './transport';
 import { ZvtTerminal, type ZvtTerminalOptions } from './zvt-terminal';

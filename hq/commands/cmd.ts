@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { SystemClock, type Clock } from '../../runtime/clock';
-import { payloadSha256, type CommandResult } from '../../runtime/trust/commands';
-import { serializeEnvelope } from '../../runtime/trust/envelope';
-import { commandResultTopic, commandTopic } from '../../runtime/trust/topics';
+import { SystemClock, type Clock } from '../../kernel/clock';
+import { payloadSha256, type CommandResult } from '../../runtime/hq-control/commands';
+import { serializeEnvelope } from '../../protocol/signed-envelope';
+import { commandResultTopic, commandTopic } from '../../protocol/control/topics';
 import { withBroker } from '../mqtt-link';
 import { loadPrivateKey, parseArgPairs, parseTarget, signCommand } from '../signing';
-import { boundedJsonParse } from '../../runtime/json/bounded-json';
-import { JSON_LIMITS } from '../../runtime/json/limits';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 export interface CmdOptions {
   key: string;

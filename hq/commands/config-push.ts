@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { SystemClock, type Clock } from '../../runtime/clock';
-import { describeScope, parsePublicKeyPem, serializeEnvelope, type Envelope } from '../../runtime/trust/envelope';
-import { configTopic } from '../../runtime/trust/topics';
-import { writeFileAtomic } from '../../runtime/trust/atomic-file';
+import { SystemClock, type Clock } from '../../kernel/clock';
+import { describeScope, parsePublicKeyPem, serializeEnvelope, type Envelope } from '../../protocol/signed-envelope';
+import { configTopic } from '../../protocol/control/topics';
+import { writeFileAtomic } from '../../kernel/atomic-file';
 import { withBroker } from '../mqtt-link';
 import { loadPrivateKey, parseDuration, parseScopeArg, signConfigBundle } from '../signing';
-import { boundedJsonParse } from '../../runtime/json/bounded-json';
-import { JSON_LIMITS } from '../../runtime/json/limits';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 export interface ConfigPushOptions {
   scope: string;

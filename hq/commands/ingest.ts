@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import mqtt from 'mqtt';
-import { SystemClock, type Clock } from '../../runtime/clock';
+import { SystemClock, type Clock } from '../../kernel/clock';
 import { HqIngest, type IngestStats } from '../ingest/ingest';
 import { IngestStore } from '../ingest/store';
 

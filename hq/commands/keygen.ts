@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../runtime/trust/atomic-file';
+import { writeFileAtomic } from '../../kernel/atomic-file';
 import { generateHqKeyPair } from '../signing';
 
 export interface KeygenOptions {

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { signManifest } from '../signing';
 import mqtt from 'mqtt';
-import { compareVersions, parseManifest, type PricebookManifest } from '../../runtime/pricebook-sync/manifest';
-import { pricebookBase, type PricebookScope } from '../../runtime/pricebook-sync/topics';
+import { compareVersions, parseManifest, type PricebookManifest } from '../../protocol/pricebook/manifest';
+import { pricebookBase, type PricebookScope } from '../../protocol/pricebook/topics';
 import { chunkPriceBookFile, dirSink } from '../pricebook/chunker';
 import { publishPricebook } from '../pricebook/publish';
 

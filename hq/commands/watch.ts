@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import mqtt from 'mqtt';
-import { SystemClock, type Clock } from '../../runtime/clock';
-import { fleetFilter } from '../../runtime/sync/topics';
+import { SystemClock, type Clock } from '../../kernel/clock';
+import { fleetFilter } from '../../protocol/topics';
 import { FleetView, renderFleet, type FleetRow } from '../ingest/fleet';
 
 export interface WatchOptions {

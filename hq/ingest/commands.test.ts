@@ -1,19 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt from 'mqtt';
-import { SimulatedClock, SystemClock } from '../../runtime/clock';
-import { PresencePublisher, stateWill } from '../../runtime/sync/presence';
-import { eventsTopic } from '../../runtime/sync/topics';
-import { Mosquitto } from '../../test/helpers/mosquitto';
-import { chain, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
+import { SimulatedClock, SystemClock } from '../../kernel/clock';
+import { PresencePublisher, stateWill } from '../../runtime/hq-sync/presence';
+import { eventsTopic } from '../../protocol/topics';
+import { Mosquitto } from '../../test/support/mosquitto';
+import { chain, tmpDir, waitFor } from '../../test/support/sync-fixtures';
 import { redactUrl, runIngest } from '../commands/ingest';
 import { watchFleet } from '../commands/watch';
 import { IngestStore } from './store';
-import { Postgres } from '../../test/helpers/postgres';
+import { Postgres } from '../../test/support/postgres';
 import { renderFleet } from './fleet';
 import { listQuarantine } from '../commands/quarantine';
-import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
-import type { EventMessage } from '../../runtime/sync/messages';
+import { entryHash, GENESIS_HASH } from '../../protocol/journal/entry';
+import type { EventMessage } from '../../protocol/sync/messages';
 
 describe('hq watch / hq ingest commands and the kiosk presence they show', () => {
   let broker: Mosquitto;

@@ -1,7 +1,7 @@
-import { parseState, parseTelemetry, type StateMessage, type TelemetryMessage } from '../../runtime/sync/messages';
-import { parseTopic } from '../../runtime/sync/topics';
-import { boundedJsonParse } from '../../runtime/json/bounded-json';
-import { JSON_LIMITS } from '../../runtime/json/limits';
+import { parseState, parseTelemetry, type StateMessage, type TelemetryMessage } from '../../protocol/sync/messages';
+import { parseTopic } from '../../protocol/topics';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 /** What HQ knows of one kiosk from its retained `state`, its `telemetry` and its `events`. */
 export interface FleetEntry {

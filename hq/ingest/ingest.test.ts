@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { SimulatedClock } from '../../runtime/clock';
-import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
-import { parseAck, parseResend, type EventMessage } from '../../runtime/sync/messages';
-import { ackTopic, eventsTopic, resendTopic, stateTopic, telemetryTopic } from '../../runtime/sync/topics';
-import { Mosquitto } from '../../test/helpers/mosquitto';
-import { chain, tmpDir, waitFor } from '../../test/helpers/sync-fixtures';
+import { SimulatedClock } from '../../kernel/clock';
+import { entryHash, GENESIS_HASH } from '../../protocol/journal/entry';
+import { parseAck, parseResend, type EventMessage } from '../../protocol/sync/messages';
+import { ackTopic, eventsTopic, resendTopic, stateTopic, telemetryTopic } from '../../protocol/topics';
+import { Mosquitto } from '../../test/support/mosquitto';
+import { chain, tmpDir, waitFor } from '../../test/support/sync-fixtures';
 import { HqIngest, type IngestAlert } from './ingest';
 import type { AcceptResult } from './store';
 import { IngestStore } from './store';

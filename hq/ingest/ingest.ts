@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import type { Clock, TimerHandle } from '../../runtime/clock';
-import { encodeAck, parseEvent, type EventMessage } from '../../runtime/sync/messages';
-import { mqttRequestResend, type RequestResend } from '../../runtime/sync/resend-wiring';
-import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../runtime/sync/topics';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import { encodeAck, parseEvent, type EventMessage } from '../../protocol/sync/messages';
+import { mqttRequestResend, type RequestResend } from './request-resend';
+import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../protocol/topics';
 import { FleetView } from './fleet';
 import type { AcceptResult, BatchOutcome, IngestStore, QuarantineNote } from './store';
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Params, Tx } from '../../runtime/db/database';
+import type { Params, Tx } from '../../kernel/sqlite/database';
 
 /** What the ingest store needs of its database: serialized write transactions and a reader. */
 export interface IngestDb {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
-import type { EventMessage } from '../../runtime/sync/messages';
-import { chain, tmpDir } from '../../test/helpers/sync-fixtures';
+import { entryHash, GENESIS_HASH } from '../../protocol/journal/entry';
+import type { EventMessage } from '../../protocol/sync/messages';
+import { chain, tmpDir } from '../../test/support/sync-fixtures';
 import { Client } from 'pg';
-import { Postgres } from '../../test/helpers/postgres';
+import { Postgres } from '../../test/support/postgres';
 import { IngestStore } from './store';
 
 /** One suite, run against every backend: a SQLite file and a real PostgreSQL server (Debian's, started here). */

@@ -1,8 +1,8 @@
-import { KioskDb, type Tx } from '../../runtime/db/database';
+import { KioskDb, type Tx } from '../../kernel/sqlite/database';
 import { PG_INGEST_SCHEMA, PgIngestDb, type IngestDb } from './pg-db';
-import { migrate, type Migration } from '../../runtime/db/migrations';
-import { entryHash, GENESIS_HASH } from '../../runtime/journal/entry';
-import type { EventMessage } from '../../runtime/sync/messages';
+import { applyMigrations, type Migration } from '../../kernel/sqlite/migrate';
+import { entryHash, GENESIS_HASH } from '../../protocol/journal/entry';
+import type { EventMessage } from '../../protocol/sync/messages';
 
 /** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). */
 export const INGEST_MIGRATIONS: Migration[] = [
@@ -197,7 +197,7 @@ export class IngestStore {
       return new IngestStore(pgdb);
     }
     const db = await KioskDb.open(target);
-    await migrate(db, INGEST_MIGRATIONS);
+    await applyMigrations(db, INGEST_MIGRATIONS);
     return new IngestStore(Object.assign(db, { dialect: 'sqlite' as const }));
   }
 

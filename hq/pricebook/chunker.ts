@@ -4,12 +4,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
-import { KioskError } from '../../runtime/errors';
-import { readPriceBookFile } from '../../runtime/pricebook';
-import { checkDeltaOp, type DeltaOp } from '../../runtime/pricebook-sync/chunk-codec';
-import { CHUNK_TARGET_BYTES, type ChunkRef, type PricebookManifest } from '../../runtime/pricebook-sync/manifest';
-import { boundedJsonParse } from '../../runtime/json/bounded-json';
-import { JSON_LIMITS } from '../../runtime/json/limits';
+import { KioskError } from '../../kernel/errors';
+import { readPriceBookFile } from '../../protocol/pricebook/reader';
+import { checkDeltaOp, type DeltaOp } from '../../protocol/pricebook/chunk-codec';
+import { CHUNK_TARGET_BYTES, type ChunkRef, type PricebookManifest } from '../../protocol/pricebook/manifest';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 /** Where finished chunks go (a directory, an MQTT publisher...). Called in index order, one at a time. */
 export type ChunkSink = (index: number, gz: Buffer) => Promise<void>;

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import type { PricebookManifest } from '../../runtime/pricebook-sync/manifest';
-import { chunkTopic, manifestTopic } from '../../runtime/pricebook-sync/topics';
+import type { PricebookManifest } from '../../protocol/pricebook/manifest';
+import { chunkTopic, manifestTopic } from '../../protocol/pricebook/topics';
 import { chunkFileName } from './chunker';
 
 /**

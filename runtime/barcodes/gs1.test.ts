@@ -1,5 +1,5 @@
 import { encodeGs1, formatGs1Hri, GS, GS1_AIS, parseGs1, parseGs1Date } from './gs1';
-import type { CurrencyRule } from './rules';
+import type { CurrencyRule } from '../../config/barcode-rules';
 
 const CNY: CurrencyRule = { code: 'CNY', numeric: '156', minorUnits: 2 };
 const JPY: CurrencyRule = { code: 'JPY', numeric: '392', minorUnits: 0 };

@@ -4,10 +4,10 @@
  * last; values of "predefined length" AIs (first two digits 00–04, 11–20, 31–36, 41) need no separator.
  * Also parses the human-readable form "(01)09506000134352(17)261231(10)ABC".
  */
-import { divRoundHalfEven } from '../money';
-import { firstNonDigit, gtinCheckDigit, hasValidCheckDigit } from './check-digit';
+import { divRoundHalfEven } from '../../kernel/money';
+import { firstNonDigit, gtinCheckDigit, hasValidCheckDigit } from '../../kernel/gs1-check-digit';
 import type { Gs1Element, ScanError } from './result';
-import type { CurrencyRule } from './rules';
+import type { CurrencyRule } from '../../config/barcode-rules';
 
 /** Group separator: FNC1 as transmitted by scanners between variable-length elements. */
 export const GS = '\x1D';

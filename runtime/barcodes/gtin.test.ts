@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { gtinCheckDigit, isValidGtin } from './check-digit';
+import { gtinCheckDigit, isValidGtin } from '../../kernel/gs1-check-digit';
 import { expandUpcE, isRestrictedCirculation, normalizeLookupKey, readGtin } from './gtin';
 
 const withCheck = (body: string) => body + gtinCheckDigit(body);

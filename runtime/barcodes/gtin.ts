@@ -2,7 +2,7 @@
  * GTINs as carried by EAN/UPC (and ITF-14): UPC-E expansion, check-digit verification and the
  * normalised price-book key.
  */
-import { gtinCheckDigit, isDigits } from './check-digit';
+import { gtinCheckDigit, isDigits } from '../../kernel/gs1-check-digit';
 import type { GtinFormat, ScanError } from './result';
 
 /**

@@ -1,6 +1,7 @@
-import { gtinCheckDigit } from './check-digit';
-import { matchInStore, validateInStorePattern } from './in-store';
-import type { InStorePattern } from './rules';
+import { gtinCheckDigit } from '../../kernel/gs1-check-digit';
+import { matchInStore } from './in-store';
+import { validateInStorePattern } from '../../config/barcode-rules';
+import type { InStorePattern } from '../../config/barcode-rules';
 
 const withCheck = (body: string) => body + gtinCheckDigit(body);
 

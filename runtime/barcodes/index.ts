@@ -1,6 +1,6 @@
 /** Barcode reading: one scanner read → GTIN / in-store label / GS1 data / member card / payment code. */
 export { parseScan, MAX_SCAN_LENGTH } from './parse-scan';
-export { gtinCheckDigit, hasValidCheckDigit, isValidGtin, priceCheckDigit } from './check-digit';
+export { gtinCheckDigit, hasValidCheckDigit, isValidGtin, priceCheckDigit } from '../../kernel/gs1-check-digit';
 export { expandUpcE, normalizeLookupKey } from './gtin';
 export { parseAimPrefix, type AimId, type SymbologyFamily } from './aim';
 export { GS, GS1_AIS, encodeGs1, formatGs1Hri, type AiDefinition } from './gs1';
@@ -14,7 +14,7 @@ export {
   type InStoreValue,
   type MemberCardPattern,
   type PaymentCodePattern,
-} from './rules';
+} from '../../config/barcode-rules';
 export {
   redactScanResult,
   type GtinFormat,

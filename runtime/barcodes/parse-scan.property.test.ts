@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { gtinCheckDigit } from './check-digit';
+import { gtinCheckDigit } from '../../kernel/gs1-check-digit';
 import { encodeGs1, formatGs1Hri, GS, GS1_AIS, type AiDefinition } from './gs1';
 import { parseScan, parseScanUnguarded } from './parse-scan';
 import { redactScanResult, type ScanErrorCode, type ScanResult } from './result';
-import { defaultBarcodeRules, type BarcodeRules } from './rules';
+import { defaultBarcodeRules, type BarcodeRules } from '../../config/barcode-rules';
 
 const R = defaultBarcodeRules;
 /** No in-store / member / payment patterns: every valid digit string is a plain GTIN. */

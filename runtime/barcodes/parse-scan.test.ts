@@ -1,8 +1,8 @@
-import { gtinCheckDigit } from './check-digit';
+import { gtinCheckDigit } from '../../kernel/gs1-check-digit';
 import { GS } from './gs1';
 import { MAX_SCAN_LENGTH, parseScan } from './parse-scan';
 import { redactScanResult, type ScanResult } from './result';
-import { defaultBarcodeRules, type BarcodeRules } from './rules';
+import { defaultBarcodeRules, type BarcodeRules } from '../../config/barcode-rules';
 
 const R = defaultBarcodeRules;
 const withCheck = (body: string) => body + gtinCheckDigit(body);

@@ -14,13 +14,13 @@
  * GTIN-13s (EAN-13, UPC-A as "0"+12) matching an in-store pattern become kind 'in_store'.
  */
 import { parseAimPrefix, type AimId } from './aim';
-import { firstNonDigit, hasValidCheckDigit, isDigits } from './check-digit';
+import { firstNonDigit, hasValidCheckDigit, isDigits } from '../../kernel/gs1-check-digit';
 import { formatGs1Hri, GS, parseGs1 } from './gs1';
 import { expandUpcE, normalizeLookupKey, readGtin, type GtinInfo, type GtinRead } from './gtin';
 import { matchInStore } from './in-store';
 import { maskCredential, matchMemberCard, matchPaymentCode } from './patterns';
 import type { GtinFormat, Gs1Scan, ScanError, ScanFailure, ScanResult, SymbologyInfo } from './result';
-import type { BarcodeRules } from './rules';
+import type { BarcodeRules } from '../../config/barcode-rules';
 
 /** Longer input is refused outright (largest QR code: 7089 digits). */
 export const MAX_SCAN_LENGTH = 8192;

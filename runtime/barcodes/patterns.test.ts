@@ -1,6 +1,6 @@
-import { MAX_PATTERN_INPUT } from './pattern-safety';
+import { MAX_PATTERN_INPUT } from '../../kernel/pattern-safety';
 import { compilePattern, maskCredential, matchMemberCard, matchPaymentCode } from './patterns';
-import { defaultBarcodeRules } from './rules';
+import { defaultBarcodeRules } from '../../config/barcode-rules';
 
 const { memberCards, paymentCodes } = defaultBarcodeRules;
 

@@ -4,9 +4,9 @@
  * Only patterns `pattern-safety.ts` accepts are ever compiled (no catastrophic backtracking), and data longer
  * than MAX_PATTERN_INPUT is never matched against any.
  */
-import { hasValidCheckDigit } from './check-digit';
-import { MAX_PATTERN_INPUT, patternProblem } from './pattern-safety';
-import type { MemberCardPattern, PaymentCodePattern } from './rules';
+import { hasValidCheckDigit } from '../../kernel/gs1-check-digit';
+import { MAX_PATTERN_INPUT, patternProblem } from '../../kernel/pattern-safety';
+import type { MemberCardPattern, PaymentCodePattern } from '../../config/barcode-rules';
 
 const cache = new Map<string, RegExp | null>();
 const CACHE_LIMIT = 256;

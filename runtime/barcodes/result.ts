@@ -2,7 +2,7 @@
  * What parseScan returns: a discriminated union on `ok`, then on `kind`. Plain data (JSON-printable by
  * `kiosk barcode parse CODE --json`); see `redactScanResult` before logging a payment code.
  */
-import type { Minor } from '../money';
+import type { Minor } from '../../kernel/money';
 
 export type ScanKind = 'gtin' | 'in_store' | 'gs1' | 'member_card' | 'payment_code' | 'other';
 

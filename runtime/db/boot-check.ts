@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { KioskError } from '../errors';
+import { KioskError } from '../../kernel/errors';
 import type { DataMarker } from './data-marker';
+import { asStorageError, storageReason } from '../../kernel/sqlite/storage-failure';
 
 /**
  * Boot-time storage checks: what the database file holds (read through a read-only connection, so nothing is
@@ -20,34 +20,6 @@ export interface DbState {
   receiptNo: number;
   /** The hash of entry `opts.hashOf` asked of probeDatabase ('' when there is no such entry). */
   hashOf: string;
-}
-
-interface ErrnoLike {
-  code?: unknown;
-  message?: unknown;
-}
-
-/** A storage failure (disk full, not a database, corrupt, cannot open, read-only, I/O) as staff should read it; null for anything else. */
-export function storageReason(e: unknown, file: string): string | null {
-  const code = typeof (e as ErrnoLike | null)?.code === 'string' ? ((e as ErrnoLike).code as string) : '';
-  const dir = path.dirname(file);
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `disk full (${code}) on ${dir}: free space there`;
-  if (code === 'SQLITE_NOTADB') return `${file} is not a SQLite database (SQLITE_NOTADB): restore it from a backup`;
-  if (code === 'SQLITE_CORRUPT') return `${file} is corrupt (SQLITE_CORRUPT): restore it from a backup`;
-  if (code === 'SQLITE_CANTOPEN') return `cannot open ${file} (SQLITE_CANTOPEN): check that ${dir} exists and the kiosk may write there`;
-  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    return `cannot write ${file} (${code}): read-only or no permission on ${dir}`;
-  }
-  if (code.startsWith('SQLITE_IOERR') || code === 'EIO') return `I/O error on ${file} (${code}): check the disk`;
-  if (code === 'ENOTDIR' || code === 'EISDIR') return `cannot use ${dir} as the data folder (${code})`;
-  return null;
-}
-
-/** `e` as a STORAGE_FAILED KioskError when it is a storage failure, else unchanged. */
-export function asStorageError(e: unknown, file: string): unknown {
-  if (e instanceof KioskError) return e;
-  const reason = storageReason(e, file);
-  return reason ? new KioskError('STORAGE_FAILED', reason, { file, cause: String((e as ErrnoLike).code) }) : e;
 }
 
 function all<T>(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise<T[]> {

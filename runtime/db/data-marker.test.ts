@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedClock } from '../clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { dataVerdict, type DbState } from './boot-check';
 import { MarkerWriter, markerPath, readMarker, type DataMarker } from './data-marker';
 

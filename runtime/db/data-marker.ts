@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock, TimerHandle } from '../../kernel/clock';
 
 /**
  * What the kiosk knows it had, kept OUTSIDE the database (`<dataDir>/data-marker.json`, next to identity.json): the

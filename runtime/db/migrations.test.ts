@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KioskDb } from './database';
+import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate, MIGRATIONS } from './migrations';
 
 describe('migrations', () => {

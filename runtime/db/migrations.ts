@@ -1,11 +1,7 @@
-import { KioskError } from '../errors';
-import type { KioskDb } from './database';
+import type { KioskDb } from '../../kernel/sqlite/database';
+import { applyMigrations, latestMigration, type Migration } from '../../kernel/sqlite/migrate';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export { schemaNewer, type Migration } from '../../kernel/sqlite/migrate';
 
 /** Versioned schema changes, applied in order at boot. Never edit a released migration: add a new one. */
 export const MIGRATIONS: Migration[] = [
@@ -242,25 +238,7 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
-export const latestVersion = (migrations: Migration[] = MIGRATIONS): number => migrations.reduce((m, x) => Math.max(m, x.version), 0);
+export const latestVersion = (migrations: Migration[] = MIGRATIONS): number => latestMigration(migrations);
 
-/** A database written by newer software: retrying cannot help, updating the software does. */
-export const schemaNewer = (found: number, latest: number): KioskError =>
-  new KioskError('SCHEMA_NEWER', `database schema v${found} is newer than this software (v${latest}): update the kiosk software`, { found, latest });
-
-/** Applies every migration newer than the file's `user_version`, each in its own transaction. Returns the version. */
-export async function migrate(db: KioskDb, migrations: Migration[] = MIGRATIONS): Promise<number> {
-  const row = await db.exclusive((tx) => tx.get<{ user_version: number }>('PRAGMA user_version'));
-  let current = row?.user_version ?? 0;
-  const latest = latestVersion(migrations);
-  if (current > latest) throw schemaNewer(current, latest);
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue;
-    await db.transaction(async (tx) => {
-      await tx.exec(m.sql);
-      await tx.exec(`PRAGMA user_version = ${m.version}`);
-    });
-    current = m.version;
-  }
-  return current;
-}
+/** Applies the kiosk's migrations (see kernel/sqlite/migrate.ts). Returns the version. */
+export const migrate = (db: KioskDb, migrations: Migration[] = MIGRATIONS): Promise<number> => applyMigrations(db, migrations);

@@ -1,9 +1,9 @@
-import type { Clock } from '../clock';
-import { KioskError } from '../errors';
+import type { Clock } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { appendJournal } from '../journal/append';
-import { GENESIS_HASH } from '../journal/entry';
+import { GENESIS_HASH } from '../../protocol/journal/entry';
 import { dataVerdict, probeDatabase } from './boot-check';
-import { KioskDb } from './database';
+import { KioskDb } from '../../kernel/sqlite/database';
 import { readMarker, writeMarker, type DataMarker } from './data-marker';
 import { latestVersion, migrate, schemaNewer } from './migrations';
 

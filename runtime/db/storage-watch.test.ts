@@ -6,13 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SimulatedClock } from '../clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { ServiceFaults } from '../lane/service-faults';
-import { corruptPage, mountTmpfs, restorePage, type Tmpfs } from '../../test/helpers/tmpfs';
-import { tempDir } from '../../test/helpers/engine-fixture';
-import { waitFor } from '../../test/helpers/wait';
-import { KioskDb } from './database';
-import type { StorageFailure } from './storage-failure';
+import { corruptPage, mountTmpfs, restorePage, type Tmpfs } from '../../test/support/tmpfs';
+import { tempDir } from '../../test/support/engine-fixture';
+import { waitFor } from '../../test/support/wait';
+import { KioskDb } from '../../kernel/sqlite/database';
+import type { StorageFailure } from '../../kernel/sqlite/storage-failure';
 import { StorageWatch } from './storage-watch';
 
 async function watched(file: string, clock: SimulatedClock) {

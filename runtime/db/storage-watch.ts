@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock, TimerHandle } from '../../kernel/clock';
 import type { ServiceFaults } from '../lane/service-faults';
-import { KioskError } from '../errors';
-import type { KioskDb } from './database';
-import { fileSystemReadOnly, readOnlyFailure, type StorageFailure, type StorageFailureKind } from './storage-failure';
+import { KioskError } from '../../kernel/errors';
+import type { KioskDb } from '../../kernel/sqlite/database';
+import { fileSystemReadOnly, readOnlyFailure, type StorageFailure, type StorageFailureKind } from '../../kernel/sqlite/storage-failure';
 
 export interface StorageWatchOptions {
   clock: Clock;

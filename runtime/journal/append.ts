@@ -1,5 +1,5 @@
-import type { Tx } from '../db/database';
-import { canonicalJson, entryHash, GENESIS_HASH, type JournalEntry } from './entry';
+import type { Tx } from '../../kernel/sqlite/database';
+import { canonicalJson, entryHash, GENESIS_HASH, type JournalEntry } from '../../protocol/journal/entry';
 
 export interface JournalHead {
   seq: number;

@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { IngestStore } from '../../hq/ingest/store';
-import { KioskDb } from '../db/database';
+import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate, MIGRATIONS } from '../db/migrations';
-import { encodeEvent, parseEvent, type EventMessage } from '../sync/messages';
+import { encodeEvent, parseEvent, type EventMessage } from '../../protocol/sync/messages';
 import { appendJournal, setJournalStore } from './append';
-import { entryHash, GENESIS_HASH, type JournalEntry } from './entry';
-import { verifyJournal } from './verify';
+import { entryHash, GENESIS_HASH, type JournalEntry } from '../../protocol/journal/entry';
+import { verifyJournal } from '../../protocol/journal/verify';
 
 const DEVICE = 'lane-1';
 const T = 1_767_258_000_000;

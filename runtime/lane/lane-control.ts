@@ -1,5 +1,5 @@
-import type { Clock } from '../clock';
-import type { KioskDb } from '../db/database';
+import type { Clock } from '../../kernel/clock';
+import type { KioskDb } from '../../kernel/sqlite/database';
 import { appendJournal } from '../journal/append';
 import type { Lane } from './lane';
 

@@ -1,4 +1,4 @@
-import { laneCondition } from '../devices/lane-condition';
+import { laneCondition } from '../supervision/lane-condition';
 import { ServiceFaults } from './service-faults';
 
 describe('ServiceFaults', () => {

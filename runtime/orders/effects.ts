@@ -1,5 +1,5 @@
-import type { Tx } from '../db/database';
-import type { JournalEntry } from '../journal/entry';
+import type { Tx } from '../../kernel/sqlite/database';
+import type { JournalEntry } from '../../protocol/journal/entry';
 import type { OrderEvent } from './events';
 import type { Order } from './order';
 

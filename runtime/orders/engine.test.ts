@@ -1,6 +1,6 @@
-import { verifyJournal } from '../journal/verify';
-import { engineFixture, line, type Fixture } from '../../test/helpers/engine-fixture';
-import { isKioskError } from '../errors';
+import { verifyJournal } from '../../protocol/journal/verify';
+import { engineFixture, line, type Fixture } from '../../test/support/engine-fixture';
+import { isKioskError } from '../../kernel/errors';
 import { IdleWatch } from './idle-watch';
 
 describe('order engine', () => {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../clock';
-import type { KioskDb, Tx } from '../db/database';
-import { GuardRejectedError, KioskError } from '../errors';
+import type { Clock } from '../../kernel/clock';
+import type { KioskDb, Tx } from '../../kernel/sqlite/database';
+import { GuardRejectedError, KioskError } from '../../kernel/errors';
 import { appendJournal, StaleHeadError, type JournalHead } from '../journal/append';
-import type { JournalEntry } from '../journal/entry';
+import type { JournalEntry } from '../../protocol/journal/entry';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { OrderEvent } from './events';
 import { trackPaymentAttempts } from '../payments/attempts';

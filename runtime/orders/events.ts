@@ -1,4 +1,4 @@
-import type { Minor } from '../money';
+import type { Minor } from '../../kernel/money';
 import type { LocalizedText } from '../pricing/types';
 
 /** What a scan adds: the item as priced at scan time, so the journal alone tells what was sold at what price. */

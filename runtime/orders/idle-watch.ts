@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../clock';
-import { isKioskError } from '../errors';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import { isKioskError } from '../../kernel/errors';
 import type { Committed, OrderEngine } from './engine';
 import type { Order } from './order';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { engineFixture, line } from '../../test/helpers/engine-fixture';
-import { isKioskError } from '../errors';
-import { verifyJournal } from '../journal/verify';
+import { engineFixture, line } from '../../test/support/engine-fixture';
+import { isKioskError } from '../../kernel/errors';
+import { verifyJournal } from '../../protocol/journal/verify';
 import type { Promotion } from '../pricing/types';
 import type { OrderEvent, OrderEventType } from './events';
 import { allowedEvents, TRANSITIONS } from './machine';

@@ -1,4 +1,4 @@
-import { EventNotAllowedError, GuardRejectedError } from '../errors';
+import { EventNotAllowedError, GuardRejectedError } from '../../kernel/errors';
 import type { OrderEvent, OrderEventType } from './events';
 import { GUARDS, type GuardName } from './guards';
 import type { Order } from './order';

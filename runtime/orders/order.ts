@@ -1,4 +1,4 @@
-import type { Minor } from '../money';
+import type { Minor } from '../../kernel/money';
 import type { CartLine, LocalizedText, PricedCart } from '../pricing/types';
 import type { AttemptContext, PaymentReference, RefundAllocation } from './events';
 import type { OrderState } from './states';

@@ -1,4 +1,4 @@
-import { assert } from '../errors';
+import { assert } from '../../kernel/errors';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { EventOf, OrderEvent } from './events';
 import type { Order, OrderLine } from './order';

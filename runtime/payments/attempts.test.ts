@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { engineFixture, line, type Fixture } from '../../test/helpers/engine-fixture';
-import { KioskDb } from '../db/database';
+import { engineFixture, line, type Fixture } from '../../test/support/engine-fixture';
+import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate, MIGRATIONS } from '../db/migrations';
 import { OrderEngine } from '../orders/engine';
-import { SimulatedClock } from '../clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { attemptsOf, LAST_TRACE_SQL, lastRecordedTraceNumber, unsettledAttempts } from './attempts';
 import { runTerminalEndOfDay } from './terminal-eod';
 import type { PaymentTerminal } from '../../drivers/contract';

@@ -1,4 +1,4 @@
-import type { KioskDb } from '../db/database';
+import type { KioskDb } from '../../kernel/sqlite/database';
 import type { TransitionEffect } from '../orders/effects';
 import type { AttemptContext } from '../orders/events';
 

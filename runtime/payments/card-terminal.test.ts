@@ -1,4 +1,4 @@
-import { simulatedTerminal, type SimulatedTerminal } from '../../test/helpers/simulated-terminal';
+import { simulatedTerminal, type SimulatedTerminal } from '../../test/support/simulated-terminal';
 import { CardTerminalProvider } from './card-terminal';
 
 /** How the card provider recognises its own transaction after a crash, against the real driver and simulator. */

@@ -1,6 +1,6 @@
 import type { PaymentTerminal, TerminalResult } from '../../drivers/contract';
 import type { PaymentReference } from '../orders/events';
-import { failpoint } from '../failpoints';
+import { failpoint } from '../../kernel/failpoints';
 import type { AttemptContext } from '../orders/events';
 import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from './provider';
 

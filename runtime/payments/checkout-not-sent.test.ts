@@ -1,5 +1,5 @@
-import { engineFixture, line, type Fixture } from '../../test/helpers/engine-fixture';
-import { KioskError } from '../errors';
+import { engineFixture, line, type Fixture } from '../../test/support/engine-fixture';
+import { KioskError } from '../../kernel/errors';
 import { Checkout } from './checkout';
 import type { PaymentProvider } from './provider';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock';
-import { isKioskError, KioskError } from '../errors';
+import type { Clock } from '../../kernel/clock';
+import { isKioskError, KioskError } from '../../kernel/errors';
 import type { OrderEngine } from '../orders/engine';
 import { amountDue, type Order } from '../orders/order';
-import { failpoint } from '../failpoints';
+import { failpoint } from '../../kernel/failpoints';
 import type { PaymentProvider, PaymentRequest } from './provider';
 
 /** A provider refusal that, by the provider contract, means nothing was sent (see provider.ts). */

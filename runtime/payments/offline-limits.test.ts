@@ -1,4 +1,4 @@
-import { engineFixture, line, type Fixture } from '../../test/helpers/engine-fixture';
+import { engineFixture, line, type Fixture } from '../../test/support/engine-fixture';
 import { Checkout } from './checkout';
 import { Connectivity, OfflineLimits } from './offline-limits';
 import type { PaymentProvider } from './provider';

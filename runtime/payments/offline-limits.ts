@@ -1,6 +1,6 @@
-import type { KioskDb } from '../db/database';
-import { KioskError } from '../errors';
-import type { Minor } from '../money';
+import type { KioskDb } from '../../kernel/sqlite/database';
+import { KioskError } from '../../kernel/errors';
+import type { Minor } from '../../kernel/money';
 
 export interface OfflineLimitConfig {
   maxAmount: Minor;

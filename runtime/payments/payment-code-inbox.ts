@@ -1,4 +1,4 @@
-import { KioskError } from '../errors';
+import { KioskError } from '../../kernel/errors';
 
 /**
  * Wallet payment codes read by the lane scanner, handed to whoever is waiting for one (the QR provider's

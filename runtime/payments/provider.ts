@@ -1,4 +1,4 @@
-import type { Minor } from '../money';
+import type { Minor } from '../../kernel/money';
 import type { AttemptContext, PaymentReference } from '../orders/events';
 
 export interface PaymentRequest {

@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../clock';
-import type { KioskDb } from '../db/database';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import type { KioskDb } from '../../kernel/sqlite/database';
 import type { Order } from '../orders/order';
 import { unsettledAttempts } from './attempts';
 import type { Checkout } from './checkout';

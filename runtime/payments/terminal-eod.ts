@@ -1,9 +1,9 @@
 import type { PaymentTerminal } from '../../drivers/contract';
-import type { Clock } from '../clock';
-import type { KioskDb } from '../db/database';
-import { KioskError } from '../errors';
+import type { Clock } from '../../kernel/clock';
+import type { KioskDb } from '../../kernel/sqlite/database';
+import { KioskError } from '../../kernel/errors';
 import { appendJournal } from '../journal/append';
-import type { Minor } from '../money';
+import type { Minor } from '../../kernel/money';
 
 export interface TerminalEodResult {
   /** What the terminal settled since its previous end-of-day (payments − refunds), as it reports it. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { PriceItem } from '../pricing/types';
-import { readAll, tempDir, toCsv } from './test-helpers';
+import { readAll, tempDir, toCsv } from '../../test/support/pricebook';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {

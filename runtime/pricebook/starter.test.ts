@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PriceItem, Promotion } from '../pricing/types';
 import { validatePromotions } from '../pricing/validate';
-import { ean13Check, readAll } from './test-helpers';
+import { ean13Check, readAll } from '../../test/support/pricebook';
 
 const dir = join(__dirname, '..', '..', 'config', 'starter');
 const pricebookPath = join(dir, 'pricebook.json');

@@ -1,5 +1,5 @@
 import { lineGross, lineKind } from './line-amounts';
-import { counted, labelled, weighed } from './test-fixtures';
+import { counted, labelled, weighed } from '../../test/support/pricing-fixtures';
 
 describe('lineGross', () => {
   test('counted line: quantity × unitPrice', () => {

@@ -1,5 +1,5 @@
-import { KioskError } from '../errors';
-import { type Minor, mulDiv } from '../money';
+import { KioskError } from '../../kernel/errors';
+import { type Minor, mulDiv } from '../../kernel/money';
 import type { CartLine } from './types';
 
 /**

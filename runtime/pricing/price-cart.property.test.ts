@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { priceCart } from './price-cart';
 import { isPromotionApplicable } from './promotion-search';
-import { NOW } from './test-fixtures';
+import { NOW } from '../../test/support/pricing-fixtures';
 import type { CartLine, PricedCart, PricingContext, Promotion } from './types';
 
 const SKUS = ['A', 'B', 'C'];

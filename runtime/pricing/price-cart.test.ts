@@ -1,6 +1,6 @@
 import { priceCart } from './price-cart';
 import { MAX_EXHAUSTIVE } from './promotion-search';
-import { context, counted, labelled, NOW, permutations, promo, weighed } from './test-fixtures';
+import { context, counted, labelled, NOW, permutations, promo, weighed } from '../../test/support/pricing-fixtures';
 import type { CartLine, PricedCart, Promotion } from './types';
 
 /** lineId → [gross, discount, net, tax] */

@@ -1,5 +1,5 @@
-import { assert, KioskError } from '../errors';
-import type { Minor } from '../money';
+import { assert, KioskError } from '../../kernel/errors';
+import type { Minor } from '../../kernel/money';
 import { lineGross, lineKind } from './line-amounts';
 import type { PromoLine } from './promotion-effects';
 import { planPromotions } from './promotion-search';

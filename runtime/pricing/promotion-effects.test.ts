@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { claimUnits, evaluatePromotion, kindApplies, type PromoLine, type PromotionEffect } from './promotion-effects';
-import { promo } from './test-fixtures';
+import { promo } from '../../test/support/pricing-fixtures';
 
 function countedLine(lineId: string, sku: string, quantity: number, unitPrice: number): PromoLine {
   return { lineId, sku, kind: 'counted', units: quantity, unitPrice, grams: null, quantity, gross: quantity * unitPrice };

@@ -1,5 +1,5 @@
-import { assert } from '../errors';
-import { allocate, type Minor, mulDiv } from '../money';
+import { assert } from '../../kernel/errors';
+import { allocate, type Minor, mulDiv } from '../../kernel/money';
 import { type LineKind, weighedAmount } from './line-amounts';
 import type { Promotion } from './types';
 import { compareIds, percentToHundredths } from './validate';

@@ -1,5 +1,5 @@
-import { assert } from '../errors';
-import type { Minor } from '../money';
+import { assert } from '../../kernel/errors';
+import type { Minor } from '../../kernel/money';
 import {
   claimUnits,
   evaluatePromotion,

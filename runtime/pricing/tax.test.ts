@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isKioskError } from '../errors';
+import { isKioskError } from '../../kernel/errors';
 import { lineTax, taxBreakdown, taxRateFor } from './tax';
 
 describe('lineTax', () => {

@@ -1,5 +1,5 @@
-import { KioskError } from '../errors';
-import { divRoundHalfEven, type Minor, rateToPpm } from '../money';
+import { KioskError } from '../../kernel/errors';
+import { divRoundHalfEven, type Minor, rateToPpm } from '../../kernel/money';
 import type { TaxBreakdown, TaxMode } from './types';
 import { compareIds } from './validate';
 

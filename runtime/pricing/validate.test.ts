@@ -1,6 +1,6 @@
-import { isKioskError } from '../errors';
+import { isKioskError } from '../../kernel/errors';
 import { priceCart } from './price-cart';
-import { context, counted, promo, weighed } from './test-fixtures';
+import { context, counted, promo, weighed } from '../../test/support/pricing-fixtures';
 import type { CartLine, PricingContext, Promotion } from './types';
 
 function errorOf(fn: () => unknown): unknown {

@@ -1,4 +1,4 @@
-import { KioskError } from '../errors';
+import { KioskError } from '../../kernel/errors';
 import type { CartLine, PricingContext, Promotion } from './types';
 
 /**

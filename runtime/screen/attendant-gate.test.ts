@@ -1,4 +1,4 @@
-import { SimulatedClock } from '../clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { AttendantGate, type AttendantGateOptions, type GateResult } from './attendant-gate';
 import { hashBadge, hashPin } from './pin';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import type { Clock } from '../../kernel/clock';
 import { matchSecret } from './pin';
 
 /** One enrolled credential: an attendant id and an scrypt hash (`attendant.pins`, `attendant.badges`). */

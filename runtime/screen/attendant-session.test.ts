@@ -4,13 +4,13 @@
  * are named as the WebSocket server names them (`ScreenSession.connect`); a real SQLite journal records refusals.
  */
 import * as fs from 'node:fs';
-import type { ScreenView } from '../../screen-ui/protocol';
+import type { ScreenView } from '../../protocol/screen';
 import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
-import { tempDir } from '../../test/helpers/engine-fixture';
-import { waitFor } from '../../test/helpers/wait';
-import { SimulatedClock } from '../clock';
+import { tempDir } from '../../test/support/engine-fixture';
+import { waitFor } from '../../test/support/wait';
+import { SimulatedClock } from '../../kernel/clock';
 import { AttendantGate } from './attendant-gate';
 import { AttendantSession, type AttendantRefusal } from './attendant-session';
 import { hashBadge, hashPin } from './pin';

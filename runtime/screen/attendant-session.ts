@@ -1,5 +1,5 @@
-import type { ScreenCommand, ViewAttendant } from '../../screen-ui/protocol';
-import type { Clock, TimerHandle } from '../clock';
+import type { ScreenCommand, ViewAttendant } from '../../protocol/screen';
+import type { Clock, TimerHandle } from '../../kernel/clock';
 import type { AttendantGate, GateResult } from './attendant-gate';
 
 /** The connection of an in-process caller (tests, tools): used when a command names no screen connection. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { ScreenView } from '../../screen-ui/protocol';
+import type { ScreenView } from '../../protocol/screen';
 import type { KioskConfig } from '../../config/schema';
 
 /** The store's look on the shopper's screen, as the session and the screen server need it. */

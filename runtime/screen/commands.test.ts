@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ClientMessage, ScreenCommand } from '../../screen-ui/protocol';
+import type { ClientMessage, ScreenCommand } from '../../protocol/screen';
 import { MAX_FRAME_BYTES, parseClientMessage } from './commands';
 
 type Parsed = ReturnType<typeof parseClientMessage>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ClientMessage } from '../../screen-ui/protocol';
-import { clip, joinPath } from '../json/bounded-format';
-import { tryParseJson } from '../json/bounded-json';
+import type { ClientMessage } from '../../protocol/screen';
+import { clip, joinPath } from '../../kernel/json/bounded-format';
+import { tryParseJson } from '../../kernel/json/bounded-json';
 
 const lang = z.enum(['zh-CN', 'en']);
 const lineId = z.string().regex(/^L\d{1,6}$/);

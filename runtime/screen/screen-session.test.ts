@@ -4,14 +4,14 @@
  * refunds and attendant gate, and a SimulatedClock for every timer. Restarts boot a second kiosk on the same folder.
  */
 import * as fs from 'node:fs';
-import type { ScreenCommand, ScreenView } from '../../screen-ui/protocol';
+import type { ScreenCommand, ScreenView } from '../../protocol/screen';
 import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
-import { tempDir } from '../../test/helpers/engine-fixture';
-import { viewWhen as sharedViewWhen } from '../../test/helpers/screen-view';
-import { waitFor } from '../../test/helpers/wait';
-import { SimulatedClock } from '../clock';
+import { tempDir } from '../../test/support/engine-fixture';
+import { viewWhen as sharedViewWhen } from '../../test/support/screen-view';
+import { waitFor } from '../../test/support/wait';
+import { SimulatedClock } from '../../kernel/clock';
 import type { PriceItem } from '../pricing/types';
 import { setLaneOpen } from '../lane/lane-control';
 import { hashPin } from './pin';

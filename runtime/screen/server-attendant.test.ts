@@ -6,12 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import type { ServerMessage, ScreenView } from '../../screen-ui/protocol';
+import type { ServerMessage, ScreenView } from '../../protocol/screen';
 import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
-import { tempDir } from '../../test/helpers/engine-fixture';
-import { waitFor } from '../../test/helpers/wait';
-import { SimulatedClock } from '../clock';
+import { tempDir } from '../../test/support/engine-fixture';
+import { waitFor } from '../../test/support/wait';
+import { SimulatedClock } from '../../kernel/clock';
 import { AttendantGate } from './attendant-gate';
 import { hashPin } from './pin';
 import { ScreenSession } from './screen-session';

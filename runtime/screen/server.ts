@@ -3,8 +3,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ScreenView, ServerMessage } from '../../screen-ui/protocol';
-import { isKioskError } from '../errors';
+import type { ScreenView, ServerMessage } from '../../protocol/screen';
+import { isKioskError } from '../../kernel/errors';
 import { MAX_FRAME_BYTES, parseClientMessage } from './commands';
 import { ScreenCommandError, type ScreenSession } from './screen-session';
 

@@ -5,13 +5,13 @@
  * of the next shopper, "declined" only for a real decline, "item not found" calling the attendant, a bare PLU scan.
  */
 import * as fs from 'node:fs';
-import type { ScreenView } from '../../screen-ui/protocol';
+import type { ScreenView } from '../../protocol/screen';
 import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
-import { tempDir } from '../../test/helpers/engine-fixture';
-import { viewWhen as sharedViewWhen } from '../../test/helpers/screen-view';
-import { SimulatedClock } from '../clock';
+import { tempDir } from '../../test/support/engine-fixture';
+import { viewWhen as sharedViewWhen } from '../../test/support/screen-view';
+import { SimulatedClock } from '../../kernel/clock';
 import type { ScreenSession } from './screen-session';
 
 const START = Date.UTC(2026, 2, 2, 10, 0, 0);

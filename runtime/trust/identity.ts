@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { KioskError } from '../errors';
-import { writeFileAtomic } from './atomic-file';
-import { joinPath } from '../json/bounded-format';
-import { boundedJsonParse } from '../json/bounded-json';
-import { JSON_LIMITS } from '../json/limits';
+import { KioskError } from '../../kernel/errors';
+import { writeFileAtomic } from '../../kernel/atomic-file';
+import { joinPath } from '../../kernel/json/bounded-format';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected an id (letters, digits, . _ -)' });
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TrustStore } from './trust-store';
-import { T0, testKey } from './test-helpers';
+import { T0, testKey } from '../../test/support/trust';
 
 describe('trust store', () => {
   let dir: string;

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { KioskError } from '../errors';
-import { keyIdOf, parsePublicKeyPem, type TrustedKeys } from './envelope';
-import { writeFileAtomic } from './atomic-file';
-import { boundedJsonParse } from '../json/bounded-json';
-import { JSON_LIMITS } from '../json/limits';
+import { KioskError } from '../../kernel/errors';
+import { keyIdOf, parsePublicKeyPem, type TrustedKeys } from '../../protocol/signed-envelope';
+import { writeFileAtomic } from '../../kernel/atomic-file';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 /** A change of trusted keys, as announced in a config bundle's `trust` field. */
 export interface TrustChange {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { SystemClock, type Clock } from '../../runtime/clock';
+import { SystemClock, type Clock } from '../../kernel/clock';
 import { encodeEnvelope, signParams, verifyParams, type Params } from '../../runtime/payments/gateway/canonical';
 
 export type TradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED';

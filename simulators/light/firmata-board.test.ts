@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Firmata } from '../../drivers/light/firmata-io';
-import { SimulatedClock } from '../../runtime/clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { FirmataBoard, type FirmataBoardOptions, type SimulatedLight } from './firmata-board';
 
 /** A board with no port: what it sends is collected, bytes from the host are fed with receive(). */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
-import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
+import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
 import { PtyPair } from '../pty-pair';
 import {
   FirmataParser,

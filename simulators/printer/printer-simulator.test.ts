@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport';
-import { SimulatedClock } from '../../runtime/clock';
+import { SimulatedClock } from '../../kernel/clock';
 import { encodeReceipt } from '../../drivers/printer/encode-receipt';
 import { sampleJob, waitFor } from '../../drivers/printer/test-helpers/printer-contract-suite';
 import { UsbLinkError } from '../../drivers/printer/usb-transport';

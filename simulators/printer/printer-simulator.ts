@@ -1,4 +1,4 @@
-import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
+import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
 import type { TransportIdentity } from '../../drivers/printer/transport';
 import { UsbLinkError, type UsbBulkLink } from '../../drivers/printer/usb-transport';
 import { EscPosDecoder, type DecodedReceipt, type DecoderWarning } from './escpos-decoder';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import type { HidPosReportFormat } from '../../drivers/scanner/hid-pos';
 import { HID_USAGE, type HidDeviceHandle, type HidDeviceInfo, type HidOpenOptions, type HidTransport } from '../../drivers/scanner/hid-transport';
 import type { KeyboardLayout, LayoutName } from '../../drivers/scanner/keyboard-layouts';

@@ -1,5 +1,5 @@
-import type { Clock } from '../../runtime/clock';
-import type { KioskError } from '../../runtime/errors';
+import type { Clock } from '../../kernel/clock';
+import type { KioskError } from '../../kernel/errors';
 import type { JournalEntry } from './journal';
 import type { SimCommand } from './zvt/ecr-commands';
 import type { SerialLinkStats } from './zvt/serial-link';

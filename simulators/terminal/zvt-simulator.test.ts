@@ -1,8 +1,8 @@
 import { SerialPort } from 'serialport';
-import { SystemClock } from '../../runtime/clock';
+import { SystemClock } from '../../kernel/clock';
 import { PtyPair } from '../pty-pair';
 import { ZvtTerminalSimulator, type TerminalSimulatorOptions } from './zvt-simulator';
-import { apduHex, asciiHex, bytesOf, hexOf, RawTcpEcr } from '../../test/helpers/zvt-raw-ecr';
+import { apduHex, asciiHex, bytesOf, hexOf, RawTcpEcr } from '../../test/support/zvt-raw-ecr';
 
 /**
  * The simulator driven with raw bytes, written out by hand (no codec from drivers/, none from the simulator).

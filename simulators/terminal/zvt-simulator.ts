@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { SystemClock, type Clock, type TimerHandle } from '../../runtime/clock';
-import { KioskError } from '../../runtime/errors';
+import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
 import { decodeApdu } from './zvt/apdu';
 import { bcd } from './zvt/bcd';
 import { isLogOff, MalformedCommand, readIncoming, type SimCommand } from './zvt/ecr-commands';

@@ -8,8 +8,8 @@
 import fc from 'fast-check';
 import { parseScanUnguarded } from '../../runtime/barcodes/parse-scan';
 import { redactScanResult } from '../../runtime/barcodes/result';
-import { defaultBarcodeRules } from '../../runtime/barcodes/rules';
-import { MAX_MESSAGE, params, textFrom } from '../helpers/fuzz';
+import { defaultBarcodeRules } from '../../config/barcode-rules';
+import { MAX_MESSAGE, params, textFrom } from '../support/fuzz';
 
 const SAMPLES = [
   '6901000000059',

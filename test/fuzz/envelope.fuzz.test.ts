@@ -7,10 +7,10 @@
  * was signed (a mutation that verifies changed only insignificant bytes such as whitespace).
  */
 import fc from 'fast-check';
-import { canonicalJson } from '../../runtime/journal/entry';
-import { verifyEnvelope } from '../../runtime/trust/envelope';
-import { memoryTrust, signed, T0, testKey } from '../../runtime/trust/test-helpers';
-import { MAX_MESSAGE, params, textFrom } from '../helpers/fuzz';
+import { canonicalJson } from '../../protocol/journal/entry';
+import { verifyEnvelope } from '../../protocol/signed-envelope';
+import { memoryTrust, signed, T0, testKey } from '../support/trust';
+import { MAX_MESSAGE, params, textFrom } from '../support/fuzz';
 
 const hq = testKey();
 const trust = memoryTrust(hq);

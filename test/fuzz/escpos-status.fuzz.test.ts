@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { combineStatus, describeStatus, isStatusByte, parseStatusReply, statusFaults, type StatusQuery, type StatusReply } from '../../drivers/printer/status';
-import { onlyKioskErrors, params } from '../helpers/fuzz';
+import { onlyKioskErrors, params } from '../support/fuzz';
 
 const reply = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 255 }) }, { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.double()) });
 const query = fc.constantFrom<StatusQuery>(1, 2, 3, 4);

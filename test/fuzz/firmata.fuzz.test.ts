@@ -4,7 +4,7 @@ import { DEFAULT_MAX_SYSEX_BYTES } from '../../drivers/light/firmata-framer';
 import { Firmata } from '../../drivers/light/firmata-io';
 import { GuardedFirmataTransport } from '../../drivers/light/firmata-guard';
 import { encodeAnalogMapping, encodeCapabilities, encodeFirmware, encodePinState, encodeReportVersion } from '../../simulators/light/firmata-parser';
-import { bytesFrom, params, RUNS } from '../helpers/fuzz';
+import { bytesFrom, params, RUNS } from '../support/fuzz';
 
 /**
  * Fuzz target (issue 11): the lane light's contained Firmata input path — `GuardedFirmataTransport` feeding the
@@ -12,9 +12,9 @@ import { bytesFrom, params, RUNS } from '../helpers/fuzz';
  * the sysex cap, or letting firmata.js throw (every reply it cannot take is caught by the guard's checks before it
  * gets there, so `malformed` faults come from the checks, never from firmata.js failing).
  * Inputs: the replies a StandardFirmata board sends (and the three firmata.js throws on), mutated and glued
- * (test/helpers/fuzz.ts), mixed with random bytes, well- and ill-formed sysex and MIDI messages and over-long
+ * (test/support/fuzz.ts), mixed with random bytes, well- and ill-formed sysex and MIDI messages and over-long
  * sysex, after an optional REPORT_VERSION (so firmata.js acts on sysex), split at arbitrary points.
- * Runs: env FUZZ_RUNS (test/helpers/fuzz.ts); `FUZZ_RUNS=200000 npx jest test/fuzz/firmata.fuzz.test.ts` for a long run.
+ * Runs: env FUZZ_RUNS (test/support/fuzz.ts); `FUZZ_RUNS=200000 npx jest test/fuzz/firmata.fuzz.test.ts` for a long run.
  */
 const CAP = 256; // a small cap, so overflows happen within short inputs
 

@@ -9,10 +9,10 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { decodeDeltaChunk, decodeItemChunk } from '../../runtime/pricebook-sync/chunk-codec';
-import { parseManifest } from '../../runtime/pricebook-sync/manifest';
-import { build, item, items } from '../../runtime/pricebook-sync/test-helpers';
-import { bytesFrom, MAX_MESSAGE, onlyKioskErrors, params, textFrom } from '../helpers/fuzz';
+import { decodeDeltaChunk, decodeItemChunk } from '../../protocol/pricebook/chunk-codec';
+import { parseManifest } from '../../protocol/pricebook/manifest';
+import { build, item, items } from '../support/pricebook-sync';
+import { bytesFrom, MAX_MESSAGE, onlyKioskErrors, params, textFrom } from '../support/fuzz';
 
 let FULL: Buffer[] = [];
 let FULL_TEXT: string[] = [];

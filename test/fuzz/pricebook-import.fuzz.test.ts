@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { readPriceBookFile } from '../../runtime/pricebook/reader';
-import { item } from '../../runtime/pricebook-sync/test-helpers';
-import { onlyKioskErrorsAsync, params, textFrom } from '../helpers/fuzz';
+import { readPriceBookFile } from '../../protocol/pricebook/reader';
+import { item } from '../support/pricebook-sync';
+import { onlyKioskErrorsAsync, params, textFrom } from '../support/fuzz';
 
 const CSV = [
   'sku,barcodes,name_zh-CN,name_en,unit_price,tax_class,age_limit,sold_by_weight\n' +

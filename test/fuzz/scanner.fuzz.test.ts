@@ -10,9 +10,9 @@ import fc from 'fast-check';
 import { HidPosDecoder, type HidDecodeResult } from '../../drivers/scanner/hid-pos';
 import { KeyboardWedgeDecoder } from '../../drivers/scanner/keyboard-wedge';
 import { SerialReadDecoder, type FramedRead, type SerialSuffix } from '../../drivers/scanner/serial-framer';
-import { KioskError } from '../../runtime/errors';
+import { KioskError } from '../../kernel/errors';
 import { encodeHidPosReports, encodeKeyboardReports } from '../../simulators/scanner/hid-reports';
-import { bytesFrom, cuts, MAX_MESSAGE, params, splitAt } from '../helpers/fuzz';
+import { bytesFrom, cuts, MAX_MESSAGE, params, splitAt } from '../support/fuzz';
 
 const GS = String.fromCharCode(0x1d);
 const MAX = 40; // small, so overflows happen within short inputs

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { MAX_FRAME_BYTES, parseClientMessage } from '../../runtime/screen/commands';
-import { params, textFrom } from '../helpers/fuzz';
+import { params, textFrom } from '../support/fuzz';
 
 const cmd = (id: number, command: object) => JSON.stringify({ type: 'command', id, command });
 const SAMPLES = [

@@ -6,8 +6,8 @@
  * anything else (no RangeError from a deep value in an error message).
  */
 import fc from 'fast-check';
-import { parseAck, parseEvent, parseResend, parseState, parseTelemetry } from '../../runtime/sync/messages';
-import { onlyKioskErrors, params, textFrom } from '../helpers/fuzz';
+import { parseAck, parseEvent, parseResend, parseState, parseTelemetry } from '../../protocol/sync/messages';
+import { onlyKioskErrors, params, textFrom } from '../support/fuzz';
 
 const h = 'a'.repeat(64);
 const SAMPLES = [

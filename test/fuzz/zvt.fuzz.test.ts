@@ -20,7 +20,7 @@ import {
   fromHex,
   type FrameEvent,
 } from '../../drivers/terminal/zvt';
-import { bytesFrom, cuts, onlyKioskErrors, params, splitAt } from '../helpers/fuzz';
+import { bytesFrom, cuts, onlyKioskErrors, params, splitAt } from '../support/fuzz';
 import { ZVT_FRAME_VECTORS, ZVT_VECTORS } from '../zvt-spec/vectors';
 
 const APDUS = ZVT_VECTORS.map((v) => fromHex(v.hex));

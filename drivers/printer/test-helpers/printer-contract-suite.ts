@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DeviceStatus } from '../../contract/device';
 import type { PrintJob, PrintJobResult } from '../../contract/printer';
-import { isKioskError } from '../../../runtime/errors';
+import { isKioskError } from '../../../kernel/errors';
 import type { PrinterSimulator } from '../../../simulators/printer/printer-simulator';
 import type { EscPosPrinter } from '../escpos-printer';
 import type { MapPrintJobLedger } from './map-ledger';

@@ -1,5 +1,5 @@
 import { apduTotalLength } from './apdu';
-import { KioskError } from '../../../runtime/errors';
+import { KioskError } from '../../../kernel/errors';
 
 export type ApduStreamEvent = { type: 'apdu'; apdu: Uint8Array } | { type: 'error'; error: KioskError };
 

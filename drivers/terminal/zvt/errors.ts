@@ -1,4 +1,4 @@
-import { KioskError } from '../../../runtime/errors';
+import { KioskError } from '../../../kernel/errors';
 import { hex } from './hex';
 
 /** Malformed bytes from the other side: always a `PROTOCOL` KioskError, never a bare exception. */

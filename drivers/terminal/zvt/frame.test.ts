@@ -3,7 +3,7 @@ import { encodeFrame, FrameDecoder, type FrameEvent } from './frame';
 import { ApduDecoder, type ApduStreamEvent } from './apdu-stream';
 import { encodeApdu } from './apdu';
 import { concatBytes, fromHex } from './hex';
-import { KioskError } from '../../../runtime/errors';
+import { KioskError } from '../../../kernel/errors';
 
 /** APDU-ish payloads rich in DLE (0x10) bytes, the byte that needs stuffing. */
 const payload = fc.array(fc.oneof(fc.constant(0x10), fc.constant(0x03), fc.constant(0x02), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 120 }).map((a) => Uint8Array.from(a));

@@ -1,7 +1,7 @@
 import { ACK, DLE, ETX, NAK, STX } from './constants';
 import { zvtFrameCrc } from './crc';
 import { hex } from './hex';
-import { KioskError } from '../../../runtime/errors';
+import { KioskError } from '../../../kernel/errors';
 
 /**
  * Serial framing: `DLE STX` + APDU with every 0x10 doubled + `DLE ETX` + CRC low, CRC high. Single ACK (06) and

@@ -9,7 +9,7 @@ import { intermediateStatusText } from './status-codes';
 import { resultCodeText } from './result-codes';
 import { MAX_AMOUNT } from './bcd';
 import { fromHex, hex } from './hex';
-import { isKioskError } from '../../../runtime/errors';
+import { isKioskError } from '../../../kernel/errors';
 
 // ---------- arbitraries ----------
 const byte = fc.integer({ min: 0, max: 255 });

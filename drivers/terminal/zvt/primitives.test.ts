@@ -5,7 +5,7 @@ import { decodeApduLength, encodeApduLength } from './length';
 import { decodeVar, encodeVar, encodeVarLength } from './llvar';
 import { decodeMaskedPan, encodeMaskedPan, maskPan, panForLog } from './pan';
 import { fromHex, hex } from './hex';
-import { isKioskError } from '../../../runtime/errors';
+import { isKioskError } from '../../../kernel/errors';
 
 const bytes = (max = 300) => fc.uint8Array({ maxLength: max });
 

@@ -6,8 +6,8 @@
  * - Responses: `{"response":<text>,"sign":"<base64>"}` where the signature covers the exact bytes of `<text>`.
  */
 import { createSign, createVerify, type KeyObject } from 'node:crypto';
-import { boundedJsonParse } from '../../json/bounded-json';
-import { JSON_LIMITS } from '../../json/limits';
+import { boundedJsonParse } from '../../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../../kernel/json/limits';
 
 export type Params = Record<string, string | undefined>;
 export type SigningKey = KeyObject | string;

@@ -6,9 +6,9 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { Clock } from '../../clock';
-import { KioskError } from '../../errors';
-import { JSON_LIMITS } from '../../json/limits';
+import type { Clock } from '../../../kernel/clock';
+import { KioskError } from '../../../kernel/errors';
+import { JSON_LIMITS } from '../../../kernel/json/limits';
 import { openEnvelope, signParams, verifyParams, type Params } from './canonical';
 
 export type GatewayMethod = 'trade.pay' | 'trade.precreate' | 'trade.query' | 'trade.cancel' | 'trade.refund';

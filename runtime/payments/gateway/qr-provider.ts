@@ -4,11 +4,11 @@
  * at which point the trade is reversed with `trade.cancel`. If the reversal cannot be confirmed, the outcome is
  * unknown and `pay` rejects; the runtime then calls `lookup`, which asks `trade.query` and never pays again.
  */
-import type { Clock } from '../../clock';
-import { KioskError, isKioskError } from '../../errors';
-import type { Minor } from '../../money';
+import type { Clock } from '../../../kernel/clock';
+import { KioskError, isKioskError } from '../../../kernel/errors';
+import type { Minor } from '../../../kernel/money';
 import type { PaymentReference } from '../../orders/events';
-import { failpoint } from '../../failpoints';
+import { failpoint } from '../../../kernel/failpoints';
 import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import type { GatewayClient, GatewayResponse } from './gateway-client';
 

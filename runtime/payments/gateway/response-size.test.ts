@@ -9,8 +9,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedClock } from '../../clock';
-import { KioskError } from '../../errors';
+import { SimulatedClock } from '../../../kernel/clock';
+import { KioskError } from '../../../kernel/errors';
 import { GatewayClient, MAX_GATEWAY_RESPONSE_BYTES } from './gateway-client';
 
 test('an endless answer is refused once it passes the cap, the stream is dropped', async () => {

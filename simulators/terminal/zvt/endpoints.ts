@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { SerialPort } from 'serialport';
-import type { Clock, TimerHandle } from '../../../runtime/clock';
+import type { Clock, TimerHandle } from '../../../kernel/clock';
 import { ApduReader } from './apdu';
 import { LinkDown, SerialLink, type SerialLinkFaults, type SerialLinkStats } from './serial-link';
 

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../../runtime/clock';
+import type { Clock, TimerHandle } from '../../../kernel/clock';
 import { ACK, NAK, encodeFrame, FrameReader } from './framing';
 
 /**

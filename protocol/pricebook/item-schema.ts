@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { clip, preview } from '../../kernel/json/bounded-format';
+import type { PriceItem } from './price-item';
+
+/** BCP-47-ish locale tag as used for name keys: `en`, `zh-CN`, `zh-Hant-TW`. */
+export const LOCALE_RE = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+/** Barcodes / item references: letters and digits only (GTINs, PLUs, in-store refs). */
+export const BARCODE_RE = /^[0-9A-Za-z]+$/;
+
+export const MSG = {
+  identifier: 'expected a non-empty string without leading or trailing whitespace',
+  barcodes: 'expected a non-empty list of barcodes',
+  barcode: 'expected letters and digits only',
+  names: 'expected at least one name',
+  name: 'expected a non-blank string',
+  locale: 'expected a locale tag such as "zh-CN" or "en"',
+  unitPrice: 'expected a non-negative integer (minor units)',
+  ageLimit: 'expected null or an integer 0..99',
+  soldByWeight: 'expected true or false',
+  item: 'expected an object',
+} as const;
+
+const identifier = z
+  .string({ error: MSG.identifier })
+  .min(1, { error: MSG.identifier })
+  .refine((s) => s.trim() === s, { error: MSG.identifier });
+
+const names = z.record(z.string(), z.string({ error: MSG.name })).superRefine((rec, ctx) => {
+  const entries = Object.entries(rec);
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: MSG.names, input: rec });
+  for (const [locale, text] of entries) {
+    if (!LOCALE_RE.test(locale)) ctx.addIssue({ code: 'custom', message: MSG.locale, path: [locale], input: locale });
+    else if (text.trim() === '') ctx.addIssue({ code: 'custom', message: MSG.name, path: [locale], input: text });
+  }
+});
+
+/**
+ * One price-book row. Validates shape only; uniqueness of SKUs / barcodes across a file is checked by the reader.
+ * Unknown keys are dropped from the parsed output.
+ */
+export const priceItemSchema = z.object(
+  {
+    sku: identifier,
+    barcodes: z
+      .array(z.string({ error: MSG.barcode }).regex(BARCODE_RE, { error: MSG.barcode }), { error: MSG.barcodes })
+      .min(1, { error: MSG.barcodes }),
+    names,
+    unitPrice: z
+      .number({ error: MSG.unitPrice })
+      .int({ error: MSG.unitPrice })
+      .min(0, { error: MSG.unitPrice }),
+    taxClass: identifier,
+    ageLimit: z
+      .number({ error: MSG.ageLimit })
+      .int({ error: MSG.ageLimit })
+      .min(0, { error: MSG.ageLimit })
+      .max(99, { error: MSG.ageLimit })
+      .nullable(),
+    soldByWeight: z.boolean({ error: MSG.soldByWeight }),
+  },
+  { error: MSG.item },
+);
+
+// Compile-time check that the schema and the pricing type agree both ways.
+type Parsed = z.infer<typeof priceItemSchema>;
+const _toType = (p: Parsed): PriceItem => p;
+const _fromType = (p: PriceItem): Parsed => p;
+void _toType;
+void _fromType;
+
+/** A single validation problem: the field path (e.g. `names.en`, `barcodes[1]`) and a human-readable reason. */
+export interface FieldProblem {
+  path: (string | number)[];
+  reason: string;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): { present: boolean; value: unknown } {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) {
+      return { present: false, value: undefined };
+    }
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return { present: true, value: cur };
+}
+
+/**
+ * Short, single-line rendering of an offending value for error messages. Bounded (runtime/json/bounded-format.ts):
+ * a value nested thousands deep used to overflow the stack here (`String(v)` after `JSON.stringify` gave up).
+ */
+export function showValue(v: unknown): string {
+  return preview(v, 80);
+}
+
+/**
+ * Validates `raw` with priceItemSchema. Returns the item or the first problem (the reason already includes the
+ * offending value, e.g. `expected a non-negative integer (minor units), got 12.5`).
+ */
+export function checkPriceItem(raw: unknown): { ok: true; item: PriceItem } | { ok: false; problem: FieldProblem } {
+  const r = priceItemSchema.safeParse(raw);
+  if (r.success) return { ok: true, item: r.data };
+  const issue = r.error.issues[0];
+  const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+  const { present, value } = valueAt(raw, path);
+  let reason: string;
+  if (!present && path.length > 0) reason = 'is required';
+  else if (issue.message === MSG.locale) reason = `${MSG.locale}, got ${showValue(path[path.length - 1])}`;
+  else reason = `${issue.message}, got ${showValue(value)}`;
+  return { ok: false, problem: { path, reason } };
+}
+
+/** `['names', 'en']` → `names.en`, `['barcodes', 1]` → `barcodes[1]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (let i = 0; i < path.length && out.length <= 120; i++) {
+    const k = path[i];
+    out += typeof k === 'number' ? `[${k}]` : out === '' ? clip(k, 120) : `.${clip(k, 120)}`;
+  }
+  return clip(out, 120);
+}

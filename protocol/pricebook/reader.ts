@@ -1,0 +1,375 @@
+/**
+ * Streaming price-book reader. Formats by extension:
+ *
+ * - `.csv`  header row + one item per record (RFC 4180 quoting, UTF-8, optional BOM, LF or CRLF), streamed.
+ *   Columns (any order): sku, barcodes (`|`-separated), name_<locale> (one or more, e.g. name_zh-CN, name_en; a
+ *   blank cell means no name in that locale), unit_price (integer minor units), tax_class, age_limit (blank = none),
+ *   sold_by_weight (true/false/1/0/yes/no). Unknown columns are rejected; blank rows are skipped. sku, barcodes,
+ *   tax_class and the number/boolean cells are trimmed; names are kept verbatim.
+ * - `.jsonl` / `.ndjson`  one PriceItem JSON object per line, streamed.
+ * - `.json`  `{ "items": [...] }` or a bare array; read and parsed whole, so memory grows with the file.
+ *   Large books (100k+ items) should be shipped as CSV or JSONL.
+ *
+ * Every item is validated (priceItemSchema); the first invalid row aborts with KioskError('PRICEBOOK_INVALID')
+ * naming file, line (CSV/JSONL) or item index (JSON, 0-based), field and reason. SKUs and barcodes must be unique
+ * within the file. Besides the current batch the reader keeps only the seen SKU/barcode sets.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { pipeline } from 'node:stream';
+import { CsvError, parse as parseCsv, type CsvErrorCode, type Options as CsvOptions } from 'csv-parse';
+import { KioskError } from '../../kernel/errors';
+import { boundedJsonParse } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
+import type { PriceItem } from './price-item';
+import { KeyIndex } from './key-index';
+import { checkPriceItem, formatPath, LOCALE_RE, showValue } from './item-schema';
+
+export interface ReadPriceBookOptions {
+  /** Called after each batch and once at the end (bytesRead === totalBytes). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Items per yielded batch; default 5000. */
+  batchSize?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 5000;
+/** Upper bound for one CSV record / JSONL line, so a corrupt file cannot make the reader buffer without limit. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+export const CSV_REQUIRED_COLUMNS = ['sku', 'barcodes', 'unit_price', 'tax_class', 'age_limit', 'sold_by_weight'] as const;
+const CSV_FIELD_FOR: Record<string, string> = {
+  sku: 'sku',
+  barcodes: 'barcodes',
+  unitPrice: 'unit_price',
+  taxClass: 'tax_class',
+  ageLimit: 'age_limit',
+  soldByWeight: 'sold_by_weight',
+};
+
+type Format = 'csv' | 'jsonl' | 'json';
+
+function formatOf(path: string): Format | null {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.json') return 'json';
+  return null;
+}
+
+/** Where in the file an item came from: a 1-based line (CSV, JSONL) or a 0-based item index (JSON). */
+interface Location {
+  kind: 'line' | 'item index';
+  n: number;
+}
+
+const at = (loc: Location): string => `${loc.kind} ${loc.n}`;
+const lineAt = (n: number): Location => ({ kind: 'line', n });
+
+class Context {
+  readonly name: string;
+  /** SKU → line / index of its item. Holds every SKU of the file, hence a compact KeyIndex, not a Map. */
+  private readonly skus = new KeyIndex();
+  /** barcode → entry (in `skus`) of its item. */
+  private readonly barcodes = new KeyIndex();
+
+  constructor(readonly path: string) {
+    this.name = basename(path);
+  }
+
+  fail(loc: Location | null, field: string | null, reason: string, extra: Record<string, unknown> = {}): never {
+    const where = loc ? ` ${at(loc)}` : '';
+    const what = field ? ` ${field}:` : '';
+    throw new KioskError('PRICEBOOK_INVALID', `${this.name}${where}:${what} ${reason}`, {
+      file: this.path,
+      ...(loc ? { [loc.kind === 'line' ? 'line' : 'index']: loc.n } : {}),
+      ...(field ? { field } : {}),
+      ...extra,
+    });
+  }
+
+  /** Records the item's keys; throws on a duplicate SKU or barcode. */
+  claim(item: PriceItem, loc: Location): void {
+    const first = this.skus.find(item.sku);
+    if (first !== -1) {
+      const firstAt = at({ kind: loc.kind, n: this.skus.valueAt(first) });
+      this.fail(loc, 'sku', `duplicate SKU ${showValue(item.sku)}, first at ${firstAt}`, { firstAt });
+    }
+    for (let i = 0; i < item.barcodes.length; i++) {
+      const code = item.barcodes[i];
+      if (item.barcodes.indexOf(code) !== i) this.fail(loc, 'barcodes', `barcode ${showValue(code)} is listed twice`);
+      const other = this.barcodes.find(code);
+      if (other !== -1) {
+        const owner = this.barcodes.valueAt(other);
+        const otherSku = this.skus.keyAt(owner);
+        const firstAt = at({ kind: loc.kind, n: this.skus.valueAt(owner) });
+        this.fail(loc, 'barcodes', `duplicate barcode ${showValue(code)}, already used by ${otherSku} at ${firstAt}`, { firstAt, otherSku });
+      }
+    }
+    const entry = this.skus.add(item.sku, loc.n);
+    for (const code of item.barcodes) this.barcodes.add(code, entry);
+  }
+}
+
+/**
+ * Streams the price book at `path` in batches of validated items. Throws KioskError('PRICEBOOK_INVALID') on the
+ * first invalid or duplicate item; file-system errors (ENOENT, EACCES) propagate unchanged.
+ */
+export async function* readPriceBookFile(path: string, opts: ReadPriceBookOptions = {}): AsyncGenerator<PriceItem[]> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const ctx = new Context(path);
+  const format = formatOf(path);
+  if (format === null) ctx.fail(null, null, `unsupported price book format ${showValue(extname(path))} (expected .csv, .jsonl, .ndjson or .json)`);
+  const totalBytes = (await stat(path)).size;
+  const progress = opts.onProgress ?? (() => undefined);
+
+  const source =
+    format === 'csv' ? readCsv(path, ctx) : format === 'jsonl' ? readJsonLines(path, ctx) : readJson(path, ctx);
+  let batch: PriceItem[] = [];
+  let bytes = 0;
+  for await (const [item, consumed] of source) {
+    batch.push(item);
+    bytes = consumed;
+    if (batch.length >= batchSize) {
+      progress(Math.min(bytes, totalBytes), totalBytes);
+      const out = batch;
+      batch = [];
+      yield out;
+    }
+  }
+  if (batch.length > 0) yield batch;
+  progress(totalBytes, totalBytes);
+}
+
+/** [item, bytes of the file consumed so far] */
+type Source = AsyncGenerator<[PriceItem, number]>;
+
+// ---------------------------------------------------------------------------------------------------------- CSV
+
+/** A parsed CSV record with the 1-based line it starts on and the bytes consumed up to its end. */
+interface CsvRow {
+  fields: string[];
+  line: number;
+  bytes: number;
+}
+
+interface Columns {
+  index: Record<(typeof CSV_REQUIRED_COLUMNS)[number], number>;
+  names: { locale: string; index: number }[];
+  count: number;
+}
+
+function csvHeader(header: string[], ctx: Context, loc: Location): Columns {
+  const seen = new Set<string>();
+  const names: Columns['names'] = [];
+  const index: Partial<Columns['index']> = {};
+  header.forEach((rawName, i) => {
+    const col = rawName.trim();
+    if (seen.has(col)) ctx.fail(loc, 'header', `duplicate column ${showValue(col)}`);
+    seen.add(col);
+    if (col.startsWith('name_')) {
+      const locale = col.slice('name_'.length);
+      if (!LOCALE_RE.test(locale)) ctx.fail(loc, 'header', `column ${showValue(col)}: expected name_<locale> such as name_zh-CN`);
+      names.push({ locale, index: i });
+    } else if ((CSV_REQUIRED_COLUMNS as readonly string[]).includes(col)) {
+      index[col as (typeof CSV_REQUIRED_COLUMNS)[number]] = i;
+    } else {
+      ctx.fail(loc, 'header', `unknown column ${showValue(col)}`);
+    }
+  });
+  const missing = CSV_REQUIRED_COLUMNS.filter((c) => index[c] === undefined);
+  if (missing.length > 0) ctx.fail(loc, 'header', `missing column(s) ${missing.join(', ')}`);
+  if (names.length === 0) ctx.fail(loc, 'header', 'expected at least one name_<locale> column, e.g. name_zh-CN');
+  return { index: index as Columns['index'], names, count: header.length };
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+
+function csvItem(rec: string[], cols: Columns, ctx: Context, loc: Location): PriceItem {
+  const cell = (c: (typeof CSV_REQUIRED_COLUMNS)[number]): string => rec[cols.index[c]];
+
+  const barcodesCell = cell('barcodes').trim();
+  const names: Record<string, string> = {};
+  for (const { locale, index } of cols.names) if (rec[index].trim() !== '') names[locale] = rec[index];
+
+  const priceCell = cell('unit_price').trim();
+  const unitPrice = Number(priceCell);
+  if (!/^\d+$/.test(priceCell) || !Number.isSafeInteger(unitPrice)) {
+    ctx.fail(loc, 'unit_price', `expected a non-negative integer (minor units), got ${showValue(cell('unit_price'))}`);
+  }
+
+  const ageCell = cell('age_limit').trim();
+  let ageLimit: number | null = null;
+  if (ageCell !== '') {
+    ageLimit = Number(ageCell);
+    if (!/^\d{1,2}$/.test(ageCell)) ctx.fail(loc, 'age_limit', `expected empty or an integer 0..99, got ${showValue(cell('age_limit'))}`);
+  }
+
+  const weightCell = cell('sold_by_weight').trim().toLowerCase();
+  if (!TRUE_WORDS.has(weightCell) && !FALSE_WORDS.has(weightCell)) {
+    ctx.fail(loc, 'sold_by_weight', `expected true/false/1/0/yes/no, got ${showValue(cell('sold_by_weight'))}`);
+  }
+
+  const candidate = {
+    sku: cell('sku').trim(),
+    barcodes: barcodesCell === '' ? [] : barcodesCell.split('|').map((b) => b.trim()),
+    names,
+    unitPrice,
+    taxClass: cell('tax_class').trim(),
+    ageLimit,
+    soldByWeight: TRUE_WORDS.has(weightCell),
+  };
+  const r = checkPriceItem(candidate);
+  if (!r.ok) {
+    const [head, sub] = r.problem.path;
+    const field = head === 'names' ? (sub === undefined ? 'name_*' : `name_${String(sub)}`) : (CSV_FIELD_FOR[String(head)] ?? formatPath(r.problem.path));
+    ctx.fail(loc, field, r.problem.reason);
+  }
+  return r.item;
+}
+
+function newlinesIn(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+async function* readCsv(path: string, ctx: Context): Source {
+  /** 1-based line on which the next record starts; advanced synchronously as the parser emits records. */
+  let line = 1;
+  const options: CsvOptions<CsvRow, string[]> = {
+    bom: true,
+    info: false,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    max_record_size: MAX_RECORD_BYTES,
+    // Line numbers are tracked here, as the parser emits records, rather than while consuming: a parse error
+    // discards records still buffered in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside
+    // quoted fields. Line breaks can only occur inside (quoted) field values, so a record spans 1 + their count.
+    on_record: (fields, info): CsvRow => {
+      const row = { fields, line, bytes: info.bytes };
+      line += 1;
+      for (const f of fields) line += newlinesIn(f);
+      return row;
+    },
+  };
+  // csv-parse only types on_record results for the `columns` overload; the stream emits whatever it returns.
+  const parser = parseCsv(options as unknown as CsvOptions);
+  // pipeline propagates read errors (ENOENT, EACCES) into the parser and tears the source down on early exit.
+  pipeline(createReadStream(path), parser, () => undefined);
+
+  let cols: Columns | null = null;
+  try {
+    for await (const row of parser as AsyncIterable<CsvRow>) {
+      const loc = lineAt(row.line);
+      const rec = row.fields;
+      if (rec.every((f) => f.trim() === '')) continue; // blank line (or a row of empty cells)
+      if (cols === null) {
+        cols = csvHeader(rec, ctx, loc);
+        continue;
+      }
+      if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
+      const item = csvItem(rec, cols, ctx, loc);
+      ctx.claim(item, loc);
+      yield [item, row.bytes];
+    }
+  } catch (e) {
+    if (isCsvError(e)) ctx.fail(lineAt(line), null, `malformed CSV: ${e.message}`, { csvCode: e.code });
+    throw e;
+  } finally {
+    parser.destroy();
+  }
+  if (cols === null) ctx.fail(null, null, 'empty file: expected a header row');
+}
+
+/**
+ * A csv-parse error: its class, or one of its documented codes — which are not all `CSV_`-prefixed (csv-parse 6
+ * throws a stray quote in an unquoted field as `INVALID_OPENING_QUOTE`).
+ */
+const CSV_ERROR_CODES_WITHOUT_PREFIX: readonly string[] = ['INVALID_OPENING_QUOTE'] satisfies CsvErrorCode[];
+function isCsvError(e: unknown): e is CsvError {
+  if (e instanceof CsvError) return true;
+  const code = e instanceof Error ? (e as Partial<CsvError>).code : undefined;
+  return typeof code === 'string' && (code.startsWith('CSV_') || CSV_ERROR_CODES_WITHOUT_PREFIX.includes(code));
+}
+
+// ---------------------------------------------------------------------------------------------------- JSON lines
+
+async function* lines(path: string, ctx: Context): AsyncGenerator<[text: string, line: number, bytesAfter: number]> {
+  const stream = createReadStream(path);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let line = 0;
+  let bytes = 0;
+  const emit = (buf: Buffer): [string, number, number] => {
+    line++;
+    bytes += buf.length;
+    let text = buf.toString('utf8');
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return [text, line, bytes];
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        const piece = chunk.subarray(start, nl + 1);
+        start = nl + 1;
+        const whole = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+        pending = [];
+        pendingBytes = 0;
+        yield emit(whole);
+      }
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > MAX_RECORD_BYTES) ctx.fail(lineAt(line + 1), null, `line longer than ${MAX_RECORD_BYTES} bytes`);
+      }
+    }
+    if (pending.length > 0) yield emit(Buffer.concat(pending));
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function* readJsonLines(path: string, ctx: Context): Source {
+  for await (const [text, line, bytes] of lines(path, ctx)) {
+    if (text.trim() === '') continue;
+    const loc = lineAt(line);
+    let raw: unknown;
+    try {
+      raw = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookRecord });
+    } catch (e) {
+      ctx.fail(loc, null, `invalid JSON: ${(e as Error).message}`);
+    }
+    yield [validated(raw, ctx, loc), bytes];
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------- JSON
+
+async function* readJson(path: string, ctx: Context): Source {
+  const buf = await readFile(path);
+  const bytes = buf.length;
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let doc: unknown;
+  try {
+    doc = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookDocument });
+  } catch (e) {
+    ctx.fail(null, null, `invalid JSON: ${(e as Error).message}`);
+  }
+  const items: unknown = Array.isArray(doc) ? doc : doc !== null && typeof doc === 'object' ? (doc as { items?: unknown }).items : undefined;
+  if (!Array.isArray(items)) ctx.fail(null, null, 'expected a JSON array of items or an object with an "items" array');
+  for (let i = 0; i < items.length; i++) {
+    yield [validated(items[i], ctx, { kind: 'item index', n: i }), bytes];
+  }
+}
+
+function validated(raw: unknown, ctx: Context, loc: Location): PriceItem {
+  const r = checkPriceItem(raw);
+  if (!r.ok) ctx.fail(loc, r.problem.path.length === 0 ? null : formatPath(r.problem.path), r.problem.reason);
+  ctx.claim(r.item, loc);
+  return r.item;
+}

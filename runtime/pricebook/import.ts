@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../kernel/clock';
+import type { KioskDb, Tx } from '../../kernel/sqlite/database';
+import { KioskError } from '../../kernel/errors';
+import { normalizeLookupKey } from '../barcodes';
+import { appendJournal } from '../journal/append';
+import type { PriceItem } from '../pricing/types';
+import type { DeltaOp } from '../../protocol/pricebook/chunk-codec';
+
+export interface ImportResult {
+  items: number;
+  barcodes: number;
+  version: string;
+  sha256: string;
+  seq: number;
+}
+
+export interface ImportOptions {
+  clock: Clock;
+  deviceId: string;
+  version?: string;
+  source: string;
+}
+
+/**
+ * Replaces the whole price book in ONE transaction: the old book stays in force until the new one is complete,
+ * and a failure anywhere (bad row, duplicate barcode, crash) leaves the old one untouched. Rows go in as batches
+ * through `json_each` — one statement call per batch, not per row — so a million items stay fast and memory
+ * stays bounded by the batch size. The import is journaled like any other change.
+ */
+export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions): Promise<ImportResult> {
+  return db.transaction((tx) => importPriceBookTx(tx, batches, opts));
+}
+
+/** Items as stored: barcodes under the key a scan looks up (UPC-A 036000291452 → 0036000291452, GTIN-14 0…→ GTIN-13). */
+function normalized(raw: PriceItem[]): PriceItem[] {
+  return raw.map((i) => ({ ...i, barcodes: [...new Set(i.barcodes.map(normalizeLookupKey))] }));
+}
+
+/** Inserts (or, with `upsert`, updates) one batch of items and their barcodes; returns the barcodes written. */
+async function writeItems(tx: Tx, json: string, source: string, upsert: boolean): Promise<number> {
+  const insertItems = tx.run(
+    `INSERT INTO items (sku, names, unit_price, tax_class, age_limit, sold_by_weight)
+     SELECT value ->> '$.sku', json(value -> '$.names'), value ->> '$.unitPrice', value ->> '$.taxClass',
+            value ->> '$.ageLimit', CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END
+     FROM json_each(?) WHERE true` +
+      (upsert
+        ? ` ON CONFLICT (sku) DO UPDATE SET names = excluded.names, unit_price = excluded.unit_price, tax_class = excluded.tax_class,
+            age_limit = excluded.age_limit, sold_by_weight = excluded.sold_by_weight`
+        : ''),
+    [json],
+  );
+  try {
+    await insertItems;
+  } catch (e) {
+    if (/UNIQUE/.test(String(e))) throw new KioskError('PRICEBOOK_INVALID', `${source}: an SKU is listed twice (${String(e)})`);
+    throw e;
+  }
+  if (upsert) await tx.run(`DELETE FROM item_barcodes WHERE sku IN (SELECT value ->> '$.sku' FROM json_each(?))`, [json]);
+  try {
+    const r = await tx.run(
+      `INSERT INTO item_barcodes (barcode, sku)
+       SELECT b.value, i.value ->> '$.sku' FROM json_each(?) i, json_each(i.value -> '$.barcodes') b`,
+      [json],
+    );
+    return r.changes;
+  } catch (e) {
+    if (/UNIQUE/.test(String(e))) throw new KioskError('PRICEBOOK_INVALID', `${source}: a barcode is used by two items (${String(e)})`);
+    throw e;
+  }
+}
+
+async function setVersion(tx: Tx, version: string): Promise<void> {
+  await tx.run("INSERT INTO meta (key, value) VALUES ('pricebook_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [version]);
+}
+
+/** `importPriceBook` inside a transaction the caller already holds (so it can commit more in the same one). */
+export async function importPriceBookTx(tx: Tx, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions): Promise<ImportResult> {
+  await tx.run('DELETE FROM item_barcodes');
+  await tx.run('DELETE FROM items');
+  const hash = createHash('sha256');
+  let items = 0;
+  let barcodes = 0;
+  for await (const raw of batches) {
+    if (raw.length === 0) continue;
+    const json = JSON.stringify(normalized(raw));
+    hash.update(json);
+    barcodes += await writeItems(tx, json, opts.source, false);
+    items += raw.length;
+  }
+  const sha256 = hash.digest('hex');
+  const version = opts.version ?? `import-${sha256.slice(0, 12)}`;
+  await setVersion(tx, version);
+  const entry = await appendJournal(tx, {
+    deviceId: opts.deviceId,
+    ts: opts.clock.now(),
+    orderId: null,
+    type: 'pricebook_imported',
+    payload: { version, items, barcodes, sha256, source: opts.source },
+  });
+  return { items, barcodes, version, sha256, seq: entry.seq };
+}
+
+export interface DeltaResult {
+  upserts: number;
+  deletes: number;
+  version: string;
+  baseVersion: string;
+  seq: number;
+}
+
+/**
+ * Applies delta operations in order inside the caller's transaction: `upsert` inserts or replaces an item (its
+ * barcodes become exactly the listed ones), `delete` removes an item and its barcodes (an unknown SKU is a no-op).
+ * Runs of the same operation go in as one `json_each` batch. The caller checks the base version; a barcode
+ * claimed by two items throws PRICEBOOK_INVALID, and the caller's transaction rolls everything back.
+ * Journals `pricebook_delta_applied` and sets the version.
+ */
+export async function applyPriceBookDeltaTx(
+  tx: Tx,
+  batches: AsyncIterable<DeltaOp[]>,
+  opts: { clock: Clock; deviceId: string; version: string; baseVersion: string; source: string },
+): Promise<DeltaResult> {
+  let upserts = 0;
+  let deletes = 0;
+  for await (const ops of batches) {
+    let i = 0;
+    while (i < ops.length) {
+      const kind = ops[i].op;
+      let j = i;
+      while (j < ops.length && ops[j].op === kind) j++;
+      const run = ops.slice(i, j);
+      if (kind === 'upsert') {
+        await writeItems(tx, JSON.stringify(normalized(run.map((o) => (o as Extract<DeltaOp, { op: 'upsert' }>).item))), opts.source, true);
+        upserts += run.length;
+      } else {
+        const skus = run.map((o) => (o as Extract<DeltaOp, { op: 'delete' }>).sku);
+        await tx.run('DELETE FROM items WHERE sku IN (SELECT value FROM json_each(?))', [JSON.stringify(skus)]);
+        deletes += run.length;
+      }
+      i = j;
+    }
+  }
+  await setVersion(tx, opts.version);
+  const entry = await appendJournal(tx, {
+    deviceId: opts.deviceId,
+    ts: opts.clock.now(),
+    orderId: null,
+    type: 'pricebook_delta_applied',
+    payload: { version: opts.version, baseVersion: opts.baseVersion, upserts, deletes, source: opts.source },
+  });
+  return { upserts, deletes, version: opts.version, baseVersion: opts.baseVersion, seq: entry.seq };
+}

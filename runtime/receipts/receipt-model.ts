@@ -1,0 +1,247 @@
+import type { ReceiptBlock } from '../../drivers/contract/printer';
+import { formatMoney, type Minor } from '../../kernel/money';
+import type { Order } from '../orders/order';
+import type { LocalizedText } from '../pricing/types';
+import type { ReceiptHeader } from './text-receipt';
+
+export type DocLocale = 'zh-CN' | 'en';
+
+/** Every fixed label a receipt or Z report shows, per locale. */
+export const LABELS = {
+  'zh-CN': {
+    receipt: '收据',
+    receiptNo: '单号',
+    date: '日期',
+    subtotal: '小计',
+    savings: '优惠',
+    tax: '税',
+    total: '合计',
+    paid: '付款',
+    trace: '流水号',
+    auth: '授权码',
+    member: '会员',
+    points: '会员积分',
+    receiptId: '收据编号',
+  },
+  en: {
+    receipt: 'Receipt',
+    receiptNo: 'No.',
+    date: 'Date',
+    subtotal: 'Subtotal',
+    savings: 'Savings',
+    tax: 'Tax',
+    total: 'Total',
+    paid: 'Paid',
+    trace: 'trace',
+    auth: 'auth',
+    member: 'Member',
+    points: 'Points',
+    receiptId: 'Receipt ID',
+  },
+} as const;
+
+export type Labels = (typeof LABELS)[DocLocale];
+
+const METHOD_LABELS: Record<DocLocale, Record<string, string>> = {
+  'zh-CN': { card: '银行卡', cash: '现金', qr: '扫码支付' },
+  en: { card: 'Card', cash: 'Cash', qr: 'QR pay' },
+};
+
+export const methodLabel = (method: string, locale: DocLocale) => METHOD_LABELS[locale][method] ?? method;
+
+export interface ReceiptModelLine {
+  lineId: string;
+  name: string;
+  /** e.g. `2 × ¥3.50` or `0.750 kg × ¥12.00/kg`; null for a single counted unit. */
+  detail: string | null;
+  quantity: number;
+  weightGrams: number | null;
+  unitPrice: Minor;
+  amount: Minor;
+}
+
+export interface ReceiptModelPayment {
+  method: string;
+  methodLabel: string;
+  amount: Minor;
+  /** Only masked / non-secret references: masked PAN, trace number, auth code. */
+  maskedPan: string | null;
+  traceNumber: string | null;
+  authCode: string | null;
+}
+
+export interface ReceiptModel {
+  locale: DocLocale;
+  labels: Labels;
+  currency: string;
+  minorUnits: number;
+  storeName: string;
+  storeId: string;
+  deviceId: string;
+  orderId: string;
+  /** Zero-padded, 6 digits, as the printed receipt shows it. */
+  receiptNo: string;
+  /** `YYYY-MM-DD HH:MM:SS` (UTC) of the order's last update, as the printed receipt shows it. */
+  date: string;
+  lines: ReceiptModelLine[];
+  discounts: { label: string; amount: Minor }[];
+  subtotal: Minor;
+  savings: Minor;
+  taxes: { taxClass: string; rate: number; label: string; base: Minor; tax: Minor }[];
+  taxTotal: Minor;
+  total: Minor;
+  payments: ReceiptModelPayment[];
+  member: { id: string; points: number } | null;
+  /** What the QR code encodes (same as the printed receipt). */
+  qrPayload: string;
+  /** Human-readable receipt id (for when no QR can be drawn, and for the barcode). */
+  receiptId: string;
+}
+
+const localized = (t: LocalizedText, locale: DocLocale) => t[locale] ?? t.en ?? Object.values(t)[0] ?? '?';
+
+/**
+ * A PAN that is properly masked keeps at most the first 6 and last 4 digits. Anything with more visible digits
+ * (or without mask characters) is re-masked to the last 4 digits so no full card number can reach a document.
+ */
+export function safeMaskedPan(pan: string): string {
+  const digits = pan.replace(/\D/g, '');
+  const masked = /[*xX•]/.test(pan);
+  if (masked && digits.length <= 10) return pan;
+  return `****${digits.slice(-4)}`;
+}
+
+const refString = (v: string | number | undefined): string | null => (v === undefined || v === '' ? null : String(v));
+
+export function formatRate(rate: number): string {
+  return `${Number((rate * 100).toFixed(2))}%`;
+}
+
+/** The one receipt model behind the printed receipt, the e-receipt PDF and anything else that shows a receipt. Pure. */
+export function receiptModel(order: Order, header: ReceiptHeader, locale: DocLocale): ReceiptModel {
+  const labels = LABELS[locale];
+  const m = (v: Minor) => formatMoney(v, header.currency, header.minorUnits);
+  const no = String(order.receiptNo ?? 0).padStart(6, '0');
+  const lines: ReceiptModelLine[] = order.priced.lines.map((l) => {
+    const src = order.lines.find((x) => x.lineId === l.lineId);
+    const detail =
+      l.weightGrams !== null
+        ? `${(l.weightGrams / 1000).toFixed(3)} kg × ${m(l.unitPrice)}/kg`
+        : l.quantity > 1
+          ? `${l.quantity} × ${m(l.unitPrice)}`
+          : null;
+    return {
+      lineId: l.lineId,
+      name: src ? localized(src.names, locale) : l.sku,
+      detail,
+      quantity: l.quantity,
+      weightGrams: l.weightGrams,
+      unitPrice: l.unitPrice,
+      amount: l.gross,
+    };
+  });
+  const payments: ReceiptModelPayment[] = order.payments
+    .filter((p) => p.status === 'approved')
+    .map((p) => {
+      const ref = p.reference ?? {};
+      return {
+        method: p.method,
+        methodLabel: methodLabel(p.method, locale),
+        amount: p.approvedAmount,
+        maskedPan: typeof ref.maskedPan === 'string' && ref.maskedPan !== '' ? safeMaskedPan(ref.maskedPan) : null,
+        traceNumber: refString(ref.traceNumber),
+        authCode: refString(ref.authCode),
+      };
+    });
+  return {
+    locale,
+    labels,
+    currency: header.currency,
+    minorUnits: header.minorUnits,
+    storeName: header.storeName,
+    storeId: header.storeId,
+    deviceId: header.deviceId,
+    orderId: order.id,
+    receiptNo: no,
+    date: new Date(order.updatedAt).toISOString().slice(0, 19).replace('T', ' '),
+    lines,
+    discounts: order.priced.discounts.map((d) => ({ label: localized(d.label, locale), amount: d.amount })),
+    subtotal: order.priced.subtotal,
+    savings: order.priced.discountTotal,
+    taxes: order.priced.taxes.map((t) => ({
+      taxClass: t.taxClass,
+      rate: t.rate,
+      label: `${labels.tax} ${t.taxClass} ${formatRate(t.rate)}`,
+      base: t.base,
+      tax: t.tax,
+    })),
+    taxTotal: order.priced.taxTotal,
+    total: order.priced.total,
+    payments,
+    member: order.memberId ? { id: order.memberId, points: order.pointsEarned } : null,
+    qrPayload: `kiosk:${header.storeId}:${header.deviceId}:${no}:${order.id}`,
+    receiptId: `R${no}`,
+  };
+}
+
+/** One displayable row of a receipt: shared by the printer blocks and the PDF so both show the same thing. */
+export type ReceiptRow =
+  | { kind: 'title'; text: string }
+  | { kind: 'center'; text: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'pair'; left: string; right: string; strong?: boolean }
+  | { kind: 'rule' };
+
+export const money = (model: Pick<ReceiptModel, 'currency' | 'minorUnits'>, v: Minor) => formatMoney(v, model.currency, model.minorUnits);
+
+/** The receipt body as rows (everything between the header and the QR code). */
+export function receiptRows(model: ReceiptModel): ReceiptRow[] {
+  const L = model.labels;
+  const m = (v: Minor) => money(model, v);
+  const rows: ReceiptRow[] = [
+    { kind: 'title', text: model.storeName },
+    { kind: 'center', text: `${model.storeId} / ${model.deviceId}` },
+    { kind: 'text', text: `${L.receiptNo} ${model.receiptNo}  ${model.date}` },
+    { kind: 'rule' },
+  ];
+  for (const l of model.lines) {
+    rows.push({ kind: 'pair', left: l.name, right: m(l.amount) });
+    if (l.detail) rows.push({ kind: 'text', text: `  ${l.detail}` });
+  }
+  for (const d of model.discounts) rows.push({ kind: 'pair', left: `  ${d.label}`, right: m(-d.amount) });
+  rows.push({ kind: 'rule' }, { kind: 'pair', left: L.subtotal, right: m(model.subtotal) });
+  if (model.savings) rows.push({ kind: 'pair', left: L.savings, right: m(-model.savings) });
+  for (const t of model.taxes) rows.push({ kind: 'pair', left: t.label, right: m(t.tax) });
+  rows.push({ kind: 'pair', left: L.total, right: m(model.total), strong: true });
+  for (const p of model.payments) {
+    rows.push({ kind: 'pair', left: `${L.paid} ${p.methodLabel}${p.maskedPan ? ` ${p.maskedPan}` : ''}`, right: m(p.amount) });
+    if (p.traceNumber !== null || p.authCode !== null) {
+      rows.push({ kind: 'text', text: `  ${L.trace} ${p.traceNumber ?? '-'}  ${L.auth} ${p.authCode ?? '-'}` });
+    }
+  }
+  if (model.member) rows.push({ kind: 'text', text: `${L.member} ${model.member.id}: ${L.points} +${model.member.points}` });
+  return rows;
+}
+
+/** The printed receipt from the same model: header, lines, discounts, tax, total, payments, QR and barcode. */
+export function receiptBlocks(model: ReceiptModel, opts: { reprint?: number } = {}): ReceiptBlock[] {
+  const blocks: ReceiptBlock[] = [];
+  for (const r of receiptRows(model)) {
+    if (r.kind === 'title') blocks.push({ kind: 'text', text: r.text, align: 'center', bold: true, size: 2 });
+    else if (r.kind === 'center') blocks.push({ kind: 'text', text: r.text, align: 'center' });
+    else if (r.kind === 'text') blocks.push({ kind: 'text', text: r.text });
+    else if (r.kind === 'rule') blocks.push({ kind: 'rule' });
+    else if (r.strong) blocks.push({ kind: 'text', text: `${r.left} ${r.right}`, bold: true, size: 2, align: 'right' });
+    else blocks.push({ kind: 'line', left: r.left, right: r.right });
+    // the reprint marker goes right under the receipt number, as receipt-job.ts prints it
+    if (opts.reprint && r.kind === 'text' && blocks.length === 3) {
+      blocks.push({ kind: 'text', text: `*** REPRINT ${opts.reprint} ***`, align: 'center', bold: true });
+    }
+  }
+  blocks.push(
+    { kind: 'feed', lines: 1 },
+    { kind: 'qr', data: model.qrPayload },
+    { kind: 'barcode', data: model.receiptId, symbology: 'code128' },
+  );
+  return blocks;
+}

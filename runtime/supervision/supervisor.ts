@@ -1,0 +1,119 @@
+import { EventEmitter } from 'node:events';
+import type { BarcodeScanner, CustomerDisplay, Device, DeviceClass, DeviceStatus, LaneLight, PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
+import type { Clock, TimerHandle } from '../../kernel/clock';
+import type { OrderEngine } from '../orders/engine';
+import type { OrderState } from '../orders/states';
+import type { ServiceFaults } from '../lane/service-faults';
+import { laneCondition, type LaneCondition } from './lane-condition';
+
+export interface LaneDevices {
+  scanner?: BarcodeScanner;
+  terminal?: PaymentTerminal;
+  printer?: ReceiptPrinter;
+  display?: CustomerDisplay;
+  light?: LaneLight;
+}
+
+export interface SupervisorEvents {
+  condition: [LaneCondition];
+  deviceStatus: [DeviceClass, DeviceStatus];
+  deviceError: [DeviceClass, Error];
+}
+
+/**
+ * Brings the lane's devices up (open → claim → enable, retrying with backoff when one is absent at boot), follows
+ * their status, and turns it — with the open order's state — into the lane's condition: in or out of service,
+ * the shopper message, and the tower light colour. It only knows the device contracts.
+ */
+export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
+  private readonly statuses: Partial<Record<DeviceClass, DeviceStatus>> = {};
+  private readonly retries = new Map<DeviceClass, TimerHandle>();
+  private orderState: OrderState | null = null;
+  private current: LaneCondition | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly devices: LaneDevices,
+    private readonly opts: { clock: Clock; required: readonly DeviceClass[]; engine?: OrderEngine; maxBackoffMs?: number; faults?: ServiceFaults },
+  ) {
+    super();
+  }
+
+  private entries(): [DeviceClass, Device][] {
+    return (Object.entries(this.devices) as [DeviceClass, Device | undefined][]).filter((e): e is [DeviceClass, Device] => e[1] !== undefined);
+  }
+
+  async start(): Promise<LaneCondition> {
+    this.opts.faults?.on('change', () => this.update());
+    if (this.opts.engine) {
+      const open = await this.opts.engine.openOrder();
+      this.orderState = open?.state ?? null;
+      this.opts.engine.on('committed', (c) => {
+        this.orderState = c.order.state;
+        this.update();
+      });
+    }
+    for (const [cls, dev] of this.entries()) {
+      dev.on('status', (s) => {
+        this.statuses[cls] = s;
+        this.emit('deviceStatus', cls, s);
+        this.update();
+      });
+      dev.on('error', (e) => this.emit('deviceError', cls, e));
+    }
+    await Promise.all(this.entries().map(([cls, dev]) => this.bringUp(cls, dev, 0)));
+    return this.update(true);
+  }
+
+  private async bringUp(cls: DeviceClass, dev: Device, attempt: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await dev.open();
+      await dev.claim();
+      await dev.enable();
+      this.statuses[cls] = dev.status();
+    } catch (e) {
+      this.statuses[cls] = { ...dev.status(), online: false, detail: e instanceof Error ? e.message : String(e) };
+      this.emit('deviceError', cls, e instanceof Error ? e : new Error(String(e)));
+      const delay = Math.min(this.opts.maxBackoffMs ?? 30_000, 500 * 2 ** attempt);
+      this.retries.set(
+        cls,
+        this.opts.clock.setTimeout(() => {
+          this.retries.delete(cls);
+          void this.bringUp(cls, dev, attempt + 1).then(() => this.update());
+        }, delay),
+      );
+    }
+  }
+
+  condition(): LaneCondition {
+    return this.current ?? laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
+  }
+
+  status(cls: DeviceClass): DeviceStatus | undefined {
+    return this.statuses[cls];
+  }
+
+  private update(force = false): LaneCondition {
+    const next = laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
+    const changed = JSON.stringify(next) !== JSON.stringify(this.current);
+    this.current = next;
+    // the light follows the condition whenever it can (also after it comes back from being unplugged)
+    const light = this.devices.light;
+    if (light && light.status().online && light.status().lifecycle === 'enabled') {
+      const cur = light.current();
+      if (cur.color !== next.light.color || cur.mode !== next.light.mode) {
+        light.set(next.light).catch((e: unknown) => this.emit('deviceError', 'light', e instanceof Error ? e : new Error(String(e))));
+      }
+    }
+    if (changed || force) this.emit('condition', next);
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.retries.values()) this.opts.clock.clearTimeout(t);
+    this.retries.clear();
+    await Promise.all(this.entries().map(([, d]) => d.close().catch(() => undefined)));
+  }
+}
