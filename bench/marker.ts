@@ -4,48 +4,30 @@
  * alternating in the same run; also how many marker writes the coalescing left (one in flight, latest wins), and
  * `PRAGMA quick_check` at boot (probeDatabase) on a database with JOURNAL (default 500 000) journal entries.
  *
- *   npm run build && node dist/bench/marker.js     (ORDERS=150 ROUNDS=3 JOURNAL=500000)
+ *   npm run bench:marker     (ORDERS=150 ROUNDS=3 JOURNAL=500000)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedClock, SystemClock } from '../kernel/clock';
+import { SystemClock } from '../kernel/clock';
 import { probeDatabase } from '../runtime/db/boot-check';
 import { KioskDb } from '../kernel/sqlite/database';
 import { MarkerWriter, writeMarker } from '../runtime/db/data-marker';
 import { migrate } from '../runtime/db/migrations';
-import { OrderEngine } from '../runtime/orders/engine';
 import type { NewLine } from '../runtime/orders/events';
+import { engineFixture, line } from '../test/support/engine-fixture';
 import { sellCompleteCardOrder } from './sell-order';
-import { priceCart } from '../runtime/pricing';
 
 const ORDERS = Number(process.env.ORDERS ?? 150);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const JOURNAL = Number(process.env.JOURNAL ?? 500_000);
 
-const lines: NewLine[] = Array.from({ length: 10 }, (_, i) => ({
-  sku: `S${i}`,
-  names: { 'zh-CN': `商品${i}`, en: `Item ${i}` },
-  barcode: `690000000000${i}`,
-  quantity: 1,
-  weightGrams: null,
-  unitPrice: 199 + i * 37,
-  embeddedPrice: null,
-  taxClass: 'standard',
-  ageLimit: null,
-}));
+const lines: NewLine[] = Array.from({ length: 10 }, (_, i) =>
+  line(`S${i}`, 199 + i * 37, { names: { 'zh-CN': `商品${i}`, en: `Item ${i}` }, barcode: `690000000000${i}` }),
+);
 
 async function run(dir: string, withMarker: boolean, gapMs = 0): Promise<{ ordersPerS: number; writes: number }> {
-  const db = await KioskDb.open(path.join(dir, 'kiosk.sqlite'));
-  await migrate(db);
-  const clock = new SimulatedClock();
-  const engine = new OrderEngine({
-    db,
-    clock,
-    deviceId: 'bench',
-    price: (l, m) => priceCart(l, { promotions: [], taxRates: { standard: 0.13 }, taxMode: 'inclusive', memberAttached: m, now: clock.now() }),
-    points: () => 0,
-  });
+  const { db, engine } = await engineFixture({ dir });
   let writes = 0;
   const rename = fs.promises.rename;
   fs.promises.rename = (async (a: fs.PathLike, b: fs.PathLike) => {

@@ -9,14 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { SimulatedClock } from '../kernel/clock';
-import { KioskDb } from '../kernel/sqlite/database';
-import { migrate } from '../runtime/db/migrations';
-import { OrderEngine } from '../runtime/orders/engine';
 import type { NewLine } from '../runtime/orders/events';
-import { sellCompleteCardOrder } from './sell-order';
-import { priceCart } from '../runtime/pricing';
 import type { Promotion } from '../runtime/pricing/types';
+import { engineFixture, line } from '../test/support/engine-fixture';
+import { sellCompleteCardOrder } from './sell-order';
 
 const ORDERS = Number(process.env.ORDERS ?? 150);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -33,30 +29,15 @@ const promotions: Promotion[] = [
 ];
 
 function items(): NewLine[] {
-  return Array.from({ length: 10 }, (_, i) => ({
-    sku: `S${i}`,
-    names: { 'zh-CN': `商品${i}`, en: `Item ${i}` },
-    barcode: `690000000000${i}`,
-    quantity: 1,
-    weightGrams: null,
-    unitPrice: 199 + i * 37,
-    embeddedPrice: null,
-    taxClass: i % 3 === 0 ? 'reduced' : 'standard',
-    ageLimit: null,
-  }));
+  return Array.from({ length: 10 }, (_, i) =>
+    line(`S${i}`, 199 + i * 37, { names: { 'zh-CN': `商品${i}`, en: `Item ${i}` }, barcode: `690000000000${i}`, taxClass: i % 3 === 0 ? 'reduced' : 'standard' }),
+  );
 }
 
 async function engineRun(dir: string, capture: Row[] | null): Promise<{ seconds: number; tx: number }> {
-  const db = await KioskDb.open(path.join(dir, 'engine.sqlite'));
-  await migrate(db);
-  const clock = new SimulatedClock();
-  const engine = new OrderEngine({
-    db,
-    clock,
-    deviceId: 'bench',
-    price: (lines, member) => priceCart(lines, { promotions, taxRates: { standard: 0.13, reduced: 0.09 }, taxMode: 'inclusive', memberAttached: member, now: clock.now() }),
-    points: () => 0,
-  });
+  // the tests' engine: a real SQLite file (WAL, synchronous=FULL), migrated, real pricing, simulated clock
+  const fx = await engineFixture({ dir, promotions });
+  const engine = fx.engine;
   if (capture) {
     engine.on('committed', (c) => {
       const o = c.order;
@@ -76,7 +57,7 @@ async function engineRun(dir: string, capture: Row[] | null): Promise<{ seconds:
     tx += 14;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  await db.close();
+  await fx.close();
   return { seconds, tx };
 }
 

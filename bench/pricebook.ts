@@ -1,12 +1,12 @@
 /**
  * bench/pricebook: a 1 000 000-item price book pushed from HQ — chunked (hq/pricebook/chunker), received chunk
- * by chunk into the staging table and applied in ONE transaction (runtime/pricebook-sync/receiver) — against a
+ * by chunk into the staging table and applied in ONE transaction (runtime/pricebook/sync/receiver) — against a
  * bare baseline that inserts the very same rows with plain sqlite3 prepared statements in one transaction, under
  * the same durability settings (WAL, synchronous=FULL). Also the file import path (`kiosk pricebook import`:
  * streaming reader + importPriceBook) on the same items as CSV. Each variant runs in its own child process so
  * its peak RSS (getrusage maxRSS) is its own.
  *
- *   npm run build && node dist/bench/pricebook.js        (ITEMS=200000 to change the size, IMPORT=0 to skip the CSV import)
+ *   npm run bench:pricebook        (ITEMS=200000 to change the size, IMPORT=0 to skip the CSV import)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -8,11 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { SystemClock } from '../kernel/clock';
-import { KioskDb } from '../kernel/sqlite/database';
-import { migrate } from '../runtime/db/migrations';
 import { appendJournal, type JournalHead } from '../runtime/journal/append';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
+import { kioskDb } from '../test/support/sync-fixtures';
 
 export interface HqReceiver {
   /** Stops HqIngest; resolves with how many events it stored. */
@@ -57,8 +56,7 @@ async function hqChild(url: string, dbFile: string): Promise<void> {
  */
 export async function seedBacklog(file: string, deviceId: string, n: number): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = await KioskDb.open(file);
-  await migrate(db);
+  const db = await kioskDb(path.dirname(file), path.basename(file));
   const t0 = Date.now() - n;
   let head: JournalHead | null = null;
   await db.transaction(async (tx) => {

@@ -17,7 +17,7 @@ import { bootKiosk } from '../device/kiosk';
 import { SerialScanner } from '../drivers/scanner/serial-scanner';
 import { ScanFeed } from '../runtime/supervision/scan-feed';
 import { SerialScannerSimulator } from '../simulators/scanner/serial-scanner-sim';
-import { startMosquitto } from './mosquitto';
+import { Mosquitto } from '../test/support/mosquitto';
 import { startHqIngest } from './scan-hq';
 import { throughScreen, type ScreenRun } from './scan-screen';
 
@@ -94,7 +94,7 @@ async function main() {
   const codes = Array.from({ length: SCANS }, (_, i) => plain[(i * 7) % plain.length]);
   const raw = await rawRoundTrip(codes);
   const kiosk = await throughKiosk(codes, dir);
-  const broker = await startMosquitto(dir);
+  const broker = await Mosquitto.start({ persistence: false });
   let idle: ScreenRun;
   let loaded: ScreenRun;
   let stored: number;
@@ -107,7 +107,7 @@ async function main() {
     loaded = await throughScreen(wsCodes, { ...common, dir: path.join(dir, 'backlog'), deviceId: 'bench-backlog', backlog: BACKLOG });
     stored = await hq.stop();
   } finally {
-    broker.close();
+    await broker.close();
   }
   fs.rmSync(dir, { recursive: true, force: true });
 

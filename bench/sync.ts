@@ -6,7 +6,7 @@
  * The receiving side (HqIngest, or the baseline's bare subscriber) runs in a child process, as HQ is another machine;
  * the sending side (OutboxPublisher, or bare mqtt.js) runs in this one.
  *
- *   npm run build && node dist/bench/sync.js
+ *   npm run bench:sync
  *   (ENTRIES=10000 ROUNDS=5; WINDOW/BATCH for the publisher; BROKER=mqtt://… to use a running broker)
  */
 import { fork } from 'node:child_process';
@@ -16,14 +16,14 @@ import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { SystemClock } from '../kernel/clock';
 import { KioskDb } from '../kernel/sqlite/database';
-import { migrate } from '../runtime/db/migrations';
-import { appendJournal } from '../runtime/journal/append';
+import { rowToEntry, type JournalRow } from '../protocol/journal/row';
 import { encodeEvent } from '../protocol/sync/messages';
 import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
 import { ackTopic, eventsTopic } from '../protocol/topics';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
-import { startMosquitto } from './mosquitto';
+import { Mosquitto } from '../test/support/mosquitto';
+import { seedBacklog } from './scan-hq';
 
 const ENTRIES = Number(process.env.ENTRIES ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -36,20 +36,8 @@ const clock = new SystemClock();
 
 /** A kiosk database with ENTRIES journal entries (an order_completed-sized payload each), all in the outbox. */
 async function kioskWithBacklog(file: string): Promise<KioskDb> {
-  const db = await KioskDb.open(file);
-  await migrate(db);
-  await db.transaction(async (tx) => {
-    for (let i = 0; i < ENTRIES; i++) {
-      await appendJournal(tx, {
-        deviceId: DEVICE,
-        ts: 1_767_258_000_000 + i,
-        orderId: `order-${i}`,
-        type: 'order_completed',
-        payload: { total: 1999 + i, receiptNo: i, lines: Array.from({ length: 5 }, (_, j) => ({ sku: `S${j}`, qty: 1, price: 199 + j })) },
-      });
-    }
-  });
-  return db;
+  await seedBacklog(file, DEVICE, ENTRIES);
+  return KioskDb.open(file);
 }
 
 /** The receiving side, in a child process: `hq` = HqIngest on `db`, `sub` = a bare QoS 1 subscriber. */
@@ -143,17 +131,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-bench-sync-'));
-  const own = process.env.BROKER ? null : await startMosquitto(root);
+  // the tests' broker: deploy/mosquitto/mosquitto.conf's queue and in-flight limits (unlimited in flight), no persistence
+  const own = process.env.BROKER ? null : await Mosquitto.start({ persistence: false });
   const url = process.env.BROKER ?? own!.url;
   try {
     // the exact payloads the publisher sends, for the bare baseline
     const src = await kioskWithBacklog(path.join(root, 'payloads.sqlite'));
-    const rows = await src.read.all<{ seq: number; device_id: string; ts: number; order_id: string | null; type: string; payload: string; prev_hash: string; hash: string }>(
-      'SELECT * FROM journal ORDER BY seq',
-    );
-    const payloads = rows.map((r) =>
-      encodeEvent(STORE, { seq: r.seq, deviceId: r.device_id, ts: r.ts, orderId: r.order_id, type: r.type, payload: r.payload, prevHash: r.prev_hash, hash: r.hash }),
-    );
+    const rows = await src.read.all<JournalRow>('SELECT * FROM journal ORDER BY seq');
+    const payloads = rows.map((r) => encodeEvent(STORE, rowToEntry(r)));
     await src.close();
     await bareRun(url, payloads.slice(0, 1000)); // warm-up
     const bare: number[] = [];
@@ -175,7 +160,7 @@ async function main() {
     console.log(`\nrounds (msgs/s): bare ${bare.map((x) => x.toFixed(0)).join(', ')}; sync ${sync.map((x) => x.toFixed(0)).join(', ')}`);
     console.log(`peak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
-    own?.close();
+    await own?.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
 }

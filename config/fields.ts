@@ -60,7 +60,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** Bounded (runtime/json/bounded-format.ts): an offending value nested thousands deep must not overflow the stack here. */
+/** Bounded (kernel/json/bounded-format.ts): an offending value nested thousands deep must not overflow the stack here. */
 function show(v: unknown): string {
   return v === undefined ? 'nothing' : preview(v, 60);
 }

@@ -1,6 +1,26 @@
-import type { DeviceClass } from '../drivers/contract';
+import type { EventEmitter } from 'node:events';
+import type { KioskConfig } from '../config/schema';
+import type { DeviceClass, PrintJobResult } from '../drivers/contract';
 import type { PrintJobLedger } from '../drivers/printer/job-ledger';
-import type { LaneDevices } from '../runtime/supervision/supervisor';
+import type { Clock } from '../kernel/clock';
+import { KioskError } from '../kernel/errors';
+import type { KioskDb } from '../kernel/sqlite/database';
+import type { ServiceFaults } from '../runtime/lane/service-faults';
+import type { Lane, ScanOutcome } from '../runtime/lane/lane';
+import type { OrderEngine } from '../runtime/orders/engine';
+import { PaymentCodeInbox } from '../runtime/payments/payment-code-inbox';
+import { SqlitePrintJobLedger } from '../runtime/receipts/job-ledger';
+import { receiptJob } from '../runtime/receipts/receipt-job';
+import { parseReceiptJobId, ReceiptSpool } from '../runtime/receipts/receipt-spool';
+import { DisplayFeed } from '../runtime/supervision/display-feed';
+import type { LaneCondition } from '../runtime/supervision/lane-condition';
+import { ScanFeed } from '../runtime/supervision/scan-feed';
+import { DeviceSupervisor, type LaneDevices } from '../runtime/supervision/supervisor';
+import { buildGateway, type BuiltGateway } from './devices/gateway';
+import { runDoctor, type DoctorReport } from './doctor';
+import type { Logger } from './logger';
+import type { PaymentEvents } from './payments';
+import { receiptHeader } from './receipt-header';
 import { buildDisplay } from './devices/display';
 import { buildLight } from './devices/light';
 import { buildPrinter } from './devices/printer';
@@ -33,5 +53,112 @@ export async function buildHardware(ctx: DeviceContext, ledger: PrintJobLedger):
     async close() {
       await Promise.all(built.map((b) => b?.close().catch(() => undefined)));
     },
+  };
+}
+
+export interface KioskHardware extends LaneHardware {
+  supervisor: DeviceSupervisor;
+  /** QR pay through the gateway (simulated unless config names the store's gateway). */
+  gateway: BuiltGateway | null;
+  paymentCodes: PaymentCodeInbox;
+  scanFeed: ScanFeed | null;
+  displayFeed: DisplayFeed | null;
+  /** Prints an order's receipt (job id `receipt:<orderId>`, so printing it again prints nothing). */
+  printReceipt(orderId: string, reprint?: number): Promise<PrintJobResult>;
+  /** Receipts that could not print: printed when the printer is ready again, or listed for the attendant. */
+  receipts: ReceiptSpool | null;
+  /**
+   * The lane's one health check (`kiosk doctor`, the control endpoint, the attendant's screen, HQ's `doctor`
+   * command): every device, the QR gateway, SQLite integrity, the journal chain and the lane-wide faults.
+   */
+  doctor(opts?: { interactive?: boolean; prompt?: (text: string) => Promise<boolean> }): Promise<DoctorReport>;
+}
+
+export interface HardwareDeps {
+  config: KioskConfig;
+  clock: Clock;
+  db: KioskDb;
+  engine: OrderEngine;
+  lane: Lane;
+  faults: ServiceFaults;
+  /** Payment prompts and merchant QR codes, for the screen. */
+  payEvents: EventEmitter<PaymentEvents>;
+  onError: (e: unknown) => void;
+  log?: Logger;
+}
+
+/**
+ * Builds and starts the lane's hardware: the devices under the supervisor (which keeps bringing them up), the scan
+ * and display feeds, the QR gateway, and the receipt spool. `close()` removes every listener it added and closes
+ * every device.
+ */
+export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware> {
+  const { config, clock, db, engine, faults, log } = d;
+  const ledger = new SqlitePrintJobLedger(db, clock);
+  const hw = await buildHardware({ config, clock, log }, ledger);
+  const supervisor = new DeviceSupervisor(hw.devices, { clock, required: config.devices.required, engine, faults });
+  const onDeviceError = (cls: DeviceClass, e: Error) => log?.warn({ device: cls, err: e.message }, 'device error');
+  const onCondition = (c: LaneCondition) => log?.info({ inService: c.inService, reasons: c.reasons, light: c.light }, 'lane condition');
+  supervisor.on('deviceError', onDeviceError);
+  supervisor.on('condition', onCondition);
+  await supervisor.start();
+  const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, d.lane) : null;
+  const paymentCodes = new PaymentCodeInbox();
+  const onScan = (o: ScanOutcome) => {
+    if (o.ok && o.action === 'payment_code') paymentCodes.offer(o.code);
+    if (!o.ok && o.code === 'OUT_OF_SERVICE') log?.warn({ cause: o.detail }, 'scan refused: lane out of service');
+  };
+  scanFeed?.on('outcome', onScan);
+  const payEvents = d.payEvents;
+  const gateway = await buildGateway({ config, clock, log }, paymentCodes, {
+    onQrCode: (qrCode, req) => payEvents.emit('qr', { orderId: req.orderId, attemptId: req.attemptId, qrCode }),
+    onPrompt: (method, prompt) => payEvents.emit('prompt', { method, ...prompt }),
+  });
+  const displayFeed = hw.devices.display
+    ? new DisplayFeed(engine, hw.devices.display, { currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: 'en', welcome: 'WELCOME' }, d.onError)
+    : null;
+  await displayFeed?.start();
+  const header = receiptHeader(config);
+  const receipts = hw.devices.printer
+    ? new ReceiptSpool(ledger, hw.devices.printer, {
+        clock,
+        jobFor: async (id) => {
+          const r = parseReceiptJobId(id);
+          if (!r) return null;
+          const order = await engine.get(r.orderId).catch(() => null);
+          return order ? receiptJob(order, header, { reprint: r.reprint }) : null;
+        },
+        onPrinted: (r) => log?.info({ job: r.id, copy: r.copy === true, duplicate: r.duplicate }, 'pending receipt printed'),
+        onError: (e) => log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'pending receipt not printed yet'),
+      })
+    : null;
+  void receipts?.start(); // receipts left unprinted before a restart print as soon as the printer is ready
+  return {
+    ...hw,
+    async close() {
+      scanFeed?.off('outcome', onScan);
+      scanFeed?.stop();
+      displayFeed?.stop();
+      await supervisor.stop();
+      supervisor.off('deviceError', onDeviceError);
+      supervisor.off('condition', onCondition);
+      receipts?.stop();
+      await gateway?.close();
+      await hw.close();
+    },
+    receipts,
+    supervisor,
+    gateway,
+    paymentCodes,
+    scanFeed,
+    displayFeed,
+    async printReceipt(orderId, reprint = 0) {
+      const printer = hw.devices.printer;
+      if (!printer) throw new KioskError('DEVICE_OFFLINE', 'no receipt printer configured');
+      const order = await engine.get(orderId);
+      return printer.print(receiptJob(order, header, { reprint }));
+    },
+    doctor: (opts = {}) =>
+      runDoctor(hw.devices, db, { required: config.devices.required, interactive: opts.interactive, prompt: opts.prompt, gateway: gateway?.provider, faults: faults.reasons() }),
   };
 }

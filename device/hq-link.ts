@@ -1,22 +1,20 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { eodModel } from '../runtime/reports/eod-report';
-import type { Order } from '../runtime/orders/order';
+import type { Committed } from '../runtime/orders/engine';
+import type { IngestAlert } from '../hq/ingest/ingest';
 import { CLOSED_STATES } from '../runtime/orders/states';
 import { PricebookReceiver } from '../runtime/pricebook/sync/receiver';
 import { subscribePricebook, type PricebookSubscription } from '../runtime/pricebook/sync/subscribe';
-import { setLaneOpen } from '../runtime/lane/lane-control';
-import { runTerminalEndOfDay, terminalTotalsOn } from '../runtime/payments/terminal-eod';
 import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
 import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
-import { CommandRunner, type CommandHandlers } from '../runtime/hq-control/commands';
-import type { ConfigReport } from '../runtime/hq-control/config-bundles';
+import { CommandRunner } from '../runtime/hq-control/commands';
+import { commandHandlers } from '../runtime/hq-control/command-handlers';
+import type { ConfigReport, ConfigReported } from '../protocol/control/config-bundle';
 import { verifyEnvelope } from '../protocol/signed-envelope';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../protocol/control/topics';
 import { failpoint } from '../kernel/failpoints';
-import { runDoctor } from './doctor';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
 import type { Logger } from './logger';
@@ -55,7 +53,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
         onPortTaken: (port) => log?.warn({ port }, 'embedded broker: port taken, using a free one'),
       });
   // the embedded HQ is this process: its alerts (a quarantined chain) go to the kiosk's own log
-  embedded?.ingest.on('alert', (a) => log?.error({ alert: a.kind, store: a.storeId, device: a.deviceId, fromSeq: a.fromSeq, toSeq: a.toSeq, reason: a.reason }, a.message));
+  const onAlert = (a: IngestAlert) => log?.error({ alert: a.kind, store: a.storeId, device: a.deviceId, fromSeq: a.fromSeq, toSeq: a.toSeq, reason: a.reason }, a.message);
+  embedded?.ingest.on('alert', onAlert);
   const brokerUrl = configured ?? embedded!.url;
   const credentials = identity ? brokerCredentials(k.config.dataDir, identity.broker.auth) : {};
   const options: IClientOptions = {
@@ -76,17 +75,21 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   // mqtt.js PUBACKs a message that finds no 'message' listener, and it would be gone (test/hq-link.test.ts: messages HQ queues while the kiosk is stopped)
   const client = mqtt.connect(brokerUrl, { ...options, manualConnect: true });
   k.connectivity.hq = false; // until the first connect
-  client.on('error', (e) => log?.warn({ err: e.message }, 'hq link error'));
-  client.on('connect', () => {
+  const onError = (e: Error) => log?.warn({ err: e.message }, 'hq link error');
+  const onConnect = () => {
     k.connectivity.hq = true;
     log?.info({ broker: brokerUrl }, 'hq link up');
-  });
-  client.on('close', () => (k.connectivity.hq = false));
+  };
+  const onClose = () => (k.connectivity.hq = false);
+  client.on('error', onError);
+  client.on('connect', onConnect);
+  client.on('close', onClose);
 
   // acked rows leave the outbox at most once a second: fewer fsync'd deletes for a scan to wait behind
   // while a shopper is at the lane a backlog drains with a small window: the lane's scans come first
   let shopperAtLane = (await engine.openOrder()) !== null;
-  engine.on('committed', (c) => (shopperAtLane = !CLOSED_STATES.includes(c.order.state)));
+  const onShopper = (c: Committed) => (shopperAtLane = !CLOSED_STATES.includes(c.order.state));
+  engine.on('committed', onShopper);
   const publisher = new OutboxPublisher({
     db,
     client,
@@ -133,7 +136,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   const reportConfig = async () => {
     const reports = await k.bundles.reported();
     configVersion = configVersionOf(reports);
-    client.publish(configReportedTopic(store, device), JSON.stringify({ v: 1, levels: reports }), { qos: 1, retain: true });
+    const reported: ConfigReported = { v: 1, levels: reports };
+    client.publish(configReportedTopic(store, device), JSON.stringify(reported), { qos: 1, retain: true });
   };
   const configTopics = configTopicsFor(store, device);
   const onMessage = (topic: string, payload: Buffer) => {
@@ -154,7 +158,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
         .catch((e: unknown) => log?.error({ err: String(e) }, 'command failed'));
     }
   };
-  const onClosed = (c: { order: Order }) => {
+  const onClosed = (c: Committed) => {
     if (!CLOSED_STATES.includes(c.order.state)) return;
     void k.bundles
       .notifyIdle()
@@ -169,49 +173,20 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   engine.on('committed', onClosed);
 
   // ---- signed commands, each executed at most once
-  const handlers: CommandHandlers = {
-    lock: async ({ reason }) => {
-      await setLaneOpen(db, k.lane, { open: false, reason: reason ?? 'closed by HQ', actor: { by: 'hq' } }, { clock, deviceId: device });
-      publisher.notify(); // its journal entry (not an engine commit)
-      return { locked: true };
-    },
-    unlock: async () => {
-      await setLaneOpen(db, k.lane, { open: true, actor: { by: 'hq' } }, { clock, deviceId: device });
-      publisher.notify();
-      return { locked: false };
-    },
-    print_test: async () => {
-      const printer = k.hardware?.devices.printer;
-      if (!printer) throw new Error('no receipt printer on this lane');
-      return printer.checkHealth('external');
-    },
-    doctor: async () => {
-      if (!k.hardware) throw new Error('devices are not running');
-      return runDoctor(k.hardware.devices, db, { required: k.config.devices.required, gateway: k.hardware.gateway?.provider });
-    },
-    resend: async ({ fromSeq }) => {
-      publisher.resendFrom(fromSeq);
-      return { resendingFrom: fromSeq };
-    },
-    eod: async ({ date }) => {
-      const day = date ?? new Date(clock.now()).toISOString().slice(0, 10);
-      const terminal = k.hardware?.devices.terminal;
-      const run = terminal ? await runTerminalEndOfDay(db, terminal, { clock, deviceId: device }) : null;
-      publisher.notify();
-      const from = Date.parse(`${day}T00:00:00Z`);
-      const rows = await db.read.all<{ snapshot: string }>('SELECT snapshot FROM orders WHERE created_at >= ? AND created_at < ?', [from, from + 86_400_000]);
-      const totals = await terminalTotalsOn(db, day);
-      const model = eodModel(
-        rows.map((r) => JSON.parse(r.snapshot) as Order),
-        { date: day, storeId: store, deviceId: device, currency: k.config.currency.code, minorUnits: k.config.currency.minorUnits, ...(totals ? { terminalTotals: { amount: totals.amount } } : {}) },
-      );
-      return { terminal: run, report: model };
-    },
-    rebirth: async () => {
+  const handlers = commandHandlers({
+    db,
+    lane: k.lane,
+    clock,
+    identity: { store, device },
+    currency: { code: k.config.currency.code, minorUnits: k.config.currency.minorUnits },
+    hardware: k.hardware && { printer: k.hardware.devices.printer, terminal: k.hardware.devices.terminal, doctor: () => k.hardware!.doctor() },
+    journalChanged: () => publisher.notify(),
+    resendFrom: (fromSeq) => publisher.resendFrom(fromSeq),
+    rebirth: () => {
       presence.birth();
-      return { state: presence.stateMessage() };
+      return presence.stateMessage();
     },
-  };
+  });
   const commands = new CommandRunner({ db, trust: k.trust, clock, identity: { store, device }, handlers });
 
   // ---- price books: manifest signed by HQ, chunks checked against it, applied in one transaction when complete
@@ -245,12 +220,13 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, (err) => err && log?.warn({ err: err.message }, 'subscribe failed'));
   };
   client.on('connect', subscribe);
+  const onFirstConnect = () => void reportConfig().catch(() => undefined);
   const pbSub: PricebookSubscription = await subscribePricebook(client, { store, device }, pricebooks, {
     onError: (e) => log?.warn({ err: String(e) }, 'price book message'),
   });
   publisher.start();
   presence.start();
-  client.once('connect', () => void reportConfig().catch(() => undefined));
+  client.once('connect', onFirstConnect);
   // every handler is in place: only now may the broker deliver the session's queued messages
   client.connect();
 
@@ -263,15 +239,26 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     embedded,
     brokerUrl,
     async close() {
+      engine.off('committed', onShopper);
       engine.off('committed', onCommitted);
       engine.off('committed', onClosed);
+      embedded?.ingest.off('alert', onAlert);
       unsubscribeResend();
       // the session's subscriptions stay at the broker: what HQ sends while the kiosk is stopped waits for it
       await pbSub.close({ keepSubscriptions: true }).catch(() => undefined);
       await presence.stop().catch(() => undefined);
       await publisher.stop();
+      // a client made with `manualConnect` forgets it is ending once end() completes while it is not connected, and its
+      // socket's later 'close' schedules a reconnect: a stopped kiosk would connect again (node_modules/mqtt
+      // build/lib/client.js, end() → closeStores resets `disconnecting` when `manualConnect`). No reconnect after this.
+      client.options.reconnectPeriod = 0;
       // forced when disconnected: a queued (un)subscribe would make a graceful end wait for a broker that is not there
       await client.endAsync(!client.connected).catch(() => undefined);
+      client.off('message', onMessage);
+      client.off('connect', subscribe);
+      client.off('connect', onFirstConnect);
+      client.off('connect', onConnect);
+      client.off('close', onClose); // its 'error' listener stays: an error after the end must not throw
       await embedded?.close();
     },
   };

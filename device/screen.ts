@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as QRCode from 'qrcode';
 import type { Lang } from '../protocol/screen';
-import type { ScanData, TerminalPrompt } from '../drivers/contract';
+import type { ScanData } from '../drivers/contract';
 import { receiptModel } from '../runtime/receipts/receipt-model';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import { appendJournal } from '../runtime/journal/append';
@@ -14,8 +14,7 @@ import { startScreenServer } from '../runtime/screen/server';
 import { setLaneOpen } from '../runtime/lane/lane-control';
 import { reprintReceipt } from '../runtime/receipts/reprint';
 import { parseReceiptJobId } from '../runtime/receipts/receipt-spool';
-import { runDoctor } from './doctor';
-import { receiptHeader, type Kiosk } from './kiosk';
+import { receiptHeader, type Kiosk, type PaymentEvents } from './kiosk';
 
 export interface ScreenOptions {
   /** Overrides config `screen.port` (0 = any free port). */
@@ -102,7 +101,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     setLane: (open, attendantId) => setLaneOpen(kiosk.db, kiosk.lane, { open, actor: { attendantId } }, { clock: kiosk.clock, deviceId: config.device.deviceId }),
     doctor: hw
       ? async () => {
-          const r = await runDoctor(hw.devices, kiosk.db, { required: config.devices.required, gateway: hw.gateway?.provider, faults: kiosk.faults.reasons() });
+          const r = await hw.doctor();
           return { ok: r.ok, rows: r.rows };
         }
       : undefined,
@@ -113,18 +112,25 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     refund: (orderId, input) => kiosk.refunds.refund(orderId, input),
     onError: opts.onError,
   });
-  const onPrompt = (p: TerminalPrompt) => session.terminalPrompt(p);
   const onScan = (o: ScanOutcome, d: ScanData) => session.scanned(o, d.raw);
   const onCondition = () => session.conditionChanged();
   kiosk.lane.on('closedChanged', onCondition); // closed by HQ as well as by the attendant
   kiosk.faults.on('change', onCondition); // storage or data faults, with or without devices
-  const onPayPrompt = (p: { method: string; text: string }) => session.paymentPrompt(p);
+  // every provider's prompt (card terminal, QR gateway) arrives as a prompt code through the kiosk's payment events
+  const onPayPrompt = (p: PaymentEvents['prompt'][0]) => session.paymentPrompt(p);
   const onPayQr = (q: { orderId: string; attemptId: string; qrCode: string }) => void session.merchantQr(q).catch((e: unknown) => opts.onError?.(e));
   kiosk.payments.on('prompt', onPayPrompt);
   kiosk.payments.on('qr', onPayQr);
-  hw?.devices.terminal?.on('prompt', onPrompt);
   hw?.scanFeed?.on('outcome', onScan);
   hw?.supervisor.on('condition', onCondition);
+  const unwire = (): void => {
+    hw?.scanFeed?.off('outcome', onScan);
+    hw?.supervisor.off('condition', onCondition);
+    kiosk.lane.off('closedChanged', onCondition);
+    kiosk.faults.off('change', onCondition);
+    kiosk.payments.off('prompt', onPayPrompt);
+    kiosk.payments.off('qr', onPayQr);
+  };
   await session.start();
   let server;
   try {
@@ -136,6 +142,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
       onError: opts.onError,
     });
   } catch (e) {
+    unwire(); // a screen that did not start leaves no listener behind
     session.stop();
     throw e;
   }
@@ -145,13 +152,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     url: `http://127.0.0.1:${srv.port}/`,
     session,
     async close() {
-      hw?.devices.terminal?.off('prompt', onPrompt);
-      hw?.scanFeed?.off('outcome', onScan);
-      hw?.supervisor.off('condition', onCondition);
-      kiosk.lane.off('closedChanged', onCondition);
-      kiosk.faults.off('change', onCondition);
-      kiosk.payments.off('prompt', onPayPrompt);
-      kiosk.payments.off('qr', onPayQr);
+      unwire();
       session.stop();
       await srv.close();
     },

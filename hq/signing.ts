@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
-import { COMMAND_ARGS, type CommandBody, type CommandName } from '../runtime/hq-control/commands';
+import { COMMAND_ARGS, type CommandBody, type CommandName } from '../protocol/control/commands';
 import { keyIdOf, scopeSchema, serializeEnvelope, signEnvelope, type Envelope, type Scope } from '../protocol/signed-envelope';
 
 /** A new Ed25519 key pair for HQ: PKCS8 private PEM, SPKI public PEM and its keyId. */

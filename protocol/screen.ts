@@ -84,8 +84,46 @@ export interface ViewHealthRow {
 
 export type AttendantTab = 'order' | 'orders' | 'lane';
 
-/** Terminal / gateway prompts, as codes the screen translates. */
-export type PromptCode = 'insert_card' | 'enter_pin' | 'processing' | 'scan_payment_code' | 'scan_merchant_qr' | 'confirm_in_app' | 'other';
+/**
+ * What the shopper is asked to do (or told) while a payment runs: the one vocabulary every payment provider speaks
+ * (the ZVT driver maps the terminal's intermediate status codes to it, drivers/terminal/zvt/prompts.ts; the QR
+ * gateway provider names its steps with it) and the screen translates (screen-ui/i18n.ts `prompt_<code>`). No
+ * device numbers and no English text cross this line: a code the providers cannot place is `other`.
+ */
+export type PromptCode =
+  /** Insert, swipe or tap the card. */
+  | 'insert_card'
+  /** Enter the PIN on the terminal's PIN pad. */
+  | 'enter_pin'
+  /** The PIN was wrong: enter it again. */
+  | 'pin_incorrect'
+  /** The terminal asks the shopper something on its own display (amount confirmation, application, language, DCC). */
+  | 'follow_terminal'
+  /** The payment is being authorised (waiting for the host, sending bookings): leave the card where it is. */
+  | 'processing'
+  /** The terminal is busy with something that needs no action: wait. */
+  | 'please_wait'
+  /** Take the card out of the terminal. */
+  | 'remove_card'
+  /** The card could not be read: try again. */
+  | 'try_again'
+  /** The card or the payment was refused (unknown, expired, invalid, limit, declined): another card or method. */
+  | 'card_not_accepted'
+  /** Show your payment app's code to the scanner (shopper-presented QR). */
+  | 'scan_payment_code'
+  /** Scan the code on the screen with your payment app (merchant-presented QR). */
+  | 'scan_merchant_qr'
+  /** Confirm the payment in your app. */
+  | 'confirm_in_app'
+  /** Anything a provider could not place: the screen says "follow the terminal". */
+  | 'other';
+
+/** A prompt as a payment provider reports it: the code the shopper's screen shows, and a technician's text (logs only). */
+export interface PaymentPrompt {
+  code: PromptCode;
+  /** For logs and technicians (e.g. the terminal's own status text); never shown to the shopper. */
+  text: string;
+}
 
 export interface ScreenView {
   /** Increases with every view the server sends. */
@@ -98,8 +136,11 @@ export interface ScreenView {
   order: ViewOrder | null;
   /** Payment methods on offer now. */
   methods: string[];
-  /** The payment running now: the prompt to show and, for a merchant-presented QR, the code to scan (SVG). */
-  paying: { method: string; prompt: PromptCode | null; promptText: string | null; qrSvg: string | null } | null;
+  /**
+   * The payment running now: the prompt to show (a code: the page has the words, screen-ui/i18n.ts) and, for a
+   * merchant-presented QR, the code to scan (SVG).
+   */
+  paying: { method: string; prompt: PromptCode | null; qrSvg: string | null } | null;
   /** A message for the shopper (scan refusals, declines): a code and its text in every language. */
   message: { code: string; text: Text } | null;
   receipt: { orderId: string; receiptNo: number | null; total: number; choice: 'print' | 'e_receipt' | 'none' | null; printed: 'ok' | 'failed' | null; qrSvg: string | null } | null;

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from './journal/entry';
+import { canonicalJson } from '../kernel/canonical-json';
 import { joinPath } from '../kernel/json/bounded-format';
 import { tryParseJson } from '../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../kernel/json/limits';

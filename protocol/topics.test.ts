@@ -32,17 +32,20 @@ describe('sync topics', () => {
 });
 
 describe('sync messages', () => {
-  it('round-trips an event with its payload as canonical JSON text', () => {
+  it('round-trips an event: v1 with its payload as canonical JSON text, v2 (the default) with it as JSON', () => {
     const [e] = chain('S1', 'K1', 1);
     const { v: _v, storeId: _s, ...entry } = e;
-    const text = encodeEvent('S1', entry);
-    expect(JSON.parse(text)).toEqual({ v: 1, storeId: 'S1', deviceId: 'K1', seq: 1, ts: e.ts, orderId: 'o1', type: 'order_completed', payload: '{"total":1}', prevHash: e.prevHash, hash: e.hash });
-    expect(parseEvent(text)).toEqual(e);
+    const v1 = encodeEvent('S1', entry, 1);
+    expect(JSON.parse(v1)).toEqual({ v: 1, storeId: 'S1', deviceId: 'K1', seq: 1, ts: e.ts, orderId: 'o1', type: 'order_completed', payload: '{"total":1}', prevHash: e.prevHash, hash: e.hash });
+    expect(parseEvent(v1)).toEqual(e);
+    const v2 = encodeEvent('S1', entry);
+    expect(JSON.parse(v2)).toEqual({ v: 2, storeId: 'S1', deviceId: 'K1', seq: 1, ts: e.ts, orderId: 'o1', type: 'order_completed', payload: { total: 1 }, prevHash: e.prevHash, hash: e.hash });
+    expect(parseEvent(v2)).toEqual({ ...e, v: 2 });
   });
 
   it('rejects malformed events and acks with a PROTOCOL error', () => {
     const [e] = chain('S1', 'K1', 1);
-    for (const bad of [{ ...e, v: 2 }, { ...e, seq: 0 }, { ...e, payload: {} }, { ...e, hash: 'x' }, { ...e, orderId: 5 }]) {
+    for (const bad of [{ ...e, v: 3 }, { ...e, v: '2' }, { ...e, seq: 0 }, { ...e, payload: {} }, { ...e, v: 2, payload: undefined }, { ...e, hash: 'x' }, { ...e, orderId: 5 }]) {
       expect(() => parseEvent(JSON.stringify(bad))).toThrow(/malformed event/);
     }
     const h = 'ab'.repeat(32);

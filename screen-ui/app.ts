@@ -2,7 +2,7 @@
  * The shopper's touchscreen. Renders the kiosk's ScreenView (pushed over the WebSocket at /ws) and sends taps as
  * commands. It keeps no state of its own that matters: a reload shows exactly what the kiosk says now.
  */
-import { t, type StringKey } from './i18n.js';
+import { promptText, t, type StringKey } from './i18n.js';
 import type { ClientMessage, Lang, ScreenCommand, ScreenView, ServerMessage, ViewLine, ViewOrder } from '../protocol/screen.js';
 
 const app = document.getElementById('app')!;
@@ -139,9 +139,8 @@ function main(v: ScreenView): string {
         .join('')}</div>${button({ kind: 'back_to_shopping' }, txt(v, 'back'), 'secondary', 'back')}</div><aside class="right">${totals(v, o)}<div class="row due"><span>${txt(v, 'amount_due')}</span><span data-test="due">${o ? money(v, o.due) : ''}</span></div></aside></main>`;
     case 'paying': {
       const p = v.paying;
-      const key = (p?.prompt ? `prompt_${p.prompt}` : 'paying') as StringKey;
       const qr = p?.qrSvg ? `<div class="qr big" data-test="merchant-qr">${p.qrSvg}</div>` : '';
-      const side = `<div class="pay-side"><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${txt(v, key)}</p><p class="amount" data-test="paying-amount">${o ? money(v, o.due) : ''}</p>${button({ kind: 'cancel_payment' }, txt(v, 'cancel_payment'), 'secondary', 'cancel-payment')}</div>`;
+      const side = `<div class="pay-side"><p class="prompt" data-test="prompt" data-prompt="${esc(p?.prompt ?? '')}">${p?.prompt ? esc(promptText(p.prompt, v.lang)) : txt(v, 'paying')}</p><p class="amount" data-test="paying-amount">${o ? money(v, o.due) : ''}</p>${button({ kind: 'cancel_payment' }, txt(v, 'cancel_payment'), 'secondary', 'cancel-payment')}</div>`;
       return `<main class="center paying${qr ? ' with-qr' : ''}" data-screen="paying"><h1 data-test="paying-title">${p ? methodLabel(v, p.method) : ''}</h1><div class="pay-body">${qr}${side}</div></main>`;
     }
     case 'checking_payment':

@@ -1,4 +1,4 @@
-import type { Lang } from '../protocol/screen';
+import type { Lang, PromptCode } from '../protocol/screen';
 
 /** Every string the screen shows that does not come from the kiosk (item names and messages do). */
 export const STRINGS = {
@@ -29,12 +29,6 @@ export const STRINGS = {
   back: { 'zh-CN': '返回购物', en: 'Back to shopping' },
   amount_due: { 'zh-CN': '应付金额', en: 'Amount due' },
   paying: { 'zh-CN': '正在付款…', en: 'Paying…' },
-  prompt_insert_card: { 'zh-CN': '请插卡、刷卡或挥卡', en: 'Please insert, swipe or tap your card' },
-  prompt_enter_pin: { 'zh-CN': '请在终端上输入密码', en: 'Please enter your PIN on the terminal' },
-  prompt_processing: { 'zh-CN': '正在处理，请稍候', en: 'Processing, please wait' },
-  prompt_scan_payment_code: { 'zh-CN': '请打开支付宝或微信，将付款码对准扫描器', en: 'Open your payment app and show your payment code to the scanner' },
-  prompt_confirm_in_app: { 'zh-CN': '请在手机上确认付款', en: 'Waiting for confirmation in your app' },
-  prompt_other: { 'zh-CN': '请按终端提示操作', en: 'Please follow the terminal' },
   checking_title: { 'zh-CN': '正在确认您的付款', en: "We're checking your payment" },
   checking_hint: { 'zh-CN': '请不要离开，也不要重新付款。工作人员会协助您。', en: "Please don't leave or pay again. An attendant will help you." },
   paid_title: { 'zh-CN': '付款成功', en: 'Payment successful' },
@@ -93,7 +87,6 @@ export const STRINGS = {
   device_health: { 'zh-CN': '设备状态', en: 'Device health' },
   check_again: { 'zh-CN': '重新检测', en: 'Check again' },
   method_qr_merchant: { 'zh-CN': '扫商户码付款', en: 'Scan our QR code' },
-  prompt_scan_merchant_qr: { 'zh-CN': '请用支付宝或微信扫描下方二维码', en: 'Scan this code with your payment app' },
   cancel_payment: { 'zh-CN': '取消付款', en: 'Cancel payment' },
   offline: { 'zh-CN': '连接中断，正在重连…', en: 'Connection lost, reconnecting…' },
   scan_here: { 'zh-CN': '请在此扫描', en: 'Scan here' },
@@ -105,3 +98,26 @@ export const STRINGS = {
 export type StringKey = keyof typeof STRINGS;
 
 export const t = (key: StringKey, lang: Lang): string => STRINGS[key][lang];
+
+/**
+ * What the shopper reads for each payment prompt code (protocol/screen.ts `PromptCode`). The kiosk sends codes only:
+ * the payment providers map their own protocol to them (ZVT status numbers in drivers/terminal/zvt/prompts.ts), so the
+ * words live here, once per language. `Record<PromptCode, …>`: a new code does not compile without its text.
+ */
+export const PROMPTS: Record<PromptCode, Record<Lang, string>> = {
+  insert_card: { 'zh-CN': '请插卡、刷卡或挥卡', en: 'Please insert, swipe or tap your card' },
+  enter_pin: { 'zh-CN': '请在终端上输入密码', en: 'Please enter your PIN on the terminal' },
+  pin_incorrect: { 'zh-CN': '密码错误，请在终端上重新输入', en: 'Incorrect PIN. Please enter it again on the terminal' },
+  follow_terminal: { 'zh-CN': '请在终端上确认或选择', en: 'Please confirm or choose on the terminal' },
+  processing: { 'zh-CN': '正在处理，请稍候', en: 'Processing, please wait' },
+  please_wait: { 'zh-CN': '请稍候', en: 'Please wait' },
+  remove_card: { 'zh-CN': '请取回您的卡', en: 'Please remove your card' },
+  try_again: { 'zh-CN': '无法读取，请重试', en: "That didn't work. Please try again" },
+  card_not_accepted: { 'zh-CN': '此卡无法使用，请换一张卡或其他付款方式', en: 'Card not accepted. Please use another card or payment method' },
+  scan_payment_code: { 'zh-CN': '请打开支付宝或微信，将付款码对准扫描器', en: 'Open your payment app and show your payment code to the scanner' },
+  scan_merchant_qr: { 'zh-CN': '请用支付宝或微信扫描下方二维码', en: 'Scan this code with your payment app' },
+  confirm_in_app: { 'zh-CN': '请在手机上确认付款', en: 'Waiting for confirmation in your app' },
+  other: { 'zh-CN': '请按终端提示操作', en: 'Please follow the terminal' },
+};
+
+export const promptText = (code: PromptCode, lang: Lang): string => PROMPTS[code][lang];

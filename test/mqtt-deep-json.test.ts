@@ -14,7 +14,7 @@ import { startHqLink, type HqLink } from '../device/hq-link';
 import { generateHqKeyPair, signCommand } from '../hq/signing';
 import { manifestTopic, pricebookBase } from '../protocol/pricebook/topics';
 import { ackTopic, resendTopic } from '../protocol/topics';
-import type { CommandResult } from '../runtime/hq-control/commands';
+import type { CommandResult } from '../protocol/control/commands';
 import { serializeEnvelope } from '../protocol/signed-envelope';
 import { TrustStore } from '../runtime/trust/trust-store';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopic } from '../protocol/control/topics';

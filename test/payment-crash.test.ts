@@ -1,6 +1,6 @@
 /**
  * Payment crash matrix: the real kiosk process (`kiosk demo --pay card|qr`) is SIGKILLed at each step of a
- * payment (fail points, see runtime/failpoints.ts): after the attempt is committed, before the request is sent,
+ * payment (fail points, see kernel/failpoints.ts): after the attempt is committed, before the request is sent,
  * after it was sent, after approval before the commit, after the commit before the receipt. Then a fresh process
  * (`kiosk payments recover --close`) settles what was in doubt from the terminal / gateway and closes the order.
  *

@@ -37,7 +37,8 @@ describe('payment flows for the screen', () => {
     const o = await cart(codes[0]);
     k.hardware!.sim.terminal!.timeout(); // the terminal asks for a card that never comes
     const paying = k.checkout.pay(o.id, 'card');
-    await waitFor('terminal prompting', () => prompts.some((p) => p.method === 'card'));
+    // the terminal's 04 FF "insert card" reaches the kiosk's payment events as a prompt code (mapped in the ZVT driver)
+    await waitFor('terminal prompting', () => prompts.some((p) => p.method === 'card' && p.code === 'insert_card'));
     expect(k.checkout.abort(o.id)).toBe(true);
     const after = await paying;
     expect(after.state).toBe('awaiting_payment');

@@ -15,6 +15,7 @@ import { startScreen, type RunningScreen } from '../device/screen';
 import { gtinCheckDigit } from '../runtime/barcodes';
 import type { PriceItem } from '../runtime/pricing/types';
 import { hashPin } from '../runtime/screen/pin';
+import { PROMPTS } from '../screen-ui/i18n';
 import { tempDir } from './support/engine-fixture';
 import { buildScreenUi, launchChromium, newScreenPage } from './support/screen-browser';
 import { waitFor } from './support/wait';
@@ -262,6 +263,8 @@ describe('shopper screen in headless Chromium', () => {
     hw().sim.terminal!.timeout(); // the terminal asks for a card, then hears nothing
     await tap('pay-card');
     await page.waitForSelector('[data-test="prompt"][data-prompt="insert_card"]');
+    // the terminal's 04 FF 0x0A reached the page as the code `insert_card`, worded by the page itself (screen-ui/i18n.ts)
+    expect(Object.values(PROMPTS.insert_card)).toContain(await text('prompt'));
     await shoot('10-card-insert', 'en');
     await hw().sim.terminal!.unplug();
     await onScreen('checking_payment');

@@ -7,7 +7,8 @@ describe('deploy/udev/99-kiosk.rules', () => {
   const file = path.join(__dirname, '..', 'deploy', 'udev', '99-kiosk.rules');
 
   it('is generated from the known-device table and up to date', () => {
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'udev-rules.js'), '--check'], { encoding: 'utf8' });
+    // scripts/udev-rules.ts as `npm run build` ships it (test/global-setup.js built dist/)
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', 'scripts', 'udev-rules.js'), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { callControl } from '../control-server';
-import { formatDoctor, runDoctor, type DoctorReport } from '../doctor';
+import { formatDoctor, type DoctorReport } from '../doctor';
 import { bootKiosk } from '../kiosk';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import * as readline from 'node:readline/promises';
@@ -20,7 +20,7 @@ export async function doctor(opts: CommonOptions & { json?: boolean; interactive
     try {
       const rl = opts.interactive ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
       const prompt = rl ? async (text: string) => /^y/i.test(await rl.question(`${text} [y/n] `)) : undefined;
-      report = await runDoctor(kiosk.hardware!.devices, kiosk.db, { required: config.devices.required, interactive: opts.interactive, prompt, gateway: kiosk.hardware!.gateway?.provider });
+      report = await kiosk.hardware!.doctor({ interactive: opts.interactive, prompt });
       rl?.close();
     } finally {
       await kiosk.close();

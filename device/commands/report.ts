@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { eodModel, renderEodPdf } from '../../runtime/reports/eod-report';
+import { renderEodPdf } from '../../runtime/reports/eod-report';
+import { endOfDayReport } from '../../runtime/reports/eod-query';
 import { receiptModel, type DocLocale } from '../../runtime/receipts/receipt-model';
 import { renderReceiptPdf } from '../../runtime/receipts/receipt-pdf';
 import { SystemClock } from '../../kernel/clock';
-import { terminalTotalsOn } from '../../runtime/payments/terminal-eod';
 import type { Order } from '../../runtime/orders/order';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
-import { openDatabase, receiptHeader } from '../kiosk';
+import { openDatabase } from '../database';
+import { receiptHeader } from '../receipt-header';
 
 async function withDb<T>(opts: CommonOptions, body: (db: Awaited<ReturnType<typeof openDatabase>>['db'], config: ReturnType<typeof configFrom>) => Promise<T>) {
   const config = configFrom(opts);
@@ -26,13 +27,7 @@ export async function reportEod(opts: CommonOptions & { date?: string; out?: str
   const date = opts.date ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new CliExit(2, `kiosk: --date must be YYYY-MM-DD, got "${date}"`);
   await withDb(opts, async (db, config) => {
-    const from = Date.parse(`${date}T00:00:00Z`);
-    const rows = await db.read.all<{ snapshot: string }>('SELECT snapshot FROM orders WHERE created_at >= ? AND created_at < ? ORDER BY created_at', [from, from + 86_400_000]);
-    const orders = rows.map((r) => JSON.parse(r.snapshot) as Order);
-    const terminal = await terminalTotalsOn(db, date);
-    const model = eodModel(orders, {
-      ...(terminal ? { terminalTotals: { amount: terminal.amount } } : {}),
-      date,
+    const { model, orders } = await endOfDayReport(db, date, {
       storeId: config.device.storeId,
       deviceId: config.device.deviceId,
       currency: config.currency.code,
@@ -43,7 +38,7 @@ export async function reportEod(opts: CommonOptions & { date?: string; out?: str
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, await renderEodPdf(model));
     if (opts.json) printJson({ file: out, model });
-    else process.stdout.write(`wrote ${out} (${orders.length} orders)\n`);
+    else process.stdout.write(`wrote ${out} (${orders} orders)\n`);
   });
 }
 

@@ -1,11 +1,11 @@
-import { runDoctor } from '../doctor';
 import { bootKiosk, dbPath } from '../kiosk';
-import { SystemClock } from '../../kernel/clock';
+import type { KioskConfig } from '../../config/schema';
+import { SystemClock, type Clock } from '../../kernel/clock';
 import { bootFault } from '../../runtime/db/boot-check';
 import { runFaultShell, type BootOutcome } from '../boot-fault-shell';
 import { configFrom, type CommonOptions } from '../cli-support';
 import { startControlServer } from '../control-server';
-import { createLogger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 import { startHqLink } from '../hq-link';
 import { startScreen } from '../screen';
 
@@ -22,10 +22,31 @@ export async function start(opts: CommonOptions): Promise<void> {
   const clock = new SystemClock();
   // signal listeners alone do not keep Node running: the kiosk must stay up until told to stop
   const keepAlive = setInterval(() => undefined, 60_000);
+  // the first SIGINT/SIGTERM stops the kiosk; both listeners go with it (a second signal ends the process as usual)
+  let unlisten = (): void => undefined;
   const stop = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    const onSignal = (signal: NodeJS.Signals) => {
+      unlisten();
+      resolve(signal);
+    };
+    unlisten = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
+  try {
+    await run(config, { clock, log, stop });
+  } finally {
+    clearInterval(keepAlive);
+    unlisten();
+  }
+  process.stdout.write('stopped\n');
+}
+
+/** Runs the booted kiosk (or its boot fault shell) until `stop` resolves, then stops everything it started. */
+async function run(config: KioskConfig, { clock, log, stop }: { clock: Clock; log: Logger; stop: Promise<NodeJS.Signals> }): Promise<void> {
   const boot = (): Promise<BootOutcome> =>
     bootKiosk(config, { clock, devices: true, log, onBackgroundError: (e) => log.error({ err: e }, 'background task failed') }).then(
       (kiosk) => ({ kiosk }),
@@ -41,9 +62,7 @@ export async function start(opts: CommonOptions): Promise<void> {
       ? first.kiosk
       : await runFaultShell(config, first.fault, { clock, log, boot, stopped: stop, onReady: (line) => process.stdout.write(`${line}\n`) });
   if (!kiosk) {
-    clearInterval(keepAlive);
     log.info({ signal: await stop }, 'shutting down');
-    process.stdout.write('stopped\n');
     return;
   }
   const hw = kiosk.hardware!;
@@ -52,7 +71,7 @@ export async function start(opts: CommonOptions): Promise<void> {
       condition: hw.supervisor.condition(),
       devices: Object.fromEntries(Object.entries(hw.devices).map(([cls, d]) => [cls, d ? { info: d.info, status: d.status() } : null])),
     }),
-    doctor: (interactive) => runDoctor(hw.devices, kiosk.db, { required: config.devices.required, interactive, gateway: hw.gateway?.provider, faults: kiosk.faults.reasons() }),
+    doctor: (interactive) => hw.doctor({ interactive }),
     sim: hw.sim,
   });
   const hq = await startHqLink(kiosk, { log });
@@ -67,11 +86,9 @@ export async function start(opts: CommonOptions): Promise<void> {
       `simulated=${hw.simulated.join(',') || 'none'} listening=${listening.join(',')} hq=${hq.embedded ? 'embedded' : hq.brokerUrl}\n`,
   );
   const signal = await stop;
-  clearInterval(keepAlive);
   log.info({ signal }, 'shutting down');
   await screen.close();
   await control.close();
   await hq.close();
   await kiosk.close();
-  process.stdout.write('stopped\n');
 }

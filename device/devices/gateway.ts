@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { PaymentPrompt } from '../../protocol/screen';
 import { GatewayClient } from '../../runtime/payments/gateway/gateway-client';
 import { QrGatewayProvider } from '../../runtime/payments/gateway/qr-provider';
 import type { PaymentCodeInbox } from '../../runtime/payments/payment-code-inbox';
@@ -33,7 +34,7 @@ function keyPair(dir: string, name: string): { privatePath: string; publicPem: s
 export async function buildGateway(
   ctx: DeviceContext,
   inbox: PaymentCodeInbox,
-  screen: { onQrCode?: (qrCode: string, req: PaymentRequest) => void; onPrompt?: (method: string, text: string) => void } = {},
+  screen: { onQrCode?: (qrCode: string, req: PaymentRequest) => void; onPrompt?: (method: string, prompt: PaymentPrompt) => void } = {},
 ): Promise<BuiltGateway | null> {
   const cfg = ctx.config.payments.gateway;
   if (cfg.transport === 'none') return null;
@@ -47,14 +48,14 @@ export async function buildGateway(
       client,
       ...providerOpts,
       readAuthCode: (_req: unknown, signal: AbortSignal) => inbox.next(signal),
-      onPrompt: (text) => screen.onPrompt?.('qr', text),
+      onPrompt: (prompt) => screen.onPrompt?.('qr', prompt),
     }),
     merchant: new QrGatewayProvider({
       client,
       ...providerOpts,
       qrDeadlineMs: ctx.config.payments.qrWaitDeadlineMs,
       onQrCode: (code, req) => screen.onQrCode?.(code, req),
-      onPrompt: (text) => screen.onPrompt?.('qr_merchant', text),
+      onPrompt: (prompt) => screen.onPrompt?.('qr_merchant', prompt),
     }),
   });
   if (cfg.transport === 'http') {

@@ -10,15 +10,20 @@ import type {
 } from '../contract/device';
 import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
 import { KioskError, isKioskError, type KioskErrorCode } from '../../kernel/errors';
+import { runHealthCheck, type HealthOutcome } from './health';
+import { atLeast, stepUp } from './lifecycle';
+import { OfflineDebounce } from './offline-debounce';
+import { ReconnectLoop, type AttemptResult } from './reconnect';
+
+export type { HealthOutcome } from './health';
 
 /**
  * The lifecycle and connection logic every driver of this folder (and the pole display) shares, so that each
  * driver only says how to find, open and close its transport.
  *
- * Lifecycle (drivers/contract/device.ts): `open()` checks the device is there (`probe`), `claim()` opens the
- * transport exclusively (`connect`), `enable()`/`disable()` only switch delivery, `release()` closes the transport
- * (`disconnect`), `close()` always succeeds. Going down is always allowed (`release()` on an enabled device disables
- * it first); going up out of order rejects with `DEVICE_STATE`. Calls are serialised: one at a time, in order.
+ * Lifecycle (the rules, going up and going down, are in drivers/contract/device.ts): `open()` checks the device is
+ * there (`probe`), `claim()` opens the transport exclusively (`connect`), `enable()`/`disable()` only switch
+ * delivery, `release()` closes the transport (`disconnect`). Calls are serialised: one at a time, in order.
  *
  * Connection: a claimed device whose transport dies (the subclass calls `connectionLost`) is reconnected with
  * exponential backoff (`reconnectInitialMs` doubling up to `reconnectMaxMs`) and returns to the lifecycle state it
@@ -49,20 +54,14 @@ export interface ConnectionOptions {
   presencePollMs?: number;
 }
 
-export type HealthOutcome = Omit<HealthResult, 'level'>;
 export interface HealthOptions {
   prompt?: (text: string) => Promise<boolean>;
 }
-
-const RANK: Record<LifecycleState, number> = { closed: 0, opened: 1, claimed: 2, enabled: 3 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node's EventEmitter map is Record<key, any[]>
 export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, any[]> = DeviceEvents> extends EventEmitter<E> {
   abstract readonly info: DeviceInfo;
   protected readonly clock: Clock;
-  private readonly debounceMs: number;
-  private readonly reconnectInitialMs: number;
-  private readonly reconnectMaxMs: number;
   private readonly claimRetryMs: number;
   private readonly presencePollMs: number;
   private presenceTimer: TimerHandle | null = null;
@@ -77,24 +76,21 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
   private detail: string | undefined;
   private faults: DeviceFault[] = [];
   private queue: Promise<unknown> = Promise.resolve();
-  private debounceTimer: TimerHandle | null = null;
-  private reconnectTimer: TimerHandle | null = null;
-  private reconnectDelay: number;
+  private readonly offline: OfflineDebounce;
+  private readonly reconnect: ReconnectLoop;
   /** Bumped by release()/close(): reconnect loops and claim retries of an older epoch stop. */
   private epoch = 0;
-  /** Reconnect attempts since the connection was lost (diagnostics). */
-  reconnectAttempts = 0;
+  /** The epoch the connection was lost in (the reconnect loop works for it only). */
+  private lostEpoch = 0;
   unheardErrors = 0;
 
   constructor(opts: ConnectionOptions = {}) {
     super();
     this.clock = opts.clock ?? new SystemClock();
-    this.debounceMs = opts.offlineDebounceMs ?? 1000;
-    this.reconnectInitialMs = opts.reconnectInitialMs ?? 250;
-    this.reconnectMaxMs = opts.reconnectMaxMs ?? 5000;
     this.claimRetryMs = opts.claimRetryMs ?? 100;
     this.presencePollMs = opts.presencePollMs ?? 1000;
-    this.reconnectDelay = this.reconnectInitialMs;
+    this.offline = new OfflineDebounce(this.clock, opts.offlineDebounceMs ?? 1000);
+    this.reconnect = new ReconnectLoop(this.clock, { initialMs: opts.reconnectInitialMs ?? 250, maxMs: opts.reconnectMaxMs ?? 5000 }, () => this.reconnectOnce());
     this.since = this.clock.now();
   }
 
@@ -119,6 +115,11 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
     return this.state;
   }
 
+  /** Reconnect attempts since the connection was lost (diagnostics). */
+  get reconnectAttempts(): number {
+    return this.reconnect.attempts;
+  }
+
   /** The transport is open right now. */
   get isConnected(): boolean {
     return this.connected;
@@ -137,8 +138,7 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
 
   claim(timeoutMs = 0): Promise<void> {
     return this.serialize(async () => {
-      if (RANK[this.state] >= RANK.claimed) return;
-      if (this.state === 'closed') throw new KioskError('DEVICE_STATE', `${this.info.id}: claim() before open()`, { state: this.state });
+      if (stepUp(this.info.id, 'claim', this.state, 'claimed') === 'done') return;
       const epoch = this.epoch;
       const deadline = this.clock.now() + timeoutMs;
       for (;;) {
@@ -160,8 +160,7 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
 
   enable(): Promise<void> {
     return this.serialize(async () => {
-      if (this.state === 'enabled') return;
-      if (this.state !== 'claimed') throw new KioskError('DEVICE_STATE', `${this.info.id}: enable() needs a claimed device (it is ${this.state})`, { state: this.state });
+      if (stepUp(this.info.id, 'enable', this.state, 'enabled') === 'done') return;
       this.state = 'enabled';
     });
   }
@@ -174,7 +173,7 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
 
   release(): Promise<void> {
     return this.serialize(async () => {
-      if (RANK[this.state] < RANK.claimed) return;
+      if (!atLeast(this.state, 'claimed')) return;
       await this.dropConnection();
       this.state = 'opened';
     });
@@ -193,14 +192,12 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
     });
   }
 
-  async checkHealth(level: HealthLevel, opts: HealthOptions = {}): Promise<HealthResult> {
-    try {
-      return { level, ...(await this.health(level, opts)) };
-    } catch (e) {
-      const result: HealthResult = { level, ok: false, reason: e instanceof Error ? e.message : String(e) };
-      if (isKioskError(e)) result.code = e.code;
-      return result;
-    }
+  checkHealth(level: HealthLevel, opts: HealthOptions = {}): Promise<HealthResult> {
+    return runHealthCheck(
+      level,
+      { internal: () => this.health('internal', opts), external: () => this.health('external', opts), interactive: () => this.health('interactive', opts) },
+      opts.prompt,
+    );
   }
 
   /** For subclasses: the transport died (cable pulled, read error). Starts the debounce and reconnect loop. */
@@ -210,16 +207,15 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
     this.connected = false;
     this.clearTimer('presenceTimer');
     this.detail = `connection lost: ${detail}`;
-    if (RANK[this.state] < RANK.claimed) return;
+    if (!atLeast(this.state, 'claimed')) return;
     const epoch = this.epoch;
-    this.clearTimer('debounceTimer');
-    this.debounceTimer = this.clock.setTimeout(() => {
-      this.debounceTimer = null;
+    this.lostEpoch = epoch;
+    this.offline.cancel();
+    this.offline.start(() => {
       if (epoch === this.epoch && !this.connected) this.setOnline(false, this.detail);
-    }, this.debounceMs);
-    this.reconnectDelay = this.reconnectInitialMs;
-    this.reconnectAttempts = 0;
-    this.scheduleReconnect(epoch);
+    });
+    this.reconnect.stop();
+    this.reconnect.start();
   }
 
   /** For subclasses: commands need an enabled, connected device. */
@@ -289,45 +285,36 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
     this.emitEvent('status', this.status());
   }
 
-  private scheduleReconnect(epoch: number): void {
-    this.clearTimer('reconnectTimer');
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      this.reconnectTimer = null;
-      void this.reconnect(epoch);
-    }, this.reconnectDelay);
-  }
-
-  private reconnect(epoch: number): Promise<void> {
-    return this.serialize(async () => {
-      if (epoch !== this.epoch || this.connected || RANK[this.state] < RANK.claimed) return;
-      this.reconnectAttempts++;
+  /** One attempt of the reconnect loop, queued behind lifecycle calls; back to the lifecycle state it had. */
+  private reconnectOnce(): Promise<AttemptResult> {
+    const epoch = this.lostEpoch;
+    return this.serialize(async (): Promise<AttemptResult> => {
+      if (epoch !== this.epoch || this.connected || !atLeast(this.state, 'claimed')) return 'back';
       try {
         await this.disconnect();
         await this.connectChecked(true);
       } catch (e) {
-        if (epoch !== this.epoch) return;
-        this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.reconnectMaxMs);
+        if (epoch !== this.epoch) return 'back';
         const why = e instanceof Error ? e.message : String(e);
-        this.detail = `offline, reconnect attempt ${this.reconnectAttempts} failed (${why}); next in ${this.reconnectDelay} ms`;
-        this.scheduleReconnect(epoch);
-        return;
+        this.detail = `offline, reconnect attempt ${this.reconnect.attempts} failed (${why}); next in ${this.reconnect.nextDelayMs} ms`;
+        return 'retry';
       }
       if (epoch !== this.epoch) {
         await this.disconnect();
-        return;
+        return 'back';
       }
       this.connected = true;
-      this.clearTimer('debounceTimer');
-      this.reconnectDelay = this.reconnectInitialMs;
-      this.setOnline(true, `reconnected after ${this.reconnectAttempts} attempt(s)`);
+      this.offline.cancel();
+      this.setOnline(true, `reconnected after ${this.reconnect.attempts} attempt(s)`);
       this.schedulePresenceCheck();
+      return 'back';
     });
   }
 
   private async dropConnection(): Promise<void> {
     this.epoch++;
-    this.clearTimer('debounceTimer');
-    this.clearTimer('reconnectTimer');
+    this.offline.cancel();
+    this.reconnect.stop();
     this.clearTimer('presenceTimer');
     const was = this.connected;
     this.connected = false;
@@ -358,7 +345,7 @@ export abstract class ConnectedDevice<E extends DeviceEvents & Record<keyof E, a
     }, this.presencePollMs);
   }
 
-  private clearTimer(which: 'debounceTimer' | 'reconnectTimer' | 'presenceTimer'): void {
+  private clearTimer(which: 'presenceTimer'): void {
     const t = this[which];
     if (t) this.clock.clearTimeout(t);
     this[which] = null;

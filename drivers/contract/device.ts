@@ -12,9 +12,13 @@ import type { KioskError, KioskErrorCode } from '../../kernel/errors';
  * - `claim()` takes exclusive access (serial port opened exclusively, USB interface claimed, HID device grabbed so
  *   key strokes do not leak to the console). Claiming a device another owner holds rejects with `DEVICE_BUSY`.
  * - `enable()` starts delivering events (scans, status). Commands that move money or paper require `enabled`.
- * - Every call is idempotent in its target state (`enable()` on an enabled device resolves at once) and rejects
- *   with `DEVICE_STATE` when called out of order (e.g. `enable()` on an unclaimed device).
- * - `close()` always succeeds and cancels pending reads; in-flight commands reject with `DEVICE_OFFLINE`.
+ * - Every call is idempotent in its target state (`enable()` on an enabled device resolves at once).
+ * - Going up out of order rejects with `DEVICE_STATE` (`claim()` of a closed device, `enable()` of an opened one).
+ * - Going down is always allowed and runs the steps in between: `disable()` below `enabled` resolves at once,
+ *   `release()` of an enabled device disables it first and succeeds, `release()` below `claimed` resolves at once,
+ *   and `close()` always succeeds from any state (it cancels pending reads; in-flight commands reject with
+ *   `DEVICE_OFFLINE`). This is the only place the rule is written; drivers/common/lifecycle.ts holds the one
+ *   state table the drivers check it with, and test/support/contracts/lifecycle-suite.ts checks every device class.
  *
  * ## Connection
  * A device that disappears emits `status` with `online: false` (after debouncing: a single missed poll is not

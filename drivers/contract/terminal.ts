@@ -1,12 +1,12 @@
 import type { Minor } from '../../kernel/money';
+import type { PaymentPrompt } from '../../protocol/screen';
 import type { Device, DeviceEvents } from './device';
 
-/** What the terminal says while a transaction runs ("insert card", "enter PIN"). */
-export interface TerminalPrompt {
-  /** ZVT intermediate status code (04 FF), e.g. 0x0A "insert card". */
-  code: number;
-  text: string;
-}
+/**
+ * What the terminal asks of the shopper while a transaction runs ("insert card", "enter PIN"): a prompt code the
+ * screen translates (the driver maps its protocol's status numbers to it) and the terminal's own text, for logs only.
+ */
+export type TerminalPrompt = PaymentPrompt;
 
 /** The terminal's final word on a transaction. Only what receipts and reconciliation need: never a full PAN. */
 export interface TerminalResult {

@@ -1,6 +1,6 @@
 import type { DeviceStatus } from '../contract/device';
 import { PoleDisplaySimulator } from '../../simulators/display/pole-display-sim';
-import { displayContractSuite } from './contract-suite';
+import { displayContractSuite } from '../../test/support/contracts/display-suite';
 import { PoleDisplay, type PoleDisplayOptions } from './display-driver';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

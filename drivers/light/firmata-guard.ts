@@ -47,6 +47,18 @@ export interface FirmataGuardStats {
   peakHeldBytes: number;
 }
 
+/** The counters of two guards (links) together: sums, and the larger peak. */
+export function addGuardStats(a: FirmataGuardStats, b: FirmataGuardStats): FirmataGuardStats {
+  return {
+    delivered: a.delivered + b.delivered,
+    ignored: a.ignored + b.ignored,
+    malformed: a.malformed + b.malformed,
+    overflows: a.overflows + b.overflows,
+    skippedBytes: a.skippedBytes + b.skippedBytes,
+    peakHeldBytes: Math.max(a.peakHeldBytes, b.peakHeldBytes),
+  };
+}
+
 // Sysex reply commands (Firmata protocol.md / firmata.js constants) the lane light's firmata.js path handles.
 const ANALOG_MAPPING_RESPONSE = 0x6a;
 const CAPABILITY_RESPONSE = 0x6c;

@@ -1,6 +1,6 @@
 import { FirmataBoard } from '../../simulators/light/firmata-board';
 import { FirmataLaneLight } from './lane-light';
-import { lightContractSuite, type Lamp, type LightFixture, type LightObservation } from './light-contract';
+import { lightContractSuite, type Lamp, type LightFixture, type LightObservation } from '../../test/support/contracts/light-suite';
 
 /** The real driver on the host end of a real pty pair; the simulated StandardFirmata board on the device end. */
 function onSimulator() {

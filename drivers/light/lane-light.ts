@@ -1,13 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { runHealthCheck } from '../common/health';
+import { atLeast } from '../common/lifecycle';
+import { OfflineDebounce } from '../common/offline-debounce';
+import { Backoff, ReconnectLoop, type AttemptResult } from '../common/reconnect';
 import type { DeviceEvents, DeviceFault, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
-import type { LaneLight, LightColor, LightMode, LightState } from '../contract/light';
+import type { LaneLight, LightState } from '../contract/light';
 import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
 import { KioskError, assert, isKioskError } from '../../kernel/errors';
-import type { FirmataGuardStats } from './firmata-guard';
-import { LAMP_COLORS, connectFirmataLink, type FirmataLink, type FirmwareInfo, type LampColor, type LightPins } from './firmata-link';
+import { addGuardStats, type FirmataGuardStats } from './firmata-guard';
+import { connectFirmataLink, type FirmataLink, type FirmwareInfo, type LampColor, type LightPins } from './firmata-link';
+import { boardAgrees, lampsConsistent, personSeesGreen } from './light-health';
+import { lightConfigProblems, resolveLightConfig, type FirmataLaneLightOptions, type LightConfig } from './light-options';
+import { COLORS, MODES, OFF, label } from './light-state';
 
 export type { FirmataGuardStats, FirmwareInfo, LampColor, LightPins };
+export type { FirmataLaneLightOptions } from './light-options';
 
 /**
  * The lane tower light on an Arduino running StandardFirmata, over a serial port (johnny-five over firmata.js
@@ -32,62 +39,10 @@ export type { FirmataGuardStats, FirmwareInfo, LampColor, LightPins };
  * - `release()`/`close()` stop host-side blinking; a blinking colour is left on steady so an attention signal
  *   does not vanish with the process. Steady states are left as they are.
  */
-export interface FirmataLaneLightOptions {
-  /** Serial port path of the board, e.g. /dev/ttyACM0. */
-  path: string;
-  /** Device id; default the path. */
-  id?: string;
-  /** Default 57600 (StandardFirmata). */
-  baudRate?: number;
-  /** Digital pins of the lamps; default green 9, yellow 10, red 11. */
-  pins?: Partial<LightPins>;
-  /** Blink half-period (on time = off time), default 500 ms. */
-  blinkMs?: number;
-  /** Port open → board ready, default 10 000 ms (an Uno's bootloader alone takes ~2 s). `claim(timeoutMs)` overrides. */
-  readyTimeoutMs?: number;
-  /** Re-ask for REPORT_VERSION / firmware this often during the handshake, default 1000 ms. */
-  probeIntervalMs?: number;
-  /** set() rejects TIMEOUT when its bytes have not left the host (tcdrain) within this, default 2000 ms. */
-  writeTimeoutMs?: number;
-  /** A link down this long is reported offline, default 1000 ms. */
-  offlineDebounceMs?: number;
-  /** Reconnect backoff: first retry after initialMs, times factor each time, at most maxMs. Default 250 / 2 / 5000. */
-  reconnect?: { initialMs?: number; factor?: number; maxMs?: number };
-  /** REPORT_VERSION heartbeat period, default 3000 ms; 0 disables it. */
-  pollIntervalMs?: number;
-  /** Default 1000 ms; also the timeout of health-check round trips. */
-  pollTimeoutMs?: number;
-  /** Consecutive unanswered heartbeats that count as a lost link, default 2. */
-  missedPollsOffline?: number;
-  clock?: Clock;
-}
-
-const OFF: LightState = Object.freeze({ color: 'off', mode: 'steady' });
-const COLORS: readonly LightColor[] = ['green', 'yellow', 'red', 'off'];
-const MODES: readonly LightMode[] = ['steady', 'blink'];
-const ORDER: Record<LifecycleState, number> = { closed: 0, opened: 1, claimed: 2, enabled: 3 };
-
-function label(s: LightState): string {
-  return s.color === 'off' ? 'off' : `${s.mode} ${s.color}`;
-}
-
 export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements LaneLight {
   readonly info: DeviceInfo;
   private readonly clock: Clock;
-  private readonly cfg: {
-    path: string;
-    baudRate: number;
-    pins: LightPins;
-    blinkMs: number;
-    readyTimeoutMs: number;
-    probeIntervalMs: number;
-    writeTimeoutMs: number;
-    offlineDebounceMs: number;
-    backoff: { initialMs: number; factor: number; maxMs: number };
-    pollIntervalMs: number;
-    pollTimeoutMs: number;
-    missedPollsOffline: number;
-  };
+  private readonly cfg: LightConfig;
   private lifecycle: LifecycleState = 'closed';
   private online = false;
   private since: number;
@@ -104,10 +59,10 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   private session = 0;
   private claiming: Promise<void> | null = null;
   private connectAbort: AbortController | null = null;
-  private offlineTimer: TimerHandle | null = null;
-  private reconnectTimer: TimerHandle | null = null;
-  private reconnectDelay = 0;
-  private reconnectAttempts = 0;
+  private readonly offline: OfflineDebounce;
+  private readonly reconnect: ReconnectLoop;
+  /** Waits before reconnecting to a board that keeps sending what firmata.js cannot take. */
+  private readonly faultBackoff: Backoff;
   private pollTimer: TimerHandle | null = null;
   private missedPolls = 0;
   /** set() calls run one after another. */
@@ -117,20 +72,10 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     super();
     this.clock = opts.clock ?? new SystemClock();
     this.since = this.clock.now();
-    this.cfg = {
-      path: opts.path,
-      baudRate: opts.baudRate ?? 57600,
-      pins: { green: 9, yellow: 10, red: 11, ...opts.pins },
-      blinkMs: opts.blinkMs ?? 500,
-      readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
-      probeIntervalMs: opts.probeIntervalMs ?? 1000,
-      writeTimeoutMs: opts.writeTimeoutMs ?? 2000,
-      offlineDebounceMs: opts.offlineDebounceMs ?? 1000,
-      backoff: { initialMs: 250, factor: 2, maxMs: 5000, ...opts.reconnect },
-      pollIntervalMs: opts.pollIntervalMs ?? 3000,
-      pollTimeoutMs: opts.pollTimeoutMs ?? 1000,
-      missedPollsOffline: opts.missedPollsOffline ?? 2,
-    };
+    this.cfg = resolveLightConfig(opts);
+    this.offline = new OfflineDebounce(this.clock, this.cfg.offlineDebounceMs);
+    this.reconnect = new ReconnectLoop(this.clock, this.cfg.backoff, () => this.reconnectOnce());
+    this.faultBackoff = new Backoff(this.cfg.backoff);
     this.info = { id: opts.id ?? opts.path, deviceClass: 'light', driver: 'firmata-johnny-five', path: opts.path };
   }
 
@@ -145,17 +90,8 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
 
   /** Diagnostics: what the guarded Firmata input path has seen, over every link since construction. */
   inputStats(): FirmataGuardStats {
-    const past = this.pastInput;
     const now = this.link?.inputStats();
-    if (!now) return { ...past };
-    return {
-      delivered: past.delivered + now.delivered,
-      ignored: past.ignored + now.ignored,
-      malformed: past.malformed + now.malformed,
-      overflows: past.overflows + now.overflows,
-      skippedBytes: past.skippedBytes + now.skippedBytes,
-      peakHeldBytes: Math.max(past.peakHeldBytes, now.peakHeldBytes),
-    };
+    return now ? addGuardStats(this.pastInput, now) : { ...this.pastInput };
   }
 
   current(): LightState {
@@ -165,14 +101,14 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   // ---- lifecycle ----
 
   async open(): Promise<void> {
-    if (ORDER[this.lifecycle] >= ORDER.opened) return;
-    const problems = this.configProblems();
+    if (atLeast(this.lifecycle, 'opened')) return;
+    const problems = lightConfigProblems(this.cfg);
     if (problems.length > 0) throw new KioskError('CONFIG_INVALID', `lane light ${this.info.id}: ${problems.join('; ')}`, { problems });
     this.transition('opened', 'port bound, not claimed');
   }
 
   async claim(timeoutMs?: number): Promise<void> {
-    if (ORDER[this.lifecycle] >= ORDER.claimed) return;
+    if (atLeast(this.lifecycle, 'claimed')) return;
     if (this.lifecycle !== 'opened') throw this.stateError('claim', 'opened');
     if (this.claiming) return this.claiming;
     const session = this.session;
@@ -207,16 +143,17 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     this.emitStatus();
   }
 
+  /** Going down: the rule in drivers/contract/device.ts. */
   async disable(): Promise<void> {
-    if (this.lifecycle === 'claimed') return;
-    if (this.lifecycle !== 'enabled') throw this.stateError('disable', 'enabled');
+    if (this.lifecycle !== 'enabled') return;
     this.lifecycle = 'claimed';
     this.since = this.clock.now();
   }
 
+  /** Going down: the rule in drivers/contract/device.ts. */
   async release(): Promise<void> {
-    if (this.lifecycle === 'opened') return;
-    if (this.lifecycle !== 'claimed') throw this.stateError('release', 'claimed');
+    if (!atLeast(this.lifecycle, 'claimed')) return;
+    await this.disable();
     await this.teardown();
     this.transition('opened', 'released');
   }
@@ -233,7 +170,7 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     const run = async (): Promise<void> => {
       // a caller bug, not a device fault
       assert(state && COLORS.includes(state.color) && MODES.includes(state.mode), `invalid light state ${JSON.stringify(state)}`);
-      if (ORDER[this.lifecycle] < ORDER.claimed) throw this.stateError('set', 'claimed');
+      if (!atLeast(this.lifecycle, 'claimed')) throw this.stateError('set', 'claimed');
       const link = this.link;
       if (!link) throw new KioskError('DEVICE_OFFLINE', `lane light ${this.info.id} is offline (${this.detail ?? 'reconnecting'})`, { id: this.info.id });
       const next: LightState = state.color === 'off' ? { ...OFF } : { color: state.color, mode: state.mode };
@@ -270,72 +207,28 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     );
   }
 
-
-  private checkInternal(): HealthResult {
-    const fail = (reason: string): HealthResult => ({ level: 'internal', ok: false, reason });
-    const s = this.state;
-    if (!COLORS.includes(s.color) || !MODES.includes(s.mode)) return fail(`invalid state ${JSON.stringify(s)}`);
-    if (s.color === 'off' && s.mode !== 'steady') return fail('state off must be steady');
-    const pins = Object.values(this.cfg.pins);
-    if (new Set(pins).size !== pins.length) return fail('two lamps share a pin');
-    if (ORDER[this.lifecycle] < ORDER.claimed) {
-      if (this.link) return fail(`a link is open while ${this.lifecycle}`);
-      return { level: 'internal', ok: true, reason: `${this.lifecycle}, light ${label(s)} (not connected)` };
-    }
-    if (!this.link) return { level: 'internal', ok: true, reason: `${this.lifecycle}, link down (${this.detail ?? 'reconnecting'}), will re-apply ${label(s)}` };
-    const { lit, blinking } = this.link.view();
-    const want = s.color === 'off' ? { lit: [], blinking: [] } : s.mode === 'blink' ? { lit: [], blinking: [s.color] } : { lit: [s.color], blinking: [] };
-    const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
-    if (!same(lit, want.lit) || !same(blinking, want.blinking)) {
-      return fail(`lamps hold lit=[${lit.join(',')}] blinking=[${blinking.join(',')}] but the state is ${label(s)}`);
-    }
-    return { level: 'internal', ok: true, reason: `${this.lifecycle}, light ${label(s)}, lamps consistent` };
+  private checkInternal(): Omit<HealthResult, 'level'> {
+    return lampsConsistent(this.state, this.cfg.pins, this.lifecycle, this.link, this.detail);
   }
 
-  private async checkExternal(): Promise<HealthResult> {
+  private async checkExternal(): Promise<Omit<HealthResult, 'level'>> {
     const link = this.requireLink();
-    const t0 = this.clock.now();
-    await link.ping(this.cfg.pollTimeoutMs);
-    const fw = await link.queryFirmware(this.cfg.pollTimeoutMs);
-    const ms = this.clock.now() - t0;
-    this.firmwareInfo = fw;
-    const pins = await link.readPins(this.cfg.pollTimeoutMs);
-    if (this.link !== link) throw new KioskError('DEVICE_OFFLINE', 'link lost during the check');
-    const s = this.state;
-    for (const c of LAMP_COLORS) {
-      // a blinking lamp may be in either phase; every other lamp must read exactly what we wrote
-      if (s.color === c && s.mode === 'blink') continue;
-      const expectOn = s.color === c;
-      if ((pins[c] > 0) !== expectOn) {
-        return {
-          level: 'external',
-          ok: false,
-          code: 'PROTOCOL',
-          reason: `board reports ${c} pin ${this.cfg.pins[c]} = ${pins[c]}, expected ${expectOn ? 'on' : 'off'} for ${label(s)}`,
-        };
-      }
-    }
-    return { level: 'external', ok: true, reason: `${fw.name} ${fw.version} (Firmata ${fw.protocol}) answered in ${ms} ms; pins match ${label(s)}` };
+    return boardAgrees(link, () => this.state, this.cfg.pins, this.cfg.pollTimeoutMs, this.clock, {
+      onFirmware: (fw) => (this.firmwareInfo = fw),
+      stillCurrent: () => this.link === link,
+    });
   }
 
-  private async checkInteractive(prompt?: (text: string) => Promise<boolean>): Promise<HealthResult> {
-    if (!prompt) return { level: 'interactive', ok: false, reason: 'needs a person: no prompt given' };
+  private async checkInteractive(prompt?: (text: string) => Promise<boolean>): Promise<Omit<HealthResult, 'level'>> {
+    if (!prompt) return { ok: false, reason: 'needs a person: no prompt given' };
     this.requireLink();
     const before = this.current();
-    const test: LightState = { color: 'green', mode: 'steady' };
-    await this.set(test);
-    let answer: boolean;
-    try {
-      answer = await prompt('Is the lane light steady GREEN now, with yellow and red off?');
-    } finally {
-      // put the light back as it was, whatever the answer; if the link dropped meanwhile, the reconnect does it
-      await this.set(before).catch(() => {
+    // put the light back as it was, whatever the answer; if the link dropped meanwhile, the reconnect does it
+    return personSeesGreen(prompt, (s) => this.set(s), () =>
+      this.set(before).catch(() => {
         this.state = before;
-      });
-    }
-    return answer
-      ? { level: 'interactive', ok: true, reason: 'a person confirmed steady green' }
-      : { level: 'interactive', ok: false, reason: 'a person did not see steady green (lamp, wiring or pin configuration fault)' };
+      }),
+    );
   }
 
   // ---- connection ----
@@ -363,8 +256,6 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     this.firmwareInfo = link.firmware;
     this.info.model = link.firmware.name;
     this.missedPolls = 0;
-    this.reconnectAttempts = 0;
-    this.reconnectDelay = 0;
     const session = this.session;
     link.onLost((reason, fault) => {
       if (session === this.session && this.link === link) this.lost(reason, fault);
@@ -381,35 +272,26 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
     if (fault) {
       // not a flapping cable: the board said something wrong. Faulty now, no debounce.
       this.faultStreak++;
-      this.clearTimer('offlineTimer');
+      this.offline.cancel();
       this.setOnline(false, `faulty: ${reason}; reconnecting`, ['HARDWARE']);
       if (this.listenerCount('error') > 0) this.emit('error', new KioskError('PROTOCOL', `lane light ${this.info.id}: ${reason}`, { id: this.info.id }));
-      const b = this.cfg.backoff;
-      this.scheduleReconnect(this.faultStreak <= 1 ? 0 : Math.min(b.maxMs, b.initialMs * b.factor ** (this.faultStreak - 2)));
+      // at once the first time, with backoff while the board keeps doing it (until a heartbeat is answered)
+      this.reconnect.start(this.faultStreak <= 1 ? 0 : this.faultBackoff.delayAt(this.faultStreak - 2));
       return;
     }
     this.detail = `link lost: ${reason}`;
-    if (this.online && !this.offlineTimer) {
-      this.offlineTimer = this.clock.setTimeout(() => {
-        this.offlineTimer = null;
+    if (this.online) {
+      this.offline.start(() => {
         if (!this.link) this.setOnline(false, this.detail ?? 'link lost');
-      }, this.cfg.offlineDebounceMs);
+      });
     }
-    this.scheduleReconnect(0);
+    this.reconnect.start(0);
   }
 
-  private scheduleReconnect(delayMs: number): void {
-    if (this.reconnectTimer || ORDER[this.lifecycle] < ORDER.claimed) return;
+  /** One attempt of the reconnect loop (the first at once, then with backoff). */
+  private async reconnectOnce(): Promise<AttemptResult> {
     const session = this.session;
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      this.reconnectTimer = null;
-      if (session !== this.session) return;
-      void this.reconnect(session);
-    }, delayMs);
-  }
-
-  private async reconnect(session: number): Promise<void> {
-    this.reconnectAttempts++;
+    if (!atLeast(this.lifecycle, 'claimed')) return 'back';
     try {
       const link = await this.connect(this.cfg.readyTimeoutMs);
       // a replugged board powers up dark: put the last state back before calling it online
@@ -421,19 +303,18 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
       }
       if (session !== this.session) {
         await link.close();
-        return;
+        return 'back';
       }
-      const attempts = this.reconnectAttempts;
+      const attempts = this.reconnect.attempts;
       this.adopt(link);
-      this.clearTimer('offlineTimer');
+      this.offline.cancel();
       this.setOnline(true, `reconnected after ${attempts} attempt(s), light ${label(this.state)} re-applied`);
+      return 'back';
     } catch (err) {
-      if (session !== this.session) return;
+      if (session !== this.session) return 'back';
       const was = this.faults.length > 0 ? 'faulty' : 'link lost';
-      this.detail = `${was}; reconnect attempt ${this.reconnectAttempts} failed: ${(err as Error).message}`;
-      const b = this.cfg.backoff;
-      this.reconnectDelay = this.reconnectDelay === 0 ? b.initialMs : Math.min(b.maxMs, this.reconnectDelay * b.factor);
-      this.scheduleReconnect(this.reconnectDelay);
+      this.detail = `${was}; reconnect attempt ${this.reconnect.attempts} failed: ${(err as Error).message}`;
+      return 'retry';
     }
   }
 
@@ -463,8 +344,8 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   private async teardown(): Promise<void> {
     this.session++;
     this.connectAbort?.abort();
-    this.clearTimer('offlineTimer');
-    this.clearTimer('reconnectTimer');
+    this.offline.cancel();
+    this.reconnect.stop();
     this.clearTimer('pollTimer');
     const link = this.link;
     this.pastInput = this.inputStats();
@@ -483,29 +364,15 @@ export class FirmataLaneLight extends EventEmitter<DeviceEvents> implements Lane
   // ---- helpers ----
 
   private requireLink(): FirmataLink {
-    if (ORDER[this.lifecycle] < ORDER.claimed) throw this.stateError('talk to the board', 'claimed');
+    if (!atLeast(this.lifecycle, 'claimed')) throw this.stateError('talk to the board', 'claimed');
     if (!this.link) throw new KioskError('DEVICE_OFFLINE', `lane light ${this.info.id} is offline (${this.detail ?? 'reconnecting'})`);
     return this.link;
   }
 
-  private clearTimer(name: 'offlineTimer' | 'reconnectTimer' | 'pollTimer'): void {
+  private clearTimer(name: 'pollTimer'): void {
     const t = this[name];
     if (t) this.clock.clearTimeout(t);
     this[name] = null;
-  }
-
-  private configProblems(): string[] {
-    const problems: string[] = [];
-    const c = this.cfg;
-    if (!c.path) problems.push('path is empty');
-    for (const color of LAMP_COLORS) {
-      const pin = c.pins[color];
-      if (!Number.isInteger(pin) || pin < 0 || pin > 127) problems.push(`${color} pin ${pin} is not a Firmata pin number (0–127)`);
-    }
-    if (new Set(Object.values(c.pins)).size !== 3) problems.push(`lamp pins must differ (${JSON.stringify(c.pins)})`);
-    if (!(c.blinkMs >= 50)) problems.push(`blinkMs ${c.blinkMs} is below 50`);
-    if (!(c.baudRate > 0)) problems.push(`baudRate ${c.baudRate} is not positive`);
-    return problems;
   }
 
   private stateError(call: string, needs: LifecycleState): KioskError {

@@ -4,8 +4,8 @@ import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer';
 import { SerialTransport } from './serial-transport';
-import { MapPrintJobLedger } from './test-helpers/map-ledger';
-import { printerContractSuite, type PrinterUnderTest } from './test-helpers/printer-contract-suite';
+import { MapPrintJobLedger } from '../../test/support/contracts/map-ledger';
+import { printerContractSuite, type PrinterUnderTest } from '../../test/support/contracts/printer-suite';
 import { NodeUsbLink } from './usb-node-link';
 import { UsbTransport, parseUsbSelector } from './usb-transport';
 

@@ -4,8 +4,8 @@ import { SimulatedClock } from '../../kernel/clock';
 import { AssertionFailed, KioskError, isKioskError } from '../../kernel/errors';
 import { PrinterSimulator, type PrinterSimulatorOptions } from '../../simulators/printer/printer-simulator';
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer';
-import { MapPrintJobLedger } from './test-helpers/map-ledger';
-import { sampleJob } from './test-helpers/printer-contract-suite';
+import { MapPrintJobLedger } from '../../test/support/contracts/map-ledger';
+import { sampleJob } from '../../test/support/contracts/printer-suite';
 import { UsbTransport, type UsbBulkLink } from './usb-transport';
 
 /** Lets promise chains run (the simulator answers through promises, not timers). */

@@ -3,7 +3,7 @@ import type { PrintJobState } from '../contract/printer';
 /**
  * Where the printer driver keeps the state of every job id, so that a confirmed job is never printed again across
  * retries, reconnects and restarts, and a job that may not have printed is never taken for printed. The runtime
- * implements it durably (SQLite, runtime/printing/job-ledger.ts); `mark` must be durable when it resolves,
+ * implements it durably (SQLite, runtime/receipts/job-ledger.ts); `mark` must be durable when it resolves,
  * because the driver writes `sending` *before* the first byte leaves.
  *
  * States as the driver writes them:

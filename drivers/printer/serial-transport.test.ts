@@ -3,7 +3,7 @@ import { SystemClock } from '../../kernel/clock';
 import { isKioskError } from '../../kernel/errors';
 import { PtyPair } from '../../simulators/pty-pair';
 import { SerialTransport } from './serial-transport';
-import { waitFor } from './test-helpers/printer-contract-suite';
+import { waitFor } from '../../test/support/contracts/printer-suite';
 
 const clock = new SystemClock();
 

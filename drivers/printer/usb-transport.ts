@@ -34,6 +34,17 @@ export class UsbLinkError extends Error {
   }
 }
 
+const LINK_ERROR_CODES: ReadonlySet<string> = new Set<UsbLinkErrorCode>(['NOT_FOUND', 'BUSY', 'ACCESS', 'NO_DEVICE', 'IO', 'TIMEOUT']);
+
+/**
+ * The link error code of `e`, recognised by shape (an Error whose `code` is one of `UsbLinkErrorCode`), not by class:
+ * a link written independently of this module (the printer simulator) need not share the `UsbLinkError` class.
+ */
+export function usbLinkErrorCode(e: unknown): UsbLinkErrorCode | null {
+  const code: unknown = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && LINK_ERROR_CODES.has(code) ? (code as UsbLinkErrorCode) : null;
+}
+
 export interface UsbTransportOptions {
   clock: Clock;
   /** Reads per status query, default 5 (as Odoo's IoT box: USB printers often answer a read or two late). */
@@ -133,7 +144,7 @@ export class UsbTransport implements PrinterTransport {
         withTimeout(this.clock, this.link.transferIn(64, timeoutMs), timeoutMs + 1000, () => new UsbLinkError('TIMEOUT', 'bulk IN transfer never returned')),
       );
     } catch (e) {
-      if (e instanceof UsbLinkError && e.code === 'TIMEOUT') return new Uint8Array(0);
+      if (usbLinkErrorCode(e) === 'TIMEOUT') return new Uint8Array(0);
       throw this.mapIoError(e);
     }
   }
@@ -157,7 +168,7 @@ export class UsbTransport implements PrinterTransport {
 
   private mapOpenError(e: unknown, what: string): KioskError {
     if (e instanceof KioskError) return e;
-    const code = e instanceof UsbLinkError ? e.code : 'IO';
+    const code = usbLinkErrorCode(e) ?? 'IO';
     const msg = `USB printer ${this.describe()}: ${what} failed: ${errorMessage(e)}`;
     if (code === 'BUSY') return new KioskError('DEVICE_BUSY', `${msg} (another process or a kernel driver holds the interface)`, { code });
     if (code === 'ACCESS') return new KioskError('DEVICE_OFFLINE', `${msg} (no permission: install the udev rule rather than running as root)`, { code });
@@ -167,7 +178,7 @@ export class UsbTransport implements PrinterTransport {
 
   private mapIoError(e: unknown): KioskError {
     if (e instanceof KioskError) return e;
-    const code = e instanceof UsbLinkError ? e.code : 'IO';
+    const code = usbLinkErrorCode(e) ?? 'IO';
     if (code === 'TIMEOUT') return new KioskError('TIMEOUT', `USB printer ${this.describe()}: ${errorMessage(e)}`, { code });
     const err = new KioskError('DEVICE_OFFLINE', `USB printer ${this.describe()} lost: ${errorMessage(e)}`, { code });
     this.markLost(err);

@@ -4,7 +4,7 @@ import { SimulatedClock } from '../../kernel/clock';
 import type { KioskError } from '../../kernel/errors';
 import { HidScannerSimulator, SimulatedHidTransport } from '../../simulators/scanner/hid-scanner-sim';
 import { encodeHidPosReports } from '../../simulators/scanner/hid-reports';
-import { scannerContractSuite } from './contract-suite';
+import { scannerContractSuite } from '../../test/support/contracts/scanner-suite';
 import { HidScanner, type HidScannerOptions } from './hid-scanner';
 import { nodeHidTransport, resetNodeHidForTests, type HidDeviceSelector } from './hid-transport';
 import type { LayoutName } from './keyboard-layouts';

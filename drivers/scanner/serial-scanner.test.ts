@@ -4,7 +4,7 @@ import type { DeviceStatus } from '../contract/device';
 import type { ScanData } from '../contract/scanner';
 import type { KioskError } from '../../kernel/errors';
 import { SerialScannerSimulator } from '../../simulators/scanner/serial-scanner-sim';
-import { scannerContractSuite } from './contract-suite';
+import { scannerContractSuite } from '../../test/support/contracts/scanner-suite';
 import { SerialScanner, type SerialScannerOptions } from './serial-scanner';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,4 +1,4 @@
-import { terminalContractSuite, type TerminalFixture } from './contract-suite';
+import { terminalContractSuite, type TerminalFixture } from '../../test/support/contracts/terminal-suite';
 import { ZvtTerminal, type ZvtConnection } from './zvt-terminal';
 import { simulatedTerminal } from '../../test/support/simulated-terminal';
 

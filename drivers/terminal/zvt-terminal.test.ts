@@ -76,9 +76,9 @@ describe.each(['tcp', 'pty'] as const)('ZvtTerminal against the simulator (%s)',
       terminalId: '52001233',
     });
     expect(prompts).toEqual([
-      { code: 0x0a, text: 'Insert card' },
-      { code: 0x01, text: 'Please follow the instructions on the PIN pad' },
-      { code: 0x04, text: 'Waiting for the payment host' },
+      { code: 'insert_card', text: 'Insert card' }, // 04 FF status 0x0A
+      { code: 'enter_pin', text: 'Please follow the instructions on the PIN pad' }, // 0x01
+      { code: 'processing', text: 'Waiting for the payment host' }, // 0x04
     ]);
     expect(lines).toContain('Betrag EUR 12,34');
     expect(s.sim.lookupByTrace(1)).toMatchObject({ result: 'approved', amount: 1234 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SystemClock, type Clock } from '../../kernel/clock';
-import { payloadSha256, type CommandResult } from '../../runtime/hq-control/commands';
+import { payloadSha256, type CommandResult } from '../../protocol/control/commands';
 import { serializeEnvelope } from '../../protocol/signed-envelope';
 import { commandResultTopic, commandTopic } from '../../protocol/control/topics';
 import { withBroker } from '../mqtt-link';

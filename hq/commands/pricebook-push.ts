@@ -11,7 +11,7 @@ import { publishPricebook } from '../pricebook/publish';
 
 /**
  * Signs a manifest with the HQ key in `keyFile` and returns the message to publish. The lead plugs in
- * runtime/trust/envelope.ts `signEnvelope` (kind 'pricebook'); the kiosk's `verifyManifest` must accept it.
+ * protocol/signed-envelope.ts `signEnvelope` (kind 'pricebook'); the kiosk's `verifyManifest` must accept it.
  */
 export type ManifestSigner = (manifest: PricebookManifest, keyFile: string, scope: PricebookScope) => Buffer | Promise<Buffer>;
 

@@ -3,12 +3,13 @@ import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SimulatedClock } from '../../kernel/clock';
 import { entryHash, GENESIS_HASH } from '../../protocol/journal/entry';
-import { parseAck, parseResend, type EventMessage } from '../../protocol/sync/messages';
+import { canonicalJson } from '../../kernel/canonical-json';
+import { encodeEvent, parseAck, parseResend, type EventMessage } from '../../protocol/sync/messages';
 import { ackTopic, eventsTopic, resendTopic, stateTopic, telemetryTopic } from '../../protocol/topics';
 import { Mosquitto } from '../../test/support/mosquitto';
-import { chain, tmpDir, waitFor } from '../../test/support/sync-fixtures';
+import { chain, tmpDir, verifyIngested, waitFor } from '../../test/support/sync-fixtures';
 import { HqIngest, type IngestAlert } from './ingest';
-import type { AcceptResult } from './store';
+import type { AcceptResult } from './outcome';
 import { IngestStore } from './store';
 
 describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protocolVersion) => {
@@ -90,6 +91,27 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
     expect(acks).toEqual([20]);
     expect(ingest.stats.duplicate).toBe(1);
     expect(ackMessages[ackMessages.length - 1]).toMatchObject({ seq: 20, hash: ev[19].hash });
+  });
+
+  it('accepts v1 and v2 events through the broker alike: stored with the exact payload text and verified', async () => {
+    await startIngest();
+    // payloads a v1 kiosk sent as strings, now mixed with v2 (payload as JSON) in one chain
+    const payloads = [{ total: 1 }, { name: 'Äpfel "Elstar" 🍎', big: Number.MAX_SAFE_INTEGER, nested: [[1, [2, [3]]], {}] }, { s: 'a\ud800b' }, null, { a: -1.5e-7 }];
+    let prevHash = GENESIS_HASH;
+    const entries = payloads.map((p, i) => {
+      const base = { seq: i + 1, hashStoreId: 'S1', deviceId: 'K1', ts: 1_767_258_000_000 + i, orderId: `o${i}`, type: 'order_completed', payload: canonicalJson(p), prevHash };
+      const e = { ...base, hash: entryHash(base) };
+      prevHash = e.hash;
+      return e;
+    });
+    const wire = entries.map((e, i) => encodeEvent('S1', e, i % 2 === 0 ? 1 : 2));
+    expect(wire.map((w) => (JSON.parse(w) as { v: number }).v)).toEqual([1, 2, 1, 2, 1]);
+    for (const w of wire) await kiosk.publishAsync(eventsTopic('S1', 'K1'), w, { qos: 1 });
+    await waitFor(() => acks.includes(5));
+    expect(ingest.stats).toMatchObject({ stored: 5, rejected: 0, malformed: 0 });
+    expect(await verifyIngested(store, 'S1', 'K1')).toEqual({ count: 5, maxSeq: 5, problem: null });
+    const stored = await store.db.read.all<{ payload: string }>("SELECT payload FROM sales_events WHERE store_id = 'S1' ORDER BY seq");
+    expect(stored.map((r) => r.payload)).toEqual(entries.map((e) => e.payload));
   });
 
   it('retains the ack, so a kiosk that subscribes later learns the acknowledged seq and its hash at once', async () => {

@@ -5,7 +5,8 @@ import { encodeAck, parseEvent, type EventMessage } from '../../protocol/sync/me
 import { mqttRequestResend, type RequestResend } from './request-resend';
 import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../protocol/topics';
 import { FleetView } from './fleet';
-import type { AcceptResult, BatchOutcome, IngestStore, QuarantineNote } from './store';
+import type { AcceptResult, BatchOutcome, QuarantineNote } from './outcome';
+import type { IngestStore } from './store';
 
 export interface HqIngestOptions {
   store: IngestStore;

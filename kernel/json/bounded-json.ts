@@ -5,7 +5,7 @@ import { clip } from './bounded-format';
  * The one way the kiosk and HQ parse JSON that comes from outside (MQTT payloads, files, WebSocket frames, HTTP
  * bodies). Two limits are checked BEFORE `JSON.parse` runs, by one linear scan without recursion:
  *
- * - size: UTF-8 bytes, chosen per call site (runtime/json/limits.ts);
+ * - size: UTF-8 bytes, chosen per call site (kernel/json/limits.ts);
  * - nesting depth: arrays and objects inside each other (default 64).
  *
  * V8's `JSON.parse` itself survives a million nested arrays, but it takes seconds and what comes after it (zod,

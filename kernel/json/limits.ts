@@ -12,7 +12,7 @@ export const JSON_LIMITS = {
   envelope: 4 * MiB,
   /** `cmd/result` read by `hq cmd --wait`. */
   commandResult: 1 * MiB,
-  /** One price-book record: a JSONL line, a line of a gzip NDJSON chunk (runtime/pricebook/reader.ts MAX_RECORD_BYTES). */
+  /** One price-book record: a JSONL line, a line of a gzip NDJSON chunk (protocol/pricebook/reader.ts MAX_RECORD_BYTES). */
   pricebookRecord: 4 * MiB,
   /** A whole `.json` price book (read and parsed at once; large books are CSV or JSONL). */
   pricebookDocument: 256 * MiB,

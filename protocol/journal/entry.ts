@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** One journal row as stored. `payload` is canonical JSON text. */
+/** One journal row as stored. `payload` is canonical JSON text (kernel/canonical-json.ts, version 1). */
 export interface JournalEntry {
   seq: number;
   /**
@@ -18,20 +18,6 @@ export interface JournalEntry {
   payload: string;
   prevHash: string;
   hash: string;
-}
-
-/** JSON with object keys sorted at every level, so equal data always gives equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number in journal payload');
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
 /**

@@ -1,25 +1,13 @@
 import type { Tx } from '../../kernel/sqlite/database';
-import { entryHash, GENESIS_HASH } from './entry';
+import { ChainCheck } from './chain';
+import { rowToEntry, type JournalRow } from './row';
 
 export type VerifyResult =
   | { ok: true; entries: number; headHash: string }
   | { ok: false; entries: number; brokenAt: number; reason: string };
 
-interface Row {
-  seq: number;
-  /** null: written before the hash covered the store (see JournalEntry.hashStoreId). */
-  store_id: string | null;
-  device_id: string;
-  ts: number;
-  order_id: string | null;
-  type: string;
-  payload: string;
-  prev_hash: string;
-  hash: string;
-}
-
 /** A `storage_accepted` entry naming exactly this chain's head as what survived (runtime/db/storage-accept.ts). */
-function acceptedGap(r: Row, headSeq: number, headHash: string): boolean {
+function acceptedGap(r: JournalRow, headSeq: number, headHash: string): boolean {
   if (r.type !== 'storage_accepted' || r.seq <= headSeq + 1) return false;
   try {
     const p = JSON.parse(r.payload) as { restoredHead?: { seq?: unknown; hash?: unknown }; lost?: { from?: unknown; to?: unknown } };
@@ -30,53 +18,34 @@ function acceptedGap(r: Row, headSeq: number, headHash: string): boolean {
 }
 
 /**
- * Recomputes the whole chain in pages. Detects an edited row (hash mismatch), a deleted row (gap in seq, or
- * a broken prev_hash link), and a deleted tail (an order or outbox row that points past the journal's end).
+ * Recomputes the whole chain in pages (the rules: ./chain.ts). Detects an edited row (hash mismatch), a deleted
+ * row (gap in seq, or a broken prev_hash link), and a deleted tail (an order or outbox row that points past the
+ * journal's end).
  */
 export async function verifyJournal(read: Tx, pageSize = 5000): Promise<VerifyResult> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  let entries = 0;
+  const chain = new ChainCheck();
   for (;;) {
-    const rows = await read.all<Row>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [expectedSeq, pageSize]);
+    const rows = await read.all<JournalRow>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [chain.nextSeq, pageSize]);
     for (const r of rows) {
-      if (r.seq !== expectedSeq && acceptedGap(r, expectedSeq - 1, prevHash)) {
+      if (r.seq !== chain.nextSeq && acceptedGap(r, chain.nextSeq - 1, chain.headHash)) {
         // `kiosk storage accept` after a database went backwards: the skipped seqs were used (HQ may hold them) and
         // are never issued again; the entry links to the lost head's hash, so it is taken as the link here
-        expectedSeq = r.seq;
-        prevHash = r.prev_hash;
+        chain.resumeAt(r.seq, r.prev_hash);
       }
-      if (r.seq !== expectedSeq) {
-        return { ok: false, entries, brokenAt: expectedSeq, reason: `entry ${expectedSeq} is missing (next entry is ${r.seq})` };
-      }
-      if (r.prev_hash !== prevHash) {
-        return { ok: false, entries, brokenAt: r.seq, reason: `entry ${r.seq} does not link to entry ${r.seq - 1} (prev_hash differs)` };
-      }
-      const h = entryHash({
-        seq: r.seq,
-        hashStoreId: r.store_id,
-        deviceId: r.device_id,
-        ts: r.ts,
-        orderId: r.order_id,
-        type: r.type,
-        payload: r.payload,
-        prevHash: r.prev_hash,
-      });
-      if (h !== r.hash) return { ok: false, entries, brokenAt: r.seq, reason: `entry ${r.seq} was altered (hash differs)` };
-      prevHash = r.hash;
-      expectedSeq++;
-      entries++;
+      const fault = chain.next(rowToEntry(r));
+      if (fault) return { ok: false, entries: chain.entries, brokenAt: fault.seq, reason: fault.reason };
     }
     if (rows.length < pageSize) break;
   }
+  const next = chain.nextSeq;
   const dangling = await read.get<{ seq: number }>(
     `SELECT MIN(seq) AS seq FROM (
        SELECT last_seq AS seq FROM orders WHERE last_seq >= ?1
        UNION ALL SELECT seq FROM outbox WHERE seq >= ?1)`,
-    [expectedSeq],
+    [next],
   );
   if (dangling?.seq != null) {
-    return { ok: false, entries, brokenAt: expectedSeq, reason: `entry ${expectedSeq} is missing (referenced beyond the journal's end)` };
+    return { ok: false, entries: chain.entries, brokenAt: next, reason: `entry ${next} is missing (referenced beyond the journal's end)` };
   }
-  return { ok: true, entries, headHash: prevHash };
+  return { ok: true, entries: chain.entries, headHash: chain.headHash };
 }

@@ -86,7 +86,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { present: boolea
 }
 
 /**
- * Short, single-line rendering of an offending value for error messages. Bounded (runtime/json/bounded-format.ts):
+ * Short, single-line rendering of an offending value for error messages. Bounded (kernel/json/bounded-format.ts):
  * a value nested thousands deep used to overflow the stack here (`String(v)` after `JSON.stringify` gave up).
  */
 export function showValue(v: unknown): string {

@@ -58,7 +58,7 @@ export function parseManifest(value: unknown): { ok: true; manifest: PricebookMa
 }
 
 /**
- * The injected signature check (the lead plugs in runtime/trust/envelope.ts `verifyEnvelope`, kind 'pricebook').
+ * The injected signature check (the lead plugs in protocol/signed-envelope.ts `verifyEnvelope`, kind 'pricebook').
  * It gets the message exactly as received and returns the manifest it vouches for.
  */
 export type VerifyManifest = (raw: Buffer) => { ok: true; manifest: unknown } | { ok: false; reason: string; detail?: string };

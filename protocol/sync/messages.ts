@@ -1,26 +1,32 @@
-import type { JournalEntry } from '../journal/entry';
+import { canonicalJson } from '../../kernel/canonical-json';
 import { KioskError } from '../../kernel/errors';
 import { preview } from '../../kernel/json/bounded-format';
-import { boundedJsonParse, JsonLimitError } from '../../kernel/json/bounded-json';
+import { boundedJsonParse, DEFAULT_MAX_DEPTH, depthExceededAt, JsonLimitError } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
+import type { JournalEntry } from '../journal/entry';
 
 /**
- * Wire formats of the sync topics (see topics.ts). Every message is a JSON object with `"v":1`; parsers return a
- * typed message or throw `KioskError('PROTOCOL')` — a malformed message is never half-accepted.
+ * Wire formats of the sync topics (see topics.ts). Every message is a JSON object with a version `v` (1; an event
+ * 1 or 2); parsers return a typed message or throw `KioskError('PROTOCOL')` — a malformed message is never
+ * half-accepted.
+ *
+ * An event carries one journal entry. Its hash is over the entry's payload as canonical JSON text
+ * (kernel/canonical-json.ts, version 1), and the two event versions carry that text differently:
+ * - v1: `"payload": "<the text, as a JSON string>"` — a string inside JSON;
+ * - v2: `"payload": <the text itself>` — the payload as JSON. The receiver gets the exact hashed bytes back by
+ *   canonicalising the parsed value: canonicalJson(JSON.parse(text)) === text for every canonical text.
+ * The kiosk sends v2, and v1 for an entry whose stored text would not come back byte for byte that way (a payload
+ * written by something other than canonicalJson) or that nests too deep to fit the message's depth bound. HQ
+ * accepts both.
  */
 
-/** One journal entry on `events`. `payload` is the entry's canonical JSON text, as a string, so hashes verify. */
-export interface EventMessage {
-  v: 1;
+/**
+ * One journal entry from `events`, decoded: `payload` is always the entry's canonical JSON text (what its hash
+ * covers), whichever version carried it; `v` says which did.
+ */
+export interface EventMessage extends JournalEntry {
+  v: 1 | 2;
   storeId: string;
-  deviceId: string;
-  seq: number;
-  ts: number;
-  orderId: string | null;
-  type: string;
-  payload: string;
-  prevHash: string;
-  hash: string;
   /**
    * Present when the entry's hash covers its store (entries written since the journal recorded it): equal to
    * `storeId`, and HQ recomputes the hash with it. Absent (or null) for entries written before: the old formula.
@@ -75,7 +81,7 @@ function protocol(what: string, message: string): KioskError {
   return new KioskError('PROTOCOL', `malformed ${what} message: ${message}`, { what });
 }
 
-function parseObject(what: string, payload: Buffer | string): Record<string, unknown> {
+function parseObject(what: string, payload: Buffer | string, versions: readonly number[] = [1]): Record<string, unknown> {
   let value: unknown;
   try {
     value = boundedJsonParse(payload, { maxBytes: JSON_LIMITS.syncMessage });
@@ -84,48 +90,69 @@ function parseObject(what: string, payload: Buffer | string): Record<string, unk
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw protocol(what, 'not a JSON object');
   const obj = value as Record<string, unknown>;
-  if (obj.v !== 1) throw protocol(what, `unsupported version ${preview(obj.v, 40)}`);
+  if (!versions.includes(obj.v as number)) throw protocol(what, `unsupported version ${preview(obj.v, 40)}`);
   return obj;
 }
 
 const isSeq = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 const isHash = (x: unknown): x is string => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x);
 
-export function encodeEvent(storeId: string, e: JournalEntry): string {
-  const m: EventMessage = {
-    v: 1,
-    storeId,
-    deviceId: e.deviceId,
-    seq: e.seq,
-    ts: e.ts,
-    orderId: e.orderId,
-    type: e.type,
-    payload: e.payload,
-    prevHash: e.prevHash,
-    hash: e.hash,
-    ...(typeof e.hashStoreId === 'string' ? { hashStoreId: e.hashStoreId } : {}),
-  };
-  return JSON.stringify(m);
+/**
+ * True when `text` can travel as JSON in a v2 event: it parses, canonicalising the parsed value gives `text` back
+ * byte for byte, and it nests shallow enough that the whole message stays within the parser's depth bound.
+ */
+export function payloadTravelsAsJson(text: string): boolean {
+  if (depthExceededAt(text, DEFAULT_MAX_DEPTH - 1) >= 0) return false;
+  try {
+    return canonicalJson(JSON.parse(text)) === text;
+  } catch {
+    return false;
+  }
 }
 
+/** The JSON of an `events` message for entry `e`: v2 (payload as JSON) unless `version` is 1 or the payload cannot. */
+export function encodeEvent(storeId: string, e: JournalEntry, version: 1 | 2 = 2): string {
+  const head = { storeId, deviceId: e.deviceId, seq: e.seq, ts: e.ts, orderId: e.orderId, type: e.type };
+  const tail = { prevHash: e.prevHash, hash: e.hash, ...(typeof e.hashStoreId === 'string' ? { hashStoreId: e.hashStoreId } : {}) };
+  if (version === 2 && payloadTravelsAsJson(e.payload)) {
+    // the canonical text is valid JSON (checked above): spliced in as is, never re-serialised
+    const front = JSON.stringify({ v: 2, ...head });
+    return `${front.slice(0, -1)},"payload":${e.payload},${JSON.stringify(tail).slice(1)}`;
+  }
+  return JSON.stringify({ v: 1, ...head, payload: e.payload, ...tail });
+}
+
+/** Decodes an `events` message of version 1 or 2; the payload comes back as the canonical text its hash covers. */
 export function parseEvent(payload: Buffer | string): EventMessage {
-  const o = parseObject('event', payload);
+  const o = parseObject('event', payload, [1, 2]);
   if (typeof o.storeId !== 'string' || typeof o.deviceId !== 'string') throw protocol('event', 'storeId/deviceId');
   if (!isSeq(o.seq) || o.seq < 1) throw protocol('event', 'seq');
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) throw protocol('event', 'ts');
   if (o.orderId !== null && typeof o.orderId !== 'string') throw protocol('event', 'orderId');
-  if (typeof o.type !== 'string' || typeof o.payload !== 'string') throw protocol('event', 'type/payload');
+  if (typeof o.type !== 'string') throw protocol('event', 'type/payload');
+  let text: string;
+  if (o.v === 1) {
+    if (typeof o.payload !== 'string') throw protocol('event', 'type/payload');
+    text = o.payload;
+  } else {
+    if (o.payload === undefined) throw protocol('event', 'payload missing');
+    try {
+      text = canonicalJson(o.payload);
+    } catch {
+      throw protocol('event', 'payload has no canonical form (a number out of range?)');
+    }
+  }
   if (!isHash(o.prevHash) || !isHash(o.hash)) throw protocol('event', 'prevHash/hash');
   if (o.hashStoreId !== undefined && o.hashStoreId !== null && typeof o.hashStoreId !== 'string') throw protocol('event', 'hashStoreId');
   return {
-    v: 1,
+    v: o.v === 1 ? 1 : 2,
     storeId: o.storeId,
     deviceId: o.deviceId,
     seq: o.seq,
     ts: o.ts,
     orderId: o.orderId,
     type: o.type,
-    payload: o.payload,
+    payload: text,
     prevHash: o.prevHash,
     hash: o.hash,
     ...(typeof o.hashStoreId === 'string' ? { hashStoreId: o.hashStoreId } : {}),

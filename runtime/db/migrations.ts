@@ -231,7 +231,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 9,
-    name: 'journal: store_id, covered by the hash of new entries; NULL marks the entries before, which keep their hash (runtime/journal/entry.ts)',
+    name: 'journal: store_id, covered by the hash of new entries; NULL marks the entries before, which keep their hash (protocol/journal/entry.ts)',
     sql: `
       ALTER TABLE journal ADD COLUMN store_id TEXT;
     `,

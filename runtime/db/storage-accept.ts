@@ -31,7 +31,7 @@ export interface AcceptResult {
  * - the receipt counter is raised to at least the marker's;
  * - when the journal ends below the marker, one `storage_accepted` entry is appended at the marker's seq + 1, its
  *   prev_hash the marker's hash (so HQ's copy of the chain links on) and its payload naming the restored head and
- *   the lost range (journal verify accepts exactly this gap, see runtime/journal/verify.ts);
+ *   the lost range (journal verify accepts exactly this gap, see protocol/journal/verify.ts);
  * - the marker then names this database.
  * A database whose history differs from the marker's at the marker's seq (another lane's, a fork) is refused: going
  * on would fork HQ's chain. Storage faults (not a database, corrupt) are refused too: fix or remove the file first.

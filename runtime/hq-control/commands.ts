@@ -1,59 +1,25 @@
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { formatIssues } from '../../config/fields';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import { describeScope, verifyEnvelope, type Envelope, type RejectReason, type TrustedKeys } from '../../protocol/signed-envelope';
 import { commandTopic } from '../../protocol/control/topics';
+import {
+  COMMAND_ARGS,
+  COMMAND_ID,
+  COMMAND_NAMES,
+  commandBodySchema,
+  MAX_RESULT_ERROR_CHARS,
+  payloadSha256,
+  type CommandArgs,
+  type CommandBody,
+  type CommandName,
+  type CommandResult,
+} from '../../protocol/control/commands';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
 
-/** The remote commands a kiosk knows, each with the zod schema of its args. */
-export const COMMAND_ARGS = {
-  lock: z.object({ reason: z.string({ error: 'expected text' }).optional() }).strict(),
-  unlock: z.object({}).strict(),
-  print_test: z.object({}).strict(),
-  doctor: z.object({}).strict(),
-  resend: z.object({ fromSeq: z.number({ error: 'expected integer ≥ 1' }).int({ error: 'expected integer ≥ 1' }).min(1, { error: 'expected integer ≥ 1' }) }).strict(),
-  eod: z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date YYYY-MM-DD' }).optional() }).strict(),
-  rebirth: z.object({}).strict(),
-} as const;
-
-export type CommandName = keyof typeof COMMAND_ARGS;
-export const COMMAND_NAMES = Object.keys(COMMAND_ARGS) as CommandName[];
-export type CommandArgs<N extends CommandName> = z.infer<(typeof COMMAND_ARGS)[N]>;
-
-/** What the runtime does for each command; injected by the composition root. */
+/** What the runtime does for each command; injected by the composition root (see command-handlers.ts). */
 export type CommandHandlers = { [N in CommandName]: (args: CommandArgs<N>) => Promise<unknown> };
-
-/** The body of a `command` envelope. */
-export interface CommandBody {
-  id: string;
-  name: CommandName;
-  args: Record<string, unknown>;
-}
-
-const bodySchema = z
-  .object({
-    id: z.string({ error: 'expected a command id' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'expected a command id (1-128 letters, digits, . _ : -)' }),
-    name: z.enum(COMMAND_NAMES as [CommandName, ...CommandName[]], { error: `expected one of ${COMMAND_NAMES.map((n) => JSON.stringify(n)).join(', ')}` }),
-    args: z.record(z.string(), z.unknown(), { error: 'expected an object of arguments' }),
-  })
-  .strict();
-
-/** The `kiosk/v1/{store}/{device}/cmd/result` payload. */
-export interface CommandResult {
-  v: 1;
-  /** null unless the command's signature and target verified (see {@link refusal}). */
-  id: string | null;
-  name: string | null;
-  /** With `id: null`: SHA-256 (hex) of the raw payload that was refused. */
-  payloadSha256?: string;
-  status: 'ok' | 'failed' | 'rejected';
-  reason?: RejectReason;
-  result?: unknown;
-  error?: string;
-}
 
 export interface CommandRunnerDeps {
   db: KioskDb;
@@ -65,7 +31,7 @@ export interface CommandRunnerDeps {
 
 /** The signed body of a command, validated: the body schema, then the args schema of that command. */
 function checkBody(body: unknown): string | null {
-  const b = bodySchema.safeParse(body);
+  const b = commandBodySchema.safeParse(body);
   if (!b.success) return formatIssues(b.error.issues, body).join('; ');
   const a = COMMAND_ARGS[b.data.name].safeParse(b.data.args);
   if (!a.success) return formatIssues(a.error.issues.map((i) => ({ ...i, path: ['args', ...i.path] })), b.data).join('; ');
@@ -77,12 +43,6 @@ function checkBody(body: unknown): string | null {
  * kiosk, so its id and name may be echoed. For every other refusal the payload may be anyone's.
  */
 const SIGNED_FOR_US: ReadonlySet<RejectReason> = new Set<RejectReason>(['expired', 'not_yet_valid', 'not_newer', 'invalid_body']);
-const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** A refusal's `error` text is cut to this many characters (it may quote the payload). */
-export const MAX_RESULT_ERROR_CHARS = 300;
-
-/** SHA-256 (hex) of the raw payload: lets HQ match a refusal to what it sent without the kiosk echoing its fields. */
-export const payloadSha256 = (raw: Buffer | string): string => createHash('sha256').update(raw).digest('hex');
 
 /** Id and name of an envelope whose signature and target verified (null when not a well-formed id / known name). */
 function peek(raw: Buffer | string): { id: string | null; name: string | null } {

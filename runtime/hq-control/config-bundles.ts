@@ -6,27 +6,13 @@ import { validateBarcodeRules } from '../../config/barcode-rules';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb, Tx } from '../../kernel/sqlite/database';
 import { ConfigError } from '../../kernel/errors';
-import { canonicalJson } from '../../protocol/journal/entry';
+import { canonicalJson } from '../../kernel/canonical-json';
 import { describeScope, verifyEnvelope, type Envelope, type RejectReason, type Scope } from '../../protocol/signed-envelope';
 import { scopeOfConfigTopic, sameScope } from '../../protocol/control/topics';
+import { CONFIG_LEVELS, forbiddenBundleField, type ConfigLevel, type ConfigReport } from '../../protocol/control/config-bundle';
 import { trustChangeSchema, type TrustChange, type TrustStore } from '../trust/trust-store';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
-
-/** The three levels a config bundle can address; a more specific level wins. */
-export type ConfigLevel = 'fleet' | 'store' | 'device';
-export const CONFIG_LEVELS: readonly ConfigLevel[] = ['fleet', 'store', 'device'];
-
-/** The `kiosk/v1/{store}/{device}/config/reported` payload: the last outcome at one level. */
-export interface ConfigReport {
-  v: 1;
-  level: ConfigLevel;
-  /** null when the envelope was refused before its signature was verified (its version is not to be believed). */
-  version: number | null;
-  status: 'applied' | 'pending' | 'rejected';
-  reason?: RejectReason;
-  detail?: string;
-}
 
 export type OfferResult =
   | { ok: true; envelope: Envelope; level: ConfigLevel; pending: KioskConfig; applied: boolean; report: ConfigReport }
@@ -65,17 +51,6 @@ interface ReportRow {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const PRE_SIGNATURE: RejectReason[] = ['malformed', 'unknown_key', 'bad_signature'];
-
-/** The fields a bundle may not set: where the data lives and who this kiosk is come from provisioning only. */
-function forbiddenField(body: Obj): string | null {
-  if ('dataDir' in body) return 'dataDir: cannot be set by a config bundle';
-  const device = body.device;
-  if (isObj(device)) {
-    if ('storeId' in device) return 'device.storeId: cannot be set by a config bundle';
-    if ('deviceId' in device) return 'device.deviceId: cannot be set by a config bundle';
-  }
-  return null;
-}
 
 /** The body without its `trust` section: what is merged into the config. */
 function configPart(body: Obj): Obj {
@@ -243,7 +218,7 @@ export class ConfigBundleManager {
         appliedVersion: newest?.version ?? null,
         body: (body) => {
           if (!isObj(body)) return `(root): expected an object of config sections, got ${JSON.stringify(body)}`;
-          const forbidden = forbiddenField(body);
+          const forbidden = forbiddenBundleField(body);
           if (forbidden) return forbidden;
           if (body.trust !== undefined) {
             const t = trustChangeSchema.safeParse(body.trust);

@@ -4,6 +4,7 @@ import { SimulatedClock } from '../../kernel/clock';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import { Mosquitto } from '../../test/support/mosquitto';
 import { appendBulk, appendEntries, kioskDb, tmpDir, waitFor } from '../../test/support/sync-fixtures';
+import { hashMatches } from '../../protocol/journal/chain';
 import { encodeAck, parseEvent } from '../../protocol/sync/messages';
 import { OutboxPublisher, type AckRefusal } from './outbox-publisher';
 import { ackTopic, eventsTopic } from '../../protocol/topics';
@@ -18,6 +19,8 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
   let kiosk: MqttClient;
   let hq: MqttClient;
   let received: number[];
+  /** The raw `events` messages HQ got. */
+  let wire: Buffer[];
   let clock: SimulatedClock;
   let pub: OutboxPublisher | null;
   const errors: Error[] = [];
@@ -32,10 +35,14 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     db = await kioskDb(dir);
     clock = new SimulatedClock();
     received = [];
+    wire = [];
     errors.length = 0;
     pub = null;
     hq = await mqtt.connectAsync(broker.url, { protocolVersion, clientId: `hq-${protocolVersion}-${Date.now()}` });
-    hq.on('message', (_t, p) => received.push(parseEvent(p).seq));
+    hq.on('message', (_t, p) => {
+      wire.push(p);
+      received.push(parseEvent(p).seq);
+    });
     await hq.subscribeAsync(eventsTopic(STORE, DEVICE), { qos: 1 });
     kiosk = await mqtt.connectAsync(broker.url, { protocolVersion, clientId: `kiosk-${protocolVersion}-${Date.now()}` });
   });
@@ -51,6 +58,15 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     pub = new OutboxPublisher({ db, client: kiosk, storeId: STORE, deviceId: DEVICE, clock, ...opts });
     pub.on('error', (e) => errors.push(e));
     return pub;
+  }
+  /** A publisher whose `acked` seqs and `ackRefused` refusals are recorded. */
+  function watchedPublisher(opts: Parameters<typeof publisher>[0] = {}): { p: OutboxPublisher; acked: number[]; refused: AckRefusal[] } {
+    const p = publisher(opts);
+    const acked: number[] = [];
+    const refused: AckRefusal[] = [];
+    p.on('acked', (s) => acked.push(s));
+    p.on('ackRefused', (r) => refused.push(r));
+    return { p, acked, refused };
   }
   /** HQ's ack as the real ingest sends it: the seq and the hash of the kiosk's own entry there. */
   const hashAt = async (seq: number) => (await db.read.get<{ hash: string }>('SELECT hash FROM journal WHERE seq = ?', [seq]))!.hash;
@@ -70,13 +86,23 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     expect((await outboxSeqs()).length).toBe(30);
   });
 
+  it('sends events as v2, the payload as JSON whose canonical form is the journal text its hash covers', async () => {
+    const entries = await appendEntries(db, DEVICE, 3);
+    publisher().start();
+    await waitFor(() => received.length === 3, 10_000, 'all published');
+    for (const [i, p] of wire.entries()) {
+      const raw = JSON.parse(p.toString()) as { v: number; payload: unknown };
+      expect(raw.v).toBe(2);
+      expect(raw.payload).toEqual(JSON.parse(entries[i].payload));
+      const got = parseEvent(p);
+      expect(got).toMatchObject({ v: 2, storeId: STORE, seq: entries[i].seq, payload: entries[i].payload, prevHash: entries[i].prevHash, hash: entries[i].hash });
+      expect(hashMatches(got)).toBe(true);
+    }
+  });
+
   it('deletes rows only up to the ack, ignores lower acks and refuses malformed ones', async () => {
     await appendEntries(db, DEVICE, 10);
-    const p = publisher();
-    const acked: number[] = [];
-    const refused: AckRefusal[] = [];
-    p.on('acked', (s) => acked.push(s));
-    p.on('ackRefused', (r) => refused.push(r));
+    const { p, acked, refused } = watchedPublisher();
     p.start();
     await waitFor(() => received.length === 10);
     await ack(6);
@@ -233,11 +259,7 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
 
   it('refuses forged acks (no hash, ahead of the journal, a hash that is not ours): nothing deleted, publishing goes on', async () => {
     await appendEntries(db, DEVICE, 8);
-    const p = publisher();
-    const acked: number[] = [];
-    const refused: AckRefusal[] = [];
-    p.on('acked', (s) => acked.push(s));
-    p.on('ackRefused', (r) => refused.push(r));
+    const { p, acked, refused } = watchedPublisher();
     p.start();
     await waitFor(() => received.length === 8);
     await ack('{"v":1,"seq":999999}'); // the forged ack that used to empty the outbox
@@ -276,9 +298,7 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
 
   it('while HQ acks nothing (a quarantined chain), re-publishing backs off to once per 8x the ack timeout; refused acks do not speed it up', async () => {
     await appendEntries(db, DEVICE, 3);
-    const p = publisher();
-    const refused: AckRefusal[] = [];
-    p.on('ackRefused', (r) => refused.push(r));
+    const { p, refused } = watchedPublisher();
     p.start();
     await waitFor(() => received.length === 3);
     const rounds: number[] = [];
@@ -299,9 +319,7 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
 
   it('ignores an empty (cleared retained) ack', async () => {
     await appendEntries(db, DEVICE, 2);
-    const p = publisher();
-    const refused: AckRefusal[] = [];
-    p.on('ackRefused', (r) => refused.push(r));
+    const { p, refused } = watchedPublisher();
     p.start();
     await waitFor(() => received.length === 2);
     await ack('');

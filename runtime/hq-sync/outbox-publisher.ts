@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import type { JournalEntry } from '../../protocol/journal/entry';
+import { rowToEntry, type JournalRow } from '../../protocol/journal/row';
 import { KioskError } from '../../kernel/errors';
 import { encodeEvent, parseAck, type AckMessage } from '../../protocol/sync/messages';
 import { ackTopic, eventsTopic } from '../../protocol/topics';
@@ -61,30 +62,6 @@ export interface OutboxPublisherEvents {
 
 /** Acks waiting for their journal check at most; older ones are dropped (acks are cumulative). */
 const MAX_PENDING_ACKS = 64;
-
-interface Row {
-  seq: number;
-  store_id: string | null;
-  device_id: string;
-  ts: number;
-  order_id: string | null;
-  type: string;
-  payload: string;
-  prev_hash: string;
-  hash: string;
-}
-
-const toEntry = (r: Row): JournalEntry => ({
-  seq: r.seq,
-  hashStoreId: r.store_id,
-  deviceId: r.device_id,
-  ts: r.ts,
-  orderId: r.order_id,
-  type: r.type,
-  payload: r.payload,
-  prevHash: r.prev_hash,
-  hash: r.hash,
-});
 
 /**
  * Publishes the kiosk's outbox to HQ over MQTT, exactly once in effect.
@@ -346,12 +323,12 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   private async readBatch(): Promise<JournalEntry[]> {
     const rows =
       this.mode === 'journal'
-        ? await this.db.read.all<Row>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [this.cursor, this.batch])
-        : await this.db.read.all<Row>(
+        ? await this.db.read.all<JournalRow>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [this.cursor, this.batch])
+        : await this.db.read.all<JournalRow>(
             'SELECT j.* FROM outbox o JOIN journal j ON j.seq = o.seq WHERE o.seq >= ? ORDER BY o.seq LIMIT ?',
             [Math.max(this.cursor, this.acked + 1), this.batch],
           );
-    return rows.map(toEntry);
+    return rows.map(rowToEntry);
   }
 
   private async pump(): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Tx } from '../../kernel/sqlite/database';
-import { canonicalJson, entryHash, GENESIS_HASH, type JournalEntry } from '../../protocol/journal/entry';
+import { canonicalJson } from '../../kernel/canonical-json';
+import { entryHash, GENESIS_HASH, type JournalEntry } from '../../protocol/journal/entry';
+import { entryToRowValues, INSERT_JOURNAL_ROW } from '../../protocol/journal/row';
 
 export interface JournalHead {
   seq: number;
@@ -65,10 +67,7 @@ export async function appendJournal(
   };
   const full: JournalEntry = { ...entry, hash: entryHash(entry) };
   try {
-    await tx.run(
-      'INSERT INTO journal (seq, store_id, device_id, ts, order_id, type, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [full.seq, full.hashStoreId, full.deviceId, full.ts, full.orderId, full.type, full.payload, full.prevHash, full.hash],
-    );
+    await tx.run(INSERT_JOURNAL_ROW, entryToRowValues(full));
   } catch (err) {
     if (knownHead !== undefined && /UNIQUE|PRIMARY KEY/.test(String(err))) throw new StaleHeadError();
     throw err;

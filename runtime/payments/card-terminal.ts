@@ -1,4 +1,4 @@
-import type { PaymentTerminal, TerminalResult } from '../../drivers/contract';
+import type { PaymentTerminal, TerminalPrompt, TerminalResult } from '../../drivers/contract';
 import type { PaymentReference } from '../orders/events';
 import { failpoint } from '../../kernel/failpoints';
 import type { AttemptContext } from '../orders/events';
@@ -40,7 +40,8 @@ export class CardTerminalProvider implements PaymentProvider {
   constructor(
     private readonly terminal: PaymentTerminal,
     private readonly opts: {
-      onPrompt?: (text: string) => void;
+      /** The terminal's prompts while a payment runs, as prompt codes (the driver maps its protocol's numbers). */
+      onPrompt?: (prompt: TerminalPrompt) => void;
       /** The last trace number the kiosk has on record (e.g. from its payment attempts). */
       lastTraceNumber?: () => Promise<number | null>;
     } = {},
@@ -53,12 +54,12 @@ export class CardTerminalProvider implements PaymentProvider {
 
   async pay(req: PaymentRequest, signal: AbortSignal): Promise<PaymentResult> {
     let prompted = false;
-    const listener = (p: { text: string }) => {
+    const listener = (p: TerminalPrompt) => {
       if (!prompted) {
         prompted = true;
         failpoint('payment.after-send'); // the terminal has the authorization and is talking to the shopper
       }
-      this.opts.onPrompt?.(p.text);
+      this.opts.onPrompt?.(p);
     };
     this.terminal.on('prompt', listener);
     try {

@@ -5,7 +5,7 @@ import type { SqlitePrintJobLedger, UnprintedJob } from './job-ledger';
 /** Faults that stop a printer from printing (near-end paper still prints). */
 const BLOCKING: readonly DeviceFault[] = ['PAPER_OUT', 'COVER_OPEN', 'HARDWARE'];
 
-/** Job ids the spool owns: an order's receipt and the attendant's reprints (`runtime/receipt/receipt-job.ts`). */
+/** Job ids the spool owns: an order's receipt and the attendant's reprints (`runtime/receipts/receipt-job.ts`). */
 const RECEIPT_PREFIXES = ['receipt:', 'reprint:'] as const;
 
 /** `receipt:<orderId>` → { orderId, reprint: 0 }; `reprint:<orderId>:<n>` → { orderId, reprint: n }; else null. */

@@ -8,7 +8,7 @@ import { bootKiosk, type Kiosk } from '../../device/kiosk';
 import { tempDir } from '../../test/support/engine-fixture';
 import { SimulatedClock } from '../../kernel/clock';
 import { AttendantGate } from './attendant-gate';
-import { MAX_FRAME_BYTES } from './commands';
+import { MAX_FRAME_BYTES } from './client-messages';
 import { ScreenSession } from './screen-session';
 import { startScreenServer, type ScreenServer } from './server';
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ScreenView, ServerMessage } from '../../protocol/screen';
 import { isKioskError } from '../../kernel/errors';
-import { MAX_FRAME_BYTES, parseClientMessage } from './commands';
+import { MAX_FRAME_BYTES, parseClientMessage } from './client-messages';
 import { ScreenCommandError, type ScreenSession } from './screen-session';
 
 export interface ScreenServerOptions {

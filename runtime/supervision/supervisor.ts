@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { BarcodeScanner, CustomerDisplay, Device, DeviceClass, DeviceStatus, LaneLight, PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
 import type { Clock, TimerHandle } from '../../kernel/clock';
-import type { OrderEngine } from '../orders/engine';
+import type { Committed, OrderEngine } from '../orders/engine';
 import type { OrderState } from '../orders/states';
 import type { ServiceFaults } from '../lane/service-faults';
 import { laneCondition, type LaneCondition } from './lane-condition';
@@ -43,23 +43,37 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
     return (Object.entries(this.devices) as [DeviceClass, Device | undefined][]).filter((e): e is [DeviceClass, Device] => e[1] !== undefined);
   }
 
+  /** Removes the listeners start() added to the faults, the engine and the devices' status. */
+  private unlisten: () => void = () => undefined;
+
   async start(): Promise<LaneCondition> {
-    this.opts.faults?.on('change', () => this.update());
+    const offs: (() => void)[] = [];
+    this.unlisten = () => offs.splice(0).forEach((off) => off());
+    const onFaults = () => this.update();
+    this.opts.faults?.on('change', onFaults);
+    offs.push(() => this.opts.faults?.off('change', onFaults));
     if (this.opts.engine) {
-      const open = await this.opts.engine.openOrder();
+      const engine = this.opts.engine;
+      const open = await engine.openOrder();
       this.orderState = open?.state ?? null;
-      this.opts.engine.on('committed', (c) => {
+      const onCommitted = (c: Committed) => {
         this.orderState = c.order.state;
         this.update();
-      });
+      };
+      engine.on('committed', onCommitted);
+      offs.push(() => engine.off('committed', onCommitted));
     }
     for (const [cls, dev] of this.entries()) {
-      dev.on('status', (s) => {
+      const onStatus = (s: DeviceStatus) => {
         this.statuses[cls] = s;
         this.emit('deviceStatus', cls, s);
         this.update();
-      });
-      dev.on('error', (e) => this.emit('deviceError', cls, e));
+      };
+      const onError = (e: Error) => this.emit('deviceError', cls, e);
+      dev.on('status', onStatus);
+      dev.on('error', onError);
+      // its 'error' listener stays: a closed device that still reports an error must not throw (the device is not reused)
+      offs.push(() => dev.off('status', onStatus));
     }
     await Promise.all(this.entries().map(([cls, dev]) => this.bringUp(cls, dev, 0)));
     return this.update(true);
@@ -115,5 +129,6 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
     for (const t of this.retries.values()) this.opts.clock.clearTimeout(t);
     this.retries.clear();
     await Promise.all(this.entries().map(([, d]) => d.close().catch(() => undefined)));
+    this.unlisten();
   }
 }

@@ -6,6 +6,7 @@ import { SystemClock } from '../../kernel/clock';
 import { isKioskError } from '../../kernel/errors';
 import { GatewayClient } from '../../runtime/payments/gateway/gateway-client';
 import { QrGatewayProvider } from '../../runtime/payments/gateway/qr-provider';
+import type { PaymentPrompt } from '../../protocol/screen';
 import type { PaymentRequest } from '../../runtime/payments/provider';
 import { GatewaySimulator } from './gateway-simulator';
 
@@ -16,7 +17,7 @@ let dir: string;
 let sim: GatewaySimulator;
 let provider: QrGatewayProvider;
 let client: GatewayClient;
-let prompts: string[];
+let prompts: PaymentPrompt[];
 
 function makeSim(): GatewaySimulator {
   return new GatewaySimulator({
@@ -78,7 +79,7 @@ describe('QR gateway: shopper-presented code', () => {
     sim.userPaysAfter(3);
     const r = req();
     await expect(provider.pay(r, signal())).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
-    expect(prompts).toContain('waiting for confirmation in your app');
+    expect(prompts.map((p) => p.code)).toContain('confirm_in_app');
     expect(sim.requests.filter((m) => m === 'trade.query')).toHaveLength(3);
   });
 
@@ -195,6 +196,7 @@ describe('QR gateway: merchant-presented QR', () => {
     expect(sim.scanQr(codes[0])?.outTradeNo).toBe(r.attemptId);
     await sim.payQr(codes[0]);
     await expect(paying).resolves.toMatchObject({ outcome: 'approved', amount: 888 });
+    expect(prompts.map((x) => x.code)).toEqual(['scan_merchant_qr']); // the shopper's prompt as a code
   });
 
   it('notifications: verified once, replay rejected, forged rejected', async () => {

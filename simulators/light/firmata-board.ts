@@ -13,6 +13,11 @@ import {
   encodeReportVersion,
   type FirmataCommand,
 } from './firmata-parser';
+import type { FirmataBoardEvents, FirmataBoardOptions, PinSnapshot } from './firmata-board-options';
+import { drives, readLight, type ColorPins, type PinChange, type SimulatedLight } from './tower-light';
+
+export type { FirmataBoardEvents, FirmataBoardOptions, PinSnapshot } from './firmata-board-options';
+export type { ColorName, ColorPins, PinChange, SimulatedLight } from './tower-light';
 
 /**
  * A simulated Arduino Uno running StandardFirmata 2.5, speaking the real protocol bytes on the device end of a
@@ -26,80 +31,8 @@ import {
  *   EXTENDED_ANALOG (to PWM pins), REPORT_DIGITAL / REPORT_ANALOG (flags; enabling a digital port reports it once),
  *   SAMPLING_INTERVAL, SYSTEM_RESET. Unknown sysex commands are ignored; garbage bytes are skipped (see the parser).
  *
- * How the light is read (`light()`): a colour is *lit* when its pin is in OUTPUT or PWM mode with a value > 0.
- * A colour is *blinking* when its pin toggles periodically: its last `blinkMinChanges` value changes (default 3,
- * i.e. on-off-on or off-on-off — two changes are just "was on, now off") all lie within the last `blinkWindowMs`
- * (default 1500 ms), are evenly spaced (longest gap ≤ 1.5 × shortest, so a colour switched on, off and on again
- * by separate commands does not count) and the last one is no older than 1.5 × the longest gap (it is still
- * toggling). So a blink with a half-period of 500 ms is recognised at its third change (≤ 1 s after it starts),
- * any half-period up to 750 ms can be recognised, and a stopped blink reads steady/off again at most 1.5
- * half-periods after its last change (until then the old colour can make the light read `mixed`; poll with
- * `waitForLight`). The first off phase of a new blink reads as `off`.
- * The light is `{color, mode:'blink'}` when exactly one colour blinks and no other colour is lit or blinking,
- * `{color, mode:'steady'}` when exactly one colour is lit and none blinks, `off` when nothing is lit or blinking,
- * and `mixed` otherwise (more than one colour on — a wiring or driver fault).
+ * The light is read from the colour pins as `tower-light.ts` describes (lit, blinking, mixed).
  */
-
-export type ColorName = 'green' | 'yellow' | 'red';
-export interface ColorPins {
-  green: number;
-  yellow: number;
-  red: number;
-}
-
-export interface SimulatedLight {
-  color: ColorName | 'off' | 'mixed';
-  mode: 'steady' | 'blink';
-}
-
-export interface PinChange {
-  at: number;
-  value: number;
-}
-
-export interface PinSnapshot {
-  pin: number;
-  /** Firmata mode number (0 INPUT, 1 OUTPUT, 2 ANALOG, 3 PWM, …). */
-  mode: number;
-  /** Last written value: 0/1 for OUTPUT, 0–255 for PWM. */
-  value: number;
-  /** Clock ms of the last value change (or of power-up). */
-  changedAt: number;
-  /** Value changes within the last `historyMs` (oldest first). */
-  history: PinChange[];
-  /** REPORT_DIGITAL enabled for this pin's port. */
-  reporting: boolean;
-}
-
-export interface FirmataBoardOptions {
-  pins?: Partial<ColorPins>;
-  /** Pins 0..pinCount-1 exist (Uno: 20). */
-  pinCount?: number;
-  /** Pins reported as analog-capable, mapped to channels 0.. in order (Uno: 14–19). */
-  analogPins?: number[];
-  /** Pins that advertise PWM capability (a real Uno: 3, 5, 6, 9, 10, 11). Default none: digital output only. */
-  pwmPins?: number[];
-  firmwareName?: string;
-  version?: { major: number; minor: number };
-  /** Send REPORT_VERSION + firmware on power-up, as StandardFirmata does after a reset. Default true. */
-  announce?: boolean;
-  blinkWindowMs?: number;
-  blinkMinChanges?: number;
-  clock?: Clock;
-  /** Use this pty pair instead of creating one (the simulator then does not close it). */
-  pair?: PtyPair;
-}
-
-export type FirmataBoardEvents = {
-  /** A pin's value changed. */
-  pin: [number, PinChange];
-  /** The derived light changed. */
-  light: [SimulatedLight];
-  /** Every command parsed from the host. */
-  command: [FirmataCommand];
-  plugged: [boolean];
-  error: [Error];
-};
 
 const HISTORY_MS = 5000;
 
@@ -195,23 +128,11 @@ export class FirmataBoard extends EventEmitter<FirmataBoardEvents> {
 
   /** Pins currently driven high (OUTPUT or PWM with value > 0). */
   highPins(): number[] {
-    return this.pinState.flatMap((p, pin) => (this.drives(p) && p.value > 0 ? [pin] : []));
+    return this.pinState.flatMap((p, pin) => (drives(p) && p.value > 0 ? [pin] : []));
   }
 
   light(): SimulatedLight {
-    const now = this.clock.now();
-    const lit: ColorName[] = [];
-    const blinking: ColorName[] = [];
-    for (const color of ['green', 'yellow', 'red'] as const) {
-      const p = this.pinState[this.colorPins[color]];
-      if (!p || !this.drives(p)) continue;
-      if (this.isBlinking(p, now)) blinking.push(color);
-      else if (p.value > 0) lit.push(color);
-    }
-    if (blinking.length === 1 && lit.length === 0) return { color: blinking[0]!, mode: 'blink' };
-    if (blinking.length === 0 && lit.length === 1) return { color: lit[0]!, mode: 'steady' };
-    if (blinking.length === 0 && lit.length === 0) return { color: 'off', mode: 'steady' };
-    return { color: 'mixed', mode: blinking.length > 0 ? 'blink' : 'steady' };
+    return readLight(this.pinState, this.colorPins, this.clock.now(), { blinkWindowMs: this.blinkWindowMs, blinkMinChanges: this.blinkMinChanges });
   }
 
   samplingInterval(): number {
@@ -332,29 +253,6 @@ export class FirmataBoard extends EventEmitter<FirmataBoardEvents> {
     const buf = Buffer.from(bytes);
     if (this.sink) this.sink(buf);
     else this.port?.write(buf);
-  }
-
-  private drives(p: PinRecord): boolean {
-    return p.mode === PIN_MODE.OUTPUT || p.mode === PIN_MODE.PWM;
-  }
-
-  private recentChanges(p: PinRecord, now: number): PinChange[] {
-    return p.history.filter((h) => now - h.at <= this.blinkWindowMs);
-  }
-
-  private isBlinking(p: PinRecord, now: number): boolean {
-    const n = Math.max(2, this.blinkMinChanges);
-    const last = this.recentChanges(p, now).slice(-n);
-    if (last.length < n) return false;
-    let maxGap = 0;
-    let minGap = Infinity;
-    for (let i = 1; i < last.length; i++) {
-      const gap = last[i]!.at - last[i - 1]!.at;
-      maxGap = Math.max(maxGap, gap);
-      minGap = Math.min(minGap, gap);
-    }
-    if (minGap <= 0 || maxGap > minGap * 1.5) return false; // not periodic
-    return now - last[last.length - 1]!.at <= maxGap * 1.5;
   }
 
   private setValue(pin: number, value: number): void {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as iconv from 'iconv-lite';
 import { encodeReceipt } from '../../drivers/printer/encode-receipt';
-import { sampleJob } from '../../drivers/printer/test-helpers/printer-contract-suite';
+import { sampleJob } from '../../test/support/contracts/printer-suite';
 import { EscPosDecoder, decodeEscPos, type DecoderWarningKind } from './escpos-decoder';
 
 const b = (...parts: (number[] | string | Uint8Array)[]): Uint8Array =>

@@ -1,4 +1,8 @@
-import * as iconv from 'iconv-lite';
+import { DEFAULT_STYLE, NEED_MORE } from './escpos-page';
+import { EscPosSymbols } from './escpos-symbols';
+import type { DecodedReceipt, DecoderWarning } from './escpos-receipt';
+
+export type { BarcodeSymbologyName, DecodedAlign, DecodedItem, DecodedLine, DecodedReceipt, DecoderWarning, DecoderWarningKind } from './escpos-receipt';
 
 /**
  * An ESC/POS decoder: the bytes a receipt printer receives → what it prints. Pure and streaming (`push` chunks
@@ -15,178 +19,12 @@ import * as iconv from 'iconv-lite';
  *
  * Bytes are decoded with iconv-lite — independently of the encoder library, so round-trip tests compare two
  * implementations rather than one with itself.
+ *
+ * Layers: `EscPosPage` (escpos-page.ts: print mode, lines, receipts, warnings) ← `EscPosSymbols` (escpos-symbols.ts:
+ * GS k barcodes, GS ( k 2D codes) ← this class (the byte stream and every other command).
  */
 
-export type DecodedAlign = 'left' | 'center' | 'right';
-
-export interface DecodedLine {
-  /** The printed characters, padding spaces included. */
-  text: string;
-  bold: boolean;
-  underline: boolean;
-  /** Character magnification from GS ! (1–8). */
-  width: number;
-  height: number;
-  align: DecodedAlign;
-  /** Part of the line was printed in Chinese mode (GB18030). */
-  cjk: boolean;
-}
-
-export type BarcodeSymbologyName =
-  | 'upca'
-  | 'upce'
-  | 'ean13'
-  | 'ean8'
-  | 'code39'
-  | 'itf'
-  | 'codabar'
-  | 'code93'
-  | 'code128'
-  | 'gs1-128'
-  | 'gs1-databar-omni'
-  | 'gs1-databar-truncated'
-  | 'gs1-databar-limited'
-  | 'gs1-databar-expanded'
-  | 'code128-auto'
-  | 'unknown';
-
-export type DecodedItem =
-  | { kind: 'line'; line: DecodedLine }
-  | { kind: 'qr'; data: string; model: number; size: number; errorLevel: string }
-  | { kind: '2d'; symbology: 'pdf417' | 'maxicode' | 'gs1-databar' | 'composite' | 'aztec' | 'datamatrix' | 'unknown'; data: string }
-  | { kind: 'barcode'; symbology: BarcodeSymbologyName; data: string }
-  | { kind: 'image'; width: number; height: number }
-  | { kind: 'pulse'; pin: number };
-
-export interface DecodedReceipt {
-  items: DecodedItem[];
-  lines: DecodedLine[];
-  qrCodes: string[];
-  barcodes: { symbology: BarcodeSymbologyName; data: string }[];
-  drawerKicks: number;
-  /** How the receipt was cut; null while it has not been cut (yet). */
-  cut: 'full' | 'partial' | null;
-  /** The lines, trailing spaces trimmed, blank lines at the start and end (paper feed) left out. */
-  text: string;
-}
-
-export type DecoderWarningKind = 'unknown-command' | 'control-byte' | 'unknown-codepage' | 'invalid-text' | 'invalid-data' | 'truncated';
-
-export interface DecoderWarning {
-  kind: DecoderWarningKind;
-  /** Offset of the offending bytes in the whole stream (for text warnings: where the stream was when the line ended). */
-  offset: number;
-  /** The first bytes of it (at most 8). */
-  bytes: number[];
-  message: string;
-}
-
-/** ESC t n → code page, Epson numbering, for the pages iconv-lite can decode. */
-const CODEPAGES: Record<number, string> = {
-  0: 'cp437',
-  2: 'cp850',
-  3: 'cp860',
-  4: 'cp863',
-  5: 'cp865',
-  13: 'cp857',
-  14: 'cp737',
-  15: 'iso-8859-7',
-  16: 'windows-1252',
-  17: 'cp866',
-  18: 'cp852',
-  19: 'cp858',
-  33: 'cp775',
-  34: 'cp855',
-  35: 'cp861',
-  36: 'cp862',
-  37: 'cp864',
-  38: 'cp869',
-  39: 'iso-8859-2',
-  40: 'iso-8859-15',
-  45: 'windows-1250',
-  46: 'windows-1251',
-  47: 'windows-1253',
-  48: 'windows-1254',
-  49: 'windows-1255',
-  50: 'windows-1256',
-  51: 'windows-1257',
-  52: 'windows-1258',
-};
-
-const BARCODES: Record<number, BarcodeSymbologyName> = {
-  0: 'upca',
-  1: 'upce',
-  2: 'ean13',
-  3: 'ean8',
-  4: 'code39',
-  5: 'itf',
-  6: 'codabar',
-  65: 'upca',
-  66: 'upce',
-  67: 'ean13',
-  68: 'ean8',
-  69: 'code39',
-  70: 'itf',
-  71: 'codabar',
-  72: 'code93',
-  73: 'code128',
-  74: 'gs1-128',
-  75: 'gs1-databar-omni',
-  76: 'gs1-databar-truncated',
-  77: 'gs1-databar-limited',
-  78: 'gs1-databar-expanded',
-  79: 'code128-auto',
-};
-
-const SYMBOLS_2D: Record<number, (DecodedItem & { kind: '2d' })['symbology']> = {
-  0x30: 'pdf417',
-  0x32: 'maxicode',
-  0x33: 'gs1-databar',
-  0x34: 'composite',
-  0x35: 'aztec',
-  0x36: 'datamatrix',
-};
-
-interface Style {
-  bold: boolean;
-  underline: boolean;
-  width: number;
-  height: number;
-  align: DecodedAlign;
-  page: number;
-  chinese: boolean;
-}
-
-interface Segment {
-  chinese: boolean;
-  page: number;
-  bold: boolean;
-  underline: boolean;
-  width: number;
-  height: number;
-  bytes: number[];
-}
-
-const NEED_MORE = -1;
-
-const DEFAULT_STYLE: Style = { bold: false, underline: false, width: 1, height: 1, align: 'left', page: 0, chinese: false };
-
-export class EscPosDecoder {
-  readonly warnings: DecoderWarning[] = [];
-  private buf = new Uint8Array(0);
-  /** Stream offset of buf[0]. */
-  private base = 0;
-  private style: Style = { ...DEFAULT_STYLE };
-  private segments: Segment[] = [];
-  private lineAlign: DecodedAlign = 'left';
-  private done: DecodedReceipt[] = [];
-  private items: DecodedItem[] = [];
-  private qr = { data: null as Uint8Array | null, model: 2, size: 3, errorLevel: 'L' };
-  private stored2d = new Map<number, Uint8Array>();
-  private readonly warnedPages = new Set<number>();
-
-  constructor(private readonly opts: { onWarning?: (w: DecoderWarning) => void } = {}) {}
-
+export class EscPosDecoder extends EscPosSymbols {
   /** Feeds bytes as they arrive. */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -211,43 +49,6 @@ export class EscPosDecoder {
       this.base += this.buf.length;
       this.buf = new Uint8Array(0);
     }
-  }
-
-  /** Completed (cut) receipts, then the one in progress if anything but blank lines (paper feed) was printed on it. */
-  receipts(): DecodedReceipt[] {
-    const printed = this.items.some((i) => i.kind !== 'line' || i.line.text.trim() !== '');
-    const cur = printed ? [finishReceipt(this.items, null)] : [];
-    return [...this.done, ...cur];
-  }
-
-  lastReceipt(): DecodedReceipt | undefined {
-    const all = this.receipts();
-    return all[all.length - 1];
-  }
-
-  /** The text of the last receipt (up to its cut; the one in progress if nothing was cut after it). */
-  last(): string | undefined {
-    return this.lastReceipt()?.text;
-  }
-
-  /**
-   * The printer restarted mid-receipt (switched off to change the roll): the receipt in progress ends uncut
-   * (`cut: null`, kept as a torn piece), a command cut short is dropped, and the print mode is back to defaults.
-   */
-  tear(): void {
-    this.flushPending();
-    if (this.items.some((i) => i.kind !== 'line' || i.line.text.trim() !== '')) this.done.push(finishReceipt(this.items, null));
-    this.items = [];
-    this.base += this.buf.length;
-    this.buf = new Uint8Array(0);
-    this.style = { ...DEFAULT_STYLE };
-  }
-
-  /** Forgets receipts and warnings; keeps the printer state (like tearing off the paper). */
-  clear(): void {
-    this.done = [];
-    this.items = [];
-    this.warnings.length = 0;
   }
 
   // ---- parser ----
@@ -285,14 +86,6 @@ export class EscPosDecoder {
     }
   }
 
-  private has(p: number, n: number): boolean {
-    return p + n <= this.buf.length;
-  }
-
-  private u16(p: number): number {
-    return this.buf[p] | (this.buf[p + 1] << 8);
-  }
-
   private dle(p: number): number {
     if (!this.has(p, 3)) return NEED_MORE;
     const c = this.buf[p + 1];
@@ -320,7 +113,7 @@ export class EscPosDecoder {
     switch (c) {
       case 0x40: // ESC @ initialize
         this.style = { ...DEFAULT_STYLE };
-        this.qr = { data: null, model: 2, size: 3, errorLevel: 'L' };
+        this.resetSymbols();
         return 2;
       case 0x45: // ESC E n bold
       case 0x47: // ESC G n double-strike (prints as bold)
@@ -554,211 +347,6 @@ export class EscPosDecoder {
         return 2;
     }
   }
-
-  /** GS k m … barcode. */
-  private barcode(p: number): number {
-    if (!this.has(p, 3)) return NEED_MORE;
-    const m = this.buf[p + 2];
-    let data: Uint8Array;
-    let used: number;
-    if (m <= 6) {
-      let end = -1;
-      for (let i = p + 3; i < this.buf.length; i++) {
-        if (this.buf[i] === 0) {
-          end = i;
-          break;
-        }
-      }
-      if (end < 0) return NEED_MORE;
-      data = this.buf.slice(p + 3, end);
-      used = end - p + 1;
-    } else {
-      if (!this.has(p, 4)) return NEED_MORE;
-      const n = this.buf[p + 3];
-      if (!this.has(p, 4 + n)) return NEED_MORE;
-      data = this.buf.slice(p + 4, p + 4 + n);
-      used = 4 + n;
-    }
-    const symbology = BARCODES[m] ?? 'unknown';
-    if (symbology === 'unknown') this.warn('invalid-data', p, 3, `unknown barcode system ${m}`);
-    let text = latin1(data);
-    if (symbology === 'code128') text = this.code128(data, p);
-    else if (symbology === 'ean13' || symbology === 'upca' || symbology === 'ean8') text = withCheckDigit(text, symbology);
-    this.flushPending();
-    this.items.push({ kind: 'barcode', symbology, data: text });
-    return used;
-  }
-
-  /** CODE128 data with ESC/POS code set characters: {A {B {C select a set, {{ is '{', {S/{1–{4 are functions. */
-  private code128(data: Uint8Array, p: number): string {
-    let set: 'A' | 'B' | 'C' | null = null;
-    let out = '';
-    for (let i = 0; i < data.length; i++) {
-      const b = data[i];
-      if (b === 0x7b && i + 1 < data.length) {
-        const c = String.fromCharCode(data[++i]);
-        if (c === 'A' || c === 'B' || c === 'C') set = c;
-        else if (c === '{') out += '{';
-        else if (!'S1234'.includes(c)) this.warn('invalid-data', p, 3, `unknown CODE128 function character {${c}`);
-        continue;
-      }
-      if (set === null) {
-        this.warn('invalid-data', p, 3, 'CODE128 data does not start with a code set ({A, {B or {C)');
-        set = 'B';
-      }
-      out += set === 'C' ? String(b).padStart(2, '0') : String.fromCharCode(b);
-    }
-    return out;
-  }
-
-  /** GS ( fn pL pH … — 2D codes (GS ( k) and the rest (skipped by length). */
-  private gsParen(p: number): number {
-    if (!this.has(p, 5)) return NEED_MORE;
-    const fn = this.buf[p + 2];
-    const len = this.u16(p + 3);
-    if (!this.has(p, 5 + len)) return NEED_MORE;
-    if (fn === 0x6b && len >= 2) {
-      const cn = this.buf[p + 5];
-      const f = this.buf[p + 6];
-      const body = this.buf.slice(p + 7, p + 5 + len);
-      if (cn === 0x31) {
-        // QR code
-        if (f === 0x41) this.qr.model = body[0] - 0x30;
-        else if (f === 0x43) this.qr.size = body[0];
-        else if (f === 0x45) this.qr.errorLevel = ['L', 'M', 'Q', 'H'][body[0] - 0x30] ?? '?';
-        else if (f === 0x50) this.qr.data = body.slice(1);
-        else if (f === 0x51) {
-          if (this.qr.data === null) this.warn('invalid-data', p, 8, 'QR print without stored data');
-          else {
-            this.flushPending();
-            this.items.push({ kind: 'qr', data: utf8OrLatin1(this.qr.data), model: this.qr.model, size: this.qr.size, errorLevel: this.qr.errorLevel });
-          }
-        }
-      } else {
-        if (f === 0x50) this.stored2d.set(cn, body.slice(1));
-        else if (f === 0x51) {
-          const stored = this.stored2d.get(cn);
-          if (!stored) this.warn('invalid-data', p, 8, `2D symbol print without stored data (cn 0x${cn.toString(16)})`);
-          else {
-            this.flushPending();
-            this.items.push({ kind: '2d', symbology: SYMBOLS_2D[cn] ?? 'unknown', data: utf8OrLatin1(stored) });
-          }
-        }
-      }
-    }
-    return 5 + len;
-  }
-
-  // ---- text ----
-
-  private text(b: number): void {
-    const s = this.style;
-    if (this.segments.length === 0) this.lineAlign = s.align;
-    const last = this.segments[this.segments.length - 1];
-    if (last && last.chinese === s.chinese && last.page === s.page && last.bold === s.bold && last.underline === s.underline && last.width === s.width && last.height === s.height) {
-      last.bytes.push(b);
-    } else {
-      this.segments.push({ chinese: s.chinese, page: s.page, bold: s.bold, underline: s.underline, width: s.width, height: s.height, bytes: [b] });
-    }
-  }
-
-  /** A line ends (LF, FF, ESC d/J). `blank`: an empty buffer still prints an empty line (LF does, ESC J does not). */
-  private endLine(blank: boolean): void {
-    if (this.segments.length === 0 && !blank) return;
-    let text = '';
-    let bold = false;
-    let underline = false;
-    let width = 1;
-    let height = 1;
-    let cjk = false;
-    for (const seg of this.segments) {
-      const s = this.decodeSegment(seg);
-      text += s;
-      if (s.trim().length > 0) {
-        bold ||= seg.bold;
-        underline ||= seg.underline;
-        width = Math.max(width, seg.width);
-        height = Math.max(height, seg.height);
-      }
-      cjk ||= seg.chinese;
-    }
-    this.items.push({ kind: 'line', line: { text, bold, underline, width, height, align: this.segments.length ? this.lineAlign : this.style.align, cjk } });
-    this.segments = [];
-  }
-
-  /** Text waiting for its LF is printed before a symbol, image, pulse or cut (as the printer does). */
-  private flushPending(): void {
-    if (this.segments.length > 0) this.endLine(false);
-  }
-
-  private decodeSegment(seg: Segment): string {
-    const bytes = Buffer.from(seg.bytes);
-    if (seg.chinese) {
-      const s = iconv.decode(bytes, 'gb18030');
-      if (s.includes('\ufffd')) this.warn('invalid-text', 0, 0, `invalid GB18030 sequence in ${bytes.toString('hex')}`);
-      return s;
-    }
-    let page = CODEPAGES[seg.page];
-    if (!page) {
-      if (!this.warnedPages.has(seg.page)) {
-        this.warnedPages.add(seg.page);
-        this.warn('unknown-codepage', 0, 0, `code page ${seg.page} (ESC t ${seg.page}) is not known; decoded as cp437`);
-      }
-      page = 'cp437';
-    }
-    return iconv.decode(bytes, page);
-  }
-
-  private cut(kind: 'full' | 'partial'): void {
-    this.flushPending();
-    this.done.push(finishReceipt(this.items, kind));
-    this.items = [];
-  }
-
-  private warn(kind: DecoderWarningKind, p: number, n: number, message: string): void {
-    const w: DecoderWarning = { kind, offset: this.base + p, bytes: [...this.buf.slice(p, p + Math.min(n, 8))], message };
-    this.warnings.push(w);
-    this.opts.onWarning?.(w);
-  }
-}
-
-function finishReceipt(items: DecodedItem[], cut: 'full' | 'partial' | null): DecodedReceipt {
-  const lines = items.filter((i): i is DecodedItem & { kind: 'line' } => i.kind === 'line').map((i) => i.line);
-  const texts = lines.map((l) => l.text.trimEnd());
-  let a = 0;
-  let b = texts.length;
-  while (a < b && texts[a] === '') a++;
-  while (b > a && texts[b - 1] === '') b--;
-  return {
-    items: [...items],
-    lines,
-    qrCodes: items.filter((i): i is DecodedItem & { kind: 'qr' } => i.kind === 'qr').map((i) => i.data),
-    barcodes: items.filter((i): i is DecodedItem & { kind: 'barcode' } => i.kind === 'barcode').map((i) => ({ symbology: i.symbology, data: i.data })),
-    drawerKicks: items.filter((i) => i.kind === 'pulse').length,
-    cut,
-    text: texts.slice(a, b).join('\n'),
-  };
-}
-
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('latin1');
-}
-
-function utf8OrLatin1(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return latin1(bytes);
-  }
-}
-
-/** EAN-13 / UPC-A / EAN-8 sent without their check digit print with it: report what is printed. */
-function withCheckDigit(data: string, sym: 'ean13' | 'upca' | 'ean8'): string {
-  const full = { ean13: 13, upca: 12, ean8: 8 }[sym];
-  if (!/^[0-9]+$/.test(data) || data.length !== full - 1) return data;
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) sum += (data.charCodeAt(data.length - 1 - i) - 48) * (i % 2 === 0 ? 3 : 1);
-  return data + String((10 - (sum % 10)) % 10);
 }
 
 /** Decodes a whole stream at once. */

@@ -1,8 +1,8 @@
 import { SerialPort } from 'serialport';
 import { SimulatedClock } from '../../kernel/clock';
 import { encodeReceipt } from '../../drivers/printer/encode-receipt';
-import { sampleJob, waitFor } from '../../drivers/printer/test-helpers/printer-contract-suite';
-import { UsbLinkError } from '../../drivers/printer/usb-transport';
+import { sampleJob, waitFor } from '../../test/support/contracts/printer-suite';
+import { SimUsbLinkError } from './simulated-usb-link';
 import { PtyPair } from '../pty-pair';
 import { PrinterSimulator, type PrinterSimState } from './printer-simulator';
 import { SerialPrinterSimulator } from './serial-printer';
@@ -158,7 +158,7 @@ describe('PrinterSimulator: USB link', () => {
     await expect(b.claim()).rejects.toMatchObject({ code: 'BUSY' });
     const pending = a.transferIn(64, 1000);
     sim.disconnect();
-    await expect(pending).rejects.toBeInstanceOf(UsbLinkError);
+    await expect(pending).rejects.toBeInstanceOf(SimUsbLinkError);
     await expect(a.transferOut(Uint8Array.of(1))).rejects.toMatchObject({ code: 'NO_DEVICE' });
     await expect(b.open()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     sim.reconnect();

@@ -1,7 +1,6 @@
-import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
-import type { TransportIdentity } from '../../drivers/printer/transport';
-import { UsbLinkError, type UsbBulkLink } from '../../drivers/printer/usb-transport';
+import { SystemClock, type Clock } from '../../kernel/clock';
 import { EscPosDecoder, type DecodedReceipt, type DecoderWarning } from './escpos-decoder';
+import { BulkInEndpoint, SimUsbLink, type SimUsbBulkLink, type SimUsbIdentity, type UsbPrinterSide } from './simulated-usb-link';
 
 /** What the simulated printer is like right now. */
 export interface PrinterSimState {
@@ -46,7 +45,7 @@ export interface PrinterSimulatorOptions {
  * (switched off and on: held bytes are lost, a receipt in progress stays a torn piece), and `onStatus()` for every
  * state change.
  */
-export class PrinterSimulator {
+export class PrinterSimulator implements UsbPrinterSide {
   readonly decoder = new EscPosDecoder();
   /** Data bytes received (real-time commands not counted). */
   receivedDataBytes = 0;
@@ -55,7 +54,6 @@ export class PrinterSimulator {
   /** Held data bytes lost by `powerCycle()` (never printed). */
   discardedDataBytes = 0;
 
-  private readonly clock: Clock;
   private readonly opts: PrinterSimulatorOptions;
   private st: Omit<PrinterSimState, 'heldBytes'> = {
     connected: true,
@@ -83,15 +81,11 @@ export class PrinterSimulator {
   generation = 0;
   usbClaimedBy: object | null = null;
   private usbUsed = false;
-  private usbIn: number[] = [];
-  private emptyBeforeReply: number;
-  private emptyPending = 0;
-  private readonly inWaiters = new Set<() => void>();
+  readonly bulkIn: BulkInEndpoint;
 
   constructor(opts: PrinterSimulatorOptions = {}) {
     this.opts = opts;
-    this.clock = opts.clock ?? new SystemClock();
-    this.emptyBeforeReply = opts.emptyReadsBeforeReply ?? 0;
+    this.bulkIn = new BulkInEndpoint(opts.clock ?? new SystemClock(), opts.emptyReadsBeforeReply ?? 0);
   }
 
   // ---- control surface ----
@@ -126,10 +120,9 @@ export class PrinterSimulator {
     if (!this.st.connected) return;
     this.generation++;
     this.usbClaimedBy = null;
-    this.usbIn = [];
     this.rt = [];
     this.set({ connected: false });
-    for (const w of [...this.inWaiters]) w();
+    this.bulkIn.reset();
   }
   reconnect(): void {
     this.set({ connected: true });
@@ -149,7 +142,7 @@ export class PrinterSimulator {
   }
   /** USB: bulk IN reads that return empty before each reply. */
   emptyReads(k: number): void {
-    this.emptyBeforeReply = k;
+    this.bulkIn.emptyBeforeReply = k;
   }
   /** The cable goes after `n` more data bytes: the rest of the stream is lost and the printer disconnects. */
   dropAfter(n: number): void {
@@ -291,11 +284,7 @@ export class PrinterSimulator {
     if (!reply || reply.length === 0) return;
     const bytes = Uint8Array.from(reply);
     for (const l of [...this.replyListeners]) l(bytes);
-    if (this.usbUsed) {
-      this.usbIn.push(...bytes);
-      this.emptyPending = this.emptyBeforeReply;
-      for (const w of [...this.inWaiters]) w();
-    }
+    if (this.usbUsed) this.bulkIn.push(bytes);
   }
 
   private set(patch: Partial<Omit<PrinterSimState, 'heldBytes'>>): void {
@@ -315,87 +304,12 @@ export class PrinterSimulator {
   // ---- USB ----
 
   /** A handle on the simulated USB printer, as the USB transport takes it (one per host process). */
-  usbLink(): UsbBulkLink {
+  usbLink(): SimUsbBulkLink {
     this.usbUsed = true;
     return new SimUsbLink(this);
   }
 
-  identity(): TransportIdentity {
+  identity(): SimUsbIdentity {
     return { serialNumber: this.opts.serialNumber ?? 'SIM-PRN-0001', path: this.opts.usbPath ?? 'usb:sim-1', vendor: 'Simulated', model: 'ESC/POS sim', usbId: '0000:0000' };
-  }
-
-  /** @internal bulk IN for SimUsbLink */
-  async usbRead(maxLength: number, timeoutMs: number, alive: () => boolean): Promise<Uint8Array> {
-    const take = (): Uint8Array | null => {
-      if (this.usbIn.length === 0) return null;
-      if (this.emptyPending > 0) {
-        this.emptyPending--;
-        return new Uint8Array(0);
-      }
-      return Uint8Array.from(this.usbIn.splice(0, maxLength));
-    };
-    const now = take();
-    if (now) return now;
-    await new Promise<void>((resolve) => {
-      let timer: TimerHandle | null = null;
-      const done = () => {
-        this.inWaiters.delete(done);
-        if (timer) this.clock.clearTimeout(timer);
-        resolve();
-      };
-      this.inWaiters.add(done);
-      timer = this.clock.setTimeout(done, timeoutMs);
-    });
-    if (!alive()) throw new UsbLinkError('NO_DEVICE', 'device disconnected during bulk IN');
-    return take() ?? new Uint8Array(0);
-  }
-}
-
-class SimUsbLink implements UsbBulkLink {
-  private generation = -1;
-  private claimed = false;
-
-  constructor(private readonly sim: PrinterSimulator) {}
-
-  private alive = (): boolean => this.generation === this.sim.generation && this.sim.connected;
-
-  async open(): Promise<TransportIdentity> {
-    if (!this.sim.connected) throw new UsbLinkError('NOT_FOUND', 'simulated USB printer is not attached');
-    this.generation = this.sim.generation;
-    this.claimed = false;
-    return this.sim.identity();
-  }
-
-  async claim(): Promise<void> {
-    if (!this.alive()) throw new UsbLinkError('NO_DEVICE', 'device not open');
-    if (this.sim.usbClaimedBy && this.sim.usbClaimedBy !== this) throw new UsbLinkError('BUSY', 'interface 0 is claimed by another handle');
-    this.sim.usbClaimedBy = this;
-    this.claimed = true;
-  }
-
-  async release(): Promise<void> {
-    if (this.sim.usbClaimedBy === this) this.sim.usbClaimedBy = null;
-    this.claimed = false;
-  }
-
-  async close(): Promise<void> {
-    await this.release();
-    this.generation = -1;
-  }
-
-  async transferOut(data: Uint8Array): Promise<void> {
-    this.check();
-    this.sim.receive(data);
-    if (!this.alive()) throw new UsbLinkError('NO_DEVICE', 'device disconnected during bulk OUT');
-  }
-
-  async transferIn(maxLength: number, timeoutMs: number): Promise<Uint8Array> {
-    this.check();
-    return this.sim.usbRead(maxLength, timeoutMs, this.alive);
-  }
-
-  private check(): void {
-    if (!this.alive()) throw new UsbLinkError('NO_DEVICE', 'no such device (it may have been disconnected)');
-    if (!this.claimed || this.sim.usbClaimedBy !== this) throw new UsbLinkError('IO', 'interface not claimed');
   }
 }

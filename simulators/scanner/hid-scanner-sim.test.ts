@@ -1,4 +1,4 @@
-import { HID_USAGE } from '../../drivers/scanner/hid-transport';
+import { BCS_USAGE, DESKTOP_USAGE, USAGE_PAGE } from './hid-usages';
 import { encodeHidPosReports, encodeKeyboardReports } from './hid-reports';
 import { HidScannerSimulator, SimulatedHidTransport } from './hid-scanner-sim';
 
@@ -7,8 +7,8 @@ describe('HidScannerSimulator and SimulatedHidTransport', () => {
     const sim = new HidScannerSimulator({ serialNumber: 'S1' });
     const list = await sim.transport.devices();
     expect(list.map((d) => [d.serialNumber, d.usagePage, d.usage])).toEqual([
-      ['S1', HID_USAGE.GENERIC_DESKTOP, HID_USAGE.KEYBOARD],
-      ['S1', HID_USAGE.POS_PAGE, 2],
+      ['S1', USAGE_PAGE.GENERIC_DESKTOP, DESKTOP_USAGE.KEYBOARD],
+      ['S1', USAGE_PAGE.BAR_CODE_SCANNER, BCS_USAGE.BAR_CODE_SCANNER],
     ]);
     expect(new Set(list.map((d) => d.path)).size).toBe(2);
   });

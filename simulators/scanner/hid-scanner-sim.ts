@@ -1,89 +1,9 @@
-import { EventEmitter } from 'node:events';
-import { KioskError } from '../../kernel/errors';
-import type { HidPosReportFormat } from '../../drivers/scanner/hid-pos';
-import { HID_USAGE, type HidDeviceHandle, type HidDeviceInfo, type HidOpenOptions, type HidTransport } from '../../drivers/scanner/hid-transport';
-import type { KeyboardLayout, LayoutName } from '../../drivers/scanner/keyboard-layouts';
-import { encodeHidPosReports, encodeKeyboardReports, type KeyboardReportOptions } from './hid-reports';
+import { encodeHidPosReports, encodeKeyboardReports, type KeyboardReportOptions, type ScannedDataReportFormat } from './hid-reports';
+import { BCS_USAGE, DESKTOP_USAGE, USAGE_PAGE } from './hid-usages';
+import { SimulatedHidTransport, type SimHidDeviceInfo } from './simulated-hid-transport';
+import type { TypingLayout, TypingLayoutName } from './typing-layouts';
 
-/**
- * A USB HID barcode scanner behind the injectable `HidTransport`: the driver under test gets `sim.transport`
- * instead of node-hid and sees devices, opens, reports, read errors and unplugs exactly as node-hid reports them.
- *
- * Like real scanners (Honeywell, Zebra), one device may expose two interfaces — a keyboard (usage page 0x01,
- * usage 0x06) and a HID POS scanner (usage page 0x8C) — listed as two entries with the same serial number and
- * different paths (`interfaces: 'both'`, the default).
- */
-
-class SimulatedHandle extends EventEmitter implements HidDeviceHandle {
-  closed = false;
-  constructor(
-    readonly device: HidDeviceInfo,
-    readonly grabbed: boolean,
-    private readonly onClose: (h: SimulatedHandle) => void,
-  ) {
-    super();
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.removeAllListeners();
-    this.onClose(this);
-  }
-  /** node-hid: a read on an unplugged device fails with this error, once. */
-  fail(message: string): void {
-    if (this.closed) return;
-    this.emit('error', new Error(message));
-  }
-}
-
-/** A fake node-hid: a set of plugged devices, each possibly open. */
-export class SimulatedHidTransport implements HidTransport {
-  private readonly plugged = new Map<string, HidDeviceInfo>();
-  private readonly handles = new Set<SimulatedHandle>();
-  /** When set, devices()/open() reject with it (e.g. node-hid failing to load). */
-  failWith: Error | null = null;
-  /** Grab support of the simulated backend (libusb detach: true; Linux hidraw: false). */
-  canGrab = true;
-  opens = 0;
-
-  plug(device: HidDeviceInfo): void {
-    this.plugged.set(device.path, { ...device });
-  }
-
-  /** Removes a device: open handles get a read error, as node-hid reports an unplug. */
-  unplug(path: string): void {
-    this.plugged.delete(path);
-    for (const h of [...this.handles]) if (h.device.path === path) h.fail('could not read from HID device');
-  }
-
-  /** Sends one input report to every open handle of `path`. */
-  report(path: string, bytes: Buffer): void {
-    for (const h of [...this.handles]) if (!h.closed && h.device.path === path) h.emit('data', Buffer.from(bytes));
-  }
-
-  openHandles(path?: string): number {
-    return [...this.handles].filter((h) => !h.closed && (path === undefined || h.device.path === path)).length;
-  }
-
-  async devices(): Promise<HidDeviceInfo[]> {
-    if (this.failWith) throw this.failWith;
-    return [...this.plugged.values()].map((d) => ({ ...d }));
-  }
-
-  async open(device: HidDeviceInfo, opts: HidOpenOptions): Promise<HidDeviceHandle> {
-    if (this.failWith) throw this.failWith;
-    const d = this.plugged.get(device.path);
-    if (!d) throw new KioskError('DEVICE_OFFLINE', `cannot open HID device ${device.path}: not found`, { path: device.path });
-    const grabbedBySomeone = [...this.handles].some((h) => !h.closed && h.device.path === d.path && h.grabbed);
-    if (grabbedBySomeone || (opts.grab && this.canGrab && this.openHandles(d.path) > 0)) {
-      throw new KioskError('DEVICE_BUSY', `cannot open HID device ${device.path}: busy`, { path: device.path });
-    }
-    const h = new SimulatedHandle({ ...d }, opts.grab && this.canGrab, (x) => this.handles.delete(x));
-    this.handles.add(h);
-    this.opens++;
-    return h;
-  }
-}
+export { SimulatedHidTransport };
 
 export interface HidScannerSimOptions {
   transport?: SimulatedHidTransport;
@@ -95,14 +15,14 @@ export interface HidScannerSimOptions {
   /** Which interfaces the scanner exposes. Default both. */
   interfaces?: 'pos' | 'keyboard' | 'both';
   /** The layout the scanner types with in keyboard mode. Default `us`. */
-  layout?: LayoutName | KeyboardLayout;
-  format?: Partial<HidPosReportFormat>;
+  layout?: TypingLayoutName | TypingLayout;
+  format?: Partial<ScannedDataReportFormat>;
   keyboard?: Omit<KeyboardReportOptions, 'enter'>;
 }
 
 export interface HidScanOptions {
   mode?: 'pos' | 'keyboard';
-  layout?: LayoutName | KeyboardLayout;
+  layout?: TypingLayoutName | TypingLayout;
   /** POS mode: AIM bytes. Keyboard mode: typed in front of the data. */
   aim?: string;
   rollover?: boolean;
@@ -110,10 +30,18 @@ export interface HidScanOptions {
   encoding?: 'latin1' | 'utf8';
 }
 
+/**
+ * A USB HID barcode scanner behind the injectable `HidTransport`: the driver under test gets `sim.transport`
+ * instead of node-hid and sees devices, opens, reports, read errors and unplugs exactly as node-hid reports them.
+ *
+ * Like real scanners (Honeywell, Zebra), one device may expose two interfaces — a keyboard (usage page 0x01,
+ * usage 0x06) and a HID POS scanner (usage page 0x8C) — listed as two entries with the same serial number and
+ * different paths (`interfaces: 'both'`, the default).
+ */
 export class HidScannerSimulator {
   readonly transport: SimulatedHidTransport;
-  keyboardInfo: HidDeviceInfo;
-  posInfo: HidDeviceInfo;
+  keyboardInfo: SimHidDeviceInfo;
+  posInfo: SimHidDeviceInfo;
   private readonly opts: HidScannerSimOptions;
   private readonly exposes: 'pos' | 'keyboard' | 'both';
   private isPlugged = false;
@@ -130,8 +58,8 @@ export class HidScannerSimulator {
       product: 'HID barcode scanner',
     };
     const path = opts.path ?? `/dev/hidraw-sim-${base.serialNumber}`;
-    this.keyboardInfo = { ...base, path: `${path}.0`, usagePage: HID_USAGE.GENERIC_DESKTOP, usage: HID_USAGE.KEYBOARD, interface: 0 };
-    this.posInfo = { ...base, path: `${path}.1`, usagePage: HID_USAGE.POS_PAGE, usage: 0x02, interface: 1 };
+    this.keyboardInfo = { ...base, path: `${path}.0`, usagePage: USAGE_PAGE.GENERIC_DESKTOP, usage: DESKTOP_USAGE.KEYBOARD, interface: 0 };
+    this.posInfo = { ...base, path: `${path}.1`, usagePage: USAGE_PAGE.BAR_CODE_SCANNER, usage: BCS_USAGE.BAR_CODE_SCANNER, interface: 1 };
     this.replug();
   }
 

@@ -1,5 +1,5 @@
 /**
- * Fuzz target (issue 11): signed envelopes (runtime/trust/envelope.ts `verifyEnvelope`), the gate every config
+ * Fuzz target (issue 11): signed envelopes (protocol/signed-envelope.ts `verifyEnvelope`), the gate every config
  * bundle, command and price-book manifest from HQ passes. Inputs: validly signed envelopes of each kind, mutated
  * byte-wise (their JSON mostly survives, so the later checks run), glued; arbitrary text; and JSON values nested
  * far past the depth limit.
@@ -7,7 +7,7 @@
  * was signed (a mutation that verifies changed only insignificant bytes such as whitespace).
  */
 import fc from 'fast-check';
-import { canonicalJson } from '../../protocol/journal/entry';
+import { canonicalJson } from '../../kernel/canonical-json';
 import { verifyEnvelope } from '../../protocol/signed-envelope';
 import { memoryTrust, signed, T0, testKey } from '../support/trust';
 import { MAX_MESSAGE, params, textFrom } from '../support/fuzz';

@@ -1,6 +1,6 @@
 /**
  * Fuzz target (issue 11): what a kiosk decodes of a price book pushed from HQ — chunks (gzip NDJSON, full items
- * and delta operations: runtime/pricebook-sync/chunk-codec.ts) and the manifest body (manifest.ts). Inputs: real
+ * and delta operations: protocol/pricebook/chunk-codec.ts) and the manifest body (manifest.ts). Inputs: real
  * chunks from the HQ chunker, mutated as gzip bytes (mostly refused by gzip) and — stronger — as NDJSON text
  * before compressing (so the JSON and item checks run), with lines nested far past the depth limit; manifests
  * as JSON values, valid and mutated.

@@ -1,6 +1,6 @@
 /**
  * Fuzz target (issue 11): `kiosk pricebook import` / `hq pricebook push` reading a price-book file
- * (runtime/pricebook/reader.ts): CSV (header, RFC 4180 quoting, BOM, CRLF), JSONL and whole-file JSON. Inputs:
+ * (protocol/pricebook/reader.ts): CSV (header, RFC 4180 quoting, BOM, CRLF), JSONL and whole-file JSON. Inputs:
  * valid books, mutated byte-wise (stray quotes, broken UTF-8, cut lines, duplicate keys), JSON lines nested far
  * past the depth limit; plus random text. Each input is a real file read by the real streaming reader.
  * Asserted: the reader yields items or throws KioskError PRICEBOOK_INVALID with a bounded message naming the file

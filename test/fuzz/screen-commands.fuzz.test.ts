@@ -1,12 +1,12 @@
 /**
- * Fuzz target (issue 11): commands from the shopper's screen over the WebSocket (runtime/screen/commands.ts
+ * Fuzz target (issue 11): commands from the shopper's screen over the WebSocket (runtime/screen/client-messages.ts
  * `parseClientMessage`). Inputs: every command kind, valid, then mutated and glued; arbitrary text; frames nested
  * past the depth limit or over the frame size.
  * Asserted: never throws; either a message of the exact schema or an error with a bounded text and an id only
  * when the client could have sent it.
  */
 import fc from 'fast-check';
-import { MAX_FRAME_BYTES, parseClientMessage } from '../../runtime/screen/commands';
+import { MAX_FRAME_BYTES, parseClientMessage } from '../../runtime/screen/client-messages';
 import { params, textFrom } from '../support/fuzz';
 
 const cmd = (id: number, command: object) => JSON.stringify({ type: 'command', id, command });

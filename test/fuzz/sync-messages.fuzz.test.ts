@@ -1,5 +1,5 @@
 /**
- * Fuzz target (issue 11): the decoders of the HQ sync topics (runtime/sync/messages.ts): events (HQ reads them),
+ * Fuzz target (issue 11): the decoders of the HQ sync topics (protocol/sync/messages.ts): events (HQ reads them),
  * ack and resend (the kiosk reads them), state and telemetry (HQ's fleet view). Inputs: valid messages of each
  * kind, mutated and glued; arbitrary text; JSON nested far past the depth limit.
  * Asserted: each decoder returns a typed message or throws KioskError PROTOCOL with a bounded message — never
@@ -12,6 +12,8 @@ import { onlyKioskErrors, params, textFrom } from '../support/fuzz';
 const h = 'a'.repeat(64);
 const SAMPLES = [
   JSON.stringify({ v: 1, storeId: 's1', deviceId: 'd1', seq: 5, ts: 1700000000000, orderId: 'o1', type: 'item_added', payload: '{"a":1}', prevHash: h, hash: h }),
+  // v2: the payload as JSON (re-canonicalised by the decoder)
+  JSON.stringify({ v: 2, storeId: 's1', deviceId: 'd1', seq: 5, ts: 1700000000000, orderId: null, type: 'item_added', payload: { a: [1, { b: 'ü' }], n: 1e21 }, prevHash: h, hash: h, hashStoreId: 's1' }),
   JSON.stringify({ v: 1, seq: 5, hash: h }),
   JSON.stringify({ v: 1, seq: 5 }),
   JSON.stringify({ v: 1, fromSeq: 3 }),

@@ -6,7 +6,7 @@ import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate } from '../../runtime/db/migrations';
 import { OrderEngine } from '../../runtime/orders/engine';
 import type { NewLine } from '../../runtime/orders/events';
-import { priceCart } from '../../runtime/pricing';
+import { priceCart } from '../../runtime/pricing/price-cart';
 import type { Promotion, TaxMode } from '../../runtime/pricing/types';
 
 export function tempDir(prefix = 'kiosk-test-'): string {

@@ -37,8 +37,16 @@ function waitForPort(port: number, ms: number): Promise<void> {
   });
 }
 
+/** The folder holding package.json: two up from test/support/ under ts-jest, three when a benchmark runs this from dist-bench/. */
+function projectRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+
 /** The broker configuration we ship (deploy/mosquitto/mosquitto.conf). */
-export const SHIPPED_CONF = path.join(__dirname, '..', '..', 'deploy', 'mosquitto', 'mosquitto.conf');
+export const SHIPPED_CONF = path.join(projectRoot(), 'deploy', 'mosquitto', 'mosquitto.conf');
 
 /** The shipped file's settings lines (no comments, no blank lines). */
 function shippedLines(): string[] {

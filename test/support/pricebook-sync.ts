@@ -9,7 +9,7 @@ import type { PriceItem } from '../../runtime/pricing/types';
 import type { PricebookManifest, VerifyManifest } from '../../protocol/pricebook/manifest';
 
 /**
- * Test stand-in for the signed envelope (the real one is runtime/trust/envelope.ts, Ed25519): the manifest and an
+ * Test stand-in for the signed envelope (the real one is protocol/signed-envelope.ts, Ed25519): the manifest and an
  * HMAC-SHA256 over its JSON.
  */
 const KEY = Buffer.from('test-only-hmac-key');

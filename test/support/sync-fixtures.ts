@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate } from '../../runtime/db/migrations';
 import { appendJournal } from '../../runtime/journal/append';
+import { ChainCheck } from '../../protocol/journal/chain';
 import { entryHash, GENESIS_HASH, type JournalEntry } from '../../protocol/journal/entry';
 import type { EventMessage } from '../../protocol/sync/messages';
 import type { IngestStore } from '../../hq/ingest/store';
@@ -71,31 +72,28 @@ export interface IngestedChain {
   problem: string | null;
 }
 
-/** Re-verifies one device's whole chain from the ingest database. */
 /** The entry's hash by either formula: covering the store (entries since it was hashed) or not (those before). */
 export function hashesOf(storeId: string, e: Omit<JournalEntry, 'hash' | 'hashStoreId'>): string[] {
   return [entryHash({ ...e, hashStoreId: storeId }), entryHash(e)];
 }
 
+/**
+ * Re-verifies one device's whole chain from the ingest database with the journal's one chain check
+ * (protocol/journal/chain.ts). HQ's rows do not record which hash formula an entry used, so both are tried.
+ */
 export async function verifyIngested(store: IngestStore, storeId: string, deviceId: string): Promise<IngestedChain> {
-  const rows = await store.db.read.all<{
-    seq: number;
-    ts: number;
-    order_id: string | null;
-    type: string;
-    payload: string;
-    prev_hash: string;
-    hash: string;
-  }>('SELECT * FROM sales_events WHERE store_id = ? AND device_id = ? ORDER BY seq', [storeId, deviceId]);
-  let prev = GENESIS_HASH;
+  const rows = await store.db.read.all<{ seq: number; ts: number; order_id: string | null; type: string; payload: string; prev_hash: string; hash: string }>(
+    'SELECT * FROM sales_events WHERE store_id = ? AND device_id = ? ORDER BY seq',
+    [storeId, deviceId],
+  );
+  const check = new ChainCheck((e) => hashesOf(storeId, e).includes(e.hash));
   let problem: string | null = null;
-  rows.forEach((r, i) => {
-    if (problem) return;
-    if (r.seq !== i + 1) problem = `seq ${i + 1} missing`;
-    else if (r.prev_hash !== prev) problem = `link broken at ${r.seq}`;
-    else if (!hashesOf(storeId, { seq: r.seq, deviceId, ts: r.ts, orderId: r.order_id, type: r.type, payload: r.payload, prevHash: r.prev_hash }).includes(r.hash))
-      problem = `hash wrong at ${r.seq}`;
-    prev = r.hash;
-  });
+  for (const r of rows) {
+    const fault = check.next({ seq: r.seq, deviceId, ts: r.ts, orderId: r.order_id, type: r.type, payload: r.payload, prevHash: r.prev_hash, hash: r.hash });
+    if (fault) {
+      problem = fault.reason;
+      break;
+    }
+  }
   return { count: rows.length, maxSeq: rows.length ? rows[rows.length - 1].seq : 0, problem };
 }

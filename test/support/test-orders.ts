@@ -1,7 +1,7 @@
 /** Hand-built orders for the document tests (not exported from anywhere else). */
 import { newOrder, type Order, type OrderLine, type PaymentRecord, type RefundRecord } from '../../runtime/orders/order';
 import type { OrderState } from '../../runtime/orders/states';
-import { priceCart } from '../../runtime/pricing';
+import { priceCart } from '../../runtime/pricing/price-cart';
 import type { Promotion } from '../../runtime/pricing/types';
 import type { ReceiptHeader } from '../../runtime/receipts/text-receipt';
 

@@ -7,6 +7,7 @@
 import type { Clock } from '../../../kernel/clock';
 import { KioskError, isKioskError } from '../../../kernel/errors';
 import type { Minor } from '../../../kernel/money';
+import type { PaymentPrompt } from '../../../protocol/screen';
 import type { PaymentReference } from '../../orders/events';
 import { failpoint } from '../../../kernel/failpoints';
 import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
@@ -30,7 +31,8 @@ export interface QrGatewayProviderOptions {
   readAuthCode?: (req: PaymentRequest, signal: AbortSignal) => Promise<string>;
   /** Shows a merchant-presented QR to the shopper. */
   onQrCode?: (qrCode: string, req: PaymentRequest) => void;
-  onPrompt?: (text: string) => void;
+  /** What the shopper is asked to do now (scan the code shown, confirm in the app), as a prompt code. */
+  onPrompt?: (prompt: PaymentPrompt) => void;
   /** Subject line sent to the gateway; default `order <orderId>`. */
   subject?: (req: PaymentRequest) => string;
   /** Timeout of the health probe; default 2 000 ms. */
@@ -41,8 +43,10 @@ export type RefundResult =
   | { outcome: 'refunded'; refundedTotal: Minor }
   | { outcome: 'declined'; reason: string };
 
-export const PROMPT_CONFIRM_IN_APP = 'waiting for confirmation in your app';
-export const PROMPT_SCAN_QR = 'scan the code with your payment app';
+/** The shopper confirms in the app (trade.pay answered "waiting for the buyer"). */
+export const PROMPT_CONFIRM_IN_APP: PaymentPrompt = { code: 'confirm_in_app', text: 'waiting for confirmation in your app' };
+/** The shopper scans the merchant-presented QR with the app. */
+export const PROMPT_SCAN_QR: PaymentPrompt = { code: 'scan_merchant_qr', text: 'scan the code with your payment app' };
 const DECLINED_TIMEOUT = 'timed out waiting for the shopper';
 
 const isSuccess = (s: unknown) => s === 'TRADE_SUCCESS' || s === 'TRADE_FINISHED';

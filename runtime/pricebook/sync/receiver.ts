@@ -41,7 +41,7 @@ export interface PricebookReceiverDeps {
   db: KioskDb;
   clock: Clock;
   deviceId: string;
-  /** Signature check of the raw manifest message (runtime/trust/envelope.ts `verifyEnvelope`, kind 'pricebook'). */
+  /** Signature check of the raw manifest message (protocol/signed-envelope.ts `verifyEnvelope`, kind 'pricebook'). */
   verifyManifest: VerifyManifest;
   /** Every status change and every dropped chunk, for the HQ report topic and the log. */
   onReport?: (report: PricebookReport) => void;

@@ -1,0 +1,59 @@
+import { taxRates } from '../config/load';
+import type { KioskConfig } from '../config/schema';
+import type { Clock } from '../kernel/clock';
+import type { KioskDb } from '../kernel/sqlite/database';
+import { ConfigBundleManager } from '../runtime/hq-control/config-bundles';
+import { OrderEngine } from '../runtime/orders/engine';
+import { priceCart } from '../runtime/pricing/price-cart';
+import type { Promotion } from '../runtime/pricing/types';
+import type { TrustStore } from '../runtime/trust/trust-store';
+
+/**
+ * The order engine priced by the config in force, and HQ's signed config bundles on top of the local config:
+ * pricing, promotions, tax and loyalty follow an applied bundle at once (between orders), device bindings and
+ * payment settings at the next start. `init()` loads the bundles applied so far and returns the boot config.
+ */
+export function liveConfigEngine(d: { db: KioskDb; clock: Clock; trust: TrustStore; base: KioskConfig }): {
+  engine: OrderEngine;
+  bundles: ConfigBundleManager;
+  live: { config: KioskConfig };
+  init(): Promise<KioskConfig>;
+} {
+  const { db, clock, base } = d;
+  const live = { config: base };
+  let pricing = { promotions: base.promotions as Promotion[], rates: taxRates(base) };
+  const follow = (c: KioskConfig): void => {
+    live.config = c;
+    pricing = { promotions: c.promotions as Promotion[], rates: taxRates(c) };
+  };
+  const engine = new OrderEngine({
+    db,
+    clock,
+    deviceId: base.device.deviceId,
+    price: (lines, memberAttached) =>
+      priceCart(lines, { promotions: pricing.promotions, taxRates: pricing.rates, taxMode: live.config.tax.mode, memberAttached, now: clock.now() }),
+    points: (paid) => {
+      const l = live.config.loyalty;
+      return l.enabled ? Math.floor(paid / l.per) * l.points : 0;
+    },
+  });
+  const bundles = new ConfigBundleManager({
+    db,
+    trust: d.trust,
+    clock,
+    identity: { store: base.device.storeId, device: base.device.deviceId },
+    base,
+    canApplyNow: async () => (await engine.openOrder()) === null,
+    onApplied: follow,
+  });
+  return {
+    engine,
+    bundles,
+    live,
+    async init() {
+      const config = await bundles.init();
+      follow(config);
+      return config;
+    },
+  };
+}

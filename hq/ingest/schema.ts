@@ -1,0 +1,69 @@
+import type { Migration } from '../../kernel/sqlite/migrate';
+
+/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). */
+export const INGEST_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'sales events, devices, fleet',
+    sql: `
+      CREATE TABLE sales_events (
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        order_id TEXT,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, device_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE devices (
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        contiguous_seq INTEGER NOT NULL DEFAULT 0,
+        last_hash TEXT NOT NULL,
+        chain_ok INTEGER NOT NULL DEFAULT 1 CHECK (chain_ok IN (0, 1)),
+        chain_error TEXT,
+        stored INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        last_event_ts INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, device_id)
+      );
+      CREATE TABLE fleet (
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        state TEXT,
+        state_at INTEGER,
+        telemetry TEXT,
+        telemetry_at INTEGER,
+        PRIMARY KEY (store_id, device_id)
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'quarantine: entries HQ refused (conflicting chains), kept with the reason',
+    sql: `
+      CREATE TABLE quarantine (
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        order_id TEXT,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        copies INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (store_id, device_id, seq, hash)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

@@ -1,0 +1,69 @@
+import type { Clock } from '../../kernel/clock';
+import type { KioskDb } from '../../kernel/sqlite/database';
+import type { PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
+import type { Lane } from '../lane/lane';
+import { setLaneOpen } from '../lane/lane-control';
+import { runTerminalEndOfDay } from '../payments/terminal-eod';
+import { businessDayOf, endOfDayReport } from '../reports/eod-query';
+import type { CommandHandlers } from './commands';
+
+export interface CommandHandlerDeps {
+  db: KioskDb;
+  lane: Lane;
+  clock: Clock;
+  identity: { store: string; device: string };
+  currency: { code: string; minorUnits: number };
+  /** The lane's devices, when they run (`null`: a kiosk booted without devices). */
+  hardware: {
+    printer?: Pick<ReceiptPrinter, 'checkHealth'>;
+    terminal?: PaymentTerminal;
+    /** The kiosk's one health check (devices, storage, journal, lane faults). */
+    doctor(): Promise<unknown>;
+  } | null;
+  /** The journal gained an entry outside the order engine (lane lock, terminal end-of-day): publish it. */
+  journalChanged(): void;
+  /** HQ asks for the journal again from `fromSeq`. */
+  resendFrom(fromSeq: number): void;
+  /** Publishes the kiosk's birth (full state) again and returns that state. */
+  rebirth(): unknown;
+}
+
+/** What the kiosk does for each of HQ's signed commands (run at most once each by the {@link CommandRunner}). */
+export function commandHandlers(d: CommandHandlerDeps): CommandHandlers {
+  const { db, lane, clock } = d;
+  const deviceId = d.identity.device;
+  return {
+    lock: async ({ reason }) => {
+      await setLaneOpen(db, lane, { open: false, reason: reason ?? 'closed by HQ', actor: { by: 'hq' } }, { clock, deviceId });
+      d.journalChanged(); // its journal entry (not an engine commit)
+      return { locked: true };
+    },
+    unlock: async () => {
+      await setLaneOpen(db, lane, { open: true, actor: { by: 'hq' } }, { clock, deviceId });
+      d.journalChanged();
+      return { locked: false };
+    },
+    print_test: async () => {
+      const printer = d.hardware?.printer;
+      if (!printer) throw new Error('no receipt printer on this lane');
+      return printer.checkHealth('external');
+    },
+    doctor: async () => {
+      if (!d.hardware) throw new Error('devices are not running');
+      return d.hardware.doctor();
+    },
+    resend: async ({ fromSeq }) => {
+      d.resendFrom(fromSeq);
+      return { resendingFrom: fromSeq };
+    },
+    eod: async ({ date }) => {
+      const day = date ?? businessDayOf(clock.now());
+      const terminal = d.hardware?.terminal;
+      const run = terminal ? await runTerminalEndOfDay(db, terminal, { clock, deviceId }) : null;
+      d.journalChanged();
+      const { model } = await endOfDayReport(db, day, { storeId: d.identity.store, deviceId, currency: d.currency.code, minorUnits: d.currency.minorUnits });
+      return { terminal: run, report: model };
+    },
+    rebirth: async () => ({ state: d.rebirth() }),
+  };
+}

@@ -1,2 +1,0 @@
-export * from './firmata-board';
-export * from './firmata-parser';
