@@ -1,12 +1,10 @@
-import { EventEmitter } from 'node:events';
-import { runHealthCheck } from '../common/health';
+import { ConnectedDevice, type HealthOptions, type HealthOutcome, type StatusPolicy } from '../common/connected-device';
 import { atLeast } from '../common/lifecycle';
-import { ReconnectLoop, type AttemptResult } from '../common/reconnect';
-import type { DeviceFault, DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
+import type { DeviceInfo, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
 import type { PrinterEvents, PrintJob, PrintJobResult, ReceiptPrinter } from '../contract/printer';
-import { SystemClock, type Clock } from '../../kernel/clock';
+import type { Clock } from '../../kernel/clock';
 import { KioskError, assert, isKioskError } from '../../kernel/errors';
-import { SerialQueue, errorMessage, withTimeout } from '../../kernel/async';
+import { SerialQueue, withTimeout } from '../../kernel/async';
 import { encodeReceipt, type ReceiptColumns } from './encode-receipt';
 import type { PrintJobLedger } from './job-ledger';
 import { describeStatus, type EscPosStatus } from './status';
@@ -64,12 +62,12 @@ export type EscPosPrintResult = PrintJobResult;
  *   `online` false, and a new set of faults must hold for `faultConfirmPolls` polls — so a flapping printer or
  *   sensor produces no event storm. One `status` event per reported change.
  * - A link that drops is reopened with exponential backoff (on the injected clock), back to the lifecycle state
- *   it had. Commands while it is down reject `DEVICE_OFFLINE` at once.
+ *   it had. Commands while it is down reject `DEVICE_OFFLINE` at once. The lifecycle and the reconnect loop are
+ *   ConnectedDevice's; online/offline is the status poll's (no debounce timer on a lost link).
  */
-export class EscPosPrinter extends EventEmitter<PrinterEvents> implements ReceiptPrinter {
+export class EscPosPrinter extends ConnectedDevice<PrinterEvents> implements ReceiptPrinter {
   private readonly transport: PrinterTransport;
   private readonly ledger: PrintJobLedger;
-  private readonly clock: Clock;
   private readonly cfg: {
     id?: string;
     columns: ReceiptColumns;
@@ -85,29 +83,18 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
     backoff: { initialMs: number; factor: number; maxMs: number };
   };
 
-  private lifecycle: LifecycleState = 'closed';
-  /** The transport is claimed and not lost. */
-  private connected = false;
-  /** Debounced: what `status().online` says. */
-  private online = false;
-  private faults: DeviceFault[] = [];
-  private since: number;
-  private detail: string | undefined;
   private lastStatus: EscPosStatus | null = null;
-  /** Bumped by disable/release/close: work started under an older session is dropped. */
+  /** Bumped by disable/release/close: polls started under an older session are dropped. */
   private session = 0;
-  private claiming: Promise<void> | null = null;
   private readonly poller: StatusPoller;
-  private readonly reconnect: ReconnectLoop;
   /** Everything that talks to the printer runs here, one at a time (a poll never interleaves with a job). */
-  private readonly queue = new SerialQueue();
+  private readonly io = new SerialQueue();
 
   constructor(opts: EscPosPrinterOptions) {
-    super();
+    const backoff = { initialMs: 250, factor: 2, maxMs: 10_000, ...opts.reconnect };
+    super({ clock: opts.clock, reconnectInitialMs: backoff.initialMs, reconnectFactor: backoff.factor, reconnectMaxMs: backoff.maxMs, presencePollMs: 0 });
     this.transport = opts.transport;
     this.ledger = opts.ledger;
-    this.clock = opts.clock ?? new SystemClock();
-    this.since = this.clock.now();
     this.cfg = {
       id: opts.id,
       columns: opts.columns ?? 48,
@@ -120,31 +107,27 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
       statusTimeoutMs: opts.statusTimeoutMs ?? 500,
       statusReadAttempts: Math.max(1, opts.statusReadAttempts ?? opts.transport.statusReadAttempts),
       claimTimeoutMs: opts.claimTimeoutMs ?? 5000,
-      backoff: { initialMs: 250, factor: 2, maxMs: 10_000, ...opts.reconnect },
+      backoff,
     };
-    this.reconnect = new ReconnectLoop(this.clock, this.cfg.backoff, () => this.tryReconnect());
     this.poller = new StatusPoller(
       {
         clock: this.clock,
         session: () => this.session,
         enabled: () => this.lifecycle === 'enabled',
-        read: () => this.queue.run(() => this.readStatus()),
-        reported: () => ({ online: this.online, faults: this.faults }),
-        report: (change, initial) => {
-          this.online = change.online;
-          this.faults = change.faults;
-          this.since = this.clock.now();
-          this.detail = change.detail;
-          if (!initial) this.emitStatus();
+        read: () => this.io.run(() => this.readStatus()),
+        reported: () => {
+          const { online, faults } = this.status();
+          return { online, faults };
         },
-        protocolError: (e) => this.emitError(e),
+        report: (change, initial) => this.report(change.online, change.faults, change.detail, !initial),
+        protocolError: (e) => this.reportError(e),
       },
       { intervalMs: this.cfg.pollIntervalMs, offlineAfterMissedPolls: this.cfg.offlineAfterMissedPolls, faultConfirmPolls: this.cfg.faultConfirmPolls },
     );
     this.transport.onDisconnect((e) => this.onLinkLost(e));
   }
 
-  get info(): DeviceInfo {
+  override get info(): DeviceInfo {
     const t = this.transport.identity();
     return {
       id: this.cfg.id ?? t.serialNumber ?? t.path ?? `${this.transport.kind}:unidentified`,
@@ -157,105 +140,92 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
     };
   }
 
-  status(): DeviceStatus {
-    return { online: this.online, lifecycle: this.lifecycle, faults: [...this.faults], ...(this.detail ? { detail: this.detail } : {}), since: this.since };
-  }
-
   /** The last status a poll, a job or `realtimeStatus()` read (null before the first). */
   lastRealtimeStatus(): EscPosStatus | null {
     return this.lastStatus ? { ...this.lastStatus } : null;
   }
 
-  // ---- lifecycle ----
+  // ---- lifecycle hooks (the lifecycle itself is ConnectedDevice's) ----
 
-  async open(): Promise<void> {
-    if (atLeast(this.lifecycle, 'opened')) return;
+  /** Online once claimed; offline only by missed status polls; status events while enabled. */
+  protected override statusPolicy(): StatusPolicy {
+    return { onlineWhenOpened: false, debounceOffline: false, statusEvents: 'enabled' };
+  }
+
+  protected override async probe(): Promise<void> {
     await this.transport.open();
-    this.lifecycle = 'opened';
-    this.touch('opened');
   }
 
-  async claim(timeoutMs?: number): Promise<void> {
-    if (atLeast(this.lifecycle, 'claimed')) return;
-    if (this.lifecycle !== 'opened') throw this.stateError('claim', 'opened');
-    if (this.claiming) return this.claiming;
-    const session = this.session;
+  /** Claims the transport within `timeoutMs` (default `claimTimeoutMs`); after a lost link, reopens it first. */
+  protected override async connect(reconnect: boolean, timeoutMs?: number): Promise<void> {
     const ms = timeoutMs ?? this.cfg.claimTimeoutMs;
-    this.claiming = (async () => {
-      const attempt = this.transport.claim();
-      try {
-        await withTimeout(this.clock, attempt, ms, () => new KioskError('TIMEOUT', `printer ${this.info.id}: claim did not complete within ${ms} ms`));
-      } catch (e) {
-        // a claim that completes after we gave up is handed back
-        if (isKioskError(e, 'TIMEOUT')) attempt.then(() => this.transport.release(), () => undefined).catch(() => undefined);
-        throw e;
-      } finally {
-        this.claiming = null;
-      }
-      if (session !== this.session) {
-        await this.transport.release().catch(() => undefined);
-        throw new KioskError('DEVICE_OFFLINE', `printer ${this.info.id} was closed while claiming`);
-      }
-      this.lifecycle = 'claimed';
-      this.connected = true;
-      this.online = true;
-      this.poller.resetMisses();
-      this.touch('claimed');
-    })();
-    return this.claiming;
+    if (reconnect) await this.transport.open();
+    const attempt = this.transport.claim();
+    try {
+      await withTimeout(this.clock, attempt, ms, () => new KioskError('TIMEOUT', `printer ${this.info.id}: claim did not complete within ${ms} ms`));
+    } catch (e) {
+      // a claim that completes after we gave up is handed back
+      if (isKioskError(e, 'TIMEOUT')) attempt.then(() => this.transport.release(), () => undefined).catch(() => undefined);
+      if (reconnect) await this.transport.close().catch(() => undefined);
+      throw e;
+    }
+    if (!reconnect) this.poller.resetMisses();
   }
 
-  async enable(): Promise<void> {
-    if (this.lifecycle === 'enabled') return;
-    if (this.lifecycle !== 'claimed') throw this.stateError('enable', 'claimed');
-    this.lifecycle = 'enabled';
+  protected override async disconnect(): Promise<void> {
+    try {
+      await this.transport.release();
+    } catch {
+      // released or gone: either way not ours any more
+    }
+  }
+
+  protected override async onClosed(): Promise<void> {
+    await this.transport.close().catch(() => undefined);
+  }
+
+  protected override onClosing(): void {
+    this.session++;
+    this.poller.stop();
+  }
+
+  /** The first poll establishes the faults at once (changes after it are debounced); then one status event. */
+  protected override async onEnabled(): Promise<void> {
     this.poller.resetFaults();
-    // the first poll establishes the faults at once; changes after it are debounced
     await this.poller.pollNow(true);
-    this.since = this.clock.now();
     this.emitStatus();
   }
 
-  /** Going down: the rule in drivers/contract/device.ts. */
-  async disable(): Promise<void> {
-    if (this.lifecycle !== 'enabled') return;
+  protected override async onDisabled(): Promise<void> {
     this.session++;
     this.poller.stop();
-    this.lifecycle = 'claimed';
-    this.touch('disabled');
   }
 
-  /** Going down: the rule in drivers/contract/device.ts. */
-  async release(): Promise<void> {
-    if (!atLeast(this.lifecycle, 'claimed')) return;
-    await this.disable();
-    this.session++;
-    this.reconnect.stop();
-    this.connected = false;
-    this.online = false;
-    await this.transport.release().catch(() => undefined);
-    this.lifecycle = 'opened';
-    this.touch('released');
-  }
-
-  async close(): Promise<void> {
-    this.session++;
-    this.poller.stop();
-    this.reconnect.stop();
-    this.connected = false;
-    this.online = false;
-    await this.transport.close().catch(() => undefined);
-    if (this.lifecycle !== 'closed') {
-      this.lifecycle = 'closed';
-      this.touch('closed');
+  protected override onLifecycle(to: LifecycleState, from: LifecycleState): void {
+    if (to === 'opened' || to === 'closed') {
+      this.session++;
+      this.poller.stop();
     }
+    const what = to === 'opened' ? (from === 'closed' ? 'opened' : 'released') : to === 'claimed' ? (from === 'enabled' ? 'disabled' : 'claimed') : to;
+    if (to !== 'enabled') this.note(what);
+  }
+
+  /** Back on the line: poll now; a successful poll reports online again (if it had gone offline). */
+  protected override reconnectedDetail(): string {
+    return 'reconnected';
+  }
+
+  protected override onReconnected(): void {
+    if (this.lifecycle !== 'enabled') return;
+    this.poller.stop();
+    void this.poller.pollNow(false);
   }
 
   // ---- commands ----
 
   async realtimeStatus(): Promise<EscPosStatus> {
     if (!atLeast(this.lifecycle, 'claimed')) throw this.stateError('realtimeStatus', 'claimed');
-    return this.queue.run(() => this.readStatus());
+    return this.io.run(() => this.readStatus());
   }
 
   print(job: PrintJob): Promise<EscPosPrintResult> {
@@ -266,7 +236,7 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() =>
+    return this.io.run(() =>
       runPrintJob(job, {
         id: this.info.id,
         ledger: this.ledger,
@@ -286,63 +256,33 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
   // ---- status ----
 
   private async readStatus(): Promise<EscPosStatus> {
-    if (!this.connected) throw new KioskError('DEVICE_OFFLINE', `printer ${this.info.id} is offline (${this.detail ?? 'reconnecting'})`);
+    if (!this.isConnected) throw new KioskError('DEVICE_OFFLINE', `printer ${this.info.id} is offline (${this.status().detail ?? 'reconnecting'})`);
     const st = await queryRealtimeStatus(this.transport, { attempts: this.cfg.statusReadAttempts, timeoutMs: this.cfg.statusTimeoutMs });
     this.lastStatus = st;
     return st;
   }
 
-  // ---- reconnect ----
+  // ---- connection ----
 
   private onLinkLost(e: Error): void {
-    if (!this.connected || !atLeast(this.lifecycle, 'claimed')) return;
-    this.connected = false;
-    this.detail = `link lost: ${e.message}`;
+    if (!this.isConnected || !atLeast(this.lifecycle, 'claimed')) return;
+    this.connectionLost(`link lost: ${e.message}`, { exactDetail: true });
     void this.transport.close().catch(() => undefined);
-    this.reconnect.start();
-  }
-
-  /** One attempt of the reconnect loop: reopen and claim the transport; the next poll reports online. */
-  private async tryReconnect(): Promise<AttemptResult> {
-    const session = this.session;
-    if (!atLeast(this.lifecycle, 'claimed') || this.connected) return 'back';
-    try {
-      await this.transport.open();
-      await withTimeout(this.clock, this.transport.claim(), this.cfg.claimTimeoutMs, () => new KioskError('TIMEOUT', 'claim timed out'));
-    } catch (e) {
-      this.detail = `reconnecting: ${errorMessage(e)}`;
-      await this.transport.close().catch(() => undefined);
-      return session === this.session ? 'retry' : 'back';
-    }
-    if (session !== this.session) {
-      await this.transport.close().catch(() => undefined);
-      return 'back';
-    }
-    this.connected = true;
-    this.detail = 'reconnected';
-    // poll now: a successful poll reports online again (if it had gone offline)
-    if (this.lifecycle === 'enabled') {
-      this.poller.stop();
-      void this.poller.pollNow(false);
-    }
-    return 'back';
   }
 
   // ---- health ----
 
-  checkHealth(level: HealthLevel, opts: { prompt?: (text: string) => Promise<boolean> } = {}): Promise<HealthResult> {
-    return runHealthCheck(
-      level,
-      { internal: () => this.checkInternal(), external: () => this.checkExternal(), interactive: (prompt) => this.checkInteractive(prompt) },
-      opts.prompt,
-    );
+  protected override async health(level: HealthLevel, opts: HealthOptions): Promise<HealthOutcome> {
+    if (level === 'internal') return this.checkInternal();
+    if (level === 'external') return this.checkExternal();
+    return this.checkInteractive(opts.prompt);
   }
 
   /** Encoder self-test (test-page.ts) and the link as the driver sees it. */
   private checkInternal(): HealthResult {
     const { problems, bytes } = encoderSelfTest(this.cfg.columns, this.cfg.cjk, this.cfg.cutType);
     if (problems.length) return { level: 'internal', ok: false, reason: `encoder self-test: ${problems.join('; ')}` };
-    const link = this.connected ? 'link up' : atLeast(this.lifecycle, 'claimed') ? 'link down (reconnecting)' : 'not claimed';
+    const link = this.isConnected ? 'link up' : atLeast(this.lifecycle, 'claimed') ? 'link down (reconnecting)' : 'not claimed';
     return { level: 'internal', ok: true, reason: `encoder self-test ok (${bytes} bytes); ${this.lifecycle}, ${link}` };
   }
 
@@ -368,20 +308,6 @@ export class EscPosPrinter extends EventEmitter<PrinterEvents> implements Receip
   }
 
   // ---- helpers ----
-
-  private touch(what: string): void {
-    this.since = this.clock.now();
-    this.detail = what;
-  }
-
-  private emitStatus(): void {
-    if (this.lifecycle === 'enabled') this.emit('status', this.status());
-  }
-
-  private emitError(e: KioskError): void {
-    // an 'error' event without a listener would throw
-    if (this.listenerCount('error') > 0) this.emit('error', e);
-  }
 
   private stateError(call: string, needs: LifecycleState): KioskError {
     return new KioskError('DEVICE_STATE', `printer ${this.info.id}: ${call}() needs the device ${needs}, it is ${this.lifecycle}`, { call, lifecycle: this.lifecycle, needs });

@@ -1,12 +1,8 @@
-import { EventEmitter } from 'node:events';
-import { SystemClock, type Clock } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import type { Minor } from '../../kernel/money';
 import type { DeviceInfo, DeviceStatus, HealthLevel, HealthResult, LifecycleState } from '../contract/device';
-import { runHealthCheck } from '../common/health';
+import { ConnectedDevice, type HealthOptions, type HealthOutcome, type StatusPolicy } from '../common/connected-device';
 import { atLeast } from '../common/lifecycle';
-import { OfflineDebounce } from '../common/offline-debounce';
-import { ReconnectLoop, type AttemptResult } from '../common/reconnect';
 import type { PaymentTerminal, TerminalEvents, TerminalResult } from '../contract/terminal';
 import { REPEAT_RECEIPT_SEND_STATUS_INFO, type EcrCommand } from './zvt/commands';
 import { CONFIG, CURRENCY_EUR } from './zvt/constants';
@@ -44,32 +40,31 @@ export type { TerminalStatusReport, ZvtConnection, ZvtLogger, ZvtTerminalOptions
  * decoded reason, which then shows in `status().detail`, in the DEVICE_STATE error of every money command and in
  * `checkHealth` (not ok). `close()` / `release()` answer the terminal first: a running payment is aborted, what
  * the terminal sends until it wound down is acknowledged and answered, and every answer leaves (serial: is ACKed)
- * before the port closes — bounded by `drain`.
+ * before the port closes — bounded by `drain`. The lifecycle and the reconnect loop are ConnectedDevice's; the
+ * registration is this class's `beforeEnable` (and part of `connect` after a lost line).
  */
-export class ZvtTerminal extends EventEmitter<TerminalEvents> implements PaymentTerminal {
-  readonly info: DeviceInfo;
-  private readonly clock: Clock;
+export class ZvtTerminal extends ConnectedDevice<TerminalEvents> implements PaymentTerminal {
+  override readonly info: DeviceInfo;
   private readonly timeouts: ZvtTimeouts;
   private readonly password: string;
   private readonly currency: number;
   private readonly configByte: number;
   private transport: ZvtTransport | null = null;
-  private lifecycle: LifecycleState = 'closed';
-  private linkUp = false;
-  private online = false;
-  private since: number;
-  private detail: string | undefined;
   private readonly runner: TransactionRunner;
-  private readonly reconnect: ReconnectLoop;
-  private readonly offline: OfflineDebounce;
-  private generation = 0;
   private terminalId: string | undefined;
   /** Why the terminal refused the last registration (cleared by a successful one). */
   private refusal: string | undefined;
 
   constructor(private readonly opts: ZvtTerminalOptions) {
-    super();
-    this.clock = opts.clock ?? new SystemClock();
+    const r = opts.reconnect;
+    super({
+      clock: opts.clock,
+      offlineDebounceMs: opts.offlineDebounceMs ?? 1000,
+      reconnectInitialMs: r?.initialMs ?? 500,
+      reconnectFactor: r?.factor ?? 2,
+      reconnectMaxMs: r?.maxMs ?? 10_000,
+      presencePollMs: 0,
+    });
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.password = opts.password ?? '000000';
     if (!/^\d{6}$/.test(this.password)) throw new RangeError('ZVT password must be 6 digits');
@@ -77,10 +72,6 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     this.configByte =
       opts.configByte ??
       CONFIG.ECR_PRINTS_PAYMENT_RECEIPT | CONFIG.ECR_PRINTS_ADMIN_RECEIPT | CONFIG.INTERMEDIATE_STATUS | CONFIG.ECR_CONTROLS_PAYMENT | CONFIG.ECR_CONTROLS_ADMIN | CONFIG.ECR_PRINT_LINES;
-    this.offline = new OfflineDebounce(this.clock, opts.offlineDebounceMs ?? 1000);
-    const r = opts.reconnect;
-    this.reconnect = new ReconnectLoop(this.clock, { initialMs: r?.initialMs ?? 500, factor: r?.factor ?? 2, maxMs: r?.maxMs ?? 10_000 }, () => this.tryReconnect());
-    this.since = this.clock.now();
     const c = opts.connection;
     const target = c.kind === 'serial' ? c.path : `${c.host}:${c.port ?? 20007}`;
     this.info = { id: opts.id ?? `zvt:${target}`, deviceClass: 'terminal', driver: 'zvt', path: target };
@@ -96,73 +87,78 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
     });
   }
 
-  // ------------------------------------------------------------------ lifecycle
-
-  status(): DeviceStatus {
+  override status(): DeviceStatus {
+    const s = super.status();
     return withDefined({
-      online: this.online,
-      lifecycle: this.lifecycle,
+      online: s.online,
+      lifecycle: s.lifecycle,
       faults: this.runner.busy ? ['TERMINAL_BUSY' as const] : [],
-      detail: this.detail ?? (this.lifecycle === 'claimed' ? this.refusal : undefined),
-      since: this.since,
+      detail: s.detail ?? (s.lifecycle === 'claimed' ? this.refusal : undefined),
+      since: s.since,
     });
   }
 
-  async open(): Promise<void> {
-    if (this.lifecycle !== 'closed') return;
+  // ------------------------------------------------------------------ lifecycle hooks (the lifecycle is ConnectedDevice's)
+
+  /** Online once claimed; a status event for every lifecycle change too. */
+  protected override statusPolicy(): StatusPolicy {
+    return { onlineWhenOpened: false, debounceOffline: true, statusEvents: 'lifecycle' };
+  }
+
+  /** open(): builds the transport (claim() connects it). */
+  protected override async probe(): Promise<void> {
     this.transport = this.makeTransport();
-    this.setLifecycle('opened');
   }
 
-  async claim(timeoutMs?: number): Promise<void> {
-    if (atLeast(this.lifecycle, 'claimed')) return;
-    if (this.lifecycle !== 'opened' || !this.transport) throw this.stateError('claim', 'opened');
-    const gen = this.generation;
-    await this.transport.connect(timeoutMs ?? this.timeouts.connect);
-    if (gen !== this.generation) {
-      await this.transport.close();
-      throw new KioskError('DEVICE_STATE', 'terminal was closed while claiming');
-    }
-    this.linkUp = true;
-    this.online = true;
-    this.detail = undefined;
-    this.setLifecycle('claimed');
+  /** Connects (serial: exclusive lock); after a lost line, back to the state it had: an enabled terminal registers again. */
+  protected override async connect(reconnect: boolean, timeoutMs?: number): Promise<void> {
+    const t = this.transport;
+    if (!t) throw new KioskError('DEVICE_STATE', 'terminal is not opened');
+    await t.connect(timeoutMs ?? this.timeouts.connect);
+    // a terminal that restarted needs the registration again
+    if (reconnect && this.lifecycle === 'enabled') await this.runner.holdFor('reconnect', () => this.registerTxn());
   }
 
-  async enable(): Promise<void> {
-    if (this.lifecycle === 'enabled') return;
-    if (this.lifecycle !== 'claimed') throw this.stateError('enable', 'claimed');
-    await this.register();
-    this.setLifecycle('enabled');
-  }
-
-  /** Going down: the rule in drivers/contract/device.ts. */
-  async disable(): Promise<void> {
-    if (this.lifecycle !== 'enabled') return;
-    this.setLifecycle('claimed');
-  }
-
-  /** Going down: the rule in drivers/contract/device.ts. */
-  async release(): Promise<void> {
-    if (!atLeast(this.lifecycle, 'claimed')) return;
-    await this.settleLine();
-    this.stopLink(new KioskError('DEVICE_OFFLINE', 'terminal released'));
-    await this.transport?.close();
-    this.setLifecycle('opened');
-  }
-
-  async close(): Promise<void> {
-    if (this.lifecycle === 'closed') return;
-    await this.settleLine();
-    this.stopLink(new KioskError('DEVICE_OFFLINE', 'terminal closed'));
+  protected override async disconnect(): Promise<void> {
     try {
       await this.transport?.close();
     } catch {
       // close always succeeds
     }
+  }
+
+  /** enable() registers (06 00); a refusal rejects enable() and the terminal stays claimed. */
+  protected override async beforeEnable(): Promise<void> {
+    await this.register();
+  }
+
+  /** Before the port closes the terminal gets its answers (see TransactionRunner.settle). */
+  protected override async beforeDisconnect(): Promise<void> {
+    if (this.transport?.connected) await this.runner.settle();
+    this.runner.reset(new KioskError('DEVICE_OFFLINE', `terminal ${this.lifecycle === 'closed' ? 'closed' : 'released'}`));
+  }
+
+  /** close() while the line is down: a re-registration in flight is given up at once. */
+  protected override onClosing(): void {
+    if (!this.isConnected) this.runner.reset(new KioskError('DEVICE_OFFLINE', 'terminal closed'));
+  }
+
+  protected override async onClosed(): Promise<void> {
     this.transport?.removeAllListeners();
     this.transport = null;
-    this.setLifecycle('closed');
+  }
+
+  protected override onLifecycle(l: LifecycleState): void {
+    if (l === 'opened' || l === 'closed') this.runner.reset(new KioskError('DEVICE_OFFLINE', `terminal ${l === 'closed' ? 'closed' : 'released'}`));
+    this.opts.logger?.info({ device: this.info.id, lifecycle: l }, 'terminal lifecycle');
+  }
+
+  protected override reconnectedDetail(): undefined {
+    return undefined;
+  }
+
+  protected override onReconnected(): void {
+    this.opts.logger?.info({ device: this.info.id }, 'terminal line back');
   }
 
   private stateError(call: string, needs: LifecycleState): KioskError {
@@ -170,31 +166,6 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
       return new KioskError('DEVICE_STATE', `${call}() needs the terminal enabled, it is claimed: ${this.refusal}`, { lifecycle: this.lifecycle, call, reason: this.refusal });
     }
     return new KioskError('DEVICE_STATE', `${call}() needs the terminal ${needs}, it is ${this.lifecycle}`, { lifecycle: this.lifecycle, call });
-  }
-
-  /** Before the port closes the terminal gets its answers (see TransactionRunner.settle). */
-  private async settleLine(): Promise<void> {
-    if (!this.transport?.connected || !this.linkUp) return;
-    await this.runner.settle();
-  }
-
-  private setLifecycle(l: LifecycleState): void {
-    if (l === this.lifecycle) return;
-    this.lifecycle = l;
-    if (l === 'closed' || l === 'opened') this.online = false;
-    this.since = this.clock.now();
-    this.opts.logger?.info({ device: this.info.id, lifecycle: l }, 'terminal lifecycle');
-    this.emit('status', this.status());
-  }
-
-  /** Cancels timers, rejects the in-flight command, forgets the link. */
-  private stopLink(reason: KioskError): void {
-    this.generation++;
-    this.reconnect.stop();
-    this.offline.cancel();
-    this.runner.reset(reason);
-    this.linkUp = false;
-    this.online = false;
   }
 
   private makeTransport(): ZvtTransport {
@@ -210,60 +181,15 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   private onLineLost(e: KioskError): void {
     if (!atLeast(this.lifecycle, 'claimed')) return;
     this.opts.logger?.warn({ device: this.info.id, reason: e.message }, 'terminal line lost');
-    this.linkUp = false;
     this.runner.reset(new KioskError('DEVICE_OFFLINE', `line to the terminal dropped: ${e.message}; outcome unknown, ask statusEnquiry()`, { unknownOutcome: true }));
-    this.detail = e.message;
-    if (this.online) {
-      this.offline.start(() => {
-        if (this.linkUp || !this.online) return;
-        this.online = false;
-        this.since = this.clock.now();
-        this.emit('status', this.status());
-      });
-    }
-    this.reconnect.start();
-  }
-
-  /** One attempt of the reconnect loop: connect, re-register if it was enabled, report online. */
-  private async tryReconnect(): Promise<AttemptResult> {
-    const gen = this.generation;
-    const t = this.transport;
-    if (!t) return 'back';
-    try {
-      await t.connect(this.timeouts.connect);
-      if (gen !== this.generation) {
-        // closed or released meanwhile: do not leave the port/socket open behind the caller's back
-        if (this.transport !== t || !atLeast(this.lifecycle, 'claimed')) await t.close().catch(() => undefined);
-        return 'back';
-      }
-      if (this.lifecycle === 'enabled') {
-        // back to the lifecycle state we had: a terminal that restarted needs the registration again
-        await this.runner.holdFor('reconnect', () => this.registerTxn());
-      }
-      if (gen !== this.generation) return 'back';
-      this.linkUp = true;
-      this.offline.cancel();
-      this.detail = undefined;
-      this.opts.logger?.info({ device: this.info.id }, 'terminal line back');
-      if (!this.online) {
-        this.online = true;
-        this.since = this.clock.now();
-        this.emit('status', this.status());
-      }
-      return 'back';
-    } catch (e) {
-      if (gen !== this.generation) return 'back';
-      this.detail = `reconnect failed: ${(e as Error).message}`;
-      if (t.connected) await t.close().catch(() => undefined);
-      return 'retry';
-    }
+    this.connectionLost(e.message, { exactDetail: true });
   }
 
   // ------------------------------------------------------------------ incoming
 
-  private reportError(e: KioskError): void {
+  protected override reportError(e: KioskError): void {
     this.opts.logger?.debug({ device: this.info.id, err: e.message }, 'terminal line error');
-    if (this.listenerCount('error') > 0) this.emit('error', e);
+    super.reportError(e);
   }
 
   private onApdu(bytes: Uint8Array): void {
@@ -278,7 +204,8 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   /** Runs `fn` as the only command; `DEVICE_STATE` below `needs`, `DEVICE_OFFLINE` if the line is down, `DEVICE_BUSY` if another runs. */
   private async exclusive<T>(what: string, needs: LifecycleState, fn: () => Promise<T>): Promise<T> {
     if (!atLeast(this.lifecycle, needs)) throw this.stateError(what, needs);
-    if (!this.linkUp) throw new KioskError('DEVICE_OFFLINE', `terminal is offline${this.detail ? `: ${this.detail}` : ''}`);
+    const detail = this.status().detail;
+    if (!this.isConnected) throw new KioskError('DEVICE_OFFLINE', `terminal is offline${detail ? `: ${detail}` : ''}`);
     return this.runner.exclusive(what, fn);
   }
 
@@ -351,7 +278,7 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
   async abort(): Promise<void> {
     if (!atLeast(this.lifecycle, 'claimed')) throw this.stateError('abort', 'claimed');
     if (!this.runner.running) return;
-    if (!this.linkUp || !this.transport) throw new KioskError('DEVICE_OFFLINE', 'terminal is offline');
+    if (!this.isConnected || !this.transport) throw new KioskError('DEVICE_OFFLINE', 'terminal is offline');
     await this.runner.abort();
   }
 
@@ -384,17 +311,14 @@ export class ZvtTerminal extends EventEmitter<TerminalEvents> implements Payment
 
   // ------------------------------------------------------------------ health
 
-  checkHealth(level: HealthLevel, opts?: { prompt?: (text: string) => Promise<boolean> }): Promise<HealthResult> {
-    return runHealthCheck(
-      level,
-      { internal: () => this.checkInternal(), external: () => this.checkRemote(), interactive: (prompt) => this.checkRemote(prompt ?? null) },
-      opts?.prompt,
-    );
+  protected override async health(level: HealthLevel, opts: HealthOptions): Promise<HealthOutcome> {
+    if (level === 'internal') return this.checkInternal();
+    return this.checkRemote(level === 'interactive' ? (opts.prompt ?? null) : undefined);
   }
 
   private checkInternal(): HealthResult {
     const problem = zvtCodecSelfTest();
-    const state = `${this.lifecycle}, ${this.online ? 'online' : 'offline'}${this.runner.busy ? `, busy (${this.runner.busy})` : ''}${this.refusal && this.lifecycle === 'claimed' ? `; ${this.refusal}` : ''}`;
+    const state = `${this.lifecycle}, ${this.status().online ? 'online' : 'offline'}${this.runner.busy ? `, busy (${this.runner.busy})` : ''}${this.refusal && this.lifecycle === 'claimed' ? `; ${this.refusal}` : ''}`;
     return problem ? { level: 'internal', ok: false, reason: `codec self-test failed: ${problem}`, code: 'PROTOCOL' } : { level: 'internal', ok: true, reason: `codec self-test passed; ${state}` };
   }
 
