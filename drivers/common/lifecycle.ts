@@ -26,10 +26,3 @@ export function stepUp(who: string, call: string, state: LifecycleState, target:
   if (state === from) return 'step';
   throw new KioskError('DEVICE_STATE', `${who}: ${call}() needs the device ${from}, it is ${state}`, { state, lifecycle: state, call, needs: from });
 }
-
-/** A command that needs at least `needs`: throws `DEVICE_STATE` naming the call when the device is below it. */
-export function requireState(who: string, call: string, state: LifecycleState, needs: LifecycleState): void {
-  if (!atLeast(state, needs)) {
-    throw new KioskError('DEVICE_STATE', `${who}: ${call} needs the device ${needs}, it is ${state}`, { state, lifecycle: state, call, needs });
-  }
-}
