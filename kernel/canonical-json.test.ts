@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { canonicalJson, CanonicalJsonError, jcs } from './canonical-json';
+import { canonicalJson, canonicalJsonOfParsed, CanonicalJsonError, jcs } from './canonical-json';
 
 const ieee754 = (hex: string): number => Buffer.from(hex, 'hex').readDoubleBE(0);
 
@@ -182,5 +182,39 @@ describe('canonicalJson (version 1, the journal hash and signature bytes)', () =
       '{"a":1e+21,"event":{"attendantId":"att-7","lines":[{"qty":2,"sku":"Ü-1","unitMinor":1999}]},"m":"x\u2028\\u0000","z":0}',
     );
     expect(createHash('sha256').update(canonicalJson(payload)).digest('hex')).toBe('29b55df3ac3bca623ab14e6c37476c93d32fc8009560a92ba15efc89ebde1cfb');
+  });
+});
+
+describe('canonicalJsonOfParsed (the sync path: native serialiser when it writes the same bytes)', () => {
+  const outcome = (f: () => string): string => {
+    try {
+      return f();
+    } catch (e) {
+      return `throws ${(e as Error).name}`;
+    }
+  };
+  // keys that sort differently as strings and as JS integer-like keys ("10" < "9" in code units), unicode keys
+  const key = fc.oneof(fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 20 }).map(String), fc.constantFrom('a', 'B', 'é', '\ud83d\ude00', '_'));
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(key, tie('v'), { maxKeys: 5 })),
+  })).v;
+
+  it('gives exactly canonicalJson of the parsed value, for canonical and non-canonical texts alike', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        for (const text of [canonicalJson(v), JSON.stringify(v)]) {
+          const parsed: unknown = JSON.parse(text);
+          expect(outcome(() => canonicalJsonOfParsed(parsed))).toBe(outcome(() => canonicalJson(parsed)));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses what canonicalJson refuses (a number JSON.parse makes infinite) instead of writing null', () => {
+    for (const text of ['1e400', '{"a":[-1e999]}']) {
+      expect(() => canonicalJsonOfParsed(JSON.parse(text))).toThrow(TypeError);
+    }
+    expect(canonicalJsonOfParsed(JSON.parse('{"b":1,"a":{"10":0,"9":[1.5e300,"\\u2028"]}}'))).toBe('{"a":{"10":0,"9":[1.5e+300,"\u2028"]},"b":1}');
   });
 });

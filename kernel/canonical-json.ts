@@ -65,6 +65,29 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+/** Every object in `v` has its keys in canonical order and every number is finite (so JSON.stringify writes what canonicalJson writes). */
+function stringifiesCanonically(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(stringifiesCanonically);
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && !(keys[i - 1] < keys[i])) return false;
+    if (!stringifiesCanonically((v as Record<string, unknown>)[keys[i]])) return false;
+  }
+  return true;
+}
+
+/**
+ * canonicalJson of a value that came from JSON.parse, fast: when every object's keys already stand in canonical order
+ * (as they do after parsing a canonical text, the usual case on the sync path) and every number is finite, the
+ * canonical text is exactly JSON.stringify(value) — same string escapes, same number forms, and a parsed array has no
+ * holes — so the native serialiser writes it; otherwise canonicalJson does. Same result, same errors.
+ */
+export function canonicalJsonOfParsed(value: unknown): string {
+  return stringifiesCanonically(value) ? JSON.stringify(value) : canonicalJson(value);
+}
+
 /** A value with no RFC 8785 form; `path` is where (`$`, `$.a[2]`). */
 export class CanonicalJsonError extends TypeError {
   constructor(

@@ -60,6 +60,30 @@ describe('events v2: the payload on the wire as JSON', () => {
     );
   });
 
+  it('decides exactly as the full round-trip check, whatever the key order, spacing or key shapes', () => {
+    const full = (t: string): boolean => {
+      try {
+        return canonicalJson(JSON.parse(t)) === t;
+      } catch {
+        return false;
+      }
+    };
+    // keys that sort differently as strings and as JS integer-like keys ("10" < "9" in code units)
+    const key = fc.oneof(fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 20 }).map(String), fc.constantFrom('a', 'B', '\u00e9', '_'));
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(key, tie('v'), { maxKeys: 5 })),
+    })).v;
+    fc.assert(
+      fc.property(value, (v) => {
+        for (const t of [canonicalJson(v), JSON.stringify(v), JSON.stringify(v, null, 1)]) {
+          expect({ t, travels: payloadTravelsAsJson(t) }).toEqual({ t, travels: full(t) });
+        }
+        expect(payloadTravelsAsJson(canonicalJson(v))).toBe(true); // every journal text travels as JSON
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('falls back to v1 for a payload text that would not come back byte for byte, or nests too deep', () => {
     const notCanonical = ['{"b":1,"a":2}', '{ "a": 1 }', '[1.0]', '"\\u0041"', 'not json'];
     const deep = `${'['.repeat(70)}1${']'.repeat(70)}`;

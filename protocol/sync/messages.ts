@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../kernel/canonical-json';
+import { canonicalJsonOfParsed } from '../../kernel/canonical-json';
 import { KioskError } from '../../kernel/errors';
 import { preview } from '../../kernel/json/bounded-format';
 import { boundedJsonParse, DEFAULT_MAX_DEPTH, depthExceededAt, JsonLimitError } from '../../kernel/json/bounded-json';
@@ -100,11 +100,20 @@ const isHash = (x: unknown): x is string => typeof x === 'string' && /^[0-9a-f]{
 /**
  * True when `text` can travel as JSON in a v2 event: it parses, canonicalising the parsed value gives `text` back
  * byte for byte, and it nests shallow enough that the whole message stays within the parser's depth bound.
+ *
+ * This runs for every event the kiosk publishes, on the lane's event loop: canonicalJsonOfParsed lets the native
+ * serialiser do the usual case. Every entry the kiosk journals is canonicalJson output, which always passes.
  */
 export function payloadTravelsAsJson(text: string): boolean {
   if (depthExceededAt(text, DEFAULT_MAX_DEPTH - 1) >= 0) return false;
+  let value: unknown;
   try {
-    return canonicalJson(JSON.parse(text)) === text;
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  try {
+    return canonicalJsonOfParsed(value) === text;
   } catch {
     return false;
   }
@@ -137,7 +146,7 @@ export function parseEvent(payload: Buffer | string): EventMessage {
   } else {
     if (o.payload === undefined) throw protocol('event', 'payload missing');
     try {
-      text = canonicalJson(o.payload);
+      text = canonicalJsonOfParsed(o.payload);
     } catch {
       throw protocol('event', 'payload has no canonical form (a number out of range?)');
     }
