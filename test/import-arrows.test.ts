@@ -30,7 +30,7 @@ describe('npm run lint enforces the import arrows', () => {
     // other forms of import are checked too
     ['hq/new-a.ts', `export { x } from '../runtime/orders/engine';\n`, 'runtime/'],
     ['hq/new-b.ts', `export const m = () => import('../runtime/orders/engine');\n`, 'runtime/'],
-    ['hq/new-c.ts', `// eslint-disable-next-line @typescript-eslint/no-require-imports\nexport const m = require('../runtime/orders/engine');\n`, 'runtime/'],
+    ['hq/new-c.ts', `// eslint-disable-next-line @typescript-eslint/no-require-imports -- the case under test is require() itself\nexport const m = require('../runtime/orders/engine');\n`, 'runtime/'],
     // a colocated test may wire anything, except HQ → the kiosk's brain
     ['hq/ingest/new.test.ts', imp('../../runtime/hq-sync/presence'), 'runtime/'],
   ];

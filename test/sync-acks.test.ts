@@ -7,8 +7,6 @@
  * - Forged acks on the kiosk's ack topic (no hash; a wrong hash for an entry the kiosk has) delete nothing, are
  *   reported, and the sales made right after are published and acked by HQ in the normal flow.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SimulatedClock } from '../kernel/clock';
 import type { KioskDb } from '../kernel/sqlite/database';
@@ -18,7 +16,7 @@ import { ackTopic } from '../protocol/topics';
 import { HqIngest, type IngestAlert } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { Mosquitto } from './support/mosquitto';
-import { appendEntries, kioskDb, tmpDir, verifyIngested, waitFor } from './support/sync-fixtures';
+import { appendEntries, brokerAndStoreEach, kioskDb, verifyIngested, waitFor } from './support/sync-fixtures';
 
 const STORE = 'S1';
 const DEVICE = 'K1';
@@ -96,19 +94,7 @@ describe('HQ acks bound to what was stored and sent (real Mosquitto, HqIngest, O
   let broker: Mosquitto;
   let dir: string;
   let store: IngestStore;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  beforeEach(async () => {
-    broker = await Mosquitto.start();
-    dir = tmpDir('sync-acks-');
-    store = await IngestStore.open(path.join(dir, 'hq.sqlite'));
-  });
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c();
-    await store.close();
-    await broker.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const cleanup = brokerAndStoreEach('sync-acks-', (env) => ({ broker, dir, store } = env));
 
   it('a reused identity on a fresh database: HQ stores 0 of its 25 entries in the journal, acks none, quarantines all; the outbox keeps all', async () => {
     const hq = await startHq(broker.url, store);

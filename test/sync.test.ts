@@ -14,7 +14,7 @@ import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { Mosquitto, freePort } from './support/mosquitto';
-import { appendEntries, kioskDb, tmpDir, verifyIngested, waitFor } from './support/sync-fixtures';
+import { appendEntries, brokerAndStoreEach, kioskDb, tmpDir, verifyIngested, waitFor } from './support/sync-fixtures';
 
 const STORE = 'S1';
 const DEVICE = 'K1';
@@ -83,19 +83,7 @@ describe.each([4, 5] as const)('sale sync over Mosquitto, MQTT protocol version 
   let broker: Mosquitto;
   let dir: string;
   let store: IngestStore;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  beforeEach(async () => {
-    broker = await Mosquitto.start();
-    dir = tmpDir('sync-it-');
-    store = await IngestStore.open(path.join(dir, 'hq.sqlite'));
-  });
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c();
-    await store.close();
-    await broker.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const cleanup = brokerAndStoreEach('sync-it-', (env) => ({ broker, dir, store } = env));
 
   it('offline then online: 200 entries appended while the broker is down all arrive once, and the outbox empties', async () => {
     await broker.stop();

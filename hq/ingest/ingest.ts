@@ -6,7 +6,7 @@ import { mqttRequestResend, type RequestResend } from './request-resend';
 import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../protocol/topics';
 import { FleetView } from './fleet';
 import type { AcceptResult, BatchOutcome, QuarantineNote } from './outcome';
-import type { IngestStore } from './store';
+import type { IngestStore, QuarantinedChain } from './store';
 
 export interface HqIngestOptions {
   store: IngestStore;
@@ -36,15 +36,9 @@ export interface IngestStats {
 }
 
 /** Something at HQ needs a person: raised once per batch and device that put new entries in quarantine. */
-export interface IngestAlert {
+export interface IngestAlert extends Pick<QuarantinedChain, 'storeId' | 'deviceId' | 'entries' | 'fromSeq' | 'toSeq' | 'reason'> {
   kind: 'quarantine';
-  storeId: string;
-  deviceId: string;
-  /** New quarantined entries in this batch, and their seq range. */
-  entries: number;
-  fromSeq: number;
-  toSeq: number;
-  reason: string;
+  /** For staff; `entries`/`fromSeq`/`toSeq` count only the entries this batch newly quarantined. */
   message: string;
 }
 
