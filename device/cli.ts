@@ -1,20 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { reportAndExit } from './cli-support';
-import { barcodeParse } from './commands/barcode';
-import { demo } from './commands/demo';
-import { devices } from './commands/devices';
-import { receiptPdf, reportEod } from './commands/report';
-import { doctor } from './commands/doctor';
-import { simDisplay, simLight, simPrinter, simScan, simScanner, simTerminal } from './commands/sim';
-import { journalVerify } from './commands/journal';
-import { ordersList, ordersShow } from './commands/orders';
-import { pricebookImport } from './commands/pricebook';
-import { start } from './commands/start';
-import { ordersRefund, paymentsDecide, paymentsRecover, terminalEod } from './commands/payments';
-import { provision } from './commands/provision';
-import { attendantHashBadge, attendantHashPin } from './commands/attendant';
-import { storageAccept, storageStatus } from './commands/storage';
 
 const program = new Command();
 program
@@ -27,72 +13,78 @@ program
   });
 
 const common = (c: Command) => c.option('--data <dir>', 'data directory (overrides config dataDir)').option('--config <path>', 'JSON config file');
-const run =
-  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
-  (...args: A) =>
-    fn(...args).catch(reportAndExit);
+/**
+ * Each command's module is loaded only when that command runs, so `kiosk --help` or a usage error does not load
+ * the drivers, SQLite and MQTT. A new command: its own file in device/commands/, registered here with `lazy`.
+ */
+const lazy =
+  <M, K extends keyof M>(load: () => Promise<M>, name: K) =>
+  (...args: unknown[]): Promise<void> =>
+    load()
+      .then((m) => (m[name] as (...a: unknown[]) => Promise<void>)(...args))
+      .catch(reportAndExit);
 
-common(program.command('start').description('run the kiosk until SIGINT/SIGTERM')).action(run(start));
+common(program.command('start').description('run the kiosk until SIGINT/SIGTERM')).action(lazy(() => import('./commands/start'), 'start'));
 
 common(program.command('demo').description('a scripted shopper session, end to end'))
   .option('--json', 'print the completed order as JSON')
   .option('--count <n>', 'run this many orders in a row', '1')
   .option('--trace', 'print one line per committed transition')
   .option('--pay <method>', 'card (simulated ZVT terminal), qr (simulated gateway, shopper-presented code) or cash', 'card')
-  .action(run(demo));
+  .action(lazy(() => import('./commands/demo'), 'demo'));
 
 const orders = program.command('orders').description('inspect orders');
 common(orders.command('list'))
   .option('--json')
   .option('--limit <n>', 'how many, newest first', '50')
-  .action(run(ordersList));
+  .action(lazy(() => import('./commands/orders'), 'ordersList'));
 common(orders.command('show').argument('<id>'))
   .option('--json')
-  .action(run(ordersShow));
+  .action(lazy(() => import('./commands/orders'), 'ordersShow'));
 common(orders.command('refund').argument('<id>').description('refund (part of) a completed order through the methods it was paid with'))
   .option('--amount <minor>', 'refund this much (minor units)')
   .option('--lines <ids>', 'refund these lines (comma-separated line ids)')
   .option('--attendant <id>', 'who refunds (journaled)')
   .option('--json')
-  .action(run(ordersRefund));
+  .action(lazy(() => import('./commands/payments'), 'ordersRefund'));
 
 const terminalCmd = program.command('terminal').description('the card terminal');
 common(terminalCmd.command('eod').description("run the terminal's end-of-day; its totals go into the Z report"))
   .option('--json')
-  .action(run(terminalEod));
+  .action(lazy(() => import('./commands/payments'), 'terminalEod'));
 
 const payments = program.command('payments').description('payments in doubt');
 common(payments.command('recover').description('settle payments left in doubt from the terminal / gateway; --close also finishes the open order'))
   .option('--close', 'complete a paid open order, cancel an unpaid one')
   .option('--attendant <id>', 'attendant id journaled with --close', 'recovery')
   .option('--json')
-  .action(run(paymentsRecover));
+  .action(lazy(() => import('./commands/payments'), 'paymentsRecover'));
 common(payments.command('decide').argument('<orderId>').argument('<outcome>', 'approved | declined'))
   .description("the attendant's decision on a payment the terminal / gateway could not settle (journaled)")
   .option('--attendant <id>', 'who decides')
   .option('--json')
-  .action(run(paymentsDecide));
+  .action(lazy(() => import('./commands/payments'), 'paymentsDecide'));
 
 const journal = program.command('journal').description('the hash-chained journal');
 common(journal.command('verify').description('recompute the chain: "ok N entries" or the first broken seq'))
   .option('--json')
-  .action(run(journalVerify));
+  .action(lazy(() => import('./commands/journal'), 'journalVerify'));
 
 const pricebook = program.command('pricebook').description('the price book');
 common(pricebook.command('import').argument('<file>', '.csv, .json or .jsonl').description('replace the price book in one transaction'))
   .option('--json')
   .option('--version <v>', 'version label to record')
   .option('--progress', 'always show the progress bar')
-  .action(run(pricebookImport));
+  .action(lazy(() => import('./commands/pricebook'), 'pricebookImport'));
 
 const barcode = program.command('barcode').description('barcode tools');
 common(barcode.command('parse').argument('<code>').description('how the kiosk reads one scan'))
   .option('--json')
-  .action(run(barcodeParse));
+  .action(lazy(() => import('./commands/barcode'), 'barcodeParse'));
 
 common(program.command('devices').description('USB, HID and serial devices found, and which driver would claim each'))
   .option('--json')
-  .action(run(devices));
+  .action(lazy(() => import('./commands/devices'), 'devices'));
 
 const report = program.command('report').description('documents');
 common(report.command('eod').description('end-of-day (Z) report PDF for one business day (UTC)'))
@@ -100,58 +92,58 @@ common(report.command('eod').description('end-of-day (Z) report PDF for one busi
   .option('--out <file>', 'default <data>/reports/eod-<date>.pdf')
   .option('--locale <zh-CN|en>')
   .option('--json', 'also print the report model')
-  .action(run(reportEod));
+  .action(lazy(() => import('./commands/report'), 'reportEod'));
 const receipt = program.command('receipt').description('receipts');
 common(receipt.command('pdf').argument('<orderId>').description('the e-receipt PDF of a completed order'))
   .option('--out <file>', 'default <data>/receipts/<receiptNo>-<locale>.pdf')
   .option('--locale <zh-CN|en>')
-  .action(run(receiptPdf));
+  .action(lazy(() => import('./commands/report'), 'receiptPdf'));
 
 common(program.command('doctor').description('health checks of every device, the database and the journal'))
   .option('--json')
   .option('--interactive', 'also run the checks that need a person (scan a test code, look at the light)')
-  .action(run(doctor));
+  .action(lazy(() => import('./commands/doctor'), 'doctor'));
 
 const sim = program.command('sim').description("drive the running kiosk's simulated devices (loopback control endpoint)");
 common(sim.command('scan').argument('<code>').description('the simulated scanner reads CODE'))
   .option('--aim <id>', 'AIM symbology identifier to prefix, e.g. ]E0')
-  .action(run(simScan));
-common(sim.command('scanner').argument('<action>', 'unplug | replug')).action(run(simScanner));
+  .action(lazy(() => import('./commands/sim'), 'simScan'));
+common(sim.command('scanner').argument('<action>', 'unplug | replug')).action(lazy(() => import('./commands/sim'), 'simScanner'));
 common(sim.command('terminal').argument('<action>', 'approve | decline | timeout | unplug | replug'))
   .option('--code <n>', 'ZVT result code for decline')
-  .action(run(simTerminal));
+  .action(lazy(() => import('./commands/sim'), 'simTerminal'));
 common(sim.command('printer').argument('<action>', 'paper-out | paper-near-end | paper-ok | cover-open | cover-close | unplug | replug | last'))
   .option('--json')
-  .action(run(simPrinter));
-common(sim.command('light').description('current colour and blink state')).option('--json').action(run(simLight));
-common(sim.command('display').description('the two lines on the pole display')).option('--json').action(run(simDisplay));
+  .action(lazy(() => import('./commands/sim'), 'simPrinter'));
+common(sim.command('light').description('current colour and blink state')).option('--json').action(lazy(() => import('./commands/sim'), 'simLight'));
+common(sim.command('display').description('the two lines on the pole display')).option('--json').action(lazy(() => import('./commands/sim'), 'simDisplay'));
 
 common(program.command('provision').description('make this kiosk a fleet member: identity, broker credentials, trusted HQ keys'))
   .option('--store <id>').option('--device <id>').option('--broker <url>', 'mqtt://host:port, mqtts://, ws://, wss://')
   .option('--username <u>').option('--password <p>').option('--cert <file>').option('--key <file>').option('--ca <file>')
   .option('--trust <file>', 'HQ public key (PEM), repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .option('--force', 'replace an existing identity').option('--require-broker', 'fail when the broker cannot be reached')
-  .action(run(provision));
+  .action(lazy(() => import('./commands/provision'), 'provision'));
 const storage = program.command('storage').description('the database against its data marker (what the kiosk knows it had)');
 common(storage.command('status').description('marker, database high-water marks, and whether they match (exit 1 when not)'))
   .option('--json')
-  .action(run(storageStatus));
+  .action(lazy(() => import('./commands/storage'), 'storageStatus'));
 common(storage.command('accept').description('accept the database as it is after it went backwards or vanished; numbering goes on after the marker'))
   .option('--attendant <id>', 'the technician (journaled)')
   .option('--reason <text>', 'why, e.g. "restored from backup of 2026-12-05" (journaled)')
   .option('--json')
-  .action(run(storageAccept));
+  .action(lazy(() => import('./commands/storage'), 'storageAccept'));
 const attendant = program.command('attendant').description('attendant mode on the screen');
 attendant
   .command('hash-pin')
   .description('read a PIN (4-12 digits) from stdin, print the attendant.pins config entry with its scrypt hash')
   .requiredOption('--id <attendantId>', 'the attendant id journaled with every action')
-  .action(run(attendantHashPin));
+  .action(lazy(() => import('./commands/attendant'), 'attendantHashPin'));
 attendant
   .command('hash-badge')
   .description('read a badge code from stdin, print the attendant.badges config entry with its scrypt hash')
   .requiredOption('--id <attendantId>', 'the attendant id the badge opens attendant mode as')
   .option('--salt <base64>', 'one salt shared by a store\'s badges (16-64 bytes): a scan then costs one scrypt, not one per badge')
-  .action(run(attendantHashBadge));
+  .action(lazy(() => import('./commands/attendant'), 'attendantHashBadge'));
 
 program.parseAsync(process.argv).catch(reportAndExit);
