@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { defaultBarcodeRules } from './barcode-rules';
 import type { KioskConfig } from './schema';
 import { starterPriceBookPath, starterPromotionsPath } from './paths';
+import { systemTimeZone } from '../kernel/local-time';
 
 /** Devices `kiosk devices` recognises out of the box (vendor/product ids as the USB descriptors give them). */
 const KNOWN_DEVICES: KioskConfig['devices']['known'] = [
@@ -28,6 +29,7 @@ export function defaultConfig(): KioskConfig {
   return {
     device: { storeId: 'store-001', deviceId: 'lane-01', name: 'Self-checkout 1' },
     dataDir: './kiosk-data',
+    timezone: systemTimeZone(),
     currency: { code: 'CNY', numeric: '156', minorUnits: 2 },
     tax: { mode: 'inclusive', rate: 0.13, classes: { reduced: 0.09, zero: 0 } },
     locales: { default: 'zh-CN', available: ['zh-CN', 'en'] },
@@ -43,7 +45,9 @@ export function defaultConfig(): KioskConfig {
     promotions,
     hq: { broker: null, embeddedPort: 1883, protocolVersion: 5, telemetryMs: 60_000 },
     screen: { port: 8080, branding: { storeName: null, logo: null, primaryColor: '#0a7d32', accentColor: '#ffd400' } },
+    health: { enabled: true, port: 9464 },
     payments: { gateway: { transport: 'simulated' }, qrPollMs: 500, qrWaitDeadlineMs: 60_000, offline: { maxAmount: 50_000, maxCount: 20, maxTotal: 300_000 } },
+    reports: { dayStartHour: 0 },
     pricebook: { starter: starterPriceBookPath() },
     devices: {
       scanner: { transport: 'simulated' },
@@ -56,6 +60,7 @@ export function defaultConfig(): KioskConfig {
       printerCjk: true,
       required: ['scanner', 'terminal', 'printer'],
       simControlPort: 0,
+      simulatedLink: 'in-process',
       known: KNOWN_DEVICES,
     },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clip, joinPath, preview } from '../kernel/json/bounded-format';
+import { isTimeZone } from '../kernel/local-time';
 
 /**
  * Field builders whose error messages say what was expected in words a technician understands;
@@ -49,6 +50,12 @@ export function regexSource(what: string) {
     },
     { error: `expected ${what} (a valid regular expression)` },
   );
+}
+
+/** An IANA time-zone name the platform knows, such as "Asia/Shanghai" or "Europe/Berlin". */
+export function timeZone() {
+  const msg = 'expected an IANA time zone such as "Asia/Shanghai"';
+  return z.string({ error: msg }).refine((s) => isTimeZone(s), { error: msg });
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

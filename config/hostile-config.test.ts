@@ -61,4 +61,19 @@ describe('hostile configuration input', () => {
     expect(lines[0]).toBe('list.0: Invalid input: expected number, received string, got "x"');
     expect(lines[20]).toBe('… and 9980 more problems');
   });
+
+  it('"__proto__", "constructor" and "prototype" keys are unknown fields like any other, at the top and nested', () => {
+    const file = path.join(dir, 'kiosk.json');
+    fs.writeFileSync(file, '{"__proto__":{"tpyo":1},"constructor":{"a":1},"tax":{"__proto__":{"rate":0.5},"prototype":1}}');
+    const e = configError(() => loadConfig({ configPath: file, env: {} }));
+    expect(e.problems).toEqual(expect.arrayContaining(['__proto__: unknown field', 'constructor: unknown field', 'tax.__proto__: unknown field', 'tax.prototype: unknown field']));
+    expect(e.problems).toHaveLength(4);
+    // and nothing leaked into a prototype on the way
+    expect(({} as Record<string, unknown>).tpyo).toBeUndefined();
+  });
+
+  it('a KIOSK_* variable holding "__proto__" is refused too, naming the variable', () => {
+    const e = configError(() => loadConfig({ env: { KIOSK_SCREEN: '{"__proto__":{"port":1}}' } }));
+    expect(e.problems).toEqual(['KIOSK_SCREEN: screen.__proto__: unknown field']);
+  });
 });

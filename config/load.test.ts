@@ -51,7 +51,7 @@ describe('config loading', () => {
     expect(merge({ a: [1, 2], b: { c: 1, d: 2 } }, { a: [3], b: { d: 4 } })).toEqual({ a: [3], b: { c: 1, d: 4 } });
   });
 
-  it('names every bad field, what was expected and what was given', () => {
+  it('names every bad field, what was expected and what was given — and the KIOSK_* variable that set it', () => {
     const p = problems(() =>
       loadConfig({
         env: {
@@ -67,13 +67,13 @@ describe('config loading', () => {
     );
     expect(p).toEqual(
       expect.arrayContaining([
-        'tax.rate: expected number ≥ 0 and ≤ 1, got "7%"',
-        'tax.mode: expected one of "inclusive", "exclusive", got "incl"',
-        'currency.code: expected an ISO 4217 code such as "CNY", got "yuan"',
-        'locales.default: expected one of "zh-CN", "en", got "fr"',
-        'device.storeId: expected a store id (letters, digits, . _ -), got "../etc"',
-        'timeouts.idlePromptMs: expected integer ≥ 1000, got 5',
-        'bogus: unknown field',
+        'KIOSK_TAX__RATE: tax.rate: expected number ≥ 0 and ≤ 1, got "7%"',
+        'KIOSK_TAX__MODE: tax.mode: expected one of "inclusive", "exclusive", got "incl"',
+        'KIOSK_CURRENCY__CODE: currency.code: expected an ISO 4217 code such as "CNY", got "yuan"',
+        'KIOSK_LOCALES__DEFAULT: locales.default: expected one of "zh-CN", "en", got "fr"',
+        'KIOSK_DEVICE__STORE_ID: device.storeId: expected a store id (letters, digits, . _ -), got "../etc"',
+        'KIOSK_TIMEOUTS__IDLE_PROMPT_MS: timeouts.idlePromptMs: expected integer ≥ 1000, got 5',
+        'KIOSK_BOGUS: unknown setting (it would set "bogus", which is no config field; KIOSK_A__B_C sets a.bC)',
       ]),
     );
   });
@@ -87,10 +87,10 @@ describe('config loading', () => {
         },
       }),
     );
-    expect(p.join('\n')).toContain('promotions.0.kind: expected kind to be one of');
-    expect(p).toContain('promotions.1.percent: expected number ≥ 0.01 and ≤ 100, got 150');
-    expect(p).toContain('promotions.1.skus: expected at least one SKU, got []');
-    expect(p).toContain('barcodes.memberCards.0.pattern: expected a member card pattern (a valid regular expression), got "(["');
+    expect(p.join('\n')).toContain('KIOSK_PROMOTIONS: promotions.0.kind: expected kind to be one of');
+    expect(p).toContain('KIOSK_PROMOTIONS: promotions.1.percent: expected number ≥ 0.01 and ≤ 100, got 150');
+    expect(p).toContain('KIOSK_PROMOTIONS: promotions.1.skus: expected at least one SKU, got []');
+    expect(p).toContain('KIOSK_BARCODES__MEMBER_CARDS: barcodes.memberCards.0.pattern: expected a member card pattern (a valid regular expression), got "(["');
     // rules that are well-formed but contradictory are caught by the barcode module's own check
     const q = problems(() =>
       loadConfig({
@@ -103,5 +103,50 @@ describe('config loading', () => {
       }),
     );
     expect(q.join('\n')).toMatch(/barcodes\.inStore\[1\]: unreachable/);
+  });
+
+  describe('issue 13: errors name what the technician typed', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-load-'));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('KIOSK_FOO=1: "KIOSK_FOO: unknown setting", not the config path "foo"', () => {
+      expect(problems(() => loadConfig({ env: { KIOSK_FOO: '1' } }))).toEqual([
+        'KIOSK_FOO: unknown setting (it would set "foo", which is no config field; KIOSK_A__B_C sets a.bC)',
+      ]);
+    });
+
+    it('an unknown field inside a JSON variable names the variable and the field; the same mistake in the file names the field', () => {
+      const file = path.join(dir, 'kiosk.json');
+      fs.writeFileSync(file, JSON.stringify({ screen: { prot: 1 } }));
+      const p = problems(() => loadConfig({ configPath: file, env: { KIOSK_TAX: '{"rat": 0.1}' } }));
+      expect(p).toEqual(expect.arrayContaining(['KIOSK_TAX: tax.rat: unknown field', 'screen.prot: unknown field']));
+      expect(p).toHaveLength(2);
+    });
+
+    it('a bad value the config file set under an object a variable also set is the file\'s, not the variable\'s', () => {
+      const file = path.join(dir, 'kiosk.json');
+      fs.writeFileSync(file, JSON.stringify({ tax: { mode: 'incl' } }));
+      expect(problems(() => loadConfig({ configPath: file, env: { KIOSK_TAX: '{"rate": 0.1}' } }))).toEqual(['tax.mode: expected one of "inclusive", "exclusive", got "incl"']);
+    });
+
+    it('--data overrides a bad KIOSK_DATA_DIR: nothing to report; an empty --config is refused', () => {
+      expect(loadConfig({ env: { KIOSK_DATA_DIR: '' }, overrides: { dataDir: dir } }).dataDir).toBe(dir);
+      expect(problems(() => loadConfig({ env: {}, configPath: '' }))).toEqual(['--config: expected a file path, got an empty string']);
+      // an empty KIOSK_CONFIG is as good as unset
+      expect(loadConfig({ env: { KIOSK_CONFIG: '' } }).currency.code).toBe('CNY');
+    });
+
+    it('a config file starting with a UTF-8 byte order mark is read', () => {
+      const file = path.join(dir, 'kiosk.json');
+      fs.writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ tax: { rate: 0.07 } }))]));
+      expect(loadConfig({ configPath: file, env: {} }).tax.rate).toBe(0.07);
+    });
+
+    it('KIOSK_LOG_FORMAT is the logger\'s, not a config path', () => {
+      expect(() => loadConfig({ env: { KIOSK_LOG_FORMAT: 'json', KIOSK_LOG_LEVEL: 'debug' } })).not.toThrow();
+    });
   });
 });

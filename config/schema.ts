@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, minor, num, oneOf, regexSource, str } from './fields';
+import { bool, minor, num, oneOf, regexSource, str, timeZone } from './fields';
 
 const localeId = oneOf(['zh-CN', 'en']);
 const localized = z.record(z.string(), z.string({ error: 'expected text' }), { error: 'expected an object of locale → text' });
@@ -113,6 +113,11 @@ const devicesSchema = z
     required: z.array(oneOf(['scanner', 'terminal', 'printer', 'display', 'light'])),
     /** Loopback control endpoint for the simulators (`kiosk sim …`); 0 = any free port. Off when no device is simulated. */
     simControlPort: num({ min: 0, max: 65535, int: true }),
+    /**
+     * The cable between a simulated device and its real driver: `in-process` (default; a serialport binding inside
+     * the process, needs no system binary) or `pty` (socat pseudo-terminal pairs: real ttys, needs socat).
+     */
+    simulatedLink: oneOf(['in-process', 'pty']),
     /** What `kiosk devices` recognises. */
     known: z.array(
       z
@@ -177,6 +182,8 @@ export const configSchema = z
       })
       .strict(),
     dataDir: str({ min: 1, what: 'a directory path' }),
+    /** The store's IANA time zone (receipts, the Z report's business day, times the CLI shows). Default: the system's. */
+    timezone: timeZone(),
     currency: z
       .object({
         code: str({ pattern: /^[A-Z]{3}$/, what: 'an ISO 4217 code such as "CNY"' }),
@@ -246,6 +253,12 @@ export const configSchema = z
       })
       .strict(),
     promotions: z.array(promotionSchema),
+    reports: z
+      .object({
+        /** The hour (local, 0–23) at which the business day starts: 4 → the Z report of D covers D 04:00 to D+1 04:00. */
+        dayStartHour: num({ min: 0, max: 23, int: true }),
+      })
+      .strict(),
     pricebook: z
       .object({
         /** Loaded on first start when the price book is empty. */
@@ -282,6 +295,13 @@ export const configSchema = z
             accentColor: str({ pattern: /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, what: 'a CSS hex colour such as "#ffd400"' }),
           })
           .strict(),
+      })
+      .strict(),
+    /** `/healthz` and `/metrics` (Prometheus) on 127.0.0.1:port (0: any free port). */
+    health: z
+      .object({
+        enabled: bool(),
+        port: num({ min: 0, max: 65535, int: true }),
       })
       .strict(),
   })

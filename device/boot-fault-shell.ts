@@ -11,6 +11,8 @@ import { startFaultScreen } from './fault-screen';
 import { SOFTWARE } from './hq-link';
 import { dbPath, type Kiosk } from './kiosk';
 import type { Logger } from './logger';
+import type { SdNotifier } from './sd-notify';
+import { serviceStatus } from './service-status';
 
 export type BootOutcome = { kiosk: Kiosk } | { fault: BootFault };
 
@@ -32,7 +34,15 @@ export function faultDoctor(f: BootFault): DoctorReport {
 export async function runFaultShell(
   config: KioskConfig,
   first: BootFault,
-  deps: { clock: Clock; log: Logger; boot: () => Promise<BootOutcome>; stopped: Promise<unknown>; onReady: (line: string) => void },
+  deps: {
+    clock: Clock;
+    log: Logger;
+    boot: () => Promise<BootOutcome>;
+    stopped: Promise<unknown>;
+    onReady: (line: string) => void;
+    /** systemd: the shell is "ready" (running, out of service) and its STATUS= says why. */
+    notify?: Pick<SdNotifier, 'ready' | 'status'>;
+  },
 ): Promise<Kiosk | null> {
   const { clock, log } = deps;
   let fault = first;
@@ -66,6 +76,8 @@ export async function runFaultShell(
     `ready store=${config.device.storeId} device=${config.device.deviceId} db=${dbPath(config.dataDir)} items=0 open-order=none ` +
       `lane=out-of-service simulated=none listening=${listening.join(',')} hq=none fault=${fault.code} reason=${JSON.stringify(fault.reason)}`,
   );
+  const status = () => serviceStatus(condition(), { ok: 0, total: 0 }, null);
+  deps.notify?.ready(status());
   let stop = false;
   void deps.stopped.then(() => (stop = true));
   let timer: TimerHandle | null = null;
@@ -94,6 +106,7 @@ export async function runFaultShell(
         fault = r.fault;
         show(fault);
         screen?.session.update(condition());
+        deps.notify?.status(status());
       }
       if (!stop) hold();
     }

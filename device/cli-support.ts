@@ -1,49 +1,43 @@
 import { loadConfig } from '../config/load';
 import type { KioskConfig } from '../config/schema';
-import { ConfigError, KioskError } from '../kernel/errors';
+import { CliExit } from './cli-exit';
+import { withIsoTimes } from './json-times';
+import { withIdentity } from './identity-config';
+
+export { CliExit, reportAndExit } from './cli-exit';
 
 export interface CommonOptions {
   data?: string;
   config?: string;
+  /** Global `--log-level` (device/cli.ts checks it and hands it on as KIOSK_LOG_LEVEL). */
+  logLevel?: string;
 }
 
-/** Exit codes: 0 ok, 1 the command's check failed / a kiosk error, 2 bad configuration or usage. */
-export class CliExit extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
+/**
+ * The config for a command's `--data` / `--config`, with the provisioned identity's store and device ids
+ * (device/identity-config.ts: the identity wins). Every command uses this — except `provision`, which replaces the
+ * identity and takes {@link baseConfigFrom}.
+ */
 export function configFrom(opts: CommonOptions): KioskConfig {
+  return configAndIdentity(opts).config;
+}
+
+/**
+ * {@link configFrom}, and which config ids the identity replaced (`kiosk start` logs them). An unreadable identity
+ * leaves the config's ids (backup, factory-reset, support-bundle must still run); booting refuses it (bootKiosk).
+ */
+export function configAndIdentity(opts: CommonOptions): ReturnType<typeof withIdentity> {
+  return withIdentity(baseConfigFrom(opts), { unreadable: 'keep-config' });
+}
+
+/** The config for a command's `--data` / `--config` (before or after the subcommand); an empty one is a usage error (exit 2). No identity merged. */
+export function baseConfigFrom(opts: CommonOptions): KioskConfig {
+  if (opts.data !== undefined && opts.data.trim() === '') throw new CliExit(2, 'kiosk: --data needs a directory, got an empty string');
+  if (opts.config !== undefined && opts.config.trim() === '') throw new CliExit(2, 'kiosk: --config needs a file, got an empty string');
   return loadConfig({ configPath: opts.config, overrides: opts.data ? { dataDir: opts.data } : undefined });
 }
 
-export function reportAndExit(e: unknown): never {
-  if (e instanceof CliExit) {
-    if (e.message) process.stderr.write(`${e.message}\n`);
-    process.exit(e.code);
-  }
-  if (e instanceof ConfigError) {
-    process.stderr.write(`kiosk: ${e.message}\n`);
-    process.exit(2);
-  }
-  if (e instanceof KioskError) {
-    process.stderr.write(`kiosk: ${e.code}: ${e.message}\n`);
-    process.exit(1);
-  }
-  const code = (e as { code?: unknown } | null)?.code;
-  if (e instanceof Error && typeof code === 'string' && /^(SQLITE_[A-Z_]+|ENOSPC|EACCES|EPERM|EROFS|EIO|ENOTDIR|EISDIR)$/.test(code)) {
-    // a storage fault (disk full, not a database, corrupt, cannot open…): one line, no stack
-    process.stderr.write(`kiosk: STORAGE_FAILED: ${e.message.split('\n')[0]}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(`kiosk: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-}
-
+/** A command's `--json` output: indented, times (`…At` epoch ms) as ISO 8601 (device/json-times.ts). */
 export const printJson = (v: unknown): void => {
-  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(withIsoTimes(v), null, 2)}\n`);
 };

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { reportAndExit } from './cli-support';
+import { packageVersion } from '../kernel/version';
+import { reportAndExit } from './cli-exit';
+import type { CommonOptions } from './cli-support';
+import { chooseLogOutput } from './log-options';
 
 const program = new Command();
 program
@@ -10,9 +13,36 @@ program
   .exitOverride((err) => {
     // commander's own usage errors (unknown option, missing argument) are exit 2; --help/--version are 0
     process.exit(err.exitCode === 0 ? 0 : 2);
-  });
+  })
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // global options before the subcommand (`kiosk --data D start`); each command also takes them after its name
+  // (`kiosk start --data D`), the one given there winning. Positional, so a command's own `--version <v>` stays its own.
+  .enablePositionalOptions()
+  .option('--data <dir>', 'data directory (overrides config dataDir)')
+  .option('--config <path>', 'JSON config file (else KIOSK_CONFIG)')
+  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (else KIOSK_LOG_LEVEL, default info)');
 
-const common = (c: Command) => c.option('--data <dir>', 'data directory (overrides config dataDir)').option('--config <path>', 'JSON config file');
+const common = (c: Command) =>
+  c
+    .option('--data <dir>', 'data directory (overrides config dataDir)')
+    .option('--config <path>', 'JSON config file (else KIOSK_CONFIG)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (else KIOSK_LOG_LEVEL)');
+
+/**
+ * The command's options merged with the global ones, and the log settings checked before anything loads: a bad
+ * `--log-level`, KIOSK_LOG_LEVEL or KIOSK_LOG_FORMAT is a usage error (exit 2), never a stack from pino.
+ */
+function withGlobals(args: unknown[]): unknown[] {
+  const command = args[args.length - 1] as Command;
+  // the program's options, then each subcommand's down to this one: the nearest wins (commander's optsWithGlobals
+  // lets the program's win instead)
+  const chain: Command[] = [];
+  for (let c: Command | null = command; c; c = c.parent) chain.unshift(c);
+  const opts = Object.assign({}, ...chain.map((c) => c.opts())) as CommonOptions;
+  chooseLogOutput({ env: process.env, level: opts.logLevel, stderrIsTty: false, stderrIsJournal: false });
+  if (opts.logLevel !== undefined) process.env.KIOSK_LOG_LEVEL = opts.logLevel;
+  return [...args.slice(0, -2), opts, command];
+}
 /**
  * Each command's module is loaded only when that command runs, so `kiosk --help` or a usage error does not load
  * the drivers, SQLite and MQTT. A new command: its own file in device/commands/, registered here with `lazy`.
@@ -20,8 +50,12 @@ const common = (c: Command) => c.option('--data <dir>', 'data directory (overrid
 const lazy =
   <M, K extends keyof M>(load: () => Promise<M>, name: K) =>
   (...args: unknown[]): Promise<void> =>
-    load()
-      .then((m) => (m[name] as (...a: unknown[]) => Promise<void>)(...args))
+    Promise.resolve()
+      .then(() => withGlobals(args))
+      .then(async (merged) => {
+        const m = await load();
+        return (m[name] as (...a: unknown[]) => Promise<void>)(...merged);
+      })
       .catch(reportAndExit);
 
 common(program.command('start').description('run the kiosk until SIGINT/SIGTERM')).action(lazy(() => import('./commands/start'), 'start'));
@@ -31,6 +65,7 @@ common(program.command('demo').description('a scripted shopper session, end to e
   .option('--count <n>', 'run this many orders in a row', '1')
   .option('--trace', 'print one line per committed transition')
   .option('--pay <method>', 'card (simulated ZVT terminal), qr (simulated gateway, shopper-presented code) or cash', 'card')
+  .option('--training', 'training orders: marked in the journal, own number series, "TRAINING — NOT A RECEIPT", not in reports; simulated payment only (required on a provisioned data dir)')
   .action(lazy(() => import('./commands/demo'), 'demo'));
 
 const orders = program.command('orders').description('inspect orders');
@@ -120,10 +155,27 @@ common(sim.command('display').description('the two lines on the pole display')).
 
 common(program.command('provision').description('make this kiosk a fleet member: identity, broker credentials, trusted HQ keys'))
   .option('--store <id>').option('--device <id>').option('--broker <url>', 'mqtt://host:port, mqtts://, ws://, wss://')
-  .option('--username <u>').option('--password <p>').option('--cert <file>').option('--key <file>').option('--ca <file>')
+  .option('--username <u>').option('--password-stdin', 'read the MQTT password from stdin').option('--password-file <file>', 'read the MQTT password from FILE')
+  .option('--password <p>', 'refused: a password in argv is visible in ps and shell history').option('--cert <file>').option('--key <file>').option('--ca <file>')
   .option('--trust <file>', 'HQ public key (PEM), repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .option('--force', 'replace an existing identity').option('--require-broker', 'fail when the broker cannot be reached')
   .action(lazy(() => import('./commands/provision'), 'provision'));
+common(program.command('backup').description('online, verified copy of the database (also while the kiosk runs); keeps the N newest'))
+  .option('--out <file>', 'default <data>/backups/kiosk-<time>.db').option('--keep <n>', 'backups kept in that folder', '7').option('--json')
+  .action(lazy(() => import('./commands/backup'), 'backup'));
+common(program.command('restore').argument('<file>', 'a backup').description('put a verified backup in place (kiosk stopped); an older one needs --force'))
+  .option('--force', 'restore a backup older than this lane (numbering goes on after the marker)').option('--attendant <id>', 'the technician (journaled)', 'restore').option('--json')
+  .action(lazy(() => import('./commands/restore'), 'restore'));
+common(program.command('support-bundle').description('one tar.gz for the help desk: doctor, versions, redacted config, logs, journal, devices'))
+  .option('--out <file>', 'default <data>/support/kiosk-support-<time>.tar.gz').option('--lines <n>', 'log lines', '500').option('--json')
+  .action(lazy(() => import('./commands/support-bundle'), 'supportBundle'));
+common(program.command('factory-reset').description('after a final backup, wipe identity, secrets, trust store and data (kiosk stopped; typed confirmation)'))
+  .option('--yes-i-know <deviceId>', 'confirm without stdin (scripts)').option('--wipe-backups', 'also delete <data>/backups').option('--json')
+  .action(lazy(() => import('./commands/factory-reset'), 'factoryReset'));
+program.command('install').description('as root: kiosk user, /var/lib/kiosk, /etc/kiosk/config.json, systemd units, udev rules, enable the units')
+  .option('--dry-run', 'print every step it would take, change nothing').option('--root <dir>', 'install the files under a staging root (image builders)')
+  .option('--start', 'also start the units now (systemctl enable --now)')
+  .action(lazy(() => import('./commands/install'), 'install'));
 const storage = program.command('storage').description('the database against its data marker (what the kiosk knows it had)');
 common(storage.command('status').description('marker, database high-water marks, and whether they match (exit 1 when not)'))
   .option('--json')

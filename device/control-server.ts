@@ -7,6 +7,7 @@ import { KioskError } from '../kernel/errors';
 import type { SimControl } from './simulation/sim-control';
 import { boundedJsonParse } from '../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../kernel/json/limits';
+import { portProblem } from './port-in-use';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -103,8 +104,14 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((e: unknown) => {
+    throw portProblem(e, 'control', port, 'devices.simControlPort');
   });
+  server.on('error', () => undefined); // a listening server's later socket errors are the client's, never the kiosk's end
   const actual = (server.address() as AddressInfo).port;
   const file = controlFilePath(dataDir);
   const info: ControlFile = { port: actual, pid: process.pid, token };

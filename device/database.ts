@@ -81,3 +81,31 @@ export async function openDatabase(
     throw asStorageError(e, file);
   }
 }
+
+/**
+ * The data dir's database for a command that only reads (journal verify, orders list/show, report eod, receipt pdf):
+ * opened read-only when it exists at this software's schema — no migration, no data-marker write, works on a data dir
+ * this user may only read. A database that is missing or needs a migration goes through `openDatabase` as before
+ * (which needs write access and says so); one written by newer software is refused (SCHEMA_NEWER).
+ */
+export async function openDatabaseForReading(config: KioskConfig, clock: Clock): Promise<{ db: KioskDb; file: string; readOnly: boolean }> {
+  const file = dbPath(config.dataDir);
+  if (!fs.existsSync(file)) return { ...(await openDatabase(config, clock)), readOnly: false };
+  let db: KioskDb;
+  try {
+    db = await KioskDb.openReadOnly(file);
+  } catch (e) {
+    throw asStorageError(e, file);
+  }
+  try {
+    const row = await db.read.get<{ user_version: number }>('PRAGMA user_version');
+    const version = row?.user_version ?? 0;
+    if (version > latestVersion()) throw schemaNewer(version, latestVersion());
+    if (version === latestVersion()) return { db, file, readOnly: true };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw asStorageError(e, file);
+  }
+  await db.close();
+  return { ...(await openDatabase(config, clock)), readOnly: false };
+}

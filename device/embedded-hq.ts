@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import type { Clock } from '../kernel/clock';
+import { portProblem } from './port-in-use';
 
 export interface EmbeddedHq {
   /** Where kiosks connect: mqtt://127.0.0.1:PORT. */
@@ -31,18 +32,36 @@ export async function startEmbeddedHq(opts: { dataDir: string; port: number; clo
         resolve();
       });
     });
+  const closeBroker = async () => {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  };
   try {
     await listen(opts.port);
   } catch (e) {
-    // another broker already has the port (a local Mosquitto, a second kiosk): any free port will do
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.port === 0) throw e;
+    // another broker already has the port (a local Mosquitto, a second kiosk): any free port will do (the kiosk's
+    // own link is told the port in-process); anything else (a privileged port) is one clear line
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.port === 0) {
+      await closeBroker();
+      throw portProblem(e, 'embedded MQTT', opts.port, 'hq.embeddedPort');
+    }
     opts.onPortTaken?.(opts.port);
-    await listen(0);
+    await listen(0).catch(async (e2: unknown) => {
+      await closeBroker();
+      throw portProblem(e2, 'embedded MQTT', 0, 'hq.embeddedPort');
+    });
   }
+  server.on('error', () => undefined); // a client's socket error is not the broker's end
   const port = (server.address() as net.AddressInfo).port;
   const url = `mqtt://127.0.0.1:${port}`;
-  fs.mkdirSync(path.join(opts.dataDir, 'hq'), { recursive: true });
-  const store = await IngestStore.open(path.join(opts.dataDir, 'hq', 'ingest.sqlite'));
+  let store: IngestStore;
+  try {
+    fs.mkdirSync(path.join(opts.dataDir, 'hq'), { recursive: true });
+    store = await IngestStore.open(path.join(opts.dataDir, 'hq', 'ingest.sqlite'));
+  } catch (e) {
+    await closeBroker(); // nothing half-open: the broker goes with a store that did not open
+    throw e;
+  }
   const client = mqtt.connect(url, { clientId: 'hq-embedded', reconnectPeriod: 1000 });
   client.on('error', () => undefined); // reconnects by itself
   const ingest = new HqIngest({ store, client, clock: opts.clock });

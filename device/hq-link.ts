@@ -11,6 +11,7 @@ import { kioskClientId } from '../runtime/hq-sync/client-id';
 import { CommandRunner } from '../runtime/hq-control/commands';
 import { commandHandlers } from '../runtime/hq-control/command-handlers';
 import type { ConfigReport, ConfigReported } from '../protocol/control/config-bundle';
+import { taxRates } from '../config/load';
 import { verifyEnvelope } from '../protocol/signed-envelope';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../protocol/control/topics';
@@ -179,6 +180,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     clock,
     identity: { store, device },
     currency: { code: k.config.currency.code, minorUnits: k.config.currency.minorUnits },
+    businessDay: () => ({ timeZone: k.liveConfig.timezone, dayStartHour: k.liveConfig.reports.dayStartHour }),
     hardware: k.hardware && { printer: k.hardware.devices.printer, terminal: k.hardware.devices.terminal, doctor: () => k.hardware!.doctor() },
     journalChanged: () => publisher.notify(),
     resendFrom: (fromSeq) => publisher.resendFrom(fromSeq),
@@ -194,6 +196,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     db,
     clock,
     deviceId: device,
+    // a book with an item of a tax class this kiosk does not have could not be priced at the lane: refused
+    taxClasses: () => Object.keys(taxRates(k.liveConfig)),
     verifyManifest: (raw) => {
       const r = verifyEnvelope(raw, k.trust, clock.now(), {
         kind: 'pricebook',

@@ -17,7 +17,6 @@ import { PaymentRecovery } from '../runtime/payments/recovery';
 import type { Refunds } from '../runtime/payments/refunds';
 import { Catalog } from '../runtime/pricebook/catalog';
 import { laneCondition, type LaneCondition } from '../runtime/supervision/lane-condition';
-import { readIdentity } from '../runtime/trust/identity';
 import { TrustStore } from '../runtime/trust/trust-store';
 import type { DeviceStatus } from '../drivers/contract';
 import { MARKER_GAP_MS, openDatabase } from './database';
@@ -25,6 +24,7 @@ import { startLaneHardware, type KioskHardware } from './hardware';
 import { liveConfigEngine } from './live-config';
 import type { Logger } from './logger';
 import { watchStorage } from './storage-faults';
+import { withIdentity } from './identity-config';
 import { startPayments, type PaymentEvents } from './payments';
 
 export { dbPath, MARKER_GAP_MS, openDatabase } from './database';
@@ -86,9 +86,8 @@ export interface Kiosk {
 export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {}): Promise<Kiosk> {
   const clock = opts.clock ?? new SystemClock();
   const log = opts.log;
-  // a provisioned kiosk is who its identity says, whatever the local config file claims
-  const identity = readIdentity(bootConfig.dataDir);
-  const base: KioskConfig = identity ? { ...bootConfig, device: { ...bootConfig.device, storeId: identity.store, deviceId: identity.device } } : bootConfig;
+  // a provisioned kiosk is who its identity says, whatever the local config file claims (the one merge: configFrom's too)
+  const base: KioskConfig = withIdentity(bootConfig).config;
   const { db, file, marks, checkLater } = await openDatabase(base, clock, { quickCheckMaxBytes: opts.quickCheckAtBootMaxBytes });
   // the marker follows every commit, written off the scan path (coalesced, one write in flight)
   const marker = new MarkerWriter(base.dataDir, marks, { now: () => clock.now(), clock, gapMs: MARKER_GAP_MS, onError: (e) => log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'data marker not written') });
@@ -101,67 +100,81 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     await db.close().catch(() => undefined);
     throw e;
   });
-  const catalog = new Catalog(db);
-  const lane = new Lane(engine, catalog, config);
-  await restoreLaneState(db, lane); // a lane closed before a restart stays closed
-  const onError = opts.onBackgroundError ?? (() => undefined);
-  const payEvents = new EventEmitter<PaymentEvents>();
-  const faults = new ServiceFaults(() => clock.now());
-  const storage = watchStorage({ db, file, faults, clock, probeMs: opts.storageProbeMs, checkLater, log });
-  const hardware = opts.devices ? await startLaneHardware({ config, clock, db, engine, lane, faults, payEvents, onError, log }) : null;
-  const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());
-  // out of service (a required device down or blocked, or a lane-wide fault): a scan opens no new order
-  lane.setServiceCheck(() => {
-    const c = condition();
-    return c.inService ? null : c.reasons;
-  });
-  const payments = await startPayments({ config, clock, db, engine, hardware, payEvents, condition, confirmCash: opts.confirmCash });
-  const idle = new IdleWatch(engine, clock, config.timeouts, onError);
-  await idle.start();
-  // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table), and
-  // again whenever the terminal comes back online, until none is in doubt.
-  const recovery = new PaymentRecovery(db, payments.checkout, clock, { onError });
-  const onTerminalStatus = (s: DeviceStatus) => s.online && recovery.kick();
-  hardware?.devices.terminal?.on('status', onTerminalStatus);
-  // a payment or an idle timeout that could not be recorded while storage failed is taken up again
-  storage.whenBack(() => recovery.kick(), () => void idle.rearm().catch(onError));
-  await recovery.run();
-  return {
-    config,
-    get liveConfig() {
-      return live.config;
-    },
-    bundles,
-    trust,
-    clock,
-    db,
-    engine,
-    catalog,
-    checkout: payments.checkout,
-    lane,
-    idle,
-    recovery,
-    refunds: payments.refunds,
-    connectivity: payments.connectivity,
-    payments: payEvents,
-    dbFile: file,
-    hardware,
-    faults,
-    storage: storage.storage,
-    condition,
-    async close() {
-      await storage.stop(); // the post-boot quick_check (its own connection) ends before the process may
-      idle.stop();
-      recovery.stop();
-      payments.stop();
-      hardware?.devices.terminal?.off('status', onTerminalStatus);
-      await hardware?.close();
-      engine.off('committed', onCommitted);
-      // entries journaled outside the order engine (lane control, attendant refusals, imports) count too
-      const head = await db.read.get<{ seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1').catch(() => undefined);
-      if (head) marker.note({ journalSeq: head.seq, journalHash: head.hash });
-      await db.close();
-      await marker.flush();
-    },
-  };
+  // what is open so far, closed in reverse when a later step fails: a boot that fails midway leaves no database,
+  // storage watch, device or timer behind
+  const undo: (() => unknown)[] = [() => db.close(), () => engine.off('committed', onCommitted)];
+  try {
+    const catalog = new Catalog(db);
+    const lane = new Lane(engine, catalog, config, log);
+    await restoreLaneState(db, lane); // a lane closed before a restart stays closed
+    const onError = opts.onBackgroundError ?? (() => undefined);
+    const payEvents = new EventEmitter<PaymentEvents>();
+    const faults = new ServiceFaults(() => clock.now());
+    const storage = watchStorage({ db, file, faults, clock, probeMs: opts.storageProbeMs, checkLater, log });
+    undo.push(() => storage.stop());
+    const hardware = opts.devices ? await startLaneHardware({ config, clock, db, engine, lane, faults, payEvents, onError, log }) : null;
+    undo.push(() => hardware?.close());
+    const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());
+    // out of service (a required device down or blocked, or a lane-wide fault): a scan opens no new order
+    lane.setServiceCheck(() => {
+      const c = condition();
+      return c.inService ? null : c.reasons;
+    });
+    const payments = await startPayments({ config, clock, db, engine, hardware, payEvents, condition, confirmCash: opts.confirmCash });
+    undo.push(() => payments.stop());
+    const idle = new IdleWatch(engine, clock, config.timeouts, onError);
+    undo.push(() => idle.stop());
+    await idle.start();
+    // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table), and
+    // again whenever the terminal comes back online, until none is in doubt.
+    const recovery = new PaymentRecovery(db, payments.checkout, clock, { onError });
+    undo.push(() => recovery.stop());
+    const onTerminalStatus = (s: DeviceStatus) => s.online && recovery.kick();
+    hardware?.devices.terminal?.on('status', onTerminalStatus);
+    undo.push(() => hardware?.devices.terminal?.off('status', onTerminalStatus));
+    // a payment or an idle timeout that could not be recorded while storage failed is taken up again
+    storage.whenBack(() => recovery.kick(), () => void idle.rearm().catch(onError));
+    await recovery.run();
+    return {
+      config,
+      get liveConfig() {
+        return live.config;
+      },
+      bundles,
+      trust,
+      clock,
+      db,
+      engine,
+      catalog,
+      checkout: payments.checkout,
+      lane,
+      idle,
+      recovery,
+      refunds: payments.refunds,
+      connectivity: payments.connectivity,
+      payments: payEvents,
+      dbFile: file,
+      hardware,
+      faults,
+      storage: storage.storage,
+      condition,
+      async close() {
+        await storage.stop(); // the post-boot quick_check (its own connection) ends before the process may
+        idle.stop();
+        recovery.stop();
+        payments.stop();
+        hardware?.devices.terminal?.off('status', onTerminalStatus);
+        await hardware?.close();
+        engine.off('committed', onCommitted);
+        // entries journaled outside the order engine (lane control, attendant refusals, imports) count too
+        const head = await db.read.get<{ seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1').catch(() => undefined);
+        if (head) marker.note({ journalSeq: head.seq, journalHash: head.hash });
+        await db.close();
+        await marker.flush();
+      },
+    };
+  } catch (e) {
+    for (const fn of undo.reverse()) await Promise.resolve().then(fn).catch(() => undefined);
+    throw e;
+  }
 }

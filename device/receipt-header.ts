@@ -9,4 +9,5 @@ export const receiptHeader = (config: KioskConfig): ReceiptHeader => ({
   currency: config.currency.code,
   minorUnits: config.currency.minorUnits,
   locale: config.locales.default,
+  timeZone: config.timezone,
 });

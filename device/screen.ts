@@ -15,6 +15,7 @@ import { setLaneOpen } from '../runtime/lane/lane-control';
 import { reprintReceipt } from '../runtime/receipts/reprint';
 import { parseReceiptJobId } from '../runtime/receipts/receipt-spool';
 import { receiptHeader, type Kiosk, type PaymentEvents } from './kiosk';
+import { portProblem } from './port-in-use';
 
 export interface ScreenOptions {
   /** Overrides config `screen.port` (0 = any free port). */
@@ -144,7 +145,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
   } catch (e) {
     unwire(); // a screen that did not start leaves no listener behind
     session.stop();
-    throw e;
+    throw portProblem(e, 'screen', opts.port ?? config.screen.port, 'screen.port');
   }
   const srv = server;
   return {

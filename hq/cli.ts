@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { packageVersion } from '../kernel/version';
 import { COMMANDS } from './commands';
 
 /**
@@ -12,7 +13,10 @@ program
   .name('hq')
   .description('HQ tools for a fleet of kiosks: keys, signed config and price books, commands, ingest, watch')
   .showHelpAfterError()
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // positional: `hq config push --version N` stays the command's own option
+  .enablePositionalOptions();
 
 for (const register of COMMANDS) register(program);
 

@@ -12,6 +12,8 @@ export type KioskErrorCode =
   | 'PAYMENT_DECLINED'
   | 'OFFLINE_LIMIT'
   | 'ITEM_NOT_FOUND'
+  /** A price-book item that cannot be priced at the lane (e.g. its tax class left the config): the attendant is called. */
+  | 'ITEM_UNPRICEABLE'
   | 'BARCODE_INVALID'
   | 'PRICEBOOK_INVALID'
   | 'JOURNAL_BROKEN'
@@ -32,7 +34,11 @@ export type KioskErrorCode =
   /** The database vanished, is another one, or went backwards against the data marker or HQ's acknowledged seq. */
   | 'DATA_BEHIND'
   /** The database was written by newer software (its schema version is above this software's latest migration). */
-  | 'SCHEMA_NEWER';
+  | 'SCHEMA_NEWER'
+  /** Another kiosk process holds this data dir's lock (one instance per data dir). */
+  | 'ALREADY_RUNNING'
+  /** A backup copy failed its check (integrity_check or the journal chain), or a restore was refused. */
+  | 'BACKUP_INVALID';
 
 export class KioskError extends Error {
   readonly code: KioskErrorCode;

@@ -61,6 +61,11 @@ const REQUIREMENTS = [
     apt: ['mount', 'util-linux', 'e2fsprogs'],
   },
   {
+    name: 'systemd tools (systemd-analyze verify checks the service units; systemd-notify sends to abstract NOTIFY_SOCKETs)',
+    check: () => ['systemd-analyze', 'systemd-notify'].every((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0),
+    apt: ['systemd'],
+  },
+  {
     name: 'Chromium (the shopper screen is tested in a real headless browser)',
     check: () => require('node:fs').existsSync('/usr/bin/chromium'),
     apt: ['chromium'],

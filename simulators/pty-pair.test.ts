@@ -3,10 +3,35 @@ import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PtyPair, sweepStalePtyDirs } from './pty-pair';
+import { PtyPair, findOnPath, sweepStalePtyDirs } from './pty-pair';
 
 /** socat processes serving a pair with this (unique) name. */
 const socats = (name: string) => spawnSync('pgrep', ['-f', `^socat PTY.*${name}-host`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+
+describe('PtyPair without the tools it needs (one clear error, never a crash)', () => {
+  const savedPath = process.env.PATH;
+  let bin: string;
+  beforeEach(() => (bin = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-ptybin-'))));
+  afterEach(() => {
+    process.env.PATH = savedPath;
+    fs.rmSync(bin, { recursive: true, force: true });
+  });
+
+  it('findOnPath finds executables only, in PATH order', () => {
+    fs.writeFileSync(path.join(bin, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'plain'), 'not executable', { mode: 0o644 });
+    fs.mkdirSync(path.join(bin, 'adir'));
+    expect(findOnPath('tool', `/nonexistent${path.delimiter}${bin}`)).toBe(path.join(bin, 'tool'));
+    expect(findOnPath('plain', bin)).toBeNull();
+    expect(findOnPath('adir', bin)).toBeNull();
+    expect(findOnPath('tool', '')).toBeNull();
+  });
+
+  it('no socat on PATH: create() rejects saying so, with the fix', async () => {
+    process.env.PATH = bin;
+    await expect(PtyPair.create('nosocat')).rejects.toThrow(/socat is not installed.*apt-get install socat/);
+  });
+});
 
 describe('PtyPair (real pseudo-terminals)', () => {
   it('carries bytes both ways, and unplug/replug make the ports vanish and return under the same paths', async () => {

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OS_CABLE_ACCESS } from './os-serial-access';
+import type { CableAccess, SerialCable } from './serial-cable';
 
 /**
  * A linked pair of real pseudo-terminals (socat), standing in for a serial cable: the device simulator opens
@@ -50,9 +52,26 @@ export function sweepStalePtyDirs(tmp = os.tmpdir()): string[] {
   return removed;
 }
 
-export class PtyPair {
+/** The directories of PATH holding an executable `cmd`, first one wins; null when there is none. No child process. */
+export function findOnPath(cmd: string, pathVar = process.env.PATH ?? ''): string | null {
+  for (const dir of pathVar.split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, cmd);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export class PtyPair implements SerialCable {
   readonly hostPath: string;
   readonly devicePath: string;
+  /** Real ttys: serialport's OS binding and stat(). */
+  readonly access: CableAccess = OS_CABLE_ACCESS;
   private proc: ChildProcess | null = null;
   private readonly dir: string;
 
@@ -79,15 +98,22 @@ export class PtyPair {
 
   async replug(): Promise<void> {
     if (this.proc) return;
+    if (!findOnPath('socat')) throw new Error('socat is not installed (not on PATH): install it (apt-get install socat, or node scripts/setup.js)');
     // socat runs under a small shell that kills it when our stdin pipe closes — so a kiosk killed with SIGKILL
     // does not leave orphaned socat processes (and stale ptys) behind.
     const script = `socat PTY,raw,echo=0,link="$1" PTY,raw,echo=0,link="$2" & s=$!; trap 'kill $s 2>/dev/null' EXIT TERM; cat >/dev/null; kill $s 2>/dev/null; wait $s`;
     const proc = spawn('sh', ['-c', script, 'pty-pair', this.hostPath, this.devicePath], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
+    let spawnError: Error | null = null;
     proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('error', (e) => (spawnError = e)); // no `sh` on PATH: an 'error' event, never an unhandled one
     this.proc = proc;
     const deadline = Date.now() + 5000;
     while (!(fs.existsSync(this.hostPath) && fs.existsSync(this.devicePath))) {
+      if (spawnError) {
+        this.proc = null;
+        throw new Error(`cannot start socat for a pty pair: ${(spawnError as Error).message}`);
+      }
       if (proc.exitCode !== null || proc.signalCode !== null) {
         this.proc = null;
         throw new Error(`socat exited (${proc.exitCode ?? proc.signalCode}): ${stderr.trim() || 'is socat installed? run node scripts/setup.js'}`);

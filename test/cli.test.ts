@@ -23,7 +23,7 @@ describe('kiosk CLI', () => {
       if (l.startsWith('ready ')) ready = l;
       return !!ready;
     });
-    expect(ready).toMatch(/^ready store=store-001 device=lane-01 db=\S+kiosk\.sqlite items=\d{3} open-order=none lane=in-service simulated=\S+ listening=control=127\.0\.0\.1:\d+,mqtt=127\.0\.0\.1:\d+,screen=127\.0\.0\.1:\d+ hq=embedded$/);
+    expect(ready).toMatch(/^ready store=store-001 device=lane-01 db=\S+kiosk\.sqlite items=\d{3} open-order=none lane=in-service simulated=\S+ listening=control=127\.0\.0\.1:\d+,mqtt=127\.0\.0\.1:\d+,screen=127\.0\.0\.1:\d+,health=127\.0\.0\.1:\d+ hq=embedded$/);
     await new Promise((r) => setTimeout(r, 700));
     expect(child.exitCode).toBeNull(); // still running: it only stops when told to
     child.kill('SIGTERM');

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CliExit } from '../device/cli-support';
-import { provisionKiosk, type ProvisionOptions } from '../device/commands/provision';
+import { passwordFrom, provisionKiosk, type ProvisionOptions } from '../device/commands/provision';
 import { SystemClock } from '../kernel/clock';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { testKey } from './support/trust';
@@ -72,6 +72,7 @@ describe('kiosk provision', () => {
     expect(fs.readFileSync(pwFile, 'utf8')).toBe(PASSWORD);
     expect(mode(pwFile)).toBe(0o600);
     expect(mode(path.join(data, 'secrets'))).toBe(0o700);
+    expect(mode(path.join(data, 'identity.json'))).toBe(0o600);
     expect(brokerCredentials(data, identity!.broker.auth)).toEqual({ username: 'lane-d1', password: PASSWORD });
     expect(TrustStore.open(data).keyIds()).toEqual([hqKeyId]);
   });
@@ -190,5 +191,36 @@ describe('kiosk provision', () => {
     fs.writeFileSync(hqPub, 'not a key');
     await expect(provisionKiosk(opts(), io())).rejects.toMatchObject({ code: 1, message: expect.stringContaining('not an HQ public key') });
     expect(fs.existsSync(data)).toBe(false);
+  });
+
+  it('--trust with HQ\'s PRIVATE key exits 2 pointing to the public key, and writes nothing', async () => {
+    const k = testKey();
+    const keyFile = path.join(dir, 'hq.key');
+    fs.writeFileSync(keyFile, k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+    const e = await provisionKiosk(opts({ trust: [hqPub, keyFile] }), io()).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CliExit);
+    expect(e).toMatchObject({ code: 2, message: expect.stringMatching(/hq\.key is a private key; give HQ's public key \(the \.pub file `hq keygen --out DIR` wrote/) });
+    expect(fs.existsSync(data)).toBe(false);
+    expect(out + err).not.toContain('PRIVATE KEY');
+  });
+
+  describe('the MQTT password never comes from argv', () => {
+    const noStdin = () => Promise.reject(new Error('stdin not expected'));
+    it('--password <p> exits 2 naming --password-stdin and --password-file', async () => {
+      await expect(passwordFrom({ password: PASSWORD }, noStdin)).rejects.toMatchObject({
+        code: 2,
+        message: expect.stringMatching(/--password would put the MQTT password in the command line .*--password-stdin.*--password-file FILE/),
+      });
+    });
+    it('reads it from stdin (one trailing line break dropped) or from a file; refuses both, or an empty one', async () => {
+      expect(await passwordFrom({ passwordStdin: true }, async () => Buffer.from(`${PASSWORD}\n`))).toBe(PASSWORD);
+      const f = path.join(dir, 'pw');
+      fs.writeFileSync(f, `${PASSWORD}\r\n`, { mode: 0o600 });
+      expect(await passwordFrom({ passwordFile: f }, noStdin)).toBe(PASSWORD);
+      expect(await passwordFrom({}, noStdin)).toBeUndefined();
+      await expect(passwordFrom({ passwordStdin: true, passwordFile: f }, noStdin)).rejects.toMatchObject({ code: 2 });
+      await expect(passwordFrom({ passwordStdin: true }, async () => Buffer.from('\n'))).rejects.toMatchObject({ code: 2, message: expect.stringContaining('empty') });
+      await expect(passwordFrom({ passwordFile: path.join(dir, 'missing') }, noStdin)).rejects.toMatchObject({ code: 1 });
+    });
   });
 });

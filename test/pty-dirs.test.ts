@@ -1,6 +1,6 @@
 /**
- * Issue 11 point 12: the simulated serial devices of `kiosk start` live on socat pty pairs in `kiosk-pty-*` temp
- * dirs. A kiosk killed with SIGKILL cannot remove them; the next start must, so they never pile up.
+ * Issue 11 point 12: the simulated serial devices of `kiosk start` in pty mode (`devices.simulatedLink: "pty"`) live
+ * on socat pty pairs in `kiosk-pty-*` temp dirs. A kiosk killed with SIGKILL cannot remove them; the next start must, so they never pile up.
  * The kiosk runs with a private TMPDIR, so other tests' pty dirs never interfere.
  */
 import * as fs from 'node:fs';
@@ -10,7 +10,8 @@ import { tempDir } from './support/engine-fixture';
 const ptyDirs = (tmp: string): string[] => fs.readdirSync(tmp).filter((n) => n.startsWith('kiosk-pty-'));
 
 async function startKiosk(dir: string, tmp: string) {
-  const child = kioskAsync(['start', '--data', dir], { env: { TMPDIR: tmp } });
+  // pty mode: the default in-process links make no pty dirs at all (test/start-without-socat.test.ts)
+  const child = kioskAsync(['start', '--data', dir], { env: { TMPDIR: tmp, KIOSK_DEVICES__SIMULATED_LINK: 'pty' } });
   let ready = '';
   await watchLines(child, (l) => {
     if (l.startsWith('ready ')) ready = l;

@@ -9,7 +9,8 @@ import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { eodModel } from '../runtime/reports/eod-report';
 import type { Order } from '../runtime/orders/order';
 import { attemptsOf } from '../runtime/payments/attempts';
-import { runTerminalEndOfDay, terminalTotalsOn } from '../runtime/payments/terminal-eod';
+import { runTerminalEndOfDay, terminalTotalsIn } from '../runtime/payments/terminal-eod';
+import { businessDayBounds } from '../kernel/local-time';
 import { tempDir } from './support/engine-fixture';
 import { waitFor } from './support/wait';
 
@@ -96,7 +97,7 @@ describe('refunds and the terminal end-of-day', () => {
     expect(eod.captured).toBe(1);
     expect((await attemptsOf(k.db, o.id))[0].state).toBe('captured');
     const date = new Date(k.clock.now()).toISOString().slice(0, 10);
-    const terminal = await terminalTotalsOn(k.db, date);
+    const terminal = await terminalTotalsIn(k.db, businessDayBounds(date, 'UTC'));
     const orders = (await k.engine.list(50)).filter((x) => x.payments.some((p) => p.method === 'card'));
     const model = eodModel(orders, { date, storeId: 's', deviceId: 'd', terminalTotals: { amount: terminal!.amount } });
     expect(model.card.terminal!.amount).toBe(eod.amount);

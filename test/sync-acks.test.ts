@@ -16,7 +16,8 @@ import { ackTopic } from '../protocol/topics';
 import { HqIngest, type IngestAlert } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { Mosquitto } from './support/mosquitto';
-import { appendEntries, brokerAndStoreEach, kioskDb, verifyIngested, waitFor } from './support/sync-fixtures';
+import { brokerAndStoreEach } from './support/broker-and-store';
+import { appendEntries, kioskDb, verifyIngested, waitFor } from './support/sync-fixtures';
 
 const STORE = 'S1';
 const DEVICE = 'K1';

@@ -14,7 +14,8 @@ import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { Mosquitto, freePort } from './support/mosquitto';
-import { appendEntries, brokerAndStoreEach, kioskDb, tmpDir, verifyIngested, waitFor } from './support/sync-fixtures';
+import { brokerAndStoreEach } from './support/broker-and-store';
+import { appendEntries, kioskDb, tmpDir, verifyIngested, waitFor } from './support/sync-fixtures';
 
 const STORE = 'S1';
 const DEVICE = 'K1';

@@ -5,7 +5,9 @@ import { textReceipt } from '../../runtime/receipts/text-receipt';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import type { ScanData } from '../../drivers/contract';
 import type { ScanOutcome } from '../../runtime/lane/lane';
-import { bootKiosk, receiptHeader, type Kiosk } from '../kiosk';
+import { receiptHeader, type Kiosk } from '../kiosk';
+import { bootLocked } from '../locked-boot';
+import { demoMode, trainingConfig } from './demo-training';
 
 const ATTENDANT = 'demo-attendant';
 
@@ -105,6 +107,8 @@ async function asJson(k: Kiosk, o: Order) {
     orderId: o.id,
     state: o.state,
     receiptNo: o.receiptNo,
+    training: o.training === true,
+    trainingNo: o.trainingNo ?? null,
     currency: k.config.currency.code,
     lines: o.priced.lines.map((l) => ({
       lineId: l.lineId,
@@ -146,14 +150,19 @@ async function inService(k: Kiosk, waitMs = 10_000): Promise<void> {
 }
 
 /** `kiosk demo`: a scripted shopper session end to end; exit 0 only if every order completed (receipt printed). */
-export async function demo(opts: CommonOptions & { json?: boolean; count?: string; trace?: boolean; pay?: string }): Promise<void> {
-  const config = configFrom(opts);
+export async function demo(opts: CommonOptions & { json?: boolean; count?: string; trace?: boolean; pay?: string; training?: boolean }): Promise<void> {
+  const loaded = configFrom(opts);
   const count = Number(opts.count ?? 1);
   if (!Number.isInteger(count) || count < 1) throw new CliExit(2, `kiosk: --count must be a positive integer, got ${opts.count}`);
   const pay = opts.pay ?? 'card';
   if (pay !== 'card' && pay !== 'qr' && pay !== 'cash') throw new CliExit(2, `kiosk: --pay must be card, qr or cash, got "${pay}"`);
-  const k = await bootKiosk(config, { confirmCash: async () => true, devices: true });
+  // a provisioned lane sells for real: the demo refuses there unless --training (exit 2, nothing opened or written)
+  const mode = demoMode(loaded.dataDir, opts.training === true);
+  // training never charges a real card: the terminal and QR gateway are the simulated ones whatever the config binds
+  const config = mode.training ? trainingConfig(loaded) : loaded;
+  const k = await bootLocked(config, { confirmCash: async () => true, devices: true });
   try {
+    k.engine.setTraining(mode.training);
     if (opts.trace) k.engine.on('committed', (c) => process.stdout.write(`commit ${c.entry.seq} ${c.order.id} ${c.order.state}\n`));
     await settleLeftover(k);
     for (let i = 0; i < count; i++) {

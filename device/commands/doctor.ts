@@ -1,6 +1,6 @@
 import { callControl } from '../control-server';
 import { formatDoctor, type DoctorReport } from '../doctor';
-import { bootKiosk } from '../kiosk';
+import { bootLocked } from '../locked-boot';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import * as readline from 'node:readline/promises';
 
@@ -16,7 +16,7 @@ export async function doctor(opts: CommonOptions & { json?: boolean; interactive
   if (remote && remote.status === 200) {
     report = remote.body as DoctorReport;
   } else {
-    const kiosk = await bootKiosk(config, { devices: true });
+    const kiosk = await bootLocked(config, { devices: true });
     try {
       const rl = opts.interactive ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
       const prompt = rl ? async (text: string) => /^y/i.test(await rl.question(`${text} [y/n] `)) : undefined;

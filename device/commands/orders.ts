@@ -1,14 +1,17 @@
 import { SystemClock } from '../../kernel/clock';
 import { formatMoney } from '../../kernel/money';
+import { formatLocalWithOffset } from '../../kernel/local-time';
 import { OrderEngine } from '../../runtime/orders/engine';
 import { textReceipt } from '../../runtime/receipts/text-receipt';
 import { configFrom, printJson, type CommonOptions } from '../cli-support';
-import { openDatabase, receiptHeader } from '../kiosk';
+import { openDatabaseForReading } from '../database';
+import { receiptHeader } from '../kiosk';
 
 async function withEngine<T>(opts: CommonOptions, body: (engine: OrderEngine, config: ReturnType<typeof configFrom>) => Promise<T>): Promise<T> {
   const config = configFrom(opts);
   const clock = new SystemClock();
-  const { db } = await openDatabase(config, clock);
+  // read-only when the database is there at this schema: listing orders writes nothing
+  const { db } = await openDatabaseForReading(config, clock);
   try {
     const engine = new OrderEngine({
       db,
@@ -31,7 +34,7 @@ export async function ordersList(opts: CommonOptions & { json?: boolean; limit?:
     if (opts.json) return printJson(orders.map((o) => ({ id: o.id, state: o.state, total: o.priced.total, receiptNo: o.receiptNo, updatedAt: o.updatedAt })));
     for (const o of orders) {
       process.stdout.write(
-        `${o.id}  ${o.state.padEnd(18)} ${formatMoney(o.priced.total, config.currency.code, config.currency.minorUnits).padStart(10)}  receipt ${o.receiptNo ?? '-'}  ${new Date(o.updatedAt).toISOString()}\n`,
+        `${o.id}  ${o.state.padEnd(18)} ${formatMoney(o.priced.total, config.currency.code, config.currency.minorUnits).padStart(10)}  receipt ${o.receiptNo ?? '-'}  ${formatLocalWithOffset(o.updatedAt, config.timezone)}\n`,
       );
     }
     if (orders.length === 0) process.stdout.write('no orders\n');

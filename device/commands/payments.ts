@@ -2,7 +2,8 @@ import { attemptsOf, unsettledAttempts } from '../../runtime/payments/attempts';
 import { runTerminalEndOfDay } from '../../runtime/payments/terminal-eod';
 import type { Order } from '../../runtime/orders/order';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
-import { bootKiosk, type Kiosk } from '../kiosk';
+import type { Kiosk } from '../kiosk';
+import { bootLocked } from '../locked-boot';
 
 const PRE_PAYMENT = new Set(['idle', 'shopping', 'needs_attendant', 'idle_prompt', 'awaiting_payment']);
 
@@ -33,7 +34,7 @@ export async function closeOpenOrder(k: Kiosk, attendantId: string): Promise<Ord
  */
 export async function paymentsRecover(opts: CommonOptions & { json?: boolean; close?: boolean; attendant?: string }): Promise<void> {
   const config = configFrom(opts);
-  const k = await bootKiosk(config, { devices: true });
+  const k = await bootLocked(config, { devices: true });
   try {
     const closed = opts.close ? await closeOpenOrder(k, opts.attendant ?? 'recovery') : null;
     const unsettled = await unsettledAttempts(k.db);
@@ -63,7 +64,7 @@ export async function ordersRefund(orderId: string, opts: CommonOptions & { amou
   if (!opts.attendant) throw new CliExit(2, 'kiosk: --attendant <id> is required (every refund is journaled with who did it)');
   const amount = opts.amount === undefined ? undefined : Number(opts.amount);
   if (amount !== undefined && (!Number.isSafeInteger(amount) || amount <= 0)) throw new CliExit(2, `kiosk: --amount must be positive minor units, got "${opts.amount}"`);
-  const k = await bootKiosk(configFrom(opts), { devices: true });
+  const k = await bootLocked(configFrom(opts), { devices: true });
   try {
     const o = await k.refunds.refund(orderId, { attendantId: opts.attendant, ...(amount !== undefined ? { amount } : {}), ...(opts.lines ? { lineIds: opts.lines.split(',') } : {}) });
     const last = o.refunds[o.refunds.length - 1];
@@ -77,7 +78,7 @@ export async function ordersRefund(orderId: string, opts: CommonOptions & { amou
 /** `kiosk terminal eod`: the card terminal's end-of-day; its totals go into the journal and the Z report. */
 export async function terminalEod(opts: CommonOptions & { json?: boolean }): Promise<void> {
   const config = configFrom(opts);
-  const k = await bootKiosk(config, { devices: true });
+  const k = await bootLocked(config, { devices: true });
   try {
     const terminal = k.hardware?.devices.terminal;
     if (!terminal) throw new CliExit(1, 'kiosk: no card terminal configured');
@@ -93,7 +94,7 @@ export async function terminalEod(opts: CommonOptions & { json?: boolean }): Pro
 export async function paymentsDecide(orderId: string, outcome: string, opts: CommonOptions & { attendant?: string; json?: boolean }): Promise<void> {
   if (outcome !== 'approved' && outcome !== 'declined') throw new CliExit(2, `kiosk: outcome must be approved or declined, got "${outcome}"`);
   if (!opts.attendant) throw new CliExit(2, 'kiosk: --attendant <id> is required (the decision is journaled with who made it)');
-  const k = await bootKiosk(configFrom(opts), { devices: true });
+  const k = await bootLocked(configFrom(opts), { devices: true });
   try {
     // boot recovery ran first: only what the terminal / gateway could not settle is still in doubt
     const o = await k.checkout.decide(orderId, outcome, opts.attendant);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { importPriceBook } from '../../runtime/pricebook/import';
 import { SystemClock } from '../../kernel/clock';
+import { taxRates } from '../../config/load';
 import { readPriceBookFile } from '../../protocol/pricebook/reader';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase } from '../kiosk';
@@ -22,16 +23,18 @@ export async function pricebookImport(file: string, opts: CommonOptions & { json
   const mb = (b: number) => Math.round(b / 1e5) / 10;
   bar?.start(mb(total), 0, { items: 0 });
   let items = 0;
+  // an item of a tax class the kiosk does not have could never be priced at the lane: the import is refused
+  const taxClasses = Object.keys(taxRates(config));
   const clock = new SystemClock();
   const { db } = await openDatabase({ ...config, pricebook: { starter: null } }, clock);
   try {
     async function* counted() {
-      for await (const batch of readPriceBookFile(file, { onProgress: (read: number) => bar?.update(mb(read), { items }) })) {
+      for await (const batch of readPriceBookFile(file, { taxClasses, onProgress: (read: number) => bar?.update(mb(read), { items }) })) {
         items += batch.length;
         yield batch;
       }
     }
-    const r = await importPriceBook(db, counted(), { clock, deviceId: config.device.deviceId, source: path.basename(file), version: opts.version });
+    const r = await importPriceBook(db, counted(), { clock, deviceId: config.device.deviceId, source: path.basename(file), version: opts.version, taxClasses });
     bar?.update(mb(total), { items });
     bar?.stop();
     if (opts.json) printJson(r);

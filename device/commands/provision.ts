@@ -9,7 +9,7 @@ import { identityPath, readIdentity, secretsDir, writeIdentity, type BrokerAuth,
 import { TrustStore } from '../../runtime/trust/trust-store';
 import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/hq-sync/identity-check';
 import { dbPath } from '../kiosk';
-import { CliExit, configFrom, type CommonOptions } from '../cli-support';
+import { baseConfigFrom, CliExit, type CommonOptions } from '../cli-support';
 
 export interface ProvisionOptions extends CommonOptions {
   store?: string;
@@ -48,6 +48,8 @@ export interface ProvisionSummary {
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Any PEM private key: PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1 / SEC1 (`RSA`, `EC`), OpenSSH. */
+const PRIVATE_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 const SECRET = 0o600;
 
 function readInput(file: string, what: string): Buffer {
@@ -85,10 +87,10 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   if (!opts.trust?.length) usage('--trust <hq.pub> is required (the HQ public key that signs config and commands)');
   const certParts = [opts.cert, opts.key, opts.ca].filter((x) => x !== undefined).length;
   if (certParts > 0 && certParts < 3) usage('--cert, --key and --ca go together');
-  if (certParts === 3 && (opts.username !== undefined || opts.password !== undefined)) usage('use either --username/--password or --cert/--key/--ca, not both');
-  if ((opts.username === undefined) !== (opts.password === undefined)) usage('--username and --password go together');
+  if (certParts === 3 && (opts.username !== undefined || opts.password !== undefined)) usage('use either --username with a password or --cert/--key/--ca, not both');
+  if ((opts.username === undefined) !== (opts.password === undefined)) usage('--username and a password (--password-stdin or --password-file) go together');
 
-  const dataDir = configFrom(opts).dataDir;
+  const dataDir = baseConfigFrom(opts).dataDir; // not configFrom: the identity being replaced may be unreadable
   const existing = fs.existsSync(identityPath(dataDir)) ? safeIdentity(dataDir) : null;
   if (fs.existsSync(identityPath(dataDir)) && !opts.force) {
     const who = existing ? `${existing.store}/${existing.device}` : 'an unreadable identity';
@@ -99,6 +101,14 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   const certs = certParts === 3 ? { cert: readInput(opts.cert!, 'client certificate'), key: readInput(opts.key!, 'client key'), ca: readInput(opts.ca!, 'CA certificate') } : null;
   // check the keys before anything is written
   trustPems.forEach((pem, i) => {
+    if (PRIVATE_PEM.test(pem)) {
+      // node derives the public half from a private key PEM and would install it: the HQ signing key must never leave HQ
+      throw new CliExit(
+        2,
+        `kiosk provision: ${opts.trust![i]} is a private key; give HQ's public key (the .pub file \`hq keygen --out DIR\` wrote next to it, ` +
+          `or \`openssl pkey -in ${opts.trust![i]} -pubout\`), and keep the private key at HQ`,
+      );
+    }
     try {
       parsePublicKeyPem(pem);
     } catch (e) {
@@ -189,7 +199,46 @@ function safeIdentity(dataDir: string): Identity | null {
   }
 }
 
+export interface ProvisionCliOptions extends Omit<ProvisionOptions, 'password'> {
+  /** `--password <p>` on the command line: refused (argv is visible in `ps` and shell history). */
+  password?: string;
+  passwordStdin?: boolean;
+  passwordFile?: string;
+}
+
+/** A password as given on stdin or in a file: one trailing line break removed (echo and editors add one). */
+const passwordText = (raw: Buffer): string => raw.toString('utf8').replace(/\r?\n$/, '');
+
+/**
+ * The MQTT password from `--password-stdin` or `--password-file FILE` (never argv). `--password` is refused with
+ * exit 2 naming the two safe ways; `readStdin` is the process's stdin in the CLI.
+ */
+export async function passwordFrom(opts: ProvisionCliOptions, readStdin: () => Promise<Buffer>): Promise<string | undefined> {
+  if (opts.password !== undefined) {
+    usage('--password would put the MQTT password in the command line (visible in `ps` and shell history); give it on stdin with --password-stdin, or in a file with --password-file FILE');
+  }
+  if (opts.passwordStdin && opts.passwordFile !== undefined) usage('use either --password-stdin or --password-file, not both');
+  let pw: string | undefined;
+  if (opts.passwordStdin) pw = passwordText(await readStdin());
+  else if (opts.passwordFile !== undefined) pw = passwordText(readInput(opts.passwordFile, 'password file'));
+  if (pw !== undefined && (pw.length === 0 || pw.length > 1024)) usage(`the MQTT password from ${opts.passwordStdin ? 'stdin' : opts.passwordFile} is ${pw.length === 0 ? 'empty' : 'longer than 1024 characters'}`);
+  return pw;
+}
+
+const readAllStdin = async (): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > 64 * 1024) break;
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+};
+
 /** The commander action. */
-export async function provision(opts: ProvisionOptions): Promise<void> {
-  await provisionKiosk(opts, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), clock: new SystemClock() });
+export async function provision(opts: ProvisionCliOptions): Promise<void> {
+  const { passwordStdin: _s, passwordFile: _f, ...rest } = opts;
+  const password = await passwordFrom(opts, readAllStdin);
+  await provisionKiosk({ ...rest, password }, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), clock: new SystemClock() });
 }

@@ -2,7 +2,7 @@ import { SystemClock } from '../../kernel/clock';
 import { dataVerdict, probeDatabase } from '../../runtime/db/boot-check';
 import { readMarker } from '../../runtime/db/data-marker';
 import { acceptDatabase } from '../../runtime/db/storage-accept';
-import { readIdentity } from '../../runtime/trust/identity';
+import { formatLocalWithOffset } from '../../kernel/local-time';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { callControl } from '../control-server';
 import { dbPath } from '../kiosk';
@@ -21,7 +21,7 @@ export async function storageStatus(opts: CommonOptions & { json?: boolean }): P
   else {
     process.stdout.write(
       `database ${file}: ${state.exists ? `journal ${state.journalSeq}, receipt ${state.receiptNo}, id ${state.dbId ?? 'none'}` : 'missing'}\n` +
-        `marker: ${marker === null ? 'none' : 'error' in marker ? marker.error : `journal ${marker.journalSeq}, receipt ${marker.receiptNo}, id ${marker.dbId}, written ${new Date(marker.writtenAt).toISOString()}`}\n` +
+        `marker: ${marker === null ? 'none' : 'error' in marker ? marker.error : `journal ${marker.journalSeq}, receipt ${marker.receiptNo}, id ${marker.dbId}, written ${formatLocalWithOffset(marker.writtenAt, config.timezone)}`}\n` +
         `${verdict === null ? 'ok' : `NOT OK: ${verdict}`}\n`,
     );
   }
@@ -41,10 +41,9 @@ export async function storageAccept(opts: CommonOptions & { attendant?: string; 
   if (running && running.status === 200 && !(running.body as { boot?: unknown }).boot) {
     throw new CliExit(1, 'kiosk: a kiosk is running on this data dir with its database open: stop it first');
   }
-  const identity = readIdentity(config.dataDir);
   const r = await acceptDatabase(config.dataDir, dbPath(config.dataDir), {
     clock: new SystemClock(),
-    deviceId: identity?.device ?? config.device.deviceId,
+    deviceId: config.device.deviceId, // the provisioned device when there is one (configFrom)
     attendantId: opts.attendant,
     reason: opts.reason,
   });

@@ -5,10 +5,10 @@ import { SerialTransport } from '../../drivers/printer/serial-transport';
 import { UsbTransport } from '../../drivers/printer/usb-transport';
 import { KioskError } from '../../kernel/errors';
 import { fixFor } from '../discovery/native';
-import { PtyPair } from '../../simulators/pty-pair';
 import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
 import type { SimControl } from '../simulation/sim-control';
+import { simulatedCable } from './sim-cable';
 import type { Built, DeviceContext } from './types';
 
 export async function buildPrinter(ctx: DeviceContext, ledger: PrintJobLedger): Promise<Built<ReceiptPrinter, NonNullable<SimControl['printer']>>> {
@@ -31,15 +31,15 @@ export async function buildPrinter(ctx: DeviceContext, ledger: PrintJobLedger): 
     const p = new EscPosPrinter({ ...common, transport: new UsbTransport(link, { clock: ctx.clock }) });
     return { device: p, close: () => p.close() };
   }
-  const pair = await PtyPair.create('printer');
+  const pair = await simulatedCable(ctx)('printer');
   const sim = new PrinterSimulator({});
-  const wire = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200 });
+  const wire = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200, access: pair.access });
   const p = new EscPosPrinter({
     ...common,
     id: 'escpos:simulated',
-    transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock: ctx.clock }),
+    transport: new SerialTransport({ path: pair.hostPath, serial: pair.access, baudRate: 115200, clock: ctx.clock }),
     pollIntervalMs: 1000,
-    // a loaded machine can answer a pty later than the 500 ms default; a reply that comes after its read gave up
+    // a loaded machine can answer a pty (or a busy event loop an in-process link) later than the 500 ms default; a reply that comes after its read gave up
     // would be taken for the next query's
     statusTimeoutMs: 1000,
     reconnect: { initialMs: 100, maxMs: 1000 },

@@ -3,6 +3,7 @@ import { HidScanner } from '../../drivers/scanner/hid-scanner';
 import { SerialScanner } from '../../drivers/scanner/serial-scanner';
 import { SerialScannerSimulator } from '../../simulators/scanner/serial-scanner-sim';
 import type { SimControl } from '../simulation/sim-control';
+import { simulatedCable } from './sim-cable';
 import type { Built, DeviceContext } from './types';
 
 export async function buildScanner(ctx: DeviceContext): Promise<Built<BarcodeScanner, NonNullable<SimControl['scanner']>>> {
@@ -20,8 +21,8 @@ export async function buildScanner(ctx: DeviceContext): Promise<Built<BarcodeSca
     });
     return { device: s, close: () => s.close() };
   }
-  const sim = await SerialScannerSimulator.create({ name: 'scanner' });
-  const s = new SerialScanner({ path: sim.hostPath, baudRate: 115200, clock: ctx.clock, offlineDebounceMs: 500, reconnectInitialMs: 100, reconnectMaxMs: 1000 });
+  const sim = await SerialScannerSimulator.create({ name: 'scanner', cable: simulatedCable(ctx) });
+  const s = new SerialScanner({ path: sim.hostPath, serial: sim.hostAccess, baudRate: 115200, clock: ctx.clock, offlineDebounceMs: 500, reconnectInitialMs: 100, reconnectMaxMs: 1000 });
   return {
     device: s,
     sim: {

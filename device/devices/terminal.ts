@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PaymentTerminal } from '../../drivers/contract';
 import { ZvtTerminal } from '../../drivers/terminal/zvt-terminal';
-import { PtyPair } from '../../simulators/pty-pair';
 import { ZvtTerminalSimulator } from '../../simulators/terminal/zvt-simulator';
 import type { SimControl } from '../simulation/sim-control';
+import { simulatedCable } from './sim-cable';
 import type { Built, DeviceContext } from './types';
 
 /** Simulated terminals answer quickly; real ones get the ZVT spec's timeouts. */
@@ -21,16 +21,16 @@ export async function buildTerminal(ctx: DeviceContext): Promise<Built<PaymentTe
     const t = new ZvtTerminal({ ...common, connection: { kind: 'tcp', host: cfg.host, port: cfg.port } });
     return { device: t, close: () => t.close() };
   }
-  const pair = await PtyPair.create('terminal');
+  const pair = await simulatedCable(ctx)('terminal');
   // the simulated terminal keeps its journal in the data dir: like a real one, it outlives the kiosk process
   fs.mkdirSync(path.join(ctx.config.dataDir, 'sim-terminal'), { recursive: true });
   // the twin works in the configured currency: the simulator refuses a registration in any other one, as real terminals do
   const sim = new ZvtTerminalSimulator({ serialWatchMs: 100, currency: common.currency, journalPath: path.join(ctx.config.dataDir, 'sim-terminal', 'journal.json') });
-  await sim.attachSerial(pair.devicePath);
+  await sim.attachSerial(pair.devicePath, { access: pair.access });
   const t = new ZvtTerminal({
     ...common,
     id: 'zvt:simulated',
-    connection: { kind: 'serial', path: pair.hostPath, watchIntervalMs: 100 },
+    connection: { kind: 'serial', path: pair.hostPath, serial: pair.access, watchIntervalMs: 100 },
     timeouts: SIM_TIMEOUTS,
     offlineDebounceMs: 500,
     reconnect: { initialMs: 100, maxMs: 1000 },

@@ -1,6 +1,7 @@
-import * as fs from 'node:fs';
-import { SerialPort } from 'serialport';
 import { KioskError } from '../../kernel/errors';
+import { OS_SERIAL_ACCESS, createSerialPort, type SerialAccess, type SerialPortLike } from './serial-access';
+
+export { OS_SERIAL_ACCESS, type SerialAccess, type SerialPortLike } from './serial-access';
 
 /** Serial line settings shared by the serial scanner and the pole display. */
 export interface SerialLineOptions {
@@ -12,13 +13,8 @@ export interface SerialLineOptions {
   rtscts?: boolean;
 }
 
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await fs.promises.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+export function pathExists(path: string, access: SerialAccess = OS_SERIAL_ACCESS): Promise<boolean> {
+  return access.pathExists(path);
 }
 
 /**
@@ -26,21 +22,17 @@ export async function pathExists(path: string): Promise<boolean> {
  * replugged adapter comes back under another number while the old one is still held open, so a changed number
  * means the port we hold is dead even if the path exists again.
  */
-export async function deviceNumber(path: string): Promise<number | null> {
-  try {
-    return (await fs.promises.stat(path)).rdev;
-  } catch {
-    return null;
-  }
+export function deviceNumber(path: string, access: SerialAccess = OS_SERIAL_ACCESS): Promise<number | null> {
+  return access.deviceNumber(path);
 }
 
 /**
  * Opens a serial port. `exclusive` takes an advisory lock (flock) so a second owner fails with `DEVICE_BUSY`;
- * a missing device rejects with `DEVICE_OFFLINE`.
+ * a missing device rejects with `DEVICE_OFFLINE`. `access` is the OS unless a simulated cable is injected.
  */
-export async function openSerialPort(path: string, line: SerialLineOptions, exclusive: boolean): Promise<SerialPort> {
-  if (!(await pathExists(path))) throw new KioskError('DEVICE_OFFLINE', `serial device ${path} is not there`, { path });
-  const port = new SerialPort({
+export async function openSerialPort(path: string, line: SerialLineOptions, exclusive: boolean, access: SerialAccess = OS_SERIAL_ACCESS): Promise<SerialPortLike> {
+  if (!(await access.pathExists(path))) throw new KioskError('DEVICE_OFFLINE', `serial device ${path} is not there`, { path });
+  const port = createSerialPort(access, {
     path,
     baudRate: line.baudRate ?? 9600,
     dataBits: line.dataBits ?? 8,
@@ -48,7 +40,6 @@ export async function openSerialPort(path: string, line: SerialLineOptions, excl
     stopBits: line.stopBits ?? 1,
     rtscts: line.rtscts ?? false,
     lock: exclusive,
-    autoOpen: false,
   });
   await new Promise<void>((resolve, reject) =>
     port.open((err) => {
@@ -63,12 +54,12 @@ export async function openSerialPort(path: string, line: SerialLineOptions, excl
 }
 
 /** Discards input the port received before we were ready for it. */
-export function flushInput(port: SerialPort): Promise<void> {
+export function flushInput(port: SerialPortLike): Promise<void> {
   return new Promise((resolve) => port.flush(() => resolve()));
 }
 
 /** Closes a port if it is open; never rejects. */
-export function closeSerialPort(port: SerialPort | null): Promise<void> {
+export function closeSerialPort(port: SerialPortLike | null): Promise<void> {
   if (!port || !port.isOpen) return Promise.resolve();
   return new Promise((resolve) => {
     try {
@@ -80,7 +71,7 @@ export function closeSerialPort(port: SerialPort | null): Promise<void> {
 }
 
 /** Writes and waits until the bytes left the process (drain), or rejects: `DEVICE_OFFLINE` / `TIMEOUT`. */
-export function writeAndDrain(port: SerialPort, bytes: Buffer, timeoutMs: number, setTimer: (fn: () => void, ms: number) => () => void): Promise<void> {
+export function writeAndDrain(port: SerialPortLike, bytes: Buffer, timeoutMs: number, setTimer: (fn: () => void, ms: number) => () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const cancel = setTimer(() => {

@@ -1,4 +1,5 @@
 import type { DeviceStatus } from '../contract/device';
+import { inProcessCable } from '../../simulators/cables';
 import { PoleDisplaySimulator } from '../../simulators/display/pole-display-sim';
 import { displayContractSuite } from '../../test/support/contracts/display-suite';
 import { PoleDisplay, type PoleDisplayOptions } from './display-driver';
@@ -16,6 +17,19 @@ const fast: Partial<PoleDisplayOptions> = { offlineDebounceMs: 150, reconnectIni
 displayContractSuite('PoleDisplay ↔ simulated ESC/POS pole display on a real pty pair', async () => {
   const sim = await PoleDisplaySimulator.create();
   const display = new PoleDisplay({ path: sim.hostPath, ...fast });
+  return {
+    display,
+    read: async () => {
+      await sim.received(display.bytesSent);
+      return sim.lines();
+    },
+    teardown: () => sim.close(),
+  };
+});
+
+displayContractSuite('PoleDisplay ↔ simulated ESC/POS pole display over the in-process link (no socat)', async () => {
+  const sim = await PoleDisplaySimulator.create({ cable: inProcessCable });
+  const display = new PoleDisplay({ path: sim.hostPath, serial: sim.hostAccess, ...fast });
   return {
     display,
     read: async () => {

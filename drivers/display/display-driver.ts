@@ -1,9 +1,8 @@
-import type { SerialPort } from 'serialport';
 import type { DeviceInfo, HealthLevel } from '../contract/device';
 import type { CustomerDisplay } from '../contract/display';
 import { KioskError, assert } from '../../kernel/errors';
 import { ConnectedDevice, type ConnectionOptions, type HealthOptions, type HealthOutcome } from '../common/connected-device';
-import { closeSerialPort, deviceNumber, openSerialPort, pathExists, writeAndDrain, type SerialLineOptions } from '../common/serial-port';
+import { OS_SERIAL_ACCESS, closeSerialPort, openSerialPort, writeAndDrain, type SerialAccess, type SerialLineOptions, type SerialPortLike } from '../common/serial-port';
 import { CMD, CODE_PAGES, encodeFrame, encodeInit, encodeLine, type CodePageName } from './pole-protocol';
 
 export interface PoleDisplayOptions extends ConnectionOptions, SerialLineOptions {
@@ -24,6 +23,8 @@ export interface PoleDisplayOptions extends ConnectionOptions, SerialLineOptions
   serialNumber?: string;
   vendor?: string;
   model?: string;
+  /** How the port is reached: the OS (default) or a simulated cable's binding. */
+  serial?: SerialAccess;
 }
 
 /**
@@ -45,7 +46,8 @@ export class PoleDisplay extends ConnectedDevice implements CustomerDisplay {
   private readonly opts: PoleDisplayOptions;
   private readonly codePage: CodePageName;
   private readonly gb18030: boolean;
-  private port: SerialPort | null = null;
+  private port: SerialPortLike | null = null;
+  private readonly access: SerialAccess;
   /** What the display should show (restored after a reconnect). */
   private current: string[] = [];
   private writes: Promise<unknown> = Promise.resolve();
@@ -55,6 +57,7 @@ export class PoleDisplay extends ConnectedDevice implements CustomerDisplay {
   constructor(opts: PoleDisplayOptions) {
     super(opts);
     this.opts = opts;
+    this.access = opts.serial ?? OS_SERIAL_ACCESS;
     this.columns = opts.columns ?? 20;
     this.rows = opts.rows ?? 2;
     this.codePage = opts.codePage ?? 'pc858';
@@ -124,13 +127,13 @@ export class PoleDisplay extends ConnectedDevice implements CustomerDisplay {
   }
 
   protected async probe(): Promise<void> {
-    if (!(await pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `display port ${this.opts.path} is not there`, { path: this.opts.path });
+    if (!(await this.access.pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `display port ${this.opts.path} is not there`, { path: this.opts.path });
   }
 
   protected async connect(): Promise<void> {
     assert(this.port === null, 'pole display connects twice');
-    const port = await openSerialPort(this.opts.path, this.opts, true);
-    this.rdev = await deviceNumber(this.opts.path);
+    const port = await openSerialPort(this.opts.path, this.opts, true, this.access);
+    this.rdev = await this.access.deviceNumber(this.opts.path);
     this.port = port;
     // displays send nothing, but reading keeps the poller on the line: that is how a pulled cable is noticed
     port.on('data', () => undefined);
@@ -163,7 +166,7 @@ export class PoleDisplay extends ConnectedDevice implements CustomerDisplay {
 
   /** The port's device node is still there and is still the one we opened. */
   protected override async stillPresent(): Promise<boolean> {
-    const now = await deviceNumber(this.opts.path);
+    const now = await this.access.deviceNumber(this.opts.path);
     return now !== null && now === this.rdev;
   }
 

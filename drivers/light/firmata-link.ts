@@ -1,15 +1,15 @@
 import { Firmata } from './firmata-io';
 import { Board, Led } from 'johnny-five';
-import { SerialPort } from 'serialport';
 import type { LightState } from '../contract/light';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import { GuardedFirmataTransport, type FirmataGuardStats } from './firmata-guard';
+import { OS_SERIAL_ACCESS, createSerialPort, type SerialAccess } from '../common/serial-access';
 
 /**
  * The only file that knows johnny-five and firmata.js. One `FirmataLink` is one connection:
  *
- *   serialport v13 `SerialPort` (path, 57600 baud, exclusive lock, opened by us)
+ *   serialport v13 `SerialPortStream` over the injected binding (default the OS's; path, 57600 baud, exclusive lock, opened by us)
  *     └─ `GuardedFirmataTransport` — frames the board's bytes (bounded), drops replies firmata.js cannot take
  *          └─ firmata.js `Firmata(transport, { reportVersionTimeout })`  — the IO: speaks the Firmata bytes
  *          └─ johnny-five `Board({ io, repl: false, debug: false, sigint: false, timeout })`
@@ -46,6 +46,8 @@ export interface FirmataLinkOptions {
   writeTimeoutMs: number;
   clock: Clock;
   signal?: AbortSignal;
+  /** How the port is reached: the OS (default) or a simulated cable's binding. */
+  serial?: SerialAccess;
 }
 
 export interface FirmataLink {
@@ -109,7 +111,7 @@ function roundTrip(clock: Clock, timeoutMs: number, what: string, register: (don
 
 export function connectFirmataLink(opts: FirmataLinkOptions): Promise<FirmataLink> {
   const { clock, path } = opts;
-  const port = new SerialPort({ path, baudRate: opts.baudRate, autoOpen: false, lock: true });
+  const port = createSerialPort(opts.serial ?? OS_SERIAL_ACCESS, { path, baudRate: opts.baudRate, lock: true });
   // Built before the port opens, so firmata sees the port's "open" and johnny-five gets "connect" then "ready".
   // firmata.js asks for the version itself only once, after reportVersionTimeout; our probe loop below asks sooner.
   // firmata.js never touches the port's data: it reads whole, checked messages from the guard.

@@ -1,12 +1,14 @@
+import { inProcessCable } from '../../simulators/cables';
 import { FirmataBoard } from '../../simulators/light/firmata-board';
+import type { CableMaker } from '../../simulators/serial-cable';
 import { FirmataLaneLight } from './lane-light';
 import { lightContractSuite, type Lamp, type LightFixture, type LightObservation } from '../../test/support/contracts/light-suite';
 
 /** The real driver on the host end of a real pty pair; the simulated StandardFirmata board on the device end. */
-function onSimulator() {
+function onSimulator(cable?: CableMaker) {
   return async (): Promise<LightFixture> => {
-    const sim = await FirmataBoard.start();
-    const light = new FirmataLaneLight({ path: sim.hostPath, blinkMs: 150, readyTimeoutMs: 5000 });
+    const sim = await FirmataBoard.start({ cable });
+    const light = new FirmataLaneLight({ path: sim.hostPath, serial: sim.hostAccess, blinkMs: 150, readyTimeoutMs: 5000 });
     return {
       light,
       pins: sim.colorPins,
@@ -18,6 +20,7 @@ function onSimulator() {
 }
 
 lightContractSuite('FirmataLaneLight on a simulated StandardFirmata board (digital pins) over a pty pair', onSimulator());
+lightContractSuite('FirmataLaneLight on a simulated StandardFirmata board over the in-process link (no socat)', onSimulator(inProcessCable));
 
 /**
  * Real hardware: KIOSK_LIGHT_PORT=/dev/ttyACM0 (optionally KIOSK_LIGHT_PINS=green,yellow,red, default 9,10,11).

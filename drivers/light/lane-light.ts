@@ -226,6 +226,7 @@ export class FirmataLaneLight extends ConnectedDevice<DeviceEvents> implements L
       writeTimeoutMs: this.cfg.writeTimeoutMs,
       clock: this.clock,
       signal: abort.signal,
+      serial: this.cfg.serial,
     }).finally(() => {
       if (this.connectAbort === abort) this.connectAbort = null;
     });

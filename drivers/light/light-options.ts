@@ -1,4 +1,5 @@
 import type { Clock } from '../../kernel/clock';
+import type { SerialAccess } from '../common/serial-access';
 import { LAMP_COLORS, type FirmataLinkOptions, type LightPins } from './firmata-link';
 
 export interface FirmataLaneLightOptions {
@@ -29,6 +30,8 @@ export interface FirmataLaneLightOptions {
   /** Consecutive unanswered heartbeats that count as a lost link, default 2. */
   missedPollsOffline?: number;
   clock?: Clock;
+  /** How the port is reached: the OS (default) or a simulated cable's binding. */
+  serial?: SerialAccess;
 }
 
 /** The options with their defaults filled in. */
@@ -43,6 +46,7 @@ export interface LightConfig extends Omit<FirmataLinkOptions, 'clock' | 'signal'
 export function resolveLightConfig(opts: FirmataLaneLightOptions): LightConfig {
   return {
     path: opts.path,
+    ...(opts.serial !== undefined && { serial: opts.serial }),
     baudRate: opts.baudRate ?? 57600,
     pins: { green: 9, yellow: 10, red: 11, ...opts.pins },
     blinkMs: opts.blinkMs ?? 500,

@@ -1,5 +1,6 @@
 import { SystemClock } from '../../kernel/clock';
-import { PtyPair } from '../../simulators/pty-pair';
+import { inProcessCable, ptyCable } from '../../simulators/cables';
+import type { CableMaker } from '../../simulators/serial-cable';
 import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer';
@@ -21,15 +22,15 @@ const FAST: Partial<EscPosPrinterOptions> = {
   reconnect: { initialMs: 20, factor: 2, maxMs: 200 },
 };
 
-printerContractSuite(
-  'simulator over a real pty (serial)',
-  async (): Promise<PrinterUnderTest> => {
+/** The real driver on the host end of a serial cable (a real pty pair, or the in-process link); the simulator on the device end. */
+function overSerialCable(makeCable: CableMaker) {
+  return async (): Promise<PrinterUnderTest> => {
     const clock = new SystemClock();
-    const pair = await PtyPair.create('printer');
+    const pair = await makeCable('printer');
     const sim = new PrinterSimulator();
-    const device = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200 });
+    const device = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200, access: pair.access });
     const ledger = new MapPrintJobLedger();
-    const make = () => new EscPosPrinter({ transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock }), ledger, clock, columns: 42, ...FAST });
+    const make = () => new EscPosPrinter({ transport: new SerialTransport({ path: pair.hostPath, serial: pair.access, baudRate: 115200, clock }), ledger, clock, columns: 42, ...FAST });
     const printer = make();
     let off: (() => void) | null = null;
     let pulling: Promise<void> = Promise.resolve();
@@ -70,9 +71,11 @@ printerContractSuite(
         await pair.close();
       },
     };
-  },
-  { hasSim: true, hasCable: true, hasSecond: true },
-);
+  };
+}
+
+printerContractSuite('simulator over a real pty (serial)', overSerialCable(ptyCable), { hasSim: true, hasCable: true, hasSecond: true });
+printerContractSuite('simulator over the in-process serial link (no socat)', overSerialCable(inProcessCable), { hasSim: true, hasCable: true, hasSecond: true });
 
 printerContractSuite(
   'simulator behind the injected USB bulk link',

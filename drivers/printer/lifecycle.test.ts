@@ -1,5 +1,6 @@
 import { SystemClock } from '../../kernel/clock';
-import { PtyPair } from '../../simulators/pty-pair';
+import { inProcessCable, ptyCable } from '../../simulators/cables';
+import type { CableMaker } from '../../simulators/serial-cable';
 import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
 import { MapPrintJobLedger } from '../../test/support/contracts/map-ledger';
@@ -16,12 +17,12 @@ function printCommand(printer: EscPosPrinter): () => Promise<unknown> {
   return () => printer.print({ id: `lifecycle-${++n}`, blocks: [{ kind: 'text', text: `lifecycle ${n}` }], cut: true });
 }
 
-lifecycleSuite('EscPosPrinter ↔ printer simulator over a real pty (serial)', async (): Promise<LifecycleHarness> => {
+const overSerialCable = (makeCable: CableMaker) => async (): Promise<LifecycleHarness> => {
   const clock = new SystemClock();
-  const pair = await PtyPair.create('printer');
+  const pair = await makeCable('printer');
   const sim = new PrinterSimulator();
-  const end = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200 });
-  const device = new EscPosPrinter({ transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock }), ledger: new MapPrintJobLedger(), clock, columns: 42, ...FAST });
+  const end = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200, access: pair.access });
+  const device = new EscPosPrinter({ transport: new SerialTransport({ path: pair.hostPath, serial: pair.access, baudRate: 115200, clock }), ledger: new MapPrintJobLedger(), clock, columns: 42, ...FAST });
   let pulling: Promise<void> = Promise.resolve();
   return {
     device,
@@ -42,7 +43,10 @@ lifecycleSuite('EscPosPrinter ↔ printer simulator over a real pty (serial)', a
       await pair.close();
     },
   };
-});
+};
+
+lifecycleSuite('EscPosPrinter ↔ printer simulator over a real pty (serial)', overSerialCable(ptyCable));
+lifecycleSuite('EscPosPrinter ↔ printer simulator over the in-process serial link', overSerialCable(inProcessCable));
 
 lifecycleSuite('EscPosPrinter ↔ printer simulator behind the injected USB bulk link', async (): Promise<LifecycleHarness> => {
   const clock = new SystemClock();

@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
-import { SerialPort } from 'serialport';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import { PendingSet, errorMessage, withTimeout } from '../../kernel/async';
 import type { PrinterTransport, TransportIdentity } from './transport';
+import { OS_SERIAL_ACCESS, createSerialPort, type SerialAccess, type SerialPortLike } from '../common/serial-access';
 
 export interface SerialTransportOptions {
   /** e.g. /dev/ttyUSB0, or a pty's host end in tests. */
@@ -17,6 +16,8 @@ export interface SerialTransportOptions {
   statusReadAttempts?: number;
   /** Write + drain, default 30 000 ms (a long receipt at 9600 baud takes seconds). */
   writeTimeoutMs?: number;
+  /** How the port is reached: the OS (default) or a simulated cable's binding. */
+  serial?: SerialAccess;
 }
 
 type State = 'closed' | 'opened' | 'claimed';
@@ -31,16 +32,18 @@ export class SerialTransport implements PrinterTransport {
   readonly kind = 'serial' as const;
   readonly statusReadAttempts: number;
   private state: State = 'closed';
-  private port: SerialPort | null = null;
+  private port: SerialPortLike | null = null;
   private lost = false;
   private input: Buffer[] = [];
   private waiter: (() => void) | null = null;
   private readonly listeners = new Set<(e: Error) => void>();
   private readonly pending = new PendingSet();
   private readonly clock: Clock;
+  private readonly access: SerialAccess;
 
   constructor(private readonly opts: SerialTransportOptions) {
     this.clock = opts.clock;
+    this.access = opts.serial ?? OS_SERIAL_ACCESS;
     this.statusReadAttempts = opts.statusReadAttempts ?? 1;
   }
 
@@ -50,14 +53,14 @@ export class SerialTransport implements PrinterTransport {
 
   async open(): Promise<void> {
     if (this.state !== 'closed') return;
-    if (!fs.existsSync(this.opts.path)) throw new KioskError('DEVICE_OFFLINE', `serial port ${this.opts.path} does not exist`, { path: this.opts.path });
+    if (!this.access.existsSync(this.opts.path)) throw new KioskError('DEVICE_OFFLINE', `serial port ${this.opts.path} does not exist`, { path: this.opts.path });
     this.state = 'opened';
   }
 
   async claim(): Promise<void> {
     if (this.state === 'claimed') return;
     if (this.state === 'closed') await this.open();
-    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 9600, rtscts: this.opts.rtscts ?? false, autoOpen: false, lock: true });
+    const port = createSerialPort(this.access, { path: this.opts.path, baudRate: this.opts.baudRate ?? 9600, rtscts: this.opts.rtscts ?? false, lock: true });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (e) {
@@ -124,7 +127,7 @@ export class SerialTransport implements PrinterTransport {
       // while waiting, notice a port whose path went away (it may never raise 'close')
       let watch: TimerHandle | null = null;
       const check = () => {
-        if (!fs.existsSync(this.opts.path)) this.markLost(new KioskError('DEVICE_OFFLINE', `serial port ${this.opts.path} is gone`, { path: this.opts.path }));
+        if (!this.access.existsSync(this.opts.path)) this.markLost(new KioskError('DEVICE_OFFLINE', `serial port ${this.opts.path} is gone`, { path: this.opts.path }));
         else watch = this.clock.setTimeout(check, 100);
       };
       watch = this.clock.setTimeout(check, 100);
@@ -156,10 +159,10 @@ export class SerialTransport implements PrinterTransport {
     w?.();
   }
 
-  private requirePort(): SerialPort {
+  private requirePort(): SerialPortLike {
     if (this.state !== 'claimed' || this.lost || !this.port) throw new KioskError('DEVICE_OFFLINE', `serial port ${this.opts.path} is not connected`, { path: this.opts.path });
     // a pulled adapter's port does not always raise 'close' (a pty whose other end died never does): check the path
-    if (!fs.existsSync(this.opts.path)) {
+    if (!this.access.existsSync(this.opts.path)) {
       const err = new KioskError('DEVICE_OFFLINE', `serial port ${this.opts.path} is gone`, { path: this.opts.path });
       this.markLost(err);
       throw err;

@@ -3,6 +3,7 @@ import { SerialPort } from 'serialport';
 import type { DeviceStatus } from '../contract/device';
 import type { ScanData } from '../contract/scanner';
 import type { KioskError } from '../../kernel/errors';
+import { inProcessCable } from '../../simulators/cables';
 import { SerialScannerSimulator } from '../../simulators/scanner/serial-scanner-sim';
 import { scannerContractSuite } from '../../test/support/contracts/scanner-suite';
 import { SerialScanner, type SerialScannerOptions } from './serial-scanner';
@@ -24,6 +25,12 @@ const fast: Partial<SerialScannerOptions> = { offlineDebounceMs: 150, reconnectI
 scannerContractSuite('SerialScanner ↔ simulated scanner on a real pty pair', async () => {
   const sim = await SerialScannerSimulator.create();
   const scanner = new SerialScanner({ path: sim.hostPath, ...fast });
+  return { scanner, trigger: (code) => sim.scan(code), settle: () => drained(scanner, sim), teardown: () => sim.close() };
+});
+
+scannerContractSuite('SerialScanner ↔ simulated scanner over the in-process link (no socat)', async () => {
+  const sim = await SerialScannerSimulator.create({ cable: inProcessCable });
+  const scanner = new SerialScanner({ path: sim.hostPath, serial: sim.hostAccess, ...fast });
   return { scanner, trigger: (code) => sim.scan(code), settle: () => drained(scanner, sim), teardown: () => sim.close() };
 });
 

@@ -1,9 +1,8 @@
-import type { SerialPort } from 'serialport';
 import type { DeviceInfo } from '../contract/device';
 import { assert } from '../../kernel/errors';
 import { ScannerBase, type ScannerBaseOptions } from './scanner-base';
 import { SerialFramer, SerialReadDecoder, type FramedRead, type SerialFramerOptions } from './serial-framer';
-import { closeSerialPort, deviceNumber, flushInput, openSerialPort, pathExists, type SerialLineOptions } from '../common/serial-port';
+import { OS_SERIAL_ACCESS, closeSerialPort, flushInput, openSerialPort, type SerialAccess, type SerialLineOptions, type SerialPortLike } from '../common/serial-port';
 import { KioskError } from '../../kernel/errors';
 import { protocolError } from './read-text';
 
@@ -16,6 +15,8 @@ export interface SerialScannerOptions extends ScannerBaseOptions, SerialLineOpti
   serialNumber?: string;
   vendor?: string;
   model?: string;
+  /** How the port is reached: the OS (default) or a simulated cable's binding. */
+  serial?: SerialAccess;
 }
 
 /**
@@ -31,7 +32,8 @@ export interface SerialScannerOptions extends ScannerBaseOptions, SerialLineOpti
 export class SerialScanner extends ScannerBase {
   readonly info: DeviceInfo;
   private readonly opts: SerialScannerOptions;
-  private port: SerialPort | null = null;
+  private port: SerialPortLike | null = null;
+  private readonly access: SerialAccess;
   private framer: SerialFramer;
   private received = 0;
   /** Device number of the port when it was opened (see `stillPresent`). */
@@ -40,6 +42,7 @@ export class SerialScanner extends ScannerBase {
   constructor(opts: SerialScannerOptions) {
     super(opts);
     this.opts = opts;
+    this.access = opts.serial ?? OS_SERIAL_ACCESS;
     this.info = {
       id: opts.serialNumber ?? opts.path,
       deviceClass: 'scanner',
@@ -65,13 +68,13 @@ export class SerialScanner extends ScannerBase {
   }
 
   protected async probe(): Promise<void> {
-    if (!(await pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `scanner port ${this.opts.path} is not there`, { path: this.opts.path });
+    if (!(await this.access.pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `scanner port ${this.opts.path} is not there`, { path: this.opts.path });
   }
 
   protected async connect(reconnect: boolean): Promise<void> {
     assert(this.port === null, 'serial scanner connects twice');
-    const port = await openSerialPort(this.opts.path, this.opts, true);
-    this.rdev = await deviceNumber(this.opts.path);
+    const port = await openSerialPort(this.opts.path, this.opts, true, this.access);
+    this.rdev = await this.access.deviceNumber(this.opts.path);
     if (!reconnect) await flushInput(port);
     this.framer.reset();
     this.port = port;
@@ -104,7 +107,7 @@ export class SerialScanner extends ScannerBase {
 
   /** The port's device node is still there and is still the one we opened. */
   protected override async stillPresent(): Promise<boolean> {
-    const now = await deviceNumber(this.opts.path);
+    const now = await this.access.deviceNumber(this.opts.path);
     return now !== null && now === this.rdev;
   }
 
@@ -136,7 +139,7 @@ export class SerialScanner extends ScannerBase {
   protected async externalCheck(): Promise<string> {
     const port = this.port;
     if (!port || !port.isOpen) throw new KioskError('DEVICE_OFFLINE', `${this.opts.path} is not open`);
-    if (!(await pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `${this.opts.path} disappeared`);
+    if (!(await this.access.pathExists(this.opts.path))) throw new KioskError('DEVICE_OFFLINE', `${this.opts.path} disappeared`);
     return `${this.opts.path} open at ${port.baudRate} baud`;
   }
 }

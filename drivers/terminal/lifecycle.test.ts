@@ -22,6 +22,21 @@ lifecycleSuite('ZvtTerminal ↔ simulator over a real pty pair (serial framing)'
   };
 });
 
+lifecycleSuite('ZvtTerminal ↔ simulator over the in-process serial link', async (): Promise<LifecycleHarness> => {
+  const s = await simulatedTerminal('in-process');
+  const pair = s.pair!;
+  return {
+    device: s.terminal,
+    unplug: () => pair.unplug(),
+    replug: () => pair.replug(),
+    command: async () => {
+      await idle(() => s.sim.idle);
+      return s.terminal.authorize(100);
+    },
+    teardown: s.cleanup,
+  };
+});
+
 lifecycleSuite('ZvtTerminal ↔ simulator over TCP loopback', async (): Promise<LifecycleHarness> => {
   const s = await simulatedTerminal('tcp');
   return {

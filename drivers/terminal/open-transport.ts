@@ -15,6 +15,7 @@ export function openZvtTransport(opts: ZvtTerminalOptions, clock: Clock, timeout
           baudRate: c.baudRate,
           stopBits: c.stopBits,
           watchIntervalMs: c.watchIntervalMs,
+          serial: c.serial,
           clock,
           ackTimeoutMs: timeouts.ack,
           maxRetries: timeouts.retries,

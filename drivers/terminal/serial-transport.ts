@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
-import { SerialPort } from 'serialport';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import { FramedLink, type LinkStats } from './framed-link';
 import type { TransportEvents, ZvtTransport } from './transport';
+import { OS_SERIAL_ACCESS, createSerialPort, type SerialAccess, type SerialPortLike } from '../common/serial-access';
 
 export interface SerialTransportOptions {
   path: string;
@@ -23,20 +22,24 @@ export interface SerialTransportOptions {
   watchIntervalMs?: number;
   /** Exclusive access (TIOCEXCL + flock). Default true. */
   lock?: boolean;
+  /** How the port is reached: the OS (default) or a simulated cable's binding. */
+  serial?: SerialAccess;
 }
 
 /** ZVT over a serial line: DLE/STX framing, CRC, ACK/NAK with retransmission (see FramedLink). */
 export class SerialTransport extends EventEmitter<TransportEvents> implements ZvtTransport {
   readonly kind = 'serial' as const;
   readonly target: string;
-  private port: SerialPort | null = null;
+  private port: SerialPortLike | null = null;
   private link: FramedLink | null = null;
   private watch: TimerHandle | null = null;
   private _connected = false;
   private generation = 0;
+  private readonly access: SerialAccess;
 
   constructor(private readonly opts: SerialTransportOptions) {
     super();
+    this.access = opts.serial ?? OS_SERIAL_ACCESS;
     this.target = opts.path;
   }
 
@@ -55,14 +58,13 @@ export class SerialTransport extends EventEmitter<TransportEvents> implements Zv
     const { clock } = this.opts;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const port = new SerialPort({
+      const port = createSerialPort(this.access, {
         path: this.opts.path,
         baudRate: this.opts.baudRate ?? 9600,
         dataBits: 8,
         parity: 'none',
         stopBits: this.opts.stopBits ?? 2,
         lock: this.opts.lock ?? true,
-        autoOpen: false,
       });
       const timer = clock.setTimeout(() => {
         if (settled) return;
@@ -93,7 +95,7 @@ export class SerialTransport extends EventEmitter<TransportEvents> implements Zv
     });
   }
 
-  private attach(port: SerialPort, gen: number): void {
+  private attach(port: SerialPortLike, gen: number): void {
     this.port = port;
     const link = new FramedLink(
       (bytes) => {
@@ -120,7 +122,7 @@ export class SerialTransport extends EventEmitter<TransportEvents> implements Zv
     this.watch = this.opts.clock.setTimeout(() => {
       this.watch = null;
       if (gen !== this.generation || !this._connected) return;
-      if (!fs.existsSync(this.opts.path)) this.lost(gen, `${this.opts.path} vanished`);
+      if (!this.access.existsSync(this.opts.path)) this.lost(gen, `${this.opts.path} vanished`);
       else this.scheduleWatch(gen);
     }, interval);
   }
@@ -133,7 +135,7 @@ export class SerialTransport extends EventEmitter<TransportEvents> implements Zv
     this.emit('close', err);
   }
 
-  private teardown(err: KioskError): SerialPort | null {
+  private teardown(err: KioskError): SerialPortLike | null {
     this.generation++;
     this._connected = false;
     if (this.watch) this.opts.clock.clearTimeout(this.watch);

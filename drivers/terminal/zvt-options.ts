@@ -1,10 +1,11 @@
 import type { Clock } from '../../kernel/clock';
 import { MAX_REPEATS } from './framed-link';
 import type { ZvtTransport } from './transport';
+import type { SerialAccess } from '../common/serial-access';
 
 /** How the ZVT terminal driver is configured: the line, the protocol timeouts, reconnect and logging. */
 export type ZvtConnection =
-  | { kind: 'serial'; path: string; baudRate?: number; stopBits?: 1 | 2; watchIntervalMs?: number }
+  | { kind: 'serial'; path: string; baudRate?: number; stopBits?: 1 | 2; watchIntervalMs?: number; serial?: SerialAccess }
   | { kind: 'tcp'; host: string; port?: number };
 
 export interface ZvtTimeouts {

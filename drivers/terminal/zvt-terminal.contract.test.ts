@@ -2,7 +2,7 @@ import { terminalContractSuite, type TerminalFixture } from '../../test/support/
 import { ZvtTerminal, type ZvtConnection } from './zvt-terminal';
 import { simulatedTerminal } from '../../test/support/simulated-terminal';
 
-function simulator(via: 'pty' | 'tcp'): () => Promise<TerminalFixture> {
+function simulator(via: 'pty' | 'in-process' | 'tcp'): () => Promise<TerminalFixture> {
   return async () => {
     const s = await simulatedTerminal(via);
     return {
@@ -20,6 +20,7 @@ function simulator(via: 'pty' | 'tcp'): () => Promise<TerminalFixture> {
 
 terminalContractSuite('ZVT driver ↔ simulator over a real pty pair (serial framing)', simulator('pty'), { scripted: true });
 terminalContractSuite('ZVT driver ↔ simulator over TCP loopback', simulator('tcp'), { scripted: true });
+terminalContractSuite('ZVT driver ↔ simulator over the in-process serial link (serial framing, no socat)', simulator('in-process'), { scripted: true });
 
 // Real hardware: registered only when named; no test exists (and nothing is printed) otherwise.
 function hardware(connection: ZvtConnection): () => Promise<TerminalFixture> {

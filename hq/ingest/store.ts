@@ -4,6 +4,7 @@ import type { EventMessage } from '../../protocol/sync/messages';
 import { acceptBatch } from './accept-batch';
 import type { AcceptResult, BatchOutcome, Gap } from './outcome';
 import { PG_INGEST_SCHEMA, PgIngestDb, type IngestDb } from './pg-db';
+import { salesByDevice, type DeviceSales } from './sales';
 import { INGEST_MIGRATIONS } from './schema';
 
 export interface QuarantineRow {
@@ -164,6 +165,11 @@ export class IngestStore {
   /** The device's current hole above its contiguous run, if any. */
   async gap(storeId: string, deviceId: string): Promise<Gap | undefined> {
     return gapOf(this.db.read, storeId, deviceId, (await this.device(storeId, deviceId))?.contiguous_seq ?? 0);
+  }
+
+  /** Completed sales per device (of one store, or all); training orders counted apart and never in the totals. */
+  sales(storeId?: string): Promise<DeviceSales[]> {
+    return salesByDevice(this.db.read, storeId);
   }
 
   /** Latest retained state / telemetry of a kiosk, for `hq watch` and reports. */

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { KioskError } from '../errors';
+import { assert, KioskError } from '../errors';
 import { storageFailure, type StorageFailure } from './storage-failure';
 
 export type Params = unknown[] | Record<string, unknown>;
@@ -18,8 +20,55 @@ function open(file: string, mode: number): Promise<sqlite3.Database> {
   });
 }
 
+/**
+ * The database holds the journal and the lane's business: readable by its owner only (0600; 0640 is kept when an
+ * admin set it for a group that must read). A new file is created 0600 before SQLite opens it; SQLite gives the
+ * -wal and -shm files it creates later the database file's mode (its unix VFS copies it), and files left with
+ * wider modes by older software are narrowed here (never widened).
+ */
+function restrictModes(file: string): void {
+  if (file === ':memory:' || file === '') return;
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+  } catch {
+    // it exists (or cannot be created: SQLite's open reports that with its own error)
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      // only ever narrowed (a 0400 file stays 0400): group and others lose everything but a group's read
+      const wide = fs.statSync(f).mode & 0o077;
+      if (wide !== 0 && wide !== 0o040) fs.chmodSync(f, fs.statSync(f).mode & 0o600);
+    } catch {
+      // missing, or not ours to change (read-only file system): the open decides
+    }
+  }
+}
+
+/**
+ * A read-only connection to the existing database `file`; nothing is created or written. SQLite reads a WAL
+ * database through its -shm file, which it cannot create in a folder this user may not write: then, when no -wal
+ * is left either (no transaction is waiting for a checkpoint, no writer is at work), the file is opened
+ * `immutable` (https://www.sqlite.org/wal.html#readonly, https://www.sqlite.org/uri.html#uriimmutable).
+ */
+export function openReadOnlyConnection(file: string): Promise<sqlite3.Database> {
+  const dir = path.dirname(file);
+  let dirWritable = true;
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    dirWritable = false;
+  }
+  const walLeft = fs.existsSync(`${file}-wal`) && fs.statSync(`${file}-wal`).size > 0;
+  if (dirWritable || walLeft || fs.existsSync(`${file}-shm`)) return open(file, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
+  const uri = `file:${path.resolve(file).split('/').map(encodeURIComponent).join('/')}?immutable=1`;
+  return open(uri, sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_FULLMUTEX);
+}
+
 /** Told of every storage-class failure (disk full, read-only, corrupt, I/O ...) of a statement, before the caller sees it. */
 export type StorageFailureListener = (failure: StorageFailure, cause: Error) => void;
+
+/** Told the duration of each successful COMMIT, in seconds. */
+export type CommitObserver = (seconds: number) => void;
 
 /**
  * Statement calls on one connection. A failing statement is handed to `failed` first (only on the error path: a
@@ -54,7 +103,10 @@ function wrap(db: sqlite3.Database, failed: (err: Error) => void): Tx {
 export class KioskDb {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Opened with `openReadOnly`: one connection, no transaction, nothing written on close. */
+  private readOnly = false;
   private readonly storageListeners = new Set<StorageFailureListener>();
+  private commitObserver: CommitObserver | null = null;
   private constructor(
     readonly file: string,
     private readonly writer: sqlite3.Database,
@@ -67,6 +119,7 @@ export class KioskDb {
     // statement failures go to the instance's listeners (set once it exists; none can fail before)
     let self: KioskDb | null = null;
     const failed = (err: Error) => self?.failed(err);
+    restrictModes(file);
     const writer = await open(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
     const w = wrap(writer, failed);
     await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;');
@@ -80,6 +133,30 @@ export class KioskDb {
   }
 
   /**
+   * The existing database `file`, read-only (read-only commands: journal verify, orders list, reports): no
+   * migration, no PRAGMA that writes, no checkpoint on close; works on a data dir this user may only read.
+   * `transaction` and `exclusive` are programming errors on it. A missing file is SQLITE_CANTOPEN.
+   */
+  static async openReadOnly(file: string): Promise<KioskDb> {
+    let self: KioskDb | null = null;
+    const failed = (err: Error) => self?.failed(err);
+    const conn = await openReadOnlyConnection(file);
+    const r = wrap(conn, failed);
+    try {
+      await r.exec('PRAGMA busy_timeout=10000;');
+      // the first read: a missing or unreadable file fails here, not at the caller's first query
+      await r.get('PRAGMA user_version');
+    } catch (e) {
+      await new Promise<void>((resolve) => conn.close(() => resolve()));
+      throw e;
+    }
+    conn.configure('busyTimeout', 10000);
+    self = new KioskDb(file, conn, conn, r, r);
+    self.readOnly = true;
+    return self;
+  }
+
+  /**
    * Calls `fn` for every storage-class failure of any statement — in a transaction (the transaction still rolls
    * back and the error still reaches its caller, unchanged), in `exclusive`, or a read — before the caller sees it,
    * so the lane is out of service by the time a scan hears of the failure. Returns the unsubscribe function.
@@ -87,6 +164,15 @@ export class KioskDb {
   onStorageFailure(fn: StorageFailureListener): () => void {
     this.storageListeners.add(fn);
     return () => this.storageListeners.delete(fn);
+  }
+
+  /**
+   * Tells `fn` how long each transaction's COMMIT took (seconds, monotonic: the WAL append and its fsync under
+   * synchronous=FULL) — for the metrics' latency histogram. One observer; null removes it. Without one a commit
+   * costs nothing more; an observer that throws is ignored (the transaction is committed).
+   */
+  observeCommits(fn: CommitObserver | null): void {
+    this.commitObserver = fn;
   }
 
   private failed(err: Error): void {
@@ -107,12 +193,24 @@ export class KioskDb {
    * the transaction is rolled back and the error passed on; nothing of it is visible to anyone.
    */
   transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    assert(!this.readOnly, `transaction on ${this.file}, opened read-only`);
     const next = this.queue.then(async () => {
       if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
       await this.w.exec('BEGIN IMMEDIATE');
       try {
         const result = await body(this.w);
-        await this.w.exec('COMMIT');
+        const observe = this.commitObserver;
+        if (observe) {
+          const t0 = process.hrtime.bigint();
+          await this.w.exec('COMMIT');
+          try {
+            observe(Number(process.hrtime.bigint() - t0) / 1e9);
+          } catch {
+            // the transaction is committed: an observer's fault must not make its caller think otherwise
+          }
+        } else {
+          await this.w.exec('COMMIT');
+        }
         return result;
       } catch (e) {
         await this.w.exec('ROLLBACK').catch(() => undefined);
@@ -125,6 +223,7 @@ export class KioskDb {
 
   /** Runs outside a transaction on the writer, in queue order (PRAGMAs, VACUUM, checkpoints). */
   exclusive<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    assert(!this.readOnly, `exclusive on ${this.file}, opened read-only`);
     const next = this.queue.then(() => {
       if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
       return body(this.w);
@@ -144,6 +243,10 @@ export class KioskDb {
     if (this.closed) return;
     await this.queue;
     this.closed = true;
+    if (this.readOnly) {
+      await new Promise<void>((resolve, reject) => this.reader.close((err) => (err ? reject(err) : resolve())));
+      return;
+    }
     await new Promise<void>((resolve) => this.reader.close(() => resolve()));
     await this.w.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
     await new Promise<void>((resolve, reject) => this.writer.close((err) => (err ? reject(err) : resolve())));

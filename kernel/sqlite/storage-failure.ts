@@ -79,12 +79,68 @@ export function storageReason(e: unknown, file: string): string | null {
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `disk full (${code}) on ${dir}: free space there`;
   if (code === 'SQLITE_NOTADB') return `${file} is not a SQLite database (SQLITE_NOTADB): restore it from a backup`;
   if (code === 'SQLITE_CORRUPT') return `${file} is corrupt (SQLITE_CORRUPT): restore it from a backup`;
-  if (code === 'SQLITE_CANTOPEN') return `cannot open ${file} (SQLITE_CANTOPEN): check that ${dir} exists and the kiosk may write there`;
+  if (code === 'SQLITE_CANTOPEN') return `cannot open ${file} (SQLITE_CANTOPEN): ${cannotOpenCause(file)}`;
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    return `cannot write ${file} (${code}): read-only or no permission on ${dir}`;
+    return `cannot write ${file} (${code}): ${(code !== 'EROFS' && permissionCause(file)) || `read-only or no permission on ${dir}`}`;
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') return `I/O error on ${file} (${code}): check the disk`;
   if (code === 'ENOTDIR' || code === 'EISDIR') return `cannot use ${dir} as the data folder (${code})`;
+  // mkdir of the data folder where a file of that name is
+  if (code === 'EEXIST') return `cannot use ${dir} as the data folder (EEXIST): it exists and is not a directory`;
+  return null;
+}
+
+const modeOf = (st: fs.Stats) => `owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`;
+
+/**
+ * Why SQLite could not open `file`, found by looking (SQLite says only "unable to open database file"): the folder
+ * is missing, is no folder, or this user may not write it, or the file is not readable and writable to it — with the fix.
+ */
+export function cannotOpenCause(file: string): string {
+  const dir = path.dirname(file);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  const who = uid === null ? 'this user' : `uid ${uid}`;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOENT') return `${dir} does not exist: create it, or set dataDir / --data to the kiosk's data folder`;
+    return `${dir} cannot be reached (${code}) by ${who}: give the kiosk's user access to it`;
+  }
+  if (!st.isDirectory()) return `${dir} is not a directory: set dataDir / --data to a folder`;
+  return permissionCause(file) ?? `check that ${dir} exists and the kiosk may write there`;
+}
+
+/** "no permission: uid N may not write DIR (owner …, mode …): <fix>" when this user lacks it on `file` or its folder, else null. */
+function permissionCause(file: string): string | null {
+  // the folder, or the nearest one above it that exists (the data folder is created when missing)
+  let dir = path.dirname(file);
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  const who = uid === null ? 'this user' : `uid ${uid}`;
+  const fix = (target: string, st: fs.Stats) =>
+    st.uid === uid ? `give it write permission (chmod u+w ${target})` : `run the kiosk as the user owning it, or chown ${target} to the kiosk's user`;
+  const denied = (target: string, mode: number) => {
+    try {
+      fs.accessSync(target, mode);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  };
+  try {
+    if (denied(dir, fs.constants.W_OK | fs.constants.X_OK)) {
+      const st = fs.statSync(dir);
+      return `no permission: ${who} may not write ${dir} (${modeOf(st)}): ${fix(dir, st)}`;
+    }
+    if (denied(file, fs.constants.R_OK | fs.constants.W_OK)) {
+      const st = fs.statSync(file);
+      return `no permission: ${who} may not read and write ${file} (${modeOf(st)}): ${fix(file, st)}`;
+    }
+  } catch {
+    // vanished while looking: nothing to say
+  }
   return null;
 }
 

@@ -10,16 +10,20 @@
  * - `.json`  `{ "items": [...] }` or a bare array; read and parsed whole, so memory grows with the file.
  *   Large books (100k+ items) should be shipped as CSV or JSONL.
  *
- * Every item is validated (priceItemSchema); the first invalid row aborts with KioskError('PRICEBOOK_INVALID')
- * naming file, line (CSV/JSONL) or item index (JSON, 0-based), field and reason. SKUs and barcodes must be unique
- * within the file. Besides the current batch the reader keeps only the seen SKU/barcode sets.
+ * Every item is validated (priceItemSchema; with `taxClasses`, its tax class must be one of them). SKUs and
+ * barcodes must be unique within the file. An invalid row is not yielded; the reader reads on and collects the
+ * problems, each naming line (CSV/JSONL) or item index (JSON, 0-based), field and reason, and before the last batch
+ * it throws ONE KioskError('PRICEBOOK_INVALID') listing them — the first {@link MAX_PROBLEMS} (it stops reading
+ * there). One problem keeps its one-line message; `details.problems` lists them all. A file-level fault (format,
+ * header, malformed CSV, invalid JSON document) throws at once. Besides the current batch the reader keeps only the
+ * seen SKU/barcode sets and the problems.
  */
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream';
 import { CsvError, parse as parseCsv, type CsvErrorCode, type Options as CsvOptions } from 'csv-parse';
-import { KioskError } from '../../kernel/errors';
+import { isKioskError, KioskError } from '../../kernel/errors';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
 import type { PriceItem } from './price-item';
@@ -31,6 +35,21 @@ export interface ReadPriceBookOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Items per yielded batch; default 5000. */
   batchSize?: number;
+  /** The tax classes the kiosk knows (config `tax`): an item of any other class is a problem. Unset: not checked. */
+  taxClasses?: readonly string[];
+}
+
+/** How many invalid rows one refusal lists; the reader stops reading at that many. */
+export const MAX_PROBLEMS = 50;
+
+/** One invalid row of a refused price book. */
+export interface RowProblem {
+  line?: number;
+  index?: number;
+  field: string | null;
+  reason: string;
+  /** `line 3: tax_class: unknown tax class "zero" …` */
+  message: string;
 }
 
 export const DEFAULT_BATCH_SIZE = 5000;
@@ -72,9 +91,54 @@ class Context {
   private readonly skus = new KeyIndex();
   /** barcode → entry (in `skus`) of its item. */
   private readonly barcodes = new KeyIndex();
+  readonly problems: RowProblem[] = [];
+  private firstProblem: KioskError | null = null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly taxClasses: ReadonlySet<string> | null = null,
+  ) {
     this.name = basename(path);
+  }
+
+  /** An unknown tax class is a problem of the row (field as the format names it). */
+  checkTaxClass(item: PriceItem, loc: Location, field: string): void {
+    if (this.taxClasses === null || this.taxClasses.has(item.taxClass)) return;
+    this.fail(loc, field, `unknown tax class ${showValue(item.taxClass)} (configured: ${[...this.taxClasses].join(', ')})`);
+  }
+
+  /**
+   * Keeps a row's problem (a PRICEBOOK_INVALID naming a line or index) and reads on; anything else is rethrown.
+   * At {@link MAX_PROBLEMS} problems the reading stops with the refusal.
+   */
+  record(e: unknown): void {
+    const d = isKioskError(e, 'PRICEBOOK_INVALID') ? (e.details as { line?: number; index?: number; field?: string } | undefined) : undefined;
+    if (!d || (d.line === undefined && d.index === undefined)) throw e;
+    const err = e as KioskError;
+    this.firstProblem ??= err;
+    const message = err.message.startsWith(`${this.name} `) ? err.message.slice(this.name.length + 1) : err.message;
+    const prefix = `${d.line !== undefined ? `line ${d.line}` : `item index ${d.index}`}:${d.field ? ` ${d.field}:` : ''} `;
+    const reason = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+    this.problems.push({ ...(d.line !== undefined ? { line: d.line } : { index: d.index }), field: d.field ?? null, reason, message });
+    if (this.problems.length >= MAX_PROBLEMS) this.refuse(true);
+  }
+
+  /** Throws the refusal when any row was invalid. */
+  finish(): void {
+    if (this.problems.length > 0) this.refuse(false);
+  }
+
+  private refuse(stopped: boolean): never {
+    const n = this.problems.length;
+    if (n === 1 && !stopped && this.firstProblem) throw this.firstProblem;
+    const head = stopped ? `${this.name}: at least ${n} invalid rows (reading stopped at the first ${n})` : `${this.name}: ${n} invalid rows`;
+    const first = this.problems[0];
+    throw new KioskError('PRICEBOOK_INVALID', `${head}:\n${this.problems.map((p) => `  ${p.message}`).join('\n')}`, {
+      file: this.path,
+      ...(first.line !== undefined ? { line: first.line } : { index: first.index }),
+      problems: this.problems.map(({ message: _m, ...p }) => p),
+      truncated: stopped,
+    });
   }
 
   fail(loc: Location | null, field: string | null, reason: string, extra: Record<string, unknown> = {}): never {
@@ -118,7 +182,7 @@ class Context {
 export async function* readPriceBookFile(path: string, opts: ReadPriceBookOptions = {}): AsyncGenerator<PriceItem[]> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  const ctx = new Context(path);
+  const ctx = new Context(path, opts.taxClasses ? new Set(opts.taxClasses) : null);
   const format = formatOf(path);
   if (format === null) ctx.fail(null, null, `unsupported price book format ${showValue(extname(path))} (expected .csv, .jsonl, .ndjson or .json)`);
   const totalBytes = (await stat(path)).size;
@@ -138,6 +202,7 @@ export async function* readPriceBookFile(path: string, opts: ReadPriceBookOption
       yield out;
     }
   }
+  ctx.finish();
   if (batch.length > 0) yield batch;
   progress(totalBytes, totalBytes);
 }
@@ -270,10 +335,17 @@ async function* readCsv(path: string, ctx: Context): Source {
         cols = csvHeader(rec, ctx, loc);
         continue;
       }
-      if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
-      const item = csvItem(rec, cols, ctx, loc);
-      ctx.claim(item, loc);
-      yield [item, row.bytes];
+      let item: PriceItem | null = null;
+      try {
+        if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
+        item = csvItem(rec, cols, ctx, loc);
+        // keys first: a row refused for its tax class still holds its SKU and barcodes (later duplicates are named)
+        ctx.claim(item, loc);
+        ctx.checkTaxClass(item, loc, 'tax_class');
+      } catch (e) {
+        ctx.record(e);
+      }
+      if (item !== null && ctx.problems.length === 0) yield [item, row.bytes];
     }
   } catch (e) {
     if (isCsvError(e)) ctx.fail(lineAt(line), null, `malformed CSV: ${e.message}`, { csvCode: e.code });
@@ -337,13 +409,19 @@ async function* readJsonLines(path: string, ctx: Context): Source {
   for await (const [text, line, bytes] of lines(path, ctx)) {
     if (text.trim() === '') continue;
     const loc = lineAt(line);
-    let raw: unknown;
+    let item: PriceItem | null = null;
     try {
-      raw = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookRecord });
+      let raw: unknown;
+      try {
+        raw = boundedJsonParse(text, { maxBytes: JSON_LIMITS.pricebookRecord });
+      } catch (e) {
+        ctx.fail(loc, null, `invalid JSON: ${(e as Error).message}`);
+      }
+      item = validated(raw, ctx, loc);
     } catch (e) {
-      ctx.fail(loc, null, `invalid JSON: ${(e as Error).message}`);
+      ctx.record(e);
     }
-    yield [validated(raw, ctx, loc), bytes];
+    if (item !== null && ctx.problems.length === 0) yield [item, bytes];
   }
 }
 
@@ -363,7 +441,13 @@ async function* readJson(path: string, ctx: Context): Source {
   const items: unknown = Array.isArray(doc) ? doc : doc !== null && typeof doc === 'object' ? (doc as { items?: unknown }).items : undefined;
   if (!Array.isArray(items)) ctx.fail(null, null, 'expected a JSON array of items or an object with an "items" array');
   for (let i = 0; i < items.length; i++) {
-    yield [validated(items[i], ctx, { kind: 'item index', n: i }), bytes];
+    let item: PriceItem | null = null;
+    try {
+      item = validated(items[i], ctx, { kind: 'item index', n: i });
+    } catch (e) {
+      ctx.record(e);
+    }
+    if (item !== null && ctx.problems.length === 0) yield [item, bytes];
   }
 }
 
@@ -371,5 +455,6 @@ function validated(raw: unknown, ctx: Context, loc: Location): PriceItem {
   const r = checkPriceItem(raw);
   if (!r.ok) ctx.fail(loc, r.problem.path.length === 0 ? null : formatPath(r.problem.path), r.problem.reason);
   ctx.claim(r.item, loc);
+  ctx.checkTaxClass(r.item, loc, 'taxClass');
   return r.item;
 }

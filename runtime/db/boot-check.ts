@@ -3,6 +3,7 @@ import sqlite3 from 'sqlite3';
 import { KioskError } from '../../kernel/errors';
 import type { DataMarker } from './data-marker';
 import { asStorageError, storageReason } from '../../kernel/sqlite/storage-failure';
+import { openReadOnlyConnection } from '../../kernel/sqlite/database';
 
 /**
  * Boot-time storage checks: what the database file holds (read through a read-only connection, so nothing is
@@ -42,7 +43,7 @@ export async function quickCheck(file: string): Promise<string | null> {
     });
     const rows = await all<{ quick_check: string }>(db, 'PRAGMA quick_check');
     if (rows.length === 1 && rows[0].quick_check === 'ok') return null;
-    return `${file} failed PRAGMA quick_check (${rows.slice(0, 3).map((r) => r.quick_check.replace(/\s+/g, ' ')).join('; ')}): restore it from a backup`;
+    return `${file} failed PRAGMA quick_check (${rows.slice(0, 3).map((r) => r.quick_check.replace(/\s+/g, ' ')).join('; ')}): restore it from a backup (\`kiosk restore FILE\`)`;
   } catch (e) {
     return storageReason(e, file) ?? `${file}: quick_check could not run (${e instanceof Error ? e.message : String(e)})`;
   } finally {
@@ -65,8 +66,9 @@ export async function probeDatabase(file: string, opts: { quickCheck?: boolean; 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return none;
     throw asStorageError(e, file);
   }
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => (err ? reject(asStorageError(err, file)) : resolve(d)));
+  // read-only, also on a data dir this user may only read (no -shm can be created there)
+  const db = await openReadOnlyConnection(file).catch((err: unknown) => {
+    throw asStorageError(err, file);
   });
   try {
     const [{ user_version: userVersion }] = await all<{ user_version: number }>(db, 'PRAGMA user_version');
@@ -80,7 +82,7 @@ export async function probeDatabase(file: string, opts: { quickCheck?: boolean; 
       const rows = await all<{ quick_check: string }>(db, 'PRAGMA quick_check');
       if (!(rows.length === 1 && rows[0].quick_check === 'ok')) {
         const what = rows.slice(0, 3).map((r) => r.quick_check.replace(/\s+/g, ' ')).join('; ');
-        throw new KioskError('STORAGE_FAILED', `${file} failed PRAGMA quick_check (${what}): restore it from a backup`, { file, cause: 'quick_check' });
+        throw new KioskError('STORAGE_FAILED', `${file} failed PRAGMA quick_check (${what}): restore it from a backup (\`kiosk restore FILE\`)`, { file, cause: 'quick_check' });
       }
     }
     return { exists: true, size, userVersion, dbId, journalSeq: head?.seq ?? 0, journalHash: head?.hash ?? '', receiptNo: receipt?.value ?? 0, hashOf: at?.hash ?? '', checkLater };
@@ -100,7 +102,7 @@ const when = (ms: number) => new Date(ms).toISOString();
 export function dataVerdict(marker: DataMarker | null, s: DbState, file: string): string | null {
   if (!marker) return null;
   const had = `the marker says journal ${marker.journalSeq}, receipt ${marker.receiptNo} (written ${when(marker.writtenAt)})`;
-  const fix = 'restore the database from a backup, or see `kiosk storage accept`';
+  const fix = 'restore the database from a backup (`kiosk restore FILE`, backups in the data dir\'s backups/), or see `kiosk storage accept`';
   if (!s.exists) return `database ${file} is missing but ${had}: ${fix}`;
   if (s.size === 0 || s.userVersion === 0) return `database ${file} is empty but ${had}: ${fix}`;
   if (s.dbId !== marker.dbId) return `${file} is a different database (id ${s.dbId ?? 'none'}; the marker names ${marker.dbId}): ${fix}`;

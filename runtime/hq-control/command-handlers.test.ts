@@ -10,12 +10,14 @@ describe('commandHandlers', () => {
   let f: Fixture;
   let lane: Lane;
   let calls: string[];
+  let rule = { timeZone: 'UTC', dayStartHour: 0 };
   const deps = (hardware: CommandHandlerDeps['hardware']): CommandHandlerDeps => ({
     db: f.db,
     lane,
     clock: f.clock,
     identity: { store: 's1', device: 'd1' },
     currency: { code: 'CNY', minorUnits: 2 },
+    businessDay: () => rule,
     hardware,
     journalChanged: () => calls.push('journal'),
     resendFrom: (seq) => calls.push(`resend ${seq}`),
@@ -25,6 +27,7 @@ describe('commandHandlers', () => {
     f = await engineFixture();
     lane = new Lane(f.engine, new Catalog(f.db), defaultConfig());
     calls = [];
+    rule = { timeZone: 'UTC', dayStartHour: 0 };
   });
   afterEach(() => f.close());
 
@@ -50,6 +53,14 @@ describe('commandHandlers', () => {
     const r = (await h.eod({})) as { terminal: unknown; report: { date: string; storeId: string; openCount: number } };
     expect(r.terminal).toBeNull();
     expect(r.report).toMatchObject({ date: '2026-01-01', storeId: 's1', openCount: 1 });
+  });
+
+  it("eod without a date reports the store's current business day in its zone, over that day's local bounds", async () => {
+    // the fixture's clock: 2026-01-01T09:00Z — 04:00 in New York, before a 06:00 day start: still 31 December's business day
+    rule = { timeZone: 'America/New_York', dayStartHour: 6 };
+    await f.engine.dispatch(null, { type: 'item_added', line: line('A', 500) });
+    const r = (await commandHandlers(deps(null)).eod({})) as { report: { date: string; openCount: number; period: { from: string; to: string; timeZone: string } } };
+    expect(r.report).toMatchObject({ date: '2025-12-31', openCount: 1, period: { from: '2025-12-31T11:00:00.000Z', to: '2026-01-01T11:00:00.000Z', timeZone: 'America/New_York' } });
   });
 
   it('with devices: doctor is the kiosk doctor, print_test the printer, eod runs the terminal end-of-day and reports its totals', async () => {

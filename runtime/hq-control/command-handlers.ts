@@ -4,7 +4,7 @@ import type { PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
 import type { Lane } from '../lane/lane';
 import { setLaneOpen } from '../lane/lane-control';
 import { runTerminalEndOfDay } from '../payments/terminal-eod';
-import { businessDayOf, endOfDayReport } from '../reports/eod-query';
+import { businessDayOf, endOfDayReport, type BusinessDayRule } from '../reports/eod-query';
 import type { CommandHandlers } from './commands';
 
 export interface CommandHandlerDeps {
@@ -13,6 +13,8 @@ export interface CommandHandlerDeps {
   clock: Clock;
   identity: { store: string; device: string };
   currency: { code: string; minorUnits: number };
+  /** The store's zone and day-start hour now (config `timezone`, `reports.dayStartHour`; a bundle may change them). */
+  businessDay(): BusinessDayRule;
   /** The lane's devices, when they run (`null`: a kiosk booted without devices). */
   hardware: {
     printer?: Pick<ReceiptPrinter, 'checkHealth'>;
@@ -57,11 +59,12 @@ export function commandHandlers(d: CommandHandlerDeps): CommandHandlers {
       return { resendingFrom: fromSeq };
     },
     eod: async ({ date }) => {
-      const day = date ?? businessDayOf(clock.now());
+      const rule = d.businessDay();
+      const day = date ?? businessDayOf(clock.now(), rule);
       const terminal = d.hardware?.terminal;
       const run = terminal ? await runTerminalEndOfDay(db, terminal, { clock, deviceId }) : null;
       d.journalChanged();
-      const { model } = await endOfDayReport(db, day, { storeId: d.identity.store, deviceId, currency: d.currency.code, minorUnits: d.currency.minorUnits });
+      const { model } = await endOfDayReport(db, day, { storeId: d.identity.store, deviceId, currency: d.currency.code, minorUnits: d.currency.minorUnits, ...rule });
       return { terminal: run, report: model };
     },
     rebirth: async () => ({ state: d.rebirth() }),

@@ -7,6 +7,7 @@ import type { Catalog } from '../pricebook/catalog';
 import { isKioskError, KioskError } from '../../kernel/errors';
 import { isStorageFailure } from '../../kernel/sqlite/storage-failure';
 import type { OrderEngine } from '../orders/engine';
+import { allowedEvents } from '../orders/machine';
 import type { NewLine, OrderEvent } from '../orders/events';
 import type { Order } from '../orders/order';
 import { CLOSED_STATES } from '../orders/states';
@@ -19,6 +20,11 @@ export type ScanOutcome =
   /** A wallet payment code: the payments module takes it from here (only `masked` is ever shown or logged). */
   | { ok: true; action: 'payment_code'; channel: string; masked: string; code: string }
   | { ok: false; code: ShopperMessageCode; message: LocalizedText; detail: string; scan: ScanResult | null };
+
+/** Where the lane reports what staff must know (a pino logger in the kiosk). */
+export interface LaneLog {
+  warn(obj: object, msg: string): void;
+}
 
 /** A bare price-look-up code: 4–5 digits (IFPS produce PLUs, the price book's weighed-item references). */
 export const PLU_CODE = /^\d{4,5}$/;
@@ -37,6 +43,7 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     private readonly engine: OrderEngine,
     private readonly catalog: Catalog,
     config: KioskConfig,
+    private readonly log?: LaneLog,
   ) {
     super();
     this.rules = barcodeRules(config);
@@ -57,6 +64,7 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
       const order = await this.engine.dispatch(open && !CLOSED_STATES.includes(open.state) ? open.id : null, event);
       return { order };
     } catch (e) {
+      if (event.type === 'item_added' && isKioskError(e, 'PRICEBOOK_INVALID')) return this.unpriceable(event.line, e, scan);
       if (isKioskError(e, 'PAYMENT_UNRESOLVED')) return this.fail('PAYMENT_UNRESOLVED', e.message, scan);
       if (isKioskError(e, 'EVENT_NOT_ALLOWED') || isKioskError(e, 'GUARD_REJECTED')) {
         const waiting = open?.state === 'needs_attendant';
@@ -65,6 +73,29 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
       }
       throw e;
     }
+  }
+
+  /**
+   * An item the price book has but the lane cannot price (its tax class is not configured, its row fails the
+   * pricing checks): nothing was added (the transition rolled back). It is logged with the SKU and the reason
+   * (ITEM_UNPRICEABLE), the lane asks for an attendant the way a help call does (the order waits in
+   * needs_attendant, the light blinks), and the shopper is told the item needs an attendant.
+   */
+  private async unpriceable(line: NewLine, cause: KioskError, scan: ScanResult): Promise<ScanOutcome> {
+    const err = new KioskError('ITEM_UNPRICEABLE', `item ${line.sku} cannot be priced: ${cause.message}`, { sku: line.sku, reason: cause.message });
+    let helpCalled = false;
+    try {
+      const o = await this.engine.openOrder();
+      const already = o?.pending.some((p) => p.kind === 'help') ?? false;
+      if (!already && (o ? allowedEvents(o.state).includes('help_requested') : this.closedReason === null)) {
+        await this.engine.dispatch(o ? o.id : null, { type: 'help_requested' });
+        helpCalled = true;
+      } else helpCalled = already;
+    } catch (e) {
+      if (!isKioskError(e)) throw e; // refused (the order moved on): the shopper's message still says to wait for staff
+    }
+    this.log?.warn({ code: err.code, sku: line.sku, barcode: line.barcode, taxClass: line.taxClass, reason: cause.message, attendantCalled: helpCalled }, err.message);
+    return this.fail('ITEM_UNPRICEABLE', err.message, scan);
   }
 
   /** Resolves a scan to a price-book item and the line it would add (no order is touched). */

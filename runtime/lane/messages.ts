@@ -4,6 +4,7 @@ import type { LocalizedText } from '../pricing/types';
 export const SHOPPER_MESSAGES = {
   BAD_BARCODE: { 'zh-CN': '无法识别此条码，请重新扫描或寻求帮助', en: "We couldn't read that barcode. Please scan again or ask for help." },
   ITEM_NOT_FOUND: { 'zh-CN': '未找到该商品，请联系工作人员', en: 'Item not found. Please see an attendant.' },
+  ITEM_UNPRICEABLE: { 'zh-CN': '此商品需要工作人员协助，已呼叫工作人员', en: 'This item needs an attendant. One is on the way.' },
   WEIGHT_REQUIRED: { 'zh-CN': '称重商品请先在秤上称重并贴上标签', en: 'Please weigh this item and scan its label.' },
   LANE_BUSY: { 'zh-CN': '请先完成当前步骤', en: 'Please finish the current step first.' },
   PAYMENT_UNRESOLVED: { 'zh-CN': '正在确认您的付款，请稍候', en: "We're checking your payment. Please wait." },

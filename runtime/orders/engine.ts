@@ -62,10 +62,23 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
   private readonly cache = new Map<string, Order>();
 
   private readonly effects: TransitionEffect[];
+  private training = false;
 
   constructor(private readonly deps: EngineDeps) {
     super();
     this.effects = deps.effects ?? [creditMemberPoints, trackPaymentAttempts];
+  }
+
+  /**
+   * Training mode: every order started from now on is a training order (`training: true` in its row, snapshot and
+   * journal entries; its own number series, never the fiscal receipt counter). An order keeps what it started as.
+   */
+  setTraining(on: boolean): void {
+    this.training = on;
+  }
+
+  get trainingMode(): boolean {
+    return this.training;
   }
 
   private invalidate(): void {
@@ -105,7 +118,12 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
       const { to } = resolveTransition(current, event);
       let receiptNo: number | undefined;
       if (event.type === 'order_completed') {
-        const row = await tx.get<{ value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'receipt' RETURNING value");
+        // the fiscal receipt series is gap-free and for sales only: a training order counts in its own series
+        const row = current.training
+          ? await tx.get<{ value: number }>(
+              "INSERT INTO counters (name, value) VALUES ('training_receipt', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            )
+          : await tx.get<{ value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'receipt' RETURNING value");
         receiptNo = row!.value;
       }
       const next = reduce(current, event, to, { now, price: this.deps.price, points: this.deps.points, receiptNo });
@@ -122,6 +140,8 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
           to,
           version: next.version,
           total: next.priced.total,
+          // covered by the entry's hash (the payload is hashed); absent on real orders, so their entries are as before
+          ...(next.training ? { training: true } : {}),
           ...(WITH_ORDER.has(event.type) ? { order: next } : {}),
         },
         },
@@ -139,7 +159,7 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
       const code = open.state === 'payment_unknown' || open.state === 'payment_pending' ? 'PAYMENT_UNRESOLVED' : 'ORDER_ALREADY_OPEN';
       throw new KioskError(code, `order ${open.id} is still open (${open.state}); finish or cancel it first`, { orderId: open.id, state: open.state });
     }
-    return newOrder(randomUUID(), now);
+    return newOrder(randomUUID(), now, this.training);
   }
 
   private async load(tx: Tx, id: string): Promise<Order> {

@@ -59,6 +59,13 @@ export interface Order {
   refunded: Minor;
   refunds: RefundRecord[];
   receiptNo: number | null;
+  /**
+   * A training-mode order (`kiosk demo --training`): never a sale. Absent in orders written before training mode
+   * existed and in every real order (absent = false). Set when the order starts, never changed.
+   */
+  training?: true;
+  /** A training order's number in its own series (counter `training_receipt`); it never takes a fiscal receipt number. */
+  trainingNo?: number;
   /** The state an idle prompt returns to. */
   promptedFrom: OrderState | null;
   cancelReason: string | null;
@@ -77,8 +84,9 @@ export const EMPTY_CART: PricedCart = {
   total: 0,
 };
 
-export function newOrder(id: string, now: number): Order {
+export function newOrder(id: string, now: number, training = false): Order {
   return {
+    ...(training ? { training: true as const } : {}),
     id,
     state: 'idle',
     version: 0,

@@ -8,7 +8,7 @@ export interface ReduceContext {
   now: number;
   /** Prices the cart (lines, promotions, tax) for the order's member status. */
   price: (lines: CartLine[], memberAttached: boolean) => PricedCart;
-  /** Given by the engine inside the completing transaction. */
+  /** Given by the engine inside the completing transaction: the fiscal series, or the training series for a training order. */
   receiptNo?: number;
   /** Loyalty points for a paid total. */
   points: (paid: number) => number;
@@ -129,7 +129,10 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
       break;
     case 'order_completed':
       assert(ctx.receiptNo !== undefined, 'completion has a receipt number');
-      o = { ...o, receiptNo: ctx.receiptNo, pointsEarned: o.memberId ? ctx.points(o.paid) : 0 };
+      // a training order takes no fiscal receipt number (gap-free series) and earns no points
+      o = o.training
+        ? { ...o, trainingNo: ctx.receiptNo, pointsEarned: 0 }
+        : { ...o, receiptNo: ctx.receiptNo, pointsEarned: o.memberId ? ctx.points(o.paid) : 0 };
       break;
     case 'order_cancelled':
       o = { ...o, cancelReason: event.reason, pending: [] };

@@ -30,12 +30,14 @@ export async function runTerminalEndOfDay(db: KioskDb, terminal: PaymentTerminal
   });
 }
 
-/** The terminal's end-of-day totals journaled on a business day (UTC), summed — what the Z report compares with. */
-export async function terminalTotalsOn(db: KioskDb, date: string): Promise<{ amount: Minor; runs: number } | null> {
-  const from = Date.parse(`${date}T00:00:00Z`);
+/**
+ * The terminal's end-of-day totals journaled within one business day's bounds (epoch ms, `from` inclusive, `to`
+ * exclusive: kernel/local-time.ts `businessDayBounds`), summed — what the Z report compares with.
+ */
+export async function terminalTotalsIn(db: KioskDb, day: { from: number; to: number }): Promise<{ amount: Minor; runs: number } | null> {
   const rows = await db.read.all<{ payload: string }>(`SELECT payload FROM journal WHERE type = 'terminal_end_of_day' AND ts >= ? AND ts < ? ORDER BY seq`, [
-    from,
-    from + 86_400_000,
+    day.from,
+    day.to,
   ]);
   if (rows.length === 0) return null;
   return { amount: rows.reduce((s, r) => s + (JSON.parse(r.payload) as { amount: number }).amount, 0), runs: rows.length };

@@ -20,6 +20,51 @@ export interface ImportOptions {
   deviceId: string;
   version?: string;
   source: string;
+  /** The configured tax classes: an item of another class refuses the whole import. Unset: not checked. */
+  taxClasses?: readonly string[];
+}
+
+/** How many problems a refused import lists. */
+export const MAX_IMPORT_PROBLEMS = 50;
+
+/**
+ * Collects items whose tax class the kiosk does not know (they could never be priced at the lane) by their 1-based
+ * position in the import, and refuses with all of them (up to {@link MAX_IMPORT_PROBLEMS}) at the end. The file
+ * reader checks the same with file line numbers; this is the check for books that come without a file (HQ pushes).
+ */
+class TaxClassCheck {
+  private readonly known: ReadonlySet<string> | null;
+  private readonly problems: string[] = [];
+  private count = 0;
+
+  constructor(
+    classes: readonly string[] | undefined,
+    private readonly source: string,
+  ) {
+    this.known = classes ? new Set(classes) : null;
+  }
+
+  check(items: PriceItem[], position: number): void {
+    if (this.known === null) return;
+    items.forEach((item, i) => {
+      if (this.known!.has(item.taxClass)) return;
+      this.count++;
+      if (this.problems.length < MAX_IMPORT_PROBLEMS) {
+        this.problems.push(`item ${position + i + 1} (sku ${JSON.stringify(item.sku)}): unknown tax class ${JSON.stringify(item.taxClass)}`);
+      }
+    });
+  }
+
+  /** Throws PRICEBOOK_INVALID (the caller's transaction rolls back: nothing changes) when any item failed. */
+  finish(): void {
+    if (this.count === 0) return;
+    const more = this.count > this.problems.length ? `\n  … and ${this.count - this.problems.length} more` : '';
+    throw new KioskError(
+      'PRICEBOOK_INVALID',
+      `${this.source}: ${this.count} item(s) with a tax class not configured (${[...this.known!].join(', ')}):\n  ${this.problems.join('\n  ')}${more}`,
+      { problems: this.count },
+    );
+  }
 }
 
 /**
@@ -79,15 +124,18 @@ export async function importPriceBookTx(tx: Tx, batches: AsyncIterable<PriceItem
   await tx.run('DELETE FROM item_barcodes');
   await tx.run('DELETE FROM items');
   const hash = createHash('sha256');
+  const taxes = new TaxClassCheck(opts.taxClasses, opts.source);
   let items = 0;
   let barcodes = 0;
   for await (const raw of batches) {
     if (raw.length === 0) continue;
+    taxes.check(raw, items);
     const json = JSON.stringify(normalized(raw));
     hash.update(json);
     barcodes += await writeItems(tx, json, opts.source, false);
     items += raw.length;
   }
+  taxes.finish();
   const sha256 = hash.digest('hex');
   const version = opts.version ?? `import-${sha256.slice(0, 12)}`;
   await setVersion(tx, version);
@@ -119,8 +167,9 @@ export interface DeltaResult {
 export async function applyPriceBookDeltaTx(
   tx: Tx,
   batches: AsyncIterable<DeltaOp[]>,
-  opts: { clock: Clock; deviceId: string; version: string; baseVersion: string; source: string },
+  opts: { clock: Clock; deviceId: string; version: string; baseVersion: string; source: string; taxClasses?: readonly string[] },
 ): Promise<DeltaResult> {
+  const taxes = new TaxClassCheck(opts.taxClasses, opts.source);
   let upserts = 0;
   let deletes = 0;
   for await (const ops of batches) {
@@ -131,7 +180,9 @@ export async function applyPriceBookDeltaTx(
       while (j < ops.length && ops[j].op === kind) j++;
       const run = ops.slice(i, j);
       if (kind === 'upsert') {
-        await writeItems(tx, JSON.stringify(normalized(run.map((o) => (o as Extract<DeltaOp, { op: 'upsert' }>).item))), opts.source, true);
+        const upserted = run.map((o) => (o as Extract<DeltaOp, { op: 'upsert' }>).item);
+        taxes.check(upserted, upserts + deletes);
+        await writeItems(tx, JSON.stringify(normalized(upserted)), opts.source, true);
         upserts += run.length;
       } else {
         const skus = run.map((o) => (o as Extract<DeltaOp, { op: 'delete' }>).sku);
@@ -141,6 +192,7 @@ export async function applyPriceBookDeltaTx(
       i = j;
     }
   }
+  taxes.finish();
   await setVersion(tx, opts.version);
   const entry = await appendJournal(tx, {
     deviceId: opts.deviceId,

@@ -1,5 +1,6 @@
 import type { ReceiptBlock } from '../../drivers/contract/printer';
 import { formatMoney, type Minor } from '../../kernel/money';
+import { formatLocal } from '../../kernel/local-time';
 import type { Order } from '../orders/order';
 import type { LocalizedText } from '../pricing/types';
 import type { ReceiptHeader } from './text-receipt';
@@ -22,6 +23,7 @@ export const LABELS = {
     member: '会员',
     points: '会员积分',
     receiptId: '收据编号',
+    training: '培训模式 · 非收据',
   },
   en: {
     receipt: 'Receipt',
@@ -37,10 +39,14 @@ export const LABELS = {
     member: 'Member',
     points: 'Points',
     receiptId: 'Receipt ID',
+    training: 'Training mode',
   },
 } as const;
 
 export type Labels = (typeof LABELS)[DocLocale];
+
+/** What a training order's receipt says at its head and foot, in every locale (a real POS's training-mode banner). */
+export const TRAINING_BANNER = 'TRAINING — NOT A RECEIPT';
 
 const METHOD_LABELS: Record<DocLocale, Record<string, string>> = {
   'zh-CN': { card: '银行卡', cash: '现金', qr: '扫码支付' },
@@ -79,9 +85,11 @@ export interface ReceiptModel {
   storeId: string;
   deviceId: string;
   orderId: string;
-  /** Zero-padded, 6 digits, as the printed receipt shows it. */
+  /** Zero-padded, 6 digits, as the printed receipt shows it; a training order's number is `T` + its own series. */
   receiptNo: string;
-  /** `YYYY-MM-DD HH:MM:SS` (UTC) of the order's last update, as the printed receipt shows it. */
+  /** A training-mode order: every document says {@link TRAINING_BANNER} at its head and foot. */
+  training: boolean;
+  /** `YYYY-MM-DD HH:MM:SS`, the store's local time (`header.timeZone`) of the order's last update, as the printed receipt shows it. */
   date: string;
   lines: ReceiptModelLine[];
   discounts: { label: string; amount: Minor }[];
@@ -121,7 +129,9 @@ export function formatRate(rate: number): string {
 export function receiptModel(order: Order, header: ReceiptHeader, locale: DocLocale): ReceiptModel {
   const labels = LABELS[locale];
   const m = (v: Minor) => formatMoney(v, header.currency, header.minorUnits);
-  const no = String(order.receiptNo ?? 0).padStart(6, '0');
+  const training = order.training === true;
+  // a training order never has a fiscal receipt number: it shows its own series, marked T
+  const no = training ? `T${String(order.trainingNo ?? 0).padStart(6, '0')}` : String(order.receiptNo ?? 0).padStart(6, '0');
   const lines: ReceiptModelLine[] = order.priced.lines.map((l) => {
     const src = order.lines.find((x) => x.lineId === l.lineId);
     const detail =
@@ -163,7 +173,8 @@ export function receiptModel(order: Order, header: ReceiptHeader, locale: DocLoc
     deviceId: header.deviceId,
     orderId: order.id,
     receiptNo: no,
-    date: new Date(order.updatedAt).toISOString().slice(0, 19).replace('T', ' '),
+    training,
+    date: formatLocal(order.updatedAt, header.timeZone),
     lines,
     discounts: order.priced.discounts.map((d) => ({ label: localized(d.label, locale), amount: d.amount })),
     subtotal: order.priced.subtotal,
@@ -198,7 +209,14 @@ export const money = (model: Pick<ReceiptModel, 'currency' | 'minorUnits'>, v: M
 export function receiptRows(model: ReceiptModel): ReceiptRow[] {
   const L = model.labels;
   const m = (v: Minor) => money(model, v);
+  const banner: ReceiptRow[] = model.training
+    ? [
+        { kind: 'title', text: TRAINING_BANNER },
+        { kind: 'center', text: L.training },
+      ]
+    : [];
   const rows: ReceiptRow[] = [
+    ...banner,
     { kind: 'title', text: model.storeName },
     { kind: 'center', text: `${model.storeId} / ${model.deviceId}` },
     { kind: 'text', text: `${L.receiptNo} ${model.receiptNo}  ${model.date}` },
@@ -220,21 +238,26 @@ export function receiptRows(model: ReceiptModel): ReceiptRow[] {
     }
   }
   if (model.member) rows.push({ kind: 'text', text: `${L.member} ${model.member.id}: ${L.points} +${model.member.points}` });
+  if (model.training) rows.push({ kind: 'rule' }, ...banner);
   return rows;
 }
 
 /** The printed receipt from the same model: header, lines, discounts, tax, total, payments, QR and barcode. */
 export function receiptBlocks(model: ReceiptModel, opts: { reprint?: number } = {}): ReceiptBlock[] {
   const blocks: ReceiptBlock[] = [];
+  let marked = false;
   for (const r of receiptRows(model)) {
-    if (r.kind === 'title') blocks.push({ kind: 'text', text: r.text, align: 'center', bold: true, size: 2 });
+    // the training banner is bold but single size, so it stays on one line of a 42-column roll
+    if (r.kind === 'title' && r.text === TRAINING_BANNER) blocks.push({ kind: 'text', text: r.text, align: 'center', bold: true });
+    else if (r.kind === 'title') blocks.push({ kind: 'text', text: r.text, align: 'center', bold: true, size: 2 });
     else if (r.kind === 'center') blocks.push({ kind: 'text', text: r.text, align: 'center' });
     else if (r.kind === 'text') blocks.push({ kind: 'text', text: r.text });
     else if (r.kind === 'rule') blocks.push({ kind: 'rule' });
     else if (r.strong) blocks.push({ kind: 'text', text: `${r.left} ${r.right}`, bold: true, size: 2, align: 'right' });
     else blocks.push({ kind: 'line', left: r.left, right: r.right });
-    // the reprint marker goes right under the receipt number, as receipt-job.ts prints it
-    if (opts.reprint && r.kind === 'text' && blocks.length === 3) {
+    // the reprint marker goes right under the receipt number (the first text row), as receipt-job.ts prints it
+    if (opts.reprint && r.kind === 'text' && !marked) {
+      marked = true;
       blocks.push({ kind: 'text', text: `*** REPRINT ${opts.reprint} ***`, align: 'center', bold: true });
     }
   }

@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 import { finish, MM, newDoc, type PdfFontOptions } from './pdf-common';
-import { receiptRows, type ReceiptModel, type ReceiptRow } from './receipt-model';
+import { receiptRows, TRAINING_BANNER, type ReceiptModel, type ReceiptRow } from './receipt-model';
 
 export interface ReceiptPdfOptions extends PdfFontOptions {
   /** 'roll80': 80 mm wide, as tall as the receipt (one page). 'A6': 105 × 148 mm, pages break as needed. */
@@ -99,7 +99,7 @@ export async function renderReceiptPdf(model: ReceiptModel, opts: ReceiptPdfOpti
   } else {
     doc.addPage({ size: 'A6', margin });
   }
-  doc.info.Title = `${model.storeName} ${model.labels.receipt} ${model.receiptNo}`;
+  doc.info.Title = `${model.training ? `${TRAINING_BANNER}: ` : ''}${model.storeName} ${model.labels.receipt} ${model.receiptNo}`;
   doc.info.Subject = model.qrPayload;
   const bottom = () => doc.page.height - margin;
   for (const r of all) {

@@ -16,7 +16,8 @@ export async function reprintReceipt(
   opts: { clock: Clock; deviceId: string; print: (orderId: string, reprint: number) => Promise<{ state: string }> },
 ): Promise<{ reprint: number; state: string }> {
   const order = await engine.get(req.orderId);
-  if (order.receiptNo === null) throw new KioskError('EVENT_NOT_ALLOWED', `order ${req.orderId} has no receipt (state ${order.state})`, { state: order.state });
+  // a training order has no fiscal number but its own (trainingNo): its reprint says TRAINING like the original
+  if (order.receiptNo === null && order.trainingNo === undefined) throw new KioskError('EVENT_NOT_ALLOWED', `order ${req.orderId} has no receipt (state ${order.state})`, { state: order.state });
   const reprint = await db.transaction(async (tx) => {
     const row = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM journal WHERE type = 'receipt_reprinted' AND order_id = ?", [req.orderId]);
     const n = (row?.n ?? 0) + 1;
@@ -25,7 +26,7 @@ export async function reprintReceipt(
       ts: opts.clock.now(),
       orderId: req.orderId,
       type: 'receipt_reprinted',
-      payload: { attendantId: req.attendantId, reprint: n, receiptNo: order.receiptNo },
+      payload: { attendantId: req.attendantId, reprint: n, receiptNo: order.receiptNo, ...(order.training ? { training: true, trainingNo: order.trainingNo } : {}) },
     });
     return n;
   });

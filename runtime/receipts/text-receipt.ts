@@ -8,6 +8,8 @@ export interface ReceiptHeader {
   currency: string;
   minorUnits: number;
   locale: string;
+  /** The store's IANA time zone: the receipt prints the store's local wall time. */
+  timeZone: string;
 }
 
 /** Display width: CJK characters take two columns on a receipt and in a terminal. */

@@ -7,8 +7,25 @@ import { formatRate, methodLabel, money, type DocLocale } from '../receipts/rece
 /** Orders whose sale counts: paid and closed (a refund is reported separately, the sale stays a sale). */
 const SALE_STATES: readonly OrderState[] = ['completed', 'partially_refunded', 'refunded'];
 
+/** The bounds of a business day: ISO 8601 UTC instants (`from` inclusive, `to` exclusive) and the store's local wall times. */
+export interface EodPeriod {
+  /** The store's IANA zone, e.g. "Asia/Shanghai". */
+  timeZone: string;
+  /** The local hour the business day starts (config `reports.dayStartHour`). */
+  dayStartHour: number;
+  from: string;
+  to: string;
+  /** `YYYY-MM-DD HH:MM`, local. */
+  localFrom: string;
+  localTo: string;
+  /** 24, or 23 / 25 across a daylight-saving change. */
+  hours: number;
+}
+
 export interface EodModel {
   date: string;
+  /** The business day's bounds; null when the caller gave none (a model over hand-picked orders). */
+  period: EodPeriod | null;
   storeId: string;
   deviceId: string;
   currency: string;
@@ -22,6 +39,8 @@ export interface EodModel {
   cancelledCount: number;
   /** Orders still open (not closed) at report time: listed so nothing goes unnoticed. */
   openCount: number;
+  /** Training-mode orders (`kiosk demo --training`): counted here only, never in sales, payments, tax or card totals. */
+  trainingCount: number;
   /** Approved amounts per payment method, of the sales orders. Sorted by method. */
   byMethod: { method: string; label: string; count: number; amount: Minor }[];
   /** Per tax class over the sales orders. Sorted by class, then rate. */
@@ -42,6 +61,8 @@ export interface EodModel {
 export interface EodOptions {
   /** The business day the report covers (the caller passes that day's orders), e.g. '2026-11-21'. */
   date: string;
+  /** That day's bounds in the store's zone (runtime/reports/eod-query.ts `businessDayPeriod`). */
+  period?: EodPeriod;
   storeId: string;
   deviceId: string;
   /** From the terminal's end-of-day (journaled `terminal_end_of_day`). */
@@ -57,11 +78,17 @@ export function eodModel(orders: Order[], opts: EodOptions): EodModel {
   const refunds = { count: 0, amount: 0 };
   let cancelledCount = 0;
   let openCount = 0;
+  let trainingCount = 0;
   const byMethod = new Map<string, { count: number; amount: Minor }>();
   const byTax = new Map<string, { taxClass: string; rate: number; base: Minor; tax: Minor }>();
   const attempts = { attempts: 0, approved: 0, declined: 0, unknown: 0, pending: 0 };
   const cardLocal = { count: 0, amount: 0 };
   for (const o of orders) {
+    // a training order is no sale: nothing of it (payments, tax, card) reaches the report's totals
+    if (o.training) {
+      trainingCount += 1;
+      continue;
+    }
     for (const p of o.payments) {
       attempts.attempts += 1;
       attempts[p.status] += 1;
@@ -108,6 +135,7 @@ export function eodModel(orders: Order[], opts: EodOptions): EodModel {
   const difference = terminal ? { count: terminal.count === null ? null : terminal.count - cardLocal.count, amount: terminal.amount - cardLocal.amount } : null;
   return {
     date: opts.date,
+    period: opts.period ? { ...opts.period } : null,
     storeId: opts.storeId,
     deviceId: opts.deviceId,
     currency: opts.currency ?? 'CNY',
@@ -118,6 +146,7 @@ export function eodModel(orders: Order[], opts: EodOptions): EodModel {
     net: sales.amount - refunds.amount,
     cancelledCount,
     openCount,
+    trainingCount,
     byMethod: [...byMethod.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([method, v]) => ({ method, label: methodLabel(method, locale), ...v })),
@@ -136,12 +165,14 @@ export const EOD_LABELS = {
   'zh-CN': {
     title: '日结报表 (Z)',
     date: '日期',
+    period: '营业时段',
     store: '门店 / 设备',
     sales: '销售',
     refunds: '退款',
     net: '净额',
     cancelled: '取消/作废订单',
     open: '未结订单',
+    training: '培训订单 (不计入)',
     byMethod: '按付款方式',
     byTax: '按税类',
     base: '税基',
@@ -161,12 +192,14 @@ export const EOD_LABELS = {
   en: {
     title: 'End of day report (Z)',
     date: 'Date',
+    period: 'Business day',
     store: 'Store / device',
     sales: 'Sales',
     refunds: 'Refunds',
     net: 'Net',
     cancelled: 'Cancelled / voided orders',
     open: 'Open orders',
+    training: 'Training orders (not counted)',
     byMethod: 'By payment method',
     byTax: 'By tax class',
     base: 'base',
@@ -216,6 +249,7 @@ export async function renderEodPdf(model: EodModel, opts: PdfFontOptions = {}): 
   doc.fontSize(18).text(L.title, x, margin, { width, align: 'center' });
   doc.moveDown(0.5);
   row(L.date, model.date);
+  if (model.period) row(L.period, `${model.period.localFrom} – ${model.period.localTo} ${model.period.timeZone} (${model.period.hours} h)`);
   row(L.store, `${model.storeId} / ${model.deviceId}`);
 
   heading(L.sales);
@@ -224,6 +258,7 @@ export async function renderEodPdf(model: EodModel, opts: PdfFontOptions = {}): 
   row(L.net, m(model.net));
   row(L.cancelled, String(model.cancelledCount));
   if (model.openCount) row(L.open, String(model.openCount), 'red');
+  row(L.training, String(model.trainingCount));
 
   heading(L.byMethod);
   for (const p of model.byMethod) row(`${p.label} (${p.count} ${L.count})`, m(p.amount));

@@ -192,13 +192,22 @@ export async function startScreenServer(session: ScreenSource, opts: ScreenServe
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  // ws re-emits the HTTP server's errors on the WebSocketServer: without a listener a busy port (EADDRINUSE) was an
+  // unhandled 'error' event that ended the process; the listen promise below reports it to the caller instead
+  wss.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    session.off('view', viewListener);
+    wss.close();
+    throw e;
+  }
   port = (server.address() as AddressInfo).port;
 
   return {

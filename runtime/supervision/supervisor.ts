@@ -109,6 +109,9 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private update(force = false): LaneCondition {
+    // devices going offline because stop() closes them are no change of the lane's condition, and the light being
+    // closed at the same moment must not be set (its refusal was logged as a device error on every clean stop)
+    if (this.stopped && this.current) return this.current;
     const next = laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
     const changed = JSON.stringify(next) !== JSON.stringify(this.current);
     this.current = next;

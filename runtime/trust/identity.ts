@@ -53,9 +53,12 @@ export function readIdentity(dataDir: string): Identity | null {
   return parsed.data;
 }
 
-/** Writes identity.json atomically (0644: it holds no secret, only paths to them). */
+/**
+ * Writes identity.json atomically, 0600: it names the secrets' files, not the secrets, but its broker URL may carry
+ * credentials (`mqtts://user:pass@host`) and it says who this lane is at HQ.
+ */
 export function writeIdentity(dataDir: string, identity: Identity): void {
-  writeFileAtomic(identityPath(dataDir), `${JSON.stringify(identity, null, 2)}\n`, 0o644);
+  writeFileAtomic(identityPath(dataDir), `${JSON.stringify(identity, null, 2)}\n`, 0o600);
 }
 
 /** The mqtt.js connection options for the identity's broker (reads the secret files). */

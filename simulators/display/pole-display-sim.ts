@@ -1,8 +1,9 @@
-import { PtyDeviceEnd } from '../pty-device-end';
+import { DeviceEnd } from '../device-end';
+import type { CableAccess, CableMaker } from '../serial-cable';
 import { PoleDisplayDecoder } from './pole-display-decoder';
 
 /**
- * A 2×20 ESC/POS pole display on the device end of a real pty pair: the driver opens `hostPath`, every byte it
+ * A 2×20 ESC/POS pole display on the device end of a simulated serial cable (a real pty pair, or an in-process link): the driver opens `hostPath`, every byte it
  * writes goes through `PoleDisplayDecoder`, and `lines()` says what a customer would read.
  *
  * `unplug()` / `replug()` pull and reconnect the cable; a replug power-cycles the display (blank screen), as a
@@ -10,23 +11,30 @@ import { PoleDisplayDecoder } from './pole-display-decoder';
  */
 export interface PoleDisplaySimOptions {
   name?: string;
+  /** The cable it sits on: a socat pty pair (default) or an in-process link (`inProcessCable`). */
+  cable?: CableMaker;
   columns?: number;
   rows?: number;
 }
 
 export class PoleDisplaySimulator {
   private constructor(
-    private readonly end: PtyDeviceEnd,
+    private readonly end: DeviceEnd,
     readonly decoder: PoleDisplayDecoder,
   ) {}
 
   static async create(opts: PoleDisplaySimOptions = {}): Promise<PoleDisplaySimulator> {
     const decoder = new PoleDisplayDecoder(opts);
-    return new PoleDisplaySimulator(await PtyDeviceEnd.create(opts.name ?? 'display', (chunk) => decoder.write(chunk)), decoder);
+    return new PoleDisplaySimulator(await DeviceEnd.create(opts.name ?? 'display', (chunk) => decoder.write(chunk), opts.cable), decoder);
   }
 
   get hostPath(): string {
     return this.end.hostPath;
+  }
+
+  /** How the driver reaches `hostPath`: the OS for a pty pair, the link itself for an in-process link. */
+  get hostAccess(): CableAccess {
+    return this.end.cable.access;
   }
 
   /** What the display shows, one string per row (trailing blanks removed). */

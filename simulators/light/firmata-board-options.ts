@@ -1,5 +1,5 @@
 import type { Clock } from '../../kernel/clock';
-import type { PtyPair } from '../pty-pair';
+import type { CableMaker, SerialCable } from '../serial-cable';
 import type { FirmataCommand } from './firmata-parser';
 import type { ColorPins, PinChange, SimulatedLight } from './tower-light';
 
@@ -32,8 +32,10 @@ export interface FirmataBoardOptions {
   blinkWindowMs?: number;
   blinkMinChanges?: number;
   clock?: Clock;
-  /** Use this pty pair instead of creating one (the simulator then does not close it). */
-  pair?: PtyPair;
+  /** Use this cable (a pty pair or an in-process link) instead of creating one (the simulator then does not close it). */
+  pair?: SerialCable;
+  /** The kind of cable `start()` creates when no `pair` is given: a socat pty pair (default) or `inProcessCable`. */
+  cable?: CableMaker;
 }
 
 export type FirmataBoardEvents = {

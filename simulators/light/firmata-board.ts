@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import type { SerialPortStream } from '@serialport/stream';
 import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
-import { PtyPair } from '../pty-pair';
+import { ptyCable } from '../cables';
+import { openCablePort, type CableAccess, type SerialCable } from '../serial-cable';
 import {
   FirmataParser,
   PIN_MODE,
@@ -21,7 +22,7 @@ export type { ColorName, ColorPins, PinChange, SimulatedLight } from './tower-li
 
 /**
  * A simulated Arduino Uno running StandardFirmata 2.5, speaking the real protocol bytes on the device end of a
- * pty pair (serialport v13), with a lane tower light wired to three digital pins.
+ * simulated serial cable (a pty pair or an in-process link, opened with serialport v13), with a lane tower light wired to three digital pins.
  *
  * What it does, as StandardFirmata does:
  * - On power-up (`start()`, `replug()`) every digital pin is OUTPUT low, pins 14–19 are ANALOG, and the board
@@ -63,9 +64,9 @@ export class FirmataBoard extends EventEmitter<FirmataBoardEvents> {
   private samplingMs = 19;
   private lastLight: SimulatedLight = { color: 'off', mode: 'steady' };
   private lightTimer: TimerHandle | null = null;
-  private pair: PtyPair | null;
+  private pair: SerialCable | null;
   private readonly ownsPair: boolean;
-  private port: SerialPort | null = null;
+  private port: SerialPortStream | null = null;
   private responding = true;
   /** Bytes the board "sent", when no port is attached (unit tests drive `receive()` directly). */
   private readonly sink: ((bytes: Buffer) => void) | null;
@@ -88,18 +89,24 @@ export class FirmataBoard extends EventEmitter<FirmataBoardEvents> {
     this.powerUp();
   }
 
-  /** Creates (or uses) a pty pair, opens its device end and powers the board up. The driver opens `hostPath`. */
+  /** Creates (or uses) a cable, opens its device end and powers the board up. The driver opens `hostPath`. */
   static async start(opts: FirmataBoardOptions = {}): Promise<FirmataBoard> {
     const board = new FirmataBoard(opts);
-    board.pair = opts.pair ?? (await PtyPair.create('firmata'));
+    board.pair = opts.pair ?? (await (opts.cable ?? ptyCable)('firmata'));
     await board.openPort();
     return board;
   }
 
-  /** The path the driver opens (the host end of the pty pair). */
+  /** The path the driver opens (the host end of the cable). */
   get hostPath(): string {
     if (!this.pair) throw new Error('FirmataBoard has no pty pair (constructed without start())');
     return this.pair.hostPath;
+  }
+
+  /** How the driver reaches `hostPath`: the OS for a pty pair, the link itself for an in-process link. */
+  get hostAccess(): CableAccess {
+    if (!this.pair) throw new Error('FirmataBoard has no cable (constructed without start())');
+    return this.pair.access;
   }
 
   get plugged(): boolean {
@@ -230,10 +237,12 @@ export class FirmataBoard extends EventEmitter<FirmataBoardEvents> {
 
   private async openPort(): Promise<void> {
     if (!this.pair) return;
-    const port = new SerialPort({ path: this.pair.devicePath, baudRate: 57600, autoOpen: false, lock: false });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    const port = await openCablePort(this.pair.access, { path: this.pair.devicePath, baudRate: 57600, lock: false });
     port.on('data', (chunk: Buffer) => this.receive(chunk));
-    port.on('error', (err) => this.emit('error', err));
+    // a write in flight when the board's own port closes (unplug) fails: only worth an event if someone listens
+    port.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
     port.on('close', () => {
       if (this.port === port) this.port = null;
     });

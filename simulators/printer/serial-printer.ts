@@ -1,10 +1,11 @@
-import * as fs from 'node:fs';
-import { SerialPort } from 'serialport';
+import type { SerialPortStream } from '@serialport/stream';
+import { OS_CABLE_ACCESS } from '../os-serial-access';
+import { openCablePort, type CableAccess } from '../serial-cable';
 import type { PrinterSimulator } from './printer-simulator';
 
 /**
  * Puts a `PrinterSimulator` on the device end of a serial line (a `PtyPair`'s `devicePath`, opened with
- * serialport like a real printer's UART).
+ * serialport like a real printer's UART; or an `InProcessLink`'s, given its `access`).
  *
  * When the line goes away (`PtyPair.unplug()`) the port does not reliably see it — a pty whose master died often
  * raises no close event — so a watchdog also checks every 25 ms that the path still exists; once the port is
@@ -13,7 +14,7 @@ import type { PrinterSimulator } from './printer-simulator';
  * side of the cable).
  */
 export class SerialPrinterSimulator {
-  private port: SerialPort | null = null;
+  private port: SerialPortStream | null = null;
   private closed = false;
   private reopenTimer: NodeJS.Timeout | null = null;
   private readonly watchdog: NodeJS.Timeout;
@@ -24,19 +25,21 @@ export class SerialPrinterSimulator {
     readonly sim: PrinterSimulator,
     readonly devicePath: string,
     private readonly baudRate: number,
+    private readonly access: CableAccess,
   ) {
     this.offReply = sim.onReply((b) => {
       const p = this.port;
       if (p?.isOpen) p.write(Buffer.from(b), () => undefined);
     });
     this.watchdog = setInterval(() => {
-      if (this.port && !fs.existsSync(this.devicePath)) this.lost(this.port);
+      if (this.port && !this.access.existsSync(this.devicePath)) this.lost(this.port);
     }, 25);
     this.watchdog.unref();
   }
 
-  static async attach(sim: PrinterSimulator, devicePath: string, opts: { baudRate?: number } = {}): Promise<SerialPrinterSimulator> {
-    const s = new SerialPrinterSimulator(sim, devicePath, opts.baudRate ?? 9600);
+  /** `access`: how the line is opened — the OS (a pty, the default) or an in-process link. */
+  static async attach(sim: PrinterSimulator, devicePath: string, opts: { baudRate?: number; access?: CableAccess } = {}): Promise<SerialPrinterSimulator> {
+    const s = new SerialPrinterSimulator(sim, devicePath, opts.baudRate ?? 9600, opts.access ?? OS_CABLE_ACCESS);
     await s.openPort();
     return s;
   }
@@ -66,8 +69,7 @@ export class SerialPrinterSimulator {
   }
 
   private async openPort(): Promise<void> {
-    const port = new SerialPort({ path: this.devicePath, baudRate: this.baudRate, autoOpen: false, lock: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    const port = await openCablePort(this.access, { path: this.devicePath, baudRate: this.baudRate, lock: false });
     if (this.closed || this.port) {
       port.close(() => undefined);
       return;
@@ -83,7 +85,7 @@ export class SerialPrinterSimulator {
     for (const w of waiters) w();
   }
 
-  private lost(port: SerialPort): void {
+  private lost(port: SerialPortStream): void {
     if (this.port !== port) return;
     this.port = null;
     if (port.isOpen) port.close(() => undefined);
@@ -95,7 +97,7 @@ export class SerialPrinterSimulator {
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = null;
       if (this.closed || this.port) return;
-      if (!fs.existsSync(this.devicePath)) return this.scheduleReopen();
+      if (!this.access.existsSync(this.devicePath)) return this.scheduleReopen();
       this.openPort().catch(() => this.scheduleReopen());
     }, 20);
     this.reopenTimer.unref();

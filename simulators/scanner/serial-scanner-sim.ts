@@ -1,8 +1,9 @@
 import * as iconv from 'iconv-lite';
-import { PtyDeviceEnd } from '../pty-device-end';
+import { DeviceEnd } from '../device-end';
+import type { CableAccess, CableMaker } from '../serial-cable';
 
 /**
- * A serial barcode scanner on the device end of a real pty pair. The driver under test opens `hostPath` with
+ * A serial barcode scanner on the device end of a simulated serial cable (a real pty pair, or an in-process link). The driver under test opens `hostPath` with
  * serialport exactly as it would open /dev/ttyACM0; the simulator writes what a scanner writes.
  *
  * Control surface: `scan(code, { aim, suffix })`, `garble(bytes)` (line noise, partial reads), `unplug()` /
@@ -11,6 +12,8 @@ import { PtyDeviceEnd } from '../pty-device-end';
 export interface SerialScannerSimOptions {
   /** Name of the pty pair links. */
   name?: string;
+  /** The cable it sits on: a socat pty pair (default) or an in-process link (`inProcessCable`). */
+  cable?: CableMaker;
   /** How the scanner encodes text: `latin1` (default) or `utf8`. */
   encoding?: 'latin1' | 'utf8';
   /** Suffix sent after each read unless `scan()` says otherwise. Default CR. */
@@ -27,17 +30,22 @@ export class SerialScannerSimulator {
   /** Bytes handed to the pty since creation. */
   bytesWritten = 0;
   private constructor(
-    private readonly end: PtyDeviceEnd,
+    private readonly end: DeviceEnd,
     private readonly opts: SerialScannerSimOptions,
   ) {}
 
   static async create(opts: SerialScannerSimOptions = {}): Promise<SerialScannerSimulator> {
-    return new SerialScannerSimulator(await PtyDeviceEnd.create(opts.name ?? 'scanner'), opts);
+    return new SerialScannerSimulator(await DeviceEnd.create(opts.name ?? 'scanner', undefined, opts.cable), opts);
   }
 
   /** The path the driver opens. */
   get hostPath(): string {
     return this.end.hostPath;
+  }
+
+  /** How the driver reaches `hostPath`: the OS for a pty pair, the link itself for an in-process link. */
+  get hostAccess(): CableAccess {
+    return this.end.cable.access;
   }
 
   get plugged(): boolean {

@@ -7,6 +7,7 @@ import { SerialEndpoint, TcpEndpoint, type EcrLink, type EndpointEvents } from '
 import { FlowBroken, type Active, type Answer } from './zvt/flow-control';
 import * as pt from './zvt/pt-messages';
 import { RC } from './zvt/spec';
+import type { CableAccess } from '../serial-cable';
 import type { SimErrorRates, SimEvents, TerminalSimulatorOptions } from './sim-options';
 
 /**
@@ -67,8 +68,11 @@ export abstract class EcrSession extends EventEmitter<SimEvents> {
     return this.tcp.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   }
 
-  /** Serves ZVT on a serial device path (the device end of a PtyPair), reopening it after unplug/replug. */
-  async attachSerial(path: string, opts: { baudRate?: number; stopBits?: 1 | 2 } = {}): Promise<void> {
+  /**
+   * Serves ZVT on a serial device path (the device end of a PtyPair, or of an InProcessLink given its `access`),
+   * reopening it after unplug/replug.
+   */
+  async attachSerial(path: string, opts: { baudRate?: number; stopBits?: 1 | 2; access?: CableAccess } = {}): Promise<void> {
     this.serial = new SerialEndpoint(
       {
         clock: this.clock,
@@ -77,6 +81,7 @@ export abstract class EcrSession extends EventEmitter<SimEvents> {
         stopBits: opts.stopBits ?? 2,
         linkAckTimeoutMs: this.opts.linkAckTimeoutMs ?? 5000,
         watchMs: this.opts.serialWatchMs ?? 100,
+        ...(opts.access && { access: opts.access }),
         faults: {
           corruptOutgoing: () => this.fault('corruptFrames', this.rates.corruptCrc),
           swallowIncoming: () => this.fault('dropFrames', this.rates.dropAck),

@@ -8,7 +8,6 @@ import { ChainCheck } from '../../protocol/journal/chain';
 import { entryHash, GENESIS_HASH, type JournalEntry } from '../../protocol/journal/entry';
 import type { EventMessage } from '../../protocol/sync/messages';
 import { IngestStore } from '../../hq/ingest/store';
-import { Mosquitto } from './mosquitto';
 
 export const tmpDir = (prefix = 'sync-'): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -97,32 +96,4 @@ export async function verifyIngested(store: IngestStore, storeId: string, device
     }
   }
   return { count: rows.length, maxSeq: rows.length ? rows[rows.length - 1].seq : 0, problem };
-}
-
-export interface BrokerAndStore {
-  broker: Mosquitto;
-  dir: string;
-  store: IngestStore;
-}
-
-/**
- * For each test of the calling describe block: a fresh Mosquitto, a temp dir and an HQ ingest store in it, handed to
- * `use`; afterwards the returned cleanups run (last first), then the store, broker and dir go.
- */
-export function brokerAndStoreEach(prefix: string, use: (env: BrokerAndStore) => void): (() => Promise<void>)[] {
-  const cleanup: (() => Promise<void>)[] = [];
-  let env: BrokerAndStore;
-  beforeEach(async () => {
-    const broker = await Mosquitto.start();
-    const dir = tmpDir(prefix);
-    env = { broker, dir, store: await IngestStore.open(path.join(dir, 'hq.sqlite')) };
-    use(env);
-  });
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c();
-    await env.store.close();
-    await env.broker.close();
-    fs.rmSync(env.dir, { recursive: true, force: true });
-  });
-  return cleanup;
 }

@@ -12,6 +12,7 @@ export const HEADER: ReceiptHeader = {
   currency: 'CNY',
   minorUnits: 2,
   locale: 'zh-CN',
+  timeZone: 'UTC',
 };
 
 export const T0 = Date.parse('2026-11-21T09:30:15Z');

@@ -45,6 +45,8 @@ export interface PricebookReceiverDeps {
   verifyManifest: VerifyManifest;
   /** Every status change and every dropped chunk, for the HQ report topic and the log. */
   onReport?: (report: PricebookReport) => void;
+  /** The tax classes configured now: a book with an item of another class is rejected (`invalid_book`). */
+  taxClasses?: () => readonly string[];
 }
 
 interface TransferRow {
@@ -270,12 +272,12 @@ export class PricebookReceiver {
         await db.transaction(async (tx) => {
           const source = `hq:${m.version}`;
           if (m.kind === 'full') {
-            await importPriceBookTx(tx, chunks(tx, m, decodeItemChunk), { clock, deviceId, version: m.version, source });
+            await importPriceBookTx(tx, chunks(tx, m, decodeItemChunk), { clock, deviceId, version: m.version, source, taxClasses: this.deps.taxClasses?.() });
           } else {
             const cur = (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'pricebook_version'"))?.value ?? null;
             if (cur !== m.baseVersion) throw new BaseMismatch(`delta needs base ${m.baseVersion ?? ''}, catalog is at ${cur ?? 'none'}`);
             const baseVersion = m.baseVersion;
-            await applyPriceBookDeltaTx(tx, chunks<DeltaOp>(tx, m, decodeDeltaChunk), { clock, deviceId, version: m.version, baseVersion, source });
+            await applyPriceBookDeltaTx(tx, chunks<DeltaOp>(tx, m, decodeDeltaChunk), { clock, deviceId, version: m.version, baseVersion, source, taxClasses: this.deps.taxClasses?.() });
           }
           await finish(tx, m.version, 'applied', null, null, clock.now());
           // only the newest applied version is needed to order later manifests

@@ -1,6 +1,7 @@
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { SerialPort } from 'serialport';
+import type { SerialPortStream } from '@serialport/stream';
+import { OS_CABLE_ACCESS } from '../../os-serial-access';
+import { cablePort, type CableAccess } from '../../serial-cable';
 import type { Clock, TimerHandle } from '../../../kernel/clock';
 import { ApduReader } from './apdu';
 import { LinkDown, SerialLink, type SerialLinkFaults, type SerialLinkStats } from './serial-link';
@@ -92,11 +93,13 @@ export interface SerialEndpointOptions {
   linkAckTimeoutMs: number;
   watchMs: number;
   faults: SerialLinkFaults;
+  /** How the device path is opened: the OS (a pty, the default) or an in-process link. */
+  access?: CableAccess;
 }
 
 /** ZVT over a serial line (PA00P016 framing), reopening the device path after unplug/replug. */
 export class SerialEndpoint {
-  private port: SerialPort | null = null;
+  private port: SerialPortStream | null = null;
   private link: SerialLink | null = null;
   private opening = false;
   private watch: TimerHandle | null = null;
@@ -142,7 +145,7 @@ export class SerialEndpoint {
     this.watch = this.opts.clock.setTimeout(() => {
       this.watch = null;
       if (this.closed) return;
-      const present = fs.existsSync(this.opts.path);
+      const present = (this.opts.access ?? OS_CABLE_ACCESS).existsSync(this.opts.path);
       if (this.port && !present) void this.closePort();
       else if (!this.port && present && !this.off) void this.open().catch(() => undefined);
       this.schedule();
@@ -153,7 +156,7 @@ export class SerialEndpoint {
     if (this.port || this.opening || this.off) return;
     this.opening = true;
     try {
-      const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, stopBits: this.opts.stopBits, lock: false, autoOpen: false });
+      const port = cablePort(this.opts.access ?? OS_CABLE_ACCESS, { path: this.opts.path, baudRate: this.opts.baudRate, stopBits: this.opts.stopBits, lock: false });
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
       if (this.off) {
         await new Promise<void>((r) => port.close(() => r()));

@@ -1,0 +1,121 @@
+/**
+ * `kiosk support-bundle` (issue 13): one tar.gz for the help desk with doctor, versions, redacted config and
+ * identity, logs (or why there are none), journal verify, storage, devices, lane history — and no secret of a
+ * provisioned kiosk anywhere in it (the broker password from --password-file, credentials in the broker URL, the
+ * terminal password, attendant PIN and badge hashes, the client key).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import * as tar from 'tar';
+import { loadConfig } from '../config/load';
+import { passwordFrom, provisionKiosk } from '../device/commands/provision';
+import { bootKiosk } from '../device/kiosk';
+import { Redactor, REDACTED } from '../device/redact-secrets';
+import { buildSupportBundle } from '../device/support-bundle';
+import { SystemClock } from '../kernel/clock';
+import { tempDir } from './support/engine-fixture';
+import { freePort } from './support/mosquitto';
+import { testKey } from './support/trust';
+
+const BROKER_PW = 'Br0ker-Pa55-7f3a9c';
+const URL_PW = 'url-cred-5e1d2b';
+const TERMINAL_PW = '918273';
+const PIN_HASH = 'scrypt$16384$8$1$cGluLXNhbHQtMTIzNDU2Nzg=$cGluLWhhc2gtYWJjZGVmZ2hpamtsbW5vcA==';
+const BADGE_HASH = 'scrypt$16384$8$1$YmFkZ2Utc2FsdC05ODc2NTQzMg==$YmFkZ2UtaGFzaC16eXh3dnV0c3JxcG9u';
+
+describe('kiosk support-bundle', () => {
+  let dir: string;
+  let data: string;
+  let configFile: string;
+
+  beforeAll(async () => {
+    dir = tempDir('kiosk-bundle-');
+    data = path.join(dir, 'data');
+    configFile = path.join(dir, 'config.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        devices: { terminalPassword: TERMINAL_PW },
+        attendant: { pins: [{ attendantId: 'a1', hash: PIN_HASH }], badges: [{ attendantId: 'a2', hash: BADGE_HASH }] },
+      }),
+    );
+    const hqPub = path.join(dir, 'hq.pub');
+    fs.writeFileSync(hqPub, testKey().publicPem);
+    const pwFile = path.join(dir, 'pw');
+    fs.writeFileSync(pwFile, `${BROKER_PW}\n`, { mode: 0o600 });
+    const password = await passwordFrom({ passwordFile: pwFile }, () => Promise.reject(new Error('no stdin')));
+    await provisionKiosk(
+      { data, store: 's7', device: 'd7', broker: `mqtt://lane-d7:${URL_PW}@127.0.0.1:${await freePort()}`, username: 'lane-d7', password, trust: [hqPub] },
+      { out: () => undefined, err: () => undefined, clock: new SystemClock(), brokerTimeoutMs: 500 },
+    );
+    const k = await bootKiosk(loadConfig({ env: {}, configPath: configFile, overrides: { dataDir: data } }), { clock: new SystemClock() });
+    await k.close();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('holds every part the help desk needs and no secret bytes', async () => {
+    const out = path.join(dir, 'bundle.tar.gz');
+    const config = loadConfig({ env: {}, configPath: configFile, overrides: { dataDir: data } });
+    expect(config.devices.terminalPassword).toBe(TERMINAL_PW); // the secrets really are in what the bundle starts from
+    const r = await buildSupportBundle(config, out, { clock: new SystemClock(), logLines: 50 });
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+
+    const files = new Map<string, string>();
+    await tar.t({
+      file: out,
+      onReadEntry: (e) => {
+        const chunks: Buffer[] = [];
+        e.on('data', (c: Buffer) => chunks.push(c));
+        e.on('end', () => files.set(e.path.replace(/^[^/]+\//, ''), Buffer.concat(chunks).toString('utf8')));
+      },
+    });
+    expect([...files.keys()].filter((n) => n !== '').sort()).toEqual(
+      ['backups.json', 'config.json', 'devices.json', 'doctor.json', 'identity.json', 'journal-verify.json', 'lane-history.json', 'logs.txt', 'manifest.json', 'storage.json', 'versions.json'],
+    );
+    expect(r.entries).toHaveLength(11);
+    const json = (n: string) => JSON.parse(files.get(n)!) as Record<string, unknown>;
+    expect(json('versions.json')).toMatchObject({ node: process.version, sqlite: expect.stringMatching(/^3\.\d+\.\d+$/), kiosk: expect.any(String) });
+    expect(json('journal-verify.json')).toMatchObject({ ok: true, journalSeq: expect.any(Number) });
+    expect((json('journal-verify.json').journalSeq as number) > 0).toBe(true);
+    expect(json('storage.json')).toMatchObject({ ok: true });
+    expect(json('doctor.json')).toMatchObject({ source: expect.stringContaining('offline checks'), rows: [{ check: 'storage', ok: true }, { check: 'journal', ok: true }] });
+    expect(json('manifest.json')).toMatchObject({ running: false, dataDir: path.resolve(data) });
+    expect(json('devices.json')).toHaveProperty('devices');
+    expect(json('lane-history.json')).toMatchObject({ conditionNow: 'no kiosk running', entries: expect.arrayContaining([expect.objectContaining({ type: expect.any(String), at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) })]) });
+    // config: the shape stays, the secrets are gone
+    const cfg = json('config.json') as { devices: { terminalPassword: string }; attendant: { pins: { attendantId: string; hash: string }[] } };
+    expect(cfg.devices.terminalPassword).toBe(REDACTED);
+    expect(cfg.attendant.pins).toEqual([{ attendantId: 'a1', hash: REDACTED }]);
+    const id = json('identity.json') as { store: string; broker: { url: string; auth: { username: string } } };
+    expect(id).toMatchObject({ store: 's7', broker: { auth: { username: 'lane-d7' } } });
+    expect(id.broker.url).toMatch(/^mqtt:\/\/lane-d7:\[redacted\]@127\.0\.0\.1:\d+$/);
+    // logs: journald's lines for the unit, or one line saying why there are none — never an invented file
+    const logs = files.get('logs.txt')!;
+    if (r.logSource === 'none') expect(logs).toMatch(/^no log source: /);
+    else expect(r.logSource).toBe('journalctl -u kiosk.service -n 50');
+
+    // no secret anywhere: the archive's bytes, gunzipped, and each entry
+    const bytes = zlib.gunzipSync(fs.readFileSync(out)).toString('latin1');
+    for (const secret of [BROKER_PW, URL_PW, TERMINAL_PW, PIN_HASH, BADGE_HASH, 'cGluLWhhc2g', 'YmFkZ2UtaGFzaC']) {
+      expect([secret, bytes.includes(secret)]).toEqual([secret, false]);
+    }
+  });
+
+  it('redacts by field name, by pattern and by the values the kiosk holds', () => {
+    const red = new Redactor(['held-secret-value']);
+    expect(
+      red.value({
+        hq: { broker: 'mqtts://u:p4ss@h:8883', password: 'x', apiToken: 'y', mqttPassword: 'z' },
+        light: { pins: { green: 2 } },
+        note: 'logged held-secret-value and scrypt$1$2$3$abc= and -----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+        keyId: 'abc123',
+      }),
+    ).toEqual({
+      hq: { broker: `mqtts://u:${REDACTED}@h:8883`, password: REDACTED, apiToken: REDACTED, mqttPassword: REDACTED },
+      light: { pins: { green: 2 } },
+      note: `logged ${REDACTED} and ${REDACTED} and ${REDACTED}`,
+      keyId: 'abc123',
+    });
+  });
+});
