@@ -9,12 +9,13 @@ import type { Clock, TimerHandle } from '../kernel/clock';
  * sd_watchdog_enabled(3) advises half of it), `STOPPING=1` when shutdown begins. A leading `@` in NOTIFY_SOCKET is an
  * address in the Linux abstract namespace.
  *
- * Node has no unix datagram socket: path addresses go through `node-unix-socket` (napi-rs, prebuilt). That module
- * cannot address the abstract namespace (tried: `@name` and `\0name` both fail), so for an `@` address — and when the
- * native module does not load — each message is handed to the `systemd-notify` tool instead; systemd then sees the
- * tool's pid as the sender, which `NotifyAccess=main` refuses (a system service's NOTIFY_SOCKET is the path
- * /run/systemd/notify, so the shipped unit never needs that fallback). Sending never throws into the kiosk: the first
- * failure logs one warning and notifying stops.
+ * Node has no unix datagram socket, and the native modules that add one ship per-platform prebuilt packages that a
+ * lockfile made on one machine cannot always name for the others (the arm64 one of a Raspberry Pi included). So each
+ * message goes through systemd's own `systemd-notify` tool, one at a time and in order. The tool is a short-lived
+ * child process: systemd accepts its messages with `NotifyAccess=all` (the shipped unit sets it), and the tool waits
+ * (BARRIER=1) until the manager has read each one, so a message is never dropped because its sender already exited
+ * (the race `--no-block` has, systemd-notify(1)). Sending never throws into the kiosk: the first failure logs one
+ * warning and notifying stops.
  */
 
 /** What the notifier reads from the environment (sd_notify(3), sd_watchdog_enabled(3)). */
@@ -77,65 +78,52 @@ export function takeNotifyEnv(env: NodeJS.ProcessEnv = process.env): NotifyEnv {
   return taken;
 }
 
-/** A path address through node-unix-socket's DgramSocket (its open socket keeps Node alive until close()). */
-function datagramTransport(path: string): NotifyTransport | null {
-  let mod: typeof import('node-unix-socket');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy by design: loaded only under systemd
-    mod = require('node-unix-socket') as typeof import('node-unix-socket');
-  } catch {
-    return null;
-  }
-  const socket = new mod.DgramSocket();
-  socket.on('error', () => undefined); // a receive-side error is not ours to act on; sends report through `done`
+/** At most this many messages wait for `systemd-notify`; beyond it a message is dropped as on a full socket queue. */
+const MAX_QUEUED = 16;
+
+/**
+ * Any address (a path, or `@abstract`) through the `systemd-notify` tool: one process per message, one at a time, so
+ * the manager sees them in the order they were sent.
+ */
+export function commandTransport(address: string, command = 'systemd-notify'): NotifyTransport {
+  const queue: { datagram: Buffer; done: (err?: Error) => void }[] = [];
+  let busy = false;
+  let closed = false;
+  const next = (): void => {
+    const job = queue.shift();
+    if (!job) {
+      busy = false;
+      return;
+    }
+    busy = true;
+    let settled = false;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      job.done(err);
+      next();
+    };
+    try {
+      const child = spawn(command, job.datagram.toString('utf8').split('\n'), { env: { ...process.env, NOTIFY_SOCKET: address }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-500)));
+      child.on('error', (e) => finish(e));
+      child.on('close', (code) => finish(code === 0 ? undefined : new Error(`${command} exited ${code}: ${stderr.trim()}`)));
+    } catch (e) {
+      finish(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
   return {
     send(datagram, done) {
-      try {
-        // offset/length must lie inside the buffer: the addon aborts the process (a Rust panic) otherwise
-        socket.sendTo(datagram, 0, datagram.length, path, (err) => done(err ?? undefined));
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
+      if (closed) return done(new Error('notifier closed'));
+      if (queue.length >= MAX_QUEUED) return done(new Error(`EAGAIN: ${MAX_QUEUED} messages already wait for ${command}`));
+      queue.push({ datagram, done });
+      if (!busy) next();
     },
     close() {
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
+      closed = true;
     },
   };
-}
-
-/** Any address (also `@abstract`) through the `systemd-notify` tool: one short-lived process per message. */
-export function commandTransport(address: string, command = 'systemd-notify'): NotifyTransport {
-  return {
-    send(datagram, done) {
-      // --no-block: no BARRIER=1 round trip (systemd-notify would wait up to 5 s for the manager to close its fd)
-      const args = ['--no-block', ...datagram.toString('utf8').split('\n')];
-      let settled = false;
-      const finish = (err?: Error) => {
-        if (settled) return;
-        settled = true;
-        done(err);
-      };
-      try {
-        const child = spawn(command, args, { env: { ...process.env, NOTIFY_SOCKET: address }, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-500)));
-        child.on('error', (e) => finish(e));
-        child.on('close', (code) => finish(code === 0 ? undefined : new Error(`${command} exited ${code}: ${stderr.trim()}`)));
-      } catch (e) {
-        finish(e instanceof Error ? e : new Error(String(e)));
-      }
-    },
-    close: () => undefined,
-  };
-}
-
-/** The transport for NOTIFY_SOCKET: a datagram socket for a path, `systemd-notify` for an abstract address. */
-export function transportFor(address: string): NotifyTransport {
-  return (!address.startsWith('@') && datagramTransport(address)) || commandTransport(address);
 }
 
 export interface SdNotifier {
@@ -147,7 +135,7 @@ export interface SdNotifier {
   status(text: string): void;
   /** STOPPING=1 (and a last STATUS); after it only watchdog pings, until close(). */
   stopping(status?: string): void;
-  /** Stops the watchdog, waits for the datagrams on their way, and closes the socket (an open one keeps Node running). */
+  /** Stops the watchdog, waits (bounded) for the messages on their way, and closes the transport. */
   close(): Promise<void>;
 }
 
@@ -159,7 +147,7 @@ export function sdNotifier(opts: { env: NotifyEnv; clock: Clock; log: WarnLog; p
   const address = opts.env.NOTIFY_SOCKET;
   if (!address) return { enabled: false, ready: () => undefined, status: () => undefined, stopping: () => undefined, close: () => Promise.resolve() };
   const { clock, log } = opts;
-  const transport = (opts.transport ?? transportFor)(address);
+  const transport = (opts.transport ?? commandTransport)(address);
   let enabled = true;
   let lastStatus: string | null = null;
   let stopping = false;

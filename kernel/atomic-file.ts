@@ -23,14 +23,22 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+  fsyncPath(dir);
+}
+
+/**
+ * fsyncs a file or a folder by path (a folder: so a rename or create in it survives a power cut). Never throws: some
+ * file systems cannot fsync a folder, and a rename is atomic without it.
+ */
+export function fsyncPath(p: string): void {
   try {
-    const dfd = fs.openSync(dir, 'r');
+    const fd = fs.openSync(p, 'r');
     try {
-      fs.fsyncSync(dfd);
+      fs.fsyncSync(fd);
     } finally {
-      fs.closeSync(dfd);
+      fs.closeSync(fd);
     }
   } catch {
-    /* some file systems cannot fsync a folder; the rename is still atomic */
+    /* see above */
   }
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import { SerialPortStream, type OpenOptions } from '@serialport/stream';
 import { SerialPort } from 'serialport';
+import { deviceNumber, pathExists } from '../../kernel/path-presence';
 
 /**
  * How a serial driver reaches its port: the serialport binding its `SerialPortStream` is built with, and the
@@ -26,21 +27,8 @@ export interface SerialAccess {
 export const OS_SERIAL_ACCESS: SerialAccess = {
   binding: SerialPort.binding,
   existsSync: (path) => fs.existsSync(path),
-  async pathExists(path) {
-    try {
-      await fs.promises.stat(path);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  async deviceNumber(path) {
-    try {
-      return (await fs.promises.stat(path)).rdev;
-    } catch {
-      return null;
-    }
-  },
+  pathExists,
+  deviceNumber,
 };
 
 /** A serial port as the drivers hold it (serialport's `SerialPort` is one, over the OS binding). */

@@ -1,6 +1,6 @@
 import type { DeviceStatus } from '../contract/device';
-import { inProcessCable } from '../../simulators/cables';
 import { PoleDisplaySimulator } from '../../simulators/display/pole-display-sim';
+import { CABLES } from '../../test/support/cables';
 import { displayContractSuite } from '../../test/support/contracts/display-suite';
 import { PoleDisplay, type PoleDisplayOptions } from './display-driver';
 
@@ -14,31 +14,20 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
 }
 const fast: Partial<PoleDisplayOptions> = { offlineDebounceMs: 150, reconnectInitialMs: 20, reconnectMaxMs: 160, presencePollMs: 100 };
 
-displayContractSuite('PoleDisplay ↔ simulated ESC/POS pole display on a real pty pair', async () => {
-  const sim = await PoleDisplaySimulator.create();
-  const display = new PoleDisplay({ path: sim.hostPath, ...fast });
-  return {
-    display,
-    read: async () => {
-      await sim.received(display.bytesSent);
-      return sim.lines();
-    },
-    teardown: () => sim.close(),
-  };
-});
-
-displayContractSuite('PoleDisplay ↔ simulated ESC/POS pole display over the in-process link (no socat)', async () => {
-  const sim = await PoleDisplaySimulator.create({ cable: inProcessCable });
-  const display = new PoleDisplay({ path: sim.hostPath, serial: sim.hostAccess, ...fast });
-  return {
-    display,
-    read: async () => {
-      await sim.received(display.bytesSent);
-      return sim.lines();
-    },
-    teardown: () => sim.close(),
-  };
-});
+for (const { label, cable } of CABLES) {
+  displayContractSuite(`PoleDisplay ↔ simulated ESC/POS pole display on ${label}`, async () => {
+    const sim = await PoleDisplaySimulator.create({ cable });
+    const display = new PoleDisplay({ path: sim.hostPath, serial: sim.hostAccess, ...fast });
+    return {
+      display,
+      read: async () => {
+        await sim.received(display.bytesSent);
+        return sim.lines();
+      },
+      teardown: () => sim.close(),
+    };
+  });
+}
 
 displayContractSuite('PoleDisplay (GB18030, Chinese-capable) ↔ simulated pole display', async () => {
   const sim = await PoleDisplaySimulator.create();

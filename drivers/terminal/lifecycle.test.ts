@@ -7,35 +7,22 @@ async function idle(isIdle: () => boolean): Promise<void> {
   while (!isIdle() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
-lifecycleSuite('ZvtTerminal ↔ simulator over a real pty pair (serial framing)', async (): Promise<LifecycleHarness> => {
-  const s = await simulatedTerminal('pty');
-  const pair = s.pair!;
-  return {
-    device: s.terminal,
-    unplug: () => pair.unplug(),
-    replug: () => pair.replug(),
-    command: async () => {
-      await idle(() => s.sim.idle);
-      return s.terminal.authorize(100);
-    },
-    teardown: s.cleanup,
-  };
-});
-
-lifecycleSuite('ZvtTerminal ↔ simulator over the in-process serial link', async (): Promise<LifecycleHarness> => {
-  const s = await simulatedTerminal('in-process');
-  const pair = s.pair!;
-  return {
-    device: s.terminal,
-    unplug: () => pair.unplug(),
-    replug: () => pair.replug(),
-    command: async () => {
-      await idle(() => s.sim.idle);
-      return s.terminal.authorize(100);
-    },
-    teardown: s.cleanup,
-  };
-});
+for (const link of ['pty', 'in-process'] as const) {
+  lifecycleSuite(`ZvtTerminal ↔ simulator over ${link === 'pty' ? 'a real pty pair' : 'the in-process serial link'} (serial framing)`, async (): Promise<LifecycleHarness> => {
+    const s = await simulatedTerminal(link);
+    const pair = s.pair!;
+    return {
+      device: s.terminal,
+      unplug: () => pair.unplug(),
+      replug: () => pair.replug(),
+      command: async () => {
+        await idle(() => s.sim.idle);
+        return s.terminal.authorize(100);
+      },
+      teardown: s.cleanup,
+    };
+  });
+}
 
 lifecycleSuite('ZvtTerminal ↔ simulator over TCP loopback', async (): Promise<LifecycleHarness> => {
   const s = await simulatedTerminal('tcp');

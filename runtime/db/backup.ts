@@ -5,6 +5,7 @@ import type { Clock } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import { asStorageError } from '../../kernel/sqlite/storage-failure';
 import { checkBackup } from './backup-check';
+import { fsyncPath } from '../../kernel/atomic-file';
 
 /**
  * Online backup of the kiosk database while the lane sells: `VACUUM INTO` on a read-only connection of its own.
@@ -48,18 +49,6 @@ export interface BackupResult {
   rotated: string[];
 }
 
-function fsyncPath(p: string): void {
-  try {
-    const fd = fs.openSync(p, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* a folder some file systems cannot fsync: the rename is still atomic */
-  }
-}
 
 /** Copies the database `source` into `tmp` (which must not exist) with VACUUM INTO on a read-only connection. */
 export async function vacuumInto(source: string, tmp: string): Promise<void> {

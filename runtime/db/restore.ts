@@ -8,6 +8,7 @@ import { dataVerdict, probeDatabase } from './boot-check';
 import { readMarker } from './data-marker';
 import { acceptDatabase, type AcceptResult } from './storage-accept';
 import sqlite3 from 'sqlite3';
+import { fsyncPath } from '../../kernel/atomic-file';
 
 /**
  * `kiosk restore FILE`: puts a verified backup in place of the kiosk database, never going backwards silently.
@@ -86,18 +87,6 @@ export interface RestoreResult {
   accepted: AcceptResult | null;
 }
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* the rename is still atomic */
-  }
-}
 
 /** Keeps the current database (WAL content included) as `<data>/backups/pre-restore-<time>.db`, or its raw files when it cannot be read. */
 async function keepCurrent(dataDir: string, dbFile: string, clock: Clock): Promise<string | null> {
@@ -144,7 +133,7 @@ export async function restoreDatabase(
   }
   for (const f of [`${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) fs.rmSync(f, { force: true });
   fs.renameSync(tmp, dbFile);
-  fsyncDir(path.dirname(dbFile));
+  fsyncPath(path.dirname(dbFile));
 
   const m = readMarker(dataDir);
   const state = await probeDatabase(dbFile, { quickCheck: false, hashOf: m && !('error' in m) ? m.journalSeq : undefined });

@@ -44,7 +44,7 @@ const seconds = (values: string[]) => values.length > 0 && /^[1-9]\d*(s|min)?$/.
 
 export const KIOSK_UNIT_RULES: UnitRule[] = [
   { section: 'Service', key: 'Type', why: 'sd_notify READY=1', ok: is('notify') },
-  { section: 'Service', key: 'NotifyAccess', why: 'only the kiosk itself notifies', ok: is('main') },
+  { section: 'Service', key: 'NotifyAccess', why: 'the kiosk notifies through its systemd-notify children', ok: is('all') },
   { section: 'Service', key: 'WatchdogSec', why: 'a stuck event loop is restarted', ok: seconds },
   { section: 'Service', key: 'Restart', why: 'restart after a crash', ok: is('on-failure') },
   { section: 'Service', key: 'RestartSec', why: 'no restart storm', ok: seconds },
