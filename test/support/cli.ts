@@ -10,11 +10,17 @@ export interface CliResult {
   stderr: string;
 }
 
+/*
+ * The CLI runs with TZ=UTC unless a test says otherwise: the store's zone defaults to the system's, and tests that
+ * name "today" from the test process (toISOString) must agree with it on any machine. A test of local time sets
+ * `timezone` in its config, which wins over the system's zone.
+ */
+
 /** Runs the built `kiosk` CLI to completion. */
 export function kiosk(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, KIOSK_LOG_LEVEL: 'warn', KIOSK_HQ__EMBEDDED_PORT: '0', KIOSK_SCREEN__PORT: '0', KIOSK_HEALTH__PORT: '0', ...opts.env },
+    env: { ...process.env, KIOSK_LOG_LEVEL: 'warn', KIOSK_HQ__EMBEDDED_PORT: '0', KIOSK_SCREEN__PORT: '0', KIOSK_HEALTH__PORT: '0', TZ: 'UTC', ...opts.env },
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 60_000,
   });
@@ -24,7 +30,7 @@ export function kiosk(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: str
 const running = new Set<ChildProcessWithoutNullStreams>();
 
 export function kioskAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcessWithoutNullStreams {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, KIOSK_LOG_LEVEL: 'warn', KIOSK_HQ__EMBEDDED_PORT: '0', KIOSK_SCREEN__PORT: '0', KIOSK_HEALTH__PORT: '0', ...opts.env } });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, KIOSK_LOG_LEVEL: 'warn', KIOSK_HQ__EMBEDDED_PORT: '0', KIOSK_SCREEN__PORT: '0', KIOSK_HEALTH__PORT: '0', TZ: 'UTC', ...opts.env } });
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
