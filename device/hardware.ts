@@ -102,7 +102,10 @@ export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware>
   supervisor.on('deviceError', onDeviceError);
   supervisor.on('condition', onCondition);
   await supervisor.start();
-  const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, d.lane) : null;
+  // the scanned code is not logged: a shopper-presented payment code is a bearer token
+  const onScanError = (e: unknown) =>
+    log?.error({ err: e instanceof Error ? e.message : String(e), code: (e as { code?: unknown } | null)?.code }, 'scan could not be handled');
+  const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, d.lane, onScanError) : null;
   const paymentCodes = new PaymentCodeInbox();
   const onScan = (o: ScanOutcome) => {
     if (o.ok && o.action === 'payment_code') paymentCodes.offer(o.code);
