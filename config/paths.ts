@@ -1,23 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-let cached: string | null = null;
+import { projectRoot } from '../kernel/project-root';
 
-/** The project root (the folder holding package.json), from source under ts-jest or from dist/. */
-export function projectRoot(): string {
-  if (cached) return cached;
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && !dir.endsWith(`${path.sep}dist`)) {
-      cached = dir;
-      return dir;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('project root not found');
-    dir = up;
-  }
-}
+export { projectRoot };
 
 export const starterPriceBookPath = () => path.join(projectRoot(), 'config', 'starter', 'pricebook.json');
 export const starterPromotionsPath = () => path.join(projectRoot(), 'config', 'starter', 'promotions.json');

@@ -7,7 +7,7 @@ import { KioskError } from '../kernel/errors';
 import { screenBranding } from '../runtime/screen/branding';
 import type { ScreenSessionEvents } from '../runtime/screen/screen-session';
 import { startScreenServer } from '../runtime/screen/server';
-import { projectRoot } from './screen';
+import { projectRoot } from '../kernel/project-root';
 
 const NO_ATTENDANT: ViewAttendant = { active: false, attendantId: null, pinPad: false, error: null, lockedUntil: null, tab: 'order', orders: null, health: null, notice: null };
 

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as QRCode from 'qrcode';
 import type { Lang } from '../protocol/screen';
@@ -16,6 +15,7 @@ import { reprintReceipt } from '../runtime/receipts/reprint';
 import { parseReceiptJobId } from '../runtime/receipts/receipt-spool';
 import { receiptHeader, type Kiosk, type PaymentEvents } from './kiosk';
 import { portProblem } from './port-in-use';
+import { projectRoot } from '../kernel/project-root';
 
 export interface ScreenOptions {
   /** Overrides config `screen.port` (0 = any free port). */
@@ -30,17 +30,6 @@ export interface RunningScreen {
   url: string;
   session: ScreenSession;
   close(): Promise<void>;
-}
-
-/** The project root (the folder holding package.json), from here or from dist/. */
-export function projectRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('screen: project root not found');
-    dir = up;
-  }
-  return dir;
 }
 
 /**

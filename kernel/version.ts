@@ -1,22 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { projectRoot } from './project-root';
 
 /**
- * This software's version: `version` of the package.json above this file, found at run time (dist/kernel/ and
- * kernel/ both sit two levels below or one level below the package root), so a build never carries a stale copy.
- * Reads one small file; nothing else is loaded. `unknown` when no package.json of ours is found.
+ * This software's version: `version` of the project's package.json, read at run time, so a build never carries a
+ * stale copy. Reads one small file; nothing else is loaded. `unknown` when it cannot be read.
  */
-export function packageVersion(from: string = __dirname): string {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const file = path.join(dir, 'package.json');
-    try {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'kiosk-runtime' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      /* not here: look one folder up */
-    }
-    dir = path.dirname(dir);
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
-  return 'unknown';
 }
