@@ -27,7 +27,7 @@ export const ARROWS = {
   simulators: ['kernel'],
   runtime: ['kernel', 'protocol', 'config', 'drivers/contract'],
   'screen-ui': ['protocol/screen'],
-  hq: ['kernel', 'protocol'],
+  hq: ['kernel', 'protocol', 'config'],
   device: [ANY],
   test: [ANY],
   bench: [ANY],

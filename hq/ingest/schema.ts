@@ -1,6 +1,11 @@
 import type { Migration } from '../../kernel/sqlite/migrate';
+import { CONFIG_MIGRATIONS, PG_CONFIG_SCHEMA } from '../config/schema';
+import { CONSOLE_MIGRATIONS, PG_CONSOLE_SCHEMA } from '../console/schema';
+import { FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
+import { ORDERS_MIGRATIONS, PG_ORDERS_SCHEMA } from '../orders/schema';
+import { PG_INGEST_SCHEMA } from './pg-db';
 
-/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). */
+/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v6 live with their features. */
 export const INGEST_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -66,4 +71,11 @@ export const INGEST_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  ...FLEET_MIGRATIONS, // v3
+  ...ORDERS_MIGRATIONS, // v4
+  ...CONSOLE_MIGRATIONS, // v5
+  ...CONFIG_MIGRATIONS, // v6
 ];
+
+/** The whole schema on PostgreSQL, idempotent (run at every open). */
+export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA].join('\n');

@@ -3,9 +3,9 @@ import { applyMigrations } from '../../kernel/sqlite/migrate';
 import type { EventMessage } from '../../protocol/sync/messages';
 import { acceptBatch } from './accept-batch';
 import type { AcceptResult, BatchOutcome, Gap } from './outcome';
-import { PG_INGEST_SCHEMA, PgIngestDb, type IngestDb } from './pg-db';
+import { PgIngestDb, type IngestDb } from './pg-db';
 import { salesByDevice, type DeviceSales } from './sales';
-import { INGEST_MIGRATIONS } from './schema';
+import { INGEST_MIGRATIONS, PG_SCHEMA } from './schema';
 
 export interface QuarantineRow {
   store_id: string;
@@ -82,7 +82,7 @@ export class IngestStore {
     if (/^postgres(ql)?:\/\//.test(target)) {
       const pgdb = await PgIngestDb.open(target);
       try {
-        await pgdb.transaction((tx) => tx.exec(PG_INGEST_SCHEMA));
+        await pgdb.transaction((tx) => tx.exec(PG_SCHEMA));
       } catch (e) {
         await pgdb.close();
         throw e;

@@ -1,0 +1,15 @@
+import type { Messages, RouteDef } from './types';
+import { ROUTES as FLEET } from '../fleet/routes';
+import { MESSAGES as FLEET_MESSAGES } from '../fleet/messages';
+import { ROUTES as ORDERS } from '../orders/routes';
+import { MESSAGES as ORDERS_MESSAGES } from '../orders/messages';
+import { ROUTES as STATS } from '../stats/routes';
+import { MESSAGES as STATS_MESSAGES } from '../stats/messages';
+import { ROUTES as CONFIG } from '../config/routes';
+import { MESSAGES as CONFIG_MESSAGES } from '../config/messages';
+
+/** Every feature's console routes (the core adds its own: login, users, audit). The authorisation matrix test walks this. */
+export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG];
+
+/** Every feature's message catalogue (the core adds its own). */
+export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES];

@@ -1,0 +1,106 @@
+import type { Migration } from '../../kernel/sqlite/migrate';
+
+/**
+ * Ingest schema v3 — the fleet as HQ last knew it (kept across HQ restarts), alerts, and the commands the console sent.
+ *
+ * fleet (v1 table, new columns):
+ * - online / online_since: the last `state`'s online flag and when that (on/off) began, HQ's clock; null = never heard.
+ * - last_seen: HQ's clock at the last message of any kind from the kiosk (state, telemetry, event, report).
+ * - last_event_ts: the kiosk's `ts` of its newest journal event.
+ * - config_reported / config_reported_at: the last `config/reported` payload (JSON text) and when it came.
+ * - pricebook_reported / pricebook_reported_at: the last `pricebook/reported` payload and when it came.
+ * - retired_at / retired_by: a kiosk retired by a user is left out of the fleet and its alerts; a birth un-retires it.
+ *
+ * alerts: one row per raise; open while cleared_at is null; (source, key) unique among open alerts.
+ * commands: one row per signed command sent from the console, its result when it came.
+ */
+export const FLEET_MIGRATIONS: Migration[] = [
+  {
+    version: 3,
+    name: 'fleet state kept across restarts, alerts, console commands',
+    sql: `
+      ALTER TABLE fleet ADD COLUMN online INTEGER;
+      ALTER TABLE fleet ADD COLUMN online_since INTEGER;
+      ALTER TABLE fleet ADD COLUMN last_seen INTEGER;
+      ALTER TABLE fleet ADD COLUMN last_event_ts INTEGER;
+      ALTER TABLE fleet ADD COLUMN config_reported TEXT;
+      ALTER TABLE fleet ADD COLUMN config_reported_at INTEGER;
+      ALTER TABLE fleet ADD COLUMN pricebook_reported TEXT;
+      ALTER TABLE fleet ADD COLUMN pricebook_reported_at INTEGER;
+      ALTER TABLE fleet ADD COLUMN retired_at INTEGER;
+      ALTER TABLE fleet ADD COLUMN retired_by TEXT;
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('warning', 'critical')),
+        store_id TEXT,
+        device_id TEXT,
+        message TEXT NOT NULL,
+        raised_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        acked_by TEXT,
+        acked_at INTEGER
+      );
+      CREATE UNIQUE INDEX alerts_open ON alerts (source, key) WHERE cleared_at IS NULL;
+      CREATE INDEX alerts_raised ON alerts (raised_at);
+      CREATE TABLE commands (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        args TEXT NOT NULL,
+        sent_by TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sent', 'ok', 'failed', 'rejected', 'timeout')),
+        result TEXT,
+        result_at INTEGER
+      );
+      CREATE INDEX commands_device ON commands (store_id, device_id, sent_at);
+    `,
+  },
+];
+
+/** The same on PostgreSQL (idempotent: run at every open). */
+export const PG_FLEET_SCHEMA = `
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS online INTEGER;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS online_since BIGINT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS last_seen BIGINT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS last_event_ts BIGINT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS config_reported TEXT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS config_reported_at BIGINT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS pricebook_reported TEXT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS pricebook_reported_at BIGINT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS retired_at BIGINT;
+  ALTER TABLE fleet ADD COLUMN IF NOT EXISTS retired_by TEXT;
+  CREATE TABLE IF NOT EXISTS alerts (
+    id BIGSERIAL PRIMARY KEY,
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('warning', 'critical')),
+    store_id TEXT,
+    device_id TEXT,
+    message TEXT NOT NULL,
+    raised_at BIGINT NOT NULL,
+    cleared_at BIGINT,
+    acked_by TEXT,
+    acked_at BIGINT
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts (source, key) WHERE cleared_at IS NULL;
+  CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at);
+  CREATE TABLE IF NOT EXISTS commands (
+    id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    args TEXT NOT NULL,
+    sent_by TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'ok', 'failed', 'rejected', 'timeout')),
+    result TEXT,
+    result_at BIGINT
+  );
+  CREATE INDEX IF NOT EXISTS commands_device ON commands (store_id, device_id, sent_at);
+`;
