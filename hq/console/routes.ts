@@ -13,3 +13,6 @@ export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STAT
 
 /** Every feature's message catalogue (the core adds its own). */
 export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES];
+
+/** Every feature's background services (routes.ts of a feature may export SERVICES), started by `hq serve`. */
+export { FEATURE_SERVICES } from './services';

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { Clock } from '../../kernel/clock';
+import type { HqIngest } from '../ingest/ingest';
 import type { IngestStore } from '../ingest/store';
 import type { Html } from './html';
 
@@ -137,6 +138,12 @@ export interface ConsoleSettings {
   paymentAlert: { declineRate: number; unknownRate: number; minAttempts: number };
 }
 
+/**
+ * Something a feature runs in the background while `hq serve` runs (an alert evaluator, a config renewer): started
+ * once with the context, stopped at shutdown. Timers come from `ctx.clock`.
+ */
+export type ConsoleService = (ctx: ConsoleContext) => { stop(): Promise<void> };
+
 export interface ConsoleContext {
   store: IngestStore;
   clock: Clock;
@@ -148,4 +155,9 @@ export interface ConsoleContext {
   mqtt: MqttClient | null;
   /** HQ's signing key when `hq serve --key` was given; null otherwise. */
   hqKey: KeyObject | null;
+  /**
+   * The in-process ingest (`hq serve` runs one when given a broker, unless `--no-ingest`): its `fleet` / `accepted` /
+   * `alert` events tell features that data changed. Null without a broker.
+   */
+  ingest: HqIngest | null;
 }

@@ -1,4 +1,5 @@
 import type { Migration } from '../../kernel/sqlite/migrate';
+import { AUDIT_MIGRATIONS, PG_AUDIT_SCHEMA } from '../audit/schema';
 import { CONFIG_MIGRATIONS, PG_CONFIG_SCHEMA } from '../config/schema';
 import { CONSOLE_MIGRATIONS, PG_CONSOLE_SCHEMA } from '../console/schema';
 import { FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
@@ -75,7 +76,8 @@ export const INGEST_MIGRATIONS: Migration[] = [
   ...ORDERS_MIGRATIONS, // v4
   ...CONSOLE_MIGRATIONS, // v5
   ...CONFIG_MIGRATIONS, // v6
+  ...AUDIT_MIGRATIONS, // v7
 ];
 
 /** The whole schema on PostgreSQL, idempotent (run at every open). */
-export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA].join('\n');
+export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA].join('\n');
