@@ -10,6 +10,8 @@ module.exports = {
     .map((d) => `<rootDir>/${d}`),
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // `cookie` is ESM-only and Fastify's inject require()s it: served through Node's own require (test/support/cookie-cjs.js)
+  moduleNameMapper: { '^cookie$': '<rootDir>/test/support/cookie-cjs.js' },
   testTimeout: 30000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/global-setup.js',

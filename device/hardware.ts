@@ -96,7 +96,7 @@ export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware>
   const { config, clock, db, engine, faults, log } = d;
   const ledger = new SqlitePrintJobLedger(db, clock);
   const hw = await buildHardware({ config, clock, log }, ledger);
-  const supervisor = new DeviceSupervisor(hw.devices, { clock, required: config.devices.required, engine, faults });
+  const supervisor = new DeviceSupervisor(hw.devices, { clock, required: config.devices.required, engine, faults, lane: d.lane });
   const onDeviceError = (cls: DeviceClass, e: Error) => log?.warn({ device: cls, err: e.message }, 'device error');
   const onCondition = (c: LaneCondition) => log?.info({ inService: c.inService, reasons: c.reasons, light: c.light }, 'lane condition');
   supervisor.on('deviceError', onDeviceError);

@@ -10,11 +10,14 @@ import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
 import { CommandRunner } from '../runtime/hq-control/commands';
 import { commandHandlers } from '../runtime/hq-control/command-handlers';
-import type { ConfigReport, ConfigReported } from '../protocol/control/config-bundle';
+import { configVersionInForce, type ConfigReport, type ConfigReported } from '../protocol/control/config-bundle';
 import { taxRates } from '../config/load';
 import { verifyEnvelope } from '../protocol/signed-envelope';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../protocol/control/topics';
+import { pricebookReportedTopic, type PricebookReported } from '../protocol/pricebook/topics';
+import { laneServiceState, paymentsInDoubt, peripheralsTelemetry } from '../runtime/hq-sync/telemetry-extras';
+import type { DeviceClass } from '../drivers/contract';
 import { failpoint } from '../kernel/failpoints';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
@@ -125,10 +128,33 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     versions: () => ({ configVersion: configVersion, pricebookVersion }),
     backlog: () => publisher.backlog(),
     devices: () => k.hardware?.supervisor.condition() ?? null,
+    extras: async () => {
+      const sup = k.hardware?.supervisor;
+      return {
+        lane: laneState(),
+        ...(sup ? { peripherals: peripheralsTelemetry(Object.keys(sup.devices) as DeviceClass[], (cls) => sup.status(cls)) } : {}),
+        paymentsInDoubt: await paymentsInDoubt(db),
+      };
+    },
     diskPath: k.config.dataDir,
     telemetryIntervalMs: k.config.hq.telemetryMs,
   });
-  const configVersionOf = (reports: ConfigReport[]) => reports.filter((r) => r.status === 'applied').map((r) => `${r.level}:${r.version}`).join(',') || null;
+  // the versions in force (a refused later offer does not take them away)
+  // the lane as HQ's fleet page shows it; telemetry goes out at once when it changes (lock, unlock, a fault)
+  function laneState() {
+    return laneServiceState(k.condition(), k.lane.closed);
+  }
+  let lastLane = JSON.stringify(laneState());
+  const onLaneChange = () => {
+    const now = JSON.stringify(laneState());
+    if (now === lastLane) return;
+    lastLane = now;
+    presence.telemetryNow();
+  };
+  k.lane.on('closedChanged', onLaneChange);
+  k.faults.on('change', onLaneChange);
+  k.hardware?.supervisor.on('condition', onLaneChange);
+  const configVersionOf = (reports: ConfigReport[]) => configVersionInForce(reports);
   // known before the first connect: the first birth and the will carry them
   let configVersion: string | null = configVersionOf(await k.bundles.reported());
   let pricebookVersion: string | null = await k.catalog.version();
@@ -188,9 +214,27 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       presence.birth();
       return presence.stateMessage();
     },
+    // what the shopper and the light now show: lock turns the lane closed (red light, "Lane closed" screen)
+    laneState: () => ({ ...laneState(), light: k.condition().light }),
+    software: SOFTWARE,
   });
   const commands = new CommandRunner({ db, trust: k.trust, clock, identity: { store, device }, handlers });
 
+  // ---- price books: manifest signed by HQ, chunks checked against it, applied in one transaction when complete;
+  // each outcome is reported retained on `pricebook/reported` (what `hq pricebook push --wait` waits for)
+  const reportPricebook = async (st: { version: string; status: 'receiving' | 'applied' | 'rejected'; received: number; total: number; reason?: string; detail?: string }) => {
+    const m: PricebookReported = {
+      v: 1,
+      version: st.version === '' ? null : st.version,
+      status: st.status === 'receiving' ? 'downloading' : st.status,
+      ...(st.reason ? { reason: st.reason } : {}),
+      ...(st.detail ? { detail: st.detail } : {}),
+      ts: clock.now(),
+      ...(st.status === 'applied' ? { items: await k.catalog.count() } : {}),
+      ...(st.status === 'receiving' ? { received: st.received, total: st.total } : {}),
+    };
+    client.publish(pricebookReportedTopic(store, device), JSON.stringify(m), { qos: 1, retain: true });
+  };
   // ---- price books: manifest signed by HQ, chunks checked against it, applied in one transaction when complete
   const pricebooks = new PricebookReceiver({
     db,
@@ -214,10 +258,12 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
         publisher.notify(); // the import's journal entry
         presence.birth();
       }
+      if (r.type === 'status') void reportPricebook(r.status).catch((e: unknown) => log?.warn({ err: String(e) }, 'price book report failed'));
       log?.info({ pricebook: r }, 'price book');
     },
   });
   await pricebooks.resume();
+  // a reconnect re-publishes nothing: the report is retained at the broker (QoS 1, queued while disconnected)
 
   client.on('message', onMessage);
   const subscribe = () => {
@@ -246,6 +292,9 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       engine.off('committed', onShopper);
       engine.off('committed', onCommitted);
       engine.off('committed', onClosed);
+      k.lane.off('closedChanged', onLaneChange);
+      k.faults.off('change', onLaneChange);
+      k.hardware?.supervisor.off('condition', onLaneChange);
       embedded?.ingest.off('alert', onAlert);
       unsubscribeResend();
       // the session's subscriptions stay at the broker: what HQ sends while the kiosk is stopped waits for it

@@ -1,5 +1,5 @@
 import type { KioskConfig } from '../config/schema';
-import type { ReceiptHeader } from '../runtime/receipts/text-receipt';
+import type { ReceiptHeader } from '../protocol/receipts/text-receipt';
 
 /** The store, lane, currency and locale printed at the top of this kiosk's receipts. */
 export const receiptHeader = (config: KioskConfig): ReceiptHeader => ({

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as QRCode from 'qrcode';
 import type { Lang } from '../protocol/screen';
 import type { ScanData } from '../drivers/contract';
-import { receiptModel } from '../runtime/receipts/receipt-model';
+import { receiptModel } from '../protocol/receipts/receipt-model';
 import type { ScanOutcome } from '../runtime/lane/lane';
 import { appendJournal } from '../runtime/journal/append';
 import { AttendantGate } from '../runtime/screen/attendant-gate';

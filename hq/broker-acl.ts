@@ -44,6 +44,7 @@ export function mosquittoAcl(devices: AclDevice[], opts: { hqUser?: string } = {
       `topic write ${own}/telemetry`,
       `topic write ${own}/config/reported`,
       `topic write ${own}/cmd/result`,
+      `topic write ${own}/pricebook/reported`,
       // HQ → device
       `topic read ${own}/cmd`,
       `topic read ${own}/ack`,

@@ -22,5 +22,6 @@ for (const register of COMMANDS) register(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`hq: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  // a usage error found after parsing (hq/broker-auth.ts BrokerOptionsError) exits 2 like commander's own
+  process.exit(e instanceof Error && (e as { exitCode?: unknown }).exitCode === 2 ? 2 : 1);
 });

@@ -38,7 +38,13 @@ export type KioskErrorCode =
   /** Another kiosk process holds this data dir's lock (one instance per data dir). */
   | 'ALREADY_RUNNING'
   /** A backup copy failed its check (integrity_check or the journal chain), or a restore was refused. */
-  | 'BACKUP_INVALID';
+  | 'BACKUP_INVALID'
+  /** HQ console: a user's name, password, role or stores break the rules. */
+  | 'USER_INVALID'
+  /** HQ console: a user of that name exists already. */
+  | 'USER_EXISTS'
+  /** HQ console: no user of that name. */
+  | 'USER_UNKNOWN';
 
 export class KioskError extends Error {
   readonly code: KioskErrorCode;

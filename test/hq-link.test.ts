@@ -443,7 +443,7 @@ describe.each([5, 4] as const)('messages HQ queues while the kiosk is stopped ar
     // seq 1 left the outbox before the first stop: only the resend request publishes it again
     await waitFor('the resend to be served', () => seen.slice(before).some(event(1)), LONG);
     await waitFor('the queued bundle to be applied', () => again.k.liveConfig.loyalty.points === 9, LONG);
-    expect(await again.k.bundles.reported()).toEqual([{ v: 1, level: 'device', version: 1, status: 'applied' }]);
+    expect(await again.k.bundles.reported()).toEqual([{ v: 1, level: 'device', version: 1, status: 'applied', inForce: 1 }]);
   });
 });
 
@@ -533,8 +533,8 @@ describe('signed config, commands and price books over Mosquitto (MQTT 5)', () =
     const env = bundle({ kind: 'store', store }, 3, { loyalty: { points: 5 }, device: { name: 'Lane renamed by HQ' } });
     await hq.publish(configTopic({ kind: 'store', store }), serializeEnvelope(env), true);
     const pending = await waitReport(hq, lk!, 'store', 'store pending', (r) => r.status === 'pending');
-    expect(pending).toEqual({ v: 1, level: 'store', version: 3, status: 'pending' });
-    expect(await k.bundles.reported()).toEqual([{ v: 1, level: 'store', version: 3, status: 'pending' }]);
+    expect(pending).toEqual({ v: 1, level: 'store', version: 3, status: 'pending', inForce: null, pending: 3 });
+    expect(await k.bundles.reported()).toEqual([{ v: 1, level: 'store', version: 3, status: 'pending', inForce: null, pending: 3 }]);
     expect(k.liveConfig).toBe(before);
     expect(k.liveConfig.loyalty.points).toBe(1);
     expect(k.liveConfig.device.name).toBe(before.device.name);
@@ -542,10 +542,10 @@ describe('signed config, commands and price books over Mosquitto (MQTT 5)', () =
     const done = await finishOrder(k, order);
     expect(done.state).toBe('completed');
     const applied = await waitReport(hq, lk!, 'store', 'store applied', (r) => r.status === 'applied');
-    expect(applied).toEqual({ v: 1, level: 'store', version: 3, status: 'applied' });
+    expect(applied).toEqual({ v: 1, level: 'store', version: 3, status: 'applied', inForce: 3 });
     expect(k.liveConfig.loyalty.points).toBe(5);
     expect(k.liveConfig.device.name).toBe('Lane renamed by HQ');
-    expect(await k.bundles.reported()).toEqual([{ v: 1, level: 'store', version: 3, status: 'applied' }]);
+    expect(await k.bundles.reported()).toEqual([{ v: 1, level: 'store', version: 3, status: 'applied', inForce: 3 }]);
     // the next sale earns points by the new rule, and the birth state carries the config version
     const next = await sell(k, [codes[1]]);
     expect(next.paid).toBeGreaterThan(0);

@@ -13,7 +13,7 @@ import { SystemClock } from '../kernel/clock';
 import { KioskDb } from '../kernel/sqlite/database';
 import { HqIngest } from '../hq/ingest/ingest';
 import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
-import { TRAINING_BANNER } from '../runtime/receipts/receipt-model';
+import { TRAINING_BANNER } from '../protocol/receipts/receipt-model';
 import { writeIdentity } from '../runtime/trust/identity';
 import { kiosk } from './support/cli';
 import { brokerAndStoreEach } from './support/broker-and-store';

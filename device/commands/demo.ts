@@ -1,7 +1,7 @@
 import { gtinCheckDigit } from '../../runtime/barcodes';
 import type { Order } from '../../runtime/orders/order';
 import type { PriceItem } from '../../runtime/pricing/types';
-import { textReceipt } from '../../runtime/receipts/text-receipt';
+import { textReceipt } from '../../protocol/receipts/text-receipt';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import type { ScanData } from '../../drivers/contract';
 import type { ScanOutcome } from '../../runtime/lane/lane';

@@ -2,7 +2,7 @@ import { SystemClock } from '../../kernel/clock';
 import { formatMoney } from '../../kernel/money';
 import { formatLocalWithOffset } from '../../kernel/local-time';
 import { OrderEngine } from '../../runtime/orders/engine';
-import { textReceipt } from '../../runtime/receipts/text-receipt';
+import { textReceipt } from '../../protocol/receipts/text-receipt';
 import { configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabaseForReading } from '../database';
 import { receiptHeader } from '../kiosk';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { renderEodPdf } from '../../runtime/reports/eod-report';
 import { businessDayOf, endOfDayReport } from '../../runtime/reports/eod-query';
 import { isCalendarDate } from '../../kernel/local-time';
-import { receiptModel, type DocLocale } from '../../runtime/receipts/receipt-model';
+import { receiptModel, type DocLocale } from '../../protocol/receipts/receipt-model';
 import { renderReceiptPdf } from '../../runtime/receipts/receipt-pdf';
 import { SystemClock } from '../../kernel/clock';
 import type { Order } from '../../runtime/orders/order';

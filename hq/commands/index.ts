@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as serve } from './serve';
 import { register as keygen } from './keygen';
 import { register as configPush } from './config-push';
 import { register as cmd } from './cmd';
@@ -7,6 +8,8 @@ import { register as watch } from './watch';
 import { register as pricebookPush } from './pricebook-push';
 import { register as brokerAcl } from './broker-acl';
 import { register as quarantine } from './quarantine';
+import { register as user } from './user';
+import { register as orders } from './orders';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -21,4 +24,7 @@ export const COMMANDS: RegisterCommand[] = [
   pricebookPush,
   brokerAcl,
   quarantine,
+  user,
+  orders,
+  serve,
 ];

@@ -3,13 +3,14 @@ import mqtt from 'mqtt';
 import { SystemClock, type Clock } from '../../kernel/clock';
 import { HqIngest, type IngestStats } from '../ingest/ingest';
 import { IngestStore } from '../ingest/store';
+import { addBrokerOptions, brokerConnectOptions, redactUrl, type BrokerCliOptions } from '../broker-auth';
 
-export interface IngestCommandOptions {
+export { redactUrl };
+
+export interface IngestCommandOptions extends BrokerCliOptions {
   db: string;
   broker: string;
   shared?: string;
-  username?: string;
-  password?: string;
   /** Seconds between summary lines. Default 5. */
   every?: string;
 }
@@ -18,23 +19,18 @@ const summary = (s: IngestStats, devices: number) =>
   `ingest: stored ${s.stored}, duplicate ${s.duplicate}, rejected ${s.rejected}, quarantined ${s.quarantined}, malformed ${s.malformed}, ` +
   `resend requests ${s.resendRequests}, devices ${devices}`;
 
-/** A URL without its password, for output. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@/]*@/i, '$1:***@');
-}
-
 /**
- * `hq ingest --db PATH --broker URL [--shared GROUP] [--username U --password P]`: runs HqIngest until `signal`
+ * `hq ingest --db PATH --broker URL [--shared GROUP] [--username U --password-file F | --password-stdin]`: runs HqIngest until `signal`
  * aborts (SIGINT/SIGTERM from the CLI). Prints one summary line every `--every` seconds when the counters moved,
  * and a final one. Several instances with the same `--shared` group on one db file split the load.
  */
 export async function runIngest(opts: IngestCommandOptions, io: { out: (t: string) => void; clock: Clock; signal: AbortSignal }): Promise<IngestStats> {
   const everyMs = Number(opts.every ?? '5') * 1000;
   if (!(everyMs > 0)) throw new Error(`bad --every "${opts.every}"`);
+  const broker = await brokerConnectOptions(opts);
   const store = await IngestStore.open(opts.db);
-  const client = mqtt.connect(opts.broker, {
-    username: opts.username,
-    password: opts.password,
+  const client = mqtt.connect(broker.url, {
+    ...broker.options,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     clientId: `hq-ingest-${process.pid}-${Date.now() % 100000}`,
@@ -74,14 +70,12 @@ export async function runIngest(opts: IngestCommandOptions, io: { out: (t: strin
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('ingest')
     .description('store every kiosk journal event exactly once (acks, gap detection, resend requests) until SIGINT/SIGTERM')
-    .requiredOption('--db <path|url>', 'ingest SQLite file (created if missing), or a postgres:// URL')
-    .requiredOption('--broker <url>', 'MQTT broker URL')
+    .requiredOption('--db <path|url>', 'ingest SQLite file (created if missing), or a postgres:// URL');
+  addBrokerOptions(cmd)
     .option('--shared <group>', 'join a $share group so several ingest processes split the load')
-    .option('--username <user>', 'MQTT username')
-    .option('--password <password>', 'MQTT password')
     .option('--every <s>', 'seconds between summary lines', '5')
     .action(async (opts: IngestCommandOptions) => {
       const ac = new AbortController();

@@ -7,12 +7,16 @@ import { ROUTES as STATS } from '../stats/routes';
 import { MESSAGES as STATS_MESSAGES } from '../stats/messages';
 import { ROUTES as CONFIG } from '../config/routes';
 import { MESSAGES as CONFIG_MESSAGES } from '../config/messages';
+import { ROUTES as USERS } from '../users/routes';
+import { MESSAGES as USERS_MESSAGES } from '../users/messages';
+import { ROUTES as AUDIT } from '../audit/routes';
+import { MESSAGES as AUDIT_MESSAGES } from '../audit/messages';
 
 /** Every feature's console routes (the core adds its own: login, users, audit). The authorisation matrix test walks this. */
-export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG];
+export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...USERS, ...AUDIT];
 
 /** Every feature's message catalogue (the core adds its own). */
-export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES];
+export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES];
 
 /** Every feature's background services (routes.ts of a feature may export SERVICES), started by `hq serve`. */
 export { FEATURE_SERVICES } from './services';

@@ -12,7 +12,8 @@ import type { Migration } from '../../kernel/sqlite/migrate';
  * - retired_at / retired_by: a kiosk retired by a user is left out of the fleet and its alerts; a birth un-retires it.
  *
  * alerts: one row per raise; open while cleared_at is null; (source, key) unique among open alerts.
- * commands: one row per signed command sent from the console, its result when it came.
+ * commands: one row per signed command sent from the console, its result when it came; payload_sha256 (of the
+ *   published envelope) matches a refusal the kiosk could not attribute to an id.
  */
 export const FLEET_MIGRATIONS: Migration[] = [
   {
@@ -55,7 +56,8 @@ export const FLEET_MIGRATIONS: Migration[] = [
         sent_at INTEGER NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('sent', 'ok', 'failed', 'rejected', 'timeout')),
         result TEXT,
-        result_at INTEGER
+        result_at INTEGER,
+        payload_sha256 TEXT
       );
       CREATE INDEX commands_device ON commands (store_id, device_id, sent_at);
     `,
@@ -100,7 +102,9 @@ export const PG_FLEET_SCHEMA = `
     sent_at BIGINT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('sent', 'ok', 'failed', 'rejected', 'timeout')),
     result TEXT,
-    result_at BIGINT
+    result_at BIGINT,
+    payload_sha256 TEXT
   );
+  ALTER TABLE commands ADD COLUMN IF NOT EXISTS payload_sha256 TEXT;
   CREATE INDEX IF NOT EXISTS commands_device ON commands (store_id, device_id, sent_at);
 `;

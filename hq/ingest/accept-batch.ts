@@ -2,6 +2,7 @@ import type { Tx } from '../../kernel/sqlite/database';
 import { GENESIS_HASH } from '../../protocol/journal/entry';
 import { follows, hashMatches } from '../../protocol/journal/chain';
 import type { EventMessage } from '../../protocol/sync/messages';
+import { projectEvents, reprojectEvicted } from '../orders/projector';
 import { SQL } from './ingest-sql';
 import type { AcceptResult, AcceptStatus, BatchOutcome, DeviceAck, Gap, QuarantineNote } from './outcome';
 import type { IngestDb } from './pg-db';
@@ -245,6 +246,11 @@ export async function acceptBatch(tx: Tx, events: EventMessage[], receivedAt: nu
       quarantined.push({ storeId: d.storeId, deviceId: d.deviceId, seq: e.seq, hash: e.hash, reason, isNew: !d.quarantinedKeys.has(key) });
     }
     for (const x of d.evict) quarantined.push({ storeId: d.storeId, deviceId: d.deviceId, ...x, isNew: true });
+  }
+  // the order projections (hq/orders) of what this batch newly stored, in this transaction, after the inserts
+  await projectEvents(tx, dialect, [...states.values()].flatMap((d) => d.inserts));
+  for (const d of states.values()) {
+    if (d.evict.length > 0) await reprojectEvicted(tx, dialect, d.storeId, d.deviceId, d.evict.map((x) => x.seq));
   }
   return { results, acks, quarantined };
 }

@@ -4,7 +4,8 @@ import type { Clock, TimerHandle } from '../../kernel/clock';
 import { encodeAck, parseEvent, type EventMessage } from '../../protocol/sync/messages';
 import { mqttRequestResend, type RequestResend } from './request-resend';
 import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../protocol/topics';
-import { FleetView } from './fleet';
+import { readFleet, writeFleet } from '../fleet/fleet-table';
+import { FLEET_FILTERS, FleetView, parseFleetTopic } from './fleet';
 import type { AcceptResult, BatchOutcome, QuarantineNote } from './outcome';
 import type { IngestStore, QuarantinedChain } from './store';
 
@@ -23,6 +24,8 @@ export interface HqIngestOptions {
   resendCooldownMs?: number;
   /** Events accepted per SQLite transaction at most. Default 1000. */
   maxBatch?: number;
+  /** Fleet-table writes (all kiosks that changed, one transaction) happen at most this often. Default 1000. */
+  fleetWriteMs?: number;
 }
 
 export interface IngestStats {
@@ -47,6 +50,7 @@ export interface HqIngestEvents {
   /** A malformed message (not counted as an event) or a failed store transaction. */
   error: [Error];
   resend: [{ storeId: string; deviceId: string; fromSeq: number }];
+  /** The kiosk's state, telemetry or a report changed, and the `fleet` table has it. */
   fleet: [{ storeId: string; deviceId: string }];
   /** Every rejected event, as it is put (or kept again) in quarantine. */
   quarantined: [QuarantineNote];
@@ -63,7 +67,10 @@ export interface HqIngestEvents {
  * (a conflicting chain: a reused identity, a kiosk restored from a backup, a tampered entry) are never acked; the
  * store keeps them in quarantine, and a batch that quarantines new entries raises an `alert` (and marks the
  * device in the fleet view). The kiosk keeps them in its outbox.
- * It also keeps the latest `state`/`telemetry` per device (in memory, `fleet`, and the store's `fleet` table).
+ * It also keeps the fleet view (non-shared subscriptions to `state`, `telemetry`, `config/reported` and
+ * `pricebook/reported`, plus the times of events): in memory (`fleet`, loaded from the store's `fleet` table at
+ * start, so a restarted HQ knows the fleet at once) and in that table, written for every kiosk that changed in one
+ * transaction at most every `fleetWriteMs` (1 000 kiosks' telemetry is one write a second, not 1 000).
  */
 export class HqIngest extends EventEmitter<HqIngestEvents> {
   readonly stats: IngestStats = { stored: 0, duplicate: 0, rejected: 0, malformed: 0, resendRequests: 0, quarantined: 0 };
@@ -83,6 +90,12 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   private readonly gapTimers = new Map<string, TimerHandle>();
   private readonly lastResend = new Map<string, { fromSeq: number; at: number }>();
   private fleetWrites: Promise<void> = Promise.resolve();
+  private readonly fleetWriteMs: number;
+  /** Kiosks whose fleet row must be written; the value says whether it is news for the fleet page (not just an event time). */
+  private readonly fleetDirty = new Map<string, boolean>();
+  private fleetTimer: TimerHandle | null = null;
+  private fleetWriting = false;
+  private lastFleetWrite = -Infinity;
 
   constructor(opts: HqIngestOptions) {
     super();
@@ -94,12 +107,12 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     this.gapGraceMs = opts.gapGraceMs ?? 1000;
     this.resendCooldownMs = opts.resendCooldownMs ?? 5000;
     this.maxBatch = opts.maxBatch ?? 1000;
+    this.fleetWriteMs = opts.fleetWriteMs ?? 1000;
     const events = fleetFilter('events');
     this.filters = [
       this.shared ? sharedFilter(this.shared, events) : events,
       // never shared: a shared subscription gets no retained messages, and every instance keeps the whole fleet view
-      fleetFilter('state'),
-      fleetFilter('telemetry'),
+      ...FLEET_FILTERS,
     ];
   }
 
@@ -107,6 +120,11 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    try {
+      for (const r of await readFleet(this.store.db.read)) this.fleet.load(r);
+    } catch (err) {
+      this.report(err as Error);
+    }
     this.client.on('message', this.onMessage);
     this.client.on('connect', this.subscribe);
     if (this.client.connected) await this.subscribeAsync();
@@ -121,7 +139,10 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     for (const t of this.gapTimers.values()) this.clock.clearTimeout(t);
     this.gapTimers.clear();
     await this.drain();
+    if (this.fleetTimer) this.clock.clearTimeout(this.fleetTimer);
+    this.fleetTimer = null;
     await this.fleetWrites;
+    if (this.fleetDirty.size > 0) await this.writeFleetNow();
   }
 
   /** Resolves when every event received so far has been accepted (or failed). */
@@ -137,7 +158,13 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     await this.client.subscribeAsync(this.filters, { qos: 1 });
   }
 
-  private readonly onMessage = (topic: string, payload: Buffer): void => {
+  private readonly onMessage = (topic: string, payload: Buffer, packet?: { retain?: boolean }): void => {
+    const f = parseFleetTopic(topic);
+    if (f && f.kind !== 'events') {
+      if (!this.fleet.apply(topic, payload, this.clock.now(), packet?.retain === true)) return;
+      this.markFleet(`${f.storeId}/${f.deviceId}`, true);
+      return;
+    }
     const t = parseTopic(topic);
     if (!t) return;
     if (t.leaf === 'events') {
@@ -150,19 +177,61 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
         this.report(err as Error);
         return;
       }
-      this.fleet.noteEvent(e.storeId, e.deviceId, e.ts);
+      this.fleet.noteEvent(e.storeId, e.deviceId, e.ts, this.clock.now());
+      this.markFleet(`${e.storeId}/${e.deviceId}`, false);
       this.queue.push(e);
       if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = null));
-    } else if (t.leaf === 'state' || t.leaf === 'telemetry') {
-      const now = this.clock.now();
-      if (!this.fleet.apply(topic, payload, now)) return;
-      const kind = t.leaf;
-      this.fleetWrites = this.fleetWrites
-        .then(() => this.store.recordFleet(t.storeId, t.deviceId, kind, payload.toString(), now))
-        .catch((err: Error) => this.report(err));
-      this.emit('fleet', { storeId: t.storeId, deviceId: t.deviceId });
     }
   };
+
+  /** Notes a kiosk whose fleet row must be written: now when the last write is `fleetWriteMs` old, else then. */
+  private markFleet(key: string, news: boolean): void {
+    this.fleetDirty.set(key, (this.fleetDirty.get(key) ?? false) || news);
+    if (this.fleetWriting || this.fleetTimer || !this.running) return;
+    const wait = this.lastFleetWrite + this.fleetWriteMs - this.clock.now();
+    if (wait <= 0) void this.writeFleetNow();
+    else
+      this.fleetTimer = this.clock.setTimeout(() => {
+        this.fleetTimer = null;
+        void this.writeFleetNow();
+      }, wait);
+  }
+
+  /** Writes every dirty kiosk's row in one transaction (serialized: one write at a time), then tells listeners. */
+  private writeFleetNow(): Promise<void> {
+    const run = async (): Promise<void> => {
+      const dirty = [...this.fleetDirty];
+      this.fleetDirty.clear();
+      if (dirty.length === 0) return;
+      this.fleetWriting = true;
+      this.lastFleetWrite = this.clock.now();
+      const entries = dirty.flatMap(([key]) => {
+        const [s, d] = key.split('/');
+        const e = this.fleet.get(s, d);
+        return e ? [e] : [];
+      });
+      try {
+        await writeFleet(this.store.db, entries);
+        for (const [key, news] of dirty) {
+          if (!news) continue;
+          const [storeId, deviceId] = key.split('/');
+          this.emit('fleet', { storeId, deviceId });
+        }
+      } catch (err) {
+        this.report(err as Error);
+      } finally {
+        this.fleetWriting = false;
+      }
+      if (this.fleetDirty.size > 0 && this.running && !this.fleetTimer) {
+        this.fleetTimer = this.clock.setTimeout(() => {
+          this.fleetTimer = null;
+          void this.writeFleetNow();
+        }, Math.max(0, this.lastFleetWrite + this.fleetWriteMs - this.clock.now()));
+      }
+    };
+    this.fleetWrites = this.fleetWrites.then(run, run);
+    return this.fleetWrites;
+  }
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {

@@ -2,6 +2,8 @@ import { KioskDb, type Tx } from '../../kernel/sqlite/database';
 import { applyMigrations } from '../../kernel/sqlite/migrate';
 import type { EventMessage } from '../../protocol/sync/messages';
 import { acceptBatch } from './accept-batch';
+import { readFleet, retireKiosk } from '../fleet/fleet-table';
+import type { FleetDbRow } from './fleet';
 import type { AcceptResult, BatchOutcome, Gap } from './outcome';
 import { PgIngestDb, type IngestDb } from './pg-db';
 import { salesByDevice, type DeviceSales } from './sales';
@@ -172,15 +174,14 @@ export class IngestStore {
     return salesByDevice(this.db.read, storeId);
   }
 
-  /** Latest retained state / telemetry of a kiosk, for `hq watch` and reports. */
-  async recordFleet(storeId: string, deviceId: string, kind: 'state' | 'telemetry', json: string, at: number): Promise<void> {
-    await this.db.transaction((tx) =>
-      tx.run(
-        `INSERT INTO fleet (store_id, device_id, ${kind}, ${kind}_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (store_id, device_id) DO UPDATE SET ${kind} = excluded.${kind}, ${kind}_at = excluded.${kind}_at`,
-        [storeId, deviceId, json, at],
-      ),
-    );
+  /** HQ's `fleet` table: every kiosk as HQ last knew it (hq/fleet/fleet-table.ts writes it). */
+  fleetTable(): Promise<FleetDbRow[]> {
+    return readFleet(this.db.read);
+  }
+
+  /** Retires a kiosk HQ knows (it leaves the fleet and its alerts until a newer birth); false when unknown. */
+  retireKiosk(storeId: string, deviceId: string, by: string, now: number): Promise<boolean> {
+    return retireKiosk(this.db, storeId, deviceId, by, now);
   }
 
   close(): Promise<void> {

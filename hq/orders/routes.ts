@@ -1,4 +1,9 @@
 import type { RouteDef } from '../console/types';
+import { orderPage } from './order-page';
+import { ordersPage } from './orders-page';
 
-/** The console routes of hq/orders (filled in by its feature work). */
-export const ROUTES: RouteDef[] = [];
+/** The console routes of hq/orders: order search, and one order's detail (404 outside the user's stores). */
+export const ROUTES: RouteDef[] = [
+  { method: 'GET', path: '/orders', permission: 'orders.view', nav: { label: 'orders.nav', order: 30 }, handler: ordersPage },
+  { method: 'GET', path: '/orders/:store/:device/:order', permission: 'orders.view', storeParam: 'store', handler: orderPage },
+];

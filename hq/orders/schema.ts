@@ -15,6 +15,10 @@ import type { Migration } from '../../kernel/sqlite/migrate';
  *   `unknown` (timed out, not resolved yet) | `cancelled`; reference = JSON of the approval's reference without
  *   anything card-number-like (masked PAN only, as the kiosk journals it).
  * - refunds: one row per `refund_issued` entry.
+ *
+ * Written by hq/orders/projector.ts (each touched order recomputed from all its stored entries: hq/orders/fold.ts);
+ * `hq orders rebuild` recomputes them all. A training order's receipt_no is its training series number. The order
+ * search (hq/orders/search.ts) filters and sorts by opened_at (index orders_store_opened for a store's orders).
  */
 export const ORDERS_MIGRATIONS: Migration[] = [
   {
@@ -46,6 +50,7 @@ export const ORDERS_MIGRATIONS: Migration[] = [
       CREATE INDEX orders_completed ON orders (completed_at);
       CREATE INDEX orders_store_completed ON orders (store_id, completed_at);
       CREATE INDEX orders_opened ON orders (opened_at);
+      CREATE INDEX orders_store_opened ON orders (store_id, opened_at);
       CREATE INDEX orders_receipt ON orders (receipt_no);
       CREATE TABLE order_lines (
         store_id TEXT NOT NULL,
@@ -130,6 +135,7 @@ export const PG_ORDERS_SCHEMA = `
   CREATE INDEX IF NOT EXISTS orders_completed ON orders (completed_at);
   CREATE INDEX IF NOT EXISTS orders_store_completed ON orders (store_id, completed_at);
   CREATE INDEX IF NOT EXISTS orders_opened ON orders (opened_at);
+  CREATE INDEX IF NOT EXISTS orders_store_opened ON orders (store_id, opened_at);
   CREATE INDEX IF NOT EXISTS orders_receipt ON orders (receipt_no);
   CREATE TABLE IF NOT EXISTS order_lines (
     store_id TEXT NOT NULL,

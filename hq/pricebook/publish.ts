@@ -10,10 +10,20 @@ import { chunkFileName } from './chunker';
  * hashes before the chunks arrive), then each chunk from `dir` (written by the chunker's dirSink), one at a time so
  * memory stays at one chunk. `base` is `kiosk/v1/{store}/{device|_all}/pricebook`.
  */
-export async function publishPricebook(client: MqttClient, base: string, manifest: PricebookManifest, signedManifest: Buffer, dir: string): Promise<void> {
+export async function publishPricebook(
+  client: MqttClient,
+  base: string,
+  manifest: PricebookManifest,
+  signedManifest: Buffer,
+  dir: string,
+  /** After each chunk's PUBACK: chunks published so far. */
+  onChunk?: (published: number) => void,
+): Promise<void> {
   await client.publishAsync(manifestTopic(base), signedManifest, { qos: 1, retain: true });
+  let published = 0;
   for (const c of manifest.chunks) {
     const gz = await readFile(join(dir, chunkFileName(c.index)));
     await client.publishAsync(chunkTopic(base, manifest.version, c.index), gz, { qos: 1, retain: true });
+    onChunk?.(++published);
   }
 }

@@ -67,7 +67,22 @@ export interface StateMessage {
   fault?: { code: string; reason: string };
 }
 
-/** `telemetry`, QoS 0, every few seconds. */
+/** The lane as the shopper sees it: selling, closed by HQ or an attendant (`lock`), or out of service (a fault). */
+export type LaneServiceState = 'in_service' | 'closed' | 'out_of_service';
+export const LANE_SERVICE_STATES: readonly LaneServiceState[] = ['in_service', 'closed', 'out_of_service'];
+
+/** One peripheral in telemetry: `printer: {status: 'online', faults: ['PAPER_OUT']}`. */
+export interface PeripheralTelemetry {
+  /** `online`, `offline` or `not_connected` (never came up). */
+  status: string;
+  faults: string[];
+}
+
+/**
+ * `telemetry`, QoS 0: once right after every (re)connect's birth, then every `hq.telemetryMs`, and at once when the
+ * lane state changes. `lane`, `peripherals` and `paymentsInDoubt` were added later (optional: older kiosks send only
+ * `devices`, a LaneCondition `{inService, reasons, message, light}`, which newer kiosks still send for older HQs).
+ */
 export interface TelemetryMessage {
   v: 1;
   ts: number;
@@ -75,6 +90,12 @@ export interface TelemetryMessage {
   uptimeS: number;
   disk: Record<string, number>;
   devices: unknown;
+  /** `closed`: locked by HQ or an attendant, `reasons` says why; `out_of_service`: the faults. */
+  lane?: { state: LaneServiceState; reasons: string[] };
+  /** By device class: scanner, printer, terminal, display, light. */
+  peripherals?: Record<string, PeripheralTelemetry>;
+  /** Orders whose payment outcome is unknown (waiting for the provider or an attendant). */
+  paymentsInDoubt?: number;
 }
 
 function protocol(what: string, message: string): KioskError {
@@ -207,8 +228,37 @@ export function parseState(payload: Buffer | string): StateMessage {
   return o as unknown as StateMessage;
 }
 
+const MAX_REASONS = 32;
+const MAX_TEXT = 300;
+const MAX_PERIPHERALS = 16;
+const texts = (v: unknown): string[] | null =>
+  Array.isArray(v) && v.length <= MAX_REASONS && v.every((x) => typeof x === 'string' && x.length <= MAX_TEXT) ? (v as string[]) : null;
+
+/**
+ * Old and new telemetry: `ts` and `backlog` are required; the later optional fields (`lane`, `peripherals`,
+ * `paymentsInDoubt`) are kept only when well-formed and bounded — a malformed one is left out, never the message.
+ */
 export function parseTelemetry(payload: Buffer | string): TelemetryMessage {
   const o = parseObject('telemetry', payload);
   if (typeof o.ts !== 'number' || typeof o.backlog !== 'number') throw protocol('telemetry', 'ts/backlog');
-  return o as unknown as TelemetryMessage;
+  const { lane, peripherals, paymentsInDoubt, ...rest } = o;
+  const out = rest as unknown as TelemetryMessage;
+  if (lane !== null && typeof lane === 'object' && !Array.isArray(lane)) {
+    const l = lane as Record<string, unknown>;
+    const reasons = texts(l.reasons);
+    if (LANE_SERVICE_STATES.includes(l.state as LaneServiceState) && reasons) out.lane = { state: l.state as LaneServiceState, reasons };
+  }
+  if (peripherals !== null && typeof peripherals === 'object' && !Array.isArray(peripherals)) {
+    const entries = Object.entries(peripherals as Record<string, unknown>);
+    const kept: Record<string, PeripheralTelemetry> = {};
+    for (const [name, p] of entries.slice(0, MAX_PERIPHERALS)) {
+      if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(name) || p === null || typeof p !== 'object') continue; // no `__proto__`
+      const { status, faults } = p as Record<string, unknown>;
+      const f = texts(faults);
+      if (typeof status === 'string' && status.length <= 32 && f) kept[name] = { status, faults: f };
+    }
+    if (entries.length > 0) out.peripherals = kept;
+  }
+  if (typeof paymentsInDoubt === 'number' && Number.isSafeInteger(paymentsInDoubt) && paymentsInDoubt >= 0) out.paymentsInDoubt = paymentsInDoubt;
+  return out;
 }

@@ -67,13 +67,13 @@ describe('commandHandlers', () => {
     const terminal = { endOfDay: async () => ({ approved: true, resultCode: 0, amount: 4200, traceNumber: 7 }) } as unknown as PaymentTerminal;
     const h = commandHandlers(
       deps({
-        printer: { checkHealth: async (level) => ({ level, ok: true, reason: `printer ${level}` }) },
+        printer: { print: async (job) => ({ id: job.id, state: 'printed', duplicate: false }) },
         terminal,
         doctor: async () => ({ ok: true, rows: [] }),
       }),
     );
     await expect(h.doctor({})).resolves.toEqual({ ok: true, rows: [] });
-    await expect(h.print_test({})).resolves.toEqual({ level: 'external', ok: true, reason: 'printer external' });
+    await expect(h.print_test({})).resolves.toEqual({ printed: true, jobId: expect.stringMatching(/^hq-test:/) });
     const r = (await h.eod({ date: '2026-01-01' })) as { terminal: { amount: number }; report: { card: { terminal: { amount: number } } } };
     expect(r.terminal).toMatchObject({ amount: 4200 });
     expect(r.report.card.terminal).toMatchObject({ amount: 4200 });

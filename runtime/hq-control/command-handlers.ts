@@ -1,11 +1,14 @@
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb } from '../../kernel/sqlite/database';
+import { randomUUID } from 'node:crypto';
 import type { PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
+import { isKioskError } from '../../kernel/errors';
 import type { Lane } from '../lane/lane';
 import { setLaneOpen } from '../lane/lane-control';
 import { runTerminalEndOfDay } from '../payments/terminal-eod';
 import { businessDayOf, endOfDayReport, type BusinessDayRule } from '../reports/eod-query';
 import type { CommandHandlers } from './commands';
+import { hqTestPage } from './test-page';
 
 export interface CommandHandlerDeps {
   db: KioskDb;
@@ -17,7 +20,7 @@ export interface CommandHandlerDeps {
   businessDay(): BusinessDayRule;
   /** The lane's devices, when they run (`null`: a kiosk booted without devices). */
   hardware: {
-    printer?: Pick<ReceiptPrinter, 'checkHealth'>;
+    printer?: Pick<ReceiptPrinter, 'print'>;
     terminal?: PaymentTerminal;
     /** The kiosk's one health check (devices, storage, journal, lane faults). */
     doctor(): Promise<unknown>;
@@ -28,6 +31,10 @@ export interface CommandHandlerDeps {
   resendFrom(fromSeq: number): void;
   /** Publishes the kiosk's birth (full state) again and returns that state. */
   rebirth(): unknown;
+  /** The lane as the kiosk now shows it (state, reasons, light), for lock/unlock results. */
+  laneState?: () => unknown;
+  /** The software name/version printed on the test page. */
+  software?: string;
 }
 
 /** What the kiosk does for each of HQ's signed commands (run at most once each by the {@link CommandRunner}). */
@@ -38,17 +45,33 @@ export function commandHandlers(d: CommandHandlerDeps): CommandHandlers {
     lock: async ({ reason }) => {
       await setLaneOpen(db, lane, { open: false, reason: reason ?? 'closed by HQ', actor: { by: 'hq' } }, { clock, deviceId });
       d.journalChanged(); // its journal entry (not an engine commit)
-      return { locked: true };
+      return { locked: true, ...(d.laneState ? { lane: d.laneState() } : {}) };
     },
     unlock: async () => {
       await setLaneOpen(db, lane, { open: true, actor: { by: 'hq' } }, { clock, deviceId });
       d.journalChanged();
-      return { locked: false };
+      return { locked: false, ...(d.laneState ? { lane: d.laneState() } : {}) };
     },
+    // a real test page through the printer driver; refused before a byte is sent when the paper is out (PAPER_OUT)
     print_test: async () => {
       const printer = d.hardware?.printer;
       if (!printer) throw new Error('no receipt printer on this lane');
-      return printer.checkHealth('external');
+      const job = hqTestPage({
+        id: `hq-test:${randomUUID()}`,
+        store: d.identity.store,
+        device: deviceId,
+        now: clock.now(),
+        timeZone: d.businessDay().timeZone,
+        software: d.software ?? 'kiosk-runtime',
+      });
+      try {
+        const r = await printer.print(job);
+        if (r.state !== 'printed') throw new Error(`test page not confirmed by the printer (${r.state}${r.error ? `: ${r.error}` : ''})`);
+        return { printed: true, jobId: r.id };
+      } catch (e) {
+        if (isKioskError(e)) throw new Error(`test page not printed: ${e.code}: ${e.message}`);
+        throw e;
+      }
     },
     doctor: async () => {
       if (!d.hardware) throw new Error('devices are not running');

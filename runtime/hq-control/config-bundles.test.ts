@@ -10,6 +10,7 @@ import { ConfigBundleManager } from './config-bundles';
 import type { Scope } from '../../protocol/signed-envelope';
 import { signed, T0, testKey, type TestKey } from '../../test/support/trust';
 import { configTopic } from '../../protocol/control/topics';
+import { configVersionInForce } from '../../protocol/control/config-bundle';
 import { TrustStore } from '../trust/trust-store';
 
 const me = { store: 's1', device: 'd1' };
@@ -72,7 +73,7 @@ describe('config bundles', () => {
     expect(r).toMatchObject({ ok: true, level: 'fleet', applied: true, report: { v: 1, level: 'fleet', version: 1, status: 'applied' } });
     expect(m.current().tax).toEqual({ ...base.tax, rate: 0.06 });
     expect(applied.map((c) => c.tax.rate)).toEqual([0.06]);
-    expect(await m.reported()).toEqual([{ v: 1, level: 'fleet', version: 1, status: 'applied' }]);
+    expect(await m.reported()).toEqual([{ v: 1, level: 'fleet', version: 1, status: 'applied', inForce: 1 }]);
   });
 
   it('precedence: device over store over fleet over the local config', async () => {
@@ -118,7 +119,7 @@ describe('config bundles', () => {
     expect((await m.offer(configTopic(FLEET), v2)).ok).toBe(true);
     // the broker delivers the retained bundle again on reconnect
     expect(await m.offer(configTopic(FLEET), v2)).toMatchObject({ ok: false, reason: 'not_newer', report: { status: 'applied', version: 2 } });
-    expect(await m.reported()).toEqual([{ v: 1, level: 'fleet', version: 2, status: 'applied' }]);
+    expect(await m.reported()).toEqual([{ v: 1, level: 'fleet', version: 2, status: 'applied', inForce: 2 }]);
     // a different bundle with the same version is a replay attempt
     expect(await m.offer(configTopic(FLEET), bundle(FLEET, 2, { tax: { rate: 0.5 } }))).toMatchObject({
       ok: false,
@@ -132,6 +133,19 @@ describe('config bundles', () => {
     expect((await m.offer(configTopic(STORE), bundle(STORE, 1, { tax: { rate: 0.03 } }))).ok).toBe(true);
   });
 
+  it('a refused older offer after v2 was applied: the report keeps v2 in force and names the refusal apart', async () => {
+    const m = manager();
+    await m.init();
+    expect((await m.offer(configTopic(DEVICE), bundle(DEVICE, 2, { device: { name: 'Two' } }))).ok).toBe(true);
+    expect(await m.offer(configTopic(DEVICE), bundle(DEVICE, 1, { device: { name: 'One' } }))).toMatchObject({ ok: false, reason: 'not_newer' });
+    const reported = await m.reported();
+    expect(reported).toEqual([{ v: 1, level: 'device', version: 1, status: 'rejected', reason: 'not_newer', detail: 'version 1 is not newer than 2', inForce: 2 }]);
+    expect(configVersionInForce(reported)).toBe('device:2');
+    expect(m.current().device.name).toBe('Two');
+    // a reader of the older shape (no inForce): only an applied outcome counts
+    expect(configVersionInForce([{ v: 1, level: 'fleet', version: 3, status: 'applied' }, { v: 1, level: 'store', version: 4, status: 'rejected' }])).toBe('fleet:3');
+  });
+
   it('the retained copy of an applied bundle, delivered again after it expired, keeps it in force and the report unchanged', async () => {
     const m = manager();
     await m.init();
@@ -139,7 +153,7 @@ describe('config bundles', () => {
     expect((await m.offer(configTopic(DEVICE), v1)).ok).toBe(true);
     clock.advance(2 * 86_400_000);
     expect(await m.offer(configTopic(DEVICE), v1)).toMatchObject({ ok: false, reason: 'expired', report: { status: 'applied', version: 1 } });
-    expect(await m.reported()).toEqual([{ v: 1, level: 'device', version: 1, status: 'applied' }]);
+    expect(await m.reported()).toEqual([{ v: 1, level: 'device', version: 1, status: 'applied', inForce: 1 }]);
     expect(m.current().device.name).toBe('Kept');
     // another expired bundle is a rejection
     const stale = signed(hq, { scope: DEVICE, version: 2, body: {}, issuedAt: new Date(T0).toISOString(), expiresAt: new Date(T0 + 1000).toISOString() });
@@ -191,8 +205,8 @@ describe('config bundles', () => {
     expect(await m.offer(configTopic(FLEET), good.replace('0.01', '0.02'))).toMatchObject({ ok: false, reason: 'bad_signature' });
     expect(applied).toEqual([]);
     expect(await m.reported()).toEqual([
-      { v: 1, level: 'fleet', version: null, status: 'rejected', reason: 'bad_signature', detail: `signature does not match key ${hq.keyId}` },
-      { v: 1, level: 'device', version: 1, status: 'rejected', reason: 'wrong_kind', detail: 'expected a config envelope, got command' },
+      { v: 1, level: 'fleet', version: null, status: 'rejected', reason: 'bad_signature', detail: `signature does not match key ${hq.keyId}`, inForce: null },
+      { v: 1, level: 'device', version: 1, status: 'rejected', reason: 'wrong_kind', detail: 'expected a config envelope, got command', inForce: null },
     ]);
   });
 
@@ -234,7 +248,7 @@ describe('config bundles', () => {
     expect(m.current().tax.rate).toBe(0.08);
     expect(applied.map((c) => c.tax.rate)).toEqual([0.08]);
     expect(await m.notifyIdle()).toBe(false);
-    expect(await m.reported()).toEqual([{ v: 1, level: 'store', version: 1, status: 'applied' }]);
+    expect(await m.reported()).toEqual([{ v: 1, level: 'store', version: 1, status: 'applied', inForce: 1 }]);
   });
 
   it('a crash between accepting and applying keeps the last good config and re-applies the pending one after restart', async () => {
@@ -251,7 +265,7 @@ describe('config bundles', () => {
     // still busy after boot (an order was recovered): the last good config is in force
     expect((await restarted.init()).tax.rate).toBe(0.05);
     expect(applied).toEqual([]);
-    expect(await restarted.reported()).toEqual([{ v: 1, level: 'fleet', version: 2, status: 'pending' }]);
+    expect(await restarted.reported()).toEqual([{ v: 1, level: 'fleet', version: 2, status: 'pending', inForce: 1, pending: 2 }]);
     // a replay of the pending version is still refused
     expect(await restarted.offer(configTopic(FLEET), bundle(FLEET, 2, { tax: { rate: 0.9 } }))).toMatchObject({ reason: 'not_newer' });
     idle = true;

@@ -1,8 +1,7 @@
 import { failpoint } from '../../kernel/failpoints';
-import { merge } from '../../config/load';
 import { formatIssues } from '../../config/fields';
-import { configSchema, type KioskConfig } from '../../config/schema';
-import { validateBarcodeRules } from '../../config/barcode-rules';
+import type { KioskConfig } from '../../config/schema';
+import { checkBundleBody, composeConfig } from '../../config/bundle-validation';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb, Tx } from '../../kernel/sqlite/database';
 import { ConfigError } from '../../kernel/errors';
@@ -49,14 +48,7 @@ interface ReportRow {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const PRE_SIGNATURE: RejectReason[] = ['malformed', 'unknown_key', 'bad_signature'];
-
-/** The body without its `trust` section: what is merged into the config. */
-function configPart(body: Obj): Obj {
-  const { trust: _trust, ...rest } = body;
-  return rest;
-}
 
 /**
  * Signed configuration bundles for one kiosk.
@@ -151,19 +143,29 @@ export class ConfigBundleManager {
     return this.applyPending();
   }
 
-  /** The last outcome per level, for `config/reported` (levels never offered anything are left out). */
+  /**
+   * Per level, for `config/reported`: the last offer's outcome, the version in force (`inForce`, kept after a later
+   * offer is refused) and the pending version, if any (levels never offered anything are left out).
+   */
   async reported(): Promise<ConfigReport[]> {
     const rows = await this.deps.db.read.all<ReportRow>('SELECT level, version, status, reason, detail FROM config_reports');
+    const bundles = await this.deps.db.read.all<Pick<BundleRow, 'level' | 'state' | 'version'>>('SELECT level, state, version FROM config_bundles');
+    const at = (level: ConfigLevel, state: BundleRow['state']) => bundles.find((b) => b.level === level && b.state === state)?.version;
     return rows
       .sort((a, b) => CONFIG_LEVELS.indexOf(a.level) - CONFIG_LEVELS.indexOf(b.level))
-      .map((r) => ({
-        v: 1,
-        level: r.level,
-        version: r.version,
-        status: r.status,
-        ...(r.reason ? { reason: r.reason } : {}),
-        ...(r.detail ? { detail: r.detail } : {}),
-      }));
+      .map((r) => {
+        const pending = at(r.level, 'pending');
+        return {
+          v: 1,
+          level: r.level,
+          version: r.version,
+          status: r.status,
+          ...(r.reason ? { reason: r.reason } : {}),
+          ...(r.detail ? { detail: r.detail } : {}),
+          inForce: at(r.level, 'applied') ?? null,
+          ...(pending !== undefined ? { pending } : {}),
+        };
+      });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -182,18 +184,12 @@ export class ConfigBundleManager {
     };
   }
 
-  /** base ← fleet ← store ← device, validated. */
+  /** base ← fleet ← store ← device, validated (config/bundle-validation.ts, the validation HQ runs too). */
   private compose(rows: Pick<BundleRow, 'level' | 'body'>[]): { ok: true; config: KioskConfig } | { ok: false; detail: string } {
-    let raw: unknown = this.deps.base;
-    for (const level of CONFIG_LEVELS) {
-      const row = rows.find((r) => r.level === level);
-      if (row) raw = merge(raw, configPart(JSON.parse(row.body) as Obj));
-    }
-    const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, detail: formatIssues(parsed.error.issues, raw).join('; ') };
-    const problems = validateBarcodeRules({ currency: { ...parsed.data.currency }, ...parsed.data.barcodes });
-    if (problems.length) return { ok: false, detail: problems.map((p) => `barcodes.${p}`).join('; ') };
-    return { ok: true, config: { ...parsed.data, dataDir: this.deps.base.dataDir } };
+    const layers = CONFIG_LEVELS.flatMap((level) => rows.filter((r) => r.level === level).map((r) => JSON.parse(r.body) as Obj));
+    const result = composeConfig(this.deps.base, layers);
+    if (!result.ok) return { ok: false, detail: result.problems.join('; ') };
+    return { ok: true, config: { ...result.config, dataDir: this.deps.base.dataDir } };
   }
 
   private async accept(topic: string, raw: Buffer | string): Promise<OfferResult> {
@@ -217,19 +213,23 @@ export class ConfigBundleManager {
         scope: this.checkScope(topicScope),
         appliedVersion: newest?.version ?? null,
         body: (body) => {
-          if (!isObj(body)) return `(root): expected an object of config sections, got ${JSON.stringify(body)}`;
-          const forbidden = forbiddenBundleField(body);
-          if (forbidden) return forbidden;
-          if (body.trust !== undefined) {
-            const t = trustChangeSchema.safeParse(body.trust);
-            if (!t.success) return formatIssues(t.error.issues.map((i) => ({ ...i, path: ['trust', ...i.path] })), body).join('; ');
-            const problem = this.deps.trust.checkChange(t.data);
-            if (problem) return problem;
-            trustChange = t.data;
-          }
-          const result = this.compose([...inForce, { level, body: JSON.stringify(body) }]);
-          if (!result.ok) return result.detail;
-          candidate = result.config;
+          // the same check HQ runs before it signs (config/bundle-validation.ts)
+          const result = checkBundleBody(body, {
+            base: this.deps.base,
+            before: inForce.filter((r) => CONFIG_LEVELS.indexOf(r.level) < CONFIG_LEVELS.indexOf(level)).map((r) => JSON.parse(r.body) as Obj),
+            after: inForce.filter((r) => CONFIG_LEVELS.indexOf(r.level) > CONFIG_LEVELS.indexOf(level)).map((r) => JSON.parse(r.body) as Obj),
+            forbidden: forbiddenBundleField,
+            trust: (value, whole) => {
+              const t = trustChangeSchema.safeParse(value);
+              if (!t.success) return formatIssues(t.error.issues.map((i) => ({ ...i, path: ['trust', ...i.path] })), whole).join('; ');
+              const problem = this.deps.trust.checkChange(t.data);
+              if (problem) return problem;
+              trustChange = t.data;
+              return null;
+            },
+          });
+          if (!result.ok) return result.problems.join('; ');
+          candidate = { ...result.config, dataDir: this.deps.base.dataDir };
           return null;
         },
       });

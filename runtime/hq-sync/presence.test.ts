@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { SimulatedClock } from '../../kernel/clock';
 import { PresencePublisher } from './presence';
+import { waitFor } from '../../test/support/wait';
 
 const T0 = 1_767_258_000_000;
 
@@ -49,5 +50,66 @@ describe('PresencePublisher: the will tells HQ the versions and the time as of e
     expect(will().state).toMatchObject({ ts: T0 + 61_000, configVersion: 'device:2' });
     expect(JSON.parse(client.published.at(-1)!.payload)).toMatchObject({ online: true, ts: T0 + 61_000, configVersion: 'device:2' });
     void p.stop();
+  });
+});
+
+describe('PresencePublisher: telemetry right after every connect, then every interval, and on demand', () => {
+  const telemetry = (c: FakeClient) => c.published.filter((m) => m.topic.endsWith('/telemetry')).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+  const count = (c: FakeClient, n: number) => waitFor(`${n} telemetry messages`, () => telemetry(c).length >= n, 10_000);
+
+  it('publishes the birth and then telemetry at once on each (re)connect, with the lane, peripherals and payments in doubt', async () => {
+    const clock = new SimulatedClock(T0);
+    const client = new FakeClient();
+    const lane = { state: 'in_service' as 'in_service' | 'closed', reasons: [] as string[] };
+    const p = new PresencePublisher({
+      client: client as unknown as MqttClient,
+      storeId: 's1',
+      deviceId: 'lane-1',
+      clock,
+      software: 'kiosk-runtime/test',
+      versions: () => ({ configVersion: null, pricebookVersion: null }),
+      backlog: async () => 7,
+      telemetryIntervalMs: 60_000,
+      extras: () => ({ lane: { ...lane }, peripherals: { printer: { status: 'online', faults: ['PAPER_OUT'] } }, paymentsInDoubt: 1 }),
+    });
+    p.start();
+    client.connected = true;
+    client.emit('connect');
+    await count(client, 1);
+    expect(client.published.map((m) => m.topic.split('/').at(-1))).toEqual(['state', 'telemetry']);
+    expect(telemetry(client)[0]).toMatchObject({
+      v: 1,
+      ts: T0,
+      backlog: 7,
+      lane: { state: 'in_service', reasons: [] },
+      peripherals: { printer: { status: 'online', faults: ['PAPER_OUT'] } },
+      paymentsInDoubt: 1,
+    });
+
+    // the lane changes: telemetry at once, not at the next tick
+    clock.advance(5_000);
+    lane.state = 'closed';
+    lane.reasons = ['closed by HQ: cleaning'];
+    p.telemetryNow();
+    await count(client, 2);
+    expect(telemetry(client)).toHaveLength(2);
+    expect(telemetry(client)[1]).toMatchObject({ ts: T0 + 5_000, lane: { state: 'closed', reasons: ['closed by HQ: cleaning'] } });
+
+    // the interval counts from the last one sent
+    clock.advance(59_000);
+    await settle();
+    expect(telemetry(client)).toHaveLength(2);
+    clock.advance(1_000);
+    await count(client, 3);
+    expect(telemetry(client)).toHaveLength(3);
+
+    // a reconnect: birth and telemetry again
+    client.emit('connect');
+    await count(client, 4);
+    expect(client.published.slice(-2).map((m) => m.topic.split('/').at(-1))).toEqual(['state', 'telemetry']);
+    expect(telemetry(client)).toHaveLength(4);
+    client.connected = false;
+    await p.stop();
   });
 });

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import type { StateMessage, TelemetryMessage } from '../../protocol/sync/messages';
+
+/** What the kiosk adds to telemetry for HQ's fleet page (each read when a telemetry message is made). */
+export type TelemetryExtras = Pick<TelemetryMessage, 'lane' | 'peripherals' | 'paymentsInDoubt'>;
 import { stateTopic, telemetryTopic } from '../../protocol/topics';
 
 /** The bare retained offline state (what a kiosk without versions to report, or an older one, sends). */
@@ -30,14 +33,18 @@ export interface PresenceOptions {
   backlog: () => Promise<number>;
   /** Whatever describes the peripherals; sent as `devices`. */
   devices?: () => unknown;
+  /** The lane state, peripherals and payments in doubt (optional telemetry fields). */
+  extras?: () => TelemetryExtras | Promise<TelemetryExtras>;
   /** Directory whose file system is reported as `disk` (statfs). Default: the current directory. */
   diskPath?: string;
   telemetryIntervalMs?: number;
 }
 
 /**
- * The kiosk's presence on HQ's fleet table: a retained birth `state` on every (re)connect, `telemetry` (QoS 0)
- * every `telemetryIntervalMs` on the injected clock, and a retained offline `state` on stop(). An unclean exit is
+ * The kiosk's presence on HQ's fleet table: a retained birth `state` on every (re)connect followed at once by a
+ * `telemetry` (QoS 0), then telemetry every `telemetryIntervalMs` on the injected clock (counted from the last one
+ * sent; {@link telemetryNow} sends one at once, e.g. when the lane state changes), and a retained offline `state` on
+ * stop(). An unclean exit is
  * covered by the client's last will ({@link stateWill}), which start() and every birth and reconnect set to the
  * current {@link offlineState}: the broker takes the will at CONNECT, so it tells HQ the versions and time as of
  * that connection (HQ's fleet view keeps a later birth's versions over an older will's).
@@ -58,16 +65,16 @@ export class PresencePublisher {
     this.running = true;
     this.armWill();
     this.opts.client.on('reconnect', this.armWill);
-    this.opts.client.on('connect', this.birth);
-    if (this.opts.client.connected) this.birth();
-    this.schedule();
+    this.opts.client.on('connect', this.onConnect);
+    if (this.opts.client.connected) this.onConnect();
+    else this.schedule();
   }
 
   /** Publishes the retained offline state (waits for its PUBACK if connected) and stops the telemetry timer. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.opts.client.off('connect', this.birth);
+    this.opts.client.off('connect', this.onConnect);
     this.opts.client.off('reconnect', this.armWill);
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = null;
@@ -108,7 +115,22 @@ export class PresencePublisher {
       uptimeS: Math.floor((now - this.startedAt) / 1000),
       disk: await diskUsage(this.opts.diskPath ?? '.'),
       devices: this.opts.devices?.() ?? null,
+      ...((await this.opts.extras?.()) ?? {}),
     };
+  }
+
+  /** A (re)connect: the birth, then telemetry at once (HQ's fleet page need not wait a whole interval). */
+  private readonly onConnect = (): void => {
+    this.birth();
+    this.telemetryNow();
+  };
+
+  /** Sends telemetry now (when connected) and counts the next interval from here. */
+  telemetryNow(): void {
+    if (!this.running) return;
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    this.timer = null;
+    void this.sendTelemetry().finally(() => this.running && this.timer === null && this.schedule());
   }
 
   /** Publishes the retained birth `state` now (also done on every connect). */
@@ -121,7 +143,7 @@ export class PresencePublisher {
     this.timer = this.opts.clock.setTimeout(() => {
       this.timer = null;
       if (!this.running) return;
-      void this.sendTelemetry().finally(() => this.running && this.schedule());
+      void this.sendTelemetry().finally(() => this.running && this.timer === null && this.schedule());
     }, this.intervalMs);
   }
 

@@ -1,9 +1,10 @@
 import { verifyJournal } from '../../protocol/journal/verify';
 import { engineFixture, line, type Fixture } from '../../test/support/engine-fixture';
-import { textReceipt } from '../receipts/text-receipt';
+import { textReceipt } from '../../protocol/receipts/text-receipt';
 import { extractText } from '../../test/support/pdf';
 import { renderReceiptPdf } from '../receipts/receipt-pdf';
-import { receiptBlocks, receiptModel, TRAINING_BANNER } from '../receipts/receipt-model';
+import { receiptBlocks } from '../receipts/receipt-blocks';
+import { receiptModel, TRAINING_BANNER } from '../../protocol/receipts/receipt-model';
 import { businessDayOf, endOfDayReport } from '../reports/eod-query';
 import type { Order } from './order';
 

@@ -4,7 +4,7 @@ import { eodModel, renderEodPdf } from '../reports/eod-report';
 import { CJK_FONT_CANDIDATES, resolveCjkFont } from './pdf-common';
 import { expectValidPdf, extractRuns, extractText, fontNames, HAS_PDFTOTEXT, pageCount, pdftotext } from '../../test/support/pdf';
 import { renderReceiptPdf } from './receipt-pdf';
-import { receiptModel } from './receipt-model';
+import { receiptModel } from '../../protocol/receipts/receipt-model';
 import { exampleOrder, HEADER, simpleOrder } from '../../test/support/test-orders';
 
 // scripts/setup.js installs fonts-noto-cjk and poppler-utils before the tests: nothing here is skipped

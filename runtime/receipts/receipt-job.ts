@@ -1,7 +1,8 @@
 import type { PrintJob } from '../../drivers/contract';
-import { receiptBlocks, receiptModel, type DocLocale } from './receipt-model';
+import { receiptBlocks } from './receipt-blocks';
+import { receiptModel, type DocLocale } from '../../protocol/receipts/receipt-model';
 import type { Order } from '../orders/order';
-import type { ReceiptHeader } from './text-receipt';
+import type { ReceiptHeader } from '../../protocol/receipts/text-receipt';
 
 /** The job id of an order's receipt: printing it twice prints once. A reprint is explicit: `reprint:<id>:<n>`. */
 export const receiptJobId = (orderId: string, reprint = 0) => (reprint > 0 ? `reprint:${orderId}:${reprint}` : `receipt:${orderId}`);

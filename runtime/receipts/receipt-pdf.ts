@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 import { finish, MM, newDoc, type PdfFontOptions } from './pdf-common';
-import { receiptRows, TRAINING_BANNER, type ReceiptModel, type ReceiptRow } from './receipt-model';
+import { receiptRows, TRAINING_BANNER, type ReceiptModel, type ReceiptRow } from '../../protocol/receipts/receipt-model';
 
 export interface ReceiptPdfOptions extends PdfFontOptions {
   /** 'roll80': 80 mm wide, as tall as the receipt (one page). 'A6': 105 × 148 mm, pages break as needed. */

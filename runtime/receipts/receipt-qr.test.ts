@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { renderReceiptPdf } from './receipt-pdf';
-import { receiptModel } from './receipt-model';
+import { receiptModel } from '../../protocol/receipts/receipt-model';
 import { exampleOrder, HEADER } from '../../test/support/test-orders';
 
 /** Rasterises page 1 of a PDF with poppler's pdftoppm (installed by scripts/setup.js) and decodes the QR in it. */

@@ -2,7 +2,7 @@ import type { Minor } from '../../kernel/money';
 import type { Order } from '../orders/order';
 import type { OrderState } from '../orders/states';
 import { finish, MM, newDoc, type PdfFontOptions } from '../receipts/pdf-common';
-import { formatRate, methodLabel, money, type DocLocale } from '../receipts/receipt-model';
+import { formatRate, methodLabel, money, type DocLocale } from '../../protocol/receipts/receipt-model';
 
 /** Orders whose sale counts: paid and closed (a refund is reported separately, the sale stays a sale). */
 const SALE_STATES: readonly OrderState[] = ['completed', 'partially_refunded', 'refunded'];

@@ -7,9 +7,9 @@ import type { Order } from '../orders/order';
 import { engineFixture, line, type Fixture } from '../../test/support/engine-fixture';
 import { HEADER } from '../../test/support/test-orders';
 import { pdftotext } from '../../test/support/pdf';
-import { receiptModel } from '../receipts/receipt-model';
+import { receiptModel } from '../../protocol/receipts/receipt-model';
 import { renderReceiptPdf } from '../receipts/receipt-pdf';
-import { textReceipt } from '../receipts/text-receipt';
+import { textReceipt } from '../../protocol/receipts/text-receipt';
 import { businessDayOf, endOfDayReport } from './eod-query';
 import { renderEodPdf } from './eod-report';
 

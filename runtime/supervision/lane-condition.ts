@@ -9,7 +9,15 @@ export interface LaneCondition {
   /** What the shopper sees, when something is wrong. */
   message: LocalizedText | null;
   light: LightState;
+  /** Present when the lane is closed (locked by HQ or an attendant): no new order starts; an open one may finish. */
+  closed?: { reason: string };
 }
+
+/**
+ * The light of a lane closed by HQ or an attendant (`lock`): red, steady — the same "do not come here" as out of
+ * service (the screen says which: "Lane closed"). An order still open on it that needs the attendant blinks yellow.
+ */
+export const LANE_CLOSED_LIGHT: LightState = { color: 'red', mode: 'steady' };
 
 const FAULT_TEXT: Record<DeviceFault, string> = {
   PAPER_OUT: 'paper out',
@@ -24,8 +32,9 @@ const FAULT_TEXT: Record<DeviceFault, string> = {
 const BLOCKING: readonly DeviceFault[] = ['PAPER_OUT', 'COVER_OPEN', 'HARDWARE'];
 
 /**
- * Pure: the lane's condition from device statuses, lane-wide faults and the open order's state. Red when a required
- * device is offline or blocked or any lane-wide fault is set; yellow blinking when the order waits for an attendant or a payment is in doubt; else green.
+ * Pure: the lane's condition from device statuses, lane-wide faults, the open order's state and whether the lane is
+ * closed. Red when a required device is offline or blocked or any lane-wide fault is set; yellow blinking when the
+ * order waits for an attendant or a payment is in doubt; red steady ({@link LANE_CLOSED_LIGHT}) when closed; else green.
  */
 export function laneCondition(
   statuses: Partial<Record<DeviceClass, DeviceStatus>>,
@@ -33,6 +42,8 @@ export function laneCondition(
   orderState: OrderState | null,
   /** Lane-wide faults that are not a device's (storage, data loss, sync): `source: reason`. */
   faults: readonly string[] = [],
+  /** The lane is closed (Lane.closed): in service still (an open order may finish and pay), but shown closed. */
+  closed: { reason: string } | null = null,
 ): LaneCondition {
   const reasons: string[] = [...faults];
   for (const cls of required) {
@@ -47,6 +58,7 @@ export function laneCondition(
       reasons,
       message: { 'zh-CN': '本收银台暂停服务，请使用其他收银台或联系工作人员', en: 'This lane is out of service. Please use another lane or ask a member of staff.' },
       light: { color: 'red', mode: 'steady' },
+      ...(closed ? { closed: { reason: closed.reason } } : {}),
     };
   }
   const attention = orderState === 'needs_attendant' || orderState === 'payment_unknown';
@@ -54,6 +66,7 @@ export function laneCondition(
     inService: true,
     reasons: [],
     message: null,
-    light: attention ? { color: 'yellow', mode: 'blink' } : { color: 'green', mode: 'steady' },
+    light: attention ? { color: 'yellow', mode: 'blink' } : closed ? { ...LANE_CLOSED_LIGHT } : { color: 'green', mode: 'steady' },
+    ...(closed ? { closed: { reason: closed.reason } } : {}),
   };
 }

@@ -14,6 +14,13 @@ export interface LaneDevices {
   light?: LaneLight;
 }
 
+/** What the supervisor needs of the lane (runtime/lane/lane.ts Lane): whether it is closed, and when that changes. */
+export interface ClosableLane {
+  readonly closed: { reason: string } | null;
+  on(event: 'closedChanged', fn: (c: { reason: string } | null) => void): unknown;
+  off(event: 'closedChanged', fn: (c: { reason: string } | null) => void): unknown;
+}
+
 export interface SupervisorEvents {
   condition: [LaneCondition];
   deviceStatus: [DeviceClass, DeviceStatus];
@@ -34,7 +41,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(
     readonly devices: LaneDevices,
-    private readonly opts: { clock: Clock; required: readonly DeviceClass[]; engine?: OrderEngine; maxBackoffMs?: number; faults?: ServiceFaults },
+    private readonly opts: { clock: Clock; required: readonly DeviceClass[]; engine?: OrderEngine; maxBackoffMs?: number; faults?: ServiceFaults; lane?: ClosableLane },
   ) {
     super();
   }
@@ -52,6 +59,13 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
     const onFaults = () => this.update();
     this.opts.faults?.on('change', onFaults);
     offs.push(() => this.opts.faults?.off('change', onFaults));
+    // a lane closed by HQ or an attendant shows it on the light (LANE_CLOSED_LIGHT); unlocking restores it
+    const lane = this.opts.lane;
+    if (lane) {
+      const onClosed = () => this.update();
+      lane.on('closedChanged', onClosed);
+      offs.push(() => lane.off('closedChanged', onClosed));
+    }
     if (this.opts.engine) {
       const engine = this.opts.engine;
       const open = await engine.openOrder();
@@ -101,7 +115,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   condition(): LaneCondition {
-    return this.current ?? laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
+    return this.current ?? laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons(), this.opts.lane?.closed ?? null);
   }
 
   status(cls: DeviceClass): DeviceStatus | undefined {
@@ -112,7 +126,7 @@ export class DeviceSupervisor extends EventEmitter<SupervisorEvents> {
     // devices going offline because stop() closes them are no change of the lane's condition, and the light being
     // closed at the same moment must not be set (its refusal was logged as a device error on every clean stop)
     if (this.stopped && this.current) return this.current;
-    const next = laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons());
+    const next = laneCondition(this.statuses, this.opts.required, this.orderState, this.opts.faults?.reasons(), this.opts.lane?.closed ?? null);
     const changed = JSON.stringify(next) !== JSON.stringify(this.current);
     this.current = next;
     // the light follows the condition whenever it can (also after it comes back from being unplugged)

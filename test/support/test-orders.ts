@@ -3,7 +3,7 @@ import { newOrder, type Order, type OrderLine, type PaymentRecord, type RefundRe
 import type { OrderState } from '../../runtime/orders/states';
 import { priceCart } from '../../runtime/pricing/price-cart';
 import type { Promotion } from '../../runtime/pricing/types';
-import type { ReceiptHeader } from '../../runtime/receipts/text-receipt';
+import type { ReceiptHeader } from '../../protocol/receipts/text-receipt';
 
 export const HEADER: ReceiptHeader = {
   storeName: '鲜果超市 Fresh Mart',

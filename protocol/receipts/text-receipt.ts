@@ -1,5 +1,5 @@
 import { receiptModel, receiptRows } from './receipt-model';
-import type { Order } from '../orders/order';
+import type { ReceiptOrder } from './receipt-order';
 
 export interface ReceiptHeader {
   storeName: string;
@@ -19,7 +19,7 @@ const width = (s: string) => [...s].reduce((n, ch) => n + (/[\u2E80-\uFFFF]/.tes
  * A plain-text receipt (monospace, CJK counted double width) — the same receipt model as the printed receipt and
  * the PDF, for terminals and logs.
  */
-export function textReceipt(order: Order, h: ReceiptHeader, columns = 42): string {
+export function textReceipt(order: ReceiptOrder, h: ReceiptHeader, columns = 42): string {
   const model = receiptModel(order, h, h.locale === 'en' ? 'en' : 'zh-CN');
   return receiptRows(model)
     .map((r) => {

@@ -1,8 +1,7 @@
-import type { ReceiptBlock } from '../../drivers/contract/printer';
 import { formatMoney, type Minor } from '../../kernel/money';
 import { formatLocal } from '../../kernel/local-time';
-import type { Order } from '../orders/order';
-import type { LocalizedText } from '../pricing/types';
+import type { LocalizedText } from '../../protocol/pricebook/price-item';
+import type { ReceiptOrder } from './receipt-order';
 import type { ReceiptHeader } from './text-receipt';
 
 export type DocLocale = 'zh-CN' | 'en';
@@ -126,7 +125,7 @@ export function formatRate(rate: number): string {
 }
 
 /** The one receipt model behind the printed receipt, the e-receipt PDF and anything else that shows a receipt. Pure. */
-export function receiptModel(order: Order, header: ReceiptHeader, locale: DocLocale): ReceiptModel {
+export function receiptModel(order: ReceiptOrder, header: ReceiptHeader, locale: DocLocale): ReceiptModel {
   const labels = LABELS[locale];
   const m = (v: Minor) => formatMoney(v, header.currency, header.minorUnits);
   const training = order.training === true;
@@ -240,31 +239,4 @@ export function receiptRows(model: ReceiptModel): ReceiptRow[] {
   if (model.member) rows.push({ kind: 'text', text: `${L.member} ${model.member.id}: ${L.points} +${model.member.points}` });
   if (model.training) rows.push({ kind: 'rule' }, ...banner);
   return rows;
-}
-
-/** The printed receipt from the same model: header, lines, discounts, tax, total, payments, QR and barcode. */
-export function receiptBlocks(model: ReceiptModel, opts: { reprint?: number } = {}): ReceiptBlock[] {
-  const blocks: ReceiptBlock[] = [];
-  let marked = false;
-  for (const r of receiptRows(model)) {
-    // the training banner is bold but single size, so it stays on one line of a 42-column roll
-    if (r.kind === 'title' && r.text === TRAINING_BANNER) blocks.push({ kind: 'text', text: r.text, align: 'center', bold: true });
-    else if (r.kind === 'title') blocks.push({ kind: 'text', text: r.text, align: 'center', bold: true, size: 2 });
-    else if (r.kind === 'center') blocks.push({ kind: 'text', text: r.text, align: 'center' });
-    else if (r.kind === 'text') blocks.push({ kind: 'text', text: r.text });
-    else if (r.kind === 'rule') blocks.push({ kind: 'rule' });
-    else if (r.strong) blocks.push({ kind: 'text', text: `${r.left} ${r.right}`, bold: true, size: 2, align: 'right' });
-    else blocks.push({ kind: 'line', left: r.left, right: r.right });
-    // the reprint marker goes right under the receipt number (the first text row), as receipt-job.ts prints it
-    if (opts.reprint && r.kind === 'text' && !marked) {
-      marked = true;
-      blocks.push({ kind: 'text', text: `*** REPRINT ${opts.reprint} ***`, align: 'center', bold: true });
-    }
-  }
-  blocks.push(
-    { kind: 'feed', lines: 1 },
-    { kind: 'qr', data: model.qrPayload },
-    { kind: 'barcode', data: model.receiptId, symbology: 'code128' },
-  );
-  return blocks;
 }

@@ -1,5 +1,6 @@
-import { receiptJob } from './receipt-job';
-import { receiptBlocks, receiptModel, safeMaskedPan } from './receipt-model';
+import { receiptJob } from '../../runtime/receipts/receipt-job';
+import { receiptBlocks } from '../../runtime/receipts/receipt-blocks';
+import { receiptModel, safeMaskedPan } from './receipt-model';
 import { exampleOrder, HEADER } from '../../test/support/test-orders';
 
 describe('receiptModel', () => {

@@ -1,0 +1,84 @@
+import type { StoreScope } from '../console/types';
+import { FleetView, type FleetDbRow, type FleetRow } from '../ingest/fleet';
+import type { IngestStore } from '../ingest/store';
+import { scopeWhere } from './scope-sql';
+
+export const FLEET_STATES = ['online', 'offline', 'alert', 'retired'] as const;
+export type FleetStateFilter = (typeof FLEET_STATES)[number];
+
+export interface FleetFilter {
+  store?: string;
+  state?: FleetStateFilter;
+  device?: string;
+  /** Retired kiosks too (a kiosk's own page). */
+  includeRetired?: boolean;
+}
+
+/** A fleet row as the console shows it: what the kiosk reported, plus HQ's journal and alert view of it. */
+export interface ConsoleFleetRow extends FleetRow {
+  openAlerts: number;
+  /** HQ's journal of the kiosk: the contiguous seq stored and whether its chain verified. */
+  journal: { contiguousSeq: number; chainOk: boolean; chainError: string | null } | null;
+}
+
+/**
+ * The fleet as HQ's store knows it, for the user's scope: online/offline since when, versions in force, lane state,
+ * device health, backlog, last event, last seen and open alerts. Retired kiosks only with `state: 'retired'`.
+ */
+export async function fleetRows(store: IngestStore, scope: StoreScope, filter: FleetFilter, now: number): Promise<ConsoleFleetRow[]> {
+  const where = scopeWhere(scope, 'store_id');
+  const cond = [where.sql];
+  const params: unknown[] = [...where.params];
+  if (filter.store) {
+    cond.push('store_id = ?');
+    params.push(filter.store);
+  }
+  if (filter.device) {
+    cond.push('device_id = ?');
+    params.push(filter.device);
+  }
+  const sqlWhere = cond.join(' AND ');
+  const read = store.db.read;
+  const [fleet, devices, alerts] = await Promise.all([
+    read.all<FleetDbRow>(`SELECT * FROM fleet WHERE ${sqlWhere} ORDER BY store_id, device_id`, params),
+    read.all<{ store_id: string; device_id: string; contiguous_seq: number; chain_ok: number; chain_error: string | null; last_event_ts: number | null }>(
+      `SELECT store_id, device_id, contiguous_seq, chain_ok, chain_error, last_event_ts FROM devices WHERE ${sqlWhere}`,
+      params,
+    ),
+    read.all<{ store_id: string; device_id: string; n: number }>(
+      `SELECT store_id, device_id, COUNT(*) AS n FROM alerts WHERE cleared_at IS NULL AND device_id IS NOT NULL AND ${sqlWhere} GROUP BY store_id, device_id`,
+      params,
+    ),
+  ]);
+  const view = new FleetView();
+  for (const r of fleet) view.load(r);
+  const key = (s: string, d: string) => `${s}/${d}`;
+  const journal = new Map(devices.map((d) => [key(d.store_id, d.device_id), d]));
+  for (const d of devices) if (d.last_event_ts !== null) view.noteEvent(d.store_id, d.device_id, Number(d.last_event_ts));
+  const open = new Map(alerts.map((a) => [key(a.store_id, a.device_id), Number(a.n)]));
+  const retired = filter.state === 'retired' || filter.includeRetired === true;
+  return view
+    .rows(now, { includeRetired: retired })
+    .map((r): ConsoleFleetRow => {
+      const j = journal.get(key(r.storeId, r.deviceId));
+      return {
+        ...r,
+        openAlerts: open.get(key(r.storeId, r.deviceId)) ?? 0,
+        journal: j ? { contiguousSeq: Number(j.contiguous_seq), chainOk: Number(j.chain_ok) === 1, chainError: j.chain_error } : null,
+      };
+    })
+    .filter((r) => {
+      switch (filter.state) {
+        case 'online':
+          return r.online === true;
+        case 'offline':
+          return r.online === false;
+        case 'alert':
+          return r.openAlerts > 0;
+        case 'retired':
+          return r.retiredAt !== null;
+        default:
+          return true;
+      }
+    });
+}
