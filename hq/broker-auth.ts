@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { Option, type Command } from 'commander';
+import { passwordText, readStdinBounded } from '../kernel/secret-input';
 
 /**
  * Broker credentials for every `hq` command that talks to MQTT (`cmd`, `pricebook push`, `config push`, `ingest`,
@@ -81,19 +82,7 @@ export function addBrokerOptions(cmd: Command, opts: { required?: boolean } = {}
   return cmd;
 }
 
-const readAllStdin = async (): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of process.stdin) {
-    size += (c as Buffer).length;
-    if (size > 64 * 1024) break;
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
-};
 
-/** A password as given on stdin or in a file: one trailing line break removed (echo and editors add one). */
-const passwordText = (raw: Buffer): string => raw.toString('utf8').replace(/\r?\n$/, '');
 
 /**
  * The URL and credentials for mqtt.connect. Throws BrokerOptionsError (exit 2) on a broken rule, or a plain Error
@@ -106,7 +95,7 @@ export async function brokerConnectOptions(opts: BrokerCliOptions, io: { readStd
   if (problem) throw new BrokerOptionsError(problem);
   let password: string | undefined;
   if (opts.passwordStdin) {
-    password = passwordText(await (io.readStdin ?? readAllStdin)());
+    password = passwordText(await (io.readStdin ?? readStdinBounded)());
   } else if (opts.passwordFile !== undefined) {
     let raw: Buffer;
     try {

@@ -10,6 +10,7 @@ import { TrustStore } from '../../runtime/trust/trust-store';
 import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/hq-sync/identity-check';
 import { dbPath } from '../kiosk';
 import { baseConfigFrom, CliExit, type CommonOptions } from '../cli-support';
+import { passwordText, readStdinBounded } from '../../kernel/secret-input';
 
 export interface ProvisionOptions extends CommonOptions {
   store?: string;
@@ -206,8 +207,6 @@ export interface ProvisionCliOptions extends Omit<ProvisionOptions, 'password'> 
   passwordFile?: string;
 }
 
-/** A password as given on stdin or in a file: one trailing line break removed (echo and editors add one). */
-const passwordText = (raw: Buffer): string => raw.toString('utf8').replace(/\r?\n$/, '');
 
 /**
  * The MQTT password from `--password-stdin` or `--password-file FILE` (never argv). `--password` is refused with
@@ -225,20 +224,10 @@ export async function passwordFrom(opts: ProvisionCliOptions, readStdin: () => P
   return pw;
 }
 
-const readAllStdin = async (): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of process.stdin) {
-    size += (c as Buffer).length;
-    if (size > 64 * 1024) break;
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
-};
 
 /** The commander action. */
 export async function provision(opts: ProvisionCliOptions): Promise<void> {
   const { passwordStdin: _s, passwordFile: _f, ...rest } = opts;
-  const password = await passwordFrom(opts, readAllStdin);
+  const password = await passwordFrom(opts, readStdinBounded);
   await provisionKiosk({ ...rest, password }, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), clock: new SystemClock() });
 }

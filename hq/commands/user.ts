@@ -9,6 +9,7 @@ import { addUser, listUsers, setDisabled, setPassword, setRole, type UserRow } f
 import type { Role } from '../console/types';
 import { IngestStore } from '../ingest/store';
 import { removesLastAdmin } from '../users/last-admin';
+import { passwordText } from '../../kernel/secret-input';
 
 /** The console's default store, as `hq serve` uses it. */
 export const DEFAULT_DB = path.join('hq-data', 'hq.sqlite');
@@ -39,8 +40,6 @@ export function cliActor(): string {
   return `cli:${name}`;
 }
 
-/** One trailing line end removed; nothing else (a password may hold spaces). */
-const chompLine = (s: string): string => s.replace(/\r?\n$/, '');
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -71,9 +70,9 @@ export async function readPassword(o: PasswordOpts): Promise<string> {
       throw new UsageError(`cannot read the password file ${o.passwordFile}`);
     }
     if (!st.isFile() || st.size > MAX_PASSWORD_INPUT) throw new UsageError(`${o.passwordFile} is not a password file (a regular file of at most ${MAX_PASSWORD_INPUT} bytes)`);
-    return oneLine(chompLine(fs.readFileSync(o.passwordFile, 'utf8')), o.passwordFile);
+    return oneLine(passwordText(fs.readFileSync(o.passwordFile, 'utf8')), o.passwordFile);
   }
-  if (o.passwordStdin) return oneLine(chompLine(await readStdin()), 'stdin');
+  if (o.passwordStdin) return oneLine(passwordText(await readStdin()), 'stdin');
   throw new UsageError('a password is needed: --password-file FILE or --password-stdin');
 }
 

@@ -1,16 +1,7 @@
 import * as fs from 'node:fs';
+import { CJK_FONT_CANDIDATES } from '../../kernel/cjk-fonts';
 
-/**
- * The CJK font HQ's PDFs embed so Chinese item and store names render (never as boxes): the same lookup as the
- * kiosk's receipts (runtime/receipts/pdf-common.ts, which hq may not import), Debian's fonts-noto-cjk first.
- */
-export const CJK_FONT_CANDIDATES: readonly { path: string; family?: string }[] = [
-  { path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { path: '/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { path: '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { path: '/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf' },
-  { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYi Micro Hei' },
-];
+/** The CJK font HQ's PDF exports embed (the kiosk's receipts look for the same fonts: kernel/cjk-fonts.ts). */
 
 export interface CjkFont {
   data: Buffer;

@@ -1,15 +1,9 @@
 import * as fs from 'node:fs';
 import PDFDocument from 'pdfkit';
 import { KioskError } from '../../kernel/errors';
+import { CJK_FONT_CANDIDATES } from '../../kernel/cjk-fonts';
 
-/** Where a CJK font is looked for, in order (Debian/Ubuntu fonts-noto-cjk first). */
-export const CJK_FONT_CANDIDATES: readonly { path: string; family?: string }[] = [
-  { path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { path: '/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { path: '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { path: '/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf' },
-  { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYi Micro Hei' },
-];
+export { CJK_FONT_CANDIDATES };
 
 export interface PdfFontOptions {
   /** An explicit font file (TTF/OTF/TTC). When given, only this path is tried. */
