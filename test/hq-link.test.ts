@@ -377,14 +377,17 @@ describe.each([5, 4] as const)('messages HQ queues while the kiosk is stopped ar
     const ingest = new HqIngest({ store, client, clock });
     ingest.on('error', () => undefined);
     await ingest.start();
-    await waitFor('the ingest to connect', () => client.connected, LONG);
-    return {
-      ingest,
-      async stop() {
-        await ingest.stop();
-        await client.endAsync();
-      },
+    let ended = false;
+    const end = async (): Promise<void> => {
+      if (ended) return;
+      ended = true;
+      await ingest.stop();
+      await client.endAsync(true);
     };
+    // also ended when the test fails midway: a client left reconnecting outlives the file and breaks the next one in the worker
+    ends.push(end);
+    await waitFor('the ingest to connect', () => client.connected, LONG);
+    return { ingest, stop: end };
   }
 
   it('a signed lock, an ack, a resend request and a config bundle all take effect', async () => {

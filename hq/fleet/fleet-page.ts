@@ -1,7 +1,7 @@
 import { html } from '../console/html';
 import type { ConsoleContext, ConsoleReply, ConsoleRequest } from '../console/types';
 import { scopeWhere } from './scope-sql';
-import { FLEET_STATES, fleetRows, type FleetStateFilter } from './fleet-query';
+import { FLEET_STATES, fleetPageOf, fleetRows, matchesState, type FleetStateFilter } from './fleet-query';
 import { devicesCell, kioskHref, laneBadge, queryId, statusBadge, timeCell } from './page-parts';
 
 /** The stores the user may pick in filters: the fleet's stores within their scope. */
@@ -18,11 +18,21 @@ export async function fleetPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
   const store = queryId(req.query.store);
   const state = (FLEET_STATES as readonly string[]).includes(req.query.state ?? '') ? (req.query.state as FleetStateFilter) : undefined;
   const now = ctx.clock.now();
-  const [rows, all, stores] = await Promise.all([
-    fleetRows(ctx.store, req.scope, { store, state }, now),
-    fleetRows(ctx.store, req.scope, { store }, now),
-    storesInScope(req, ctx),
-  ]);
+  // One read of the fleet: the counts are over the kiosks in service, the table over the state asked, one page of it.
+  const [fetched, stores] = await Promise.all([fleetRows(ctx.store, req.scope, { store, includeRetired: state === 'retired' }, now), storesInScope(req, ctx)]);
+  const all = fetched.filter((r) => r.retiredAt === null);
+  const shown = fleetPageOf(
+    fetched.filter((r) => matchesState(r, state)),
+    req.query.page,
+  );
+  const rows = shown.rows;
+  const link = (p: number) => {
+    const params = new URLSearchParams();
+    if (store) params.set('store', store);
+    if (state) params.set('state', state);
+    params.set('page', String(p));
+    return `/fleet?${params.toString()}`;
+  };
   const count = {
     total: all.length,
     online: all.filter((r) => r.online === true).length,
@@ -65,7 +75,7 @@ export async function fleetPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
               <td>${r.software ?? '—'}</td>
               <td>${r.configVersion === null ? '—' : String(r.configVersion)}</td>
               <td>${r.pricebookVersion === null ? '—' : String(r.pricebookVersion)}${r.pricebookStatus && r.pricebookStatus.status !== 'applied' ? html`<br><small class="muted">${String(r.pricebookStatus.version ?? '?')}: ${r.pricebookStatus.status}</small>` : ''}</td>
-              <td>${laneBadge(req, r.lane)}</td>
+              <td>${laneBadge(req, r.lane, r.online)}</td>
               <td>${devicesCell(req, r)}</td>
               <td class="num">${r.backlog ?? '—'}</td>
               <td>${timeCell(req, ctx, r.lastEventTs)}</td>
@@ -76,6 +86,13 @@ export async function fleetPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
           )}
         </tbody>
       </table>
-    </div>`;
+    </div>
+    ${shown.pages > 1
+      ? html`<nav class="pager" aria-label="${t('fleet.pages')}">
+      ${shown.page > 1 ? html`<a rel="prev" href="${link(shown.page - 1)}">${t('fleet.prev')}</a>` : ''}
+      <span>${t('fleet.page', { page: shown.page, pages: shown.pages })}</span>
+      ${shown.page < shown.pages ? html`<a rel="next" href="${link(shown.page + 1)}">${t('fleet.next')}</a>` : ''}
+    </nav>`
+      : ''}`;
   return { page: { title: t('fleet.title'), body, live: ['fleet', 'alerts'] } };
 }

@@ -67,18 +67,31 @@ export async function fleetRows(store: IngestStore, scope: StoreScope, filter: F
         journal: j ? { contiguousSeq: Number(j.contiguous_seq), chainOk: Number(j.chain_ok) === 1, chainError: j.chain_error } : null,
       };
     })
-    .filter((r) => {
-      switch (filter.state) {
-        case 'online':
-          return r.online === true;
-        case 'offline':
-          return r.online === false;
-        case 'alert':
-          return r.openAlerts > 0;
-        case 'retired':
-          return r.retiredAt !== null;
-        default:
-          return true;
-      }
-    });
+    .filter((r) => matchesState(r, filter.state));
+}
+
+/** Whether a fleet row shows under a state filter (no filter: every row fetched). */
+export function matchesState(r: ConsoleFleetRow, state: FleetStateFilter | undefined): boolean {
+  switch (state) {
+    case 'online':
+      return r.online === true;
+    case 'offline':
+      return r.online === false;
+    case 'alert':
+      return r.openAlerts > 0;
+    case 'retired':
+      return r.retiredAt !== null;
+    default:
+      return true;
+  }
+}
+
+export const FLEET_PAGE_SIZE = 100;
+
+/** One page of rows: `page` is 1-based; a missing, malformed or out-of-range page gives the first or the last page. */
+export function fleetPageOf<T>(rows: readonly T[], page: string | undefined, size = FLEET_PAGE_SIZE): { rows: T[]; page: number; pages: number } {
+  const pages = Math.max(1, Math.ceil(rows.length / size));
+  const asked = page !== undefined && /^\d{1,9}$/.test(page) ? Number(page) : 1;
+  const p = Math.min(Math.max(asked, 1), pages);
+  return { rows: rows.slice((p - 1) * size, p * size), page: p, pages };
 }

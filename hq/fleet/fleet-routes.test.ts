@@ -78,6 +78,55 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('fleet pages on
     expect(zh.body).toContain('已关闭');
   });
 
+  it("shows an offline kiosk's lane and devices as last known, never as in service and fine", async () => {
+    const view = new FleetView();
+    await hear(view, 'S1', 'K2', 'state', { v: 1, online: true, ts: T0 });
+    await hear(view, 'S1', 'K2', 'telemetry', {
+      v: 1, ts: T0, backlog: 0, uptimeS: 1, disk: {}, devices: null,
+      lane: { state: 'in_service', reasons: [] }, peripherals: { printer: { status: 'online', faults: [] } },
+    });
+    await hear(view, 'S1', 'K2', 'state', { v: 1, online: false, ts: T0 + 1000 });
+    await writeFleet(store.db, view.entriesList());
+    const admin = await as('admin1');
+    for (const url of ['/fleet', '/fleet/S1/K2']) {
+      const page = await admin.get(url);
+      const row = url === '/fleet' ? /data-kiosk="S1\/K2"[\s\S]*?<\/tr>/.exec(page.body)![0] : page.body;
+      expect(row).toContain('data-lane="offline"');
+      expect(row).not.toContain('data-lane="in_service"');
+      expect(row).toMatch(/last known: In service/);
+      expect(row).not.toContain('<span class="badge ok">all fine</span>');
+    }
+  });
+
+  it('pages the fleet 100 kiosks at a time, keeping the filters in the page links', async () => {
+    const view = new FleetView();
+    for (let i = 0; i < 230; i++) await hear(view, 'S3', `P${String(i).padStart(3, '0')}`, 'state', { v: 1, online: i % 2 === 0, ts: T0 });
+    await writeFleet(store.db, view.entriesList());
+    const admin = await as('admin1');
+    const kiosks = (body: string) => [...body.matchAll(/data-kiosk="([^"]+)"/g)].map((m) => m[1]);
+    const first = await admin.get('/fleet');
+    expect(first.statusCode).toBe(200);
+    expect(kiosks(first.body)).toHaveLength(100);
+    expect(first.body).toMatch(/<div class="value" id="count-total">233<\/div>/); // the counts stay fleet-wide
+    expect(first.body).toContain('href="/fleet?page=2"');
+    expect(first.body).not.toContain('rel="prev"');
+    const seen = [...kiosks(first.body), ...kiosks((await admin.get('/fleet?page=2')).body), ...kiosks((await admin.get('/fleet?page=3')).body)];
+    expect(seen).toHaveLength(233);
+    expect(new Set(seen).size).toBe(233);
+    const last = await admin.get('/fleet?page=3');
+    expect(last.body).toContain('href="/fleet?page=2"');
+    expect(last.body).not.toContain('rel="next"');
+    expect(kiosks((await admin.get('/fleet?page=99')).body)).toEqual(kiosks(last.body)); // past the end: the last page
+    expect(kiosks((await admin.get('/fleet?page=x')).body)).toEqual(kiosks(first.body));
+    const online = await admin.get('/fleet?store=S3&state=online');
+    expect(kiosks(online.body)).toHaveLength(100);
+    expect(kiosks(online.body).every((k) => k.startsWith('S3/P'))).toBe(true);
+    expect(online.body).toContain('href="/fleet?store=S3&amp;state=online&amp;page=2"');
+    const online2 = await admin.get('/fleet?store=S3&state=online&page=2');
+    expect(kiosks(online2.body)).toHaveLength(15);
+    expect(online2.body).toContain('href="/fleet?store=S3&amp;state=online&amp;page=1"');
+  });
+
   it("a store manager sees only their stores: another store's kiosk and alert answer 404", async () => {
     const mgr = await as('mgr1');
     const list = await mgr.get('/fleet');

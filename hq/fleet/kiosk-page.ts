@@ -62,7 +62,7 @@ export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
         <dt>${t('fleet.col.software')}</dt><dd>${row.software ?? '—'}</dd>
         <dt>${t('fleet.col.config')}</dt><dd>${row.configVersion === null ? '—' : String(row.configVersion)}</dd>
         <dt>${t('fleet.col.pricebook')}</dt><dd>${row.pricebookVersion === null ? '—' : String(row.pricebookVersion)}${row.pricebookStatus ? html` <small class="muted">(${String(row.pricebookStatus.version ?? '?')}: ${row.pricebookStatus.status}${row.pricebookStatus.reason ? ` — ${row.pricebookStatus.reason}` : ''})</small>` : ''}</dd>
-        <dt>${t('fleet.col.lane')}</dt><dd>${laneBadge(req, row.lane)}</dd>
+        <dt>${t('fleet.col.lane')}</dt><dd>${laneBadge(req, row.lane, row.online)}</dd>
         <dt>${t('fleet.col.devices')}</dt><dd>${devicesCell(req, row)}${row.devices.length ? html`<br><small class="muted">${row.devices.map((d) => `${d.name}: ${d.status}`).join(', ')}</small>` : ''}</dd>
         <dt>${t('fleet.col.backlog')}</dt><dd>${row.backlog ?? '—'}</dd>
         <dt>${t('fleet.kiosk.paymentsInDoubt')}</dt><dd>${row.paymentsInDoubt}</dd>

@@ -21,8 +21,17 @@ export function statusBadge(req: ConsoleRequest, ctx: ConsoleContext, r: Console
   return html`<span class="badge ${cls}" data-state="${r.retiredAt !== null ? 'retired' : r.online === true ? 'online' : r.online === false ? 'offline' : 'unknown'}">${req.t(key)}</span>${since}`;
 }
 
-export function laneBadge(req: ConsoleRequest, lane: LaneView | null): Html {
+/**
+ * An offline kiosk's lane and devices are what it last reported, not what they are now: shown greyed as "last known"
+ * under "unknown (offline)", so a killed kiosk never reads "In service, all fine".
+ */
+function lastKnown(req: ConsoleRequest, what: Html): Html {
+  return html`<span class="badge" data-lane="offline">${req.t('fleet.lane.offline')}</span><br><small class="muted">${req.t('fleet.lastKnown')} ${what}</small>`;
+}
+
+export function laneBadge(req: ConsoleRequest, lane: LaneView | null, online: boolean | null = true): Html {
   if (!lane) return html`<span class="muted">—</span>`;
+  if (online === false) return lastKnown(req, html`${req.t(`fleet.lane.${lane.state}`)}`);
   const cls = lane.state === 'in_service' ? 'ok' : lane.state === 'closed' ? 'warn' : 'bad';
   const reasons = lane.reasons.length ? html`<br><small>${lane.reasons.join('; ')}</small>` : '';
   return html`<span class="badge ${cls}" data-lane="${lane.state}">${req.t(`fleet.lane.${lane.state}`)}</span>${reasons}`;
@@ -31,6 +40,7 @@ export function laneBadge(req: ConsoleRequest, lane: LaneView | null): Html {
 export function devicesCell(req: ConsoleRequest, r: ConsoleFleetRow): Html {
   const bad = r.devices.filter((d) => d.faults.length > 0 || !['ok', 'online', 'ready', 'idle', 'connected', 'healthy'].includes(d.status.toLowerCase()));
   if (r.devices.length === 0) return html`<span class="muted">—</span>`;
+  if (r.online === false) return html`<small class="muted">${req.t('fleet.lastKnown')} ${bad.length === 0 ? req.t('fleet.devices.ok') : bad.map((d) => `${d.name}: ${d.faults.join(' ') || d.status}`).join(', ')}</small>`;
   if (bad.length === 0) return html`<span class="badge ok">${req.t('fleet.devices.ok')}</span>`;
   return html`${bad.map((d) => html`<span class="badge warn">${d.name}: ${d.faults.length ? d.faults.join(' ') : d.status}</span> `)}`;
 }

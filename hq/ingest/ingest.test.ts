@@ -77,6 +77,32 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
 
   const send = (e: object) => kiosk.publishAsync(eventsTopic('S1', 'K1'), JSON.stringify(e), { qos: 1 });
 
+  it('takes the events its persistent session holds at connect, also while it still reads the fleet it knew', async () => {
+    const session = { protocolVersion, clientId: `hq-session-${protocolVersion}-${process.pid}`, clean: false, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}) };
+    const before = await mqtt.connectAsync(broker.url, session);
+    await before.subscribeAsync(eventsTopic('S1', 'K1'), { qos: 1 });
+    await before.endAsync();
+    const ev = chain('S1', 'K1', 3);
+    for (const e of ev) await send(e); // queued at the broker for the session
+    // a slow store: its first read (what HQ knew of the fleet) takes a while, and the queued events come at connect
+    const all = store.db.read.all.bind(store.db.read);
+    let first = true;
+    const slow = jest.spyOn(store.db.read, 'all').mockImplementation(async (sql, params) => {
+      if (first) {
+        first = false;
+        await new Promise((r) => setTimeout(r, 800));
+      }
+      return all(sql, params);
+    });
+    await hqClient.endAsync(true);
+    hqClient = mqtt.connect(broker.url, session); // ended by afterEach
+    await startIngest();
+    slow.mockRestore();
+    // mqtt.js PUBACKs a message that finds no listener: had the ingest listened only after its read, these were lost
+    await waitFor(async () => (await store.device('S1', 'K1'))?.contiguous_seq === 3, 10_000, 'the queued events stored');
+    expect(ingest.stats.stored).toBe(3);
+  });
+
   it('stores events, acks the contiguous seq, and re-acks duplicates', async () => {
     await startIngest();
     const ev = chain('S1', 'K1', 20);

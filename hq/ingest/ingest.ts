@@ -120,13 +120,16 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    // listen before anything is awaited: mqtt.js PUBACKs a message that arrives with no listener (messages queued in a
+    // persistent session come right at connect), and such an event would be lost to HQ with the kiosk told it was taken
+    this.client.on('message', this.onMessage);
+    this.client.on('connect', this.subscribe);
     try {
-      for (const r of await readFleet(this.store.db.read)) this.fleet.load(r);
+      // what HQ knew before this start; a kiosk heard from meanwhile is newer than its row
+      for (const r of await readFleet(this.store.db.read)) if (!this.fleet.get(r.store_id, r.device_id)) this.fleet.load(r);
     } catch (err) {
       this.report(err as Error);
     }
-    this.client.on('message', this.onMessage);
-    this.client.on('connect', this.subscribe);
     if (this.client.connected) await this.subscribeAsync();
   }
 
