@@ -1,13 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Client } from 'pg';
 import { SimulatedClock } from '../../kernel/clock';
-import { Postgres } from '../../test/support/postgres';
-import { tmpDir, waitFor } from '../../test/support/sync-fixtures';
+import { waitFor } from '../../test/support/sync-fixtures';
 import { translator } from '../console/i18n';
 import type { ConsoleContext, ConsoleRequest, ConsoleUser, LiveTopic } from '../console/types';
 import { SqlAlerts } from '../fleet/alerts';
 import { IngestStore } from '../ingest/store';
+import { closeConsoleBackends, INGEST_TARGETS } from '../../test/support/console-fixture';
 import { MESSAGES } from './messages';
 import { CHECK_EVERY_MS, paymentAlertService } from './payment-alerts';
 import { DAY_MS, formatRate, HOUR_MS, overThreshold, paymentOutcomes } from './payment-monitor';
@@ -16,36 +13,7 @@ import { insertOrder, insertPayment, insertRefund, type PaymentRow } from '../..
 
 /** The live payment monitor and its alerts, on a SQLite file and on a real PostgreSQL server. */
 
-let pg: Postgres | null = null;
-let pgDbs = 0;
-const dirs: string[] = [];
-afterAll(async () => {
-  await pg?.close();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const BACKENDS: [string, () => Promise<string>][] = [
-  [
-    'SQLite',
-    async () => {
-      const dir = tmpDir('hq-payments-');
-      dirs.push(dir);
-      return path.join(dir, 'hq.sqlite');
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      pg ??= await Postgres.start();
-      const name = `payments_${++pgDbs}`;
-      const admin = new Client({ connectionString: pg.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return pg.url.replace(/\/postgres$/, `/${name}`);
-    },
-  ],
-];
+afterAll(closeConsoleBackends, 60_000);
 
 const NOW = Date.parse('2026-11-22T04:00:00Z');
 const MIN = 60_000;
@@ -110,7 +78,7 @@ function request(user: ConsoleUser): ConsoleRequest {
   };
 }
 
-describe.each(BACKENDS)('payment monitor on %s', (_name, fresh) => {
+describe.each(INGEST_TARGETS)('payment monitor on %s', (_name, fresh) => {
   let store: IngestStore;
   beforeEach(async () => {
     store = await IngestStore.open(await fresh());

@@ -1,51 +1,18 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Client } from 'pg';
-import { Postgres } from '../../test/support/postgres';
-import { tmpDir } from '../../test/support/sync-fixtures';
 import type { StoreScope } from '../console/types';
 import { IngestStore } from '../ingest/store';
+import { closeConsoleBackends, INGEST_TARGETS } from '../../test/support/console-fixture';
 import { salesStats } from './sales-stats';
 import { parseStatsFilter, type StatsFilter } from './stats-filter';
 import { insertLine, insertOrder, insertPayment, insertRefund, seedSalesFixture } from '../../test/support/stats-fixture';
 
 /** Every breakdown against hand-computed figures, on a SQLite file and on a real PostgreSQL server. */
 
-let pg: Postgres | null = null;
-let pgDbs = 0;
-const dirs: string[] = [];
-afterAll(async () => {
-  await pg?.close();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const BACKENDS: [string, () => Promise<string>][] = [
-  [
-    'SQLite',
-    async () => {
-      const dir = tmpDir('hq-stats-');
-      dirs.push(dir);
-      return path.join(dir, 'hq.sqlite');
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      pg ??= await Postgres.start();
-      const name = `stats_${++pgDbs}`;
-      const admin = new Client({ connectionString: pg.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return pg.url.replace(/\/postgres$/, `/${name}`);
-    },
-  ],
-];
+afterAll(closeConsoleBackends, 60_000);
 
 const ALL: StoreScope = { all: true };
 const filter = (from: string, to: string, timezone: string, extra: Partial<StatsFilter> = {}): StatsFilter => ({ from, to, timezone, scope: ALL, ...extra });
 
-describe.each(BACKENDS)('sales statistics on %s', (_name, fresh) => {
+describe.each(INGEST_TARGETS)('sales statistics on %s', (_name, fresh) => {
   let store: IngestStore;
   beforeEach(async () => {
     store = await IngestStore.open(await fresh());

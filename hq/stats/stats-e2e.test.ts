@@ -1,10 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Client } from 'pg';
 import { journalKiosk, sell, type JournalKiosk } from '../../test/support/kiosk-journals';
-import { Postgres } from '../../test/support/postgres';
-import { tmpDir } from '../../test/support/sync-fixtures';
 import { IngestStore } from '../ingest/store';
+import { closeConsoleBackends, INGEST_TARGETS } from '../../test/support/console-fixture';
 import { HOUR_MS, paymentOutcomes } from './payment-monitor';
 import { salesStats } from './sales-stats';
 
@@ -13,38 +9,9 @@ import { salesStats } from './sales-stats';
  * the orders in the same transaction), then the statistics and the payment monitor over those projections.
  */
 
-let pg: Postgres | null = null;
-let pgDbs = 0;
-const dirs: string[] = [];
-afterAll(async () => {
-  await pg?.close();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+afterAll(closeConsoleBackends, 60_000);
 
-const BACKENDS: [string, () => Promise<string>][] = [
-  [
-    'SQLite',
-    async () => {
-      const dir = tmpDir('hq-stats-e2e-');
-      dirs.push(dir);
-      return path.join(dir, 'hq.sqlite');
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      pg ??= await Postgres.start();
-      const name = `stats_e2e_${++pgDbs}`;
-      const admin = new Client({ connectionString: pg.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return pg.url.replace(/\/postgres$/, `/${name}`);
-    },
-  ],
-];
-
-describe.each(BACKENDS)('statistics from ingested kiosk journals on %s', (_name, fresh) => {
+describe.each(INGEST_TARGETS)('statistics from ingested kiosk journals on %s', (_name, fresh) => {
   let store: IngestStore;
   let kiosk: JournalKiosk;
   beforeEach(async () => {

@@ -1,50 +1,17 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { Client } from 'pg';
 import { SimulatedClock } from '../../kernel/clock';
 import { pdftotext } from '../../test/support/pdf';
-import { Postgres } from '../../test/support/postgres';
-import { tmpDir } from '../../test/support/sync-fixtures';
 import { translator } from '../console/i18n';
 import type { ConsoleContext, ConsoleReply, ConsoleRequest, ConsoleUser, Lang, RouteDef } from '../console/types';
 import { IngestStore } from '../ingest/store';
+import { closeConsoleBackends, INGEST_TARGETS } from '../../test/support/console-fixture';
 import { MESSAGES } from './messages';
 import { ROUTES } from './routes';
 import { insertLine, insertOrder, MARKUP_NAME, seedSalesFixture } from '../../test/support/stats-fixture';
 
 /** GET /stats, /stats/export.csv and /stats/export.pdf through their handlers: content, scope, escaping, on both dialects. */
 
-let pg: Postgres | null = null;
-let pgDbs = 0;
-const dirs: string[] = [];
-afterAll(async () => {
-  await pg?.close();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const BACKENDS: [string, () => Promise<string>][] = [
-  [
-    'SQLite',
-    async () => {
-      const dir = tmpDir('hq-stats-routes-');
-      dirs.push(dir);
-      return path.join(dir, 'hq.sqlite');
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      pg ??= await Postgres.start();
-      const name = `stats_routes_${++pgDbs}`;
-      const admin = new Client({ connectionString: pg.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return pg.url.replace(/\/postgres$/, `/${name}`);
-    },
-  ],
-];
+afterAll(closeConsoleBackends, 60_000);
 
 const ADMIN: ConsoleUser = { username: 'ada', role: 'admin', stores: [] };
 const MANAGER_S2: ConsoleUser = { username: 'mia', role: 'store_manager', stores: ['S2'] };
@@ -95,7 +62,7 @@ function scriptJson(body: string, id: string): unknown {
   return JSON.parse(m[1]);
 }
 
-describe.each(BACKENDS)('statistics pages and exports on %s', (_name, fresh) => {
+describe.each(INGEST_TARGETS)('statistics pages and exports on %s', (_name, fresh) => {
   let store: IngestStore;
   let ctx: ConsoleContext;
   beforeEach(async () => {

@@ -58,6 +58,38 @@ describe('PresencePublisher: telemetry right after every connect, then every int
   const settle = () => new Promise((r) => setTimeout(r, 100));
   const count = (c: FakeClient, n: number) => waitFor(`${n} telemetry messages`, () => telemetry(c).length >= n, 10_000);
 
+  it('sends no telemetry composed while the kiosk stops (a clean stop changes the lane, which asks for telemetry)', async () => {
+    const clock = new SimulatedClock(T0);
+    const client = Object.assign(new FakeClient(), {
+      publishAsync: async function (this: FakeClient, topic: string, payload: string, opts: { retain?: boolean }) {
+        this.publish(topic, payload, opts);
+      },
+    });
+    let release: (n: number) => void = () => undefined;
+    let slow = false;
+    const p = new PresencePublisher({
+      client: client as unknown as MqttClient,
+      storeId: 's1',
+      deviceId: 'lane-1',
+      clock,
+      software: 'kiosk-runtime/test',
+      versions: () => ({ configVersion: null, pricebookVersion: null }),
+      backlog: () => (slow ? new Promise<number>((r) => (release = r)) : Promise.resolve(0)),
+      telemetryIntervalMs: 60_000,
+    });
+    p.start();
+    client.connected = true;
+    client.emit('connect');
+    await count(client, 1);
+    slow = true;
+    p.telemetryNow(); // composing: waits for the backlog
+    await p.stop(); // publishes the offline state
+    release(0);
+    await settle();
+    expect(telemetry(client)).toHaveLength(1);
+    expect(JSON.parse(client.published.at(-1)!.payload)).toMatchObject({ online: false });
+  });
+
   it('publishes the birth and then telemetry at once on each (re)connect, with the lane, peripherals and payments in doubt', async () => {
     const clock = new SimulatedClock(T0);
     const client = new FakeClient();

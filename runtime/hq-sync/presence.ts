@@ -151,7 +151,10 @@ export class PresencePublisher {
     if (!this.opts.client.connected) return;
     try {
       const m = await this.telemetryMessage();
-      this.opts.client.publish(telemetryTopic(this.opts.storeId, this.opts.deviceId), JSON.stringify(m), { qos: 0 });
+      // composing it awaited: the kiosk may be stopping meanwhile (a clean stop changes the lane state, which asks for
+      // telemetry), and a publish on a disconnecting client is an error — logged, on a stop that went well
+      if (!this.running || !this.opts.client.connected || this.opts.client.disconnecting) return;
+      this.opts.client.publish(telemetryTopic(this.opts.storeId, this.opts.deviceId), JSON.stringify(m), { qos: 0 }, () => undefined);
     } catch {
       // telemetry is best effort; the next tick tries again
     }

@@ -19,18 +19,19 @@ let pg: Promise<Postgres> | null = null;
 let pgDbs = 0;
 const dirs: string[] = [];
 
-export const CONSOLE_BACKENDS: ConsoleBackend[] = [
-  {
-    name: 'SQLite',
-    open: async () => {
+/** Where a fresh ingest store goes, per dialect: a new SQLite file, or a new database on the file's PostgreSQL server. */
+export const INGEST_TARGETS: [ConsoleBackend['name'], () => Promise<string>][] = [
+  [
+    'SQLite',
+    async () => {
       const dir = tmpDir('hq-console-');
       dirs.push(dir);
-      return IngestStore.open(path.join(dir, 'hq.sqlite'));
+      return path.join(dir, 'hq.sqlite');
     },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async () => {
+  ],
+  [
+    'PostgreSQL',
+    async () => {
       pg ??= Postgres.start();
       const server = await pg;
       const name = `console_${process.pid}_${++pgDbs}`;
@@ -38,10 +39,12 @@ export const CONSOLE_BACKENDS: ConsoleBackend[] = [
       await admin.connect();
       await admin.query(`CREATE DATABASE ${name}`);
       await admin.end();
-      return IngestStore.open(server.url.replace(/\/postgres$/, `/${name}`));
+      return server.url.replace(/\/postgres$/, `/${name}`);
     },
-  },
+  ],
 ];
+
+export const CONSOLE_BACKENDS: ConsoleBackend[] = INGEST_TARGETS.map(([name, fresh]) => ({ name, open: async () => IngestStore.open(await fresh()) }));
 
 /** Call from afterAll: stops the PostgreSQL server and removes the SQLite folders. */
 export async function closeConsoleBackends(): Promise<void> {
