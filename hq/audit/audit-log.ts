@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock';
 import type { Tx } from '../../kernel/sqlite/database';
 import type { AuditLog, LiveHub } from '../console/types';
 import type { IngestDb } from '../ingest/pg-db';
-import { AUDIT_GENESIS, auditHash } from './chain';
+import { AUDIT_GENESIS, auditHash, type AuditFields } from './chain';
 
 /**
  * Action names written by the console and the `hq` CLI (features may add their own, dotted like these).
@@ -26,15 +26,7 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 /** One audit log row as read back. */
-export interface AuditEntry {
-  seq: number;
-  ts: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  /** The stored canonical JSON text of the details. */
-  detail: string;
-  ip: string | null;
+export interface AuditEntry extends AuditFields {
   prevHash: string;
   hash: string;
 }
