@@ -5,6 +5,7 @@
  *   npm run bench:console                                   (quick check)
  *   npm run bench:console -- --rows 10000000 --kiosks 1000  (the issue's scale)
  *   options: --requests 200 (per page, after --warmup 20), --db postgres://… (an already seeded database: no seed),
+ *            --timezone Asia/Shanghai (hq serve's: local days and hours of the statistics),
  *            --seed-only (seed, print the table sizes, stop), --hold (keep PostgreSQL running at the end, for --db),
  *            --page-budget-s 40 (a page slower than that in total stops after at least 20 requests);
  *            env SEED_TRACE=1 prints the time of each seeding statement
@@ -35,6 +36,8 @@ const KIOSKS = Number(arg('kiosks', '20'));
 const REQUESTS = Number(arg('requests', '200'));
 const WARMUP = Number(arg('warmup', '20'));
 const DB = arg('db', '');
+/** The chain's zone (hq serve --timezone): Shanghai's local days cut UTC days in two, so statistics read both grains. */
+const TIMEZONE = arg('timezone', 'Asia/Shanghai');
 /** A page slower than this in total stops early (after at least 20 requests): the table says how many were made. */
 const PAGE_BUDGET_MS = Number(arg('page-budget-s', '40')) * 1000;
 const SLOW_MS = 50;
@@ -108,6 +111,18 @@ function pages(s: SeedResult['sample']): PageCase[] {
       path: `/stats?from=${monthAgo}&to=${last}`,
       sql: `SELECT store_id, count(*), sum(total) FROM orders WHERE completed_at >= $1 AND completed_at < $2 AND training = 0 AND status IN ('completed', 'partially_refunded', 'refunded') GROUP BY store_id`,
       params: [dayStart - 29 * 86_400_000, dayStart + 86_400_000],
+    },
+    {
+      name: '/stats?store (30 d)',
+      path: `/stats?from=${monthAgo}&to=${last}&store=${s.store}`,
+      sql: `SELECT device_id, count(*), sum(total) FROM orders WHERE store_id = $1 AND completed_at >= $2 AND completed_at < $3 AND training = 0 AND status IN ('completed', 'partially_refunded', 'refunded') GROUP BY device_id`,
+      params: [s.store, dayStart - 29 * 86_400_000, dayStart + 86_400_000],
+    },
+    {
+      name: '/stats (90 days)',
+      path: `/stats?from=${day(s.to - 89 * 86_400_000)}&to=${last}`,
+      sql: `SELECT store_id, count(*), sum(total) FROM orders WHERE completed_at >= $1 AND completed_at < $2 AND training = 0 AND status IN ('completed', 'partially_refunded', 'refunded') GROUP BY store_id`,
+      params: [dayStart - 89 * 86_400_000, dayStart + 86_400_000],
     },
     {
       name: '/payments',
@@ -217,7 +232,7 @@ async function main(): Promise<void> {
     await client.query(`ALTER SYSTEM SET log_min_duration_statement = ${SLOW_MS}`);
     await client.query(`SELECT pg_reload_conf()`);
 
-    const serve = await startHqServe(['--db', url]);
+    const serve = await startHqServe(['--db', url, '--timezone', TIMEZONE]);
     const results: { page: PageCase; http: Timing; sql: Timing }[] = [];
     let bare: Timing;
     try {
@@ -239,7 +254,7 @@ async function main(): Promise<void> {
     }
 
     const f = (v: number) => v.toFixed(1).padStart(8);
-    console.log(`\nconsole pages, ${REQUESTS} sequential requests each after ${WARMUP} warm-up, one logged-in admin, keep-alive; ms`);
+    console.log(`\nconsole pages, ${REQUESTS} sequential requests each after ${WARMUP} warm-up, one logged-in admin, keep-alive, hq serve --timezone ${TIMEZONE}; ms`);
     console.log(`goal p99 < 200 ms; n = timed requests (fewer than ${REQUESTS} when a page spent its ${PAGE_BUDGET_MS / 1000} s budget)`);
     console.log('| page               | status |   n |      p50 |      p95 |      p99 | SQL p50 | SQL p99 | p99 ok |');
     console.log('|--------------------|--------|-----|----------|----------|----------|---------|---------|--------|');

@@ -327,11 +327,22 @@ describe('entries moved from the journal to quarantine', () => {
         await store.acceptBatch(other.slice(n + 1));
         const has = async (id: string) => (await store.db.read.get('SELECT 1 AS x FROM orders WHERE order_id = ?', [id])) !== undefined;
         expect(await has(second)).toBe(true);
+        // the statistics rollups follow the projections both ways (hq/stats/rollup-writer.ts)
+        const rolled = async () => {
+          const r = await store.db.read.get<{ n: unknown; g: unknown }>(`SELECT SUM(orders) AS n, SUM(gross) AS g FROM stats_sales WHERE store_id = '*'`);
+          const o = await store.db.read.get<{ n: unknown; g: unknown }>(
+            `SELECT COUNT(*) AS n, SUM(total) AS g FROM orders WHERE training = 0 AND completed_at IS NOT NULL AND status IN ('completed', 'partially_refunded', 'refunded')`,
+          );
+          expect([Number(r?.n), Number(r?.g)]).toEqual([Number(o?.n), Number(o?.g)]);
+          return Number(r?.g);
+        };
+        const withSecond = await rolled();
         // then its head, which conflicts with K2's stored chain: the tail leaves the journal, and the projection with it
         const head = await store.acceptBatch(other.slice(0, n + 1));
         expect(head.results.every((r) => r.status === 'rejected')).toBe(true);
         expect(await has(second)).toBe(false);
         expect(await has(J.orders.o8.id)).toBe(true);
+        expect(await rolled()).toBe(withSecond - 222);
       } finally {
         await store.db.close();
       }

@@ -1,6 +1,7 @@
 /**
  * A generator for the console bench: a chain of `kiosks` lanes in `kiosks / 10` stores with `rows` journal entries in
- * HQ's PostgreSQL ingest store, and the projections of hq/orders/schema.ts consistent with them, plus fleet rows,
+ * HQ's PostgreSQL ingest store, and the projections of hq/orders/schema.ts consistent with them (and the statistics
+ * rollups of hq/stats/rollup-tables.ts filled from those), plus fleet rows,
  * devices rows and alerts.
  *
  * Each order is 10 journal entries, as a real kiosk writes them (runtime/orders/machine.ts, payloads `{event, from, to,
@@ -16,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from 'pg';
+import { ROLLUP_TABLES, rollupFillSql } from '../../hq/stats/rollup-tables';
 
 export interface SeedOptions {
   rows: number;
@@ -323,6 +325,11 @@ export async function seedConsole(client: Client, opts: SeedOptions): Promise<Se
   const t = Date.now();
   for (const ix of indexes.rows) await client.query(ix.def);
   opts.log?.(`seed: ${indexes.rows.length} secondary indexes rebuilt in ${Date.now() - t} ms`);
+  // the statistics rollups from the projections, set-based: what a store upgraded to schema v8 gets
+  const r = Date.now();
+  for (const table of ROLLUP_TABLES) await client.query(`DELETE FROM ${table}`);
+  for (const sql of rollupFillSql()) await client.query(sql);
+  opts.log?.(`seed: statistics rollups filled in ${Date.now() - r} ms`);
   await client.query('ANALYZE');
   const sample = await client.query<{ store_id: string; device_id: string; order_id: string; receipt_no: string }>(
     `SELECT store_id, device_id, order_id, receipt_no FROM orders WHERE store_id = $1 AND device_id = $2 AND receipt_no IS NOT NULL ORDER BY receipt_no DESC LIMIT 1`,

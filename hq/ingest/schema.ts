@@ -4,9 +4,10 @@ import { CONFIG_MIGRATIONS, PG_CONFIG_SCHEMA } from '../config/schema';
 import { CONSOLE_MIGRATIONS, PG_CONSOLE_SCHEMA } from '../console/schema';
 import { FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
 import { ORDERS_MIGRATIONS, PG_ORDERS_SCHEMA } from '../orders/schema';
+import { PG_STATS_SCHEMA, STATS_MIGRATIONS } from '../stats/schema';
 import { PG_INGEST_SCHEMA } from './pg-db';
 
-/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v6 live with their features. */
+/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v8 live with their features. */
 export const INGEST_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -77,7 +78,8 @@ export const INGEST_MIGRATIONS: Migration[] = [
   ...CONSOLE_MIGRATIONS, // v5
   ...CONFIG_MIGRATIONS, // v6
   ...AUDIT_MIGRATIONS, // v7
+  ...STATS_MIGRATIONS, // v8
 ];
 
 /** The whole schema on PostgreSQL, idempotent (run at every open). */
-export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA].join('\n');
+export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA, PG_STATS_SCHEMA].join('\n');

@@ -7,6 +7,8 @@ import type { FleetDbRow } from './fleet';
 import type { AcceptResult, BatchOutcome, Gap } from './outcome';
 import { PgIngestDb, type IngestDb } from './pg-db';
 import { salesByDevice, type DeviceSales } from './sales';
+import { refillRollups } from '../stats/rollup-writer';
+import { PG_STATS_MISSING } from '../stats/schema';
 import { INGEST_MIGRATIONS, PG_SCHEMA } from './schema';
 
 export interface QuarantineRow {
@@ -84,7 +86,13 @@ export class IngestStore {
     if (/^postgres(ql)?:\/\//.test(target)) {
       const pgdb = await PgIngestDb.open(target);
       try {
-        await pgdb.transaction((tx) => tx.exec(PG_SCHEMA));
+        await pgdb.transaction(async (tx) => {
+          // one schema writer at a time (two HQ processes starting together), then the rollups' first fill
+          await tx.get('SELECT pg_advisory_xact_lock(72150001)');
+          const fresh = await tx.get<{ missing: boolean }>(PG_STATS_MISSING);
+          await tx.exec(PG_SCHEMA);
+          if (fresh?.missing) await refillRollups(tx);
+        });
       } catch (e) {
         await pgdb.close();
         throw e;

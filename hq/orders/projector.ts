@@ -1,5 +1,6 @@
 import type { Tx } from '../../kernel/sqlite/database';
 import type { IngestDb } from '../ingest/pg-db';
+import { withRollups } from '../stats/rollup-writer';
 import { foldOrder, type OrderProjection, type StoredEntry } from './fold';
 import { COLUMNS, deleteOrdersSql, entriesOfSql, PROJECTION_TABLES, upsertSql, type ProjectionTable } from './projector-sql';
 
@@ -35,7 +36,7 @@ export async function projectEvents(
 }
 
 /**
- * Recomputes the projection of these orders from sales_events. `replace`: their rows are deleted first (entries
+ * Recomputes the projection of these orders from sales_events, and the statistics rollups by the difference. `replace`: their rows are deleted first (entries
  * left the journal — moved to quarantine — or a rebuild), so an order with no entry left disappears.
  */
 export async function projectOrders(tx: Tx, dialect: Dialect, keys: readonly OrderKey[], opts: { replace?: boolean } = {}): Promise<void> {
@@ -59,8 +60,11 @@ export async function projectOrders(tx: Tx, dialect: Dialect, keys: readonly Ord
       const p = foldOrder(k[0], k[1], k[2], byOrder.get(keyOf(k)) ?? []);
       if (p) projections.push(p);
     }
-    if (opts.replace) for (const t of PROJECTION_TABLES) await tx.run(deleteOrdersSql(dialect, t), [param]);
-    await writeProjections(tx, dialect, projections);
+    // the statistics rollups move by what this write changes (hq/stats/rollup-tables.ts)
+    await withRollups(tx, dialect, param, async () => {
+      if (opts.replace) for (const t of PROJECTION_TABLES) await tx.run(deleteOrdersSql(dialect, t), [param]);
+      await writeProjections(tx, dialect, projections);
+    });
   }
 }
 

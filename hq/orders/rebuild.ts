@@ -1,5 +1,6 @@
 import type { IngestStore } from '../ingest/store';
 import { projectOrders, type OrderKey } from './projector';
+import { ROLLUP_TABLES } from '../stats/rollup-tables';
 import { PROJECTION_TABLES } from './projector-sql';
 
 export interface RebuildResult {
@@ -11,14 +12,14 @@ export interface RebuildResult {
 const PER_TX = 2000;
 
 /**
- * Rebuilds orders / order_lines / payments / refunds from sales_events: empties them, then re-projects every order
+ * Rebuilds orders / order_lines / payments / refunds and the statistics rollups from sales_events: empties them, then re-projects every order
  * device by device, in transactions of {@link PER_TX} orders. Safe while ingest runs: an order ingest touches in
  * between is projected from all of its stored entries either way.
  */
 export async function rebuildProjections(store: IngestStore, onProgress?: (r: RebuildResult) => void): Promise<RebuildResult> {
   const db = store.db;
   await db.transaction(async (tx) => {
-    for (const t of PROJECTION_TABLES) await tx.run(`DELETE FROM ${t}`);
+    for (const t of [...PROJECTION_TABLES, ...ROLLUP_TABLES]) await tx.run(`DELETE FROM ${t}`);
   });
   const devices = await db.read.all<{ store_id: string; device_id: string }>('SELECT store_id, device_id FROM devices ORDER BY store_id, device_id');
   const result: RebuildResult = { devices: 0, orders: 0 };

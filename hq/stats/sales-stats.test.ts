@@ -1,7 +1,7 @@
 import type { StoreScope } from '../console/types';
 import { IngestStore } from '../ingest/store';
 import { closeConsoleBackends, INGEST_TARGETS } from '../../test/support/console-fixture';
-import { salesStats } from './sales-stats';
+import { salesStats as stats } from './sales-stats';
 import { parseStatsFilter, type StatsFilter } from './stats-filter';
 import { insertLine, insertOrder, insertPayment, insertRefund, seedSalesFixture } from '../../test/support/stats-fixture';
 
@@ -12,8 +12,12 @@ afterAll(closeConsoleBackends, 60_000);
 const ALL: StoreScope = { all: true };
 const filter = (from: string, to: string, timezone: string, extra: Partial<StatsFilter> = {}): StatsFilter => ({ from, to, timezone, scope: ALL, ...extra });
 
-describe.each(INGEST_TARGETS)('sales statistics on %s', (_name, fresh) => {
+// every case against both readers: the order projections themselves and the rollups the projector keeps
+const CASES = INGEST_TARGETS.flatMap(([name, fresh]) => (['raw', 'rollups'] as const).map((source) => [name, source, fresh] as const));
+
+describe.each(CASES)('sales statistics on %s from %s', (_name, source, fresh) => {
   let store: IngestStore;
+  const salesStats = (db: IngestStore['db'], f: StatsFilter, lang: 'en' | 'zh-CN') => stats(db, f, lang, source);
   beforeEach(async () => {
     store = await IngestStore.open(await fresh());
   });

@@ -1,8 +1,10 @@
 import type { IngestStore } from '../../hq/ingest/store';
+import { refillRollups } from '../../hq/stats/rollup-writer';
 
 /**
  * Test data for hq/stats's tests: rows written straight into the order projections (hq/orders/schema.ts), as the
- * orders projector writes them from the journal. Used by tests only.
+ * orders projector writes them from the journal, each followed by a refill of the statistics rollups from them
+ * (hq/stats/rollup-writer.ts), as the projector keeps them. Used by tests only.
  */
 
 export interface OrderRow {
@@ -21,14 +23,15 @@ export interface OrderRow {
 
 export async function insertOrder(store: IngestStore, o: OrderRow): Promise<void> {
   const at = o.completedAt ?? Date.parse('2026-01-01T00:00:00Z');
-  await store.db.transaction((tx) =>
-    tx.run(
+  await store.db.transaction(async (tx) => {
+    await tx.run(
       `INSERT INTO orders (store_id, device_id, order_id, receipt_no, status, training, opened_at, completed_at, updated_at, total, tax_total,
                            discount_total, refunded, items, methods, member_id, first_seq, last_seq)
        VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL, 1, 2)`,
       [o.storeId, o.deviceId, o.orderId, o.status ?? 'completed', o.training ? 1 : 0, at - 60_000, o.completedAt, at, o.total, o.tax, o.refunded ?? 0, o.items, o.methods ?? ''],
-    ),
-  );
+    );
+    await refillRollups(tx);
+  });
 }
 
 export interface LineRow {
@@ -48,14 +51,15 @@ export interface LineRow {
 }
 
 export async function insertLine(store: IngestStore, l: LineRow): Promise<void> {
-  await store.db.transaction((tx) =>
-    tx.run(
+  await store.db.transaction(async (tx) => {
+    await tx.run(
       `INSERT INTO order_lines (store_id, device_id, order_id, line_id, sku, barcode, name_en, name_zh, quantity, weight_grams, tax_class, tax_rate,
                                 gross, discount, net, tax, completed_at, training)
        VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, NULL, ?, 0, ?, ?, ?, ?)`,
       [l.storeId, l.deviceId, l.orderId, l.lineId, l.sku, l.nameEn ?? null, l.nameZh ?? null, l.quantity ?? 1, l.taxClass === undefined ? 'standard' : l.taxClass, l.net, l.net, l.tax, l.completedAt, l.training ? 1 : 0],
-    ),
-  );
+    );
+    await refillRollups(tx);
+  });
 }
 
 export interface PaymentRow {
@@ -71,13 +75,14 @@ export interface PaymentRow {
 }
 
 export async function insertPayment(store: IngestStore, p: PaymentRow): Promise<void> {
-  await store.db.transaction((tx) =>
-    tx.run(
+  await store.db.transaction(async (tx) => {
+    await tx.run(
       `INSERT INTO payments (store_id, device_id, attempt_id, order_id, channel, status, amount, started_at, resolved_at, reason, reference, training)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
       [p.storeId, p.deviceId, p.attemptId, p.orderId, p.channel, p.status, p.amount, p.startedAt, p.status === 'pending' ? null : p.startedAt + 5_000, p.training ? 1 : 0],
-    ),
-  );
+    );
+    await refillRollups(tx);
+  });
 }
 
 export interface RefundRow {
