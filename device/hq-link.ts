@@ -2,7 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Committed } from '../runtime/orders/engine';
 import type { IngestAlert } from '../hq/ingest/ingest';
 import { CLOSED_STATES } from '../runtime/orders/states';
-import { PricebookReceiver } from '../runtime/pricebook/sync/receiver';
+import { PricebookReceiver, type PricebookStatus } from '../runtime/pricebook/sync/receiver';
 import { subscribePricebook, type PricebookSubscription } from '../runtime/pricebook/sync/subscribe';
 import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
@@ -222,10 +222,11 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
 
   // ---- price books: manifest signed by HQ, chunks checked against it, applied in one transaction when complete;
   // each outcome is reported retained on `pricebook/reported` (what `hq pricebook push --wait` waits for)
-  const reportPricebook = async (st: { version: string; status: 'receiving' | 'applied' | 'rejected'; received: number; total: number; reason?: string; detail?: string }) => {
+  const reportPricebook = async (st: PricebookStatus) => {
     const m: PricebookReported = {
       v: 1,
       version: st.version === '' ? null : st.version,
+      ...(st.version === '' && st.claimedVersion ? { claimedVersion: st.claimedVersion } : {}),
       status: st.status === 'receiving' ? 'downloading' : st.status,
       ...(st.reason ? { reason: st.reason } : {}),
       ...(st.detail ? { detail: st.detail } : {}),

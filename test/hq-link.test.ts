@@ -672,7 +672,14 @@ describe('signed config, commands and price books over Mosquitto (MQTT 5)', () =
     // a book signed by a key the kiosk does not trust is refused, the catalog stays
     const otherKey = path.join(dir, 'other.key');
     fs.writeFileSync(otherKey, generateHqKeyPair().privatePem, { mode: 0o600 });
-    await pricebookPush(book, { version: '2026.11.23', scope: `store:${store}`, key: otherKey, broker: broker.url }, { sign: signManifest, out: () => undefined });
+    // … and `pricebook push --wait` hears that refusal (the kiosk names the version the manifest claimed) instead of timing out
+    const refused = await pricebookPush(
+      book,
+      { version: '2026.11.23', scope: `store:${store}`, key: otherKey, broker: broker.url, wait: true, timeout: '30', devices: lk!.device },
+      { sign: signManifest, out: () => undefined },
+    );
+    expect(refused.kiosks).toEqual([expect.objectContaining({ device: lk!.device, status: 'rejected', reason: 'unknown_key' })]);
+    expect(refused.kiosks?.[0].detail).toContain('could not be verified');
     await waitFor(
       'the untrusted book to be refused',
       () => lk!.logs.some((l) => l.msg === 'price book' && JSON.stringify(l.pricebook).includes('"reason":"unknown_key"')),

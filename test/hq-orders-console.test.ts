@@ -16,7 +16,13 @@ beforeAll(async () => {
   const k1 = await journalKiosk('S1', 'K1', Date.UTC(2026, 0, 1, 9, 0));
   const k2 = await journalKiosk('S2', 'K2', Date.UTC(2026, 0, 1, 10, 0));
   try {
-    ids.xss = (await sell(k1, { items: [{ sku: 'X', price: 1234, name: XSS }] })).id;
+    ids.xss = (
+      await sell(k1, {
+        items: [{ sku: 'X', price: 1234, name: XSS }],
+        // a long approval reference (a real card approval is wider than the page as one JSON line), with markup in it
+        reference: { authCode: '100001', cardType: 'girocard', maskedPan: '6799********0016', receiptNumber: 1, terminalId: '52500038', note: `${XSS}${'x'.repeat(120)}` },
+      })
+    ).id;
     k1.engine.setTraining(true);
     ids.training = (await sell(k1, { items: [{ sku: 'T', price: 500 }] })).id;
     ids.other = (await sell(k2, { items: [{ sku: 'G', price: 999, name: '青岛啤酒' }] })).id;
@@ -91,5 +97,17 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('orders pages o
     const training = await admin.get(`/orders/S1/K1/${ids.training}?lang=en`);
     expect(training.body).toContain('TRAINING — not a sale');
     expect(training.body).toContain('TRAINING — NOT A RECEIPT');
+  });
+
+  it('shows a payment reference as key and value pairs that wrap, escaped', async () => {
+    const admin = await as('admin');
+    const page = await admin.get(`/orders/S1/K1/${ids.xss}?lang=en`);
+    const cell = /<table id="payments-table">[^]*?<\/table>/.exec(page.body)?.[0] ?? '';
+    expect(cell).toContain('<dl class="reference"><dt>authCode</dt><dd><code>100001</code></dd>');
+    expect(cell).toContain('<dt>maskedPan</dt><dd><code>6799********0016</code></dd>');
+    expect(cell).toContain('<dt>receiptNumber</dt><dd><code>1</code></dd>');
+    expect(cell).not.toContain('<img src=x');
+    expect(cell).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(cell).not.toContain('{&quot;authCode');
   });
 });

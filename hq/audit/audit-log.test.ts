@@ -1,39 +1,21 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Client } from 'pg';
 import { SimulatedClock } from '../../kernel/clock';
-import { Postgres } from '../../test/support/postgres';
-import { tmpDir } from '../../test/support/sync-fixtures';
+import { closeConsoleBackends, INGEST_TARGETS, type ConsoleBackend } from '../../test/support/console-fixture';
 import { IngestStore } from '../ingest/store';
 import { SqlAuditLog } from './audit-log';
 import { AUDIT_GENESIS, auditHash } from './chain';
 import { csvCell, csvRow, jsonlRow } from './export';
 
-/** The audit log against both ingest dialects: a SQLite file and a real PostgreSQL server (as hq/ingest/store.test.ts). */
-let pg: Postgres | null = null;
-let pgDbs = 0;
-afterAll(async () => {
-  await pg?.close();
-}, 60_000);
+/** The audit log against both ingest dialects: a SQLite file and a real PostgreSQL server (the shared HQ test targets). */
+afterAll(closeConsoleBackends, 60_000);
 
-const BACKENDS: [string, () => Promise<string>, string][] = [
-  ['SQLite', async () => path.join(tmpDir('audit-log-'), 'hq.sqlite'), 'DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;'],
-  [
-    'PostgreSQL',
-    async () => {
-      pg ??= await Postgres.start();
-      const name = `audit_${++pgDbs}`;
-      const admin = new Client({ connectionString: pg.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return pg.url.replace(/\/postgres$/, `/${name}`);
-    },
-    'DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;',
-  ],
-];
+/** What lifts the append-only guard, per dialect (hq/audit/schema.ts names the triggers). */
+const DROP_TRIGGERS: Record<ConsoleBackend['name'], string> = {
+  SQLite: 'DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;',
+  PostgreSQL: 'DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;',
+};
 
-describe.each(BACKENDS)('SqlAuditLog on %s', (_name, fresh, dropTriggers) => {
+describe.each(INGEST_TARGETS)('SqlAuditLog on %s', (name, fresh) => {
+  const dropTriggers = DROP_TRIGGERS[name];
   let where: string;
   let store: IngestStore;
   let clock: SimulatedClock;
@@ -46,7 +28,6 @@ describe.each(BACKENDS)('SqlAuditLog on %s', (_name, fresh, dropTriggers) => {
   }, 60_000);
   afterEach(async () => {
     await store.close();
-    if (!where.startsWith('postgres')) fs.rmSync(path.dirname(where), { recursive: true, force: true });
   });
 
   /** Runs raw SQL as someone with the database's rights would (the triggers dropped first). */

@@ -1,15 +1,11 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import mqtt from 'mqtt';
-import { Client } from 'pg';
 import { SimulatedClock } from '../../kernel/clock';
 import type { Scope } from '../../protocol/signed-envelope';
+import { CONSOLE_BACKENDS, closeConsoleBackends } from '../../test/support/console-fixture';
 import { Mosquitto } from '../../test/support/mosquitto';
-import { Postgres } from '../../test/support/postgres';
 import type { AlertInput, Alerts, AuditLog, ConsoleContext, LiveHub, LiveTopic } from '../console/types';
-import { IngestStore } from '../ingest/store';
+import type { IngestStore } from '../ingest/store';
 import { DEFAULT_EXPIRY_MS, publishConfig, type PublishDeps } from './publish';
 import { ConfigRegistry } from './registry';
 import { readRetainedBundle } from './retained';
@@ -21,8 +17,6 @@ const WAIT = 300;
 
 let broker: Mosquitto;
 let client: mqtt.MqttClient;
-let pg: Postgres | null = null;
-let pgDbs = 0;
 let scopeSeq = 0;
 
 beforeAll(async () => {
@@ -32,27 +26,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.endAsync();
   await broker?.close();
-  await pg?.close();
-});
+  await closeConsoleBackends();
+}, 60_000);
 
 /** A store scope no other test used (every test has its own retained topic). */
 const freshStore = (): Scope => ({ kind: 'store', store: `s${++scopeSeq}-${Date.now() % 100000}` });
-
-const BACKENDS: [string, () => Promise<string>][] = [
-  ['SQLite', async () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hq-config-')), 'hq.sqlite')],
-  [
-    'PostgreSQL',
-    async () => {
-      pg ??= await Postgres.start();
-      const name = `config_${++pgDbs}`;
-      const admin = new Client({ connectionString: pg.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return pg.url.replace(/\/postgres$/, `/${name}`);
-    },
-  ],
-];
 
 interface Recorded {
   audit: Parameters<AuditLog['record']>[0][];
@@ -60,7 +38,7 @@ interface Recorded {
   alerts: { source: string; active: readonly AlertInput[] }[];
 }
 
-describe.each(BACKENDS)('config publishing on %s', (_name, fresh) => {
+describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('config publishing on %s', (_name, backend) => {
   let store: IngestStore;
   let key: KeyObject;
   let clock: SimulatedClock;
@@ -68,7 +46,7 @@ describe.each(BACKENDS)('config publishing on %s', (_name, fresh) => {
   let deps: PublishDeps;
 
   beforeEach(async () => {
-    store = await IngestStore.open(await fresh());
+    store = await backend.open();
     key = generateKeyPairSync('ed25519').privateKey;
     clock = new SimulatedClock(T0);
     rec = { audit: [], live: [], alerts: [] };
@@ -219,6 +197,7 @@ describe.each(BACKENDS)('config publishing on %s', (_name, fresh) => {
           severity: 'warning',
           storeId: s,
           message: `config bundle for store ${s} (v1) expires at ${new Date(T0 + DEFAULT_EXPIRY_MS).toISOString()}, cannot renew: no key`,
+          text: expect.objectContaining({ key: 'config.alerts.expires' }),
         },
       ],
     });

@@ -1,6 +1,7 @@
 import type { TimerHandle } from '../../kernel/clock';
 import { describeScope } from '../../protocol/signed-envelope';
-import type { AlertInput, ConsoleContext, ConsoleService } from '../console/types';
+import type { AlertInput, AlertParam, AlertText, ConsoleContext, ConsoleService } from '../console/types';
+import { keyParam } from '../fleet/alert-text';
 import { knownVersion, publishConfig } from './publish';
 import { ConfigRegistry, parseScopeKey, type ConfigVersionRow } from './registry';
 
@@ -18,15 +19,31 @@ export interface RenewOutcome {
 
 const when = (ms: number): string => new Date(ms).toISOString();
 
-function alertFor(row: ConfigVersionRow, now: number, why: string): AlertInput {
+/** Why a renewal could not happen: the English words, and a `config.alerts.why.*` text when it is one of ours. */
+type Why = { words: string; text?: AlertText };
+const why = (words: string, key?: string, params?: Record<string, AlertParam>): Why => ({ words, ...(key ? { text: params ? { key, params } : { key } } : {}) });
+
+function alertFor(row: ConfigVersionRow, now: number, reason: Why): AlertInput {
   const scope = parseScopeKey(row.scope);
+  const expired = row.expires_at <= now;
+  const scopeParam: AlertParam = !scope
+    ? row.scope
+    : scope.kind === 'fleet'
+      ? keyParam('config.alerts.scope.fleet')
+      : scope.kind === 'store'
+        ? keyParam('config.alerts.scope.store', { store: scope.store })
+        : keyParam('config.alerts.scope.device', { store: scope.store, device: scope.device });
   return {
     key: `renew:${row.scope}`,
     kind: 'config_expiring',
-    severity: row.expires_at <= now ? 'critical' : 'warning',
+    severity: expired ? 'critical' : 'warning',
     ...(scope && scope.kind !== 'fleet' ? { storeId: scope.store } : {}),
     ...(scope?.kind === 'device' ? { deviceId: scope.device } : {}),
-    message: `config bundle for ${scope ? describeScope(scope) : row.scope} (v${row.version}) ${row.expires_at <= now ? 'expired' : 'expires'} at ${when(row.expires_at)}, cannot renew: ${why}`,
+    message: `config bundle for ${scope ? describeScope(scope) : row.scope} (v${row.version}) ${expired ? 'expired' : 'expires'} at ${when(row.expires_at)}, cannot renew: ${reason.words}`,
+    text: {
+      key: expired ? 'config.alerts.expired' : 'config.alerts.expires',
+      params: { scope: scopeParam, version: row.version, at: { time: row.expires_at }, why: reason.text ? { texts: [reason.text] } : reason.words },
+    },
   };
 }
 
@@ -44,20 +61,24 @@ export async function renewDue(ctx: ConsoleContext): Promise<RenewOutcome> {
     const scope = parseScopeKey(row.scope);
     if (!scope) continue;
     if (!ctx.hqKey || !ctx.mqtt) {
-      out.problems.push(alertFor(row, now, !ctx.hqKey && !ctx.mqtt ? 'no key/broker' : !ctx.hqKey ? 'no key' : 'no broker'));
+      out.problems.push(
+        alertFor(row, now, !ctx.hqKey && !ctx.mqtt ? why('no key/broker', 'config.alerts.why.noKeyBroker') : !ctx.hqKey ? why('no key', 'config.alerts.why.noKey') : why('no broker', 'config.alerts.why.noBroker')),
+      );
       continue;
     }
     try {
       const known = await knownVersion(ctx, scope);
       if (known.retained > row.version) {
-        out.problems.push(alertFor(row, now, `the broker retains v${known.retained}, which the registry does not know (published without --db)`));
+        out.problems.push(
+          alertFor(row, now, why(`the broker retains v${known.retained}, which the registry does not know (published without --db)`, 'config.alerts.why.retainedNewer', { version: known.retained })),
+        );
         continue;
       }
       const r = await publishConfig(ctx, { scope, body: JSON.parse(row.body), user: 'system', kind: 'renewal' });
       if (r.ok) out.renewed.push(`${row.scope} v${row.version} → v${r.version}`);
-      else out.problems.push(alertFor(row, now, r.problems.join('; ')));
+      else out.problems.push(alertFor(row, now, why(r.problems.join('; '))));
     } catch (e) {
-      out.problems.push(alertFor(row, now, (e as Error).message));
+      out.problems.push(alertFor(row, now, why((e as Error).message)));
     }
   }
   await ctx.alerts.sync('config', out.problems, now);

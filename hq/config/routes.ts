@@ -33,8 +33,18 @@ function scopeParam(req: ConsoleRequest, value: string | undefined): Scope | Con
 }
 const isScope = (v: Scope | ConsoleReply): v is Scope => 'kind' in v;
 
-const unavailable = (req: ConsoleRequest, ctx: ConsoleContext): ConsoleReply | null =>
-  !ctx.hqKey || !ctx.mqtt ? { error: { status: 503, message: req.t('config.unavailable') } } : null;
+/**
+ * The handler of a route that publishes to a scope: it runs only when the field `scope` of the query or of the form
+ * names a scope the user may see (else 400, or 404 out of their stores) and HQ can sign and send (else 503).
+ */
+const publishing =
+  (from: 'query' | 'body', act: (req: ConsoleRequest, ctx: ConsoleContext, scope: Scope) => Promise<ConsoleReply>): RouteDef['handler'] =>
+  async (req, ctx) => {
+    const scope = scopeParam(req, req[from].scope);
+    if (!isScope(scope)) return scope;
+    if (!ctx.hqKey || !ctx.mqtt) return { error: { status: 503, message: req.t('config.unavailable') } };
+    return act(req, ctx, scope);
+  };
 
 /** Each kiosk's last `config/reported` levels (fleet.config_reported), for the stores the user may see. */
 async function reportedLevels(ctx: ConsoleContext, visible: StoreScope): Promise<ReportedLevel[]> {
@@ -110,25 +120,17 @@ ${reportedTable(e, await reportedLevels(ctx, req.scope))}`;
     method: 'GET',
     path: '/config/edit',
     permission: 'config.publish',
-    async handler(req, ctx) {
-      const scope = scopeParam(req, req.query.scope);
-      if (!isScope(scope)) return scope;
-      const down = unavailable(req, ctx);
-      if (down) return down;
+    handler: publishing('query', async (req, ctx, scope) => {
       const inForce = await new ConfigRegistry(ctx.store.db.read).latest(scope);
       const body = inForce ? (JSON.parse(inForce.body) as Obj) : {};
       return { page: { title: req.t('config.editTitle', { scope: scopeKey(scope) }), body: editForm(env(req, ctx), { scope: scopeKey(scope), body, inForce }) } };
-    },
+    }),
   },
   {
     method: 'POST',
     path: '/config/preview',
     permission: 'config.publish',
-    async handler(req, ctx) {
-      const scope = scopeParam(req, req.body.scope);
-      if (!isScope(scope)) return scope;
-      const down = unavailable(req, ctx);
-      if (down) return down;
+    handler: publishing('body', async (req, ctx, scope) => {
       const key = scopeKey(scope);
       const registry = new ConfigRegistry(ctx.store.db.read);
       const inForce = await registry.latest(scope);
@@ -151,17 +153,13 @@ ${reportedTable(e, await reportedLevels(ctx, req.scope))}`;
 <h2>${req.t('config.body')}</h2><pre>${JSON.stringify(form.body, null, 2)}</pre>
 ${confirmForm(e, key, form.body, version === undefined ? undefined : String(version))}`;
       return { page: { title, body } };
-    },
+    }),
   },
   {
     method: 'POST',
     path: '/config/publish',
     permission: 'config.publish',
-    async handler(req, ctx) {
-      const scope = scopeParam(req, req.body.scope);
-      if (!isScope(scope)) return scope;
-      const down = unavailable(req, ctx);
-      if (down) return down;
+    handler: publishing('body', async (req, ctx, scope) => {
       const version = parseVersion(req.body.version);
       if (version === null) return { error: { status: 400, message: req.t('config.badVersion') } };
       const parsed = tryParseJson(req.body.body ?? '', { maxBytes: JSON_LIMITS.configFile });
@@ -175,23 +173,19 @@ ${confirmForm(e, key, form.body, version === undefined ? undefined : String(vers
         ...(version !== undefined ? { version } : {}),
       });
       return publishReply(req, scope, r);
-    },
+    }),
   },
   {
     method: 'POST',
     path: '/config/rollback',
     permission: 'config.publish',
-    async handler(req, ctx) {
-      const scope = scopeParam(req, req.body.scope);
-      if (!isScope(scope)) return scope;
-      const down = unavailable(req, ctx);
-      if (down) return down;
+    handler: publishing('body', async (req, ctx, scope) => {
       const version = parseVersion(req.body.version);
       const old = version ? await new ConfigRegistry(ctx.store.db.read).get(scope, version) : undefined;
       if (!old || !version) return { error: { status: 404, message: req.t('config.badVersion') } };
       const r = await publishConfig(ctx, { scope, body: JSON.parse(old.body) as Obj, user: req.user.username, kind: 'rollback', rolledBackFrom: version, ip: req.ip });
       return publishReply(req, scope, r);
-    },
+    }),
   },
 ];
 

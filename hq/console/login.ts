@@ -5,6 +5,8 @@ import { foreignOrigin, sameToken } from './csrf';
 import { formatClock } from './format';
 import { html } from './html';
 import { translator } from './i18n';
+import { LOCK_MS, MAX_FAILED_LOGINS } from './lockout-policy';
+import { UnknownNameLockout } from './login-lockout';
 import { dummyHash, verifyPassword } from './passwords';
 import type { ConsoleCore } from './server';
 import { createSession, endSession, hashSessionId, randomToken, SESSION_COOKIE } from './sessions';
@@ -15,13 +17,14 @@ import { getUserForLogin, MAX_PASSWORD_LENGTH, USERNAME_RE } from './users';
  * - One answer ("wrong username or password") for an unknown user, a wrong password and a disabled user; an unknown
  *   user costs a scrypt verification too.
  * - 5 consecutive wrong passwords lock the username for 15 minutes (HQ's clock); while locked even the right password
- *   is refused with the time it unlocks. A successful login resets the count.
+ *   is refused with the time it unlocks. A successful login resets the count. A name that does not exist locks the
+ *   same way (./login-lockout.ts), and a locked answer costs a scrypt verification too: "locked" never tells that a
+ *   username is real.
  * - Every login makes a NEW session (a cookie presented at login is ended, never adopted: no session fixation).
  * - The form carries a pre-session CSRF token, double-submitted in the `hq_login_csrf` cookie, so another site cannot
  *   sign a browser in to an account of its choosing; a foreign Origin is refused as well.
  */
-export const MAX_FAILED_LOGINS = 5;
-export const LOCK_MS = 15 * 60_000;
+export { LOCK_MS, MAX_FAILED_LOGINS } from './lockout-policy';
 const LOGIN_CSRF_COOKIE = 'hq_login_csrf';
 
 /** A safe place to go after login: a path on this console (not `//host`, not back to /login). */
@@ -47,6 +50,7 @@ async function recordFailure(db: IngestDb, username: string, now: number): Promi
 export function registerLogin(app: FastifyInstance, core: ConsoleCore): void {
   const { ctx } = core;
   const db = ctx.store.db;
+  const unknownNames = new UnknownNameLockout();
 
   function loginCsrf(req: FastifyRequest, reply: FastifyReply): string {
     const have = requestCookie(req, LOGIN_CSRF_COOKIE);
@@ -88,15 +92,22 @@ ${opts.message ? html`<p class="error" role="alert">${opts.message}</p>` : ''}
       return form(req, reply, { username, next, message: t('core.login.expired'), status: 403 });
     const now = ctx.clock.now();
     const failed = () => form(req, reply, { username, next, message: t('core.login.failed'), status: 401 });
+    const lockedAnswer = async (until: number) => {
+      await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await dummyHash());
+      return form(req, reply, { username, next, message: t('core.login.locked', { time: formatClock(until, ctx.settings.timezone) }), status: 401 });
+    };
     const user = USERNAME_RE.test(rawName) && password.length <= MAX_PASSWORD_LENGTH ? await getUserForLogin(db, rawName) : undefined;
     if (!user) {
+      const until = unknownNames.lockedUntil(username, now);
+      await ctx.audit.record({ actor: 'anonymous', action: 'login.failed', target: username, detail: { reason: until !== null ? 'locked' : 'unknown user' }, ip: req.ip });
+      if (until !== null) return lockedAnswer(until);
       await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await dummyHash());
-      await ctx.audit.record({ actor: 'anonymous', action: 'login.failed', target: username, detail: { reason: 'unknown user' }, ip: req.ip });
+      unknownNames.fail(username, now);
       return failed();
     }
     if (user.lockedUntil !== null && user.lockedUntil > now) {
       await ctx.audit.record({ actor: user.username, action: 'login.failed', target: user.username, detail: { reason: 'locked' }, ip: req.ip });
-      return form(req, reply, { username, next, message: t('core.login.locked', { time: formatClock(user.lockedUntil, ctx.settings.timezone) }), status: 401 });
+      return lockedAnswer(user.lockedUntil);
     }
     const ok = await verifyPassword(password, user.passwordHash);
     if (!ok) {

@@ -165,6 +165,25 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('console securi
     expect((await new InjectBrowser(fx.app).login('mgr', PW)).statusCode).toBe(303);
   });
 
+  it('an unknown username locks exactly like a real one: "locked" never tells that a name exists', async () => {
+    const message = (body: string) => /class="[^"]*(?:error|banner)[^"]*"[^>]*>([^<]*)</.exec(body)?.[1] ?? body.match(/locked, try again at [0-9:]+|Wrong username or password\./)?.[0];
+    const answers: Record<string, (string | undefined)[]> = { alice: [], 'no-such-user': [] };
+    for (const name of Object.keys(answers)) {
+      const b = new InjectBrowser(fx.app);
+      for (let i = 0; i < 6; i++) {
+        const r = await b.login(name, 'wrong password ' + i);
+        expect(r.statusCode).toBe(401);
+        answers[name].push(message(r.body));
+      }
+    }
+    expect(answers['no-such-user']).toEqual(answers.alice);
+    expect(answers.alice[4]).toContain('Wrong username or password.');
+    expect(answers.alice[5]).toContain('locked, try again at 09:15');
+    fx.clock.advance(LOCK_MS);
+    const after = await new InjectBrowser(fx.app).login('no-such-user', 'x');
+    expect(after.body).toContain('Wrong username or password.');
+  });
+
   it('a successful login resets the failure count', async () => {
     const b = new InjectBrowser(fx.app);
     for (let i = 0; i < 4; i++) expect((await b.login('alice', 'nope nope nope')).statusCode).toBe(401);

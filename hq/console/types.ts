@@ -120,8 +120,22 @@ export interface AlertInput {
   severity: 'warning' | 'critical';
   storeId?: string;
   deviceId?: string;
+  /** In English: CLI output, `hq watch`, JSON, logs, and the console's fallback. */
   message: string;
+  /** The same words in the console's languages (stored beside `message`, bounded; see hq/fleet/alert-text.ts). */
+  text?: AlertText;
 }
+
+/**
+ * An alert's words as a message key of the console's catalogue and its parameters, shown in the reader's language.
+ * A `{ time }` param is epoch ms, shown with formatTime in the chain's zone; `{ texts }` is a list of nested texts,
+ * each translated, joined. Plain strings (kiosk ids, reasons, details) are shown escaped, as they are.
+ */
+export interface AlertText {
+  key: string;
+  params?: Readonly<Record<string, AlertParam>>;
+}
+export type AlertParam = string | number | { time: number } | { texts: readonly AlertText[] };
 
 /** The alerts table (hq/fleet/alerts.ts). */
 export interface Alerts {

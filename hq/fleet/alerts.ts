@@ -1,5 +1,6 @@
-import type { AlertInput, Alerts, StoreScope } from '../console/types';
+import type { AlertInput, Alerts, AlertText, StoreScope } from '../console/types';
 import type { IngestDb } from '../ingest/pg-db';
+import { decodeAlertText, encodeAlertText } from './alert-text';
 import { scopeWhere } from './scope-sql';
 
 /** One alert, raised and perhaps cleared or acknowledged. */
@@ -12,6 +13,8 @@ export interface AlertRecord {
   storeId: string | null;
   deviceId: string | null;
   message: string;
+  /** The words in the console's languages; null for rows written before v9 or without a valid text. */
+  text: AlertText | null;
   raisedAt: number;
   clearedAt: number | null;
   ackedBy: string | null;
@@ -27,6 +30,7 @@ interface Row {
   store_id: string | null;
   device_id: string | null;
   message: string;
+  text_json: string | null;
   raised_at: number;
   cleared_at: number | null;
   acked_by: string | null;
@@ -43,6 +47,7 @@ const toRecord = (r: Row): AlertRecord => ({
   storeId: r.store_id,
   deviceId: r.device_id,
   message: r.message,
+  text: decodeAlertText(r.text_json),
   raisedAt: Number(r.raised_at),
   clearedAt: n(r.cleared_at),
   ackedBy: r.acked_by,
@@ -69,20 +74,25 @@ export class SqlAlerts implements Alerts {
   async syncChanges(source: string, active: readonly AlertInput[], now: number): Promise<{ raised: AlertInput[]; cleared: AlertRecord[] }> {
     const wanted = new Map(active.map((a) => [a.key, a]));
     return this.db.transaction(async (tx) => {
-      const open = (await tx.all<Row>('SELECT * FROM alerts WHERE source = ? AND cleared_at IS NULL', [source])).map(toRecord);
+      const rows = await tx.all<Row>('SELECT * FROM alerts WHERE source = ? AND cleared_at IS NULL', [source]);
+      const open = rows.map(toRecord);
+      const storedText = new Map(rows.map((r) => [Number(r.id), r.text_json ?? null]));
       const openKeys = new Set(open.map((a) => a.key));
       const cleared = open.filter((a) => !wanted.has(a.key));
       for (const a of cleared) await tx.run('UPDATE alerts SET cleared_at = ? WHERE id = ?', [now, a.id]);
       for (const a of open) {
         const w = wanted.get(a.key);
-        // the same alert, its words updated (e.g. "offline for 12 min"); raised_at stays
-        if (w && w.message.slice(0, MAX_MESSAGE) !== a.message) await tx.run('UPDATE alerts SET message = ? WHERE id = ?', [w.message.slice(0, MAX_MESSAGE), a.id]);
+        if (!w) continue;
+        // the same alert, its words updated (e.g. "offline since …"); raised_at stays
+        const message = w.message.slice(0, MAX_MESSAGE);
+        const text = encodeAlertText(w.text);
+        if (message !== a.message || text !== storedText.get(a.id)) await tx.run('UPDATE alerts SET message = ?, text_json = ? WHERE id = ?', [message, text, a.id]);
       }
       const raised = [...wanted.values()].filter((a) => !openKeys.has(a.key));
       for (const a of raised) {
         await tx.run(
-          'INSERT INTO alerts (source, key, kind, severity, store_id, device_id, message, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          [source, a.key, a.kind, a.severity, a.storeId ?? null, a.deviceId ?? null, a.message.slice(0, MAX_MESSAGE), now],
+          'INSERT INTO alerts (source, key, kind, severity, store_id, device_id, message, text_json, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [source, a.key, a.kind, a.severity, a.storeId ?? null, a.deviceId ?? null, a.message.slice(0, MAX_MESSAGE), encodeAlertText(a.text), now],
         );
       }
       return { raised, cleared };

@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import { SimulatedClock } from '../../kernel/clock';
 import { CONSOLE_BACKENDS, closeConsoleBackends } from '../../test/support/console-fixture';
 import { chain } from '../../test/support/sync-fixtures';
+import { translator } from '../console/i18n';
 import type { AlertInput, ConsoleContext, LiveTopic } from '../console/types';
 import { FleetView } from '../ingest/fleet';
 import type { HqIngest } from '../ingest/ingest';
 import type { IngestStore } from '../ingest/store';
+import { renderAlertText } from './alert-text';
 import { SqlAlerts } from './alerts';
 import { evaluateFleetAlerts, fleetAlertsService, newFleetAlertMemory, FLEET_ALERT_SOURCE } from './fleet-alerts';
 import { writeFleet } from './fleet-table';
@@ -131,6 +133,54 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('fleet alerts o
     await store.db.transaction((tx) => tx.run("UPDATE devices SET chain_ok = 0, chain_error = 'chain break at seq 3' WHERE device_id = 'K1'"));
     await evaluate();
     expect((await alerts.open({ all: true })).map((a) => a.message)).toEqual(["Kiosk S1/K1: its journal chain does not verify at HQ (chain break at seq 3)."]);
+  });
+
+  it('every kind carries its words as a text: the same English as its message, and Chinese', async () => {
+    await hear('S1', 'K1', 'state', birth());
+    await hear('S1', 'K1', 'telemetry', telemetry({ paymentsInDoubt: 1, peripherals: { printer: { status: 'online', faults: ['PAPER_OUT'] } } }));
+    await hear('S1', 'K2', 'state', birth());
+    await hear('S1', 'K2', 'telemetry', telemetry({ paymentsInDoubt: 3 }));
+    await hear('S1', 'K2', 'config/reported', JSON.stringify({ v: 1, levels: [{ level: 'fleet', version: 7, status: 'rejected' }, { level: 'store', version: null, status: 'rejected', reason: 'BAD_SIGNATURE' }, { level: 'device', version: 2, status: 'rejected', reason: 'SIGNATURE' }] }));
+    for (const b of [100, 110, 120]) {
+      clock.advance(MIN);
+      await hear('S1', 'K3', 'telemetry', telemetry({ backlog: b }));
+      await evaluate();
+    }
+    const ev = chain('S1', 'K4', 2);
+    await store.acceptMany([ev[0], ev[1]], T);
+    await store.db.transaction(async (tx) => {
+      await tx.run("UPDATE devices SET chain_ok = 0, chain_error = NULL WHERE device_id = 'K4'");
+      await tx.run(
+        "INSERT INTO quarantine (store_id, device_id, seq, hash, ts, type, payload, prev_hash, reason, first_seen, last_seen) VALUES ('S1', 'K4', 5, 'h5', ?, 'x', '{}', 'p', 'conflict', ?, ?), ('S1', 'K4', 6, 'h6', ?, 'x', '{}', 'p', 'conflict', ?, ?)",
+        [T, T, T, T, T, T],
+      );
+    });
+    const active = await evaluate();
+    const en = translator('en');
+    const zh = translator('zh-CN');
+    const words = Object.fromEntries(
+      active.map((a) => [a.key, { message: a.message, en: renderAlertText(a.text!, { t: en, lang: 'en', timeZone: 'UTC' }), zh: renderAlertText(a.text!, { t: zh, lang: 'zh-CN', timeZone: 'UTC' }) }]),
+    );
+    expect(Object.keys(words).sort()).toEqual([
+      'backlog_growing:S1/K3',
+      'config_rejected:S1/K2',
+      'journal_gap:S1/K4',
+      'payment_in_doubt:S1/K1',
+      'payment_in_doubt:S1/K2',
+      'printer_paper_out:S1/K1',
+    ]);
+    for (const [k, w] of Object.entries(words)) if (k !== 'config_rejected:S1/K2') expect(w.en).toBe(w.message);
+    // the console lists the refusals with the language's list separator
+    expect(words['config_rejected:S1/K2'].message).toBe('Kiosk S1/K2 refused fleet config v7, store config (BAD_SIGNATURE), device config v2 (SIGNATURE).');
+    expect(words['config_rejected:S1/K2'].en).toBe('Kiosk S1/K2 refused fleet config v7; store config (BAD_SIGNATURE); device config v2 (SIGNATURE).');
+    expect(Object.fromEntries(Object.entries(words).map(([k, w]) => [k, w.zh]))).toEqual({
+      'backlog_growing:S1/K3': '收银机 S1/K3：有 120 条日志记录等待上传总部，且仍在增加。',
+      'config_rejected:S1/K2': '收银机 S1/K2 拒绝了配置：全局配置 v7；门店配置（BAD_SIGNATURE）；单机配置 v2（SIGNATURE）。',
+      'journal_gap:S1/K4': '收银机 S1/K4：日志哈希链在总部校验失败；有 2 条日志记录（序号 5..6）与总部的副本冲突，已隔离保存。',
+      'payment_in_doubt:S1/K1': '收银机 S1/K1 有 1 笔支付状态未知：支付终端尚未确认是否已付款。',
+      'payment_in_doubt:S1/K2': '收银机 S1/K2 有 3 笔支付状态未知：支付终端尚未确认是否已付款。',
+      'printer_paper_out:S1/K1': '收银机 S1/K1：小票打印机缺纸。',
+    });
   });
 
   it('a retired kiosk raises nothing', async () => {

@@ -1,5 +1,6 @@
 import type { TimerHandle } from '../../kernel/clock';
-import type { AlertInput, ConsoleContext, ConsoleService, ConsoleSettings } from '../console/types';
+import type { AlertInput, AlertText, ConsoleContext, ConsoleService, ConsoleSettings } from '../console/types';
+import { keyParam } from './alert-text';
 import type { IngestStore } from '../ingest/store';
 import { fleetRows } from './fleet-query';
 import { configRefusals } from './reported';
@@ -16,7 +17,8 @@ import { configRefusals } from './reported';
  * - `journal_gap`: HQ's copy of its journal has a hole that persisted `gapGraceMs`, a chain that does not verify, or
  *   entries in quarantine.
  *
- * Retired kiosks raise nothing. Each message names the kiosk and the cause in plain words.
+ * Retired kiosks raise nothing. Each message names the kiosk and the cause in plain words, in English, and carries
+ * the same words as a `fleet.alerts.text.*` text (hq/fleet/messages.ts) for the console's languages.
  */
 export const FLEET_ALERT_SOURCE = 'fleet';
 export const FLEET_ALERT_KINDS = ['offline', 'payment_in_doubt', 'printer_paper_out', 'backlog_growing', 'config_rejected', 'journal_gap'] as const;
@@ -32,8 +34,20 @@ export const newFleetAlertMemory = (): FleetAlertMemory => ({ backlog: new Map()
 export const BACKLOG_ALERT_MIN = 100;
 const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-function alert(kind: FleetAlertKind, severity: AlertInput['severity'], storeId: string, deviceId: string, message: string): AlertInput {
-  return { key: `${kind}:${storeId}/${deviceId}`, kind, severity, storeId, deviceId, message };
+function alert(kind: FleetAlertKind, severity: AlertInput['severity'], storeId: string, deviceId: string, message: string, text: AlertText): AlertInput {
+  return { key: `${kind}:${storeId}/${deviceId}`, kind, severity, storeId, deviceId, message, text };
+}
+
+const T = 'fleet.alerts.text.';
+const LEVELS: readonly string[] = ['fleet', 'store', 'device'];
+
+/** One refused offer: `store config v3 (SCHEMA: …)`, its level name translated. */
+function refusalText(l: { level: string; version: number | null; reason?: string; detail?: string }): AlertText {
+  const level = LEVELS.includes(l.level) ? keyParam(`${T}level.${l.level}`) : l.level;
+  const version = l.version === null ? '' : ` v${l.version}`; // refused before its signature was checked: no version
+  return l.reason
+    ? { key: `${T}refusal`, params: { level, version, reason: `${l.reason}${l.detail ? `: ${l.detail}` : ''}` } }
+    : { key: `${T}refusalNoReason`, params: { level, version } };
 }
 
 /** The fleet alerts active now. */
@@ -71,17 +85,24 @@ export async function evaluateFleetAlerts(
     seen.add(k);
     const name = `Kiosk ${k}`;
     if (r.online === false && r.since !== null && now - r.since > settings.offlineAlertMs) {
-      out.push(alert('offline', 'critical', r.storeId, r.deviceId, `${name} is offline since ${iso(r.since)}.`));
+      out.push(alert('offline', 'critical', r.storeId, r.deviceId, `${name} is offline since ${iso(r.since)}.`, { key: `${T}offline`, params: { kiosk: k, since: { time: r.since } } }));
     }
     const doubt = Math.max(r.paymentsInDoubt, inDoubt.get(k) ?? 0);
     if (doubt > 0) {
       out.push(
-        alert('payment_in_doubt', 'critical', r.storeId, r.deviceId, `${name} has ${doubt} payment${doubt === 1 ? '' : 's'} in doubt: the terminal has not said whether ${doubt === 1 ? 'it was' : 'they were'} paid.`),
+        alert(
+          'payment_in_doubt',
+          'critical',
+          r.storeId,
+          r.deviceId,
+          `${name} has ${doubt} payment${doubt === 1 ? '' : 's'} in doubt: the terminal has not said whether ${doubt === 1 ? 'it was' : 'they were'} paid.`,
+          doubt === 1 ? { key: `${T}paymentInDoubtOne`, params: { kiosk: k } } : { key: `${T}paymentInDoubt`, params: { kiosk: k, count: doubt } },
+        ),
       );
     }
     if (r.online !== false && r.devices.some((p) => /printer/i.test(p.name) && (p.faults.includes('PAPER_OUT') || /paper.?out/i.test(p.status))) ||
       (r.online !== false && r.lane?.reasons.some((x) => /paper out/i.test(x)))) {
-      out.push(alert('printer_paper_out', 'warning', r.storeId, r.deviceId, `${name}: the receipt printer is out of paper.`));
+      out.push(alert('printer_paper_out', 'warning', r.storeId, r.deviceId, `${name}: the receipt printer is out of paper.`, { key: `${T}paperOut`, params: { kiosk: k } }));
     }
     // backlog samples: one per telemetry message HQ stored
     const samples = memory.backlog.get(k) ?? [];
@@ -92,21 +113,25 @@ export async function evaluateFleetAlerts(
     const last3 = memory.backlog.get(k) ?? [];
     if (last3.length === 3 && last3[0].backlog < last3[1].backlog && last3[1].backlog < last3[2].backlog && last3[2].backlog >= BACKLOG_ALERT_MIN) {
       out.push(
-        alert('backlog_growing', 'warning', r.storeId, r.deviceId, `${name}: ${last3[2].backlog} journal entries are waiting to reach HQ, and the number keeps growing.`),
+        alert('backlog_growing', 'warning', r.storeId, r.deviceId, `${name}: ${last3[2].backlog} journal entries are waiting to reach HQ, and the number keeps growing.`, {
+          key: `${T}backlogGrowing`,
+          params: { kiosk: k, count: last3[2].backlog },
+        }),
       );
     }
     const refused = configRefusals({ v: 1, levels: r.configLevels });
     if (refused.length) {
       const words = refused.map((l) => `${l.level} config${l.version !== null ? ` v${l.version}` : ''}${l.reason ? ` (${l.reason}${l.detail ? `: ${l.detail}` : ''})` : ''}`);
-      out.push(alert('config_rejected', 'warning', r.storeId, r.deviceId, `${name} refused ${words.join(', ')}.`));
+      out.push(alert('config_rejected', 'warning', r.storeId, r.deviceId, `${name} refused ${words.join(', ')}.`, { key: `${T}configRejected`, params: { kiosk: k, refusals: { texts: refused.slice(0, 16).map(refusalText) } } }));
     }
   }
 
-  const journal = new Map<string, { storeId: string; deviceId: string; why: string[] }>();
-  const note = (s: string, d: string, why: string) => {
+  const journal = new Map<string, { storeId: string; deviceId: string; why: string[]; texts: AlertText[] }>();
+  const note = (s: string, d: string, why: string, text: AlertText) => {
     const k = key(s, d);
-    const j = journal.get(k) ?? { storeId: s, deviceId: d, why: [] };
+    const j = journal.get(k) ?? { storeId: s, deviceId: d, why: [], texts: [] };
     j.why.push(why);
+    j.texts.push(text);
     journal.set(k, j);
   };
   const gapNow = new Set<string>();
@@ -116,16 +141,24 @@ export async function evaluateFleetAlerts(
     gapNow.add(k);
     const known = memory.gaps.get(k);
     if (!known || known.from !== from) memory.gaps.set(k, { from, since: now });
-    else if (now - known.since >= gapGraceMs) note(g.store_id, g.device_id, `HQ is missing journal entries ${from}..${Number(g.next) - 1}`);
+    else if (now - known.since >= gapGraceMs) {
+      note(g.store_id, g.device_id, `HQ is missing journal entries ${from}..${Number(g.next) - 1}`, { key: `${T}journalMissing`, params: { from, to: Number(g.next) - 1 } });
+    }
   }
   for (const k of [...memory.gaps.keys()]) if (!gapNow.has(k)) memory.gaps.delete(k);
-  for (const b of broken) note(b.store_id, b.device_id, `its journal chain does not verify at HQ${b.chain_error ? ` (${b.chain_error.slice(0, 200)})` : ''}`);
+  for (const b of broken) {
+    const error = b.chain_error ? b.chain_error.slice(0, 200) : null;
+    note(b.store_id, b.device_id, `its journal chain does not verify at HQ${error ? ` (${error})` : ''}`, error ? { key: `${T}journalBroken`, params: { error } } : { key: `${T}journalBrokenNoDetail` });
+  }
   for (const q of quarantined) {
-    note(q.store_id, q.device_id, `${Number(q.n)} of its journal entries (seq ${Number(q.lo)}..${Number(q.hi)}) conflict with HQ's copy and are kept in quarantine`);
+    note(q.store_id, q.device_id, `${Number(q.n)} of its journal entries (seq ${Number(q.lo)}..${Number(q.hi)}) conflict with HQ's copy and are kept in quarantine`, {
+      key: `${T}journalQuarantine`,
+      params: { count: Number(q.n), from: Number(q.lo), to: Number(q.hi) },
+    });
   }
   for (const [k, j] of journal) {
     if (retired.has(k)) continue;
-    out.push(alert('journal_gap', 'critical', j.storeId, j.deviceId, `Kiosk ${k}: ${j.why.join('; ')}.`));
+    out.push(alert('journal_gap', 'critical', j.storeId, j.deviceId, `Kiosk ${k}: ${j.why.join('; ')}.`, { key: `${T}journal`, params: { kiosk: k, problems: { texts: j.texts } } }));
   }
   for (const k of [...memory.backlog.keys()]) if (!seen.has(k)) memory.backlog.delete(k);
   return out;
@@ -150,7 +183,7 @@ export function fleetAlertsService(opts: { intervalMs?: number; gapGraceMs?: num
       const now = ctx.clock.now();
       const active = await evaluateFleetAlerts(ctx.store, ctx.settings, now, memory, opts);
       await ctx.alerts.sync(FLEET_ALERT_SOURCE, active, now);
-      const current = new Map(active.map((a) => [`${a.key}\n${a.message}`, a.storeId]));
+      const current = new Map(active.map((a) => [`${a.key}\n${a.message}\n${JSON.stringify(a.text ?? null)}`, a.storeId]));
       const changed = new Set<string | undefined>();
       for (const [k, s] of current) if (!previous.has(k)) changed.add(s);
       for (const [k, s] of previous) if (!current.has(k)) changed.add(s);

@@ -1,6 +1,7 @@
 import { COMMAND_NAMES } from '../../protocol/control/commands';
 import { csrfField, html } from '../console/html';
 import { can, type ConsoleContext, type ConsoleReply, type ConsoleRequest } from '../console/types';
+import { alertWords } from './alert-text';
 import { SqlAlerts } from './alerts';
 import { sendCommand } from './commands';
 import { fleetRows } from './fleet-query';
@@ -80,7 +81,7 @@ export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
       )}</tbody>
     </table></div>
     <h2>${t('fleet.kiosk.openAlerts')}</h2>
-    ${alerts.length === 0 ? html`<p class="muted">${t('fleet.kiosk.noAlerts')}</p>` : html`<ul id="kiosk-alerts">${alerts.map((a) => html`<li>${severityBadge(req, a.severity)} ${kindLabel(req, a.kind)} — ${a.message} <small class="muted">${timeCell(req, ctx, a.raisedAt)}</small></li>`)}</ul>`}
+    ${alerts.length === 0 ? html`<p class="muted">${t('fleet.kiosk.noAlerts')}</p>` : html`<ul id="kiosk-alerts">${alerts.map((a) => html`<li>${severityBadge(req, a.severity)} ${kindLabel(req, a.kind)} — ${alertWords(a, { t, lang: req.lang, timeZone: ctx.settings.timezone })} <small class="muted">${timeCell(req, ctx, a.raisedAt)}</small></li>`)}</ul>`}
     ${canCommand ? commandForm(req, store, device, unavailable) : ''}
     <h2 id="commands">${t('fleet.cmd.history')}</h2>
     ${commands.length === 0 ? html`<p class="muted">${t('fleet.cmd.none')}</p>` : html`<div class="table-wrap"><table id="command-history">

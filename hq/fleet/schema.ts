@@ -64,7 +64,20 @@ export const FLEET_MIGRATIONS: Migration[] = [
   },
 ];
 
-/** The same on PostgreSQL (idempotent: run at every open). */
+/**
+ * Ingest schema v9 — an alert's words in the console's languages: `alerts.text_json` holds the alert's message key
+ * and parameters (hq/fleet/alert-text.ts, bounded to MAX_ALERT_TEXT_JSON), beside the English `message`. Null for
+ * rows raised before (the console shows their message).
+ */
+export const ALERT_TEXT_MIGRATIONS: Migration[] = [
+  {
+    version: 9,
+    name: 'alert texts in the console languages',
+    sql: `ALTER TABLE alerts ADD COLUMN text_json TEXT;`,
+  },
+];
+
+/** v3 and v9 on PostgreSQL (idempotent: run at every open). */
 export const PG_FLEET_SCHEMA = `
   ALTER TABLE fleet ADD COLUMN IF NOT EXISTS online INTEGER;
   ALTER TABLE fleet ADD COLUMN IF NOT EXISTS online_since BIGINT;
@@ -90,6 +103,7 @@ export const PG_FLEET_SCHEMA = `
     acked_by TEXT,
     acked_at BIGINT
   );
+  ALTER TABLE alerts ADD COLUMN IF NOT EXISTS text_json TEXT;
   CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts (source, key) WHERE cleared_at IS NULL;
   CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at);
   CREATE TABLE IF NOT EXISTS commands (

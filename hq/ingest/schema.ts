@@ -2,12 +2,12 @@ import type { Migration } from '../../kernel/sqlite/migrate';
 import { AUDIT_MIGRATIONS, PG_AUDIT_SCHEMA } from '../audit/schema';
 import { CONFIG_MIGRATIONS, PG_CONFIG_SCHEMA } from '../config/schema';
 import { CONSOLE_MIGRATIONS, PG_CONSOLE_SCHEMA } from '../console/schema';
-import { FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
+import { ALERT_TEXT_MIGRATIONS, FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
 import { ORDERS_MIGRATIONS, PG_ORDERS_SCHEMA } from '../orders/schema';
 import { PG_STATS_SCHEMA, STATS_MIGRATIONS } from '../stats/schema';
 import { PG_INGEST_SCHEMA } from './pg-db';
 
-/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v8 live with their features. */
+/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v9 live with their features. */
 export const INGEST_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -79,6 +79,7 @@ export const INGEST_MIGRATIONS: Migration[] = [
   ...CONFIG_MIGRATIONS, // v6
   ...AUDIT_MIGRATIONS, // v7
   ...STATS_MIGRATIONS, // v8
+  ...ALERT_TEXT_MIGRATIONS, // v9
 ];
 
 /** The whole schema on PostgreSQL, idempotent (run at every open). */

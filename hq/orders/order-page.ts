@@ -4,6 +4,24 @@ import type { ConsoleContext, ConsoleReply, ConsoleRequest } from '../console/ty
 import { orderDetail } from './detail';
 import { channelLabels, receiptLabel, statusBadge } from './orders-page';
 
+/**
+ * A payment's reference (stored as JSON: authorisation code, masked PAN, trade numbers …) as `key value` pairs that
+ * wrap inside their cell — one JSON line of a card approval is wider than the page. Text that is not a JSON object is
+ * shown as it is, wrapping too.
+ */
+export function referenceList(reference: string | null): ReturnType<typeof html> | string {
+  if (reference === null || reference === '') return '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reference);
+  } catch {
+    parsed = null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return html`<code class="wrap">${reference}</code>`;
+  const pairs = Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const);
+  return html`<dl class="reference">${pairs.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>`;
+}
+
 /** GET /orders/:store/:device/:order — 404 when the order does not exist or is outside the user's stores. */
 export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promise<ConsoleReply> {
   const t = req.t;
@@ -39,7 +57,7 @@ export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
       <th>${t('orders.detail.amount')}</th><th>${t('orders.detail.started')}</th><th>${t('orders.detail.reason')}</th><th>${t('orders.detail.reference')}</th></tr></thead>
       <tbody>${d.payments.length
         ? d.payments.map((p) => html`<tr><td>${channelLabels(t, p.channel)}</td><td><span class="badge ${p.status === 'approved' ? 'ok' : p.status === 'unknown' ? 'bad' : 'warn'}">${t(`orders.pay.${p.status}`)}</span></td>
-          <td class="num">${money(p.amount)}</td><td>${time(p.started_at)}</td><td>${p.reason ?? ''}</td><td><code>${p.reference ?? ''}</code></td></tr>`)
+          <td class="num">${money(p.amount)}</td><td class="nowrap">${time(p.started_at)}</td><td>${p.reason ?? ''}</td><td>${referenceList(p.reference)}</td></tr>`)
         : html`<tr><td colspan="6" class="muted">${t('orders.none')}</td></tr>`}</tbody></table></div>
     <h2>${t('orders.detail.refunds')}</h2>
     <div class="table-wrap"><table id="refunds-table"><thead><tr><th>${t('orders.detail.time')}</th><th>${t('orders.detail.amount')}</th>

@@ -1,22 +1,11 @@
+import { ORDER_STATES, type OrderState } from '../../protocol/orders/order-states';
 import { formatMoney, formatTime } from '../console/format';
 import { html, type Html } from '../console/html';
 import type { ConsoleContext, ConsoleReply, ConsoleRequest, Translate } from '../console/types';
 import { parseOrderQuery, searchOrders, type OrderSummary } from './search';
 
-/** The order states a search may ask for (the kiosk's order machine), in lifecycle order. */
-export const ORDER_STATUSES = [
-  'shopping',
-  'needs_attendant',
-  'idle_prompt',
-  'awaiting_payment',
-  'payment_pending',
-  'payment_unknown',
-  'paid',
-  'completed',
-  'cancelled',
-  'partially_refunded',
-  'refunded',
-] as const;
+/** The order states a search may ask for, in lifecycle order: the wire's, less `idle` (no order rests in it). */
+export const ORDER_STATUSES: readonly Exclude<OrderState, 'idle'>[] = ORDER_STATES.filter((s): s is Exclude<OrderState, 'idle'> => s !== 'idle');
 
 const BADGE: Record<string, string> = {
   completed: 'ok',

@@ -62,14 +62,17 @@ export function pricebookReportWaiter(
     } catch {
       return;
     }
-    if (!r || r.version !== opts.version) return;
+    if (!r) return;
+    // a refusal of a manifest the kiosk could not believe (bad signature, unknown key …) names the version it claimed
+    const unverified = r.version === null && r.status === 'rejected' && r.claimedVersion === opts.version;
+    if (r.version !== opts.version && !unverified) return;
     if (r.status === 'downloading') return opts.onProgress?.({ ...r, device });
     const o: KioskPricebookOutcome = {
       store: opts.store,
       device,
       status: r.status,
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
-      ...(r.detail !== undefined ? { detail: r.detail } : {}),
+      ...(r.detail !== undefined || unverified ? { detail: `${r.detail ?? ''}${unverified ? ' (the refused manifest claimed this version; it could not be verified)' : ''}`.trim() } : {}),
       ...(r.items !== undefined ? { items: r.items } : {}),
     };
     outcomes.set(device, o);

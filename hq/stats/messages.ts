@@ -84,6 +84,8 @@ export const MESSAGES: Messages = {
     'stats.payments.none': 'No payments in this window.',
     'stats.payments.chart': 'Outcomes by channel, last hour',
     'stats.payments.thresholds': 'An alert is raised when a store’s decline rate over the last hour exceeds {decline} or its unknown rate exceeds {unknown}, with at least {min} attempts.',
+    'stats.alerts.declineRate': '{channel}: {rate} of {attempts} payments declined in the last hour (threshold {threshold})',
+    'stats.alerts.unknownRate': '{channel}: {rate} of {attempts} payments in doubt (unknown) in the last hour (threshold {threshold})',
     'stats.payments.updated': 'As of {time}',
   },
   'zh-CN': {
@@ -168,6 +170,8 @@ export const MESSAGES: Messages = {
     'stats.payments.none': '此时段没有支付。',
     'stats.payments.chart': '各渠道支付结果（最近 1 小时）',
     'stats.payments.thresholds': '某门店最近 1 小时的拒绝率超过 {decline} 或状态未知比率超过 {unknown}（且至少 {min} 笔交易）时发出告警。',
+    'stats.alerts.declineRate': '{channel}：最近 1 小时 {attempts} 笔支付中拒绝率 {rate}（阈值 {threshold}）',
+    'stats.alerts.unknownRate': '{channel}：最近 1 小时 {attempts} 笔支付中状态未知比率 {rate}（阈值 {threshold}）',
     'stats.payments.updated': '数据时间：{time}',
   },
 };

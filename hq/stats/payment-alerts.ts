@@ -1,4 +1,6 @@
-import type { AlertInput, ConsoleContext, ConsoleService } from '../console/types';
+import type { AlertInput, AlertParam, ConsoleContext, ConsoleService } from '../console/types';
+import { keyParam } from '../fleet/alert-text';
+import { MESSAGES } from './messages';
 import { formatRate, formatThreshold, HOUR_MS, overThreshold, paymentOutcomes } from './payment-monitor';
 
 /**
@@ -6,6 +8,7 @@ import { formatRate, formatThreshold, HOUR_MS, overThreshold, paymentOutcomes } 
  * settings.paymentAlert; a channel whose decline rate or unknown (in doubt) rate is over its threshold, with at least
  * `minAttempts` attempts, has an open alert (one per store, channel and kind, source `payments`); once it is back
  * under, the next check clears it. Open browsers on the payment monitor are told to refresh after each check.
+ * Each alert's words come in English (`message`) and as a `stats.alerts.*` text for the console's languages.
  */
 
 export const PAYMENT_ALERT_SOURCE = 'payments';
@@ -19,6 +22,8 @@ export async function paymentAlerts(ctx: Pick<ConsoleContext, 'store' | 'setting
   for (const r of rows) {
     const over = overThreshold(r, limits);
     const storeId = r.storeId ?? '';
+    // a known channel by its name in the reader's language, any other as the kiosk named it
+    const channel: AlertParam = Object.prototype.hasOwnProperty.call(MESSAGES.en, `stats.channel.${r.channel}`) ? keyParam(`stats.channel.${r.channel}`) : r.channel;
     if (over.decline) {
       out.push({
         key: `decline:${storeId}:${r.channel}`,
@@ -26,6 +31,7 @@ export async function paymentAlerts(ctx: Pick<ConsoleContext, 'store' | 'setting
         severity: 'warning',
         storeId,
         message: `${r.channel}: ${formatRate(r.declined, r.attempts)} of ${r.attempts} payments declined in the last hour (threshold ${formatThreshold(limits.declineRate)})`,
+        text: { key: 'stats.alerts.declineRate', params: { channel, rate: formatRate(r.declined, r.attempts), attempts: r.attempts, threshold: formatThreshold(limits.declineRate) } },
       });
     }
     if (over.unknown) {
@@ -35,6 +41,7 @@ export async function paymentAlerts(ctx: Pick<ConsoleContext, 'store' | 'setting
         severity: 'critical',
         storeId,
         message: `${r.channel}: ${formatRate(r.unknown, r.attempts)} of ${r.attempts} payments in doubt (unknown) in the last hour (threshold ${formatThreshold(limits.unknownRate)})`,
+        text: { key: 'stats.alerts.unknownRate', params: { channel, rate: formatRate(r.unknown, r.attempts), attempts: r.attempts, threshold: formatThreshold(limits.unknownRate) } },
       });
     }
   }

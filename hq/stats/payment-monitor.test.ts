@@ -2,6 +2,7 @@ import { SimulatedClock } from '../../kernel/clock';
 import { waitFor } from '../../test/support/sync-fixtures';
 import { translator } from '../console/i18n';
 import type { ConsoleContext, ConsoleRequest, ConsoleUser, LiveTopic } from '../console/types';
+import { renderAlertText } from '../fleet/alert-text';
 import { SqlAlerts } from '../fleet/alerts';
 import { IngestStore } from '../ingest/store';
 import { closeConsoleBackends, INGEST_TARGETS } from '../../test/support/console-fixture';
@@ -161,6 +162,13 @@ describe.each(INGEST_TARGETS)('payment monitor on %s', (_name, fresh) => {
         ['payments', 'unknown:S1:alipay', 'payment_unknown_rate', 'critical', 'S1'],
       ]);
       expect(open.find((a) => a.kind === 'payment_decline_rate')!.message).toContain('42.9 %');
+      // the same words for the console, in its languages (channels by their names)
+      const words = (lang: 'en' | 'zh-CN') => open.map((a) => renderAlertText(a.text!, { t: translator(lang), lang, timeZone: 'Asia/Shanghai' })).sort();
+      expect(words('zh-CN')).toEqual(['支付宝：最近 1 小时 6 笔支付中状态未知比率 16.7 %（阈值 10 %）', '银行卡：最近 1 小时 7 笔支付中拒绝率 42.9 %（阈值 30 %）']);
+      expect(words('en')).toEqual([
+        'Alipay: 16.7 % of 6 payments in doubt (unknown) in the last hour (threshold 10 %)',
+        'Card: 42.9 % of 7 payments declined in the last hour (threshold 30 %)',
+      ]);
       // a store manager of S2 sees neither
       expect(await alerts.open({ all: false, stores: ['S2'] })).toEqual([]);
 

@@ -1,3 +1,4 @@
+import { countedOrderSql } from './counted';
 import { DAY_MS, HOUR_MS, offsetSegments, wallTimeSql } from './local-time-sql';
 import { TOP_ITEMS, TOP_ORDER, type ItemRow, type SalesRows, type StatsDb } from './sales-rows';
 import { filterBounds, storeCondition, type StatsFilter } from './stats-filter';
@@ -7,7 +8,7 @@ import { filterBounds, storeCondition, type StatsFilter } from './stats-filter';
  * tested against, and the reader for ranges the rollups cannot cut (bounds off the quarter hour).
  */
 
-export const COMPLETED = "o.training = 0 AND o.completed_at IS NOT NULL AND o.status IN ('completed', 'partially_refunded', 'refunded')";
+export const COMPLETED = countedOrderSql('o');
 export const SALES_COLS = 'COUNT(*) AS orders, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS gross, CAST(COALESCE(SUM(tax_total), 0) AS BIGINT) AS tax';
 
 export async function rawSalesRows(store: StatsDb, f: StatsFilter): Promise<SalesRows> {

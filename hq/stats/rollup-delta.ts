@@ -1,5 +1,6 @@
 import type { LineRow, OrderRow, PaymentRow } from '../orders/fold';
-import { CHAIN, DAY_MS, QUARTER_MS, ROLLUP_TABLES, ROLLUPS, type RollupSpec, type RollupTable } from './rollup-tables';
+import { isCountedOrder } from './counted';
+import { CHAIN, LANE_WIDTHS, QUARTER_MS, ROLLUP_TABLES, storeItemWidths, WIDTHS, ROLLUPS, type RollupSpec, type RollupTable } from './rollup-tables';
 
 /** What an order adds to the rollups: its projection rows (as hq/orders/fold.ts makes them, or as read back). */
 export interface OrderContribution {
@@ -8,7 +9,6 @@ export interface OrderContribution {
   payments: Pick<PaymentRow, 'channel' | 'status' | 'amount' | 'training'>[];
 }
 
-const COUNTED = new Set(['completed', 'partially_refunded', 'refunded']);
 const num = (v: unknown): number => Number(v ?? 0);
 
 /**
@@ -36,14 +36,14 @@ export class RollupDeltas {
   add(c: OrderContribution, sign: 1 | -1): void {
     const o = c.order;
     const stores = [o.store_id, CHAIN];
-    if (num(o.training) === 0 && o.completed_at !== null && o.completed_at !== undefined && COUNTED.has(o.status)) {
+    if (isCountedOrder(o)) {
       const at = num(o.completed_at);
       const sales = [sign, sign * num(o.total), sign * num(o.tax_total), sign * num(o.items)];
       for (const s of stores) this.put('stats_sales', [s, Math.floor(at / QUARTER_MS)], sales);
-      this.put('stats_lanes', [Math.floor(at / DAY_MS), o.store_id, o.device_id], sales);
+      for (const width of LANE_WIDTHS) this.put('stats_lanes', [width, Math.floor(at / width), o.store_id, o.device_id], sales);
       for (const p of c.payments) {
         if (p.status !== 'approved' || num(p.training) !== 0) continue;
-        for (const width of [QUARTER_MS, DAY_MS]) {
+        for (const width of WIDTHS) {
           for (const s of stores) this.put('stats_methods', [width, s, Math.floor(at / width), p.channel], [sign, sign * num(p.amount)]);
         }
       }
@@ -54,11 +54,11 @@ export class RollupDeltas {
       const item = l.sku ?? l.barcode ?? '';
       // a removed line keeps the names already there (null = keep)
       const names = sign > 0 ? [l.name_en ?? null, l.name_zh ?? null] : [null, null];
-      for (const width of [QUARTER_MS, DAY_MS]) {
+      for (const width of WIDTHS) {
         for (const s of stores) {
           const bucket = Math.floor(at / width);
           this.put('stats_tax', [width, s, bucket, l.tax_class ?? ''], [sign, sign * num(l.quantity), sign * num(l.net), sign * num(l.tax)]);
-          this.put('stats_items', [width, s, bucket, item], [sign, sign * num(l.quantity), sign * num(l.net)], names);
+          if (storeItemWidths(s).includes(width)) this.put('stats_items', [width, s, bucket, item], [sign, sign * num(l.quantity), sign * num(l.net)], names);
         }
       }
     }

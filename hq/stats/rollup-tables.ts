@@ -1,13 +1,15 @@
 import type { IngestDb } from '../ingest/pg-db';
+import { countedOrderSql } from './counted';
 
 type Dialect = IngestDb['dialect'];
 
 /**
  * The statistics rollups: sums of the order projections (hq/orders/schema.ts) by time bucket, so that a month of a
  * chain's sales is read from a few thousand rows instead of millions of orders, lines and payments. Buckets are UTC
- * quarter hours (`bucket = ts / QUARTER_MS`) and UTC days (`ts / DAY_MS`); every zone's local days and hours since
- * 1986 begin on a quarter hour (offsets are whole quarter hours: +5:30, +5:45, +8:45, +12:45 …), so any local day or
- * hour is a union of quarter buckets, and its whole UTC days can be read at day grain. A range whose bounds are not
+ * quarter hours (`bucket = ts / QUARTER_MS`), UTC days (`ts / DAY_MS`) and weeks of 7 UTC days since the epoch
+ * (`ts / WEEK_MS`); every zone's local days and hours since 1986 begin on a quarter hour (offsets are whole quarter
+ * hours: +5:30, +5:45, +8:45, +12:45 …), so any local day or hour is a union of quarter buckets, and a range is read as
+ * its whole weeks, then whole days, then quarters at the edges (hq/stats/rollup-sales.ts). A range whose bounds are not
  * on a quarter hour (older odd offsets) is answered from the projections directly (hq/stats/sales-stats.ts).
  *
  * `store_id` {@link CHAIN} holds the whole chain's sums (a chain-wide query reads those rows, not one per store).
@@ -19,7 +21,13 @@ type Dialect = IngestDb['dialect'];
 
 export const QUARTER_MS = 900_000;
 export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
 export const QUARTERS_PER_DAY = DAY_MS / QUARTER_MS;
+/** The grains of the rollups with a `width` column: lanes have no quarter grain (their partial days are read from `orders`). */
+export const WIDTHS = [QUARTER_MS, DAY_MS, WEEK_MS] as const;
+export const LANE_WIDTHS = [DAY_MS, WEEK_MS] as const;
+/** The grains of stats_items for a store (CHAIN has every grain). */
+export const storeItemWidths = (store: string): readonly number[] => (store === CHAIN ? WIDTHS : LANE_WIDTHS);
 /** The `store_id` of the chain-wide rows (a kiosk's store id is never `*`: config/schema.ts allows [A-Za-z0-9._-]). */
 export const CHAIN = '*';
 
@@ -37,16 +45,23 @@ export interface RollupSpec {
 export const ROLLUPS = {
   /** Sales by store (and CHAIN) and quarter hour: totals, local days, local hours of day. */
   stats_sales: { keys: [['store_id', 'text'], ['bucket', 'bigint']], sums: ['orders', 'gross', 'tax', 'items'], latest: [] },
-  /** Sales by lane and UTC day: lanes and stores over whole days (the range's partial UTC days come from `orders`). */
-  stats_lanes: { keys: [['day', 'bigint'], ['store_id', 'text'], ['device_id', 'text']], sums: ['orders', 'gross', 'tax', 'items'], latest: [] },
-  /** Approved payments by channel; `width` = QUARTER_MS or DAY_MS (the bucket's grain). */
+  /** Sales by lane, by day and week (LANE_WIDTHS): lanes and stores over whole days (partial days come from `orders`). */
+  stats_lanes: {
+    keys: [['width', 'bigint'], ['bucket', 'bigint'], ['store_id', 'text'], ['device_id', 'text']],
+    sums: ['orders', 'gross', 'tax', 'items'],
+    latest: [],
+  },
+  /** Approved payments by channel; `width` = the bucket's grain, one of WIDTHS. */
   stats_methods: { keys: [['width', 'bigint'], ['store_id', 'text'], ['bucket', 'bigint'], ['method', 'text']], sums: ['payments', 'amount'], latest: [] },
   stats_tax: {
     keys: [['width', 'bigint'], ['store_id', 'text'], ['bucket', 'bigint'], ['tax_class', 'text']],
     sums: ['lines', 'quantity', 'sales', 'tax'],
     latest: [],
   },
-  /** `item` = sku, else barcode, else ''. */
+  /**
+   * `item` = sku, else barcode, else ''. Quarter rows for CHAIN only (a store's quarter hours of items would be more
+   * rows than its lines): a store's partial days are read from `order_lines` ({@link storeItemWidths}).
+   */
   stats_items: {
     keys: [['width', 'bigint'], ['store_id', 'text'], ['bucket', 'bigint'], ['item', 'text']],
     sums: ['lines', 'quantity', 'amount'],
@@ -77,7 +92,7 @@ function ddl(dialect: Dialect, t: RollupTable): string {
 /** CREATE TABLE for every rollup. */
 export const rollupSchema = (dialect: Dialect): string => ROLLUP_TABLES.map((t) => ddl(dialect, t)).join('\n');
 
-const COMPLETED = "o.training = 0 AND o.completed_at IS NOT NULL AND o.status IN ('completed', 'partially_refunded', 'refunded')";
+const COMPLETED = countedOrderSql('o');
 const sum = (c: string) => `CAST(SUM(${c}) AS BIGINT)`;
 
 /**
@@ -93,7 +108,7 @@ export function rollupFillSql(): string[] {
     out.push(`INSERT INTO stats_sales (store_id, bucket, orders, gross, tax, items)
       SELECT ${store}, o.completed_at / ${QUARTER_MS}, COUNT(*), ${sum('o.total')}, ${sum('o.tax_total')}, ${sum('o.items')}
         FROM orders o WHERE ${COMPLETED} GROUP BY ${group}o.completed_at / ${QUARTER_MS}`);
-    for (const width of [QUARTER_MS, DAY_MS]) {
+    for (const width of WIDTHS) {
       out.push(`INSERT INTO stats_methods (width, store_id, bucket, method, payments, amount)
         SELECT ${width}, ${store}, o.completed_at / ${width}, p.channel, COUNT(*), ${sum('p.amount')}
           FROM orders o JOIN payments p ON p.store_id = o.store_id AND p.device_id = o.device_id AND p.order_id = o.order_id
@@ -103,6 +118,7 @@ export function rollupFillSql(): string[] {
         SELECT ${width}, ${store.replace('o.', 'l.')}, l.completed_at / ${width}, COALESCE(l.tax_class, ''), COUNT(*), ${sum('l.quantity')}, ${sum('l.net')}, ${sum('l.tax')}
           FROM order_lines l WHERE l.training = 0
          GROUP BY ${group.replace('o.', 'l.')}l.completed_at / ${width}, COALESCE(l.tax_class, '')`);
+      if (width === QUARTER_MS && store !== `'${CHAIN}'`) continue; // storeItemWidths
       out.push(`INSERT INTO stats_items (width, store_id, bucket, item, lines, quantity, amount, name_en, name_zh)
         SELECT ${width}, ${store.replace('o.', 'l.')}, l.completed_at / ${width}, COALESCE(l.sku, l.barcode, ''), COUNT(*), ${sum('l.quantity')}, ${sum('l.net')},
                MAX(l.name_en), MAX(l.name_zh)
@@ -110,9 +126,11 @@ export function rollupFillSql(): string[] {
          GROUP BY ${group.replace('o.', 'l.')}l.completed_at / ${width}, COALESCE(l.sku, l.barcode, '')`);
     }
   }
-  out.push(`INSERT INTO stats_lanes (day, store_id, device_id, orders, gross, tax, items)
-    SELECT o.completed_at / ${DAY_MS}, o.store_id, o.device_id, COUNT(*), ${sum('o.total')}, ${sum('o.tax_total')}, ${sum('o.items')}
-      FROM orders o WHERE ${COMPLETED} GROUP BY o.completed_at / ${DAY_MS}, o.store_id, o.device_id`);
+  for (const width of LANE_WIDTHS) {
+    out.push(`INSERT INTO stats_lanes (width, bucket, store_id, device_id, orders, gross, tax, items)
+      SELECT ${width}, o.completed_at / ${width}, o.store_id, o.device_id, COUNT(*), ${sum('o.total')}, ${sum('o.tax_total')}, ${sum('o.items')}
+        FROM orders o WHERE ${COMPLETED} GROUP BY o.completed_at / ${width}, o.store_id, o.device_id`);
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 import type { Tx } from '../../kernel/sqlite/database';
 import type { IngestDb } from '../ingest/pg-db';
+import { countedOrderSql } from './counted';
 import { RollupDeltas, type OrderContribution } from './rollup-delta';
 import { ROLLUP_TABLES, rollupFillSql, rollupUpsertSql } from './rollup-tables';
 
@@ -21,7 +22,7 @@ function byKeys(dialect: Dialect, table: string, index?: string): string {
 export async function readContributions(tx: Pick<Tx, 'all'>, dialect: Dialect, keys: string): Promise<OrderContribution[]> {
   const orders = await tx.all<OrderContribution['order'] & { order_id: string }>(
     `SELECT t.store_id, t.device_id, t.order_id, t.status, t.training, t.completed_at, t.total, t.tax_total, t.items ${byKeys(dialect, 'orders')}
-       AND t.training = 0 AND t.completed_at IS NOT NULL AND t.status IN ('completed', 'partially_refunded', 'refunded')`,
+       AND ${countedOrderSql('t')}`,
     [keys],
   );
   const lines = await tx.all<OrderContribution['lines'][number] & { store_id: string; device_id: string; order_id: string }>(

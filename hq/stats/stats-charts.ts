@@ -36,7 +36,8 @@ export function statsCharts(s: SalesStats, t: Translate, currency: string): Reco
   return {
     'stats-chart-day': {
       tooltip: axisTooltip,
-      legend: { data: [t('stats.col.sales'), t('stats.col.net')] },
+      // ECharts 6 puts a legend at the bottom by default, over the x-axis labels: at the top, above the plot
+      legend: { top: 0, data: [t('stats.col.sales'), t('stats.col.net')] },
       grid: { left: 60, right: 20, top: 40, bottom: 40 },
       xAxis: { type: 'category', data: s.byDay.map((x) => x.date) },
       yAxis: { type: 'value' },
@@ -52,12 +53,13 @@ export function statsCharts(s: SalesStats, t: Translate, currency: string): Reco
     ),
     'stats-chart-method': {
       tooltip: { trigger: 'item' },
-      legend: { bottom: 0 },
+      legend: { bottom: 0, type: 'scroll' },
       series: [
         {
           name: t('stats.byMethod'),
           type: 'pie',
-          radius: ['35%', '65%'],
+          radius: ['30%', '58%'],
+          center: ['50%', '45%'],
           data: s.byMethod.map((x) => ({ name: channelLabel(t, x.method), value: m(x.amount) })),
         },
       ],

@@ -83,8 +83,11 @@ describe.each(INGEST_TARGETS)('statistics pages and exports on %s', (_name, fres
     expect(body).toContain('¥12.43'); // average basket
     expect(body).toContain('2.0 items per order');
     for (const id of ['stats-chart-day', 'stats-chart-hour', 'stats-chart-method', 'stats-chart-store', 'stats-chart-lane', 'stats-chart-top']) expect(body).toContain(`data-chart="${id}"`);
-    const day = scriptJson(body, 'stats-chart-day') as { xAxis: { data: string[] }; series: { data: number[] }[] };
+    const day = scriptJson(body, 'stats-chart-day') as { xAxis: { data: string[] }; series: { data: number[] }[]; legend: { top?: number }; grid: { top: number } };
     expect(day.xAxis.data).toEqual(['2026-11-20', '2026-11-21']);
+    // the legend sits above the plot (ECharts 6 would put it at the bottom, over the dates)
+    expect(day.legend.top).toBe(0);
+    expect(day.grid.top).toBeGreaterThanOrEqual(30);
     expect(day.series[0].data).toEqual([30.3, 7]);
     const pie = scriptJson(body, 'stats-chart-method') as { series: { data: { name: string; value: number }[] }[] };
     expect(pie.series[0].data).toEqual([

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { joinPath } from '../../kernel/json/bounded-format';
+import { tryParseJson } from '../../kernel/json/bounded-json';
+import { JSON_LIMITS } from '../../kernel/json/limits';
 
 /** Target size of one chunk before compression: ~256 KB of NDJSON. */
 export const CHUNK_TARGET_BYTES = 256 * 1024;
@@ -88,4 +90,18 @@ export function compareVersions(a: string, b: string): number {
     }
   }
   return 0;
+}
+
+/**
+ * The version a price-book manifest message CLAIMS (`body.version` of its envelope), read without believing it: for
+ * reporting which push a kiosk refused when the envelope did not verify (bad signature, unknown key …), so that HQ's
+ * `pricebook push --wait` hears "refused" instead of waiting out its timeout. Null when there is no well-formed
+ * version to name. Bounded parse: the message is untrusted.
+ */
+export function claimedManifestVersion(raw: Buffer | string): string | null {
+  const parsed = tryParseJson(raw, { maxBytes: JSON_LIMITS.envelope });
+  if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return null;
+  const body = (parsed.value as { body?: unknown }).body;
+  const version = body !== null && typeof body === 'object' ? (body as { version?: unknown }).version : undefined;
+  return versionString.safeParse(version).success ? (version as string) : null;
 }

@@ -46,6 +46,8 @@ export interface PricebookReported {
   detail?: string;
   ts: number;
   items?: number;
+  /** With `version` null: the version the refused manifest claimed, unverified (so HQ knows which push was refused). */
+  claimedVersion?: string;
   /** While downloading: chunks stored so far and the book's chunk count. */
   received?: number;
   total?: number;
@@ -62,7 +64,8 @@ export function readPricebookReported(value: unknown): PricebookReported | null 
   const num = (x: unknown) => (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : undefined);
   const text = (x: unknown) => (typeof x === 'string' ? x.slice(0, 300) : undefined);
   const out: PricebookReported = { v: 1, version: o.version as string | null, status: o.status as PricebookReported['status'], ts: o.ts };
-  const extra = { reason: text(o.reason), detail: text(o.detail), items: num(o.items), received: num(o.received), total: num(o.total) };
+  const claimed = typeof o.claimedVersion === 'string' && /^[\w.:-]{1,128}$/.test(o.claimedVersion) ? o.claimedVersion : undefined;
+  const extra = { reason: text(o.reason), detail: text(o.detail), items: num(o.items), received: num(o.received), total: num(o.total), claimedVersion: claimed };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) Object.assign(out, { [k]: v });
   return out;
 }

@@ -6,7 +6,7 @@ import { isKioskError } from '../../../kernel/errors';
 import { clip } from '../../../kernel/json/bounded-format';
 import type { PriceItem } from '../../pricing/types';
 import { decodeDeltaChunk, decodeItemChunk, type DeltaOp } from '../../../protocol/pricebook/chunk-codec';
-import { compareVersions, parseManifest, type PricebookManifest, type VerifyManifest } from '../../../protocol/pricebook/manifest';
+import { claimedManifestVersion, compareVersions, parseManifest, type PricebookManifest, type VerifyManifest } from '../../../protocol/pricebook/manifest';
 
 /** Where one price-book version stands, for reporting to HQ. */
 export interface PricebookStatus {
@@ -22,6 +22,8 @@ export interface PricebookStatus {
    */
   reason?: string;
   detail?: string;
+  /** For a manifest refused before it could be believed (`version` ''), the version it claimed (unverified). */
+  claimedVersion?: string;
 }
 
 export type ChunkDropReason = 'unknown_version' | 'bad_index' | 'bad_hash';
@@ -175,7 +177,12 @@ export class PricebookReceiver {
 
   private async manifest(raw: Buffer): Promise<PricebookStatus> {
     const v = this.deps.verifyManifest(raw);
-    if (!v.ok) return this.reject('', v.reason, v.detail ?? '');
+    if (!v.ok) {
+      const claimed = claimedManifestVersion(raw);
+      const status: PricebookStatus = { version: '', status: 'rejected', received: 0, total: 0, reason: v.reason, detail: v.detail ?? '', ...(claimed ? { claimedVersion: claimed } : {}) };
+      this.report({ type: 'status', status });
+      return status;
+    }
     const p = parseManifest(v.manifest);
     if (!p.ok) {
       const version = (v.manifest as { version?: unknown } | null)?.version;
