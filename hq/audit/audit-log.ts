@@ -87,17 +87,7 @@ export function auditDetailText(detail: unknown): string {
   return text.length > MAX_DETAIL ? canonicalJson({ truncated: true, chars: text.length }) : text;
 }
 
-interface Row {
-  seq: number;
-  ts: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: string;
-  ip: string | null;
-  prev_hash: string;
-  hash: string;
-}
+type Row = AuditFields & { prev_hash: string; hash: string };
 
 const toEntry = (r: Row): AuditEntry => ({
   seq: Number(r.seq),

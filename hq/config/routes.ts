@@ -3,6 +3,7 @@ import { tryParseJson } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
 import type { Scope } from '../../protocol/signed-envelope';
 import { html } from '../console/html';
+import { scopeWhere } from '../console/scope-sql';
 import { can, type ConsoleContext, type ConsoleReply, type ConsoleRequest, type RouteDef, type StoreScope } from '../console/types';
 import { diffBodies } from './diff';
 import { bodyFromForm } from './form';
@@ -48,11 +49,10 @@ const publishing =
 
 /** Each kiosk's last `config/reported` levels (fleet.config_reported), for the stores the user may see. */
 async function reportedLevels(ctx: ConsoleContext, visible: StoreScope): Promise<ReportedLevel[]> {
-  if (!visible.all && visible.stores.length === 0) return [];
-  const where = visible.all ? '' : ` AND store_id IN (${visible.stores.map(() => '?').join(', ')})`;
+  const where = scopeWhere(visible, 'store_id');
   const rows = await ctx.store.db.read.all<{ store_id: string; device_id: string; config_reported: string | null; config_reported_at: number | null }>(
-    `SELECT store_id, device_id, config_reported, config_reported_at FROM fleet WHERE config_reported IS NOT NULL AND retired_at IS NULL${where} ORDER BY store_id, device_id`,
-    visible.all ? [] : [...visible.stores],
+    `SELECT store_id, device_id, config_reported, config_reported_at FROM fleet WHERE config_reported IS NOT NULL AND retired_at IS NULL AND ${where.sql} ORDER BY store_id, device_id`,
+    where.params,
   );
   const out: ReportedLevel[] = [];
   for (const r of rows) {

@@ -1,7 +1,7 @@
 import type { AlertInput, Alerts, AlertText, StoreScope } from '../console/types';
 import type { IngestDb } from '../ingest/pg-db';
 import { decodeAlertText, encodeAlertText } from './alert-text';
-import { scopeWhere } from './scope-sql';
+import { kioskWhere } from '../console/scope-sql';
 
 /** One alert, raised and perhaps cleared or acknowledged. */
 export interface AlertRecord {
@@ -128,19 +128,9 @@ export class SqlAlerts implements Alerts {
   }
 
   private async query(scope: StoreScope, filter: { store?: string; device?: string }, state: string, limit: number): Promise<AlertRecord[]> {
-    const where = scopeWhere(scope, 'store_id');
-    const cond = [state, where.sql];
-    const params: unknown[] = [...where.params];
-    if (filter.store) {
-      cond.push('store_id = ?');
-      params.push(filter.store);
-    }
-    if (filter.device) {
-      cond.push('device_id = ?');
-      params.push(filter.device);
-    }
-    params.push(Math.max(1, Math.min(1000, Math.trunc(limit))));
-    const rows = await this.db.read.all<Row>(`SELECT * FROM alerts WHERE ${cond.join(' AND ')} ORDER BY raised_at DESC, id DESC LIMIT ?`, params);
+    const where = kioskWhere(scope, filter);
+    const params: unknown[] = [...where.params, Math.max(1, Math.min(1000, Math.trunc(limit)))];
+    const rows = await this.db.read.all<Row>(`SELECT * FROM alerts WHERE ${state} AND ${where.sql} ORDER BY raised_at DESC, id DESC LIMIT ?`, params);
     return rows.map(toRecord);
   }
 }

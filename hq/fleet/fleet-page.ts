@@ -1,6 +1,6 @@
 import { html } from '../console/html';
 import type { ConsoleContext, ConsoleReply, ConsoleRequest } from '../console/types';
-import { scopeWhere } from './scope-sql';
+import { scopeWhere } from '../console/scope-sql';
 import { FLEET_STATES, fleetPageOf, fleetRows, matchesState, type FleetStateFilter } from './fleet-query';
 import { devicesCell, kioskHref, laneBadge, queryId, statusBadge, timeCell } from './page-parts';
 

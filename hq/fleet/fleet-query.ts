@@ -1,7 +1,7 @@
 import type { StoreScope } from '../console/types';
 import { FleetView, type FleetDbRow, type FleetRow } from '../ingest/fleet';
 import type { IngestStore } from '../ingest/store';
-import { scopeWhere } from './scope-sql';
+import { kioskWhere } from '../console/scope-sql';
 
 export const FLEET_STATES = ['online', 'offline', 'alert', 'retired'] as const;
 export type FleetStateFilter = (typeof FLEET_STATES)[number];
@@ -26,18 +26,7 @@ export interface ConsoleFleetRow extends FleetRow {
  * device health, backlog, last event, last seen and open alerts. Retired kiosks only with `state: 'retired'`.
  */
 export async function fleetRows(store: IngestStore, scope: StoreScope, filter: FleetFilter, now: number): Promise<ConsoleFleetRow[]> {
-  const where = scopeWhere(scope, 'store_id');
-  const cond = [where.sql];
-  const params: unknown[] = [...where.params];
-  if (filter.store) {
-    cond.push('store_id = ?');
-    params.push(filter.store);
-  }
-  if (filter.device) {
-    cond.push('device_id = ?');
-    params.push(filter.device);
-  }
-  const sqlWhere = cond.join(' AND ');
+  const { sql: sqlWhere, params } = kioskWhere(scope, filter);
   const read = store.db.read;
   const [fleet, devices, alerts] = await Promise.all([
     read.all<FleetDbRow>(`SELECT * FROM fleet WHERE ${sqlWhere} ORDER BY store_id, device_id`, params),

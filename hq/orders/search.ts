@@ -1,6 +1,8 @@
 import { businessDayBounds, isCalendarDate } from '../../kernel/local-time';
 import type { Tx } from '../../kernel/sqlite/database';
 import type { StoreScope } from '../console/types';
+import { scopeWhere } from '../console/scope-sql';
+import type { OrderRow } from './fold';
 
 export const PAGE_SIZE = 50;
 /** Counting stops here: more shows as "10 000+". */
@@ -25,20 +27,11 @@ export interface OrderFilter {
   includeTraining?: boolean;
 }
 
-export interface OrderSummary {
-  store_id: string;
-  device_id: string;
-  order_id: string;
-  receipt_no: number | null;
-  status: string;
-  training: number;
-  opened_at: number;
-  completed_at: number | null;
-  total: number;
-  refunded: number;
-  items: number;
-  methods: string;
-}
+/** An order as the list shows it: columns of its projection row. */
+export type OrderSummary = Pick<
+  OrderRow,
+  'store_id' | 'device_id' | 'order_id' | 'receipt_no' | 'status' | 'training' | 'opened_at' | 'completed_at' | 'total' | 'refunded' | 'items' | 'methods'
+>;
 
 export interface OrderPage {
   rows: OrderSummary[];
@@ -89,15 +82,9 @@ export function parseOrderQuery(q: Record<string, string | undefined>): { filter
 
 /** The WHERE clause of a search (scope ALWAYS applied) and its parameters. */
 export function whereOf(scope: StoreScope, f: OrderFilter, timeZone: string): { sql: string; params: (string | number)[] } {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (!scope.all) {
-    if (scope.stores.length === 0) where.push('1 = 0');
-    else {
-      where.push(`o.store_id IN (${scope.stores.map(() => '?').join(', ')})`);
-      params.push(...scope.stores);
-    }
-  }
+  const scoped = scopeWhere(scope, 'o.store_id');
+  const where: string[] = scope.all ? [] : [scoped.sql];
+  const params: (string | number)[] = [...scoped.params];
   if (!f.includeTraining) where.push('o.training = 0');
   if (f.store !== undefined) {
     where.push('o.store_id = ?');

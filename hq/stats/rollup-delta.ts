@@ -1,6 +1,6 @@
 import type { LineRow, OrderRow, PaymentRow } from '../orders/fold';
 import { isCountedOrder } from './counted';
-import { CHAIN, LANE_WIDTHS, QUARTER_MS, ROLLUP_TABLES, storeItemWidths, WIDTHS, ROLLUPS, type RollupSpec, type RollupTable } from './rollup-tables';
+import { CHAIN, LANE_WIDTHS, QUARTER_MS, ROLLUP_TABLES, itemWidths, WIDTHS, ROLLUPS, type RollupSpec, type RollupTable } from './rollup-tables';
 
 /** What an order adds to the rollups: its projection rows (as hq/orders/fold.ts makes them, or as read back). */
 export interface OrderContribution {
@@ -58,7 +58,7 @@ export class RollupDeltas {
         for (const s of stores) {
           const bucket = Math.floor(at / width);
           this.put('stats_tax', [width, s, bucket, l.tax_class ?? ''], [sign, sign * num(l.quantity), sign * num(l.net), sign * num(l.tax)]);
-          if (storeItemWidths(s).includes(width)) this.put('stats_items', [width, s, bucket, item], [sign, sign * num(l.quantity), sign * num(l.net)], names);
+          if (itemWidths(s === CHAIN).includes(width)) this.put('stats_items', [width, s, bucket, item], [sign, sign * num(l.quantity), sign * num(l.net)], names);
         }
       }
     }

@@ -1,6 +1,6 @@
 import { HOUR_MS, offsetSegments } from './local-time-sql';
 import { COMPLETED, SALES_COLS } from './raw-sales';
-import { CHAIN, DAY_MS, QUARTER_MS, QUARTERS_PER_DAY, WEEK_MS } from './rollup-tables';
+import { CHAIN, DAY_MS, itemWidths, QUARTER_MS, QUARTERS_PER_DAY, WEEK_MS } from './rollup-tables';
 import { n, TOP_ITEMS, TOP_ORDER, type ItemRow, type SalesRows, type StatsDb } from './sales-rows';
 import { filterBounds, storeCondition, type StatsFilter } from './stats-filter';
 
@@ -42,10 +42,12 @@ export function cutRange(from: number, to: number): Piece[] {
   return pieces.filter((p) => p.from < p.to);
 }
 
+/** Is the filter the whole chain (read the CHAIN rows)? */
+const chainWide = (f: StatsFilter): boolean => f.storeId === undefined && f.scope.all;
+
 /** The rollup rows of the filter's stores: the chain's own rows when it is the whole chain. */
 function rollupStores(f: StatsFilter): { sql: string; params: string[] } {
-  if (f.storeId === undefined && f.scope.all) return { sql: 'store_id = ?', params: [CHAIN] };
-  return storeCondition('store_id', f);
+  return chainWide(f) ? { sql: 'store_id = ?', params: [CHAIN] } : storeCondition('store_id', f);
 }
 
 export async function rollupSalesRows(store: StatsDb, f: StatsFilter): Promise<SalesRows> {
@@ -120,20 +122,20 @@ export async function rollupSalesRows(store: StatsDb, f: StatsFilter): Promise<S
        FROM (${t.sql}) s GROUP BY tax_class HAVING SUM(lines) > 0 ORDER BY tax_class`,
     t.params,
   );
-  // items: a store's quarter hours are not rolled up (storeItemWidths): those pieces read its lines
-  const chain = st.params[0] === CHAIN;
+  // items: a store's quarter hours are not rolled up (itemWidths): those pieces read its lines
+  const rolled = itemWidths(chainWide(f));
   const ls2 = storeCondition('l.store_id', f);
   const it = {
     sql: cut
       .map((p) =>
-        p.width === QUARTER_MS && !chain
+        !rolled.includes(p.width)
           ? `SELECT COALESCE(l.sku, l.barcode, '') AS item, l.name_en AS name_en, l.name_zh AS name_zh, 1 AS lines, l.quantity AS quantity, l.net AS amount
                FROM order_lines l WHERE l.training = 0 AND l.completed_at >= ? AND l.completed_at < ? AND ${ls2.sql}`
           : `SELECT item, name_en, name_zh, lines, quantity, amount FROM stats_items WHERE width = ? AND ${st.sql} AND bucket >= ? AND bucket < ?`,
       )
       .join(' UNION ALL '),
     params: cut.flatMap((p) =>
-      p.width === QUARTER_MS && !chain ? [p.from * QUARTER_MS, p.to * QUARTER_MS, ...ls2.params] : [p.width, ...st.params, p.from, p.to],
+      !rolled.includes(p.width) ? [p.from * QUARTER_MS, p.to * QUARTER_MS, ...ls2.params] : [p.width, ...st.params, p.from, p.to],
     ),
   };
   const top = (order: string) =>

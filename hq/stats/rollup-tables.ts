@@ -26,8 +26,8 @@ export const QUARTERS_PER_DAY = DAY_MS / QUARTER_MS;
 /** The grains of the rollups with a `width` column: lanes have no quarter grain (their partial days are read from `orders`). */
 export const WIDTHS = [QUARTER_MS, DAY_MS, WEEK_MS] as const;
 export const LANE_WIDTHS = [DAY_MS, WEEK_MS] as const;
-/** The grains of stats_items for a store (CHAIN has every grain). */
-export const storeItemWidths = (store: string): readonly number[] => (store === CHAIN ? WIDTHS : LANE_WIDTHS);
+/** The grains of stats_items: every grain for the CHAIN rows, days and weeks for a store's. */
+export const itemWidths = (chain: boolean): readonly number[] => (chain ? WIDTHS : LANE_WIDTHS);
 /** The `store_id` of the chain-wide rows (a kiosk's store id is never `*`: config/schema.ts allows [A-Za-z0-9._-]). */
 export const CHAIN = '*';
 
@@ -60,7 +60,7 @@ export const ROLLUPS = {
   },
   /**
    * `item` = sku, else barcode, else ''. Quarter rows for CHAIN only (a store's quarter hours of items would be more
-   * rows than its lines): a store's partial days are read from `order_lines` ({@link storeItemWidths}).
+   * rows than its lines): a store's partial days are read from `order_lines` ({@link itemWidths}).
    */
   stats_items: {
     keys: [['width', 'bigint'], ['store_id', 'text'], ['bucket', 'bigint'], ['item', 'text']],
@@ -101,9 +101,9 @@ const sum = (c: string) => `CAST(SUM(${c}) AS BIGINT)`;
  */
 export function rollupFillSql(): string[] {
   const out: string[] = [];
-  for (const [store, group] of [
-    ['o.store_id', 'o.store_id, '],
-    [`'${CHAIN}'`, ''],
+  for (const [store, group, chain] of [
+    ['o.store_id', 'o.store_id, ', false],
+    [`'${CHAIN}'`, '', true],
   ] as const) {
     out.push(`INSERT INTO stats_sales (store_id, bucket, orders, gross, tax, items)
       SELECT ${store}, o.completed_at / ${QUARTER_MS}, COUNT(*), ${sum('o.total')}, ${sum('o.tax_total')}, ${sum('o.items')}
@@ -118,7 +118,7 @@ export function rollupFillSql(): string[] {
         SELECT ${width}, ${store.replace('o.', 'l.')}, l.completed_at / ${width}, COALESCE(l.tax_class, ''), COUNT(*), ${sum('l.quantity')}, ${sum('l.net')}, ${sum('l.tax')}
           FROM order_lines l WHERE l.training = 0
          GROUP BY ${group.replace('o.', 'l.')}l.completed_at / ${width}, COALESCE(l.tax_class, '')`);
-      if (width === QUARTER_MS && store !== `'${CHAIN}'`) continue; // storeItemWidths
+      if (!itemWidths(chain).includes(width)) continue;
       out.push(`INSERT INTO stats_items (width, store_id, bucket, item, lines, quantity, amount, name_en, name_zh)
         SELECT ${width}, ${store.replace('o.', 'l.')}, l.completed_at / ${width}, COALESCE(l.sku, l.barcode, ''), COUNT(*), ${sum('l.quantity')}, ${sum('l.net')},
                MAX(l.name_en), MAX(l.name_zh)

@@ -1,5 +1,6 @@
 import { addDays, businessDayBounds, businessDayOf, isCalendarDate } from '../../kernel/local-time';
 import type { StoreScope } from '../console/types';
+import { scopeWhere } from '../console/scope-sql';
 import { inScope } from '../console/types';
 
 /** What a statistics query covers: local days `from`..`to` (inclusive) in `timezone`, the user's stores, maybe one store. */
@@ -55,7 +56,5 @@ export function filterDates(f: Pick<StatsFilter, 'from' | 'to'>): string[] {
  */
 export function storeCondition(col: string, f: Pick<StatsFilter, 'storeId' | 'scope'>): { sql: string; params: string[] } {
   if (f.storeId !== undefined) return inScope(f.scope, f.storeId) ? { sql: `${col} = ?`, params: [f.storeId] } : { sql: '1 = 0', params: [] };
-  if (f.scope.all) return { sql: '1 = 1', params: [] };
-  if (f.scope.stores.length === 0) return { sql: '1 = 0', params: [] };
-  return { sql: `${col} IN (${f.scope.stores.map(() => '?').join(', ')})`, params: [...f.scope.stores] };
+  return scopeWhere(f.scope, col);
 }

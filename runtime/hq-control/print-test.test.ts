@@ -2,15 +2,12 @@
  * Issue 14: HQ's `print_test` prints a real test page through the ESC/POS driver — over a real pty to the printer
  * simulator, which decodes the bytes on its own — and says why not when it cannot (paper out: nothing sent).
  */
-import * as fs from 'node:fs';
 import { defaultConfig } from '../../config/defaults';
-import { EscPosPrinter } from '../../drivers/printer/escpos-printer';
-import { SerialTransport } from '../../drivers/printer/serial-transport';
+import type { EscPosPrinter } from '../../drivers/printer/escpos-printer';
 import { SystemClock } from '../../kernel/clock';
-import { PtyPair } from '../../simulators/pty-pair';
-import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
-import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
-import { engineFixture, tempDir, type Fixture } from '../../test/support/engine-fixture';
+import type { PrinterSimulator } from '../../simulators/printer/printer-simulator';
+import { engineFixture, type Fixture } from '../../test/support/engine-fixture';
+import { ptyPrinter, type PtyPrinter } from '../../test/support/pty-printer';
 import { waitFor } from '../../test/support/wait';
 import { Lane } from '../lane/lane';
 import { Catalog } from '../pricebook/catalog';
@@ -19,38 +16,19 @@ import { commandHandlers } from './command-handlers';
 
 describe('print_test: a real test page on the receipt printer (driver → pty → simulator)', () => {
   let f: Fixture;
-  let dir: string;
-  let pair: PtyPair;
+  let rig: PtyPrinter;
   let sim: PrinterSimulator;
-  let wire: SerialPrinterSimulator;
   let printer: EscPosPrinter;
-  const clock = new SystemClock();
 
   beforeEach(async () => {
     f = await engineFixture();
-    dir = tempDir('kiosk-print-test-');
-    pair = await PtyPair.create('printer');
-    sim = new PrinterSimulator();
-    wire = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200 });
-    printer = new EscPosPrinter({
-      transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock }),
-      ledger: new SqlitePrintJobLedger(f.db, clock),
-      clock,
-      columns: 42,
-      cjk: true,
-      pollIntervalMs: 50,
-      statusTimeoutMs: 1000,
-    });
-    await printer.open();
-    await printer.claim();
-    await printer.enable();
+    rig = await ptyPrinter({ ledger: new SqlitePrintJobLedger(f.db, new SystemClock()), columns: 42, cjk: true });
+    ({ sim, printer } = rig);
+    await rig.start();
   });
   afterEach(async () => {
-    await printer.close();
-    await wire.close();
-    await pair.close();
+    await rig.close();
     await f.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const handlers = () =>

@@ -6,12 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PrintJob } from '../../drivers/contract';
-import { EscPosPrinter } from '../../drivers/printer/escpos-printer';
-import { SerialTransport } from '../../drivers/printer/serial-transport';
-import { PtyPair } from '../../simulators/pty-pair';
-import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
-import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
+import type { EscPosPrinter } from '../../drivers/printer/escpos-printer';
+import type { PrinterSimulator } from '../../simulators/printer/printer-simulator';
 import { tempDir } from '../../test/support/engine-fixture';
+import { ptyPrinter, type PtyPrinter } from '../../test/support/pty-printer';
 import { waitFor } from '../../test/support/wait';
 import { SystemClock } from '../../kernel/clock';
 import { KioskDb } from '../../kernel/sqlite/database';
@@ -35,9 +33,8 @@ describe('in-doubt print (paper runs out right after sending): SQLite ledger, re
   let dir: string;
   let db: KioskDb;
   let ledger: SqlitePrintJobLedger;
-  let pair: PtyPair;
+  let rig: PtyPrinter;
   let sim: PrinterSimulator;
-  let wire: SerialPrinterSimulator;
   let printer: EscPosPrinter;
   const clock = new SystemClock();
 
@@ -46,26 +43,12 @@ describe('in-doubt print (paper runs out right after sending): SQLite ledger, re
     db = await KioskDb.open(path.join(dir, 'kiosk.sqlite'));
     await migrate(db);
     ledger = new SqlitePrintJobLedger(db, clock);
-    pair = await PtyPair.create('printer');
-    sim = new PrinterSimulator();
-    wire = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200 });
-    printer = new EscPosPrinter({
-      transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock }),
-      ledger,
-      clock,
-      columns: 42,
-      cjk: false,
-      pollIntervalMs: 50,
-      statusTimeoutMs: 1000,
-    });
-    await printer.open();
-    await printer.claim();
-    await printer.enable();
+    rig = await ptyPrinter({ ledger, columns: 42, cjk: false });
+    ({ sim, printer } = rig);
+    await rig.start();
   });
   afterEach(async () => {
-    await printer.close();
-    await wire.close();
-    await pair.close();
+    await rig.close();
     await db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -5,13 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PrintJob } from '../../drivers/contract';
-import { EscPosPrinter } from '../../drivers/printer/escpos-printer';
-import { SerialTransport } from '../../drivers/printer/serial-transport';
-import { PtyPair } from '../../simulators/pty-pair';
-import { PrinterSimulator } from '../../simulators/printer/printer-simulator';
-import { SerialPrinterSimulator } from '../../simulators/printer/serial-printer';
 import { tempDir } from '../../test/support/engine-fixture';
-import { SimulatedClock, SystemClock } from '../../kernel/clock';
+import { ptyPrinter } from '../../test/support/pty-printer';
+import { SimulatedClock } from '../../kernel/clock';
 import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate } from '../db/migrations';
 import { SqlitePrintJobLedger } from './job-ledger';
@@ -34,17 +30,12 @@ describe('ReceiptSpool', () => {
     const db = await KioskDb.open(path.join(dir, 'kiosk.sqlite'));
     await migrate(db);
     const ledger = new SqlitePrintJobLedger(db, clock);
-    const pair = await PtyPair.create('printer');
-    const sim = new PrinterSimulator();
-    const wire = await SerialPrinterSimulator.attach(sim, pair.devicePath, { baudRate: 115200 });
-    const sys = new SystemClock();
-    const printer = new EscPosPrinter({ transport: new SerialTransport({ path: pair.hostPath, baudRate: 115200, clock: sys }), ledger, clock: sys, cjk: false, pollIntervalMs: 50, statusTimeoutMs: 1000 });
+    const rig = await ptyPrinter({ ledger, cjk: false });
+    const { sim, printer } = rig;
     const printed: string[] = [];
     const spool = new ReceiptSpool(ledger, printer, { clock, jobFor: async (id) => (parseReceiptJobId(id) ? job(id) : null), maxAgeMs: 15 * 60_000, onPrinted: (r) => printed.push(r.id) });
     try {
-      await printer.open();
-      await printer.claim();
-      await printer.enable();
+      await rig.start();
       sim.paperOut();
       await expect(printer.print(job('receipt:old'))).rejects.toMatchObject({ code: 'PAPER_OUT' });
       clock.advance(16 * 60_000);
@@ -69,9 +60,7 @@ describe('ReceiptSpool', () => {
       ]);
     } finally {
       spool.stop();
-      await printer.close();
-      await wire.close();
-      await pair.close();
+      await rig.close();
       await db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
