@@ -29,6 +29,8 @@ export interface RunningScreen {
   port: number;
   url: string;
   session: ScreenSession;
+  /** Screens connected now (WebSockets the server has not seen close). */
+  clients(): number;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
     port: srv.port,
     url: `http://127.0.0.1:${srv.port}/`,
     session,
+    clients: () => srv.clients(),
     async close() {
       unwire();
       session.stop();

@@ -105,7 +105,8 @@ async function rawCommands(page: Page, commands: unknown[]): Promise<{ id: numbe
     const cmds = ${JSON.stringify(commands)};
     cmds.forEach((command, i) => ws.send(JSON.stringify({ type: 'command', id: i + 1, command })));
     while (got.length < cmds.length) await new Promise((r) => setTimeout(r, 20));
-    ws.close();
+    // closed before returning: a socket still open would count as a second page (a badge scan is then ambiguous)
+    await new Promise((r) => { ws.onclose = r; ws.close(); });
     return got;
   })()`)) as { id: number; ok: boolean; error?: string }[];
 }
@@ -141,6 +142,8 @@ describe('attendant mode is for staff only (headless Chromium)', () => {
   }, 90_000);
 
   it('an enrolled badge opens attendant mode as its enrolled attendant (not the badge code)', async () => {
+    // the previous test's extra socket is gone once the server has seen it close: only this page is connected
+    await waitFor('one page connected', () => lane.screen.clients() === 1, T);
     await sim().scanner!.scan(BADGE_9);
     await panel(page).waitFor();
     expect((await page.locator('[data-test="attendant-id"]').textContent())?.trim()).toBe('att-9');
