@@ -1,0 +1,31 @@
+/**
+ * The merchant numbers a kiosk sends to each wallet channel, derived from its own ids so that the kiosk (sending)
+ * and HQ (reconciling the channel's bill) agree without a lookup table.
+ *
+ * - Alipay (`out_trade_no` ≤ 64 of letters, digits, `_-`): the attempt id as it is (a UUID), as the kiosk always sent.
+ * - WeChat Pay (`out_trade_no` ≤ 32 of `[0-9A-Za-z_\-|*@]`) and UnionPay (`orderId` 8–40 letters and digits, no
+ *   `-` or `_`): the UUID's 32 hex digits without dashes.
+ * - Refund request numbers (`out_request_no` / `out_refund_no` / UnionPay refund `orderId`): the kiosk's refund
+ *   request number, for UnionPay with every character that is not a letter or digit removed (≤ 40).
+ */
+export type WalletChannel = 'alipay' | 'wechat' | 'unionpay';
+
+const ALNUM = /[^0-9A-Za-z]/g;
+
+/** The channel's merchant order number for a payment attempt. */
+export function channelOrderNo(channel: WalletChannel, attemptId: string): string {
+  return channel === 'alipay' ? attemptId : attemptId.replace(ALNUM, '');
+}
+
+/** The channel's refund request number for a kiosk refund request number. */
+export function channelRefundNo(channel: WalletChannel, requestNo: string): string {
+  return channel === 'unionpay' ? requestNo.replace(ALNUM, '').slice(0, 40) : requestNo;
+}
+
+/**
+ * The attempt id form HQ compares with a channel bill's merchant order number: case-insensitive, letters and digits
+ * only (an Alipay number keeps its dashes on the wire; this strips them on both sides).
+ */
+export function orderNoKey(orderNo: string): string {
+  return orderNo.replace(ALNUM, '').toLowerCase();
+}
