@@ -11,7 +11,7 @@ import { configSchema, type KioskConfig } from './schema';
  * Rules, in order (the first failing step gives the problems):
  * 1. the body is a JSON object of config sections (plus an optional `trust` section);
  * 2. it sets no provisioning-only field (`rules.forbidden`: dataDir, device.storeId, device.deviceId);
- * 3. its `trust` section, when present, passes `rules.trust`;
+ * 3. its `trust` section, when present, passes `rules.trust`; its `sealed` section, when present, `rules.sealed`;
  * 4. base ← the less specific levels in force ← this body ← the more specific levels in force (deep merge, arrays
  *    replace) passes `configSchema` and the barcode rules. Problems are lines such as
  *    `tax.rate: expected number ≤ 1, got "7%"` or `tax.vat: unknown field`.
@@ -22,9 +22,9 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 
 export type ComposeResult = { ok: true; config: KioskConfig } | { ok: false; problems: string[] };
 
-/** The body without its `trust` section: the config sections it sets. */
+/** The body without its `trust` and `sealed` sections: the config sections it sets. */
 export function configSections(body: Obj): Obj {
-  const { trust: _trust, ...rest } = body;
+  const { trust: _trust, sealed: _sealed, ...rest } = body;
   return rest;
 }
 
@@ -50,6 +50,11 @@ export interface BundleBodyRules {
   forbidden: (body: Obj) => string | null;
   /** The problem with the body's `trust` section (called only when it has one), or null. */
   trust: (trust: unknown, body: Obj) => string | null;
+  /**
+   * The problem with the body's `sealed` section (payment channel secrets sealed to one kiosk,
+   * protocol/sealed/channel-section.ts), called only when it has one; absent: a body with one is refused.
+   */
+  sealed?: (sealed: unknown, body: Obj) => string | null;
 }
 
 /** Checks a bundle body; on success, the configuration it would put in force. */
@@ -59,6 +64,10 @@ export function checkBundleBody(body: unknown, rules: BundleBodyRules): ComposeR
   if (forbidden) return { ok: false, problems: [forbidden] };
   if (body.trust !== undefined) {
     const problem = rules.trust(body.trust, body);
+    if (problem) return { ok: false, problems: [problem] };
+  }
+  if (body.sealed !== undefined) {
+    const problem = rules.sealed ? rules.sealed(body.sealed, body) : 'sealed: this receiver takes no sealed section';
     if (problem) return { ok: false, problems: [problem] };
   }
   return composeConfig(rules.base, [...rules.before, body, ...rules.after]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, minor, num, oneOf, regexSource, str, timeZone } from './fields';
+import { feesSchema } from './fees';
 
 const localeId = oneOf(['zh-CN', 'en']);
 const localized = z.record(z.string(), z.string({ error: 'expected text' }), { error: 'expected an object of locale → text' });
@@ -154,10 +155,58 @@ const paymentsSchema = z
       ],
       { error: 'expected transport to be one of "simulated", "http", "none"' },
     ),
+    /** WeChat Pay (v2 merchant API over HTTPS; refunds and reversals with the merchant's client certificate). */
+    wechat: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z
+          .object({
+            transport: z.literal('https'),
+            url: z.url({ error: 'expected the WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com' }),
+            /** Base URL of the `/secapi/*` calls (refund, reverse: mutual TLS); default `url`. */
+            secapiUrl: z.url({ error: 'expected a URL' }).optional(),
+            appId: str({ min: 1, what: 'the appid WeChat issued' }),
+            mchId: str({ min: 1, what: 'the merchant id (mch_id)' }),
+            apiKeyPath: str({ min: 1, what: 'a file with the merchant API key' }),
+            clientCertPath: str({ min: 1, what: "a PEM file with the merchant's API client certificate" }),
+            clientKeyPath: str({ min: 1, what: "a PEM file with the client certificate's private key" }),
+            /** CA bundle to trust for the API's server certificate; the system's when absent. */
+            caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
+          })
+          .strict(),
+        z.object({ transport: z.literal('none') }).strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "https", "none"' },
+    ),
+    /** UnionPay QR through the acquirer's ACP API (requests signed with the merchant's certificate). */
+    unionpay: z.discriminatedUnion(
+      'transport',
+      [
+        simulated,
+        z
+          .object({
+            transport: z.literal('https'),
+            url: z.url({ error: "expected the acquirer's API base URL" }),
+            merId: str({ min: 1, what: 'the merchant id (merId)' }),
+            signKeyPath: str({ min: 1, what: "a PEM file with the merchant's signing private key" }),
+            signCertPath: str({ min: 1, what: "a PEM file with the merchant's signing certificate" }),
+            rootCertPath: str({ min: 1, what: "a PEM file with UnionPay's root certificate (verifies the answers)" }),
+            caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
+          })
+          .strict(),
+        z.object({ transport: z.literal('none') }).strict(),
+      ],
+      { error: 'expected transport to be one of "simulated", "https", "none"' },
+    ),
+    /** The wallet whose code the kiosk shows for merchant-presented QR (`qr_merchant`); default the first one configured. */
+    merchantQr: oneOf(['alipay', 'wechat', 'unionpay']).optional(),
     /** How often a waiting QR payment is queried. */
     qrPollMs: num({ min: 50, int: true }),
     /** How long the shopper has to confirm in their app before the trade is cancelled. */
     qrWaitDeadlineMs: num({ min: 1000, int: true }),
+    /** Merchant fee rates (basis points) per wallet channel and card scheme, for HQ's reconciliation (config/fees.ts). */
+    fees: feesSchema.optional(),
     /**
      * Card payments while both HQ and the QR gateway are unreachable (the acquirer may be too): the most one payment
      * may be, and how many / how much may stand unconfirmed by the terminal's end-of-day. Minor units.

@@ -64,7 +64,7 @@ common(program.command('demo').description('a scripted shopper session, end to e
   .option('--json', 'print the completed order as JSON')
   .option('--count <n>', 'run this many orders in a row', '1')
   .option('--trace', 'print one line per committed transition')
-  .option('--pay <method>', 'card (simulated ZVT terminal), qr (simulated gateway, shopper-presented code) or cash', 'card')
+  .option('--pay <method>', "card (simulated ZVT terminal); alipay, wechat or unionpay (the shopper shows that wallet's payment code to the scanner; qr = alipay); or cash", 'card')
   .option('--training', 'training orders: marked in the journal, own number series, "TRAINING — NOT A RECEIPT", not in reports; simulated payment only (required on a provisioned data dir)')
   .action(lazy(() => import('./commands/demo'), 'demo'));
 

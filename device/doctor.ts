@@ -26,16 +26,16 @@ export async function runDoctor(
     required: readonly DeviceClass[];
     interactive?: boolean;
     prompt?: (text: string) => Promise<boolean>;
-    /** The QR-pay gateway, when configured: not required to sell (cards still work), so a failure is a warning. */
-    gateway?: { available(): Promise<boolean> } | null;
+    /** The wallet channels, when configured: not required to sell (cards still work), so a failure is a warning. */
+    wallets?: ReadonlyMap<string, { available(): Promise<boolean> }> | null;
     /** The running lane's lane-wide faults (`storage: disk full …`): each one is a failed required row. */
     faults?: readonly string[];
   },
 ): Promise<DoctorReport> {
   const rows: DoctorRow[] = (opts.faults ?? []).map((f) => ({ check: 'lane fault', required: true, ok: false, reason: f }));
-  if (opts.gateway) {
-    const up = await opts.gateway.available();
-    rows.push({ check: 'qr gateway external (signed trade.query)', required: false, ok: up, reason: up ? 'answered with a verified signature' : 'unreachable or unverifiable: QR pay is offered as unavailable' });
+  for (const [channel, wallet] of opts.wallets ?? []) {
+    const up = await wallet.available().catch(() => false);
+    rows.push({ check: `qr ${channel} external (signed order query)`, required: false, ok: up, reason: up ? 'answered with a verified signature' : `unreachable or unverifiable: ${channel} payments fail until it answers` });
   }
   const levels: HealthLevel[] = opts.interactive ? ['internal', 'external', 'interactive'] : ['internal', 'external'];
   for (const [cls, dev] of Object.entries(devices) as [DeviceClass, LaneDevices[keyof LaneDevices]][]) {

@@ -16,7 +16,7 @@ import { DisplayFeed } from '../runtime/supervision/display-feed';
 import type { LaneCondition } from '../runtime/supervision/lane-condition';
 import { ScanFeed } from '../runtime/supervision/scan-feed';
 import { DeviceSupervisor, type LaneDevices } from '../runtime/supervision/supervisor';
-import { buildGateway, type BuiltGateway } from './devices/gateway';
+import { buildWallets, type BuiltWallets } from './devices/wallets';
 import { runDoctor, type DoctorReport } from './doctor';
 import type { Logger } from './logger';
 import type { PaymentEvents } from './payments';
@@ -58,8 +58,8 @@ export async function buildHardware(ctx: DeviceContext, ledger: PrintJobLedger):
 
 export interface KioskHardware extends LaneHardware {
   supervisor: DeviceSupervisor;
-  /** QR pay through the gateway (simulated unless config names the store's gateway). */
-  gateway: BuiltGateway | null;
+  /** QR pay through the wallet channels (Alipay, WeChat Pay, UnionPay; simulated unless config names the store's). */
+  wallets: BuiltWallets | null;
   paymentCodes: PaymentCodeInbox;
   scanFeed: ScanFeed | null;
   displayFeed: DisplayFeed | null;
@@ -69,7 +69,7 @@ export interface KioskHardware extends LaneHardware {
   receipts: ReceiptSpool | null;
   /**
    * The lane's one health check (`kiosk doctor`, the control endpoint, the attendant's screen, HQ's `doctor`
-   * command): every device, the QR gateway, SQLite integrity, the journal chain and the lane-wide faults.
+   * command): every device, each wallet channel, SQLite integrity, the journal chain and the lane-wide faults.
    */
   doctor(opts?: { interactive?: boolean; prompt?: (text: string) => Promise<boolean> }): Promise<DoctorReport>;
 }
@@ -89,7 +89,7 @@ export interface HardwareDeps {
 
 /**
  * Builds and starts the lane's hardware: the devices under the supervisor (which keeps bringing them up), the scan
- * and display feeds, the QR gateway, and the receipt spool. `close()` removes every listener it added and closes
+ * and display feeds, the wallet channels, and the receipt spool. `close()` removes every listener it added and closes
  * every device.
  */
 export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware> {
@@ -108,12 +108,12 @@ export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware>
   const scanFeed = hw.devices.scanner ? new ScanFeed(hw.devices.scanner, d.lane, onScanError) : null;
   const paymentCodes = new PaymentCodeInbox();
   const onScan = (o: ScanOutcome) => {
-    if (o.ok && o.action === 'payment_code') paymentCodes.offer(o.code);
+    if (o.ok && o.action === 'payment_code') paymentCodes.offer({ channel: o.channel, code: o.code });
     if (!o.ok && o.code === 'OUT_OF_SERVICE') log?.warn({ cause: o.detail }, 'scan refused: lane out of service');
   };
   scanFeed?.on('outcome', onScan);
   const payEvents = d.payEvents;
-  const gateway = await buildGateway({ config, clock, log }, paymentCodes, {
+  const wallets = await buildWallets({ config, clock, log }, paymentCodes, {
     onQrCode: (qrCode, req) => payEvents.emit('qr', { orderId: req.orderId, attemptId: req.attemptId, qrCode }),
     onPrompt: (method, prompt) => payEvents.emit('prompt', { method, ...prompt }),
   });
@@ -146,12 +146,12 @@ export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware>
       supervisor.off('deviceError', onDeviceError);
       supervisor.off('condition', onCondition);
       receipts?.stop();
-      await gateway?.close();
+      await wallets?.close();
       await hw.close();
     },
     receipts,
     supervisor,
-    gateway,
+    wallets,
     paymentCodes,
     scanFeed,
     displayFeed,
@@ -162,6 +162,6 @@ export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware>
       return printer.print(receiptJob(order, header, { reprint }));
     },
     doctor: (opts = {}) =>
-      runDoctor(hw.devices, db, { required: config.devices.required, interactive: opts.interactive, prompt: opts.prompt, gateway: gateway?.provider, faults: faults.reasons() }),
+      runDoctor(hw.devices, db, { required: config.devices.required, interactive: opts.interactive, prompt: opts.prompt, wallets: wallets?.channels ?? null, faults: faults.reasons() }),
   };
 }

@@ -14,6 +14,7 @@ import { configVersionInForce, type ConfigReport, type ConfigReported } from '..
 import { taxRates } from '../config/load';
 import { verifyEnvelope } from '../protocol/signed-envelope';
 import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
+import { readSealPublicKey } from '../runtime/trust/seal-key';
 import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../protocol/control/topics';
 import { pricebookReportedTopic, type PricebookReported } from '../protocol/pricebook/topics';
 import { laneServiceState, paymentsInDoubt, peripheralsTelemetry } from '../runtime/hq-sync/telemetry-extras';
@@ -49,6 +50,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   const device = k.config.device.deviceId;
   const log = opts.log;
   const identity = readIdentity(k.config.dataDir);
+  const sealKey = identity ? readSealPublicKey(k.config.dataDir) : null;
   const configured = identity?.broker.url ?? k.config.hq.broker;
   const embedded = configured ? null : await startEmbeddedHq({
         dataDir: k.config.dataDir,
@@ -138,6 +140,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     },
     diskPath: k.config.dataDir,
     telemetryIntervalMs: k.config.hq.telemetryMs,
+    // HQ seals the payment channels' secrets to this key (made at provisioning, or at boot: device/live-config.ts)
+    sealKey: () => sealKey,
   });
   // the versions in force (a refused later offer does not take them away)
   // the lane as HQ's fleet page shows it; telemetry goes out at once when it changes (lock, unlock, a fault)

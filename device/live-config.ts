@@ -7,6 +7,10 @@ import { OrderEngine } from '../runtime/orders/engine';
 import { priceCart } from '../runtime/pricing/price-cart';
 import type { Promotion } from '../runtime/pricing/types';
 import type { TrustStore } from '../runtime/trust/trust-store';
+import { ChannelSecretsStore } from '../runtime/hq-control/channel-secrets';
+import { identityPath } from '../runtime/trust/identity';
+import { ensureSealKey } from '../runtime/trust/seal-key';
+import * as fs from 'node:fs';
 
 /**
  * The order engine priced by the config in force, and HQ's signed config bundles on top of the local config:
@@ -37,6 +41,9 @@ export function liveConfigEngine(d: { db: KioskDb; clock: Clock; trust: TrustSto
       return l.enabled ? Math.floor(paid / l.per) * l.points : 0;
     },
   });
+  // a kiosk provisioned before sealing keys existed gets its key pair here, at boot (HQ learns it from the birth)
+  if (fs.existsSync(identityPath(base.dataDir))) ensureSealKey(base.dataDir);
+  const channelSecrets = new ChannelSecretsStore({ dataDir: base.dataDir, identity: { store: base.device.storeId, device: base.device.deviceId } });
   const bundles = new ConfigBundleManager({
     db,
     trust: d.trust,
@@ -45,6 +52,7 @@ export function liveConfigEngine(d: { db: KioskDb; clock: Clock; trust: TrustSto
     base,
     canApplyNow: async () => (await engine.openOrder()) === null,
     onApplied: follow,
+    channelSecrets,
   });
   return {
     engine,

@@ -32,11 +32,11 @@ export interface KioskPayments {
   stop(): void;
 }
 
-/** Every 30 s the gateway's reachability is probed again: QR pay is offered only while it answers. */
+/** Every 30 s the wallet channels' reachability is probed again: QR pay is offered only while one answers. */
 export const GATEWAY_PROBE_MS = 30_000;
 
 /**
- * The lane's payment methods (attendant cash, the card terminal, QR pay through the gateway), admitted only while
+ * The lane's payment methods (attendant cash, the card terminal, QR pay through the wallet channels), admitted only while
  * the lane is in service and within the offline limits, and refunds through the same providers.
  */
 export async function startPayments(d: {
@@ -60,20 +60,20 @@ export async function startPayments(d: {
       }),
     );
   }
-  const gateway = hardware?.gateway;
-  if (gateway) providers.push(gateway.provider, gateway.merchant);
+  const wallets = hardware?.wallets;
+  if (wallets) providers.push(wallets.router, wallets.merchant);
   const connectivity = new Connectivity();
-  connectivity.gateway = gateway ? await gateway.provider.available() : false;
+  connectivity.gateway = wallets ? await wallets.router.available() : false;
   let probe: { id: number } | null = null;
   const reprobe = (): void => {
     probe = clock.setTimeout(() => {
-      void gateway!.provider
+      void wallets!.router
         .available()
         .then((ok) => (connectivity.gateway = ok))
         .finally(() => (probe ? reprobe() : undefined));
     }, GATEWAY_PROBE_MS);
   };
-  if (gateway) reprobe();
+  if (wallets) reprobe();
   const limits = new OfflineLimits(db, config.payments.offline, connectivity);
   const checkout = new Checkout(
     d.engine,

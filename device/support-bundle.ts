@@ -11,6 +11,7 @@ import { checkBackup } from '../runtime/db/backup-check';
 import { backupsDir } from '../runtime/db/backup';
 import { dataVerdict, probeDatabase } from '../runtime/db/boot-check';
 import { readMarker } from '../runtime/db/data-marker';
+import { heldChannelSecretValues } from '../runtime/hq-control/channel-secrets';
 import { identityPath, secretsDir } from '../runtime/trust/identity';
 import { callControl, controlFilePath } from './control-server';
 import { dbPath } from './database';
@@ -41,18 +42,38 @@ export interface BundleResult {
   logSource: string;
 }
 
+/** The files holding the payment channels' secrets (merchant keys, API key, client key), as the config names them. */
+export function channelSecretFiles(config: KioskConfig): string[] {
+  const p = config.payments;
+  return [
+    ...(p.gateway.transport === 'http' ? [p.gateway.merchantKeyPath] : []),
+    ...(p.wechat.transport === 'https' ? [p.wechat.apiKeyPath, p.wechat.clientKeyPath] : []),
+    ...(p.unionpay.transport === 'https' ? [p.unionpay.signKeyPath] : []),
+  ];
+}
+
 /** The secret values this kiosk holds, to be replaced wherever they turn up. */
-function heldSecrets(dataDir: string): string[] {
+function heldSecrets(config: KioskConfig): string[] {
   const out: string[] = [];
-  const dir = secretsDir(dataDir);
+  const held = (file: string) => {
+    const text = fs.readFileSync(file, 'utf8');
+    out.push(text, text.trim(), ...text.split('\n').filter((l) => l.trim().length >= 16 && !l.startsWith('-----')));
+  };
   try {
-    for (const name of fs.readdirSync(dir)) {
-      const text = fs.readFileSync(path.join(dir, name), 'utf8');
-      out.push(text, text.trim(), ...text.split('\n').filter((l) => l.trim().length >= 16 && !l.startsWith('-----')));
-    }
+    for (const name of fs.readdirSync(secretsDir(config.dataDir))) held(path.join(secretsDir(config.dataDir), name));
   } catch {
     /* not provisioned */
   }
+  for (const file of channelSecretFiles(config)) {
+    try {
+      held(file);
+    } catch {
+      /* missing: the kiosk reports that itself */
+    }
+  }
+  // the payment channels' secrets HQ sealed to this kiosk, as they read once unsealed (secrets/ holds them sealed)
+  out.push(...heldChannelSecretValues(config.dataDir, { store: config.device.storeId, device: config.device.deviceId }));
+  const dataDir = config.dataDir;
   try {
     const token = (JSON.parse(fs.readFileSync(controlFilePath(dataDir), 'utf8')) as { token?: unknown }).token;
     if (typeof token === 'string') out.push(token);
@@ -132,7 +153,7 @@ const safeJson = (t: string): unknown => {
 /** Builds the bundle at `out` (tar.gz, 0600). */
 export async function buildSupportBundle(config: KioskConfig, out: string, opts: { clock: Clock; logLines: number; logs?: () => { source: string; text: string } }): Promise<BundleResult> {
   const dataDir = config.dataDir;
-  const redact = new Redactor(heldSecrets(dataDir));
+  const redact = new Redactor(heldSecrets(config));
   const now = opts.clock.now();
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '');
   const folder = `kiosk-support-${stamp}`;

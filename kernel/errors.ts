@@ -44,7 +44,11 @@ export type KioskErrorCode =
   /** HQ console: a user of that name exists already. */
   | 'USER_EXISTS'
   /** HQ console: no user of that name. */
-  | 'USER_UNKNOWN';
+  | 'USER_UNKNOWN'
+  /** Data from outside (a channel's bill file, …) that is malformed, too large or inconsistent with itself. */
+  | 'BAD_DATA'
+  /** A sealed section (protocol/sealed) that this key cannot open: another kiosk's, altered, or malformed. */
+  | 'SEALED_INVALID';
 
 export class KioskError extends Error {
   readonly code: KioskErrorCode;

@@ -115,6 +115,8 @@ export type PromptCode =
   | 'scan_merchant_qr'
   /** Confirm the payment in your app. */
   | 'confirm_in_app'
+  /** The payment code shown is of a wallet this lane does not take: show another app's code. */
+  | 'wallet_not_accepted'
   /** Anything a provider could not place: the screen says "follow the terminal". */
   | 'other';
 

@@ -114,9 +114,10 @@ export const PROMPTS: Record<PromptCode, Record<Lang, string>> = {
   remove_card: { 'zh-CN': '请取回您的卡', en: 'Please remove your card' },
   try_again: { 'zh-CN': '无法读取，请重试', en: "That didn't work. Please try again" },
   card_not_accepted: { 'zh-CN': '此卡无法使用，请换一张卡或其他付款方式', en: 'Card not accepted. Please use another card or payment method' },
-  scan_payment_code: { 'zh-CN': '请打开支付宝或微信，将付款码对准扫描器', en: 'Open your payment app and show your payment code to the scanner' },
-  scan_merchant_qr: { 'zh-CN': '请用支付宝或微信扫描下方二维码', en: 'Scan this code with your payment app' },
+  scan_payment_code: { 'zh-CN': '请打开支付宝、微信或云闪付，将付款码对准扫描器', en: 'Open your payment app and show your payment code to the scanner' },
+  scan_merchant_qr: { 'zh-CN': '请用付款App扫描下方二维码', en: 'Scan this code with your payment app' },
   confirm_in_app: { 'zh-CN': '请在手机上确认付款', en: 'Waiting for confirmation in your app' },
+  wallet_not_accepted: { 'zh-CN': '本机不支持该支付方式，请出示其他付款码', en: 'This payment app is not accepted here. Please show another payment code' },
   other: { 'zh-CN': '请按终端提示操作', en: 'Please follow the terminal' },
 };
 

@@ -82,7 +82,7 @@ describe('kiosk CLI', () => {
     const o = JSON.parse(r.stdout);
     expect(o.state).toBe('completed');
     expect(o.payments).toMatchObject([{ method: 'qr', status: 'approved', approvedAmount: o.total }]);
-    expect(o.receiptText).toContain('付款 扫码支付');
+    expect(o.receiptText).toContain('付款 支付宝'); // the wallet the code belonged to
     const ledger = JSON.parse(fs.readFileSync(path.join(dir, 'sim-gateway', 'ledger.json'), 'utf8'));
     const trades = (Array.isArray(ledger) ? ledger : (ledger.trades ?? Object.values(ledger))) as { outTradeNo?: string; status?: string; totalAmount?: number }[];
     const mine = trades.filter((t) => JSON.stringify(t).includes(o.payments[0].attemptId));
@@ -91,6 +91,27 @@ describe('kiosk CLI', () => {
     expect(r.stdout).not.toContain('281234567890123456');
     expect(fs.readFileSync(path.join(dir, 'kiosk.sqlite')).includes(Buffer.from('281234567890123456'))).toBe(false);
     expect(kiosk(['demo', '--data', dir, '--pay', 'bitcoin']).code).toBe(2);
+  });
+
+  it('demo --pay wechat|unionpay|alipay: each wallet\'s code is told by its prefix and goes to that wallet only; the receipt names the wallet', () => {
+    const ledgers = { alipay: 'sim-gateway', wechat: 'sim-wechat', unionpay: 'sim-unionpay' } as const;
+    const labels = { alipay: '支付宝', wechat: '微信支付', unionpay: '云闪付' } as const;
+    const codes = { alipay: '281234567890123456', wechat: '134567890123456789', unionpay: '6223456789012345678' } as const;
+    for (const wallet of ['wechat', 'unionpay', 'alipay'] as const) {
+      const r = kiosk(['demo', '--data', dir, '--json', '--pay', wallet]);
+      expect({ wallet, code: r.code, stderr: r.stderr }).toEqual({ wallet, code: 0, stderr: '' });
+      const o = JSON.parse(r.stdout);
+      expect(o.payments).toMatchObject([{ method: 'qr', status: 'approved', approvedAmount: o.total, context: { channel: wallet }, reference: { channel: wallet } }]);
+      expect(o.receiptText).toContain(`付款 ${labels[wallet]}`);
+      const orderNo = String(o.payments[0].reference.outTradeNo);
+      for (const [other, folder] of Object.entries(ledgers)) {
+        const file = path.join(dir, folder, 'ledger.json');
+        const has = fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes(orderNo);
+        expect([other, has]).toEqual([other, other === wallet]);
+      }
+      expect(r.stdout).not.toContain(codes[wallet]);
+      expect(fs.readFileSync(path.join(dir, 'kiosk.sqlite')).includes(Buffer.from(codes[wallet]))).toBe(false);
+    }
   });
 
   it('receipt pdf and report eod write PDFs a reader can read (pdftotext)', () => {
@@ -117,7 +138,7 @@ describe('kiosk CLI', () => {
     fs.writeFileSync(path.join(dir, 'g.pem'), k.publicKey.export({ type: 'spki', format: 'pem' }));
     const gateway = { transport: 'http', url: 'http://127.0.0.1:9/gateway', appId: 'x', merchantKeyPath: path.join(dir, 'm.pem'), gatewayPublicKeyPath: path.join(dir, 'g.pem') };
     const r = kiosk(['doctor', '--data', dir], { env: { KIOSK_PAYMENTS__GATEWAY: JSON.stringify(gateway) } });
-    expect(r.stdout).toMatch(/WARN\s+qr gateway external .*unreachable or unverifiable: QR pay is offered as unavailable/);
+    expect(r.stdout).toMatch(/WARN\s+qr alipay external .*unreachable or unverifiable: alipay payments fail until it answers/);
     expect(r.stdout).toContain('doctor: all required checks passed');
     expect(r.code).toBe(0);
   });

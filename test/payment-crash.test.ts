@@ -1,11 +1,12 @@
 /**
- * Payment crash matrix: the real kiosk process (`kiosk demo --pay card|qr`) is SIGKILLed at each step of a
+ * Payment crash matrix: the real kiosk process (`kiosk demo --pay card|alipay|wechat|unionpay`) is SIGKILLed at each step of a
  * payment (fail points, see kernel/failpoints.ts): after the attempt is committed, before the request is sent,
  * after it was sent, after approval before the commit, after the commit before the receipt. Then a fresh process
  * (`kiosk payments recover --close`) settles what was in doubt from the terminal / gateway and closes the order.
  *
- * The simulators run HERE, in the test process — the ZVT terminal on TCP (a LAN terminal) and the QR gateway on
- * HTTP — so they outlive every kill, and their own ledgers are the judge: an order ends completed and charged
+ * The simulators run HERE, in the test process — the ZVT terminal on TCP (a LAN terminal), the Alipay gateway on
+ * HTTP, WeChat Pay on HTTPS (refunds and reversals with the merchant's client certificate) and the UnionPay acquirer
+ * on HTTPS — so they outlive every kill, and their own ledgers are the judge: an order ends completed and charged
  * exactly once, or cancelled and not charged at all.
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -13,7 +14,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import type { FailpointName } from '../kernel/failpoints';
+import { channelOrderNo } from '../protocol/payments/channel-numbers';
 import { GatewaySimulator } from '../simulators/gateway/gateway-simulator';
+import { UnionpaySimulator } from '../simulators/unionpay/unionpay-simulator';
+import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
 import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
 import { exited, kioskAsync, killStrays } from './support/cli';
 import { tempDir } from './support/engine-fixture';
@@ -29,6 +33,15 @@ interface OrderOut {
   attempts: { id: string; method: string; amount: number; state: string; reference: Record<string, string | number> | null }[];
 }
 
+/** One wallet trade as its simulator's ledger holds it, in the terms the matrix judges by. */
+interface ChannelTrade {
+  orderNo: string;
+  paid: boolean;
+  amount: number;
+  /** Still payable by the shopper (never closed or reversed). */
+  waiting: boolean;
+}
+
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   const child = kioskAsync(args, { env });
   let stdout = '';
@@ -39,11 +52,15 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   return { code, signal, stdout, stderr };
 }
 
+let channelTrades: (method: 'alipay' | 'wechat' | 'unionpay') => ChannelTrade[];
+
 describe('payment crash matrix (SIGKILL at every step; simulators outlive the kiosk and keep their own ledgers)', () => {
   let dir: string;
   let terminal: ZvtTerminalSimulator;
   let terminalPort: number;
   let gateway: GatewaySimulator;
+  let wechat: WechatSimulator;
+  let unionpay: UnionpaySimulator;
   let configPath: string;
   const outcomes: { method: string; point: string; order: OrderOut }[] = [];
 
@@ -59,6 +76,20 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
     gateway = new GatewaySimulator({ ledgerPath: path.join(dir, 'gateway-ledger.json'), merchantPublicKey: merchant.publicKey, appId: 'crash-test' });
     const url = await gateway.start();
     fs.writeFileSync(path.join(dir, 'gateway.pub.pem'), gateway.gatewayPublicKeyPem);
+    wechat = new WechatSimulator({ ledgerPath: path.join(dir, 'wechat-ledger.json'), apiKey: 'crashtest0123456789abcdefghijklm', mchId: '10000100', appId: 'wxcrash' });
+    await wechat.start();
+    const file = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+      return path.join(dir, name);
+    };
+    unionpay = new UnionpaySimulator({ ledgerPath: path.join(dir, 'unionpay-ledger.json'), https: true });
+    const unionpayUrl = await unionpay.start();
+    channelTrades = (method) =>
+      method === 'alipay'
+        ? gateway.ledger().map((t) => ({ orderNo: t.outTradeNo, paid: t.status === 'TRADE_SUCCESS', amount: t.totalAmount, waiting: t.status === 'WAIT_BUYER_PAY' }))
+        : method === 'wechat'
+          ? wechat.trades().map((t) => ({ orderNo: t.outTradeNo, paid: t.paidAt !== undefined && t.reversedAt === undefined, amount: t.totalFee, waiting: t.state === 'USERPAYING' || t.state === 'NOTPAY' }))
+          : unionpay.trades().filter((t) => t.kind !== 'refund').map((t) => ({ orderNo: t.orderId, paid: t.status === 'PAID', amount: t.txnAmt, waiting: t.status === 'PAYING' }));
     configPath = path.join(dir, 'kiosk.json');
     fs.writeFileSync(
       configPath,
@@ -67,6 +98,26 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
         devices: { terminal: { transport: 'tcp', host: addr.host, port: addr.port } },
         payments: {
           gateway: { transport: 'http', url, appId: 'crash-test', merchantKeyPath: path.join(dir, 'merchant.key.pem'), gatewayPublicKeyPath: path.join(dir, 'gateway.pub.pem') },
+          wechat: {
+            transport: 'https',
+            url: wechat.url,
+            secapiUrl: wechat.secapiUrl,
+            appId: wechat.appId,
+            mchId: wechat.mchId,
+            apiKeyPath: file('wx-api.key', 'crashtest0123456789abcdefghijklm'),
+            clientCertPath: file('wx-client.crt', wechat.clientCertPem),
+            clientKeyPath: file('wx-client.key', wechat.clientKeyPem),
+            caPath: file('wx-ca.crt', wechat.caPem),
+          },
+          unionpay: {
+            transport: 'https',
+            url: unionpayUrl,
+            merId: unionpay.merId,
+            signKeyPath: file('up-sign.key', unionpay.merchantKeyPem),
+            signCertPath: file('up-sign.crt', unionpay.merchantCertPem),
+            rootCertPath: file('up-root.crt', unionpay.rootCaPem),
+            caPath: file('up-tls-ca.crt', unionpay.tlsCaPem),
+          },
           qrPollMs: 100,
         },
       }),
@@ -77,10 +128,13 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
     killStrays();
     await terminal.close();
     await gateway.stop();
+    await wechat.stop();
+    await unionpay.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const method of ['card', 'qr'] as const) {
+  const METHODS = ['card', 'alipay', 'wechat', 'unionpay'] as const;
+  for (const method of METHODS) {
     for (const point of POINTS) {
       it(`${method}: killed at ${point} → after restart the order is completed and charged once, or cancelled and not charged`, async () => {
         const killed = await run(['demo', '--pay', method, '--config', configPath], { KIOSK_FAILPOINT: point });
@@ -111,13 +165,19 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
             .flatMap((o) => o.order.attempts.flatMap((a) => (a.reference?.traceNumber !== undefined ? [Number(a.reference.traceNumber)] : [])));
           expect(charges.map((e) => e.traceNumber).sort()).toEqual([...new Set(completedTraces)].sort());
         } else {
-          const ids = new Set(order.attempts.map((a) => a.id));
-          const trades = gateway.ledger().filter((t) => ids.has(t.outTradeNo));
-          const paid = trades.filter((t) => t.status === 'TRADE_SUCCESS');
+          // the channel's own ledger: what it took for this order's attempts (by the merchant order numbers sent)
+          const ids = new Set(order.attempts.map((a) => channelOrderNo(method, a.id)));
+          const trades = channelTrades(method).filter((t) => ids.has(t.orderNo));
+          const paid = trades.filter((t) => t.paid);
           expect(paid).toHaveLength(order.state === 'completed' ? 1 : 0);
-          if (order.state === 'completed') expect(paid[0].totalAmount).toBe(order.total);
-          // a trade left waiting for the shopper is closed, so it can never be paid later
-          expect(trades.filter((t) => t.status === 'WAIT_BUYER_PAY')).toEqual([]);
+          if (order.state === 'completed') expect(paid[0].amount).toBe(order.total);
+          // a trade left waiting for the shopper is closed / reversed, so it can never be paid later
+          expect(trades.filter((t) => t.waiting)).toEqual([]);
+          // the code went to its own wallet (the router told it by prefix and length), and the approval says which
+          if (order.state === 'completed') expect(order.attempts.filter((a) => a.reference).map((a) => a.reference!.channel)).toEqual([method]);
+          for (const other of (['alipay', 'wechat', 'unionpay'] as const).filter((m) => m !== method)) {
+            expect(channelTrades(other).filter((t) => order.attempts.some((a) => channelOrderNo(other, a.id) === t.orderNo))).toEqual([]);
+          }
         }
       }, 60_000);
     }
@@ -125,7 +185,7 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
 
   it('each step ends as it must: before anything reached the provider → cancelled; once approved → completed', () => {
     const byPoint = (m: string, p: string) => outcomes.find((o) => o.method === m && o.point === p)?.order.state;
-    for (const m of ['card', 'qr']) {
+    for (const m of METHODS) {
       expect(byPoint(m, 'payment.started')).toBe('cancelled');
       expect(byPoint(m, 'payment.before-send')).toBe('cancelled');
       expect(byPoint(m, 'payment.after-approval')).toBe('completed');
@@ -133,7 +193,7 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
     }
     // a card payment interrupted mid-transaction is aborted by the terminal (it never got the ECR's confirmation)
     expect(byPoint('card', 'payment.after-send')).toBe('cancelled');
-    expect(byPoint('qr', 'payment.after-send')).toMatch(/completed|cancelled/);
+    for (const m of ['alipay', 'wechat', 'unionpay']) expect(byPoint(m, 'payment.after-send')).toMatch(/completed|cancelled/);
   });
 
   // Issue 10 point 7: cases a real terminal produces that the kiosk's old simulator hid. The terminal's own journal is the judge.

@@ -56,11 +56,11 @@ describe('payment flows for the screen', () => {
     expect(k.checkout.methods()).toEqual(expect.arrayContaining(['card', 'qr', 'qr_merchant']));
     const paying = k.checkout.pay(o.id, 'qr_merchant');
     const qr = await waitFor('QR on screen', () => shown.find((q) => q.orderId === o.id));
-    expect(await k.hardware!.gateway!.sim!.payQr(qr.qrCode)).toBe(true); // the shopper scans it with the app and pays
+    expect(await k.hardware!.wallets!.sims.alipay!.payQr(qr.qrCode)).toBe(true); // the shopper scans it with the app and pays
     const paid = await paying;
     expect(paid.state).toBe('paid');
     expect(shown).toEqual([expect.objectContaining({ orderId: o.id, qrCode: expect.stringMatching(/\S{8,}/) })]);
-    const trade = k.hardware!.gateway!.sim!.trade(paid.payments[0].attemptId);
+    const trade = k.hardware!.wallets!.sims.alipay!.trade(paid.payments[0].attemptId);
     expect(trade).toMatchObject({ kind: 'precreate', status: 'TRADE_SUCCESS', totalAmount: paid.priced.total });
     await k.engine.dispatch(o.id, { type: 'order_completed' });
   }, 60_000);

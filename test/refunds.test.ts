@@ -42,7 +42,7 @@ describe('refunds and the terminal end-of-day', () => {
     if (method === 'qr') {
       const paying = k.checkout.pay(o.id, 'qr');
       await waitFor('kiosk waits for the payment code', () => k.hardware!.paymentCodes.waiting);
-      k.hardware!.paymentCodes.offer('281234567890123456');
+      k.hardware!.paymentCodes.offer({ channel: 'alipay', code: '281234567890123456' });
       o = await paying;
     } else {
       o = await k.checkout.pay(o.id, 'card');
@@ -84,10 +84,10 @@ describe('refunds and the terminal end-of-day', () => {
     const attemptId = o.payments[0].attemptId;
     const part = o.priced.lines[0].net;
     await k.refunds.refund(o.id, { attendantId: 'att-9', amount: part });
-    expect(k.hardware!.gateway!.sim!.trade(attemptId)?.refundedAmount).toBe(part);
+    expect(k.hardware!.wallets!.sims.alipay!.trade(attemptId)?.refundedAmount).toBe(part);
     const done = await k.refunds.refund(o.id, { attendantId: 'att-9' });
     expect(done.state).toBe('refunded');
-    expect(k.hardware!.gateway!.sim!.trade(attemptId)?.refundedAmount).toBe(o.paid);
+    expect(k.hardware!.wallets!.sims.alipay!.trade(attemptId)?.refundedAmount).toBe(o.paid);
     await expect(k.refunds.refund(o.id, { attendantId: 'att-9', amount: 1 })).rejects.toMatchObject({ code: 'EVENT_NOT_ALLOWED' });
   });
 

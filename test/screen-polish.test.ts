@@ -375,7 +375,7 @@ describe('shopper screen polish in headless Chromium', () => {
       if (s.height > s.width) await shoot('23-merchant-qr-portrait');
     }
     await size(SIZES[0]);
-    const gw = hw().gateway!.sim!;
+    const gw = hw().wallets!.sims.alipay!;
     const waiting = gw.ledger().filter((t) => t.status === 'WAIT_BUYER_PAY' && t.qrCode);
     expect(await gw.payQr(waiting[0].qrCode!)).toBe(true);
     await onScreen('receipt_choice');

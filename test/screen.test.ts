@@ -310,7 +310,7 @@ describe('shopper screen in headless Chromium', () => {
     await tap('pay-qr_merchant');
     await page.waitForSelector('[data-test="merchant-qr"] svg');
     await shoot('14-merchant-qr', 'en');
-    const gw = hw().gateway!.sim!;
+    const gw = hw().wallets!.sims.alipay!;
     const waiting = gw.ledger().filter((t) => t.status === 'WAIT_BUYER_PAY' && t.qrCode);
     expect(waiting).toHaveLength(1);
     expect(await gw.payQr(waiting[0].qrCode!)).toBe(true);

@@ -102,6 +102,33 @@ describe('kiosk support-bundle', () => {
     }
   });
 
+  it('never carries a payment channel secret (API key, client / signing keys in the files the config names), even from a log line', async () => {
+    const wxKey = 'Wx-ApiKey-0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c';
+    const files = { api: path.join(dir, 'wx-api.key'), client: path.join(dir, 'wx-client.key.pem'), sign: path.join(dir, 'up-sign.key.pem') };
+    fs.writeFileSync(files.api, `${wxKey}\n`, { mode: 0o600 });
+    const pem = (label: string) => `-----BEGIN PRIVATE KEY-----\n${label}${'A'.repeat(40)}\n-----END PRIVATE KEY-----\n`;
+    fs.writeFileSync(files.client, pem('wxclient'), { mode: 0o600 });
+    fs.writeFileSync(files.sign, pem('upsign'), { mode: 0o600 });
+    const cfgFile = path.join(dir, 'channels.json');
+    fs.writeFileSync(
+      cfgFile,
+      JSON.stringify({
+        payments: {
+          wechat: { transport: 'https', url: 'https://127.0.0.1:9/', appId: 'wx1', mchId: '10000100', apiKeyPath: files.api, clientCertPath: files.client, clientKeyPath: files.client },
+          unionpay: { transport: 'https', url: 'https://127.0.0.1:9/', merId: '777290058110048', signKeyPath: files.sign, signCertPath: files.sign, rootCertPath: files.sign },
+        },
+      }),
+    );
+    const config = loadConfig({ env: {}, configPath: cfgFile, overrides: { dataDir: data } });
+    const out = path.join(dir, 'bundle-channels.tar.gz');
+    // a careless log line that printed the key and a key file's body
+    const line = `wechat: signing with key ${wxKey}; key file wxclient${'A'.repeat(40)}`;
+    await buildSupportBundle(config, out, { clock: new SystemClock(), logLines: 5, logs: () => ({ source: 'test', text: line }) });
+    const bytes = zlib.gunzipSync(fs.readFileSync(out)).toString('latin1');
+    expect(bytes).toContain('wechat: signing with key');
+    for (const secret of [wxKey, `wxclient${'A'.repeat(40)}`, `upsign${'A'.repeat(40)}`]) expect([secret, bytes.includes(secret)]).toEqual([secret, false]);
+  });
+
   it('redacts by field name, by pattern and by the values the kiosk holds', () => {
     const red = new Redactor(['held-secret-value']);
     expect(

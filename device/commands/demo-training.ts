@@ -23,6 +23,7 @@ export function demoMode(dataDir: string, training: boolean): { training: boolea
  */
 export function trainingConfig(config: KioskConfig): KioskConfig {
   const terminal = { transport: 'simulated' as const };
-  const gateway = config.payments.gateway.transport === 'none' ? config.payments.gateway : { transport: 'simulated' as const };
-  return { ...config, devices: { ...config.devices, terminal }, payments: { ...config.payments, gateway } };
+  const simulated = <T extends { transport: string }>(c: T): T | { transport: 'simulated' } => (c.transport === 'none' ? c : { transport: 'simulated' as const });
+  const p = config.payments;
+  return { ...config, devices: { ...config.devices, terminal }, payments: { ...p, gateway: simulated(p.gateway), wechat: simulated(p.wechat), unionpay: simulated(p.unionpay) } };
 }

@@ -66,19 +66,29 @@ async function pick(k: Kiosk, where: 'weighed' | 'age' | 'plain'): Promise<Price
   return item;
 }
 
-/** The shopper's wallet code for the demo's QR payment (Alipay-style: 18 digits starting 28). */
-const DEMO_PAYMENT_CODE = '281234567890123456';
+/**
+ * The shopper's wallet codes for the demo's QR payments, one per wallet, shaped as each channel documents its
+ * payment codes (the barcode rules tell them apart by prefix and length): Alipay 18 digits starting 28, WeChat Pay
+ * 18 digits starting 13, UnionPay 19 digits starting 62.
+ */
+export const DEMO_PAYMENT_CODES = { alipay: '281234567890123456', wechat: '134567890123456789', unionpay: '6223456789012345678' } as const;
+type Wallet = keyof typeof DEMO_PAYMENT_CODES;
+const isWallet = (p: string): p is Wallet => p in DEMO_PAYMENT_CODES;
 
-async function payQr(k: Kiosk, orderId: string): Promise<Order> {
+async function payQr(k: Kiosk, orderId: string, wallet: Wallet): Promise<Order> {
   const paying = k.checkout.pay(orderId, 'qr');
   // the shopper shows the payment code to the scanner once the kiosk asks for it
   for (let i = 0; i < 200 && !k.hardware!.paymentCodes.waiting; i++) await new Promise((r) => setTimeout(r, 10));
-  await k.hardware!.sim.scanner!.scan(DEMO_PAYMENT_CODE);
+  await k.hardware!.sim.scanner!.scan(DEMO_PAYMENT_CODES[wallet]);
   return paying;
 }
 
+/** How the demo shopper pays: `qr` is Alipay's code (as before wallets were told apart). */
+const DEMO_PAYS = ['card', 'cash', 'qr', 'alipay', 'wechat', 'unionpay'] as const;
+type DemoPay = (typeof DEMO_PAYS)[number];
+
 /** One scripted shopper: member card, a multi-buy promotion, a plain item, a weighed item, an age check, payment. */
-async function shopper(k: Kiosk, pay: 'card' | 'qr' | 'cash'): Promise<Order> {
+async function shopper(k: Kiosk, pay: DemoPay): Promise<Order> {
   const multi = k.config.promotions.find((p) => (p.kind === 'x_for_price' || p.kind === 'buy_x_pay_y') && !p.memberOnly);
   let promoItem: PriceItem | null = null;
   for (const sku of multi?.skus ?? []) {
@@ -95,8 +105,9 @@ async function shopper(k: Kiosk, pay: 'card' | 'qr' | 'cash'): Promise<Order> {
   order = await scanOk(k, (await pick(k, 'age')).barcodes[0]);
   if (order.state === 'needs_attendant') order = await k.lane.attendant('approve', ATTENDANT);
   order = await k.engine.dispatch(order.id, { type: 'checkout_started' });
-  if (!k.checkout.methods().includes(pay)) throw new CliExit(1, `demo: payment method ${pay} is not available (have: ${k.checkout.methods().join(', ')})`);
-  order = pay === 'qr' ? await payQr(k, order.id) : await k.checkout.pay(order.id, pay);
+  const method = pay === 'qr' || isWallet(pay) ? 'qr' : pay;
+  if (!k.checkout.methods().includes(method)) throw new CliExit(1, `demo: payment method ${method} is not available (have: ${k.checkout.methods().join(', ')})`);
+  order = method === 'qr' ? await payQr(k, order.id, pay === 'qr' ? 'alipay' : (pay as Wallet)) : await k.checkout.pay(order.id, method);
   if (order.state !== 'paid') throw new CliExit(1, `demo: payment did not complete (order is ${order.state})`);
   return k.engine.dispatch(order.id, { type: 'order_completed' });
 }
@@ -155,7 +166,7 @@ export async function demo(opts: CommonOptions & { json?: boolean; count?: strin
   const count = Number(opts.count ?? 1);
   if (!Number.isInteger(count) || count < 1) throw new CliExit(2, `kiosk: --count must be a positive integer, got ${opts.count}`);
   const pay = opts.pay ?? 'card';
-  if (pay !== 'card' && pay !== 'qr' && pay !== 'cash') throw new CliExit(2, `kiosk: --pay must be card, qr or cash, got "${pay}"`);
+  if (!DEMO_PAYS.includes(pay as DemoPay)) throw new CliExit(2, `kiosk: --pay must be one of ${DEMO_PAYS.join(', ')}, got "${pay}"`);
   // a provisioned lane sells for real: the demo refuses there unless --training (exit 2, nothing opened or written)
   const mode = demoMode(loaded.dataDir, opts.training === true);
   // training never charges a real card: the terminal and QR gateway are the simulated ones whatever the config binds
@@ -167,7 +178,7 @@ export async function demo(opts: CommonOptions & { json?: boolean; count?: strin
     await settleLeftover(k);
     for (let i = 0; i < count; i++) {
       await inService(k);
-      const o = await shopper(k, pay);
+      const o = await shopper(k, pay as DemoPay);
       if (o.state !== 'completed') throw new CliExit(1, `demo: order ${o.id} ended ${o.state}`);
       // a paid order is completed whatever happens to its receipt; one that does not print stays pending (it prints
       // when the printer is back, and the attendant sees it) — and the demo says so and fails

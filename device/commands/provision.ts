@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../kernel/atomic-file';
 import { probeBroker, type ProbeOptions, type ProbeResult } from '../../runtime/hq-sync/broker-probe';
 import { identityPath, readIdentity, secretsDir, writeIdentity, type BrokerAuth, type Identity } from '../../runtime/trust/identity';
 import { TrustStore } from '../../runtime/trust/trust-store';
+import { createSealKey, ensureSealKey } from '../../runtime/trust/seal-key';
 import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/hq-sync/identity-check';
 import { dbPath } from '../kiosk';
 import { baseConfigFrom, CliExit, type CommonOptions } from '../cli-support';
@@ -46,6 +47,8 @@ export interface ProvisionSummary {
   known: IdentityCheck;
   /** The warning printed about a reused identity, if any. */
   reuseWarning: string | null;
+  /** The fingerprint of the kiosk's sealing public key (HQ seals the payment channels' secrets to it). */
+  sealKeyFingerprint: string;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -142,6 +145,10 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
     auth = { kind: 'cert', certFile: 'secrets/client.crt', keyFile: 'secrets/client.key', caFile: 'secrets/ca.crt' };
   }
   const trusted = TrustStore.open(dataDir).install(trustPems, { replace: true, now: io.clock.now() });
+  // the kiosk's own X25519 sealing key pair: a new identity gets a new one; the same identity again keeps its key
+  // (what HQ sealed to it still opens). The private key never leaves the kiosk; HQ learns the public one from the birth.
+  const sameIdentity = existing !== null && existing.store === store && existing.device === device;
+  const sealKey = sameIdentity ? ensureSealKey(dataDir) : createSealKey(dataDir);
   const identity: Identity = { v: 1, store, device, broker: { url: broker, auth }, provisionedAt: new Date(io.clock.now()).toISOString() };
   writeIdentity(dataDir, identity);
 
@@ -157,10 +164,11 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
       `  broker:   ${broker} (${result.ok ? 'reachable' : 'NOT reachable'})`,
       `  auth:     ${authText}`,
       `  trusted:  ${trusted.join(', ')}`,
+      `  sealing key: secrets/seal.key (0600), public key fingerprint ${sealKey.fingerprint}`,
       '',
     ].join('\n'),
   );
-  return { identity, dataDir, trusted, broker: result, known, reuseWarning };
+  return { identity, dataDir, trusted, broker: result, known, reuseWarning, sealKeyFingerprint: sealKey.fingerprint };
 }
 
 /** The reuse warning for an identity HQ knows, or null when this kiosk's journal holds the entry HQ acknowledged. */

@@ -8,6 +8,16 @@ import type { Device, DeviceEvents } from './device';
  */
 export type TerminalPrompt = PaymentPrompt;
 
+/** The card groups a ZVT end-of-day totals (BMP 60): girocard/EC, JCB, Eurocard/Mastercard, Amex, Visa, Diners, remaining cards. */
+export type CardScheme = 'girocard' | 'jcb' | 'mastercard' | 'amex' | 'visa' | 'diners' | 'other';
+
+/** One card group's share of an end-of-day: how many transactions and their turnover in minor units. */
+export interface CardSchemeTotal {
+  scheme: CardScheme;
+  count: number;
+  amount: Minor;
+}
+
 /** The terminal's final word on a transaction. Only what receipts and reconciliation need: never a full PAN. */
 export interface TerminalResult {
   /** 0 = approved (ZVT result code 00). */
@@ -32,6 +42,14 @@ export interface TerminalResult {
    * fields above), `none` (it says it has no transaction stored), `unknown` (it did not say).
    */
   lastTransaction?: 'found' | 'none' | 'unknown';
+  /**
+   * endOfDay() only — the terminal's totals per card group since the previous end-of-day (ZVT BMP 60, "individual
+   * totals"), one entry per group in the terminal's order; absent when the terminal sent none (the BMP is optional)
+   * or sent one that could not be read (then `totalsError` says why).
+   */
+  totals?: CardSchemeTotal[];
+  /** endOfDay() only — the terminal sent per-card-group totals that were malformed; the totals are left out. */
+  totalsError?: string;
 }
 
 export type TerminalEvents = DeviceEvents & {

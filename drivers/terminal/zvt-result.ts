@@ -1,4 +1,5 @@
 import type { TerminalResult } from '../contract/terminal';
+import { tryDecodeIndividualTotals } from './zvt/individual-totals';
 import { maskPan } from './zvt/pan';
 import { resultCodeText } from './zvt/result-codes';
 import type { Outcome } from './transaction-runner';
@@ -38,6 +39,9 @@ export function toResult(o: Outcome, kioskCurrency: number, terminalId: string |
     resultCode = o.resultCode;
     text = `terminal refused the command: ${reasonText(o.resultCode, kioskCurrency, o.currency)}`;
   }
+  // BMP 60 (end-of-day individual totals) stays raw in the status info; read here, contained
+  const bmp60 = info.other?.find((b) => b.tag === 0x60);
+  const totals = bmp60 ? tryDecodeIndividualTotals(bmp60.value) : undefined;
   return withDefined<TerminalResult>({
     resultCode,
     approved,
@@ -50,5 +54,7 @@ export function toResult(o: Outcome, kioskCurrency: number, terminalId: string |
     authCode: trimText(info.authCode),
     terminalId: info.terminalId ?? terminalId,
     text,
+    totals: totals?.ok ? totals.value.totals : undefined,
+    totalsError: totals && !totals.ok ? totals.error : undefined,
   });
 }

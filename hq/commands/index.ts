@@ -10,6 +10,8 @@ import { register as brokerAcl } from './broker-acl';
 import { register as quarantine } from './quarantine';
 import { register as user } from './user';
 import { register as orders } from './orders';
+import { register as channels } from './channels';
+import { register as reconcile } from './reconcile';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -26,5 +28,7 @@ export const COMMANDS: RegisterCommand[] = [
   quarantine,
   user,
   orders,
+  channels,
+  reconcile,
   serve,
 ];

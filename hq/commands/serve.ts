@@ -17,6 +17,7 @@ import { SqlAlerts } from '../fleet/alerts';
 import { HqIngest } from '../ingest/ingest';
 import { IngestStore } from '../ingest/store';
 import { loadPrivateKey, parseDuration } from '../signing';
+import { defaultSecretsKeyFile, loadSecretsKey } from '../channels/secrets-key';
 
 export interface ServeOptions extends BrokerCliOptions {
   db: string;
@@ -29,6 +30,8 @@ export interface ServeOptions extends BrokerCliOptions {
   secureCookies?: boolean;
   /** `--offline-alert`: a kiosk offline longer than this raises an alert (a duration: 90s, 5m). */
   offlineAlert: string;
+  /** `--secrets-key FILE`: HQ's key for the payment channels' secrets at rest (default: beside the SQLite file). */
+  secretsKey?: string;
 }
 
 /** Deletes ended sessions (idle or past their absolute limit) at start and every hour. */
@@ -83,6 +86,9 @@ export async function runServe(opts: ServeOptions, io: { out: (t: string) => voi
   const hqKey = opts.key ? loadPrivateKey(opts.key) : null;
   const isUrl = /^postgres(ql)?:\/\//.test(opts.db);
   if (!isUrl) fs.mkdirSync(path.dirname(path.resolve(opts.db)), { recursive: true });
+  // the payment channels' secrets at rest (hq/channels): `--secrets-key`, or created 0600 beside the SQLite file
+  const secretsKeyFile = opts.secretsKey ?? defaultSecretsKeyFile(opts.db);
+  const secretsKey = secretsKeyFile ? loadSecretsKey(secretsKeyFile, { create: opts.secretsKey === undefined }) : null;
   const store = await IngestStore.open(opts.db);
   const { clock } = io;
 
@@ -131,6 +137,7 @@ export async function runServe(opts: ServeOptions, io: { out: (t: string) => voi
     mqtt: client,
     hqKey,
     ingest,
+    secretsKey,
   };
 
   if ((await countUsers(store.db)) === 0) {
@@ -173,6 +180,7 @@ export function register(program: Command): void {
     .option('--timezone <zone>', 'the chain’s time zone for days and hours (IANA)', Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC')
     .option('--offline-alert <duration>', 'raise an alert when a kiosk is offline longer than this (90s, 5m, 1h)', '5m')
     .option('--no-ingest', 'do not run the ingest in-process (another `hq ingest` does)')
+    .option('--secrets-key <file>', "HQ's key for payment channel secrets at rest (default: hq-secrets.key beside the SQLite database, created 0600; required for them with PostgreSQL)")
     .option('--secure-cookies', 'mark cookies Secure (the console is served over HTTPS, e.g. behind a TLS proxy)');
   addBrokerOptions(cmd, { required: false });
   cmd.action(async (opts: ServeOptions) => {

@@ -3,6 +3,7 @@ import { canonicalJson } from '../../kernel/canonical-json';
 import { defaultConfig } from '../../config/defaults';
 import { forbiddenBundleField } from '../../protocol/control/config-bundle';
 import { parsePublicKeyPem } from '../../protocol/signed-envelope';
+import { sealedSectionProblem } from '../../protocol/sealed/channel-section';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -58,6 +59,8 @@ export function bundleProblems(body: unknown, layers: BundleLayers = {}): string
     after: layers.after ?? [],
     forbidden: forbiddenBundleField,
     trust: trustProblem,
+    // the payment channels' secrets sealed to one kiosk (hq/channels/deliver.ts): its shape; only that kiosk opens it
+    sealed: sealedSectionProblem,
   });
   return result.ok ? [] : result.problems;
 }

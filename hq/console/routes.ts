@@ -11,12 +11,16 @@ import { ROUTES as USERS } from '../users/routes';
 import { MESSAGES as USERS_MESSAGES } from '../users/messages';
 import { ROUTES as AUDIT } from '../audit/routes';
 import { MESSAGES as AUDIT_MESSAGES } from '../audit/messages';
+import { ROUTES as RECONCILE } from '../reconcile/routes';
+import { MESSAGES as RECONCILE_MESSAGES } from '../reconcile/messages';
+import { ROUTES as CHANNELS } from '../channels/routes';
+import { MESSAGES as CHANNELS_MESSAGES } from '../channels/messages';
 
 /** Every feature's console routes (the core adds its own: login, users, audit). The authorisation matrix test walks this. */
-export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...USERS, ...AUDIT];
+export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...CHANNELS, ...USERS, ...AUDIT, ...RECONCILE];
 
 /** Every feature's message catalogue (the core adds its own). */
-export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES];
+export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, CHANNELS_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES, RECONCILE_MESSAGES];
 
 /** Every feature's background services (routes.ts of a feature may export SERVICES), started by `hq serve`. */
 export { FEATURE_SERVICES } from './services';

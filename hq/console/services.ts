@@ -3,6 +3,7 @@ import { paymentAlertService } from '../stats/payment-alerts';
 import { configRenewer } from '../config/renew';
 import { FLEET_ALERTS_SERVICE } from '../fleet/fleet-alerts';
 import { COMMAND_RESULTS_SERVICE } from '../fleet/commands';
+import { channelDeliveryService } from '../channels/service';
 
 /** Background services of the features, started by `hq serve` (a feature adds its own line here). */
 export const FEATURE_SERVICES: readonly ConsoleService[] = [
@@ -10,4 +11,5 @@ export const FEATURE_SERVICES: readonly ConsoleService[] = [
   FLEET_ALERTS_SERVICE, // hq/fleet: offline, payment in doubt, paper out, backlog growing, config rejected, journal gap; every 15 s
   COMMAND_RESULTS_SERVICE, // hq/fleet: records cmd/result on the console's commands, marks unanswered ones timeout after 2 min
   configRenewer, // hq/config: publishes a config bundle again 7 days before it expires (or raises an alert), every hour
+  channelDeliveryService, // hq/channels: seals and sends payment channel secrets to kiosks due them (a key arrived, a new kiosk); on fleet changes and every minute
 ];

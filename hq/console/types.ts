@@ -4,6 +4,7 @@ import type { Clock } from '../../kernel/clock';
 import type { HqIngest } from '../ingest/ingest';
 import type { IngestStore } from '../ingest/store';
 import type { Html } from './html';
+import type { HqSecretsKey } from '../channels/secrets-key';
 
 /**
  * The contract between the console core (hq/console: server, sessions, roles, audit, layout, live updates) and the
@@ -29,6 +30,9 @@ export const PERMISSIONS = [
   'users.view',
   'users.manage', // add, disable, change passwords and roles
   'audit.view', // audit log and its export
+  'channels.manage', // payment channel secrets: see ids and fingerprints, set and rotate (admins only)
+  'reconcile.view', // reconciliation (对账) runs, discrepancies, fees and settlement
+  'reconcile.run', // reconcile an uploaded channel bill or a store's card end-of-day (admins only)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -38,9 +42,9 @@ export type Permission = (typeof PERMISSIONS)[number];
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  store_manager: ['fleet.view', 'fleet.command', 'alerts.view', 'alerts.ack', 'payments.view', 'orders.view', 'stats.view', 'config.view'],
+  store_manager: ['fleet.view', 'fleet.command', 'alerts.view', 'alerts.ack', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'reconcile.view'],
   support: ['fleet.view', 'fleet.command', 'fleet.retire', 'alerts.view', 'alerts.ack', 'payments.view', 'config.view'],
-  auditor: ['fleet.view', 'alerts.view', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'users.view', 'audit.view'],
+  auditor: ['fleet.view', 'alerts.view', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'users.view', 'audit.view', 'reconcile.view'],
 };
 
 export const can = (role: Role, p: Permission): boolean => ROLE_PERMISSIONS[role].includes(p);
@@ -174,4 +178,9 @@ export interface ConsoleContext {
    * `alert` events tell features that data changed. Null without a broker.
    */
   ingest: HqIngest | null;
+  /**
+   * HQ's secrets key (hq/channels/secrets-key.ts) under which the payment channels' secrets are kept encrypted at
+   * rest: `hq serve --secrets-key`, or `hq-secrets.key` beside the SQLite database. Absent: setting them answers 503.
+   */
+  secretsKey?: HqSecretsKey | null;
 }

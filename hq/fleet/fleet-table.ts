@@ -1,6 +1,7 @@
 import type { Tx } from '../../kernel/sqlite/database';
 import type { IngestDb } from '../ingest/pg-db';
 import type { FleetDbRow, FleetEntry } from '../ingest/fleet';
+import { recordSealKey } from '../channels/kiosk-keys';
 
 /**
  * HQ's `fleet` table (schema: ./schema.ts): what the ingest knows of every kiosk, written in batches (one
@@ -58,7 +59,11 @@ function params(e: FleetEntry): unknown[] {
 export async function writeFleet(db: IngestDb, entries: readonly FleetEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await db.transaction(async (tx) => {
-    for (const e of entries) await tx.run(UPSERT, params(e));
+    for (const e of entries) {
+      await tx.run(UPSERT, params(e));
+      // the sealing key a birth announces (hq/channels): kept apart, so an offline will does not take it away
+      if (e.state?.online && e.state.sealKey !== undefined) await recordSealKey(tx, e.storeId, e.deviceId, e.state.sealKey, e.stateAt ?? e.lastSeen ?? 0);
+    }
   });
 }
 

@@ -1,13 +1,15 @@
 import type { Migration } from '../../kernel/sqlite/migrate';
 import { AUDIT_MIGRATIONS, PG_AUDIT_SCHEMA } from '../audit/schema';
+import { CHANNELS_MIGRATIONS, PG_CHANNELS_SCHEMA } from '../channels/schema';
 import { CONFIG_MIGRATIONS, PG_CONFIG_SCHEMA } from '../config/schema';
 import { CONSOLE_MIGRATIONS, PG_CONSOLE_SCHEMA } from '../console/schema';
 import { ALERT_TEXT_MIGRATIONS, FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
-import { ORDERS_MIGRATIONS, PG_ORDERS_SCHEMA } from '../orders/schema';
+import { ORDERS_MIGRATIONS, PG_ORDERS_SCHEMA, REFUND_ALLOCATIONS_MIGRATIONS } from '../orders/schema';
+import { PG_RECONCILE_SCHEMA, RECONCILE_MIGRATIONS } from '../reconcile/schema';
 import { PG_STATS_SCHEMA, STATS_MIGRATIONS } from '../stats/schema';
 import { PG_INGEST_SCHEMA } from './pg-db';
 
-/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v9 live with their features. */
+/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v12 live with their features. */
 export const INGEST_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -80,7 +82,10 @@ export const INGEST_MIGRATIONS: Migration[] = [
   ...AUDIT_MIGRATIONS, // v7
   ...STATS_MIGRATIONS, // v8
   ...ALERT_TEXT_MIGRATIONS, // v9
+  ...REFUND_ALLOCATIONS_MIGRATIONS, // v10
+  ...RECONCILE_MIGRATIONS, // v11
+  ...CHANNELS_MIGRATIONS, // v12
 ];
 
 /** The whole schema on PostgreSQL, idempotent (run at every open). */
-export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA, PG_STATS_SCHEMA].join('\n');
+export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA, PG_STATS_SCHEMA, PG_RECONCILE_SCHEMA, PG_CHANNELS_SCHEMA].join('\n');

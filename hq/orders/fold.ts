@@ -69,6 +69,25 @@ export interface RefundRow {
   ts: number;
   attendant_id: string | null;
   training: number;
+  /** JSON of {@link RefundAllocationRow}[]: what was paid back through which payment (schema v10). */
+  allocations: string | null;
+}
+
+/**
+ * One allocation of a refund as HQ keeps it (for reconciliation with the channels' bills): the payment attempt, its
+ * channel (as payments.channel), the amount, and the channel's numbers from the refund's reference — `refundNo` is
+ * the reference's `refundRequestNo`, else the request number the kiosk derives (`<attemptId>-refund-<n>`, n = the
+ * order's refund count including this one: runtime/payments/refunds.ts).
+ */
+export interface RefundAllocationRow {
+  attemptId: string;
+  channel: string;
+  amount: number;
+  outTradeNo: string | null;
+  refundNo: string;
+  refundId: string | null;
+  /** How the money went back: `reversal` cancels the whole payment (a card one before its end-of-day), else `refund` / `cash`. */
+  via?: string;
 }
 
 export interface OrderProjection {
@@ -79,6 +98,30 @@ export interface OrderProjection {
 }
 
 const MAX_LINES = 1000;
+
+/** A refund's allocations (at most 20) as {@link RefundAllocationRow}s; `n`: this refund's number within its order. */
+function refundAllocations(v: unknown, n: number): RefundAllocationRow[] {
+  const out: RefundAllocationRow[] = [];
+  for (const x of arr(v, 20)) {
+    const a = obj(x);
+    const attemptId = text(a?.attemptId, 100);
+    const amount = int(a?.amount);
+    if (!a || !attemptId || amount === null) continue;
+    const ref = safeReference(a.reference);
+    // a number safeReference masked (it looked like a card number) is no use for matching: the derived one is
+    const str = (k: string) => (typeof ref?.[k] === 'string' && !(ref[k] as string).includes('*') ? (ref[k] as string) : null);
+    out.push({
+      attemptId,
+      channel: channelOf(text(a.method, 32), ref),
+      amount,
+      outTradeNo: str('outTradeNo'),
+      refundNo: str('refundRequestNo') ?? `${attemptId}-refund-${n}`,
+      refundId: str('refundId'),
+      ...(text(a.via, 16) ? { via: text(a.via, 16)! } : {}),
+    });
+  }
+  return out;
+}
 const MAX_ATTEMPTS = 100;
 
 const isTraining = (p: JsonObject): boolean => p.training === true || obj(p.order)?.training === true;
@@ -180,6 +223,7 @@ export function foldOrder(storeId: string, deviceId: string, orderId: string, en
         const amount = int(ev.amount);
         if (amount === null) break;
         const methods = [...new Set(arr(ev.allocations, 100).flatMap((x) => text(obj(x)?.method, 32) ?? []))].sort();
+        const allocations = refundAllocations(ev.allocations, refunds.length + 1);
         refunds.push({
           seq: e.seq,
           amount,
@@ -187,6 +231,7 @@ export function foldOrder(storeId: string, deviceId: string, orderId: string, en
           ts: e.ts,
           attendant_id: text(ev.attendantId, 100),
           training: 0,
+          allocations: allocations.length ? JSON.stringify(allocations) : null,
         });
         break;
       }

@@ -80,6 +80,7 @@ export const COLUMNS = {
       ['ts', 'bigint'],
       ['attendant_id', 'text'],
       ['training', 'int'],
+      ['allocations', 'text'],
     ],
   },
 } as const satisfies Record<string, { pk: readonly string[]; cols: readonly (readonly [string, ColType])[] }>;

@@ -108,6 +108,19 @@ export const ORDERS_MIGRATIONS: Migration[] = [
   },
 ];
 
+/**
+ * Ingest schema v10 — refunds.allocations: JSON of the refund's allocations (hq/orders/fold.ts RefundAllocationRow:
+ * attempt, channel, amount, the channel's order and refund numbers) for reconciliation with the channels' bills
+ * (hq/reconcile). Refund rows projected before v10 have none until `hq orders rebuild`.
+ */
+export const REFUND_ALLOCATIONS_MIGRATIONS: Migration[] = [
+  {
+    version: 10,
+    name: 'refund allocations kept for reconciliation',
+    sql: `ALTER TABLE refunds ADD COLUMN allocations TEXT;`,
+  },
+];
+
 /** The same on PostgreSQL (idempotent: run at every open). */
 export const PG_ORDERS_SCHEMA = `
   CREATE INDEX IF NOT EXISTS sales_events_order ON sales_events (store_id, device_id, order_id);
@@ -189,4 +202,5 @@ export const PG_ORDERS_SCHEMA = `
     PRIMARY KEY (store_id, device_id, seq)
   );
   CREATE INDEX IF NOT EXISTS refunds_ts ON refunds (ts);
+  ALTER TABLE refunds ADD COLUMN IF NOT EXISTS allocations TEXT;
 `;

@@ -6,7 +6,8 @@
  * - WeChat Pay (`out_trade_no` ≤ 32 of `[0-9A-Za-z_\-|*@]`) and UnionPay (`orderId` 8–40 letters and digits, no
  *   `-` or `_`): the UUID's 32 hex digits without dashes.
  * - Refund request numbers (`out_request_no` / `out_refund_no` / UnionPay refund `orderId`): the kiosk's refund
- *   request number, for UnionPay with every character that is not a letter or digit removed (≤ 40).
+ *   request number (`<attempt id>-refund-<n>`); for UnionPay letters and digits only, at most 32 (the width of the
+ *   ZM bill's 商户订单号): the attempt's first 28 hex digits, `R`, and n as 3 digits.
  */
 export type WalletChannel = 'alipay' | 'wechat' | 'unionpay';
 
@@ -19,7 +20,9 @@ export function channelOrderNo(channel: WalletChannel, attemptId: string): strin
 
 /** The channel's refund request number for a kiosk refund request number. */
 export function channelRefundNo(channel: WalletChannel, requestNo: string): string {
-  return channel === 'unionpay' ? requestNo.replace(ALNUM, '').slice(0, 40) : requestNo;
+  if (channel !== 'unionpay') return requestNo;
+  const m = /^(.+)-refund-(\d{1,3})$/.exec(requestNo);
+  return m ? `${m[1].replace(ALNUM, '').slice(0, 28)}R${m[2].padStart(3, '0')}` : requestNo.replace(ALNUM, '').slice(0, 32);
 }
 
 /**

@@ -48,11 +48,18 @@ export type Labels = (typeof LABELS)[DocLocale];
 export const TRAINING_BANNER = 'TRAINING — NOT A RECEIPT';
 
 const METHOD_LABELS: Record<DocLocale, Record<string, string>> = {
-  'zh-CN': { card: '银行卡', cash: '现金', qr: '扫码支付' },
-  en: { card: 'Card', cash: 'Cash', qr: 'QR pay' },
+  'zh-CN': { card: '银行卡', cash: '现金', qr: '扫码支付', qr_merchant: '扫码支付' },
+  en: { card: 'Card', cash: 'Cash', qr: 'QR pay', qr_merchant: 'QR pay' },
 };
 
-export const methodLabel = (method: string, locale: DocLocale) => METHOD_LABELS[locale][method] ?? method;
+/** The wallet a QR payment went through (its approval reference's `channel`), as the shopper knows it. */
+const WALLET_LABELS: Record<DocLocale, Record<string, string>> = {
+  'zh-CN': { alipay: '支付宝', wechat: '微信支付', unionpay: '云闪付' },
+  en: { alipay: 'Alipay', wechat: 'WeChat Pay', unionpay: 'UnionPay' },
+};
+
+export const methodLabel = (method: string, locale: DocLocale, channel?: unknown) =>
+  (typeof channel === 'string' ? WALLET_LABELS[locale][channel] : undefined) ?? METHOD_LABELS[locale][method] ?? method;
 
 export interface ReceiptModelLine {
   lineId: string;
@@ -155,7 +162,7 @@ export function receiptModel(order: ReceiptOrder, header: ReceiptHeader, locale:
       const ref = p.reference ?? {};
       return {
         method: p.method,
-        methodLabel: methodLabel(p.method, locale),
+        methodLabel: methodLabel(p.method, locale, ref.channel),
         amount: p.approvedAmount,
         maskedPan: typeof ref.maskedPan === 'string' && ref.maskedPan !== '' ? safeMaskedPan(ref.maskedPan) : null,
         traceNumber: refString(ref.traceNumber),

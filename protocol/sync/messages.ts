@@ -65,6 +65,11 @@ export interface StateMessage {
   counters?: Record<string, number>;
   /** Only from a kiosk that could not boot (device/fault-presence.ts): why it is out of service. */
   fault?: { code: string; reason: string };
+  /**
+   * The kiosk's X25519 sealing public key (SPKI PEM, runtime/trust/seal-key.ts), in births of kiosks that have one:
+   * HQ seals the payment channels' secrets to it (hq/channels). Added later; absent from older kiosks.
+   */
+  sealKey?: string;
 }
 
 /** The lane as the shopper sees it: selling, closed by HQ or an attendant (`lock`), or out of service (a fault). */

@@ -12,6 +12,8 @@ import { CONFIG_LEVELS, forbiddenBundleField, type ConfigLevel, type ConfigRepor
 import { trustChangeSchema, type TrustChange, type TrustStore } from '../trust/trust-store';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
+import type { ChannelSecrets } from '../../protocol/payments/channel-secrets';
+import type { ChannelSecretsStore } from './channel-secrets';
 
 export type OfferResult =
   | { ok: true; envelope: Envelope; level: ConfigLevel; pending: KioskConfig; applied: boolean; report: ConfigReport }
@@ -29,6 +31,11 @@ export interface ConfigBundleDeps {
   canApplyNow: () => Promise<boolean>;
   /** Called after a pending config was applied (committed), with the new effective config. */
   onApplied: (config: KioskConfig) => void | Promise<void>;
+  /**
+   * The payment channels' secrets HQ seals to this kiosk (./channel-secrets.ts): a device bundle's `sealed` section
+   * is checked here and adopted when the bundle is applied. Absent: a bundle with a `sealed` section is refused.
+   */
+  channelSecrets?: ChannelSecretsStore;
 }
 
 interface BundleRow {
@@ -88,6 +95,7 @@ export class ConfigBundleManager {
       const result = this.compose(rows);
       if (!result.ok) throw new ConfigError([`applied config bundles no longer validate: ${result.detail}`]);
       this.effective = result.config;
+      this.adoptSealed(rows); // a crash after the commit and before the file was written
     });
     await this.applyPending();
     return this.effective;
@@ -130,12 +138,34 @@ export class ConfigBundleManager {
         const result = this.compose(await tx.all<BundleRow>("SELECT level, state, version, body, envelope FROM config_bundles WHERE state = 'applied'"));
         // every pending bundle was validated against this same merge when it was accepted
         if (!result.ok) throw new ConfigError([`pending config no longer validates: ${result.detail}`]);
-        return result.config;
+        return { config: result.config, rows: await tx.all<BundleRow>("SELECT level, state, version, body, envelope FROM config_bundles WHERE state = 'applied'") };
       });
-      this.effective = config;
-      await this.deps.onApplied(config);
+      this.effective = config.config;
+      this.adoptSealed(config.rows); // between orders, like the config: the next payment uses the new secrets
+      await this.deps.onApplied(config.config);
       return true;
     });
+  }
+
+  /** The payment channels' secrets in force, unsealed now (never cached or logged); null when HQ sent none. */
+  channelSecrets(): ChannelSecrets | null {
+    return this.deps.channelSecrets?.channelSecrets() ?? null;
+  }
+
+  /** The channel secrets' store: listen to its `changed` event (version and fingerprints) to follow a rotation. */
+  channelSecretsStore(): ChannelSecretsStore | null {
+    return this.deps.channelSecrets ?? null;
+  }
+
+  /** Keeps the applied device bundle's `sealed` section when it is newer than the channel secrets in force. */
+  private adoptSealed(applied: readonly Pick<BundleRow, 'level' | 'body'>[]): void {
+    const store = this.deps.channelSecrets;
+    const device = applied.find((r) => r.level === 'device');
+    if (!store || !device) return;
+    const sealed = (JSON.parse(device.body) as Obj).sealed;
+    if (sealed === undefined) return;
+    const checked = store.check(sealed);
+    if (checked.ok) store.adopt(checked.section);
   }
 
   /** The runtime calls this when no order is open any more: a pending config is applied now. */
@@ -219,6 +249,13 @@ export class ConfigBundleManager {
             before: inForce.filter((r) => CONFIG_LEVELS.indexOf(r.level) < CONFIG_LEVELS.indexOf(level)).map((r) => JSON.parse(r.body) as Obj),
             after: inForce.filter((r) => CONFIG_LEVELS.indexOf(r.level) > CONFIG_LEVELS.indexOf(level)).map((r) => JSON.parse(r.body) as Obj),
             forbidden: forbiddenBundleField,
+            sealed: (value) => {
+              // the payment channels' secrets, sealed to ONE kiosk: only a device-scoped bundle may carry them
+              if (level !== 'device') return 'sealed: only a device-scoped bundle may carry sealed channel secrets';
+              if (!this.deps.channelSecrets) return 'sealed: this kiosk takes no sealed section';
+              const checked = this.deps.channelSecrets.check(value);
+              return checked.ok ? null : checked.problem;
+            },
             trust: (value, whole) => {
               const t = trustChangeSchema.safeParse(value);
               if (!t.success) return formatIssues(t.error.issues.map((i) => ({ ...i, path: ['trust', ...i.path] })), whole).join('; ');

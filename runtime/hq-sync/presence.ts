@@ -29,6 +29,8 @@ export interface PresenceOptions {
   /** Read at every birth (versions change when HQ pushes config or price books). */
   versions: () => { configVersion: string | number | null; pricebookVersion: string | number | null };
   counters?: () => Record<string, number>;
+  /** The kiosk's sealing public key (PEM) for the birth's `sealKey`, or null (HQ then waits for it to seal secrets). */
+  sealKey?: () => string | null;
   /** Outbox rows waiting for HQ (OutboxPublisher.backlog). */
   backlog: () => Promise<number>;
   /** Whatever describes the peripherals; sent as `devices`. */
@@ -102,6 +104,7 @@ export class PresencePublisher {
       software: this.opts.software,
       ...this.opts.versions(),
       counters: this.opts.counters?.() ?? {},
+      ...(this.opts.sealKey?.() ? { sealKey: this.opts.sealKey() as string } : {}),
     };
   }
 

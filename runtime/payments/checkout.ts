@@ -58,17 +58,23 @@ export class Checkout {
     const started = order.payments.find((p) => p.attemptId === attemptId)!;
     const req: PaymentRequest = { attemptId, orderId, amount: started.amount, currency: this.opts.currency };
     failpoint('payment.started');
+    // the shopper may cancel from here on (while the provider prepares, e.g. waits for their payment code)
+    const ac = new AbortController();
+    this.inflight.set(orderId, ac);
     let context;
     try {
-      context = (await provider.prepare?.(req)) ?? undefined;
+      context = (await provider.prepare?.(req, ac.signal)) ?? undefined;
     } catch (e) {
+      this.inflight.delete(orderId);
       // nothing was sent: the attempt is declined, not in doubt
       return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: `${method} not ready: ${(e as Error).message}`, notSent: true });
     }
+    if (ac.signal.aborted) {
+      this.inflight.delete(orderId);
+      return this.engine.dispatch(orderId, { type: 'payment_declined', attemptId, reason: 'cancelled by the shopper before it was sent', notSent: true });
+    }
     await this.engine.dispatch(orderId, { type: 'payment_sent', attemptId, ...(context ? { context } : {}) });
     failpoint('payment.before-send');
-    const ac = new AbortController();
-    this.inflight.set(orderId, ac);
     let timer: { id: number } | null = null;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = this.clock.setTimeout(() => resolve('timeout'), this.opts.timeoutMs);

@@ -5,11 +5,17 @@ import { KioskError } from '../../kernel/errors';
  * shopper-presented flow). A code read while nobody waits is dropped: a payment code is a one-time bearer
  * credential and must not be kept around.
  */
+export interface PaymentCode {
+  /** The wallet the barcode rules recognised by prefix and length (`alipay`, `wechat_pay`, `unionpay`, …). */
+  channel: string;
+  code: string;
+}
+
 export class PaymentCodeInbox {
-  private waiter: { resolve: (code: string) => void; reject: (e: Error) => void } | null = null;
+  private waiter: { resolve: (code: PaymentCode) => void; reject: (e: Error) => void } | null = null;
 
   /** A code the scanner read; true if someone was waiting for it. */
-  offer(code: string): boolean {
+  offer(code: PaymentCode): boolean {
     const w = this.waiter;
     if (!w) return false;
     this.waiter = null;
@@ -18,9 +24,9 @@ export class PaymentCodeInbox {
   }
 
   /** Waits for the next code; one waiter at a time. */
-  next(signal: AbortSignal): Promise<string> {
+  next(signal: AbortSignal): Promise<PaymentCode> {
     if (this.waiter) return Promise.reject(new KioskError('DEVICE_BUSY', 'already waiting for a payment code'));
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<PaymentCode>((resolve, reject) => {
       const onAbort = () => {
         this.waiter = null;
         reject(new KioskError('TIMEOUT', 'no payment code was presented'));

@@ -62,7 +62,11 @@ export type LookupResult =
 export interface PaymentProvider {
   readonly method: string;
   pay(req: PaymentRequest, signal: AbortSignal): Promise<PaymentResult>;
-  prepare?(req: PaymentRequest): Promise<AttemptContext>;
+  /**
+   * May wait for the shopper (e.g. the QR router waits for the payment code, so the channel it picks is committed
+   * before anything is sent); `signal` aborts when the shopper cancels. A rejection declines the attempt as not sent.
+   */
+  prepare?(req: PaymentRequest, signal: AbortSignal): Promise<AttemptContext>;
   /**
    * Settles an attempt whose outcome was lost. A provider that finds the attempt still open (e.g. a QR trade still
    * waiting for the shopper) cancels it and answers declined; it never takes money in `lookup`.

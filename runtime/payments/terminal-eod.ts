@@ -17,16 +17,19 @@ export interface TerminalEodResult {
 /**
  * Runs the terminal's end-of-day (06 50): the acquirer settles every approved card payment since the last one.
  * In the same transaction the kiosk marks its approved card attempts `captured` (they can no longer be reversed,
- * only refunded) and journals the terminal's totals, which the Z report compares with the local ones.
+ * only refunded) and journals the terminal's totals, which the Z report compares with the local ones. When the
+ * terminal reported totals per card scheme (ZVT BMP 60), the payload carries them as `totals: [{ scheme, count,
+ * amount }]` in the terminal's order — what HQ reconciles per scheme; without them `totals` is left out.
  */
 export async function runTerminalEndOfDay(db: KioskDb, terminal: PaymentTerminal, opts: { clock: Clock; deviceId: string }): Promise<TerminalEodResult> {
   const r = await terminal.endOfDay();
   if (!r.approved) throw new KioskError('PAYMENT_DECLINED', `terminal end-of-day failed: ${r.text ?? `result code ${r.resultCode}`}`, { resultCode: r.resultCode });
   return db.transaction(async (tx) => {
     const { changes } = await tx.run(`UPDATE payment_attempts SET state = 'captured', updated_at = ? WHERE method = 'card' AND state = 'approved'`, [opts.clock.now()]);
-    const payload = { amount: r.amount ?? 0, traceNumber: r.traceNumber ?? null, captured: changes, terminalId: r.terminalId ?? null };
+    const payload: Record<string, unknown> = { amount: r.amount ?? 0, traceNumber: r.traceNumber ?? null, captured: changes, terminalId: r.terminalId ?? null };
+    if (r.totals) payload.totals = r.totals.map((t) => ({ scheme: t.scheme, count: t.count, amount: t.amount }));
     const entry = await appendJournal(tx, { deviceId: opts.deviceId, ts: opts.clock.now(), orderId: null, type: 'terminal_end_of_day', payload });
-    return { amount: payload.amount, traceNumber: payload.traceNumber, captured: changes, seq: entry.seq };
+    return { amount: r.amount ?? 0, traceNumber: r.traceNumber ?? null, captured: changes, seq: entry.seq };
   });
 }
 

@@ -32,6 +32,7 @@ const ALL: Record<PromptCode, true> = {
   scan_payment_code: true,
   scan_merchant_qr: true,
   confirm_in_app: true,
+  wallet_not_accepted: true,
   other: true,
 };
 const CODES = Object.keys(ALL) as PromptCode[];

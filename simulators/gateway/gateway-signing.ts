@@ -5,7 +5,8 @@
  * values not URL-encoded — that is the string to sign; 3. RSA2 = SHA256withRSA over its UTF-8 bytes, base64).
  * Source: Alipay Open Platform, 签名与验签 / 自行实现签名 (opendocs.alipay.com), as republished e.g. at
  * https://juejin.cn/post/6844903816484110349, with its worked example (see test/interop/gateway-signing-interop.test.ts).
- * Responses carry `{"response":<json>,"sign":"<base64>"}`: the signature covers the exact text of `<json>`.
+ * Responses carry `{"<method with _ for .>_response":<json>,"sign":"<base64>"}` (e.g. `alipay_trade_pay_response`;
+ * 同步响应 of every open-API method page): the signature covers the exact text of `<json>`.
  *
  * Independent of the kiosk's `runtime/payments/gateway/canonical.ts`: the two must agree on the wire, and the
  * interop test checks that they do.
@@ -57,7 +58,12 @@ export function signatureValid(params: GatewayParams, publicKey: GatewayKey): bo
   return typeof params.sign === 'string' && params.sign !== '' && rsa2Verify(stringToSign(params), params.sign, publicKey);
 }
 
-/** The response body: the answer's JSON text verbatim, and the signature over exactly that text. */
-export function signedResponseBody(answerJson: string, privateKey: GatewayKey): string {
-  return `{"response":${answerJson},"sign":${JSON.stringify(rsa2Sign(answerJson, privateKey))}}`;
+/** The member name a method's answer goes under: `alipay.trade.pay` → `alipay_trade_pay_response`. */
+export function responseName(method: string): string {
+  return `${method.split('.').join('_')}_response`;
+}
+
+/** The response body: the answer's JSON text verbatim under `name`, and the signature over exactly that text. */
+export function signedResponseBody(answerJson: string, privateKey: GatewayKey, name: string): string {
+  return `{${JSON.stringify(name)}:${answerJson},"sign":${JSON.stringify(rsa2Sign(answerJson, privateKey))}}`;
 }

@@ -80,7 +80,7 @@ describe('QR gateway: shopper-presented code', () => {
     const r = req();
     await expect(provider.pay(r, signal())).resolves.toMatchObject({ outcome: 'approved', amount: 1234 });
     expect(prompts.map((p) => p.code)).toContain('confirm_in_app');
-    expect(sim.requests.filter((m) => m === 'trade.query')).toHaveLength(3);
+    expect(sim.requests.filter((m) => m === 'alipay.trade.query')).toHaveLength(3);
   });
 
   it('the shopper cancels in the app → declined', async () => {
@@ -102,7 +102,7 @@ describe('QR gateway: shopper-presented code', () => {
       outcome: 'declined',
       reason: 'timed out waiting for the shopper',
     });
-    expect(sim.requests).toContain('trade.cancel');
+    expect(sim.requests).toContain('alipay.trade.cancel');
     expect(sim.trade(r.attemptId)?.status).toBe('TRADE_CLOSED');
   });
 
@@ -186,6 +186,20 @@ describe('QR gateway: response verification', () => {
   });
 });
 
+describe('Alipay wire: amounts are yuan strings', () => {
+  it.each([['12.345'], ['-1'], ['1e3'], [1234], ['0.00']])('trade.pay with total_amount %j is refused (40002), nothing recorded', async (amount) => {
+    const r = await client.call('alipay.trade.pay', { out_trade_no: 'bad-amount', scene: 'bar_code', auth_code: '284712345678901234', total_amount: amount, subject: 's' });
+    expect(r).toMatchObject({ code: '40002', sub_code: 'isv.invalid-parameter' });
+    expect(sim.ledger()).toHaveLength(0);
+  });
+
+  it('trade.pay with "12.34" records 1234 fen and answers under alipay_trade_pay_response with a yuan total_amount', async () => {
+    const r = await client.call('alipay.trade.pay', { out_trade_no: 'good-amount', scene: 'bar_code', auth_code: '284712345678901234', total_amount: '12.34', subject: 's' });
+    expect(r).toMatchObject({ code: '10000', total_amount: '12.34', out_trade_no: 'good-amount' });
+    expect(sim.trade('good-amount')?.totalAmount).toBe(1234);
+  });
+});
+
 describe('QR gateway: merchant-presented QR', () => {
   it('precreate + payQr + poll → approved', async () => {
     const codes: string[] = [];
@@ -207,7 +221,8 @@ describe('QR gateway: merchant-presented QR', () => {
     const body = sim.notificationBody(r.attemptId, 'notify-1');
     provider.acceptNotification(body);
     expect(() => provider.acceptNotification(body)).toThrow(/replayed/);
-    const forged = body.replace('total_amount=500', 'total_amount=5');
+    expect(body).toContain('total_amount=5.00');
+    const forged = body.replace('total_amount=5.00', 'total_amount=0.05');
     expect(() => provider.acceptNotification(forged.replace('notify-1', 'notify-2'))).toThrow(/signature/);
     sim.badSignature(true);
     expect(() => provider.acceptNotification(sim.notificationBody(r.attemptId, 'notify-3'))).toThrow(/signature/);

@@ -1,18 +1,23 @@
 /**
- * A QR-pay gateway on 127.0.0.1 speaking the protocol in README.md, with its own RSA key pair and a trade ledger
- * persisted to a JSON file (atomic write + rename) so it outlives the kiosk process. Control methods script the
- * shopper's behaviour and network faults. The HTTP side and the signatures live here; the trade methods in
- * `trade-desk.ts`, the ledger in `trade-ledger.ts`, the signing rules in `gateway-signing.ts`.
+ * A simulated Alipay open-API gateway on 127.0.0.1 speaking the protocol in README.md, with its own RSA key pair
+ * and a trade ledger persisted to a JSON file (atomic write + rename) so it outlives the kiosk process. Control
+ * methods script the shopper's behaviour, result codes and network faults. The HTTP side and the signatures live
+ * here; the trade methods in `trade-desk.ts`, the ledger in `trade-ledger.ts`, the signing rules in
+ * `gateway-signing.ts`, the trade bill in `alipay-bill.ts`.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SystemClock, type Clock } from '../../kernel/clock';
-import { signatureValid, signedResponseBody, withSignature, type GatewayParams } from './gateway-signing';
-import { TradeDesk, fail, type GatewayAnswer } from './trade-desk';
+import { tradeBill, type BillFault } from './alipay-bill';
+import { responseName, signatureValid, signedResponseBody, withSignature, type GatewayParams } from './gateway-signing';
+import { TradeDesk, fail, type GatewayAnswer, type ScriptedAnswer } from './trade-desk';
+import { formatYuan } from './yuan';
 import { TradeLedger, type SimTrade } from './trade-ledger';
 
 export type { SimTrade, TradeStatus } from './trade-ledger';
+export type { BillFault } from './alipay-bill';
+export type { ScriptedAnswer } from './trade-desk';
 
 export interface GatewaySimulatorOptions {
   /** The ledger file (created if missing). */
@@ -22,6 +27,12 @@ export interface GatewaySimulatorOptions {
   clock?: Clock;
   /** The gateway's own private key; a fresh one is generated when absent. */
   gatewayPrivateKey?: KeyObject | string;
+  /** Fee rate in basis points charged per trade in the bill; default 60 (0.60 %). */
+  feeBps?: number;
+  /** The merchant's partner id shown in the bill; default 2088000000000001. */
+  pid?: string;
+  /** Discrepancies written into every bill (see alipay-bill.ts); default none. */
+  billFaults?: BillFault[];
 }
 
 export class GatewaySimulator {
@@ -36,7 +47,10 @@ export class GatewaySimulator {
   private drop: 'off' | 'before' | 'after' = 'off';
   private delayMs = 0;
   private badSign = false;
-  private readonly wrongKey: KeyObject;
+  /** A key that is not the gateway's, for the bad-signature switch (made when first needed: RSA keys take time). */
+  private wrongKeyMade: KeyObject | null = null;
+  /** Discrepancies written into the bills from now on. */
+  billFaults: BillFault[];
   /** Every request the simulator received, by method (for assertions). */
   readonly requests: string[] = [];
   /** Notifications that could not be delivered. */
@@ -52,9 +66,15 @@ export class GatewaySimulator {
     this.gatewayPublicKeyPem = createPublicKey(this.privateKey).export({ type: 'spki', format: 'pem' }).toString();
     this.merchantKey =
       typeof opts.merchantPublicKey === 'string' ? createPublicKey(opts.merchantPublicKey) : opts.merchantPublicKey;
-    this.wrongKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     this.ledgerFile = new TradeLedger(opts.ledgerPath);
     this.desk = new TradeDesk(this.ledgerFile, this.clock);
+    this.desk.billUrl = (date) => (this.server ? `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/bill/trade/${date}.csv` : null);
+    this.billFaults = [...(opts.billFaults ?? [])];
+  }
+
+  private wrongKey(): KeyObject {
+    this.wrongKeyMade ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    return this.wrongKeyMade;
   }
 
   get appId(): string {
@@ -104,9 +124,35 @@ export class GatewaySimulator {
   insufficientFunds(): void {
     this.desk.shopper = { kind: 'no-funds' };
   }
+  /**
+   * The next request of `method` is answered with `answer` instead of the real answer (queued, first in first out).
+   * With `process: false` the request is not processed (nothing recorded); by default it is, and only the answer
+   * is replaced — e.g. a trade.pay that pays but answers 40004 ACQ.SYSTEM_ERROR.
+   */
+  scriptAnswer(method: string, answer: ScriptedAnswer): void {
+    const queue = this.desk.scripted.get(method) ?? [];
+    queue.push(answer);
+    this.desk.scripted.set(method, queue);
+  }
+  /** While on, alipay.trade.pay records and pays the trade as the shopper does, but answers 20000 (service unavailable). */
+  serviceUnavailableWhilePaid(on: boolean): void {
+    this.desk.unavailableWhilePaid = on;
+  }
+  /** The Alipay trade bill of Beijing business day `date` (yyyy-MM-dd), GBK bytes, with the current `billFaults`. */
+  bill(date: string): Buffer {
+    return tradeBill(this.ledgerFile.all(), {
+      date,
+      pid: this.opts.pid ?? '2088000000000001',
+      feeBps: this.opts.feeBps ?? 60,
+      faults: this.billFaults,
+      exportedAt: this.clock.now(),
+    });
+  }
   /** Back to "the shopper pays at once", no faults. */
   reset(): void {
     this.desk.shopper = { kind: 'pays', afterPolls: 0 };
+    this.desk.scripted.clear();
+    this.desk.unavailableWhilePaid = false;
     this.drop = 'off';
     this.delayMs = 0;
     this.badSign = false;
@@ -160,15 +206,19 @@ export class GatewaySimulator {
       out_trade_no: t.outTradeNo,
       trade_no: t.tradeNo,
       trade_status: t.status,
-      total_amount: String(t.totalAmount),
+      total_amount: formatYuan(t.totalAmount),
     };
-    const signed = withSignature(params, this.badSign ? this.wrongKey : this.privateKey);
+    const signed = withSignature(params, this.badSign ? this.wrongKey() : this.privateKey);
     return new URLSearchParams(signed as Record<string, string>).toString();
   }
 
   // ---- HTTP ----
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === 'GET') {
+      this.serveBill(req, res);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -177,18 +227,20 @@ export class GatewaySimulator {
         return;
       }
       let answer: GatewayAnswer;
+      let name = 'error_response';
       try {
         const params: GatewayParams = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
         this.requests.push(params.method ?? '');
+        if (params.method && /^alipay(\.[a-z]+)+$/.test(params.method)) name = responseName(params.method);
         answer = this.dispatch(params);
       } catch (e) {
-        answer = { code: '40000', msg: 'Business Failed', sub_code: 'isv.invalid-request', sub_msg: String(e) };
+        answer = { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-request', sub_msg: String(e) };
       }
       if (this.drop === 'after') {
         req.socket.destroy();
         return;
       }
-      const body = signedResponseBody(JSON.stringify(answer), this.badSign ? this.wrongKey : this.privateKey);
+      const body = signedResponseBody(JSON.stringify(answer), this.badSign ? this.wrongKey() : this.privateKey, name);
       const send = () => {
         if (res.destroyed) return;
         res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
@@ -197,6 +249,18 @@ export class GatewaySimulator {
       if (this.delayMs > 0) setTimeout(send, this.delayMs);
       else send();
     });
+  }
+
+  /** GET /bill/trade/<yyyy-MM-dd>.csv: the bill a bill_download_url points to (Alipay: a zip; here the GBK CSV). */
+  private serveBill(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const m = /^\/bill\/trade\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(req.url ?? '');
+    if (!m) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = this.bill(m[1]);
+    res.writeHead(200, { 'content-type': 'text/csv;charset=GBK', 'content-length': body.length });
+    res.end(body);
   }
 
   private dispatch(params: GatewayParams): GatewayAnswer {

@@ -20,10 +20,20 @@ export interface SimTrade {
   cancelAtNextQuery: boolean;
   qrCode?: string;
   notifyUrl?: string;
+  /** out_request_no → amount (fen) of each refund. */
   refunds: Record<string, number>;
+  /** Each refund (and a cancel that refunded a paid trade) with its time, for the bill; absent in older ledgers. */
+  refundLog?: RefundRecord[];
   refundedAmount: number;
   createdAt: number;
   paidAt?: number;
+}
+
+export interface RefundRecord {
+  /** out_request_no; empty for the refund made by alipay.trade.cancel of a paid trade. */
+  requestNo: string;
+  amount: number;
+  at: number;
 }
 
 interface LedgerFile {

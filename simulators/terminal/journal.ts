@@ -18,6 +18,8 @@ export interface JournalEntry {
   /** Masked as the terminal prints it, e.g. "6799********0016". Never a full PAN. */
   maskedPan?: string;
   cardName?: string;
+  /** ZVT card type (BMP 8A) of the card used; the end-of-day totals are kept by it. */
+  cardType?: number;
   authCode?: string;
   /** Clock ms when the transaction started. */
   at: number;

@@ -72,6 +72,11 @@ export interface TerminalSimulatorOptions {
   busy?: boolean | number;
   /** How often the terminal repeats a status information the ECR answered `84 9C 00` ("please repeat"). Default 3. */
   maxStatusInfoRepeats?: number;
+  /**
+   * The end-of-day status information carries BMP 60 (individual totals per card group). Default true; false
+   * leaves it out, as terminals may (the BMP is optional data).
+   */
+  eodIndividualTotals?: boolean;
 }
 
 export type SimEvents = {

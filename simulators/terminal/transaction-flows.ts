@@ -5,7 +5,7 @@ import { FlowBroken, type Active, type Answer } from './zvt/flow-control';
 import * as pt from './zvt/pt-messages';
 import { currencyLabel, receiptLines } from './zvt/receipt';
 import { CONFIG, EUR, INTERMEDIATE, PRINT_ATTR_LAST_LINE, PRINT_ATTR_NORMAL, RC, REPEAT_RECEIPT_SEND_STATUS_INFO } from './zvt/spec';
-import { individualTotals, statusInfoBmps, type InfoFields } from './zvt/status-info';
+import { TOTALS_GROUPS, individualTotals, statusInfoBmps, totalsGroupOf, type InfoFields, type TotalsGroup } from './zvt/status-info';
 import { EcrSession } from './ecr-session';
 import { SimJournal, type JournalEntry, type JournalKind } from './journal';
 import { DEFAULT_SIM_CARD, type SimCard, type SimDelays, type SimRegistration, type StatusInfoOnRepeat, type TerminalSimulatorOptions } from './sim-options';
@@ -25,6 +25,8 @@ export abstract class TransactionFlows extends EcrSession {
   protected readonly currency: number;
   protected delays: Required<SimDelays>;
   protected readonly autoCard: boolean;
+  /** The end-of-day status information carries BMP 60 (see TerminalSimulatorOptions.eodIndividualTotals). */
+  eodIndividualTotals: boolean;
   protected readonly defaultCard: SimCard;
   protected behaviours: Behaviour[] = [];
   protected card: SimCard | null = null;
@@ -43,6 +45,7 @@ export abstract class TransactionFlows extends EcrSession {
     this.currency = opts.currency ?? EUR;
     this.delays = { stepMs: opts.delays?.stepMs ?? 0, cardMs: opts.delays?.cardMs ?? opts.delays?.stepMs ?? 0 };
     this.autoCard = opts.autoCard ?? true;
+    this.eodIndividualTotals = opts.eodIndividualTotals ?? true;
     this.defaultCard = { ...DEFAULT_SIM_CARD, ...opts.card };
     this.repeatMode = opts.statusInfoOnRepeat ?? 'service-byte';
     this.journal = new SimJournal(opts.journalPath);
@@ -214,6 +217,7 @@ export abstract class TransactionFlows extends EcrSession {
       const card = { ...got.card, ...(behaviour.type === 'approve' ? behaviour.card : {}) };
       entry.maskedPan = card.maskedPan;
       entry.cardName = card.cardName;
+      entry.cardType = card.cardType;
       await this.pause(this.delays.stepMs);
       await this.intermediate(INTERMEDIATE.PIN_PAD);
       await this.pause(this.delays.stepMs);
@@ -295,25 +299,34 @@ export abstract class TransactionFlows extends EcrSession {
     let lastEod = 0;
     for (const e of all) if (e.kind === 'end-of-day' && e.result === 'approved') lastEod = e.seq;
     let total = 0;
-    let count = 0;
     let firstReceipt = 0;
     let lastReceipt = 0;
+    // per card group since the last end-of-day: the number of payments, and payments − refunds (never below 0)
+    const groups = Object.fromEntries(TOTALS_GROUPS.map((g) => [g, { count: 0, total: 0 }])) as Record<TotalsGroup, { count: number; total: number }>;
     for (const e of all) {
       if (e.seq <= lastEod || e.result !== 'approved' || e.kind === 'end-of-day') continue;
       if (firstReceipt === 0) firstReceipt = e.receiptNumber;
       lastReceipt = e.receiptNumber;
+      const group = groups[totalsGroupOf(e.cardType, e.cardName)];
       if (e.kind === 'payment' && !e.reversed) {
         total += e.amount;
-        count++;
+        group.count++;
+        group.total += e.amount;
       }
-      if (e.kind === 'refund') total -= e.amount;
+      if (e.kind === 'refund') {
+        total -= e.amount;
+        group.total -= e.amount;
+      }
     }
+    for (const g of TOTALS_GROUPS) groups[g].total = Math.max(0, groups[g].total);
     const entry = this.journal.begin({ kind: 'end-of-day', traceNumber: this.takeTrace(), receiptNumber: 0, amount: Math.max(0, total), currency: this.currency, at: this.clock.now() });
     entry.resultCode = 0;
     try {
       await this.intermediate(INTERMEDIATE.PLEASE_WAIT);
       await this.pause(this.delays.stepMs);
-      await this.tellStatusInfo({ ...this.infoOf(entry), individualTotals: individualTotals({ firstReceipt, lastReceipt, count, total: entry.amount }) });
+      const info = this.infoOf(entry);
+      if (this.eodIndividualTotals) info.individualTotals = individualTotals({ firstReceipt, lastReceipt, groups });
+      await this.tellStatusInfo(info);
       this.finish(entry, 'approved', 0);
       await this.print('admin', [`Kassenschnitt ${currencyLabel(this.currency)} ${(entry.amount / 100).toFixed(2)}`, `Belege ${firstReceipt}-${lastReceipt}`]);
       await this.tell(pt.completion(), true);

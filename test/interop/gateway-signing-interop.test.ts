@@ -5,8 +5,8 @@
  * RSA2 signatures.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { canonicalString, openEnvelope, signParams, verifyParams } from '../../runtime/payments/gateway/canonical';
-import { signatureValid, signedResponseBody, stringToSign, withSignature } from '../../simulators/gateway/gateway-signing';
+import { canonicalString, openEnvelope, responseKey, signParams, verifyParams } from '../../runtime/payments/gateway/canonical';
+import { responseName, signatureValid, signedResponseBody, stringToSign, withSignature } from '../../simulators/gateway/gateway-signing';
 
 // Alipay Open Platform, 自行实现签名 (signing without the SDK): the request of the worked example …
 const BIZ =
@@ -40,18 +40,24 @@ describe('gateway signing: kiosk and simulator agree', () => {
 
   it('a request signed by the kiosk verifies at the simulator, and one signed by the simulator at the kiosk', () => {
     const merchant = keys();
-    const request = { app_id: 'sim-app', method: 'trade.pay', sign_type: 'RSA2', biz_content: '{"out_trade_no":"A1","total_amount":1234,"subject":"Kaffee ☕"}' };
+    const request = { app_id: 'sim-app', method: 'alipay.trade.pay', sign_type: 'RSA2', biz_content: '{"out_trade_no":"A1","total_amount":"12.34","subject":"Kaffee ☕"}' };
     expect(signatureValid(signParams(request, merchant.privateKey), merchant.publicKey)).toBe(true);
     expect(verifyParams(withSignature(request, merchant.privateKey), merchant.publicKey)).toBe(true);
-    const tampered = { ...signParams(request, merchant.privateKey), method: 'trade.refund' };
+    const tampered = { ...signParams(request, merchant.privateKey), method: 'alipay.trade.refund' };
     expect(signatureValid(tampered, merchant.publicKey)).toBe(false);
     expect(signatureValid({ ...request, sign: 'not base64!' }, merchant.publicKey)).toBe(false);
   });
 
-  it("the kiosk opens the simulator's signed response; another key is refused", () => {
+  it("the kiosk opens the simulator's signed response under the method's key; another key or name is refused", () => {
     const gateway = keys();
-    const answer = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: 'A1', total_amount: 1234 });
-    expect(openEnvelope(signedResponseBody(answer, gateway.privateKey), gateway.publicKey)).toEqual(JSON.parse(answer));
-    expect(openEnvelope(signedResponseBody(answer, keys().privateKey), gateway.publicKey)).toBeNull();
+    const answer = JSON.stringify({ code: '10000', msg: 'Success', out_trade_no: 'A1', total_amount: '12.34' });
+    for (const method of ['alipay.trade.pay', 'alipay.trade.fastpay.refund.query', 'alipay.data.dataservice.bill.downloadurl.query']) {
+      expect(responseName(method)).toBe(responseKey(method));
+      const body = signedResponseBody(answer, gateway.privateKey, responseName(method));
+      expect(body.startsWith(`{"${method.split('.').join('_')}_response":{`)).toBe(true);
+      expect(openEnvelope(body, gateway.publicKey, [responseKey(method)])).toEqual(JSON.parse(answer));
+      expect(openEnvelope(body, gateway.publicKey, [responseKey('alipay.trade.query')])).toBeNull();
+      expect(openEnvelope(signedResponseBody(answer, keys().privateKey, responseName(method)), gateway.publicKey, [responseKey(method)])).toBeNull();
+    }
   });
 });

@@ -14,6 +14,7 @@
  * - a refused connection (nothing sent) rejects with `DEVICE_OFFLINE` and `details.unknownOutcome: false`.
  */
 import type { PaymentPrompt } from '../../../protocol/screen';
+import type { AttemptContext } from '../../orders/events';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 
 export type ChannelId = 'alipay' | 'wechat' | 'unionpay';
@@ -33,6 +34,12 @@ export interface QrChannelOptions {
 
 export interface QrChannel {
   readonly channel: ChannelId;
+  /**
+   * Optional: what the channel must find again after a crash besides the order number (e.g. UnionPay queries by
+   * orderId + the original txnTime), fixed before anything is sent; committed with the attempt and handed back to
+   * `lookup` as `context`. Called once per attempt, before `payWithCode` / `payByQr`.
+   */
+  prepare?(req: PaymentRequest): AttemptContext | Promise<AttemptContext>;
   /**
    * Shopper-presented payment code (付款码 / micropay): pay; when the channel says the shopper must confirm
    * (Alipay 10003, WeChat USERPAYING, UnionPay "in progress") poll the order query until a final state or the

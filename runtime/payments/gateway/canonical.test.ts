@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { canonicalString, encodeEnvelope, openEnvelope, signParams, signRsa2, verifyParams, verifyRsa2 } from './canonical';
+import { canonicalString, encodeEnvelope, openEnvelope, rawMember, responseKey, signParams, signRsa2, verifyParams, verifyRsa2 } from './canonical';
 
 const a = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const b = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -10,7 +10,7 @@ describe('canonical string', () => {
     expect(
       canonicalString({
         timestamp: '2026-01-01 09:00:00',
-        method: 'trade.pay',
+        method: 'alipay.trade.pay',
         app_id: '2021000000000001',
         sign: 'xxx',
         notify_url: '',
@@ -20,12 +20,12 @@ describe('canonical string', () => {
       }),
     ).toBe(
       'app_id=2021000000000001&biz_content={"out_trade_no":"A1","total_amount":1234}&charset=utf-8' +
-        '&method=trade.pay&sign_type=RSA2&timestamp=2026-01-01 09:00:00',
+        '&method=alipay.trade.pay&sign_type=RSA2&timestamp=2026-01-01 09:00:00',
     );
   });
 
   it('sign/verify round trip; wrong key and malformed signatures fail', () => {
-    const signed = signParams({ app_id: 'x', method: 'trade.query' }, a.privateKey);
+    const signed = signParams({ app_id: 'x', method: 'alipay.trade.query' }, a.privateKey);
     expect(verifyParams(signed, a.publicKey)).toBe(true);
     expect(verifyParams(signed, b.publicKey)).toBe(false);
     expect(verifyParams({ ...signed, sign: 'not base64!' }, a.publicKey)).toBe(false);
@@ -58,12 +58,29 @@ describe('canonical string', () => {
     );
   });
 
-  it('envelope: exact text verified; tampered or wrong key → null', () => {
-    const body = encodeEnvelope('{"code":"10000","total_amount":100}', a.privateKey);
-    expect(openEnvelope(body, a.publicKey)).toEqual({ code: '10000', total_amount: 100 });
-    expect(openEnvelope(body.replace('100}', '999}'), a.publicKey)).toBeNull();
-    expect(openEnvelope(body, b.publicKey)).toBeNull();
-    expect(openEnvelope('{"response":{}}', a.publicKey)).toBeNull();
-    expect(openEnvelope(encodeEnvelope('[1]', a.privateKey), a.publicKey)).toBeNull();
+  it('envelope: exact text verified under the method key; tampered, wrong key or other key → null', () => {
+    const key = responseKey('alipay.trade.pay');
+    expect(key).toBe('alipay_trade_pay_response');
+    const body = encodeEnvelope('{"code":"10000","total_amount":"1.00"}', a.privateKey, key);
+    expect(body).toBe(`{"alipay_trade_pay_response":{"code":"10000","total_amount":"1.00"},"sign":${JSON.stringify(signRsa2('{"code":"10000","total_amount":"1.00"}', a.privateKey))}}`);
+    expect(openEnvelope(body, a.publicKey, [key])).toEqual({ code: '10000', total_amount: '1.00' });
+    expect(openEnvelope(body.replace('1.00', '9.99'), a.publicKey, [key])).toBeNull();
+    expect(openEnvelope(body, b.publicKey, [key])).toBeNull();
+    expect(openEnvelope(body, a.publicKey, ['alipay_trade_query_response'])).toBeNull();
+    expect(openEnvelope('{"alipay_trade_pay_response":{}}', a.publicKey, [key])).toBeNull();
+    expect(openEnvelope(encodeEnvelope('[1]', a.privateKey, key), a.publicKey, [key])).toBeNull();
+  });
+
+  it('envelope: the sign may come first and whitespace may differ (Alipay does not fix the member order)', () => {
+    const text = '{"code":"10000","msg":"Success","sub_msg":"a \\"quoted\\" }{ text"}';
+    const body = `{ "sign" : ${JSON.stringify(signRsa2(text, a.privateKey))} ,\n "alipay_trade_query_response" : ${text} }`;
+    expect(rawMember(body, 'alipay_trade_query_response')).toBe(text);
+    expect(openEnvelope(body, a.publicKey, ['alipay_trade_query_response'])).toMatchObject({ code: '10000', sub_msg: 'a "quoted" }{ text' });
+  });
+
+  it('envelope: a second, unsigned copy of the response key is never what is returned', () => {
+    const signed = '{"code":"40004","sub_code":"ACQ.TRADE_NOT_EXIST"}';
+    const body = `{"alipay_trade_query_response":${signed},"sign":${JSON.stringify(signRsa2(signed, a.privateKey))},"alipay_trade_query_response":{"code":"10000","trade_status":"TRADE_SUCCESS"}}`;
+    expect(openEnvelope(body, a.publicKey, ['alipay_trade_query_response'])).toEqual({ code: '40004', sub_code: 'ACQ.TRADE_NOT_EXIST' });
   });
 });

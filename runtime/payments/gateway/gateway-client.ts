@@ -1,6 +1,8 @@
 /**
- * Signed calls to the QR-pay gateway (Alipay open-API style): form-urlencoded POST, RSA2-signed request, JSON
- * response envelope verified with the gateway's public key. Any answer that cannot be verified is an error with
+ * Signed calls to Alipay's open API (https://opendocs.alipay.com/open/02ekfp and the other method pages): a
+ * form-urlencoded POST with the public parameters and `biz_content`, RSA2-signed; the answer
+ * `{"<method>_response":{…},"sign":"…"}` (e.g. `alipay_trade_pay_response`) verified with Alipay's public key over
+ * the exact text of the response object. Any answer that cannot be verified is an error with
  * `details.unknownOutcome: true` — never a success.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
@@ -9,9 +11,18 @@ import * as http from 'node:http';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
 import { JSON_LIMITS } from '../../../kernel/json/limits';
-import { openEnvelope, signParams, verifyParams, type Params } from './canonical';
+import { openEnvelope, responseKey, signParams, verifyParams, type Params } from './canonical';
+import { yuanToFen } from '../alipay/yuan';
 
-export type GatewayMethod = 'trade.pay' | 'trade.precreate' | 'trade.query' | 'trade.cancel' | 'trade.refund';
+/** The Alipay open-API methods the kiosk calls. */
+export type GatewayMethod =
+  | 'alipay.trade.pay'
+  | 'alipay.trade.precreate'
+  | 'alipay.trade.query'
+  | 'alipay.trade.cancel'
+  | 'alipay.trade.refund'
+  | 'alipay.trade.fastpay.refund.query'
+  | 'alipay.data.dataservice.bill.downloadurl.query';
 
 export interface GatewayClientOptions {
   /** e.g. http://127.0.0.1:4567/gateway */
@@ -28,7 +39,12 @@ export interface GatewayClientOptions {
   notifyUrl?: string;
 }
 
-/** A verified gateway answer. `code` '10000' = success, '10003' = waiting for the buyer, '40004' = business failure. */
+/**
+ * A verified gateway answer. `code` (Alipay 公共错误码, https://opendocs.alipay.com/common/02km9f): '10000' success,
+ * '10003' waiting for the buyer (trade.pay), '20000' service unavailable, '20001' insufficient token permissions,
+ * '40001' missing arguments, '40002' invalid arguments, '40004' business failure (`sub_code` ACQ.*), '40006'
+ * insufficient permissions. Amounts (`total_amount`, `refund_fee` …) are yuan strings.
+ */
 export interface GatewayResponse {
   code: string;
   msg: string;
@@ -42,6 +58,7 @@ export interface GatewayNotification {
   out_trade_no: string;
   trade_no?: string;
   trade_status: string;
+  /** Integer fen, converted exactly from the notification's yuan `total_amount` (NaN when it is not a valid amount). */
   total_amount: number;
   [k: string]: string | number | undefined;
 }
@@ -95,7 +112,7 @@ export class GatewayClient {
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<GatewayResponse> {
     const body = new URLSearchParams(
-      Object.entries(this.signedParams(method, biz, method === 'trade.precreate')).filter(
+      Object.entries(this.signedParams(method, biz, method === 'alipay.trade.precreate')).filter(
         (e): e is [string, string] => e[1] !== undefined,
       ),
     ).toString();
@@ -162,7 +179,8 @@ export class GatewayClient {
         );
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          const response = openEnvelope(text, this.gatewayKey);
+          // the answer sits under `<method>_response`; gateway-level errors may come as `error_response`
+          const response = openEnvelope(text, this.gatewayKey, [responseKey(method), 'error_response']);
           if (!response || typeof response.code !== 'string') {
             finish(
               new KioskError('PROTOCOL', `unverifiable gateway answer to ${method} (HTTP ${res.statusCode})`, details),
@@ -194,13 +212,13 @@ export class GatewayClient {
     this.seenNotifyIds.add(id);
     this.seenOrder.push(id);
     if (this.seenOrder.length > 10_000) this.seenNotifyIds.delete(this.seenOrder.shift()!);
-    const amount = Number(params.total_amount);
+    const amount = yuanToFen(params.total_amount);
     return {
       ...params,
       notify_id: id,
       out_trade_no: params.out_trade_no,
       trade_status: params.trade_status,
-      total_amount: Number.isSafeInteger(amount) ? amount : NaN,
+      total_amount: amount ?? NaN,
     };
   }
 }

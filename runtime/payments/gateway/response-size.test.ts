@@ -43,12 +43,12 @@ test('an endless answer is refused once it passes the cap, the stream is dropped
       gatewayPublicKeyPath: path.join(dir, 'gateway.pub'),
       clock: new SimulatedClock(),
     });
-    const err = await client.call('trade.query', { out_trade_no: 'o1' }).then(
+    const err = await client.call('alipay.trade.query', { out_trade_no: 'o1' }).then(
       () => null,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(KioskError);
-    expect(err).toMatchObject({ code: 'PROTOCOL', message: `gateway answer to trade.query is larger than ${MAX_GATEWAY_RESPONSE_BYTES} bytes`, details: { unknownOutcome: true } });
+    expect(err).toMatchObject({ code: 'PROTOCOL', message: `gateway answer to alipay.trade.query is larger than ${MAX_GATEWAY_RESPONSE_BYTES} bytes`, details: { unknownOutcome: true } });
     await clientGone; // the connection was dropped, not read to the end
     expect(sent).toBeLessThan(64 * MAX_GATEWAY_RESPONSE_BYTES);
   } finally {

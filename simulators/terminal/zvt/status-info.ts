@@ -61,15 +61,37 @@ export function statusInfoBmps(f: InfoFields): Uint8Array[] {
 }
 
 /**
- * BMP 60 "individual totals" of an end-of-day (PA00P015 BMP 60): <receipt-no start 2 BCD> <receipt-no end 2 BCD>
- * then, for girocard, JCB, Eurocard, Amex, VISA, Diners and "remaining", <count 1 byte binary> <turnover 6 BCD>.
- * The simulator books every card as girocard.
+ * BMP 60 "individual totals" (Einzelsummen) of an end-of-day, PA00P015 BMP table: <receipt-no start 2 BCD>
+ * <receipt-no end 2 BCD>, then for each card group — girocard (EC), JCB, Eurocard, Amex, VISA, Diners, remaining
+ * cards, in this order — <number 1 byte binary> <turnover 6 BCD>: 53 bytes. `groups` holds the seven groups in that
+ * order; a number above 255 cannot be said in one byte and is sent as 255.
  */
-export function individualTotals(t: { firstReceipt: number; lastReceipt: number; count: number; total: number }): Uint8Array {
-  const groups: ArrayLike<number>[] = [];
-  for (let i = 0; i < 7; i++) {
-    groups.push([i === 0 ? Math.min(t.count, 255) : 0]);
-    groups.push(bcd(i === 0 ? t.total : 0, 6));
+export const TOTALS_GROUPS = ['girocard', 'jcb', 'eurocard', 'amex', 'visa', 'diners', 'remaining'] as const;
+export type TotalsGroup = (typeof TOTALS_GROUPS)[number];
+
+export function individualTotals(t: { firstReceipt: number; lastReceipt: number; groups: Record<TotalsGroup, { count: number; total: number }> }): Uint8Array {
+  const parts: ArrayLike<number>[] = [bcd(t.firstReceipt, 2), bcd(t.lastReceipt, 2)];
+  for (const g of TOTALS_GROUPS) {
+    parts.push([Math.min(t.groups[g].count, 255)]);
+    parts.push(bcd(t.groups[g].total, 6));
   }
-  return concat([bcd(t.firstReceipt, 2), bcd(t.lastReceipt, 2), ...groups]);
+  return concat(parts);
+}
+
+/**
+ * The BMP 60 group of a ZVT card type (BMP 8A numbers, PA00P015 card-type list): 5 girocard (2 the old ec-card),
+ * 14 JCB, 6 Mastercard (Eurocard), 8 American Express, 10 Visa / 11 VISA electron / 13 V PAY, 12 Diners; every
+ * other card type is "remaining".
+ */
+export function totalsGroupOf(cardType: number | undefined, cardName?: string): TotalsGroup {
+  const byType: Record<number, TotalsGroup> = { 2: 'girocard', 5: 'girocard', 14: 'jcb', 6: 'eurocard', 8: 'amex', 10: 'visa', 11: 'visa', 13: 'visa', 12: 'diners' };
+  if (cardType !== undefined) return byType[cardType] ?? 'remaining';
+  const name = (cardName ?? '').toLowerCase();
+  if (name.includes('giro') || name.startsWith('ec')) return 'girocard';
+  if (name.includes('jcb')) return 'jcb';
+  if (name.includes('master') || name.includes('eurocard')) return 'eurocard';
+  if (name.includes('amex') || name.includes('american')) return 'amex';
+  if (name.includes('visa') || name.includes('v pay')) return 'visa';
+  if (name.includes('diners')) return 'diners';
+  return 'remaining';
 }

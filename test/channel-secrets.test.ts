@@ -1,0 +1,289 @@
+/**
+ * Issue 15, "channel configuration from HQ": payment channel secrets entered at HQ, encrypted at rest there, sealed to
+ * each kiosk's own X25519 key (made by `kiosk provision`) and delivered in signed device config bundles over a real
+ * Mosquitto, with a capture subscriber on `#`. Two real kiosks (bootKiosk + startHqLink) and HQ's real ingest.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import * as tar from 'tar';
+import { loadConfig } from '../config/load';
+import { provisionKiosk } from '../device/commands/provision';
+import { startHqLink, type HqLink } from '../device/hq-link';
+import { bootKiosk, type Kiosk } from '../device/kiosk';
+import { buildSupportBundle } from '../device/support-bundle';
+import { SqlAuditLog } from '../hq/audit/audit-log';
+import { deliverChannelSecrets } from '../hq/channels/deliver';
+import { ChannelSecretsRegistry } from '../hq/channels/registry';
+import { loadSecretsKey, type HqSecretsKey } from '../hq/channels/secrets-key';
+import { setChannelSecrets } from '../hq/channels/set-secrets';
+import { kioskChannelStatus } from '../hq/channels/status';
+import { channelDeliveryService } from '../hq/channels/service';
+import type { ConsoleContext } from '../hq/console/types';
+import { publishConfig } from '../hq/config/publish';
+import { HqIngest } from '../hq/ingest/ingest';
+import { IngestStore } from '../hq/ingest/store';
+import { generateHqKeyPair } from '../hq/signing';
+import { SystemClock } from '../kernel/clock';
+import { isKioskError } from '../kernel/errors';
+import type { ConfigReport } from '../protocol/control/config-bundle';
+import { fingerprint, type ChannelSecrets } from '../protocol/payments/channel-secrets';
+import { channelSecretsAad, type SealedSection } from '../protocol/sealed/channel-section';
+import { unseal } from '../protocol/sealed/seal';
+import { stateTopic } from '../protocol/topics';
+import { channelSecretsPath, type ChannelSecretsChange } from '../runtime/hq-control/channel-secrets';
+import { sealKeyPath, sealPubPath } from '../runtime/trust/seal-key';
+import { tempDir } from './support/engine-fixture';
+import { Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
+
+jest.mock('../device/embedded-hq', () => ({
+  startEmbeddedHq: () => Promise.reject(new Error('the embedded HQ is not used in these tests')),
+}));
+jest.setTimeout(180_000);
+
+const clock = new SystemClock();
+const HQ = generateHqKeyPair();
+const LONG = 60_000;
+
+const pemOf = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd()}\n-----END ${label}-----\n`;
+const rsaKey = () => generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const rsaPub = () => generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+/** A certificate-shaped PEM (the payload schema checks PEM shape; the channel clients parse them). */
+const certPem = () => pemOf('CERTIFICATE', randomBytes(700));
+
+function wechatValues(apiKey: string) {
+  return { appId: 'wx2421b1c4370ec43b', mchId: '10000100', apiKey, clientCertPem: certPem(), clientKeyPem: rsaKey() };
+}
+const alipayValues = () => ({ appId: '2021000000000001', merchantPrivateKeyPem: rsaKey(), gatewayPublicKeyPem: rsaPub() });
+
+/** Every secret value to look for, in clear and in base64 (whole values and each long PEM body line). */
+function needles(values: Record<string, string>[]): Buffer[] {
+  const secret = (v: Record<string, string>) => Object.entries(v).filter(([k]) => !['appId', 'mchId', 'merId'].includes(k)).map(([, s]) => s);
+  const out: Buffer[] = [];
+  for (const s of values.flatMap(secret)) {
+    out.push(Buffer.from(s.trim()), Buffer.from(Buffer.from(s).toString('base64')));
+    for (const line of s.split('\n')) if (line.length >= 32 && !line.startsWith('-----')) out.push(Buffer.from(line));
+  }
+  return out;
+}
+
+/** The needles found in `bytes` (described by their fingerprint, never printed). */
+function found(bytes: Buffer, ns: Buffer[]): string[] {
+  return ns.filter((n) => bytes.includes(n)).map((n) => fingerprint(n));
+}
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+interface Lane {
+  k: Kiosk;
+  link: HqLink;
+  store: string;
+  device: string;
+  dir: string;
+  logs: string[];
+  changes: ChannelSecretsChange[];
+  fingerprint: string;
+  close(): Promise<void>;
+}
+
+async function provisionAndStart(brokerUrl: string, root: string, store: string, device: string): Promise<Lane> {
+  const dir = path.join(root, `${store}-${device}`);
+  const hqPub = path.join(root, 'hq.pub');
+  if (!fs.existsSync(hqPub)) fs.writeFileSync(hqPub, HQ.publicPem);
+  const out: string[] = [];
+  const summary = await provisionKiosk(
+    { data: dir, store, device, broker: brokerUrl, trust: [hqPub] },
+    { out: (t) => out.push(t), err: () => undefined, clock, brokerTimeoutMs: 5000, identityCheckTimeoutMs: 500 },
+  );
+  expect(out.join('')).toContain(`public key fingerprint ${summary.sealKeyFingerprint}`);
+  const config = loadConfig({ env: {}, overrides: { dataDir: dir } });
+  const k = await bootKiosk(config, { confirmCash: async () => true });
+  const logs: string[] = [];
+  const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void logs.push(line) });
+  const link = await startHqLink(k, { log });
+  const changes: ChannelSecretsChange[] = [];
+  k.bundles.channelSecretsStore()!.on('changed', (c) => changes.push(c));
+  return {
+    k,
+    link,
+    store,
+    device,
+    dir,
+    logs,
+    changes,
+    fingerprint: summary.sealKeyFingerprint,
+    async close() {
+      await link.close();
+      await k.close();
+    },
+  };
+}
+
+describe('payment channel secrets sealed to each kiosk', () => {
+  let broker: Mosquitto;
+  let root: string;
+  let store: IngestStore;
+  let hq: MqttClient;
+  let ingest: HqIngest;
+  let capture: MqttClient;
+  const captured: Buffer[] = [];
+  let secretsKey: HqSecretsKey;
+  const lanes: Lane[] = [];
+
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+    root = tempDir('channel-secrets-');
+    capture = await mqtt.connectAsync(broker.url, { clientId: 'capture-all' });
+    capture.on('message', (topic, payload) => captured.push(Buffer.from(topic), Buffer.from(payload)));
+    await capture.subscribeAsync('#', { qos: 1 });
+    store = await IngestStore.open(path.join(root, 'hq.sqlite'));
+    hq = await mqtt.connectAsync(broker.url, { clientId: 'hq-test' });
+    ingest = new HqIngest({ store, client: hq, clock, fleetWriteMs: 50 });
+    await ingest.start();
+    secretsKey = loadSecretsKey(path.join(root, 'hq-secrets.key'), { create: true });
+  });
+
+  afterAll(async () => {
+    for (const l of lanes) await l.close().catch(() => undefined);
+    await ingest.stop();
+    await hq.endAsync();
+    await capture.endAsync();
+    await store.close();
+    await broker.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const deps = () => ({ store, mqtt: hq, hqKey: createPrivateKey(HQ.privatePem), clock, secretsKey, audit: new SqlAuditLog(store.db, clock), retainedWaitMs: 300 });
+
+  it('provisions, seals for each kiosk, delivers, refuses what is not a kiosk\'s own, rotates without restart, and leaks no secret', async () => {
+    lanes.push(await provisionAndStart(broker.url, root, 'S1', 'A'), await provisionAndStart(broker.url, root, 'S1', 'B'));
+    const [a, b] = lanes;
+    // each kiosk its own key pair, 0600
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+    for (const l of lanes) {
+      expect(fs.statSync(sealKeyPath(l.dir)).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(sealPubPath(l.dir)).mode & 0o777).toBe(0o600);
+    }
+    // HQ learns both public keys from the births (kiosk_seal_keys, schema v12)
+    await waitFor('both sealing keys at HQ', async () => (await store.db.read.all<{ fingerprint: string }>('SELECT fingerprint FROM kiosk_seal_keys ORDER BY device_id')).length === 2, LONG);
+    expect((await store.db.read.all<{ fingerprint: string }>('SELECT fingerprint FROM kiosk_seal_keys ORDER BY device_id')).map((r) => r.fingerprint)).toEqual([a.fingerprint, b.fingerprint]);
+    // an older kiosk that never announced a key: listed waiting, sent nothing
+    await hq.publishAsync(stateTopic('S1', 'OLD'), JSON.stringify({ v: 1, online: true, ts: clock.now() }), { qos: 1, retain: true });
+    await waitFor('the old kiosk in the fleet', async () => (await store.db.read.get('SELECT 1 AS x FROM fleet WHERE store_id = ? AND device_id = ?', ['S1', 'OLD'])) !== undefined, LONG);
+
+    const wechat1 = wechatValues('k'.repeat(8) + randomBytes(12).toString('hex'));
+    const alipay1 = alipayValues();
+    const r1 = await setChannelSecrets(deps(), { scope: '*', channel: 'wechat', values: wechat1, user: 'admin' });
+    expect(r1.deliveries?.map((d) => [d.device, d.status])).toEqual([
+      ['A', 'sent'],
+      ['B', 'sent'],
+      ['OLD', 'waiting_key'],
+    ]);
+    const r2 = await setChannelSecrets(deps(), { scope: 'S1', channel: 'alipay', values: alipay1, user: 'admin' });
+    expect(r2.row.version).toBe(r1.row.version + 1);
+    const expected1: ChannelSecrets = { wechat: wechat1, alipay: alipay1 };
+    for (const l of lanes) {
+      await waitFor(`${l.device} applies version ${r2.row.version}`, () => l.k.bundles.channelSecretsStore()!.version() === r2.row.version, LONG);
+      expect(l.k.bundles.channelSecrets()).toEqual(expected1);
+    }
+
+    // kiosk B's key cannot open A's section (nor with A's AAD)
+    const sectionA = (JSON.parse(fs.readFileSync(channelSecretsPath(a.dir), 'utf8')) as { section: SealedSection }).section;
+    const bKey = fs.readFileSync(sealKeyPath(b.dir), 'utf8');
+    for (const aad of [channelSecretsAad('S1', 'A', sectionA.version), channelSecretsAad('S1', 'B', sectionA.version)]) {
+      let err: unknown = null;
+      try {
+        unseal(bKey, sectionA.box, aad);
+      } catch (e) {
+        err = e;
+      }
+      expect(isKioskError(err, 'SEALED_INVALID')).toBe(true);
+    }
+    // A's sealed section re-addressed to B in a validly signed device bundle: B refuses it and reports why
+    const reported: ConfigReport[][] = [];
+    const reader = await mqtt.connectAsync(broker.url, { clientId: 'reported-reader' });
+    reader.on('message', (_t, p) => p.length && reported.push((JSON.parse(p.toString()) as { levels: ConfigReport[] }).levels));
+    await reader.subscribeAsync('kiosk/v1/S1/B/config/reported', { qos: 1 });
+    const forged = await publishConfig(deps(), { scope: { kind: 'device', store: 'S1', device: 'B' }, body: { sealed: { ...sectionA, version: sectionA.version + 5 } }, user: 'mallory', kind: 'publish' });
+    expect(forged.ok).toBe(true);
+    const refusal = await waitFor('B refuses the re-addressed section', () => reported.flat().find((r) => r.level === 'device' && r.status === 'rejected'), LONG);
+    expect(refusal.reason).toBe('invalid_body');
+    expect(refusal.detail).toMatch(/^sealed: cannot be opened by S1\/B/);
+    await reader.endAsync();
+    expect(b.k.bundles.channelSecrets()).toEqual(expected1); // what B had stays in force
+    expect(b.k.bundles.channelSecretsStore()!.version()).toBe(r2.row.version);
+
+    // rotation: a new WeChat API key reaches both kiosks, is in force for the next payment, no restart
+    const wechat2 = { ...wechat1, apiKey: 'r'.repeat(8) + randomBytes(12).toString('hex') };
+    const r3 = await setChannelSecrets(deps(), { scope: '*', channel: 'wechat', values: wechat2, user: 'admin' });
+    // B's device config is at a higher version now (the refused offer): the delivery still goes through
+    expect(r3.deliveries?.filter((d) => d.device !== 'OLD').map((d) => d.status)).toEqual(['sent', 'sent']);
+    for (const l of lanes) {
+      await waitFor(`${l.device} rotates to ${r3.row.version}`, () => l.k.bundles.channelSecrets()?.wechat?.apiKey === wechat2.apiKey, LONG);
+      const versions = l.changes.map((c) => c.version);
+      expect(versions.at(-1)).toBe(r3.row.version);
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      expect(l.changes.at(-1)!.fingerprints['wechat.apiKey']).toBe(fingerprint(wechat2.apiKey));
+    }
+    // what the console's /channels page shows per kiosk
+    const statusOf = async () => (await kioskChannelStatus(store.db.read)).map((s) => [s.device, s.status, s.version, s.keyFingerprint]);
+    await waitFor('both kiosks report the rotation applied', async () => (await statusOf()).filter((s) => s[1] === 'applied').length === 2, LONG);
+    expect(await statusOf()).toEqual([
+      ['A', 'applied', r3.row.version, a.fingerprint],
+      ['B', 'applied', r3.row.version, b.fingerprint],
+      ['OLD', 'waiting_key', r3.row.version, null],
+    ]);
+    // nothing to do when nothing changed
+    const again = await deliverChannelSecrets(deps(), { user: 'admin' });
+    expect(again.filter((d) => d.device !== 'OLD').map((d) => d.status)).toEqual(['unchanged', 'unchanged']);
+
+    // ---- scans: no secret value (nor its base64) anywhere
+    const ns = needles([wechat1, wechat2, alipay1]);
+    expect(ns.length).toBeGreaterThan(10);
+    // the scan can find a value: it is in the kiosk's memory once unsealed
+    expect(found(Buffer.from(JSON.stringify(a.k.bundles.channelSecrets())), ns).length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200)); // the capture's last messages
+    expect(found(Buffer.concat(captured), ns)).toEqual([]);
+    for (const l of lanes) {
+      for (const f of filesUnder(l.dir)) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
+      expect(found(Buffer.from(l.logs.join('')), ns)).toEqual([]);
+    }
+    for (const f of filesUnder(root).filter((x) => /hq\.sqlite/.test(x))) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
+    // the audit names channel, scope and fingerprints, never a value
+    const audit = await store.db.read.all<{ action: string; detail: string }>("SELECT action, detail FROM audit_log WHERE action = 'channels.set'");
+    expect(audit).toHaveLength(3);
+    expect(audit[2].detail).toContain(fingerprint(wechat2.apiKey));
+    expect(found(Buffer.from(JSON.stringify(audit)), ns)).toEqual([]);
+    // HQ still reads them back (encrypted at rest, not lost)
+    expect((await new ChannelSecretsRegistry(store.db).effectiveFor(secretsKey, 'S1'))?.secrets.wechat?.apiKey).toBe(wechat2.apiKey);
+
+    // the support bundle: even a log line that quoted a secret is redacted
+    const bundle = path.join(root, 'bundle.tar.gz');
+    const config = loadConfig({ env: {}, overrides: { dataDir: a.dir } });
+    await buildSupportBundle(config, bundle, { clock, logLines: 50, logs: () => ({ source: 'test', text: `oops ${wechat2.apiKey} and\n${alipay1.merchantPrivateKeyPem}\n${a.logs.join('')}` }) });
+    const chunks: Buffer[] = [];
+    await tar.t({ file: bundle, onReadEntry: (e) => e.on('data', (c: Buffer) => chunks.push(c)) });
+    const text = Buffer.concat(chunks);
+    expect(text.length).toBeGreaterThan(1000);
+    expect(found(text, ns)).toEqual([]);
+  });
+
+  it('a kiosk that joins later gets them from hq serve\'s deliverer once its birth brings its key', async () => {
+    const stopService = channelDeliveryService({ store, clock, mqtt: hq, hqKey: createPrivateKey(HQ.privatePem), secretsKey, ingest, audit: new SqlAuditLog(store.db, clock), live: { publish: () => undefined } } as unknown as ConsoleContext);
+    try {
+      const c = await provisionAndStart(broker.url, root, 'S1', 'C');
+      lanes.push(c);
+      const due = await new ChannelSecretsRegistry(store.db).effectiveFor(secretsKey, 'S1');
+      await waitFor('C receives the secrets in force', () => c.k.bundles.channelSecretsStore()!.version() === due!.version, LONG);
+      expect(c.k.bundles.channelSecrets()).toEqual(due!.secrets);
+      expect(await store.db.read.get('SELECT status, key_fingerprint FROM channel_deliveries WHERE store_id = ? AND device_id = ?', ['S1', 'C'])).toEqual({ status: 'sent', key_fingerprint: c.fingerprint });
+    } finally {
+      await stopService.stop();
+    }
+  });
+});
