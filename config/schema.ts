@@ -151,9 +151,11 @@ const paymentsSchema = z
             gatewayPublicKeyPath: str({ min: 1, what: "a PEM file with the gateway's public key" }),
           })
           .strict(),
+        /** The merchant credentials (app id, keys) come from HQ, sealed to this kiosk's key (`hq channels set`). */
+        z.object({ transport: z.literal('hq'), url: z.url({ error: 'expected the gateway URL' }) }).strict(),
         z.object({ transport: z.literal('none') }).strict(),
       ],
-      { error: 'expected transport to be one of "simulated", "http", "none"' },
+      { error: 'expected transport to be one of "simulated", "http", "hq", "none"' },
     ),
     /** WeChat Pay (v2 merchant API over HTTPS; refunds and reversals with the merchant's client certificate). */
     wechat: z.discriminatedUnion(
@@ -175,9 +177,18 @@ const paymentsSchema = z
             caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
           })
           .strict(),
+        /** The merchant credentials (appid, mch_id, API key, client certificate) come from HQ, sealed to this kiosk's key. */
+        z
+          .object({
+            transport: z.literal('hq'),
+            url: z.url({ error: 'expected the WeChat Pay API base URL' }),
+            secapiUrl: z.url({ error: 'expected a URL' }).optional(),
+            caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
+          })
+          .strict(),
         z.object({ transport: z.literal('none') }).strict(),
       ],
-      { error: 'expected transport to be one of "simulated", "https", "none"' },
+      { error: 'expected transport to be one of "simulated", "https", "hq", "none"' },
     ),
     /** UnionPay QR through the acquirer's ACP API (requests signed with the merchant's certificate). */
     unionpay: z.discriminatedUnion(
@@ -195,9 +206,18 @@ const paymentsSchema = z
             caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
           })
           .strict(),
+        /** The merchant credentials (merId, signing key and certificate) come from HQ, sealed to this kiosk's key. */
+        z
+          .object({
+            transport: z.literal('hq'),
+            url: z.url({ error: "expected the acquirer's API base URL" }),
+            rootCertPath: str({ min: 1, what: "a PEM file with UnionPay's root certificate (verifies the answers)" }),
+            caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
+          })
+          .strict(),
         z.object({ transport: z.literal('none') }).strict(),
       ],
-      { error: 'expected transport to be one of "simulated", "https", "none"' },
+      { error: 'expected transport to be one of "simulated", "https", "hq", "none"' },
     ),
     /** The wallet whose code the kiosk shows for merchant-presented QR (`qr_merchant`); default the first one configured. */
     merchantQr: oneOf(['alipay', 'wechat', 'unionpay']).optional(),

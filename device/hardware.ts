@@ -16,6 +16,8 @@ import { DisplayFeed } from '../runtime/supervision/display-feed';
 import type { LaneCondition } from '../runtime/supervision/lane-condition';
 import { ScanFeed } from '../runtime/supervision/scan-feed';
 import { DeviceSupervisor, type LaneDevices } from '../runtime/supervision/supervisor';
+import type { ChannelSecrets } from '../protocol/payments/channel-secrets';
+import type { KeyedSecrets } from '../runtime/payments/channels/hq-keyed-channel';
 import { buildWallets, type BuiltWallets } from './devices/wallets';
 import { runDoctor, type DoctorReport } from './doctor';
 import type { Logger } from './logger';
@@ -85,6 +87,8 @@ export interface HardwareDeps {
   payEvents: EventEmitter<PaymentEvents>;
   onError: (e: unknown) => void;
   log?: Logger;
+  /** The wallet channels' merchant credentials HQ sealed to this kiosk (for channels configured `hq`). */
+  channelSecrets?: KeyedSecrets<ChannelSecrets>;
 }
 
 /**
@@ -116,7 +120,7 @@ export async function startLaneHardware(d: HardwareDeps): Promise<KioskHardware>
   const wallets = await buildWallets({ config, clock, log }, paymentCodes, {
     onQrCode: (qrCode, req) => payEvents.emit('qr', { orderId: req.orderId, attemptId: req.attemptId, qrCode }),
     onPrompt: (method, prompt) => payEvents.emit('prompt', { method, ...prompt }),
-  });
+  }, d.channelSecrets);
   const displayFeed = hw.devices.display
     ? new DisplayFeed(engine, hw.devices.display, { currency: config.currency.code, minorUnits: config.currency.minorUnits, locale: 'en', welcome: 'WELCOME' }, d.onError)
     : null;

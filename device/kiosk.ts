@@ -112,7 +112,8 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     const faults = new ServiceFaults(() => clock.now());
     const storage = watchStorage({ db, file, faults, clock, probeMs: opts.storageProbeMs, checkLater, log });
     undo.push(() => storage.stop());
-    const hardware = opts.devices ? await startLaneHardware({ config, clock, db, engine, lane, faults, payEvents, onError, log }) : null;
+    const channelSecrets = { version: () => bundles.channelSecretsStore()?.version() ?? null, secrets: () => bundles.channelSecrets() };
+    const hardware = opts.devices ? await startLaneHardware({ config, clock, db, engine, lane, faults, payEvents, onError, log, channelSecrets }) : null;
     undo.push(() => hardware?.close());
     const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());
     // out of service (a required device down or blocked, or a lane-wide fault): a scan opens no new order

@@ -10,8 +10,10 @@ import * as path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { KioskConfig } from '../../config/schema';
 import { writeFileAtomic } from '../../kernel/atomic-file';
+import type { ChannelSecrets } from '../../protocol/payments/channel-secrets';
 import type { PaymentPrompt } from '../../protocol/screen';
 import { AlipayChannel } from '../../runtime/payments/alipay/alipay-channel';
+import { HqKeyedChannel, type KeyedSecrets } from '../../runtime/payments/channels/hq-keyed-channel';
 import { MerchantQrProvider } from '../../runtime/payments/channels/merchant-qr';
 import { CHANNEL_IDS, type ChannelId, type QrChannel, type QrChannelOptions } from '../../runtime/payments/channels/qr-channel';
 import { QrRouter } from '../../runtime/payments/channels/qr-router';
@@ -77,21 +79,35 @@ function persisted<T>(file: string, make: () => T): T {
 
 const read = (file: string): string => fs.readFileSync(file, 'utf8');
 
+/** One channel's part of the secrets HQ sealed to this kiosk (none at all on a kiosk that takes no sealed config). */
+function sealed<C extends keyof ChannelSecrets>(keys: KeyedSecrets<ChannelSecrets> | undefined, channel: C): KeyedSecrets<NonNullable<ChannelSecrets[C]>> {
+  return {
+    version: () => (keys?.version() ?? null),
+    secrets: () => keys?.secrets()?.[channel] ?? null,
+  };
+}
+
 function simDir(config: KioskConfig, name: string): string {
   const dir = path.join(config.dataDir, name);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
 
-async function alipay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims): Promise<AlipayChannel | null> {
+async function alipay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims, keys: KeyedSecrets<ChannelSecrets> | undefined): Promise<QrChannel | null> {
   const cfg = ctx.config.payments.gateway;
   if (cfg.transport === 'none') return null;
   if (cfg.transport === 'http') {
     const client = new GatewayClient({ url: cfg.url, appId: cfg.appId, merchantPrivateKeyPath: cfg.merchantKeyPath, gatewayPublicKeyPath: cfg.gatewayPublicKeyPath, clock: ctx.clock });
     return new AlipayChannel({ client, clock: ctx.clock, ...opts });
   }
+  if (cfg.transport === 'hq') {
+    return new HqKeyedChannel('alipay', sealed(keys, 'alipay'), (k) => {
+      const client = new GatewayClient({ url: cfg.url, appId: k.appId, merchantPrivateKeyPem: k.merchantPrivateKeyPem, gatewayPublicKeyPem: k.gatewayPublicKeyPem, clock: ctx.clock });
+      return new AlipayChannel({ client, clock: ctx.clock, ...opts });
+    });
+  }
   const dir = simDir(ctx.config, 'sim-gateway');
-  const keys = persisted(path.join(dir, 'keys.json'), () => {
+  const simKeys = persisted(path.join(dir, 'keys.json'), () => {
     const pair = () => {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
@@ -101,16 +117,16 @@ async function alipay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
   // the client reads its keys from files, as it does for a store's real gateway
   const merchantKeyPath = path.join(dir, 'merchant.key.pem');
   const gatewayPublicKeyPath = path.join(dir, 'gateway.pub.pem');
-  if (!fs.existsSync(merchantKeyPath)) writeFileAtomic(merchantKeyPath, keys.merchant.privatePem, 0o600);
-  if (!fs.existsSync(gatewayPublicKeyPath)) writeFileAtomic(gatewayPublicKeyPath, keys.gateway.publicPem, 0o644);
-  const sim = new GatewaySimulator({ ledgerPath: path.join(dir, 'ledger.json'), merchantPublicKey: keys.merchant.publicPem, gatewayPrivateKey: keys.gateway.privatePem, appId: 'kiosk-sim', clock: ctx.clock });
+  if (!fs.existsSync(merchantKeyPath)) writeFileAtomic(merchantKeyPath, simKeys.merchant.privatePem, 0o600);
+  if (!fs.existsSync(gatewayPublicKeyPath)) writeFileAtomic(gatewayPublicKeyPath, simKeys.gateway.publicPem, 0o644);
+  const sim = new GatewaySimulator({ ledgerPath: path.join(dir, 'ledger.json'), merchantPublicKey: simKeys.merchant.publicPem, gatewayPrivateKey: simKeys.gateway.privatePem, appId: 'kiosk-sim', clock: ctx.clock });
   const url = await sim.start();
   sims.alipay = sim;
   const client = new GatewayClient({ url, appId: 'kiosk-sim', merchantPrivateKeyPath: merchantKeyPath, gatewayPublicKeyPath, clock: ctx.clock, timeoutMs: SIM_TIMEOUT_MS });
   return new AlipayChannel({ client, clock: ctx.clock, ...opts });
 }
 
-async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims): Promise<WechatChannel | null> {
+async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims, keys: KeyedSecrets<ChannelSecrets> | undefined): Promise<QrChannel | null> {
   const cfg = ctx.config.payments.wechat;
   if (cfg.transport === 'none') return null;
   if (cfg.transport === 'https') {
@@ -126,6 +142,13 @@ async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
       clock: ctx.clock,
     });
     return new WechatChannel({ client, clock: ctx.clock, ...opts });
+  }
+  if (cfg.transport === 'hq') {
+    const caPem = cfg.caPath ? read(cfg.caPath) : rootCertificates.join('\n');
+    return new HqKeyedChannel('wechat', sealed(keys, 'wechat'), (k) => {
+      const client = new WechatClient({ url: cfg.url, ...(cfg.secapiUrl ? { secapiUrl: cfg.secapiUrl } : {}), appId: k.appId, mchId: k.mchId, apiKey: k.apiKey, caPem, clientCertPem: k.clientCertPem, clientKeyPem: k.clientKeyPem, clock: ctx.clock });
+      return new WechatChannel({ client, clock: ctx.clock, ...opts });
+    });
   }
   const dir = simDir(ctx.config, 'sim-wechat');
   const mchId = '10000100';
@@ -148,7 +171,7 @@ async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
   return new WechatChannel({ client, clock: ctx.clock, ...opts });
 }
 
-async function unionpay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims): Promise<UnionpayChannel | null> {
+async function unionpay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims, keys: KeyedSecrets<ChannelSecrets> | undefined): Promise<QrChannel | null> {
   const cfg = ctx.config.payments.unionpay;
   if (cfg.transport === 'none') return null;
   if (cfg.transport === 'https') {
@@ -163,9 +186,17 @@ async function unionpay(ctx: DeviceContext, opts: QrChannelOptions, sims: Wallet
     });
     return new UnionpayChannel({ client, clock: ctx.clock, ...opts });
   }
+  if (cfg.transport === 'hq') {
+    const root = read(cfg.rootCertPath);
+    const tls = cfg.caPath ? { tlsCaPem: read(cfg.caPath) } : {};
+    return new HqKeyedChannel('unionpay', sealed(keys, 'unionpay'), (k) => {
+      const client = new UnionpayClient({ url: cfg.url, merId: k.merId, merchantKeyPem: k.signKeyPem, merchantCertPem: k.signCertPem, unionpayRootCaPem: root, ...tls, clock: ctx.clock });
+      return new UnionpayChannel({ client, clock: ctx.clock, ...opts });
+    });
+  }
   const dir = simDir(ctx.config, 'sim-unionpay');
-  const keys = persisted<UnionpaySimulatorKeys>(path.join(dir, 'keys.json'), () => UnionpaySimulator.makeKeys());
-  const sim = new UnionpaySimulator({ ledgerPath: path.join(dir, 'ledger.json'), clock: ctx.clock, keys });
+  const simKeys = persisted<UnionpaySimulatorKeys>(path.join(dir, 'keys.json'), () => UnionpaySimulator.makeKeys());
+  const sim = new UnionpaySimulator({ ledgerPath: path.join(dir, 'ledger.json'), clock: ctx.clock, keys: simKeys });
   const url = await sim.start();
   sims.unionpay = sim;
   const client = new UnionpayClient({ url, merId: sim.merId, merchantKeyPem: sim.merchantKeyPem, merchantCertPem: sim.merchantCertPem, unionpayRootCaPem: sim.rootCaPem, clock: ctx.clock, timeoutMs: SIM_TIMEOUT_MS });
@@ -173,7 +204,13 @@ async function unionpay(ctx: DeviceContext, opts: QrChannelOptions, sims: Wallet
 }
 
 /** Builds every configured wallet channel; null when the lane takes none. */
-export async function buildWallets(ctx: DeviceContext, inbox: PaymentCodeInbox, screen: WalletScreen = {}): Promise<BuiltWallets | null> {
+export async function buildWallets(
+  ctx: DeviceContext,
+  inbox: PaymentCodeInbox,
+  screen: WalletScreen = {},
+  /** The channel secrets HQ sealed to this kiosk, for channels configured `hq`. */
+  keys?: KeyedSecrets<ChannelSecrets>,
+): Promise<BuiltWallets | null> {
   const p = ctx.config.payments;
   const base = { pollMs: p.qrPollMs, waitDeadlineMs: p.qrWaitDeadlineMs, qrDeadlineMs: p.qrWaitDeadlineMs };
   const sims: WalletSims = {};
@@ -184,7 +221,7 @@ export async function buildWallets(ctx: DeviceContext, inbox: PaymentCodeInbox, 
   try {
     // one prompt sink per method: the screen knows which flow (shopper's code or the kiosk's) is running
     const prompts = (method: string): QrChannelOptions => ({ ...base, onPrompt: (prompt) => screen.onPrompt?.(method, prompt) });
-    const made = { alipay: await alipay(ctx, prompts('qr'), sims), wechat: await wechat(ctx, prompts('qr'), sims), unionpay: await unionpay(ctx, prompts('qr'), sims) };
+    const made = { alipay: await alipay(ctx, prompts('qr'), sims, keys), wechat: await wechat(ctx, prompts('qr'), sims, keys), unionpay: await unionpay(ctx, prompts('qr'), sims, keys) };
     for (const id of CHANNEL_IDS) if (made[id]) channels.set(id, made[id]);
   } catch (e) {
     await closeSims();

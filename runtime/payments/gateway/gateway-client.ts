@@ -7,9 +7,9 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
+import { boundedPost } from '../channels/bounded-post';
 import { JSON_LIMITS } from '../../../kernel/json/limits';
 import { openEnvelope, responseKey, signParams, verifyParams, type Params } from './canonical';
 import { yuanToFen } from '../alipay/yuan';
@@ -28,10 +28,12 @@ export interface GatewayClientOptions {
   /** e.g. http://127.0.0.1:4567/gateway */
   url: string;
   appId: string;
-  /** PEM file with the merchant's private key (read once, never logged). */
-  merchantPrivateKeyPath: string;
-  /** PEM file with the gateway's public key. */
-  gatewayPublicKeyPath: string;
+  /** PEM file with the merchant's private key (read once, never logged); or the PEM itself, `merchantPrivateKeyPem`. */
+  merchantPrivateKeyPath?: string;
+  merchantPrivateKeyPem?: string;
+  /** PEM file with the gateway's public key; or the PEM itself, `gatewayPublicKeyPem`. */
+  gatewayPublicKeyPath?: string;
+  gatewayPublicKeyPem?: string;
   clock: Clock;
   /** Per-request timeout; default 10 000 ms. */
   timeoutMs?: number;
@@ -71,7 +73,6 @@ export function formatTimestamp(ms: number): string {
 /** Largest gateway answer read (the bounded JSON limit of its signed response). */
 export const MAX_GATEWAY_RESPONSE_BYTES = JSON_LIMITS.gatewayResponse;
 
-const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 export class GatewayClient {
   private readonly privateKey: KeyObject;
@@ -80,8 +81,13 @@ export class GatewayClient {
   private readonly seenOrder: string[] = [];
 
   constructor(private readonly opts: GatewayClientOptions) {
-    this.privateKey = createPrivateKey(readFileSync(opts.merchantPrivateKeyPath));
-    this.gatewayKey = createPublicKey(readFileSync(opts.gatewayPublicKeyPath));
+    const pem = (text: string | undefined, file: string | undefined, what: string): string | Buffer => {
+      if (text !== undefined) return text;
+      if (file !== undefined) return readFileSync(file);
+      throw new TypeError(`GatewayClient needs ${what}`);
+    };
+    this.privateKey = createPrivateKey(pem(opts.merchantPrivateKeyPem, opts.merchantPrivateKeyPath, "the merchant's private key"));
+    this.gatewayKey = createPublicKey(pem(opts.gatewayPublicKeyPem, opts.gatewayPublicKeyPath, "the gateway's public key"));
   }
 
   /** Builds the signed form parameters of one request (exposed for tests and the simulator's README example). */
@@ -106,7 +112,7 @@ export class GatewayClient {
    * - TIMEOUT, unknownOutcome true: no answer within the timeout (or the caller aborted);
    * - PROTOCOL, unknownOutcome true: the answer was malformed or its signature did not verify.
    */
-  call(
+  async call(
     method: GatewayMethod,
     biz: Record<string, unknown>,
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
@@ -116,82 +122,24 @@ export class GatewayClient {
         (e): e is [string, string] => e[1] !== undefined,
       ),
     ).toString();
-    const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
-    const clock = this.opts.clock;
-    const details = { method, unknownOutcome: true };
-    return new Promise<GatewayResponse>((resolve, reject) => {
-      let settled = false;
-      const finish = (err: KioskError | null, value?: GatewayResponse) => {
-        if (settled) return;
-        settled = true;
-        clock.clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(value!);
-      };
-      const req = http.request(this.opts.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
-          'content-length': Buffer.byteLength(body),
-        },
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        const reached = !(e.code && NOT_REACHED.has(e.code));
-        finish(
-          new KioskError('DEVICE_OFFLINE', `gateway connection failed during ${method}: ${e.code ?? e.message}`, {
-            method,
-            unknownOutcome: reached,
-          }),
-        );
-      });
-      const timer = clock.setTimeout(
-        () => finish(new KioskError('TIMEOUT', `gateway did not answer ${method} within ${timeoutMs} ms`, details)),
-        timeoutMs,
-      );
-      const onAbort = () => finish(new KioskError('TIMEOUT', `${method} aborted while waiting for the gateway`, details));
-      if (options.signal?.aborted) {
-        // nothing has been written yet
-        finish(new KioskError('TIMEOUT', `${method} aborted before sending`, { method, unknownOutcome: false }));
-        return;
-      }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (c: Buffer) => {
-          received += c.length;
-          // an answer is a few KiB: past the cap it is refused at once instead of buffered without end
-          if (received > MAX_GATEWAY_RESPONSE_BYTES) {
-            finish(new KioskError('PROTOCOL', `gateway answer to ${method} is larger than ${MAX_GATEWAY_RESPONSE_BYTES} bytes`, details));
-            res.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', () =>
-          finish(new KioskError('DEVICE_OFFLINE', `gateway answer to ${method} was cut off`, details)),
-        );
-        res.on('aborted', () =>
-          finish(new KioskError('DEVICE_OFFLINE', `gateway answer to ${method} was cut off`, details)),
-        );
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          // the answer sits under `<method>_response`; gateway-level errors may come as `error_response`
-          const response = openEnvelope(text, this.gatewayKey, [responseKey(method), 'error_response']);
-          if (!response || typeof response.code !== 'string') {
-            finish(
-              new KioskError('PROTOCOL', `unverifiable gateway answer to ${method} (HTTP ${res.statusCode})`, details),
-            );
-            return;
-          }
-          finish(null, { msg: '', ...response, code: response.code } as GatewayResponse);
-        });
-      });
-      req.end(body);
+    const res = await boundedPost({
+      url: this.opts.url,
+      body,
+      contentType: 'application/x-www-form-urlencoded;charset=utf-8',
+      clock: this.opts.clock,
+      timeoutMs: options.timeoutMs ?? this.opts.timeoutMs ?? 10_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+      maxBytes: MAX_GATEWAY_RESPONSE_BYTES,
+      peer: 'gateway',
+      what: method,
+      details: { method },
     });
+    // the answer sits under `<method>_response`; gateway-level errors may come as `error_response`
+    const response = openEnvelope(res.body.toString('utf8'), this.gatewayKey, [responseKey(method), 'error_response']);
+    if (!response || typeof response.code !== 'string') {
+      throw new KioskError('PROTOCOL', `unverifiable gateway answer to ${method} (HTTP ${res.status})`, { method, unknownOutcome: true });
+    }
+    return { msg: '', ...response, code: response.code } as GatewayResponse;
   }
 
   /**

@@ -9,6 +9,7 @@
  * If the reversal cannot be confirmed, the outcome is unknown and `pay` rejects; the runtime then calls `lookup`,
  * which asks `alipay.trade.query` and never pays again. Amounts go out as yuan strings, converted exactly from fen.
  */
+import { PollWaits } from '../channels/poll-waits';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError, isKioskError } from '../../../kernel/errors';
 import type { Minor } from '../../../kernel/money';
@@ -75,9 +76,11 @@ export class QrGatewayProvider implements PaymentProvider {
   readonly method: string;
   /** out_trade_no → verified TRADE_SUCCESS notification amount (fen). */
   private readonly notifiedPaid = new Map<string, number>();
+  private readonly waits: PollWaits;
 
   constructor(private readonly opts: QrGatewayProviderOptions) {
     this.method = opts.method ?? (opts.readAuthCode ? 'qr' : 'qr_merchant');
+    this.waits = new PollWaits(opts.clock);
   }
 
   private get pollMs(): number {
@@ -156,7 +159,7 @@ export class QrGatewayProvider implements PaymentProvider {
     const clock = this.opts.clock;
     const deadline = clock.now() + deadlineMs;
     while (clock.now() < deadline && !signal?.aborted) {
-      await this.sleep(Math.min(this.pollMs, Math.max(0, deadline - clock.now())), signal);
+      await this.waits.wait(Math.min(this.pollMs, Math.max(0, deadline - clock.now())), signal, outTradeNo(req.attemptId));
       const notified = this.notifiedPaid.get(outTradeNo(req.attemptId));
       if (notified !== undefined) {
         return { outcome: 'approved', amount: notified, reference: { gateway: 'qr', channel: 'alipay', outTradeNo: outTradeNo(req.attemptId) } };
@@ -184,7 +187,7 @@ export class QrGatewayProvider implements PaymentProvider {
   private async reverse(attemptId: string, why: string): Promise<PaymentResult> {
     let last: unknown = null;
     for (let i = 0; i < 3; i++) {
-      if (i > 0) await this.sleep(this.pollMs);
+      if (i > 0) await this.waits.wait(this.pollMs);
       try {
         const r = await this.opts.client.call('alipay.trade.cancel', { out_trade_no: outTradeNo(attemptId) });
         const verdict = classifyCancelAnswer(r);
@@ -317,7 +320,10 @@ export class QrGatewayProvider implements PaymentProvider {
    */
   acceptNotification(rawBody: string): void {
     const n = this.opts.client.verifyNotification(rawBody);
-    if (isPaidStatus(n.trade_status) && Number.isSafeInteger(n.total_amount)) this.notifiedPaid.set(n.out_trade_no, n.total_amount);
+    if (isPaidStatus(n.trade_status) && Number.isSafeInteger(n.total_amount)) {
+      this.notifiedPaid.set(n.out_trade_no, n.total_amount);
+      this.waits.wake(n.out_trade_no); // the waiting payment ends now, not at the next query
+    }
   }
 
   private subject(req: PaymentRequest): string {
@@ -329,15 +335,4 @@ export class QrGatewayProvider implements PaymentProvider {
     return yuanToFen(r.total_amount) ?? fallback;
   }
 
-  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.opts.clock.clearTimeout(h);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const h = this.opts.clock.setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
 }

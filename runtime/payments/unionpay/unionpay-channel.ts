@@ -11,6 +11,7 @@
  * respCode 00 = accepted, 03 / 04 / 05 (and 06 busy, 12 duplicate order) = undecided → the query decides, anything
  * else = refused. A consume is sent once per attempt; an undecided one is settled by queries, never by a second consume.
  */
+import { PollWaits } from '../channels/poll-waits';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError, isKioskError } from '../../../kernel/errors';
 import { failpoint } from '../../../kernel/failpoints';
@@ -67,9 +68,11 @@ export class UnionpayChannel implements QrChannel {
   /** orderId → a verified "paid" notification. */
   private readonly notified = new Map<string, AcpFields>();
   /** orderId → wakes the payment waiting for it (a notification arrived). */
-  private readonly waiters = new Map<string, () => void>();
+  private readonly waits: PollWaits;
 
-  constructor(private readonly opts: UnionpayChannelOptions) {}
+  constructor(private readonly opts: UnionpayChannelOptions) {
+    this.waits = new PollWaits(opts.clock);
+  }
 
   /**
    * Fixes the txnTime an attempt will be sent with and returns it as attempt context, so that `lookup` can query the
@@ -233,7 +236,7 @@ export class UnionpayChannel implements QrChannel {
     if (n.txnType === '01' && n.respCode === '00' && fen(n.txnAmt) !== null) {
       this.notified.set(n.orderId, n);
       if (this.notified.size > 10_000) this.notified.delete(this.notified.keys().next().value as string);
-      this.waiters.get(n.orderId)?.();
+      this.waits.wake(n.orderId);
     }
   }
 
@@ -282,7 +285,7 @@ export class UnionpayChannel implements QrChannel {
     while (!signal.aborted) {
       if (!first) {
         if (clock.now() >= deadline) break;
-        await this.sleep(orderId, Math.min(this.opts.pollMs ?? 2000, Math.max(0, deadline - clock.now())), signal);
+        await this.waits.wait(Math.min(this.opts.pollMs ?? 2000, Math.max(0, deadline - clock.now())), signal, orderId);
       }
       first = false;
       const paid = this.notified.get(orderId);
@@ -338,20 +341,6 @@ export class UnionpayChannel implements QrChannel {
     return { outcome: 'approved', amount: fen(f.txnAmt) ?? fallback, reference };
   }
 
-  /** Waits `ms`, or less when aborted or when a notification for `orderId` arrives. */
-  private sleep(orderId: string, ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.opts.clock.clearTimeout(h);
-        signal.removeEventListener('abort', done);
-        if (this.waiters.get(orderId) === done) this.waiters.delete(orderId);
-        resolve();
-      };
-      const h = this.opts.clock.setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      this.waiters.set(orderId, done);
-    });
-  }
 }
 
 function assertAmount(amount: Minor): void {

@@ -4,9 +4,8 @@
  * `signPubKeyCert` it carries, which must chain to the configured UnionPay root. An answer that cannot be verified
  * is an error with `details.unknownOutcome: true` — never a success.
  */
+import { boundedPost } from '../channels/bounded-post';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
 import { ACP_FORM_LIMITS, decodeForm, encodeForm, parseAcpText, type AcpFields } from './unionpay-form';
@@ -37,7 +36,6 @@ export interface UnionpayClientOptions {
 /** Largest answer read. */
 export const MAX_UNIONPAY_ANSWER_BYTES = ACP_FORM_LIMITS.maxBytes;
 
-const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /** yyyyMMddHHmmss in Beijing time (UTC+8, no DST) of the instant `ms`. */
 export function beijingTimestamp(ms: number): string {
@@ -84,80 +82,25 @@ export class UnionpayClient {
    * - TIMEOUT, unknownOutcome true: no answer within the timeout (or the caller aborted);
    * - PROTOCOL, unknownOutcome true: the answer was too large, malformed, not verified, or for another order.
    */
-  call(api: AcpApi, fields: AcpFields, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AcpFields> {
-    const body = encodeForm(this.signedFields(fields));
-    const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
-    const clock = this.opts.clock;
+  async call(api: AcpApi, fields: AcpFields, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AcpFields> {
     const what = `${api} txnType ${fields.txnType ?? '?'}`;
     const details = { api, txnType: fields.txnType, unknownOutcome: true };
-    return new Promise<AcpFields>((resolve, reject) => {
-      let settled = false;
-      const finish = (err: KioskError | null, value?: AcpFields) => {
-        if (settled) return;
-        settled = true;
-        clock.clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(value!);
-      };
-      const url = `${this.opts.url.replace(/\/+$/, '')}/gateway/api/${api}.do`;
-      const requestOptions: https.RequestOptions = {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
-          'content-length': Buffer.byteLength(body),
-        },
-      };
-      const req = url.startsWith('https:')
-        ? https.request(url, { ...requestOptions, ca: this.opts.tlsCaPem })
-        : http.request(url, requestOptions);
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        const reached = !(e.code && NOT_REACHED.has(e.code));
-        finish(
-          new KioskError('DEVICE_OFFLINE', `UnionPay connection failed during ${what}: ${e.code ?? e.message}`, {
-            ...details,
-            unknownOutcome: reached,
-          }),
-        );
-      });
-      const timer = clock.setTimeout(
-        () => finish(new KioskError('TIMEOUT', `UnionPay did not answer ${what} within ${timeoutMs} ms`, details)),
-        timeoutMs,
-      );
-      const onAbort = () => finish(new KioskError('TIMEOUT', `${what} aborted while waiting for UnionPay`, details));
-      if (options.signal?.aborted) {
-        finish(new KioskError('TIMEOUT', `${what} aborted before sending`, { ...details, unknownOutcome: false }));
-        return;
-      }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (c: Buffer) => {
-          received += c.length;
-          if (received > MAX_UNIONPAY_ANSWER_BYTES) {
-            finish(new KioskError('PROTOCOL', `UnionPay answer to ${what} is larger than ${MAX_UNIONPAY_ANSWER_BYTES} bytes`, details));
-            res.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        const cut = () => finish(new KioskError('DEVICE_OFFLINE', `UnionPay answer to ${what} was cut off`, details));
-        res.on('error', cut);
-        res.on('aborted', cut);
-        res.on('end', () => {
-          const answer = this.openAnswer(Buffer.concat(chunks).toString('utf8'), fields.orderId);
-          if (!answer) {
-            finish(new KioskError('PROTOCOL', `unverifiable UnionPay answer to ${what} (HTTP ${res.statusCode})`, details));
-            return;
-          }
-          finish(null, answer);
-        });
-      });
-      req.end(body);
+    const res = await boundedPost({
+      url: `${this.opts.url.replace(/\/+$/, '')}/gateway/api/${api}.do`,
+      body: encodeForm(this.signedFields(fields)),
+      contentType: 'application/x-www-form-urlencoded;charset=UTF-8',
+      ...(this.opts.tlsCaPem ? { tls: { ca: this.opts.tlsCaPem } } : {}),
+      clock: this.opts.clock,
+      timeoutMs: options.timeoutMs ?? this.opts.timeoutMs ?? 10_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+      maxBytes: MAX_UNIONPAY_ANSWER_BYTES,
+      peer: 'UnionPay',
+      what,
+      details: { api, txnType: fields.txnType },
     });
+    const answer = this.openAnswer(res.body.toString('utf8'), fields.orderId);
+    if (!answer) throw new KioskError('PROTOCOL', `unverifiable UnionPay answer to ${what} (HTTP ${res.status})`, details);
+    return answer;
   }
 
   /**

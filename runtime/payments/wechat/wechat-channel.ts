@@ -17,6 +17,7 @@
  *   APPID_MCHID_NOT_MATCH, TRADE_ERROR, POST_DATA_EMPTY.
  * Order query trade_state: SUCCESS (paid), REFUND, NOTPAY, CLOSED, REVOKED, USERPAYING, PAYERROR, ACCEPT.
  */
+import { PollWaits } from '../channels/poll-waits';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError, isKioskError } from '../../../kernel/errors';
 import { failpoint } from '../../../kernel/failpoints';
@@ -74,9 +75,11 @@ export class WechatChannel implements QrChannel {
   private readonly seenNotifications = new Set<string>();
   private readonly seenOrder: string[] = [];
   /** out_trade_no → wakes the payment waiting for it (a notification ends the wait before the next poll). */
-  private readonly wakers = new Map<string, () => void>();
+  private readonly waits: PollWaits;
 
-  constructor(private readonly opts: WechatChannelOptions) {}
+  constructor(private readonly opts: WechatChannelOptions) {
+    this.waits = new PollWaits(opts.clock);
+  }
 
   private get client(): WechatClient {
     return this.opts.client;
@@ -244,7 +247,7 @@ export class WechatChannel implements QrChannel {
     if (n.result_code === 'SUCCESS' && amount !== null) {
       this.notifiedPaid.set(outTradeNo, amount);
       if (this.notifiedPaid.size > 10_000) this.notifiedPaid.delete(this.notifiedPaid.keys().next().value!);
-      this.wakers.get(outTradeNo)?.();
+      this.waits.wake(outTradeNo);
     }
     return { duplicate: false, reply };
   }
@@ -273,7 +276,7 @@ export class WechatChannel implements QrChannel {
     const deadline = clock.now() + deadlineMs;
     let first = queryFirst;
     while (clock.now() < deadline && !signal.aborted) {
-      if (!first) await this.sleep(Math.min(this.opts.pollMs ?? 2000, Math.max(0, deadline - clock.now())), signal, outTradeNo);
+      if (!first) await this.waits.wait(Math.min(this.opts.pollMs ?? 2000, Math.max(0, deadline - clock.now())), signal, outTradeNo);
       first = false;
       const notified = this.notifiedPaid.get(outTradeNo);
       if (notified !== undefined) return { outcome: 'approved', amount: notified, reference: { channel: 'wechat', outTradeNo } };
@@ -299,7 +302,7 @@ export class WechatChannel implements QrChannel {
   private async settle(outTradeNo: string, how: Settle, reason: string): Promise<PaymentResult> {
     let last = 'no answer';
     for (let i = 0; i < (this.opts.settleAttempts ?? 5); i++) {
-      if (i > 0) await this.sleep(Math.min(this.opts.pollMs ?? 2000, 1000));
+      if (i > 0) await this.waits.wait(Math.min(this.opts.pollMs ?? 2000, 1000));
       let r: WechatAnswer;
       try {
         r = await this.client.call(how === 'reverse' ? '/secapi/pay/reverse' : '/pay/closeorder', { out_trade_no: outTradeNo });
@@ -338,19 +341,6 @@ export class WechatChannel implements QrChannel {
     return this.opts.body?.(req) ?? `order ${req.orderId}`;
   }
 
-  private sleep(ms: number, signal?: AbortSignal, outTradeNo?: string): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.opts.clock.clearTimeout(h);
-        signal?.removeEventListener('abort', done);
-        if (outTradeNo !== undefined && this.wakers.get(outTradeNo) === done) this.wakers.delete(outTradeNo);
-        resolve();
-      };
-      const h = this.opts.clock.setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      if (outTradeNo !== undefined) this.wakers.set(outTradeNo, done);
-    });
-  }
 }
 
 function checkAmount(amount: Minor): void {

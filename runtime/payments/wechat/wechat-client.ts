@@ -12,8 +12,8 @@
  * - PROTOCOL, unknownOutcome true: the answer was too large, not WeChat XML, `return_code` not SUCCESS (such
  *   answers are unsigned by the rules) or its sign did not verify.
  */
+import { boundedPost } from '../channels/bounded-post';
 import { randomBytes } from 'node:crypto';
-import * as https from 'node:https';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
 import { declaredSignType, signWechat, verifyWechat, type WechatParams } from './wechat-sign';
@@ -55,9 +55,6 @@ export type WechatAnswer = WechatXmlFields;
 /** Largest answer read; an answer is a few KiB. */
 export const MAX_WECHAT_RESPONSE_BYTES = 256 * 1024;
 
-const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
-/** TLS handshake refusals (ours or the server's): the HTTP request was never read by the server. */
-const TLS_REFUSED = /^(ERR_SSL_|ERR_TLS_CERT|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|EPROTO$)/;
 
 /** 32 random characters of [0-9A-Za-z] (nonce_str ≤ 32). */
 export function nonceStr(): string {
@@ -102,70 +99,25 @@ export class WechatClient {
   }
 
   /** One signed call; resolves with the verified answer, rejects as described at the top of this file. */
-  call(path: WechatPath, params: Record<string, string>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WechatAnswer> {
+  async call(path: WechatPath, params: Record<string, string>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WechatAnswer> {
     const secure = path.startsWith('/secapi/');
     const base = (secure ? this.opts.secapiUrl : undefined) ?? this.opts.url;
-    const body = encodeWechatXml(this.signedRequest(params));
-    const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
-    const clock = this.opts.clock;
-    const details = { path, unknownOutcome: true };
-    return new Promise<WechatAnswer>((resolve, reject) => {
-      let settled = false;
-      let answered = false;
-      const finish = (err: KioskError | null, value?: WechatAnswer) => {
-        if (settled) return;
-        settled = true;
-        clock.clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(value!);
-      };
-      const req = https.request(new URL(path, base.endsWith('/') ? base : `${base}/`), {
-        method: 'POST',
-        ca: this.opts.caPem,
-        ...(secure && this.opts.clientCertPem && this.opts.clientKeyPem ? { cert: this.opts.clientCertPem, key: this.opts.clientKeyPem } : {}),
-        agent: false,
-        headers: { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) },
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        const code = e.code ?? '';
-        const notReached = NOT_REACHED.has(code) || (!answered && TLS_REFUSED.test(code));
-        finish(
-          new KioskError('DEVICE_OFFLINE', `WeChat Pay connection failed during ${path}: ${code || e.message}`, {
-            path,
-            unknownOutcome: !notReached,
-            ...(TLS_REFUSED.test(code) ? { tls: code } : {}),
-          }),
-        );
-      });
-      const timer = clock.setTimeout(() => finish(new KioskError('TIMEOUT', `WeChat Pay did not answer ${path} within ${timeoutMs} ms`, details)), timeoutMs);
-      const onAbort = () => finish(new KioskError('TIMEOUT', `${path} aborted while waiting for WeChat Pay`, details));
-      if (options.signal?.aborted) {
-        finish(new KioskError('TIMEOUT', `${path} aborted before sending`, { path, unknownOutcome: false }));
-        return;
-      }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('response', (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (c: Buffer) => {
-          received += c.length;
-          if (received > MAX_WECHAT_RESPONSE_BYTES) {
-            finish(new KioskError('PROTOCOL', `WeChat Pay answer to ${path} is larger than ${MAX_WECHAT_RESPONSE_BYTES} bytes`, details));
-            res.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', () => finish(new KioskError('DEVICE_OFFLINE', `WeChat Pay answer to ${path} was cut off`, details)));
-        res.on('aborted', () => finish(new KioskError('DEVICE_OFFLINE', `WeChat Pay answer to ${path} was cut off`, details)));
-        res.on('end', () => finish(...this.open(path, Buffer.concat(chunks), res.statusCode ?? 0)));
-      });
-      req.end(body);
+    const answer = await boundedPost({
+      url: new URL(path, base.endsWith('/') ? base : `${base}/`),
+      body: encodeWechatXml(this.signedRequest(params)),
+      contentType: 'text/xml; charset=utf-8',
+      tls: { ca: this.opts.caPem, ...(secure && this.opts.clientCertPem && this.opts.clientKeyPem ? { cert: this.opts.clientCertPem, key: this.opts.clientKeyPem } : {}) },
+      clock: this.opts.clock,
+      timeoutMs: options.timeoutMs ?? this.opts.timeoutMs ?? 10_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+      maxBytes: MAX_WECHAT_RESPONSE_BYTES,
+      peer: 'WeChat Pay',
+      what: path,
+      details: { path },
     });
+    const [err, fields] = this.open(path, answer.body, answer.status);
+    if (err) throw err;
+    return fields!;
   }
 
   /** Checks one answer: [error, undefined] or [null, verified fields]. */
