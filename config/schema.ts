@@ -305,6 +305,28 @@ export const configSchema = z
         lockoutMs: num({ min: 0, int: true }),
       })
       .strict(),
+    /**
+     * After-sales returns (`kiosk orders return`, HQ's signed `return` command). Optional: absent, the default of
+     * config/defaults.ts applies (config/returns-policy.ts `returnsPolicyOf`).
+     */
+    returns: z
+      .object({
+        /** A return is accepted until this many days (× 24 h) after the order's completion (0: never). */
+        days: num({ min: 0, max: 3650, int: true }),
+        /** The reasons a return may give: id → label per locale. */
+        reasons: z
+          .array(z.object({ id: id('a return reason id'), label: z.object({ 'zh-CN': str({ min: 1, what: 'a label' }), en: str({ min: 1, what: 'a label' }) }).strict() }).strict())
+          .min(1, { error: 'expected at least one return reason' })
+          .max(50),
+        /** Who approves a return: any attendant, a supervisor (an attendant id in `supervisors`), or HQ only. */
+        approval: oneOf(['attendant', 'supervisor', 'hq']),
+        /** Attendant ids that count as supervisors (attendants have no roles of their own). */
+        supervisors: z.array(id('an attendant id')).max(200),
+        /** Money goes back only the way it came (no cash for a card payment). Only `true` is supported today. */
+        originalMethodOnly: z.literal(true, { error: 'expected true (refunds to another method are not supported)' }),
+      })
+      .strict()
+      .optional(),
     loyalty: z
       .object({
         enabled: bool(),

@@ -82,6 +82,14 @@ common(orders.command('refund').argument('<id>').description('refund (part of) a
   .option('--attendant <id>', 'who refunds (journaled)')
   .option('--json')
   .action(lazy(() => import('./commands/payments'), 'ordersRefund'));
+common(orders.command('return').argument('<id>').description('an after-sales return under the returns policy (config returns): window, reason, approver; paid back the way it was paid'))
+  .option('--reason <id>', 'a return reason id from config returns.reasons')
+  .option('--attendant <id>', 'who approves (journaled; a supervisor id when returns.approval is "supervisor")')
+  .option('--amount <minor>', 'return this much (minor units)')
+  .option('--lines <ids>', 'return these lines (comma-separated line ids)')
+  .option('--return-id <id>', 'idempotency id: the same id again answers the first result (default: a new id)')
+  .option('--json')
+  .action(lazy(() => import('./commands/returns'), 'ordersReturn'));
 
 const terminalCmd = program.command('terminal').description('the card terminal');
 common(terminalCmd.command('eod').description("run the terminal's end-of-day; its totals go into the Z report"))

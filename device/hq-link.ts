@@ -221,6 +221,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     // what the shopper and the light now show: lock turns the lane closed (red light, "Lane closed" screen)
     laneState: () => ({ ...laneState(), light: k.condition().light }),
     software: SOFTWARE,
+    returns: k.returns,
   });
   const commands = new CommandRunner({ db, trust: k.trust, clock, identity: { store, device }, handlers });
 

@@ -15,6 +15,8 @@ import type { Connectivity } from '../runtime/payments/offline-limits';
 import type { PaymentRequest } from '../runtime/payments/provider';
 import { PaymentRecovery } from '../runtime/payments/recovery';
 import type { Refunds } from '../runtime/payments/refunds';
+import { Returns } from '../runtime/payments/returns';
+import { returnsPolicyOf } from '../config/returns-policy';
 import { Catalog } from '../runtime/pricebook/catalog';
 import { laneCondition, type LaneCondition } from '../runtime/supervision/lane-condition';
 import { TrustStore } from '../runtime/trust/trust-store';
@@ -63,6 +65,8 @@ export interface Kiosk {
   idle: IdleWatch;
   recovery: PaymentRecovery;
   refunds: Refunds;
+  /** After-sales returns under the store's returns policy (config `returns`, live: an HQ bundle may change it). */
+  returns: Returns;
   /** HQ / gateway reachability (drives the offline card limits). */
   connectivity: Connectivity;
   /** Payment prompts and merchant QR codes, for the screen. */
@@ -152,6 +156,7 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
       idle,
       recovery,
       refunds: payments.refunds,
+      returns: new Returns({ engine, db, refunds: payments.refunds, clock, policy: () => returnsPolicyOf(live.config) }),
       connectivity: payments.connectivity,
       payments: payEvents,
       dbFile: file,

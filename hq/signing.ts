@@ -109,6 +109,11 @@ export function signCommand(o: { store: string; device: string; name: string; ar
  * is the signing time in seconds; the kiosk orders price books by the manifest's own version.
  */
 export function signManifest(manifest: unknown, keyFile: string, scope: { store: string; device?: string }, now = Date.now()): Buffer {
+  return signManifestWithKey(manifest, loadPrivateKey(keyFile), scope, now);
+}
+
+/** {@link signManifest} with the key already loaded (the console signs with `hq serve --key`). */
+export function signManifestWithKey(manifest: unknown, key: KeyObject, scope: { store: string; device?: string }, now: number): Buffer {
   const env = signEnvelope(
     {
       kind: 'pricebook',
@@ -118,7 +123,7 @@ export function signManifest(manifest: unknown, keyFile: string, scope: { store:
       expiresAt: new Date(now + 30 * 86_400_000).toISOString(),
       body: manifest,
     },
-    loadPrivateKey(keyFile),
+    key,
   );
   return Buffer.from(serializeEnvelope(env));
 }

@@ -6,6 +6,8 @@ export type KioskErrorCode =
   | 'CONFIG_INVALID'
   | 'EVENT_NOT_ALLOWED'
   | 'GUARD_REJECTED'
+  /** A return the store's returns policy refuses (window, reason, approver); `details.rule` says which, `details.text` in zh-CN/en. */
+  | 'RETURN_REFUSED'
   | 'ORDER_NOT_FOUND'
   | 'ORDER_ALREADY_OPEN'
   | 'PAYMENT_UNRESOLVED'

@@ -122,7 +122,7 @@ describe('hq keygen, config push, cmd', () => {
         trust,
         clock: new SystemClock(),
         identity: { store: 's1', device: 'd1' },
-        handlers: { lock: ok, unlock: ok, print_test: ok, doctor: ok, resend: ok, eod: ok, rebirth: ok },
+        handlers: { lock: ok, unlock: ok, print_test: ok, doctor: ok, resend: ok, eod: ok, rebirth: ok, return: ok },
       });
       const kiosk = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
       kiosk.on('message', (topic, payload) => {

@@ -15,12 +15,14 @@ import { ROUTES as RECONCILE } from '../reconcile/routes';
 import { MESSAGES as RECONCILE_MESSAGES } from '../reconcile/messages';
 import { ROUTES as CHANNELS } from '../channels/routes';
 import { MESSAGES as CHANNELS_MESSAGES } from '../channels/messages';
+import { ROUTES as PRICEBOOK } from '../pricebook-console/routes';
+import { MESSAGES as PRICEBOOK_MESSAGES } from '../pricebook-console/messages';
 
 /** Every feature's console routes (the core adds its own: login, users, audit). The authorisation matrix test walks this. */
-export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...CHANNELS, ...USERS, ...AUDIT, ...RECONCILE];
+export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...PRICEBOOK, ...CHANNELS, ...USERS, ...AUDIT, ...RECONCILE];
 
 /** Every feature's message catalogue (the core adds its own). */
-export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, CHANNELS_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES, RECONCILE_MESSAGES];
+export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, PRICEBOOK_MESSAGES, CHANNELS_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES, RECONCILE_MESSAGES];
 
 /** Every feature's background services (routes.ts of a feature may export SERVICES), started by `hq serve`. */
 export { FEATURE_SERVICES } from './services';

@@ -24,9 +24,11 @@ export const PERMISSIONS = [
   'alerts.ack', // acknowledge an alert
   'payments.view', // live payment monitor
   'orders.view', // order search and detail
+  'orders.return', // start an after-sales return from an order's page (a signed `return` command to its kiosk)
   'stats.view', // statistics, CSV/PDF export
   'config.view', // config versions, diff, per-kiosk reported state
   'config.publish', // publish, roll back config bundles
+  'pricebook.publish', // upload, check and publish a store's price book (admins only; seeing it is config.view)
   'users.view',
   'users.manage', // add, disable, change passwords and roles
   'audit.view', // audit log and its export
@@ -42,7 +44,7 @@ export type Permission = (typeof PERMISSIONS)[number];
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  store_manager: ['fleet.view', 'fleet.command', 'alerts.view', 'alerts.ack', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'reconcile.view'],
+  store_manager: ['fleet.view', 'fleet.command', 'alerts.view', 'alerts.ack', 'payments.view', 'orders.view', 'orders.return', 'stats.view', 'config.view', 'reconcile.view'],
   support: ['fleet.view', 'fleet.command', 'fleet.retire', 'alerts.view', 'alerts.ack', 'payments.view', 'config.view'],
   auditor: ['fleet.view', 'alerts.view', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'users.view', 'audit.view', 'reconcile.view'],
 };

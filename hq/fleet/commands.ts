@@ -28,6 +28,7 @@ export async function sendCommand(
   deviceId: string,
   name: string,
   args: Record<string, unknown>,
+  opts: { batchId?: string } = {},
 ): Promise<SendOutcome> {
   if (!ctx.mqtt) return { ok: false, status: 503, message: 'No broker: hq serve was started without --broker, so commands cannot be sent.' };
   if (!ctx.hqKey) return { ok: false, status: 503, message: 'No signing key: hq serve was started without --key, so commands cannot be signed.' };
@@ -43,11 +44,11 @@ export async function sendCommand(
   const text = serializeEnvelope(env);
   await ctx.store.db.transaction((tx) =>
     tx.run(
-      "INSERT INTO commands (id, store_id, device_id, name, args, sent_by, sent_at, status, payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?)",
-      [id, storeId, deviceId, name, JSON.stringify(args), user, now, payloadSha256(text)],
+      "INSERT INTO commands (id, store_id, device_id, name, args, sent_by, sent_at, status, payload_sha256, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?)",
+      [id, storeId, deviceId, name, JSON.stringify(args), user, now, payloadSha256(text), opts.batchId ?? null],
     ),
   );
-  await ctx.audit.record({ actor: user, action: 'command.send', target: `${storeId}/${deviceId}`, detail: { id, name, args } });
+  await ctx.audit.record({ actor: user, action: 'command.send', target: `${storeId}/${deviceId}`, detail: { id, name, args, ...(opts.batchId ? { batch: opts.batchId } : {}) } });
   try {
     await ctx.mqtt.publishAsync(commandTopic(storeId, deviceId), text, { qos: 1, retain: false });
   } catch (e) {

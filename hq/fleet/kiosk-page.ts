@@ -1,4 +1,4 @@
-import { COMMAND_NAMES } from '../../protocol/control/commands';
+import { KIOSK_COMMANDS } from '../../protocol/control/commands';
 import { csrfField, html } from '../console/html';
 import { can, type ConsoleContext, type ConsoleReply, type ConsoleRequest } from '../console/types';
 import { alertWords } from './alert-text';
@@ -6,6 +6,7 @@ import { SqlAlerts } from './alerts';
 import { sendCommand } from './commands';
 import { fleetRows } from './fleet-query';
 import { devicesCell, kindLabel, kioskHref, laneBadge, severityBadge, statusBadge, timeCell } from './page-parts';
+import { tagsSection } from './tags-page';
 
 interface CommandRow {
   id: string;
@@ -19,7 +20,7 @@ interface CommandRow {
 }
 
 /** A stored JSON text, pretty-printed for a `<pre>` (escaped by the template) and cut to a readable size. */
-function pretty(text: string | null, max = 4000): string {
+export function pretty(text: string | null, max = 4000): string {
   if (!text) return '';
   let out = text;
   try {
@@ -30,7 +31,7 @@ function pretty(text: string | null, max = 4000): string {
   return out.length > max ? `${out.slice(0, max)}\n…` : out;
 }
 
-const statusClass = (s: string) => (s === 'ok' ? 'ok' : s === 'sent' ? '' : s === 'timeout' ? 'warn' : 'bad');
+export const statusClass = (s: string): string => (s === 'ok' ? 'ok' : s === 'sent' ? '' : s === 'timeout' ? 'warn' : 'bad');
 
 /** GET /fleet/:store/:device — versions, lane, devices, journal, alerts, recent events, doctor, commands. */
 export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promise<ConsoleReply> {
@@ -40,7 +41,7 @@ export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
   const [row] = await fleetRows(ctx.store, req.scope, { store, device, includeRetired: true }, now);
   if (!row) return { error: { status: 404, message: t('fleet.kiosk.unknown') } };
   const read = ctx.store.db.read;
-  const [alerts, events, commands, doctor, retired] = await Promise.all([
+  const [alerts, events, commands, doctor, retired, tags] = await Promise.all([
     new SqlAlerts(ctx.store.db).open(req.scope, { store, device }),
     read.all<{ seq: number; ts: number; type: string; order_id: string | null }>(
       'SELECT seq, ts, type, order_id FROM sales_events WHERE store_id = ? AND device_id = ? ORDER BY seq DESC LIMIT 50',
@@ -49,6 +50,7 @@ export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
     read.all<CommandRow>('SELECT * FROM commands WHERE store_id = ? AND device_id = ? ORDER BY sent_at DESC LIMIT 20', [store, device]),
     read.get<CommandRow>("SELECT * FROM commands WHERE store_id = ? AND device_id = ? AND name = 'doctor' AND result IS NOT NULL ORDER BY result_at DESC LIMIT 1", [store, device]),
     read.get<{ retired_by: string | null }>('SELECT retired_by FROM fleet WHERE store_id = ? AND device_id = ?', [store, device]),
+    read.all<{ tag: string }>('SELECT tag FROM kiosk_tags WHERE store_id = ? AND device_id = ? ORDER BY tag', [store, device]),
   ]);
   const canCommand = can(req.user.role, 'fleet.command');
   const unavailable = !ctx.mqtt ? t('fleet.cmd.noBroker') : !ctx.hqKey ? t('fleet.cmd.noKey') : null;
@@ -82,6 +84,7 @@ export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
     </table></div>
     <h2>${t('fleet.kiosk.openAlerts')}</h2>
     ${alerts.length === 0 ? html`<p class="muted">${t('fleet.kiosk.noAlerts')}</p>` : html`<ul id="kiosk-alerts">${alerts.map((a) => html`<li>${severityBadge(req, a.severity)} ${kindLabel(req, a.kind)} — ${alertWords(a, { t, lang: req.lang, timeZone: ctx.settings.timezone })} <small class="muted">${timeCell(req, ctx, a.raisedAt)}</small></li>`)}</ul>`}
+    ${tagsSection(req, store, device, tags.map((x) => x.tag), canCommand)}
     ${canCommand ? commandForm(req, store, device, unavailable) : ''}
     <h2 id="commands">${t('fleet.cmd.history')}</h2>
     ${commands.length === 0 ? html`<p class="muted">${t('fleet.cmd.none')}</p>` : html`<div class="table-wrap"><table id="command-history">
@@ -113,7 +116,7 @@ function commandForm(req: ConsoleRequest, store: string, device: string, unavail
     ${unavailable ? html`<p class="error">${t('fleet.cmd.unavailable', { why: unavailable })}</p>` : ''}
     <form method="post" action="${kioskHref(store, device)}/command" class="filters" data-confirm="${t('fleet.cmd.confirm', { store, device })}">
       ${csrfField(req.csrfToken)}
-      <label>${t('fleet.cmd.name')}<select name="name">${COMMAND_NAMES.map((n) => html`<option value="${n}">${n}</option>`)}</select></label>
+      <label>${t('fleet.cmd.name')}<select name="name">${KIOSK_COMMANDS.map((n) => html`<option value="${n}">${n}</option>`)}</select></label>
       <label>${t('fleet.cmd.reason')}<input name="reason" maxlength="200"></label>
       <label>${t('fleet.cmd.fromSeq')}<input name="fromSeq" inputmode="numeric" pattern="[0-9]*"></label>
       <label>${t('fleet.cmd.date')}<input name="date" pattern="\\d{4}-\\d{2}-\\d{2}"></label>
@@ -134,7 +137,7 @@ export function commandArgs(name: string, body: Record<string, string | undefine
 export async function commandPost(req: ConsoleRequest, ctx: ConsoleContext): Promise<ConsoleReply> {
   const { store, device } = req.params;
   const name = req.body.name ?? '';
-  if (!(COMMAND_NAMES as readonly string[]).includes(name)) return { error: { status: 400, message: req.t('fleet.cmd.badName') } };
+  if (!(KIOSK_COMMANDS as readonly string[]).includes(name)) return { error: { status: 400, message: req.t('fleet.cmd.badName') } };
   const [row] = await fleetRows(ctx.store, req.scope, { store, device, includeRetired: true }, ctx.clock.now());
   if (!row) return { error: { status: 404, message: req.t('fleet.kiosk.unknown') } };
   const out = await sendCommand(ctx, req.user.username, store, device, name, commandArgs(name, req.body));

@@ -122,3 +122,65 @@ export const PG_FLEET_SCHEMA = `
   ALTER TABLE commands ADD COLUMN IF NOT EXISTS payload_sha256 TEXT;
   CREATE INDEX IF NOT EXISTS commands_device ON commands (store_id, device_id, sent_at);
 `;
+
+/**
+ * Ingest schema v13 — batch operations from the console.
+ * kiosk_tags: one row per (kiosk, tag); a tag is a short lower-case word (hq/fleet/tags.ts checks it), who tagged it
+ *   and when. A batch selects "every kiosk tagged `entrance` in stores S1, S2".
+ * batches: one row per batch (who, when, what: kind `command` and the command's name and args, the selection).
+ * commands.batch_id: the batch a command row belongs to (its per-kiosk status and result); null for single commands.
+ */
+export const KIOSK_TAGS_MIGRATIONS: Migration[] = [
+  {
+    version: 13,
+    name: 'kiosk tags, batches of commands',
+    sql: `
+      CREATE TABLE kiosk_tags (
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        tagged_by TEXT NOT NULL,
+        tagged_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, device_id, tag)
+      );
+      CREATE INDEX kiosk_tags_tag ON kiosk_tags (tag, store_id);
+      CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('command')),
+        name TEXT NOT NULL,
+        args TEXT NOT NULL,
+        selection TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX batches_created ON batches (created_at);
+      ALTER TABLE commands ADD COLUMN batch_id TEXT;
+      CREATE INDEX commands_batch ON commands (batch_id);
+    `,
+  },
+];
+
+/** v13 on PostgreSQL (idempotent). */
+export const PG_KIOSK_TAGS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS kiosk_tags (
+    store_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    tagged_by TEXT NOT NULL,
+    tagged_at BIGINT NOT NULL,
+    PRIMARY KEY (store_id, device_id, tag)
+  );
+  CREATE INDEX IF NOT EXISTS kiosk_tags_tag ON kiosk_tags (tag, store_id);
+  CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('command')),
+    name TEXT NOT NULL,
+    args TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS batches_created ON batches (created_at);
+  ALTER TABLE commands ADD COLUMN IF NOT EXISTS batch_id TEXT;
+  CREATE INDEX IF NOT EXISTS commands_batch ON commands (batch_id);
+`;

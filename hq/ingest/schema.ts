@@ -3,13 +3,14 @@ import { AUDIT_MIGRATIONS, PG_AUDIT_SCHEMA } from '../audit/schema';
 import { CHANNELS_MIGRATIONS, PG_CHANNELS_SCHEMA } from '../channels/schema';
 import { CONFIG_MIGRATIONS, PG_CONFIG_SCHEMA } from '../config/schema';
 import { CONSOLE_MIGRATIONS, PG_CONSOLE_SCHEMA } from '../console/schema';
-import { ALERT_TEXT_MIGRATIONS, FLEET_MIGRATIONS, PG_FLEET_SCHEMA } from '../fleet/schema';
+import { ALERT_TEXT_MIGRATIONS, FLEET_MIGRATIONS, KIOSK_TAGS_MIGRATIONS, PG_FLEET_SCHEMA, PG_KIOSK_TAGS_SCHEMA } from '../fleet/schema';
 import { ORDERS_MIGRATIONS, PG_ORDERS_SCHEMA, REFUND_ALLOCATIONS_MIGRATIONS } from '../orders/schema';
+import { PG_PRICEBOOK_CONSOLE_SCHEMA, PRICEBOOK_CONSOLE_MIGRATIONS } from '../pricebook-console/schema';
 import { PG_RECONCILE_SCHEMA, RECONCILE_MIGRATIONS } from '../reconcile/schema';
 import { PG_STATS_SCHEMA, STATS_MIGRATIONS } from '../stats/schema';
 import { PG_INGEST_SCHEMA } from './pg-db';
 
-/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v12 live with their features. */
+/** HQ's own schema (its `user_version` counts these, not the kiosk's migrations). v3-v13 live with their features. */
 export const INGEST_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -85,7 +86,9 @@ export const INGEST_MIGRATIONS: Migration[] = [
   ...REFUND_ALLOCATIONS_MIGRATIONS, // v10
   ...RECONCILE_MIGRATIONS, // v11
   ...CHANNELS_MIGRATIONS, // v12
+  ...KIOSK_TAGS_MIGRATIONS, // v13
+  ...PRICEBOOK_CONSOLE_MIGRATIONS, // v14
 ];
 
 /** The whole schema on PostgreSQL, idempotent (run at every open). */
-export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA, PG_STATS_SCHEMA, PG_RECONCILE_SCHEMA, PG_CHANNELS_SCHEMA].join('\n');
+export const PG_SCHEMA = [PG_INGEST_SCHEMA, PG_FLEET_SCHEMA, PG_ORDERS_SCHEMA, PG_CONSOLE_SCHEMA, PG_CONFIG_SCHEMA, PG_AUDIT_SCHEMA, PG_STATS_SCHEMA, PG_RECONCILE_SCHEMA, PG_CHANNELS_SCHEMA, PG_KIOSK_TAGS_SCHEMA, PG_PRICEBOOK_CONSOLE_SCHEMA].join('\n');

@@ -4,6 +4,7 @@ import { inScope, type Lang, type StoreScope } from '../console/types';
 import type { OrderRow, PaymentRow, RefundRow } from './fold';
 import { int, obj, parsePayload, text } from './journal-payload';
 import { receiptOrderOf } from './receipt-snapshot';
+import { returnCommands, returnInfoBySeq, type ReturnCommandRow } from './returns';
 
 export interface TimelineEntry {
   seq: number;
@@ -21,7 +22,10 @@ export interface OrderDetail {
   order: OrderRow;
   timeline: TimelineEntry[];
   payments: PaymentRow[];
-  refunds: RefundRow[];
+  /** With the return's reason and id when the refund was a return (from its `refund_issued` journal entry). */
+  refunds: (RefundRow & { reason: string | null; returnId: string | null })[];
+  /** HQ `return` commands sent for this order and what the kiosk answered. */
+  returns: ReturnCommandRow[];
   /** The receipt as the kiosk printed it (from the order_completed snapshot), or null for an order not completed. */
   receipt: string | null;
   training: boolean;
@@ -90,6 +94,8 @@ export async function orderDetail(
     ids,
   );
   const refunds = await db.all<RefundRow>('SELECT * FROM refunds WHERE store_id = ? AND device_id = ? AND order_id = ? ORDER BY seq', ids);
+  const returnInfo = await returnInfoBySeq(db, ids);
+  const returns = await returnCommands(db, ids);
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     order: {
@@ -109,7 +115,16 @@ export async function orderDetail(
     },
     timeline,
     payments: payments.map((p) => ({ ...p, amount: Number(p.amount), started_at: Number(p.started_at), resolved_at: n(p.resolved_at), training: Number(p.training) })),
-    refunds: refunds.map((r) => ({ ...r, seq: Number(r.seq), amount: Number(r.amount), ts: Number(r.ts), training: Number(r.training) })),
+    refunds: refunds.map((r) => ({
+      ...r,
+      seq: Number(r.seq),
+      amount: Number(r.amount),
+      ts: Number(r.ts),
+      training: Number(r.training),
+      reason: returnInfo.get(Number(r.seq))?.reason ?? null,
+      returnId: returnInfo.get(Number(r.seq))?.returnId ?? null,
+    })),
+    returns,
     receipt,
     training: Number(order.training) === 1,
   };

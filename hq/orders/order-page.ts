@@ -3,6 +3,7 @@ import { html } from '../console/html';
 import type { ConsoleContext, ConsoleReply, ConsoleRequest } from '../console/types';
 import { orderDetail } from './detail';
 import { channelLabels, receiptLabel, statusBadge } from './orders-page';
+import { returnSection } from './returns';
 
 /**
  * A payment's reference (stored as JSON: authorisation code, masked PAN, trade numbers …) as `key value` pairs that
@@ -61,10 +62,11 @@ export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
         : html`<tr><td colspan="6" class="muted">${t('orders.none')}</td></tr>`}</tbody></table></div>
     <h2>${t('orders.detail.refunds')}</h2>
     <div class="table-wrap"><table id="refunds-table"><thead><tr><th>${t('orders.detail.time')}</th><th>${t('orders.detail.amount')}</th>
-      <th>${t('orders.detail.channel')}</th><th>${t('orders.detail.attendant')}</th></tr></thead>
+      <th>${t('orders.detail.channel')}</th><th>${t('orders.detail.attendant')}</th><th>${t('orders.return.reason')}</th><th>${t('orders.return.id')}</th></tr></thead>
       <tbody>${d.refunds.length
-        ? d.refunds.map((r) => html`<tr><td>${time(r.ts)}</td><td class="num">${money(r.amount)}</td><td>${channelLabels(t, r.channel ?? '')}</td><td>${r.attendant_id ?? ''}</td></tr>`)
-        : html`<tr><td colspan="4" class="muted">${t('orders.none')}</td></tr>`}</tbody></table></div>
+        ? d.refunds.map((r) => html`<tr><td>${time(r.ts)}</td><td class="num">${money(r.amount)}</td><td>${channelLabels(t, r.channel ?? '')}</td><td>${r.attendant_id ?? ''}</td><td>${r.reason ?? ''}</td><td>${r.returnId ? html`<code>${r.returnId}</code>` : ''}</td></tr>`)
+        : html`<tr><td colspan="6" class="muted">${t('orders.none')}</td></tr>`}</tbody></table></div>
+    ${returnSection(req, `/orders/${encodeURIComponent(o.store_id)}/${encodeURIComponent(o.device_id)}/${encodeURIComponent(o.order_id)}`, d.returns, (ms) => time(ms))}
     <h2>${t('orders.detail.timeline')}</h2>
     <div class="table-wrap"><table id="timeline-table"><thead><tr><th>seq</th><th>${t('orders.detail.time')}</th><th>${t('orders.detail.type')}</th>
       <th>${t('orders.detail.transition')}</th><th>${t('orders.detail.amount')}</th><th>${t('orders.detail.chain')}</th></tr></thead>
@@ -74,5 +76,5 @@ export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
       )}</tbody></table></div>
     <h2>${t('orders.detail.receipt')}</h2>
     ${d.receipt !== null ? html`<pre id="receipt" class="receipt">${d.receipt}</pre>` : html`<p class="muted">${t('orders.detail.noReceipt')}</p>`}`;
-  return { page: { title: t('orders.detail.title', { receipt: receiptLabel(o) }), body, live: ['orders'] } };
+  return { page: { title: t('orders.detail.title', { receipt: receiptLabel(o) }), body, live: ['orders', 'commands'] } };
 }

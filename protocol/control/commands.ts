@@ -16,10 +16,27 @@ export const COMMAND_ARGS = {
   resend: z.object({ fromSeq: z.number({ error: 'expected integer ≥ 1' }).int({ error: 'expected integer ≥ 1' }).min(1, { error: 'expected integer ≥ 1' }) }).strict(),
   eod: z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date YYYY-MM-DD' }).optional() }).strict(),
   rebirth: z.object({}).strict(),
+  /**
+   * An after-sales return HQ approved (console order page): run at the kiosk under the store's returns policy, paid
+   * back through the methods the order used; idempotent on `returnId` (the same id again answers the first result).
+   */
+  return: z
+    .object({
+      orderId: z.string({ error: 'expected an order id' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'expected an order id' }),
+      returnId: z.string({ error: 'expected a return id' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'expected a return id (1-128 letters, digits, . _ : -)' }),
+      reason: z.string({ error: 'expected a reason id' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a reason id' }),
+      /** The HQ user who approved it (journaled as `hq:<user>`). */
+      approvedBy: z.string({ error: 'expected a user name' }).min(1, { error: 'expected a user name' }).max(64, { error: 'expected a user name of at most 64 characters' }),
+      lineIds: z.array(z.string().regex(/^L\d{1,6}$/, { error: 'expected a line id such as L1' }), { error: 'expected a list of line ids' }).min(1).max(200).optional(),
+      amount: z.number({ error: 'expected integer ≥ 1' }).int({ error: 'expected integer ≥ 1' }).min(1, { error: 'expected integer ≥ 1' }).max(Number.MAX_SAFE_INTEGER).optional(),
+    })
+    .strict(),
 } as const;
 
 export type CommandName = keyof typeof COMMAND_ARGS;
 export const COMMAND_NAMES = Object.keys(COMMAND_ARGS) as CommandName[];
+/** Commands about the kiosk as a whole, offered on the fleet pages and in batches (`return` is about one order: its own form). */
+export const KIOSK_COMMANDS: readonly CommandName[] = COMMAND_NAMES.filter((n) => n !== 'return');
 export type CommandArgs<N extends CommandName> = z.infer<(typeof COMMAND_ARGS)[N]>;
 
 /** A command id: 1-128 letters, digits, `.`, `_`, `:`, `-`. */

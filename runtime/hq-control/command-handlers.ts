@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
 import { isKioskError } from '../../kernel/errors';
 import type { Lane } from '../lane/lane';
+import type { Returns } from '../payments/returns';
 import { setLaneOpen } from '../lane/lane-control';
 import { runTerminalEndOfDay } from '../payments/terminal-eod';
 import { businessDayOf, endOfDayReport, type BusinessDayRule } from '../reports/eod-query';
@@ -35,6 +36,8 @@ export interface CommandHandlerDeps {
   laneState?: () => unknown;
   /** The software name/version printed on the test page. */
   software?: string;
+  /** After-sales returns under the store's policy (HQ's `return` command); absent: the command fails. */
+  returns?: Pick<Returns, 'run'>;
 }
 
 /** What the kiosk does for each of HQ's signed commands (run at most once each by the {@link CommandRunner}). */
@@ -91,5 +94,21 @@ export function commandHandlers(d: CommandHandlerDeps): CommandHandlers {
       return { terminal: run, report: model };
     },
     rebirth: async () => ({ state: d.rebirth() }),
+    // the same policy-checked return as at the lane (by: 'hq': an `approval: 'hq'` store accepts it); a refusal is
+    // reported with its rule and both languages, for the console to show
+    return: async ({ orderId, returnId, reason, approvedBy, lineIds, amount }) => {
+      if (!d.returns) throw new Error('returns are not available on this kiosk');
+      try {
+        const r = await d.returns.run(orderId, { returnId, reason, attendantId: `hq:${approvedBy}`, by: 'hq', ...(lineIds ? { lineIds } : {}), ...(amount !== undefined ? { amount } : {}) });
+        d.journalChanged();
+        return r;
+      } catch (e) {
+        if (isKioskError(e)) {
+          const text = e.details.text as { 'zh-CN': string; en: string } | undefined;
+          throw new Error(`${e.code}${e.details.rule ? ` (${String(e.details.rule)})` : ''}: ${text ? `${text.en} / ${text['zh-CN']}` : e.message}`);
+        }
+        throw e;
+      }
+    },
   };
 }

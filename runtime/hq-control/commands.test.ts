@@ -35,6 +35,7 @@ describe('remote commands', () => {
       resend: h('resend'),
       eod: h('eod'),
       rebirth: h('rebirth'),
+      return: h('return'),
       ...over,
     };
   };

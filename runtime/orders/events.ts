@@ -55,7 +55,17 @@ export type OrderEvent =
   | { type: 'idle_timeout' }
   | { type: 'idle_prompt_expired' }
   | { type: 'shopper_active' }
-  | { type: 'refund_issued'; amount: Minor; attendantId: string; lineIds?: string[]; reference?: PaymentReference; allocations?: RefundAllocation[] };
+  | {
+      type: 'refund_issued';
+      amount: Minor;
+      attendantId: string;
+      lineIds?: string[];
+      reference?: PaymentReference;
+      allocations?: RefundAllocation[];
+      /** A return (after-sales): the policy's reason id and the return's idempotency id. Absent on plain refunds. */
+      reason?: string;
+      returnId?: string;
+    };
 
 /** The part of a refund paid back through one payment attempt, and how (a reversal cancels the whole payment). */
 export interface RefundAllocation {

@@ -38,6 +38,9 @@ export interface RefundRecord {
   lineIds?: string[];
   reference?: PaymentReference;
   allocations?: RefundAllocation[];
+  /** Set when the refund was a return (`refund_issued.reason` / `.returnId`). */
+  reason?: string;
+  returnId?: string;
   at: number;
 }
 

@@ -152,7 +152,16 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
         refunded: o.refunded + event.amount,
         refunds: [
           ...o.refunds,
-          { amount: event.amount, attendantId: event.attendantId, lineIds: event.lineIds, reference: event.reference, allocations: event.allocations, at: ctx.now },
+          {
+            amount: event.amount,
+            attendantId: event.attendantId,
+            lineIds: event.lineIds,
+            reference: event.reference,
+            allocations: event.allocations,
+            ...(event.reason !== undefined ? { reason: event.reason } : {}),
+            ...(event.returnId !== undefined ? { returnId: event.returnId } : {}),
+            at: ctx.now,
+          },
         ],
       };
       break;

@@ -12,6 +12,9 @@ export interface RefundInput {
   /** Refund these lines (their net amounts); or `amount`; or, with neither, everything not yet refunded. */
   lineIds?: string[];
   amount?: Minor;
+  /** A return's reason id and idempotency id, journaled with the refund (set by {@link Returns}). */
+  reason?: string;
+  returnId?: string;
 }
 
 /**
@@ -104,6 +107,8 @@ export class Refunds {
         attendantId: input.attendantId,
         allocations: done,
         ...(input.lineIds && left === 0 ? { lineIds: input.lineIds } : {}),
+        ...(input.reason !== undefined ? { reason: input.reason } : {}),
+        ...(input.returnId !== undefined ? { returnId: input.returnId } : {}),
       });
     }
     if (left > 0) {

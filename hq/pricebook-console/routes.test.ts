@@ -1,0 +1,218 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import mqtt from 'mqtt';
+import { CONSOLE_BACKENDS, closeConsoleBackends, consoleFixture, InjectBrowser } from '../../test/support/console-fixture';
+import { Mosquitto } from '../../test/support/mosquitto';
+import { keyIdOf, verifyEnvelope } from '../../protocol/signed-envelope';
+import { manifestTopic, pricebookBase } from '../../protocol/pricebook/topics';
+import type { PricebookManifest } from '../../protocol/pricebook/manifest';
+import type { IngestStore } from '../ingest/store';
+import { addUser } from '../console/users';
+import { ConfigRegistry } from '../config/registry';
+import { PricebookRegistry } from './registry';
+import { ROUTES } from './routes';
+
+/** The console's price-book page on both dialects, against a real Mosquitto: check, problems by row, diff, publish, kiosks. */
+
+const PW = 'correct horse battery';
+const T0 = Date.UTC(2026, 11, 6, 9, 0);
+const HEADER = 'sku,barcodes,name_zh-CN,name_en,unit_price,tax_class,age_limit,sold_by_weight';
+const row = (sku: string, code: string, en: string, price: number, tax = 'standard') => `${sku},${code},${en}中文,${en},${price},${tax},,false`;
+const V1 = [HEADER, row('A1', '6901234567892', 'Apple', 350), row('B2', '6901234567885', 'Bread', 1200), row('C3', '6901234567878', 'Cola', 300)].join('\n');
+// B2 dearer, C3 gone, D4 new
+const V2 = [HEADER, row('A1', '6901234567892', 'Apple', 350), row('B2', '6901234567885', 'Bread', 1350), row('D4', '6901234567861', 'Dates', 990, 'reduced')].join('\n');
+
+let broker: Mosquitto;
+let client: mqtt.MqttClient;
+let reader: mqtt.MqttClient;
+let n = 0;
+
+beforeAll(async () => {
+  broker = await Mosquitto.start();
+  client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  reader = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+});
+afterAll(async () => {
+  await client?.endAsync();
+  await reader?.endAsync();
+  await broker?.close();
+  await closeConsoleBackends();
+}, 60_000);
+
+/** The retained messages under `filter` (the broker sends them before it answers a second SUBSCRIBE). */
+async function retained(filter: string): Promise<Map<string, Buffer>> {
+  const got = new Map<string, Buffer>();
+  const on = (topic: string, payload: Buffer) => void got.set(topic, payload);
+  reader.on('message', on);
+  try {
+    await reader.subscribeAsync(filter, { qos: 1 });
+    await reader.subscribeAsync(`barrier/${++n}`, { qos: 0 });
+    await reader.unsubscribeAsync(filter);
+  } finally {
+    reader.off('message', on);
+  }
+  return got;
+}
+
+describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('price-book page on %s', (_name, backend) => {
+  let store: IngestStore;
+  let fx: Awaited<ReturnType<typeof consoleFixture>>;
+  let key: KeyObject;
+  let s1: string;
+  let s2: string;
+
+  beforeEach(async () => {
+    store = await backend.open();
+    s1 = `PB1x${++n}${process.pid}`;
+    s2 = `PB2x${n}${process.pid}`;
+    await addUser(store.db, { username: 'alice', password: PW, role: 'admin', stores: [] }, T0);
+    await addUser(store.db, { username: 'mgr', password: PW, role: 'store_manager', stores: [s1] }, T0);
+    await addUser(store.db, { username: 'aud', password: PW, role: 'auditor', stores: [] }, T0);
+    fx = await consoleFixture(store, { routes: ROUTES }, T0);
+    const pair = generateKeyPairSync('ed25519');
+    key = pair.privateKey;
+    fx.ctx.mqtt = client;
+    fx.ctx.hqKey = key;
+    (fx as unknown as { pub: KeyObject }).pub = pair.publicKey;
+  });
+  afterEach(async () => {
+    await fx.app.close();
+    await store.db.close();
+  });
+
+  const as = async (user: string): Promise<InjectBrowser> => {
+    const b = new InjectBrowser(fx.app);
+    expect((await b.login(user, PW)).statusCode).toBe(303);
+    return b;
+  };
+  const kiosk = (device: string, reported: object | null) =>
+    store.db.transaction((tx) =>
+      tx.run('INSERT INTO fleet (store_id, device_id, pricebook_reported, pricebook_reported_at) VALUES (?, ?, ?, ?)', [s1, device, reported ? JSON.stringify(reported) : null, reported ? T0 + 60_000 : null]),
+    );
+  const unescape = (s: string) => s.replace(/&#10;/g, '\n').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const publish = async (b: InjectBrowser, version: string, csv: string) => {
+    await b.get(`/pricebook?store=${s1}`);
+    const preview = await b.post('/pricebook/preview', { store: s1, version, csv });
+    expect(preview.statusCode).toBe(200);
+    const carried = unescape(/name="csv" value="([^"]*)"/.exec(preview.body)![1]);
+    expect(carried).toBe(csv);
+    return { preview, published: await b.post('/pricebook/publish', { store: s1, version, csv: carried }) };
+  };
+
+  it('problems are listed by CSV line and field with the kiosk reader\'s words; nothing is published or audited', async () => {
+    const b = await as('alice');
+    await b.get(`/pricebook?store=${s1}`);
+    const bad = [HEADER, row('A1', '6901234567892', 'Apple', 350), row('B2', '6901234567885', 'Bread', 12.5), row('A1', '6901234567878', 'Again', 300), row('E5', '6901234567854', 'Eggs', 100, 'luxury')].join('\n');
+    const r = await b.post('/pricebook/preview', { store: s1, version: 'v1', csv: bad });
+    expect(r.statusCode).toBe(422);
+    const lines = [...r.body.matchAll(/<tr data-line="(\d+)"><td>\d+<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)].map((m) => [Number(m[1]), m[2], unescape(m[3])]);
+    expect(lines).toEqual([
+      [3, 'unit_price', 'expected a non-negative integer (minor units), got "12.5"'],
+      [4, 'sku', 'duplicate SKU "A1", first at line 2'],
+      [5, 'tax_class', 'unknown tax class "luxury" (configured: standard, reduced, zero)'],
+    ]);
+    // the form comes back with what was typed
+    expect(r.body).toContain('name="version" value="v1"');
+    // the publish route checks again: a book with problems is never published, whatever the form carries
+    const p = await b.post('/pricebook/publish', { store: s1, version: 'v1', csv: bad });
+    expect(p.statusCode).toBe(422);
+    expect(await new PricebookRegistry(store.db.read).latest(s1)).toBeUndefined();
+    expect((await retained(`${pricebookBase({ store: s1 })}/#`)).size).toBe(0);
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.publish')).toEqual([]);
+  });
+
+  it('the tax classes are those of the config HQ published for the store', async () => {
+    await store.db.transaction((tx) =>
+      ConfigRegistry.insert(tx, { scope: `store:${s1}`, version: 1, body: JSON.stringify({ tax: { classes: { luxury: 0.2 } } }), envelope: '{}', published_by: 'x', published_at: T0, expires_at: T0 + 1e9, kind: 'publish', rolled_back_from: null }),
+    );
+    const b = await as('alice');
+    await b.get(`/pricebook?store=${s1}`);
+    const ok = await b.post('/pricebook/preview', { store: s1, version: 'v1', csv: [HEADER, row('E5', '6901234567854', 'Eggs', 100, 'luxury')].join('\n') });
+    expect(ok.statusCode).toBe(200);
+    const refused = await b.post('/pricebook/preview', { store: s1, version: 'v1', csv: [HEADER, row('E5', '6901234567854', 'Eggs', 100, 'reduced')].join('\n') });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain('unknown tax class &quot;reduced&quot; (configured: standard, luxury)');
+  });
+
+  it('publish: signed manifest and chunks retained for the store, recorded, audited; the next upload is diffed against it', async () => {
+    const b = await as('alice');
+    const first = await publish(b, 'v1', V1);
+    expect(first.preview.body).toMatch(/3 added, 0 removed, 0 changed, 0 unchanged \(against no earlier book\)/);
+    expect(first.published.statusCode).toBe(303);
+    expect(first.published.headers.location).toBe(`/pricebook?store=${s1}&published=v1`);
+
+    const msgs = await retained(`${pricebookBase({ store: s1 })}/#`);
+    const signed = msgs.get(manifestTopic(pricebookBase({ store: s1 })))!;
+    const pub = (fx as unknown as { pub: KeyObject }).pub;
+    const v = verifyEnvelope<PricebookManifest>(signed, { get: (id) => (id === keyIdOf(pub) ? pub : undefined) }, T0, { kind: 'pricebook' });
+    expect(v.ok).toBe(true);
+    const manifest = (v as { envelope: { body: PricebookManifest; scope: unknown } }).envelope.body;
+    expect((v as { envelope: { scope: unknown } }).envelope.scope).toEqual({ kind: 'store', store: s1 });
+    expect(manifest).toMatchObject({ version: 'v1', kind: 'full', items: 3, chunkCount: 1 });
+    const chunk = msgs.get(`${pricebookBase({ store: s1 })}/v1/0`)!;
+    expect(gunzipSync(chunk).toString().trim().split('\n').map((l) => (JSON.parse(l) as { sku: string; unitPrice: number }).unitPrice)).toEqual([350, 1200, 300]);
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.publish')).toEqual([
+      expect.objectContaining({ actor: 'alice', target: `store:${s1}`, detail: expect.objectContaining({ version: 'v1', items: 3, chunks: 1, sha256: manifest.sha256 }) }),
+    ]);
+
+    const page = await b.get(String(first.published.headers.location));
+    expect(page.body).toContain(`Price book v1 published to ${s1}.`);
+    expect(page.body).toMatch(/Last published: v1 \(3 items\) by alice/);
+
+    const second = await publish(b, 'v2', V2);
+    const body = second.preview.body;
+    expect(body).toMatch(/1 added, 1 removed, 1 changed, 1 unchanged \(against v1\)/);
+    expect(body).toMatch(/<table class="pricebook-added">.*data-sku="D4".*<\/table>/s);
+    expect(body).toMatch(/<table class="pricebook-removed">.*data-sku="C3".*<\/table>/s);
+    expect(body).toMatch(/<tr data-sku="B2"><td>B2<\/td><td>Bread<\/td><td>Price: ¥12\.00 → ¥13\.50<\/td><\/tr>/);
+    expect(second.published.statusCode).toBe(303);
+    expect((await new PricebookRegistry(store.db.read).history(s1)).map((r) => r.version)).toEqual(['v2', 'v1']);
+
+    // not newer than the last book: refused (a kiosk would refuse it), nothing audited
+    const again = await b.post('/pricebook/publish', { store: s1, version: 'v1', csv: V1 });
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toContain('version v1 is not newer than v2');
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.publish')).toHaveLength(2);
+  });
+
+  it("each kiosk's progress and applied confirmation for the latest book", async () => {
+    const b = await as('alice');
+    expect((await publish(b, 'v7', V1)).published.statusCode).toBe(303);
+    await kiosk('K1', { v: 1, version: 'v7', status: 'applied', ts: T0, items: 3 });
+    await kiosk('K2', { v: 1, version: 'v7', status: 'downloading', ts: T0, received: 1, total: 4 });
+    await kiosk('K3', { v: 1, version: 'v7', status: 'rejected', ts: T0, reason: 'invalid_book', detail: 'item 2 (sku "B2"): unknown tax class' });
+    await kiosk('K4', { v: 1, version: 'v6', status: 'applied', ts: T0, items: 9 });
+    await kiosk('K5', null);
+    const page = (await b.get(`/pricebook?store=${s1}`)).body;
+    const rows = [...page.matchAll(/<tr data-device="(K\d)" class="status-(\w+)"><td>K\d<\/td><td>[^<]*<\/td><td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2], unescape(m[3])]);
+    expect(rows).toEqual([
+      ['K1', 'applied', '3 items in the catalog'],
+      ['K2', 'downloading', '25% (1/4)'],
+      ['K3', 'rejected', 'invalid_book: item 2 (sku "B2"): unknown tax class'],
+      ['K4', 'waiting', 'last report: v6'],
+      ['K5', 'waiting', ''],
+    ]);
+  });
+
+  it('roles: only admins check and publish; a store manager sees their store only; an auditor reads', async () => {
+    const m = await as('mgr');
+    const own = await m.get(`/pricebook?store=${s1}`);
+    expect(own.statusCode).toBe(200);
+    expect(own.body).not.toContain('action="/pricebook/preview"');
+    expect((await m.get(`/pricebook?store=${s2}`)).statusCode).toBe(404);
+    expect((await m.post('/pricebook/preview', { store: s1, version: 'v1', csv: V1 })).statusCode).toBe(403);
+    expect((await m.post('/pricebook/publish', { store: s1, version: 'v1', csv: V1 })).statusCode).toBe(403);
+    const a = await as('aud');
+    expect((await a.get(`/pricebook?store=${s1}`)).statusCode).toBe(200);
+    expect((await a.post('/pricebook/publish', { store: s1, version: 'v1', csv: V1 })).statusCode).toBe(403);
+    expect(await new PricebookRegistry(store.db.read).latest(s1)).toBeUndefined();
+    // without a signing key the admin can check but not publish
+    fx.ctx.hqKey = null;
+    const b = await as('alice');
+    await b.get(`/pricebook?store=${s1}`);
+    const preview = await b.post('/pricebook/preview', { store: s1, version: 'v1', csv: V1 });
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).not.toContain('action="/pricebook/publish"');
+    expect((await b.post('/pricebook/publish', { store: s1, version: 'v1', csv: V1 })).statusCode).toBe(503);
+  });
+});
