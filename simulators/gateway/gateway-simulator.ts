@@ -5,9 +5,9 @@
  * here; the trade methods in `trade-desk.ts`, the ledger in `trade-ledger.ts`, the signing rules in
  * `gateway-signing.ts`, the trade bill in `alipay-bill.ts`.
  */
+import { LoopbackServer } from '../loopback-server';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SystemClock, type Clock } from '../../kernel/clock';
 import { tradeBill, type BillFault } from './alipay-bill';
 import { responseName, signatureValid, signedResponseBody, withSignature, type GatewayParams } from './gateway-signing';
@@ -42,8 +42,7 @@ export class GatewaySimulator {
   private readonly clock: Clock;
   private readonly ledgerFile: TradeLedger;
   private readonly desk: TradeDesk;
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private server: LoopbackServer | null = null;
   private drop: 'off' | 'before' | 'after' = 'off';
   private delayMs = 0;
   private badSign = false;
@@ -68,7 +67,7 @@ export class GatewaySimulator {
       typeof opts.merchantPublicKey === 'string' ? createPublicKey(opts.merchantPublicKey) : opts.merchantPublicKey;
     this.ledgerFile = new TradeLedger(opts.ledgerPath);
     this.desk = new TradeDesk(this.ledgerFile, this.clock);
-    this.desk.billUrl = (date) => (this.server ? `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/bill/trade/${date}.csv` : null);
+    this.desk.billUrl = (date) => (this.server ? `http://127.0.0.1:${this.server.port}/bill/trade/${date}.csv` : null);
     this.billFaults = [...(opts.billFaults ?? [])];
   }
 
@@ -84,30 +83,19 @@ export class GatewaySimulator {
   // ---- lifecycle ----
 
   async start(port = 0): Promise<string> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
+    this.server = await LoopbackServer.listen(http.createServer((req, res) => this.handle(req, res)), port);
     return this.url;
   }
 
   get url(): string {
     if (!this.server) throw new Error('simulator not started');
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/gateway`;
+    return `http://127.0.0.1:${this.server.port}/gateway`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server?.close();
   }
 
   // ---- control surface ----

@@ -6,10 +6,10 @@
  * outlives the kiosk; the control surface scripts the shopper, network faults, bad signatures, refunds and bills.
  * Imports kernel/ only: an independent second implementation of the protocol.
  */
+import { LoopbackServer } from '../loopback-server';
 import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import { SystemClock, type Clock } from '../../kernel/clock';
 import { createCa, issueCertificate, type KeyAndCert } from '../../kernel/x509/certificates';
 import { AcpDesk, beijing14, type AcpAnswer, type ShopperScript } from './acp-desk';
@@ -62,8 +62,7 @@ export class UnionpaySimulator {
   private readonly signingKey: KeyObject;
   /** Keys of the forged answers, made on first use. */
   private forger: { key: KeyObject; unchainedCertPem: string; unchainedKey: KeyObject } | null = null;
-  private server: http.Server | https.Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private server: LoopbackServer | null = null;
   private drop: 'off' | 'before' | 'after' = 'off';
   private dropsLeft = Infinity;
   private delayMs = 0;
@@ -121,30 +120,20 @@ export class UnionpaySimulator {
     } else {
       server = http.createServer(handler);
     }
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
+    this.server = await LoopbackServer.listen(server, port);
     return this.url;
   }
 
   /** The base URL (the kiosk's `url`). */
   get url(): string {
     if (!this.server) throw new Error('simulator not started');
-    return `${this.opts.https ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.opts.https ? 'https' : 'http'}://127.0.0.1:${this.server.port}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server?.close();
   }
 
   // ---- control surface ----

@@ -7,9 +7,9 @@
  * ledger that outlives the kiosk. Control methods script the shopper and the faults; `bill(date)` writes the
  * downloadbill text (bill-formats.md).
  */
+import { LoopbackServer } from '../loopback-server';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SystemClock, type Clock } from '../../kernel/clock';
 import { billText, type WechatBillFaults } from './wechat-bill';
@@ -55,9 +55,8 @@ export class WechatSimulator {
   private readonly clock: Clock;
   private readonly ledger: WechatLedger;
   private readonly desk: WechatDesk;
-  private plain: https.Server | null = null;
-  private secure: https.Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private plain: LoopbackServer | null = null;
+  private secure: LoopbackServer | null = null;
   private drop: 'off' | 'before' | 'after' = 'off';
   private delayMs = 0;
   private badSign = false;
@@ -90,8 +89,8 @@ export class WechatSimulator {
   /** Starts both listeners; returns the base URL of the API (`url`); `/secapi/*` is at `secapiUrl`. */
   async start(port = 0, securePort = 0): Promise<string> {
     const tls = { key: this.pki.server.keyPem, cert: this.pki.server.certPem };
-    this.plain = await this.listen(https.createServer(tls, (q, s) => this.handle(q, s, false)), port);
-    this.secure = await this.listen(
+    this.plain = await LoopbackServer.listen(https.createServer(tls, (q, s) => this.handle(q, s, false)), port);
+    this.secure = await LoopbackServer.listen(
       https.createServer({ ...tls, requestCert: true, rejectUnauthorized: true, ca: this.pki.merchantCa.certPem }, (q, s) => this.handle(q, s, true)),
       securePort,
     );
@@ -107,10 +106,9 @@ export class WechatSimulator {
   }
 
   async stop(): Promise<void> {
-    const servers = [this.plain, this.secure].filter((s): s is https.Server => s !== null);
+    const servers = [this.plain, this.secure];
     this.plain = this.secure = null;
-    for (const s of this.sockets) s.destroy();
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(servers.map((s) => s?.close()));
   }
 
   // ---- control surface ----
@@ -231,22 +229,9 @@ export class WechatSimulator {
 
   // ---- HTTPS ----
 
-  private async listen(server: https.Server, port: number): Promise<https.Server> {
-    server.on('secureConnection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return server;
-  }
-
-  private portOf(s: https.Server | null): number {
+  private portOf(s: LoopbackServer | null): number {
     if (!s) throw new Error('simulator not started');
-    return (s.address() as AddressInfo).port;
+    return s.port;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): void {
