@@ -397,8 +397,10 @@ class RawSerialEcr {
     this.received = this.received.subarray(n);
     return hexOf(out);
   }
+  /** Closes once every byte written is out: a write still pending at close would fail with EBADF under load. */
   close(): Promise<void> {
-    return new Promise((r) => (this.port.isOpen ? this.port.close(() => r()) : r()));
+    if (!this.port.isOpen) return Promise.resolve();
+    return new Promise((r) => this.port.drain(() => this.port.close(() => r())));
   }
 }
 
