@@ -1,4 +1,5 @@
 import type { Minor } from '../../kernel/money';
+import type { CustomerType } from '../../protocol/members/customer-type';
 
 export type { LocalizedText, PriceItem } from '../../protocol/pricebook/price-item';
 import type { LocalizedText } from '../../protocol/pricebook/price-item';
@@ -50,6 +51,13 @@ export interface PricingContext {
   taxRates: Record<string, number>;
   taxMode: TaxMode;
   memberAttached: boolean;
+  /** The buyer's customer type (protocol/members/customer-type.ts): picks a line's type price. Absent = personal. */
+  customerType?: CustomerType;
+  /**
+   * Amount off the order for redeemed member points (minor units), applied after promotions and capped at what is
+   * left to pay. Absent = 0.
+   */
+  pointsDiscount?: Minor;
   /** Clock time (ms) for promotion validity windows. */
   now: number;
 }
