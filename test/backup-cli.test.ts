@@ -71,4 +71,4 @@ it('backup while `kiosk start` sells; restore refused while it runs, done once i
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 120_000); // `kiosk start`, backup and restore processes: slow on a loaded 2-core machine

@@ -62,7 +62,7 @@ describe('one kiosk per data dir', () => {
     expect(await exited(third.child)).toEqual({ code: 0, signal: null });
     // a clean stop: no warn or error line (KIOSK_LOG_LEVEL=warn in these tests: stderr is empty)
     expect(third.stderr()).toBe('');
-  });
+  }, 120_000); // three kiosk processes start and stop in turn: slow on a loaded 2-core machine
 
   it.each([
     ['screen', 'KIOSK_SCREEN__PORT', 'screen.port'],

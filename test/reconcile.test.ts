@@ -334,5 +334,5 @@ describe('hq reconcile (CLI)', () => {
       await d.kiosk.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // a kiosk and several `hq reconcile` processes: slow on a loaded 2-core machine
 });
