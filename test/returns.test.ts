@@ -116,6 +116,23 @@ describe('returns at the lane', () => {
     expect(rest).toMatchObject({ replayed: false, state: 'refunded', refund: { amount: o.paid - line.net, returnId: 'R-2' } });
   });
 
+  it('the same return sent twice at once pays back once; two returns of the same line at once: one pays, the other is refused', async () => {
+    const id = await sell([codes[0], codes[1]]);
+    const line = (await k.engine.get(id)).priced.lines[0];
+    const ask = (returnId: string) => k.returns.run(id, { returnId, reason: 'defective', attendantId: 'sup-1', by: 'lane', lineIds: [line.lineId] });
+    const [a, b] = await Promise.all([ask('R-9'), ask('R-9')]);
+    expect([a.replayed, b.replayed].sort()).toEqual([false, true]);
+    expect((await k.engine.get(id)).refunded).toBe(line.net);
+    const other = (await k.engine.get(id)).priced.lines[1];
+    const both = await Promise.allSettled([
+      k.returns.run(id, { returnId: 'R-10', reason: 'defective', attendantId: 'sup-1', by: 'lane', lineIds: [other.lineId] }),
+      k.returns.run(id, { returnId: 'R-11', reason: 'defective', attendantId: 'sup-1', by: 'lane', lineIds: [other.lineId] }),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await k.engine.get(id)).refunded).toBe(line.net + other.net);
+    expect(await refundEntries(id)).toHaveLength(2);
+  });
+
   it('enforces the window (injected clock), the reason and the supervisor; a refused return pays nothing back', async () => {
     const id = await sell([codes[2]]);
     const paid = (await k.engine.get(id)).paid;

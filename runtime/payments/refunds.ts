@@ -26,6 +26,8 @@ export interface RefundInput {
  */
 export class Refunds {
   private readonly providers = new Map<string, PaymentProvider>();
+  /** The refund running per order: refunds of one order run one after the other (see {@link exclusive}). */
+  private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly engine: OrderEngine,
@@ -54,7 +56,30 @@ export class Refunds {
     return amount;
   }
 
-  async refund(orderId: string, input: RefundInput): Promise<Order> {
+  /**
+   * Runs `fn` when no other refund of this order runs in this process. Two refunds of one order at once (a double
+   * tap, the lane and an HQ command together) would both read the same amount left and could pay back more than
+   * was paid, or the same return twice: each one reads the order only once the one before it has committed.
+   */
+  async exclusive<T>(orderId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.running.get(orderId) ?? Promise.resolve();
+    const mine = before.then(fn, fn);
+    const tail = mine.catch(() => undefined);
+    this.running.set(orderId, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.running.get(orderId) === tail) this.running.delete(orderId);
+    }
+  }
+
+  /** Pays back (see the class comment); one refund of an order at a time. */
+  refund(orderId: string, input: RefundInput): Promise<Order> {
+    return this.exclusive(orderId, () => this.refundNow(orderId, input));
+  }
+
+  /** The refund itself; the caller holds {@link exclusive} for the order. */
+  async refundNow(orderId: string, input: RefundInput): Promise<Order> {
     const order = await this.engine.get(orderId);
     if (order.state !== 'completed' && order.state !== 'partially_refunded') {
       throw new KioskError('EVENT_NOT_ALLOWED', `order ${orderId} cannot be refunded in state ${order.state}`, { state: order.state });

@@ -66,13 +66,18 @@ export class Returns {
 
   async run(orderId: string, input: ReturnInput): Promise<ReturnResult> {
     if (!RETURN_ID.test(input.returnId)) throw refused('return_id', 'a return id is 1-128 letters, digits, . _ : -', '退货单号格式无效');
+    // the look-up of the return id and the refund are one step: the same return sent twice at once pays back once
+    return this.deps.refunds.exclusive(orderId, () => this.runNow(orderId, input));
+  }
+
+  private async runNow(orderId: string, input: ReturnInput): Promise<ReturnResult> {
     const order = await this.deps.engine.get(orderId);
     const done = order.refunds.find((r) => r.returnId === input.returnId);
     if (done) return { orderId, returnId: input.returnId, replayed: true, state: order.state, refund: done };
     const row = await this.deps.db.read.get<{ ts: number }>("SELECT ts FROM journal WHERE order_id = ? AND type = 'order_completed' ORDER BY seq LIMIT 1", [orderId]);
     if (!row) throw new KioskError('EVENT_NOT_ALLOWED', `order ${orderId} was never completed: nothing to return`, { state: order.state });
     checkReturnPolicy(this.deps.policy(), { reason: input.reason, attendantId: input.attendantId, by: input.by, completedAt: row.ts, now: this.deps.clock.now() });
-    const after = await this.deps.refunds.refund(orderId, {
+    const after = await this.deps.refunds.refundNow(orderId, {
       attendantId: input.attendantId,
       reason: input.reason,
       returnId: input.returnId,
