@@ -91,6 +91,28 @@ describe('config loading', () => {
     expect(p).toContain('KIOSK_PROMOTIONS: promotions.1.percent: expected number ≥ 0.01 and ≤ 100, got 150');
     expect(p).toContain('KIOSK_PROMOTIONS: promotions.1.skus: expected at least one SKU, got []');
     expect(p).toContain('KIOSK_BARCODES__MEMBER_CARDS: barcodes.memberCards.0.pattern: expected a member card pattern (a valid regular expression), got "(["');
+    // customer types of a promotion: known ones, at least one when present; "points" is the redeemed points' discount
+    const promo = { kind: 'percent_off', label: {}, skus: ['A'], percent: 5 };
+    const t = problems(() =>
+      loadConfig({
+        env: {
+          KIOSK_PROMOTIONS: JSON.stringify([
+            { ...promo, id: 'a', customerTypes: ['business', 'vip'] },
+            { ...promo, id: 'b', customerTypes: [] },
+            { ...promo, id: 'c', customerTypes: 'business' },
+            { ...promo, id: 'points' },
+          ]),
+        },
+      }),
+    );
+    expect(t).toEqual([
+      'KIOSK_PROMOTIONS: promotions.0.customerTypes.1: expected one of "personal", "business", "group", got "vip"',
+      'KIOSK_PROMOTIONS: promotions.1.customerTypes: expected at least one customer type (leave customerTypes out for every type), got []',
+      'KIOSK_PROMOTIONS: promotions.2.customerTypes: expected a list of customer types ("personal", "business", "group"), got "business"',
+      'KIOSK_PROMOTIONS: promotions.3.id: expected a promotion id other than "points" (the discount of redeemed points), got "points"',
+    ]);
+    const ok = loadConfig({ env: { KIOSK_PROMOTIONS: JSON.stringify([{ ...promo, id: 'biz', customerTypes: ['business', 'group'] }]) } });
+    expect(ok.promotions[0]).toMatchObject({ id: 'biz', customerTypes: ['business', 'group'] });
     // rules that are well-formed but contradictory are caught by the barcode module's own check
     const q = problems(() =>
       loadConfig({

@@ -6,11 +6,19 @@ const localeId = oneOf(['zh-CN', 'en']);
 const localized = z.record(z.string(), z.string({ error: 'expected text' }), { error: 'expected an object of locale → text' });
 const id = (what: string) => str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, what: `${what} (letters, digits, . _ -)` });
 
+/** The customer types of protocol/members/customer-type.ts (config/ may not import protocol/; device/live-config.ts type-checks the two agree). */
+const customerType = oneOf(['personal', 'business', 'group']);
+
 const promotionBase = {
-  id: str({ min: 1, what: 'a promotion id' }),
+  id: str({ min: 1, what: 'a promotion id' }).refine((s) => s !== 'points', { error: 'expected a promotion id other than "points" (the discount of redeemed points)' }),
   label: localized,
   skus: z.array(str({ min: 1, what: 'a SKU' }), { error: 'expected a list of SKUs' }).min(1, { error: 'expected at least one SKU' }),
   memberOnly: bool().optional(),
+  /** Only for buyers of these customer types; absent = every type. */
+  customerTypes: z
+    .array(customerType, { error: 'expected a list of customer types ("personal", "business", "group")' })
+    .min(1, { error: 'expected at least one customer type (leave customerTypes out for every type)' })
+    .optional(),
   validFrom: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }).optional(),
   validTo: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }).optional(),
 };
@@ -333,6 +341,16 @@ export const configSchema = z
         /** Points earned per full `per` minor units paid. */
         points: num({ min: 0, int: true }),
         per: num({ min: 1, int: true }),
+        /** The earn rule of a customer type (protocol/members/customer-type.ts); a type not listed earns by points/per. */
+        byType: z
+          .object({
+            business: z.object({ points: num({ min: 0, int: true }), per: num({ min: 1, int: true }) }).strict().optional(),
+            group: z.object({ points: num({ min: 0, int: true }), per: num({ min: 1, int: true }) }).strict().optional(),
+          })
+          .strict()
+          .optional(),
+        /** Points redemption: `points` points are worth `value` minor units off an order. Absent: redemption is off. */
+        redeem: z.object({ points: num({ min: 1, int: true }), value: num({ min: 1, int: true }) }).strict().optional(),
       })
       .strict(),
     barcodes: z

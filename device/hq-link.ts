@@ -5,6 +5,8 @@ import { CLOSED_STATES } from '../runtime/orders/states';
 import { PricebookReceiver, type PricebookStatus } from '../runtime/pricebook/sync/receiver';
 import { subscribePricebook, type PricebookSubscription } from '../runtime/pricebook/sync/subscribe';
 import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
+import { MembersReceiver } from '../runtime/members/snapshot-receiver';
+import { subscribeMembers, type MembersSubscription } from '../runtime/members/subscribe';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
 import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
@@ -280,6 +282,12 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   const pbSub: PricebookSubscription = await subscribePricebook(client, { store, device }, pricebooks, {
     onError: (e) => log?.warn({ err: String(e) }, 'price book message'),
   });
+  // ---- members: HQ's signed snapshot of the store's members (types, points), stored in one transaction, reported
+  const members = new MembersReceiver({ db, trust: k.trust, clock, identity: { store, device } });
+  const membersSub: MembersSubscription = subscribeMembers(client, { store, device }, members, {
+    onReport: (r) => (r.status === 'applied' ? log?.info({ members: r }, 'member snapshot') : log?.warn({ members: r }, 'member snapshot refused')),
+    onError: (e) => log?.warn({ err: String(e) }, 'member snapshot message'),
+  });
   publisher.start();
   presence.start();
   client.once('connect', onFirstConnect);
@@ -305,6 +313,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       unsubscribeResend();
       // the session's subscriptions stay at the broker: what HQ sends while the kiosk is stopped waits for it
       await pbSub.close({ keepSubscriptions: true }).catch(() => undefined);
+      await membersSub.close({ keepSubscriptions: true }).catch(() => undefined);
       await presence.stop().catch(() => undefined);
       await publisher.stop();
       // a client made with `manualConnect` forgets it is ending once end() completes while it is not connected, and its

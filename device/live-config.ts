@@ -5,6 +5,8 @@ import type { KioskDb } from '../kernel/sqlite/database';
 import { ConfigBundleManager } from '../runtime/hq-control/config-bundles';
 import { OrderEngine } from '../runtime/orders/engine';
 import { priceCart } from '../runtime/pricing/price-cart';
+import { earnedPoints, redeemRate } from '../runtime/members/loyalty';
+import { memberStanding } from '../runtime/members/member-store';
 import type { Promotion } from '../runtime/pricing/types';
 import type { TrustStore } from '../runtime/trust/trust-store';
 import { ChannelSecretsStore } from '../runtime/hq-control/channel-secrets';
@@ -34,12 +36,20 @@ export function liveConfigEngine(d: { db: KioskDb; clock: Clock; trust: TrustSto
     db,
     clock,
     deviceId: base.device.deviceId,
-    price: (lines, memberAttached) =>
-      priceCart(lines, { promotions: pricing.promotions, taxRates: pricing.rates, taxMode: live.config.tax.mode, memberAttached, now: clock.now() }),
-    points: (paid) => {
-      const l = live.config.loyalty;
-      return l.enabled ? Math.floor(paid / l.per) * l.points : 0;
-    },
+    price: (lines, memberAttached, extras) =>
+      priceCart(lines, {
+        promotions: pricing.promotions,
+        taxRates: pricing.rates,
+        taxMode: live.config.tax.mode,
+        memberAttached,
+        customerType: extras.customerType,
+        pointsDiscount: extras.pointsDiscount,
+        now: clock.now(),
+      }),
+    // per the order's customer type (loyalty.byType); redemption per loyalty.redeem, capped by HQ's member snapshot
+    points: (paid, customerType) => earnedPoints(live.config.loyalty, paid, customerType),
+    redeem: () => redeemRate(live.config.loyalty),
+    member: memberStanding,
   });
   // a kiosk provisioned before sealing keys existed gets its key pair here, at boot (HQ learns it from the birth)
   if (fs.existsSync(identityPath(base.dataDir))) ensureSealKey(base.dataDir);

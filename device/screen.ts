@@ -8,10 +8,14 @@ import { appendJournal } from '../runtime/journal/append';
 import { AttendantGate } from '../runtime/screen/attendant-gate';
 import type { AttendantRefusal } from '../runtime/screen/attendant-session';
 import { screenBranding } from '../runtime/screen/branding';
+import { memberStanding } from '../runtime/members/member-store';
+import { redeemRate } from '../runtime/members/loyalty';
 import { ScreenSession } from '../runtime/screen/screen-session';
 import { startScreenServer } from '../runtime/screen/server';
 import { setLaneOpen } from '../runtime/lane/lane-control';
 import { reprintReceipt } from '../runtime/receipts/reprint';
+import { returnSlipJob } from '../runtime/screen/return-slip';
+import { returnsPolicyOf } from '../config/returns-policy';
 import { parseReceiptJobId } from '../runtime/receipts/receipt-spool';
 import { receiptHeader, type Kiosk, type PaymentEvents } from './kiosk';
 import { portProblem } from './port-in-use';
@@ -102,6 +106,13 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
           reprintReceipt(kiosk.db, kiosk.engine, { orderId, attendantId }, { clock: kiosk.clock, deviceId: config.device.deviceId, print: (id, n) => hw.printReceipt(id, n) })
       : undefined,
     refund: (orderId, input) => kiosk.refunds.refund(orderId, input),
+    // returns at the lane: the kiosk's own Returns (as `kiosk orders return`) under the live store policy
+    returns: { policy: () => returnsPolicyOf(kiosk.liveConfig), run: (orderId, input) => kiosk.returns.run(orderId, input) },
+    // members: HQ's snapshot + this kiosk's own ledger (runtime/members); "Use points" when loyalty.redeem is set
+    members: { standing: (memberId) => memberStanding(kiosk.db.read, memberId), redeemOn: () => redeemRate(kiosk.liveConfig.loyalty) !== null },
+    printReturn: hw?.devices.printer
+      ? async (orderId, returnId) => hw.devices.printer!.print(returnSlipJob(await kiosk.engine.get(orderId), returnId, receiptHeader(config), returnsPolicyOf(kiosk.liveConfig)))
+      : undefined,
     onError: opts.onError,
   });
   const onScan = (o: ScanOutcome, d: ScanData) => session.scanned(o, d.raw);

@@ -1,7 +1,7 @@
 /**
  * Mosquitto ACL for a fleet: each kiosk's credentials (username `{store}/{device}`) are confined to its own topic
  * subtree — it may publish only its own events/state/telemetry/reports/results, and read only its own commands,
- * acks and config, its store's `_all` config and price book, and the fleet config. HQ's user may do everything
+ * acks and config, its store's `_all` config, price book and member snapshot, and the fleet config. HQ's user may do everything
  * under `kiosk/v1/`. Mosquitto's `pattern` substitution cannot split a username into store and device, so store
  * level rules are written out per device.
  *
@@ -45,6 +45,7 @@ export function mosquittoAcl(devices: AclDevice[], opts: { hqUser?: string } = {
       `topic write ${own}/config/reported`,
       `topic write ${own}/cmd/result`,
       `topic write ${own}/pricebook/reported`,
+      `topic write ${own}/members/reported`,
       // HQ → device
       `topic read ${own}/cmd`,
       `topic read ${own}/ack`,
@@ -53,6 +54,7 @@ export function mosquittoAcl(devices: AclDevice[], opts: { hqUser?: string } = {
       `topic read ${own}/pricebook/#`,
       `topic read kiosk/v1/${store}/_all/config`,
       `topic read kiosk/v1/${store}/_all/pricebook/#`,
+      `topic read kiosk/v1/${store}/_all/members`,
       'topic read kiosk/v1/_fleet/config',
       '',
     );

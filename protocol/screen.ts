@@ -49,6 +49,14 @@ export interface ViewOrder {
   due: number;
   memberId: string | null;
   pointsEarned: number;
+  /**
+   * The attached member as the kiosk knows it (HQ's member snapshot + its own ledger): customer type, points the
+   * shopper may use, whether redemption is on. Null without a member (or until the balance is read).
+   */
+  member?: { customerType: 'personal' | 'business' | 'group'; available: number; canRedeem: boolean } | null;
+  /** Member points used on this order and what they take off (0 when none). */
+  pointsRedeemed?: number;
+  pointsDiscount?: number;
   receiptNo: number | null;
   pending: { kind: 'age_check' | 'void' | 'help'; lineId?: string; ageLimit?: number }[];
   /** The payment attempt in doubt, if any (what the attendant resolves). */
@@ -83,6 +91,19 @@ export interface ViewHealthRow {
 }
 
 export type AttendantTab = 'order' | 'orders' | 'lane';
+
+/**
+ * The store's returns policy (config `returns`) as the attendant's Return form needs it: the reasons in every
+ * language, the window and who approves. `canApprove`: whether this session's attendant may approve a return at
+ * the lane (false when only HQ approves, or supervisors approve and this attendant is not one); `why` says why not.
+ */
+export interface ViewReturnsPolicy {
+  days: number;
+  reasons: { id: string; label: Text }[];
+  approval: 'attendant' | 'supervisor' | 'hq';
+  canApprove: boolean;
+  why: Text | null;
+}
 
 /**
  * What the shopper is asked to do (or told) while a payment runs: the one vocabulary every payment provider speaks
@@ -166,8 +187,10 @@ export interface ViewAttendant {
   orders: ViewPastOrder[] | null;
   /** The last device health check (tab `lane`), with when it ran. */
   health: { at: number; ok: boolean; rows: ViewHealthRow[] } | null;
-  /** The outcome of the attendant's last action (a refund, a reprint), for the attendant. */
-  notice: { action: 'reprint' | 'refund'; ok: boolean; text: Text } | null;
+  /** The outcome of the attendant's last action (a refund, a reprint, a return), for the attendant. */
+  notice: { action: 'reprint' | 'refund' | 'return'; ok: boolean; text: Text; /** the return this notice answers */ returnId?: string } | null;
+  /** The store's returns policy for the Return form (tab `orders`); absent or null: no returns at this lane. */
+  returns?: ViewReturnsPolicy | null;
   /** How this page's attendant session was opened (a badge alone needs the PIN for money actions). */
   via?: 'pin' | 'badge' | null;
   /** The money action waiting for the badge holder's PIN (the keypad is shown for it). */
@@ -184,6 +207,8 @@ export type ScreenCommand =
   | { kind: 'help' }
   | { kind: 'still_here' }
   | { kind: 'request_void'; lineId: string }
+  /** Use the attached member's points on this order (all it may use), or take them back (`use: false`). */
+  | { kind: 'use_points'; use: boolean }
   | { kind: 'receipt'; choice: 'print' | 'e_receipt' | 'none' }
   | { kind: 'done' }
   | { kind: 'attendant_open' }
@@ -199,7 +224,12 @@ export type ScreenCommand =
   | { kind: 'attendant_lane'; open: boolean }
   | { kind: 'attendant_health' }
   | { kind: 'attendant_reprint'; orderId: string }
-  | { kind: 'attendant_refund'; orderId: string; lineIds?: string[] };
+  | { kind: 'attendant_refund'; orderId: string; lineIds?: string[] }
+  /**
+   * An after-sales return under the store's policy (runtime/payments/returns.ts, as `kiosk orders return`): the page
+   * makes `returnId` once per Return form, so a double tap (or a resend) is the same return, paid back once.
+   */
+  | { kind: 'attendant_return'; orderId: string; returnId: string; reason: string; lineIds?: string[]; /** a supervisor's own PIN, typed on the form when the policy is `supervisor` and this attendant is not one */ supervisorPin?: string };
 
 export type ClientMessage = { type: 'command'; id: number; command: ScreenCommand };
 export type ServerMessage = { type: 'view'; view: ScreenView } | { type: 'result'; id: number; ok: boolean; error?: string };

@@ -101,12 +101,24 @@ function basket(v: ScreenView, o: ViewOrder | null, removable: boolean): string 
   return `<ul class="basket" data-test="basket">${o.lines.map((l) => lineRow(v, l, removable, o.lastLineId)).join('')}</ul>`;
 }
 
+/** The member's type, the points available, what this order uses, and the "Use points" button when redemption is on. */
+function memberPoints(v: ScreenView, o: ViewOrder): string {
+  const m = o.member;
+  if (!m) return '';
+  const used = o.pointsRedeemed ?? 0;
+  const info = `<div class="row member-points" data-test="member-points"><span data-test="member-type" data-type="${esc(m.customerType)}">${txt(v, `type_${m.customerType}`)}</span><span>${txt(v, 'points_available')} <span data-test="points-available">${m.available}</span></span></div>`;
+  // the amount itself is listed with the discounts (pricing's `points` discount)
+  const usedRow = used > 0 ? `<div class="row member-points" data-test="points-used"><span>${txt(v, 'points_used')}</span><span>${used} ${txt(v, 'points')}</span></div>` : '';
+  const btn = !m.canRedeem ? '' : used > 0 ? button({ kind: 'use_points', use: false }, txt(v, 'dont_use_points'), 'secondary', 'dont-use-points') : m.available > 0 ? button({ kind: 'use_points', use: true }, txt(v, 'use_points'), 'secondary', 'use-points') : '';
+  return `${info}${usedRow}${btn}`;
+}
+
 function totals(v: ScreenView, o: ViewOrder | null): string {
   if (!o) return '';
   const discounts = o.discounts
     .map((d) => `<div class="row promo" data-test="promotion"><span>${local(v, d.label)}</span><span>−${money(v, d.amount)}</span></div>`)
     .join('');
-  const member = o.memberId ? `<div class="row member" data-test="member"><span>${txt(v, 'member')} ${esc(o.memberId.slice(-4))}</span><span>${o.pointsEarned ? `+${o.pointsEarned} ${txt(v, 'points')}` : ''}</span></div>` : '';
+  const member = o.memberId ? `<div class="row member" data-test="member"><span>${txt(v, 'member')} ${esc(o.memberId.slice(-4))}</span><span>${o.pointsEarned ? `+${o.pointsEarned} ${txt(v, 'points')}` : ''}</span></div>${memberPoints(v, o)}` : '';
   const savings = o.discountTotal > 0 ? `<div class="row savings" data-test="savings"><span>${txt(v, 'savings')}</span><span>${money(v, o.discountTotal)}</span></div>` : '';
   const count = `<div class="row count"><span>${txt(v, 'items')}</span><span data-test="item-count">${itemCount(o)}</span></div>`;
   return `<section class="totals">${count}${member}<div class="row"><span>${txt(v, 'subtotal')}</span><span data-test="subtotal">${money(v, o.subtotal)}</span></div>${discounts}${savings}<div class="row total"><span>${txt(v, 'total')}</span><span data-test="total">${money(v, o.total)}</span></div></section>`;
@@ -228,6 +240,53 @@ function attendantOrderTab(v: ScreenView): string {
 /** Lines the attendant picked for a partial refund (per order), kept on this page only until sent. */
 const refundPick = new Map<string, Set<string>>();
 
+/**
+ * The Return form open on this page (one order at a time): the lines picked (none: the whole order), the reason, and
+ * the return id made once when the form opened — every tap of Confirm sends the same id, so a double tap is one
+ * return (the kiosk pays it back once). It closes when the kiosk's answer for that return id arrives.
+ */
+let returnForm: { orderId: string; returnId: string; picks: Set<string>; reason: string | null; supervisorPin: string } | null = null;
+
+function newReturnId(): string {
+  // the screen is served from 127.0.0.1, a secure context: randomUUID is there
+  return `lane-${crypto.randomUUID()}`;
+}
+
+function returnFormView(v: ScreenView, o: NonNullable<ScreenView['attendant']['orders']>[number]): string {
+  const f = returnForm!;
+  const policy = v.attendant.returns!;
+  const left = o.total - o.refunded;
+  const lines = o.lines
+    .map((l) => {
+      const chosen = f.picks.has(l.lineId);
+      const label = `${local(v, l.name)} ${l.weightGrams !== null ? `${(l.weightGrams / 1000).toFixed(3)} kg` : `× ${l.quantity}`} · ${money(v, l.net)}${l.refunded ? ` · ${txt(v, 'refunded')}` : ''}`;
+      return `<button class="btn ${l.refunded ? 'pick done' : chosen ? 'pick chosen' : 'pick'}" data-ret-pick="${esc(l.lineId)}" data-test="ret-pick-${esc(l.lineId)}"${l.refunded ? ' disabled' : ''}>${label}</button>`;
+    })
+    .join('');
+  const reasons = policy.reasons
+    .map((r) => `<button class="btn pick${f.reason === r.id ? ' chosen' : ''}" data-ret-reason="${esc(r.id)}" data-test="ret-reason-${esc(r.id)}">${local(v, r.label)}</button>`)
+    .join('');
+  const amount = f.picks.size > 0 ? o.lines.filter((l) => f.picks.has(l.lineId)).reduce((n, l) => n + l.net, 0) : left;
+  // a supervisor store and an attendant who is not one: a supervisor types their own PIN on the form
+  const needsSupervisor = policy.approval === 'supervisor' && !policy.canApprove;
+  const ready = f.reason !== null && amount > 0 && (policy.canApprove || (needsSupervisor && f.supervisorPin.length >= 4));
+  const cmd: ScreenCommand = {
+    kind: 'attendant_return',
+    orderId: o.id,
+    returnId: f.returnId,
+    reason: f.reason ?? '',
+    ...(f.picks.size > 0 ? { lineIds: [...f.picks] } : {}),
+  };
+  const supervisorPad = needsSupervisor
+    ? `<h3>${txt(v, 'return_supervisor_pin')}</h3><div class="pin-dots" data-test="sup-dots">${'●'.repeat(f.supervisorPin.length) || '&nbsp;'}</div><div class="picks">${['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', 'C']
+        .map((k) => `<button class="btn pick" data-sup-key="${k}" data-test="sup-key-${k}">${k === 'C' ? txt(v, 'clear') : k}</button>`)
+        .join('')}</div>`
+    : '';
+  const confirm = `<button class="btn danger" data-cmd='${esc(JSON.stringify(cmd))}' data-test="ret-confirm"${ready ? '' : ' disabled'}>${txt(v, 'return_confirm')}</button>`;
+  const why = policy.why ? `<p class="banner warn" data-test="ret-why">${local(v, policy.why)}</p>` : '';
+  return `<div class="return-form" data-test="return-form" data-return-id="${esc(f.returnId)}"><h3>${txt(v, 'return_title')} · ${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</h3>${why}<p class="hint">${txt(v, 'return_pick_hint')} · ${txt(v, 'return_window')} ${policy.days}</p><div class="picks">${lines}</div><h3>${txt(v, 'return_reason')}</h3><div class="picks" data-test="ret-reasons">${reasons}</div><div class="row"><span>${txt(v, 'return_amount')}${f.picks.size === 0 ? ` (${txt(v, 'return_whole')})` : ''}</span><strong data-test="ret-amount">${money(v, amount)}</strong></div><div class="row"><span>${txt(v, 'return_to')}</span><span data-test="ret-methods">${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span></div>${supervisorPad}<div class="methods">${confirm}<button class="btn secondary" data-ret-cancel="1" data-test="ret-cancel">${txt(v, 'return_cancel')}</button></div></div>`;
+}
+
 function attendantOrdersTab(v: ScreenView): string {
   const orders = v.attendant.orders ?? [];
   if (orders.length === 0) return `<p class="hint">${txt(v, 'no_orders')}</p>`;
@@ -235,6 +294,8 @@ function attendantOrdersTab(v: ScreenView): string {
     .map((o) => {
       const pick = refundPick.get(o.id) ?? new Set<string>();
       const left = o.total - o.refunded;
+      const head = `<div class="row"><strong>${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</strong><span>${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span><span data-test="past-total">${money(v, o.total)}</span>${o.refunded > 0 ? `<span class="tag warn" data-test="past-refunded">${txt(v, 'refunded')} ${money(v, o.refunded)}</span>` : ''}${o.receiptPrint ? `<span class="tag warn" data-test="past-receipt-${o.receiptPrint}">${txt(v, o.receiptPrint === 'in_doubt' ? 'receipt_in_doubt' : 'receipt_pending')}</span>` : ''}</div>`;
+      if (returnForm?.orderId === o.id && v.attendant.returns) return `<li class="past-order" data-test="past-order" data-order="${esc(o.id)}">${head}${returnFormView(v, o)}</li>`;
       const lines = o.lines
         .map((l) => {
           const chosen = pick.has(l.lineId);
@@ -247,8 +308,9 @@ function attendantOrdersTab(v: ScreenView): string {
         button({ kind: 'attendant_reprint', orderId: o.id }, txt(v, 'reprint'), 'secondary', 'att-reprint'),
         left > 0 && pick.size > 0 ? button({ kind: 'attendant_refund', orderId: o.id, lineIds: [...pick] }, `${txt(v, 'refund_selected')} (${pick.size})`, 'danger', 'att-refund-lines') : '',
         left > 0 ? button({ kind: 'attendant_refund', orderId: o.id }, `${txt(v, 'refund_all')} ${money(v, left)}`, 'danger', 'att-refund-all') : '',
+        left > 0 && v.attendant.returns ? `<button class="btn primary" data-ret-open="${esc(o.id)}" data-test="att-return">${txt(v, 'return_start')}</button>` : '',
       ].join('');
-      return `<li class="past-order" data-test="past-order" data-order="${esc(o.id)}"><div class="row"><strong>${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</strong><span>${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span><span data-test="past-total">${money(v, o.total)}</span>${o.refunded > 0 ? `<span class="tag warn" data-test="past-refunded">${txt(v, 'refunded')} ${money(v, o.refunded)}</span>` : ''}${o.receiptPrint ? `<span class="tag warn" data-test="past-receipt-${o.receiptPrint}">${txt(v, o.receiptPrint === 'in_doubt' ? 'receipt_in_doubt' : 'receipt_pending')}</span>` : ''}</div><div class="picks">${lines}</div><div class="methods">${actions}</div></li>`;
+      return `<li class="past-order" data-test="past-order" data-order="${esc(o.id)}">${head}<div class="picks">${lines}</div><div class="methods">${actions}</div></li>`;
     })
     .join('')}</ul>`;
 }
@@ -283,6 +345,8 @@ function render(): void {
   document.body.dataset.screen = v.screen;
   document.body.dataset.lang = v.lang;
   document.body.dataset.seq = String(v.seq);
+  // the kiosk answered the open Return form (done, done before, or refused): the form closes, the notice says it
+  if (returnForm && (!v.attendant.active || v.attendant.notice?.returnId === returnForm.returnId)) returnForm = null;
   const overlay = v.attendant.pinPad ? pinPad(v) : v.attendant.active ? attendantPanel(v) : '';
   const offline =
     (connected ? '' : `<div class="banner warn offline" data-test="offline">${txt(v, 'offline')}</div>`) +
@@ -305,6 +369,21 @@ app.addEventListener('click', (e) => {
   refused = false;
   const target = (e.target as HTMLElement).closest('button');
   if (!target) return;
+  const ret = target.dataset;
+  if (ret.retOpen !== undefined || ret.retPick !== undefined || ret.retReason !== undefined || ret.retCancel !== undefined || ret.supKey !== undefined) {
+    if (ret.retOpen !== undefined) returnForm = { orderId: ret.retOpen, returnId: newReturnId(), picks: new Set(), reason: null, supervisorPin: '' };
+    else if (returnForm && ret.supKey !== undefined) {
+      if (ret.supKey === 'C') returnForm.supervisorPin = '';
+      else if (returnForm.supervisorPin.length < 12) returnForm.supervisorPin += ret.supKey;
+    }
+    else if (returnForm && ret.retPick !== undefined) {
+      if (returnForm.picks.has(ret.retPick)) returnForm.picks.delete(ret.retPick);
+      else returnForm.picks.add(ret.retPick);
+    } else if (returnForm && ret.retReason !== undefined) returnForm.reason = ret.retReason;
+    else returnForm = null;
+    render();
+    return;
+  }
   const picked = target.dataset.pick;
   if (picked !== undefined) {
     const [orderId, lineId] = picked.split('|');
@@ -330,6 +409,9 @@ app.addEventListener('click', (e) => {
     const c = JSON.parse(cmd) as ScreenCommand;
     if (c.kind === 'attendant_open' || c.kind === 'attendant_close') pin = '';
     if (c.kind === 'attendant_refund' || c.kind === 'attendant_close') refundPick.clear();
+    if (c.kind === 'attendant_close' || c.kind === 'attendant_tab') returnForm = null;
+    // the supervisor's PIN joins the command only when it is sent (it is never written into the page)
+    if (c.kind === 'attendant_return' && returnForm?.returnId === c.returnId && returnForm.supervisorPin.length > 0) c.supervisorPin = returnForm.supervisorPin;
     send(c);
   }
 });

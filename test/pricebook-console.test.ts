@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
+import * as ExcelJS from 'exceljs';
 import mqtt from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { addUser } from '../hq/console/users';
@@ -38,6 +39,7 @@ describe('/pricebook in Chromium', () => {
   let base: string;
   const out = process.env.CONSOLE_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pricebook-shots-'));
   const S = `PB${process.pid}`;
+  const S2 = `PBX${process.pid}`;
 
   beforeAll(async () => {
     broker = await Mosquitto.start();
@@ -50,6 +52,8 @@ describe('/pricebook in Chromium', () => {
     await store.db.transaction(async (tx) => {
       for (const d of ['K1', 'K2']) await tx.run('INSERT INTO fleet (store_id, device_id, last_seen) VALUES (?, ?, ?)', [S, d, f.clock.now()]);
       await PricebookRegistry.insert(tx, { store_id: S, version: '2026.1', csv: V1, items: 2, sha256: '0'.repeat(64), published_by: 'ada', published_at: f.clock.now() });
+      await tx.run('INSERT INTO fleet (store_id, device_id, last_seen) VALUES (?, ?, ?)', [S2, 'K1', f.clock.now()]);
+      await PricebookRegistry.insert(tx, { store_id: S2, version: '2026.1', csv: V1, items: 2, sha256: '0'.repeat(64), published_by: 'ada', published_at: f.clock.now() });
     });
     await f.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
@@ -111,5 +115,50 @@ describe('/pricebook in Chromium', () => {
     const files = await takeConsoleScreenshots(browser, base, { username: 'ada', password: PASSWORD }, [{ name: 'pricebook', path: `/pricebook?store=${S}` }], out);
     expect(files.filter((f) => /console-pricebook-(en|zh-CN)\.png$/.test(f)).map((f) => path.basename(f)).sort()).toEqual(['console-pricebook-en.png', 'console-pricebook-zh-CN.png']);
     for (const f of files) expect(fs.statSync(f).size).toBeGreaterThan(10_000);
+  });
+
+  it('an XLSX file chosen on the page: console.js POSTs its bytes, the problems by sheet row, then the diff; English and Chinese', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('Book');
+    for (const r of V2.split('\n')) ws.addRow(r.split(',').map((c) => (/^\d{1,6}$/.test(c) ? Number(c) : c)));
+    const good = Buffer.from(await wb.xlsx.writeBuffer());
+    ws.getRow(3).getCell(5).value = new Date(Date.UTC(2026, 0, 1));
+    const dated = Buffer.from(await wb.xlsx.writeBuffer());
+    const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    for (const lang of ['en', 'zh-CN'] as const) {
+      const context = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: lang });
+      const page = await context.newPage();
+      page.setDefaultTimeout(30_000);
+      await loginInBrowser(page, base, 'ada', PASSWORD);
+      await page.goto(`${base}/pricebook?store=${S2}&lang=${lang}`);
+      const form = page.locator('form.pricebook-file');
+      await form.locator('input[name="version"]').fill('2026.9');
+      await form.locator('input[type="file"]').setInputFiles({ name: 'book.xlsx', mimeType: xlsx, buffer: dated });
+      await form.locator('button[type="submit"]').click();
+      // the answer replaced main: the date cell refused on its sheet row, nothing published
+      await page.locator('table.pricebook-problems tr[data-line="3"]').waitFor();
+      expect(await page.locator('table.pricebook-problems tr[data-line="3"]').innerText()).toContain('unit_price');
+      expect(new URL(page.url()).pathname).toBe('/pricebook');
+      // the form came back: choose the good workbook → the diff against the last book
+      const again = page.locator('form.pricebook-file');
+      await again.locator('input[name="version"]').fill('2026.9');
+      await again.locator('input[type="file"]').setInputFiles({ name: 'book.xlsx', mimeType: xlsx, buffer: good });
+      await again.locator('button[type="submit"]').click();
+      await page.locator('.pricebook-summary').waitFor();
+      const summary = await page.locator('.pricebook-summary').innerText();
+      expect(summary).toBe(lang === 'en' ? '1 added, 1 removed, 1 changed, 0 unchanged (against 2026.1)' : '新增 1，删除 1，修改 1，未变 0（对比 2026.1）');
+      expect(await page.locator('table.pricebook-changed tr[data-sku="1001"]').innerText()).toContain('¥3.50 → ¥3.90');
+      expect(await page.locator('form[action="/pricebook/publish"] input[name="version"]').getAttribute('value')).toBe('2026.9');
+      await page.screenshot({ path: path.join(out, `console-pricebook-upload-${lang}.png`), fullPage: true });
+      expect(fs.statSync(path.join(out, `console-pricebook-upload-${lang}.png`)).size).toBeGreaterThan(10_000);
+      // publish later: a start time (the console's zone, UTC here) → listed as pending, with a cancel button
+      await page.locator('form.pricebook-schedule input[name="start"]').fill('2026-12-24T08:00');
+      await Promise.all([page.waitForURL((u) => u.pathname === '/pricebook' && u.searchParams.get('scheduled') === '2026.9'), page.locator('form.pricebook-schedule button').click()]);
+      expect(await page.locator('table.pricebook-schedules tr.schedule-pending').first().innerText()).toContain('2026.9');
+      expect(await page.locator('table.pricebook-schedules tr.schedule-pending form[action="/pricebook/schedule/cancel"]').count()).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(out, `console-pricebook-schedule-${lang}.png`), fullPage: true });
+      await context.close();
+    }
+    expect((await new PricebookRegistry(store.db.read).latest(S2))?.version).toBe('2026.1');
   });
 });

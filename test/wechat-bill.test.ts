@@ -11,8 +11,8 @@ import { SimulatedClock } from '../kernel/clock';
 import { channelOrderNo } from '../protocol/payments/channel-numbers';
 import { WechatChannel } from '../runtime/payments/wechat/wechat-channel';
 import { WechatClient } from '../runtime/payments/wechat/wechat-client';
-import { signWechat } from '../runtime/payments/wechat/wechat-sign';
-import { decodeWechatXml, encodeWechatXml } from '../runtime/payments/wechat/wechat-xml';
+import { signWechat } from '../protocol/payments/wechat/wechat-sign';
+import { decodeWechatXml, encodeWechatXml } from '../protocol/payments/wechat/wechat-xml';
 import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
 
 const KEY = 'bill0000000000000000000000000key';

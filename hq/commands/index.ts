@@ -12,6 +12,9 @@ import { register as user } from './user';
 import { register as orders } from './orders';
 import { register as channels } from './channels';
 import { register as reconcile } from './reconcile';
+import { register as refund } from './refund';
+import { register as fleetTag } from '../fleet/tag-cli';
+import { register as members } from '../members/cli';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -30,5 +33,8 @@ export const COMMANDS: RegisterCommand[] = [
   orders,
   channels,
   reconcile,
+  refund,
+  fleetTag,
+  members,
   serve,
 ];

@@ -18,6 +18,7 @@ import { HqIngest } from '../ingest/ingest';
 import { IngestStore } from '../ingest/store';
 import { loadPrivateKey, parseDuration } from '../signing';
 import { defaultSecretsKeyFile, loadSecretsKey } from '../channels/secrets-key';
+import { loadChannelEndpoints } from '../refunds/refunders';
 
 export interface ServeOptions extends BrokerCliOptions {
   db: string;
@@ -32,6 +33,8 @@ export interface ServeOptions extends BrokerCliOptions {
   offlineAlert: string;
   /** `--secrets-key FILE`: HQ's key for the payment channels' secrets at rest (default: beside the SQLite file). */
   secretsKey?: string;
+  /** `--channel-endpoints FILE`: the wallet channels' API endpoints for refunds HQ makes itself (hq/refunds/refunders.ts). */
+  channelEndpoints?: string;
 }
 
 /** Deletes ended sessions (idle or past their absolute limit) at start and every hour. */
@@ -89,6 +92,7 @@ export async function runServe(opts: ServeOptions, io: { out: (t: string) => voi
   // the payment channels' secrets at rest (hq/channels): `--secrets-key`, or created 0600 beside the SQLite file
   const secretsKeyFile = opts.secretsKey ?? defaultSecretsKeyFile(opts.db);
   const secretsKey = secretsKeyFile ? loadSecretsKey(secretsKeyFile, { create: opts.secretsKey === undefined }) : null;
+  const channelEndpoints = opts.channelEndpoints ? loadChannelEndpoints(opts.channelEndpoints) : null;
   const store = await IngestStore.open(opts.db);
   const { clock } = io;
 
@@ -138,6 +142,7 @@ export async function runServe(opts: ServeOptions, io: { out: (t: string) => voi
     hqKey,
     ingest,
     secretsKey,
+    channelEndpoints,
   };
 
   if ((await countUsers(store.db)) === 0) {
@@ -181,6 +186,7 @@ export function register(program: Command): void {
     .option('--offline-alert <duration>', 'raise an alert when a kiosk is offline longer than this (90s, 5m, 1h)', '5m')
     .option('--no-ingest', 'do not run the ingest in-process (another `hq ingest` does)')
     .option('--secrets-key <file>', "HQ's key for payment channel secrets at rest (default: hq-secrets.key beside the SQLite database, created 0600; required for them with PostgreSQL)")
+    .option('--channel-endpoints <file>', 'JSON of the wallet channels\' API endpoints for refunds HQ makes itself, e.g. {"wechat": {"url": …, "caPath"?: …}}')
     .option('--secure-cookies', 'mark cookies Secure (the console is served over HTTPS, e.g. behind a TLS proxy)');
   addBrokerOptions(cmd, { required: false });
   cmd.action(async (opts: ServeOptions) => {

@@ -88,6 +88,8 @@ export async function buildConsole(ctx: ConsoleContext, opts: ConsoleOptions = {
   const routes = opts.routes ?? FEATURE_ROUTES;
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false, forceCloseConnections: true });
   await app.register(fastifyFormbody);
+  // raw file uploads (a page's JS POSTs a file's bytes; CSRF in the x-csrf-token header): the route gets them as req.raw
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const log = opts.log ?? ((message: string, cause?: unknown) => console.error(message, cause ?? ''));
 
@@ -225,7 +227,8 @@ export async function buildConsole(ctx: ConsoleContext, opts: ConsoleOptions = {
           t,
           params: { ...params },
           query: flatFields(req.query),
-          body: route.method === 'POST' ? flatFields(req.body, '_csrf') : {},
+          body: route.method === 'POST' && !Buffer.isBuffer(req.body) ? flatFields(req.body, '_csrf') : {},
+          ...(route.method === 'POST' && Buffer.isBuffer(req.body) ? { raw: req.body } : {}),
           csrfToken: session.csrfToken,
           ip: req.ip,
         };

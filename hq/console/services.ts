@@ -4,6 +4,8 @@ import { configRenewer } from '../config/renew';
 import { FLEET_ALERTS_SERVICE } from '../fleet/fleet-alerts';
 import { COMMAND_RESULTS_SERVICE } from '../fleet/commands';
 import { channelDeliveryService } from '../channels/service';
+import { MEMBERS_SERVICE } from '../members/service';
+import { pricebookScheduler } from '../pricebook-console/scheduler';
 
 /** Background services of the features, started by `hq serve` (a feature adds its own line here). */
 export const FEATURE_SERVICES: readonly ConsoleService[] = [
@@ -12,4 +14,6 @@ export const FEATURE_SERVICES: readonly ConsoleService[] = [
   COMMAND_RESULTS_SERVICE, // hq/fleet: records cmd/result on the console's commands, marks unanswered ones timeout after 2 min
   configRenewer, // hq/config: publishes a config bundle again 7 days before it expires (or raises an alert), every hour
   channelDeliveryService, // hq/channels: seals and sends payment channel secrets to kiosks due them (a key arrived, a new kiosk); on fleet changes and every minute
+  MEMBERS_SERVICE, // hq/members: records kiosks' members/reported; publishes each store's signed member snapshot when it changed (debounced after ingest / adjustments, every minute)
+  pricebookScheduler, // hq/pricebook-console: publishes price books scheduled on /pricebook when due (a pass at start catches up), every 30 s
 ];

@@ -5,6 +5,7 @@ import type { HqIngest } from '../ingest/ingest';
 import type { IngestStore } from '../ingest/store';
 import type { Html } from './html';
 import type { HqSecretsKey } from '../channels/secrets-key';
+import type { ChannelEndpoints } from '../refunds/refunders';
 
 /**
  * The contract between the console core (hq/console: server, sessions, roles, audit, layout, live updates) and the
@@ -29,12 +30,15 @@ export const PERMISSIONS = [
   'config.view', // config versions, diff, per-kiosk reported state
   'config.publish', // publish, roll back config bundles
   'pricebook.publish', // upload, check and publish a store's price book (admins only; seeing it is config.view)
+  'promotions.publish', // upload, check and publish a store's promotions (admins, store managers in their stores; seeing them is config.view)
   'users.view',
   'users.manage', // add, disable, change passwords and roles
   'audit.view', // audit log and its export
   'channels.manage', // payment channel secrets: see ids and fingerprints, set and rotate (admins only)
   'reconcile.view', // reconciliation (对账) runs, discrepancies, fees and settlement
   'reconcile.run', // reconcile an uploaded channel bill or a store's card end-of-day (admins only)
+  'members.view', // member records, balances, the points ledger and its conflicts, kiosks' snapshot versions
+  'members.adjust', // correct a member's points (admins only; audited)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -44,9 +48,9 @@ export type Permission = (typeof PERMISSIONS)[number];
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  store_manager: ['fleet.view', 'fleet.command', 'alerts.view', 'alerts.ack', 'payments.view', 'orders.view', 'orders.return', 'stats.view', 'config.view', 'reconcile.view'],
+  store_manager: ['fleet.view', 'fleet.command', 'alerts.view', 'alerts.ack', 'payments.view', 'orders.view', 'orders.return', 'stats.view', 'config.view', 'reconcile.view', 'members.view', 'promotions.publish'],
   support: ['fleet.view', 'fleet.command', 'fleet.retire', 'alerts.view', 'alerts.ack', 'payments.view', 'config.view'],
-  auditor: ['fleet.view', 'alerts.view', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'users.view', 'audit.view', 'reconcile.view'],
+  auditor: ['fleet.view', 'alerts.view', 'payments.view', 'orders.view', 'stats.view', 'config.view', 'users.view', 'audit.view', 'reconcile.view', 'members.view'],
 };
 
 export const can = (role: Role, p: Permission): boolean => ROLE_PERMISSIONS[role].includes(p);
@@ -79,6 +83,8 @@ export interface ConsoleRequest {
   query: Record<string, string | undefined>;
   /** A POST's urlencoded form fields (or JSON object fields), `_csrf` removed. */
   body: Record<string, string | undefined>;
+  /** A POST's bytes when sent as `application/octet-stream` (a file upload; bounded by the console's body limit). */
+  raw?: Buffer;
   /** For forms: put {@link csrfField}(req.csrfToken) in every POST form. */
   csrfToken: string;
   ip: string;
@@ -185,4 +191,6 @@ export interface ConsoleContext {
    * rest: `hq serve --secrets-key`, or `hq-secrets.key` beside the SQLite database. Absent: setting them answers 503.
    */
   secretsKey?: HqSecretsKey | null;
+  /** The wallet channels' API endpoints for refunds HQ makes itself (`hq serve --channel-endpoints FILE`, hq/refunds); null/absent: none. */
+  channelEndpoints?: ChannelEndpoints | null;
 }

@@ -3,6 +3,7 @@ import { COMMAND_ARGS, KIOSK_COMMANDS, type CommandName } from '../../protocol/c
 import { scopeWhere } from '../console/scope-sql';
 import { inScope, type ConsoleContext, type StoreScope } from '../console/types';
 import { sendCommand } from './commands';
+import { pushItems, type PushStatus } from './push-status';
 import { isValidTag, selectKiosks, type KioskSelection } from './tags';
 
 /**
@@ -31,7 +32,39 @@ export interface BatchRequest {
 
 export type BatchOutcome = { ok: true; id: string; kiosks: number } | { ok: false; status: 400 | 503; message: string; reason: 'bad_command' | 'bad_args' | 'bad_tag' | 'no_kiosk' | 'too_many' | 'unavailable' };
 
-const kioskKey = (k: Kiosk) => `${k.storeId}/${k.deviceId}`;
+export const kioskKey = (k: Kiosk): string => `${k.storeId}/${k.deviceId}`;
+
+/** Why a selection cannot be sent to (nothing was recorded). */
+export interface TargetRefusal {
+  ok: false;
+  status: 400 | 503;
+  reason: 'bad_tag' | 'no_kiosk' | 'too_many' | 'unavailable';
+  message: string;
+}
+
+/**
+ * The kiosks of a batch: the store/tag `selection` inside `scope` (retired kiosks and other stores left out), with
+ * `kiosks` only those ticked; refused when none, too many, or HQ cannot sign and send right now (nothing recorded).
+ */
+export async function resolveTargets(
+  ctx: Pick<ConsoleContext, 'store' | 'mqtt' | 'hqKey'>,
+  scope: StoreScope,
+  selection: KioskSelection,
+  kiosks?: readonly Kiosk[],
+): Promise<{ ok: true; targets: Kiosk[] } | TargetRefusal> {
+  if (selection.tag !== undefined && !isValidTag(selection.tag)) return { ok: false, status: 400, reason: 'bad_tag', message: 'bad tag' };
+  let targets = await selectKiosks(ctx.store.db, scope, selection);
+  if (kiosks) {
+    const ticked = new Set(kiosks.map(kioskKey));
+    targets = targets.filter((k) => ticked.has(kioskKey(k)));
+  }
+  if (targets.length === 0) return { ok: false, status: 400, reason: 'no_kiosk', message: 'No kiosk selected.' };
+  if (targets.length > MAX_BATCH_KIOSKS) return { ok: false, status: 400, reason: 'too_many', message: `At most ${MAX_BATCH_KIOSKS} kiosks in one batch.` };
+  if (!ctx.mqtt) return { ok: false, status: 503, reason: 'unavailable', message: 'No broker: hq serve was started without --broker, so nothing can be sent.' };
+  if (!ctx.hqKey) return { ok: false, status: 503, reason: 'unavailable', message: 'No signing key: hq serve was started without --key, so nothing can be signed.' };
+  if (!ctx.mqtt.connected) return { ok: false, status: 503, reason: 'unavailable', message: 'The broker is unreachable right now: nothing was sent. Try again when it is back.' };
+  return { ok: true, targets };
+}
 
 /**
  * Sends a batch: checks the command and its args, resolves the selection inside `scope` (retired kiosks and other
@@ -42,17 +75,9 @@ export async function sendCommandBatch(ctx: ConsoleContext, user: string, scope:
   if (!(KIOSK_COMMANDS as readonly string[]).includes(r.name)) return { ok: false, status: 400, reason: 'bad_command', message: `not a command for a batch of kiosks: ${r.name}` };
   const parsed = COMMAND_ARGS[r.name as CommandName].safeParse(r.args);
   if (!parsed.success) return { ok: false, status: 400, reason: 'bad_args', message: `bad args for ${r.name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-  if (r.selection.tag !== undefined && !isValidTag(r.selection.tag)) return { ok: false, status: 400, reason: 'bad_tag', message: 'bad tag' };
-  let targets = await selectKiosks(ctx.store.db, scope, r.selection);
-  if (r.kiosks) {
-    const ticked = new Set(r.kiosks.map(kioskKey));
-    targets = targets.filter((k) => ticked.has(kioskKey(k)));
-  }
-  if (targets.length === 0) return { ok: false, status: 400, reason: 'no_kiosk', message: 'No kiosk selected.' };
-  if (targets.length > MAX_BATCH_KIOSKS) return { ok: false, status: 400, reason: 'too_many', message: `At most ${MAX_BATCH_KIOSKS} kiosks in one batch.` };
-  if (!ctx.mqtt) return { ok: false, status: 503, reason: 'unavailable', message: 'No broker: hq serve was started without --broker, so commands cannot be sent.' };
-  if (!ctx.hqKey) return { ok: false, status: 503, reason: 'unavailable', message: 'No signing key: hq serve was started without --key, so commands cannot be signed.' };
-  if (!ctx.mqtt.connected) return { ok: false, status: 503, reason: 'unavailable', message: 'The broker is unreachable right now: nothing was sent. Try again when it is back.' };
+  const resolved = await resolveTargets(ctx, scope, r.selection, r.kiosks);
+  if (!resolved.ok) return resolved;
+  const targets = resolved.targets;
   const id = randomUUID();
   const now = ctx.clock.now();
   const selection = { stores: r.selection.stores ?? [], tag: r.selection.tag ?? null, kiosks: targets.map(kioskKey) };
@@ -67,10 +92,18 @@ export async function sendCommandBatch(ctx: ConsoleContext, user: string, scope:
   return { ok: true, id, kiosks: targets.length };
 }
 
-export type BatchItemStatus = 'not_sent' | 'sent' | 'ok' | 'failed' | 'rejected' | 'timeout';
+export type BatchItemStatus = 'not_sent' | 'sent' | 'ok' | 'failed' | 'rejected' | 'timeout' | PushStatus;
+
+/** Every status, in the order the batch page counts them. */
+export const BATCH_STATUSES: readonly BatchItemStatus[] = ['ok', 'applied', 'pending', 'downloading', 'failed', 'rejected', 'timeout', 'sent', 'waiting', 'not_sent'];
+
+/** The kinds of batch: a signed command, a config body or a console price book pushed at device scope. */
+export type BatchKind = 'command' | 'config' | 'pricebook';
 
 export interface BatchItem extends Kiosk {
   commandId: string | null;
+  /** A push batch: the version published to this kiosk. */
+  version?: string | null;
   status: BatchItemStatus;
   result: string | null;
   resultAt: number | null;
@@ -78,7 +111,7 @@ export interface BatchItem extends Kiosk {
 
 export interface BatchView {
   id: string;
-  kind: 'command';
+  kind: BatchKind;
   name: string;
   args: string;
   stores: string[];
@@ -92,7 +125,7 @@ export interface BatchView {
 
 interface BatchRow {
   id: string;
-  kind: 'command';
+  kind: BatchKind;
   name: string;
   args: string;
   selection: string;
@@ -111,6 +144,12 @@ export async function batchView(ctx: Pick<ConsoleContext, 'store'>, scope: Store
   const b = await read.get<BatchRow>('SELECT * FROM batches WHERE id = ?', [id]);
   if (!b) return null;
   const sel = parseSelection(b.selection);
+  if (b.kind !== 'command') {
+    const pushed = await pushItems(read, id, b.kind, scope);
+    if (pushed.length === 0) return null;
+    const items: BatchItem[] = pushed.map((p) => ({ ...p, commandId: null }));
+    return { id: b.id, kind: b.kind, name: b.name, args: b.args, stores: sel.stores, tag: sel.tag, createdBy: b.created_by, createdAt: Number(b.created_at), items, counts: countOf(items) };
+  }
   const w = scopeWhere(scope, 'store_id');
   const rows = await read.all<{ id: string; store_id: string; device_id: string; status: BatchItemStatus; result: string | null; result_at: number | null }>(
     `SELECT id, store_id, device_id, status, result, result_at FROM commands WHERE batch_id = ? AND ${w.sql}`,
@@ -127,18 +166,23 @@ export async function batchView(ctx: Pick<ConsoleContext, 'store'>, scope: Store
     items.push({ storeId, deviceId, commandId: r?.id ?? null, status: r?.status ?? 'not_sent', result: r?.result ?? null, resultAt: r?.result_at === null || r?.result_at === undefined ? null : Number(r.result_at) });
   }
   if (items.length === 0) return null;
-  const counts: Record<BatchItemStatus, number> = { not_sent: 0, sent: 0, ok: 0, failed: 0, rejected: 0, timeout: 0 };
+  return { id: b.id, kind: b.kind, name: b.name, args: b.args, stores: sel.stores, tag: sel.tag, createdBy: b.created_by, createdAt: Number(b.created_at), items, counts: countOf(items) };
+}
+
+function countOf(items: readonly BatchItem[]): Record<BatchItemStatus, number> {
+  const counts = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchItemStatus, number>;
   for (const i of items) counts[i.status]++;
-  return { id: b.id, kind: b.kind, name: b.name, args: b.args, stores: sel.stores, tag: sel.tag, createdBy: b.created_by, createdAt: Number(b.created_at), items, counts };
+  return counts;
 }
 
 /** The newest batches with at least one kiosk in `scope` (newest first). */
-export async function recentBatches(ctx: Pick<ConsoleContext, 'store'>, scope: StoreScope, limit = 50): Promise<{ id: string; name: string; createdBy: string; createdAt: number; kiosks: number }[]> {
+export async function recentBatches(ctx: Pick<ConsoleContext, 'store'>, scope: StoreScope, limit = 50): Promise<{ id: string; kind: BatchKind; name: string; createdBy: string; createdAt: number; kiosks: number }[]> {
   const w = scopeWhere(scope, 'c.store_id');
-  const rows = await ctx.store.db.read.all<{ id: string; name: string; created_by: string; created_at: number; n: number }>(
-    `SELECT b.id, b.name, b.created_by, b.created_at, COUNT(c.id) AS n FROM batches b JOIN commands c ON c.batch_id = b.id
-     WHERE ${w.sql} GROUP BY b.id, b.name, b.created_by, b.created_at ORDER BY b.created_at DESC, b.id LIMIT ?`,
+  const rows = await ctx.store.db.read.all<{ id: string; kind: BatchKind; name: string; created_by: string; created_at: number; n: number }>(
+    `SELECT b.id, b.kind, b.name, b.created_by, b.created_at, COUNT(*) AS n FROM batches b
+     JOIN (SELECT batch_id, store_id FROM commands WHERE batch_id IS NOT NULL UNION ALL SELECT batch_id, store_id FROM batch_pushes) c ON c.batch_id = b.id
+     WHERE ${w.sql} GROUP BY b.id, b.kind, b.name, b.created_by, b.created_at ORDER BY b.created_at DESC, b.id LIMIT ?`,
     [...w.params, limit],
   );
-  return rows.map((r) => ({ id: r.id, name: r.name, createdBy: r.created_by, createdAt: Number(r.created_at), kiosks: Number(r.n) }));
+  return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, createdBy: r.created_by, createdAt: Number(r.created_at), kiosks: Number(r.n) }));
 }

@@ -4,6 +4,7 @@ import { can, type ConsoleContext, type ConsoleReply, type ConsoleRequest } from
 import { scopeWhere } from '../console/scope-sql';
 import { FLEET_STATES, fleetPageOf, fleetRows, matchesState, type FleetStateFilter } from './fleet-query';
 import { kioskValue } from './batch-pages';
+import { pushChoices, pushFields, type PushChoices } from './push-pages';
 import { devicesCell, kioskHref, laneBadge, queryId, statusBadge, timeCell } from './page-parts';
 import { isValidTag, tagNamesInScope, tagsInScope } from './tags';
 
@@ -66,7 +67,7 @@ export async function fleetPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
       </label>
       <button type="submit">${t('fleet.filter.apply')}</button>
     </form>
-    ${canBatch ? batchForm(req, store, tag) : ''}
+    ${canBatch ? batchForm(req, store, tag, await pushChoices(req, ctx)) : ''}
     <div class="cards">
       <div class="card"><div class="muted">${t('fleet.count.total')}</div><div class="value" id="count-total">${count.total}</div></div>
       <div class="card"><div class="muted">${t('fleet.count.online')}</div><div class="value" id="count-online">${count.online}</div></div>
@@ -116,8 +117,9 @@ export async function fleetPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
 }
 
 /** The batch form: one signed command to the kiosks ticked in the table, or to every kiosk of the store/tag filter. */
-function batchForm(req: ConsoleRequest, store: string | undefined, tag: string | undefined): Html {
+function batchForm(req: ConsoleRequest, store: string | undefined, tag: string | undefined, choices: PushChoices): Html {
   const t = req.t;
+  const push = pushFields(req, choices);
   return html`<details class="batch"><summary>${t('fleet.batch.form')}</summary>
     <form id="batch-form" method="post" action="/batches" class="filters" data-confirm="${t('fleet.batch.confirm')}">
       ${csrfField(req.csrfToken)}
@@ -126,10 +128,12 @@ function batchForm(req: ConsoleRequest, store: string | undefined, tag: string |
         <option value="checked">${t('fleet.batch.target.checked')}</option>
         <option value="filter">${t('fleet.batch.target.filter', { store: store ?? t('fleet.filter.all'), tag: tag ?? t('fleet.filter.all') })}</option>
       </select></label>
+      ${push.kind}
       <label>${t('fleet.cmd.name')}<select name="name">${KIOSK_COMMANDS.map((n) => html`<option value="${n}">${n}</option>`)}</select></label>
       <label>${t('fleet.cmd.reason')}<input name="reason" maxlength="200"></label>
       <label>${t('fleet.cmd.fromSeq')}<input name="fromSeq" inputmode="numeric" pattern="[0-9]*"></label>
       <label>${t('fleet.cmd.date')}<input name="date" pattern="\\d{4}-\\d{2}-\\d{2}"></label>
+      ${push.fields}
       <button type="submit" class="primary">${t('fleet.batch.send')}</button>
     </form></details>`;
 }

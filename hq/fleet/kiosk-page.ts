@@ -31,7 +31,8 @@ export function pretty(text: string | null, max = 4000): string {
   return out.length > max ? `${out.slice(0, max)}\n…` : out;
 }
 
-export const statusClass = (s: string): string => (s === 'ok' ? 'ok' : s === 'sent' ? '' : s === 'timeout' ? 'warn' : 'bad');
+export const statusClass = (s: string): string =>
+  s === 'ok' || s === 'applied' ? 'ok' : s === 'sent' || s === 'waiting' || s === 'downloading' || s === 'pending' ? '' : s === 'timeout' ? 'warn' : 'bad';
 
 /** GET /fleet/:store/:device — versions, lane, devices, journal, alerts, recent events, doctor, commands. */
 export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promise<ConsoleReply> {

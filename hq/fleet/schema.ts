@@ -184,3 +184,57 @@ export const PG_KIOSK_TAGS_SCHEMA = `
   ALTER TABLE commands ADD COLUMN IF NOT EXISTS batch_id TEXT;
   CREATE INDEX IF NOT EXISTS commands_batch ON commands (batch_id);
 `;
+
+/**
+ * Ingest schema v17 — batches that push config or a price book (hq/fleet/batch-push.ts).
+ * batches.kind: also `config` (a config body published at device scope to each kiosk) and `pricebook` (a console
+ *   price-book version published at device scope to each kiosk). SQLite cannot change a CHECK: the table is rebuilt.
+ * batch_pushes: one row per kiosk of such a batch: the version published to it (a config version is per device
+ *   scope, so it differs from kiosk to kiosk), when, and `error` when it could not be published to that kiosk. The
+ *   kiosk's outcome is not stored here: it is read from its last `config/reported` / `pricebook/reported` (fleet).
+ */
+export const BATCH_PUSH_MIGRATIONS: Migration[] = [
+  {
+    version: 17,
+    name: 'batches that push config or a price book',
+    sql: `
+      CREATE TABLE batches_v17 (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('command', 'config', 'pricebook')),
+        name TEXT NOT NULL,
+        args TEXT NOT NULL,
+        selection TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO batches_v17 (id, kind, name, args, selection, created_by, created_at) SELECT id, kind, name, args, selection, created_by, created_at FROM batches;
+      DROP TABLE batches;
+      ALTER TABLE batches_v17 RENAME TO batches;
+      CREATE INDEX batches_created ON batches (created_at);
+      CREATE TABLE batch_pushes (
+        batch_id TEXT NOT NULL,
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        version TEXT,
+        error TEXT,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, store_id, device_id)
+      );
+    `,
+  },
+];
+
+/** v17 on PostgreSQL (idempotent: the CHECK is replaced at every open). */
+export const PG_BATCH_PUSH_SCHEMA = `
+  ALTER TABLE batches DROP CONSTRAINT IF EXISTS batches_kind_check;
+  ALTER TABLE batches ADD CONSTRAINT batches_kind_check CHECK (kind IN ('command', 'config', 'pricebook'));
+  CREATE TABLE IF NOT EXISTS batch_pushes (
+    batch_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    version TEXT,
+    error TEXT,
+    sent_at BIGINT NOT NULL,
+    PRIMARY KEY (batch_id, store_id, device_id)
+  );
+`;

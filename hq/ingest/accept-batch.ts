@@ -2,6 +2,7 @@ import type { Tx } from '../../kernel/sqlite/database';
 import { GENESIS_HASH } from '../../protocol/journal/entry';
 import { follows, hashMatches } from '../../protocol/journal/chain';
 import type { EventMessage } from '../../protocol/sync/messages';
+import { projectPoints, removeEvictedPoints } from '../members/ledger-projection';
 import { projectEvents, reprojectEvicted } from '../orders/projector';
 import { SQL } from './ingest-sql';
 import type { AcceptResult, AcceptStatus, BatchOutcome, DeviceAck, Gap, QuarantineNote } from './outcome';
@@ -249,8 +250,13 @@ export async function acceptBatch(tx: Tx, events: EventMessage[], receivedAt: nu
   }
   // the order projections (hq/orders) of what this batch newly stored, in this transaction, after the inserts
   await projectEvents(tx, dialect, [...states.values()].flatMap((d) => d.inserts));
+  // the members' points ledger (hq/members) likewise: a completed order's earned / redeemed points
+  await projectPoints(tx, dialect, [...states.values()].flatMap((d) => d.inserts));
   for (const d of states.values()) {
-    if (d.evict.length > 0) await reprojectEvicted(tx, dialect, d.storeId, d.deviceId, d.evict.map((x) => x.seq));
+    if (d.evict.length > 0) {
+      await reprojectEvicted(tx, dialect, d.storeId, d.deviceId, d.evict.map((x) => x.seq));
+      await removeEvictedPoints(tx, dialect, d.storeId, d.deviceId, d.evict.map((x) => x.seq));
+    }
   }
   return { results, acks, quarantined };
 }

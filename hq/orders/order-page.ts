@@ -3,7 +3,8 @@ import { html } from '../console/html';
 import type { ConsoleContext, ConsoleReply, ConsoleRequest } from '../console/types';
 import { orderDetail } from './detail';
 import { channelLabels, receiptLabel, statusBadge } from './orders-page';
-import { returnSection } from './returns';
+import { returnSection, storeReturnReasons } from './returns';
+import { hqRefundSection } from '../refunds/console';
 
 /**
  * A payment's reference (stored as JSON: authorisation code, masked PAN, trade numbers …) as `key value` pairs that
@@ -34,6 +35,10 @@ export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
   );
   if (!d) return { error: { status: 404, message: t('orders.notFound') } };
   const o = d.order;
+  const reasons = await storeReturnReasons(ctx.store.db.read, o.store_id, o.device_id);
+  const orderHref = `/orders/${encodeURIComponent(o.store_id)}/${encodeURIComponent(o.device_id)}/${encodeURIComponent(o.order_id)}`;
+  // refunds at the channel made by HQ itself (QR wallet payments; the form for admins): hq/refunds
+  const hqRefunds = await hqRefundSection(req, ctx, orderHref, [o.store_id, o.device_id, o.order_id]);
   const money = (v: number | null) => (v === null ? '' : formatMoney(v, 'CNY', req.lang));
   const time = (ms: number | null) => (ms === null ? '—' : formatTime(ms, ctx.settings.timezone, req.lang));
   const body = html`
@@ -66,7 +71,8 @@ export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
       <tbody>${d.refunds.length
         ? d.refunds.map((r) => html`<tr><td>${time(r.ts)}</td><td class="num">${money(r.amount)}</td><td>${channelLabels(t, r.channel ?? '')}</td><td>${r.attendant_id ?? ''}</td><td>${r.reason ?? ''}</td><td>${r.returnId ? html`<code>${r.returnId}</code>` : ''}</td></tr>`)
         : html`<tr><td colspan="6" class="muted">${t('orders.none')}</td></tr>`}</tbody></table></div>
-    ${returnSection(req, `/orders/${encodeURIComponent(o.store_id)}/${encodeURIComponent(o.device_id)}/${encodeURIComponent(o.order_id)}`, d.returns, (ms) => time(ms))}
+    ${returnSection(req, `/orders/${encodeURIComponent(o.store_id)}/${encodeURIComponent(o.device_id)}/${encodeURIComponent(o.order_id)}`, d.returns, (ms) => time(ms), reasons)}
+    ${hqRefunds}
     <h2>${t('orders.detail.timeline')}</h2>
     <div class="table-wrap"><table id="timeline-table"><thead><tr><th>seq</th><th>${t('orders.detail.time')}</th><th>${t('orders.detail.type')}</th>
       <th>${t('orders.detail.transition')}</th><th>${t('orders.detail.amount')}</th><th>${t('orders.detail.chain')}</th></tr></thead>

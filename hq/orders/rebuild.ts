@@ -19,7 +19,8 @@ const PER_TX = 2000;
 export async function rebuildProjections(store: IngestStore, onProgress?: (r: RebuildResult) => void): Promise<RebuildResult> {
   const db = store.db;
   await db.transaction(async (tx) => {
-    for (const t of [...PROJECTION_TABLES, ...ROLLUP_TABLES]) await tx.run(`DELETE FROM ${t}`);
+    // HQ's own channel refunds (negative seq, hq/refunds/refund-rows.ts) are not projected from the journal: they stay
+    for (const t of [...PROJECTION_TABLES, ...ROLLUP_TABLES]) await tx.run(t === 'refunds' ? 'DELETE FROM refunds WHERE seq >= 0' : `DELETE FROM ${t}`);
   });
   const devices = await db.read.all<{ store_id: string; device_id: string }>('SELECT store_id, device_id FROM devices ORDER BY store_id, device_id');
   const result: RebuildResult = { devices: 0, orders: 0 };

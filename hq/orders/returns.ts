@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../kernel/sqlite/database';
 import { csrfField, html } from '../console/html';
+import { composeConfig } from '../../config/bundle-validation';
+import { defaultConfig } from '../../config/defaults';
+import { returnsPolicyOf, type ReturnsPolicy } from '../../config/returns-policy';
+import type { Scope } from '../../protocol/signed-envelope';
+import { ConfigRegistry } from '../config/registry';
 import { can, type ConsoleContext, type ConsoleReply, type ConsoleRequest } from '../console/types';
 import { sendCommand } from '../fleet/commands';
 import { obj, parsePayload, text } from './journal-payload';
@@ -57,14 +62,48 @@ export async function returnCommands(db: Pick<Tx, 'all'>, ids: string[]): Promis
   return out;
 }
 
-/** The Return form (users with `orders.return`) and the returns sent for this order. */
-export function returnSection(req: ConsoleRequest, href: string, sent: ReturnCommandRow[], time: (ms: number) => string) {
+/** A return reason of the store's policy: its id (what the kiosk checks) and its label per console language. */
+export type ReturnReason = ReturnsPolicy['reasons'][number];
+
+/**
+ * The return reasons of the store's policy as HQ published it to this kiosk: the config bodies in force at the
+ * fleet, store and device levels (hq/config registry) merged over the kiosk defaults, as the kiosk composes them
+ * (config/bundle-validation.ts composeConfig), then `returnsPolicyOf` (a config without `returns`: the default
+ * reasons). Null when HQ has published no config for any of those levels (or they do not compose): HQ does not
+ * know the store's reasons, and the form falls back to free text.
+ */
+export async function storeReturnReasons(db: Tx, store: string, device: string): Promise<ReturnReason[] | null> {
+  const registry = new ConfigRegistry(db);
+  const levels: Scope[] = [{ kind: 'fleet' }, { kind: 'store', store }, { kind: 'device', store, device }];
+  const bodies: Record<string, unknown>[] = [];
+  for (const scope of levels) {
+    const row = await registry.latest(scope);
+    if (row) bodies.push(JSON.parse(row.body) as Record<string, unknown>);
+  }
+  if (bodies.length === 0) return null;
+  const composed = composeConfig(defaultConfig(), bodies);
+  return composed.ok ? returnsPolicyOf(composed.config).reasons : null;
+}
+
+/** The reason field: a drop-down of the policy's reasons (labels in the console language), else free text. */
+function reasonField(req: ConsoleRequest, reasons: readonly ReturnReason[] | null) {
+  const t = req.t;
+  if (reasons === null || reasons.length === 0)
+    return html`<label>${t('orders.return.reason')}<input name="reason" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}"></label>`;
+  return html`<label>${t('orders.return.reason')}<select name="reason" required>${reasons.map((r) => html`<option value="${r.id}">${r.label[req.lang] ?? r.label.en}</option>`)}</select></label>`;
+}
+
+/**
+ * The Return form (users with `orders.return`) and the returns sent for this order. `reasons`: the store's return
+ * reasons ({@link storeReturnReasons}), null when HQ does not know them.
+ */
+export function returnSection(req: ConsoleRequest, href: string, sent: ReturnCommandRow[], time: (ms: number) => string, reasons: readonly ReturnReason[] | null = null) {
   const t = req.t;
   return html`<section id="returns"><h2>${t('orders.return.title')}</h2>
     ${can(req.user.role, 'orders.return')
       ? html`<form method="post" action="${href}/return" class="filters" data-confirm="${t('orders.return.confirm')}">
       ${csrfField(req.csrfToken)}<input type="hidden" name="returnId" value="hq-${randomUUID()}">
-      <label>${t('orders.return.reason')}<input name="reason" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}"></label>
+      ${reasonField(req, reasons)}
       <label>${t('orders.return.amount')}<input name="amount" inputmode="numeric" pattern="[0-9]*"></label>
       <label>${t('orders.return.lines')}<input name="lines" maxlength="200" placeholder="L1,L2"></label>
       <button type="submit" class="primary">${t('orders.return.send')}</button></form><p class="muted">${t('orders.return.help')}</p>`

@@ -5,7 +5,7 @@ export interface ChangedItem {
   sku: string;
   before: PriceItem;
   after: PriceItem;
-  /** `unitPrice`, `names`, `barcodes`, `taxClass`, `ageLimit`, `soldByWeight` — in that order. */
+  /** `unitPrice`, `names`, `barcodes`, `taxClass`, `ageLimit`, `soldByWeight`, `typePrices` — in that order. */
   fields: (keyof PriceItem)[];
 }
 
@@ -16,7 +16,7 @@ export interface BookDiff {
   unchanged: number;
 }
 
-const FIELDS: (keyof PriceItem)[] = ['unitPrice', 'names', 'barcodes', 'taxClass', 'ageLimit', 'soldByWeight'];
+const FIELDS: (keyof PriceItem)[] = ['unitPrice', 'names', 'barcodes', 'taxClass', 'ageLimit', 'soldByWeight', 'typePrices'];
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 /** Names compared regardless of the order of their locales. */

@@ -4,6 +4,7 @@ import type { Lang, Translate } from '../console/types';
 import type { PriceItem } from '../../protocol/pricebook/price-item';
 import type { BookDiff } from './diff';
 import type { PricebookVersionRow } from './registry';
+import type { ScheduleRow } from './schedules';
 import type { KioskBookState } from './reports';
 
 /** The HTML of the console's price-book page (every value escaped by `html`: books and reports come from outside). */
@@ -40,7 +41,19 @@ export function uploadForm(env: PageEnv, store: string, o: { version?: string; c
 <label>${env.t('pricebook.version')} <input type="text" name="version" value="${o.version ?? ''}" required maxlength="128"></label>
 <label>${env.t('pricebook.csv')}<textarea name="csv" rows="10" cols="100" required>${o.csv ?? ''}</textarea></label>
 <button type="submit">${env.t('pricebook.check')}</button></form>
+${fileForm(env, store, o.version)}
 <p class="muted">${env.t('pricebook.promotions')}</p>`;
+}
+
+/**
+ * A price-book file (CSV or XLSX): console.js POSTs the chosen file's bytes raw to `data-upload` (the other fields in
+ * the query, the CSRF token in a header) and shows the answer (problems or diff) in place of the page's main.
+ */
+export function fileForm(env: PageEnv, store: string, version = ''): Html {
+  return html`<form method="post" action="/pricebook/upload" data-upload="/pricebook/upload" class="pricebook-file">${csrfField(env.csrfToken)}<input type="hidden" name="store" value="${store}">
+<label>${env.t('pricebook.version')} <input type="text" name="version" value="${version}" required maxlength="128"></label>
+<label>${env.t('pricebook.file')} <input type="file" name="file" required accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"></label>
+<button type="submit">${env.t('pricebook.checkFile')}</button></form>`;
 }
 
 export function problemsTable(env: PageEnv, problems: readonly { line: number | null; field: string | null; reason: string }[]): Html {
@@ -54,7 +67,7 @@ const describeChange = (env: PageEnv, c: BookDiff['changed'][number]): string =>
     .map((f) => {
       if (f === 'unitPrice') return `${env.t('pricebook.price')}: ${money(env, c.before.unitPrice)} → ${money(env, c.after.unitPrice)}`;
       if (f === 'names') return `${env.t('pricebook.name')}: ${nameOf(env, c.before)} → ${nameOf(env, c.after)}`;
-      const show = (v: unknown) => (Array.isArray(v) ? v.join('|') : v === null ? '—' : String(v));
+      const show = (v: unknown) => (Array.isArray(v) ? v.join('|') : v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
       return `${f}: ${show(c.before[f])} → ${show(c.after[f])}`;
     })
     .join('; ');
@@ -102,4 +115,24 @@ export function historyTable(env: PageEnv, rows: readonly PricebookVersionRow[])
   if (!rows.length) return html``;
   return html`<h2>${env.t('pricebook.history')}</h2><table class="pricebook-history"><thead><tr><th>${env.t('pricebook.version')}</th><th>${env.t('pricebook.items')}</th><th>${env.t('pricebook.publishedBy')}</th><th>${env.t('pricebook.publishedAt')}</th></tr></thead>
 <tbody>${rows.map((r) => html`<tr data-version="${r.version}"><td>${r.version}</td><td>${r.items}</td><td>${r.published_by}</td><td>${time(env, r.published_at)}</td></tr>`)}</tbody></table>`;
+}
+
+/** Publish later: a start time (the console's time zone) for the checked book; `hq serve` publishes it when due. */
+export function scheduleForm(env: PageEnv, store: string, version: string, csv: string): Html {
+  return html`<form method="post" action="/pricebook/schedule" class="pricebook-schedule">${csrfField(env.csrfToken)}
+<input type="hidden" name="store" value="${store}"><input type="hidden" name="version" value="${version}"><input type="hidden" name="csv" value="${csv}">
+<label>${env.t('pricebook.startAt', { zone: env.timezone })} <input type="datetime-local" name="start" required></label>
+<button type="submit">${env.t('pricebook.schedule', { version })}</button></form>`;
+}
+
+export function schedulesTable(env: PageEnv, store: string, rows: readonly ScheduleRow[]): Html {
+  if (!rows.length) return html``;
+  return html`<h2>${env.t('pricebook.schedules')}</h2><table class="pricebook-schedules"><thead><tr><th>${env.t('pricebook.version')}</th><th>${env.t('pricebook.items')}</th><th>${env.t('pricebook.start')}</th><th>${env.t('pricebook.status')}</th><th>${env.t('pricebook.scheduledBy')}</th><th></th></tr></thead>
+<tbody>${rows.map(
+    (r) => html`<tr data-schedule="${r.id}" class="schedule-${r.status}"><td>${r.version}</td><td>${r.items}</td><td>${time(env, r.start_at)}</td><td>${env.t(`pricebook.schedule.${r.status}`)}${r.detail ? html`: ${r.detail}` : ''}${r.done_at !== null ? html` (${time(env, r.done_at)}${r.done_by ? html`, ${r.done_by}` : ''})` : ''}</td><td>${r.created_by}</td><td>${
+      r.status === 'pending' && env.canPublish
+        ? html`<form method="post" action="/pricebook/schedule/cancel" data-confirm="${env.t('pricebook.cancelConfirm', { version: r.version })}">${csrfField(env.csrfToken)}<input type="hidden" name="store" value="${store}"><input type="hidden" name="id" value="${r.id}"><button type="submit">${env.t('pricebook.cancel')}</button></form>`
+        : ''
+    }</td></tr>`,
+  )}</tbody></table>`;
 }

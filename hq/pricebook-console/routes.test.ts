@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import * as ExcelJS from 'exceljs';
 import mqtt from 'mqtt';
 import { CONSOLE_BACKENDS, closeConsoleBackends, consoleFixture, InjectBrowser } from '../../test/support/console-fixture';
 import { Mosquitto } from '../../test/support/mosquitto';
@@ -11,6 +12,8 @@ import { addUser } from '../console/users';
 import { ConfigRegistry } from '../config/registry';
 import { PricebookRegistry } from './registry';
 import { ROUTES } from './routes';
+import { ScheduleRegistry } from './schedules';
+import { SCHEDULE_POLL_MS, startPricebookScheduler, type SchedulePass } from './scheduler';
 
 /** The console's price-book page on both dialects, against a real Mosquitto: check, problems by row, diff, publish, kiosks. */
 
@@ -192,6 +195,130 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('price-book pag
       ['K4', 'waiting', 'last report: v6'],
       ['K5', 'waiting', ''],
     ]);
+  });
+
+  it('a file upload (raw bytes, CSRF in the header): an XLSX shows the same diff as its CSV, bad cells by sheet row, publishable', async () => {
+    const b = await as('alice');
+    expect((await publish(b, 'v1', V1)).published.statusCode).toBe(303);
+    const upload = (bytes: Buffer, version: string, csrf = b.csrf) =>
+      fx.app.inject({
+        method: 'POST',
+        url: `/pricebook/upload?store=${s1}&version=${version}`,
+        headers: { host: 'hq.test', cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/octet-stream', 'x-csrf-token': csrf },
+        payload: bytes,
+      });
+    const sheet = async (rows: unknown[][]) => {
+      const wb = new ExcelJS.Workbook();
+      const ws = wb.addWorksheet('Book');
+      for (const r of [HEADER.split(','), ...rows]) ws.addRow(r);
+      return Buffer.from(await wb.xlsx.writeBuffer());
+    };
+    const cells = (sku: string, code: string, en: string, price: unknown, tax = 'standard') => [sku, code, `${en}中文`, en, price, tax, null, false];
+    const v2 = await sheet([cells('A1', '6901234567892', 'Apple', 350), cells('B2', '6901234567885', 'Bread', 1350), cells('D4', '6901234567861', 'Dates', 990, 'reduced')]);
+    const summary = (body: string) => /<p class="pricebook-summary">([^<]*)<\/p>/.exec(body)?.[1];
+
+    const csvPreview = await b.post('/pricebook/preview', { store: s1, version: 'v2', csv: V2 });
+    const fromXlsx = await upload(v2, 'v2');
+    expect(fromXlsx.statusCode).toBe(200);
+    expect(summary(fromXlsx.body)).toBe('1 added, 1 removed, 1 changed, 1 unchanged (against v1)');
+    expect(summary(fromXlsx.body)).toBe(summary(csvPreview.body));
+    expect(fromXlsx.body).toMatch(/<tr data-sku="B2"><td>B2<\/td><td>Bread<\/td><td>Price: ¥12\.00 → ¥13\.50<\/td><\/tr>/);
+    // the same CSV bytes as a file: the same page
+    expect(summary((await upload(Buffer.from(`\ufeff${V2}`), 'v2')).body)).toBe(summary(csvPreview.body));
+
+    // a bad cell: the reader's problem on the sheet's row; a date (refused while converting, before the reader) on its row
+    const problems = (body: string) => [...body.matchAll(/<tr data-line="(\d+)"><td>\d+<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)].map((m) => [Number(m[1]), m[2], unescape(m[3])]);
+    const bad = await upload(await sheet([cells('A1', '6901234567892', 'Apple', 350), cells('B2', '6901234567885', 'Bread', 13.5), cells('D4', '6901234567861', 'Dates', 990, 'luxury')]), 'v2');
+    expect(bad.statusCode).toBe(422);
+    expect(problems(bad.body)).toEqual([
+      [3, 'unit_price', 'expected a non-negative integer (minor units), got "13.5"'],
+      [4, 'tax_class', 'unknown tax class "luxury" (configured: standard, reduced, zero)'],
+    ]);
+    const dated = await upload(await sheet([cells('A1', '6901234567892', 'Apple', 350), cells('B2', '6901234567885', 'Bread', 1350), cells('D4', '6901234567861', 'Dates', new Date(T0))]), 'v2');
+    expect(dated.statusCode).toBe(422);
+    expect(problems(dated.body)).toEqual([[4, 'unit_price', 'a date cell is not accepted: use text or whole minor units']]);
+
+    // the CSRF token travels in the header: without it, refused
+    expect((await upload(v2, 'v2', 'wrong')).statusCode).toBe(403);
+    // the preview's confirm form carries the converted text; publishing it re-checks it and publishes
+    const carried = unescape(/name="csv" value="([^"]*)"/.exec(fromXlsx.body)![1]);
+    const published = await b.post('/pricebook/publish', { store: s1, version: 'v2', csv: carried });
+    expect(published.statusCode).toBe(303);
+    expect((await new PricebookRegistry(store.db.read).latest(s1))?.items).toBe(3);
+    // a store manager may not upload
+    const m = await as('mgr');
+    await m.get(`/pricebook?store=${s1}`);
+    expect(
+      (await fx.app.inject({ method: 'POST', url: `/pricebook/upload?store=${s1}&version=v3`, headers: { host: 'hq.test', cookie: [...m.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/octet-stream', 'x-csrf-token': m.csrf }, payload: v2 })).statusCode,
+    ).toBe(403);
+  });
+
+  it('scheduling: stored pending, listed, cancelled (audited); the scheduler publishes when due on the simulated clock and catches up after a restart', async () => {
+    fx.ctx.settings = { ...fx.ctx.settings, timezone: 'Asia/Shanghai' }; // start times are read in the console's zone
+    const b = await as('alice');
+    await b.get(`/pricebook?store=${s1}`);
+    const preview = await b.post('/pricebook/preview', { store: s1, version: 'v1', csv: V1 });
+    expect(preview.body).toContain('action="/pricebook/schedule"');
+    const schedule = (version: string, csv: string, start: string) => b.post('/pricebook/schedule', { store: s1, version, csv, start });
+    // 09:00 UTC is 17:00 in Shanghai: a start before now is refused
+    expect((await schedule('v1', V1, '2026-12-06T16:59')).statusCode).toBe(422);
+    expect((await schedule('v1', V1 + '\nX9,6901234567854,x,x,1.5,standard,,false', '2026-12-06T18:00')).statusCode).toBe(422);
+    const ok = await schedule('v1', V1, '2026-12-06T18:00'); // T0 + 1 h
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe(`/pricebook?store=${s1}&scheduled=v1`);
+    expect((await schedule('v2', V2, '2026-12-06T19:00')).statusCode).toBe(303); // T0 + 2 h
+    expect((await schedule('v1.9', V1, '2026-12-06T19:30')).statusCode).toBe(303); // after v2: not newer when due
+    expect((await schedule('v3', V1, '2026-12-06T20:00')).statusCode).toBe(303);
+    const rows = async () => {
+      const page = (await b.get(`/pricebook?store=${s1}`)).body;
+      return [...page.matchAll(/<tr data-schedule="(\w+)" class="schedule-(\w+)"><td>([^<]*)<\/td>/g)].map((m) => ({ id: m[1], status: m[2], version: m[3] }));
+    };
+    const listed = await rows();
+    expect(listed.map((r) => [r.version, r.status])).toEqual([['v1', 'pending'], ['v2', 'pending'], ['v1.9', 'pending'], ['v3', 'pending']]);
+    // cancel v3: audited; cancelling it again is refused
+    const v3 = listed.find((r) => r.version === 'v3')!.id;
+    expect((await b.post('/pricebook/schedule/cancel', { store: s1, id: v3 })).statusCode).toBe(303);
+    expect((await b.post('/pricebook/schedule/cancel', { store: s1, id: v3 })).statusCode).toBe(409);
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.schedule').map((a) => (a.detail as { version: string }).version)).toEqual(['v1', 'v2', 'v1.9', 'v3']);
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.schedule.cancel')).toEqual([expect.objectContaining({ actor: 'alice', detail: expect.objectContaining({ id: v3, version: 'v3' }) })]);
+
+    const statuses = async () => Object.fromEntries((await new ScheduleRegistry(store.db.read).forStore(s1)).map((r) => [r.version, r.status]));
+    const published = async () => (await new PricebookRegistry(store.db.read).history(s1)).map((r) => r.version);
+    let waiter: ((r: SchedulePass | null) => void) | null = null;
+    const nextPass = () => new Promise<SchedulePass | null>((r) => (waiter = r));
+    const onPass = (r: SchedulePass | null) => {
+      const w = waiter;
+      waiter = null;
+      w?.(r);
+    };
+    // hq serve's scheduler: nothing is due at start, nor 30 s later; at T0 + 1 h 30 s v1 is published (signed, retained, recorded)
+    let pass = nextPass();
+    let svc = startPricebookScheduler(fx.ctx, { onPass });
+    expect(await pass).toEqual({ published: [], failed: [] });
+    pass = nextPass();
+    fx.clock.advance(3_600_000);
+    expect(await pass).toEqual({ published: [], failed: [] });
+    pass = nextPass();
+    fx.clock.advance(SCHEDULE_POLL_MS);
+    expect(await pass).toEqual({ published: ['v1'], failed: [] });
+    expect(await published()).toEqual(['v1']);
+    const manifest = (await retained(`${pricebookBase({ store: s1 })}/#`)).get(manifestTopic(pricebookBase({ store: s1 })))!;
+    expect(JSON.parse(manifest.toString())).toMatchObject({ body: { version: 'v1', items: 3 } });
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.publish')).toEqual([expect.objectContaining({ actor: 'alice', detail: expect.objectContaining({ version: 'v1' }) })]);
+    // HQ goes down; v2 and v1.9 fall due meanwhile; at the next start the first pass catches up
+    await svc.stop();
+    fx.clock.advance(2 * 3_600_000);
+    expect((await statuses()).v2).toBe('pending');
+    pass = nextPass();
+    svc = startPricebookScheduler(fx.ctx, { onPass });
+    expect(await pass).toEqual({ published: ['v2'], failed: ['v1.9'] });
+    await svc.stop();
+    expect(await statuses()).toEqual({ v1: 'published', v2: 'published', 'v1.9': 'failed', v3: 'cancelled' });
+    expect(await published()).toEqual(['v2', 'v1']);
+    // the page (a new sign-in: hours went by) shows each outcome, the failure with its reason
+    const page = (await (await as('alice')).get(`/pricebook?store=${s1}`)).body;
+    expect([...page.matchAll(/<tr data-schedule="\w+" class="schedule-(\w+)"><td>([^<]*)<\/td>/g)].map((m) => [m[2], m[1]])).toEqual([['v3', 'cancelled'], ['v1.9', 'failed'], ['v2', 'published'], ['v1', 'published']]);
+    expect(page).toContain('version v1.9 is not newer than v2');
   });
 
   it('roles: only admins check and publish; a store manager sees their store only; an auditor reads', async () => {

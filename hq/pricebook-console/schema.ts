@@ -1,7 +1,8 @@
 import type { Migration } from '../../kernel/sqlite/migrate';
 
 /**
- * Ingest schema v14 — the price books published from the console (hq/pricebook-console/registry.ts).
+ * Ingest schema v14 — the price books published from the console (hq/pricebook-console/registry.ts); v15 — the
+ * books scheduled for a start time (hq/pricebook-console/schedules.ts).
  *
  * pricebook_versions: one row per full price book published to a store (`kiosk/v1/{store}/_all/pricebook`). `csv` is
  * the uploaded text as validated (bounded by the console's body limit), kept so the next upload is diffed against
@@ -25,6 +26,29 @@ export const PRICEBOOK_CONSOLE_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 15,
+    name: 'price books scheduled from the console',
+    // pricebook_schedules: a book checked on /pricebook, to be published at start_at (HQ's clock, ms) by `hq serve`'s
+    // scheduler (./scheduler.ts). status: pending → published | failed (detail: why) | cancelled (by, at: done_*).
+    sql: `
+      CREATE TABLE pricebook_schedules (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        csv TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        start_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        done_by TEXT,
+        done_at INTEGER
+      );
+      CREATE INDEX pricebook_schedules_due ON pricebook_schedules (status, start_at);
+    `,
+  },
 ];
 
 /** The same on PostgreSQL (idempotent: run at every open). */
@@ -39,4 +63,19 @@ export const PG_PRICEBOOK_CONSOLE_SCHEMA = `
     published_at BIGINT NOT NULL,
     PRIMARY KEY (store_id, version)
   );
+  CREATE TABLE IF NOT EXISTS pricebook_schedules (
+    id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    csv TEXT NOT NULL,
+    items BIGINT NOT NULL,
+    start_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    done_by TEXT,
+    done_at BIGINT
+  );
+  CREATE INDEX IF NOT EXISTS pricebook_schedules_due ON pricebook_schedules (status, start_at);
 `;

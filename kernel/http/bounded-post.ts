@@ -12,8 +12,8 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Clock } from '../../../kernel/clock';
-import { KioskError } from '../../../kernel/errors';
+import type { Clock } from '../clock';
+import { KioskError } from '../errors';
 
 const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 /** TLS handshake refusals (ours or the server's): the HTTP request was never read by the server. */

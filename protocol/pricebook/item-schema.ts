@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { clip, preview } from '../../kernel/json/bounded-format';
-import type { PriceItem } from './price-item';
+import { type PriceItem, TYPE_PRICE_KEYS, type TypePrices } from './price-item';
 
 /** BCP-47-ish locale tag as used for name keys: `en`, `zh-CN`, `zh-Hant-TW`. */
 export const LOCALE_RE = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
@@ -17,6 +17,8 @@ export const MSG = {
   unitPrice: 'expected a non-negative integer (minor units)',
   ageLimit: 'expected null or an integer 0..99',
   soldByWeight: 'expected true or false',
+  typePrices: 'expected an object of customer-type prices with only "business" and/or "group"',
+  typePrice: 'expected a non-negative integer (minor units)',
   item: 'expected an object',
 } as const;
 
@@ -24,6 +26,11 @@ const identifier = z
   .string({ error: MSG.identifier })
   .min(1, { error: MSG.identifier })
   .refine((s) => s.trim() === s, { error: MSG.identifier });
+
+const typePrice = z
+  .number({ error: MSG.typePrice })
+  .int({ error: MSG.typePrice })
+  .min(0, { error: MSG.typePrice });
 
 const names = z.record(z.string(), z.string({ error: MSG.name })).superRefine((rec, ctx) => {
   const entries = Object.entries(rec);
@@ -57,9 +64,21 @@ export const priceItemSchema = z.object(
       .max(99, { error: MSG.ageLimit })
       .nullable(),
     soldByWeight: z.boolean({ error: MSG.soldByWeight }),
+    typePrices: z
+      .strictObject({ business: typePrice.optional(), group: typePrice.optional() }, { error: MSG.typePrices })
+      .optional(),
   },
   { error: MSG.item },
 );
+
+/** `{}` and keys holding `undefined` mean "no type prices": the item carries none (absent), so it compares equal to one without. */
+function normalizedTypePrices(item: PriceItem): PriceItem {
+  if (item.typePrices === undefined) return item;
+  const prices: TypePrices = {};
+  for (const k of TYPE_PRICE_KEYS) if (item.typePrices[k] !== undefined) prices[k] = item.typePrices[k];
+  const { typePrices: _drop, ...rest } = item;
+  return Object.keys(prices).length === 0 ? rest : { ...rest, typePrices: prices };
+}
 
 // Compile-time check that the schema and the pricing type agree both ways.
 type Parsed = z.infer<typeof priceItemSchema>;
@@ -99,7 +118,7 @@ export function showValue(v: unknown): string {
  */
 export function checkPriceItem(raw: unknown): { ok: true; item: PriceItem } | { ok: false; problem: FieldProblem } {
   const r = priceItemSchema.safeParse(raw);
-  if (r.success) return { ok: true, item: r.data };
+  if (r.success) return { ok: true, item: normalizedTypePrices(r.data) };
   const issue = r.error.issues[0];
   const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
   const { present, value } = valueAt(raw, path);

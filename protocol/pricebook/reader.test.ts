@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isKioskError, KioskError } from '../../kernel/errors';
 import { priceItemSchema } from './item-schema';
 import { readPriceBookFile } from './reader';
@@ -327,4 +327,63 @@ describe('duplicates', () => {
 test('priceItemSchema is exported and usable on its own', () => {
   expect(priceItemSchema.safeParse(item(1)).success).toBe(true);
   expect(priceItemSchema.safeParse({ ...item(1), soldByWeight: 1 }).success).toBe(false);
+});
+
+describe('customer-type prices (price_business, price_group; JSON typePrices)', () => {
+  const typed = [
+    item(1, { typePrices: { business: 90, group: 85 } }),
+    item(2),
+    item(3, { typePrices: { group: 250 } }),
+    item(4, { soldByWeight: true, typePrices: { business: 1 } }),
+  ];
+  const header = `${CSV_HEADER},price_business,price_group`;
+
+  test('CSV: blank cells are no price, filled ones become typePrices; an item without any has none', async () => {
+    const p = await tmp.write('typed.csv', toCsv(typed));
+    expect((await readFile(p, 'utf8')).split('\n')[0]).toBe(header);
+    const read = await readAll(p);
+    expect(read).toEqual(typed);
+    expect('typePrices' in read[1]).toBe(false);
+  });
+
+  test('CSV: either column alone, in any position', async () => {
+    const p = await tmp.write('group-only.csv', `price_group,${CSV_HEADER}\n77,S1,6901,a,b,100,standard,,false\n,S2,6902,c,d,200,standard,,false\n`);
+    expect((await readAll(p)).map((i) => i.typePrices)).toEqual([{ group: 77 }, undefined]);
+  });
+
+  test('JSONL / JSON: typePrices read as given; {} means none', async () => {
+    const text = typed.map((i) => JSON.stringify(i)).join('\n');
+    expect(await readAll(await tmp.write('typed.jsonl', text))).toEqual(typed);
+    expect(await readAll(await tmp.write('typed.json', JSON.stringify({ items: typed })))).toEqual(typed);
+    const empty = await readAll(await tmp.write('empty-tp.jsonl', JSON.stringify({ ...item(9), typePrices: {} })));
+    expect(empty).toEqual([item(9)]);
+    expect('typePrices' in empty[0]).toBe(false);
+  });
+
+  test.each([
+    ['S,690,a,b,100,standard,,false,12.5,', 'price_business: expected empty or a non-negative integer (minor units), got "12.5"'],
+    ['S,690,a,b,100,standard,,false,,-3', 'price_group: expected empty or a non-negative integer (minor units), got "-3"'],
+    ['S,690,a,b,100,standard,,false,,x', 'price_group: expected empty or a non-negative integer (minor units), got "x"'],
+    ['S,690,a,b,100,standard,,false,99999999999999999999,', 'price_business: expected empty or a non-negative integer (minor units), got "99999999999999999999"'],
+  ])('CSV line 3: %s', async (row, expected) => {
+    const e = await failure(await tmp.write('bad-typed.csv', `${header}\nS0,6900,a,b,1,standard,,false,,\n${row}\n`));
+    expect(e.message).toBe(`bad-typed.csv line 3: ${expected}`);
+    expect(e.details).toMatchObject({ line: 3, field: expected.split(':')[0] });
+  });
+
+  test.each([
+    [{ vip: 1 }, 'typePrices: expected an object of customer-type prices with only "business" and/or "group", got {"vip":1}'],
+    [{ personal: 1 }, 'typePrices: expected an object of customer-type prices with only "business" and/or "group", got {"personal":1}'],
+    ['90', 'typePrices: expected an object of customer-type prices with only "business" and/or "group", got "90"'],
+    [{ business: 1.5 }, 'typePrices.business: expected a non-negative integer (minor units), got 1.5'],
+    [{ group: -1 }, 'typePrices.group: expected a non-negative integer (minor units), got -1'],
+  ])('JSONL: typePrices %j refused', async (typePrices, expected) => {
+    const e = await failure(await tmp.write('bad-typed.jsonl', JSON.stringify(item(1)) + '\n' + JSON.stringify({ ...item(2), typePrices }) + '\n'));
+    expect(e.message).toBe(`bad-typed.jsonl line 2: ${expected}`);
+  });
+
+  test('a price_<other> column is an unknown column', async () => {
+    const e = await failure(await tmp.write('vip.csv', `${CSV_HEADER},price_vip\nS,690,a,b,1,standard,,false,3\n`));
+    expect(e.message).toBe('vip.csv line 1: header: unknown column "price_vip"');
+  });
 });

@@ -4,7 +4,8 @@
  * - `.csv`  header row + one item per record (RFC 4180 quoting, UTF-8, optional BOM, LF or CRLF), streamed.
  *   Columns (any order): sku, barcodes (`|`-separated), name_<locale> (one or more, e.g. name_zh-CN, name_en; a
  *   blank cell means no name in that locale), unit_price (integer minor units), tax_class, age_limit (blank = none),
- *   sold_by_weight (true/false/1/0/yes/no). Unknown columns are rejected; blank rows are skipped. sku, barcodes,
+ *   sold_by_weight (true/false/1/0/yes/no); optional price_business, price_group (customer-type prices, integer
+ *   minor units in the unit of unit_price; a blank cell = none). Unknown columns are rejected; blank rows are skipped. sku, barcodes,
  *   tax_class and the number/boolean cells are trimmed; names are kept verbatim.
  * - `.jsonl` / `.ndjson`  one PriceItem JSON object per line, streamed.
  * - `.json`  `{ "items": [...] }` or a bare array; read and parsed whole, so memory grows with the file.
@@ -26,7 +27,7 @@ import { CsvError, parse as parseCsv, type CsvErrorCode, type Options as CsvOpti
 import { isKioskError, KioskError } from '../../kernel/errors';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
-import type { PriceItem } from './price-item';
+import { type PriceItem, TYPE_PRICE_KEYS, type TypePrices } from './price-item';
 import { KeyIndex } from './key-index';
 import { checkPriceItem, formatPath, LOCALE_RE, showValue } from './item-schema';
 
@@ -57,6 +58,11 @@ export const DEFAULT_BATCH_SIZE = 5000;
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 
 export const CSV_REQUIRED_COLUMNS = ['sku', 'barcodes', 'unit_price', 'tax_class', 'age_limit', 'sold_by_weight'] as const;
+/** Optional columns: one customer-type price each (a blank cell = the item has no price for that type). */
+export const CSV_TYPE_PRICE_COLUMNS = { business: 'price_business', group: 'price_group' } as const satisfies Record<(typeof TYPE_PRICE_KEYS)[number], string>;
+type TypePriceColumn = (typeof CSV_TYPE_PRICE_COLUMNS)[keyof typeof CSV_TYPE_PRICE_COLUMNS];
+const TYPE_PRICE_COLUMN_NAMES: readonly string[] = Object.values(CSV_TYPE_PRICE_COLUMNS);
+
 const CSV_FIELD_FOR: Record<string, string> = {
   sku: 'sku',
   barcodes: 'barcodes',
@@ -221,6 +227,8 @@ interface CsvRow {
 
 interface Columns {
   index: Record<(typeof CSV_REQUIRED_COLUMNS)[number], number>;
+  /** The optional type-price columns present in the header. */
+  typePrices: Partial<Record<TypePriceColumn, number>>;
   names: { locale: string; index: number }[];
   count: number;
 }
@@ -229,6 +237,7 @@ function csvHeader(header: string[], ctx: Context, loc: Location): Columns {
   const seen = new Set<string>();
   const names: Columns['names'] = [];
   const index: Partial<Columns['index']> = {};
+  const typePrices: Columns['typePrices'] = {};
   header.forEach((rawName, i) => {
     const col = rawName.trim();
     if (seen.has(col)) ctx.fail(loc, 'header', `duplicate column ${showValue(col)}`);
@@ -239,6 +248,8 @@ function csvHeader(header: string[], ctx: Context, loc: Location): Columns {
       names.push({ locale, index: i });
     } else if ((CSV_REQUIRED_COLUMNS as readonly string[]).includes(col)) {
       index[col as (typeof CSV_REQUIRED_COLUMNS)[number]] = i;
+    } else if (TYPE_PRICE_COLUMN_NAMES.includes(col)) {
+      typePrices[col as TypePriceColumn] = i;
     } else {
       ctx.fail(loc, 'header', `unknown column ${showValue(col)}`);
     }
@@ -246,7 +257,7 @@ function csvHeader(header: string[], ctx: Context, loc: Location): Columns {
   const missing = CSV_REQUIRED_COLUMNS.filter((c) => index[c] === undefined);
   if (missing.length > 0) ctx.fail(loc, 'header', `missing column(s) ${missing.join(', ')}`);
   if (names.length === 0) ctx.fail(loc, 'header', 'expected at least one name_<locale> column, e.g. name_zh-CN');
-  return { index: index as Columns['index'], names, count: header.length };
+  return { index: index as Columns['index'], typePrices, names, count: header.length };
 }
 
 const TRUE_WORDS = new Set(['true', '1', 'yes']);
@@ -277,6 +288,18 @@ function csvItem(rec: string[], cols: Columns, ctx: Context, loc: Location): Pri
     ctx.fail(loc, 'sold_by_weight', `expected true/false/1/0/yes/no, got ${showValue(cell('sold_by_weight'))}`);
   }
 
+  const prices: TypePrices = {};
+  for (const type of TYPE_PRICE_KEYS) {
+    const col = CSV_TYPE_PRICE_COLUMNS[type];
+    const i = cols.typePrices[col];
+    const raw = i === undefined ? '' : rec[i].trim();
+    if (raw === '') continue;
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+      ctx.fail(loc, col, `expected empty or a non-negative integer (minor units), got ${showValue(rec[i as number])}`);
+    }
+    prices[type] = Number(raw);
+  }
+
   const candidate = {
     sku: cell('sku').trim(),
     barcodes: barcodesCell === '' ? [] : barcodesCell.split('|').map((b) => b.trim()),
@@ -285,11 +308,19 @@ function csvItem(rec: string[], cols: Columns, ctx: Context, loc: Location): Pri
     taxClass: cell('tax_class').trim(),
     ageLimit,
     soldByWeight: TRUE_WORDS.has(weightCell),
+    ...(Object.keys(prices).length > 0 ? { typePrices: prices } : {}),
   };
   const r = checkPriceItem(candidate);
   if (!r.ok) {
     const [head, sub] = r.problem.path;
-    const field = head === 'names' ? (sub === undefined ? 'name_*' : `name_${String(sub)}`) : (CSV_FIELD_FOR[String(head)] ?? formatPath(r.problem.path));
+    const field =
+      head === 'names'
+        ? sub === undefined
+          ? 'name_*'
+          : `name_${String(sub)}`
+        : head === 'typePrices' && (sub === 'business' || sub === 'group')
+          ? CSV_TYPE_PRICE_COLUMNS[sub]
+          : (CSV_FIELD_FOR[String(head)] ?? formatPath(r.problem.path));
     ctx.fail(loc, field, r.problem.reason);
   }
   return r.item;

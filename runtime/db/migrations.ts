@@ -236,6 +236,41 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE journal ADD COLUMN store_id TEXT;
     `,
   },
+  {
+    version: 10,
+    name: "members: HQ's member snapshot (runtime/members) and the kiosk's own points entries per completed order (seq = its order_completed entry)",
+    sql: `
+      CREATE TABLE member_snapshot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        own_counted INTEGER,
+        members INTEGER NOT NULL,
+        applied_at INTEGER NOT NULL
+      );
+      CREATE TABLE member_records (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        points INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE member_points_local (
+        seq INTEGER PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        earned INTEGER NOT NULL,
+        redeemed INTEGER NOT NULL,
+        ts INTEGER NOT NULL
+      );
+      CREATE INDEX member_points_local_member ON member_points_local (member_id, seq);
+    `,
+  },
+  {
+    version: 11,
+    name: 'items: customer-type prices (JSON {"business"?, "group"?} in minor units; NULL = none), protocol/pricebook/price-item.ts',
+    sql: `
+      ALTER TABLE items ADD COLUMN type_prices TEXT;
+    `,
+  },
 ];
 
 export const latestVersion = (migrations: Migration[] = MIGRATIONS): number => latestMigration(migrations);

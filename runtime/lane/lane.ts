@@ -11,8 +11,11 @@ import { allowedEvents } from '../orders/machine';
 import type { NewLine, OrderEvent } from '../orders/events';
 import type { Order } from '../orders/order';
 import { CLOSED_STATES } from '../orders/states';
-import type { LocalizedText, PriceItem } from '../pricing/types';
+import type { CartLine, LocalizedText, PriceItem } from '../pricing/types';
 import { SHOPPER_MESSAGES, type ShopperMessageCode } from './messages';
+
+/** The line a scan adds, with the item's customer-type prices when it has any. */
+export type ScannedLine = NewLine & Pick<CartLine, 'typePrices'>;
 
 export type ScanOutcome =
   | { ok: true; action: 'item_added'; order: Order; item: PriceItem; needsAttendant: boolean }
@@ -99,7 +102,7 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
   }
 
   /** Resolves a scan to a price-book item and the line it would add (no order is touched). */
-  async resolve(raw: string): Promise<{ scan: ScanResult; item: PriceItem | null; line: NewLine | null; problem?: ScanOutcome }> {
+  async resolve(raw: string): Promise<{ scan: ScanResult; item: PriceItem | null; line: ScannedLine | null; problem?: ScanOutcome }> {
     const scan = parseScan(raw, this.rules);
     if (!scan.ok) return { scan, item: null, line: null, problem: this.fail('BAD_BARCODE', scan.error.message, scan) };
     if (scan.kind === 'other' && PLU_CODE.test(scan.data)) {
@@ -123,7 +126,9 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     if (item.soldByWeight && weightGrams === null && embeddedPrice === null) {
       return { scan, item, line: null, problem: this.fail('WEIGHT_REQUIRED', `${item.sku} is sold by weight; scan its scale label`, scan) };
     }
-    const line: NewLine = {
+    // the item's customer-type prices ride on the line (and its journaled item_added), so the price follows a member
+    // attached later (runtime/pricing/price-cart.ts lineForCustomerType)
+    const line: ScannedLine = {
       sku: item.sku,
       names: item.names,
       barcode: scan.data,
@@ -133,6 +138,7 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
       embeddedPrice,
       taxClass: item.taxClass,
       ageLimit: item.ageLimit,
+      ...(item.typePrices ? { typePrices: item.typePrices } : {}),
     };
     return { scan, item, line };
   }

@@ -1,5 +1,6 @@
 import type { Tx } from '../../kernel/sqlite/database';
 import type { JournalEntry } from '../../protocol/journal/entry';
+import { recordOwnPoints } from '../members/member-store';
 import type { OrderEvent } from './events';
 import type { Order } from './order';
 
@@ -9,12 +10,19 @@ import type { Order } from './order';
  */
 export type TransitionEffect = (tx: Tx, t: { before: Order; after: Order; event: OrderEvent; entry: JournalEntry; now: number }) => Promise<void>;
 
-/** Loyalty: a completed order credits the member's points. */
-export const creditMemberPoints: TransitionEffect = async (tx, { after, event, now }) => {
-  if (event.type !== 'order_completed' || !after.memberId || after.pointsEarned <= 0) return;
+/**
+ * Loyalty: a completed order credits the member's points earned and debits the points it used — in the member's
+ * running total (`members`) and as the kiosk's own ledger entry keyed by the `order_completed` journal seq
+ * (`member_points_local`: the balance estimate counts it until HQ's snapshot says it has). Training orders never.
+ */
+export const creditMemberPoints: TransitionEffect = async (tx, { after, event, entry, now }) => {
+  if (event.type !== 'order_completed' || !after.memberId || after.training) return;
+  const redeemed = after.pointsRedeemed ?? 0;
+  if (after.pointsEarned <= 0 && redeemed <= 0) return;
   await tx.run(
     `INSERT INTO members (id, points, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET points = points + excluded.points, updated_at = excluded.updated_at`,
-    [after.memberId, after.pointsEarned, now],
+    [after.memberId, after.pointsEarned - redeemed, now],
   );
+  await recordOwnPoints(tx, { seq: entry.seq, memberId: after.memberId, orderId: after.id, earned: after.pointsEarned, redeemed, ts: entry.ts });
 };

@@ -6,20 +6,31 @@ import { GuardRejectedError, KioskError } from '../../kernel/errors';
 import { appendJournal, StaleHeadError, type JournalHead } from '../journal/append';
 import type { JournalEntry } from '../../protocol/journal/entry';
 import type { CartLine, PricedCart } from '../pricing/types';
+import type { CustomerType } from '../../protocol/members/customer-type';
+import type { RedeemRate } from '../members/redemption';
 import type { OrderEvent } from './events';
 import { trackPaymentAttempts } from '../payments/attempts';
 import { creditMemberPoints, type TransitionEffect } from './effects';
 import { resolveTransition } from './machine';
 import { newOrder, type Order } from './order';
-import { reduce } from './reduce';
+import { reduce, type PriceExtras, type ReduceContext } from './reduce';
 import { CLOSED_STATES, type OrderState } from './states';
 
 export interface EngineDeps {
   db: KioskDb;
   clock: Clock;
   deviceId: string;
-  price: (lines: CartLine[], memberAttached: boolean) => PricedCart;
-  points: (paid: number) => number;
+  price: (lines: CartLine[], memberAttached: boolean, extras: PriceExtras) => PricedCart;
+  /** Loyalty points earned for a paid total by a member of this customer type. */
+  points: (paid: number, customerType: CustomerType) => number;
+  /**
+   * A member's type and redeemable points as this kiosk knows them (runtime/members/member-store.ts memberStanding),
+   * read inside the transition of `member_attached` and `points_redeemed`. Absent: every member is personal with no
+   * points to redeem.
+   */
+  member?: (tx: Tx, memberId: string) => Promise<{ customerType: CustomerType; redeemable: number }>;
+  /** `loyalty.redeem` in force; absent or null: redemption is off (`points_redeemed` with points > 0 is refused). */
+  redeem?: () => RedeemRate | null;
   /** Side tables kept in step inside each transition's transaction (default: member points, payment attempts). */
   effects?: TransitionEffect[];
 }
@@ -126,7 +137,12 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
           : await tx.get<{ value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'receipt' RETURNING value");
         receiptNo = row!.value;
       }
-      const next = reduce(current, event, to, { now, price: this.deps.price, points: this.deps.points, receiptNo });
+      const ctx: ReduceContext = { now, price: this.deps.price, points: this.deps.points, receiptNo, redeem: this.deps.redeem?.() ?? null };
+      if (event.type === 'points_redeemed' && event.points > 0 && !ctx.redeem) throw new GuardRejectedError(current.state, event.type, 'points redemption is off');
+      const memberId = event.type === 'member_attached' ? event.memberId : event.type === 'points_redeemed' ? current.memberId : null;
+      // read in this transaction: a screen showing an older balance cannot redeem more than the kiosk's own ledger allows
+      if (memberId !== null) ctx.member = (await this.deps.member?.(tx, memberId)) ?? { customerType: 'personal', redeemable: 0 };
+      const next = reduce(current, event, to, ctx);
       const entry = await appendJournal(
         tx,
         {

@@ -1,5 +1,5 @@
 import type { Minor } from '../../kernel/money';
-import type { LocalizedText } from '../pricing/types';
+import type { CartLine, LocalizedText } from '../pricing/types';
 
 /** What a scan adds: the item as priced at scan time, so the journal alone tells what was sold at what price. */
 export interface NewLine {
@@ -12,6 +12,8 @@ export interface NewLine {
   embeddedPrice: Minor | null;
   taxClass: string;
   ageLimit: number | null;
+  /** The item's customer-type prices (price book), so the price follows a member attached later. */
+  typePrices?: CartLine['typePrices'];
 }
 
 export type PaymentOutcome = 'approved' | 'declined';
@@ -28,6 +30,11 @@ export type AttemptContext = Record<string, string | number | null>;
 export type OrderEvent =
   | { type: 'item_added'; line: NewLine }
   | { type: 'member_attached'; memberId: string }
+  /**
+   * The shopper uses `points` of the attached member's points (0 takes a redemption back). The engine caps them at
+   * the member's redeemable balance estimate (read inside the transition) and at the order's total.
+   */
+  | { type: 'points_redeemed'; points: number }
   | { type: 'help_requested' }
   | { type: 'void_requested'; lineId: string }
   | { type: 'attendant_approved'; attendantId: string }
@@ -82,6 +89,7 @@ export type EventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>
 export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'item_added',
   'member_attached',
+  'points_redeemed',
   'help_requested',
   'void_requested',
   'attendant_approved',

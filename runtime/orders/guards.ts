@@ -18,6 +18,11 @@ export const GUARDS = {
     if (l.weightGrams !== null) return Number.isSafeInteger(l.weightGrams) && l.weightGrams > 0 ? null : 'weight must be positive grams';
     return Number.isSafeInteger(l.quantity) && l.quantity > 0 && l.quantity <= 999 ? null : 'quantity must be 1..999';
   },
+  memberPresent: (o) => (o.memberId !== null ? null : 'no member is attached'),
+  validPoints: (_o, e) => {
+    const p = as<'points_redeemed'>(e).points;
+    return Number.isSafeInteger(p) && p >= 0 && p <= 1e12 ? null : 'points must be a non-negative integer';
+  },
   lineExists: (o, e) => (o.lines.some((l) => l.lineId === as<'void_requested'>(e).lineId) ? null : 'no such line'),
   cartNotEmpty: (o) => (o.lines.length > 0 ? null : 'the cart is empty'),
   nothingPending: (o) => (o.pending.length === 0 ? null : 'requests are waiting for the attendant'),

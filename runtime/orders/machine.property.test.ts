@@ -7,6 +7,7 @@ import type { OrderEvent, OrderEventType } from './events';
 import { allowedEvents, TRANSITIONS } from './machine';
 import type { Order } from './order';
 import { ORDER_STATES, type OrderState } from './states';
+import { memberStanding, replaceSnapshot } from '../members/member-store';
 
 const promotions: Promotion[] = [
   { id: 'P-3FOR2', kind: 'buy_x_pay_y', label: { en: '3 for 2' }, skus: ['A', 'B'], buy: 3, pay: 2 },
@@ -18,7 +19,8 @@ const promotions: Promotion[] = [
 /** Abstract steps; attempt ids and amounts are filled in from the order at the time. */
 type Step =
   | { k: 'scan'; sku: 'A' | 'B' | 'C' | 'W' | 'BEER'; qty: number; grams: number }
-  | { k: 'member' }
+  | { k: 'member'; business: boolean }
+  | { k: 'redeem'; points: number }
   | { k: 'help' }
   | { k: 'void'; n: number }
   | { k: 'approve' }
@@ -43,14 +45,18 @@ type Step =
 function concretize(s: Extract<Step, { k: 'valid' }>, state: OrderState): Step {
   const all = allowedEvents(state).length ? allowedEvents(state) : allowedEvents('idle');
   // mostly move forward, so sequences reach payment, completion and refunds; sometimes leave or stall
-  const detours: OrderEventType[] = ['order_cancelled', 'idle_timeout', 'idle_prompt_expired', 'help_requested', 'void_requested', 'shopping_resumed'];
+  const detours: OrderEventType[] = ['order_cancelled', 'idle_timeout', 'idle_prompt_expired', 'help_requested', 'void_requested', 'shopping_resumed', 'points_redeemed'];
+  // a member attached while paying is no step forward either (it is one while shopping: redemptions need a member)
+  if (state === 'awaiting_payment') detours.push('member_attached');
   const forward = all.filter((t) => !detours.includes(t));
   const allowed = s.pick % 10 < 8 && forward.length ? forward : all;
   const type = allowed[Math.floor(s.pick / 10) % allowed.length];
   const part = s.half ? ('half' as const) : ('all' as const);
   const byType: Record<OrderEventType, Step> = {
     item_added: { k: 'scan', sku: (['A', 'B', 'C', 'W', 'BEER'] as const)[s.pick % 5], qty: 1 + (s.pick % 3), grams: 100 + s.pick },
-    member_attached: { k: 'member' },
+    // mostly the member with points in HQ's snapshot, so redemptions happen and reach completion
+    member_attached: { k: 'member', business: s.pick % 4 !== 0 },
+    points_redeemed: { k: 'redeem', points: s.pick % 7 === 0 ? 0 : (1 + (s.pick % 30)) * 10 },
     help_requested: { k: 'help' },
     void_requested: { k: 'void', n: 1 + (s.pick % 3) },
     attendant_approved: { k: 'approve' },
@@ -77,7 +83,8 @@ const part3 = fc.constantFrom('all' as const, 'half' as const, 'over' as const);
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 40, arbitrary: fc.record({ k: fc.constant('valid' as const), pick: fc.nat(1000), half: fc.boolean(), outcome: fc.boolean() }) },
   { weight: 6, arbitrary: fc.record({ k: fc.constant('scan' as const), sku: fc.constantFrom('A', 'B', 'C', 'W', 'BEER'), qty: fc.integer({ min: 1, max: 4 }), grams: fc.integer({ min: 1, max: 3000 }) }) },
-  fc.constant({ k: 'member' as const }),
+  fc.record({ k: fc.constant('member' as const), business: fc.boolean() }),
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('redeem' as const), points: fc.oneof(fc.integer({ min: 0, max: 900 }), fc.constantFrom(-5, 2.5, 1e13)) }) },
   fc.constant({ k: 'help' as const }),
   fc.record({ k: fc.constant('void' as const), n: fc.integer({ min: 1, max: 6 }) }),
   { weight: 2, arbitrary: fc.constant({ k: 'approve' as const }) },
@@ -118,7 +125,9 @@ function toEvent(s: Exclude<Step, { k: 'valid' }>, o: Order | null, n: number): 
       };
     }
     case 'member':
-      return { type: 'member_attached', memberId: 'M0000000001' };
+      return { type: 'member_attached', memberId: s.business ? 'B0000000001' : 'M0000000001' };
+    case 'redeem':
+      return { type: 'points_redeemed', points: s.points };
     case 'help':
       return { type: 'help_requested' };
     case 'void':
@@ -171,14 +180,25 @@ function checkTotals(o: Order, mode: 'inclusive' | 'exclusive'): void {
   expect(p.lines.map((l) => l.lineId)).toEqual(o.lines.filter((l) => l.approved).map((l) => l.lineId));
   expect(o.paid).toBe(sum(o.payments.map((x) => x.approvedAmount)));
   expect(o.refunded).toBeLessThanOrEqual(o.paid);
+  // points: whole steps of the rate, worth exactly their value, only with a member, never the whole total
+  const used = o.pointsRedeemed ?? 0;
+  expect(Number.isSafeInteger(used) && used >= 0 && used % RATE.points === 0).toBe(true);
+  expect(o.pointsDiscount ?? 0).toBe((used / RATE.points) * RATE.value);
+  if (used > 0) expect(o.memberId).not.toBeNull();
+  expect(o.customerType).toBe(o.memberId === 'B0000000001' ? 'business' : 'personal');
 }
+
+/** loyalty.redeem in the property: 10 points are worth 100 minor units. */
+const RATE = { points: 10, value: 100 };
 
 const SEED = Number(process.env.LIFECYCLE_SEED ?? 1);
 
 /** The property itself; `visited` collects the states reached. */
 function lifecycleProperty(mode: 'inclusive' | 'exclusive', visited: Set<string>) {
   return fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 60 }), async (steps) => {
-          const f = await engineFixture({ promotions, taxMode: mode });
+          const f = await engineFixture({ promotions, taxMode: mode, redeem: RATE });
+          // HQ's snapshot: a business member with 300 points; M0000000001 is not in it (personal, own points only)
+          await f.db.transaction((tx) => replaceSnapshot(tx, 1, { v: 1, members: [['B0000000001', 'business', 300]], counted: {} }, { store: 's1', device: 'lane-test' }, 0));
           try {
             let current: Order | null = null;
             let n = 0;
@@ -200,7 +220,10 @@ function lifecycleProperty(mode: 'inclusive' | 'exclusive', visited: Set<string>
                 );
                 expect(declared).toBe(true);
                 checkTotals(next, mode);
+                // the lane alone can never overdraw a member: every redemption was capped at the estimate
+                for (const id of ['B0000000001', 'M0000000001']) expect((await memberStanding(f.db.read, id)).balance).toBeGreaterThanOrEqual(0);
                 visited.add(next.state);
+                if ((next.pointsRedeemed ?? 0) > 0) visited.add('points used');
                 current = next;
               } catch (e) {
                 if (!(isKioskError(e, 'EVENT_NOT_ALLOWED') || isKioskError(e, 'GUARD_REJECTED') || isKioskError(e, 'ORDER_ALREADY_OPEN') || isKioskError(e, 'PAYMENT_UNRESOLVED'))) throw e;
@@ -235,6 +258,42 @@ describe('order state machine (property-based, real engine on a real SQLite file
   it('the generator drives orders through the whole lifecycle (fixed seed, so this check is not itself random)', async () => {
     const visited = new Set<string>();
     await fc.assert(lifecycleProperty('inclusive', visited), { numRuns: 150, seed: SEED });
-    expect([...visited].sort()).toEqual(ORDER_STATES.filter((x) => x !== 'idle').sort());
+    expect([...visited].filter((x) => (ORDER_STATES as readonly string[]).includes(x)).sort()).toEqual(ORDER_STATES.filter((x) => x !== 'idle').sort());
+    // redemptions happen inside the random lifecycles (their completion: the property below)
+    expect(visited.has('points used')).toBe(true);
+  }, 120_000);
+
+  it('a sale that used points completes with them: the kiosk ledger debits exactly them under the order_completed seq', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 3 }),
+        async (prices, asks) => {
+          const f = await engineFixture({ promotions, redeem: RATE });
+          await f.db.transaction((tx) => replaceSnapshot(tx, 1, { v: 1, members: [['B0000000001', 'business', 300]], counted: {} }, { store: 's1', device: 'lane-test' }, 0));
+          try {
+            let o = await f.engine.dispatch(null, { type: 'member_attached', memberId: 'B0000000001' });
+            for (const [i, p] of prices.entries()) o = await f.engine.dispatch(o.id, { type: 'item_added', line: line(`S${i}`, p) });
+            const before = (await memberStanding(f.db.read, 'B0000000001')).balance;
+            for (const points of asks) o = await f.engine.dispatch(o.id, { type: 'points_redeemed', points });
+            const used = o.pointsRedeemed ?? 0;
+            expect(used).toBeLessThanOrEqual(Math.min(asks.at(-1)!, before));
+            checkTotals(o, 'inclusive');
+            o = await f.engine.dispatch(o.id, { type: 'checkout_started' });
+            o = await f.engine.dispatch(o.id, { type: 'payment_started', attemptId: 'a', method: 'cash', amount: o.priced.total });
+            o = await f.engine.dispatch(o.id, { type: 'payment_approved', attemptId: 'a', amount: o.priced.total });
+            o = await f.engine.dispatch(o.id, { type: 'order_completed' });
+            expect(o.pointsRedeemed).toBe(used);
+            const seq = (await f.db.read.get<{ seq: number }>("SELECT seq FROM journal WHERE type = 'order_completed'"))!.seq;
+            const rows = await f.db.read.all('SELECT seq, earned, redeemed FROM member_points_local');
+            expect(rows).toEqual(used > 0 || o.pointsEarned > 0 ? [{ seq, earned: o.pointsEarned, redeemed: used }] : []);
+            expect((await memberStanding(f.db.read, 'B0000000001')).balance).toBe(before - used + o.pointsEarned);
+          } finally {
+            await f.close();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   }, 120_000);
 });

@@ -24,6 +24,9 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['idle', 'shopping'], event: 'item_added', guards: ['validLine'], to: 'shopping' },
   { from: ['idle', 'shopping'], event: 'member_attached', to: 'shopping' },
   { from: ['awaiting_payment'], event: 'member_attached', guards: ['nothingPaid'], to: 'awaiting_payment' },
+  // member points: while nothing is paid (0 takes them back)
+  { from: ['shopping'], event: 'points_redeemed', guards: ['memberPresent', 'validPoints'], to: 'shopping' },
+  { from: ['awaiting_payment'], event: 'points_redeemed', guards: ['memberPresent', 'validPoints', 'nothingPaid'], to: 'awaiting_payment' },
   // attendant
   { from: ['idle', 'shopping', 'needs_attendant'], event: 'help_requested', to: 'needs_attendant' },
   { from: ['awaiting_payment'], event: 'help_requested', guards: ['nothingPaid'], to: 'needs_attendant' },

@@ -1,4 +1,5 @@
 import type { Minor } from '../../kernel/money';
+import type { CustomerType } from '../../protocol/members/customer-type';
 import type { CartLine, LocalizedText, PricedCart } from '../pricing/types';
 import type { AttemptContext, PaymentReference, RefundAllocation } from './events';
 import type { OrderState } from './states';
@@ -56,6 +57,15 @@ export interface Order {
   /** Highest age limit an attendant has verified for this shopper. */
   ageVerified: number;
   memberId: string | null;
+  /**
+   * The buyer's customer type, from HQ's member snapshot when the member was attached (personal without a member, or
+   * for a member the snapshot does not list). Absent in orders written before customer types: personal.
+   */
+  customerType?: CustomerType;
+  /** Member points used on this order (absent in older orders: 0). */
+  pointsRedeemed?: number;
+  /** Minor units those points take off the total (absent: 0). */
+  pointsDiscount?: Minor;
   priced: PricedCart;
   payments: PaymentRecord[];
   paid: Minor;
@@ -99,6 +109,9 @@ export function newOrder(id: string, now: number, training = false): Order {
     pending: [],
     ageVerified: 0,
     memberId: null,
+    customerType: 'personal',
+    pointsRedeemed: 0,
+    pointsDiscount: 0,
     priced: EMPTY_CART,
     payments: [],
     paid: 0,

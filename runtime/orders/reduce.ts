@@ -1,22 +1,50 @@
 import { assert } from '../../kernel/errors';
+import type { Minor } from '../../kernel/money';
+import type { CustomerType } from '../../protocol/members/customer-type';
+import { capRedemption, type RedeemRate } from '../members/redemption';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { EventOf, OrderEvent } from './events';
 import type { Order, OrderLine } from './order';
 import type { OrderState } from './states';
 
-export interface ReduceContext {
-  now: number;
-  /** Prices the cart (lines, promotions, tax) for the order's member status. */
-  price: (lines: CartLine[], memberAttached: boolean) => PricedCart;
-  /** Given by the engine inside the completing transaction: the fiscal series, or the training series for a training order. */
-  receiptNo?: number;
-  /** Loyalty points for a paid total. */
-  points: (paid: number) => number;
+/** What pricing needs of the order besides its lines (runtime/pricing/types.ts PricingContext). */
+export interface PriceExtras {
+  customerType: CustomerType;
+  /** Minor units off for redeemed points (0 when none). */
+  pointsDiscount: Minor;
 }
 
-function reprice(o: Order, ctx: ReduceContext): Order {
+export interface ReduceContext {
+  now: number;
+  /** Prices the cart (lines, promotions, tax) for the order's member status, customer type and points discount. */
+  price: (lines: CartLine[], memberAttached: boolean, extras: PriceExtras) => PricedCart;
+  /** Given by the engine inside the completing transaction: the fiscal series, or the training series for a training order. */
+  receiptNo?: number;
+  /** Loyalty points for a paid total, by the order's customer type. */
+  points: (paid: number, customerType: CustomerType) => number;
+  /** `loyalty.redeem` in force (null: redemption off). */
+  redeem?: RedeemRate | null;
+  /**
+   * Read by the engine inside the transition for `member_attached` (the member then attached) and `points_redeemed`
+   * (the order's member): its type from HQ's snapshot and its redeemable balance estimate.
+   */
+  member?: { customerType: CustomerType; redeemable: number };
+}
+
+/**
+ * Prices the approved lines for the order's member and customer type. Points already used are capped again at the
+ * new total (a voided line may leave less to take them off); `available` (only when points are being redeemed now)
+ * caps them at the member's balance too.
+ */
+function reprice(o: Order, ctx: ReduceContext, available?: number): Order {
   const billable = o.lines.filter((l) => l.approved);
-  return { ...o, priced: ctx.price(billable, o.memberId !== null) };
+  const member = o.memberId !== null;
+  const customerType = o.customerType ?? 'personal';
+  const base = ctx.price(billable, member, { customerType, pointsDiscount: 0 });
+  const wanted = o.pointsRedeemed ?? 0;
+  const r = wanted > 0 && ctx.redeem ? capRedemption(wanted, available ?? wanted, base.subtotal - base.discountTotal, ctx.redeem) : { points: 0, discount: 0 };
+  if (r.points === 0) return { ...o, pointsRedeemed: 0, pointsDiscount: 0, priced: base };
+  return { ...o, pointsRedeemed: r.points, pointsDiscount: r.discount, priced: ctx.price(billable, member, { customerType, pointsDiscount: r.discount }) };
 }
 
 function addLine(o: Order, e: EventOf<'item_added'>): Order {
@@ -40,6 +68,7 @@ function addLine(o: Order, e: EventOf<'item_added'>): Order {
     unitPrice: l.unitPrice,
     embeddedPrice: l.embeddedPrice,
     taxClass: l.taxClass,
+    ...(l.typePrices ? { typePrices: l.typePrices } : {}),
     ageLimit: l.ageLimit,
     approved: !needsCheck,
   };
@@ -90,8 +119,14 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
     case 'item_added':
       o = reprice(addLine(o, event), ctx);
       break;
-    case 'member_attached':
-      o = reprice({ ...o, memberId: event.memberId }, ctx);
+    case 'member_attached': {
+      // another member's card: the points used so far were the previous member's
+      const same = o.memberId === event.memberId;
+      o = reprice({ ...o, memberId: event.memberId, customerType: ctx.member?.customerType ?? 'personal', ...(same ? {} : { pointsRedeemed: 0 }) }, ctx);
+      break;
+    }
+    case 'points_redeemed':
+      o = reprice({ ...o, pointsRedeemed: event.points }, ctx, ctx.member?.redeemable ?? 0);
       break;
     case 'help_requested':
       if (!o.pending.some((p) => p.kind === 'help')) o = { ...o, pending: [...o.pending, { kind: 'help' }] };
@@ -132,7 +167,7 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
       // a training order takes no fiscal receipt number (gap-free series) and earns no points
       o = o.training
         ? { ...o, trainingNo: ctx.receiptNo, pointsEarned: 0 }
-        : { ...o, receiptNo: ctx.receiptNo, pointsEarned: o.memberId ? ctx.points(o.paid) : 0 };
+        : { ...o, receiptNo: ctx.receiptNo, pointsEarned: o.memberId ? ctx.points(o.paid, o.customerType ?? 'personal') : 0 };
       break;
     case 'order_cancelled':
       o = { ...o, cancelReason: event.reason, pending: [] };

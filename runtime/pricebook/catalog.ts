@@ -1,4 +1,5 @@
 import type { KioskDb } from '../../kernel/sqlite/database';
+import type { TypePrices } from '../../protocol/pricebook/price-item';
 import type { PriceItem } from '../pricing/types';
 
 interface ItemRow {
@@ -9,6 +10,8 @@ interface ItemRow {
   age_limit: number | null;
   sold_by_weight: number;
   barcodes: string;
+  /** JSON `{"business"?, "group"?}` or NULL (migration 11). */
+  type_prices: string | null;
 }
 
 const SELECT = `SELECT i.*, (SELECT json_group_array(barcode) FROM item_barcodes b WHERE b.sku = i.sku) AS barcodes FROM items i`;
@@ -21,6 +24,7 @@ const toItem = (r: ItemRow): PriceItem => ({
   taxClass: r.tax_class,
   ageLimit: r.age_limit,
   soldByWeight: r.sold_by_weight === 1,
+  ...(r.type_prices === null ? {} : { typePrices: JSON.parse(r.type_prices) as TypePrices }),
 });
 
 /** The price book as stored in SQLite: what a scanned key resolves to. */

@@ -85,13 +85,13 @@ function normalized(raw: PriceItem[]): PriceItem[] {
 /** Inserts (or, with `upsert`, updates) one batch of items and their barcodes; returns the barcodes written. */
 async function writeItems(tx: Tx, json: string, source: string, upsert: boolean): Promise<number> {
   const insertItems = tx.run(
-    `INSERT INTO items (sku, names, unit_price, tax_class, age_limit, sold_by_weight)
+    `INSERT INTO items (sku, names, unit_price, tax_class, age_limit, sold_by_weight, type_prices)
      SELECT value ->> '$.sku', json(value -> '$.names'), value ->> '$.unitPrice', value ->> '$.taxClass',
-            value ->> '$.ageLimit', CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END
+            value ->> '$.ageLimit', CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END, value -> '$.typePrices'
      FROM json_each(?) WHERE true` +
       (upsert
         ? ` ON CONFLICT (sku) DO UPDATE SET names = excluded.names, unit_price = excluded.unit_price, tax_class = excluded.tax_class,
-            age_limit = excluded.age_limit, sold_by_weight = excluded.sold_by_weight`
+            age_limit = excluded.age_limit, sold_by_weight = excluded.sold_by_weight, type_prices = excluded.type_prices`
         : ''),
     [json],
   );

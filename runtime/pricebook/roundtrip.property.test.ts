@@ -1,6 +1,13 @@
+import * as path from 'node:path';
 import fc from 'fast-check';
+import { SimulatedClock } from '../../kernel/clock';
+import type { TypePrices } from '../../protocol/pricebook/price-item';
+import { readPriceBookFile } from '../../protocol/pricebook/reader';
 import type { PriceItem } from '../pricing/types';
 import { readAll, tempDir, toCsv } from '../../test/support/pricebook';
+import { openDb } from '../../test/support/pricebook-sync';
+import { Catalog } from './catalog';
+import { applyPriceBookDeltaTx, importPriceBook } from './import';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
@@ -36,7 +43,13 @@ const itemArb: fc.Arbitrary<Omit<PriceItem, 'sku' | 'barcodes'> & { barcodeCount
   ageLimit: fc.option(fc.integer({ min: 0, max: 99 }), { nil: null }),
   soldByWeight: fc.boolean(),
   barcodeCount: fc.integer({ min: 1, max: 3 }),
-});
+  typePrices: fc.option(
+    fc
+      .record({ business: fc.maxSafeNat(), group: fc.maxSafeNat() }, { requiredKeys: [] })
+      .filter((t): t is TypePrices => Object.keys(t).length > 0),
+    { nil: undefined },
+  ),
+}).map(({ typePrices, ...rest }) => (typePrices === undefined ? rest : { ...rest, typePrices }));
 
 /** Items with file-unique SKUs and barcodes. */
 const bookArb = fc
@@ -69,4 +82,53 @@ test('items written as JSONL read back equal', async () => {
     }),
     { numRuns: 50 },
   );
+});
+
+test('CSV with price_business / price_group columns but no type prices reads back items without typePrices', async () => {
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(bookArb, async (items) => {
+      const plain = items.map(({ typePrices: _t, ...rest }) => rest);
+      const path = await tmp.write(`rt-plain-${n++}.csv`, toCsv(plain, LOCALES, '\n', true));
+      const read = await readAll(path, { batchSize: 4 });
+      expect(read).toEqual(plain);
+      expect(read.every((i) => !('typePrices' in i))).toBe(true);
+    }),
+    { numRuns: 30 },
+  );
+});
+
+/** An item without its barcodes (the kiosk stores them under their lookup key, normalizeLookupKey: not compared here). */
+const withoutBarcodes = ({ barcodes: _b, ...rest }: PriceItem) => rest;
+const stored = async (c: Catalog, i: PriceItem) => {
+  const got = await c.bySku(i.sku);
+  return got && withoutBarcodes(got);
+};
+
+test('items imported into the kiosk catalog (SQLite), full and by delta, come back with their typePrices', async () => {
+  const db = await openDb(path.join(tmp.dir, 'catalog.sqlite'));
+  const catalog = new Catalog(db);
+  const clock = new SimulatedClock();
+  let n = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(bookArb, bookArb, async (book, changes) => {
+        const csv = await tmp.write(`cat-${n++}.csv`, toCsv(book, LOCALES));
+        await importPriceBook(db, readPriceBookFile(csv, { batchSize: 5 }), { clock, deviceId: 'K1', source: 'rt' });
+        for (const i of book) expect(await stored(catalog, i)).toEqual(withoutBarcodes(i));
+        // upserts replace an item whole: type prices set, changed and removed
+        const bySku = new Map(book.map((i) => [i.sku, i]));
+        const upserts = changes.filter((c) => bySku.has(c.sku)).map((c) => ({ ...bySku.get(c.sku)!, unitPrice: c.unitPrice, typePrices: c.typePrices }));
+        const normalized = upserts.map(({ typePrices, ...rest }) => (typePrices === undefined ? rest : { ...rest, typePrices }));
+        async function* ops() {
+          yield normalized.map((item) => ({ op: 'upsert' as const, item }));
+        }
+        await db.transaction((tx) => applyPriceBookDeltaTx(tx, ops(), { clock, deviceId: 'K1', version: `d${n}`, baseVersion: 'x', source: 'rt' }));
+        for (const i of normalized) expect(await stored(catalog, i)).toEqual(withoutBarcodes(i));
+      }),
+      { numRuns: 25 },
+    );
+  } finally {
+    await db.close();
+  }
 });

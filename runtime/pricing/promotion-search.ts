@@ -17,7 +17,8 @@ import { compareIds, parseTimestamp } from './validate';
  * A unit takes part in at most one promotion, so promotions whose eligible lines overlap compete. The engine:
  * 1. keeps the promotions that are applicable: inside their validity window `[validFrom, validTo)` (start
  *    inclusive, end exclusive, so back-to-back promotions never overlap), member-only ones (and every
- *    `member_price`) only with a member attached, and only if some cart line can take them;
+ *    `member_price`) only with a member attached, ones with `customerTypes` only for a buyer of those types, and
+ *    only if some cart line can take them;
  * 2. partitions them into connected groups: two promotions are connected when they share an eligible line.
  *    Groups share no units, so each is solved on its own;
  * 3. inside a group of at most {@link MAX_EXHAUSTIVE} promotions, tries every ordering. An ordering applies its
@@ -46,11 +47,12 @@ export interface PromotionPlan {
   readonly applied: readonly AppliedPromotion[];
 }
 
-/** Validity window and member rule; the promotion itself must be valid. */
-export function isPromotionApplicable(p: Promotion, ctx: Pick<PricingContext, 'now' | 'memberAttached'>): boolean {
+/** Validity window, member rule and customer types (absent = every type); the promotion itself must be valid. */
+export function isPromotionApplicable(p: Promotion, ctx: Pick<PricingContext, 'now' | 'memberAttached' | 'customerType'>): boolean {
   if (p.validFrom !== undefined && ctx.now < parseTimestamp(p.validFrom, p.id, 'validFrom')) return false;
   if (p.validTo !== undefined && ctx.now >= parseTimestamp(p.validTo, p.id, 'validTo')) return false;
   if ((p.memberOnly === true || p.kind === 'member_price') && !ctx.memberAttached) return false;
+  if (p.customerTypes !== undefined && !p.customerTypes.includes(ctx.customerType ?? 'personal')) return false;
   return true;
 }
 

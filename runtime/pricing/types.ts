@@ -1,8 +1,8 @@
 import type { Minor } from '../../kernel/money';
 import type { CustomerType } from '../../protocol/members/customer-type';
 
-export type { LocalizedText, PriceItem } from '../../protocol/pricebook/price-item';
-import type { LocalizedText } from '../../protocol/pricebook/price-item';
+export type { LocalizedText, PriceItem, TypePrices } from '../../protocol/pricebook/price-item';
+import type { LocalizedText, TypePrices } from '../../protocol/pricebook/price-item';
 
 interface PromotionBase {
   id: string;
@@ -11,6 +11,8 @@ interface PromotionBase {
   skus: string[];
   /** Only for orders with a member attached. */
   memberOnly?: boolean;
+  /** Only for buyers of these customer types (non-empty); absent = every type. Checked besides memberOnly. */
+  customerTypes?: CustomerType[];
   /** ISO timestamps; absent = always. */
   validFrom?: string;
   validTo?: string;
@@ -43,6 +45,11 @@ export interface CartLine {
   /** Price embedded in the barcode (in-store price labels) overrides unitPrice × quantity. */
   embeddedPrice?: Minor | null;
   taxClass: string;
+  /**
+   * The item's customer-type prices at scan time (same unit as unitPrice), so the price follows a member attached
+   * later: a business / group buyer pays `typePrices[type] ?? unitPrice`. Not for price-embedded labels.
+   */
+  typePrices?: TypePrices;
 }
 
 export interface PricingContext {
@@ -63,6 +70,11 @@ export interface PricingContext {
 }
 
 export interface PricedLine extends CartLine {
+  /**
+   * The price applied per unit (or per kg): the line's type price for the context's customer type when it has one,
+   * else the CartLine's unitPrice. (The scan-time price and typePrices stay on the order's line.)
+   */
+  unitPrice: Minor;
   /** quantity × unitPrice (or weight × price per kg), rounded half-even. */
   gross: Minor;
   /** Sum of discounts allocated to this line. */
@@ -74,9 +86,13 @@ export interface PricedLine extends CartLine {
   tax: Minor;
 }
 
+/** The AppliedDiscount of redeemed member points (PricingContext.pointsDiscount): its promotionId and kind. */
+export const POINTS_DISCOUNT_ID = 'points';
+
 export interface AppliedDiscount {
+  /** The promotion's id, or {@link POINTS_DISCOUNT_ID} for redeemed points. */
   promotionId: string;
-  kind: Promotion['kind'];
+  kind: Promotion['kind'] | typeof POINTS_DISCOUNT_ID;
   label: LocalizedText;
   amount: Minor;
   /** How the discount is split over lines (sums to amount). */

@@ -1,5 +1,7 @@
 import { KioskError } from '../../kernel/errors';
-import type { CartLine, PricingContext, Promotion } from './types';
+import { isCustomerType } from '../../protocol/members/customer-type';
+import { TYPE_PRICE_KEYS } from '../../protocol/pricebook/price-item';
+import { type CartLine, POINTS_DISCOUNT_ID, type PricingContext, type Promotion } from './types';
 
 /**
  * Input validation for the pricing engine. Everything that arrives from the price book, the order or the
@@ -41,6 +43,14 @@ export function validateLines(lines: readonly CartLine[]): void {
     if (line.embeddedPrice !== undefined && line.embeddedPrice !== null && !isNonNegativeSafeInteger(line.embeddedPrice)) {
       bad('embeddedPrice', line.embeddedPrice, 'must be null or a non-negative integer of minor units');
     }
+    if (line.typePrices !== undefined) {
+      const tp: unknown = line.typePrices;
+      if (tp === null || typeof tp !== 'object' || Array.isArray(tp)) bad('typePrices', tp, 'must be an object of customer-type prices');
+      for (const [type, price] of Object.entries(tp as Record<string, unknown>)) {
+        if (!(TYPE_PRICE_KEYS as readonly string[]).includes(type)) bad(`typePrices.${type}`, price, 'is not a customer type with its own price (business, group)');
+        if (price !== undefined && !isNonNegativeSafeInteger(price)) bad(`typePrices.${type}`, price, 'must be a non-negative integer of minor units');
+      }
+    }
   }
 }
 
@@ -76,11 +86,18 @@ export function validatePromotions(promotions: readonly Promotion[]): void {
     const id = p?.id;
     if (typeof id !== 'string' || id === '') invalid('promotion has no id', { promotionId: id });
     if (seen.has(id)) invalid(`duplicate promotion id "${id}"`, { promotionId: id });
+    if (id === POINTS_DISCOUNT_ID) invalid(`promotion id "${id}" is reserved for redeemed points`, { promotionId: id });
     seen.add(id);
     const bad = (field: string, value: unknown, rule: string): never =>
       invalid(`promotion "${id}": ${field} ${rule}, got ${String(value)}`, { promotionId: id, field, value });
     if (!Array.isArray(p.skus) || p.skus.some((s: unknown) => typeof s !== 'string' || s === '')) {
       bad('skus', p.skus, 'must be an array of non-empty strings');
+    }
+    if (p.customerTypes !== undefined) {
+      const types: unknown = p.customerTypes;
+      if (!Array.isArray(types) || types.length === 0 || !types.every(isCustomerType)) {
+        bad('customerTypes', JSON.stringify(types), 'must be a non-empty list of "personal", "business", "group"');
+      }
     }
     if (p.validFrom !== undefined) parseTimestamp(p.validFrom, id, 'validFrom');
     if (p.validTo !== undefined) parseTimestamp(p.validTo, id, 'validTo');
@@ -122,4 +139,10 @@ export function validateContext(ctx: PricingContext): void {
     invalid('memberAttached must be a boolean', { field: 'memberAttached', value: ctx.memberAttached });
   }
   if (ctx.taxRates === null || typeof ctx.taxRates !== 'object') invalid('taxRates must be an object', { field: 'taxRates' });
+  if (ctx.customerType !== undefined && !isCustomerType(ctx.customerType)) {
+    invalid(`customerType must be "personal", "business" or "group", got ${String(ctx.customerType)}`, { field: 'customerType', value: ctx.customerType });
+  }
+  if (ctx.pointsDiscount !== undefined && !isNonNegativeSafeInteger(ctx.pointsDiscount)) {
+    invalid(`pointsDiscount must be a non-negative integer of minor units, got ${String(ctx.pointsDiscount)}`, { field: 'pointsDiscount', value: ctx.pointsDiscount });
+  }
 }

@@ -1,5 +1,6 @@
 import type { ScreenCommand, ViewPastOrder } from '../../protocol/screen';
 import { MONEY_COMMANDS } from './attendant-session';
+import { returnsPolicyView, runLaneReturn } from './lane-return';
 import { need, openOrder, ScreenCommandError } from './screen-command-error';
 import { NOTICES, SCREEN_MESSAGES } from './screen-messages';
 import { closedAttendant, type ScreenContext } from './screen-state';
@@ -72,12 +73,16 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
       staff.end('done');
       return false;
     }
-    case 'attendant_tab':
-      attendantId(ctx, conn);
+    case 'attendant_tab': {
+      const id = attendantId(ctx, conn);
       state.attendant = { ...state.attendant, tab: c.tab, notice: null };
-      if (c.tab === 'orders') state.attendant.orders = await pastOrders(ctx);
+      if (c.tab === 'orders') {
+        state.attendant.orders = await pastOrders(ctx);
+        state.attendant.returns = deps.returns ? returnsPolicyView(deps.returns.policy(), id) : null;
+      }
       if (c.tab === 'lane' && state.attendant.health === null) await runHealth(ctx);
       return true;
+    }
     case 'attendant_void_line': {
       const id = attendantId(ctx, conn);
       const o = await openOrder(engine);
@@ -129,6 +134,16 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
         throw e;
       }
       state.attendant.orders = await pastOrders(ctx);
+      return true;
+    }
+    case 'attendant_return': {
+      const id = attendantId(ctx, conn);
+      state.attendant = { ...state.attendant, notice: null };
+      try {
+        await runLaneReturn(ctx, c, id);
+      } finally {
+        state.attendant.orders = await pastOrders(ctx);
+      }
       return true;
     }
     case 'attendant_recheck': {

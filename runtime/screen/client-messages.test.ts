@@ -29,6 +29,10 @@ const VALID: { [K in ScreenCommand['kind']]: Extract<ScreenCommand, { kind: K }>
     { kind: 'request_void', lineId: 'L1' },
     { kind: 'request_void', lineId: 'L999999' },
   ],
+  use_points: [
+    { kind: 'use_points', use: true },
+    { kind: 'use_points', use: false },
+  ],
   receipt: [
     { kind: 'receipt', choice: 'print' },
     { kind: 'receipt', choice: 'e_receipt' },
@@ -65,6 +69,11 @@ const VALID: { [K in ScreenCommand['kind']]: Extract<ScreenCommand, { kind: K }>
     { kind: 'attendant_refund', orderId: 'ord1' },
     { kind: 'attendant_refund', orderId: 'ord1', lineIds: ['L1'] },
     { kind: 'attendant_refund', orderId: 'ord1', lineIds: ['L1', 'L2', 'L3'] },
+  ],
+  attendant_return: [
+    { kind: 'attendant_return', orderId: 'ord1', returnId: 'lane-0b6e7c1e-8f1a-4c5e-9d3b-2a7f6e1c9d40', reason: 'defective' },
+    { kind: 'attendant_return', orderId: 'ord1', returnId: 'r:1', reason: 'wrong-item', lineIds: ['L1', 'L2'] },
+    { kind: 'attendant_return', orderId: 'ord1', returnId: 'x'.repeat(128), reason: 'a' },
   ],
 };
 
@@ -108,6 +117,8 @@ describe('parseClientMessage', () => {
       ['pay: empty method', { kind: 'pay', method: '' }],
       ['pay: method not a string', { kind: 'pay', method: ['card'] }],
       ['request_void: bad line id', { kind: 'request_void', lineId: 'X1' }],
+      ['use_points: not a boolean', { kind: 'use_points', use: 'yes' }],
+      ['use_points: a number of points (the lane decides how many)', { kind: 'use_points', use: true, points: 999999 }],
       ['request_void: line id too long', { kind: 'request_void', lineId: 'L1234567' }],
       ['request_void: line id with newline', { kind: 'request_void', lineId: 'L1\n' }],
       ['request_void: numeric line id', { kind: 'request_void', lineId: 1 }],
@@ -125,6 +136,12 @@ describe('parseClientMessage', () => {
       ['attendant_refund: empty line list', { kind: 'attendant_refund', orderId: 'o1', lineIds: [] }],
       ['attendant_refund: too many lines', { kind: 'attendant_refund', orderId: 'o1', lineIds: Array.from({ length: 201 }, (_, i) => `L${i}`) }],
       ['attendant_refund: bad line id', { kind: 'attendant_refund', orderId: 'o1', lineIds: ['L1', 'x'] }],
+      ['attendant_return: no reason', { kind: 'attendant_return', orderId: 'o1', returnId: 'r1' }],
+      ['attendant_return: no return id', { kind: 'attendant_return', orderId: 'o1', reason: 'defective' }],
+      ['attendant_return: return id too long', { kind: 'attendant_return', orderId: 'o1', returnId: 'x'.repeat(129), reason: 'defective' }],
+      ['attendant_return: return id with a space', { kind: 'attendant_return', orderId: 'o1', returnId: 'r 1', reason: 'defective' }],
+      ['attendant_return: reason not an id', { kind: 'attendant_return', orderId: 'o1', returnId: 'r1', reason: '<b>' }],
+      ['attendant_return: amount (not taken from a screen)', { kind: 'attendant_return', orderId: 'o1', returnId: 'r1', reason: 'defective', amount: 5 }],
       ['command is null', null],
       ['command is a string', 'start'],
       ['command is an array', [{ kind: 'start' }]],

@@ -17,6 +17,7 @@ const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('help') }).strict(),
   z.object({ kind: z.literal('still_here') }).strict(),
   z.object({ kind: z.literal('request_void'), lineId }).strict(),
+  z.object({ kind: z.literal('use_points'), use: z.boolean() }).strict(),
   z.object({ kind: z.literal('receipt'), choice: z.enum(['print', 'e_receipt', 'none']) }).strict(),
   z.object({ kind: z.literal('done') }).strict(),
   z.object({ kind: z.literal('attendant_open') }).strict(),
@@ -33,6 +34,17 @@ const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('attendant_health') }).strict(),
   z.object({ kind: z.literal('attendant_reprint'), orderId }).strict(),
   z.object({ kind: z.literal('attendant_refund'), orderId, lineIds: z.array(lineId).min(1).max(200).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('attendant_return'),
+      orderId,
+      // the alphabet of a return id (runtime/payments/returns.ts RETURN_ID) and of a reason id (config `returns.reasons`)
+      returnId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+      reason: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+      lineIds: z.array(lineId).min(1).max(200).optional(),
+      supervisorPin: z.string().regex(/^\d{4,12}$/).optional(),
+    })
+    .strict(),
 ]);
 
 const message = z.object({ type: z.literal('command'), id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), command }).strict();

@@ -5,6 +5,8 @@ import type { Lane } from '../lane/lane';
 import type { OrderEngine } from '../orders/engine';
 import type { Order } from '../orders/order';
 import type { Checkout } from '../payments/checkout';
+import type { ReturnInput, ReturnResult } from '../payments/returns';
+import type { ReturnsPolicy } from '../../config/returns-policy';
 import type { AttendantGate } from './attendant-gate';
 import type { AttendantRefusal } from './attendant-session';
 
@@ -41,12 +43,24 @@ export interface ScreenDeps {
   reprint?: (orderId: string, attendantId: string) => Promise<{ reprint: number; state: string }>;
   /** Refunds a completed order, whole or some lines (journaled with the attendant id). */
   refund?: (orderId: string, input: { attendantId: string; lineIds?: string[] }) => Promise<Order>;
+  /**
+   * After-sales returns under the store's policy (the same runtime/payments/returns.ts path as `kiosk orders
+   * return`): the policy in force now (config `returns`, live) and the return itself.
+   */
+  returns?: { policy: () => ReturnsPolicy; run: (orderId: string, input: ReturnInput) => Promise<ReturnResult> };
+  /** Prints the slip of a return done at the lane (lanes with a receipt printer). */
+  printReturn?: (orderId: string, returnId: string) => Promise<{ state: string }>;
   /** Errors from background work (a payment run, a print) that must not crash the lane. */
   onError?: (e: unknown) => void;
   /** Attendant mode closes after this long without an attendant command (`attendant.idleTimeoutMs`, default 60 s). */
   attendantIdleMs?: number;
   /** A refused badge, PIN or attendant command, with its cause (journaled by the composition root). */
   onAttendantRefused?: (r: AttendantRefusal) => void;
+  /**
+   * Members (runtime/members): the attached member's type and the points it may use (HQ's snapshot + this kiosk's
+   * own ledger), and whether redemption is on (config `loyalty.redeem`). Absent: the screen offers no points.
+   */
+  members?: { standing: (memberId: string) => Promise<{ customerType: 'personal' | 'business' | 'group'; redeemable: number }>; redeemOn: () => boolean };
   /** The store's colours and logo (config `screen.branding`); defaults when absent. */
   branding?: ScreenView['branding'];
 }

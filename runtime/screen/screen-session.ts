@@ -76,6 +76,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       changed: () => this.changed(),
       finishReceipt: () => this.finishReceipt(),
       command: (c, conn) => this.command(c, conn),
+      returnsInFlight: new Map(),
     };
   }
 
@@ -103,6 +104,7 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
   async start(): Promise<void> {
     this.deps.engine.on('committed', this.onCommitted);
     this.state.order = await this.deps.engine.openOrder();
+    this.refreshMember(this.state.order);
     if (this.state.order?.state === 'paid') await this.complete(this.state.order.id);
     this.changed();
   }
@@ -158,7 +160,28 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
       s.lang = this.deps.defaultLang; // the next shopper starts in the store's language
     }
     if (!isOpen(o.state)) s.order = null;
+    this.refreshMember(s.order);
     this.changed();
+  }
+
+  /** Reads the attached member's standing (type, points it may use) when the member changes; shown when read. */
+  private refreshMember(o: Order | null): void {
+    const s = this.state;
+    const members = this.deps.members;
+    if (!o || !o.memberId || !members) {
+      s.member = null;
+      return;
+    }
+    if (s.member?.memberId === o.memberId) return;
+    const memberId = o.memberId;
+    members.standing(memberId).then(
+      (st) => {
+        if (s.order?.memberId !== memberId) return; // another member (or order) since
+        s.member = { memberId, customerType: st.customerType, redeemable: st.redeemable };
+        this.changed();
+      },
+      (e: unknown) => this.deps.onError?.(e),
+    );
   }
 
   private async complete(orderId: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Lang, PromptCode, ScreenCommand, ScreenView, ViewAttendant } from '../../protocol/screen';
 import type { TimerHandle } from '../../kernel/clock';
 import type { Order } from '../orders/order';
+import type { ReturnResult } from '../payments/returns';
 import type { AttendantSession } from './attendant-session';
 import type { ScreenDeps } from './screen-deps';
 
@@ -25,6 +26,8 @@ export interface ScreenState {
   cancelled: string | null;
   /** The line the last scan added to or created (highlighted on the screen). */
   lastLineId: string | null;
+  /** The attached member's standing, read when the member was attached or the order changed (deps.members). */
+  member?: { memberId: string; customerType: 'personal' | 'business' | 'group'; redeemable: number } | null;
 }
 
 /** What a command handler may use: the deps, the state, the attendant session and the facade's own steps. */
@@ -39,6 +42,8 @@ export interface ScreenContext {
   finishReceipt(): void;
   /** Runs another command as if it came from `conn` (the money action a PIN was asked for). */
   command(c: ScreenCommand, conn: string): Promise<void>;
+  /** Returns running now, by return id: a second tap of the same form joins the first instead of paying twice. */
+  readonly returnsInFlight: Map<string, Promise<ReturnResult>>;
 }
 
 /** The attendant panel as it is when attendant mode is closed. */

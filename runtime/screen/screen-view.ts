@@ -32,7 +32,7 @@ export function screenName(deps: ScreenDeps, state: ScreenState): ScreenName {
 }
 
 /** The order as the shopper sees it: lines with their prices (a line awaiting its age check shows what it will cost). */
-function viewOrder(o: Order, lastLineId: string | null): ViewOrder {
+function viewOrder(o: Order, lastLineId: string | null, member: ScreenState['member'], redeemOn: boolean): ViewOrder {
   const unknown = o.payments.find((p) => p.status === 'unknown');
   return {
     id: o.id,
@@ -63,6 +63,12 @@ function viewOrder(o: Order, lastLineId: string | null): ViewOrder {
     due: o.priced.total - o.paid,
     memberId: o.memberId,
     pointsEarned: o.pointsEarned,
+    member:
+      o.memberId !== null && member?.memberId === o.memberId
+        ? { customerType: member.customerType, available: member.redeemable, canRedeem: redeemOn && (o.state === 'shopping' || o.state === 'awaiting_payment') && o.paid === 0 }
+        : null,
+    pointsRedeemed: o.pointsRedeemed ?? 0,
+    pointsDiscount: o.pointsDiscount ?? 0,
     receiptNo: o.receiptNo,
     pending: o.pending.map((p) => ({ ...p })),
     unknownPayment: unknown ? { method: unknown.method, amount: unknown.amount } : null,
@@ -85,7 +91,7 @@ export function projectView(deps: ScreenDeps, state: ScreenState, seq: number, a
     screen: screenName(deps, state),
     storeName: deps.storeName,
     currency: deps.currency,
-    order: o ? viewOrder(o, state.lastLineId) : null,
+    order: o ? viewOrder(o, state.lastLineId, state.member ?? null, deps.members?.redeemOn() ?? false) : null,
     methods: deps.checkout.methods(),
     paying:
       o?.state === 'payment_pending' && pendingPay

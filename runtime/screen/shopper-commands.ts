@@ -74,6 +74,14 @@ export async function runShopperCommand(ctx: ScreenContext, c: ShopperCommand): 
       await engine.dispatch(o.id, { type: 'shopper_active' });
       return false;
     }
+    case 'use_points': {
+      const o = await openOrder(engine);
+      need(o.memberId !== null && deps.members !== undefined, 'no member is attached');
+      // the engine caps the points again at the member's balance (read in its transaction) and at the total
+      const points = c.use ? (await deps.members!.standing(o.memberId!)).redeemable : 0;
+      await engine.dispatch(o.id, { type: 'points_redeemed', points });
+      return false;
+    }
     case 'request_void': {
       const o = await openOrder(engine);
       need(

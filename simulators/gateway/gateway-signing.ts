@@ -8,7 +8,7 @@
  * Responses carry `{"<method with _ for .>_response":<json>,"sign":"<base64>"}` (e.g. `alipay_trade_pay_response`;
  * 同步响应 of every open-API method page): the signature covers the exact text of `<json>`.
  *
- * Independent of the kiosk's `runtime/payments/gateway/canonical.ts`: the two must agree on the wire, and the
+ * Independent of the kiosk's `protocol/payments/alipay/canonical.ts`: the two must agree on the wire, and the
  * interop test checks that they do.
  */
 import { createSign, createVerify, type KeyObject } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * The UnionPay simulator's own ACP 5.1.0 signing code (signMethod 01), written from the ACP rules and independent of
- * the kiosk's runtime/payments/unionpay/unionpay-sign.ts:
+ * the kiosk's protocol/payments/unionpay/unionpay-sign.ts:
  * 1. every field but `signature`, empty values left out, keys in ascending ASCII order, `key=value` joined by `&`;
  * 2. SHA-256 of its UTF-8 bytes written as 64 lower-case hex characters;
  * 3. SHA256withRSA over those 64 bytes, base64 — `signature`. `certId` = the signing certificate's decimal serial.

@@ -5,7 +5,7 @@
  * 字符串stringA (the `sign` parameter itself does not take part; names are case-sensitive);
  * 第二步 stringSignTemp = stringA + "&key=" + API密钥; MD5(stringSignTemp) 转大写, or for HMAC-SHA256
  * hash_hmac("sha256", stringSignTemp, key) 转大写.
- * Independent of the kiosk's runtime/payments/wechat/wechat-sign.ts; both are checked against the rules' worked example.
+ * Independent of the kiosk's protocol/payments/wechat/wechat-sign.ts; both are checked against the rules' worked example.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -1,11 +1,11 @@
 /**
- * The kiosk's gateway signing (runtime/payments/gateway/canonical.ts) and the gateway simulator's
+ * The kiosk's gateway signing (protocol/payments/alipay/canonical.ts) and the gateway simulator's
  * (simulators/gateway/gateway-signing.ts) are written apart from the Alipay open-platform rules. They must build the
  * same string to sign — first of all for the worked example in Alipay's own document — and accept each other's
  * RSA2 signatures.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { canonicalString, openEnvelope, responseKey, signParams, verifyParams } from '../../runtime/payments/gateway/canonical';
+import { canonicalString, openEnvelope, responseKey, signParams, verifyParams } from '../../protocol/payments/alipay/canonical';
 import { responseName, signatureValid, signedResponseBody, stringToSign, withSignature } from '../../simulators/gateway/gateway-signing';
 
 // Alipay Open Platform, 自行实现签名 (signing without the SDK): the request of the worked example …

@@ -1,12 +1,12 @@
 /**
- * The kiosk's UnionPay signing (runtime/payments/unionpay/unionpay-sign.ts) and the simulator's
+ * The kiosk's UnionPay signing (protocol/payments/unionpay/unionpay-sign.ts) and the simulator's
  * (simulators/unionpay/acp-signing.ts) are written apart; they must build the same string to sign and accept each
  * other's signatures.
  */
 import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { createCa, issueCertificate } from '../../kernel/x509/certificates';
-import { acpSignString, certIdOf, signFields, verifyFields } from '../../runtime/payments/unionpay/unionpay-sign';
+import { acpSignString, certIdOf, signFields, verifyFields } from '../../protocol/payments/unionpay/unionpay-sign';
 import { decimalSerial, sign, signatureOk, stringToSign } from '../../simulators/unionpay/acp-signing';
 
 describe('UnionPay signing: kiosk and simulator agree', () => {

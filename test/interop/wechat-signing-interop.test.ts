@@ -1,5 +1,5 @@
 /**
- * WeChat Pay v2 signing: the kiosk's (runtime/payments/wechat/wechat-sign.ts) and the simulator's
+ * WeChat Pay v2 signing: the kiosk's (protocol/payments/wechat/wechat-sign.ts) and the simulator's
  * (simulators/wechat/wechat-signing.ts) are written apart; both must reproduce the worked example of WeChat Pay's
  * own signing rules (签名算法, 接口规则 → 安全规范: https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=4_3,
  * also in every v2 product's copy of the page, e.g. https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3):
@@ -11,7 +11,7 @@
  * (values as published on that page; checked against its republications found with the search tool).
  */
 import fc from 'fast-check';
-import { canonicalString, declaredSignType, signWechat, verifyWechat, wechatSign } from '../../runtime/payments/wechat/wechat-sign';
+import { canonicalString, declaredSignType, signWechat, verifyWechat, wechatSign } from '../../protocol/payments/wechat/wechat-sign';
 import { signMatches, signValue, stringA } from '../../simulators/wechat/wechat-signing';
 
 const EXAMPLE = { appid: 'wxd930ea5d5a258f4f', mch_id: '10000100', device_info: '1000', body: 'test', nonce_str: 'ibuaiVcKdpRxkhJA' };

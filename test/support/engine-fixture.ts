@@ -8,6 +8,8 @@ import { OrderEngine } from '../../runtime/orders/engine';
 import type { NewLine } from '../../runtime/orders/events';
 import { priceCart } from '../../runtime/pricing/price-cart';
 import type { Promotion, TaxMode } from '../../runtime/pricing/types';
+import { memberStanding } from '../../runtime/members/member-store';
+import type { RedeemRate } from '../../runtime/members/redemption';
 
 export function tempDir(prefix = 'kiosk-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -22,7 +24,7 @@ export interface Fixture {
 }
 
 /** A real SQLite file in a temp dir, migrated, with the real engine and pricing on a simulated clock. */
-export async function engineFixture(opts: { promotions?: Promotion[]; taxMode?: TaxMode; dir?: string } = {}): Promise<Fixture> {
+export async function engineFixture(opts: { promotions?: Promotion[]; taxMode?: TaxMode; dir?: string; redeem?: RedeemRate; points?: (paid: number) => number } = {}): Promise<Fixture> {
   const dir = opts.dir ?? tempDir();
   const db = await KioskDb.open(path.join(dir, 'kiosk.sqlite'));
   await migrate(db);
@@ -31,15 +33,20 @@ export async function engineFixture(opts: { promotions?: Promotion[]; taxMode?: 
     db,
     clock,
     deviceId: 'lane-test',
-    price: (lines, memberAttached) =>
+    price: (lines, memberAttached, extras) =>
       priceCart(lines, {
         promotions: opts.promotions ?? [],
         taxRates: { standard: 0.13, reduced: 0.09 },
         taxMode: opts.taxMode ?? 'inclusive',
         memberAttached,
+        customerType: extras.customerType,
+        pointsDiscount: extras.pointsDiscount,
         now: clock.now(),
       }),
-    points: (paid) => Math.floor(paid / 100),
+    points: opts.points ?? ((paid) => Math.floor(paid / 100)),
+    // members from the stored snapshot (runtime/members); redemption only when the test sets a rate
+    member: memberStanding,
+    redeem: () => opts.redeem ?? null,
   });
   return {
     dir,

@@ -35,9 +35,13 @@ export function csvField(s: string): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Serialises items as CSV with name columns for `locales`. */
-export function toCsv(items: PriceItem[], locales: string[] = ['zh-CN', 'en'], eol = '\n'): string {
-  const head = ['sku', 'barcodes', ...locales.map((l) => `name_${l}`), 'unit_price', 'tax_class', 'age_limit', 'sold_by_weight'];
+/**
+ * Serialises items as CSV with name columns for `locales`; with `typePriceColumns` (default: when any item has type
+ * prices) also price_business and price_group (a blank cell = no price for that type).
+ */
+export function toCsv(items: PriceItem[], locales: string[] = ['zh-CN', 'en'], eol = '\n', typePriceColumns = items.some((i) => i.typePrices !== undefined)): string {
+  const typeCols = typePriceColumns ? (['business', 'group'] as const) : [];
+  const head = ['sku', 'barcodes', ...locales.map((l) => `name_${l}`), 'unit_price', 'tax_class', 'age_limit', 'sold_by_weight', ...typeCols.map((t) => `price_${t}`)];
   const rows = items.map((it) =>
     [
       it.sku,
@@ -47,6 +51,7 @@ export function toCsv(items: PriceItem[], locales: string[] = ['zh-CN', 'en'], e
       it.taxClass,
       it.ageLimit === null ? '' : String(it.ageLimit),
       String(it.soldByWeight),
+      ...typeCols.map((t) => (it.typePrices?.[t] === undefined ? '' : String(it.typePrices[t]))),
     ]
       .map(csvField)
       .join(','),

@@ -10,6 +10,10 @@
  * (c) Every `[data-chart="ID"]` element becomes an ECharts chart with the options in `<script type=
  *     "application/json" id="ID">`; charts are disposed and re-created after a swap and resized with the window.
  * (d) A small dot in the header: green while the live stream is open, grey when it fails.
+ * (e) `<form data-upload="URL">` with a file input: on submit the chosen file's bytes are POSTed raw to URL
+ *     (`application/octet-stream`; the form's other fields in the query string, its `_csrf` in the x-csrf-token
+ *     header, `X-Console-Partial: 1`) and the answer (main's inner HTML) replaces main; live refreshes stop
+ *     there (they would bring this URL's page back over the answer).
  */
 /* global window, document, location, fetch, EventSource, CustomEvent */
 (function () {
@@ -27,6 +31,7 @@
   var pending = false;
   var dirty = false;
   var charts = [];
+  var frozen = false; // main shows an upload's answer (not this URL's page): live refreshes would replace it
 
   function isField(el) {
     return !!el && (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA' || el.isContentEditable === true);
@@ -130,6 +135,7 @@
 
   function refresh() {
     timer = null;
+    if (frozen) return;
     if (busy()) {
       hold();
       return;
@@ -240,9 +246,47 @@
         return;
       }
       if (main && main.contains(form)) dirty = false; // sent: a refresh no longer loses it
+      if (form.getAttribute('data-upload') !== null && main) {
+        ev.preventDefault();
+        upload(form);
+      }
     },
     true,
   );
+
+  // ---- (e) raw file uploads -------------------------------------------------------------------------------
+  function upload(form) {
+    var file = null;
+    var token = '';
+    var query = [];
+    var fields = form.querySelectorAll('input, select, textarea');
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f.type === 'file') file = f.files && f.files[0] ? f.files[0] : null;
+      else if (f.name === '_csrf') token = f.value;
+      else if (f.name) query.push(encodeURIComponent(f.name) + '=' + encodeURIComponent(f.value));
+    }
+    if (!file) return;
+    form.setAttribute('data-uploading', '1');
+    fetch(form.getAttribute('data-upload') + '?' + query.join('&'), {
+      method: 'POST',
+      body: file,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'Content-Type': 'application/octet-stream', 'X-CSRF-Token': token, 'X-Console-Partial': '1' },
+    })
+      .then(function (res) {
+        return res.text();
+      })
+      .then(function (html) {
+        frozen = true;
+        swap(html);
+        window.scrollTo(0, 0);
+      })
+      .catch(function () {
+        form.removeAttribute('data-uploading');
+      });
+  }
 
   function start() {
     if (main) return;

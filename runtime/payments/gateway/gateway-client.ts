@@ -9,10 +9,10 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
-import { boundedPost } from '../channels/bounded-post';
+import { boundedPost } from '../../../kernel/http/bounded-post';
 import { JSON_LIMITS } from '../../../kernel/json/limits';
-import { openEnvelope, responseKey, signParams, verifyParams, type Params } from './canonical';
-import { yuanToFen } from '../alipay/yuan';
+import { openEnvelope, responseKey, signParams, verifyParams, type Params } from '../../../protocol/payments/alipay/canonical';
+import { yuanToFen } from '../../../protocol/payments/alipay/yuan';
 
 /** The Alipay open-API methods the kiosk calls. */
 export type GatewayMethod =

@@ -19,7 +19,7 @@ import type { PaymentReference } from '../../orders/events';
 import { failpoint } from '../../../kernel/failpoints';
 import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import { classifyCancelAnswer, classifyPayAnswer, classifyRefundAnswer, failureReason, isPaidStatus } from '../alipay/result-codes';
-import { fenToYuan, yuanToFen } from '../alipay/yuan';
+import { fenToYuan, yuanToFen } from '../../../protocol/payments/alipay/yuan';
 import type { GatewayClient, GatewayResponse } from './gateway-client';
 
 export interface QrGatewayProviderOptions {

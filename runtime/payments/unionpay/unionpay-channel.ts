@@ -23,7 +23,7 @@ import type { QrChannel, QrChannelOptions } from '../channels/qr-channel';
 import { PROMPT_CONFIRM_IN_APP, PROMPT_SCAN_QR } from '../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import { beijingTimestamp, type UnionpayClient } from './unionpay-client';
-import type { AcpFields } from './unionpay-form';
+import type { AcpFields } from '../../../protocol/payments/unionpay/unionpay-form';
 
 export interface UnionpayChannelOptions extends QrChannelOptions {
   client: UnionpayClient;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { SimulatedClock, SystemClock, type Clock } from '../../../kernel/clock';
 import { createCa, issueCertificate } from '../../../kernel/x509/certificates';
 import { beijingTimestamp, MAX_UNIONPAY_ANSWER_BYTES, UnionpayClient } from './unionpay-client';
-import { decodeForm, encodeAcpText, encodeForm } from './unionpay-form';
-import { signFields } from './unionpay-sign';
+import { decodeForm, encodeAcpText, encodeForm } from '../../../protocol/payments/unionpay/unionpay-form';
+import { signFields } from '../../../protocol/payments/unionpay/unionpay-sign';
 
 const root = createCa({ commonName: 'UnionPay root' });
 const upSigning = issueCertificate(root, 'signing', { commonName: 'UnionPay signing' });

@@ -4,12 +4,12 @@
  * `signPubKeyCert` it carries, which must chain to the configured UnionPay root. An answer that cannot be verified
  * is an error with `details.unknownOutcome: true` — never a success.
  */
-import { boundedPost } from '../channels/bounded-post';
+import { boundedPost } from '../../../kernel/http/bounded-post';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
-import { ACP_FORM_LIMITS, decodeForm, encodeForm, parseAcpText, type AcpFields } from './unionpay-form';
-import { certIdOf, signFields, verifyAnswer } from './unionpay-sign';
+import { ACP_FORM_LIMITS, decodeForm, encodeForm, parseAcpText, type AcpFields } from '../../../protocol/payments/unionpay/unionpay-form';
+import { certIdOf, signFields, verifyAnswer } from '../../../protocol/payments/unionpay/unionpay-sign';
 
 export type AcpApi = 'backTransReq' | 'queryTrans';
 

@@ -28,7 +28,7 @@ import type { QrChannel, QrChannelOptions } from '../channels/qr-channel';
 import { PROMPT_CONFIRM_IN_APP, PROMPT_SCAN_QR } from '../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import type { WechatAnswer, WechatClient } from './wechat-client';
-import { decodeWechatXml, encodeWechatXml } from './wechat-xml';
+import { decodeWechatXml, encodeWechatXml } from '../../../protocol/payments/wechat/wechat-xml';
 
 export interface WechatChannelOptions extends QrChannelOptions {
   client: WechatClient;

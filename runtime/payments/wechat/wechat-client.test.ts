@@ -10,8 +10,8 @@ import { SimulatedClock, SystemClock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
 import { createCa, issueCertificate } from '../../../kernel/x509/certificates';
 import { MAX_WECHAT_RESPONSE_BYTES, WechatClient } from './wechat-client';
-import { signWechat, verifyWechat } from './wechat-sign';
-import { decodeWechatXml, encodeWechatXml } from './wechat-xml';
+import { signWechat, verifyWechat } from '../../../protocol/payments/wechat/wechat-sign';
+import { decodeWechatXml, encodeWechatXml } from '../../../protocol/payments/wechat/wechat-xml';
 
 const KEY = 'k'.repeat(32);
 const ca = createCa({ commonName: 'test CA' });

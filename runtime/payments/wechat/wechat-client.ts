@@ -12,12 +12,12 @@
  * - PROTOCOL, unknownOutcome true: the answer was too large, not WeChat XML, `return_code` not SUCCESS (such
  *   answers are unsigned by the rules) or its sign did not verify.
  */
-import { boundedPost } from '../channels/bounded-post';
+import { boundedPost } from '../../../kernel/http/bounded-post';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../../kernel/clock';
 import { KioskError } from '../../../kernel/errors';
-import { declaredSignType, signWechat, verifyWechat, type WechatParams } from './wechat-sign';
-import { decodeWechatXml, encodeWechatXml, type WechatXmlFields } from './wechat-xml';
+import { declaredSignType, signWechat, verifyWechat, type WechatParams } from '../../../protocol/payments/wechat/wechat-sign';
+import { decodeWechatXml, encodeWechatXml, type WechatXmlFields } from '../../../protocol/payments/wechat/wechat-xml';
 
 export type WechatPath =
   | '/pay/micropay'

@@ -1,0 +1,43 @@
+import type { Messages } from '../console/types';
+
+/** The order page's "Refund at the channel" section (hq/refunds/console.ts). */
+export const MESSAGES: Messages = {
+  en: {
+    'refunds.hq.title': 'Refunds at the channel from HQ',
+    'refunds.hq.help': 'For QR wallet payments (WeChat Pay): HQ pays back through the channel itself, with the merchant keys it holds — also when the kiosk is off. The same refund id never refunds twice.',
+    'refunds.hq.amount': 'Amount (fen)',
+    'refunds.hq.reason': 'Reason',
+    'refunds.hq.send': 'Refund at the channel',
+    'refunds.hq.confirm': 'Pay this amount back to the shopper through the channel now?',
+    'refunds.hq.check': 'Ask the channel',
+    'refunds.hq.id': 'Refund id',
+    'refunds.hq.no': 'Channel refund no.',
+    'refunds.hq.channelId': 'Channel refund id',
+    'refunds.hq.by': 'By',
+    'refunds.hq.state': 'State',
+    'refunds.hq.state.pending': 'pending — outcome not known yet',
+    'refunds.hq.state.refunded': 'refunded',
+    'refunds.hq.done': 'Refund {state}: {amount}',
+    'refunds.hq.declined': 'The channel refused the refund: {reason}',
+    'refunds.hq.unavailable': 'Refunds from HQ need the channel endpoints (hq serve --channel-endpoints FILE) and the secrets key.',
+  },
+  'zh-CN': {
+    'refunds.hq.title': '总部渠道退款',
+    'refunds.hq.help': '适用于扫码钱包支付（微信支付）：总部使用其保存的商户密钥直接通过渠道退款，收银机关机时亦可。同一退款编号不会重复退款。',
+    'refunds.hq.amount': '金额（分）',
+    'refunds.hq.reason': '原因',
+    'refunds.hq.send': '在渠道退款',
+    'refunds.hq.confirm': '现在通过渠道向顾客退还此金额？',
+    'refunds.hq.check': '查询渠道',
+    'refunds.hq.id': '退款编号',
+    'refunds.hq.no': '渠道退款单号',
+    'refunds.hq.channelId': '渠道退款ID',
+    'refunds.hq.by': '操作人',
+    'refunds.hq.state': '状态',
+    'refunds.hq.state.pending': '处理中——结果未知',
+    'refunds.hq.state.refunded': '已退款',
+    'refunds.hq.done': '退款{state}：{amount}',
+    'refunds.hq.declined': '渠道拒绝退款：{reason}',
+    'refunds.hq.unavailable': '总部退款需要配置渠道地址（hq serve --channel-endpoints FILE）和密钥。',
+  },
+};
