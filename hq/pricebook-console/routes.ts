@@ -1,5 +1,6 @@
 import type { PriceItem } from '../../protocol/pricebook/price-item';
 import { html } from '../console/html';
+import { chosenStore, storeParam } from '../console/store-choice';
 import { can, inScope, type ConsoleContext, type ConsoleReply, type ConsoleRequest, type RouteDef } from '../console/types';
 import { diffBooks } from './diff';
 import { confirmForm, diffView, historyTable, kiosksTable, latestLine, problemsTable, scheduleForm, schedulesTable, storePicker, uploadForm, type PageEnv } from './pages';
@@ -17,8 +18,6 @@ import { checkUploadedCsv } from './validate-upload';
  * last book, and publish it through the `hq pricebook push` path (signed manifest, chunks, audited).
  */
 
-/** A store id as the wire allows it (protocol/topics.ts assertTopicId: no `/ + #`, no leading `_`). */
-const STORE_RE = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 const env = async (req: ConsoleRequest, ctx: ConsoleContext, store: string | null): Promise<PageEnv> => ({
   t: req.t,
@@ -35,18 +34,12 @@ async function visibleStores(req: ConsoleRequest, ctx: ConsoleContext): Promise<
   return rows.map((r) => r.s).filter((s) => inScope(req.scope, s));
 }
 
-/** The store named by a field, if the user may see it; otherwise the reply (400 malformed, 404 outside their stores). */
-function storeParam(req: ConsoleRequest, value: string | undefined): string | ConsoleReply {
-  if (value === undefined || !STORE_RE.test(value)) return { error: { status: 400, message: req.t('pricebook.badStore') } };
-  if (!inScope(req.scope, value)) return { error: { status: 404, message: req.t('pricebook.badStore') } };
-  return value;
-}
 
 type Checked = { reply: ConsoleReply } | { store: string; version: string; csv: string; items: PriceItem[]; env: PageEnv };
 
 /** The checks of an upload (preview and publish alike: a publish never trusts what the preview page carried). */
 async function checked(req: ConsoleRequest, ctx: ConsoleContext, title: string, fields: Record<string, string | undefined> = req.body): Promise<Checked> {
-  const store = storeParam(req, fields.store);
+  const store = storeParam(req, fields.store, 'pricebook.badStore');
   if (typeof store !== 'string') return { reply: store };
   const e = await env(req, ctx, store);
   const version = (fields.version ?? '').trim();
@@ -88,12 +81,9 @@ export const ROUTES: RouteDef[] = [
     nav: { label: 'pricebook.nav', order: 65 },
     async handler(req, ctx) {
       const stores = await visibleStores(req, ctx);
-      let store: string | undefined;
-      if (req.query.store !== undefined) {
-        const s = storeParam(req, req.query.store);
-        if (typeof s !== 'string') return s;
-        store = s;
-      } else store = stores[0];
+      const chosen = chosenStore(req, stores, 'pricebook.badStore');
+      if ('reply' in chosen) return chosen.reply;
+      const store = chosen.store;
       const e = await env(req, ctx, store ?? null);
       if (!store) return { page: { title: req.t('pricebook.title'), body: storePicker(e, stores, undefined) } };
       const registry = new PricebookRegistry(ctx.store.db.read);
@@ -173,7 +163,7 @@ ${historyTable(e, await registry.history(store))}`;
     path: '/pricebook/schedule/cancel',
     permission: 'pricebook.publish',
     async handler(req, ctx) {
-      const store = storeParam(req, req.body.store);
+      const store = storeParam(req, req.body.store, 'pricebook.badStore');
       if (typeof store !== 'string') return store;
       const id = req.body.id ?? '';
       const row = await new ScheduleRegistry(ctx.store.db.read).get(store, id);

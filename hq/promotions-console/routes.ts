@@ -1,4 +1,5 @@
 import { html } from '../console/html';
+import { chosenStore, storeParam } from '../console/store-choice';
 import { can, inScope, type ConsoleContext, type ConsoleReply, type ConsoleRequest, type RouteDef } from '../console/types';
 import { publishConfig } from '../config/publish';
 import { uploadedBookText } from '../pricebook-console/upload-file';
@@ -14,8 +15,6 @@ import { kioskStoreConfig, storePromotions } from './store-promotions';
  * `config.publish`) — then each kiosk's applied/rejected report for that version. valid_from/valid_to are the schedule.
  */
 
-/** A store id as the wire allows it (protocol/topics.ts assertTopicId). */
-const STORE_RE = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 const env = (req: ConsoleRequest, ctx: ConsoleContext): PageEnv => ({
   t: req.t,
@@ -30,18 +29,12 @@ async function visibleStores(req: ConsoleRequest, ctx: ConsoleContext): Promise<
   return rows.map((r) => r.s).filter((s) => inScope(req.scope, s));
 }
 
-/** The store named by a field, if the user may see it; otherwise the reply (400 malformed, 404 outside their stores). */
-function storeParam(req: ConsoleRequest, value: string | undefined): string | ConsoleReply {
-  if (value === undefined || !STORE_RE.test(value)) return { error: { status: 400, message: req.t('promotions.badStore') } };
-  if (!inScope(req.scope, value)) return { error: { status: 404, message: req.t('promotions.badStore') } };
-  return value;
-}
 
 type Checked = { reply: ConsoleReply } | { store: string; csv: string; promotions: Promotion[]; env: PageEnv };
 
 /** The checks of a sheet (preview and publish alike: a publish never trusts what the preview page carried). */
 async function checked(req: ConsoleRequest, ctx: ConsoleContext, fields: Record<string, string | undefined>): Promise<Checked> {
-  const store = storeParam(req, fields.store);
+  const store = storeParam(req, fields.store, 'promotions.badStore');
   if (typeof store !== 'string') return { reply: store };
   const e = env(req, ctx);
   let csv = fields.csv ?? '';
@@ -75,12 +68,9 @@ export const ROUTES: RouteDef[] = [
     nav: { label: 'promotions.nav', order: 66 },
     async handler(req, ctx) {
       const stores = await visibleStores(req, ctx);
-      let store: string | undefined;
-      if (req.query.store !== undefined) {
-        const s = storeParam(req, req.query.store);
-        if (typeof s !== 'string') return s;
-        store = s;
-      } else store = stores[0];
+      const chosen = chosenStore(req, stores, 'promotions.badStore');
+      if ('reply' in chosen) return chosen.reply;
+      const store = chosen.store;
       const e = env(req, ctx);
       if (!store) return { page: { title: req.t('promotions.title'), body: storePicker(e, stores, undefined) } };
       const now = await storePromotions(ctx.store.db.read, store);

@@ -1,11 +1,9 @@
 import type { MqttClient } from 'mqtt';
+import { standingSubscription, type StandingSubscription } from '../hq-sync/standing-subscription';
 import { membersReportedTopic, membersTopic, type MembersReported } from '../../protocol/members/member-snapshot';
 import type { MembersReceiver } from './snapshot-receiver';
 
-export interface MembersSubscription {
-  /** Stops routing; unsubscribes unless `keepSubscriptions` (a persistent session keeps them at the broker). */
-  close(opts?: { keepSubscriptions?: boolean }): Promise<void>;
-}
+export type MembersSubscription = StandingSubscription;
 
 /**
  * Subscribes `client` (QoS 1) to the store's retained member snapshot and hands each message to `receiver`; every
@@ -31,17 +29,5 @@ export function subscribeMembers(
       (e: unknown) => opts.onError?.(e),
     );
   };
-  client.on('message', onMessage);
-  const subscribe = () => {
-    client.subscribe(topic, { qos: 1 }, (err) => err && opts.onError?.(err));
-  };
-  client.on('connect', subscribe);
-  if (client.connected) subscribe();
-  return {
-    async close(closeOpts = {}) {
-      client.removeListener('message', onMessage);
-      client.removeListener('connect', subscribe);
-      if (client.connected && !closeOpts.keepSubscriptions) await client.unsubscribeAsync(topic);
-    },
-  };
+  return standingSubscription(client, [topic], onMessage, opts.onError);
 }

@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { standingSubscription } from '../../hq-sync/standing-subscription';
 import type { ChunkOutcome, PricebookReceiver, PricebookStatus } from './receiver';
 import { manifestTopic, pricebookBase } from '../../../protocol/pricebook/topics';
 
@@ -55,19 +56,7 @@ export async function subscribePricebook(
       (e: unknown) => opts.onError?.(e),
     );
   };
-  client.on('message', onMessage);
   const filters = [manifestTopic(device), manifestTopic(all), `${device}/+/+`, `${all}/+/+`];
   // subscribed on every (re)connect, so a kiosk that boots with the broker down picks the book up once it is back
-  const subscribe = () => {
-    client.subscribe(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), (err) => err && opts.onError?.(err));
-  };
-  client.on('connect', subscribe);
-  if (client.connected) subscribe();
-  return {
-    async close(closeOpts = {}) {
-      client.removeListener('message', onMessage);
-      client.removeListener('connect', subscribe);
-      if (client.connected && !closeOpts.keepSubscriptions) await client.unsubscribeAsync(filters);
-    },
-  };
+  return standingSubscription(client, filters, onMessage, opts.onError);
 }
