@@ -21,7 +21,14 @@ import { verifyIngested, waitFor } from './support/sync-fixtures';
 
 const STORE = 'S1';
 const DEVICE = 'K1';
-const ENV = { KIOSK_DEVICE__STORE_ID: STORE, KIOSK_DEVICE__DEVICE_ID: DEVICE };
+// the business day starts 12 hours from now (UTC): the orders and the report below fall in one day even when the
+// test runs across midnight (it failed at 00:00 UTC with the default day start 0 in the machine's zone)
+const ENV = {
+  KIOSK_DEVICE__STORE_ID: STORE,
+  KIOSK_DEVICE__DEVICE_ID: DEVICE,
+  KIOSK_TIMEZONE: 'UTC',
+  KIOSK_REPORTS__DAY_START_HOUR: String((new Date().getUTCHours() + 12) % 24),
+};
 
 /** A TCP port with nothing listening: a "real" terminal there could never answer. */
 async function closedPort(): Promise<number> {

@@ -1,5 +1,6 @@
 import type { LocalizedText } from '../../protocol/pricebook/price-item';
 import type { ReceiptOrder } from '../../protocol/receipts/receipt-order';
+import { isCustomerType } from '../../protocol/members/customer-type';
 import { arr, int, num, obj, text, type Json } from './journal-payload';
 import { safeReference } from './reference';
 
@@ -75,6 +76,9 @@ export function receiptOrderOf(snapshot: unknown): ReceiptOrder | null {
     receiptNo: int(o.receiptNo),
     memberId: text(o.memberId, 100),
     pointsEarned: int(o.pointsEarned) ?? 0,
+    ...(isCustomerType(o.customerType) ? { customerType: o.customerType } : {}),
+    pointsRedeemed: Math.max(0, int(o.pointsRedeemed) ?? 0),
+    pointsDiscount: Math.max(0, int(o.pointsDiscount) ?? 0),
     lines,
     priced: {
       lines: pricedLines,

@@ -122,14 +122,24 @@ export function scheduleForm(env: PageEnv, store: string, version: string, csv: 
   return html`<form method="post" action="/pricebook/schedule" class="pricebook-schedule">${csrfField(env.csrfToken)}
 <input type="hidden" name="store" value="${store}"><input type="hidden" name="version" value="${version}"><input type="hidden" name="csv" value="${csv}">
 <label>${env.t('pricebook.startAt', { zone: env.timezone })} <input type="datetime-local" name="start" required></label>
+<label>${env.t('pricebook.endAt')} <input type="datetime-local" name="end"></label>
 <button type="submit">${env.t('pricebook.schedule', { version })}</button></form>`;
+}
+
+/** The end of a schedule: its time and, once the book is published, its state (restored as / skipped: why / failed). */
+function endCell(env: PageEnv, r: ScheduleRow): Html {
+  if (r.end_at === null) return html`<td class="end-none"></td>`;
+  const state = r.status === 'published' && r.end_status ? r.end_status : null;
+  return html`<td class="end-${state ?? 'none'}">${time(env, r.end_at)}${
+    state ? html` — ${env.t(`pricebook.end.${state}`, { version: r.end_version ?? '' })}${state !== 'restored' && r.end_detail ? html`: ${r.end_detail}` : ''}${r.end_done_at !== null ? html` (${time(env, r.end_done_at)})` : ''}` : ''
+  }</td>`;
 }
 
 export function schedulesTable(env: PageEnv, store: string, rows: readonly ScheduleRow[]): Html {
   if (!rows.length) return html``;
-  return html`<h2>${env.t('pricebook.schedules')}</h2><table class="pricebook-schedules"><thead><tr><th>${env.t('pricebook.version')}</th><th>${env.t('pricebook.items')}</th><th>${env.t('pricebook.start')}</th><th>${env.t('pricebook.status')}</th><th>${env.t('pricebook.scheduledBy')}</th><th></th></tr></thead>
+  return html`<h2>${env.t('pricebook.schedules')}</h2><table class="pricebook-schedules"><thead><tr><th>${env.t('pricebook.version')}</th><th>${env.t('pricebook.items')}</th><th>${env.t('pricebook.start')}</th><th>${env.t('pricebook.end')}</th><th>${env.t('pricebook.status')}</th><th>${env.t('pricebook.scheduledBy')}</th><th></th></tr></thead>
 <tbody>${rows.map(
-    (r) => html`<tr data-schedule="${r.id}" class="schedule-${r.status}"><td>${r.version}</td><td>${r.items}</td><td>${time(env, r.start_at)}</td><td>${env.t(`pricebook.schedule.${r.status}`)}${r.detail ? html`: ${r.detail}` : ''}${r.done_at !== null ? html` (${time(env, r.done_at)}${r.done_by ? html`, ${r.done_by}` : ''})` : ''}</td><td>${r.created_by}</td><td>${
+    (r) => html`<tr data-schedule="${r.id}" class="schedule-${r.status}"><td>${r.version}</td><td>${r.items}</td><td>${time(env, r.start_at)}</td>${endCell(env, r)}<td>${env.t(`pricebook.schedule.${r.status}`)}${r.detail ? html`: ${r.detail}` : ''}${r.done_at !== null ? html` (${time(env, r.done_at)}${r.done_by ? html`, ${r.done_by}` : ''})` : ''}</td><td>${r.created_by}</td><td>${
       r.status === 'pending' && env.canPublish
         ? html`<form method="post" action="/pricebook/schedule/cancel" data-confirm="${env.t('pricebook.cancelConfirm', { version: r.version })}">${csrfField(env.csrfToken)}<input type="hidden" name="store" value="${store}"><input type="hidden" name="id" value="${r.id}"><button type="submit">${env.t('pricebook.cancel')}</button></form>`
         : ''

@@ -33,7 +33,7 @@ export interface BookPublishRequest {
   ip?: string;
 }
 
-export type BookPublishResult = { ok: true; version: string; items: number; chunks: number } | { ok: false; refusal: 'not_newer' | 'unavailable'; problem: string };
+export type BookPublishResult = { ok: true; version: string; items: number; chunks: number; previous: string | null } | { ok: false; refusal: 'not_newer' | 'unavailable'; problem: string };
 
 /** A version a kiosk takes: the characters a `pricebook/reported` may echo (protocol/pricebook/topics.ts). */
 export const BOOK_VERSION_RE = /^[\w.:-]{1,128}$/;
@@ -84,7 +84,7 @@ async function publishNow(deps: BookPublishDeps, req: BookPublishRequest): Promi
       ...(req.ip ? { ip: req.ip } : {}),
     });
     deps.live.publish('config', req.store);
-    return { ok: true, version: req.version, items: manifest.items, chunks: manifest.chunkCount };
+    return { ok: true, version: req.version, items: manifest.items, chunks: manifest.chunkCount, previous: last?.version ?? null };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,12 @@ export class PricebookRegistry {
     return r ? row(r) : undefined;
   }
 
+  /** One of the store's books by its version. */
+  async get(store: string, version: string): Promise<PricebookVersionRow | undefined> {
+    const r = await this.db.get<PricebookVersionRow>(`SELECT ${COLUMNS} FROM pricebook_versions WHERE store_id = ? AND version = ?`, [store, version]);
+    return r ? row(r) : undefined;
+  }
+
   /** The store's books, newest first. */
   async history(store: string, limit = 20): Promise<PricebookVersionRow[]> {
     const rows = await this.db.all<PricebookVersionRow>(`SELECT ${COLUMNS} FROM pricebook_versions WHERE store_id = ? ORDER BY published_at DESC, version DESC LIMIT ?`, [store, limit]);

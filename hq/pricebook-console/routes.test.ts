@@ -25,6 +25,9 @@ const V1 = [HEADER, row('A1', '6901234567892', 'Apple', 350), row('B2', '6901234
 // B2 dearer, C3 gone, D4 new
 const V2 = [HEADER, row('A1', '6901234567892', 'Apple', 350), row('B2', '6901234567885', 'Bread', 1350), row('D4', '6901234567861', 'Dates', 990, 'reduced')].join('\n');
 
+/** A scheduler pass's outcome: the starts published / failed and the ends (restored as / skipped / failed). */
+const P = (published: string[], failed: string[] = [], ends: Partial<SchedulePass> = {}): SchedulePass => ({ published, failed, restored: [], endSkipped: [], endFailed: [], ...ends });
+
 let broker: Mosquitto;
 let client: mqtt.MqttClient;
 let reader: mqtt.MqttClient;
@@ -294,13 +297,13 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('price-book pag
     // hq serve's scheduler: nothing is due at start, nor 30 s later; at T0 + 1 h 30 s v1 is published (signed, retained, recorded)
     let pass = nextPass();
     let svc = startPricebookScheduler(fx.ctx, { onPass });
-    expect(await pass).toEqual({ published: [], failed: [] });
+    expect(await pass).toEqual(P([], []));
     pass = nextPass();
     fx.clock.advance(3_600_000);
-    expect(await pass).toEqual({ published: [], failed: [] });
+    expect(await pass).toEqual(P([], []));
     pass = nextPass();
     fx.clock.advance(SCHEDULE_POLL_MS);
-    expect(await pass).toEqual({ published: ['v1'], failed: [] });
+    expect(await pass).toEqual(P(['v1'], []));
     expect(await published()).toEqual(['v1']);
     const manifest = (await retained(`${pricebookBase({ store: s1 })}/#`)).get(manifestTopic(pricebookBase({ store: s1 })))!;
     expect(JSON.parse(manifest.toString())).toMatchObject({ body: { version: 'v1', items: 3 } });
@@ -311,7 +314,7 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('price-book pag
     expect((await statuses()).v2).toBe('pending');
     pass = nextPass();
     svc = startPricebookScheduler(fx.ctx, { onPass });
-    expect(await pass).toEqual({ published: ['v2'], failed: ['v1.9'] });
+    expect(await pass).toEqual(P(['v2'], ['v1.9']));
     await svc.stop();
     expect(await statuses()).toEqual({ v1: 'published', v2: 'published', 'v1.9': 'failed', v3: 'cancelled' });
     expect(await published()).toEqual(['v2', 'v1']);
@@ -319,6 +322,84 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('price-book pag
     const page = (await (await as('alice')).get(`/pricebook?store=${s1}`)).body;
     expect([...page.matchAll(/<tr data-schedule="\w+" class="schedule-(\w+)"><td>([^<]*)<\/td>/g)].map((m) => [m[2], m[1]])).toEqual([['v3', 'cancelled'], ['v1.9', 'failed'], ['v2', 'published'], ['v1', 'published']]);
     expect(page).toContain('version v1.9 is not newer than v2');
+  });
+
+  it('scheduling the end: at the end the book before comes back as a newer version; skipped after another publication; caught up after a restart', async () => {
+    fx.ctx.settings = { ...fx.ctx.settings, timezone: 'Asia/Shanghai' }; // T0 is 17:00 in Shanghai
+    let b = await as('alice');
+    await b.get(`/pricebook?store=${s1}`);
+    expect((await b.post('/pricebook/preview', { store: s1, version: 'v2', csv: V2 })).body).toContain('name="end"');
+    expect((await b.post('/pricebook/publish', { store: s1, version: 'v1', csv: V1 })).statusCode).toBe(303); // in force now
+    const schedule = (version: string, csv: string, start: string, end: string) => b.post('/pricebook/schedule', { store: s1, version, csv, start, end });
+    // an end not after the start, or malformed, is refused
+    expect((await schedule('v2', V2, '2026-12-06T18:00', '2026-12-06T18:00')).statusCode).toBe(422);
+    expect((await schedule('v2', V2, '2026-12-06T18:00', 'tomorrow')).statusCode).toBe(422);
+    expect((await schedule('v2', V2, '2026-12-06T18:00', '2026-12-06T19:00')).statusCode).toBe(303); // T0 + 1 h … + 2 h
+    expect((await schedule('v3', V2, '2026-12-06T20:00', '2026-12-06T21:00')).statusCode).toBe(303); // + 3 h … + 4 h: v4 comes between
+    expect((await schedule('v5', V1, '2026-12-06T22:00', '2026-12-06T23:00')).statusCode).toBe(303); // + 5 h … + 6 h: HQ down
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.schedule').map((a) => (a.detail as { endAt?: number }).endAt)).toEqual([T0 + 2 * 3_600_000, T0 + 4 * 3_600_000, T0 + 6 * 3_600_000]);
+
+    const books = new PricebookRegistry(store.db.read);
+    const skus = async (version: string) => (await books.get(s1, version))?.csv.split('\n').slice(1).map((l) => l.split(',')[0]);
+    const ends = async () => Object.fromEntries((await new ScheduleRegistry(store.db.read).forStore(s1)).map((r) => [r.version, [r.status, r.end_status, r.end_version]]));
+    let waiter: ((r: SchedulePass | null) => void) | null = null;
+    const onPass = (r: SchedulePass | null) => {
+      const w = waiter;
+      waiter = null;
+      w?.(r);
+    };
+    const nextPass = () => new Promise<SchedulePass | null>((r) => (waiter = r));
+    /** Moves the clock on by `ms` and returns the pass run then (the pass timed before runs first, on the way). */
+    const passAfter = async (ms: number) => {
+      let pass = nextPass();
+      fx.clock.advance(ms - SCHEDULE_POLL_MS);
+      await pass;
+      pass = nextPass();
+      fx.clock.advance(SCHEDULE_POLL_MS);
+      return pass;
+    };
+    let pass = nextPass();
+    let svc = startPricebookScheduler(fx.ctx, { onPass });
+    expect(await pass).toEqual(P([]));
+    // 18:00: v2 is published (the book before, v1, recorded); 19:00: v1's items are published again as v2.end
+    expect(await passAfter(3_600_000)).toEqual(P(['v2']));
+    expect(await passAfter(3_600_000)).toEqual(P([], [], { restored: ['v2.end'] }));
+    expect((await books.latest(s1))?.version).toBe('v2.end');
+    expect(await skus('v2.end')).toEqual(['A1', 'B2', 'C3']);
+    const manifest = (await retained(`${pricebookBase({ store: s1 })}/#`)).get(manifestTopic(pricebookBase({ store: s1 })))!;
+    expect(JSON.parse(manifest.toString())).toMatchObject({ body: { version: 'v2.end', items: 3 } });
+    expect(fx.rec.audit.filter((a) => a.action === 'pricebook.publish').map((a) => [a.actor, (a.detail as { version: string; previous?: string }).version, (a.detail as { previous?: string }).previous])).toEqual([
+      ['alice', 'v1', undefined],
+      ['alice', 'v2', 'v1'],
+      ['alice', 'v2.end', 'v2'],
+    ]);
+    // 20:00: v3 is published; then an admin publishes v4 by hand; 21:00: v3's end does nothing
+    expect(await passAfter(3_600_000)).toEqual(P(['v3']));
+    b = await as('alice');
+    await b.get(`/pricebook?store=${s1}`);
+    expect((await b.post('/pricebook/publish', { store: s1, version: 'v4', csv: V2 })).statusCode).toBe(303);
+    expect(await passAfter(3_600_000)).toEqual(P([], [], { endSkipped: ['v3'] }));
+    expect((await books.latest(s1))?.version).toBe('v4');
+    // HQ is down from 21:00 to past 23:00: v5's start and end both fell due; the first pass at start catches up both,
+    // bringing back v4's items (the book in force before v5)
+    await svc.stop();
+    fx.clock.advance(2 * 3_600_000 + 60_000);
+    pass = nextPass();
+    svc = startPricebookScheduler(fx.ctx, { onPass });
+    expect(await pass).toEqual(P(['v5'], [], { restored: ['v5.end'] }));
+    await svc.stop();
+    expect((await books.history(s1)).map((r) => r.version)).toEqual(['v5.end', 'v5', 'v4', 'v3', 'v2.end', 'v2', 'v1']);
+    expect(await skus('v5.end')).toEqual(['A1', 'B2', 'D4']);
+    expect(await ends()).toEqual({ v2: ['published', 'restored', 'v2.end'], v3: ['published', 'skipped', null], v5: ['published', 'restored', 'v5.end'] });
+    // the list shows each end and its state
+    const page = (await (await as('alice')).get(`/pricebook?store=${s1}`)).body;
+    expect([...page.matchAll(/<tr data-schedule="\w+" class="schedule-\w+"><td>([^<]*)<\/td><td>\d+<\/td><td>[^<]*<\/td><td class="end-(\w+)">/g)].map((m) => [m[1], m[2]])).toEqual([
+      ['v5', 'restored'],
+      ['v3', 'skipped'],
+      ['v2', 'restored'],
+    ]);
+    expect(page).toContain('book before published again as v5.end');
+    expect(page).toContain('skipped: v4 was published after v3');
   });
 
   it('roles: only admins check and publish; a store manager sees their store only; an auditor reads', async () => {

@@ -149,11 +149,17 @@ ${historyTable(e, await registry.history(store))}`;
       if (start === null || start <= ctx.clock.now()) {
         return { status: 422, page: { title: req.t('pricebook.refused'), body: html`${problemsTable(c.env, [{ line: null, field: 'start', reason: req.t('pricebook.badStart') }])}${scheduleForm(c.env, c.store, c.version, c.csv)}` } };
       }
+      // an optional end (same zone), after the start: the book before is then published again (./scheduler.ts)
+      const endText = (req.body.end ?? '').trim();
+      const end = endText === '' ? null : parseLocalTime(endText, ctx.settings.timezone);
+      if (endText !== '' && (end === null || end <= start)) {
+        return { status: 422, page: { title: req.t('pricebook.refused'), body: html`${problemsTable(c.env, [{ line: null, field: 'end', reason: req.t('pricebook.badEnd') }])}${scheduleForm(c.env, c.store, c.version, c.csv)}` } };
+      }
       const now = ctx.clock.now();
       const id = await ctx.store.db.transaction((tx) =>
-        ScheduleRegistry.insert(tx, { store_id: c.store, version: c.version, csv: c.csv, items: c.items.length, start_at: start, created_by: req.user.username, created_at: now }),
+        ScheduleRegistry.insert(tx, { store_id: c.store, version: c.version, csv: c.csv, items: c.items.length, start_at: start, end_at: end, created_by: req.user.username, created_at: now }),
       );
-      await ctx.audit.record({ actor: req.user.username, action: 'pricebook.schedule', target: `store:${c.store}`, detail: { id, version: c.version, items: c.items.length, startAt: start }, ip: req.ip });
+      await ctx.audit.record({ actor: req.user.username, action: 'pricebook.schedule', target: `store:${c.store}`, detail: { id, version: c.version, items: c.items.length, startAt: start, ...(end !== null ? { endAt: end } : {}) }, ip: req.ip });
       ctx.live.publish('config', c.store);
       return { redirect: `/pricebook?store=${encodeURIComponent(c.store)}&scheduled=${encodeURIComponent(c.version)}` };
     },

@@ -15,11 +15,21 @@ export interface ScheduleRow {
   created_at: number;
   done_by: string | null;
   done_at: number | null;
+  /** The optional end (HQ's clock, ms): the book before this one is published again then (./scheduler.ts). */
+  end_at: number | null;
+  /** The store's book in force when this one was published (null: none, or not published yet). */
+  previous_version: string | null;
+  /** null without an end; pending → restored (as end_version) | skipped (another book came after) | failed (end_detail). */
+  end_status: 'pending' | 'restored' | 'skipped' | 'failed' | null;
+  end_version: string | null;
+  end_detail: string | null;
+  end_done_at: number | null;
 }
 
-const COLUMNS = 'id, store_id, version, csv, items, start_at, status, detail, created_by, created_at, done_by, done_at';
+const COLUMNS = 'id, store_id, version, csv, items, start_at, status, detail, created_by, created_at, done_by, done_at, end_at, previous_version, end_status, end_version, end_detail, end_done_at';
+const num = (v: number | null): number | null => (v === null ? null : Number(v));
 /** PostgreSQL hands BIGINT back as text: numbers made numbers again. */
-const row = (r: ScheduleRow): ScheduleRow => ({ ...r, items: Number(r.items), start_at: Number(r.start_at), created_at: Number(r.created_at), done_at: r.done_at === null ? null : Number(r.done_at) });
+const row = (r: ScheduleRow): ScheduleRow => ({ ...r, items: Number(r.items), start_at: Number(r.start_at), created_at: Number(r.created_at), done_at: num(r.done_at), end_at: num(r.end_at), end_done_at: num(r.end_done_at) });
 
 /** Price books scheduled from the console for a start time (either dialect: `?` placeholders only). */
 export class ScheduleRegistry {
@@ -45,10 +55,38 @@ export class ScheduleRegistry {
     return rows.map(row);
   }
 
-  static async insert(tx: Tx, r: Omit<ScheduleRow, 'id' | 'status' | 'detail' | 'done_by' | 'done_at'>): Promise<string> {
+  /** Every published schedule whose end is pending and due at `now` (end_at ≤ now), soonest first. */
+  async endsDue(now: number): Promise<ScheduleRow[]> {
+    const rows = await this.db.all<ScheduleRow>(`SELECT ${COLUMNS} FROM pricebook_schedules WHERE end_status = 'pending' AND status = 'published' AND end_at <= ? ORDER BY end_at, id`, [now]);
+    return rows.map(row);
+  }
+
+  static async insert(tx: Tx, r: Pick<ScheduleRow, 'store_id' | 'version' | 'csv' | 'items' | 'start_at' | 'end_at' | 'created_by' | 'created_at'>): Promise<string> {
     const id = randomBytes(8).toString('hex');
-    await tx.run(`INSERT INTO pricebook_schedules (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, NULL, NULL)`, [id, r.store_id, r.version, r.csv, r.items, r.start_at, r.created_by, r.created_at]);
+    await tx.run(`INSERT INTO pricebook_schedules (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, NULL, NULL, ?, NULL, ?, NULL, NULL, NULL)`, [
+      id,
+      r.store_id,
+      r.version,
+      r.csv,
+      r.items,
+      r.start_at,
+      r.created_by,
+      r.created_at,
+      r.end_at,
+      r.end_at === null ? null : 'pending',
+    ]);
     return id;
+  }
+
+  /** Records the store's book in force before this schedule's book was published (what its end publishes again). */
+  static async recordPrevious(tx: Tx, id: string, previous: string | null): Promise<void> {
+    await tx.run(`UPDATE pricebook_schedules SET previous_version = ? WHERE id = ?`, [previous, id]);
+  }
+
+  /** Ends a PENDING end (restored as `version`, skipped or failed: detail says why); false when not pending (any more). */
+  static async finishEnd(tx: Tx, id: string, status: 'restored' | 'skipped' | 'failed', at: number, version: string | null, detail: string | null): Promise<boolean> {
+    const r = await tx.run(`UPDATE pricebook_schedules SET end_status = ?, end_version = ?, end_detail = ?, end_done_at = ? WHERE id = ? AND end_status = 'pending'`, [status, version, detail, at, id]);
+    return r.changes === 1;
   }
 
   /** Ends a PENDING schedule (published, failed or cancelled); false when it was not pending (any more). */

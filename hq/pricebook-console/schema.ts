@@ -31,6 +31,8 @@ export const PRICEBOOK_CONSOLE_MIGRATIONS: Migration[] = [
     name: 'price books scheduled from the console',
     // pricebook_schedules: a book checked on /pricebook, to be published at start_at (HQ's clock, ms) by `hq serve`'s
     // scheduler (./scheduler.ts). status: pending → published | failed (detail: why) | cancelled (by, at: done_*).
+    // Optional end: at end_at the book in force before (previous_version, recorded when this one is published) is
+    // published again as end_version. end_status: pending → restored | skipped (another book came after) | failed.
     sql: `
       CREATE TABLE pricebook_schedules (
         id TEXT PRIMARY KEY,
@@ -44,9 +46,16 @@ export const PRICEBOOK_CONSOLE_MIGRATIONS: Migration[] = [
         created_by TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         done_by TEXT,
-        done_at INTEGER
+        done_at INTEGER,
+        end_at INTEGER,
+        previous_version TEXT,
+        end_status TEXT,
+        end_version TEXT,
+        end_detail TEXT,
+        end_done_at INTEGER
       );
       CREATE INDEX pricebook_schedules_due ON pricebook_schedules (status, start_at);
+      CREATE INDEX pricebook_schedules_end ON pricebook_schedules (end_status, end_at);
     `,
   },
 ];
@@ -75,7 +84,14 @@ export const PG_PRICEBOOK_CONSOLE_SCHEMA = `
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     done_by TEXT,
-    done_at BIGINT
+    done_at BIGINT,
+    end_at BIGINT,
+    previous_version TEXT,
+    end_status TEXT,
+    end_version TEXT,
+    end_detail TEXT,
+    end_done_at BIGINT
   );
   CREATE INDEX IF NOT EXISTS pricebook_schedules_due ON pricebook_schedules (status, start_at);
+  CREATE INDEX IF NOT EXISTS pricebook_schedules_end ON pricebook_schedules (end_status, end_at);
 `;

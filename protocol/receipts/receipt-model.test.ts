@@ -1,6 +1,7 @@
 import { receiptJob } from '../../runtime/receipts/receipt-job';
 import { receiptBlocks } from '../../runtime/receipts/receipt-blocks';
-import { receiptModel, safeMaskedPan } from './receipt-model';
+import { maskMemberId, receiptModel, safeMaskedPan } from './receipt-model';
+import { textReceipt } from './text-receipt';
 import { exampleOrder, HEADER } from '../../test/support/test-orders';
 
 describe('receiptModel', () => {
@@ -18,7 +19,7 @@ describe('receiptModel', () => {
       savings: 70,
       taxTotal: 187,
       total: 2030,
-      member: { id: 'M-88', points: 20 },
+      member: { id: 'M-88', customerType: 'personal', customerTypeLabel: null, points: 20, pointsRedeemed: 0, pointsValue: 0 },
       qrPayload: 'kiosk:S001:lane-3:000017:ord-0001',
       receiptId: 'R000017',
     });
@@ -97,7 +98,8 @@ describe('receiptBlocks', () => {
     expect(blocks).toContainEqual({ kind: 'text', text: '合计 ¥20.30', bold: true, size: 2, align: 'right' });
     expect(blocks).toContainEqual({ kind: 'line', left: '付款 银行卡 621700******1234', right: '¥20.30' });
     expect(blocks).toContainEqual({ kind: 'text', text: '  流水号 42  授权码 A1B2C3' });
-    expect(blocks).toContainEqual({ kind: 'text', text: '会员 M-88: 会员积分 +20' });
+    expect(blocks).toContainEqual({ kind: 'text', text: '会员 M-88' });
+    expect(blocks).toContainEqual({ kind: 'text', text: '  本单积分 +20' });
     expect(blocks.slice(-3)).toEqual([
       { kind: 'feed', lines: 1 },
       { kind: 'qr', data: 'kiosk:S001:lane-3:000017:ord-0001' },
@@ -118,5 +120,61 @@ describe('receiptBlocks', () => {
     const blocks = receiptBlocks(receiptModel(exampleOrder(), HEADER, 'en'), { reprint: 2 });
     expect(blocks[3]).toEqual({ kind: 'text', text: '*** REPRINT 2 ***', align: 'center', bold: true });
     expect(blocks[4]).toEqual({ kind: 'rule' });
+  });
+});
+
+describe('member on the receipt (issue 15)', () => {
+  // a business member who used 200 points (¥2.00 off) and earned 18
+  const member = () =>
+    exampleOrder({ memberId: 'MEM-20261234', customerType: 'business', pointsRedeemed: 200, pointsDiscount: 200, pointsEarned: 18 });
+
+  it('masks the member id but for its last 4 characters', () => {
+    expect(maskMemberId('MEM-20261234')).toBe('********1234');
+    expect(maskMemberId('M-88')).toBe('M-88');
+    expect(maskMemberId('会员卡号9876')).toBe('****9876');
+  });
+
+  it('carries the masked id, customer type, points used with their value and points earned in the model', () => {
+    const zh = receiptModel(member(), HEADER, 'zh-CN');
+    expect(zh.member).toEqual({
+      id: '********1234',
+      customerType: 'business',
+      customerTypeLabel: '企业',
+      points: 18,
+      pointsRedeemed: 200,
+      pointsValue: 200,
+    });
+    expect(JSON.stringify(zh)).not.toContain('MEM-2026');
+    expect(receiptModel(exampleOrder({ customerType: 'group' }), HEADER, 'en').member).toMatchObject({ customerTypeLabel: 'Group' });
+    // a member without redemption: nothing used, and no type label for a personal member
+    expect(receiptModel(exampleOrder(), HEADER, 'en').member).toMatchObject({ customerTypeLabel: null, pointsRedeemed: 0, pointsValue: 0 });
+  });
+
+  it('prints the member block in both receipt languages', () => {
+    const zh = receiptBlocks(receiptModel(member(), HEADER, 'zh-CN'));
+    expect(zh).toContainEqual({ kind: 'text', text: '会员 ********1234 (企业)' });
+    expect(zh).toContainEqual({ kind: 'text', text: '  积分抵扣 200 (-¥2.00)' });
+    expect(zh).toContainEqual({ kind: 'text', text: '  本单积分 +18' });
+    const en = textReceipt(member(), { ...HEADER, locale: 'en' }).split('\n');
+    expect(en.slice(-3)).toEqual(['Member ********1234 (Business)', '  Points used 200 (-¥2.00)', '  Points earned +18']);
+    const group = textReceipt(exampleOrder({ customerType: 'group' }), { ...HEADER, locale: 'zh-CN' }).split('\n');
+    expect(group.slice(-2)).toEqual(['会员 M-88 (团体)', '  本单积分 +20']);
+  });
+
+  it('shows no points-used row and no type for a personal member who redeemed nothing', () => {
+    const en = textReceipt(exampleOrder(), { ...HEADER, locale: 'en' }).split('\n');
+    expect(en.slice(-2)).toEqual(['Member M-88', '  Points earned +20']);
+    expect(en.join('\n')).not.toContain('Points used');
+  });
+
+  it('renders an order without a member exactly as before', () => {
+    // captured from the receipt before members were printed in full (issue 15)
+    const o = exampleOrder({ memberId: null, pointsEarned: 0 });
+    expect(textReceipt(o, { ...HEADER, locale: 'zh-CN' })).toBe(
+      '           鲜果超市 Fresh Mart\n              S001 / lane-3\n单号 000017  2026-11-21 09:31:15\n------------------------------------------\n可口可乐 330ml                       ¥7.00\n  2 × ¥3.50\n苹果                                 ¥9.00\n  0.750 kg × ¥12.00/kg\n全麦面包                             ¥5.00\n  可乐九折                          -¥0.70\n------------------------------------------\n小计                                ¥21.00\n优惠                                -¥0.70\n税 reduced 9%                        ¥1.15\n税 standard 13%                      ¥0.72\n合计                                ¥20.30\n付款 银行卡 621700******1234        ¥20.30\n  流水号 42  授权码 A1B2C3',
+    );
+    expect(textReceipt(o, { ...HEADER, locale: 'en' })).toBe(
+      '           鲜果超市 Fresh Mart\n              S001 / lane-3\nNo. 000017  2026-11-21 09:31:15\n------------------------------------------\nCoca-Cola 330 ml                     ¥7.00\n  2 × ¥3.50\nApples                               ¥9.00\n  0.750 kg × ¥12.00/kg\nWholemeal bread                      ¥5.00\n  Cola 10% off                      -¥0.70\n------------------------------------------\nSubtotal                            ¥21.00\nSavings                             -¥0.70\nTax reduced 9%                       ¥1.15\nTax standard 13%                     ¥0.72\nTotal                               ¥20.30\nPaid Card 621700******1234          ¥20.30\n  trace 42  auth A1B2C3',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { formatMoney, type Minor } from '../../kernel/money';
 import { formatLocal } from '../../kernel/local-time';
 import type { LocalizedText } from '../../protocol/pricebook/price-item';
+import type { CustomerType } from '../members/customer-type';
 import type { ReceiptOrder } from './receipt-order';
 import type { ReceiptHeader } from './text-receipt';
 
@@ -21,6 +22,10 @@ export const LABELS = {
     auth: '授权码',
     member: '会员',
     points: '会员积分',
+    pointsUsed: '积分抵扣',
+    pointsEarned: '本单积分',
+    business: '企业',
+    group: '团体',
     receiptId: '收据编号',
     training: '培训模式 · 非收据',
   },
@@ -37,6 +42,10 @@ export const LABELS = {
     auth: 'auth',
     member: 'Member',
     points: 'Points',
+    pointsUsed: 'Points used',
+    pointsEarned: 'Points earned',
+    business: 'Business',
+    group: 'Group',
     receiptId: 'Receipt ID',
     training: 'Training mode',
   },
@@ -82,6 +91,19 @@ export interface ReceiptModelPayment {
   authCode: string | null;
 }
 
+export interface ReceiptModelMember {
+  /** Masked: every character but the last 4 is `*` (see {@link maskMemberId}). */
+  id: string;
+  customerType: CustomerType;
+  /** 企业 / 团体, Business / Group; null for a personal member (the receipt does not say it). */
+  customerTypeLabel: string | null;
+  /** Points earned by this order. */
+  points: number;
+  pointsRedeemed: number;
+  /** Minor units the redeemed points took off the total. */
+  pointsValue: Minor;
+}
+
 export interface ReceiptModel {
   locale: DocLocale;
   labels: Labels;
@@ -105,7 +127,8 @@ export interface ReceiptModel {
   taxTotal: Minor;
   total: Minor;
   payments: ReceiptModelPayment[];
-  member: { id: string; points: number } | null;
+  /** The order's member: id masked but for its last 4 characters, customer type, points used (and their value) and earned. */
+  member: ReceiptModelMember | null;
   /** What the QR code encodes (same as the printed receipt). */
   qrPayload: string;
   /** Human-readable receipt id (for when no QR can be drawn, and for the barcode). */
@@ -123,6 +146,25 @@ export function safeMaskedPan(pan: string): string {
   const masked = /[*xX•]/.test(pan);
   if (masked && digits.length <= 10) return pan;
   return `****${digits.slice(-4)}`;
+}
+
+/** A member id on a document: every character but the last 4 becomes `*` (an id of 4 characters or fewer shows as is). */
+export function maskMemberId(id: string): string {
+  const chars = [...id];
+  return chars.map((ch, i) => (i < chars.length - 4 ? '*' : ch)).join('');
+}
+
+function memberOf(order: ReceiptOrder, labels: Labels): ReceiptModelMember | null {
+  if (!order.memberId) return null;
+  const customerType = order.customerType ?? 'personal';
+  return {
+    id: maskMemberId(order.memberId),
+    customerType,
+    customerTypeLabel: customerType === 'personal' ? null : labels[customerType],
+    points: order.pointsEarned,
+    pointsRedeemed: Math.max(0, order.pointsRedeemed ?? 0),
+    pointsValue: Math.max(0, order.pointsDiscount ?? 0),
+  };
 }
 
 const refString = (v: string | number | undefined): string | null => (v === undefined || v === '' ? null : String(v));
@@ -195,7 +237,7 @@ export function receiptModel(order: ReceiptOrder, header: ReceiptHeader, locale:
     taxTotal: order.priced.taxTotal,
     total: order.priced.total,
     payments,
-    member: order.memberId ? { id: order.memberId, points: order.pointsEarned } : null,
+    member: memberOf(order, labels),
     qrPayload: `kiosk:${header.storeId}:${header.deviceId}:${no}:${order.id}`,
     receiptId: `R${no}`,
   };
@@ -210,6 +252,15 @@ export type ReceiptRow =
   | { kind: 'rule' };
 
 export const money = (model: Pick<ReceiptModel, 'currency' | 'minorUnits'>, v: Minor) => formatMoney(v, model.currency, model.minorUnits);
+
+/** The member block: id (masked) and customer type when not personal, then points used (with their value) and earned. */
+function memberRows(member: ReceiptModelMember, L: Labels, m: (v: Minor) => string): ReceiptRow[] {
+  const type = member.customerTypeLabel ? ` (${member.customerTypeLabel})` : '';
+  const rows: ReceiptRow[] = [{ kind: 'text', text: `${L.member} ${member.id}${type}` }];
+  if (member.pointsRedeemed > 0) rows.push({ kind: 'text', text: `  ${L.pointsUsed} ${member.pointsRedeemed} (${m(-member.pointsValue)})` });
+  rows.push({ kind: 'text', text: `  ${L.pointsEarned} +${member.points}` });
+  return rows;
+}
 
 /** The receipt body as rows (everything between the header and the QR code). */
 export function receiptRows(model: ReceiptModel): ReceiptRow[] {
@@ -243,7 +294,7 @@ export function receiptRows(model: ReceiptModel): ReceiptRow[] {
       rows.push({ kind: 'text', text: `  ${L.trace} ${p.traceNumber ?? '-'}  ${L.auth} ${p.authCode ?? '-'}` });
     }
   }
-  if (model.member) rows.push({ kind: 'text', text: `${L.member} ${model.member.id}: ${L.points} +${model.member.points}` });
+  if (model.member) rows.push(...memberRows(model.member, L, m));
   if (model.training) rows.push({ kind: 'rule' }, ...banner);
   return rows;
 }
