@@ -9,6 +9,7 @@
  * unionpay-refunder.ts), retried with the same refund id (one refund at the channel); then the simulator's bill of
  * the day is reconciled at HQ: the payment and HQ's refund matched, fees to the fen.
  */
+import { beijingDayOf } from '../hq/reconcile/beijing-time';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -46,8 +47,6 @@ jest.setTimeout(180_000);
 
 const APP = 'hq-refund-alipay';
 const clock = new SystemClock();
-/** The Beijing calendar day of a time (the bill's day). */
-const beijingDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
 
 describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel bills', () => {
   const store = `S${process.pid}w`;
@@ -189,7 +188,7 @@ describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel 
     expect((await hqRefunds(hq.db.read, [store, device, sale.orderId])).map((r) => [r.amount, r.allocation.state])).toEqual([[150, 'refunded']]);
 
     // the day's Alipay trade bill, reconciled at HQ: the payment and HQ's refund matched
-    const day = beijingDay(clock.now());
+    const day = beijingDayOf(clock.now());
     const r = await reconcileBill(hq.db, { channel: 'alipay', day, bill: gateway.bill(day), bps: 60 }, { by: 'test', now: clock.now() });
     expect(r.items).toEqual([]);
     expect(r.totals.matched).toBe(2);
@@ -220,7 +219,7 @@ describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel 
     await expect(hqRefund(deps, { ...req, refundId: 'desk-u2', amount: sale.paid - 119 })).rejects.toMatchObject({ code: 'GUARD_REJECTED', details: { rule: 'amount', remaining: sale.paid - 120 } });
 
     // the day's UnionPay ZM bill, reconciled at HQ: the payment and HQ's refund matched
-    const day = beijingDay(clock.now());
+    const day = beijingDayOf(clock.now());
     const r = await reconcileBill(hq.db, { channel: 'unionpay', day, bill: Buffer.from(unionpay.bill(day), 'utf8'), bps: 38 }, { by: 'test', now: clock.now() });
     expect(r.items).toEqual([]);
     expect(r.totals.matched).toBe(2);

@@ -10,6 +10,7 @@
  * pending, shown as such, then resolved by the refund query. Finally the simulator's daily WeChat bill is reconciled
  * at HQ: every payment and every refund matched, fees to the fen.
  */
+import { beijingDayOf } from '../hq/reconcile/beijing-time';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt from 'mqtt';
@@ -54,8 +55,6 @@ const API_KEY = 'hqrefund0123456789abcdefghijklmn';
 const MCH = '1900000109';
 const APP = 'wx8888888888888888';
 const clock = new SystemClock();
-/** The Beijing calendar day of a time (the WeChat bill's day). */
-const beijingDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
 
 describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against the channel bill', () => {
   const store = `S${process.pid}h`;
@@ -228,7 +227,7 @@ describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against t
     expect(audit.filter((e) => e.action === 'refund.hq.result').length).toBeGreaterThanOrEqual(2);
 
     // the day's bill from the channel, reconciled at HQ: everything matched
-    const day = beijingDay(clock.now());
+    const day = beijingDayOf(clock.now());
     const bill = sim.bill(day)!;
     expect(bill.match(/`REFUND,/g)).toHaveLength(3);
     const r = await reconcileBill(hq.db, { channel: 'wechat', day, bill: Buffer.from(bill, 'utf8'), bps: 60 }, { by: 'test', now: clock.now() });
