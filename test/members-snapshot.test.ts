@@ -111,8 +111,9 @@ describe('member snapshots on a real broker', () => {
       if (!v3.ok) throw new Error(`${v3.reason}: ${v3.detail}`);
       expect(v3.envelope.body).toEqual({ v: 1, members: [['G2', 'group', 40], ['M1', 'personal', 75]], counted: { [`${S}/k1`]: 2 } });
 
-      // nothing changed: the minute's check publishes nothing
-      const before = (await latestSnapshot(store.db.read, S))!.version;
+      // nothing changed: the minute's check publishes nothing (the service records a snapshot after the broker took it)
+      await waitFor(async () => (await latestSnapshot(store.db.read, S))?.version === v3.envelope.version, 20_000, 'v3 recorded');
+      const before = v3.envelope.version;
       clock.advance(60_000);
       await new Promise((r) => setTimeout(r, 300));
       expect(retained).toHaveLength(3);

@@ -100,8 +100,24 @@ function wrap(db: sqlite3.Database, failed: (err: Error) => void): Tx {
  * transactions never interleave (a statement sent on a connection while its transaction is open would join it),
  * and one reader connection that only ever sees committed data.
  */
+/** How a write waits for the writer: `background` work (HQ sync, price-book apply, housekeeping) yields to the lane's. */
+export interface WriteOptions {
+  /**
+   * Queued behind every foreground (default) transaction that is waiting, whenever it was queued: the shopper's
+   * writes are first in line. A background transaction already running is never interrupted, so keep each short
+   * (chunk bulk work). Background work waits while foreground work keeps arriving.
+   */
+  background?: boolean;
+}
+
+type WriterJob = () => Promise<void>;
+
 export class KioskDb {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Writer work waiting its turn: foreground first, then background; one job runs at a time. */
+  private readonly foreground: WriterJob[] = [];
+  private readonly background: WriterJob[] = [];
+  private writerBusy = false;
+  private readonly drainWaiters: (() => void)[] = [];
   private closed = false;
   /** Opened with `openReadOnly`: one connection, no transaction, nothing written on close. */
   private readOnly = false;
@@ -188,13 +204,47 @@ export class KioskDb {
     }
   }
 
+  /** Queues `run` on the writer; runs after the jobs ahead of it (foreground ones before any background one). */
+  private enqueue<T>(run: () => Promise<T>, options?: WriteOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      (options?.background ? this.background : this.foreground).push(() => run().then(resolve, reject));
+      queueMicrotask(() => this.pump());
+    });
+  }
+
+  private pump(): void {
+    if (this.writerBusy) return;
+    const job = this.foreground.shift() ?? this.background.shift();
+    if (!job) {
+      for (const w of this.drainWaiters.splice(0)) w();
+      return;
+    }
+    this.writerBusy = true;
+    void job().finally(() => {
+      this.writerBusy = false;
+      this.pump();
+    });
+  }
+
+  /** Resolves when no writer job is running or waiting. */
+  private drained(): Promise<void> {
+    if (!this.writerBusy && this.foreground.length === 0 && this.background.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Writer jobs waiting (not counting the one running), for metrics and tests. */
+  get writesWaiting(): { foreground: number; background: number } {
+    return { foreground: this.foreground.length, background: this.background.length };
+  }
+
   /**
-   * Runs `body` as one `BEGIN IMMEDIATE … COMMIT`, after every transaction queued before it. If `body` throws,
-   * the transaction is rolled back and the error passed on; nothing of it is visible to anyone.
+   * Runs `body` as one `BEGIN IMMEDIATE … COMMIT`, after the transactions queued before it (a background one also
+   * after every foreground one waiting: {@link WriteOptions}). If `body` throws, the transaction is rolled back and
+   * the error passed on; nothing of it is visible to anyone.
    */
-  transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(body: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T> {
     assert(!this.readOnly, `transaction on ${this.file}, opened read-only`);
-    const next = this.queue.then(async () => {
+    return this.enqueue(async () => {
       if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
       await this.w.exec('BEGIN IMMEDIATE');
       try {
@@ -216,20 +266,16 @@ export class KioskDb {
         await this.w.exec('ROLLBACK').catch(() => undefined);
         throw e;
       }
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+    }, options);
   }
 
   /** Runs outside a transaction on the writer, in queue order (PRAGMAs, VACUUM, checkpoints). */
-  exclusive<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+  exclusive<T>(body: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T> {
     assert(!this.readOnly, `exclusive on ${this.file}, opened read-only`);
-    const next = this.queue.then(() => {
+    return this.enqueue(async () => {
       if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
       return body(this.w);
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+    }, options);
   }
 
   /** Reads committed data; never waits for the writer queue. */
@@ -241,7 +287,7 @@ export class KioskDb {
   /** Waits for queued transactions, checkpoints the WAL into the main file and closes both connections. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.queue;
+    await this.drained();
     this.closed = true;
     if (this.readOnly) {
       await new Promise<void>((resolve, reject) => this.reader.close((err) => (err ? reject(err) : resolve())));

@@ -48,6 +48,7 @@ const DEFINITIONS: AiDefinition[] = [
   def('11', 'PROD DATE', 'N', 6, 6, 'date'),
   def('13', 'PACK DATE', 'N', 6, 6, 'date'),
   def('15', 'BEST BEFORE or BEST BY', 'N', 6, 6, 'date'),
+  def('16', 'SELL BY', 'N', 6, 6, 'date'),
   def('17', 'USE BY OR EXPIRY', 'N', 6, 6, 'date'),
   def('21', 'SERIAL', 'X', 1, 20, 'none'),
   def('30', 'VAR. COUNT', 'N', 1, 8, 'none'),

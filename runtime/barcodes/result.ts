@@ -139,9 +139,10 @@ export interface Gs1Scan extends ScanOkBase {
   weightGrams?: number;
   /** First 392n, or 393n in the store currency, in minor units. */
   embeddedPrice?: Minor;
-  /** AI 17 / AI 15 as ISO dates. */
+  /** AI 17 / AI 15 / AI 16 as ISO dates. */
   expiryDate?: string;
   bestBeforeDate?: string;
+  sellByDate?: string;
   /** AI 10 / AI 21. */
   batch?: string;
   serial?: string;

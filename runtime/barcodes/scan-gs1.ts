@@ -34,6 +34,8 @@ export function gs1Result(ctx: Ctx, form: 'fnc1' | 'hri', inferredName: string):
   if (expiry !== undefined) out.expiryDate = expiry;
   const bestBefore = find('15')?.date;
   if (bestBefore !== undefined) out.bestBeforeDate = bestBefore;
+  const sellBy = find('16')?.date;
+  if (sellBy !== undefined) out.sellByDate = sellBy;
   const batch = find('10')?.value;
   if (batch !== undefined) out.batch = batch;
   const serial = find('21')?.value;
