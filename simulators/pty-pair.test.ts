@@ -34,29 +34,42 @@ describe('PtyPair without the tools it needs (one clear error, never a crash)', 
 });
 
 describe('PtyPair (real pseudo-terminals)', () => {
+  /** Each step of the story gets its own bound, so a hang names the step instead of a bare test timeout. */
+  const step = <T>(what: string, p: Promise<T>, ms = 15_000): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`step "${what}" did not finish within ${ms} ms`)), ms);
+      p.then(
+        (v) => (clearTimeout(t), resolve(v)),
+        (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
+      );
+    });
+
   it('carries bytes both ways, and unplug/replug make the ports vanish and return under the same paths', async () => {
-    const pair = await PtyPair.create('t');
+    const pair = await step('create the pair', PtyPair.create('t'));
     const open = (p: string) =>
       new Promise<SerialPort>((resolve, reject) => {
         const port = new SerialPort({ path: p, baudRate: 9600 }, (err) => (err ? reject(err) : resolve(port)));
       });
-    const host = await open(pair.hostPath);
+    const host = await step('open the host end', open(pair.hostPath));
     const errors: Error[] = [];
     host.on('error', (e) => errors.push(e));
-    const dev = await open(pair.devicePath);
-    const got = new Promise<string>((resolve) => dev.once('data', (d: Buffer) => resolve(d.toString())));
+    const dev = await step('open the device end', open(pair.devicePath));
+    dev.on('error', (e) => errors.push(e)); // the device end vanishes too
+    let received = '';
+    const got = new Promise<void>((resolve) => dev.on('data', (d: Buffer) => (received += d.toString()).endsWith('\r\n') && resolve()));
     host.write('ping\r\n');
-    expect(await got).toBe('ping\r\n');
+    await step('the bytes reach the device end', got);
+    expect(received).toBe('ping\r\n');
     const closed = new Promise((resolve) => host.once('close', resolve));
     host.resume(); // a port notices a vanished pty only while it is reading (as every driver is)
-    await pair.unplug();
+    await step('unplug', pair.unplug());
     expect(fs.existsSync(pair.hostPath)).toBe(false);
-    await closed; // the open port notices the cable is gone
-    await pair.replug();
+    await step('the open host port notices the cable is gone', closed);
+    await step('replug', pair.replug());
     expect(fs.existsSync(pair.hostPath)).toBe(true);
-    if (dev.isOpen) await new Promise((r) => dev.close(r));
-    await pair.close();
-  });
+    if (dev.isOpen) await step('close the device end', new Promise((r) => dev.close(r)));
+    await step('close the pair', pair.close());
+  }, 90_000);
 
   it('socat dies with the process that made the pair, even on SIGKILL', async () => {
     const name = `kill${process.pid}`;
