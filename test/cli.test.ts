@@ -194,6 +194,19 @@ describe('kiosk CLI', () => {
     const gs1 = kiosk(['barcode', 'parse', ']C101095060001343521726123110ABC', '--data', dir, '--json']);
     expect(JSON.parse(gs1.stdout)).toMatchObject({ ok: true, kind: 'gs1', expiryDate: '2026-12-31', batch: 'ABC' });
 
+    // GS1 Digital Link in a plain QR code (issue 16): what it carries is shown, and the GTIN is looked up
+    const uri = `https://brand.example.com/p/01/0${item.barcodes[0]}/10/LOT1?17=991231&utm=qr`;
+    const dl = kiosk(['barcode', 'parse', `]Q1${uri}`, '--data', dir]);
+    expect(dl.stdout).toContain('symbology: GS1 Digital Link (QR Code) (]Q1)');
+    expect(dl.stdout).toContain('kind: gs1');
+    expect(dl.stdout).toContain(`digitalLink: {"uri":"${uri}","domain":"brand.example.com","pathPrefix":"/p"}`);
+    expect(dl.stdout).toContain('(10) BATCH/LOT: LOT1');
+    expect(dl.stdout).toContain('warning: GS1 Digital Link query parameter "utm=qr" is not an AI; ignored');
+    expect(dl.stdout).toContain(`item: ${item.sku}`);
+    expect(JSON.parse(kiosk(['barcode', 'parse', `]Q1${uri}`, '--data', dir, '--json']).stdout)).toMatchObject({
+      kind: 'gs1', expiryDate: '2099-12-31', batch: 'LOT1', digitalLink: { domain: 'brand.example.com' }, item: { found: true, sku: item.sku },
+    });
+
     const weighed = book.items.find((i: { soldByWeight: boolean }) => i.soldByWeight);
     const body = `22${weighed.barcodes[0]}00347`;
     const label = kiosk(['barcode', 'parse', body + gtinCheckDigit(body), '--data', dir, '--json']);

@@ -23,7 +23,7 @@ describe('parseGs1: GS-separated element strings', () => {
     const r = ok(`010950600013435217261231` + `10ABC${GS}21XYZ`);
     expect(r.elements).toEqual([
       { ai: '01', title: 'GTIN', value: '09506000134352', position: 0 },
-      { ai: '17', title: 'USE BY OR EXPIRY', value: '261231', position: 16, date: '2026-12-31' },
+      { ai: '17', title: 'USE BY or EXPIRY', value: '261231', position: 16, date: '2026-12-31' },
       { ai: '10', title: 'BATCH/LOT', value: 'ABC', position: 24 },
       { ai: '21', title: 'SERIAL', value: 'XYZ', position: 30 },
     ]);
@@ -108,7 +108,7 @@ describe('parseGs1: GS-separated element strings', () => {
   });
 
   test('BAD_DATE: month 13, day 32, 29 February of a common year', () => {
-    expect(err('0109506000134352' + '17261331')).toMatchObject({ code: 'BAD_DATE', ai: '17', position: 18 });
+    expect(err('0109506000134352' + '17261331')).toMatchObject({ code: 'BAD_DATE', ai: '17', position: 20 });
     expect(err('17261331').message).toMatch(/month 13/);
     expect(err('13260132')).toMatchObject({ code: 'BAD_DATE', ai: '13' });
     expect(err('11250229').message).toMatch(/day 29 does not exist in 2025-02/);
@@ -151,11 +151,17 @@ describe('parseGs1: GS-separated element strings', () => {
   });
 
   test('UNKNOWN_AI names the AI (length from its first two digits) and its position', () => {
-    expect(err('0109506000134352' + '99ABC')).toMatchObject({ code: 'UNKNOWN_AI', ai: '99', position: 16 });
+    expect(err('0109506000134352' + '89ABC')).toMatchObject({ code: 'UNKNOWN_AI', ai: '89', position: 16 });
     expect(err('3106001250')).toMatchObject({ code: 'UNKNOWN_AI', ai: '3106' });
-    expect(err('7003' + '2601011230')).toMatchObject({ code: 'UNKNOWN_AI', ai: '7003' });
-    expect(err('253' + '1234')).toMatchObject({ code: 'UNKNOWN_AI', ai: '253' });
-    expect(err('99ABC', 'fnc1', 5).message).toBe('unknown or unsupported application identifier (AI) 99 at position 5');
+    expect(err('7019' + '2601011230')).toMatchObject({ code: 'UNKNOWN_AI', ai: '7019' });
+    expect(err('259' + '1234')).toMatchObject({ code: 'UNKNOWN_AI', ai: '259' });
+    expect(err('89ABC', 'fnc1', 5).message).toBe('unknown or unsupported application identifier (AI) 89 at position 5');
+  });
+
+  test('AIs of the full table (issue 16): company-internal 90–99, 7003, 253 are known', () => {
+    expect(pairs('0109506000134352' + '99ABC')).toEqual([['01', '09506000134352'], ['99', 'ABC']]);
+    expect(pairs('7003' + '2601011230')).toEqual([['7003', '2601011230']]);
+    expect(err('253' + '1234')).toMatchObject({ code: 'BAD_LENGTH', ai: '253' });
   });
 
   test('fixed-length values cut short by GS or by the end are BAD_LENGTH', () => {
@@ -210,7 +216,7 @@ describe('parseGs1: human-readable form', () => {
 
   test('errors: wrong fixed length, unknown AI, text before the first AI, empty value', () => {
     expect(err('(01)0950600013435(17)261231', 'hri')).toMatchObject({ code: 'BAD_LENGTH', ai: '01' });
-    expect(err('(01)09506000134352(99)X', 'hri')).toMatchObject({ code: 'UNKNOWN_AI', ai: '99', position: 19 });
+    expect(err('(01)09506000134352(89)X', 'hri')).toMatchObject({ code: 'UNKNOWN_AI', ai: '89', position: 19 });
     expect(err('x(01)09506000134352', 'hri')).toMatchObject({ code: 'MALFORMED_GS1', position: 0 });
     expect(err('(10)(21)X', 'hri')).toMatchObject({ code: 'BAD_LENGTH', ai: '10' });
     expect(err('(17)261340', 'hri')).toMatchObject({ code: 'BAD_DATE' });

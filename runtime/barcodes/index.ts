@@ -4,6 +4,8 @@ export { gtinCheckDigit, hasValidCheckDigit, isValidGtin, priceCheckDigit } from
 export { expandUpcE, normalizeLookupKey } from './gtin';
 export { parseAimPrefix, type AimId, type SymbologyFamily } from './aim';
 export { GS, GS1_AIS, encodeGs1, formatGs1Hri, type AiDefinition } from './gs1';
+export { parseDigitalLink, type DigitalLinkInfo } from './digital-link';
+export { DICTIONARY_RELEASE } from './ai-dictionary.generated';
 export { maskCredential } from './patterns';
 export {
   defaultBarcodeRules,

@@ -33,18 +33,19 @@ describe('GTINs from EAN/UPC', () => {
     expect(r.symbology).toEqual({ aim: null, name: format, inferred: true });
   });
 
-  test('UPC-E reports its UPC-A; the same item scanned as UPC-A has the same lookupKey', () => {
-    const e = success(parse(']E004252614'), 'gtin');
+  test('UPC-E reports its UPC-A; the same item scanned as UPC-A (]E0 carries it as 0 + 12 digits) has the same lookupKey', () => {
+    const e = success(parse('04252614', { ...R, eightDigitPreference: 'upce' }), 'gtin');
     expect(e).toMatchObject({ format: 'UPC-E', upcA: '042100005264', lookupKey: '0042100005264' });
-    expect(e.symbology).toEqual({ aim: ']E0', name: 'EAN-13/UPC-A/UPC-E', inferred: false });
-    expect(success(parse(']E0042100005264'), 'gtin').lookupKey).toBe(e.lookupKey);
-    expect(success(parse(']E00042100005264'), 'gtin').lookupKey).toBe(e.lookupKey);
+    const a = success(parse(']E00042100005264'), 'gtin');
+    expect(a.symbology).toEqual({ aim: ']E0', name: 'EAN-13/UPC-A/UPC-E', inferred: false });
+    expect(a.lookupKey).toBe(e.lookupKey);
+    expect(success(parse('042100005264'), 'gtin').lookupKey).toBe(e.lookupKey);
   });
 
   test('AIM decides between EAN-8 and UPC-E', () => {
     expect(success(parse(']E496385074'), 'gtin').format).toBe('EAN-8');
     expect(failure(parse(']E404252614')).error).toMatchObject({ code: 'BAD_CHECK_DIGIT', expected: '0', found: '4', position: 10 });
-    expect(failure(parse(']E096385074')).error.code).toBe('UNSUPPORTED'); // number system 9 UPC-E does not exist
+    expect(failure(parse(']E096385074')).error.code).toBe('BAD_LENGTH'); // ]E0 always carries 13 digits
   });
 
   test('8 digits valid as both EAN-8 and UPC-E: rules decide, with a warning', () => {
@@ -53,7 +54,7 @@ describe('GTINs from EAN/UPC', () => {
     expect(asEan8.warnings.join()).toMatch(/both as EAN-8 and as UPC-E/);
     const asUpcE = success(parse('01234565', { ...R, eightDigitPreference: 'upce' }), 'gtin');
     expect(asUpcE).toMatchObject({ format: 'UPC-E', upcA: '012345000065', lookupKey: '0012345000065' });
-    expect(success(parse(']E001234565'), 'gtin')).toMatchObject({ format: 'UPC-E', warnings: [] });
+    expect(failure(parse(']E001234565')).error.code).toBe('BAD_LENGTH'); // under ]E0 a UPC-E arrives expanded to 13 digits
   });
 
   test('8 digits valid as neither: the message mentions both readings', () => {
@@ -62,11 +63,21 @@ describe('GTINs from EAN/UPC', () => {
     expect(e.message).toMatch(/EAN-8 .*UPC-E/);
   });
 
-  test('UPC-E sent as 6 or 7 digits under ]E0 is expanded, with a warning', () => {
-    for (const raw of [']E0425261', ']E00425261']) {
-      const r = success(parse(raw), 'gtin');
-      expect(r).toMatchObject({ format: 'UPC-E', gtin: '04252614', upcA: '042100005264' });
-      expect(r.warnings.join()).toMatch(/not verified/);
+  test('AIM length rules (ISO/IEC 15424; gs1-syntax-engine src/c-lib/scandata.c @ 50657dbd, test_scandata_processScanData): ]E0 is 13 digits, ]E4 8', () => {
+    // "]E0123456789012" short, "]E012345678901234" long, "]E02112345678901" bad check digit, "]E02112345678900" EAN-13
+    expect(failure(parse(']E0123456789012')).error).toMatchObject({ code: 'BAD_LENGTH', position: 3 });
+    expect(failure(parse(']E012345678901234')).error.code).toBe('BAD_LENGTH');
+    expect(failure(parse(']E01234ABC890123')).error.code).toBe('NOT_NUMERIC');
+    expect(failure(parse(']E02112345678901')).error.code).toBe('BAD_CHECK_DIGIT');
+    expect(success(parse(']E02112345678900', { ...R, inStore: [] }), 'gtin').gtin).toBe('2112345678900');
+    expect(failure(parse(']E41234567')).error.code).toBe('BAD_LENGTH');
+    expect(failure(parse(']E4123456789')).error.code).toBe('BAD_LENGTH');
+    expect(failure(parse(']E412ABC678')).error.code).toBe('NOT_NUMERIC');
+    expect(failure(parse(']E402345674')).error.code).toBe('BAD_CHECK_DIGIT');
+    expect(success(parse(']E402345673'), 'gtin').gtin).toBe('02345673');
+    // 12 digits (UPC-A without its leading 0) and 6–8 digit UPC-E under ]E0 are scanner misconfiguration, said so
+    for (const raw of [']E0036000291452', ']E004252614', ']E0425261', ']E00425261']) {
+      expect(failure(parse(raw)).error.message).toMatch(/always carries 13 digits .*UPC transmit settings/);
     }
   });
 
@@ -76,7 +87,7 @@ describe('GTINs from EAN/UPC', () => {
     expect(r.error.message).toBe('EAN-13 4006381333932 has check digit 2 but its other digits require 1 (misread, damaged label, or mistyped code)');
     expect(r.symbology).toEqual({ aim: null, name: 'EAN-13', inferred: true });
     expect(failure(parse('036000291453')).error).toMatchObject({ code: 'BAD_CHECK_DIGIT', expected: '2', found: '3' });
-    expect(failure(parse(']E0036000291453')).error.position).toBe(14);
+    expect(failure(parse(']E00036000291453')).error.position).toBe(15);
   });
 
   test('EAN symbology with wrong length or letters', () => {
@@ -89,7 +100,9 @@ describe('GTINs from EAN/UPC', () => {
   test('add-ons: combined ]E3 carries them, ]E1/]E2 alone are "other"', () => {
     expect(success(parse(']E3400638133393112'), 'gtin')).toMatchObject({ gtin: '4006381333931', addOn: '12' });
     expect(success(parse(']E3978020137962451299'), 'gtin')).toMatchObject({ gtin: '9780201379624', addOn: '51299' });
-    expect(success(parse(']E303600029145212'), 'gtin')).toMatchObject({ format: 'UPC-A', addOn: '12' });
+    expect(success(parse(']E3003600029145212'), 'gtin')).toMatchObject({ gtin: '0036000291452', addOn: '12' });
+    expect(failure(parse(']E303600029145212')).error.message).toMatch(/15 or 18 digits/); // 12 + 2: UPC-A must be 0 + 12
+    expect(failure(parse(']E30234567312')).error.code).toBe('BAD_LENGTH'); // EAN-8 + add-on is not an ]E3 form
     expect(failure(parse(']E3400638133393')).error.code).toBe('BAD_LENGTH');
     expect(success(parse(']E112'), 'other').note).toMatch(/2-digit add-on "12"/);
     expect(failure(parse(']E2123')).error.code).toBe('BAD_LENGTH');
@@ -195,7 +208,8 @@ describe('GS1 element strings', () => {
   });
 
   test('errors: unknown AI, bad date, too-long AI 10, wrong GTIN check digit', () => {
-    expect(failure(parse(']C10109506000134352' + '99XYZ')).error).toMatchObject({ code: 'UNKNOWN_AI', ai: '99', position: 19 });
+    expect(failure(parse(']C10109506000134352' + '89XYZ')).error).toMatchObject({ code: 'UNKNOWN_AI', ai: '89', position: 19 });
+    expect(success(parse(']C10109506000134352' + '99XYZ'), 'gs1').ais[1]).toMatchObject({ ai: '99', title: 'INTERNAL', value: 'XYZ' });
     expect(failure(parse(']C10109506000134352' + '17261331')).error).toMatchObject({ code: 'BAD_DATE', ai: '17' });
     expect(failure(parse(']C1' + '10' + 'X'.repeat(21))).error).toMatchObject({ code: 'BAD_LENGTH', ai: '10' });
     expect(failure(parse(']C10109506000134353')).error).toMatchObject({ code: 'BAD_CHECK_DIGIT', ai: '01', expected: '2', found: '3', position: 18 });

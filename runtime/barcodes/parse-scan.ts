@@ -5,15 +5,17 @@
  *  1. trim surrounding whitespace (incl. the CR/LF suffix); empty → EMPTY; strip an AIM prefix (`]E0` …).
  *  2. GS1 symbologies (]C1, ]e0, ]Q3/]Q4, ]d2/]d5, ]J1), or — without AIM — data starting with GS (FNC1)
  *     or with "(NN)" → GS1 element strings.
- *  3. EAN/UPC (]E*) → EAN-13 / UPC-A / UPC-E / EAN-8 (+ add-on), after member cards.
+ *  3. EAN/UPC (]E*) → EAN-13 / UPC-A / UPC-E / EAN-8 (+ add-on), after member cards; the AIM length rules apply
+ *     (]E0 13 digits, ]E4 8, ]E3 15 or 18, ]E1 2, ]E2 5).
  *  4. Anything else: payment codes first (bearer credentials must never be read as something else), then
- *     member cards, then — without AIM — GS-separated GS1 data, GTIN-length digit strings (8/12/13/14,
+ *     member cards, then — without AIM or in plain QR / Data Matrix / DotCode — a GS1 Digital Link URI
+ *     (digital-link.ts) → kind 'gs1' with `digitalLink`, then — without AIM — GS-separated GS1 data, GTIN-length digit strings (8/12/13/14,
  *     check digit enforced), 16+ digits starting 01/02 + valid GTIN as GS1; ITF 14 digits → GTIN-14;
  *     other symbologies carrying a *valid* GTIN → GTIN with a warning.
  *  5. Otherwise kind 'other' (or UNSUPPORTED for control characters in a 1D read).
  * GTIN-13s (EAN-13, UPC-A as "0"+12) matching an in-store pattern become kind 'in_store'.
  *
- * Step 2 is scan-gs1.ts, step 3 scan-ean-upc.ts, steps 4–5 scan-non-gs1.ts; GTIN and in-store results are built in
+ * Step 2 is scan-gs1.ts, step 3 scan-ean-upc.ts, steps 4–5 scan-non-gs1.ts (Digital Link: scan-digital-link.ts); GTIN and in-store results are built in
  * scan-gtin.ts, and scan-context.ts holds the scan being read and the result helpers they share.
  */
 import { parseAimPrefix } from './aim';

@@ -110,15 +110,15 @@ export interface Gs1Element {
   value: string;
   /** 0-based index into `raw` of the AI's first digit. */
   position: number;
-  /** Date AIs (11, 13, 15, 17): ISO date, century 20xx; DD "00" gives the last day of the month. */
+  /** Date AIs (11–17 and other YYMMDD-only AIs): ISO date, century 20xx; DD "00" gives the last day of the month. */
   date?: string;
   /** Date AIs: the day was encoded as 00 (month only). */
   dayOmitted?: boolean;
-  /** Decimal AIs (310n, 320n, 392n, 393n): the value with its decimal point, e.g. "1.250". */
+  /** Decimal AIs (31nn–36nn, 390n–393n, 395n): the value with its decimal point, e.g. "1.250". */
   decimal?: string;
   /** 310n / 320n: weight converted to grams, rounded half-even to whole grams. */
   grams?: number;
-  /** 393n: ISO 4217 numeric currency code. */
+  /** 391n / 393n: ISO 4217 numeric currency code. */
   currency?: string;
   /** 392n, and 393n in the store currency: price in minor units of the store currency (half-even). */
   minor?: Minor;
@@ -146,6 +146,15 @@ export interface Gs1Scan extends ScanOkBase {
   /** AI 10 / AI 21. */
   batch?: string;
   serial?: string;
+  /** Present when the data was a GS1 Digital Link URI (QR code on a consumer pack) rather than element strings. */
+  digitalLink?: {
+    /** The URI as scanned. */
+    uri: string;
+    /** Host (and port) as written; any domain is accepted. */
+    domain: string;
+    /** Path before the primary key, "" when none. */
+    pathPrefix: string;
+  };
 }
 
 export interface MemberCardScan extends ScanOkBase {

@@ -1,6 +1,6 @@
 import { formatGs1Hri, parseGs1 } from './gs1';
 import { normalizeLookupKey } from './gtin';
-import type { Gs1Scan, ScanResult } from './result';
+import type { Gs1Element, Gs1Scan, ScanResult, SymbologyInfo } from './result';
 import { fail, sym, type Ctx } from './scan-context';
 
 /** GS1 element strings (FNC1-separated or human-readable "(01)…") → kind 'gs1', with the common AIs lifted out. */
@@ -8,13 +8,17 @@ export function gs1Result(ctx: Ctx, form: 'fnc1' | 'hri', inferredName: string):
   const r = parseGs1(ctx.data, ctx.offset, form, ctx.rules.currency);
   ctx.warnings.push(...r.warnings);
   if (!r.ok) return fail(ctx, r.error, inferredName);
-  const els = r.elements;
+  return buildGs1Scan(ctx, r.elements, sym(ctx, inferredName));
+}
+
+/** Kind 'gs1' from checked elements, with the common AIs lifted out (shared with GS1 Digital Link). */
+export function buildGs1Scan(ctx: Ctx, els: Gs1Element[], symbology: SymbologyInfo): Gs1Scan {
   const out: Gs1Scan = {
     ok: true,
     kind: 'gs1',
     raw: ctx.raw,
     data: ctx.data,
-    symbology: sym(ctx, inferredName),
+    symbology,
     warnings: ctx.warnings,
     ais: els,
     hri: formatGs1Hri(els),

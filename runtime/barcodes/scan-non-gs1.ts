@@ -5,6 +5,7 @@ import { maskCredential, matchMemberCard, matchPaymentCode } from './patterns';
 import type { ScanResult } from './result';
 import { describeControl, fail, firstControl, memberResult, sym, type Ctx } from './scan-context';
 import { gs1Result } from './scan-gs1';
+import { digitalLinkResult, mayCarryDigitalLink } from './scan-digital-link';
 import { FORMAT_BY_LENGTH, gtinResult, readEightDigits } from './scan-gtin';
 
 /** Kind 'other' with a note on why nothing matched, or UNSUPPORTED for a control character in a 1D read. */
@@ -59,6 +60,10 @@ export function nonGs1Path(ctx: Ctx): ScanResult {
   }
   const member = matchMemberCard(data, rules.memberCards);
   if (member) return memberResult(ctx, member.cardType, member.memberId);
+  if (mayCarryDigitalLink(aim)) {
+    const dl = digitalLinkResult(ctx);
+    if (dl) return dl;
+  }
 
   const digits = isDigits(data);
   if (aim) {

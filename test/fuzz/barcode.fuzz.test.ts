@@ -1,6 +1,6 @@
 /**
  * Fuzz target (issue 11): barcode parsing (runtime/barcodes/parse-scan.ts, without its safety net) — EAN/UPC,
- * GS1 (FNC1 and HRI), AIM prefixes, in-store labels, member cards, payment codes, full-width input. Inputs:
+ * GS1 (FNC1 and HRI, and GS1 Digital Link URIs), AIM prefixes, in-store labels, member cards, payment codes, full-width input. Inputs:
  * valid scans of every kind, mutated, glued; plus arbitrary strings (all of Unicode, lone surrogates).
  * Asserted: parseScanUnguarded never throws (parseScan's catch-all is never needed), the result has a known error
  * code and a bounded message, and a payment code's digits never appear in the printed (redacted) result.
@@ -29,6 +29,10 @@ const SAMPLES = [
   '281234567890123456',
   'https://example.com/receipt?id=1',
   ']Q1hello',
+  ']Q1https://id.gs1.org/01/09520123456788/10/ABC1/21/12345?17=180426&3103=000195',
+  'HTTPS://brand.example.com/stem/01/9520123456788?3922=0299&99=X%2FY#frag',
+  ']d1https://a/00/006141411234567890?02=09520123456788&37=25',
+  ']e0' + '0109506000134352' + '8003' + '02112345678900ABC' + '\u001d' + '91INT',
 ];
 
 describe('fuzz: barcode parse', () => {
