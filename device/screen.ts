@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import * as QRCode from 'qrcode';
 import type { Lang } from '../protocol/screen';
 import type { ScanData } from '../drivers/contract';
 import { receiptModel } from '../protocol/receipts/receipt-model';
@@ -89,7 +88,8 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
             return r ? [{ orderId: r.orderId, state: j.state === 'in_doubt' || j.state === 'sending' ? ('in_doubt' as const) : ('pending' as const) }] : [];
           })
       : undefined,
-    qrSvg: (data) => QRCode.toString(data, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
+    // qrcode is loaded with the first payment QR, not at boot
+    qrSvg: async (data) => (await import('qrcode')).toString(data, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
     thankYouMs: opts.thankYouMs,
     idleMs: config.timeouts.idlePromptMs,
     attendantIdleMs: config.attendant.idleTimeoutMs,

@@ -1,5 +1,5 @@
 import { KioskError } from '../../kernel/errors';
-import { DEFAULT_ALLOWED_CONTROLS, checkEncoding, decodeReadBytes, hexPreview, protocolError } from './read-text';
+import { AUTO_ENCODING, DEFAULT_ALLOWED_CONTROLS, MAX_READ_LENGTH, checkEncoding, decodeReadBytes, hexPreview, protocolError } from './read-text';
 
 /**
  * Decoder for USB HID POS barcode scanner input reports (HID Usage Page 0x8C "Bar Code Scanner", Scanned Data
@@ -65,9 +65,9 @@ export const HONEYWELL_HID_POS: Readonly<HidPosReportFormat> = Object.freeze({
 
 export interface HidPosDecoderOptions {
   format?: Partial<HidPosReportFormat>;
-  /** Longest read (data bytes, all reports together). Default 4096. */
+  /** Longest read (data bytes, all reports together). Default 8192 (`MAX_READ_LENGTH`). */
   maxLength?: number;
-  /** `latin1` (default), `utf8` or an iconv-lite code page. */
+  /** `auto` (default: UTF-8 when the read is valid UTF-8, else Latin-1), `utf8`, `latin1` or an iconv-lite code page. */
   encoding?: string;
   /** Put the AIM identifier in front of the data in `raw` (default true). */
   includeAim?: boolean;
@@ -126,8 +126,8 @@ export class HidPosDecoder implements HidReportDecoder {
 
   constructor(opts: HidPosDecoderOptions = {}) {
     this.format = resolveHidPosFormat(opts.format);
-    this.maxLength = opts.maxLength ?? 4096;
-    this.encoding = opts.encoding ?? 'latin1';
+    this.maxLength = opts.maxLength ?? MAX_READ_LENGTH;
+    this.encoding = opts.encoding ?? AUTO_ENCODING;
     this.includeAim = opts.includeAim ?? true;
     this.allowed = new Set(opts.allowedControls ?? DEFAULT_ALLOWED_CONTROLS);
     checkEncoding(this.encoding);

@@ -1,5 +1,5 @@
 import * as iconv from 'iconv-lite';
-import { DEFAULT_ALLOWED_CONTROLS, aimOf, hexPreview, protocolError } from './read-text';
+import { DEFAULT_ALLOWED_CONTROLS, MAX_READ_LENGTH, aimOf, hexPreview, protocolError } from './read-text';
 import type { HidDecodeResult, HidRead, HidReportDecoder } from './hid-pos';
 import { MOD, USAGE, compose, resolveLayout, type KeyboardLayout, type LayoutName } from './keyboard-layouts';
 
@@ -30,7 +30,7 @@ export interface KeyboardWedgeOptions {
   reportId?: number | null;
   /** Usages that end a read. Default Enter and keypad Enter. */
   terminators?: number[];
-  /** Longest read in characters. Default 4096. */
+  /** Longest read in characters. Default 8192 (`MAX_READ_LENGTH`). */
   maxLength?: number;
   allowedControls?: number[];
 }
@@ -59,7 +59,7 @@ export class KeyboardWedgeDecoder implements HidReportDecoder {
     this.layout = resolveLayout(opts.layout);
     this.reportId = opts.reportId ?? null;
     this.terminators = new Set(opts.terminators ?? [USAGE.ENTER, USAGE.KEYPAD_ENTER]);
-    this.maxLength = opts.maxLength ?? 4096;
+    this.maxLength = opts.maxLength ?? MAX_READ_LENGTH;
     this.allowed = new Set(opts.allowedControls ?? DEFAULT_ALLOWED_CONTROLS);
   }
 

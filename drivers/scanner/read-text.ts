@@ -5,6 +5,20 @@ import { KioskError } from '../../kernel/errors';
 
 export const DEFAULT_ALLOWED_CONTROLS: readonly number[] = [0x09, 0x04, 0x1c, 0x1d, 0x1e];
 
+/**
+ * Longest read every transport accepts by default, AIM identifier included: the barcode parser's MAX_SCAN_LENGTH
+ * (runtime/barcodes/parse-scan.ts; a test keeps the two equal). The largest 2-D symbols carry less (QR version 40:
+ * 7089 digits or 2953 bytes; Data Matrix 144×144: 3116 digits or 1556 bytes), so no real read is cut.
+ */
+export const MAX_READ_LENGTH = 8192;
+
+/**
+ * The default scanner encoding: a read that is valid UTF-8 is UTF-8 (2-D codes carry UTF-8 text, e.g. Chinese in a
+ * QR, whose bytes include 0x80–0x9F and would otherwise be dropped as C1 controls), anything else is Latin-1 (a 1-D
+ * scanner's `é` as 0xE9). ASCII, and so every GS1 element string and Digital Link URL, reads the same either way.
+ */
+export const AUTO_ENCODING = 'auto';
+
 /** Hex preview of the first bytes of a buffer, for error details. */
 export function hexPreview(bytes: Uint8Array, max = 16): string {
   const shown = Array.from(bytes.subarray(0, max), (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -18,11 +32,12 @@ export function hexPreview(bytes: Uint8Array, max = 16): string {
 export function decodeReadBytes(bytes: Buffer, encoding: string, allowed: ReadonlySet<number>): { text: string } | { problem: string } {
   const utf8 = encoding === 'utf8' || encoding === 'utf-8';
   let text: string;
-  if (utf8) {
+  if (utf8 || encoding === AUTO_ENCODING) {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      return { problem: 'invalid UTF-8' };
+      if (utf8) return { problem: 'invalid UTF-8' };
+      text = iconv.decode(bytes, 'latin1');
     }
   } else {
     text = iconv.decode(bytes, encoding);
@@ -42,7 +57,7 @@ export function aimOf(raw: string): string | undefined {
 }
 
 export function checkEncoding(encoding: string): void {
-  if (encoding !== 'utf8' && encoding !== 'utf-8' && !iconv.encodingExists(encoding)) {
+  if (encoding !== 'utf8' && encoding !== 'utf-8' && encoding !== AUTO_ENCODING && !iconv.encodingExists(encoding)) {
     throw new KioskError('CONFIG_INVALID', `unknown scanner encoding "${encoding}"`, { encoding });
   }
 }

@@ -1,12 +1,13 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { KioskError } from '../../kernel/errors';
-import { DEFAULT_ALLOWED_CONTROLS, aimOf, checkEncoding, decodeReadBytes, hexPreview, protocolError } from './read-text';
+import { AUTO_ENCODING, DEFAULT_ALLOWED_CONTROLS, MAX_READ_LENGTH, aimOf, checkEncoding, decodeReadBytes, hexPreview, protocolError } from './read-text';
 
 /**
  * Splits the byte stream of a serial (RS-232 / USB-CDC) barcode scanner into reads.
  *
- * A scanner sends `[AIM prefix] data suffix` per read, where the suffix is CR, LF or CR LF (scanner setting).
- * The framer is a Transform stream in the style of node-serialport's parsers: bytes in, `FramedRead` objects out.
+ * A scanner sends `[AIM prefix] data suffix` per read, where the suffix is CR, LF or CR LF (scanner setting), or
+ * no suffix at all. The framer is a Transform stream in the style of node-serialport's parsers: bytes in,
+ * `FramedRead` objects out.
  *
  * - `suffix: 'auto'` (default) ends a read at CR, at LF and at CR LF (the LF after a CR ends nothing, empty reads
  *   are ignored). Configure the exact suffix when reads may contain line breaks themselves (2-D codes): with
@@ -21,16 +22,34 @@ import { DEFAULT_ALLOWED_CONTROLS, aimOf, checkEncoding, decodeReadBytes, hexPre
  *   noise (wrong baud rate, a cable being plugged): dropped with a `protocolError`. HT, EOT, FS, GS and RS are
  *   allowed (GS1 FNC1 and ISO/IEC 15434 envelopes use them); see `allowedControls`.
  *
+ * ## 2-D codes: what passes through, and the limits of a text-framed line
+ * Bytes between the AIM identifier and the suffix are kept as received (`bytes`) and decoded once per read (so a
+ * UTF-8 character split across chunks is whole): GS separators of GS1 DataMatrix / GS1 QR, ISO/IEC 15434 envelopes
+ * (RS, GS, EOT), GS1 Digital Link URLs, UTF-8 text (the default `auto` encoding), up to `maxLength` (8192, the
+ * parser's MAX_SCAN_LENGTH; more than any 2-D symbol holds). What a suffix-framed line cannot carry is its own
+ * suffix: a CR or LF inside the data ends the read there. Scanners offer two ways out, both supported:
+ * - suffix CR LF (`'\r\n'`): a lone CR or a lone LF inside the data is data (line breaks in a QR's text); only
+ *   the pair ends a read.
+ * - no suffix (`'none'`, the scanner's suffix set to "None"): nothing in the data ends a read (CR and LF are
+ *   allowed data); the read ends when the line goes quiet — scanners send a read as one contiguous burst — which
+ *   the driver detects with an idle timer (`SerialScanner` `idleMs`, default 50 ms) and signals with `endRead()`.
+ *   Limits: two reads less than `idleMs` apart become one (scanners keep a re-read delay of hundreds of ms), and a
+ *   read stalled longer than `idleMs` on the way (a loaded host) arrives in two parts: raise `idleMs` then.
+ * Bytes no scanner sends (NUL, other C0 controls, C1) are refused in every mode: a read is text, not a blob.
+ *
  * Errors are emitted as `protocolError`, not `error`: an `error` event would end the stream (and a pipe).
  */
-export type SerialSuffix = 'auto' | '\r' | '\n' | '\r\n';
+export type SerialSuffix = 'auto' | '\r' | '\n' | '\r\n' | 'none';
 
 export interface SerialFramerOptions {
-  /** Read terminator, default `'auto'` (CR, LF or CR LF). */
+  /** Read terminator, default `'auto'` (CR, LF or CR LF); `'none'`: reads end at `endRead()` (idle line). */
   suffix?: SerialSuffix;
-  /** Longest read in bytes (AIM prefix included, suffix excluded). Default 4096. */
+  /** Longest read in bytes (AIM prefix included, suffix excluded). Default 8192 (`MAX_READ_LENGTH`). */
   maxLength?: number;
-  /** Character encoding of the scanner's bytes: `latin1` (default), `utf8`, or any iconv-lite single-byte code page. */
+  /**
+   * Character encoding of the scanner's bytes: `auto` (default: UTF-8 when the read is valid UTF-8, else Latin-1),
+   * `utf8`, `latin1`, or any iconv-lite single-byte code page.
+   */
   encoding?: string;
   /** Control characters (code points < 0x20) allowed inside a read. Default HT, EOT, FS, GS, RS. */
   allowedControls?: number[];
@@ -45,11 +64,11 @@ export interface FramedRead {
   aim?: string;
   /** The bytes of the read as received (suffix removed). */
   bytes: Buffer;
-  /** `now()` when the suffix arrived. */
+  /** `now()` when the suffix arrived (suffix `'none'`: when the read's last bytes arrived). */
   at: number;
 }
 
-export const DEFAULT_MAX_READ_LENGTH = 4096;
+export const DEFAULT_MAX_READ_LENGTH = MAX_READ_LENGTH;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -68,19 +87,21 @@ export class SerialReadDecoder {
   private discarding = false;
   /** The previous byte was a CR ('auto': that CR ended a read, so an LF right after it ends nothing). */
   private afterCr = false;
+  /** Suffix `'none'`: when the last bytes arrived (the read's time; `end()` comes an idle gap later). */
+  private lastAt = 0;
   private out: Array<FramedRead | KioskError> = [];
 
   constructor(opts: SerialFramerOptions = {}) {
     this.suffix = opts.suffix ?? 'auto';
     this.maxLength = opts.maxLength ?? DEFAULT_MAX_READ_LENGTH;
-    this.encoding = opts.encoding ?? 'latin1';
+    this.encoding = opts.encoding ?? AUTO_ENCODING;
     const allowed = new Set(opts.allowedControls ?? DEFAULT_ALLOWED_CONTROLS);
-    // only CR LF ends a read: a lone CR or LF is data (line breaks inside 2-D codes)
-    if (this.suffix === '\r\n') allowed.add(CR).add(LF);
+    // only CR LF ends a read: a lone CR or LF is data (line breaks inside 2-D codes); without a suffix, both are data
+    if (this.suffix === '\r\n' || this.suffix === 'none') allowed.add(CR).add(LF);
     this.allowed = allowed;
     this.now = opts.now ?? Date.now;
-    if (!['auto', '\r', '\n', '\r\n'].includes(this.suffix)) {
-      throw new KioskError('CONFIG_INVALID', `scanner suffix must be CR, LF, CR LF or auto`, { suffix: this.suffix });
+    if (!['auto', '\r', '\n', '\r\n', 'none'].includes(this.suffix)) {
+      throw new KioskError('CONFIG_INVALID', `scanner suffix must be CR, LF, CR LF, auto or none`, { suffix: this.suffix });
     }
     if (!Number.isInteger(this.maxLength) || this.maxLength < 1) {
       throw new KioskError('CONFIG_INVALID', `scanner maxLength must be a positive integer`, { maxLength: this.maxLength });
@@ -98,7 +119,21 @@ export class SerialReadDecoder {
   feed(bytes: Uint8Array): Array<FramedRead | KioskError> {
     const out: Array<FramedRead | KioskError> = [];
     this.out = out;
+    if (this.suffix === 'none' && bytes.length > 0) this.lastAt = this.now();
     for (let i = 0; i < bytes.length; i++) this.byte(bytes[i]);
+    this.out = [];
+    return out;
+  }
+
+  /**
+   * Ends the read in progress as if its suffix had arrived (suffix `'none'`: the line went idle); returns what it
+   * completed. With a suffix configured, a read without its suffix is not complete: nothing happens.
+   */
+  end(): Array<FramedRead | KioskError> {
+    if (this.suffix !== 'none' || (this.len === 0 && !this.discarding)) return [];
+    const out: Array<FramedRead | KioskError> = [];
+    this.out = out;
+    this.terminate(this.len);
     this.out = [];
     return out;
   }
@@ -131,7 +166,7 @@ export class SerialReadDecoder {
         return;
       }
       this.afterCr = b === CR;
-    } else if (b === this.suffix.charCodeAt(0)) {
+    } else if (this.suffix !== 'none' && b === this.suffix.charCodeAt(0)) {
       this.terminate(this.len);
       return;
     }
@@ -141,7 +176,7 @@ export class SerialReadDecoder {
       return;
     }
     this.out.push(
-      protocolError('serial', `read longer than ${this.maxLength} bytes without a suffix; discarding until the next suffix`, {
+      protocolError('serial', `read longer than ${this.maxLength} bytes without a suffix; discarding until the next ${this.suffix === 'none' ? 'idle gap' : 'suffix'}`, {
         maxLength: this.maxLength,
         preview: hexPreview(this.buf.subarray(0, this.len)),
       }),
@@ -162,7 +197,7 @@ export class SerialReadDecoder {
       this.out.push(protocolError('serial', `garbled read dropped (${decoded.problem})`, { preview: hexPreview(bytes) }));
       return;
     }
-    const read: FramedRead = { raw: decoded.text, bytes, at: this.now() };
+    const read: FramedRead = { raw: decoded.text, bytes, at: this.suffix === 'none' ? this.lastAt : this.now() };
     const aim = aimOf(decoded.text);
     if (aim) read.aim = aim;
     this.out.push(read);
@@ -191,12 +226,18 @@ export class SerialFramer extends Transform {
     return this.decoder.reset();
   }
 
+  /** Suffix `'none'`: the line went idle, the read in progress is complete (see `SerialReadDecoder.end`). */
+  endRead(): void {
+    this.deliver(this.decoder.end());
+  }
+
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, done: TransformCallback): void {
     this.deliver(this.decoder.feed(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk));
     done();
   }
 
   override _flush(done: TransformCallback): void {
+    if (this.decoder.suffix === 'none') this.endRead(); // no suffix: the end of the stream ends the read
     const dropped = this.decoder.reset();
     if (dropped > 0) this.emit('protocolError', protocolError('serial', `stream ended inside a read; ${dropped} bytes without a suffix discarded`));
     done();

@@ -4,13 +4,22 @@ import { ScannerBase, type ScannerBaseOptions } from './scanner-base';
 import { SerialFramer, SerialReadDecoder, type FramedRead, type SerialFramerOptions } from './serial-framer';
 import { OS_SERIAL_ACCESS, closeSerialPort, flushInput, openSerialPort, type SerialAccess, type SerialLineOptions, type SerialPortLike } from '../common/serial-port';
 import { KioskError } from '../../kernel/errors';
+import type { TimerHandle } from '../../kernel/clock';
 import { protocolError } from './read-text';
+
+/** Suffix `'none'`: the idle gap that ends a read. */
+export const DEFAULT_IDLE_MS = 50;
 
 export interface SerialScannerOptions extends ScannerBaseOptions, SerialLineOptions {
   /** The port, e.g. /dev/ttyACM0 or better a stable /dev/serial/by-id/… link. */
   path: string;
   /** Framing: suffix, max read length, encoding (see SerialFramer). */
   framer?: Omit<SerialFramerOptions, 'now'>;
+  /**
+   * Suffix `'none'` only: a read ends when no byte has arrived for this many ms (injected clock). Default 50: a
+   * scanner sends a read as one burst, and re-reads come hundreds of ms apart.
+   */
+  idleMs?: number;
   /** USB serial number of the scanner, when known: preferred as `info.id`. */
   serialNumber?: string;
   vendor?: string;
@@ -38,6 +47,9 @@ export class SerialScanner extends ScannerBase {
   private received = 0;
   /** Device number of the port when it was opened (see `stillPresent`). */
   private rdev: number | null = null;
+  /** Suffix `'none'`: ends the read in progress when the line has been quiet for `idleMs`. */
+  private idleTimer: TimerHandle | null = null;
+  private readonly idleMs: number;
 
   constructor(opts: SerialScannerOptions) {
     super(opts);
@@ -53,6 +65,8 @@ export class SerialScanner extends ScannerBase {
       ...(opts.model !== undefined && { model: opts.model }),
     };
     this.framer = this.makeFramer();
+    this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+    if (!Number.isFinite(this.idleMs) || this.idleMs <= 0) throw new KioskError('CONFIG_INVALID', 'scanner idleMs must be a positive number', { idleMs: opts.idleMs });
   }
 
   /** Bytes received from the port since construction (diagnostics; tests use it to know the line is drained). */
@@ -82,6 +96,7 @@ export class SerialScanner extends ScannerBase {
       if (this.port !== port) return;
       this.received += chunk.length;
       this.framer.write(chunk);
+      if (this.framer.decoder.suffix === 'none') this.armIdle();
     });
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
       if (this.port !== port) return;
@@ -114,26 +129,43 @@ export class SerialScanner extends ScannerBase {
   protected async disconnect(): Promise<void> {
     const port = this.port;
     this.port = null;
+    this.clearIdle();
     this.framer.reset();
     await closeSerialPort(port);
   }
 
+  /** (Re)starts the idle timer: the read ends when the line stays quiet for `idleMs`. */
+  private armIdle(): void {
+    this.clearIdle();
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = null;
+      this.framer.endRead();
+    }, this.idleMs);
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) this.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
   private dropPartial(why: string): void {
+    this.clearIdle();
     const dropped = this.framer.reset();
     if (dropped > 0) this.reportError(protocolError('serial', `${why} inside a read; ${dropped} bytes discarded`, { path: this.opts.path }));
   }
 
   protected selfTest(): string {
     const decoder = new SerialReadDecoder({ ...this.opts.framer, now: () => 0 });
-    const suffix = decoder.suffix === 'auto' ? '\r\n' : decoder.suffix;
+    const suffix = decoder.suffix === 'auto' ? '\r\n' : decoder.suffix === 'none' ? '' : decoder.suffix;
     const sample = ']E04006381333931';
     const bytes = Buffer.from(`${sample.slice(0, 7)}`, 'latin1');
-    const out = [...decoder.feed(bytes), ...decoder.feed(Buffer.from(sample.slice(7) + suffix, 'latin1'))];
+    const out = [...decoder.feed(bytes), ...decoder.feed(Buffer.from(sample.slice(7) + suffix, 'latin1')), ...decoder.end()];
     const read = out[0];
     if (out.length !== 1 || read instanceof KioskError || read.raw !== sample) {
       throw new KioskError('PROTOCOL', `framer self-test failed: ${JSON.stringify(out)}`);
     }
-    return `framer ok (suffix ${JSON.stringify(decoder.suffix)}, max ${decoder.maxLength} bytes, ${decoder.encoding})`;
+    const idle = decoder.suffix === 'none' ? `, reads end after ${this.idleMs} ms idle` : '';
+    return `framer ok (suffix ${JSON.stringify(decoder.suffix)}${idle}, max ${decoder.maxLength} bytes, ${decoder.encoding})`;
   }
 
   protected async externalCheck(): Promise<string> {

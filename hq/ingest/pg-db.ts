@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Params, Tx } from '../../kernel/sqlite/database';
 
 /** What the ingest store needs of its database: serialized write transactions and a reader. */
@@ -16,10 +16,10 @@ export function toPgPlaceholders(sql: string): string {
 }
 
 /** bigint (int8: seq, ts, COUNT(*)) as a JS number: the values here stay far below 2^53. */
-const types = {
+const typesOf = (driver: typeof pg) => ({
   getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+    oid === 20 ? (v: string) => Number(v) : driver.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+});
 
 function wrap(q: (sql: string, params?: unknown[]) => Promise<pg.QueryResult>): Tx {
   const params = (p: Params | undefined): unknown[] => {
@@ -53,7 +53,9 @@ export class PgIngestDb implements IngestDb {
   }
 
   static async open(url: string): Promise<PgIngestDb> {
-    const pool = new pg.Pool({ connectionString: url, max: 4, types });
+    // pg is loaded on the first PostgreSQL store, not with the module: a kiosk's embedded HQ uses SQLite
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({ connectionString: url, max: 4, types: typesOf(driver) });
     pool.on('error', () => undefined); // an idle client dropped by the server: the pool replaces it
     const db = new PgIngestDb(pool);
     await db.read.get('SELECT 1'); // fail now, clearly, when the server is not there

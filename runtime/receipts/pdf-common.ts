@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import PDFDocument from 'pdfkit';
 import { KioskError } from '../../kernel/errors';
 import { CJK_FONT_CANDIDATES } from '../../kernel/cjk-fonts';
 
@@ -36,15 +35,17 @@ const fontCache = new Map<string, Buffer>();
 
 /**
  * Creates a document (no page yet: the caller adds pages) whose only font is the CJK font, registered as 'cjk';
- * pages are buffered so they can be counted.
+ * pages are buffered so they can be counted. pdfkit (and its font stack) is loaded here, on the first document, not
+ * at boot: the lane renders PDFs only for e-receipts and reports.
  */
-export function newDoc(opts: PdfFontOptions): PDFKit.PDFDocument {
+export async function newDoc(opts: PdfFontOptions): Promise<PDFKit.PDFDocument> {
   const font = resolveCjkFont(opts);
   let data = fontCache.get(font.path);
   if (!data) {
     data = fs.readFileSync(font.path);
     fontCache.set(font.path, data);
   }
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({ bufferPages: true, compress: opts.compress ?? true, autoFirstPage: false });
   try {
     doc.registerFont('cjk', data, font.family as string);

@@ -1,4 +1,4 @@
-import QRCode from 'qrcode';
+import type QRCode from 'qrcode';
 import { finish, MM, newDoc, type PdfFontOptions } from './pdf-common';
 import { receiptRows, TRAINING_BANNER, type ReceiptModel, type ReceiptRow } from '../../protocol/receipts/receipt-model';
 
@@ -11,8 +11,8 @@ export interface ReceiptPdfOptions extends PdfFontOptions {
 const QR_SIDE = 28 * MM;
 
 /** Draws `payload` as a QR code (error correction M, quiet zone included) with its top-left corner at x, y. */
-function drawQr(doc: PDFKit.PDFDocument, payload: string, x: number, y: number, side: number): void {
-  const qr = QRCode.create(payload, { errorCorrectionLevel: 'M' });
+function drawQr(qrcode: typeof QRCode, doc: PDFKit.PDFDocument, payload: string, x: number, y: number, side: number): void {
+  const qr = qrcode.create(payload, { errorCorrectionLevel: 'M' });
   const n = qr.modules.size;
   const cell = side / (n + 8); // 4 modules of quiet zone on each side
   doc.save().rect(x, y, side, side).fill('white');
@@ -83,7 +83,9 @@ function drawRow(doc: PDFKit.PDFDocument, r: ReceiptRow, x: number, width: numbe
 export async function renderReceiptPdf(model: ReceiptModel, opts: ReceiptPdfOptions = {}): Promise<Buffer> {
   const margin = 4 * MM;
   const pageWidth = opts.page === 'A6' ? 105 * MM : 80 * MM;
-  const doc = newDoc(opts);
+  const doc = await newDoc(opts);
+  // qrcode, like pdfkit, is loaded with the first PDF, not at boot
+  const { default: qrcode } = await import('qrcode');
   const width = pageWidth - 2 * margin;
   const rows = receiptRows(model);
   const footer: ReceiptRow[] = [
@@ -108,7 +110,7 @@ export async function renderReceiptPdf(model: ReceiptModel, opts: ReceiptPdfOpti
   }
   // the QR of the receipt id: scanning it finds this receipt (the same payload the printed receipt carries)
   if (doc.y + QR_SIDE + GAP > bottom()) doc.addPage();
-  drawQr(doc, model.qrPayload, margin + (width - QR_SIDE) / 2, doc.y + GAP, QR_SIDE);
+  drawQr(qrcode, doc, model.qrPayload, margin + (width - QR_SIDE) / 2, doc.y + GAP, QR_SIDE);
   doc.y += QR_SIDE + 2 * GAP;
   for (const r of tail) drawRow(doc, r, margin, width);
   return finish(doc);

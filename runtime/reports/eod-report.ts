@@ -225,7 +225,7 @@ export async function renderEodPdf(model: EodModel, opts: PdfFontOptions = {}): 
   const L = EOD_LABELS[model.locale];
   const m = (v: Minor) => money(model, v);
   const margin = 15 * MM;
-  const doc = newDoc(opts);
+  const doc = await newDoc(opts);
   doc.addPage({ size: 'A4', margin });
   doc.info.Title = `${L.title} ${model.storeId} ${model.deviceId} ${model.date}`;
   const x = margin;

@@ -59,6 +59,24 @@ describe('SerialScannerSimulator', () => {
     expect(sim.bytesFor('Grüße')).toEqual(Buffer.from('Grüße\n', 'utf8'));
   });
 
+  it('a 2-D read goes on a real pty byte for byte: GS separators, UTF-8 text, 4 KB in one scan', async () => {
+    sim = await SerialScannerSimulator.create({ encoding: 'utf8', suffix: '\r\n' });
+    const host = await openHost(sim.hostPath);
+    const gs1 = '010950600013435217261231' + '10ABC\x1d21XYZ';
+    const long = 'https://id.gs1.org/01/09506000134352?x=' + 'A'.repeat(4096);
+    await sim.scan(gs1, { aim: ']d2' });
+    await sim.scan('绿茶 500克', { aim: ']Q1' });
+    await sim.scan(long, { aim: ']Q1' });
+    const expected = Buffer.concat([
+      Buffer.from([0x5d, 0x64, 0x32, ...Buffer.from('010950600013435217261231', 'ascii'), 0x31, 0x30, 0x41, 0x42, 0x43, 0x1d, 0x32, 0x31, 0x58, 0x59, 0x5a, 0x0d, 0x0a]),
+      Buffer.from([0x5d, 0x51, 0x31, 0xe7, 0xbb, 0xbf, 0xe8, 0x8c, 0xb6, 0x20, 0x35, 0x30, 0x30, 0xe5, 0x85, 0x8b, 0x0d, 0x0a]),
+      Buffer.from(`]Q1${long}\r\n`, 'ascii'),
+    ]);
+    await until(() => host.received().length >= expected.length, 5000);
+    expect(host.received().equals(expected)).toBe(true);
+    host.port.close();
+  });
+
   it('unplug() takes the host end away, replug() brings it back under the same path', async () => {
     sim = await SerialScannerSimulator.create();
     const host = await within(openHost(sim.hostPath), 5000, 'open host end');

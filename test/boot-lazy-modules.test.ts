@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ROOT } from './support/cli';
+
+/**
+ * What `kiosk start` loads before its first line of work: the libraries only reports, e-receipts, payment QR codes
+ * or a PostgreSQL HQ use are loaded where they are used (`await import()`), not at boot (issue 16: cold start and
+ * idle RSS; bench/boot measures them). Checked on the built product in a fresh node, as a kiosk starts.
+ */
+const START = path.join(ROOT, 'dist', 'device', 'commands', 'start.js');
+const LAZY = ['pdfkit', 'fontkit', 'pg', 'qrcode', 'exceljs', 'echarts'];
+
+function packagesLoadedBy(file: string): string[] {
+  const script = `require(${JSON.stringify(file)});
+    const names = new Set();
+    for (const f of Object.keys(require.cache)) {
+      const m = /node_modules[\\\\/]((?:@[^\\\\/]+[\\\\/])?[^\\\\/]+)/.exec(f);
+      if (m) names.add(m[1].replace(/\\\\/g, '/'));
+    }
+    process.stdout.write(JSON.stringify([...names]));`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
+
+describe('kiosk start: module graph at boot', () => {
+  it('loads the lane (sqlite3, mqtt, zod) but none of the report, PDF, QR or PostgreSQL libraries', () => {
+    const loaded = packagesLoadedBy(START);
+    expect(loaded).toEqual(expect.arrayContaining(['sqlite3', 'mqtt', 'zod']));
+    expect(LAZY.filter((p) => loaded.includes(p))).toEqual([]);
+  });
+});
