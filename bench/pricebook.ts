@@ -1,12 +1,19 @@
 /**
  * bench/pricebook: a 1 000 000-item price book pushed from HQ — chunked (hq/pricebook/chunker), received chunk
- * by chunk into the staging table and applied in ONE transaction (runtime/pricebook/sync/receiver) — against a
- * bare baseline that inserts the very same rows with plain sqlite3 prepared statements in one transaction, under
- * the same durability settings (WAL, synchronous=FULL). Also the file import path (`kiosk pricebook import`:
- * streaming reader + importPriceBook) on the same items as CSV. Each variant runs in its own child process so
- * its peak RSS (getrusage maxRSS) is its own.
+ * by chunk into the staging table, then built beside the book in force in short background transactions and
+ * switched in (runtime/pricebook/import.ts, shadow-book.ts) — and the file import path (`kiosk pricebook import`:
+ * streaming reader + importPriceBook) on the same items as CSV, against two bare sqlite3 baselines inserting the
+ * very same rows into the same tables and indexes under the same durability (WAL, synchronous=FULL):
  *
- *   npm run bench:pricebook        (ITEMS=200000 to change the size, IMPORT=0 to skip the CSV import)
+ * - chunked: 5 000 rows per `INSERT … SELECT … FROM json_each(?)`, one transaction (the strongest: ratios are to it);
+ * - row by row: one prepared INSERT per row, one transaction (what this bench compared against before).
+ *
+ * While the kiosk variants run, the lane's barcode lookup (Catalog.byBarcode on the reader connection) runs every
+ * 2 ms on an old book, and a tiny foreground transaction every 20 ms stands for the lane's writes; both also after.
+ * Each variant runs in its own child process so its peak RSS (getrusage maxRSS) is its own.
+ *
+ *   npm run bench:pricebook        (ITEMS=200000 to change the size, IMPORT=0 to skip the CSV import,
+ *                                   ROWBYROW=0 to skip the row-by-row baseline, BENCH_DIR=dir to keep the files)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { chunkFileName, chunkRecords, dirSink } from '../hq/pricebook/chunker';
+import { Catalog } from '../runtime/pricebook/catalog';
 import { importPriceBook } from '../runtime/pricebook/import';
 import { SimulatedClock } from '../kernel/clock';
 import { KioskDb } from '../kernel/sqlite/database';
@@ -41,10 +49,92 @@ async function* generated(batch = 5000): AsyncGenerator<PriceItem[]> {
   for (let i = 0; i < ITEMS; i += batch) yield Array.from({ length: Math.min(batch, ITEMS - i) }, (_, k) => item(i + k));
 }
 
+interface Latency {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 interface Result {
   seconds: number;
   peakMiB: number;
   note: string;
+  /** Lane probes (ms): lookups and foreground writes while the variant ran, and lookups after. */
+  lookupDuring?: Latency;
+  lookupAfter?: Latency;
+  writeDuring?: Latency;
+}
+
+function latency(ms: number[]): Latency {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))] ?? NaN;
+  return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? NaN };
+}
+
+const barcodeOf = (i: number) => `00069${String(i).padStart(11, '0')}`.slice(-13);
+
+/**
+ * The lane while bulk work runs: a barcode lookup through the catalog every 2 ms (random items, found or not in
+ * the book in force) and a one-row foreground transaction every 20 ms; `stop()` returns their latencies.
+ */
+function laneProbe(db: KioskDb): { stop: () => Promise<{ lookups: number[]; writes: number[] }> } {
+  const catalog = new Catalog(db);
+  const lookups: number[] = [];
+  const writes: number[] = [];
+  let running = true;
+  const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+  const lookupLoop = (async () => {
+    while (running) {
+      await new Promise((r) => setTimeout(r, 2));
+      const t0 = process.hrtime.bigint();
+      await catalog.byBarcode(barcodeOf(Math.floor(Math.random() * ITEMS)));
+      lookups.push(ms(t0));
+    }
+  })();
+  const writeLoop = (async () => {
+    let n = 0;
+    while (running) {
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = process.hrtime.bigint();
+      await db.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('bench_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(n++)]));
+      writes.push(ms(t0));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all([lookupLoop, writeLoop]);
+      return { lookups, writes };
+    },
+  };
+}
+
+/** Lookups after the work: `n` in a row, 2 ms apart. */
+async function lookupsAfter(db: KioskDb, n = 2000): Promise<Latency> {
+  const catalog = new Catalog(db);
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) {
+    await new Promise((r) => setTimeout(r, 1));
+    const t0 = process.hrtime.bigint();
+    const found = await catalog.byBarcode(barcodeOf(Math.floor(Math.random() * ITEMS)));
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (!found) throw new Error('a barcode of the new book was not found');
+  }
+  return latency(out);
+}
+
+/** A kiosk database with an old book in force (the first 100 000 items, other prices), before the timed work. */
+async function kioskWithOldBook(file: string): Promise<KioskDb> {
+  const db = await KioskDb.open(file);
+  await migrate(db);
+  const old = Math.min(ITEMS, 100_000);
+  async function* oldBook(): AsyncGenerator<PriceItem[]> {
+    for (let i = 0; i < old; i += 5000) yield Array.from({ length: Math.min(5000, old - i) }, (_, k) => ({ ...item(i + k), unitPrice: 1 }));
+  }
+  await importPriceBook(db, oldBook(), { clock: new SimulatedClock(), deviceId: 'bench', source: 'old', version: 'bench-0' });
+  await db.exclusive((tx) => tx.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+  return db;
 }
 
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
@@ -61,13 +151,13 @@ async function chunkPhase(dir: string): Promise<Result> {
 }
 
 async function receivePhase(dir: string): Promise<Result> {
-  const db = await KioskDb.open(path.join(dir, 'kiosk.sqlite'));
-  await migrate(db);
+  const db = await kioskWithOldBook(path.join(dir, 'kiosk.sqlite'));
   // the signature is not what is measured: this stand-in accepts the plain manifest
   const verifyManifest: VerifyManifest = (raw) => ({ ok: true, manifest: JSON.parse(raw.toString('utf8')) as unknown });
   const receiver = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'bench', verifyManifest });
   const raw = fs.readFileSync(path.join(dir, 'manifest.json'));
   const m = JSON.parse(raw.toString('utf8')) as PricebookManifest;
+  const probe = laneProbe(db);
   const t0 = process.hrtime.bigint();
   await receiver.offerManifest(raw);
   let applySeconds = 0;
@@ -79,40 +169,86 @@ async function receivePhase(dir: string): Promise<Result> {
     else if (out.result !== 'stored') throw new Error(`chunk ${c.index}: ${JSON.stringify(out)}`);
   }
   const seconds = since(t0);
+  const lane = await probe.stop();
   const n = (await db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM items'))?.n;
-  await db.close();
   if (n !== ITEMS) throw new Error(`applied ${n} items, expected ${ITEMS}`);
-  return { seconds, peakMiB: peakMiB(), note: `apply (one transaction) ${applySeconds.toFixed(1)} s of it` };
+  const after = await lookupsAfter(db);
+  await db.close();
+  return {
+    seconds,
+    peakMiB: peakMiB(),
+    note: `${m.chunkCount} chunks; build + switch ${applySeconds.toFixed(1)} s of it`,
+    lookupDuring: latency(lane.lookups),
+    writeDuring: latency(lane.writes),
+    lookupAfter: after,
+  };
 }
 
 async function importPhase(dir: string): Promise<Result> {
-  const db = await KioskDb.open(path.join(dir, 'import.sqlite'));
-  await migrate(db);
+  const db = await kioskWithOldBook(path.join(dir, 'import.sqlite'));
+  const probe = laneProbe(db);
   const t0 = process.hrtime.bigint();
   const r = await importPriceBook(db, readPriceBookFile(path.join(dir, 'book.csv')), { clock: new SimulatedClock(), deviceId: 'bench', source: 'book.csv' });
   const seconds = since(t0);
+  const lane = await probe.stop();
+  const after = await lookupsAfter(db);
   await db.close();
-  return { seconds, peakMiB: peakMiB(), note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV` };
+  return {
+    seconds,
+    peakMiB: peakMiB(),
+    note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV`,
+    lookupDuring: latency(lane.lookups),
+    writeDuring: latency(lane.writes),
+    lookupAfter: after,
+  };
 }
 
 function p<T>(fn: (cb: (err: Error | null, v?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
 }
 
-/** Plain sqlite3: the same rows, same tables, one transaction, one prepared INSERT per row. */
-async function baselinePhase(dir: string): Promise<Result> {
+/** Plain sqlite3 with the kiosk's durability and the kiosk's price-book tables and indexes. */
+async function bareDb(file: string): Promise<{ db: sqlite3.Database; exec: (sql: string) => Promise<void> }> {
   const db = await p<sqlite3.Database>((cb) => {
-    const d: sqlite3.Database = new sqlite3.Database(path.join(dir, 'baseline.sqlite'), (err) => cb(err, d));
+    const d: sqlite3.Database = new sqlite3.Database(file, (err) => cb(err, d));
   });
   const exec = (sql: string) => p<void>((cb) => db.exec(sql, (err) => cb(err)));
   await exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;');
   await exec(`CREATE TABLE items (sku TEXT PRIMARY KEY, names TEXT NOT NULL, unit_price INTEGER NOT NULL CHECK (unit_price >= 0), tax_class TEXT NOT NULL,
-                age_limit INTEGER, sold_by_weight INTEGER NOT NULL CHECK (sold_by_weight IN (0, 1)));
+                age_limit INTEGER, sold_by_weight INTEGER NOT NULL CHECK (sold_by_weight IN (0, 1)), type_prices TEXT);
               CREATE TABLE item_barcodes (barcode TEXT PRIMARY KEY, sku TEXT NOT NULL REFERENCES items (sku) ON DELETE CASCADE);
               CREATE INDEX item_barcodes_sku ON item_barcodes (sku);`);
+  return { db, exec };
+}
+
+/** Plain sqlite3: the same rows, same tables, one transaction, 5 000 rows per `INSERT … SELECT … FROM json_each(?)`. */
+async function chunkedBaselinePhase(dir: string): Promise<Result> {
+  const { db, exec } = await bareDb(path.join(dir, 'baseline-chunked.sqlite'));
+  const run = (sql: string, json: string) => p<void>((cb) => db.run(sql, [json], (err) => cb(err)));
+  const t0 = process.hrtime.bigint();
+  await exec('BEGIN IMMEDIATE');
+  for await (const batch of generated(5000)) {
+    const json = JSON.stringify(batch);
+    await run(
+      `INSERT INTO items (sku, names, unit_price, tax_class, age_limit, sold_by_weight)
+       SELECT value ->> '$.sku', json(value -> '$.names'), value ->> '$.unitPrice', value ->> '$.taxClass', value ->> '$.ageLimit',
+              CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END FROM json_each(?)`,
+      json,
+    );
+    await run(`INSERT INTO item_barcodes (barcode, sku) SELECT b.value, i.value ->> '$.sku' FROM json_each(?) i, json_each(i.value -> '$.barcodes') b`, json);
+  }
+  await exec('COMMIT');
+  const seconds = since(t0);
+  await p<void>((cb) => db.close((err) => cb(err)));
+  return { seconds, peakMiB: peakMiB(), note: '5 000 rows per INSERT … SELECT FROM json_each(?), one transaction' };
+}
+
+/** Plain sqlite3: the same rows, same tables, one transaction, one prepared INSERT per row. */
+async function rowByRowBaselinePhase(dir: string): Promise<Result> {
+  const { db, exec } = await bareDb(path.join(dir, 'baseline-rows.sqlite'));
   const t0 = process.hrtime.bigint();
   await exec('BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON;'); // two statements' queues: check keys at COMMIT
-  const ins = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)');
+  const ins = db.prepare('INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, NULL)');
   const bc = db.prepare('INSERT INTO item_barcodes VALUES (?, ?)');
   db.serialize(); // statements run in the order issued
   let failed: Error | null = null;
@@ -130,10 +266,10 @@ async function baselinePhase(dir: string): Promise<Result> {
   await exec('COMMIT');
   const seconds = since(t0);
   await p<void>((cb) => db.close((err) => cb(err)));
-  return { seconds, peakMiB: peakMiB(), note: 'prepared INSERT per row' };
+  return { seconds, peakMiB: peakMiB(), note: 'prepared INSERT per row, one transaction' };
 }
 
-// --------------------------------------------------------------------------------------------------------- parent
+// ------------------------------------------------------------------------------------------------------ parent
 
 function writeCsv(file: string): void {
   const fd = fs.openSync(file, 'w');
@@ -156,17 +292,27 @@ function child(phase: string, dir: string): Result {
   return JSON.parse(out.toString().trim().split('\n').pop() as string) as Result;
 }
 
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
+
 async function main() {
   const [phase, dir] = process.argv.slice(2);
-  const phases: Record<string, (d: string) => Promise<Result>> = { chunk: chunkPhase, receive: receivePhase, import: importPhase, baseline: baselinePhase };
+  const phases: Record<string, (d: string) => Promise<Result>> = {
+    chunk: chunkPhase,
+    receive: receivePhase,
+    import: importPhase,
+    chunked: chunkedBaselinePhase,
+    rows: rowByRowBaselinePhase,
+  };
   if (phase) {
     process.stdout.write(JSON.stringify(await phases[phase](dir)) + '\n');
     return;
   }
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-bench-pb-'));
+  const keep = process.env.BENCH_DIR; // kept afterwards, e.g. to profile one variant: node --cpu-prof dist-bench/bench/pricebook.js import DIR
+  const root = keep ? (fs.mkdirSync(keep, { recursive: true }), keep) : fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-bench-pb-'));
   try {
     const rows: [string, Result][] = [];
-    rows.push(['bare sqlite3, same rows', child('baseline', root)]);
+    rows.push(['bare sqlite3, chunked json_each', child('chunked', root)]);
+    if (process.env.ROWBYROW !== '0') rows.push(['bare sqlite3, row by row', child('rows', root)]);
     rows.push(['HQ chunker (gzip NDJSON)', child('chunk', root)]);
     rows.push(['kiosk receive + apply', child('receive', root)]);
     if (process.env.IMPORT !== '0') {
@@ -174,17 +320,29 @@ async function main() {
       rows.push(['kiosk pricebook import (CSV)', child('import', root)]);
     }
     const base = rows[0][1];
-    console.log(`\nbench/pricebook: ${ITEMS} items (${Math.round(ITEMS * 1.1)} barcodes), one transaction each`);
-    console.log(`node ${process.version}, ${os.cpus().length} cores, WAL + synchronous=FULL, each variant in its own process\n`);
-    console.log('| variant                        |  time s | items/s | peak RSS MiB | time vs baseline | notes');
-    console.log('|--------------------------------|--------:|--------:|-------------:|-----------------:|------');
+    console.log(`\nbench/pricebook: ${ITEMS} items (${Math.round(ITEMS * 1.1)} barcodes)`);
+    console.log(`node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, WAL + synchronous=FULL, each variant in its own process\n`);
+    console.log('| variant                         |  time s | items/s | peak RSS MiB | × chunked baseline | notes');
+    console.log('|---------------------------------|--------:|--------:|-------------:|-------------------:|------');
     for (const [name, r] of rows) {
       console.log(
-        `| ${name.padEnd(30)} | ${r.seconds.toFixed(1).padStart(7)} | ${Math.round(ITEMS / r.seconds).toString().padStart(7)} | ${r.peakMiB.toFixed(0).padStart(12)} | ${(r.seconds / base.seconds).toFixed(2).padStart(16)} | ${r.note}`,
+        `| ${name.padEnd(31)} | ${r.seconds.toFixed(1).padStart(7)} | ${Math.round(ITEMS / r.seconds).toString().padStart(7)} | ${r.peakMiB.toFixed(0).padStart(12)} | ${(r.seconds / base.seconds).toFixed(2).padStart(18)} | ${r.note}`,
+      );
+    }
+    console.log('\nThe lane meanwhile (ms): barcode lookups through Catalog.byBarcode every 2 ms, a one-row foreground transaction every 20 ms\n');
+    console.log('| variant                         | lookups during: n | p50 |  p99 |  max | lookups after: p50 |  p99 | lane writes during: p50 |  p99 |  max');
+    console.log('|---------------------------------|------------------:|----:|-----:|-----:|-------------------:|-----:|------------------------:|-----:|-----:');
+    for (const [name, r] of rows) {
+      const d = r.lookupDuring;
+      const a = r.lookupAfter;
+      const w = r.writeDuring;
+      if (!d || !a || !w) continue;
+      console.log(
+        `| ${name.padEnd(31)} | ${String(d.n).padStart(17)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${fmt(d.max)} | ${fmt(a.p50).padStart(18)} | ${fmt(a.p99)} | ${fmt(w.p50).padStart(23)} | ${fmt(w.p99)} | ${fmt(w.max)}`,
       );
     }
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }
 }
 

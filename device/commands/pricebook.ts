@@ -8,7 +8,10 @@ import { readPriceBookFile } from '../../protocol/pricebook/reader';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase } from '../kiosk';
 
-/** `kiosk pricebook import FILE`: replaces the price book in one transaction, with a progress bar on a terminal. */
+/**
+ * `kiosk pricebook import FILE`: replaces the price book — built beside the one in force in short background
+ * transactions, switched in atomically (runtime/pricebook/import.ts) — with a progress bar on a terminal.
+ */
 export async function pricebookImport(file: string, opts: CommonOptions & { json?: boolean; version?: string; progress?: boolean }): Promise<void> {
   const config = configFrom(opts);
   if (!fs.existsSync(file)) throw new CliExit(1, `kiosk: no such file: ${file}`);

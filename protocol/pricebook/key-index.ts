@@ -11,7 +11,7 @@ export class KeyIndex {
   private starts = new Uint32Array(1 << 12);
   private values = new Uint32Array(1 << 12);
   private hashes = new Uint32Array(1 << 12);
-  /** Slots hold entry index + 1; 0 is empty. Kept at most half full. */
+  /** Slots hold entry index + 1; 0 is empty. Kept at most 3/4 full (linear probing stays short; half the table of 1/2). */
   private table = new Int32Array(1 << 13);
   private count = 0;
 
@@ -31,7 +31,7 @@ export class KeyIndex {
     const h = hashOf(this.arena, this.used, len);
     if (this.lookup(len, h) !== -1) throw new Error(`KeyIndex: duplicate key ${JSON.stringify(key)}`);
     if (this.count + 1 >= this.starts.length) this.growEntries();
-    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    if ((this.count + 1) * 4 > this.table.length * 3) this.rehash(this.table.length * 2);
     const i = this.count++;
     this.starts[i] = this.used;
     this.used += len;
@@ -54,7 +54,7 @@ export class KeyIndex {
   private stage(key: string): number {
     const need = Buffer.byteLength(key);
     if (this.used + need > this.arena.length) {
-      const bigger = Buffer.alloc(Math.max(this.arena.length * 2, this.used + need));
+      const bigger = Buffer.alloc(Math.max(Math.ceil(this.arena.length * 1.5), this.used + need));
       this.arena.copy(bigger, 0, 0, this.used);
       this.arena = bigger;
     }
@@ -79,8 +79,9 @@ export class KeyIndex {
     this.table[s] = i + 1;
   }
 
+  /** Entry arrays grow by half (not double): a million keys leave less unused capacity behind. */
   private growEntries(): void {
-    const n = this.starts.length * 2;
+    const n = Math.ceil(this.starts.length * 1.5);
     const grow = (a: Uint32Array) => {
       const b = new Uint32Array(n);
       b.set(a);

@@ -6,6 +6,7 @@ import { normalizeLookupKey } from '../barcodes';
 import { appendJournal } from '../journal/append';
 import type { PriceItem } from '../pricing/types';
 import type { DeltaOp } from '../../protocol/pricebook/chunk-codec';
+import { createShadowBook, discardShadowBook, dropRetiredBook, insertShadowBatch, switchInShadowBook } from './shadow-book';
 
 export interface ImportResult {
   items: number;
@@ -68,13 +69,109 @@ class TaxClassCheck {
 }
 
 /**
- * Replaces the whole price book in ONE transaction: the old book stays in force until the new one is complete,
- * and a failure anywhere (bad row, duplicate barcode, crash) leaves the old one untouched. Rows go in as batches
- * through `json_each` — one statement call per batch, not per row — so a million items stay fast and memory
- * stays bounded by the batch size. The import is journaled like any other change.
+ * Rows per background transaction of a build, adapted as it goes so that each insert takes about
+ * {@link BuildPacer.targetMs}: the lane's writes slip in between, on a fast machine and on a slow or busy one.
  */
-export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions): Promise<ImportResult> {
-  return db.transaction((tx) => importPriceBookTx(tx, batches, opts));
+export class BuildPacer {
+  rows: number;
+
+  constructor(
+    readonly targetMs = 8,
+    readonly minRows = 100,
+    readonly maxRows = 2000,
+    initialRows = 1000,
+  ) {
+    this.rows = initialRows;
+  }
+
+  /** One batch of `rows` took `ms` to insert: the next batch is sized for the target (changing at most 2× a step). */
+  record(rows: number, ms: number): void {
+    const ideal = (rows * this.targetMs) / Math.max(ms, 0.1);
+    this.rows = Math.round(Math.min(this.maxRows, Math.max(this.minRows, Math.min(this.rows * 2, Math.max(this.rows / 2, ideal)))));
+  }
+}
+
+export interface BuildHooks {
+  /** Sizes the build's transactions (tests pin it). */
+  pacer?: BuildPacer;
+  /** Runs inside the short switching transaction, after the switch (e.g. marking an HQ transfer applied). */
+  inSwitch?: (tx: Tx, result: ImportResult) => Promise<void>;
+}
+
+const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Replaces the whole price book without ever holding the writer for long: the new book is built in shadow tables
+ * (runtime/pricebook/shadow-book.ts) in short BACKGROUND transactions ({@link BuildPacer}: ~8 ms of inserting each) — the
+ * lane's transactions go first whenever they wait — and switched in by one short transaction that renames the
+ * tables, sets the version and journals the import. The old book stays in force until that commit; a failure
+ * anywhere (bad row, duplicate SKU or barcode, unknown tax class, crash) leaves it untouched and the shadow tables
+ * are dropped (after a crash: by the next build or by the price-book receiver's resume()). Each batch is parsed,
+ * hashed and inserted while the next one is being read, and the event loop is yielded between batches.
+ */
+export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions, hooks: BuildHooks = {}): Promise<ImportResult> {
+  await createShadowBook(db);
+  let result: ImportResult;
+  try {
+    const hash = createHash('sha256');
+    const taxes = new TaxClassCheck(opts.taxClasses, opts.source);
+    let items = 0;
+    let barcodes = 0;
+    const pacer = hooks.pacer ?? new BuildPacer();
+    let writing: Promise<number> | null = null;
+    for await (const raw of batches) {
+      if (raw.length === 0) continue;
+      taxes.check(raw, items);
+      // hashed as the JSON of the whole batch (the version of an import does not depend on how it is written)
+      hash.update('[');
+      for (let i = 0; i < raw.length; ) {
+        const part = raw.slice(i, i + pacer.rows);
+        const json = JSON.stringify(normalized(part));
+        hash.update(i === 0 ? json.slice(1, -1) : `,${json.slice(1, -1)}`);
+        i += part.length;
+        if (writing) barcodes += await writing;
+        writing = db.transaction(
+          async (tx) => {
+            const t0 = process.hrtime.bigint();
+            const n = await insertShadowBatch(tx, json, opts.source);
+            pacer.record(part.length, Number(process.hrtime.bigint() - t0) / 1e6);
+            return n;
+          },
+          { background: true },
+        );
+        writing.catch(() => undefined); // awaited before the next batch or below: not an unhandled rejection
+        await nextTick();
+      }
+      hash.update(']');
+      items += raw.length;
+    }
+    if (writing) barcodes += await writing;
+    taxes.finish();
+    const sha256 = hash.digest('hex');
+    const version = opts.version ?? `import-${sha256.slice(0, 12)}`;
+    result = await db.transaction(
+      async (tx) => {
+        await switchInShadowBook(tx);
+        await setVersion(tx, version);
+        const entry = await appendJournal(tx, {
+          deviceId: opts.deviceId,
+          ts: opts.clock.now(),
+          orderId: null,
+          type: 'pricebook_imported',
+          payload: { version, items, barcodes, sha256, source: opts.source },
+        });
+        const res: ImportResult = { items, barcodes, version, sha256, seq: entry.seq };
+        await hooks.inSwitch?.(tx, res);
+        return res;
+      },
+      { background: true },
+    );
+  } catch (e) {
+    await discardShadowBook(db).catch(() => undefined); // the old book is in force either way; leftovers go at the next build
+    throw e;
+  }
+  await dropRetiredBook(db);
+  return result;
 }
 
 /** Items as stored: barcodes under the key a scan looks up (UPC-A 036000291452 → 0036000291452, GTIN-14 0…→ GTIN-13). */
@@ -82,33 +179,29 @@ function normalized(raw: PriceItem[]): PriceItem[] {
   return raw.map((i) => ({ ...i, barcodes: [...new Set(i.barcodes.map(normalizeLookupKey))] }));
 }
 
-/** Inserts (or, with `upsert`, updates) one batch of items and their barcodes; returns the barcodes written. */
-async function writeItems(tx: Tx, json: string, source: string, upsert: boolean): Promise<number> {
-  const insertItems = tx.run(
-    `INSERT INTO items (sku, names, unit_price, tax_class, age_limit, sold_by_weight, type_prices)
-     SELECT value ->> '$.sku', json(value -> '$.names'), value ->> '$.unitPrice', value ->> '$.taxClass',
-            value ->> '$.ageLimit', CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END, value -> '$.typePrices'
-     FROM json_each(?) WHERE true` +
-      (upsert
-        ? ` ON CONFLICT (sku) DO UPDATE SET names = excluded.names, unit_price = excluded.unit_price, tax_class = excluded.tax_class,
-            age_limit = excluded.age_limit, sold_by_weight = excluded.sold_by_weight, type_prices = excluded.type_prices`
-        : ''),
-    [json],
-  );
+/** Upserts one batch of items and their barcodes (a delta). */
+async function upsertItems(tx: Tx, json: string, source: string): Promise<void> {
   try {
-    await insertItems;
+    await tx.run(
+      `INSERT INTO items (sku, names, unit_price, tax_class, age_limit, sold_by_weight, type_prices)
+       SELECT value ->> '$.sku', json(value -> '$.names'), value ->> '$.unitPrice', value ->> '$.taxClass',
+              value ->> '$.ageLimit', CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END, value -> '$.typePrices'
+       FROM json_each(?) WHERE true
+       ON CONFLICT (sku) DO UPDATE SET names = excluded.names, unit_price = excluded.unit_price, tax_class = excluded.tax_class,
+         age_limit = excluded.age_limit, sold_by_weight = excluded.sold_by_weight, type_prices = excluded.type_prices`,
+      [json],
+    );
   } catch (e) {
     if (/UNIQUE/.test(String(e))) throw new KioskError('PRICEBOOK_INVALID', `${source}: an SKU is listed twice (${String(e)})`);
     throw e;
   }
-  if (upsert) await tx.run(`DELETE FROM item_barcodes WHERE sku IN (SELECT value ->> '$.sku' FROM json_each(?))`, [json]);
+  await tx.run(`DELETE FROM item_barcodes WHERE sku IN (SELECT value ->> '$.sku' FROM json_each(?))`, [json]);
   try {
-    const r = await tx.run(
+    await tx.run(
       `INSERT INTO item_barcodes (barcode, sku)
        SELECT b.value, i.value ->> '$.sku' FROM json_each(?) i, json_each(i.value -> '$.barcodes') b`,
       [json],
     );
-    return r.changes;
   } catch (e) {
     if (/UNIQUE/.test(String(e))) throw new KioskError('PRICEBOOK_INVALID', `${source}: a barcode is used by two items (${String(e)})`);
     throw e;
@@ -117,36 +210,6 @@ async function writeItems(tx: Tx, json: string, source: string, upsert: boolean)
 
 async function setVersion(tx: Tx, version: string): Promise<void> {
   await tx.run("INSERT INTO meta (key, value) VALUES ('pricebook_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [version]);
-}
-
-/** `importPriceBook` inside a transaction the caller already holds (so it can commit more in the same one). */
-export async function importPriceBookTx(tx: Tx, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions): Promise<ImportResult> {
-  await tx.run('DELETE FROM item_barcodes');
-  await tx.run('DELETE FROM items');
-  const hash = createHash('sha256');
-  const taxes = new TaxClassCheck(opts.taxClasses, opts.source);
-  let items = 0;
-  let barcodes = 0;
-  for await (const raw of batches) {
-    if (raw.length === 0) continue;
-    taxes.check(raw, items);
-    const json = JSON.stringify(normalized(raw));
-    hash.update(json);
-    barcodes += await writeItems(tx, json, opts.source, false);
-    items += raw.length;
-  }
-  taxes.finish();
-  const sha256 = hash.digest('hex');
-  const version = opts.version ?? `import-${sha256.slice(0, 12)}`;
-  await setVersion(tx, version);
-  const entry = await appendJournal(tx, {
-    deviceId: opts.deviceId,
-    ts: opts.clock.now(),
-    orderId: null,
-    type: 'pricebook_imported',
-    payload: { version, items, barcodes, sha256, source: opts.source },
-  });
-  return { items, barcodes, version, sha256, seq: entry.seq };
 }
 
 export interface DeltaResult {
@@ -182,7 +245,7 @@ export async function applyPriceBookDeltaTx(
       if (kind === 'upsert') {
         const upserted = run.map((o) => (o as Extract<DeltaOp, { op: 'upsert' }>).item);
         taxes.check(upserted, upserts + deletes);
-        await writeItems(tx, JSON.stringify(normalized(upserted)), opts.source, true);
+        await upsertItems(tx, JSON.stringify(normalized(upserted)), opts.source);
         upserts += run.length;
       } else {
         const skus = run.map((o) => (o as Extract<DeltaOp, { op: 'delete' }>).sku);

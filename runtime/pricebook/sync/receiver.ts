@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../../kernel/clock';
-import { applyPriceBookDeltaTx, importPriceBookTx } from '../import';
+import { applyPriceBookDeltaTx, importPriceBook } from '../import';
+import { discardShadowBook, dropRetiredBook, ShadowBookVanished } from '../shadow-book';
 import type { KioskDb, Tx } from '../../../kernel/sqlite/database';
 import { isKioskError } from '../../../kernel/errors';
 import { clip } from '../../../kernel/json/bounded-format';
 import type { PriceItem } from '../../pricing/types';
-import { decodeDeltaChunk, decodeItemChunk, type DeltaOp } from '../../../protocol/pricebook/chunk-codec';
+import { decodeDeltaChunk, decodeItemChunk } from '../../../protocol/pricebook/chunk-codec';
 import { claimedManifestVersion, compareVersions, parseManifest, type PricebookManifest, type VerifyManifest } from '../../../protocol/pricebook/manifest';
 
 /** Where one price-book version stands, for reporting to HQ. */
@@ -72,11 +73,14 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
  *   checked again inside the applying transaction.
  * - A chunk is stored (in SQLite, so a restart keeps it) only if its bytes match the sha256 and length in the
  *   manifest; otherwise it is dropped and reported. Duplicates are ignored.
- * - When the last chunk is in, the sha256 of all chunks is checked, then the book is applied in ONE transaction,
- *   streamed one chunk at a time: full → replaces the catalog (importPriceBookTx), delta → upserts/deletes in
- *   order. Any failure rolls back to the old book and the version is `rejected` (its chunks deleted).
+ * - When the last chunk is in, the sha256 of all chunks is checked, then the book is applied one chunk at a time:
+ *   full → built beside the catalog in short background transactions and switched in, with the transfer marked
+ *   `applied`, by one short transaction (importPriceBook, runtime/pricebook/shadow-book.ts) — the lane's writes go
+ *   first meanwhile and its lookups read the old book until the switch; delta → upserts/deletes in order in one
+ *   background transaction. Any failure leaves the old book and the version is `rejected` (its chunks deleted).
  *
- * Calls are serialized, so messages may be offered as they arrive. After a restart call `resume()` once.
+ * Calls are serialized, so messages may be offered as they arrive. After a restart call `resume()` once: it drops
+ * what a crash mid-build left (shadow or replaced tables) and finishes a complete transfer.
  */
 export class PricebookReceiver {
   private queue: Promise<unknown> = Promise.resolve();
@@ -126,6 +130,9 @@ export class PricebookReceiver {
     return this.serial(async () => {
       let version = '';
       try {
+        // a crash mid-build or before the replaced book was dropped: the book in force is whole; the leftovers go
+        await discardShadowBook(this.deps.db);
+        await dropRetiredBook(this.deps.db);
         const cur = await this.receiving();
         if (!cur) return null;
         version = cur.version;
@@ -263,7 +270,7 @@ export class PricebookReceiver {
     return { result: 'dropped', reason, status };
   }
 
-  /** Checks the whole-book hash, then applies the book in one transaction; a failure rejects the version. */
+  /** Checks the whole-book hash, then applies the book (full: built, then switched in); a failure rejects the version. */
   private async apply(m: PricebookManifest): Promise<PricebookStatus> {
     const { db, clock, deviceId } = this.deps;
     const whole = createHash('sha256');
@@ -275,25 +282,34 @@ export class PricebookReceiver {
     const digest = whole.digest('hex');
     if (digest !== m.sha256) failure = { reason: 'hash_mismatch', detail: `chunks hash to ${digest}, the manifest says ${m.sha256}` };
     else {
+      const source = `hq:${m.version}`;
+      const taxClasses = this.deps.taxClasses?.();
+      // only the newest applied version is needed to order later manifests
+      const applied = async (tx: Tx) => {
+        await finish(tx, m.version, 'applied', null, null, clock.now());
+        await tx.run("DELETE FROM pricebook_transfers WHERE version <> ? AND status <> 'receiving'", [m.version]);
+      };
       try {
-        await db.transaction(async (tx) => {
-          const source = `hq:${m.version}`;
-          if (m.kind === 'full') {
-            await importPriceBookTx(tx, chunks(tx, m, decodeItemChunk), { clock, deviceId, version: m.version, source, taxClasses: this.deps.taxClasses?.() });
-          } else {
-            const cur = (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'pricebook_version'"))?.value ?? null;
-            if (cur !== m.baseVersion) throw new BaseMismatch(`delta needs base ${m.baseVersion ?? ''}, catalog is at ${cur ?? 'none'}`);
-            const baseVersion = m.baseVersion;
-            await applyPriceBookDeltaTx(tx, chunks<DeltaOp>(tx, m, decodeDeltaChunk), { clock, deviceId, version: m.version, baseVersion, source, taxClasses: this.deps.taxClasses?.() });
-          }
-          await finish(tx, m.version, 'applied', null, null, clock.now());
-          // only the newest applied version is needed to order later manifests
-          await tx.run("DELETE FROM pricebook_transfers WHERE version <> ? AND status <> 'receiving'", [m.version]);
-        });
+        if (m.kind === 'full') {
+          // built beside the book in force in short background transactions, switched in with `applied` in one
+          await importPriceBook(db, chunks(db, m, decodeItemChunk), { clock, deviceId, version: m.version, source, taxClasses }, { inSwitch: applied });
+        } else {
+          await db.transaction(
+            async (tx) => {
+              const cur = (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'pricebook_version'"))?.value ?? null;
+              if (cur !== m.baseVersion) throw new BaseMismatch(`delta needs base ${m.baseVersion ?? ''}, catalog is at ${cur ?? 'none'}`);
+              const baseVersion = m.baseVersion;
+              await applyPriceBookDeltaTx(tx, chunksIn(tx, m, decodeDeltaChunk), { clock, deviceId, version: m.version, baseVersion, source, taxClasses });
+              await applied(tx);
+            },
+            { background: true },
+          );
+        }
       } catch (e) {
         if (e instanceof BaseMismatch) failure = { reason: 'base_mismatch', detail: e.message };
         else if (isKioskError(e, 'PRICEBOOK_INVALID')) failure = { reason: 'invalid_book', detail: clip(e.message, 300) };
-        else if (isStorageError(e)) throw e; // e.g. the disk: stays 'receiving', resume() retries
+        // e.g. the disk, or another build dropped ours: stays 'receiving', resume() retries
+        else if (isStorageError(e) || e instanceof ShadowBookVanished) throw e;
         // anything else the book made happen (it is data from outside): the book is refused, never retried forever
         else failure = { reason: 'apply_failed', detail: clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e), 300) };
       }
@@ -358,8 +374,17 @@ async function finish(tx: Tx, version: string, status: 'applied' | 'rejected', r
   await tx.run('DELETE FROM pricebook_chunks WHERE version = ?', [version]);
 }
 
-/** The book's records, one decompressed chunk at a time (read inside the applying transaction). */
-async function* chunks<T = PriceItem>(tx: Tx, m: PricebookManifest, decode: (gz: Buffer, index: number) => T[]): AsyncGenerator<T[]> {
+/** The book's records, one decompressed chunk at a time, read on the reader connection (a full book's build). */
+async function* chunks<T = PriceItem>(db: KioskDb, m: PricebookManifest, decode: (gz: Buffer, index: number) => T[]): AsyncGenerator<T[]> {
+  for (const c of m.chunks) {
+    const r = await db.read.get<{ data: Buffer }>('SELECT data FROM pricebook_chunks WHERE version = ? AND idx = ?', [m.version, c.index]);
+    if (!r) throw new Error(`chunk ${c.index} of ${m.version} vanished`);
+    yield decode(r.data, c.index);
+  }
+}
+
+/** The same inside the applying transaction (a delta, applied in one). */
+async function* chunksIn<T>(tx: Tx, m: PricebookManifest, decode: (gz: Buffer, index: number) => T[]): AsyncGenerator<T[]> {
   for (const c of m.chunks) {
     const r = await tx.get<{ data: Buffer }>('SELECT data FROM pricebook_chunks WHERE version = ? AND idx = ?', [m.version, c.index]);
     if (!r) throw new Error(`chunk ${c.index} of ${m.version} vanished`);
