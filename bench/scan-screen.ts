@@ -48,6 +48,12 @@ export interface ScreenRun {
   };
   /** this process's event loop delay during the measured scans, ms */
   loopDelay: { p50: number; p99: number; max: number };
+  /** foreground (the lane's) transactions during the measured scans: queued → body started on the writer, ms */
+  writerWait: number[];
+  /** the same transactions: body done → COMMIT done (fsync), ms */
+  commitTime: number[];
+  /** background (HQ link) transactions during the measured scans: body start → COMMIT done, ms */
+  backgroundRun: number[];
 }
 
 /** What the client child reports: one message per change of the item count on screen. */
@@ -132,6 +138,31 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
     if (s.items === expect && waiter) waiter(s.t);
   });
 
+  // the writer queue, seen from outside: how long the lane's transactions wait for the writer and for their COMMIT,
+  // and how long each background transaction (an outbox delete) holds the writer
+  let recordWrites = false;
+  const transaction = k.db.transaction.bind(k.db);
+  k.db.transaction = ((body, options) => {
+    if (!recordWrites) return transaction(body, options);
+    const queued = now();
+    let started = 0;
+    let bodyDone = 0;
+    return transaction(async (tx) => {
+      started = now();
+      const r = await body(tx);
+      bodyDone = now();
+      return r;
+    }, options).then((r) => {
+      const done = now();
+      if (options?.background) run.backgroundRun.push(done - started);
+      else {
+        run.writerWait.push(started - queued);
+        run.commitTime.push(done - bodyDone);
+      }
+      return r;
+    });
+  }) as typeof k.db.transaction;
+
   const link = await startHqLink(k);
   await new Promise<void>((resolve) => (link.client.connected ? resolve() : link.client.once('connect', () => resolve())));
   const journalHead = async () => (await k.db.read.get<{ n: number }>('SELECT MAX(seq) AS n FROM journal'))?.n ?? 0;
@@ -144,6 +175,9 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
     deliver: [],
     backlog: { start: 0, end: 0, appended: 0, drained: 0, seconds: 0, deletes: 0, ranOutAt: null },
     loopDelay: { p50: 0, p99: 0, max: 0 },
+    writerWait: [],
+    commitTime: [],
+    backgroundRun: [],
   };
   let lastSeededAcked = -1;
   link.publisher.on('acked', (seq) => {
@@ -189,7 +223,9 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const runStart = now();
+  recordWrites = true;
   await scanAll(codes, true);
+  recordWrites = false;
   loop.disable();
   link.publisher.off('acked', onAcked);
   run.loopDelay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };

@@ -5,6 +5,8 @@
  * measured in the same run. Then (bench/scan-screen.ts) scanner bytes → the shopper screen's WebSocket `view` showing
  * the item, received by a `ws` client in another process, over WS_SCANS scans: with the kiosk's HQ link to a
  * Mosquitto on loopback idle, and while it drains a backlog of BACKLOG journal entries to HQ ingest (a child process).
+ * Beside each screen run: the kiosk's event-loop delay, and the writer queue (how long the lane's transactions waited
+ * for the writer and for their COMMIT, how long each background transaction (an outbox delete) held it).
  *
  *   npm run bench:scan      (SCANS=10000 WS_SCANS=1500 BACKLOG=200000)
  */
@@ -140,6 +142,13 @@ async function main() {
   );
   const lag = (r: ScreenRun) => `p50 ${r.loopDelay.p50.toFixed(1)} / p99 ${r.loopDelay.p99.toFixed(1)} / max ${r.loopDelay.max.toFixed(1)} ms`;
   console.log(`kiosk event-loop delay during the scans: idle ${lag(idle)}; draining ${lag(loaded)}`);
+  const dist = (xs: number[]) => (xs.length === 0 ? 'none' : `n ${xs.length}, p50 ${pct(xs, 50).toFixed(1)} / p99 ${pct(xs, 99).toFixed(1)} / max ${Math.max(...xs).toFixed(1)} ms`);
+  for (const [name, r] of [['idle', idle], ['draining', loaded]] as const) {
+    console.log(
+      `writer queue, ${name}: the lane's transactions waited for the writer ${dist(r.writerWait)}; their COMMIT (fsync) ${dist(r.commitTime)}; ` +
+        `background transactions held the writer ${dist(r.backgroundRun)}`,
+    );
+  }
   console.log(`idle run: ${idle.backlog.start} pending at start, ${idle.backlog.end} at end; HQ ingest stored ${stored} events in all`);
   console.log(`target: ws view p99 ≤ 15 ms while draining — ${pct(loaded.total, 99) <= 15 ? 'met' : 'NOT met'} (${pct(loaded.total, 99).toFixed(2)} ms)`);
 }

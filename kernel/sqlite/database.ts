@@ -108,15 +108,33 @@ export interface WriteOptions {
    * (chunk bulk work). Background work waits while foreground work keeps arriving.
    */
   background?: boolean;
+  /**
+   * false: committed without waiting for the disk (synchronous=NORMAL for this transaction only; WAL keeps commit
+   * order, so the next durable commit's fsync makes it durable too). A power cut may lose it, never a later durable
+   * one, and nothing goes corrupt. Only for writes that are redone safely when lost, e.g. deleting rows HQ has
+   * acknowledged (they are sent again and HQ drops the duplicates). Default true (synchronous=FULL).
+   */
+  durable?: boolean;
 }
 
 type WriterJob = () => Promise<void>;
+
+/** Commits between two background checkpoints. */
+export const CHECKPOINT_EVERY_COMMITS = 64;
+/** SQLite's own checkpoint (in a COMMIT) only past this many WAL pages (4 KiB each). */
+const AUTO_CHECKPOINT_PAGES = 10_000;
 
 export class KioskDb {
   /** Writer work waiting its turn: foreground first, then background; one job runs at a time. */
   private readonly foreground: WriterJob[] = [];
   private readonly background: WriterJob[] = [];
   private writerBusy = false;
+  /** The writer runs synchronous=NORMAL (a non-durable transaction's; restored to FULL before any other). */
+  private relaxed = false;
+  /** Commits since the last background checkpoint was queued. */
+  private commitsSinceCheckpoint = 0;
+  private checkpointQueued = false;
+  private checkpoints = 0;
   private readonly drainWaiters: (() => void)[] = [];
   private closed = false;
   /** Opened with `openReadOnly`: one connection, no transaction, nothing written on close. */
@@ -138,7 +156,9 @@ export class KioskDb {
     restrictModes(file);
     const writer = await open(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
     const w = wrap(writer, failed);
-    await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;');
+    // checkpoints are background writer jobs (KioskDb.checkpointSoon); SQLite's own, run by whichever COMMIT crosses
+    // the limit (a scan's, with two fsyncs), only as a safety net for a WAL that grew past 40 MB between them
+    await w.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=${AUTO_CHECKPOINT_PAGES};`);
     writer.configure('busyTimeout', 10000);
     const reader = await open(file, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
     const r = wrap(reader, failed);
@@ -246,27 +266,77 @@ export class KioskDb {
     assert(!this.readOnly, `transaction on ${this.file}, opened read-only`);
     return this.enqueue(async () => {
       if (this.closed) throw new KioskError('DB_CLOSED', 'database is closed');
-      await this.w.exec('BEGIN IMMEDIATE');
+      // the connection is back to synchronous=FULL before any durable transaction (also if restoring it failed once)
+      if (this.relaxed && options?.durable !== false) {
+        await this.w.exec('PRAGMA synchronous=FULL');
+        this.relaxed = false;
+      }
+      if (options?.durable === false && !this.relaxed) {
+        await this.w.exec('PRAGMA synchronous=NORMAL');
+        this.relaxed = true;
+      }
       try {
-        const result = await body(this.w);
-        const observe = this.commitObserver;
-        if (observe) {
-          const t0 = process.hrtime.bigint();
-          await this.w.exec('COMMIT');
-          try {
-            observe(Number(process.hrtime.bigint() - t0) / 1e9);
-          } catch {
-            // the transaction is committed: an observer's fault must not make its caller think otherwise
-          }
-        } else {
-          await this.w.exec('COMMIT');
-        }
+        const result = await this.runTransaction(body);
+        this.checkpointSoon();
         return result;
-      } catch (e) {
-        await this.w.exec('ROLLBACK').catch(() => undefined);
-        throw e;
+      } finally {
+        if (this.relaxed) {
+          // failing here leaves `relaxed` set: the next durable transaction restores it first, or fails
+          await this.w
+            .exec('PRAGMA synchronous=FULL')
+            .then(() => (this.relaxed = false))
+            .catch(() => undefined);
+        }
       }
     }, options);
+  }
+
+  /**
+   * Every {@link CHECKPOINT_EVERY_COMMITS} commits, a PASSIVE checkpoint (WAL pages copied into the database file,
+   * with its fsyncs) queued as background work: it runs when no lane transaction waits, never inside a scan's COMMIT.
+   * A failure is left to the next one (storage failures reach the listeners as for any statement).
+   */
+  private checkpointSoon(): void {
+    if (++this.commitsSinceCheckpoint < CHECKPOINT_EVERY_COMMITS || this.checkpointQueued) return;
+    this.commitsSinceCheckpoint = 0;
+    this.checkpointQueued = true;
+    void this.enqueue(async () => {
+      this.checkpointQueued = false;
+      if (this.closed) return;
+      await this.w.exec('PRAGMA wal_checkpoint(PASSIVE)').then(
+        () => this.checkpoints++,
+        () => undefined,
+      );
+    }, { background: true });
+  }
+
+  /** Background checkpoints run so far (for metrics and tests). */
+  get checkpointsRun(): number {
+    return this.checkpoints;
+  }
+
+  /** `BEGIN IMMEDIATE`, `body`, `COMMIT` (observed), or `ROLLBACK` when `body` throws: the writer's turn has come. */
+  private async runTransaction<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    await this.w.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await body(this.w);
+      const observe = this.commitObserver;
+      if (observe) {
+        const t0 = process.hrtime.bigint();
+        await this.w.exec('COMMIT');
+        try {
+          observe(Number(process.hrtime.bigint() - t0) / 1e9);
+        } catch {
+          // the transaction is committed: an observer's fault must not make its caller think otherwise
+        }
+      } else {
+        await this.w.exec('COMMIT');
+      }
+      return result;
+    } catch (e) {
+      await this.w.exec('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Runs outside a transaction on the writer, in queue order (PRAGMAs, VACUUM, checkpoints). */

@@ -54,7 +54,7 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function publisher(opts: { window?: number; batch?: number; windowNow?: () => number; deleteEveryMs?: number } = {}): OutboxPublisher {
+  function publisher(opts: { window?: number; batch?: number; windowNow?: () => number; deleteEveryMs?: number; slice?: number; pauseMs?: () => number } = {}): OutboxPublisher {
     pub = new OutboxPublisher({ db, client: kiosk, storeId: STORE, deviceId: DEVICE, clock, ...opts });
     pub.on('error', (e) => errors.push(e));
     return pub;
@@ -338,5 +338,110 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     kiosk.reconnect();
     await waitFor(() => received.length >= 7);
     expect(received.slice(4, 7)).toEqual([2, 3, 4]);
+  });
+
+  it('deletes acked rows in a background, non-durable transaction: a lane transaction waiting for the writer goes first', async () => {
+    await appendEntries(db, DEVICE, 5);
+    const { p, acked } = watchedPublisher();
+    const options: unknown[] = [];
+    const transaction = db.transaction.bind(db);
+    jest.spyOn(db, 'transaction').mockImplementation((body, o) => {
+      options.push(o);
+      return transaction(body, o);
+    });
+    p.start();
+    await waitFor(() => received.length === 5);
+    // the lane holds the writer; the delete queues behind it as background work, and a second lane write overtakes it
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const holding = db.transaction(async () => {
+      await gate;
+      order.push('lane-1');
+    });
+    await ack(3);
+    await waitFor(() => db.writesWaiting.background === 1, 10_000, 'the delete queued as background work');
+    const second = db.transaction(async (tx) => {
+      order.push(`lane-2 sees ${(await tx.all('SELECT seq FROM outbox')).length} rows`);
+    });
+    expect(db.writesWaiting).toEqual({ foreground: 1, background: 1 });
+    release();
+    await Promise.all([holding, second]);
+    await waitFor(() => acked.includes(3));
+    expect(order).toEqual(['lane-1', 'lane-2 sees 5 rows']);
+    expect(await outboxSeqs()).toEqual([4, 5]);
+    expect(options.filter((o) => (o as { background?: boolean } | undefined)?.background)).toEqual([{ background: true, durable: false }]);
+  });
+
+  it('publishes at most `slice` rows per turn of the event loop, then yields', async () => {
+    await appendEntries(db, DEVICE, 40);
+    // a turn counter that ticks once per event-loop iteration (check phase)
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const perTurn = new Map<number, number>();
+    const publish = kiosk.publish.bind(kiosk);
+    jest.spyOn(kiosk, 'publish').mockImplementation(((...args: Parameters<MqttClient['publish']>) => {
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+      return publish(...args);
+    }) as MqttClient['publish']);
+    publisher({ slice: 4 }).start();
+    await waitFor(() => received.length === 40);
+    ticking = false;
+    expect(received).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    // a turn may hold the end of one slice's phase and the next slice: never more than two slices
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(8);
+    expect(perTurn.size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('pauses `pauseMs()` on the clock after each slice while asked to, and drains at once when the pause is 0', async () => {
+    await appendEntries(db, DEVICE, 12);
+    let pauseMs = 1000;
+    const p = publisher({ slice: 4, pauseMs: () => pauseMs });
+    p.start();
+    await waitFor(() => received.length === 4, 10_000, 'the first slice');
+    // the pause is on the clock: no real time lets the next slice out
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received.length).toBe(4);
+    clock.advance(999);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received.length).toBe(4);
+    pauseMs = 0; // e.g. the shopper left: the next pauses are one turn of the event loop
+    clock.advance(1);
+    await waitFor(() => received.length === 12, 10_000, 'the rest without pauses');
+    expect(received).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  it('stop() ends a pause between slices at once', async () => {
+    await appendEntries(db, DEVICE, 8);
+    const p = publisher({ slice: 2, pauseMs: () => 60_000 });
+    p.start();
+    await waitFor(() => received.length === 2, 10_000, 'the first slice');
+    await p.stop();
+    pub = null;
+    clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).toEqual([1, 2]);
+  });
+
+  it('deletes a large ack in chunks of 256 rows, each its own background transaction', async () => {
+    await appendBulk(db, DEVICE, 600);
+    const { p, acked } = watchedPublisher();
+    let background = 0;
+    const transaction = db.transaction.bind(db);
+    jest.spyOn(db, 'transaction').mockImplementation((body, o) => {
+      if (o?.background) background++;
+      return transaction(body, o);
+    });
+    p.start();
+    await waitFor(() => received.length >= 600, 20_000, 'all published');
+    await ack(600);
+    await waitFor(() => acked.includes(600), 10_000, 'acked');
+    expect(background).toBe(3); // 256 + 256 + 88
+    expect(await outboxSeqs()).toEqual([]);
   });
 });

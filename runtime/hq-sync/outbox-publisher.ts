@@ -18,8 +18,9 @@ export interface OutboxPublisherOptions {
   /** Max QoS 1 publishes awaiting PUBACK at once. Default 256. */
   window?: number;
   /**
-   * At most one outbox delete per this many ms (acks in between are merged). Each delete is an fsync'd transaction
-   * in the kiosk's one writer queue, where a shopper's scan may have to wait behind it. Default 0 (after every ack).
+   * At most one outbox delete per this many ms (acks in between are merged). Each delete is a background,
+   * non-durable transaction in the kiosk's one writer queue (a scan waiting for the writer goes first, but one
+   * arriving while a delete runs waits for it). Default 0 (after every ack).
    */
   deleteEveryMs?: number;
   /**
@@ -29,6 +30,18 @@ export interface OutboxPublisherOptions {
   windowNow?: () => number;
   /** Rows read from SQLite per query. Default 256. */
   batch?: number;
+  /**
+   * At most this many publishes per turn of the event loop; the pump then yields (setImmediate) so a scan's
+   * serial read, its transaction and its screen update are never stuck behind a whole window of MQTT encoding and
+   * socket writes. Default: no limit (the whole window in one turn).
+   */
+  slice?: number;
+  /**
+   * How long to pause after each `slice` (ms on `clock`), asked at every pause: 0 (default) only yields one turn of
+   * the event loop. E.g. a few ms while a shopper is at the lane: the backlog then takes a bounded share of the
+   * lane's event loop (a slice per pause) instead of all it can get.
+   */
+  pauseMs?: () => number;
   /**
    * Re-publish un-acked rows when no ack progress came for this long (ms, on `clock`). Default 30 000. While HQ
    * stays silent the wait doubles after each re-publish, up to 8x.
@@ -59,6 +72,9 @@ export interface OutboxPublisherEvents {
   /** A failed read or delete. Only emitted when someone listens, so a kiosk never crashes on it. */
   error: [Error];
 }
+
+/** Outbox rows deleted per transaction. */
+const DELETE_CHUNK = 256;
 
 /** Acks waiting for their journal check at most; older ones are dropped (acks are cumulative). */
 const MAX_PENDING_ACKS = 64;
@@ -96,6 +112,12 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   private readonly lowWater: number;
   private readonly batch: number;
   private readonly ackTimeoutMs: number;
+  private readonly slice: number;
+  private readonly pauseMs: (() => number) | undefined;
+  /** The pause between slices now running (ended early by stop()). */
+  private slicePause: { timer: TimerHandle; resolve: () => void } | null = null;
+  /** Publishes since the last pause between slices. */
+  private sliceSent = 0;
 
   private running = false;
   /** Bumped when the connection closes: PUBACK callbacks of an older connection no longer count against the window. */
@@ -137,6 +159,8 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     this.lowWater = Math.floor(this.window / 2);
     this.batch = Math.max(1, opts.batch ?? 256);
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
+    this.slice = Math.max(1, opts.slice ?? Number.MAX_SAFE_INTEGER);
+    this.pauseMs = opts.pauseMs;
     this.eventsTopic = eventsTopic(opts.storeId, opts.deviceId);
     this.ackTopic = ackTopic(opts.storeId, opts.deviceId);
   }
@@ -202,6 +226,12 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     this.connGen++; // PUBACKs of this run must not count against a later start()
     this.inFlight = 0;
     this.ackQueue = [];
+    if (this.slicePause) {
+      // a pause between slices ends now: the pump sees it is stopped
+      this.clock.clearTimeout(this.slicePause.timer);
+      this.slicePause.resolve();
+      this.slicePause = null;
+    }
     await this.checkingAcks;
     await this.pumping;
     if (this.deletePause) {
@@ -288,13 +318,21 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     }
   }
 
-  /** Deletes acked rows, one small transaction per round; acks arriving meanwhile are merged into the next round. */
+  /** Deletes acked rows, a few small transactions per round; acks arriving meanwhile are merged into the next round. */
   private async deleteLoop(): Promise<void> {
     let done = 0;
     while (this.deleteTarget > done) {
       const upTo = this.deleteTarget;
       try {
-        await this.db.transaction((tx) => tx.run('DELETE FROM outbox WHERE seq <= ?', [upTo]));
+        // background: a scan's transaction waiting for the writer goes first; not durable (no fsync of its own): a
+        // delete lost to a power cut only sends those rows again, and HQ drops them (kernel/sqlite/database.ts WriteOptions)
+        // in chunks: a scan that arrives while a delete holds the writer waits for one chunk, not for a second's acks
+        for (let changes = DELETE_CHUNK; changes === DELETE_CHUNK; ) {
+          ({ changes } = await this.db.transaction(
+            (tx) => tx.run('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?)', [upTo, DELETE_CHUNK]),
+            { background: true, durable: false },
+          ));
+        }
         done = upTo;
         this.emit('acked', upTo);
       } catch (e) {
@@ -337,6 +375,13 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
         this.pumpAgain = false;
         this.limit = Math.max(1, Math.min(this.window, this.windowNow?.() ?? this.window));
         while (this.running && this.client.connected && this.inFlight < this.limit) {
+          if (this.sliceSent >= this.slice) {
+            // a slice went out: let the event loop serve the lane before the next one (counted across pumps, so a
+            // pump that a PUBACK starts does not skip the pause)
+            this.sliceSent = 0;
+            await this.pause();
+            continue;
+          }
           if (this.bufferPos >= this.buffer.length) {
             const gen = this.cursorGen;
             const ahead = this.prefetch?.gen === gen ? await this.prefetch.rows : null;
@@ -359,11 +404,25 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
           const e = this.buffer[this.bufferPos++];
           if (this.mode === 'outbox' && e.seq <= this.acked) continue;
           this.send(e);
+          this.sliceSent++;
         }
       } while (this.pumpAgain && this.running);
     } catch (e) {
       if (this.running) this.report(e as Error);
     }
+  }
+
+  /** Between two slices: one turn of the event loop, or `pauseMs()` on the clock. */
+  private pause(): Promise<void> {
+    const ms = this.pauseMs?.() ?? 0;
+    if (!(ms > 0)) return new Promise<void>((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.slicePause = null;
+        resolve();
+      }, ms);
+      this.slicePause = { timer, resolve };
+    });
   }
 
   private send(e: JournalEntry): void {
