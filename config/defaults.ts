@@ -4,6 +4,7 @@ import type { KioskConfig } from './schema';
 import { starterPriceBookPath, starterPromotionsPath } from './paths';
 import { systemTimeZone } from '../kernel/local-time';
 import { defaultReturnsPolicy } from './returns-policy';
+import { defaultExpiryPolicy } from './expiry-policy';
 
 /** Devices `kiosk devices` recognises out of the box (vendor/product ids as the USB descriptors give them). */
 const KNOWN_DEVICES: KioskConfig['devices']['known'] = [
@@ -37,6 +38,7 @@ export function defaultConfig(): KioskConfig {
     timeouts: { idlePromptMs: 90_000, idleCancelMs: 30_000, paymentMs: 120_000, bootRetryMs: 30_000 },
     attendant: { pins: [], badges: [], badgePattern: '^ATT\\d{4,8}$', idleTimeoutMs: 60_000, maxPinAttempts: 5, lockoutMs: 300_000 },
     returns: defaultReturnsPolicy(),
+    expiry: defaultExpiryPolicy(),
     loyalty: { enabled: true, points: 1, per: 100 },
     barcodes: {
       inStore: defaultBarcodeRules.inStore,

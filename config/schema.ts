@@ -335,6 +335,17 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Dates a GS1 2D code carries (runtime/lane/item-checks.ts): the date AIs whose date before the store's today
+     * (`timezone`) refuses the item at the lane and calls the attendant — "15" best before, "16" sell by, "17" use by /
+     * expiry. Optional: absent, config/expiry-policy.ts's default (all three) applies; `[]` turns the check off.
+     */
+    expiry: z
+      .object({
+        refuse: z.array(oneOf(['15', '16', '17'])).max(3),
+      })
+      .strict()
+      .optional(),
     loyalty: z
       .object({
         enabled: bool(),

@@ -2,6 +2,7 @@ import type { DeviceClass, HealthLevel } from '../drivers/contract';
 import type { KioskDb } from '../kernel/sqlite/database';
 import type { LaneDevices } from '../runtime/supervision/supervisor';
 import { verifyJournal } from '../protocol/journal/verify';
+import { recallListInForce } from '../runtime/recalls/recall-store';
 
 export interface DoctorRow {
   check: string;
@@ -50,6 +51,14 @@ export async function runDoctor(
   rows.push({ check: 'sqlite integrity_check', required: true, ok: okIntegrity, reason: okIntegrity ? 'ok' : integrity.map((r) => r.integrity_check).join('; ') });
   const j = await verifyJournal(db.read);
   rows.push({ check: 'journal verify', required: true, ok: j.ok, reason: j.ok ? `ok ${j.entries} entries` : `broken at seq ${j.brokenAt}: ${j.reason}` });
+  // informational: which recall list HQ last sent the lane (runtime/recalls); none is normal for a store never sent one
+  const recalls = await recallListInForce(db.read).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+  rows.push({
+    check: 'recall list',
+    required: false,
+    ok: typeof recalls !== 'string',
+    reason: typeof recalls === 'string' ? `unreadable: ${recalls}` : recalls ? `v${recalls.version}: ${recalls.recalls} recall(s), ${recalls.entries} entries, applied ${new Date(recalls.appliedAt).toISOString()}` : 'none received from HQ',
+  });
   return { ok: rows.every((r) => r.ok || !r.required), rows };
 }
 

@@ -7,6 +7,7 @@ import { subscribePricebook, type PricebookSubscription } from '../runtime/price
 import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
 import { MembersReceiver } from '../runtime/members/snapshot-receiver';
 import { subscribeMembers, type MembersSubscription } from '../runtime/members/subscribe';
+import { startRecalls } from './hq-recalls';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
 import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
@@ -82,6 +83,9 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   // broker delivers what was queued for the kiosk (commands, acks, resend requests, bundles) right after CONNACK;
   // mqtt.js PUBACKs a message that finds no 'message' listener, and it would be gone (test/hq-link.test.ts: messages HQ queues while the kiosk is stopped)
   const client = mqtt.connect(brokerUrl, { ...options, manualConnect: true });
+  // each part of the link (outbox, presence, config, commands, price book, members, recalls, resend) listens for
+  // 'connect' and 'message' on this one client: more than Node's default warning threshold of 10, and no leak
+  client.setMaxListeners(32);
   k.connectivity.hq = false; // until the first connect
   const onError = (e: Error) => log?.warn({ err: e.message }, 'hq link error');
   const onConnect = () => {
@@ -93,7 +97,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   client.on('connect', onConnect);
   client.on('close', onClose);
 
-  // acked rows leave the outbox at most once a second: fewer fsync'd deletes for a scan to wait behind
+  // acked rows leave the outbox at most once a second, as background, non-durable deletes: a scan's transaction waiting
+  // for the writer goes first, and no delete waits for an fsync
   // while a shopper is at the lane a backlog drains with a small window: the lane's scans come first
   let shopperAtLane = (await engine.openOrder()) !== null;
   const onShopper = (c: Committed) => (shopperAtLane = !CLOSED_STATES.includes(c.order.state));
@@ -106,6 +111,10 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     clock,
     deleteEveryMs: 1000,
     windowNow: () => (shopperAtLane ? 16 : 256),
+    // the backlog shares the lane's event loop: at most 8 rows a turn, and while a shopper is at the lane a pause of
+    // 10 ms after each 8 (≤ 800 rows/s, a few % of the loop: bench/scan); between shoppers it drains at full speed
+    slice: 8,
+    pauseMs: () => (shopperAtLane ? 10 : 0),
   });
   publisher.on('error', (e) => log?.warn({ err: e.message }, 'outbox publisher'));
   // an ack that is not bound to this kiosk's journal (forged, foreign, or HQ ahead of a database that went back)
@@ -288,6 +297,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     onReport: (r) => (r.status === 'applied' ? log?.info({ members: r }, 'member snapshot') : log?.warn({ members: r }, 'member snapshot refused')),
     onError: (e) => log?.warn({ err: String(e) }, 'member snapshot message'),
   });
+  // ---- recalls: HQ's signed recall list of the store, stored in one transaction, reported (device/hq-recalls.ts)
+  const recallsSub = startRecalls(client, { db, trust: k.trust, clock, store, device, ...(log ? { log } : {}) });
   publisher.start();
   presence.start();
   client.once('connect', onFirstConnect);
@@ -314,6 +325,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       // the session's subscriptions stay at the broker: what HQ sends while the kiosk is stopped waits for it
       await pbSub.close({ keepSubscriptions: true }).catch(() => undefined);
       await membersSub.close({ keepSubscriptions: true }).catch(() => undefined);
+      await recallsSub.close({ keepSubscriptions: true }).catch(() => undefined);
       await presence.stop().catch(() => undefined);
       await publisher.stop();
       // a client made with `manualConnect` forgets it is ending once end() completes while it is not connected, and its

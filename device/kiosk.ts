@@ -28,6 +28,7 @@ import type { Logger } from './logger';
 import { watchStorage } from './storage-faults';
 import { withIdentity } from './identity-config';
 import { startPayments, type PaymentEvents } from './payments';
+import { recallLookup } from '../runtime/recalls/lookup';
 
 export { dbPath, MARKER_GAP_MS, openDatabase } from './database';
 export type { KioskHardware } from './hardware';
@@ -109,7 +110,7 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
   const undo: (() => unknown)[] = [() => db.close(), () => engine.off('committed', onCommitted)];
   try {
     const catalog = new Catalog(db);
-    const lane = new Lane(engine, catalog, config, log);
+    const lane = new Lane(engine, catalog, config, log, { clock, recalls: recallLookup(db) });
     await restoreLaneState(db, lane); // a lane closed before a restart stays closed
     const onError = opts.onBackgroundError ?? (() => undefined);
     const payEvents = new EventEmitter<PaymentEvents>();

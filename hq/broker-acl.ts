@@ -46,6 +46,7 @@ export function mosquittoAcl(devices: AclDevice[], opts: { hqUser?: string } = {
       `topic write ${own}/cmd/result`,
       `topic write ${own}/pricebook/reported`,
       `topic write ${own}/members/reported`,
+      `topic write ${own}/recalls/reported`,
       // HQ → device
       `topic read ${own}/cmd`,
       `topic read ${own}/ack`,
@@ -55,6 +56,7 @@ export function mosquittoAcl(devices: AclDevice[], opts: { hqUser?: string } = {
       `topic read kiosk/v1/${store}/_all/config`,
       `topic read kiosk/v1/${store}/_all/pricebook/#`,
       `topic read kiosk/v1/${store}/_all/members`,
+      `topic read kiosk/v1/${store}/_all/recalls`,
       'topic read kiosk/v1/_fleet/config',
       '',
     );

@@ -15,6 +15,7 @@ import { register as reconcile } from './reconcile';
 import { register as refund } from './refund';
 import { register as fleetTag } from '../fleet/tag-cli';
 import { register as members } from '../members/cli';
+import { register as recall } from '../recalls/cli';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -36,5 +37,6 @@ export const COMMANDS: RegisterCommand[] = [
   refund,
   fleetTag,
   members,
+  recall,
   serve,
 ];

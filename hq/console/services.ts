@@ -5,6 +5,7 @@ import { FLEET_ALERTS_SERVICE } from '../fleet/fleet-alerts';
 import { COMMAND_RESULTS_SERVICE } from '../fleet/commands';
 import { channelDeliveryService } from '../channels/service';
 import { MEMBERS_SERVICE } from '../members/service';
+import { RECALLS_SERVICE } from '../recalls/service';
 import { pricebookScheduler } from '../pricebook-console/scheduler';
 
 /** Background services of the features, started by `hq serve` (a feature adds its own line here). */
@@ -15,5 +16,6 @@ export const FEATURE_SERVICES: readonly ConsoleService[] = [
   configRenewer, // hq/config: publishes a config bundle again 7 days before it expires (or raises an alert), every hour
   channelDeliveryService, // hq/channels: seals and sends payment channel secrets to kiosks due them (a key arrived, a new kiosk); on fleet changes and every minute
   MEMBERS_SERVICE, // hq/members: records kiosks' members/reported; publishes each store's signed member snapshot when it changed (debounced after ingest / adjustments, every minute)
+  RECALLS_SERVICE, // hq/recalls: records kiosks' recalls/reported; publishes each store's signed recall list when it changed (debounced after console changes, every minute)
   pricebookScheduler, // hq/pricebook-console: publishes price books scheduled on /pricebook when due (a pass at start catches up), every 30 s
 ];

@@ -271,6 +271,32 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE items ADD COLUMN type_prices TEXT;
     `,
   },
+  {
+    version: 12,
+    name: "recalls: HQ's signed recall list for the store (runtime/recalls): the list in force, its recalls and their GTIN / lot / serial entries",
+    sql: `
+      CREATE TABLE recall_list (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        recalls INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        applied_at INTEGER NOT NULL
+      );
+      CREATE TABLE recalls (
+        id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        since INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE recall_entries (
+        gtin14 TEXT NOT NULL,
+        lot TEXT NOT NULL DEFAULT '',
+        serial TEXT NOT NULL DEFAULT '',
+        recall_id TEXT NOT NULL,
+        PRIMARY KEY (gtin14, lot, serial, recall_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const latestVersion = (migrations: Migration[] = MIGRATIONS): number => latestMigration(migrations);

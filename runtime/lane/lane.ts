@@ -13,12 +13,24 @@ import type { Order } from '../orders/order';
 import { CLOSED_STATES } from '../orders/states';
 import type { CartLine, LocalizedText, PriceItem } from '../pricing/types';
 import { SHOPPER_MESSAGES, type ShopperMessageCode } from './messages';
+import { expiryPolicyOf } from '../../config/expiry-policy';
+import type { Clock } from '../../kernel/clock';
+import type { RecallLookup } from '../recalls/lookup';
+import { checkItem, stopDetail, type ItemCheckDeps, type ItemStop } from './item-checks';
 
 /** The line a scan adds, with the item's customer-type prices when it has any. */
 export type ScannedLine = NewLine & Pick<CartLine, 'typePrices'>;
 
 export type ScanOutcome =
-  | { ok: true; action: 'item_added'; order: Order; item: PriceItem; needsAttendant: boolean }
+  | {
+      ok: true;
+      action: 'item_added';
+      order: Order;
+      item: PriceItem;
+      needsAttendant: boolean;
+      /** Added, but the attendant was called to look at it (a recall names a lot / serial the code does not carry). */
+      notice?: { code: ShopperMessageCode; message: LocalizedText; detail: string };
+    }
   | { ok: true; action: 'member_attached'; order: Order; memberId: string }
   /** A wallet payment code: the payments module takes it from here (only `masked` is ever shown or logged). */
   | { ok: true; action: 'payment_code'; channel: string; masked: string; code: string }
@@ -42,14 +54,18 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
   private closedReason: string | null = null;
   /** Why the lane is out of service now (a required device down, ...), or null when it is in service. */
   private outOfService: () => readonly string[] | null = () => null;
+  /** Recall list and date checks of trade items (runtime/lane/item-checks.ts); null: none (tools, unit tests). */
+  private readonly checks: ItemCheckDeps | null;
   constructor(
     private readonly engine: OrderEngine,
     private readonly catalog: Catalog,
     config: KioskConfig,
     private readonly log?: LaneLog,
+    checks?: { clock: Clock; recalls?: RecallLookup },
   ) {
     super();
     this.rules = barcodeRules(config);
+    this.checks = checks ? { ...checks, timeZone: config.timezone, refuse: expiryPolicyOf(config).refuse } : null;
   }
 
   private fail(code: ShopperMessageCode, detail: string, scan: ScanResult | null): ScanOutcome {
@@ -86,19 +102,42 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
    */
   private async unpriceable(line: NewLine, cause: KioskError, scan: ScanResult): Promise<ScanOutcome> {
     const err = new KioskError('ITEM_UNPRICEABLE', `item ${line.sku} cannot be priced: ${cause.message}`, { sku: line.sku, reason: cause.message });
-    let helpCalled = false;
+    const helpCalled = await this.callAttendant();
+    this.log?.warn({ code: err.code, sku: line.sku, barcode: line.barcode, taxClass: line.taxClass, reason: cause.message, attendantCalled: helpCalled }, err.message);
+    return this.fail('ITEM_UNPRICEABLE', err.message, scan);
+  }
+
+  /**
+   * Asks for an attendant the way a help call does (the order waits in needs_attendant, the light blinks); `reason`
+   * goes into the order's journal with the request. True when a help request is pending now.
+   */
+  private async callAttendant(reason?: string): Promise<boolean> {
     try {
       const o = await this.engine.openOrder();
       const already = o?.pending.some((p) => p.kind === 'help') ?? false;
       if (!already && (o ? allowedEvents(o.state).includes('help_requested') : this.closedReason === null)) {
-        await this.engine.dispatch(o ? o.id : null, { type: 'help_requested' });
-        helpCalled = true;
-      } else helpCalled = already;
+        await this.engine.dispatch(o ? o.id : null, reason ? { type: 'help_requested', reason } : { type: 'help_requested' });
+        return true;
+      }
+      return already;
     } catch (e) {
       if (!isKioskError(e)) throw e; // refused (the order moved on): the shopper's message still says to wait for staff
+      return false;
     }
-    this.log?.warn({ code: err.code, sku: line.sku, barcode: line.barcode, taxClass: line.taxClass, reason: cause.message, attendantCalled: helpCalled }, err.message);
-    return this.fail('ITEM_UNPRICEABLE', err.message, scan);
+  }
+
+  /**
+   * A recalled item, or one whose date (AI 15/16/17, as configured) passed: not added, the attendant is called with
+   * the reason in the journal, logged (ITEM_RECALLED with the recall id and reason / ITEM_EXPIRED with the AI, date
+   * and GTIN). The attendant's approve or reject only answers the call: the lane never adds such an item (a recall
+   * is never sold; a dated item an attendant judges sellable goes through a staffed till).
+   */
+  private async refuse(stop: Exclude<ItemStop, { kind: 'recall_check' }>, scan: ScanResult): Promise<ScanOutcome> {
+    const code = stop.kind === 'recalled' ? 'ITEM_RECALLED' : 'ITEM_EXPIRED';
+    const detail = stopDetail(stop);
+    const attendantCalled = await this.callAttendant(detail);
+    this.log?.warn({ code, ...stop, barcode: scan.data, attendantCalled }, detail);
+    return this.fail(code, detail, scan);
   }
 
   /** Resolves a scan to a price-book item and the line it would add (no order is touched). */
@@ -188,6 +227,8 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     const outOfService = this.outOfService();
     if (outOfService !== null && !(await this.engine.openOrder())) return this.fail('OUT_OF_SERVICE', `lane out of service: ${outOfService.join('; ')}`, null);
     const r = await this.resolve(raw);
+    const stop = this.checks ? await checkItem(r.scan, this.checks) : null;
+    if (stop && stop.kind !== 'recall_check') return this.refuse(stop, r.scan);
     if (r.problem) return r.problem;
     const scan = r.scan;
     if (!scan.ok) return this.fail('BAD_BARCODE', scan.error.message, scan);
@@ -201,6 +242,16 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     if (scan.kind === 'other' || !r.line || !r.item) return this.fail('BAD_BARCODE', `not a product code: ${scan.data.slice(0, 40)}`, scan);
     const res = await this.apply({ type: 'item_added', line: r.line }, scan);
     if (!('order' in res)) return res;
+    if (stop) {
+      // a recall names a lot / serial this code does not show: sold only after the attendant read it on the pack
+      // (a recalled one: they void the line); checkout waits for their answer
+      const detail = stopDetail(stop);
+      const attendantCalled = await this.callAttendant(detail);
+      this.log?.warn({ code: 'ITEM_LOT_CHECK', ...stop, sku: r.item.sku, barcode: scan.data, attendantCalled }, detail);
+      const order = (await this.engine.openOrder()) ?? res.order;
+      const notice = { code: 'ITEM_LOT_CHECK' as const, message: SHOPPER_MESSAGES.ITEM_LOT_CHECK, detail };
+      return { ok: true, action: 'item_added', order, item: r.item, needsAttendant: order.state === 'needs_attendant', notice };
+    }
     return { ok: true, action: 'item_added', order: res.order, item: r.item, needsAttendant: res.order.state === 'needs_attendant' };
   }
 

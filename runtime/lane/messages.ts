@@ -11,6 +11,9 @@ export const SHOPPER_MESSAGES = {
   NEEDS_ATTENDANT: { 'zh-CN': '请等待工作人员确认', en: 'Please wait for an attendant.' },
   LANE_CLOSED: { 'zh-CN': '本通道暂停服务，请使用其他收银台', en: 'This lane is closed. Please use another checkout.' },
   OUT_OF_SERVICE: { 'zh-CN': '本收银台暂停服务，请使用其他收银台或联系工作人员', en: 'This lane is out of service. Please use another lane or ask a member of staff.' },
+  ITEM_RECALLED: { 'zh-CN': '此商品不能销售，工作人员马上就到', en: 'This item cannot be sold. An attendant is on the way.' },
+  ITEM_EXPIRED: { 'zh-CN': '此商品已过期，不能销售，工作人员马上就到', en: 'This item is past its date and cannot be sold. An attendant is on the way.' },
+  ITEM_LOT_CHECK: { 'zh-CN': '工作人员将在付款前核对此商品的批次，请稍候', en: "An attendant will check this item's batch before you pay. Please wait." },
   PAYMENT_CODE_NOT_NOW: { 'zh-CN': '请在付款时出示付款码', en: 'Please show your payment code when paying.' },
 } satisfies Record<string, LocalizedText>;
 

@@ -35,7 +35,8 @@ export type OrderEvent =
    * the member's redeemable balance estimate (read inside the transition) and at the order's total.
    */
   | { type: 'points_redeemed'; points: number }
-  | { type: 'help_requested' }
+  /** `reason`: why the lane called (a refused item: recall, date passed), kept in the order's journal for staff and HQ. */
+  | { type: 'help_requested'; reason?: string }
   | { type: 'void_requested'; lineId: string }
   | { type: 'attendant_approved'; attendantId: string }
   | { type: 'attendant_rejected'; attendantId: string }

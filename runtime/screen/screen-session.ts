@@ -233,7 +233,8 @@ export class ScreenSession extends EventEmitter<ScreenSessionEvents> {
     } else if (o.action === 'payment_code') {
       if (this.state.order?.state === 'payment_pending') this.state.prompt = 'confirm_in_app';
     } else {
-      this.state.message = null;
+      // an item added with a notice (a recall's lot to check on the pack): the shopper is told why the attendant comes
+      this.state.message = o.action === 'item_added' && o.notice ? { code: o.notice.code, text: o.notice.message } : null;
     }
     this.changed();
   }
