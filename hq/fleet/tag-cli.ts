@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { SystemClock } from '../../kernel/clock';
 import { SqlAuditLog } from '../audit/audit-log';
 import { cliActor, DEFAULT_DB, UsageError } from '../commands/user';
+import { cliAction } from '../commands/cli-action';
 import { IngestStore } from '../ingest/store';
 import { addTag, isValidTag, MAX_TAGS_PER_KIOSK, removeTag, tagsInScope } from './tags';
 
@@ -33,16 +34,7 @@ async function withStore<T>(db: string, fn: (store: IngestStore, audit: SqlAudit
   }
 }
 
-function run(verb: 'add' | 'remove' | 'list', fn: (o: TagOpts) => Promise<void>): (o: TagOpts) => Promise<void> {
-  return async (o) => {
-    try {
-      await fn(o);
-    } catch (e) {
-      process.stderr.write(`hq fleet tag ${verb}: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = e instanceof UsageError ? 2 : 1;
-    }
-  };
-}
+const run = <A extends unknown[]>(verb: string, fn: (...a: A) => Promise<void>) => cliAction('fleet tag', verb, fn);
 
 /** Adds or removes one tag on one kiosk; prints what happened. */
 async function change(verb: 'add' | 'remove', o: TagOpts): Promise<void> {

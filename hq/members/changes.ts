@@ -1,16 +1,8 @@
-import { EventEmitter } from 'node:events';
+import { changeSignal } from '../console/change-signal';
 import type { IngestStore } from '../ingest/store';
 
-/**
- * Tells `hq serve`'s member publisher (./service.ts) that member records or points changed in this process (a console
- * import or adjustment): one emitter per store handle, so tests with several consoles do not hear each other.
- */
-const emitters = new WeakMap<IngestStore, EventEmitter>();
+/** Tells `hq serve`'s member publisher (./service.ts) that member records or points changed in this process. */
+const signal = changeSignal();
 
-export function memberChanges(store: IngestStore): EventEmitter {
-  let e = emitters.get(store);
-  if (!e) emitters.set(store, (e = new EventEmitter()));
-  return e;
-}
-
-export const announceMemberChange = (store: IngestStore): void => void memberChanges(store).emit('changed');
+export const memberChanges = (store: IngestStore) => signal.of(store);
+export const announceMemberChange = (store: IngestStore): void => signal.announce(store);

@@ -5,6 +5,7 @@ import { SystemClock, type Clock } from '../../kernel/clock';
 import { SqlAuditLog } from '../audit/audit-log';
 import { addBrokerOptions, brokerConnectOptions, type BrokerCliOptions } from '../broker-auth';
 import { cliActor, DEFAULT_DB, UsageError } from '../commands/user';
+import { cliAction } from '../commands/cli-action';
 import { IngestStore } from '../ingest/store';
 import { comparePointsEntries } from '../../protocol/members/points-ledger';
 import { withBroker } from '../mqtt-link';
@@ -123,16 +124,7 @@ export async function membersPublish(o: DbOpts & BrokerCliOptions & { key: strin
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }
 
-function run<A extends unknown[]>(verb: string, fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
-  return async (...a) => {
-    try {
-      await fn(...a);
-    } catch (e) {
-      process.stderr.write(`hq members ${verb}: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = e instanceof UsageError ? 2 : 1;
-    }
-  };
-}
+const run = <A extends unknown[]>(verb: string, fn: (...a: A) => Promise<void>) => cliAction('members', verb, fn);
 
 const io: MembersIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 

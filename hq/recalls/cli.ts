@@ -5,6 +5,7 @@ import { SystemClock, type Clock } from '../../kernel/clock';
 import { SqlAuditLog } from '../audit/audit-log';
 import { addBrokerOptions, brokerConnectOptions, type BrokerCliOptions } from '../broker-auth';
 import { cliActor, DEFAULT_DB, UsageError } from '../commands/user';
+import { cliAction } from '../commands/cli-action';
 import { IngestStore } from '../ingest/store';
 import { withBroker } from '../mqtt-link';
 import { loadPrivateKey } from '../signing';
@@ -107,16 +108,7 @@ export async function recallPublish(o: DbOpts & BrokerCliOptions & { key: string
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }
 
-function run<A extends unknown[]>(verb: string, fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
-  return async (...a) => {
-    try {
-      await fn(...a);
-    } catch (e) {
-      process.stderr.write(`hq recall ${verb}: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = e instanceof UsageError ? 2 : 1;
-    }
-  };
-}
+const run = <A extends unknown[]>(verb: string, fn: (...a: A) => Promise<void>) => cliAction('recall', verb, fn);
 
 const io: RecallIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
