@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { mosquittoAcl } from '../../hq/broker-acl';
 import { freePort, Mosquitto } from './mosquitto';
 
@@ -10,9 +10,15 @@ import { freePort, Mosquitto } from './mosquitto';
  * `store/device`, password `pw-<user>`) and HQ (`hq`), and probes of what a login may publish and read.
  */
 export interface AclBroker {
-  login(user: string): Promise<MqttClient>;
-  /** Whether `topic` published (retained) by `from` reaches HQ. */
-  delivered(from: MqttClient, topic: string): Promise<boolean>;
+  /** The kiosks' listener and HQ's. */
+  url: string;
+  hqUrl: string;
+  /** Logs in: HQ on its own listener, a kiosk on the kiosks' listener (ended by close()). */
+  login(user: string, protocolVersion?: 4 | 5, extra?: IClientOptions): Promise<MqttClient>;
+  /** A client made otherwise, ended by close(). */
+  track(c: MqttClient): MqttClient;
+  /** Whether `topic` published (retained unless told otherwise) by `from` reaches HQ. */
+  delivered(from: MqttClient, topic: string, opts?: { retain?: boolean }): Promise<boolean>;
   /** Whether `to` receives a retained message HQ put on `topic`. */
   readable(to: MqttClient, topic: string): Promise<boolean>;
   close(): Promise<void>;
@@ -30,21 +36,24 @@ export async function startAclBroker(devices: { store: string; device: string }[
   for (const f of Object.values(files)) fs.chmodSync(f, 0o644);
   const broker = await Mosquitto.start({ shipped: { hqPort: await freePort(), files } });
   const clients: MqttClient[] = [];
-  const login = async (user: string) => {
-    const c = await mqtt.connectAsync(user === 'hq' ? broker.hqUrl : broker.url, { username: user, password: `pw-${user}`, protocolVersion: 5, reconnectPeriod: 0 });
+  const login = async (user: string, protocolVersion: 4 | 5 = 5, extra: IClientOptions = {}) => {
+    const c = await mqtt.connectAsync(user === 'hq' ? broker.hqUrl : broker.url, { username: user, password: `pw-${user}`, protocolVersion, reconnectPeriod: 0, ...extra });
     clients.push(c);
     return c;
   };
   const settle = () => new Promise((r) => setTimeout(r, 300));
   return {
+    url: broker.url,
+    hqUrl: broker.hqUrl,
     login,
-    async delivered(from, topic) {
+    track: (c) => (clients.push(c), c),
+    async delivered(from, topic, opts = {}) {
       const hq = await login('hq');
       const body = `probe-${Math.random()}`;
       let got = false;
       hq.on('message', (t, p) => void (t === topic && p.toString() === body && (got = true)));
       await hq.subscribeAsync(topic, { qos: 1 });
-      await from.publishAsync(topic, body, { qos: 1, retain: true }).catch(() => undefined); // v5 may answer "not authorized"
+      await from.publishAsync(topic, body, { qos: 1, retain: opts.retain ?? true }).catch(() => undefined); // v5 may answer "not authorized"
       await settle();
       return got;
     },
