@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { HqIngest } from '../hq/ingest/ingest';
-import { IngestStore } from '../hq/ingest/store';
+import type { HqIngest } from '../hq/ingest/ingest';
+import type { IngestStore } from '../hq/ingest/store';
 import type { Clock } from '../kernel/clock';
 import { portProblem } from './port-in-use';
 
@@ -22,6 +21,8 @@ export interface EmbeddedHq {
  * exactly once in `<dataDir>/hq/ingest.sqlite` — so `kiosk start` syncs end to end with no HQ anywhere.
  */
 export async function startEmbeddedHq(opts: { dataDir: string; port: number; clock: Clock; onPortTaken?: (port: number) => void }): Promise<EmbeddedHq> {
+  // loaded here, not at boot: a kiosk with a broker configured never needs Aedes or HQ's ingest (bench/boot)
+  const [{ Aedes }, { HqIngest }, { IngestStore }] = await Promise.all([import('aedes'), import('../hq/ingest/ingest'), import('../hq/ingest/store')]);
   const broker = await Aedes.createBroker();
   const server = net.createServer(broker.handle);
   const listen = (port: number) =>
