@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SystemClock } from '../../kernel/clock';
 import { SqlAuditLog } from '../audit/audit-log';
 import { cliActor, DEFAULT_DB, UsageError } from '../commands/user';
+import { withConsoleStore } from '../commands/console-store';
 import { cliAction } from '../commands/cli-action';
 import { IngestStore } from '../ingest/store';
 import { addTag, isValidTag, MAX_TAGS_PER_KIOSK, removeTag, tagsInScope } from './tags';
@@ -23,16 +22,7 @@ interface TagOpts {
   json?: boolean;
 }
 
-async function withStore<T>(db: string, fn: (store: IngestStore, audit: SqlAuditLog, now: number) => Promise<T>): Promise<T> {
-  if (!/^postgres(ql)?:\/\//.test(db)) fs.mkdirSync(path.dirname(path.resolve(db)), { recursive: true });
-  const store = await IngestStore.open(db);
-  const clock = new SystemClock();
-  try {
-    return await fn(store, new SqlAuditLog(store.db, clock), clock.now());
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(db: string, fn: (store: IngestStore, audit: SqlAuditLog, now: number) => Promise<T>): Promise<T> => withConsoleStore(db, fn, new SystemClock());
 
 const run = <A extends unknown[]>(verb: string, fn: (...a: A) => Promise<void>) => cliAction('fleet tag', verb, fn);
 

@@ -1,12 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SystemClock, type Clock } from '../../kernel/clock';
-import { SqlAuditLog } from '../audit/audit-log';
 import { addBrokerOptions, brokerConnectOptions, type BrokerCliOptions } from '../broker-auth';
 import { cliActor, DEFAULT_DB, UsageError } from '../commands/user';
+import { withConsoleStore } from '../commands/console-store';
 import { cliAction } from '../commands/cli-action';
-import { IngestStore } from '../ingest/store';
 import { withBroker } from '../mqtt-link';
 import { loadPrivateKey } from '../signing';
 import { addRecall, removeRecall } from './operations';
@@ -32,15 +29,7 @@ interface DbOpts {
   json?: boolean;
 }
 
-async function withStore<T>(db: string, fn: (store: IngestStore, audit: SqlAuditLog, now: number) => Promise<T>, clock: Clock): Promise<T> {
-  if (!/^postgres(ql)?:\/\//.test(db)) fs.mkdirSync(path.dirname(path.resolve(db)), { recursive: true });
-  const store = await IngestStore.open(db);
-  try {
-    return await fn(store, new SqlAuditLog(store.db, clock), clock.now());
-  } finally {
-    await store.close();
-  }
-}
+const withStore = withConsoleStore;
 
 export type RecallAddOptions = DbOpts & { gtin: string; lot?: string; serial?: string; reason: string; id?: string; store?: string };
 

@@ -51,7 +51,7 @@ export function toGtin14(gtin: string): string | null {
 
 /** A reason text: 1–200 characters, no control characters. */
 export function isRecallReason(s: unknown): s is string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: a reason is shown on screens and logs
   return typeof s === 'string' && s.trim() !== '' && [...s].length <= MAX_REASON_CHARS && !/[\u0000-\u001f\u007f]/.test(s);
 }
 
