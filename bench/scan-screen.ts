@@ -30,6 +30,8 @@ export interface ScreenRun {
   read: number[];
   /** driver read → engine committed item_added (lane, price book, engine transaction with fsync) */
   commit: number[];
+  /** of the above: the price-book lookups (`Catalog.byBarcode`, the lane's read connection) of the scan, summed */
+  lookup: number[];
   /** commit → the session emitted that view (the server writes it to the socket in the same call) */
   emit: number[];
   /** view emitted → client received */
@@ -96,6 +98,26 @@ function clientChild(url: string): void {
   });
 }
 
+/** SCAN_PROFILE=FILE: a V8 CPU profile of the kiosk process during the measured scans of the backlog run. */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const inspector = await import('node:inspector');
+  const fs = await import('node:fs');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const r = (await post('Profiler.stop')) as { profile: unknown };
+      fs.writeFileSync(file, JSON.stringify(r.profile));
+      session.disconnect();
+    },
+  };
+}
+
 export interface ScreenRunOptions {
   dir: string;
   deviceId: string;
@@ -120,6 +142,7 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
   let tRead = 0;
   let tCommit = 0;
   let tEmit = 0;
+  let tLookup = 0;
   let waiter: ((t: number) => void) | null = null;
   scanner.on('data', () => {
     if (tRead === 0) tRead = now();
@@ -128,6 +151,15 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
   k.engine.on('committed', (c) => {
     if (c.event.type === 'item_added') tCommit = now();
   });
+  const byBarcode = k.catalog.byBarcode.bind(k.catalog);
+  k.catalog.byBarcode = async (key) => {
+    const t = now();
+    try {
+      return await byBarcode(key);
+    } finally {
+      tLookup += now() - t;
+    }
+  };
   const screen = await startScreen(k, { port: 0, onError: (e) => console.error('screen:', e) });
   // device/screen.ts wires the kiosk's own scan feed (hardware.scanFeed) this way; this feed is ours
   feed.on('outcome', (o, d) => screen.session.scanned(o, d.raw));
@@ -171,6 +203,7 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
     total: [],
     read: [],
     commit: [],
+    lookup: [],
     emit: [],
     deliver: [],
     backlog: { start: 0, end: 0, appended: 0, drained: 0, seconds: 0, deletes: 0, ranOutAt: null },
@@ -189,6 +222,7 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
       tRead = 0;
       tCommit = 0;
       tEmit = 0;
+      tLookup = 0;
       const got = new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`scan ${i} (${list[i]}): no view with ${expect} items within 10 s`)), 10_000);
         waiter = (t) => {
@@ -204,6 +238,7 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
         run.total.push(t - t0);
         run.read.push(tRead - t0);
         run.commit.push(tCommit - tRead);
+        run.lookup.push(tLookup);
         run.emit.push(tEmit - tCommit);
         run.deliver.push(t - tEmit);
       }
@@ -224,7 +259,9 @@ export async function throughScreen(codes: string[], opts: ScreenRunOptions): Pr
   loop.enable();
   const runStart = now();
   recordWrites = true;
+  const profile = process.env.SCAN_PROFILE && opts.backlog > 0 ? await startProfile() : null;
   await scanAll(codes, true);
+  if (profile) await profile.stop(process.env.SCAN_PROFILE!);
   recordWrites = false;
   loop.disable();
   link.publisher.off('acked', onAcked);

@@ -8,7 +8,8 @@
  * Beside each screen run: the kiosk's event-loop delay, and the writer queue (how long the lane's transactions waited
  * for the writer and for their COMMIT, how long each background transaction (an outbox delete) held it).
  *
- *   npm run bench:scan      (SCANS=10000 WS_SCANS=1500 BACKLOG=200000)
+ *   npm run bench:scan      (SCANS=10000 WS_SCANS=1500 BACKLOG=200000; SCAN_PROFILE=FILE writes a V8 CPU profile of
+ *                            the kiosk's thread during the measured scans of the backlog run)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -121,6 +122,7 @@ async function main() {
   const parts = (run: ScreenRun) => [
     row('   of which: scan → scanner driver read', run.read, false),
     row('   of which: driver read → committed item_added', run.commit, false),
+    row('      of which: price-book lookups', run.lookup, false),
     row('   of which: commit → view emitted (written to the socket)', run.emit, false),
     row('   of which: view emitted → client received', run.deliver, false),
   ];

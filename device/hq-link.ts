@@ -1,10 +1,12 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import type { Committed } from '../runtime/orders/engine';
 import type { IngestAlert } from '../hq/ingest/ingest';
 import { CLOSED_STATES } from '../runtime/orders/states';
 import { PricebookReceiver, type PricebookStatus } from '../runtime/pricebook/sync/receiver';
 import { subscribePricebook, type PricebookSubscription } from '../runtime/pricebook/sync/subscribe';
-import { OutboxPublisher } from '../runtime/hq-sync/outbox-publisher';
+import { RemoteMqttClient } from '../runtime/hq-sync/remote-mqtt-client';
+import { RemoteOutboxPublisher, type OutboxDrain } from '../runtime/hq-sync/remote-outbox-publisher';
+import { UplinkThread } from '../runtime/hq-sync/uplink-thread';
 import { MembersReceiver } from '../runtime/members/snapshot-receiver';
 import { subscribeMembers, type MembersSubscription } from '../runtime/members/subscribe';
 import { startRecalls } from './hq-recalls';
@@ -23,6 +25,7 @@ import { pricebookReportedTopic, type PricebookReported } from '../protocol/pric
 import { laneServiceState, paymentsInDoubt, peripheralsTelemetry } from '../runtime/hq-sync/telemetry-extras';
 import type { DeviceClass } from '../drivers/contract';
 import { failpoint } from '../kernel/failpoints';
+import { KioskError } from '../kernel/errors';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
 import type { Logger } from './logger';
@@ -31,8 +34,10 @@ import type { Logger } from './logger';
 export const SOFTWARE = 'kiosk-runtime/0.1.0';
 
 export interface HqLink {
-  client: MqttClient;
-  publisher: OutboxPublisher;
+  /** The MQTT connection, which lives in the HQ uplink worker thread (runtime/hq-sync/uplink-worker.ts). */
+  client: RemoteMqttClient;
+  /** The outbox drain, which runs in the same worker. */
+  publisher: OutboxDrain;
   presence: PresencePublisher;
   commands: CommandRunner;
   pricebooks: PricebookReceiver;
@@ -79,15 +84,34 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     ...(!embedded && k.config.hq.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
     ...credentials,
   };
+  // The MQTT connection and the outbox drain run in a worker thread (at a lower CPU priority, with a read-only
+  // connection of its own): a backlog's encoding, socket writes, PUBACKs, acks and batch reads never wait in front
+  // of a scan on this thread. Deletes of acknowledged rows come back here, to the writer queue, as background work.
+  // While a shopper is at the lane the drain keeps 16 in flight and pauses 10 ms after each 8 publishes (the broker
+  // and HQ may share the lane's CPU); between shoppers it drains at full speed.
+  const thread = new UplinkThread({
+    brokerUrl,
+    mqtt: options,
+    dbFile: db.file,
+    storeId: store,
+    deviceId: device,
+    drain: { deleteEveryMs: 1000, slice: 8, atLane: { window: 16, pauseMs: 10 }, between: { window: 256, pauseMs: 0 } },
+    nice: 10,
+  });
   // not connected yet: every listener is attached first and connect() is called at the end. On a session resume the
   // broker delivers what was queued for the kiosk (commands, acks, resend requests, bundles) right after CONNACK;
-  // mqtt.js PUBACKs a message that finds no 'message' listener, and it would be gone (test/hq-link.test.ts: messages HQ queues while the kiosk is stopped)
-  const client = mqtt.connect(brokerUrl, { ...options, manualConnect: true });
-  // each part of the link (outbox, presence, config, commands, price book, members, recalls, resend) listens for
+  // mqtt.js PUBACKs a message that finds no 'message' listener, and it would be gone (test/hq-link.test.ts: messages
+  // HQ queues while the kiosk is stopped). The worker forwards every message it gets; they wait in order until here.
+  const client = new RemoteMqttClient(thread, options);
+  const mqttClient = client.asMqttClient();
+  // each part of the link (presence, config, commands, price book, members, recalls, resend) listens for
   // 'connect' and 'message' on this one client: more than Node's default warning threshold of 10, and no leak
   client.setMaxListeners(32);
   k.connectivity.hq = false; // until the first connect
-  const onError = (e: Error) => log?.warn({ err: e.message }, 'hq link error');
+  // once close() began, a request the end cuts short is no news (HQ_LINK_DOWN): not logged as a warning
+  let stopping = false;
+  const cutByStop = (e: Error) => stopping && e instanceof KioskError && e.code === 'HQ_LINK_DOWN';
+  const onError = (e: Error) => log?.warn({ err: e.message, ...(e instanceof KioskError ? { code: e.code } : {}) }, 'hq link error');
   const onConnect = () => {
     k.connectivity.hq = true;
     log?.info({ broker: brokerUrl }, 'hq link up');
@@ -97,25 +121,11 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   client.on('connect', onConnect);
   client.on('close', onClose);
 
-  // acked rows leave the outbox at most once a second, as background, non-durable deletes: a scan's transaction waiting
-  // for the writer goes first, and no delete waits for an fsync
-  // while a shopper is at the lane a backlog drains with a small window: the lane's scans come first
-  let shopperAtLane = (await engine.openOrder()) !== null;
-  const onShopper = (c: Committed) => (shopperAtLane = !CLOSED_STATES.includes(c.order.state));
+  // the drain's window and pace follow the lane: small while a shopper is at it
+  const publisher = new RemoteOutboxPublisher(thread, db);
+  publisher.shopperAtLane((await engine.openOrder()) !== null);
+  const onShopper = (c: Committed) => publisher.shopperAtLane(!CLOSED_STATES.includes(c.order.state));
   engine.on('committed', onShopper);
-  const publisher = new OutboxPublisher({
-    db,
-    client,
-    storeId: store,
-    deviceId: device,
-    clock,
-    deleteEveryMs: 1000,
-    windowNow: () => (shopperAtLane ? 16 : 256),
-    // the backlog shares the lane's event loop: at most 8 rows a turn, and while a shopper is at the lane a pause of
-    // 10 ms after each 8 (≤ 800 rows/s, a few % of the loop: bench/scan); between shoppers it drains at full speed
-    slice: 8,
-    pauseMs: () => (shopperAtLane ? 10 : 0),
-  });
   publisher.on('error', (e) => log?.warn({ err: e.message }, 'outbox publisher'));
   // an ack that is not bound to this kiosk's journal (forged, foreign, or HQ ahead of a database that went back)
   publisher.on('ackRefused', (r) => log?.warn({ ackSeq: r.seq, reason: r.reason, detail: r.detail }, 'hq ack refused'));
@@ -130,10 +140,10 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   });
   const onCommitted = () => publisher.notify();
   engine.on('committed', onCommitted);
-  const unsubscribeResend = subscribeResend(client, publisher, store, device, (e) => log?.warn({ err: e.message }, 'resend request refused'));
+  const unsubscribeResend = subscribeResend(mqttClient, publisher, store, device, (e) => cutByStop(e) || log?.warn({ err: e.message }, 'resend request refused'));
 
   const presence = new PresencePublisher({
-    client,
+    client: mqttClient,
     storeId: store,
     deviceId: device,
     clock,
@@ -284,21 +294,21 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
 
   client.on('message', onMessage);
   const subscribe = () => {
-    client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, (err) => err && log?.warn({ err: err.message }, 'subscribe failed'));
+    client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, (err) => err && !cutByStop(err) && log?.warn({ err: err.message }, 'subscribe failed'));
   };
   client.on('connect', subscribe);
   const onFirstConnect = () => void reportConfig().catch(() => undefined);
-  const pbSub: PricebookSubscription = await subscribePricebook(client, { store, device }, pricebooks, {
+  const pbSub: PricebookSubscription = await subscribePricebook(mqttClient, { store, device }, pricebooks, {
     onError: (e) => log?.warn({ err: String(e) }, 'price book message'),
   });
   // ---- members: HQ's signed snapshot of the store's members (types, points), stored in one transaction, reported
   const members = new MembersReceiver({ db, trust: k.trust, clock, identity: { store, device } });
-  const membersSub: MembersSubscription = subscribeMembers(client, { store, device }, members, {
+  const membersSub: MembersSubscription = subscribeMembers(mqttClient, { store, device }, members, {
     onReport: (r) => (r.status === 'applied' ? log?.info({ members: r }, 'member snapshot') : log?.warn({ members: r }, 'member snapshot refused')),
     onError: (e) => log?.warn({ err: String(e) }, 'member snapshot message'),
   });
   // ---- recalls: HQ's signed recall list of the store, stored in one transaction, reported (device/hq-recalls.ts)
-  const recallsSub = startRecalls(client, { db, trust: k.trust, clock, store, device, ...(log ? { log } : {}) });
+  const recallsSub = startRecalls(mqttClient, { db, trust: k.trust, clock, store, device, ...(log ? { log } : {}) });
   publisher.start();
   presence.start();
   client.once('connect', onFirstConnect);
@@ -314,6 +324,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     embedded,
     brokerUrl,
     async close() {
+      stopping = true;
       engine.off('committed', onShopper);
       engine.off('committed', onCommitted);
       engine.off('committed', onClosed);

@@ -1,4 +1,3 @@
-import type { MqttClient } from 'mqtt';
 import type { DeviceClass } from '../drivers/contract';
 import type { LaneCondition } from '../runtime/supervision/lane-condition';
 import type { LaneDevices } from '../runtime/supervision/supervisor';
@@ -24,7 +23,7 @@ export function devicesOk(devices: LaneDevices): { ok: number; total: number } {
  */
 export function followServiceStatus(
   hw: KioskHardware,
-  hq: Pick<MqttClient, 'connected' | 'on' | 'off'>,
+  hq: { readonly connected: boolean; on(event: 'connect' | 'close', fn: () => void): unknown; off(event: 'connect' | 'close', fn: () => void): unknown },
   notify: Pick<SdNotifier, 'ready' | 'status'>,
 ): () => void {
   const line = () => serviceStatus(hw.supervisor.condition(), devicesOk(hw.devices), hq.connected);

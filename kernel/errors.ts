@@ -20,6 +20,8 @@ export type KioskErrorCode =
   | 'PRICEBOOK_INVALID'
   | 'JOURNAL_BROKEN'
   | 'DB_CLOSED'
+  /** The HQ link (its uplink worker thread) is stopped or died; calls pending on it fail with this. */
+  | 'HQ_LINK_DOWN'
   | 'TRUST_INVALID'
   | 'IDENTITY_INVALID'
   | 'DEVICE_OFFLINE'

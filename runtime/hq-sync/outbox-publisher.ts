@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../../kernel/clock';
-import type { KioskDb } from '../../kernel/sqlite/database';
+import type { KioskDb, Tx } from '../../kernel/sqlite/database';
 import type { JournalEntry } from '../../protocol/journal/entry';
 import { rowToEntry, type JournalRow } from '../../protocol/journal/row';
 import { KioskError } from '../../kernel/errors';
@@ -28,6 +28,17 @@ export interface OutboxPublisherOptions {
    * backlog drains slower rather than delaying scans. Asked before every refill. Default: always `window`.
    */
   windowNow?: () => number;
+  /**
+   * The connection the outbox and journal are read from (e.g. `db.bulkReader()`, so a batch read never holds the
+   * connection the lane's lookups use). Default `db.read`.
+   */
+  reader?: Pick<Tx, 'get' | 'all'>;
+  /**
+   * Deletes acknowledged outbox rows (`seq <= upTo`, the lowest `limit` of them) and returns how many went. Default:
+   * a background, non-durable transaction on `db`. The uplink worker hands this to the lane's thread, which owns the
+   * writer (runtime/hq-sync/uplink-worker.ts).
+   */
+  deleteAcked?: (upTo: number, limit: number) => Promise<number>;
   /** Rows read from SQLite per query. Default 256. */
   batch?: number;
   /**
@@ -73,6 +84,19 @@ export interface OutboxPublisherEvents {
   error: [Error];
 }
 
+/**
+ * Deletes the lowest `limit` outbox rows with `seq <= upTo` in one background transaction that does not wait for
+ * the disk: a scan's transaction waiting for the writer goes first, and a delete lost to a power cut only sends those
+ * rows again (HQ drops them; kernel/sqlite/database.ts WriteOptions). Returns how many rows went.
+ */
+export async function deleteAckedRows(db: KioskDb, upTo: number, limit: number): Promise<number> {
+  const { changes } = await db.transaction(
+    (tx) => tx.run('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?)', [upTo, limit]),
+    { background: true, durable: false },
+  );
+  return changes;
+}
+
 /** Outbox rows deleted per transaction. */
 const DELETE_CHUNK = 256;
 
@@ -100,7 +124,8 @@ const MAX_PENDING_ACKS = 64;
 export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   readonly eventsTopic: string;
   readonly ackTopic: string;
-  private readonly db: KioskDb;
+  private readonly reader: () => Pick<Tx, 'get' | 'all'>;
+  private readonly deleteAcked: (upTo: number, limit: number) => Promise<number>;
   private readonly client: MqttClient;
   private readonly storeId: string;
   private readonly clock: Clock;
@@ -148,7 +173,9 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
 
   constructor(opts: OutboxPublisherOptions) {
     super();
-    this.db = opts.db;
+    const reader = opts.reader;
+    this.reader = reader ? () => reader : () => opts.db.read;
+    this.deleteAcked = opts.deleteAcked ?? ((upTo, limit) => deleteAckedRows(opts.db, upTo, limit));
     this.client = opts.client;
     this.storeId = opts.storeId;
     this.clock = opts.clock;
@@ -205,7 +232,7 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
 
   /** Rows still waiting for HQ's ack. */
   async backlog(): Promise<number> {
-    const row = await this.db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox');
+    const row = await this.reader().get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox');
     return row?.n ?? 0;
   }
 
@@ -281,7 +308,7 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
       if (ack.seq <= this.acked) continue;
       let row: { top: number | null; hash: string | null } | undefined;
       try {
-        row = await this.db.read.get<{ top: number | null; hash: string | null }>(
+        row = await this.reader().get<{ top: number | null; hash: string | null }>(
           'SELECT (SELECT MAX(seq) FROM journal) AS top, (SELECT hash FROM journal WHERE seq = ?) AS hash',
           [ack.seq],
         );
@@ -327,12 +354,7 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
         // background: a scan's transaction waiting for the writer goes first; not durable (no fsync of its own): a
         // delete lost to a power cut only sends those rows again, and HQ drops them (kernel/sqlite/database.ts WriteOptions)
         // in chunks: a scan that arrives while a delete holds the writer waits for one chunk, not for a second's acks
-        for (let changes = DELETE_CHUNK; changes === DELETE_CHUNK; ) {
-          ({ changes } = await this.db.transaction(
-            (tx) => tx.run('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?)', [upTo, DELETE_CHUNK]),
-            { background: true, durable: false },
-          ));
-        }
+        for (let changes = DELETE_CHUNK; changes === DELETE_CHUNK; ) changes = await this.deleteAcked(upTo, DELETE_CHUNK);
         done = upTo;
         this.emit('acked', upTo);
       } catch (e) {
@@ -361,8 +383,8 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
   private async readBatch(): Promise<JournalEntry[]> {
     const rows =
       this.mode === 'journal'
-        ? await this.db.read.all<JournalRow>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [this.cursor, this.batch])
-        : await this.db.read.all<JournalRow>(
+        ? await this.reader().all<JournalRow>('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?', [this.cursor, this.batch])
+        : await this.reader().all<JournalRow>(
             'SELECT j.* FROM outbox o JOIN journal j ON j.seq = o.seq WHERE o.seq >= ? ORDER BY o.seq LIMIT ?',
             [Math.max(this.cursor, this.acked + 1), this.batch],
           );

@@ -11,7 +11,7 @@ import { resendTopic } from '../../protocol/topics';
  */
 export function subscribeResend(
   client: MqttClient,
-  publisher: OutboxPublisher,
+  publisher: Pick<OutboxPublisher, 'resendFrom'>,
   storeId: string,
   deviceId: string,
   onError: (e: Error) => void = () => undefined,

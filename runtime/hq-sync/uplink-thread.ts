@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../../kernel/worker-script';
+import type { FromWorker, ToWorker, UplinkInit } from './uplink-messages';
+
+export interface UplinkThreadEvents {
+  message: [FromWorker];
+  /** The worker died (crash, out of memory, failed start); a new one starts after `restartMs`. */
+  died: [Error];
+  /** A new worker replaced one that died and is ready: state that lives in the worker must be sent again. */
+  restarted: [];
+}
+
+/**
+ * Starts and supervises the HQ uplink worker (uplink-worker.ts). Messages sent before the worker is ready, or while
+ * a dead one is being replaced, wait and go in order. A worker that dies is replaced after `restartMs` (no crash loop:
+ * at most one start per `restartMs`), and its death is an event the owner logs and shows.
+ */
+export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
+  private worker: Worker | null = null;
+  private ready = false;
+  private queue: ToWorker[] = [];
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private starts = 0;
+  private lastId = 0;
+
+  constructor(
+    private init: UplinkInit,
+    private readonly restartMs = 2000,
+  ) {
+    super();
+    this.start();
+  }
+
+  /** Updates what a replacement worker starts with (e.g. the MQTT will presence keeps current). */
+  update(change: (init: UplinkInit) => UplinkInit): void {
+    this.init = change(this.init);
+  }
+
+  /** A request id, unique across everyone talking to this worker (replies come back tagged with it). */
+  id(): number {
+    return ++this.lastId;
+  }
+
+  send(m: ToWorker): void {
+    if (this.stopped) return;
+    if (this.ready && this.worker) this.worker.postMessage(m);
+    else this.queue.push(m);
+  }
+
+  /** Ends the worker thread (after the owner has ended the MQTT connection through it). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.queue = [];
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private start(): void {
+    this.starts++;
+    const restart = this.starts > 1;
+    const w = new Worker(workerScript(require.resolve('./uplink-worker')), { workerData: this.init });
+    this.worker = w;
+    this.ready = false;
+    w.on('message', (m: FromWorker) => {
+      if (m.t === 'ready') {
+        this.ready = true;
+        const queued = this.queue;
+        this.queue = [];
+        for (const q of queued) w.postMessage(q);
+        if (restart) this.emit('restarted');
+        return;
+      }
+      this.emit('message', m);
+    });
+    let died: Error | null = null;
+    w.on('error', (e) => (died = e));
+    w.on('exit', (code) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      this.ready = false;
+      if (this.stopped) return;
+      this.emit('died', died ?? new Error(`HQ uplink worker exited with code ${code}`));
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (!this.stopped) this.start();
+      }, this.restartMs);
+      this.restartTimer.unref();
+    });
+  }
+}
