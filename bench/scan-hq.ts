@@ -41,6 +41,8 @@ async function hqChild(url: string, dbFile: string): Promise<void> {
   const ingest = new HqIngest({ store, client, clock: new SystemClock() });
   await ingest.start();
   process.send?.('ready');
+  // the bench died (an error, ^C): HQ goes with it rather than draining a broker nobody reads
+  process.once('disconnect', () => process.exit(1));
   process.once('message', async () => {
     await ingest.stop();
     await client.endAsync();
