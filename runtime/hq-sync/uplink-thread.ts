@@ -13,8 +13,9 @@ export interface UplinkThreadEvents {
 
 /**
  * Starts and supervises the HQ uplink worker (uplink-worker.ts). Messages sent before the worker is ready, or while
- * a dead one is being replaced, wait and go in order. A worker that dies is replaced after `restartMs` (no crash loop:
- * at most one start per `restartMs`), and its death is an event the owner logs and shows.
+ * a dead one is being replaced, wait and go in order. A worker that dies is replaced after `restartMs`, doubling (up to
+ * 32 × `restartMs`) while replacements die before they are ready: no crash loop flooding the log. Each death is an
+ * event the owner logs and shows.
  */
 export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
   private worker: Worker | null = null;
@@ -24,6 +25,8 @@ export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
   private restartTimer: NodeJS.Timeout | null = null;
   private starts = 0;
   private lastId = 0;
+  /** Workers that died in a row without becoming ready (the wait before the next start doubles, up to 32×). */
+  private failures = 0;
 
   constructor(
     private init: UplinkInit,
@@ -68,6 +71,7 @@ export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
     w.on('message', (m: FromWorker) => {
       if (m.t === 'ready') {
         this.ready = true;
+        this.failures = 0;
         const queued = this.queue;
         this.queue = [];
         for (const q of queued) w.postMessage(q);
@@ -84,10 +88,11 @@ export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
       this.ready = false;
       if (this.stopped) return;
       this.emit('died', died ?? new Error(`HQ uplink worker exited with code ${code}`));
+      const wait = this.restartMs * 2 ** Math.min(this.failures++, 5);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         if (!this.stopped) this.start();
-      }, this.restartMs);
+      }, wait);
       this.restartTimer.unref();
     });
   }
