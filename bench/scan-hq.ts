@@ -14,6 +14,7 @@ import { IngestStore } from '../hq/ingest/store';
 import { kioskDb } from '../test/support/sync-fixtures';
 
 export interface HqReceiver {
+  pid: number | undefined;
   /** Stops HqIngest; resolves with how many events it stored. */
   stop(): Promise<number>;
 }
@@ -26,6 +27,7 @@ export async function startHqIngest(url: string, dbFile: string): Promise<HqRece
     proc.once('exit', (code) => reject(new Error(`bench hq child exited with ${code}`)));
   });
   return {
+    pid: proc.pid,
     stop: () =>
       new Promise<number>((resolve) => {
         proc.removeAllListeners('exit');

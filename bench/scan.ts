@@ -28,6 +28,11 @@ const SCANS = Number(process.env.SCANS ?? 10_000);
 const WS_SCANS = Number(process.env.WS_SCANS ?? 1500);
 const BACKLOG = Number(process.env.BACKLOG ?? 200_000);
 const PER_ORDER = 20;
+/**
+ * HQ_NICE=N: the broker and HQ ingest run at CPU priority nice N. They stand for other machines (on a real lane HQ
+ * and its broker are elsewhere); at 0 (default) they take the lane's two cores as much as the kiosk does.
+ */
+const HQ_NICE = Number(process.env.HQ_NICE ?? 0);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -104,6 +109,7 @@ async function main() {
   try {
     // HQ_DIR puts HQ's database elsewhere (e.g. /dev/shm: on a real lane HQ's disk is another machine's)
     const hq = await startHqIngest(broker.url, path.join(process.env.HQ_DIR ?? dir, `hq-${process.pid}.sqlite`));
+    if (HQ_NICE > 0) for (const pid of [hq.pid, broker.pid]) if (pid) os.setPriority(pid, HQ_NICE);
     const wsCodes = codes.slice(0, WS_SCANS);
     const common = { brokerUrl: broker.url, perOrder: PER_ORDER, warmup: PER_ORDER };
     idle = await throughScreen(wsCodes, { ...common, dir: path.join(dir, 'idle'), deviceId: 'bench-idle', backlog: 0 });
@@ -136,7 +142,10 @@ async function main() {
   console.log(row(`scanner byte → ws view received, HQ draining a backlog`, loaded.total));
   for (const l of parts(loaded)) console.log(l);
   const b = loaded.backlog;
-  console.log(`\nbroker: Mosquitto on 127.0.0.1 (${broker.url}), kiosk HQ link MQTT 5; HqIngest in a child process; ws client in a child process`);
+  console.log(
+    `\nbroker: Mosquitto on 127.0.0.1 (${broker.url}), kiosk HQ link MQTT 5 (in the kiosk's uplink worker thread, nice 10); HqIngest in a child process; ` +
+      `ws client in a child process; broker and HqIngest at nice ${HQ_NICE}`,
+  );
   console.log(
     `backlog run: ${b.start} outbox rows pending at the first measured scan (of ${BACKLOG} seeded), ${b.drained} drained during the ` +
       `${b.seconds.toFixed(1)} s of measured scans (${(b.drained / b.seconds).toFixed(0)} rows/s, ${b.appended} appended by the scans), ${b.end} still pending at the end; ${b.deletes} outbox-delete transactions` +

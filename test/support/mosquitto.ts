@@ -97,6 +97,10 @@ export interface MosquittoOptions {
  */
 export class Mosquitto {
   private child: ChildProcess | null = null;
+  /** The broker's process id while it runs (e.g. for a bench to set its CPU priority). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   readonly dir: string;
   log = '';
 
