@@ -65,6 +65,9 @@ beforeAll(async () => {
   await waitFor('HQ client connected', () => hq.connected, LONG);
   await hq.subscribeAsync('kiosk/v1/#', { qos: 1 });
   await waitFor('kiosk connected', () => link.client.connected, LONG);
+  // the kiosk subscribes on connect, from its uplink worker thread: its first config/reported (published after those
+  // subscriptions, on the same connection) says they are in place, so HQ's commands below are not published before
+  await waitFor('kiosk subscribed', () => latest(configReportedTopic(STORE, DEVICE)), LONG);
   // from here on: does anything in this process hand a huge payload to JSON.parse?
   const parse = JSON.parse.bind(JSON);
   parseSpy = jest.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
@@ -106,11 +109,13 @@ test('price-book manifest: refused and reported with the depth limit', async () 
   expect(entry.pricebook).toMatchObject({ type: 'status', status: { status: 'rejected', reason: 'malformed', detail: expect.stringMatching(/^too deep/) } });
 });
 
-test('ack and resend: refused and logged; nothing in the kiosk ever JSON.parsed a payload that size', async () => {
+test('ack and resend: refused and logged; nothing on the lane thread JSON.parsed a payload that size, and the uplink worker refused the ack by its size', async () => {
   await hq.publishAsync(ackTopic(STORE, DEVICE), deepSync('seq'), { qos: 1 });
   await hq.publishAsync(resendTopic(STORE, DEVICE), deepSync('fromSeq'), { qos: 1 });
   // whatever the outbox publisher calls its refusal log line, it names the malformed ack
-  await waitFor('ack refusal logged', () => logged((l) => /malformed ack message/.test(JSON.stringify(l))), LONG);
+  // acks are read in the HQ uplink worker thread (JSON.parse is spied on here only): its refusal names the size
+  // bound, which parseAck checks before parsing anything
+  await waitFor('ack refusal logged', () => logged((l) => /malformed ack message: \d+ bytes \(at most 256\)/.test(JSON.stringify(l))), LONG);
   await waitFor('resend refusal logged', () => logged((l) => l.msg === 'resend request refused' && /malformed resend message: too large/.test(String(l.err))), LONG);
   expect(bigParses).toEqual([]);
 });
