@@ -20,18 +20,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { chunkFileName, chunkRecords, dirSink } from '../hq/pricebook/chunker';
 import { Catalog } from '../runtime/pricebook/catalog';
 import { importPriceBook } from '../runtime/pricebook/import';
+import { readPriceBookFile } from '../protocol/pricebook/reader';
 import { SimulatedClock } from '../kernel/clock';
 import { KioskDb } from '../kernel/sqlite/database';
 import { migrate } from '../runtime/db/migrations';
-import { readPriceBookFile } from '../protocol/pricebook/reader';
 import type { PricebookManifest, VerifyManifest } from '../protocol/pricebook/manifest';
 import { PricebookReceiver } from '../runtime/pricebook/sync/receiver';
 import type { PriceItem } from '../runtime/pricing/types';
 
 const ITEMS = Number(process.env.ITEMS ?? 1_000_000);
+/** Items of the book in force before the timed work. */
+const OLD_ITEMS = Math.min(ITEMS, 100_000);
 
 function item(i: number): PriceItem {
   return {
@@ -59,10 +63,13 @@ interface Latency {
 interface Result {
   seconds: number;
   peakMiB: number;
+  /** Peak of the variant alone (setup excluded: {@link resetPeak}); kiosk variants only. */
+  variantPeakMiB?: number;
   note: string;
   /** Lane probes (ms): lookups and foreground writes while the variant ran, and lookups after. */
   lookupDuring?: Latency;
-  lookupAfter?: Latency;
+  lookupAfter?: LookupMix;
+  lookupIdle?: LookupMix;
   writeDuring?: Latency;
 }
 
@@ -110,25 +117,48 @@ function laneProbe(db: KioskDb): { stop: () => Promise<{ lookups: number[]; writ
   };
 }
 
-/** Lookups after the work: `n` in a row, 2 ms apart. */
-async function lookupsAfter(db: KioskDb, n = 2000): Promise<Latency> {
+/** The catalog's lookup statement, run bare on the same reader connection (what Catalog.byBarcode adds is the rest). */
+const LOOKUP_SQL = `SELECT i.*, (SELECT json_group_array(barcode) FROM item_barcodes b WHERE b.sku = i.sku) AS barcodes FROM items i
+  WHERE i.sku = (SELECT sku FROM item_barcodes WHERE barcode = ?)`;
+
+interface LookupMix {
+  /** Catalog.byBarcode. */
+  catalog: Latency;
+  /** The same SQL through `db.read.get` (no row mapping). */
+  bare: Latency;
+  /** `SELECT 1` on the reader: the floor of one sqlite3 round trip on this machine now (its scheduling noise included). */
+  floor: Latency;
+}
+
+/**
+ * Lookups while nothing else runs: `n` in a row, 1 ms apart, each at random one of the three kinds of
+ * {@link LookupMix} (so that all three see the same conditions), of items 0..`inBook`-1 (all in the book in force).
+ */
+async function lookupMix(db: KioskDb, n: number, inBook: number): Promise<LookupMix> {
   const catalog = new Catalog(db);
-  const out: number[] = [];
+  const out: number[][] = [[], [], []];
   for (let k = 0; k < n; k++) {
     await new Promise((r) => setTimeout(r, 1));
+    const kind = Math.floor(Math.random() * 3);
+    const code = barcodeOf(Math.floor(Math.random() * inBook));
     const t0 = process.hrtime.bigint();
-    const found = await catalog.byBarcode(barcodeOf(Math.floor(Math.random() * ITEMS)));
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (!found) throw new Error('a barcode of the new book was not found');
+    const hit = kind === 0 ? await catalog.byBarcode(code) : kind === 1 ? await db.read.get(LOOKUP_SQL, [code]) : await db.read.get('SELECT 1 AS one');
+    out[kind].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (!hit) throw new Error(`barcode ${code} was not found`);
   }
-  return latency(out);
+  return { catalog: latency(out[0]), bare: latency(out[1]), floor: latency(out[2]) };
 }
+
+/** Lookups after the work (the new book). */
+const lookupsAfter = (db: KioskDb, n = 3000) => lookupMix(db, n, ITEMS);
+/** Lookups on the old book before the work starts: the same process and machine, nothing else running. */
+const lookupsIdle = (db: KioskDb, n = 1500) => lookupMix(db, n, OLD_ITEMS);
 
 /** A kiosk database with an old book in force (the first 100 000 items, other prices), before the timed work. */
 async function kioskWithOldBook(file: string): Promise<KioskDb> {
   const db = await KioskDb.open(file);
   await migrate(db);
-  const old = Math.min(ITEMS, 100_000);
+  const old = OLD_ITEMS;
   async function* oldBook(): AsyncGenerator<PriceItem[]> {
     for (let i = 0; i < old; i += 5000) yield Array.from({ length: Math.min(5000, old - i) }, (_, k) => ({ ...item(i + k), unitPrice: 1 }));
   }
@@ -138,6 +168,33 @@ async function kioskWithOldBook(file: string): Promise<KioskDb> {
 }
 
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+setFlagsFromString('--expose-gc'); // for resetPeak (a context made after this has `gc`)
+
+/**
+ * Linux: resets the process's resident high-water mark (VmHWM; /proc/PID/clear_refs, since Linux 4.0), so that
+ * {@link variantPeakMiB} is the peak of what follows — the variant — not of the old book's setup before it (what
+ * stays resident of the setup still counts). Returns false where that is not possible.
+ */
+function resetPeak(): boolean {
+  // the setup's garbage first (a full collection lets V8 give its pages back): the variant starts from what is live
+  (runInNewContext('gc') as (() => void) | undefined)?.();
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmHWM since {@link resetPeak} (MiB), or the whole process's peak where there is none. */
+function variantPeakMiB(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : peakMiB();
+  } catch {
+    return peakMiB();
+  }
+}
 const since = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
 // ------------------------------------------------------------------------------------------------ variants (children)
@@ -157,6 +214,8 @@ async function receivePhase(dir: string): Promise<Result> {
   const receiver = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'bench', verifyManifest });
   const raw = fs.readFileSync(path.join(dir, 'manifest.json'));
   const m = JSON.parse(raw.toString('utf8')) as PricebookManifest;
+  const idle = await lookupsIdle(db);
+  const reset = resetPeak();
   const probe = laneProbe(db);
   const t0 = process.hrtime.bigint();
   await receiver.offerManifest(raw);
@@ -177,17 +236,23 @@ async function receivePhase(dir: string): Promise<Result> {
   return {
     seconds,
     peakMiB: peakMiB(),
+    ...(reset ? { variantPeakMiB: variantPeakMiB() } : {}),
     note: `${m.chunkCount} chunks; build + switch ${applySeconds.toFixed(1)} s of it`,
     lookupDuring: latency(lane.lookups),
     writeDuring: latency(lane.writes),
     lookupAfter: after,
+    lookupIdle: idle,
   };
 }
 
 async function importPhase(dir: string): Promise<Result> {
   const db = await kioskWithOldBook(path.join(dir, 'import.sqlite'));
+  const idle = await lookupsIdle(db);
+  const reset = resetPeak();
   const probe = laneProbe(db);
   const t0 = process.hrtime.bigint();
+  // as `kiosk pricebook import` does: the CLI is a process of its own (not the lane's), so it reads, checks and
+  // encodes on its own thread (a build worker would only add a thread's memory there)
   const r = await importPriceBook(db, readPriceBookFile(path.join(dir, 'book.csv')), { clock: new SimulatedClock(), deviceId: 'bench', source: 'book.csv' });
   const seconds = since(t0);
   const lane = await probe.stop();
@@ -196,10 +261,12 @@ async function importPhase(dir: string): Promise<Result> {
   return {
     seconds,
     peakMiB: peakMiB(),
+    ...(reset ? { variantPeakMiB: variantPeakMiB() } : {}),
     note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV`,
     lookupDuring: latency(lane.lookups),
     writeDuring: latency(lane.writes),
     lookupAfter: after,
+    lookupIdle: idle,
   };
 }
 
@@ -326,7 +393,7 @@ async function main() {
     console.log('|---------------------------------|--------:|--------:|-------------:|-------------------:|------');
     for (const [name, r] of rows) {
       console.log(
-        `| ${name.padEnd(31)} | ${r.seconds.toFixed(1).padStart(7)} | ${Math.round(ITEMS / r.seconds).toString().padStart(7)} | ${r.peakMiB.toFixed(0).padStart(12)} | ${(r.seconds / base.seconds).toFixed(2).padStart(18)} | ${r.note}`,
+        `| ${name.padEnd(31)} | ${r.seconds.toFixed(1).padStart(7)} | ${Math.round(ITEMS / r.seconds).toString().padStart(7)} | ${r.peakMiB.toFixed(0).padStart(12)} | ${(r.seconds / base.seconds).toFixed(2).padStart(18)} | ${r.note}${r.variantPeakMiB !== undefined ? `; peak RSS of the variant alone (old book's setup excluded) ${r.variantPeakMiB.toFixed(0)} MiB` : ''}`,
       );
     }
     console.log('\nThe lane meanwhile (ms): barcode lookups through Catalog.byBarcode every 2 ms, a one-row foreground transaction every 20 ms\n');
@@ -338,8 +405,19 @@ async function main() {
       const w = r.writeDuring;
       if (!d || !a || !w) continue;
       console.log(
-        `| ${name.padEnd(31)} | ${String(d.n).padStart(17)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${fmt(d.max)} | ${fmt(a.p50).padStart(18)} | ${fmt(a.p99)} | ${fmt(w.p50).padStart(23)} | ${fmt(w.p99)} | ${fmt(w.max)}`,
+        `| ${name.padEnd(31)} | ${String(d.n).padStart(17)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${fmt(d.max)} | ${fmt(a.catalog.p50).padStart(18)} | ${fmt(a.catalog.p99)} | ${fmt(w.p50).padStart(23)} | ${fmt(w.p99)} | ${fmt(w.max)}`,
       );
+    }
+    console.log('\nLookups with nothing else running (ms, p50 / p99), 1 ms apart, each at random: Catalog.byBarcode, its SQL bare');
+    console.log('(db.read.get), SELECT 1 (one sqlite3 round trip: the floor, machine noise included); idle = old book before the work\n');
+    console.log('| variant                         | idle: catalog | bare        | SELECT 1    | after: catalog | bare        | SELECT 1');
+    console.log('|---------------------------------|--------------:|------------:|------------:|---------------:|------------:|-----------:');
+    const pair = (l: Latency) => `${fmt(l.p50)} / ${fmt(l.p99)}`.padStart(11);
+    for (const [name, r] of rows) {
+      const i = r.lookupIdle;
+      const a = r.lookupAfter;
+      if (!i || !a) continue;
+      console.log(`| ${name.padEnd(31)} | ${pair(i.catalog).padStart(13)} | ${pair(i.bare)} | ${pair(i.floor)} | ${pair(a.catalog).padStart(14)} | ${pair(a.bare)} | ${pair(a.floor)}`);
     }
   } finally {
     if (!keep) fs.rmSync(root, { recursive: true, force: true });

@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb, Tx } from '../../kernel/sqlite/database';
 import { KioskError } from '../../kernel/errors';
-import { normalizeLookupKey } from '../barcodes';
 import { appendJournal } from '../journal/append';
 import type { PriceItem } from '../pricing/types';
 import type { DeltaOp } from '../../protocol/pricebook/chunk-codec';
+import { BookEncoder, normalized, type Slice, TaxClassCheck } from './book-encoder';
+import type { EncodeInput } from './encode-protocol';
+import { type SliceSource, workerSource } from './worker-source';
 import { createShadowBook, discardShadowBook, dropRetiredBook, insertShadowBatch, switchInShadowBook } from './shadow-book';
 
 export interface ImportResult {
@@ -25,48 +27,7 @@ export interface ImportOptions {
   taxClasses?: readonly string[];
 }
 
-/** How many problems a refused import lists. */
-export const MAX_IMPORT_PROBLEMS = 50;
-
-/**
- * Collects items whose tax class the kiosk does not know (they could never be priced at the lane) by their 1-based
- * position in the import, and refuses with all of them (up to {@link MAX_IMPORT_PROBLEMS}) at the end. The file
- * reader checks the same with file line numbers; this is the check for books that come without a file (HQ pushes).
- */
-class TaxClassCheck {
-  private readonly known: ReadonlySet<string> | null;
-  private readonly problems: string[] = [];
-  private count = 0;
-
-  constructor(
-    classes: readonly string[] | undefined,
-    private readonly source: string,
-  ) {
-    this.known = classes ? new Set(classes) : null;
-  }
-
-  check(items: PriceItem[], position: number): void {
-    if (this.known === null) return;
-    items.forEach((item, i) => {
-      if (this.known!.has(item.taxClass)) return;
-      this.count++;
-      if (this.problems.length < MAX_IMPORT_PROBLEMS) {
-        this.problems.push(`item ${position + i + 1} (sku ${JSON.stringify(item.sku)}): unknown tax class ${JSON.stringify(item.taxClass)}`);
-      }
-    });
-  }
-
-  /** Throws PRICEBOOK_INVALID (the caller's transaction rolls back: nothing changes) when any item failed. */
-  finish(): void {
-    if (this.count === 0) return;
-    const more = this.count > this.problems.length ? `\n  … and ${this.count - this.problems.length} more` : '';
-    throw new KioskError(
-      'PRICEBOOK_INVALID',
-      `${this.source}: ${this.count} item(s) with a tax class not configured (${[...this.known!].join(', ')}):\n  ${this.problems.join('\n  ')}${more}`,
-      { problems: this.count },
-    );
-  }
-}
+export { MAX_IMPORT_PROBLEMS } from './book-encoder';
 
 /**
  * Rows per background transaction of a build, adapted as it goes so that each insert takes about
@@ -106,48 +67,95 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  * lane's transactions go first whenever they wait — and switched in by one short transaction that renames the
  * tables, sets the version and journals the import. The old book stays in force until that commit; a failure
  * anywhere (bad row, duplicate SKU or barcode, unknown tax class, crash) leaves it untouched and the shadow tables
- * are dropped (after a crash: by the next build or by the price-book receiver's resume()). Each batch is parsed,
- * hashed and inserted while the next one is being read, and the event loop is yielded between batches.
+ * are dropped (after a crash: by the next build or by the price-book receiver's resume()). Each batch is encoded
+ * (book-encoder.ts) and inserted while the next one is being read, and the event loop is yielded between batches.
+ *
+ * This variant encodes on the calling thread (small books, tests, items already in memory); a price-book FILE or
+ * HQ's chunks go through a worker thread instead ({@link importPriceBookFile}, {@link importPriceBookInWorker}).
  */
 export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions, hooks: BuildHooks = {}): Promise<ImportResult> {
-  await createShadowBook(db);
-  let result: ImportResult;
-  try {
-    const hash = createHash('sha256');
-    const taxes = new TaxClassCheck(opts.taxClasses, opts.source);
-    let items = 0;
-    let barcodes = 0;
-    const pacer = hooks.pacer ?? new BuildPacer();
-    let writing: Promise<number> | null = null;
+  const pacer = hooks.pacer ?? new BuildPacer();
+  const encoder = new BookEncoder(opts.taxClasses, opts.source);
+  async function* slices(): AsyncGenerator<Slice> {
     for await (const raw of batches) {
-      if (raw.length === 0) continue;
-      taxes.check(raw, items);
-      // hashed as the JSON of the whole batch (the version of an import does not depend on how it is written)
-      hash.update('[');
-      for (let i = 0; i < raw.length; ) {
-        const part = raw.slice(i, i + pacer.rows);
-        const json = JSON.stringify(normalized(part));
-        hash.update(i === 0 ? json.slice(1, -1) : `,${json.slice(1, -1)}`);
-        i += part.length;
-        if (writing) barcodes += await writing;
-        writing = db.transaction(
-          async (tx) => {
-            const t0 = process.hrtime.bigint();
-            const n = await insertShadowBatch(tx, json, opts.source);
-            pacer.record(part.length, Number(process.hrtime.bigint() - t0) / 1e6);
-            return n;
-          },
-          { background: true },
-        );
-        writing.catch(() => undefined); // awaited before the next batch or below: not an unhandled rejection
+      for (const s of encoder.encode(raw, () => pacer.rows)) {
+        yield s;
         await nextTick();
       }
-      hash.update(']');
-      items += raw.length;
+    }
+  }
+  return buildBook(db, { slices: slices(), finish: async () => encoder.finish(), close: async () => undefined }, opts, { ...hooks, pacer });
+}
+
+export interface ImportFileOptions extends ImportOptions {
+  /** After each batch read: bytes of the file consumed, of `totalBytes`, and items read before that batch. */
+  onProgress?: (bytesRead: number, totalBytes: number, items: number) => void;
+  /** Items per batch of the reader (default its own, 5 000). */
+  batchSize?: number;
+}
+
+/**
+ * `kiosk pricebook import FILE`: like {@link importPriceBook} with `readPriceBookFile(file, {taxClasses})`, same
+ * checks, same messages, same result — but the file is read, checked and encoded in a worker thread
+ * (encode-worker.ts), so the lane's lookups and writes keep their event loop while a big book goes in. A worker that
+ * dies is a KioskError('BAD_DATA'); the book in force stays either way.
+ */
+export function importPriceBookFile(db: KioskDb, file: string, opts: ImportFileOptions, hooks: BuildHooks & WorkerHooks = {}): Promise<ImportResult> {
+  const input: EncodeInput = { kind: 'file', path: file, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) };
+  return importPriceBookInWorker(db, input, opts, hooks);
+}
+
+export interface WorkerHooks {
+  /** Chunk input: the next gzip chunk of the book, in order, or null after the last. */
+  nextChunk?: () => Promise<{ index: number; data: Buffer } | null>;
+  /** Sees the build worker once started (tests). */
+  onWorker?: (worker: Worker) => void;
+}
+
+/** A full book read and encoded by the build worker (a file, or HQ's chunks through `hooks.nextChunk`), then built and switched in. */
+export async function importPriceBookInWorker(
+  db: KioskDb,
+  input: EncodeInput,
+  opts: ImportOptions & { onProgress?: ImportFileOptions['onProgress'] },
+  hooks: BuildHooks & WorkerHooks = {},
+): Promise<ImportResult> {
+  const pacer = hooks.pacer ?? new BuildPacer();
+  const source = workerSource(input, {
+    source: opts.source,
+    ...(opts.taxClasses ? { taxClasses: opts.taxClasses } : {}),
+    rows: () => pacer.rows,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(hooks.nextChunk ? { nextChunk: hooks.nextChunk } : {}),
+    ...(hooks.onWorker ? { onWorker: hooks.onWorker } : {}),
+  });
+  return buildBook(db, source, opts, { ...hooks, pacer });
+}
+
+/** The build itself: slices into the shadow tables (background, non-durable transactions), then the one switch. */
+async function buildBook(db: KioskDb, source: SliceSource, opts: ImportOptions, hooks: BuildHooks & { pacer: BuildPacer }): Promise<ImportResult> {
+  const { pacer } = hooks;
+  let result: ImportResult;
+  try {
+    await createShadowBook(db);
+    let barcodes = 0;
+    let writing: Promise<number> | null = null;
+    for await (const slice of source.slices) {
+      if (writing) barcodes += await writing;
+      writing = db.transaction(
+        async (tx) => {
+          const t0 = process.hrtime.bigint();
+          const n = await insertShadowBatch(tx, slice.json, opts.source);
+          pacer.record(slice.rows, Number(process.hrtime.bigint() - t0) / 1e6);
+          return n;
+        },
+        // not durable: a power cut can only lose shadow rows, which are dropped and rebuilt anyway; the switch
+        // below is durable, and its fsync makes every earlier commit durable too (WAL keeps commit order)
+        { background: true, durable: false },
+      );
+      writing.catch(() => undefined); // awaited before the next slice or below: not an unhandled rejection
     }
     if (writing) barcodes += await writing;
-    taxes.finish();
-    const sha256 = hash.digest('hex');
+    const { sha256, items } = await source.finish();
     const version = opts.version ?? `import-${sha256.slice(0, 12)}`;
     result = await db.transaction(
       async (tx) => {
@@ -167,16 +175,13 @@ export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceI
       { background: true },
     );
   } catch (e) {
+    await source.close().catch(() => undefined);
     await discardShadowBook(db).catch(() => undefined); // the old book is in force either way; leftovers go at the next build
     throw e;
   }
+  await source.close();
   await dropRetiredBook(db);
   return result;
-}
-
-/** Items as stored: barcodes under the key a scan looks up (UPC-A 036000291452 → 0036000291452, GTIN-14 0…→ GTIN-13). */
-function normalized(raw: PriceItem[]): PriceItem[] {
-  return raw.map((i) => ({ ...i, barcodes: [...new Set(i.barcodes.map(normalizeLookupKey))] }));
 }
 
 /** Upserts one batch of items and their barcodes (a delta). */

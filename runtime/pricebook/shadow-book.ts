@@ -69,16 +69,18 @@ export async function createShadowBook(db: KioskDb): Promise<void> {
 }
 
 /**
- * Inserts one batch (a JSON array of normalized PriceItems) into the shadow tables, inside the caller's
- * transaction; returns the barcodes written. A duplicate SKU or barcode is PRICEBOOK_INVALID.
+ * Inserts one batch (a JSON array of normalized PriceItems: text, or its UTF-8 bytes as the build worker hands them
+ * over) into the shadow tables, inside the caller's transaction; returns the barcodes written. A duplicate SKU or
+ * barcode is PRICEBOOK_INVALID.
  */
-export async function insertShadowBatch(tx: Tx, json: string, source: string): Promise<number> {
+export async function insertShadowBatch(tx: Tx, json: string | Buffer, source: string): Promise<number> {
+  // bytes bind as a BLOB, which JSON functions would read as JSONB: CAST makes them the text they are (a no-op on text)
   try {
     await tx.run(
       `INSERT INTO ${SHADOW_ITEMS} (sku, names, unit_price, tax_class, age_limit, sold_by_weight, type_prices)
        SELECT value ->> '$.sku', json(value -> '$.names'), value ->> '$.unitPrice', value ->> '$.taxClass',
               value ->> '$.ageLimit', CASE WHEN value ->> '$.soldByWeight' THEN 1 ELSE 0 END, value -> '$.typePrices'
-       FROM json_each(?)`,
+       FROM json_each(CAST(? AS TEXT))`,
       [json],
     );
   } catch (e) {
@@ -88,7 +90,7 @@ export async function insertShadowBatch(tx: Tx, json: string, source: string): P
   try {
     const r = await tx.run(
       `INSERT INTO ${SHADOW_BARCODES} (barcode, sku)
-       SELECT b.value, i.value ->> '$.sku' FROM json_each(?) i, json_each(i.value -> '$.barcodes') b`,
+       SELECT b.value, i.value ->> '$.sku' FROM json_each(CAST(? AS TEXT)) i, json_each(i.value -> '$.barcodes') b`,
       [json],
     );
     return r.changes;

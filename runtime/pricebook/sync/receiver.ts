@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../../kernel/clock';
-import { applyPriceBookDeltaTx, importPriceBook } from '../import';
+import { applyPriceBookDeltaTx, importPriceBookInWorker, type WorkerHooks } from '../import';
 import { discardShadowBook, dropRetiredBook, ShadowBookVanished } from '../shadow-book';
 import type { KioskDb, Tx } from '../../../kernel/sqlite/database';
 import { isKioskError } from '../../../kernel/errors';
 import { clip } from '../../../kernel/json/bounded-format';
-import type { PriceItem } from '../../pricing/types';
-import { decodeDeltaChunk, decodeItemChunk } from '../../../protocol/pricebook/chunk-codec';
+import { decodeDeltaChunk } from '../../../protocol/pricebook/chunk-codec';
 import { claimedManifestVersion, compareVersions, parseManifest, type PricebookManifest, type VerifyManifest } from '../../../protocol/pricebook/manifest';
 
 /** Where one price-book version stands, for reporting to HQ. */
@@ -50,6 +49,8 @@ export interface PricebookReceiverDeps {
   onReport?: (report: PricebookReport) => void;
   /** The tax classes configured now: a book with an item of another class is rejected (`invalid_book`). */
   taxClasses?: () => readonly string[];
+  /** Tests: sees the build worker of a full book (e.g. to stop it). */
+  buildHooks?: Pick<WorkerHooks, 'onWorker'>;
 }
 
 interface TransferRow {
@@ -74,7 +75,8 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
  * - A chunk is stored (in SQLite, so a restart keeps it) only if its bytes match the sha256 and length in the
  *   manifest; otherwise it is dropped and reported. Duplicates are ignored.
  * - When the last chunk is in, the sha256 of all chunks is checked, then the book is applied one chunk at a time:
- *   full → built beside the catalog in short background transactions and switched in, with the transfer marked
+ *   full → decoded and validated in a worker thread (encode-worker.ts), built beside the catalog in short background
+ *   transactions and switched in, with the transfer marked
  *   `applied`, by one short transaction (importPriceBook, runtime/pricebook/shadow-book.ts) — the lane's writes go
  *   first meanwhile and its lookups read the old book until the switch; delta → upserts/deletes in order in one
  *   background transaction. Any failure leaves the old book and the version is `rejected` (its chunks deleted).
@@ -292,7 +294,16 @@ export class PricebookReceiver {
       try {
         if (m.kind === 'full') {
           // built beside the book in force in short background transactions, switched in with `applied` in one
-          await importPriceBook(db, chunks(db, m, decodeItemChunk), { clock, deviceId, version: m.version, source, taxClasses }, { inSwitch: applied });
+          // read, checked and encoded by the build worker (the lane's event loop only inserts): chunks handed over one by one
+          let next = 0;
+          const nextChunk = async () => {
+            const c = m.chunks[next++];
+            if (!c) return null;
+            const r = await db.read.get<{ data: Buffer }>('SELECT data FROM pricebook_chunks WHERE version = ? AND idx = ?', [m.version, c.index]);
+            if (!r) throw new Error(`chunk ${c.index} of ${m.version} vanished`);
+            return { index: c.index, data: r.data };
+          };
+          await importPriceBookInWorker(db, { kind: 'chunks' }, { clock, deviceId, version: m.version, source, taxClasses }, { inSwitch: applied, nextChunk, ...this.deps.buildHooks });
         } else {
           await db.transaction(
             async (tx) => {
@@ -374,16 +385,7 @@ async function finish(tx: Tx, version: string, status: 'applied' | 'rejected', r
   await tx.run('DELETE FROM pricebook_chunks WHERE version = ?', [version]);
 }
 
-/** The book's records, one decompressed chunk at a time, read on the reader connection (a full book's build). */
-async function* chunks<T = PriceItem>(db: KioskDb, m: PricebookManifest, decode: (gz: Buffer, index: number) => T[]): AsyncGenerator<T[]> {
-  for (const c of m.chunks) {
-    const r = await db.read.get<{ data: Buffer }>('SELECT data FROM pricebook_chunks WHERE version = ? AND idx = ?', [m.version, c.index]);
-    if (!r) throw new Error(`chunk ${c.index} of ${m.version} vanished`);
-    yield decode(r.data, c.index);
-  }
-}
-
-/** The same inside the applying transaction (a delta, applied in one). */
+/** The records of a delta, one decompressed chunk at a time, inside the applying transaction. */
 async function* chunksIn<T>(tx: Tx, m: PricebookManifest, decode: (gz: Buffer, index: number) => T[]): AsyncGenerator<T[]> {
   for (const c of m.chunks) {
     const r = await tx.get<{ data: Buffer }>('SELECT data FROM pricebook_chunks WHERE version = ? AND idx = ?', [m.version, c.index]);

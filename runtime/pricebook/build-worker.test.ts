@@ -1,0 +1,173 @@
+/**
+ * Issue 16: a price-book file and HQ's chunks are read, checked and encoded in a worker thread (encode-worker.ts),
+ * the main thread only inserts. The result is the same book as the in-process import; the worker's refusals keep the
+ * reader's messages and line numbers; a worker that dies is a clear KioskError and leaves the book in force.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { SimulatedClock } from '../../kernel/clock';
+import { KioskError } from '../../kernel/errors';
+import type { KioskDb } from '../../kernel/sqlite/database';
+import { readPriceBookFile } from '../../protocol/pricebook/reader';
+import { toCsv } from '../../test/support/pricebook';
+import { build, dump, item, items, openDb, signManifest, tempDir, verifyManifest } from '../../test/support/pricebook-sync';
+import { Catalog } from './catalog';
+import { importPriceBook, importPriceBookFile, type ImportOptions } from './import';
+import { PricebookReceiver } from './sync/receiver';
+
+let tmp: ReturnType<typeof tempDir>;
+let db: KioskDb;
+let n = 0;
+beforeEach(async () => {
+  tmp = tempDir();
+  db = await openDb(path.join(tmp.dir, `k${n++}.sqlite`));
+});
+afterEach(async () => {
+  await db.close();
+  tmp.cleanup();
+});
+
+const TAXES = ['standard', 'reduced'];
+const opts = (source: string, over: Partial<ImportOptions> = {}): ImportOptions => ({ clock: new SimulatedClock(), deviceId: 'K1', source, taxClasses: TAXES, ...over });
+const write = (name: string, text: string) => {
+  const f = path.join(tmp.dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+};
+const bookTables = async () =>
+  (await db.read.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'item%' ORDER BY name")).map((r) => r.name);
+const failure = async (p: Promise<unknown>): Promise<KioskError> => {
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(KioskError);
+  return e as KioskError;
+};
+
+async function oldBook(): Promise<unknown[]> {
+  await importPriceBook(db, (async function* () { yield items(1, 30).map((i) => ({ ...i, unitPrice: 1 })); })(), opts('old', { version: 'old' }));
+  return dump(db);
+}
+
+test('a CSV book imported through the worker is the book the in-process import makes: same rows, same hash, same version', async () => {
+  // UPC-A barcodes too: normalized (to the 13-digit lookup key) in the worker as on the main thread
+  const book = [...items(1, 700), item(701, { barcodes: ['036000291452'] })];
+  const file = write('book.csv', toCsv(book));
+  const progress: number[] = [];
+  const r = await importPriceBookFile(db, file, { ...opts('book.csv'), batchSize: 64, onProgress: (read) => progress.push(read) });
+  const rows = await dump(db);
+
+  const other = await openDb(path.join(tmp.dir, 'other.sqlite'));
+  try {
+    const inProcess = await importPriceBook(other, readPriceBookFile(file, { taxClasses: TAXES, batchSize: 64 }), opts('book.csv'));
+    expect(r).toEqual(inProcess);
+    expect(rows).toEqual(await dump(other));
+  } finally {
+    await other.close();
+  }
+  expect(r).toMatchObject({ items: 701, barcodes: 701 });
+  expect(r.version).toBe(`import-${r.sha256.slice(0, 12)}`);
+  expect(progress.length).toBeGreaterThan(1);
+  expect(progress[progress.length - 1]).toBe(fs.statSync(file).size);
+  expect(await new Catalog(db).byBarcode('0036000291452')).toMatchObject({ sku: item(701).sku });
+  expect(await bookTables()).toEqual(['item_barcodes', 'items']);
+});
+
+test('a malformed CSV line is refused from the worker with its line number, the reader’s message, and nothing changes', async () => {
+  const before = await oldBook();
+  const lines = toCsv(items(100, 140)).split('\n');
+  lines[12] = lines[12].replace(/^SKU-000111,/, 'SKU-000111,"6900000000111'); // line 13: a quote that never closes
+  const file = write('broken.csv', lines.join('\n'));
+  const expected = await failure((async () => {
+    for await (const _ of readPriceBookFile(file, { taxClasses: TAXES })) void _;
+  })());
+
+  const e = await failure(importPriceBookFile(db, file, opts('broken.csv')));
+  expect(e.code).toBe('PRICEBOOK_INVALID');
+  expect(e.message).toBe(expected.message);
+  expect(e.message).toMatch(/^broken\.csv line 13: malformed CSV: /);
+  expect(e.details).toEqual(expected.details);
+  expect(await dump(db)).toEqual(before);
+  expect(await new Catalog(db).version()).toBe('old');
+  expect(await bookTables()).toEqual(['item_barcodes', 'items']);
+});
+
+test('rows refused in the worker keep their lines, fields and reasons (duplicates and tax classes across batches)', async () => {
+  const before = await oldBook();
+  const file = write('dup.csv', toCsv([...items(1, 9), item(10, { barcodes: [item(2).barcodes[0]] }), item(11, { taxClass: 'zero' })]));
+  const e = await failure(importPriceBookFile(db, file, { ...opts('dup.csv'), batchSize: 2 }));
+  expect(e.code).toBe('PRICEBOOK_INVALID');
+  expect(e.message).toMatch(/^dup\.csv: 2 invalid rows:\n {2}line 11: barcodes: duplicate barcode "6900000000002", already used by SKU-000002 at line 3\n {2}line 12: tax_class: unknown tax class "zero"/);
+  expect((e.details as { problems: { line: number }[] }).problems.map((p) => p.line)).toEqual([11, 12]);
+  expect(await dump(db)).toEqual(before);
+});
+
+test('a missing file is the file system’s own error, passed on from the worker', async () => {
+  const e = (await importPriceBookFile(db, path.join(tmp.dir, 'nope.csv'), opts('nope.csv')).catch((x: unknown) => x)) as NodeJS.ErrnoException;
+  expect(e.code).toBe('ENOENT');
+  expect(await bookTables()).toEqual(['item_barcodes', 'items']);
+});
+
+test('a worker that dies is a KioskError naming the book; the book in force, the journal and the kiosk go on untouched', async () => {
+  const before = await oldBook();
+  const journal = await db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM journal');
+  const file = write('book.csv', toCsv(items(1, 300)));
+  let slices = 0;
+  // stopped mid-build, once it has handed over its first slice (some rows may be in the shadow tables by then)
+  const stopAtFirstSlice = (w: Worker) => w.on('message', (m: { t: string }) => m.t === 'slice' && ++slices === 1 && void w.terminate());
+  const e = await failure(importPriceBookFile(db, file, { ...opts('book.csv'), batchSize: 10 }, { onWorker: stopAtFirstSlice }));
+  expect(slices).toBeGreaterThanOrEqual(1);
+  expect(e.code).toBe('BAD_DATA');
+  expect(e.message).toMatch(/^book\.csv: the price-book build worker stopped \(exit code \d+\); the book in force is unchanged$/);
+  expect(await dump(db)).toEqual(before);
+  expect(await db.read.get('SELECT COUNT(*) AS n FROM journal')).toEqual(journal);
+  expect(await bookTables()).toEqual(['item_barcodes', 'items']);
+  // the kiosk sells on: writes go through, and the next import works
+  await db.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('lane', 'sold')"));
+  expect((await importPriceBookFile(db, file, opts('book.csv'))).items).toBe(300);
+});
+
+describe('HQ books', () => {
+  const deliver = async (r: PricebookReceiver, book: Awaited<ReturnType<typeof build>>) => {
+    await r.offerManifest(signManifest(book.manifest));
+    for (let i = 0; i < book.chunks.length; i++) await r.offerChunk(book.manifest.version, i, book.chunks[i]);
+    return r.status();
+  };
+
+  it('are decoded in the worker chunk by chunk: a bad line names its chunk and line (invalid_book)', async () => {
+    const r = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'K1', verifyManifest });
+    expect(await deliver(r, await build(items(1, 50), { version: 'v1', kind: 'full' }, 1500))).toMatchObject({ status: 'applied' });
+    const before = await dump(db);
+    const bad = await build([...items(1, 60), { ...item(61), unitPrice: -1 }], { version: 'v2', kind: 'full' }, 1500);
+    expect(bad.chunks.length).toBeGreaterThan(3);
+    const st = await deliver(r, bad);
+    expect(st).toMatchObject({ version: 'v2', status: 'rejected', reason: 'invalid_book' });
+    expect(st!.detail).toMatch(new RegExp(`^chunk ${bad.chunks.length - 1} line \\d+: unitPrice: `));
+    expect(await dump(db)).toEqual(before);
+  });
+
+  it('a worker that dies rejects the version (apply_failed, reported), keeps the book in force, and the next version applies', async () => {
+    let kill = true;
+    const r = new PricebookReceiver({
+      db,
+      clock: new SimulatedClock(),
+      deviceId: 'K1',
+      verifyManifest,
+      buildHooks: { onWorker: (w) => void (kill && w.terminate()) },
+    });
+    kill = false;
+    expect(await deliver(r, await build(items(1, 40), { version: 'v1', kind: 'full' }))).toMatchObject({ status: 'applied' });
+    const before = await dump(db);
+    kill = true;
+    const st = await deliver(r, await build(items(1, 80), { version: 'v2', kind: 'full' }));
+    expect(st).toMatchObject({ version: 'v2', status: 'rejected', reason: 'apply_failed' });
+    expect(st!.detail).toMatch(/KioskError: hq:v2: the price-book build worker stopped \(exit code \d+\)/);
+    expect(await dump(db)).toEqual(before);
+    expect(await bookTables()).toEqual(['item_barcodes', 'items']);
+    kill = false;
+    expect(await deliver(r, await build(items(1, 90), { version: 'v3', kind: 'full' }))).toMatchObject({ status: 'applied' });
+    expect(await new Catalog(db).count()).toBe(90);
+  });
+});
