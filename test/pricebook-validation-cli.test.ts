@@ -44,4 +44,20 @@ describe('kiosk pricebook import validation', () => {
     expect(JSON.parse(kiosk(['barcode', 'parse', '6901234567892', '--data', dir, '--json']).stdout).item).toMatchObject({ found: true, sku: 'X1' });
     expect(JSON.parse(kiosk(['barcode', 'parse', '6909876543212', '--data', dir, '--json']).stdout).item).toMatchObject({ found: false });
   });
+
+  it('a book whose only fault is a repeated SKU or barcode is refused naming both lines (read without the key index first, then again)', () => {
+    const header = 'sku,barcodes,name_en,unit_price,tax_class,age_limit,sold_by_weight\n';
+    const sku = path.join(dir, 'dup-sku.csv');
+    fs.writeFileSync(sku, `${header}Z1,6901234567892,Milk,650,standard,,false\nZ2,6909876543212,Tea,300,standard,,false\nZ1,6901111111116,Bread,250,standard,,false\n`);
+    const r1 = kiosk(['pricebook', 'import', sku, '--data', dir]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr.trim()).toBe('kiosk: PRICEBOOK_INVALID: dup-sku.csv line 4: sku: duplicate SKU "Z1", first at line 2');
+    const code = path.join(dir, 'dup-barcode.csv');
+    fs.writeFileSync(code, `${header}Z1,6901234567892,Milk,650,standard,,false\nZ2,6901234567892,Tea,300,standard,,false\n`);
+    const r2 = kiosk(['pricebook', 'import', code, '--data', dir]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr.trim()).toBe('kiosk: PRICEBOOK_INVALID: dup-barcode.csv line 3: barcodes: duplicate barcode "6901234567892", already used by Z1 at line 2');
+    // nothing was switched in: a fresh kiosk's book does not know Z2
+    expect(JSON.parse(kiosk(['barcode', 'parse', '6909876543212', '--data', dir, '--json']).stdout).item).toMatchObject({ found: false });
+  });
 });

@@ -5,6 +5,7 @@ import { importPriceBook } from '../../runtime/pricebook/import';
 import { SystemClock } from '../../kernel/clock';
 import { taxRates } from '../../config/load';
 import { readPriceBookFile } from '../../protocol/pricebook/reader';
+import { isKioskError } from '../../kernel/errors';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import { openDatabase } from '../kiosk';
 
@@ -31,13 +32,21 @@ export async function pricebookImport(file: string, opts: CommonOptions & { json
   const clock = new SystemClock();
   const { db } = await openDatabase({ ...config, pricebook: { starter: null } }, clock);
   try {
+    // read without the key index (a million items' SKUs and barcodes): the new book's primary keys refuse a repeated
+    // SKU or barcode anyway. A refused file is read again with it, for the refusal that names every line
     async function* counted() {
-      for await (const batch of readPriceBookFile(file, { taxClasses, onProgress: (read: number) => bar?.update(mb(read), { items }) })) {
+      for await (const batch of readPriceBookFile(file, { taxClasses, trackKeys: false, onProgress: (read: number) => bar?.update(mb(read), { items }) })) {
         items += batch.length;
         yield batch;
       }
     }
-    const r = await importPriceBook(db, counted(), { clock, deviceId: config.device.deviceId, source: path.basename(file), version: opts.version, taxClasses });
+    let r: Awaited<ReturnType<typeof importPriceBook>>;
+    try {
+      r = await importPriceBook(db, counted(), { clock, deviceId: config.device.deviceId, source: path.basename(file), version: opts.version, taxClasses });
+    } catch (e) {
+      if (isKioskError(e, 'PRICEBOOK_INVALID')) for await (const _ of readPriceBookFile(file, { taxClasses })) void _;
+      throw e;
+    }
     bar?.update(mb(total), { items });
     bar?.stop();
     if (opts.json) printJson(r);

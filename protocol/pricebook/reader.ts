@@ -38,6 +38,12 @@ export interface ReadPriceBookOptions {
   batchSize?: number;
   /** The tax classes the kiosk knows (config `tax`): an item of any other class is a problem. Unset: not checked. */
   taxClasses?: readonly string[];
+  /**
+   * false: SKUs and barcodes repeated across rows are not looked for, which saves the key index (about 75 MiB for a
+   * million items). Only for a caller whose store refuses them anyway (the price book's primary keys) and then reads
+   * the file again with keys on, for the refusal that names the lines (device/commands/pricebook.ts). Default true.
+   */
+  trackKeys?: boolean;
 }
 
 /** How many invalid rows one refusal lists; the reader stops reading at that many. */
@@ -103,6 +109,7 @@ class Context {
   constructor(
     readonly path: string,
     private readonly taxClasses: ReadonlySet<string> | null = null,
+    private readonly trackKeys = true,
   ) {
     this.name = basename(path);
   }
@@ -160,7 +167,7 @@ class Context {
 
   /** Records the item's keys; throws on a duplicate SKU or barcode. */
   claim(item: PriceItem, loc: Location): void {
-    const first = this.skus.find(item.sku);
+    const first = this.trackKeys ? this.skus.find(item.sku) : -1;
     if (first !== -1) {
       const firstAt = at({ kind: loc.kind, n: this.skus.valueAt(first) });
       this.fail(loc, 'sku', `duplicate SKU ${showValue(item.sku)}, first at ${firstAt}`, { firstAt });
@@ -168,6 +175,7 @@ class Context {
     for (let i = 0; i < item.barcodes.length; i++) {
       const code = item.barcodes[i];
       if (item.barcodes.indexOf(code) !== i) this.fail(loc, 'barcodes', `barcode ${showValue(code)} is listed twice`);
+      if (!this.trackKeys) continue;
       const other = this.barcodes.find(code);
       if (other !== -1) {
         const owner = this.barcodes.valueAt(other);
@@ -176,6 +184,7 @@ class Context {
         this.fail(loc, 'barcodes', `duplicate barcode ${showValue(code)}, already used by ${otherSku} at ${firstAt}`, { firstAt, otherSku });
       }
     }
+    if (!this.trackKeys) return;
     const entry = this.skus.add(item.sku, loc.n);
     for (const code of item.barcodes) this.barcodes.add(code, entry);
   }
@@ -188,7 +197,7 @@ class Context {
 export async function* readPriceBookFile(path: string, opts: ReadPriceBookOptions = {}): AsyncGenerator<PriceItem[]> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  const ctx = new Context(path, opts.taxClasses ? new Set(opts.taxClasses) : null);
+  const ctx = new Context(path, opts.taxClasses ? new Set(opts.taxClasses) : null, opts.trackKeys ?? true);
   const format = formatOf(path);
   if (format === null) ctx.fail(null, null, `unsupported price book format ${showValue(extname(path))} (expected .csv, .jsonl, .ndjson or .json)`);
   const totalBytes = (await stat(path)).size;
