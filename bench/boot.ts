@@ -10,10 +10,11 @@
  *   commands/start.ts → service-status.ts), which is what the shipped unit (Type=notify) waits for; reading it off the
  *   pipe needs no polling, so measuring adds no load. Time runs from just before `spawn` to the line's arrival.
  * - idle RSS: VmRSS from /proc/<pid>/status IDLE_MS after `ready` (also VmHWM, the peak during boot).
- * - floor: `node -e` printing `ready` at once and idling; "modules only": the same after requiring `kiosk start`'s
- *   module graph (device/commands/start.js) — the share of the boot that is loading code.
- * - "--max-semi-space-size=1": the second boot with V8's young generation capped at 1 MiB per semi-space (default
- *   16): what a smaller new space saves of the idle RSS (a node flag for the unit file, not a code change).
+ * - floor: `node -e` printing `ready` at once and idling; "modules only": the same after loading `kiosk start`'s
+ *   modules — the share of the boot that is loading code. A bundled build (scripts/build.js: dist/device/cli.js is
+ *   the loader of cli.bundle.js) loads them as the kiosk does, through the loader (KIOSK_CLI_LOAD=start, with its
+ *   code cache and young-generation cap); an unbundled one (plain tsc) by requiring device/commands/start.js.
+ * - "no code cache": the second boot with KIOSK_CODE_CACHE=off — what the bundle's V8 code cache saves.
  * - KIOSK_CLI_BEFORE=path/to/other/cli.js adds that build's first and second boot (before/after in one run).
  *
  * Runs alternate (floor, modules, first boot, second boot) to spread machine noise. Nothing here is a test: the
@@ -33,6 +34,7 @@ const TIMEOUT_MS = Number(process.env.BOOT_TIMEOUT_MS ?? 60_000);
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.resolve(process.env.KIOSK_CLI ?? path.join(ROOT, 'dist', 'device', 'cli.js'));
 const START_MODULE = path.join(path.dirname(CLI), 'commands', 'start.js');
+const BUNDLED = fs.existsSync(path.join(path.dirname(CLI), 'cli.bundle.js'));
 const BEFORE = process.env.KIOSK_CLI_BEFORE ? path.resolve(process.env.KIOSK_CLI_BEFORE) : null;
 
 /** Targets of issue 16. */
@@ -122,14 +124,20 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   { name: 'floor: node, prints ready', kiosk: false, run: (dir) => timeStart(['-e', `process.stdout.write("ready\\n"); ${IDLE}`], kioskEnv(dir), ROOT) },
-  {
-    name: 'modules only: require start.js',
-    kiosk: false,
-    run: (dir) => timeStart(['-e', `require(${JSON.stringify(START_MODULE)}); process.stdout.write("ready\\n"); ${IDLE}`], kioskEnv(dir), ROOT),
-  },
+  BUNDLED
+    ? {
+        name: 'modules only: loader, KIOSK_CLI_LOAD=start',
+        kiosk: false,
+        run: (dir) => timeStart(['-e', `require(${JSON.stringify(CLI)}); process.stdout.write("ready\\n"); ${IDLE}`], { ...kioskEnv(dir), KIOSK_CLI_LOAD: 'start' }, ROOT),
+      }
+    : {
+        name: 'modules only: require start.js',
+        kiosk: false,
+        run: (dir) => timeStart(['-e', `require(${JSON.stringify(START_MODULE)}); process.stdout.write("ready\\n"); ${IDLE}`], kioskEnv(dir), ROOT),
+      },
   { name: 'kiosk start, first boot', kiosk: true, run: (dir) => timeStart([CLI, 'start'], kioskEnv(dir), ROOT) },
   { name: 'kiosk start, second boot', kiosk: true, run: (dir) => timeStart([CLI, 'start'], kioskEnv(dir), ROOT) },
-  { name: 'second boot, --max-semi-space-size=1', kiosk: false, run: (dir) => timeStart(['--max-semi-space-size=1', CLI, 'start'], kioskEnv(dir), ROOT) },
+  ...(BUNDLED ? [{ name: 'second boot, no code cache', kiosk: false, run: (dir: string) => timeStart([CLI, 'start'], { ...kioskEnv(dir), KIOSK_CODE_CACHE: 'off' }, ROOT) }] : []),
   ...(BEFORE
     ? [
         { name: 'before: first boot', kiosk: false, run: (dir: string) => timeStart([BEFORE, 'start'], kioskEnv(path.join(dir, 'before')), ROOT) },

@@ -47,6 +47,17 @@ describe('dist/ (what `npm run build` ships)', () => {
     expect(testOnlyContents(dist)).toEqual([]);
   });
 
+  it('runs the CLI from its bundle: cli.js is the loader, the bundle is ASCII and its code cache is there', () => {
+    const device = path.join(dist, 'device');
+    expect(fs.readFileSync(path.join(device, 'cli.js'), 'utf8')).toContain("'cli.bundle.js'");
+    const bundle = fs.readFileSync(path.join(device, 'cli.bundle.js'));
+    // one byte ≥ 0x80 would make V8 hold the whole bundle as a two-byte string (scripts/build.js escapes them)
+    expect(bundle.findIndex((b) => b >= 0x80)).toBe(-1);
+    const id = /^\/\/ kiosk-bundle ([0-9a-f]+)\n/.exec(bundle.toString('latin1'))?.[1];
+    expect(id).toBeDefined();
+    expect(fs.readdirSync(device).filter((f) => f.endsWith('.cache'))).toEqual([`cli.bundle.${id}.cache`]);
+  });
+
   it('holds no benchmark (bench/ has its own build, tsconfig.bench.json → dist-bench/)', () => {
     expect(fs.existsSync(path.join(dist, 'bench'))).toBe(false);
   });

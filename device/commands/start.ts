@@ -1,3 +1,4 @@
+import { writeToStream } from 'mqtt-packet';
 import { bootKiosk, dbPath } from '../kiosk';
 import type { KioskConfig } from '../../config/schema';
 import { SystemClock, type Clock } from '../../kernel/clock';
@@ -119,6 +120,11 @@ async function runBooted(
     // one ends the start before a second HQ session is opened)
     let link: HqLink | null = null;
     health?.serve(kioskHealthSources(kiosk, () => link?.client.connected ?? false));
+    // mqtt-packet builds a table of all 65 536 two-byte numbers as Buffers on its first packet: ~55 ms and ~15 MiB
+    // of resident memory, kept for good, to save a 2-byte allocation per packet id — nothing for the few packets the
+    // embedded broker (Aedes, which shares this module instance: scripts/build.js leaves it outside the bundle)
+    // writes (issue 16, bench/boot). Before the broker starts: the first packet is its first CONNACK.
+    writeToStream.cacheNumbers = false;
     const hq = await startHqLink(kiosk, { log });
     link = hq;
     started.push(hq);
