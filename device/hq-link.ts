@@ -86,7 +86,8 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   };
   // The MQTT connection and the outbox drain run in a worker thread (at a lower CPU priority, with a read-only
   // connection of its own): a backlog's encoding, socket writes, PUBACKs, acks and batch reads never wait in front
-  // of a scan on this thread. Deletes of acknowledged rows come back here, to the writer queue, as background work.
+  // of a scan on this thread. Not with the embedded HQ: its broker and ingest run on this thread anyway, so the same
+  // uplink runs here too (inline), without a worker's ~20 MiB. Deletes of acknowledged rows come back here, to the writer queue, as background work.
   // While a shopper is at the lane the drain keeps 16 in flight and pauses 10 ms after each 8 publishes (the broker
   // and HQ may share the lane's CPU); between shoppers it drains at full speed.
   const thread = new UplinkThread({
@@ -97,7 +98,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     deviceId: device,
     drain: { deleteEveryMs: 1000, slice: 8, atLane: { window: 16, pauseMs: 10 }, between: { window: 256, pauseMs: 0 } },
     nice: 10,
-  });
+  }, 2000, embedded !== null);
   // not connected yet: every listener is attached first and connect() is called at the end. On a session resume the
   // broker delivers what was queued for the kiosk (commands, acks, resend requests, bundles) right after CONNACK;
   // mqtt.js PUBACKs a message that finds no 'message' listener, and it would be gone (test/hq-link.test.ts: messages

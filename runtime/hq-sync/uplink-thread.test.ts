@@ -15,8 +15,14 @@ import type { UplinkInit } from './uplink-messages';
 const STORE = 'S1';
 const DEVICE = 'K1';
 
-/** The HQ uplink worker thread, through its lane-side proxies, against a real Mosquitto and a real SQLite file. */
-describe('HQ uplink worker (MQTT connection and outbox drain in a worker thread)', () => {
+/**
+ * The HQ uplink, through its lane-side proxies, against a real Mosquitto and a real SQLite file: in a worker thread,
+ * and inline (the same code on the lane's thread, as with the embedded HQ).
+ */
+describe.each([
+  ['in a worker thread', false],
+  ['inline, on the lane thread', true],
+])('HQ uplink (MQTT connection and outbox drain) %s', (_name, inline) => {
   let broker: Mosquitto;
   let dir: string;
   let db: KioskDb;
@@ -56,14 +62,14 @@ describe('HQ uplink worker (MQTT connection and outbox drain in a worker thread)
   }
 
   function start(i: UplinkInit, restartMs = 100) {
-    const thread = new UplinkThread(i, restartMs);
+    const thread = new UplinkThread(i, restartMs, inline);
     const client = new RemoteMqttClient(thread, i.mqtt);
     const drain = new RemoteOutboxPublisher(thread, db);
     live.push({ client, drain });
     return { thread, client, drain };
   }
 
-  it('publishes, subscribes and receives through the worker; the connection state and events reach the lane thread', async () => {
+  it('publishes, subscribes and receives through the uplink; the connection state and events reach the lane thread', async () => {
     const { client } = start(init());
     const events: string[] = [];
     client.on('connect', () => events.push('connect'));
@@ -89,7 +95,7 @@ describe('HQ uplink worker (MQTT connection and outbox drain in a worker thread)
     expect(seen[0].toString()).toBe('{"online":true}');
   });
 
-  it('drains the outbox from its own connection, deletes acked rows on the lane thread, and keeps the lane\'s reads free', async () => {
+  it('drains the outbox from its own connection and deletes the acknowledged rows through the lane thread\'s writer', async () => {
     await appendEntries(db, DEVICE, 300);
     const { client, drain } = start(init());
     const received: number[] = [];
@@ -110,7 +116,7 @@ describe('HQ uplink worker (MQTT connection and outbox drain in a worker thread)
     expect(await drain.backlog()).toBe(0);
   });
 
-  it('a worker that cannot start is reported with its cause, started again, and recovers once the cause is gone', async () => {
+  it('an uplink that cannot start is reported with its cause, started again, and recovers once the cause is gone', async () => {
     const missing = path.join(dir, 'later', 'kiosk.sqlite');
     const { client } = start(init({ dbFile: missing }), 50);
     const errors: Error[] = [];
@@ -120,7 +126,7 @@ describe('HQ uplink worker (MQTT connection and outbox drain in a worker thread)
     const answered = new Promise<Error | undefined>((resolve) => client.publish('kiosk/v1/S1/K1/state', 'x', { qos: 1 }, resolve));
     client.connect();
     await waitFor(() => errors.some((e) => e instanceof KioskError && e.code === 'HQ_LINK_DOWN'));
-    expect(errors.map((e) => e.message).join('\n')).toMatch(/uplink worker failed to start: .*SQLITE_CANTOPEN/);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/uplink (worker )?failed to start: .*SQLITE_CANTOPEN/);
     expect(client.connected).toBe(false);
     // the publish made before the worker died fails, it does not hang
     const err = await answered;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { workerScript } from '../../kernel/worker-script';
 import type { FromWorker, ToWorker, UplinkInit } from './uplink-messages';
 
@@ -18,7 +18,8 @@ export interface UplinkThreadEvents {
  * event the owner logs and shows.
  */
 export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
-  private worker: Worker | null = null;
+  /** The worker, or in `inline` mode the lane thread's end of the channel to the uplink running beside it. */
+  private worker: Worker | MessagePort | null = null;
   private ready = false;
   private queue: ToWorker[] = [];
   private stopped = false;
@@ -28,9 +29,15 @@ export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
   /** Workers that died in a row without becoming ready (the wait before the next start doubles, up to 32×). */
   private failures = 0;
 
+  /**
+   * `inline`: the uplink runs on this thread (same code, same messages, through a MessageChannel) — for a kiosk whose
+   * HQ (the embedded broker and ingest) runs on this thread anyway: a worker would take no work off it and would
+   * cost its memory (~20 MiB).
+   */
   constructor(
     private init: UplinkInit,
     private readonly restartMs = 2000,
+    private readonly inline = false,
   ) {
     super();
     this.start();
@@ -59,13 +66,34 @@ export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
     this.queue = [];
     const w = this.worker;
     this.worker = null;
-    if (w) await w.terminate();
+    if (w instanceof Worker) await w.terminate();
+    else w?.close();
   }
 
   private start(): void {
     this.starts++;
     const restart = this.starts > 1;
-    const w = new Worker(workerScript(require.resolve('./uplink-worker')), { workerData: this.init });
+    let w: Worker | MessagePort;
+    let ended: (listener: (died: Error | null) => void) => void;
+    if (this.inline) {
+      const { port1, port2 } = new MessageChannel();
+      w = port1;
+      let onEnd: ((died: Error | null) => void) | null = null;
+      // required here, not at the top: a kiosk with a worker never loads the uplink on its own thread
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only in inline mode (see above)
+      const { runUplink } = require('./uplink-worker') as typeof import('./uplink-worker');
+      runUplink(port2, { ...this.init, nice: 0 }).catch((e: unknown) => {
+        port2.close();
+        onEnd?.(new Error(`uplink failed to start: ${e instanceof Error ? e.message : String(e)}`));
+      });
+      ended = (listener) => (onEnd = listener);
+    } else {
+      const worker = new Worker(workerScript(require.resolve('./uplink-worker')), { workerData: this.init });
+      w = worker;
+      let died: Error | null = null;
+      worker.on('error', (e) => (died = e));
+      ended = (listener) => worker.on('exit', (code) => listener(died ?? new Error(`HQ uplink worker exited with code ${code}`)));
+    }
     this.worker = w;
     this.ready = false;
     w.on('message', (m: FromWorker) => {
@@ -80,14 +108,12 @@ export class UplinkThread extends EventEmitter<UplinkThreadEvents> {
       }
       this.emit('message', m);
     });
-    let died: Error | null = null;
-    w.on('error', (e) => (died = e));
-    w.on('exit', (code) => {
+    ended((died) => {
       if (this.worker !== w) return;
       this.worker = null;
       this.ready = false;
       if (this.stopped) return;
-      this.emit('died', died ?? new Error(`HQ uplink worker exited with code ${code}`));
+      this.emit('died', died ?? new Error('HQ uplink stopped'));
       const wait = this.restartMs * 2 ** Math.min(this.failures++, 5);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;

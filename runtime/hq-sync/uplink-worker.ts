@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import mqtt, { type IClientSubscribeOptions } from 'mqtt';
 import { SystemClock } from '../../kernel/clock';
 import { KioskDb } from '../../kernel/sqlite/database';
@@ -26,10 +26,15 @@ function renice(nice: number): void {
   }
 }
 
-async function main(port: NonNullable<typeof parentPort>, init: UplinkInit): Promise<void> {
+/**
+ * Runs the uplink on `port` (the worker's parentPort, or one end of a MessageChannel when it runs on the lane's own
+ * thread: uplink-thread.ts `inline`). Rejects when it cannot start (e.g. the database cannot be opened).
+ */
+export async function runUplink(port: MessagePort, init: UplinkInit): Promise<void> {
   renice(init.nice);
   const send = (m: FromWorker) => port.postMessage(m);
-  const client = mqtt.connect(init.brokerUrl, { ...init.mqtt, manualConnect: true });
+  // writeCache off: mqtt-packet would otherwise build 65 536 number Buffers at the first packet (~5 MiB, ~50 ms)
+  const client = mqtt.connect(init.brokerUrl, { ...init.mqtt, manualConnect: true, writeCache: false });
   client.setMaxListeners(16);
   const state = () => ({ connected: client.connected, disconnecting: client.disconnecting, disconnected: client.disconnected });
   for (const name of ['connect', 'close', 'offline', 'reconnect', 'end', 'disconnect'] as ConnectionEvent[]) {
@@ -151,7 +156,7 @@ async function main(port: NonNullable<typeof parentPort>, init: UplinkInit): Pro
 
 if (parentPort) {
   const port = parentPort;
-  main(port, workerData as UplinkInit).catch((e: unknown) => {
+  runUplink(port, workerData as UplinkInit).catch((e: unknown) => {
     // the lane's thread logs it and starts the worker again (remote-mqtt-client.ts)
     port.postMessage({ t: 'error', message: `uplink worker failed to start: ${(e as Error).message ?? String(e)}`, code: 'UPLINK_START' } satisfies FromWorker);
     process.exitCode = 1;
