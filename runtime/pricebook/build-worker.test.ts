@@ -11,21 +11,16 @@ import { KioskError } from '../../kernel/errors';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import { readPriceBookFile } from '../../protocol/pricebook/reader';
 import { toCsv } from '../../test/support/pricebook';
-import { build, dump, item, items, openDb, signManifest, tempDir, verifyManifest } from '../../test/support/pricebook-sync';
+import { build, dump, item, items, freshDbEachTest, openDb, signManifest, tempDir, verifyManifest } from '../../test/support/pricebook-sync';
 import { Catalog } from './catalog';
 import { importPriceBook, importPriceBookFile, type ImportOptions } from './import';
 import { PricebookReceiver } from './sync/receiver';
 
 let tmp: ReturnType<typeof tempDir>;
 let db: KioskDb;
-let n = 0;
-beforeEach(async () => {
-  tmp = tempDir();
-  db = await openDb(path.join(tmp.dir, `k${n++}.sqlite`));
-});
-afterEach(async () => {
-  await db.close();
-  tmp.cleanup();
+freshDbEachTest((t, d) => {
+  tmp = t;
+  db = d;
 });
 
 const TAXES = ['standard', 'reduced'];

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { SimulatedClock } from '../../kernel/clock';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import { MAX_PROBLEMS, readPriceBookFile, type RowProblem } from '../../protocol/pricebook/reader';
-import { build, dump, item, items, openDb, signManifest, tempDir, verifyManifest } from '../../test/support/pricebook-sync';
+import { build, dump, item, items, freshDbEachTest, signManifest, tempDir, verifyManifest } from '../../test/support/pricebook-sync';
 import { toCsv } from '../../test/support/pricebook';
 import { importPriceBook, MAX_IMPORT_PROBLEMS } from './import';
 import { PricebookReceiver } from './sync/receiver';
@@ -12,14 +12,9 @@ const TAXES = ['standard', 'reduced'];
 
 let tmp: ReturnType<typeof tempDir>;
 let db: KioskDb;
-let n = 0;
-beforeEach(async () => {
-  tmp = tempDir();
-  db = await openDb(path.join(tmp.dir, `k${n++}.sqlite`));
-});
-afterEach(async () => {
-  await db.close();
-  tmp.cleanup();
+freshDbEachTest((t, d) => {
+  tmp = t;
+  db = d;
 });
 
 const write = (name: string, text: string) => {

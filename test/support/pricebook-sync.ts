@@ -64,6 +64,25 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Jest hooks: before each test a fresh temp dir and a migrated kiosk database in it, handed to `use`; after it, the
+ * database closed and the dir removed.
+ */
+export function freshDbEachTest(use: (tmp: { dir: string; cleanup: () => void }, db: KioskDb) => void): void {
+  let tmp: { dir: string; cleanup: () => void } | null = null;
+  let db: KioskDb | null = null;
+  let n = 0;
+  beforeEach(async () => {
+    tmp = tempDir();
+    db = await openDb(path.join(tmp.dir, `k${n++}.sqlite`));
+    use(tmp, db);
+  });
+  afterEach(async () => {
+    await db?.close();
+    tmp?.cleanup();
+  });
+}
+
 export async function openDb(file: string): Promise<KioskDb> {
   const db = await KioskDb.open(file);
   await migrate(db);
