@@ -132,12 +132,16 @@ describe.each([4, 5] as const)('sale sync over Mosquitto, MQTT protocol version 
         }
       })();
       await new Promise((r) => setTimeout(r, 30));
+      const before = connects;
       if (round % 2 === 0) await broker.restart();
       else {
         await broker.stop(true);
         await new Promise((r) => setTimeout(r, 50));
         await broker.start();
       }
+      // the kiosk is back on this broker before the next round takes it down (under load a reconnect could otherwise
+      // still be under way through the next restart, and two flaps would count as one)
+      await waitFor(() => connects > before, 20_000, `reconnect after flap ${round}`);
       await appending;
       total += 50;
     }
