@@ -232,18 +232,7 @@ async function receivePhase(dir: string): Promise<Result> {
   const lane = await probe.stop();
   const n = (await db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM items'))?.n;
   if (n !== ITEMS) throw new Error(`applied ${n} items, expected ${ITEMS}`);
-  const after = await lookupsAfter(db);
-  await db.close();
-  return {
-    seconds,
-    peakMiB: peakMiB(),
-    ...(reset ? { variantPeakMiB: variantPeakMiB() } : {}),
-    note: `${m.chunkCount} chunks; build + switch ${applySeconds.toFixed(1)} s of it`,
-    lookupDuring: latency(lane.lookups),
-    writeDuring: latency(lane.writes),
-    lookupAfter: after,
-    lookupIdle: idle,
-  };
+  return kioskResult(db, { seconds, reset, lane, idle, note: `${m.chunkCount} chunks; build + switch ${applySeconds.toFixed(1)} s of it` });
 }
 
 async function importPhase(dir: string): Promise<Result> {
@@ -258,17 +247,25 @@ async function importPhase(dir: string): Promise<Result> {
   const r = await importPriceBook(db, readPriceBookFile(path.join(dir, 'book.csv'), { trackKeys: false }), { clock: new SimulatedClock(), deviceId: 'bench', source: 'book.csv' });
   const seconds = since(t0);
   const lane = await probe.stop();
+  return kioskResult(db, { seconds, reset, lane, idle, note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV` });
+}
+
+/** A kiosk variant's result: its time and peaks, the lane's probes during it, then lookups after it (and the db closed). */
+async function kioskResult(
+  db: KioskDb,
+  v: { seconds: number; reset: boolean; lane: { lookups: number[]; writes: number[] }; idle: LookupMix; note: string },
+): Promise<Result> {
   const after = await lookupsAfter(db);
   await db.close();
   return {
-    seconds,
+    seconds: v.seconds,
     peakMiB: peakMiB(),
-    ...(reset ? { variantPeakMiB: variantPeakMiB() } : {}),
-    note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV`,
-    lookupDuring: latency(lane.lookups),
-    writeDuring: latency(lane.writes),
+    ...(v.reset ? { variantPeakMiB: variantPeakMiB() } : {}),
+    note: v.note,
+    lookupDuring: latency(v.lane.lookups),
+    writeDuring: latency(v.lane.writes),
     lookupAfter: after,
-    lookupIdle: idle,
+    lookupIdle: v.idle,
   };
 }
 
