@@ -26,12 +26,15 @@ import { laneServiceState, paymentsInDoubt, peripheralsTelemetry } from '../runt
 import type { DeviceClass } from '../drivers/contract';
 import { failpoint } from '../kernel/failpoints';
 import { KioskError } from '../kernel/errors';
+import type { TimerHandle } from '../kernel/clock';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
 import type { Logger } from './logger';
 
 /** The software name and version the kiosk reports to HQ (birth, will; also the boot fault shell's state). */
 export const SOFTWARE = 'kiosk-runtime/0.1.0';
+/** How long one step of the HQ link's stop may take before it is logged and left behind (close()). */
+export const STOP_STEP_MS = 10_000;
 
 export interface HqLink {
   /** The MQTT connection, which lives in the HQ uplink worker thread (runtime/hq-sync/uplink-worker.ts). */
@@ -326,6 +329,17 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     brokerUrl,
     async close() {
       stopping = true;
+      /**
+       * One step of the stop, given STOP_STEP_MS: a step that hangs (a broker that never answers, a bug) is logged by
+       * name and the stop goes on, so a stopping kiosk never hangs on its HQ link. Its errors are no news here.
+       */
+      const bounded = async (step: string, p: Promise<unknown>): Promise<void> => {
+        let timer: TimerHandle | null = null;
+        const late = new Promise<'late'>((resolve) => (timer = clock.setTimeout(() => resolve('late'), STOP_STEP_MS)));
+        const r = await Promise.race([p.then(() => 'done' as const, () => 'done' as const), late]);
+        if (timer) clock.clearTimeout(timer);
+        if (r === 'late') log?.warn({ step, ms: STOP_STEP_MS }, 'hq link: a step of the stop did not finish in time; going on');
+      };
       engine.off('committed', onShopper);
       engine.off('committed', onCommitted);
       engine.off('committed', onClosed);
@@ -335,17 +349,17 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       embedded?.ingest.off('alert', onAlert);
       unsubscribeResend();
       // the session's subscriptions stay at the broker: what HQ sends while the kiosk is stopped waits for it
-      await pbSub.close({ keepSubscriptions: true }).catch(() => undefined);
-      await membersSub.close({ keepSubscriptions: true }).catch(() => undefined);
-      await recallsSub.close({ keepSubscriptions: true }).catch(() => undefined);
-      await presence.stop().catch(() => undefined);
-      await publisher.stop();
+      await bounded('price-book subscription', pbSub.close({ keepSubscriptions: true }));
+      await bounded('members subscription', membersSub.close({ keepSubscriptions: true }));
+      await bounded('recalls subscription', recallsSub.close({ keepSubscriptions: true }));
+      await bounded('presence', presence.stop());
+      await bounded('outbox drain', publisher.stop());
       // a client made with `manualConnect` forgets it is ending once end() completes while it is not connected, and its
       // socket's later 'close' schedules a reconnect: a stopped kiosk would connect again (node_modules/mqtt
       // build/lib/client.js, end() → closeStores resets `disconnecting` when `manualConnect`). No reconnect after this.
       client.options.reconnectPeriod = 0;
       // forced when disconnected: a queued (un)subscribe would make a graceful end wait for a broker that is not there
-      await client.endAsync(!client.connected).catch(() => undefined);
+      await bounded('connection', client.endAsync(!client.connected));
       client.off('message', onMessage);
       client.off('connect', subscribe);
       client.off('connect', onFirstConnect);
