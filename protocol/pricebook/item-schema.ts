@@ -117,6 +117,57 @@ export function showValue(v: unknown): string {
  * offending value, e.g. `expected a non-negative integer (minor units), got 12.5`).
  */
 export function checkPriceItem(raw: unknown): { ok: true; item: PriceItem } | { ok: false; problem: FieldProblem } {
+  const fast = plainValidItem(raw);
+  if (fast !== null) return { ok: true, item: fast };
+  return checkPriceItemWithSchema(raw);
+}
+
+const isIdentifier = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.trim() === v;
+/** An object as JSON or a literal makes it (or Object.create(null)): no inherited fields to read or miss. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+const isMinor = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * The common case of {@link checkPriceItem} without zod (a million-row book spends seconds in it): an item that is
+ * plainly valid — every field present with its expected type and value, nothing to drop or normalise but absent
+ * type prices — comes back as the very object (same keys, same order) the schema would give; anything else is null
+ * and goes through the schema, which accepts or names the problem. item-schema.property.test.ts holds the two
+ * paths equal on generated valid and invalid items.
+ */
+export function plainValidItem(raw: unknown): PriceItem | null {
+  if (!isPlainObject(raw)) return null;
+  const r = raw;
+  const { sku, barcodes, names, unitPrice, taxClass, ageLimit, soldByWeight, typePrices } = r;
+  if (!isIdentifier(sku) || !isIdentifier(taxClass) || !isMinor(unitPrice) || typeof soldByWeight !== 'boolean') return null;
+  if (ageLimit !== null && !(typeof ageLimit === 'number' && Number.isInteger(ageLimit) && ageLimit >= 0 && ageLimit <= 99)) return null;
+  if (!Array.isArray(barcodes) || barcodes.length === 0) return null;
+  for (const b of barcodes as unknown[]) if (typeof b !== 'string' || !BARCODE_RE.test(b)) return null;
+  if (!isPlainObject(names)) return null;
+  const nameCopy: Record<string, string> = {};
+  let count = 0;
+  for (const locale of Object.keys(names)) {
+    const text = names[locale];
+    if (typeof text !== 'string' || !LOCALE_RE.test(locale) || text.trim() === '') return null;
+    nameCopy[locale] = text;
+    count++;
+  }
+  if (count === 0) return null;
+  const item: PriceItem = { sku, barcodes: [...(barcodes as string[])], names: nameCopy, unitPrice, taxClass, ageLimit, soldByWeight };
+  if (!('typePrices' in r)) return item;
+  if (!isPlainObject(typePrices)) return null;
+  for (const key of Object.keys(typePrices)) if ((key !== 'business' && key !== 'group') || !isMinor(typePrices[key])) return null;
+  const prices: TypePrices = {};
+  for (const key of TYPE_PRICE_KEYS) if (key in typePrices) prices[key] = typePrices[key] as number; // the schema's order
+  if (Object.keys(prices).length > 0) item.typePrices = prices;
+  return item;
+}
+
+/** {@link checkPriceItem} through the schema alone (what {@link plainValidItem} stands in for; exported for its test). */
+export function checkPriceItemWithSchema(raw: unknown): { ok: true; item: PriceItem } | { ok: false; problem: FieldProblem } {
   const r = priceItemSchema.safeParse(raw);
   if (r.success) return { ok: true, item: normalizedTypePrices(r.data) };
   const issue = r.error.issues[0];

@@ -22,7 +22,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { CsvError, parse as parseCsv, type CsvErrorCode, type Options as CsvOptions } from 'csv-parse';
 import { isKioskError, KioskError } from '../../kernel/errors';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
@@ -207,14 +207,16 @@ export async function* readPriceBookFile(path: string, opts: ReadPriceBookOption
     format === 'csv' ? readCsv(path, ctx) : format === 'jsonl' ? readJsonLines(path, ctx) : readJson(path, ctx);
   let batch: PriceItem[] = [];
   let bytes = 0;
-  for await (const [item, consumed] of source) {
-    batch.push(item);
+  for await (const [items, consumed] of source) {
     bytes = consumed;
-    if (batch.length >= batchSize) {
-      progress(Math.min(bytes, totalBytes), totalBytes);
-      const out = batch;
-      batch = [];
-      yield out;
+    for (const item of items) {
+      batch.push(item);
+      if (batch.length >= batchSize) {
+        progress(Math.min(bytes, totalBytes), totalBytes);
+        const out = batch;
+        batch = [];
+        yield out;
+      }
     }
   }
   ctx.finish();
@@ -222,8 +224,8 @@ export async function* readPriceBookFile(path: string, opts: ReadPriceBookOption
   progress(totalBytes, totalBytes);
 }
 
-/** [item, bytes of the file consumed so far] */
-type Source = AsyncGenerator<[PriceItem, number]>;
+/** [items in file order, bytes of the file consumed after the last of them] */
+type Source = AsyncGenerator<[PriceItem[], number]>;
 
 // ---------------------------------------------------------------------------------------------------------- CSV
 
@@ -341,52 +343,88 @@ function newlinesIn(s: string): number {
   return n;
 }
 
+/**
+ * The parser's records in runs (as many as it has ready, at most `max`): a million rows cost a million promise
+ * turns through an async iterator one record at a time, and a few thousand this way. Ends at the parser's end;
+ * its error is thrown once the records it pushed before that are out (as a for-await over it would).
+ */
+async function* recordRuns<T>(stream: Readable, max = 1024): AsyncGenerator<T[]> {
+  let wake: (() => void) | null = null;
+  let ended = false;
+  let failure: { error: unknown } | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  stream.on('readable', notify);
+  stream.once('end', () => ((ended = true), notify()));
+  stream.once('error', (error: unknown) => ((failure = { error }), notify()));
+  for (;;) {
+    const run: T[] = [];
+    for (let r: T | null; run.length < max && (r = stream.read() as T | null) !== null; ) run.push(r);
+    if (run.length > 0) {
+      yield run;
+      continue;
+    }
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    if (ended) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
 async function* readCsv(path: string, ctx: Context): Source {
   /** 1-based line on which the next record starts; advanced synchronously as the parser emits records. */
   let line = 1;
-  const options: CsvOptions<CsvRow, string[]> = {
+  const options: CsvOptions = {
     bom: true,
     info: false,
     relax_column_count: true,
     skip_empty_lines: false,
     max_record_size: MAX_RECORD_BYTES,
-    // Line numbers are tracked here, as the parser emits records, rather than while consuming: a parse error
-    // discards records still buffered in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside
-    // quoted fields. Line breaks can only occur inside (quoted) field values, so a record spans 1 + their count.
-    on_record: (fields, info): CsvRow => {
-      const row = { fields, line, bytes: info.bytes };
-      line += 1;
-      for (const f of fields) line += newlinesIn(f);
-      return row;
-    },
   };
-  // csv-parse only types on_record results for the `columns` overload; the stream emits whatever it returns.
-  const parser = parseCsv(options as unknown as CsvOptions);
+  const parser = parseCsv(options);
+  // Line numbers are tracked here, as the parser pushes records, rather than while consuming: a parse error
+  // discards records still buffered in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside
+  // quoted fields. Line breaks can only occur inside (quoted) field values, so a record spans 1 + their count.
+  // (csv-parse's on_record would do the same, at the price of an info object built for every record.)
+  const push = parser.push.bind(parser);
+  parser.push = (fields: unknown): boolean => {
+    if (fields === null) return push(null);
+    const row: CsvRow = { fields: fields as string[], line, bytes: parser.info.bytes };
+    line += 1;
+    for (const f of row.fields) line += newlinesIn(f);
+    return push(row);
+  };
   // pipeline propagates read errors (ENOENT, EACCES) into the parser and tears the source down on early exit.
   // small reads: each turn of the event loop parses ~200 rows, not ~800 (the lane shares the loop with an import)
   pipeline(createReadStream(path, { highWaterMark: 16 * 1024 }), parser, () => undefined);
 
   let cols: Columns | null = null;
   try {
-    for await (const row of parser as AsyncIterable<CsvRow>) {
-      const loc = lineAt(row.line);
-      const rec = row.fields;
-      if (rec.every((f) => f.trim() === '')) continue; // blank line (or a row of empty cells)
-      if (cols === null) {
-        cols = csvHeader(rec, ctx, loc);
-        continue;
+    for await (const rows of recordRuns<CsvRow>(parser)) {
+      const items: PriceItem[] = [];
+      for (const row of rows) {
+        const loc = lineAt(row.line);
+        const rec = row.fields;
+        if (rec.every((f) => f.trim() === '')) continue; // blank line (or a row of empty cells)
+        if (cols === null) {
+          cols = csvHeader(rec, ctx, loc);
+          continue;
+        }
+        let item: PriceItem | null = null;
+        try {
+          if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
+          item = csvItem(rec, cols, ctx, loc);
+          // keys first: a row refused for its tax class still holds its SKU and barcodes (later duplicates are named)
+          ctx.claim(item, loc);
+          ctx.checkTaxClass(item, loc, 'tax_class');
+        } catch (e) {
+          ctx.record(e);
+        }
+        if (item !== null && ctx.problems.length === 0) items.push(item);
       }
-      let item: PriceItem | null = null;
-      try {
-        if (rec.length !== cols.count) ctx.fail(loc, null, `expected ${cols.count} fields, got ${rec.length}`);
-        item = csvItem(rec, cols, ctx, loc);
-        // keys first: a row refused for its tax class still holds its SKU and barcodes (later duplicates are named)
-        ctx.claim(item, loc);
-        ctx.checkTaxClass(item, loc, 'tax_class');
-      } catch (e) {
-        ctx.record(e);
-      }
-      if (item !== null && ctx.problems.length === 0) yield [item, row.bytes];
+      if (items.length > 0) yield [items, rows[rows.length - 1].bytes];
     }
   } catch (e) {
     if (isCsvError(e)) ctx.fail(lineAt(line), null, `malformed CSV: ${e.message}`, { csvCode: e.code });
@@ -462,7 +500,7 @@ async function* readJsonLines(path: string, ctx: Context): Source {
     } catch (e) {
       ctx.record(e);
     }
-    if (item !== null && ctx.problems.length === 0) yield [item, bytes];
+    if (item !== null && ctx.problems.length === 0) yield [[item], bytes];
   }
 }
 
@@ -488,7 +526,7 @@ async function* readJson(path: string, ctx: Context): Source {
     } catch (e) {
       ctx.record(e);
     }
-    if (item !== null && ctx.problems.length === 0) yield [item, bytes];
+    if (item !== null && ctx.problems.length === 0) yield [[item], bytes];
   }
 }
 
