@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb, Tx } from '../../kernel/sqlite/database';
 import { KioskError } from '../../kernel/errors';
+import { readAhead } from '../../kernel/read-ahead';
 import { appendJournal } from '../journal/append';
 import type { PriceItem } from '../pricing/types';
 import type { DeltaOp } from '../../protocol/pricebook/chunk-codec';
@@ -68,7 +69,8 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  * tables, sets the version and journals the import. The old book stays in force until that commit; a failure
  * anywhere (bad row, duplicate SKU or barcode, unknown tax class, crash) leaves it untouched and the shadow tables
  * are dropped (after a crash: by the next build or by the price-book receiver's resume()). Each batch is encoded
- * (book-encoder.ts) and inserted while the next one is being read, and the event loop is yielded between batches.
+ * (book-encoder.ts) and inserted while the next ones are being read (kernel/read-ahead.ts), and the event loop is
+ * yielded between batches.
  *
  * This variant encodes on the calling thread (small books, tests, items already in memory); a price-book FILE or
  * HQ's chunks go through a worker thread instead ({@link importPriceBookFile}, {@link importPriceBookInWorker}).
@@ -84,7 +86,8 @@ export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceI
       }
     }
   }
-  return buildBook(db, { slices: slices(), finish: async () => encoder.finish(), close: async () => undefined }, opts, { ...hooks, pacer });
+  // two slices ahead: the next ones are read and encoded here while SQLite's thread inserts the current one
+  return buildBook(db, { slices: readAhead(slices(), 2), finish: async () => encoder.finish(), close: async () => undefined }, opts, { ...hooks, pacer });
 }
 
 export interface ImportFileOptions extends ImportOptions {

@@ -62,7 +62,8 @@ test('the lane writes while a book is built; lookups see the old book until the 
   }
   const r = await importPriceBook(db, book(), opts({ version: 'new' }), { pacer: pinned(4) });
   expect(seen).toEqual([{ price: 1, shadowRows: expect.any(Number), laneCommitted: true }]);
-  expect(seen[0].shadowRows).toBeGreaterThanOrEqual(8); // the first batch, but for the last transaction if still queued
+  // mid-build: at most the first batch is in the shadow tables (how much of it depends on how far the build read
+  // ahead and on the lane's write going before queued build transactions), none of the second
   expect(seen[0].shadowRows).toBeLessThanOrEqual(10);
   expect(r).toMatchObject({ items: 30, barcodes: 30, version: 'new' });
   expect((await catalog.byBarcode(item(5).barcodes[0]))?.unitPrice).toBe(item(5).unitPrice);
