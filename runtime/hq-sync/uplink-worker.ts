@@ -6,32 +6,20 @@
  * owns the writer queue and puts the lane's own transactions first. Started by RemoteMqttClient (remote-mqtt-client.ts);
  * the messages are in uplink-messages.ts.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import mqtt, { type IClientSubscribeOptions } from 'mqtt';
 import { SystemClock } from '../../kernel/clock';
 import { KioskDb } from '../../kernel/sqlite/database';
+import { lowerThreadPriority } from '../../kernel/thread-priority';
 import { OutboxPublisher } from './outbox-publisher';
 import type { ConnectionEvent, FromWorker, ToWorker, UplinkInit } from './uplink-messages';
-
-/** Lowers this thread's CPU priority (Linux: a thread is a task with its own nice value, /proc/thread-self names it). */
-function renice(nice: number): void {
-  if (nice <= 0) return;
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, nice);
-  } catch {
-    // not Linux, or not allowed: the worker still takes the HQ link off the lane's event loop
-  }
-}
 
 /**
  * Runs the uplink on `port` (the worker's parentPort, or one end of a MessageChannel when it runs on the lane's own
  * thread: uplink-thread.ts `inline`). Rejects when it cannot start (e.g. the database cannot be opened).
  */
 export async function runUplink(port: MessagePort, init: UplinkInit): Promise<void> {
-  renice(init.nice);
+  lowerThreadPriority(init.nice);
   const send = (m: FromWorker) => port.postMessage(m);
   // writeCache off: mqtt-packet would otherwise build 65 536 number Buffers at the first packet (~5 MiB, ~50 ms)
   const client = mqtt.connect(init.brokerUrl, { ...init.mqtt, manualConnect: true, writeCache: false });

@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKioskError } from '../../kernel/errors';
+import { lowerThreadPriority } from '../../kernel/thread-priority';
 import type { PriceItem } from '../pricing/types';
 import { BookEncoder } from './book-encoder';
 import type { EncodeWorkerData, FromWorker, ToWorker, WireError } from './encode-protocol';
@@ -17,6 +18,9 @@ export type { EncodeWorkerData as WorkerData } from './encode-protocol';
 if (!parentPort) throw new Error('encode-worker runs as a worker thread (runtime/pricebook/worker-source.ts)');
 const port = parentPort;
 const data = workerData as EncodeWorkerData;
+/** The build is bulk work: when the CPU is short, the lane's thread (lookups, scans) goes first. */
+export const BUILD_WORKER_NICE = 10;
+lowerThreadPriority(BUILD_WORKER_NICE);
 
 const send = (m: FromWorker) => port.postMessage(m);
 const utf8 = new TextEncoder();
