@@ -13,7 +13,15 @@ export interface ControlHandlers {
   status(): unknown;
   doctor(interactive: boolean): Promise<unknown>;
   sim: SimControl;
+  /**
+   * `kiosk pricebook import FILE` beside the running kiosk: the kiosk builds the book itself, its writes queued behind
+   * the lane's (two processes writing one SQLite file would make a scan's commit wait on SQLite's busy polling).
+   */
+  pricebookImport?(file: string, version: string | undefined): Promise<unknown>;
 }
+
+/** How long `kiosk pricebook import` waits for the running kiosk's answer (a big book on a slow lane takes minutes). */
+export const PRICEBOOK_IMPORT_TIMEOUT_MS = 30 * 60_000;
 
 export interface ControlFile {
   port: number;
@@ -36,6 +44,14 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
   const add = (name: string, fn: Route) => routes.set(name, fn);
   add('GET /status', () => h.status());
   add('POST /doctor', (b) => h.doctor(b.interactive === true));
+  if (h.pricebookImport) {
+    const importBook = h.pricebookImport;
+    add('POST /pricebook/import', (b) => {
+      if (typeof b.file !== 'string' || !path.isAbsolute(b.file)) throw new KioskError('PROTOCOL', 'body.file: expected the absolute path of the price-book file');
+      if (b.version !== undefined && typeof b.version !== 'string') throw new KioskError('PROTOCOL', 'body.version: expected a string');
+      return importBook(b.file, b.version);
+    });
+  }
   const s = h.sim;
   if (s.scanner) {
     const sc = s.scanner;
@@ -133,7 +149,7 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
 }
 
 /** Client side, for `kiosk sim …` / `kiosk doctor`: null when no kiosk is running on this data dir. */
-export async function callControl(dataDir: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: unknown } | null> {
+export async function callControl(dataDir: string, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 60_000): Promise<{ status: number; body: unknown } | null> {
   let info: ControlFile;
   try {
     info = boundedJsonParse(fs.readFileSync(controlFilePath(dataDir)), { maxBytes: JSON_LIMITS.localStateFile }) as ControlFile;
@@ -144,7 +160,7 @@ export async function callControl(dataDir: string, method: 'GET' | 'POST', route
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
-      { host: '127.0.0.1', port: info.port, path: route, method, headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' }, timeout: 60_000 },
+      { host: '127.0.0.1', port: info.port, path: route, method, headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' }, timeout: timeoutMs },
       (res) => {
         let raw = '';
         res.setEncoding('utf8');

@@ -27,6 +27,7 @@ import type { DeviceClass } from '../drivers/contract';
 import { failpoint } from '../kernel/failpoints';
 import { KioskError } from '../kernel/errors';
 import type { TimerHandle } from '../kernel/clock';
+import { BULK_NICE } from '../kernel/thread-priority';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
 import type { Logger } from './logger';
@@ -100,7 +101,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     storeId: store,
     deviceId: device,
     drain: { deleteEveryMs: 1000, slice: 8, atLane: { window: 16, pauseMs: 10 }, between: { window: 256, pauseMs: 0 } },
-    nice: 10,
+    nice: BULK_NICE,
   }, 2000, embedded !== null);
   // not connected yet: every listener is attached first and connect() is called at the end. On a session resume the
   // broker delivers what was queued for the kiosk (commands, acks, resend requests, bundles) right after CONNACK;

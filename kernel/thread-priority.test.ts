@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { lowerThreadPriority } from './thread-priority';
+import { lowerProcessPriority, lowerThreadPriority } from './thread-priority';
 
 const tid = () => Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
 /** The nice value of one task (thread) of this process, from /proc (field 19 of stat, after the command's parenthesis). */
@@ -24,5 +24,17 @@ describe('lowerThreadPriority', () => {
     expect(niceOf(me)).toBe(0);
     expect(lowerThreadPriority(40)).toBe(true);
     expect(niceOf(me)).toBe(19);
+  });
+});
+
+describe('lowerProcessPriority', () => {
+  const tasks = () => fs.readdirSync('/proc/self/task').map(Number);
+  afterEach(() => {
+    for (const t of tasks()) os.setPriority(t, 0); // root in CI: every thread gets its priority back
+  });
+
+  it("lowers every thread's priority", () => {
+    expect(lowerProcessPriority(4)).toBe(tasks().length);
+    for (const t of tasks()) expect(niceOf(t)).toBe(4);
   });
 });

@@ -7,6 +7,7 @@ import { runFaultShell, type BootOutcome } from '../boot-fault-shell';
 import { configAndIdentity, type CommonOptions } from '../cli-support';
 import { identityNotice } from '../identity-config';
 import { startControlServer } from '../control-server';
+import { pricebookImportHandler } from '../pricebook-import-control';
 import { createLogger, type Logger } from '../logger';
 import { startHqLink, type HqLink } from '../hq-link';
 import { startScreen } from '../screen';
@@ -112,6 +113,7 @@ async function runBooted(
       }),
       doctor: (interactive) => hw.doctor({ interactive }),
       sim: hw.sim,
+      pricebookImport: pricebookImportHandler({ db: kiosk.db, config: () => kiosk.liveConfig, clock, log }),
     });
     started.push(control);
     const screen = await startScreen(kiosk, { onError: (e) => log.error({ err: e }, 'screen task failed') });

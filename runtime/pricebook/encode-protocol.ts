@@ -7,7 +7,9 @@
 import type { BookDigest } from './book-encoder';
 
 /** What the worker reads: a price-book file (protocol/pricebook/reader.ts), or gzip chunks the main thread hands it. */
-export type EncodeInput = { kind: 'file'; path: string; batchSize?: number } | { kind: 'chunks' };
+export type EncodeInput =
+  /** trackKeys false: repeated SKUs and barcodes left to the shadow tables' keys (protocol/pricebook/reader.ts ReadPriceBookOptions). */
+  { kind: 'file'; path: string; batchSize?: number; trackKeys?: boolean } | { kind: 'chunks' };
 
 export interface EncodeWorkerData {
   input: EncodeInput;

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKioskError } from '../../kernel/errors';
-import { lowerThreadPriority } from '../../kernel/thread-priority';
+import { BULK_NICE, lowerThreadPriority } from '../../kernel/thread-priority';
 import type { PriceItem } from '../pricing/types';
 import { BookEncoder } from './book-encoder';
 import type { EncodeWorkerData, FromWorker, ToWorker, WireError } from './encode-protocol';
@@ -18,9 +18,8 @@ export type { EncodeWorkerData as WorkerData } from './encode-protocol';
 if (!parentPort) throw new Error('encode-worker runs as a worker thread (runtime/pricebook/worker-source.ts)');
 const port = parentPort;
 const data = workerData as EncodeWorkerData;
-/** The build is bulk work: when the CPU is short, the lane's thread (lookups, scans) goes first. */
-export const BUILD_WORKER_NICE = 10;
-lowerThreadPriority(BUILD_WORKER_NICE);
+// the build is bulk work: when the CPU is short, the lane's thread (lookups, scans) goes first
+lowerThreadPriority(BULK_NICE);
 
 const send = (m: FromWorker) => port.postMessage(m);
 const utf8 = new TextEncoder();
@@ -89,6 +88,7 @@ async function main(): Promise<void> {
         (require('../../protocol/pricebook/reader') as typeof import('../../protocol/pricebook/reader')).readPriceBookFile(input.path, {
           ...(taxClasses ? { taxClasses } : {}),
           ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+          ...(input.trackKeys === false ? { trackKeys: false } : {}),
           onProgress: (bytesRead, totalBytes) => send({ t: 'progress', bytesRead, totalBytes, items }),
         })
       : chunkBatches();

@@ -95,6 +95,11 @@ export interface ImportFileOptions extends ImportOptions {
   onProgress?: (bytesRead: number, totalBytes: number, items: number) => void;
   /** Items per batch of the reader (default its own, 5 000). */
   batchSize?: number;
+  /**
+   * false: the file is read without the index of its SKUs and barcodes (~75 MiB for a million items); a repeat is
+   * then refused by the new book's primary keys, without the line numbers (read the file again with them on).
+   */
+  trackKeys?: boolean;
 }
 
 /**
@@ -104,7 +109,7 @@ export interface ImportFileOptions extends ImportOptions {
  * dies is a KioskError('BAD_DATA'); the book in force stays either way.
  */
 export function importPriceBookFile(db: KioskDb, file: string, opts: ImportFileOptions, hooks: BuildHooks & WorkerHooks = {}): Promise<ImportResult> {
-  const input: EncodeInput = { kind: 'file', path: file, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) };
+  const input: EncodeInput = { kind: 'file', path: file, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}), ...(opts.trackKeys === false ? { trackKeys: false } : {}) };
   return importPriceBookInWorker(db, input, opts, hooks);
 }
 
