@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
-import { exited, kiosk, kioskAsync, killStrays, watchLines, CLI, ROOT } from './support/cli';
+import { exited, kiosk, kioskAsync, killIfRunning, killStrays, startedKiosk, CLI, ROOT } from './support/cli';
 import { tempDir } from './support/engine-fixture';
 import { withRawDb } from './support/sqlite';
 import { waitFor } from './support/wait';
@@ -20,11 +20,8 @@ it('backup while `kiosk start` sells; restore refused while it runs, done once i
   const data = path.join(dir, 'data');
   let child: ReturnType<typeof kioskAsync> | null = null;
   try {
-    child = kioskAsync(['start', '--data', data]);
-    let ready = false;
-    await watchLines(child, (line) => (ready = line.startsWith('ready ')));
-    const running = child;
-    expect(ready).toBe(true);
+    const running = await startedKiosk(data);
+    child = running;
     const scan = kiosk(['sim', 'scan', '6901000000059', '--data', data]);
     expect(scan.code).toBe(0);
     // the simulated scanner only sends the bytes (as a real one would): the lane commits the order after that
@@ -77,10 +74,7 @@ it('backup while `kiosk start` sells; restore refused while it runs, done once i
   } finally {
     // a failed expectation above leaves `kiosk start` running, writing into data/: it goes first, or the removal
     // meets ENOTEMPTY and that error hides the failure (what two CI runs reported)
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
+    await killIfRunning(child);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000); // `kiosk start`, backup and restore processes: slow on a loaded 2-core machine

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { callControl } from '../device/control-server';
 import { gtinCheckDigit } from '../kernel/gs1-check-digit';
-import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
+import { exited, kiosk, kioskAsync, killIfRunning, killStrays, startedKiosk } from './support/cli';
 import { tempDir } from './support/engine-fixture';
 import { withRawDb } from './support/sqlite';
 import { waitFor } from './support/wait';
@@ -22,11 +22,8 @@ it('the running kiosk imports the file; the lane stays in service; a refusal nam
   const data = path.join(dir, 'data');
   let child: ReturnType<typeof kioskAsync> | null = null;
   try {
-    child = kioskAsync(['start', '--data', data]);
-    let ready = false;
-    await watchLines(child, (line) => (ready = line.startsWith('ready ')));
-    expect(ready).toBe(true);
-    const running = child;
+    const running = await startedKiosk(data);
+    child = running;
 
     const ean = (i: number) => `695${String(i).padStart(9, '0')}${gtinCheckDigit(`695${String(i).padStart(9, '0')}`)}`;
     const rows = Array.from({ length: 300 }, (_, i) => `R${i},${ean(i)},Item ${i},${100 + i},standard,,false`);
@@ -65,10 +62,7 @@ it('the running kiosk imports the file; the lane stays in service; a refusal nam
     expect(alone.code).toBe(0);
     expect(alone.stdout).toMatch(/^imported 300 items \(300 barcodes\), version v-alone, journal seq \d+\n$/); // no "by the running kiosk"
   } finally {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
+    await killIfRunning(child);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);

@@ -71,3 +71,19 @@ export const exited = (child: ChildProcessWithoutNullStreams) =>
     if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+
+/** `kiosk start --data DIR`, up to its `ready` line (fails when it exits first). */
+export async function startedKiosk(data: string): Promise<ChildProcessWithoutNullStreams> {
+  const child = kioskAsync(['start', '--data', data]);
+  let ready = false;
+  await watchLines(child, (line) => (ready = line.startsWith('ready ')));
+  if (!ready) throw new Error(`kiosk start on ${data} exited before its ready line (code ${child.exitCode})`);
+  return child;
+}
+
+/** Kills a kiosk that a failed expectation left running, and waits for its exit (before its data dir is removed). */
+export async function killIfRunning(child: ChildProcessWithoutNullStreams | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await exited(child);
+}
