@@ -26,7 +26,7 @@ import { laneServiceState, paymentsInDoubt, peripheralsTelemetry } from '../runt
 import type { DeviceClass } from '../drivers/contract';
 import { failpoint } from '../kernel/failpoints';
 import { KioskError } from '../kernel/errors';
-import type { TimerHandle } from '../kernel/clock';
+import { withTimeout } from '../kernel/async';
 import { BULK_NICE } from '../kernel/thread-priority';
 import { startEmbeddedHq, type EmbeddedHq } from './embedded-hq';
 import type { Kiosk } from './kiosk';
@@ -334,13 +334,12 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
        * One step of the stop, given STOP_STEP_MS: a step that hangs (a broker that never answers, a bug) is logged by
        * name and the stop goes on, so a stopping kiosk never hangs on its HQ link. Its errors are no news here.
        */
-      const bounded = async (step: string, p: Promise<unknown>): Promise<void> => {
-        let timer: TimerHandle | null = null;
-        const late = new Promise<'late'>((resolve) => (timer = clock.setTimeout(() => resolve('late'), STOP_STEP_MS)));
-        const r = await Promise.race([p.then(() => 'done' as const, () => 'done' as const), late]);
-        if (timer) clock.clearTimeout(timer);
-        if (r === 'late') log?.warn({ step, ms: STOP_STEP_MS }, 'hq link: a step of the stop did not finish in time; going on');
-      };
+      const late = new Error('late');
+      const bounded = (step: string, p: Promise<unknown>): Promise<void> =>
+        withTimeout(clock, p, STOP_STEP_MS, () => late).then(
+          () => undefined,
+          (e: unknown) => void (e === late && log?.warn({ step, ms: STOP_STEP_MS }, 'hq link: a step of the stop did not finish in time; going on')),
+        );
       engine.off('committed', onShopper);
       engine.off('committed', onCommitted);
       engine.off('committed', onClosed);
