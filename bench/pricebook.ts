@@ -10,14 +10,15 @@
  *
  * While the kiosk variants run, the lane's barcode lookup (Catalog.byBarcode on the reader connection) runs every
  * 2 ms on an old book, and a tiny foreground transaction every 20 ms stands for the lane's writes; both also after.
- * The CSV import runs both ways `kiosk pricebook import` does: handed to the running kiosk (its build worker; the
+ * The CSV import runs both ways `kiosk pricebook import` does: handed to the running kiosk (its build process; the
  * lane probed), and in the CLI's own process when no kiosk runs (nice 10; no lane to probe).
- * Each variant runs in its own child process so its peak RSS (getrusage maxRSS) is its own.
+ * Each variant runs in its own child process so its peak RSS (getrusage maxRSS) is its own; a kiosk's build process
+ * (runtime/pricebook/build-process.ts) reports its own peak, shown beside the kiosk's and added to it.
  *
  *   npm run bench:pricebook        (ITEMS=200000 to change the size, IMPORT=0 to skip the CSV import,
  *                                   ROWBYROW=0 to skip the row-by-row baseline, BENCH_DIR=dir to keep the files)
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -69,6 +70,10 @@ interface Result {
   peakMiB: number;
   /** Peak of the variant alone (setup excluded: {@link resetPeak}); kiosk variants only. */
   variantPeakMiB?: number;
+  /** Peak of the kiosk's build process (a child: runtime/pricebook/build-process.ts), where the variant starts one. */
+  childPeakMiB?: number;
+  /** Peak of the kiosk's RSS + its build process's own pages (sampled; {@link memorySampler}). */
+  togetherPeakMiB?: number;
   note: string;
   /** Lane probes (ms): lookups and foreground writes while the variant ran, and lookups after. */
   lookupDuring?: Latency;
@@ -121,14 +126,14 @@ function laneProbe(db: KioskDb): { stop: () => Promise<{ lookups: number[]; writ
   };
 }
 
-/** The catalog's lookup statement, run bare on the same reader connection (what Catalog.byBarcode adds is the rest). */
+/** The catalog's lookup statement, run through `db.read.get` on the same reader connection: prepared at every call (Catalog.byBarcode keeps it prepared). */
 const LOOKUP_SQL = `SELECT i.*, (SELECT json_group_array(barcode) FROM item_barcodes b WHERE b.sku = i.sku) AS barcodes FROM items i
   WHERE i.sku = (SELECT sku FROM item_barcodes WHERE barcode = ?)`;
 
 interface LookupMix {
   /** Catalog.byBarcode. */
   catalog: Latency;
-  /** The same SQL through `db.read.get` (no row mapping). */
+  /** The same SQL through `db.read.get`: prepared at every call, no row mapping. */
   bare: Latency;
   /** `SELECT 1` on the reader: the floor of one sqlite3 round trip on this machine now (its scheduling noise included). */
   floor: Latency;
@@ -157,6 +162,47 @@ async function lookupMix(db: KioskDb, n: number, inBook: number): Promise<Lookup
 const lookupsAfter = (db: KioskDb, n = 3000) => lookupMix(db, n, ITEMS);
 /** Lookups on the old book before the work starts: the same process and machine, nothing else running. */
 const lookupsIdle = (db: KioskDb, n = 1500) => lookupMix(db, n, OLD_ITEMS);
+
+/** The kiosk's build process (a child): its own peak RSS, from its last word. */
+function childPeak(): { hooks: { onChild: (c: ChildProcess) => void }; peakMiB: () => number | undefined } {
+  let peak: number | undefined;
+  return {
+    hooks: { onChild: (c) => c.on('message', (m: { t: string; maxRssKiB?: number }) => void (m.t === 'end' && (peak = (m.maxRssKiB ?? 0) / 1024))) },
+    peakMiB: () => peak,
+  };
+}
+
+/**
+ * What the kiosk and its build process take together: a sampler process reads /proc/PID/status of this process and
+ * of its children every 100 ms and keeps the peak of this process's RSS plus each child's anonymous and shared-memory
+ * pages (RssAnon + RssShmem). A child's file-backed pages are those of the node binary, its libraries and sqlite3's,
+ * which the kiosk maps too: counted once, as they are in memory, not twice as adding two RSS would. With no child it
+ * is the process's RSS. /proc/PID/status reads counters (smaps_rollup would walk, and lock, the mappings of the lane's
+ * process ten times a second), in a process of its own so that no read runs on the lane's event loop.
+ */
+function memorySampler(): { stop: () => Promise<number> } {
+  const script = `
+    const fs = require('fs');
+    const pid = Number(process.argv[1]);
+    const kib = (p, keys) => { try { const t = fs.readFileSync('/proc/' + p + '/status', 'utf8'); return keys.reduce((s, k) => s + Number(new RegExp('^' + k + ':\\\\s+(\\\\d+) kB', 'm').exec(t)[1]), 0); } catch { return 0; } };
+    const kids = () => { try { return fs.readdirSync('/proc/' + pid + '/task').flatMap((t) => fs.readFileSync('/proc/' + pid + '/task/' + t + '/children', 'utf8').trim().split(/\\s+/).filter(Boolean)); } catch { return []; } };
+    let peak = 0;
+    const sample = () => { peak = Math.max(peak, kib(pid, ['VmRSS']) + kids().filter((p) => Number(p) !== process.pid).reduce((s, p) => s + kib(p, ['RssAnon', 'RssShmem']), 0)); };
+    sample();
+    setInterval(sample, 100);
+    process.stdin.on('end', () => { sample(); process.stdout.write(String(peak / 1024)); process.exit(0); }).resume();`;
+  const c = spawn(process.execPath, ['-e', script, String(process.pid)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  return {
+    stop: async () => {
+      c.stdin.end();
+      await exited;
+      return Number(out);
+    },
+  };
+}
 
 /** A kiosk database with an old book in force (the first 100 000 items, other prices), before the timed work. */
 async function kioskWithOldBook(file: string): Promise<KioskDb> {
@@ -215,11 +261,13 @@ async function receivePhase(dir: string): Promise<Result> {
   const db = await kioskWithOldBook(path.join(dir, 'kiosk.sqlite'));
   // the signature is not what is measured: this stand-in accepts the plain manifest
   const verifyManifest: VerifyManifest = (raw) => ({ ok: true, manifest: JSON.parse(raw.toString('utf8')) as unknown });
-  const receiver = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'bench', verifyManifest });
+  const child = childPeak();
+  const receiver = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'bench', verifyManifest, buildHooks: child.hooks });
   const raw = fs.readFileSync(path.join(dir, 'manifest.json'));
   const m = JSON.parse(raw.toString('utf8')) as PricebookManifest;
   const idle = await lookupsIdle(db);
   const reset = resetPeak();
+  const mem = memorySampler();
   const probe = laneProbe(db);
   const t0 = process.hrtime.bigint();
   await receiver.offerManifest(raw);
@@ -235,7 +283,7 @@ async function receivePhase(dir: string): Promise<Result> {
   const lane = await probe.stop();
   const n = (await db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM items'))?.n;
   if (n !== ITEMS) throw new Error(`applied ${n} items, expected ${ITEMS}`);
-  return kioskResult(db, { seconds, reset, lane, idle, note: `${m.chunkCount} chunks; build + switch ${applySeconds.toFixed(1)} s of it` });
+  return kioskResult(db, { seconds, reset, lane, idle, childPeakMiB: child.peakMiB(), togetherPeakMiB: await mem.stop(), note: `${m.chunkCount} chunks; build + switch ${applySeconds.toFixed(1)} s of it` });
 }
 
 /** `kiosk pricebook import` with no kiosk running on the data dir: the CLI process builds the book itself. */
@@ -243,7 +291,7 @@ async function importPhase(dir: string): Promise<Result> {
   const db = await kioskWithOldBook(path.join(dir, 'import.sqlite'));
   const idle = await lookupsIdle(db);
   // as device/commands/pricebook.ts does: bulk work at a lower CPU priority; it reads, checks and encodes on its own
-  // thread (a build worker would only add a thread's memory), without the key index (the book's primary keys refuse
+  // thread (a build process would only add a process's memory), without the key index (the book's primary keys refuse
   // repeats; only a refused file is read again). No lane runs meanwhile: none is probed
   lowerProcessPriority(BULK_NICE);
   const reset = resetPeak();
@@ -255,24 +303,35 @@ async function importPhase(dir: string): Promise<Result> {
 
 /**
  * `kiosk pricebook import` beside a running kiosk: the kiosk imports the file (device/pricebook-import-control.ts) —
- * read and encoded in its build worker, built in its background transactions — while its lane is probed.
+ * read, encoded and inserted by its build process in the writer turns the kiosk lends it — while its lane is probed.
  */
 async function importRunningPhase(dir: string): Promise<Result> {
   const db = await kioskWithOldBook(path.join(dir, 'import-running.sqlite'));
   const idle = await lookupsIdle(db);
   const reset = resetPeak();
+  const mem = memorySampler();
   const probe = laneProbe(db);
   const t0 = process.hrtime.bigint();
-  const r = await importPriceBookFile(db, path.join(dir, 'book.csv'), { clock: new SimulatedClock(), deviceId: 'bench', source: 'book.csv', trackKeys: false });
+  const child = childPeak();
+  const r = await importPriceBookFile(db, path.join(dir, 'book.csv'), { clock: new SimulatedClock(), deviceId: 'bench', source: 'book.csv', trackKeys: false }, child.hooks);
   const seconds = since(t0);
   const lane = await probe.stop();
-  return kioskResult(db, { seconds, reset, lane, idle, note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV, in the kiosk's build worker` });
+  const togetherPeakMiB = await mem.stop();
+  return kioskResult(db, {
+    seconds,
+    reset,
+    lane,
+    idle,
+    childPeakMiB: child.peakMiB(),
+    togetherPeakMiB,
+    note: `${r.items} items from a ${(fs.statSync(path.join(dir, 'book.csv')).size / 2 ** 20).toFixed(0)} MiB CSV, in the kiosk's build process`,
+  });
 }
 
 /** A kiosk variant's result: its time and peaks, the lane's probes during it, then lookups after it (and the db closed). */
 async function kioskResult(
   db: KioskDb,
-  v: { seconds: number; reset: boolean; lane: { lookups: number[]; writes: number[] } | null; idle: LookupMix; note: string },
+  v: { seconds: number; reset: boolean; lane: { lookups: number[]; writes: number[] } | null; idle: LookupMix; note: string; childPeakMiB?: number | undefined; togetherPeakMiB?: number | undefined },
 ): Promise<Result> {
   const after = await lookupsAfter(db);
   await db.close();
@@ -280,6 +339,8 @@ async function kioskResult(
     seconds: v.seconds,
     peakMiB: peakMiB(),
     ...(v.reset ? { variantPeakMiB: variantPeakMiB() } : {}),
+    ...(v.childPeakMiB !== undefined ? { childPeakMiB: v.childPeakMiB } : {}),
+    ...(v.togetherPeakMiB !== undefined ? { togetherPeakMiB: v.togetherPeakMiB } : {}),
     note: v.note,
     ...(v.lane ? { lookupDuring: latency(v.lane.lookups), writeDuring: latency(v.lane.writes) } : {}),
     lookupAfter: after,
@@ -376,6 +437,15 @@ function child(phase: string, dir: string): Result {
   return JSON.parse(out.toString().trim().split('\n').pop() as string) as Result;
 }
 
+/** The memory of a kiosk variant: the kiosk process's own peak during it and, with a build process, that child's and the sum. */
+function peakNote(r: Result): string {
+  if (r.variantPeakMiB === undefined) return '';
+  const own = `peak RSS of the variant alone (old book's setup excluded) ${r.variantPeakMiB.toFixed(0)} MiB`;
+  if (r.childPeakMiB === undefined) return `; ${own}`;
+  const together = r.togetherPeakMiB === undefined ? '' : `; the two together (kiosk RSS + the child's anonymous pages) peaked at ${r.togetherPeakMiB.toFixed(0)} MiB`;
+  return `; ${own} in the kiosk process, ${r.childPeakMiB.toFixed(0)} MiB in its build process${together}`;
+}
+
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
 
 async function main() {
@@ -420,7 +490,7 @@ async function main() {
     console.log('|---------------------------------|--------:|--------:|-------------:|-------------------:|------');
     for (const [name, r] of rows) {
       console.log(
-        `| ${name.padEnd(31)} | ${r.seconds.toFixed(1).padStart(7)} | ${Math.round(ITEMS / r.seconds).toString().padStart(7)} | ${r.peakMiB.toFixed(0).padStart(12)} | ${(r.seconds / base.seconds).toFixed(2).padStart(18)} | ${r.note}${r.variantPeakMiB !== undefined ? `; peak RSS of the variant alone (old book's setup excluded) ${r.variantPeakMiB.toFixed(0)} MiB` : ''}`,
+        `| ${name.padEnd(31)} | ${r.seconds.toFixed(1).padStart(7)} | ${Math.round(ITEMS / r.seconds).toString().padStart(7)} | ${r.peakMiB.toFixed(0).padStart(12)} | ${(r.seconds / base.seconds).toFixed(2).padStart(18)} | ${r.note}${peakNote(r)}`,
       );
     }
     console.log('\nThe lane meanwhile (ms): barcode lookups through Catalog.byBarcode every 2 ms, a one-row foreground transaction every 20 ms');
@@ -436,8 +506,9 @@ async function main() {
         `| ${name.padEnd(31)} | ${String(d.n).padStart(17)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${fmt(d.max)} | ${fmt(a.catalog.p50).padStart(18)} | ${fmt(a.catalog.p99)} | ${fmt(w.p50).padStart(23)} | ${fmt(w.p99)} | ${fmt(w.max)}`,
       );
     }
-    console.log('\nLookups with nothing else running (ms, p50 / p99), 1 ms apart, each at random: Catalog.byBarcode, its SQL bare');
-    console.log('(db.read.get), SELECT 1 (one sqlite3 round trip: the floor, machine noise included); idle = old book before the work\n');
+    console.log('\nLookups with nothing else running (ms, p50 / p99), 1 ms apart, each at random: Catalog.byBarcode (its statement kept');
+    console.log('prepared), its SQL through db.read.get (prepared at each call: two sqlite3 round trips), SELECT 1 through db.read.get;');
+    console.log('idle = old book before the work\n');
     console.log('| variant                         | idle: catalog | bare        | SELECT 1    | after: catalog | bare        | SELECT 1');
     console.log('|---------------------------------|--------------:|------------:|------------:|---------------:|------------:|-----------:');
     const pair = (l: Latency) => `${fmt(l.p50)} / ${fmt(l.p99)}`.padStart(11);

@@ -13,9 +13,9 @@ export interface RemoteImportResult extends ImportResult {
 }
 
 /**
- * The running kiosk's side of `kiosk pricebook import FILE` (control route POST /pricebook/import): the file is read
- * and encoded in the build worker (nice 10) and built in the kiosk's own background transactions, behind the
- * lane's writes — the lane sells on while a big book goes in. One import at a time; a refused file leaves the book in
+ * The running kiosk's side of `kiosk pricebook import FILE` (control route POST /pricebook/import): the file is read,
+ * encoded and inserted by the kiosk's build process (runtime/pricebook/build-process.ts: off the lane's CPU, nice 10)
+ * in writer turns the kiosk lends it behind the lane's writes — the lane sells on while a big book goes in. One import at a time; a refused file leaves the book in
  * force and is refused without line numbers (the CLI reads it again for those: device/commands/pricebook.ts).
  */
 export function pricebookImportHandler(deps: { db: KioskDb; config: () => KioskConfig; clock: Clock; log: Logger }): (file: string, version: string | undefined) => Promise<RemoteImportResult> {

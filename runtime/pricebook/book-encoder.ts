@@ -6,7 +6,7 @@ import type { PriceItem } from '../pricing/types';
 /**
  * The CPU side of a price-book build — checking tax classes, normalizing barcodes, hashing and writing the JSON
  * arrays the shadow tables are filled from (`INSERT … SELECT … FROM json_each(?)`) — with no database in sight, so
- * it runs the same in the build worker (encode-worker.ts) as on the main thread (importPriceBook with batches).
+ * it runs the same in the build process (build-process.ts) as on the main thread (importPriceBook with batches).
  */
 
 /** How many problems a refused import lists. */

@@ -16,6 +16,9 @@ interface ItemRow {
 
 const SELECT = `SELECT i.*, (SELECT json_group_array(barcode) FROM item_barcodes b WHERE b.sku = i.sku) AS barcodes FROM items i`;
 
+const BY_BARCODE = `${SELECT} WHERE i.sku = (SELECT sku FROM item_barcodes WHERE barcode = ?)`;
+const BY_SKU = `${SELECT} WHERE i.sku = ?`;
+
 const toItem = (r: ItemRow): PriceItem => ({
   sku: r.sku,
   barcodes: JSON.parse(r.barcodes) as string[],
@@ -31,13 +34,14 @@ const toItem = (r: ItemRow): PriceItem => ({
 export class Catalog {
   constructor(private readonly db: KioskDb) {}
 
+  /** The lane's lookup of a scanned key (a statement prepared once: KioskDb.readPrepared). */
   async byBarcode(key: string): Promise<PriceItem | null> {
-    const row = await this.db.read.get<ItemRow>(`${SELECT} WHERE i.sku = (SELECT sku FROM item_barcodes WHERE barcode = ?)`, [key]);
+    const [row] = await this.db.readPrepared<ItemRow>(BY_BARCODE, [key]);
     return row ? toItem(row) : null;
   }
 
   async bySku(sku: string): Promise<PriceItem | null> {
-    const row = await this.db.read.get<ItemRow>(`${SELECT} WHERE i.sku = ?`, [sku]);
+    const [row] = await this.db.readPrepared<ItemRow>(BY_SKU, [sku]);
     return row ? toItem(row) : null;
   }
 

@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb, Tx } from '../../kernel/sqlite/database';
 import { KioskError } from '../../kernel/errors';
@@ -6,9 +6,9 @@ import { readAhead } from '../../kernel/read-ahead';
 import { appendJournal } from '../journal/append';
 import type { PriceItem } from '../pricing/types';
 import type { DeltaOp } from '../../protocol/pricebook/chunk-codec';
-import { BookEncoder, normalized, type Slice, TaxClassCheck } from './book-encoder';
-import type { EncodeInput } from './encode-protocol';
-import { type SliceSource, workerSource } from './worker-source';
+import { BookEncoder, normalized, TaxClassCheck } from './book-encoder';
+import type { EncodeInput } from './build-protocol';
+import { type PendingSlice, processSource, type SliceSource } from './process-source';
 import { createShadowBook, discardShadowBook, dropRetiredBook, insertShadowBatch, switchInShadowBook } from './shadow-book';
 
 export interface ImportResult {
@@ -73,15 +73,26 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
  * yielded between batches.
  *
  * This variant encodes on the calling thread (small books, tests, items already in memory); a price-book FILE or
- * HQ's chunks go through a worker thread instead ({@link importPriceBookFile}, {@link importPriceBookInWorker}).
+ * HQ's chunks go through a build process instead ({@link importPriceBookFile}, {@link importPriceBookInProcess}).
  */
 export async function importPriceBook(db: KioskDb, batches: AsyncIterable<PriceItem[]>, opts: ImportOptions, hooks: BuildHooks = {}): Promise<ImportResult> {
   const pacer = hooks.pacer ?? new BuildPacer();
   const encoder = new BookEncoder(opts.taxClasses, opts.source);
-  async function* slices(): AsyncGenerator<Slice> {
+  async function* slices(): AsyncGenerator<PendingSlice> {
     for await (const raw of batches) {
       for (const s of encoder.encode(raw, () => pacer.rows)) {
-        yield s;
+        const write = (kiosk: KioskDb) =>
+          kiosk.transaction(
+            async (tx) => {
+              const t0 = process.hrtime.bigint();
+              const barcodes = await insertShadowBatch(tx, s.json, opts.source);
+              return { barcodes, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+            },
+            // not durable: a power cut can only lose shadow rows, which are dropped and rebuilt anyway; the switch
+            // is durable, and its fsync makes every earlier commit durable too (WAL keeps commit order)
+            { background: true, durable: false },
+          );
+        yield { rows: s.rows, write };
         await nextTick();
       }
     }
@@ -104,37 +115,43 @@ export interface ImportFileOptions extends ImportOptions {
 
 /**
  * `kiosk pricebook import FILE`: like {@link importPriceBook} with `readPriceBookFile(file, {taxClasses})`, same
- * checks, same messages, same result — but the file is read, checked and encoded in a worker thread
- * (encode-worker.ts), so the lane's lookups and writes keep their event loop while a big book goes in. A worker that
- * dies is a KioskError('BAD_DATA'); the book in force stays either way.
+ * checks, same messages, same result — but the file is read, checked, encoded and inserted by a child process
+ * (build-process.ts, kept off the first CPU), so the lane's lookups and writes keep their event loop, their SQLite
+ * thread and a core while a big book goes in. A child that dies is a KioskError('BAD_DATA'); the book in force stays
+ * either way.
  */
-export function importPriceBookFile(db: KioskDb, file: string, opts: ImportFileOptions, hooks: BuildHooks & WorkerHooks = {}): Promise<ImportResult> {
+export function importPriceBookFile(db: KioskDb, file: string, opts: ImportFileOptions, hooks: BuildHooks & ProcessHooks = {}): Promise<ImportResult> {
   const input: EncodeInput = { kind: 'file', path: file, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}), ...(opts.trackKeys === false ? { trackKeys: false } : {}) };
-  return importPriceBookInWorker(db, input, opts, hooks);
+  return importPriceBookInProcess(db, input, opts, hooks);
 }
 
-export interface WorkerHooks {
+export interface ProcessHooks {
   /** Chunk input: the next gzip chunk of the book, in order, or null after the last. */
   nextChunk?: () => Promise<{ index: number; data: Buffer } | null>;
-  /** Sees the build worker once started (tests). */
-  onWorker?: (worker: Worker) => void;
+  /** Sees the build process once started (tests stop it; the bench reads its peak memory). */
+  onChild?: (child: ChildProcess) => void;
 }
 
-/** A full book read and encoded by the build worker (a file, or HQ's chunks through `hooks.nextChunk`), then built and switched in. */
-export async function importPriceBookInWorker(
+/**
+ * A full book read, encoded and inserted by the build process (a file, or HQ's chunks through `hooks.nextChunk`) in
+ * the shadow tables, then switched in here. The shadow tables are made before the process starts writing.
+ */
+export async function importPriceBookInProcess(
   db: KioskDb,
   input: EncodeInput,
   opts: ImportOptions & { onProgress?: ImportFileOptions['onProgress'] },
-  hooks: BuildHooks & WorkerHooks = {},
+  hooks: BuildHooks & ProcessHooks = {},
 ): Promise<ImportResult> {
-  const pacer = hooks.pacer ?? new BuildPacer();
-  const source = workerSource(input, {
+  // ~4 ms of inserting per lent turn: a turn also carries two IPC messages and the child's commit, and the child's
+  // insert thread shares its core with its encoding (measured: 8 ms turns made lane writes p50 6 ms, 4 ms turns 4 ms)
+  const pacer = hooks.pacer ?? new BuildPacer(4);
+  const source = processSource(db, input, {
     source: opts.source,
     ...(opts.taxClasses ? { taxClasses: opts.taxClasses } : {}),
     rows: () => pacer.rows,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(hooks.nextChunk ? { nextChunk: hooks.nextChunk } : {}),
-    ...(hooks.onWorker ? { onWorker: hooks.onWorker } : {}),
+    ...(hooks.onChild ? { onChild: hooks.onChild } : {}),
   });
   return buildBook(db, source, opts, { ...hooks, pacer });
 }
@@ -149,17 +166,10 @@ async function buildBook(db: KioskDb, source: SliceSource, opts: ImportOptions, 
     let writing: Promise<number> | null = null;
     for await (const slice of source.slices) {
       if (writing) barcodes += await writing;
-      writing = db.transaction(
-        async (tx) => {
-          const t0 = process.hrtime.bigint();
-          const n = await insertShadowBatch(tx, slice.json, opts.source);
-          pacer.record(slice.rows, Number(process.hrtime.bigint() - t0) / 1e6);
-          return n;
-        },
-        // not durable: a power cut can only lose shadow rows, which are dropped and rebuilt anyway; the switch
-        // below is durable, and its fsync makes every earlier commit durable too (WAL keeps commit order)
-        { background: true, durable: false },
-      );
+      writing = slice.write(db).then(({ barcodes: n, ms }) => {
+        pacer.record(slice.rows, ms);
+        return n;
+      });
       writing.catch(() => undefined); // awaited before the next slice or below: not an unhandled rejection
     }
     if (writing) barcodes += await writing;

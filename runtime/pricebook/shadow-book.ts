@@ -69,8 +69,7 @@ export async function createShadowBook(db: KioskDb): Promise<void> {
 }
 
 /**
- * Inserts one batch (a JSON array of normalized PriceItems: text, or its UTF-8 bytes as the build worker hands them
- * over) into the shadow tables, inside the caller's transaction; returns the barcodes written. A duplicate SKU or
+ * Inserts one batch (a JSON array of normalized PriceItems, as text or its UTF-8 bytes) into the shadow tables, inside the caller's transaction; returns the barcodes written. A duplicate SKU or
  * barcode is PRICEBOOK_INVALID.
  */
 export async function insertShadowBatch(tx: Tx, json: string | Buffer, source: string): Promise<number> {

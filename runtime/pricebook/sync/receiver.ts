@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../../kernel/clock';
-import { applyPriceBookDeltaTx, importPriceBookInWorker, type WorkerHooks } from '../import';
+import { applyPriceBookDeltaTx, importPriceBookInProcess, type ProcessHooks } from '../import';
 import { discardShadowBook, dropRetiredBook, ShadowBookVanished } from '../shadow-book';
 import type { KioskDb, Tx } from '../../../kernel/sqlite/database';
 import { isKioskError } from '../../../kernel/errors';
@@ -49,8 +49,8 @@ export interface PricebookReceiverDeps {
   onReport?: (report: PricebookReport) => void;
   /** The tax classes configured now: a book with an item of another class is rejected (`invalid_book`). */
   taxClasses?: () => readonly string[];
-  /** Tests: sees the build worker of a full book (e.g. to stop it). */
-  buildHooks?: Pick<WorkerHooks, 'onWorker'>;
+  /** Tests: sees the build process of a full book (e.g. to stop it). */
+  buildHooks?: Pick<ProcessHooks, 'onChild'>;
 }
 
 interface TransferRow {
@@ -75,7 +75,7 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
  * - A chunk is stored (in SQLite, so a restart keeps it) only if its bytes match the sha256 and length in the
  *   manifest; otherwise it is dropped and reported. Duplicates are ignored.
  * - When the last chunk is in, the sha256 of all chunks is checked, then the book is applied one chunk at a time:
- *   full → decoded and validated in a worker thread (encode-worker.ts), built beside the catalog in short background
+ *   full → decoded, validated and inserted by a build process (build-process.ts), built beside the catalog in short background
  *   transactions and switched in, with the transfer marked
  *   `applied`, by one short transaction (importPriceBook, runtime/pricebook/shadow-book.ts) — the lane's writes go
  *   first meanwhile and its lookups read the old book until the switch; delta → upserts/deletes in order in one
@@ -294,7 +294,7 @@ export class PricebookReceiver {
       try {
         if (m.kind === 'full') {
           // built beside the book in force in short background transactions, switched in with `applied` in one
-          // read, checked and encoded by the build worker (the lane's event loop only inserts): chunks handed over one by one
+          // read, checked, encoded and inserted by the build process (the lane keeps its threads): chunks handed over one by one
           let next = 0;
           const nextChunk = async () => {
             const c = m.chunks[next++];
@@ -303,7 +303,7 @@ export class PricebookReceiver {
             if (!r) throw new Error(`chunk ${c.index} of ${m.version} vanished`);
             return { index: c.index, data: r.data };
           };
-          await importPriceBookInWorker(db, { kind: 'chunks' }, { clock, deviceId, version: m.version, source, taxClasses }, { inSwitch: applied, nextChunk, ...this.deps.buildHooks });
+          await importPriceBookInProcess(db, { kind: 'chunks' }, { clock, deviceId, version: m.version, source, taxClasses }, { inSwitch: applied, nextChunk, ...this.deps.buildHooks });
         } else {
           await db.transaction(
             async (tx) => {

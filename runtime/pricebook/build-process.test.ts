@@ -1,17 +1,19 @@
 /**
- * Issue 16: a price-book file and HQ's chunks are read, checked and encoded in a worker thread (encode-worker.ts),
- * the main thread only inserts. The result is the same book as the in-process import; the worker's refusals keep the
- * reader's messages and line numbers; a worker that dies is a clear KioskError and leaves the book in force.
+ * Issue 16: a price-book file and HQ's chunks are read, checked, encoded and inserted by a child process
+ * (build-process.ts) on its own connection, when the kiosk lends it the writer's turn. The result is the same book
+ * as the in-process import; the child's refusals keep the reader's messages and line numbers; a child that dies is
+ * a clear KioskError and leaves the book in force.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
 import { SimulatedClock } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import { readPriceBookFile } from '../../protocol/pricebook/reader';
 import { toCsv } from '../../test/support/pricebook';
 import { build, dump, item, items, freshDbEachTest, openDb, signManifest, tempDir, verifyManifest } from '../../test/support/pricebook-sync';
+import { allowedCpus, parseCpuList } from '../../kernel/cpu-affinity';
 import { Catalog } from './catalog';
 import { importPriceBook, importPriceBookFile, type ImportOptions } from './import';
 import { PricebookReceiver } from './sync/receiver';
@@ -46,8 +48,8 @@ async function oldBook(): Promise<unknown[]> {
   return dump(db);
 }
 
-test('a CSV book imported through the worker is the book the in-process import makes: same rows, same hash, same version', async () => {
-  // UPC-A barcodes too: normalized (to the 13-digit lookup key) in the worker as on the main thread
+test('a CSV book imported through the build process is the book the in-process import makes: same rows, same hash, same version', async () => {
+  // UPC-A barcodes too: normalized (to the 13-digit lookup key) in the build process as on the main thread
   const book = [...items(1, 700), item(701, { barcodes: ['036000291452'] })];
   const file = write('book.csv', toCsv(book));
   const progress: number[] = [];
@@ -70,7 +72,7 @@ test('a CSV book imported through the worker is the book the in-process import m
   expect(await bookTables()).toEqual(['item_barcodes', 'items']);
 });
 
-test('a malformed CSV line is refused from the worker with its line number, the reader’s message, and nothing changes', async () => {
+test('a malformed CSV line is refused from the build process with its line number, the reader’s message, and nothing changes', async () => {
   const before = await oldBook();
   const lines = toCsv(items(100, 140)).split('\n');
   lines[12] = lines[12].replace(/^SKU-000111,/, 'SKU-000111,"6900000000111'); // line 13: a quote that never closes
@@ -89,7 +91,7 @@ test('a malformed CSV line is refused from the worker with its line number, the 
   expect(await bookTables()).toEqual(['item_barcodes', 'items']);
 });
 
-test('rows refused in the worker keep their lines, fields and reasons (duplicates and tax classes across batches)', async () => {
+test('rows refused in the build process keep their lines, fields and reasons (duplicates and tax classes across batches)', async () => {
   const before = await oldBook();
   const file = write('dup.csv', toCsv([...items(1, 9), item(10, { barcodes: [item(2).barcodes[0]] }), item(11, { taxClass: 'zero' })]));
   const e = await failure(importPriceBookFile(db, file, { ...opts('dup.csv'), batchSize: 2 }));
@@ -99,23 +101,23 @@ test('rows refused in the worker keep their lines, fields and reasons (duplicate
   expect(await dump(db)).toEqual(before);
 });
 
-test('a missing file is the file system’s own error, passed on from the worker', async () => {
+test('a missing file is the file system’s own error, passed on from the build process', async () => {
   const e = (await importPriceBookFile(db, path.join(tmp.dir, 'nope.csv'), opts('nope.csv')).catch((x: unknown) => x)) as NodeJS.ErrnoException;
   expect(e.code).toBe('ENOENT');
   expect(await bookTables()).toEqual(['item_barcodes', 'items']);
 });
 
-test('a worker that dies is a KioskError naming the book; the book in force, the journal and the kiosk go on untouched', async () => {
+test('a build process that dies is a KioskError naming the book; the book in force, the journal and the kiosk go on untouched', async () => {
   const before = await oldBook();
   const journal = await db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM journal');
   const file = write('book.csv', toCsv(items(1, 300)));
   let slices = 0;
   // stopped mid-build, once it has handed over its first slice (some rows may be in the shadow tables by then)
-  const stopAtFirstSlice = (w: Worker) => w.on('message', (m: { t: string }) => m.t === 'slice' && ++slices === 1 && void w.terminate());
-  const e = await failure(importPriceBookFile(db, file, { ...opts('book.csv'), batchSize: 10 }, { onWorker: stopAtFirstSlice }));
+  const stopAtFirstSlice = (c: ChildProcess) => c.on('message', (m: { t: string }) => m.t === 'written' && ++slices === 1 && void c.kill('SIGKILL'));
+  const e = await failure(importPriceBookFile(db, file, { ...opts('book.csv'), batchSize: 10 }, { onChild: stopAtFirstSlice }));
   expect(slices).toBeGreaterThanOrEqual(1);
   expect(e.code).toBe('BAD_DATA');
-  expect(e.message).toMatch(/^book\.csv: the price-book build worker stopped \(exit code \d+\); the book in force is unchanged$/);
+  expect(e.message).toBe('book.csv: the price-book build process stopped (signal SIGKILL); the book in force is unchanged');
   expect(await dump(db)).toEqual(before);
   expect(await db.read.get('SELECT COUNT(*) AS n FROM journal')).toEqual(journal);
   expect(await bookTables()).toEqual(['item_barcodes', 'items']);
@@ -131,7 +133,7 @@ describe('HQ books', () => {
     return r.status();
   };
 
-  it('are decoded in the worker chunk by chunk: a bad line names its chunk and line (invalid_book)', async () => {
+  it('are decoded in the build process chunk by chunk: a bad line names its chunk and line (invalid_book)', async () => {
     const r = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'K1', verifyManifest });
     expect(await deliver(r, await build(items(1, 50), { version: 'v1', kind: 'full' }, 1500))).toMatchObject({ status: 'applied' });
     const before = await dump(db);
@@ -143,14 +145,14 @@ describe('HQ books', () => {
     expect(await dump(db)).toEqual(before);
   });
 
-  it('a worker that dies rejects the version (apply_failed, reported), keeps the book in force, and the next version applies', async () => {
+  it('a build process that dies rejects the version (apply_failed, reported), keeps the book in force, and the next version applies', async () => {
     let kill = true;
     const r = new PricebookReceiver({
       db,
       clock: new SimulatedClock(),
       deviceId: 'K1',
       verifyManifest,
-      buildHooks: { onWorker: (w) => void (kill && w.terminate()) },
+      buildHooks: { onChild: (c) => void (kill && c.kill('SIGKILL')) },
     });
     kill = false;
     expect(await deliver(r, await build(items(1, 40), { version: 'v1', kind: 'full' }))).toMatchObject({ status: 'applied' });
@@ -158,11 +160,34 @@ describe('HQ books', () => {
     kill = true;
     const st = await deliver(r, await build(items(1, 80), { version: 'v2', kind: 'full' }));
     expect(st).toMatchObject({ version: 'v2', status: 'rejected', reason: 'apply_failed' });
-    expect(st!.detail).toMatch(/KioskError: hq:v2: the price-book build worker stopped \(exit code \d+\)/);
+    expect(st!.detail).toMatch(/KioskError: hq:v2: the price-book build process stopped \(signal SIGKILL\)/);
     expect(await dump(db)).toEqual(before);
     expect(await bookTables()).toEqual(['item_barcodes', 'items']);
     kill = false;
     expect(await deliver(r, await build(items(1, 90), { version: 'v3', kind: 'full' }))).toMatchObject({ status: 'applied' });
     expect(await new Catalog(db).count()).toBe(90);
   });
+});
+
+test('the build process keeps off the first CPU and the kiosk to it (two cores or more), at nice 10; all is given back after', async () => {
+  const file = write('book.csv', toCsv(items(1, 400)));
+  const threadCpus = (pid: number | 'self') =>
+    fs.readdirSync(`/proc/${pid}/task`).map((t) => parseCpuList(/^Cpus_allowed_list:\s*(.+)$/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))![1]));
+  let seen: { child: number[][]; nice: number; kiosk: number[][] } | null = null;
+  let pid = 0;
+  const watch = (c: ChildProcess) => {
+    pid = c.pid!;
+    c.on('message', (m: { t: string }) => {
+      if (m.t !== 'ready' || seen) return;
+      const stat = fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+      seen = { child: [...new Set(threadCpus(c.pid!).map((l) => l.join(',')))].map(parseCpuList), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]), kiosk: [...new Set(threadCpus('self').map((l) => l.join(',')))].map(parseCpuList) };
+    });
+  };
+  const allowed = allowedCpus()!;
+  expect(new Set(threadCpus('self').map((l) => l.join(',')))).toEqual(new Set([allowed.join(',')]));
+  expect((await importPriceBookFile(db, file, { ...opts('book.csv'), batchSize: 50 }, { onChild: watch })).items).toBe(400);
+  // CI has two cores: the child on the second, every thread of this (kiosk) process on the first
+  expect(seen).toEqual(allowed.length >= 2 ? { child: [allowed.slice(1)], nice: 10, kiosk: [allowed.slice(0, 1)] } : { child: [allowed], nice: 10, kiosk: [allowed] });
+  expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+  expect(new Set(threadCpus('self').map((l) => l.join(',')))).toEqual(new Set([allowed.join(',')]));
 });
