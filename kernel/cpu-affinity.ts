@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { findOnPath } from './path-presence';
 
 /**
  * CPU affinity for bulk work in a child process (a price-book build): on a machine with two cores or more, the child
@@ -44,21 +44,6 @@ export function bulkCpus(allowed: readonly number[] | null): number[] | null {
   return allowed && allowed.length >= 2 ? allowed.slice(1) : null;
 }
 
-/** An executable named `name` on `PATH`, or null. */
-export function onPath(name: string, pathVar = process.env.PATH ?? ''): string | null {
-  for (const dir of pathVar.split(path.delimiter)) {
-    if (!dir) continue;
-    const f = path.join(dir, name);
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      if (fs.statSync(f).isFile()) return f;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
 export interface PinnedCommand {
   command: string;
   args: string[];
@@ -70,7 +55,7 @@ export interface PinnedCommand {
  * `command args` to start on `cpus` through taskset, or as it is when `cpus` is null or taskset is missing (then
  * `cpus` in the result is null: the caller can say so).
  */
-export function pinnedCommand(command: string, args: string[], cpus: number[] | null, taskset = onPath('taskset')): PinnedCommand {
+export function pinnedCommand(command: string, args: string[], cpus: number[] | null, taskset = findOnPath('taskset')): PinnedCommand {
   if (!cpus || cpus.length === 0 || !taskset) return { command, args, cpus: null };
   return { command: taskset, args: ['--cpu-list', cpus.join(','), command, ...args], cpus };
 }
@@ -79,7 +64,7 @@ export function pinnedCommand(command: string, args: string[], cpus: number[] | 
  * Sets every thread of this process (`taskset -a -p`) to `cpus`; returns whether it worked. Used to keep the lane's
  * threads off a build process's CPUs while it runs, and to give them back afterwards.
  */
-export function setProcessCpus(cpus: readonly number[], taskset = onPath('taskset')): boolean {
+export function setProcessCpus(cpus: readonly number[], taskset = findOnPath('taskset')): boolean {
   if (!taskset || cpus.length === 0) return false;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only a pinned build needs it
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** The path is there now (a device node, a file, a link that resolves). Never rejects. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -21,4 +22,19 @@ export async function deviceNumber(path: string): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** The directories of PATH holding an executable `cmd`, first one wins; null when there is none. No child process. */
+export function findOnPath(cmd: string, pathVar = process.env.PATH ?? ''): string | null {
+  for (const dir of pathVar.split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, cmd);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PtyPair, findOnPath, sweepStalePtyDirs } from './pty-pair';
+import { findOnPath } from '../kernel/path-presence';
+import { PtyPair, sweepStalePtyDirs } from './pty-pair';
 
 /** socat processes serving a pair with this (unique) name. */
 const socats = (name: string) => spawnSync('pgrep', ['-f', `^socat PTY.*${name}-host`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findOnPath } from '../kernel/path-presence';
 import { OS_CABLE_ACCESS } from './os-serial-access';
 import type { CableAccess, SerialCable } from './serial-cable';
 
@@ -50,21 +51,6 @@ export function sweepStalePtyDirs(tmp = os.tmpdir()): string[] {
     }
   }
   return removed;
-}
-
-/** The directories of PATH holding an executable `cmd`, first one wins; null when there is none. No child process. */
-export function findOnPath(cmd: string, pathVar = process.env.PATH ?? ''): string | null {
-  for (const dir of pathVar.split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, cmd);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 export class PtyPair implements SerialCable {

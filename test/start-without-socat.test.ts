@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findOnPath } from '../simulators/pty-pair';
+import { findOnPath } from '../kernel/path-presence';
 import { exited, kiosk, kioskAsync, killStrays, watchLines } from './support/cli';
 import { tempDir } from './support/engine-fixture';
 

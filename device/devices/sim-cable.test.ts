@@ -3,7 +3,7 @@ import { SystemClock } from '../../kernel/clock';
 import { ConfigError, KioskError } from '../../kernel/errors';
 import { ptyCable } from '../../simulators/cables';
 import { InProcessLink } from '../../simulators/in-process-link';
-import { findOnPath } from '../../simulators/pty-pair';
+import { findOnPath } from '../../kernel/path-presence';
 import { SOCAT_MISSING, simulatedCable } from './sim-cable';
 
 const ctx = (env: NodeJS.ProcessEnv) => ({ config: loadConfig({ env }), clock: new SystemClock() });

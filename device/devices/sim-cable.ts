@@ -1,6 +1,6 @@
 import { KioskError } from '../../kernel/errors';
 import { cableMaker } from '../../simulators/cables';
-import { findOnPath } from '../../simulators/pty-pair';
+import { findOnPath } from '../../kernel/path-presence';
 import type { CableMaker } from '../../simulators/serial-cable';
 import type { DeviceContext } from './types';
 
