@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { findOnPath } from './path-presence';
 
@@ -66,8 +67,6 @@ export function pinnedCommand(command: string, args: string[], cpus: number[] | 
  */
 export function setProcessCpus(cpus: readonly number[], taskset = findOnPath('taskset')): boolean {
   if (!taskset || cpus.length === 0) return false;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only a pinned build needs it
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(taskset, ['-a', '-p', '--cpu-list', cpus.join(','), String(process.pid)], { stdio: 'ignore', timeout: 5000 });
   return r.status === 0;
 }
