@@ -22,13 +22,12 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
-import { CsvError, parse as parseCsv, type CsvErrorCode, type Options as CsvOptions } from 'csv-parse';
 import { isKioskError, KioskError } from '../../kernel/errors';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
 import { type PriceItem, TYPE_PRICE_KEYS, type TypePrices } from './price-item';
 import { KeyIndex } from './key-index';
+import { csvRowRuns, MalformedCsv } from './csv-rows';
 import { checkPriceItem, formatPath, LOCALE_RE, showValue } from './item-schema';
 
 export interface ReadPriceBookOptions {
@@ -229,13 +228,6 @@ type Source = AsyncGenerator<[PriceItem[], number]>;
 
 // ---------------------------------------------------------------------------------------------------------- CSV
 
-/** A parsed CSV record with the 1-based line it starts on and the bytes consumed up to its end. */
-interface CsvRow {
-  fields: string[];
-  line: number;
-  bytes: number;
-}
-
 interface Columns {
   index: Record<(typeof CSV_REQUIRED_COLUMNS)[number], number>;
   /** The optional type-price columns present in the header. */
@@ -337,72 +329,10 @@ function csvItem(rec: string[], cols: Columns, ctx: Context, loc: Location): Pri
   return r.item;
 }
 
-function newlinesIn(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
-/**
- * The parser's records in runs (as many as it has ready, at most `max`): a million rows cost a million promise
- * turns through an async iterator one record at a time, and a few thousand this way. Ends at the parser's end;
- * its error is thrown once the records it pushed before that are out (as a for-await over it would).
- */
-async function* recordRuns<T>(stream: Readable, max = 1024): AsyncGenerator<T[]> {
-  let wake: (() => void) | null = null;
-  let ended = false;
-  let failure: { error: unknown } | null = null;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-  stream.on('readable', notify);
-  stream.once('end', () => ((ended = true), notify()));
-  stream.once('error', (error: unknown) => ((failure = { error }), notify()));
-  for (;;) {
-    const run: T[] = [];
-    for (let r: T | null; run.length < max && (r = stream.read() as T | null) !== null; ) run.push(r);
-    if (run.length > 0) {
-      yield run;
-      continue;
-    }
-    if (failure !== null) throw (failure as { error: unknown }).error;
-    if (ended) return;
-    await new Promise<void>((resolve) => (wake = resolve));
-  }
-}
-
 async function* readCsv(path: string, ctx: Context): Source {
-  /** 1-based line on which the next record starts; advanced synchronously as the parser emits records. */
-  let line = 1;
-  const options: CsvOptions = {
-    bom: true,
-    info: false,
-    relax_column_count: true,
-    skip_empty_lines: false,
-    max_record_size: MAX_RECORD_BYTES,
-  };
-  const parser = parseCsv(options);
-  // Line numbers are tracked here, as the parser pushes records, rather than while consuming: a parse error
-  // discards records still buffered in the stream, and csv-parse's own `info.lines` over-counts CRLFs inside
-  // quoted fields. Line breaks can only occur inside (quoted) field values, so a record spans 1 + their count.
-  // (csv-parse's on_record would do the same, at the price of an info object built for every record.)
-  const push = parser.push.bind(parser);
-  parser.push = (fields: unknown): boolean => {
-    if (fields === null) return push(null);
-    const row: CsvRow = { fields: fields as string[], line, bytes: parser.info.bytes };
-    line += 1;
-    for (const f of row.fields) line += newlinesIn(f);
-    return push(row);
-  };
-  // pipeline propagates read errors (ENOENT, EACCES) into the parser and tears the source down on early exit.
-  // small reads: each turn of the event loop parses ~200 rows, not ~800 (the lane shares the loop with an import)
-  pipeline(createReadStream(path, { highWaterMark: 16 * 1024 }), parser, () => undefined);
-
   let cols: Columns | null = null;
   try {
-    for await (const rows of recordRuns<CsvRow>(parser)) {
+    for await (const { rows, bytes } of csvRowRuns(path, { maxRecordBytes: MAX_RECORD_BYTES })) {
       const items: PriceItem[] = [];
       for (const row of rows) {
         const loc = lineAt(row.line);
@@ -424,26 +354,13 @@ async function* readCsv(path: string, ctx: Context): Source {
         }
         if (item !== null && ctx.problems.length === 0) items.push(item);
       }
-      if (items.length > 0) yield [items, rows[rows.length - 1].bytes];
+      if (items.length > 0) yield [items, bytes];
     }
   } catch (e) {
-    if (isCsvError(e)) ctx.fail(lineAt(line), null, `malformed CSV: ${e.message}`, { csvCode: e.code });
+    if (e instanceof MalformedCsv) ctx.fail(lineAt(e.line), null, `malformed CSV: ${e.message}`, { csvCode: e.code });
     throw e;
-  } finally {
-    parser.destroy();
   }
   if (cols === null) ctx.fail(null, null, 'empty file: expected a header row');
-}
-
-/**
- * A csv-parse error: its class, or one of its documented codes — which are not all `CSV_`-prefixed (csv-parse 6
- * throws a stray quote in an unquoted field as `INVALID_OPENING_QUOTE`).
- */
-const CSV_ERROR_CODES_WITHOUT_PREFIX: readonly string[] = ['INVALID_OPENING_QUOTE'] satisfies CsvErrorCode[];
-function isCsvError(e: unknown): e is CsvError {
-  if (e instanceof CsvError) return true;
-  const code = e instanceof Error ? (e as Partial<CsvError>).code : undefined;
-  return typeof code === 'string' && (code.startsWith('CSV_') || CSV_ERROR_CODES_WITHOUT_PREFIX.includes(code));
 }
 
 // ---------------------------------------------------------------------------------------------------- JSON lines
