@@ -52,9 +52,23 @@ export class TaxClassCheck {
   }
 }
 
-/** Items as stored: barcodes under the key a scan looks up (UPC-A 036000291452 → 0036000291452, GTIN-14 0…→ GTIN-13). */
+/**
+ * Items as stored: barcodes under the key a scan looks up (UPC-A 036000291452 → 0036000291452, GTIN-14 0…→ GTIN-13),
+ * each once. An item whose barcodes are already so is passed as it is (a million-item book is mostly such items:
+ * no copy of them to make and collect).
+ */
 export function normalized(raw: PriceItem[]): PriceItem[] {
-  return raw.map((i) => ({ ...i, barcodes: [...new Set(i.barcodes.map(normalizeLookupKey))] }));
+  return raw.map((i) => {
+    const codes = i.barcodes;
+    let keys: string[] | null = null;
+    for (let k = 0; k < codes.length; k++) {
+      const key = normalizeLookupKey(codes[k]);
+      if (keys === null && key === codes[k] && codes.indexOf(key) === k) continue;
+      keys ??= codes.slice(0, k);
+      if (!keys.includes(key)) keys.push(key);
+    }
+    return keys === null ? i : { ...i, barcodes: keys };
+  });
 }
 
 /** One background transaction's worth of the new book: a JSON array of normalized items (text, or its UTF-8 bytes). */
@@ -89,8 +103,10 @@ export class BookEncoder {
     this.hash.update('[');
     for (let i = 0; i < raw.length; ) {
       const part = raw.slice(i, i + Math.max(1, rows()));
-      const json = JSON.stringify(normalized(part));
-      this.hash.update(i === 0 ? json.slice(1, -1) : `,${json.slice(1, -1)}`);
+      // UTF-8 once, for the hash and for SQLite alike (each would encode the string again)
+      const json = Buffer.from(JSON.stringify(normalized(part)));
+      if (i > 0) this.hash.update(',');
+      this.hash.update(json.subarray(1, json.length - 1));
       i += part.length;
       yield { json, rows: part.length };
     }
