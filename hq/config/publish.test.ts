@@ -14,6 +14,8 @@ import { configRenewer, renewDue, RENEW_EVERY_MS } from './renew';
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const DAY = 86_400_000;
 const WAIT = 300;
+/** For a read that must find a retained bundle: it returns as soon as the bundle arrives (300 ms was too short on a loaded CI machine). */
+const FOUND_WAIT = 10_000;
 
 let broker: Mosquitto;
 let client: mqtt.MqttClient;
@@ -96,12 +98,12 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('config publish
     expect(r1).toMatchObject({ ok: true, version: 1 });
     const r2 = await publishConfig(deps, { scope, body: { tax: { rate: 0.08 } }, user: 'alice', kind: 'publish', version: 5 });
     expect(r2).toMatchObject({ ok: true, version: 5 });
-    expect(await readRetainedBundle(client, scope, WAIT)).toEqual({ version: 5, expiresAt: new Date(T0 + DEFAULT_EXPIRY_MS).toISOString() });
+    expect(await readRetainedBundle(client, scope, FOUND_WAIT)).toEqual({ version: 5, expiresAt: new Date(T0 + DEFAULT_EXPIRY_MS).toISOString() });
     for (const v of [5, 4]) {
       const r = await publishConfig(deps, { scope, body: { tax: { rate: 0.09 } }, user: 'alice', kind: 'publish', version: v });
       expect(r).toEqual({ ok: false, refusal: 'not_newer', problems: [expect.stringMatching(new RegExp(`^version ${v} is not newer than version 5`))] });
     }
-    expect((await readRetainedBundle(client, scope, WAIT))?.version).toBe(5);
+    expect((await readRetainedBundle(client, scope, FOUND_WAIT))?.version).toBe(5);
     const rows = await new ConfigRegistry(store.db.read).history(scope);
     expect(rows.map((r) => [r.version, JSON.parse(r.body), r.kind, r.published_by, r.expires_at])).toEqual([
       [5, { tax: { rate: 0.08 } }, 'publish', 'alice', T0 + DEFAULT_EXPIRY_MS],
@@ -177,7 +179,7 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('config publish
     expect(renewal).toMatchObject({ version: 2, kind: 'renewal', published_by: 'system', body: first.body });
     expect(renewal.expires_at).toBe(renewal.published_at + DEFAULT_EXPIRY_MS);
     expect(renewal.published_at).toBeGreaterThanOrEqual(T0 + 23 * DAY);
-    expect((await readRetainedBundle(client, scope, WAIT))?.version).toBe(2);
+    expect((await readRetainedBundle(client, scope, FOUND_WAIT))?.version).toBe(2);
     expect(rec.alerts.every((a) => a.source === 'config' && a.active.length === 0)).toBe(true);
   });
 
@@ -212,7 +214,7 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('config publish
     const out = await renewDue(context());
     expect(out.renewed).toEqual([]);
     expect(out.problems[0].message).toContain('the broker retains v2');
-    expect((await readRetainedBundle(client, scope, WAIT))?.version).toBe(2);
+    expect((await readRetainedBundle(client, scope, FOUND_WAIT))?.version).toBe(2);
   });
 });
 
