@@ -6,31 +6,21 @@
  */
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { CHECKPOINT_EVERY_COMMITS, KioskDb, openLentWriter } from './database';
+import { CHECKPOINT_EVERY_COMMITS, openLentWriter } from './database';
+import { freshKioskDbEachTest } from '../../test/support/kiosk-db';
 
-let dir: string;
-let db: KioskDb;
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-lend-'));
-  db = await KioskDb.open(path.join(dir, 'k.sqlite'));
-  await db.exclusive((tx) => tx.exec('CREATE TABLE log (n INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT NOT NULL)'));
-});
-afterEach(async () => {
-  await db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const t = freshKioskDbEachTest('kiosk-lend-', 'CREATE TABLE log (n INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT NOT NULL)');
 
-const who = async () => (await db.read.all<{ who: string }>('SELECT who FROM log ORDER BY n')).map((r) => r.who);
+const who = async () => (await t.db.read.all<{ who: string }>('SELECT who FROM log ORDER BY n')).map((r) => r.who);
 
 test('a lent turn waits behind the lane like any background transaction, and the lane waits for it to end', async () => {
-  const other = await openLentWriter(db.file);
+  const other = await openLentWriter(t.db.file);
   try {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     // the other connection holds SQLite's write lock for its whole turn
-    const lent = db.lend(async () => {
+    const lent = t.db.lend(async () => {
       await other.tx.exec('BEGIN IMMEDIATE');
       await other.tx.run("INSERT INTO log (who) VALUES ('lent-1')");
       await gate;
@@ -39,10 +29,10 @@ test('a lent turn waits behind the lane like any background transaction, and the
     }, { background: true });
     await new Promise((r) => setTimeout(r, 20));
     const queued = [
-      db.lend(() => other.tx.run("INSERT INTO log (who) VALUES ('lent-2')"), { background: true }),
-      db.transaction((tx) => tx.run("INSERT INTO log (who) VALUES ('lane')")),
+      t.db.lend(() => other.tx.run("INSERT INTO log (who) VALUES ('lent-2')"), { background: true }),
+      t.db.transaction((tx) => tx.run("INSERT INTO log (who) VALUES ('lane')")),
     ];
-    expect(db.writesWaiting).toEqual({ foreground: 1, background: 1 });
+    expect(t.db.writesWaiting).toEqual({ foreground: 1, background: 1 });
     release();
     expect(await lent).toBe('done');
     await Promise.all(queued);
@@ -53,17 +43,17 @@ test('a lent turn waits behind the lane like any background transaction, and the
 });
 
 test('a lent turn that fails does not stop the queue; lent turns count toward the background checkpoint', async () => {
-  await expect(db.lend(() => Promise.reject(new Error('the build process died')), { background: true })).rejects.toThrow('the build process died');
-  await db.transaction((tx) => tx.run("INSERT INTO log (who) VALUES ('after')"));
+  await expect(t.db.lend(() => Promise.reject(new Error('the build process died')), { background: true })).rejects.toThrow('the build process died');
+  await t.db.transaction((tx) => tx.run("INSERT INTO log (who) VALUES ('after')"));
   expect(await who()).toEqual(['after']);
-  const before = db.checkpointsRun;
-  for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) await db.lend(async () => i, { background: true });
-  await db.transaction(async () => undefined, { background: true }); // behind the queued checkpoint
-  expect(db.checkpointsRun).toBe(before + 1);
+  const before = t.db.checkpointsRun;
+  for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) await t.db.lend(async () => i, { background: true });
+  await t.db.transaction(async () => undefined, { background: true }); // behind the queued checkpoint
+  expect(t.db.checkpointsRun).toBe(before + 1);
 });
 
 test('the lent writer is a connection of another process: its commits are seen by the kiosk, it never checkpoints', async () => {
-  const script = path.join(dir, 'child.js');
+  const script = path.join(t.dir, 'child.js');
   fs.writeFileSync(
     script,
     `const { openLentWriter } = require(${JSON.stringify(path.join(__dirname, '../../dist/kernel/sqlite/database.js'))});
@@ -79,12 +69,12 @@ test('the lent writer is a connection of another process: its commits are seen b
        process.send('open');
      })();`,
   );
-  const child = fork(script, [db.file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [t.db.file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     await new Promise((r) => child.once('message', r));
-    const pragmas = await db.lend(() => new Promise((r) => (child.once('message', r), child.send('go'))), { background: true });
+    const pragmas = await t.db.lend(() => new Promise((r) => (child.once('message', r), child.send('go'))), { background: true });
     expect(pragmas).toEqual({ sync: 1, auto: 0 }); // NORMAL: not durable alone; no checkpoint of its own
-    await db.transaction((tx) => tx.run("INSERT INTO log (who) VALUES ('lane')"));
+    await t.db.transaction((tx) => tx.run("INSERT INTO log (who) VALUES ('lane')"));
     const rows = await who();
     expect(rows).toHaveLength(51);
     expect(rows.at(-1)).toBe('lane');
