@@ -282,7 +282,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
             ? null
             : 'the price book is not addressed to this kiosk',
       });
-      return r.ok ? { ok: true, manifest: r.envelope.body } : { ok: false, reason: r.reason, detail: r.detail };
+      return r.ok ? { ok: true, manifest: r.envelope.body, issuedAt: Date.parse(r.envelope.issuedAt) } : { ok: false, reason: r.reason, detail: r.detail };
     },
     onReport: (r) => {
       if (r.type === 'status' && r.status.status === 'applied') {

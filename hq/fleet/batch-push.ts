@@ -120,8 +120,10 @@ export async function pushConfigBatch(ctx: ConsoleContext, user: string, scope: 
  * Publishes the console price book `version` of `store` (hq/pricebook-console registry, read again with the kiosk's
  * reader) at device scope to every kiosk of the selection — all of them in that store (a book is checked against
  * its store's tax classes). The book is chunked once; each kiosk gets its own signed manifest (device scope) and the
- * chunks on its own topics, all kiosks concurrently. A kiosk that received a device-level book keeps taking
- * device-level books until that manifest is cleared (runtime/pricebook/sync/subscribe.ts). Audited `batch.pricebook`.
+ * chunks on its own topics, all kiosks concurrently. A kiosk follows whichever of its device-level and store-level
+ * manifests HQ signed last (the envelope's `issuedAt`; runtime/pricebook/sync/newest-manifest.ts): this push wins
+ * over the store's book until the next store publish, which wins again — nothing here has to be cleared later.
+ * Audited `batch.pricebook`.
  */
 export async function pushBookBatch(ctx: ConsoleContext, user: string, scope: StoreScope, store: string, version: string, r: PushRequest): Promise<PushOutcome> {
   const resolved = await resolveTargets(ctx, scope, r.selection, r.kiosks);

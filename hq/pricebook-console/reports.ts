@@ -17,9 +17,16 @@ export interface KioskBookState {
   at: number | null;
 }
 
+/** The version a stored report says the kiosk runs (hq/fleet/reported.ts `inForce`), null when it does not say. */
+function inForceOf(value: unknown): string | null {
+  const v = value !== null && typeof value === 'object' ? (value as { inForce?: unknown }).inForce : undefined;
+  return typeof v === 'string' ? v : null;
+}
+
 /**
  * Each kiosk of `store` (not retired) and its progress on `version`: chunks received of total while downloading,
- * the item count once applied (the kiosk's confirmation), the reason when it refused. What a kiosk sent is parsed
+ * the item count once applied (the kiosk's confirmation), the reason when it refused; `applied` too when its last
+ * report is about another book but the book it runs is this one. What a kiosk sent is parsed
  * bounded and leniently (readPricebookReported: texts clipped), and escaped when rendered.
  */
 export async function kioskBookStates(db: Tx, store: string, version: string | null): Promise<KioskBookState[]> {
@@ -33,6 +40,9 @@ export async function kioskBookStates(db: Tx, store: string, version: string | n
     const at = r.pricebook_reported_at === null ? null : Number(r.pricebook_reported_at);
     const unverifiedRefusal = rep !== null && rep.version === null && rep.status === 'rejected' && rep.claimedVersion === version;
     if (!rep || version === null || (rep.version !== version && !unverifiedRefusal)) {
+      // its last report is about another book — e.g. a batch push at device level it refused as not newer — while
+      // the book it runs (`inForce`, kept by HQ's fleet ingestion from its `applied` reports) is this one
+      if (rep && version !== null && inForceOf(parsed?.ok ? parsed.value : null) === version) return { device: r.device_id, status: 'applied', reportedVersion: version, at };
       return { device: r.device_id, status: 'waiting', reportedVersion: rep?.version ?? rep?.claimedVersion ?? null, at };
     }
     return {

@@ -61,9 +61,11 @@ export function parseManifest(value: unknown): { ok: true; manifest: PricebookMa
 
 /**
  * The injected signature check (the lead plugs in protocol/signed-envelope.ts `verifyEnvelope`, kind 'pricebook').
- * It gets the message exactly as received and returns the manifest it vouches for.
+ * It gets the message exactly as received and returns the manifest it vouches for, and `issuedAt` — when HQ signed
+ * it (the envelope's signed `issuedAt`, ms since epoch) — which orders a device-level and a store-level manifest:
+ * the one HQ published last wins (runtime/pricebook/sync/newest-manifest.ts).
  */
-export type VerifyManifest = (raw: Buffer) => { ok: true; manifest: unknown } | { ok: false; reason: string; detail?: string };
+export type VerifyManifest = (raw: Buffer) => { ok: true; manifest: unknown; issuedAt?: number } | { ok: false; reason: string; detail?: string };
 
 /**
  * Order of price-book versions: runs of digits compare as numbers, everything else character by character

@@ -2,7 +2,8 @@ import { assertTopicId, underRoot } from '../topics';
 
 /**
  * MQTT topics of price-book sync (root and id rules: ../topics.ts). A book is published under one scope, a whole
- * store (`_all`) or one device; a device-level manifest wins over the store-level one:
+ * store (`_all`) or one device; a kiosk follows whichever of the two manifests HQ signed last
+ * (runtime/pricebook/sync/newest-manifest.ts):
  *
  *   kiosk/v1/{store}/{device|_all}/pricebook/manifest          retained, signed manifest
  *   kiosk/v1/{store}/{device|_all}/pricebook/{version}/{index} retained, gzip NDJSON chunk (QoS 1)

@@ -73,7 +73,7 @@ export async function startPushKiosk(o: { brokerUrl: string; dir: string; store:
     deviceId: device,
     verifyManifest: (raw) => {
       const r = verifyEnvelope(raw, trust, clock.now(), { kind: 'pricebook', scope: (s) => ((s.kind === 'device' && s.store === store && s.device === device) || (s.kind === 'store' && s.store === store) ? null : 'not for this kiosk') });
-      return r.ok ? { ok: true, manifest: r.envelope.body } : { ok: false, reason: r.reason, detail: r.detail };
+      return r.ok ? { ok: true, manifest: r.envelope.body, issuedAt: Date.parse(r.envelope.issuedAt) } : { ok: false, reason: r.reason, detail: r.detail };
     },
     onReport: (r) => {
       if (r.type === 'status') void reportBook(r.status);

@@ -10,27 +10,32 @@ import type { PricebookManifest, VerifyManifest } from '../../protocol/pricebook
 
 /**
  * Test stand-in for the signed envelope (the real one is protocol/signed-envelope.ts, Ed25519): the manifest and an
- * HMAC-SHA256 over its JSON.
+ * HMAC-SHA256 over its JSON — and over `issuedAt` (ms, when HQ signed it) when one is given, which the verifier then
+ * vouches for as the real envelope's `issuedAt`.
  */
 const KEY = Buffer.from('test-only-hmac-key');
 
-export function signManifest(m: PricebookManifest, key = KEY): Buffer {
+const macOf = (body: string, issuedAt: number | undefined, key: Buffer): Buffer =>
+  createHmac('sha256', key).update(issuedAt === undefined ? body : `${issuedAt}\n${body}`).digest();
+
+export function signManifest(m: PricebookManifest, key = KEY, issuedAt?: number): Buffer {
   const body = JSON.stringify(m);
-  return Buffer.from(JSON.stringify({ body, mac: createHmac('sha256', key).update(body).digest('hex') }));
+  return Buffer.from(JSON.stringify({ body, mac: macOf(body, issuedAt, key).toString('hex'), ...(issuedAt === undefined ? {} : { issuedAt }) }));
 }
 
 export const verifyManifest: VerifyManifest = (raw) => {
-  let env: { body?: unknown; mac?: unknown };
+  let env: { body?: unknown; mac?: unknown; issuedAt?: unknown };
   try {
-    env = JSON.parse(raw.toString('utf8')) as { body?: unknown; mac?: unknown };
+    env = JSON.parse(raw.toString('utf8')) as { body?: unknown; mac?: unknown; issuedAt?: unknown };
   } catch {
     return { ok: false, reason: 'malformed', detail: 'not JSON' };
   }
   if (typeof env.body !== 'string' || typeof env.mac !== 'string') return { ok: false, reason: 'malformed', detail: 'body/mac missing' };
-  const want = createHmac('sha256', KEY).update(env.body).digest();
+  const issuedAt = typeof env.issuedAt === 'number' ? env.issuedAt : undefined;
+  const want = macOf(env.body, issuedAt, KEY);
   const got = Buffer.from(env.mac, 'hex');
   if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, reason: 'bad_signature', detail: 'HMAC mismatch' };
-  return { ok: true, manifest: JSON.parse(env.body) as unknown };
+  return { ok: true, manifest: JSON.parse(env.body) as unknown, ...(issuedAt === undefined ? {} : { issuedAt }) };
 };
 
 /** Builds a book in memory: its manifest and chunks (index order). */

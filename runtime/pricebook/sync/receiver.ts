@@ -96,6 +96,19 @@ export class PricebookReceiver {
     return this.serial(() => this.manifest(raw));
   }
 
+  /**
+   * What a manifest message says about its place in HQ's order — its version and when HQ signed it — checked as
+   * offerManifest checks it (signature, then shape) but touching nothing: null when it does not verify or is not a
+   * manifest. subscribe.ts uses it to follow the manifest HQ published last (newest-manifest.ts).
+   */
+  manifestOrder(raw: Buffer): { version: string; issuedAt: number | null } | null {
+    const v = this.deps.verifyManifest(raw);
+    if (!v.ok) return null;
+    const p = parseManifest(v.manifest);
+    if (!p.ok) return null;
+    return { version: p.manifest.version, issuedAt: typeof v.issuedAt === 'number' && Number.isFinite(v.issuedAt) ? v.issuedAt : null };
+  }
+
   /** Offers one chunk message (from topic `.../pricebook/{version}/{index}`). */
   offerChunk(version: string, index: number, raw: Buffer): Promise<ChunkOutcome> {
     return this.serial(() => this.chunk(version, index, raw));

@@ -8,7 +8,7 @@ import { Catalog } from '../catalog';
 import { SimulatedClock } from '../../../kernel/clock';
 import type { KioskDb } from '../../../kernel/sqlite/database';
 import type { PricebookManifest } from '../../../protocol/pricebook/manifest';
-import { PricebookReceiver } from './receiver';
+import { PricebookReceiver, type PricebookReport } from './receiver';
 import { subscribePricebook, type PricebookSubscription } from './subscribe';
 import { chunkTopic, manifestTopic, pricebookBase } from '../../../protocol/pricebook/topics';
 import { build, item, items, openDb, signManifest, tempDir, verifyManifest } from '../../../test/support/pricebook-sync';
@@ -94,17 +94,74 @@ test('broker stops midway: after it restarts the kiosk reconnects, gets the rest
   expect(errors).toEqual([]);
 });
 
-test('a device-level manifest wins over the store-level one', async () => {
-  const mine = await bookDir(items(1, 40), { version: 'v5', kind: 'full' });
+/** Publishes a book on a level, its manifest signed as issued at `issuedAt` (HQ's publish time). */
+async function publishAt(hq: MqttClient, level: 'device' | 'store', book: { manifest: PricebookManifest; dir: string }, issuedAt: number): Promise<void> {
+  const base = level === 'device' ? pricebookBase({ store: 'S1', device: 'K1' }) : pricebookBase({ store: 'S1' });
+  await publishPricebook(hq, base, book.manifest, signManifest(book.manifest, undefined, issuedAt), book.dir);
+}
+
+const refusals = (reports: PricebookReport[]) => reports.filter((r) => r.type === 'status' && r.status.status === 'rejected');
+
+test('the manifest HQ published last wins: a store publish after a device-level one reaches the kiosk, and back', async () => {
+  const batch = await bookDir(items(1, 40), { version: 'v5', kind: 'full' });
+  const store = await bookDir(items(1, 90), { version: 'v6', kind: 'full' });
+  const batch2 = await bookDir(items(1, 20), { version: 'v7', kind: 'full' });
+  const hq = await connect();
+  const { receiver } = await kiosk();
+  await publishAt(hq, 'device', batch, 1_000);
+  await waitFor('the device book applied', async () => ((await new Catalog(db).version()) === 'v5' ? true : null));
+  // before: the device-level manifest hid every later store-level one
+  await publishAt(hq, 'store', store, 2_000);
+  await waitFor('the later store book applied', async () => ((await new Catalog(db).version()) === 'v6' ? true : null));
+  expect(await new Catalog(db).count()).toBe(90);
+  await publishAt(hq, 'device', batch2, 3_000);
+  await waitFor('the later device book applied', async () => ((await new Catalog(db).version()) === 'v7' ? true : null));
+  expect(await new Catalog(db).count()).toBe(20);
+  expect(await receiver.status()).toMatchObject({ version: 'v7', status: 'applied' });
+});
+
+test('on subscribe, an older device-level manifest that arrives first is not offered: the later store one is', async () => {
+  // signed earlier but with a version that sorts higher: offered first, it would be taken and the store's refused
+  const stale = await bookDir(items(1, 40), { version: 'v9', kind: 'full' });
   const store = await bookDir(items(1, 90), { version: 'v6', kind: 'full' });
   const hq = await connect();
-  await publishPricebook(hq, pricebookBase({ store: 'S1' }), store.manifest, signManifest(store.manifest), store.dir);
-  await publishPricebook(hq, pricebookBase({ store: 'S1', device: 'K1' }), mine.manifest, signManifest(mine.manifest), mine.dir);
+  await publishAt(hq, 'device', stale, 1_000);
+  await publishAt(hq, 'store', store, 2_000);
 
-  const { receiver } = await kiosk();
-  await waitFor('the device book applied', async () => (await receiver.status())?.status === 'applied');
-  // give the store-level messages time to arrive and be ignored
-  await new Promise((r) => setTimeout(r, 500));
-  expect(await receiver.status()).toMatchObject({ version: 'v5', status: 'applied' });
-  expect(await new Catalog(db).count()).toBe(40);
+  const reports: PricebookReport[] = [];
+  const receiver = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'K1', verifyManifest, onReport: (r) => reports.push(r) });
+  const client = await connect({ clientId: 'kiosk-K1' });
+  subs.push(await subscribePricebook(client, { store: 'S1', device: 'K1' }, receiver));
+  await waitFor('the store book applied', async () => ((await receiver.status())?.status === 'applied' ? true : null));
+  await new Promise((r) => setTimeout(r, 700)); // past SETTLE_MS: nothing else comes
+  expect(await new Catalog(db).version()).toBe('v6');
+  expect(await new Catalog(db).count()).toBe(90);
+  expect(reports.filter((r) => r.type === 'status').map((r) => r.type === 'status' && r.status.version)).not.toContain('v9');
+  expect(refusals(reports)).toEqual([]);
+});
+
+test('a cleared device-level manifest falls back to the store one at once; a forged one never hides a good one', async () => {
+  const device = pricebookBase({ store: 'S1', device: 'K1' });
+  const hq = await connect();
+  await publishAt(hq, 'store', await bookDir(items(1, 90), { version: 'v2', kind: 'full' }), 1_000);
+  await publishAt(hq, 'device', await bookDir(items(1, 40), { version: 'v1', kind: 'full' }), 2_000);
+  const reports: PricebookReport[] = [];
+  const receiver = new PricebookReceiver({ db, clock: new SimulatedClock(), deviceId: 'K1', verifyManifest, onReport: (r) => reports.push(r) });
+  const client = await connect({ clientId: 'kiosk-K1' });
+  subs.push(await subscribePricebook(client, { store: 'S1', device: 'K1' }, receiver));
+  await waitFor('the device book applied', async () => ((await new Catalog(db).version()) === 'v1' ? true : null));
+
+  // HQ clears the device level (an empty retained message): the store's manifest is followed again, no reconnect
+  await hq.publishAsync(manifestTopic(device), Buffer.alloc(0), { qos: 1, retain: true });
+  await waitFor('the store book applied', async () => ((await new Catalog(db).version()) === 'v2' ? true : null));
+  expect(await new Catalog(db).count()).toBe(90);
+
+  // a forged device manifest claiming to be the newest: refused and reported, and it hides nothing
+  const forged = Buffer.from(JSON.stringify({ body: JSON.stringify({ version: 'v99' }), mac: '00'.repeat(32), issuedAt: 9_000 }));
+  await hq.publishAsync(manifestTopic(device), forged, { qos: 1, retain: true });
+  await waitFor('the forgery refused', async () => (refusals(reports).length ? true : null));
+  expect(refusals(reports)).toEqual([expect.objectContaining({ status: expect.objectContaining({ reason: 'bad_signature' }) })]);
+  await publishAt(hq, 'store', await bookDir(items(1, 30), { version: 'v3', kind: 'full' }), 3_000);
+  await waitFor('v3 applied', async () => ((await new Catalog(db).version()) === 'v3' ? true : null));
+  expect(await new Catalog(db).count()).toBe(30);
 });
