@@ -2,29 +2,34 @@
  * Promotions from the console (/promotions, hq/promotions-console): the sheet reader (CSV and XLSX alike, each row
  * checked by the config's own promotion schema, problems by line), publishing on SQLite against a real Mosquitto (the
  * store config's `promotions` replaced, every other section kept, signed, recorded, audited; each kiosk's report for
- * that version), and the diff page in Debian's Chromium with screenshots in English and Chinese
- * (CONSOLE_SCREENSHOTS=docs/screenshots keeps them).
+ * that version; the textarea pre-filled with what is in force, posted back unchanged: no change), and in Debian's
+ * Chromium the diff page, then publish → a real kiosk's config side applies the signed store config and reports it →
+ * its confirmation on the page, with screenshots in English and Chinese (CONSOLE_SCREENSHOTS=docs/screenshots keeps them).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import * as ExcelJS from 'exceljs';
 import mqtt from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { ConfigRegistry } from '../hq/config/registry';
 import { publishConfig } from '../hq/config/publish';
+import { generateHqKeyPair } from '../hq/signing';
 import { addUser } from '../hq/console/users';
 import type { IngestStore } from '../hq/ingest/store';
 import { uploadedBookText } from '../hq/pricebook-console/upload-file';
 import { diffPromotions } from '../hq/promotions-console/diff';
 import { readPromotions } from '../hq/promotions-console/reader';
+import { promotionsSheet } from '../hq/promotions-console/sheet';
 import { configTopic } from '../protocol/control/topics';
 import { keyIdOf, verifyEnvelope } from '../protocol/signed-envelope';
 import { CONSOLE_BACKENDS, closeConsoleBackends, consoleFixture, InjectBrowser } from './support/console-fixture';
 import { loginInBrowser, SCREENSHOT_LANGS, SCREENSHOT_VIEWPORT } from './support/console-screenshots';
+import { startPushKiosk, watchFleet, type PushKiosk } from './support/batch-push-kiosk';
 import { Mosquitto } from './support/mosquitto';
+import { waitFor } from './support/wait';
 import { launchChromium } from './support/screen-browser';
 
 jest.setTimeout(180_000);
@@ -90,6 +95,25 @@ describe('promotions sheet reader', () => {
     const bad = await uploadedBookText(Buffer.from(await wb.xlsx.writeBuffer()));
     const r = bad.ok ? readPromotions(bad.csv) : bad;
     expect(r.ok ? [] : r.problems.map((p) => [p.line, p.field])).toEqual([[3, 'price']]);
+  });
+
+  it('the promotions in force as a sheet (the reader\'s columns) read back to the same promotions; what the columns cannot carry is named', () => {
+    const good = readPromotions(GOOD);
+    if (!good.ok) throw new Error('unreadable');
+    const quoted = { ...good.promotions[0], id: 'q', label: { en: 'Buy "two", save', 'zh-CN': '买二，\n省钱' } };
+    const list = [...good.promotions, quoted];
+    const sheet = promotionsSheet(list);
+    expect(sheet.csv.split('\n')[0]).toBe(HEADER);
+    expect(sheet.inexact).toEqual([]);
+    expect(readPromotions(sheet.csv)).toEqual({ ok: true, promotions: list });
+    expect(diffPromotions(list, (readPromotions(sheet.csv) as { promotions: typeof list }).promotions)).toMatchObject({ added: [], removed: [], changed: [], unchanged: 4 });
+    // a label in a third language, a SKU holding the list separator, an id with a space at its end: not carried exactly
+    const odd = [
+      { ...good.promotions[1], label: { en: 'x', 'zh-CN': '甲', fr: 'x' } },
+      { ...good.promotions[2], skus: ['10|01'] },
+      { ...good.promotions[0], id: 'spring ' },
+    ];
+    expect(promotionsSheet([...odd, good.promotions[0]]).inexact).toEqual(['cola3', 'biz', 'spring ']);
   });
 
   it('the diff: added, removed, changed field by field (label locales in any order are the same label)', () => {
@@ -214,6 +238,33 @@ describe('/promotions on SQLite with Mosquitto', () => {
     expect(after.body).toContain('<tr data-id="new1">');
   });
 
+  it('the textarea holds the promotions in force as a sheet: posted back unchanged (CRLF, as a browser posts it) it diffs to nothing', async () => {
+    const textarea = (body: string) => /<textarea name="csv"[^>]*>\n([^<]*)<\/textarea>/.exec(body)![1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const summary = (body: string) => /<p class="promotions-summary">([^<]*)<\/p>/.exec(body)?.[1];
+    const b = await as('ada');
+    // S: the store config v2 published above (spring 15 %, cola3, new1)
+    const page = (await b.get(`/promotions?store=${S}`)).body;
+    expect(page).toContain('<p class="muted promotions-prefilled">The text below is the promotions in force (3) as a sheet');
+    const sheet = textarea(page);
+    expect(sheet.split('\n')[0]).toBe(HEADER);
+    const read = readPromotions(sheet);
+    if (!read.ok) throw new Error(JSON.stringify(read.problems));
+    expect(read.promotions.map((p) => [p.id, (p as { percent?: number }).percent])).toEqual([['spring', 15], ['cola3', undefined], ['new1', undefined]]);
+    for (const csv of [sheet, sheet.replace(/\n/g, '\r\n')]) {
+      const preview = await b.post('/promotions/preview', { store: S, csv });
+      expect(preview.statusCode).toBe(200);
+      expect(summary(preview.body)).toBe('0 added, 0 removed, 0 changed, 3 unchanged (against v2)');
+    }
+    // one cell edited in the pre-filled sheet: exactly that change
+    const edited = await b.post('/promotions/preview', { store: S, csv: sheet.replace('spring,percent_off,1001|1002,15,', 'spring,percent_off,1001|1002,20,') });
+    expect(summary(edited.body)).toBe('0 added, 0 removed, 1 changed, 2 unchanged (against v2)');
+
+    // S2 has no store config: the fleet's promotion is in force, pre-filled, and diffs to nothing against it
+    const fleetOnly = textarea((await b.get(`/promotions?store=${S2}`)).body);
+    expect(fleetOnly.split('\n').filter(Boolean).map((l) => l.split(',')[0])).toEqual(['id', 'cola3']);
+    expect(summary((await b.post('/promotions/preview', { store: S2, csv: fleetOnly })).body)).toBe('0 added, 0 removed, 0 changed, 1 unchanged (against no store config)');
+  });
+
   it('roles: an auditor reads but may not check or publish; a manager of another store gets 404', async () => {
     const aud = await as('aud');
     expect((await aud.get(`/promotions?store=${S}`)).statusCode).toBe(200);
@@ -233,7 +284,10 @@ describe('/promotions in Chromium', () => {
   let store: IngestStore;
   let close: () => Promise<void>;
   let base: string;
+  let kiosk: PushKiosk;
+  let watch: { stop(): Promise<void> };
   const out = process.env.CONSOLE_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-shots-'));
+  const kioskDir = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-kiosk-'));
   const S = `PRB${process.pid}`;
 
   beforeAll(async () => {
@@ -241,10 +295,15 @@ describe('/promotions in Chromium', () => {
     broker = await Mosquitto.start();
     client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
     const f = await consoleFixture(store);
+    const keys = generateHqKeyPair();
     f.ctx.mqtt = client;
-    f.ctx.hqKey = generateKeyPairSync('ed25519').privateKey;
+    f.ctx.hqKey = createPrivateKey(keys.privatePem);
     await addUser(store.db, { username: 'ada', password: PW, role: 'admin', stores: [] }, f.clock.now());
     await store.db.transaction((tx) => tx.run('INSERT INTO fleet (store_id, device_id, last_seen) VALUES (?, ?, ?)', [S, 'K1', f.clock.now()]));
+    // a real kiosk's config side (its own ConfigBundleManager: signature, scope, versions, validation) reporting on
+    // config/reported, and HQ's fleet ingestion writing those reports to the fleet table
+    watch = await watchFleet(broker.url, store, f.clock);
+    kiosk = await startPushKiosk({ brokerUrl: broker.url, dir: kioskDir, store: S, device: 'K1', hqPublicPem: keys.publicPem, clock: f.clock });
     await f.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
     close = () => f.app.close();
@@ -252,6 +311,9 @@ describe('/promotions in Chromium', () => {
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
+    await kiosk?.close();
+    await watch?.stop();
+    fs.rmSync(kioskDir, { recursive: true, force: true });
     await close?.();
     await store?.close();
     await client?.endAsync();
@@ -278,6 +340,53 @@ describe('/promotions in Chromium', () => {
       await page.screenshot({ path: file, fullPage: true });
       expect(fs.statSync(file).size).toBeGreaterThan(10_000);
       await context.close();
+    }
+  });
+  it('publish from the diff (after the confirmation) → the real kiosk applies the store config → its confirmation on /promotions; screenshots', async () => {
+    const context = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: 'en' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    const confirmations: string[] = [];
+    page.on('dialog', (d) => {
+      confirmations.push(d.message());
+      void d.accept();
+    });
+    await loginInBrowser(page, base, 'ada', PW);
+    await page.goto(`${base}/promotions?store=${S}&lang=en`);
+    // nothing published for the store yet: the textarea holds the header row to start from; the sheet is pasted in
+    const textarea = page.locator('form.promotions-paste textarea[name="csv"]');
+    expect((await textarea.inputValue()).trim()).toBe(HEADER);
+    await textarea.fill(GOOD);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/promotions/preview'), page.locator('form.promotions-paste button[type="submit"]').click()]);
+    expect(await page.locator('.promotions-summary').innerText()).toBe('3 added, 0 removed, 0 changed, 0 unchanged (against no store config)');
+    await Promise.all([page.waitForURL((u) => u.searchParams.get('published') === '1'), page.locator('form[action="/promotions/publish"] button[type="submit"]').click()]);
+    expect(confirmations).toEqual([`Publish the promotions to every kiosk of ${S} (a new signed store config)?`]);
+    expect(await page.locator('p.flash').innerText()).toBe(`Store config v1 with the new promotions published to ${S}.`);
+    expect(await page.locator('table.promotions-current tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual(['spring', 'cola3', 'biz']);
+
+    // the kiosk verifies and applies the signed store config and reports it; the page shows its confirmation
+    await waitFor('the kiosk applied store config v1', () => (kiosk.bundles.current().promotions.length === 3 ? true : null), 20_000, 100);
+    expect(kiosk.bundles.current().promotions.map((p) => p.id)).toEqual(['spring', 'cola3', 'biz']);
+    await waitFor('the confirmation on the page', async () => {
+      await page.goto(`${base}/promotions?store=${S}&published=1`);
+      return (await page.locator('table.promotions-kiosks tr[data-device="K1"].status-applied').count()) === 1 ? true : null;
+    }, 20_000, 200);
+    expect(await page.locator('table.promotions-kiosks tr[data-device="K1"]').innerText()).toMatch(/^K1\tApplied\tv1\t/);
+    // the textarea now holds what is in force: posted back unchanged, nothing to publish
+    expect(readPromotions(await textarea.inputValue())).toEqual(readPromotions(GOOD));
+    await context.close();
+
+    for (const lang of SCREENSHOT_LANGS) {
+      const ctx = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: lang });
+      const p = await ctx.newPage();
+      p.setDefaultTimeout(30_000);
+      await loginInBrowser(p, base, 'ada', PW);
+      await p.goto(`${base}/promotions?store=${S}&published=1&lang=${lang}`);
+      expect(await p.locator('table.promotions-kiosks tr[data-device="K1"] td').nth(1).innerText()).toBe(lang === 'en' ? 'Applied' : '已应用');
+      const file = path.join(out, `console-promotions-published-${lang}.png`);
+      await p.screenshot({ path: file, fullPage: true });
+      expect(fs.statSync(file).size).toBeGreaterThan(10_000);
+      await ctx.close();
     }
   });
 });

@@ -34,12 +34,18 @@ export function latestLine(env: PageEnv, latest: PricebookVersionRow | undefined
   return html`<p class="pricebook-latest">${env.t('pricebook.latest', { version: latest.version, items: latest.items, user: latest.published_by, time: time(env, latest.published_at) })}</p>`;
 }
 
-export function uploadForm(env: PageEnv, store: string, o: { version?: string; csv?: string } = {}): Html {
+/**
+ * The paste form (and the file form). `o.note`: what the textarea holds — the book in force, pre-filled — or why it
+ * is empty (a book too large to post back from a textarea: the file form below is the way).
+ */
+export function uploadForm(env: PageEnv, store: string, o: { version?: string; csv?: string; note?: Html } = {}): Html {
   return html`<h2>${env.t('pricebook.upload')}</h2>
 <p class="muted">${env.t('pricebook.uploadHelp')}</p>
+${o.note ?? ''}
 <form method="post" action="/pricebook/preview" class="pricebook-upload">${csrfField(env.csrfToken)}<input type="hidden" name="store" value="${store}">
 <label>${env.t('pricebook.version')} <input type="text" name="version" value="${o.version ?? ''}" required maxlength="128"></label>
-<label>${env.t('pricebook.csv')}<textarea name="csv" rows="10" cols="100" required>${o.csv ?? ''}</textarea></label>
+<label>${env.t('pricebook.csv')}<textarea name="csv" rows="10" cols="100" required>
+${o.csv ?? ''}</textarea></label>
 <button type="submit">${env.t('pricebook.check')}</button></form>
 ${fileForm(env, store, o.version)}
 <p class="muted">${env.t('pricebook.promotions')}</p>`;
@@ -54,6 +60,13 @@ export function fileForm(env: PageEnv, store: string, version = ''): Html {
 <label>${env.t('pricebook.version')} <input type="text" name="version" value="${version}" required maxlength="128"></label>
 <label>${env.t('pricebook.file')} <input type="file" name="file" required accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"></label>
 <button type="submit">${env.t('pricebook.checkFile')}</button></form>`;
+}
+
+/** The note above a pre-filled textarea, or the one saying the book in force is too large to edit here. */
+export function prefillNote(env: PageEnv, version: string, tooLarge: number | null): Html {
+  return tooLarge === null
+    ? html`<p class="muted pricebook-prefilled">${env.t('pricebook.prefilled', { version })}</p>`
+    : html`<p class="problems pricebook-too-large" role="status">${env.t('pricebook.tooLargeToEdit', { version, size: `${(tooLarge / 1048576).toFixed(1)} MiB` })}</p>`;
 }
 
 export function problemsTable(env: PageEnv, problems: readonly { line: number | null; field: string | null; reason: string }[]): Html {

@@ -10,6 +10,7 @@ import type { PricebookManifest } from '../../protocol/pricebook/manifest';
 import type { IngestStore } from '../ingest/store';
 import { addUser } from '../console/users';
 import { ConfigRegistry } from '../config/registry';
+import { formBytes, prefillBook } from './prefill';
 import { PricebookRegistry } from './registry';
 import { ROUTES } from './routes';
 import { ScheduleRegistry } from './schedules';
@@ -179,6 +180,44 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('price-book pag
     expect(again.statusCode).toBe(409);
     expect(again.body).toContain('version v1 is not newer than v2');
     expect(fx.rec.audit.filter((a) => a.action === 'pricebook.publish')).toHaveLength(2);
+  });
+
+  it('the textarea holds the book in force: posted back unchanged (as a browser posts it, CRLF) it diffs to nothing; a book too large to post back is not pre-filled', async () => {
+    const b = await as('alice');
+    // no book yet: an empty textarea, no note
+    const empty = (await b.get(`/pricebook?store=${s1}`)).body;
+    expect(/<textarea name="csv"[^>]*>\n([^<]*)<\/textarea>/.exec(empty)?.[1]).toBe('');
+    expect(empty).not.toContain('pricebook-prefilled');
+
+    expect((await publish(b, 'v1', V2)).published.statusCode).toBe(303);
+    const page = (await b.get(`/pricebook?store=${s1}`)).body;
+    expect(page).toContain('<p class="muted pricebook-prefilled">The text below is book v1 as published');
+    // the HTML parser drops the one line break after <textarea>: the value is the CSV exactly
+    const filled = unescape(/<textarea name="csv"[^>]*>\n([^<]*)<\/textarea>/.exec(page)![1]);
+    expect(filled).toBe(V2);
+    for (const text of [filled, filled.replace(/\n/g, '\r\n')]) {
+      const preview = await b.post('/pricebook/preview', { store: s1, version: 'v2', csv: text });
+      expect(preview.statusCode).toBe(200);
+      expect(/<p class="pricebook-summary">([^<]*)<\/p>/.exec(preview.body)?.[1]).toBe('0 added, 0 removed, 0 changed, 3 unchanged (against v1)');
+    }
+    // one price changed in the pre-filled text: exactly that change
+    const edited = await b.post('/pricebook/preview', { store: s1, version: 'v2', csv: filled.replace(',1350,', ',1400,') });
+    expect(/<p class="pricebook-summary">([^<]*)<\/p>/.exec(edited.body)?.[1]).toBe('0 added, 0 removed, 1 changed, 2 unchanged (against v1)');
+
+    // a book whose form post would not fit the console's 1 MiB body limit (9 000 items with Chinese names: 0.7 MiB
+    // of text, 1.4 MiB as a browser posts it): not put on the page, which says so and keeps the file upload; the page stays small
+    const rows = Array.from({ length: 9_000 }, (_, i) => `S${i},${String(6900000000000 + i)},苹果汁饮料${i},Apple juice ${i},${100 + i},standard,,false`);
+    const big = [HEADER, ...rows].join('\n');
+    expect(Buffer.byteLength(big)).toBeLessThan(1024 * 1024);
+    expect(formBytes(big)).toBeGreaterThan(1024 * 1024);
+    expect(prefillBook(big)).toEqual({ ok: false, bytes: Buffer.byteLength(big) });
+    expect(prefillBook(big.slice(0, 300_000))).toMatchObject({ ok: true });
+    await store.db.transaction((tx) => PricebookRegistry.insert(tx, { store_id: s1, version: 'v9', csv: big, items: rows.length, sha256: 'x', published_by: 'alice', published_at: T0 + 60_000 }));
+    const large = await b.get(`/pricebook?store=${s1}`);
+    expect(large.body).toMatch(/<p class="problems pricebook-too-large" role="status">Book v9 \(0\.7 MiB\) is too large to edit on this page[^<]*upload the changed book as a file below\.<\/p>/);
+    expect(/<textarea name="csv"[^>]*>\n([^<]*)<\/textarea>/.exec(large.body)?.[1]).toBe('');
+    expect(large.body).toContain('data-upload="/pricebook/upload"');
+    expect(large.body.length).toBeLessThan(64 * 1024);
   });
 
   it("each kiosk's progress and applied confirmation for the latest book", async () => {

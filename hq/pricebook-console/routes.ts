@@ -1,11 +1,12 @@
 import type { PriceItem } from '../../protocol/pricebook/price-item';
-import { html } from '../console/html';
+import { html, type Html } from '../console/html';
 import { chosenStore, storeParam } from '../console/store-choice';
 import { can, inScope, type ConsoleContext, type ConsoleReply, type ConsoleRequest, type RouteDef } from '../console/types';
 import { diffBooks } from './diff';
-import { confirmForm, diffView, historyTable, kiosksTable, latestLine, problemsTable, scheduleForm, schedulesTable, storePicker, uploadForm, type PageEnv } from './pages';
+import { confirmForm, diffView, historyTable, kiosksTable, latestLine, prefillNote, problemsTable, scheduleForm, schedulesTable, storePicker, uploadForm, type PageEnv } from './pages';
+import { prefillBook } from './prefill';
 import { BOOK_VERSION_RE, publishBook } from './publish';
-import { PricebookRegistry } from './registry';
+import { PricebookRegistry, type PricebookVersionRow } from './registry';
 import { parseLocalTime, ScheduleRegistry } from './schedules';
 import { kioskBookStates } from './reports';
 import { storeBookFacts } from './store-facts';
@@ -73,6 +74,16 @@ ${ctx.hqKey && ctx.mqtt ? html`${confirmForm(c.env, c.store, c.version, c.csv)}$
   return { page: { title: req.t('pricebook.diffTitle', { store: c.store, version: c.version }), body } };
 }
 
+/**
+ * The upload form, its textarea pre-filled with the book in force (the store's latest from the console) so an edit
+ * starts from it: posted back unchanged it diffs to nothing. A book too large to post back is not put on the page.
+ */
+function editForm(e: PageEnv, store: string, latest: PricebookVersionRow | undefined): Html {
+  if (!latest) return uploadForm(e, store);
+  const p = prefillBook(latest.csv);
+  return p.ok ? uploadForm(e, store, { csv: p.csv, note: prefillNote(e, latest.version, null) }) : uploadForm(e, store, { note: prefillNote(e, latest.version, p.bytes) });
+}
+
 export const ROUTES: RouteDef[] = [
   {
     method: 'GET',
@@ -102,7 +113,7 @@ export const ROUTES: RouteDef[] = [
 ${latestLine(e, latest)}
 ${kiosksTable(e, latest?.version ?? null, await kioskBookStates(ctx.store.db.read, store, latest?.version ?? null))}
 ${schedulesTable(e, store, await new ScheduleRegistry(ctx.store.db.read).forStore(store))}
-${e.canPublish ? uploadForm(e, store) : ''}
+${e.canPublish ? editForm(e, store, latest) : ''}
 ${historyTable(e, await registry.history(store))}`;
       return { page: { title: req.t('pricebook.title'), body, live: ['config', 'fleet'] } };
     },

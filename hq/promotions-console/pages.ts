@@ -37,16 +37,29 @@ export function promotionsTable(env: PageEnv, list: readonly Promotion[], versio
 <tbody>${list.map((p) => html`<tr data-id="${p.id}"><td>${p.id}</td><td>${p.kind}</td><td>${label(env, p)}</td><td>${p.skus.join('|')}</td><td>${terms(p)}</td><td>${p.validFrom ?? '—'}</td><td>${p.validTo ?? '—'}</td></tr>`)}</tbody></table>`;
 }
 
-/** The upload: console.js POSTs the chosen file's bytes raw to `data-upload` (store in the query, CSRF in a header); the CSV can also be pasted. */
-export function uploadForm(env: PageEnv, store: string, csv = ''): Html {
+/**
+ * The upload: console.js POSTs the chosen file's bytes raw to `data-upload` (store in the query, CSRF in a header); the
+ * CSV can also be pasted. `note`: what the textarea holds (the promotions in force, pre-filled) or why it is empty.
+ */
+export function uploadForm(env: PageEnv, store: string, csv = '', note: Html | '' = ''): Html {
   return html`<h2>${env.t('promotions.upload')}</h2>
 <p class="muted">${env.t('promotions.uploadHelp')}</p>
 <form method="post" action="/promotions/upload" data-upload="/promotions/upload" class="promotions-file">${csrfField(env.csrfToken)}<input type="hidden" name="store" value="${store}">
 <label>${env.t('promotions.file')} <input type="file" name="file" required accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"></label>
 <button type="submit">${env.t('promotions.check')}</button></form>
+${note}
 <form method="post" action="/promotions/preview" class="promotions-paste">${csrfField(env.csrfToken)}<input type="hidden" name="store" value="${store}">
-<label>${env.t('promotions.csv')}<textarea name="csv" rows="8" cols="100" required>${csv}</textarea></label>
+<label>${env.t('promotions.csv')}<textarea name="csv" rows="8" cols="100" required>
+${csv}</textarea></label>
 <button type="submit">${env.t('promotions.check')}</button></form>`;
+}
+
+/** The note above the pre-filled textarea: what it holds, the promotions it cannot carry exactly, or that it is too large to hold. */
+export function prefillNote(env: PageEnv, o: { count: number; inexact: readonly string[]; tooLarge: number | null }): Html {
+  if (o.tooLarge !== null) return html`<p class="problems promotions-too-large" role="status">${env.t('promotions.tooLargeToEdit', { size: `${(o.tooLarge / 1048576).toFixed(1)} MiB` })}</p>`;
+  return html`<p class="muted promotions-prefilled">${o.count ? env.t('promotions.prefilled', { count: o.count }) : env.t('promotions.prefilledNone')}</p>${
+    o.inexact.length ? html`<p class="problems promotions-inexact" role="status">${env.t('promotions.inexact', { ids: o.inexact.join(', ') })}</p>` : ''
+  }`;
 }
 
 export function problemsTable(env: PageEnv, problems: readonly PromotionProblem[]): Html {

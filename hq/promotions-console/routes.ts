@@ -4,8 +4,10 @@ import { can, inScope, type ConsoleContext, type ConsoleReply, type ConsoleReque
 import { publishConfig } from '../config/publish';
 import { uploadedBookText } from '../pricebook-console/upload-file';
 import { diffPromotions } from './diff';
-import { confirmForm, diffView, kiosksTable, problemsTable, promotionsTable, storePicker, uploadForm, type PageEnv } from './pages';
+import { prefillBook } from '../pricebook-console/prefill';
+import { confirmForm, diffView, kiosksTable, prefillNote, problemsTable, promotionsTable, storePicker, uploadForm, type PageEnv } from './pages';
 import { readPromotions, type Promotion } from './reader';
+import { promotionsSheet } from './sheet';
 import { kioskStoreConfig, storePromotions } from './store-promotions';
 
 /**
@@ -60,6 +62,18 @@ ${ctx.hqKey && ctx.mqtt ? confirmForm(c.env, c.store, c.csv) : html`<p class="pr
   return { page: { title: req.t('promotions.diffTitle', { store: c.store }), body } };
 }
 
+/**
+ * The upload form, its textarea pre-filled with the promotions in force as the sheet the reader takes (./sheet.ts):
+ * posted back unchanged it diffs to nothing. Bounded like the price book's (what a form can post back).
+ */
+function editForm(e: PageEnv, store: string, inForce: readonly Promotion[]) {
+  const sheet = promotionsSheet(inForce);
+  const p = prefillBook(sheet.csv);
+  return p.ok
+    ? uploadForm(e, store, p.csv, prefillNote(e, { count: inForce.length, inexact: sheet.inexact, tooLarge: null }))
+    : uploadForm(e, store, '', prefillNote(e, { count: inForce.length, inexact: [], tooLarge: p.bytes }));
+}
+
 export const ROUTES: RouteDef[] = [
   {
     method: 'GET',
@@ -79,7 +93,7 @@ export const ROUTES: RouteDef[] = [
       const body = html`${flash}${storePicker(e, stores.includes(store) ? stores : [...stores, store], store)}
 ${promotionsTable(e, now.promotions, now.storeVersion)}
 ${kiosksTable(e, now.storeVersion, await kioskStoreConfig(ctx.store.db.read, store))}
-${e.canPublish ? uploadForm(e, store) : ''}`;
+${e.canPublish ? editForm(e, store, now.promotions) : ''}`;
       return { page: { title: req.t('promotions.title'), body, live: ['config', 'fleet'] } };
     },
   },
