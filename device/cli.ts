@@ -108,6 +108,17 @@ common(payments.command('decide').argument('<orderId>').argument('<outcome>', 'a
   .option('--json')
   .action(lazy(() => import('./commands/payments'), 'paymentsDecide'));
 
+const refundsCmd = program.command('refunds').description('refunds in doubt (the terminal / channel never gave their outcome)');
+common(refundsCmd.command('list-in-doubt').description('the refunds whose outcome the terminal / channel never gave, oldest first'))
+  .option('--json')
+  .action(lazy(() => import('./commands/refunds'), 'refundsListInDoubt'));
+common(refundsCmd.command('decide').argument('<refundAttemptId>').description("the attendant's decision on a refund in doubt (journaled; the terminal is asked first)"))
+  .option('--refunded', 'the shopper got the money back')
+  .option('--not-refunded', 'the shopper did not get it: the return may be retried (sent once)')
+  .option('--attendant <id>', 'who decides')
+  .option('--json')
+  .action(lazy(() => import('./commands/refunds'), 'refundsDecide'));
+
 const journal = program.command('journal').description('the hash-chained journal');
 common(journal.command('verify').description('recompute the chain: "ok N entries" or the first broken seq'))
   .option('--json')

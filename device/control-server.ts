@@ -18,6 +18,8 @@ export interface ControlHandlers {
    * the lane's (two processes writing one SQLite file would make a scan's commit wait on SQLite's busy polling).
    */
   pricebookImport?(file: string, version: string | undefined): Promise<unknown>;
+  /** `kiosk refunds list-in-doubt` / `decide` beside the running kiosk, which owns the terminal (device/refunds-control.ts). */
+  refunds?: { list(): Promise<unknown>; decide(body: Record<string, unknown>): Promise<unknown> };
 }
 
 /** How long `kiosk pricebook import` waits for the running kiosk's answer (a big book on a slow lane takes minutes). */
@@ -51,6 +53,11 @@ export async function startControlServer(dataDir: string, port: number, h: Contr
       if (b.version !== undefined && typeof b.version !== 'string') throw new KioskError('PROTOCOL', 'body.version: expected a string');
       return importBook(b.file, b.version);
     });
+  }
+  if (h.refunds) {
+    const r = h.refunds;
+    add('GET /refunds/in-doubt', () => r.list());
+    add('POST /refunds/decide', (b) => r.decide(b));
   }
   const s = h.sim;
   if (s.scanner) {

@@ -3,6 +3,7 @@ import type { KioskDb } from '../kernel/sqlite/database';
 import type { LaneDevices } from '../runtime/supervision/supervisor';
 import { verifyJournal } from '../protocol/journal/verify';
 import { recallListInForce } from '../runtime/recalls/recall-store';
+import { refundsInDoubt } from '../runtime/payments/refund-attempts';
 
 export interface DoctorRow {
   check: string;
@@ -58,6 +59,19 @@ export async function runDoctor(
     required: false,
     ok: typeof recalls !== 'string',
     reason: typeof recalls === 'string' ? `unreadable: ${recalls}` : recalls ? `v${recalls.version}: ${recalls.recalls} recall(s), ${recalls.entries} entries, applied ${new Date(recalls.appliedAt).toISOString()}` : 'none received from HQ',
+  });
+  // a refund whose outcome the terminal / channel never gave: settled by asking (boot, every 30 s, its retry), never sent again
+  const doubt = await refundsInDoubt(db).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+  rows.push({
+    check: 'refunds in doubt',
+    required: false,
+    ok: doubt === 0,
+    reason:
+      typeof doubt === 'string'
+        ? `unreadable: ${doubt}`
+        : doubt === 0
+          ? 'none'
+          : `${doubt} refund(s) whose outcome is unknown: the kiosk asks the terminal / channel; do not pay them back another way (what it cannot tell: kiosk refunds decide, or the attendant screen)`,
   });
   return { ok: rows.every((r) => r.ok || !r.required), rows };
 }

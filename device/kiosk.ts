@@ -133,7 +133,7 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     await idle.start();
     // Payments that were in flight when the kiosk stopped are settled before anything else (attempts table), and
     // again whenever the terminal comes back online, until none is in doubt.
-    const recovery = new PaymentRecovery(db, payments.checkout, clock, { onError });
+    const recovery = new PaymentRecovery(db, payments.checkout, clock, { onError, refunds: payments.refunds });
     undo.push(() => recovery.stop());
     const onTerminalStatus = (s: DeviceStatus) => s.online && recovery.kick();
     hardware?.devices.terminal?.on('status', onTerminalStatus);

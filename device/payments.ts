@@ -52,10 +52,14 @@ export async function startPayments(d: {
 }): Promise<KioskPayments> {
   const { config, clock, db, hardware, payEvents } = d;
   const providers: PaymentProvider[] = d.confirmCash ? [new AttendantCashProvider(d.confirmCash)] : [];
+  // built below with every provider; the card provider's hook reads it at payment time
+  const late: { refunds?: Refunds } = {};
   if (hardware?.devices.terminal) {
     providers.push(
       new CardTerminalProvider(hardware.devices.terminal, {
         lastTraceNumber: () => lastRecordedTraceNumber(db),
+        // a card refund left in doubt is settled before a card payment, so the payment's baseline includes it
+        refundsInDoubt: async () => (late.refunds ? late.refunds.settleCardInDoubt() : 0),
         onPrompt: (prompt) => payEvents.emit('prompt', { method: 'card', ...prompt }),
       }),
     );
@@ -90,9 +94,11 @@ export async function startPayments(d: {
     },
     providers,
   );
+  const refunds = new Refunds(d.engine, db, providers, { clock, deviceId: config.device.deviceId });
+  late.refunds = refunds;
   return {
     checkout,
-    refunds: new Refunds(d.engine, db, providers),
+    refunds,
     connectivity,
     stop() {
       if (probe) clock.clearTimeout(probe);

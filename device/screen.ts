@@ -14,6 +14,7 @@ import { startScreenServer } from '../runtime/screen/server';
 import { setLaneOpen } from '../runtime/lane/lane-control';
 import { reprintReceipt } from '../runtime/receipts/reprint';
 import { returnSlipJob } from '../runtime/screen/return-slip';
+import { listRefundsInDoubt } from './refunds-control';
 import { returnsPolicyOf } from '../config/returns-policy';
 import { parseReceiptJobId } from '../runtime/receipts/receipt-spool';
 import { receiptHeader, type Kiosk, type PaymentEvents } from './kiosk';
@@ -106,6 +107,17 @@ export async function startScreen(kiosk: Kiosk, opts: ScreenOptions = {}): Promi
           reprintReceipt(kiosk.db, kiosk.engine, { orderId, attendantId }, { clock: kiosk.clock, deviceId: config.device.deviceId, print: (id, n) => hw.printReceipt(id, n) })
       : undefined,
     refund: (orderId, input) => kiosk.refunds.refund(orderId, input),
+    // refunds in doubt: the attendant's decision, the terminal asked first (as `kiosk refunds decide`)
+    refundsInDoubt: {
+      list: async () =>
+        (await listRefundsInDoubt(kiosk.db)).map((r) => ({ refundAttemptId: r.refundAttemptId, orderId: r.orderId, receiptNo: r.receiptNo, method: r.method, amount: r.amount, returnId: r.returnId, attendantId: r.attendantId })),
+      // asks the terminal about the card refunds; a wallet refund in doubt is settled when its refund is retried
+      recheck: async () => {
+        await kiosk.refunds.settleCardInDoubt();
+        return (await listRefundsInDoubt(kiosk.db)).length;
+      },
+      decide: (id, outcome, attendantId) => kiosk.refunds.decide(id, outcome, attendantId),
+    },
     // returns at the lane: the kiosk's own Returns (as `kiosk orders return`) under the live store policy
     returns: { policy: () => returnsPolicyOf(kiosk.liveConfig), run: (orderId, input) => kiosk.returns.run(orderId, input) },
     // members: HQ's snapshot + this kiosk's own ledger (runtime/members); "Use points" when loyalty.redeem is set

@@ -138,6 +138,8 @@ export type PromptCode =
   | 'confirm_in_app'
   /** The payment code shown is of a wallet this lane does not take: show another app's code. */
   | 'wallet_not_accepted'
+  /** The code shown is no payment code of a wallet the kiosk knows: show the Alipay, WeChat Pay or UnionPay code. */
+  | 'payment_code_unknown'
   /** Anything a provider could not place: the screen says "follow the terminal". */
   | 'other';
 
@@ -175,6 +177,21 @@ export interface ScreenView {
   branding: { primaryColor: string; accentColor: string; logoUrl: string | null };
 }
 
+/**
+ * A refund whose outcome the terminal / channel never gave (runtime/payments/refund-attempts.ts), for the attendant's
+ * decision on tab `orders`: the terminal is asked first (`attendant_refund_recheck`, and again by the decision).
+ */
+export interface ViewRefundInDoubt {
+  refundAttemptId: string;
+  orderId: string;
+  receiptNo: number | null;
+  method: string;
+  amount: number;
+  returnId: string | null;
+  /** Who started the refund. */
+  attendantId: string;
+}
+
 export interface ViewAttendant {
   active: boolean;
   attendantId: string | null;
@@ -185,6 +202,8 @@ export interface ViewAttendant {
   tab: AttendantTab;
   /** Recent completed orders (tab `orders`). */
   orders: ViewPastOrder[] | null;
+  /** Refunds in doubt, oldest first (tab `orders`); absent or null: none known of on this page. */
+  refundsInDoubt?: ViewRefundInDoubt[] | null;
   /** The last device health check (tab `lane`), with when it ran. */
   health: { at: number; ok: boolean; rows: ViewHealthRow[] } | null;
   /** The outcome of the attendant's last action (a refund, a reprint, a return), for the attendant. */
@@ -225,6 +244,10 @@ export type ScreenCommand =
   | { kind: 'attendant_health' }
   | { kind: 'attendant_reprint'; orderId: string }
   | { kind: 'attendant_refund'; orderId: string; lineIds?: string[] }
+  /** Ask the terminal again about the refunds in doubt (as `attendant_recheck` for a payment). */
+  | { kind: 'attendant_refund_recheck' }
+  /** The attendant's decision on a refund in doubt (runtime/payments/refunds.ts `decide`; the terminal is asked first). */
+  | { kind: 'attendant_refund_decide'; refundAttemptId: string; outcome: 'refunded' | 'not_refunded' }
   /**
    * An after-sales return under the store's policy (runtime/payments/returns.ts, as `kiosk orders return`): the page
    * makes `returnId` once per Return form, so a double tap (or a resend) is the same return, paid back once.

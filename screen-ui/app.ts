@@ -287,10 +287,29 @@ function returnFormView(v: ScreenView, o: NonNullable<ScreenView['attendant']['o
   return `<div class="return-form" data-test="return-form" data-return-id="${esc(f.returnId)}"><h3>${txt(v, 'return_title')} · ${txt(v, 'receipt_no')} ${o.receiptNo ?? ''}</h3>${why}<p class="hint">${txt(v, 'return_pick_hint')} · ${txt(v, 'return_window')} ${policy.days}</p><div class="picks">${lines}</div><h3>${txt(v, 'return_reason')}</h3><div class="picks" data-test="ret-reasons">${reasons}</div><div class="row"><span>${txt(v, 'return_amount')}${f.picks.size === 0 ? ` (${txt(v, 'return_whole')})` : ''}</span><strong data-test="ret-amount">${money(v, amount)}</strong></div><div class="row"><span>${txt(v, 'return_to')}</span><span data-test="ret-methods">${o.methods.map((m) => methodLabel(v, m)).join(' + ')}</span></div>${supervisorPad}<div class="methods">${confirm}<button class="btn secondary" data-ret-cancel="1" data-test="ret-cancel">${txt(v, 'return_cancel')}</button></div></div>`;
 }
 
+/** The refunds in doubt: one row each with the attendant's two decisions; the terminal is asked first. */
+function refundsInDoubtView(v: ScreenView): string {
+  const rows = v.attendant.refundsInDoubt ?? [];
+  if (rows.length === 0) return '';
+  const items = rows
+    .map(
+      (r) =>
+        `<li class="past-order" data-test="refund-in-doubt" data-attempt="${esc(r.refundAttemptId)}"><div class="row"><strong>${txt(v, 'receipt_no')} ${r.receiptNo ?? ''}</strong><span>${methodLabel(v, r.method)}</span><span data-test="doubt-amount">${money(v, r.amount)}</span>${r.returnId ? `<span>${txt(v, 'return_no')} ${esc(r.returnId)}</span>` : ''}</div><div class="methods">${button(
+          { kind: 'attendant_refund_decide', refundAttemptId: r.refundAttemptId, outcome: 'refunded' },
+          txt(v, 'refund_decide_refunded'),
+          'secondary',
+          'att-doubt-refunded',
+        )}${button({ kind: 'attendant_refund_decide', refundAttemptId: r.refundAttemptId, outcome: 'not_refunded' }, txt(v, 'refund_decide_not_refunded'), 'secondary', 'att-doubt-not-refunded')}</div></li>`,
+    )
+    .join('');
+  return `<div class="banner warn" data-test="refunds-in-doubt"><h3>${txt(v, 'refunds_in_doubt')}</h3>${button({ kind: 'attendant_refund_recheck' }, txt(v, 'recheck'), 'primary', 'att-doubt-recheck')}<ul class="past-orders">${items}</ul></div>`;
+}
+
 function attendantOrdersTab(v: ScreenView): string {
   const orders = v.attendant.orders ?? [];
-  if (orders.length === 0) return `<p class="hint">${txt(v, 'no_orders')}</p>`;
-  return `<ul class="past-orders" data-test="past-orders">${orders
+  const doubt = refundsInDoubtView(v);
+  if (orders.length === 0) return `${doubt}<p class="hint">${txt(v, 'no_orders')}</p>`;
+  return `${doubt}<ul class="past-orders" data-test="past-orders">${orders
     .map((o) => {
       const pick = refundPick.get(o.id) ?? new Set<string>();
       const left = o.total - o.refunded;

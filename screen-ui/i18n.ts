@@ -78,6 +78,10 @@ export const STRINGS = {
   req_void: { 'zh-CN': '删除商品', en: 'Remove item' },
   req_help: { 'zh-CN': '顾客求助', en: 'Shopper asked for help' },
   payment_in_doubt: { 'zh-CN': '付款状态未知', en: 'Payment outcome unknown' },
+  refunds_in_doubt: { 'zh-CN': '退款结果未知（请勿以其他方式退款）', en: 'Refund outcome unknown (do not pay it back another way)' },
+  refund_decide_refunded: { 'zh-CN': '顾客已收到退款', en: 'Shopper got the money' },
+  refund_decide_not_refunded: { 'zh-CN': '未退款', en: 'Not refunded' },
+  return_no: { 'zh-CN': '退货单', en: 'Return' },
   tab_order: { 'zh-CN': '当前订单', en: 'This order' },
   tab_orders: { 'zh-CN': '已完成订单', en: 'Past orders' },
   tab_lane: { 'zh-CN': '通道与设备', en: 'Lane & devices' },
@@ -136,6 +140,7 @@ export const PROMPTS: Record<PromptCode, Record<Lang, string>> = {
   scan_merchant_qr: { 'zh-CN': '请用付款App扫描下方二维码', en: 'Scan this code with your payment app' },
   confirm_in_app: { 'zh-CN': '请在手机上确认付款', en: 'Waiting for confirmation in your app' },
   wallet_not_accepted: { 'zh-CN': '本机不支持该支付方式，请出示其他付款码', en: 'This payment app is not accepted here. Please show another payment code' },
+  payment_code_unknown: { 'zh-CN': '这不是可识别的付款码，请出示支付宝、微信支付或云闪付的付款码', en: 'This is not a payment code we know. Please show the payment code of Alipay, WeChat Pay or UnionPay' },
   other: { 'zh-CN': '请按终端提示操作', en: 'Please follow the terminal' },
 };
 

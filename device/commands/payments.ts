@@ -4,6 +4,7 @@ import type { Order } from '../../runtime/orders/order';
 import { CliExit, configFrom, printJson, type CommonOptions } from '../cli-support';
 import type { Kiosk } from '../kiosk';
 import { bootLocked } from '../locked-boot';
+import { listRefundsInDoubt } from '../refunds-control';
 
 const PRE_PAYMENT = new Set(['idle', 'shopping', 'needs_attendant', 'idle_prompt', 'awaiting_payment']);
 
@@ -29,8 +30,9 @@ export async function closeOpenOrder(k: Kiosk, attendantId: string): Promise<Ord
 
 /**
  * `kiosk payments recover [--close]`: boots with the lane's devices, which settles every payment left in doubt by
- * asking the terminal / gateway (never by paying again); with `--close`, also completes or cancels the open order.
- * Exit 3 when a payment is still in doubt afterwards.
+ * asking the terminal / gateway (never by paying again) and every card refund in doubt by asking the terminal (never
+ * by sending it again); with `--close`, also completes or cancels the open order. Exit 3 when a payment or a refund
+ * is still in doubt afterwards (a refund: `kiosk refunds decide`).
  */
 export async function paymentsRecover(opts: CommonOptions & { json?: boolean; close?: boolean; attendant?: string }): Promise<void> {
   const config = configFrom(opts);
@@ -38,6 +40,9 @@ export async function paymentsRecover(opts: CommonOptions & { json?: boolean; cl
   try {
     const closed = opts.close ? await closeOpenOrder(k, opts.attendant ?? 'recovery') : null;
     const unsettled = await unsettledAttempts(k.db);
+    // boot asked already; once more here, so a terminal that came up late still gets asked
+    await k.refunds.settleCardInDoubt();
+    const refunds = await listRefundsInDoubt(k.db);
     const recent = await k.engine.list(5);
     const orders = await Promise.all(
       recent.map(async (o) => ({
@@ -48,12 +53,14 @@ export async function paymentsRecover(opts: CommonOptions & { json?: boolean; cl
         attempts: (await attemptsOf(k.db, o.id)).map((a) => ({ id: a.id, method: a.method, amount: a.amount, state: a.state, reason: a.reason, reference: a.reference })),
       })),
     );
-    if (opts.json) printJson({ closed: closed ? { orderId: closed.id, state: closed.state } : null, unsettled: unsettled.length, orders });
+    if (opts.json) printJson({ closed: closed ? { orderId: closed.id, state: closed.state } : null, unsettled: unsettled.length, orders, refundsInDoubt: refunds });
     else {
       for (const o of orders) process.stdout.write(`${o.orderId}  ${o.state.padEnd(18)} paid ${o.paid}/${o.total}\n`);
       process.stdout.write(unsettled.length ? `${unsettled.length} payment(s) still in doubt\n` : 'no payment in doubt\n');
+      for (const r of refunds) process.stdout.write(`refund ${r.refundAttemptId}  order ${r.orderId}  ${r.method} ${r.amount}  ${r.state}\n`);
+      process.stdout.write(refunds.length ? `${refunds.length} refund(s) still in doubt: kiosk refunds decide ID --refunded|--not-refunded --attendant A\n` : 'no refund in doubt\n');
     }
-    if (unsettled.length) throw new CliExit(3, '');
+    if (unsettled.length || refunds.length) throw new CliExit(3, '');
   } finally {
     await k.close();
   }

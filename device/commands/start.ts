@@ -8,6 +8,7 @@ import { configAndIdentity, type CommonOptions } from '../cli-support';
 import { identityNotice } from '../identity-config';
 import { startControlServer } from '../control-server';
 import { pricebookImportHandler } from '../pricebook-import-control';
+import { refundsControl } from '../refunds-control';
 import { createLogger, type Logger } from '../logger';
 import { startHqLink, type HqLink } from '../hq-link';
 import { startScreen } from '../screen';
@@ -114,6 +115,7 @@ async function runBooted(
       doctor: (interactive) => hw.doctor({ interactive }),
       sim: hw.sim,
       pricebookImport: pricebookImportHandler({ db: kiosk.db, config: () => kiosk.liveConfig, clock, log }),
+      refunds: refundsControl({ db: kiosk.db, refunds: kiosk.refunds }),
     });
     started.push(control);
     const screen = await startScreen(kiosk, { onError: (e) => log.error({ err: e }, 'screen task failed') });

@@ -297,6 +297,43 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 13,
+    name: 'refund attempts as rows of their own, recorded before the provider hears of them (runtime/payments/refund-attempts.ts)',
+    sql: `
+      -- requested → sent → refunded | declined | unknown; unknown → refunded | declined (the provider's lookup)
+      CREATE TABLE refund_attempts (
+        id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL REFERENCES orders (id),
+        payment_attempt_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        -- the refund request this part belongs to (return:<return id> or refund:<uuid>) and its number at the channel
+        request_key TEXT NOT NULL,
+        return_id TEXT,
+        request_no TEXT NOT NULL,
+        request_n INTEGER NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        state TEXT NOT NULL CHECK (state IN ('requested', 'sent', 'refunded', 'declined', 'unknown')),
+        -- what the provider recorded before sending (card: the terminal's last trace number the kiosk knew of)
+        context TEXT,
+        -- the provider request and the refund input (attendant, reason, lines, the request's total), as JSON
+        request TEXT NOT NULL,
+        input TEXT NOT NULL,
+        -- the journal head when it was marked sent: anything the terminal ran after it has a higher seq
+        sent_seq INTEGER,
+        via TEXT,
+        reference TEXT,
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        -- the journal seq that settled it (its refund_issued), if any
+        seq INTEGER
+      );
+      CREATE INDEX refund_attempts_order ON refund_attempts (order_id);
+      CREATE INDEX refund_attempts_state ON refund_attempts (state);
+      CREATE INDEX refund_attempts_payment ON refund_attempts (payment_attempt_id);
+    `,
+  },
 ];
 
 export const latestVersion = (migrations: Migration[] = MIGRATIONS): number => latestMigration(migrations);

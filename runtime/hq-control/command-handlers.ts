@@ -105,7 +105,9 @@ export function commandHandlers(d: CommandHandlerDeps): CommandHandlers {
       } catch (e) {
         if (isKioskError(e)) {
           const text = e.details.text as { 'zh-CN': string; en: string } | undefined;
-          throw new Error(`${e.code}${e.details.rule ? ` (${String(e.details.rule)})` : ''}: ${text ? `${text.en} / ${text['zh-CN']}` : e.message}`);
+          // a refund in doubt says so (runtime/payments/refunds.ts refundInDoubtError): the console must not offer "pay back another way"
+          const tag = e.details.rule ? ` (${String(e.details.rule)})` : e.details.outcome === 'unknown' ? ' (outcome unknown)' : '';
+          throw new Error(`${e.code}${tag}: ${text ? `${text.en} / ${text['zh-CN']}` : e.message}`);
         }
         throw e;
       }

@@ -23,8 +23,13 @@ export function peripheralsTelemetry(classes: readonly DeviceClass[], status: (c
   return out;
 }
 
-/** Orders whose payment outcome is unknown: waiting for the provider's answer or an attendant's decision. */
+/**
+ * Orders whose payment outcome is unknown (waiting for the provider's answer or an attendant's decision), plus
+ * refunds whose outcome is unknown (runtime/payments/refund-attempts.ts: sent, no answer yet or none known).
+ */
 export async function paymentsInDoubt(db: KioskDb): Promise<number> {
-  const row = await db.read.get<{ n: number }>("SELECT COUNT(*) AS n FROM orders WHERE state = 'payment_unknown'");
+  const row = await db.read.get<{ n: number }>(
+    "SELECT (SELECT COUNT(*) FROM orders WHERE state = 'payment_unknown') + (SELECT COUNT(*) FROM refund_attempts WHERE state IN ('sent', 'unknown')) AS n",
+  );
   return row?.n ?? 0;
 }

@@ -73,6 +73,8 @@ export type OrderEvent =
       /** A return (after-sales): the policy's reason id and the return's idempotency id. Absent on plain refunds. */
       reason?: string;
       returnId?: string;
+      /** A refund in doubt the attendant decided was paid back (Refunds.decide): who decided. Absent otherwise. */
+      decidedBy?: string;
     };
 
 /** The part of a refund paid back through one payment attempt, and how (a reversal cancels the whole payment). */

@@ -71,6 +71,13 @@ export const trackPaymentAttempts: TransitionEffect = async (tx, { after, event,
              updated_at = ?, seq = ? WHERE id = ?`,
           [a.amount, a.via, a.amount, now, entry.seq, a.attemptId],
         );
+        // the refund attempt this part paid back (runtime/payments/refund-attempts.ts): at most one of a payment
+        // attempt is open at a time (Refunds settles an order's open ones before anything new is sent)
+        await tx.run(
+          `UPDATE refund_attempts SET state = 'refunded', via = ?, reference = ?, updated_at = ?, seq = ?
+           WHERE id = (SELECT id FROM refund_attempts WHERE payment_attempt_id = ? AND amount = ? AND state IN ('sent', 'unknown') ORDER BY created_at, rowid LIMIT 1)`,
+          [a.via, a.reference ? JSON.stringify(a.reference) : null, now, entry.seq, a.attemptId, a.amount],
+        );
       }
       return;
     default:

@@ -2,7 +2,17 @@ import type { PaymentTerminal, TerminalPrompt, TerminalResult } from '../../driv
 import type { PaymentReference } from '../orders/events';
 import { failpoint } from '../../kernel/failpoints';
 import type { AttemptContext } from '../orders/events';
-import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from './provider';
+import type {
+  LookupRequest,
+  LookupResult,
+  PaymentProvider,
+  PaymentRequest,
+  PaymentResult,
+  RefundLookupRequest,
+  RefundLookupResult,
+  RefundOutcome,
+  RefundRequest,
+} from './provider';
 
 /** What the order keeps of a terminal result: references for receipts and reconciliation, never a full PAN. */
 export function terminalReference(r: TerminalResult): PaymentReference {
@@ -31,6 +41,11 @@ export function terminalReference(r: TerminalResult): PaymentReference {
  * nothing charged); when the terminal explicitly has no transaction stored and the kiosk knew of none either, ours
  * never ran; anything else — above all a terminal that does not say (no status information) — is left unknown
  * (recovery retries, then the attendant decides). Never "declined" on silence.
+ *
+ * Refunds (06 31) and reversals (06 30) are recorded the same way before they are sent (`prepareRefund`) and, when
+ * their outcome is lost, settled by `lookupRefund` on the same rules. While a card refund is in doubt its trace
+ * number is not known, so a payment started meanwhile carries `refundInDoubt` in its context and its lookup never
+ * takes a newer transaction for it (unknown, unless the trace did not move at all).
  */
 export class CardTerminalProvider implements PaymentProvider {
   readonly method = 'card';
@@ -44,12 +59,24 @@ export class CardTerminalProvider implements PaymentProvider {
       onPrompt?: (prompt: TerminalPrompt) => void;
       /** The last trace number the kiosk has on record (e.g. from its payment attempts). */
       lastTraceNumber?: () => Promise<number | null>;
+      /**
+       * Before a payment: settles the card refunds left in doubt (asking the terminal) and answers how many are
+       * still in doubt afterwards (runtime/payments/refunds.ts `settleCardInDoubt`).
+       */
+      refundsInDoubt?: () => Promise<number>;
     } = {},
   ) {}
 
   async prepare(): Promise<AttemptContext> {
+    // first: a refund in doubt settled now is journaled with its trace number, so the baseline below includes it
+    const doubt = this.opts.refundsInDoubt ? await this.opts.refundsInDoubt().catch(() => 1) : 0; // could not tell: in doubt
     const recorded = this.lastSeenTrace ?? (await this.opts.lastTraceNumber?.()) ?? null;
-    return { lastTraceNumber: recorded };
+    return doubt > 0 ? { lastTraceNumber: recorded, refundInDoubt: doubt } : { lastTraceNumber: recorded };
+  }
+
+  /** The baseline of a refund or reversal: the trace number of the terminal's last transaction the kiosk knows of. */
+  async prepareRefund(): Promise<AttemptContext> {
+    return { lastTraceNumber: this.lastSeenTrace ?? (await this.opts.lastTraceNumber?.()) ?? null };
   }
 
   async pay(req: PaymentRequest, signal: AbortSignal): Promise<PaymentResult> {
@@ -112,11 +139,52 @@ export class CardTerminalProvider implements PaymentProvider {
     if (hasBaseline && last.traceNumber === baseline) {
       return { outcome: 'declined', reason: 'the payment never reached the terminal (its last transaction is older)' };
     }
+    // a card refund was in doubt when this payment started: the newer transaction may be that refund
+    if (attempt.context?.refundInDoubt) return { outcome: 'unknown' };
     // a reversal (it names the transaction it reverses) is never our payment, whatever its amount
     if (last.originalTraceNumber !== undefined) return { outcome: 'unknown' };
     if (last.amount !== attempt.amount) return { outcome: 'unknown' };
     return last.approved
       ? { outcome: 'approved', amount: attempt.amount, reference: terminalReference(last) }
       : { outcome: 'declined', reason: last.text ?? `declined (result code ${last.resultCode})` };
+  }
+
+  /**
+   * What became of a refund or reversal whose outcome was lost, from the terminal's last transaction (status
+   * enquiry + repeat receipt, as `lookup`): its trace number did not move past the baseline → it never ran
+   * (`not_done`: a retry may send it); it moved, the kiosk sent the terminal nothing after it, and it is a reversal
+   * of this payment's trace number or a transaction of our amount (no reversal) → approved: `refunded`, declined:
+   * `not_done`; anything else — no status information, another amount, something sent after it — stays `unknown`.
+   */
+  async lookupRefund(req: RefundLookupRequest): Promise<RefundLookupResult> {
+    let last: TerminalResult;
+    try {
+      last = await this.terminal.statusEnquiry();
+    } catch {
+      return { outcome: 'unknown' };
+    }
+    const baseline = req.context?.lastTraceNumber;
+    const hasBaseline = typeof baseline === 'number' || baseline === null;
+    if (last.lastTransaction !== 'found' && last.lastTransaction !== 'none') return { outcome: 'unknown' };
+    if (last.lastTransaction === 'none' || last.traceNumber === undefined) {
+      return last.lastTransaction === 'none' && hasBaseline && baseline === null && !req.laterTraffic
+        ? { outcome: 'not_done', reason: 'the terminal has no record of any transaction' }
+        : { outcome: 'unknown' };
+    }
+    this.lastSeenTrace = last.traceNumber;
+    if (hasBaseline && last.traceNumber === baseline) return { outcome: 'not_done', reason: 'the refund never reached the terminal (its last transaction is older)' };
+    if (!hasBaseline || req.laterTraffic) return { outcome: 'unknown' };
+    if (last.originalTraceNumber !== undefined) {
+      // a reversal: ours only if it names this payment's trace number
+      const paymentTrace = req.paymentReference?.traceNumber;
+      if (paymentTrace === undefined || Number(paymentTrace) !== last.originalTraceNumber) return { outcome: 'unknown' };
+      return last.approved
+        ? { outcome: 'refunded', via: 'reversal', reference: terminalReference(last) }
+        : { outcome: 'not_done', reason: last.text ?? `reversal declined (result code ${last.resultCode})` };
+    }
+    if (last.amount !== req.amount) return { outcome: 'unknown' };
+    return last.approved
+      ? { outcome: 'refunded', via: 'refund', reference: terminalReference(last) }
+      : { outcome: 'not_done', reason: last.text ?? `refund declined (result code ${last.resultCode})` };
   }
 }

@@ -39,6 +39,25 @@ export type RefundOutcome =
   | { outcome: 'refunded'; via: 'reversal' | 'refund' | 'cash'; reference?: PaymentReference }
   | { outcome: 'declined'; reason: string };
 
+/** A refund whose outcome was lost (timeout, dropped line, crash), as recorded before it was sent. */
+export interface RefundLookupRequest {
+  refundAttemptId: string;
+  /** The payment attempt it pays back, and that payment's reference (a reversal names its trace number). */
+  attemptId: string;
+  paymentReference: PaymentReference | null;
+  amount: Minor;
+  /** What `prepareRefund` returned for it. */
+  context: AttemptContext | null;
+  /** The kiosk sent the provider something else after this refund (a payment, another refund, an end-of-day). */
+  laterTraffic: boolean;
+}
+
+/** What a provider can say about a refund whose outcome was lost: done, not done (a retry may send it), or not known. */
+export type RefundLookupResult =
+  | { outcome: 'refunded'; via: 'reversal' | 'refund'; reference?: PaymentReference }
+  | { outcome: 'not_done'; reason: string }
+  | { outcome: 'unknown' };
+
 /** What a provider can say about an earlier attempt when its outcome was lost. */
 export type LookupResult =
   | { outcome: 'approved'; amount: Minor; reference?: PaymentReference }
@@ -74,4 +93,14 @@ export interface PaymentProvider {
   lookup(attempt: LookupRequest): Promise<LookupResult>;
   /** Pays money back; absent when the method cannot (the attendant then refunds another way). */
   refund?(req: RefundRequest): Promise<RefundOutcome>;
+  /**
+   * Like `prepare`, for a refund: what the provider needs to recognise it later, committed with the refund attempt
+   * before `refund` is called (card: the terminal's last trace number the kiosk knows of).
+   */
+  prepareRefund?(req: RefundRequest): Promise<AttemptContext>;
+  /**
+   * Settles a refund whose outcome was lost by asking, never by refunding again. Providers without it are
+   * idempotent on `requestNo` instead (the wallets): the same request is sent again under the same number.
+   */
+  lookupRefund?(req: RefundLookupRequest): Promise<RefundLookupResult>;
 }

@@ -9,10 +9,12 @@ export interface RecoveryOptions {
   retryMs?: number;
   onError?: (e: unknown) => void;
   onSettled?: (order: Order) => void;
+  /** Card refunds left in doubt, settled in the same passes (runtime/payments/refunds.ts); resolves with how many still are. */
+  refunds?: { settleCardInDoubt(): Promise<number> };
 }
 
 /**
- * Settles payments left in doubt — at boot, whenever a payment device comes back (`kick`), and every `retryMs`
+ * Settles payments (and card refunds) left in doubt — at boot, whenever a payment device comes back (`kick`), and every `retryMs`
  * while anything is still unsettled — by asking the providers (`Checkout.recover`), never by paying again.
  * Runs never overlap: a kick during a run schedules exactly one more run.
  */
@@ -29,7 +31,7 @@ export class PaymentRecovery {
     private readonly opts: RecoveryOptions = {},
   ) {}
 
-  /** One pass over every unsettled attempt; resolves with how many orders are still in doubt. */
+  /** One pass over every unsettled attempt; resolves with how many orders (and card refunds) are still in doubt. */
   run(): Promise<number> {
     if (this.running) {
       this.again = true;
@@ -58,6 +60,15 @@ export class PaymentRecovery {
 
   private async pass(): Promise<number> {
     let open = 0;
+    // refunds first: a card refund found done is journaled with its trace number before a payment's lookup runs
+    if (this.opts.refunds) {
+      try {
+        open += await this.opts.refunds.settleCardInDoubt();
+      } catch (e) {
+        open++;
+        this.opts.onError?.(e);
+      }
+    }
     for (const orderId of new Set((await unsettledAttempts(this.db)).map((a) => a.orderId))) {
       try {
         const o = await this.checkout.recover(orderId);

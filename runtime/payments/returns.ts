@@ -57,7 +57,9 @@ export function checkReturnPolicy(policy: ReturnsPolicy, r: { reason: string; at
  * Returns (售后) under the store's policy: checked (window from the order's completion by the injected clock, reason,
  * approver), paid back through {@link Refunds} (the original methods), journaled as `refund_issued` with `reason`
  * and `returnId`. Idempotent on the return id: it is looked up in the order's own refunds (the journal), so a retry —
- * also after a restart — answers the first result and pays nothing again.
+ * also after a restart — answers the first result and pays nothing again. A return whose refund outcome was lost
+ * (a card refund that timed out) is in doubt: its retry asks the terminal first (Refunds.settleOrder) and never
+ * sends the refund again while it cannot tell.
  */
 export class Returns {
   constructor(
@@ -71,6 +73,9 @@ export class Returns {
   }
 
   private async runNow(orderId: string, input: ReturnInput): Promise<ReturnResult> {
+    // a refund of this order in doubt (e.g. this very return, timed out) is settled first by asking — never sent
+    // again; found done, it is journaled and this return id then answers it (replayed); still in doubt, it throws
+    await this.deps.refunds.settleOrder(orderId);
     const order = await this.deps.engine.get(orderId);
     const done = order.refunds.find((r) => r.returnId === input.returnId);
     if (done) return { orderId, returnId: input.returnId, replayed: true, state: order.state, refund: done };

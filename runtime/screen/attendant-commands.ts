@@ -1,4 +1,4 @@
-import type { ScreenCommand, ViewPastOrder } from '../../protocol/screen';
+import type { ScreenCommand, ViewPastOrder, ViewRefundInDoubt } from '../../protocol/screen';
 import { MONEY_COMMANDS } from './attendant-session';
 import { returnsPolicyView, runLaneReturn } from './lane-return';
 import { need, openOrder, ScreenCommandError } from './screen-command-error';
@@ -78,6 +78,7 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
       state.attendant = { ...state.attendant, tab: c.tab, notice: null };
       if (c.tab === 'orders') {
         state.attendant.orders = await pastOrders(ctx);
+        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
         state.attendant.returns = deps.returns ? returnsPolicyView(deps.returns.policy(), id) : null;
       }
       if (c.tab === 'lane' && state.attendant.health === null) await runHealth(ctx);
@@ -130,10 +131,12 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
       } catch (e) {
         state.attendant = { ...state.attendant, notice: { action: 'refund', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) } };
         state.attendant.orders = await pastOrders(ctx);
+        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
         ctx.changed();
         throw e;
       }
       state.attendant.orders = await pastOrders(ctx);
+      state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
       return true;
     }
     case 'attendant_return': {
@@ -143,7 +146,44 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
         await runLaneReturn(ctx, c, id);
       } finally {
         state.attendant.orders = await pastOrders(ctx);
+        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
       }
+      return true;
+    }
+    case 'attendant_refund_recheck': {
+      attendantId(ctx, conn);
+      const doubt = deps.refundsInDoubt;
+      need(doubt !== undefined, 'refunds are not available here');
+      state.attendant = { ...state.attendant, notice: null };
+      const open = await doubt.recheck();
+      state.attendant.orders = await pastOrders(ctx);
+      state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+      state.attendant.notice = { action: 'refund', ok: open === 0, text: open === 0 ? NOTICES.refundDoubtSettled : NOTICES.refundStillInDoubt(open) };
+      return true;
+    }
+    case 'attendant_refund_decide': {
+      const id = attendantId(ctx, conn);
+      const doubt = deps.refundsInDoubt;
+      need(doubt !== undefined, 'refunds are not available here');
+      state.attendant = { ...state.attendant, notice: null };
+      try {
+        // the terminal is asked first (Refunds.decide): its answer, when it has one, wins
+        const r = await doubt.decide(c.refundAttemptId, c.outcome, id);
+        const amount = money(ctx, r.amount);
+        state.attendant.notice = {
+          action: 'refund',
+          ok: true,
+          text: r.by === 'attendant' ? NOTICES.refundDecided(amount, r.outcome === 'refunded') : NOTICES.refundTerminalAnswered(amount, r.outcome === 'refunded'),
+        };
+      } catch (e) {
+        state.attendant.notice = { action: 'refund', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) };
+        state.attendant.orders = await pastOrders(ctx);
+        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+        ctx.changed();
+        throw e;
+      }
+      state.attendant.orders = await pastOrders(ctx);
+      state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
       return true;
     }
     case 'attendant_recheck': {
@@ -168,6 +208,11 @@ async function runHealth(ctx: ScreenContext): Promise<void> {
   need(doctor !== undefined, 'no devices to check on this lane');
   const r = await doctor();
   ctx.state.attendant = { ...ctx.state.attendant, health: { at: ctx.deps.clock.now(), ok: r.ok, rows: r.rows } };
+}
+
+/** The refunds in doubt for tab `orders` (null when this lane has no refunds). */
+async function refundsInDoubt(ctx: ScreenContext): Promise<ViewRefundInDoubt[] | null> {
+  return ctx.deps.refundsInDoubt ? ctx.deps.refundsInDoubt.list() : null;
 }
 
 /** The last completed (or refunded) orders, newest first, for reprints and refunds. */

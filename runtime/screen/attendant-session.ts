@@ -35,7 +35,7 @@ export type AttendantEnd = 'done' | 'idle' | 'disconnected' | 'replaced';
  * Attendant commands that move money: with a badge alone they are refused until the badge holder's own PIN is
  * entered (second factor). A cancel only counts when something was paid already.
  */
-export const MONEY_COMMANDS: ReadonlySet<ScreenCommand['kind']> = new Set(['attendant_refund', 'attendant_return', 'attendant_resolve']);
+export const MONEY_COMMANDS: ReadonlySet<ScreenCommand['kind']> = new Set(['attendant_refund', 'attendant_return', 'attendant_resolve', 'attendant_refund_decide']);
 
 /** At most this many refusals are reported per minute (the rest are counted into the next report). */
 const MAX_REPORTS_PER_MINUTE = 30;

@@ -70,6 +70,11 @@ const VALID: { [K in ScreenCommand['kind']]: Extract<ScreenCommand, { kind: K }>
     { kind: 'attendant_refund', orderId: 'ord1', lineIds: ['L1'] },
     { kind: 'attendant_refund', orderId: 'ord1', lineIds: ['L1', 'L2', 'L3'] },
   ],
+  attendant_refund_recheck: [{ kind: 'attendant_refund_recheck' }],
+  attendant_refund_decide: [
+    { kind: 'attendant_refund_decide', refundAttemptId: '0b6e7c1e-8f1a-4c5e-9d3b-2a7f6e1c9d40', outcome: 'refunded' },
+    { kind: 'attendant_refund_decide', refundAttemptId: 'ra1', outcome: 'not_refunded' },
+  ],
   attendant_return: [
     { kind: 'attendant_return', orderId: 'ord1', returnId: 'lane-0b6e7c1e-8f1a-4c5e-9d3b-2a7f6e1c9d40', reason: 'defective' },
     { kind: 'attendant_return', orderId: 'ord1', returnId: 'r:1', reason: 'wrong-item', lineIds: ['L1', 'L2'] },
@@ -136,6 +141,9 @@ describe('parseClientMessage', () => {
       ['attendant_refund: empty line list', { kind: 'attendant_refund', orderId: 'o1', lineIds: [] }],
       ['attendant_refund: too many lines', { kind: 'attendant_refund', orderId: 'o1', lineIds: Array.from({ length: 201 }, (_, i) => `L${i}`) }],
       ['attendant_refund: bad line id', { kind: 'attendant_refund', orderId: 'o1', lineIds: ['L1', 'x'] }],
+      ['attendant_refund_decide: unknown outcome', { kind: 'attendant_refund_decide', refundAttemptId: 'ra1', outcome: 'declined' }],
+      ['attendant_refund_decide: bad attempt id', { kind: 'attendant_refund_decide', refundAttemptId: '../x', outcome: 'refunded' }],
+      ['attendant_refund_decide: no attempt id', { kind: 'attendant_refund_decide', outcome: 'refunded' }],
       ['attendant_return: no reason', { kind: 'attendant_return', orderId: 'o1', returnId: 'r1' }],
       ['attendant_return: no return id', { kind: 'attendant_return', orderId: 'o1', reason: 'defective' }],
       ['attendant_return: return id too long', { kind: 'attendant_return', orderId: 'o1', returnId: 'x'.repeat(129), reason: 'defective' }],

@@ -34,6 +34,8 @@ const command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('attendant_health') }).strict(),
   z.object({ kind: z.literal('attendant_reprint'), orderId }).strict(),
   z.object({ kind: z.literal('attendant_refund'), orderId, lineIds: z.array(lineId).min(1).max(200).optional() }).strict(),
+  z.object({ kind: z.literal('attendant_refund_recheck') }).strict(),
+  z.object({ kind: z.literal('attendant_refund_decide'), refundAttemptId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/), outcome: z.enum(['refunded', 'not_refunded']) }).strict(),
   z
     .object({
       kind: z.literal('attendant_return'),

@@ -1,5 +1,6 @@
 import { KioskError } from '../../kernel/errors';
 import { defaultReturnsPolicy } from '../../config/returns-policy';
+import { refundInDoubtError } from '../payments/refunds';
 import { returnFailure, returnNotice, returnsPolicyView } from './lane-return';
 
 const CNY = { code: 'CNY', minorUnits: 2 };
@@ -16,11 +17,17 @@ describe('lane return texts (what the attendant reads)', () => {
   });
 
   it('a provider that did not answer leaves the refund in doubt: never "not paid back", never "try again"', () => {
-    const e = new KioskError('PAYMENT_DECLINED', 'card refund failed: timeout; refunded 0 of 550', { refunded: 0, left: 550 });
+    const e = refundInDoubtError('card refund: timeout', { refunded: 0, left: 550, inDoubt: 550, refundAttemptIds: ['ra-1'] });
     const t = returnFailure(e, CNY);
-    expect(t.en).toBe('Refund outcome unknown: ¥0.00 confirmed, ¥5.50 not confirmed (card refund failed: timeout; refunded 0 of 550). Check the terminal or the payment channel first; do not pay it back another way');
+    expect(t.en).toBe(`Refund outcome unknown: ¥0.00 confirmed, ¥5.50 not confirmed (${e.message}). Check the terminal or the payment channel first; do not pay it back another way`);
+    expect(e.message).toMatch(/^refund outcome unknown: card refund: timeout; refunded 0, 550 in doubt/);
     expect(t['zh-CN']).toContain('退款结果未知');
     for (const text of Object.values(t)) expect(text).not.toMatch(/try again|重试/i);
+  });
+
+  it('the notice follows the structured outcome, not the wording: a declined refund whose text says "failed" is no doubt', () => {
+    const e = new KioskError('PAYMENT_DECLINED', 'card refund failed: whatever; refunded 0 of 550', { refunded: 0, left: 550 });
+    expect(returnFailure(e, CNY).en).toMatch(/^Refund not completed: /);
   });
 
   it('an order that cannot be returned, a guard refusal, anything else', () => {

@@ -65,15 +65,15 @@ export function returnNotice(r: ReturnResult, policy: ReturnsPolicy, currency: {
 export function returnFailure(e: unknown, currency: { code: string; minorUnits: number }): Text {
   const money = (m: number) => formatMoney(m, currency.code, currency.minorUnits);
   if (isKioskError(e)) {
-    const d = e.details as { text?: { 'zh-CN': string; en: string }; state?: string; refunded?: number; left?: number };
+    const d = e.details as { text?: { 'zh-CN': string; en: string }; state?: string; refunded?: number; left?: number; outcome?: string };
     if (e.code === 'RETURN_REFUSED' && d.text) return RETURN_NOTICES.refused(d.text);
+    // runtime/payments/refunds.ts refundInDoubtError: the provider did not answer (timeout, link down), so whether that
+    // part went back is not known; it is recorded in doubt and settled by asking the terminal / channel
+    if (d.outcome === 'unknown' && typeof d.refunded === 'number' && typeof d.left === 'number') return RETURN_NOTICES.inDoubt(money(d.refunded), money(d.left), e.message);
     if (e.code === 'EVENT_NOT_ALLOWED') return RETURN_NOTICES.notReturnable(d.state ?? '?');
     if (e.code === 'GUARD_REJECTED') return RETURN_NOTICES.rejected(e.message);
-    if (e.code === 'PAYMENT_DECLINED' && typeof d.refunded === 'number' && typeof d.left === 'number') {
-      // runtime/payments/refunds.ts: "<method> refund declined: …" is a refusal; "<method> refund failed: …" (the
-      // provider threw: timeout, link down) leaves the outcome of that part unknown
-      return / refund failed: /.test(e.message) ? RETURN_NOTICES.inDoubt(money(d.refunded), money(d.left), e.message) : RETURN_NOTICES.partial(money(d.refunded), money(d.left), e.message);
-    }
+    // declined, or refused before anything was sent: what is left was not paid back
+    if (e.code === 'PAYMENT_DECLINED' && typeof d.refunded === 'number' && typeof d.left === 'number') return RETURN_NOTICES.partial(money(d.refunded), money(d.left), e.message);
   }
   return RETURN_NOTICES.failed(e instanceof Error ? e.message : String(e));
 }

@@ -33,6 +33,7 @@ const ALL: Record<PromptCode, true> = {
   scan_merchant_qr: true,
   confirm_in_app: true,
   wallet_not_accepted: true,
+  payment_code_unknown: true,
   other: true,
 };
 const CODES = Object.keys(ALL) as PromptCode[];

@@ -1,4 +1,4 @@
-import type { Lang, ScreenView, ViewHealthRow } from '../../protocol/screen';
+import type { Lang, ScreenView, ViewHealthRow, ViewRefundInDoubt } from '../../protocol/screen';
 import type { Clock } from '../../kernel/clock';
 import type { LaneCondition } from '../supervision/lane-condition';
 import type { Lane } from '../lane/lane';
@@ -6,6 +6,7 @@ import type { OrderEngine } from '../orders/engine';
 import type { Order } from '../orders/order';
 import type { Checkout } from '../payments/checkout';
 import type { ReturnInput, ReturnResult } from '../payments/returns';
+import type { RefundDecision, RefundDecisionResult } from '../payments/refunds';
 import type { ReturnsPolicy } from '../../config/returns-policy';
 import type { AttendantGate } from './attendant-gate';
 import type { AttendantRefusal } from './attendant-session';
@@ -48,6 +49,15 @@ export interface ScreenDeps {
    * return`): the policy in force now (config `returns`, live) and the return itself.
    */
   returns?: { policy: () => ReturnsPolicy; run: (orderId: string, input: ReturnInput) => Promise<ReturnResult> };
+  /**
+   * Refunds in doubt (runtime/payments/refunds.ts): the list, asking the terminal again (resolves with how many are
+   * still in doubt) and the attendant's decision (journaled with the attendant id).
+   */
+  refundsInDoubt?: {
+    list: () => Promise<ViewRefundInDoubt[]>;
+    recheck: () => Promise<number>;
+    decide: (refundAttemptId: string, outcome: RefundDecision, attendantId: string) => Promise<RefundDecisionResult>;
+  };
   /** Prints the slip of a return done at the lane (lanes with a receipt printer). */
   printReturn?: (orderId: string, returnId: string) => Promise<{ state: string }>;
   /** Errors from background work (a payment run, a print) that must not crash the lane. */

@@ -21,4 +21,14 @@ export const NOTICES = {
   reprintFailed: { 'zh-CN': '重印失败：请检查打印机', en: 'Reprint failed: check the printer' },
   refunded: (amount: string) => ({ 'zh-CN': `已退款 ${amount}`, en: `Refunded ${amount}` }),
   failed: (why: string) => ({ 'zh-CN': `未完成：${why}`, en: `Not done: ${why}` }),
+  refundStillInDoubt: (n: number) => ({ 'zh-CN': `终端无法确认 ${n} 笔退款的结果：请确认顾客是否已收到退款`, en: `The terminal cannot tell what became of ${n} refund(s): decide whether the shopper got the money` }),
+  refundDoubtSettled: { 'zh-CN': '终端已确认退款结果', en: 'The terminal settled the refunds in doubt' },
+  refundDecided: (amount: string, refunded: boolean) =>
+    refunded
+      ? { 'zh-CN': `已记录：顾客已收到退款 ${amount}`, en: `Recorded: the shopper got ${amount} back` }
+      : { 'zh-CN': `已记录：退款 ${amount} 未完成，可重新退款`, en: `Recorded: ${amount} was not refunded; the refund may be retried` },
+  refundTerminalAnswered: (amount: string, refunded: boolean) =>
+    refunded
+      ? { 'zh-CN': `终端已确认：退款 ${amount} 已完成`, en: `The terminal answered: ${amount} was refunded` }
+      : { 'zh-CN': `终端已确认：退款 ${amount} 未完成，可重新退款`, en: `The terminal answered: ${amount} was not refunded; the refund may be retried` },
 };

@@ -10,8 +10,11 @@ import { EcrSession } from './ecr-session';
 import { SimJournal, type JournalEntry, type JournalKind } from './journal';
 import { DEFAULT_SIM_CARD, type SimCard, type SimDelays, type SimRegistration, type StatusInfoOnRepeat, type TerminalSimulatorOptions } from './sim-options';
 
-/** What the next payment/refund does (queued by approveNext / declineNext / timeoutNext). */
-export type Behaviour = { type: 'approve'; card?: Partial<SimCard>; authCode?: string } | { type: 'decline'; code: number } | { type: 'hang' };
+/**
+ * What the next payment/refund does (queued by approveNext / declineNext / timeoutNext / loseCompletionNext).
+ * `silent`: carried out (approved, journaled) but the ECR hears nothing more of it.
+ */
+export type Behaviour = { type: 'approve'; card?: Partial<SimCard>; authCode?: string } | { type: 'decline'; code: number } | { type: 'hang' } | { type: 'silent' };
 
 /**
  * The terminal's transaction flows per PA00P015: registration, status enquiry, payment and refund (card, PIN,
@@ -233,6 +236,13 @@ export abstract class TransactionFlows extends EcrSession {
       }
       entry.authCode = behaviour.type === 'approve' && behaviour.authCode !== undefined ? behaviour.authCode : String(100000 + entry.traceNumber);
       entry.resultCode = 0;
+      if (behaviour.type === 'silent') {
+        // the host approved and the terminal booked it; its status information and completion never leave (a
+        // line fault after the money moved): the ECR's abort or a dropped line changes nothing any more
+        this.finish(entry, 'approved', 0, 'completion withheld from the ECR');
+        await this.untilBroken().catch(() => undefined);
+        return;
+      }
       const answer = await this.tellStatusInfo({ ...this.infoOf(entry), ...cardFields });
       if (!answer.ok) {
         this.finish(entry, 'aborted', RC.ABORTED, 'ECR refused the status information; reversed');

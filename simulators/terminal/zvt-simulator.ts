@@ -21,7 +21,7 @@ export type { SimCard, SimDelays, SimErrorRates, StatusInfoOnRepeat, TerminalSim
  * when the service byte asks (or per `statusInfoOnRepeat`); the ECR may answer a status information with
  * `84 9C 00` to have it repeated; any other negative answer reverses the payment. Switches for behaviours real
  * terminals show: `statusInfoOnRepeat`, `busy`, `currency`, `printReceipt`, plus approveNext/declineNext/
- * timeoutNext, card handling, delays and line faults. Its journal is the truth tests compare the kiosk against.
+ * timeoutNext/loseCompletionNext, card handling, delays and line faults. Its journal is the truth tests compare the kiosk against.
  *
  * Layers: `EcrSession` (ecr-session.ts: endpoints, the link, answers, aborts) ← `TransactionFlows`
  * (transaction-flows.ts: what each command does) ← this class (control surface, which commands are served).
@@ -53,6 +53,16 @@ export class ZvtTerminalSimulator extends TransactionFlows {
   /** The next payment/refund is acknowledged, asks for a card, then never answers (until aborted or the line drops). */
   timeoutNext(): this {
     this.behaviours.push({ type: 'hang' });
+    return this;
+  }
+
+  /**
+   * The next payment/refund is carried out — approved and journaled, the money moved — but its status information
+   * and completion never reach the ECR (it times out); an abort after that is acknowledged and changes nothing.
+   * Repeat receipt then reports it as the last transaction.
+   */
+  loseCompletionNext(): this {
+    this.behaviours.push({ type: 'silent' });
     return this;
   }
 
