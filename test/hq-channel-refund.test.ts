@@ -29,6 +29,7 @@ import { reconcileBill } from '../hq/reconcile/reconcile';
 import { rebuildProjections } from '../hq/orders/rebuild';
 import { hqRefund, resolvePendingRefunds, type HqRefundDeps } from '../hq/refunds/hq-refund';
 import { hqRefunds } from '../hq/refunds/refund-rows';
+import { ledgerRows } from '../hq/members/registry';
 import { channelRefunders, loadChannelEndpoints } from '../hq/refunds/refunders';
 import * as os from 'node:os';
 import type { Browser } from 'playwright-core';
@@ -142,8 +143,8 @@ describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against t
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** One lane sale of two plain items, paid with the shopper's WeChat payment code at the scanner. */
-  async function wechatSale(n: number): Promise<{ orderId: string; attemptId: string; paid: number }> {
+  /** One lane sale of two plain items (for a member: earning points), paid with the shopper's WeChat payment code at the scanner. */
+  async function wechatSale(n: number, member?: string): Promise<{ orderId: string; attemptId: string; paid: number; pointsEarned: number }> {
     const items = await k.catalog.sample('plain', 6);
     let id = '';
     for (const it of items.slice(n, n + 2)) {
@@ -151,6 +152,7 @@ describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against t
       if (!r.ok || r.action !== 'item_added') throw new Error(`scan: ${JSON.stringify(r)}`);
       id = r.order.id;
     }
+    if (member) await k.engine.dispatch(id, { type: 'member_attached', memberId: member });
     await k.engine.dispatch(id, { type: 'checkout_started' });
     const paying = k.checkout.pay(id, 'qr');
     await waitFor('the kiosk to ask for the payment code', () => k.hardware!.paymentCodes.waiting);
@@ -160,7 +162,7 @@ describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against t
     const done = await k.engine.dispatch(id, { type: 'order_completed' });
     const attempt = done.payments.find((a) => a.status === 'approved')!;
     expect(attempt.reference).toMatchObject({ channel: 'wechat' });
-    return { orderId: id, attemptId: attempt.attemptId, paid: done.paid };
+    return { orderId: id, attemptId: attempt.attemptId, paid: done.paid, pointsEarned: done.pointsEarned };
   }
 
   /** Waits until HQ has ingested the kiosk's whole journal. */
@@ -170,9 +172,11 @@ describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against t
   }
 
   it('lane return + HQ refunds (one retried, one pending then resolved) → the channel bill reconciles clean, refunds included, fees to the fen', async () => {
-    const s1 = await wechatSale(0);
-    const s2 = await wechatSale(2);
-    const s3 = await wechatSale(4);
+    // a member buys all three (the default loyalty: 1 point per 1.00 paid)
+    const s1 = await wechatSale(0, 'M77');
+    const s2 = await wechatSale(2, 'M77');
+    const s3 = await wechatSale(4, 'M77');
+    expect(s2.pointsEarned).toBe(Math.floor(s2.paid / 100));
 
     // the lane returns 1.00 of order 1 through WeChat Pay (the kiosk's own refund number)
     const lane = await k.returns.run(s1.orderId, { returnId: 'lane-R1', reason: 'defective', attendantId: 'att-1', by: 'lane', amount: 100 });
@@ -220,6 +224,21 @@ describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against t
     expect(cli[0]).toMatchObject({ state: 'refunded', replayed: true });
     expect(JSON.parse(out)).toMatchObject({ refundId: 'desk-2', state: 'refunded' });
     expect(sim.trade(channelOrderNo('wechat', s3.attemptId))!.refunds).toHaveLength(1);
+
+    // member points: the lane's return and each refund HQ made took back their share (the refused one, and the
+    // retries, nothing); the kiosk's estimate follows HQ's entries through the snapshot
+    await synced();
+    const taken = (await ledgerRows(hq.db.read, 'M77')).filter((e) => e.kind === 'reverse').map((e) => [e.source === 'hq' ? 'hq' : 'kiosk', e.orderId, e.points, e.reason]);
+    expect(taken.sort()).toEqual(
+      [
+        ['hq', s2.orderId, Math.floor((s2.pointsEarned * 200) / s2.paid), 'desk-1'],
+        ['hq', s3.orderId, Math.floor((s3.pointsEarned * 300) / s3.paid), 'desk-2'],
+        ['kiosk', s1.orderId, Math.floor((s1.pointsEarned * 100) / s1.paid), null],
+      ]
+        .filter((x) => (x[2] as number) > 0)
+        .sort(),
+    );
+    expect(taken.filter((x) => x[0] === 'hq')).toHaveLength(2);
 
     // audited
     const audit = await new SqlAuditLog(hq.db, clock).list({});

@@ -250,7 +250,7 @@ export async function acceptBatch(tx: Tx, events: EventMessage[], receivedAt: nu
   }
   // the order projections (hq/orders) of what this batch newly stored, in this transaction, after the inserts
   await projectEvents(tx, dialect, [...states.values()].flatMap((d) => d.inserts));
-  // the members' points ledger (hq/members) likewise: a completed order's earned / redeemed points
+  // the members' points ledger (hq/members) likewise: a completed order's earned / redeemed points, a refund's taken back
   await projectPoints(tx, dialect, [...states.values()].flatMap((d) => d.inserts));
   for (const d of states.values()) {
     if (d.evict.length > 0) {

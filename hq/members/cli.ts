@@ -77,13 +77,13 @@ export async function membersShow(id: string, o: DbOpts, io: MembersIo): Promise
   );
   if (!r.member && r.entries.length === 0) throw new UsageError(`unknown member ${id}`);
   const entries = [...r.entries].sort(comparePointsEntries);
-  const bal = r.balance ?? { balance: 0, earned: 0, redeemed: 0, adjusted: 0, conflicts: [] };
+  const bal = r.balance ?? { balance: 0, earned: 0, redeemed: 0, adjusted: 0, reversed: 0, conflicts: [] };
   if (o.json) return io.out(`${JSON.stringify({ member: r.member ?? null, ...bal, entries })}\n`);
   const lines = [
     `${id}  ${r.member ? `${r.member.type}  ${r.member.name}` : '(no record: entries from kiosks only)'}`,
-    `balance ${bal.balance} (earned ${bal.earned}, redeemed ${bal.redeemed}, adjusted ${bal.adjusted})`,
-    ...entries.map((e) => `  ${new Date(e.ts).toISOString()}  ${e.source}#${e.seq}  ${e.kind.padEnd(6)} ${String(e.kind === 'redeem' ? -e.points : e.points).padStart(7)}${e.orderId ? `  order ${e.orderId}` : ''}${e.reason ? `  ${e.reason}` : ''}`),
-    ...bal.conflicts.map((c) => `  CONFLICT overdrawn: ${c.entry.source}#${c.entry.seq} redeemed ${c.entry.points} with ${c.balanceBefore} on the balance: ${c.shortfall} short`),
+    `balance ${bal.balance} (earned ${bal.earned}, redeemed ${bal.redeemed}, adjusted ${bal.adjusted}${bal.reversed ? `, taken back ${bal.reversed}` : ''})`,
+    ...entries.map((e) => `  ${new Date(e.ts).toISOString()}  ${e.source}#${e.seq}  ${e.kind.padEnd(6)} ${String(e.kind === 'redeem' || e.kind === 'reverse' ? -e.points : e.points).padStart(7)}${e.orderId ? `  order ${e.orderId}` : ''}${e.reason ? `  ${e.reason}` : ''}`),
+    ...bal.conflicts.map((c) => `  CONFLICT overdrawn: ${c.entry.source}#${c.entry.seq} ${c.entry.kind === 'reverse' ? 'took back' : 'redeemed'} ${c.entry.points} with ${c.balanceBefore} on the balance: ${c.shortfall} short`),
   ];
   io.out(lines.join('\n') + '\n');
 }

@@ -17,18 +17,25 @@ export interface LedgerSourceEntry {
 }
 
 /** One ledger row: `[member_id, source, seq, kind, ts, points, order_id]`. */
-export type KioskPointsRow = [string, string, number, 'earn' | 'redeem', number, number, string | null];
+export type KioskPointsRow = [string, string, number, 'earn' | 'redeem' | 'reverse', number, number, string | null];
 
 /** Points of one order beyond this are not a real order's: the entry projects nothing (a kiosk's bytes never crash HQ). */
 const MAX_ORDER_POINTS = 1e9;
 
+const points = (v: unknown): number | null => {
+  const n = int(v);
+  return n !== null && n > 0 && n <= MAX_ORDER_POINTS ? n : null;
+};
+
 /**
- * The points ledger entries of one journal entry (members contract): a completed, non-training order with a member
- * id earns its `pointsEarned` (> 0) and redeems its `pointsRedeemed` (> 0), source `"<store>/<device>"`, seq and ts
- * of the `order_completed` entry. Anything else, or anything malformed, gives nothing.
+ * The points ledger entries of one journal entry (members contract), of a non-training order with a member id:
+ * - `order_completed`: earns its `pointsEarned` (> 0) and redeems its `pointsRedeemed` (> 0);
+ * - `refund_issued`: a `reverse` of the points that refund took back (the order's last refund's `pointsTakenBack`,
+ *   > 0; runtime/orders/reduce.ts, protocol/members/points-taken-back.ts);
+ * source `"<store>/<device>"`, seq and ts of that entry. Anything else, or anything malformed, gives nothing.
  */
 export function pointsRowsOf(e: LedgerSourceEntry): KioskPointsRow[] {
-  if (e.type !== 'order_completed') return [];
+  if (e.type !== 'order_completed' && e.type !== 'refund_issued') return [];
   const p = parsePayload(e.payload);
   const order = obj(p?.order);
   if (!p || !order) return [];
@@ -38,10 +45,17 @@ export function pointsRowsOf(e: LedgerSourceEntry): KioskPointsRow[] {
   const source = kioskKey(e.storeId, e.deviceId);
   const orderId = e.orderId;
   const out: KioskPointsRow[] = [];
-  const earned = int(order.pointsEarned);
-  if (earned !== null && earned > 0 && earned <= MAX_ORDER_POINTS) out.push([member, source, e.seq, 'earn', e.ts, earned, orderId]);
-  const redeemed = int(order.pointsRedeemed);
-  if (redeemed !== null && redeemed > 0 && redeemed <= MAX_ORDER_POINTS) out.push([member, source, e.seq, 'redeem', e.ts, redeemed, orderId]);
+  if (e.type === 'refund_issued') {
+    const refunds = order.refunds;
+    const last = Array.isArray(refunds) ? obj(refunds.at(-1)) : null;
+    const taken = points(last?.pointsTakenBack);
+    if (taken !== null) out.push([member, source, e.seq, 'reverse', e.ts, taken, orderId]);
+    return out;
+  }
+  const earned = points(order.pointsEarned);
+  if (earned !== null) out.push([member, source, e.seq, 'earn', e.ts, earned, orderId]);
+  const redeemed = points(order.pointsRedeemed);
+  if (redeemed !== null) out.push([member, source, e.seq, 'redeem', e.ts, redeemed, orderId]);
   return out;
 }
 

@@ -73,15 +73,21 @@ export function memberPage(
   const entries = o.entries.length
     ? html`<table class="members-ledger"><thead><tr><th>${env.t('members.when')}</th><th>${env.t('members.source')}</th><th>${env.t('members.kind')}</th><th class="num">${env.t('members.points')}</th><th>${env.t('members.order')}</th><th>${env.t('members.note')}</th></tr></thead><tbody>${o.entries.map(
         (e) =>
-          html`<tr data-entry="${e.source}#${e.seq}:${e.kind}" class="kind-${e.kind}"><td>${time(env, e.ts)}</td><td>${e.source}${e.source === 'hq' ? '' : html` #${e.seq}`}</td><td>${env.t(`members.kind.${e.kind}`)}</td><td class="num">${signed(e.kind === 'redeem' ? -e.points : e.points)}</td><td>${orderLink(e.source, e.orderId, o.visible)}</td><td>${
-            e.origin === 'import' ? env.t('members.origin.import', { actor: e.actor ?? '' }) : e.origin === 'adjust' ? env.t('members.origin.adjust', { actor: e.actor ?? '', reason: e.reason ?? '' }) : ''
+          html`<tr data-entry="${e.source}#${e.seq}:${e.kind}" class="kind-${e.kind}"><td>${time(env, e.ts)}</td><td>${e.source}${e.source === 'hq' ? '' : html` #${e.seq}`}</td><td>${env.t(`members.kind.${e.kind}`)}</td><td class="num">${signed(e.kind === 'redeem' || e.kind === 'reverse' ? -e.points : e.points)}</td><td>${orderLink(e.source, e.orderId, o.visible)}</td><td>${
+            e.origin === 'import'
+              ? env.t('members.origin.import', { actor: e.actor ?? '' })
+              : e.origin === 'adjust'
+                ? env.t('members.origin.adjust', { actor: e.actor ?? '', reason: e.reason ?? '' })
+                : e.origin === 'refund'
+                  ? env.t('members.origin.refund', { actor: e.actor ?? '', reason: e.reason ?? '' })
+                  : ''
           }</td></tr>`,
       )}</tbody></table>`
     : html`<p class="empty">${env.t('members.noEntries')}</p>`;
   const conflict = (c: PointsConflict): Html =>
-    html`<li data-conflict="${c.entry.source}#${c.entry.seq}">${env.t('members.conflict', { source: c.entry.source, points: c.entry.points, time: time(env, c.entry.ts), before: c.balanceBefore, shortfall: c.shortfall })} ${orderLink(c.entry.source, c.entry.orderId, o.visible)}</li>`;
+    html`<li data-conflict="${c.entry.source}#${c.entry.seq}">${env.t(c.entry.kind === 'reverse' ? 'members.conflictReverse' : 'members.conflict', { source: c.entry.source, points: c.entry.points, time: time(env, c.entry.ts), before: c.balanceBefore, shortfall: c.shortfall })} ${orderLink(c.entry.source, c.entry.orderId, o.visible)}</li>`;
   return html`${o.flash ? html`<p class="flash" role="status">${o.flash}</p>` : ''}${o.problem ? html`<p class="problems" role="alert">${o.problem}</p>` : ''}${head}
-<p class="member-balance${b.balance < 0 ? ' negative' : ''}">${env.t('members.summary', { balance: b.balance, earned: b.earned, redeemed: b.redeemed, adjusted: b.adjusted })}</p>
+<p class="member-balance${b.balance < 0 ? ' negative' : ''}">${env.t('members.summary', { balance: b.balance, earned: b.earned, redeemed: b.redeemed, adjusted: b.adjusted })}${b.reversed ? env.t('members.summaryReversed', { reversed: b.reversed }) : ''}</p>
 <h2>${env.t('members.conflictsTitle')}</h2>
 ${b.conflicts.length ? html`<ul class="members-conflicts" role="alert">${b.conflicts.map(conflict)}</ul>` : html`<p class="muted members-no-conflicts">${env.t('members.noConflicts')}</p>`}
 <h2>${env.t('members.ledger')}</h2>

@@ -14,7 +14,8 @@ export interface MemberRecord {
 
 /** A ledger row as stored, with where it came from. */
 export interface LedgerRow extends PointsEntry {
-  origin: 'kiosk' | 'import' | 'adjust';
+  /** kiosk: from a journal; import / adjust: `hq members`; refund: points an HQ channel refund took back (./refund-points.ts). */
+  origin: 'kiosk' | 'import' | 'adjust' | 'refund';
   actor: string | null;
   reason: string | null;
 }
@@ -57,7 +58,7 @@ const ledgerOf = (r: LedgerDbRow): LedgerRow => ({
   ts: num(r.ts),
   points: num(r.points),
   orderId: r.order_id,
-  origin: r.origin === 'import' || r.origin === 'adjust' ? r.origin : 'kiosk',
+  origin: r.origin === 'import' || r.origin === 'adjust' || r.origin === 'refund' ? r.origin : 'kiosk',
   actor: r.actor,
   reason: r.reason,
 });
@@ -112,6 +113,12 @@ export async function balances(db: ReadDb, memberId?: string): Promise<Map<strin
   return resolvePoints(await ledgerRows(db, memberId));
 }
 
+/** The next seq of source `hq` (one numbering for HQ's adjust and reverse entries). */
+export async function nextHqSeq(tx: ReadDb): Promise<number> {
+  const last = await tx.get<{ seq: unknown }>("SELECT MAX(seq) AS seq FROM member_points WHERE source = 'hq'");
+  return (last?.seq === null || last?.seq === undefined ? 0 : num(last.seq)) + 1;
+}
+
 /** Adds an HQ entry (`adjust`): seq is the next of source `hq`. Returns it. */
 export async function addHqEntry(
   tx: Db,
@@ -119,8 +126,7 @@ export async function addHqEntry(
   now: number,
 ): Promise<LedgerRow> {
   if (!Number.isSafeInteger(e.points) || e.points === 0 || Math.abs(e.points) > MAX_ABS_POINTS) throw new RangeError(`bad points ${e.points}: a non-zero integer`);
-  const last = await tx.get<{ seq: unknown }>("SELECT MAX(seq) AS seq FROM member_points WHERE source = 'hq'");
-  const seq = (last?.seq === null || last?.seq === undefined ? 0 : num(last.seq)) + 1;
+  const seq = await nextHqSeq(tx);
   const row: LedgerRow = { memberId: e.memberId, source: 'hq', seq, kind: 'adjust', ts: now, points: e.points, orderId: null, origin: e.origin, actor: e.actor, reason: e.reason };
   await tx.run('INSERT INTO member_points (member_id, source, seq, kind, ts, points, order_id, origin, actor, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
     row.memberId,

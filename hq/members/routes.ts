@@ -34,7 +34,7 @@ async function showMember(req: ConsoleRequest, ctx: ConsoleContext, id: string, 
   const member = await getMember(db, id);
   const all = (await ledgerRows(db, id)).sort(comparePointsEntries);
   if (!member && all.length === 0) return { error: { status: 404, message: req.t('members.unknown') } };
-  const balance = (await balances(db, id)).get(id) ?? { memberId: id, balance: 0, earned: 0, redeemed: 0, adjusted: 0, conflicts: [] };
+  const balance = (await balances(db, id)).get(id) ?? { memberId: id, balance: 0, earned: 0, redeemed: 0, adjusted: 0, reversed: 0, conflicts: [] };
   const entries = all.filter((e) => visibleSource(req, e.source));
   // a conflict names a kiosk: shown when the user may see that kiosk's store
   const shown = { ...balance, conflicts: balance.conflicts.filter((c) => visibleSource(req, c.entry.source)) };

@@ -14,7 +14,7 @@ export const MEMBERS_CHECK_EVERY_MS = 60_000;
 /**
  * `hq serve`'s member service (hq/console/signed-list-service.ts): records every kiosk's `members/reported`; publishes
  * each store's signed member snapshot when its member rows changed (hq/members/snapshot.ts), debounced on the clock
- * after ingest stored an `order_completed` entry, after a console import or adjustment, and every minute (an import
+ * after ingest stored an `order_completed` or `refund_issued` entry, after a console import or adjustment, and every minute (an import
  * made by the CLI, a snapshot due for renewal). Needs `--key` and a broker.
  */
 export function membersService(opts: { debounceMs?: number; everyMs?: number } = {}): ConsoleService {
@@ -25,10 +25,10 @@ export function membersService(opts: { debounceMs?: number; everyMs?: number } =
     recordReported: recordMembersReported,
     publishChanged: async (ctx) => void (await publishAllMembers(ctx, { user: 'system', onlyIfChanged: true })),
     changes: (ctx) => memberChanges(ctx.store),
-    // a member's balance moves with every completed order HQ stores
+    // a member's balance moves with every completed order HQ stores, and with every refund (points taken back)
     triggers: (ctx, soon) => {
       const onAccepted = (e: EventMessage, r: AcceptResult): void => {
-        if (r.status === 'stored' && e.type === 'order_completed') soon();
+        if (r.status === 'stored' && (e.type === 'order_completed' || e.type === 'refund_issued')) soon();
       };
       ctx.ingest?.on('accepted', onAccepted);
       return () => ctx.ingest?.off('accepted', onAccepted);

@@ -10,12 +10,15 @@
  * - recorded BEFORE sending (state `pending`, refund-rows.ts), then `refunded`; refused → the record goes; no
  *   telling answer (timeout, system error) → stays `pending`, resolved later by the refund query
  *   ({@link resolvePendingRefunds}; a refund the channel never got is sent again under the same number).
- * Every request and every outcome is in the audit log (`refund.hq`, `refund.hq.result`).
+ * Every request and every outcome is in the audit log (`refund.hq`, `refund.hq.result`). A refund that becomes
+ * `refunded` takes back the member points earned on the money, in the same transaction (an `hq` `reverse` entry of
+ * the points ledger: hq/members/refund-points.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../kernel/clock';
 import { KioskError } from '../../kernel/errors';
 import type { AuditLog } from '../console/types';
+import { takeBackHqRefundPoints } from '../members/refund-points';
 import type { IngestDb } from '../ingest/pg-db';
 import type { ChannelRefunder, ChannelRefundOutcome } from './channel-refunder';
 import { hqRefundNo, HQ_REFUND_ID } from './refund-no';
@@ -95,7 +98,21 @@ async function settle(deps: HqRefundDeps, row: HqRefundRow, outcome: ChannelRefu
   let result: HqRefundResult;
   if (outcome.state === 'refunded') {
     const next: HqRefundAllocation = { ...a, state: 'refunded', refundId: outcome.refundId };
-    await deps.db.transaction((tx) => updateHqRefund(tx, row, next));
+    await deps.db.transaction(async (tx) => {
+      await updateHqRefund(tx, row, next);
+      // the member points earned on the refunded money go back with it (hq/members/refund-points.ts)
+      const others = (await hqRefunds(tx, [row.storeId, row.deviceId, row.orderId])).filter((r) => r.seq !== row.seq && r.allocation.state === 'refunded');
+      await takeBackHqRefundPoints(tx, {
+        store: row.storeId,
+        device: row.deviceId,
+        order: row.orderId,
+        hqRefundId: a.hqRefundId,
+        amount: row.amount,
+        hqRefundedBefore: others.reduce((n, r) => n + r.amount, 0),
+        actor: user,
+        now: deps.clock.now(),
+      });
+    });
     result = resultOf({ ...row, allocation: next }, replayed);
   } else if (outcome.state === 'declined') {
     await deps.db.transaction((tx) => deleteHqRefund(tx, row));

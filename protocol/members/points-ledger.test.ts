@@ -28,12 +28,25 @@ describe('points ledger', () => {
     expect(m.conflicts.map((c) => c.entry.source)).toEqual(['s1/b']);
   });
 
+  it('a reverse (points a refund took back) subtracts; when the member had spent them it is an overdrawn conflict', () => {
+    const earn = e({ source: 's1/k1', seq: 4, ts: 1000, kind: 'earn', points: 60 });
+    const spend = e({ source: 's1/k2', seq: 9, ts: 2000, kind: 'redeem', points: 50 });
+    const back = e({ source: 's1/k1', seq: 7, ts: 3000, kind: 'reverse', points: 20 });
+    const m = resolvePoints([back, spend, earn]).get('M1')!;
+    expect(m).toMatchObject({ balance: -10, earned: 60, redeemed: 50, reversed: 20, adjusted: 0 });
+    expect(m.conflicts).toEqual([{ kind: 'overdrawn', entry: back, balanceBefore: 10, shortfall: 10 }]);
+    // same source and seq as an earn: a different fact (kind is part of the key), ordered after it
+    const same = e({ source: 's1/k1', seq: 4, ts: 1000, kind: 'reverse', points: 60 });
+    expect(comparePointsEntries(earn, same)).toBeLessThan(0);
+    expect(resolvePoints([same, earn]).get('M1')).toMatchObject({ balance: 0, reversed: 60, conflicts: [] });
+  });
+
   const entryArb = fc.record({
     memberId: fc.constantFrom('M1', 'M2'),
     source: fc.constantFrom('hq', 's1/k1', 's1/k2', 's2/k1'),
     seq: fc.integer({ min: 1, max: 6 }),
     ts: fc.integer({ min: 0, max: 5 }),
-    kind: fc.constantFrom('earn' as const, 'redeem' as const, 'adjust' as const),
+    kind: fc.constantFrom('earn' as const, 'redeem' as const, 'adjust' as const, 'reverse' as const),
     points: fc.integer({ min: 1, max: 200 }),
   });
 
@@ -53,7 +66,7 @@ describe('points ledger', () => {
         expect(norm(resolvePoints(shuffled))).toBe(norm(resolvePoints(facts)));
         // the balance is the plain sum, conflicts or not
         for (const [id, m] of resolvePoints(facts)) {
-          const sum = facts.filter((x) => x.memberId === id).reduce((t, x) => t + (x.kind === 'redeem' ? -x.points : x.points), 0);
+          const sum = facts.filter((x) => x.memberId === id).reduce((t, x) => t + (x.kind === 'redeem' || x.kind === 'reverse' ? -x.points : x.points), 0);
           expect(m.balance).toBe(sum);
         }
       }),

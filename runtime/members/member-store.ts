@@ -11,7 +11,8 @@ export interface MemberStanding {
   customerType: CustomerType;
   /**
    * The kiosk's estimate of the balance (protocol/members/member-snapshot.ts): the snapshot's points + this kiosk's
-   * own earned − redeemed of completed orders HQ had not counted in it. May be negative.
+   * own earned − redeemed of completed orders, − points its refunds took back, that HQ had not counted in it. May be
+   * negative.
    */
   balance: number;
   /** What the shopper may redeem: the balance, never below 0. */
@@ -23,7 +24,8 @@ const CHUNK = 5000;
 
 /**
  * The member snapshot HQ published for this store, in SQLite (tables of migration v10), and the kiosk's own points
- * entries (`member_points_local`, one row per completed order with points, keyed by its `order_completed` seq).
+ * entries (`member_points_local`, one row per completed order with points, keyed by its `order_completed` seq, and
+ * one per refund that took points back, keyed by its `refund_issued` seq with a negative `earned`).
  */
 
 /** The snapshot in force (its envelope version and the sha256 of the message it came in), or null before the first. */
@@ -74,7 +76,10 @@ export async function memberStanding(q: Tx, memberId: string): Promise<MemberSta
   };
 }
 
-/** Records a completed order's points (inside the completing transaction); `seq` is its `order_completed` entry. */
+/**
+ * Records a completed order's points (inside the completing transaction; `seq` is its `order_completed` entry), or
+ * the points a refund took back (`seq` its `refund_issued` entry, `earned` negative, `redeemed` 0).
+ */
 export async function recordOwnPoints(tx: Tx, e: { seq: number; memberId: string; orderId: string; earned: number; redeemed: number; ts: number }): Promise<void> {
   await tx.run('INSERT INTO member_points_local (seq, member_id, order_id, earned, redeemed, ts) VALUES (?, ?, ?, ?, ?, ?)', [
     e.seq,

@@ -13,16 +13,25 @@ export type TransitionEffect = (tx: Tx, t: { before: Order; after: Order; event:
 /**
  * Loyalty: a completed order credits the member's points earned and debits the points it used — in the member's
  * running total (`members`) and as the kiosk's own ledger entry keyed by the `order_completed` journal seq
- * (`member_points_local`: the balance estimate counts it until HQ's snapshot says it has). Training orders never.
+ * (`member_points_local`: the balance estimate counts it until HQ's snapshot says it has). A refund of a member's
+ * order takes back the points its RefundRecord says (`pointsTakenBack` > 0) the same way, keyed by the
+ * `refund_issued` seq (earned = −taken: HQ's `reverse` entry of that seq). Training orders never.
  */
 export const creditMemberPoints: TransitionEffect = async (tx, { after, event, entry, now }) => {
-  if (event.type !== 'order_completed' || !after.memberId || after.training) return;
-  const redeemed = after.pointsRedeemed ?? 0;
-  if (after.pointsEarned <= 0 && redeemed <= 0) return;
+  if (!after.memberId || after.training) return;
+  let earned: number;
+  let redeemed = 0;
+  if (event.type === 'order_completed') {
+    earned = after.pointsEarned;
+    redeemed = after.pointsRedeemed ?? 0;
+  } else if (event.type === 'refund_issued') {
+    earned = -(after.refunds.at(-1)?.pointsTakenBack ?? 0);
+  } else return;
+  if (earned === 0 && redeemed <= 0) return;
   await tx.run(
     `INSERT INTO members (id, points, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET points = points + excluded.points, updated_at = excluded.updated_at`,
-    [after.memberId, after.pointsEarned - redeemed, now],
+    [after.memberId, earned - redeemed, now],
   );
-  await recordOwnPoints(tx, { seq: entry.seq, memberId: after.memberId, orderId: after.id, earned: after.pointsEarned, redeemed, ts: entry.ts });
+  await recordOwnPoints(tx, { seq: entry.seq, memberId: after.memberId, orderId: after.id, earned, redeemed, ts: entry.ts });
 };

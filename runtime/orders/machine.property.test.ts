@@ -185,6 +185,10 @@ function checkTotals(o: Order, mode: 'inclusive' | 'exclusive'): void {
   expect(Number.isSafeInteger(used) && used >= 0 && used % RATE.points === 0).toBe(true);
   expect(o.pointsDiscount ?? 0).toBe((used / RATE.points) * RATE.value);
   if (used > 0) expect(o.memberId).not.toBeNull();
+  // refunds take back the points earned: never more than earned, all of them once everything is refunded
+  const taken = o.refunds.reduce((n, r) => n + (r.pointsTakenBack ?? 0), 0);
+  expect(taken).toBeLessThanOrEqual(o.pointsEarned);
+  if (o.state === 'refunded') expect(taken).toBe(o.pointsEarned);
   expect(o.customerType).toBe(o.memberId === 'B0000000001' ? 'business' : 'personal');
 }
 
@@ -224,6 +228,7 @@ function lifecycleProperty(mode: 'inclusive' | 'exclusive', visited: Set<string>
                 for (const id of ['B0000000001', 'M0000000001']) expect((await memberStanding(f.db.read, id)).balance).toBeGreaterThanOrEqual(0);
                 visited.add(next.state);
                 if ((next.pointsRedeemed ?? 0) > 0) visited.add('points used');
+                if (next.refunds.some((r) => (r.pointsTakenBack ?? 0) > 0)) visited.add('points taken back');
                 current = next;
               } catch (e) {
                 if (!(isKioskError(e, 'EVENT_NOT_ALLOWED') || isKioskError(e, 'GUARD_REJECTED') || isKioskError(e, 'ORDER_ALREADY_OPEN') || isKioskError(e, 'PAYMENT_UNRESOLVED'))) throw e;
@@ -261,6 +266,8 @@ describe('order state machine (property-based, real engine on a real SQLite file
     expect([...visited].filter((x) => (ORDER_STATES as readonly string[]).includes(x)).sort()).toEqual(ORDER_STATES.filter((x) => x !== 'idle').sort());
     // redemptions happen inside the random lifecycles (their completion: the property below)
     expect(visited.has('points used')).toBe(true);
+    // and refunds of member orders take points back
+    expect(visited.has('points taken back')).toBe(true);
   }, 120_000);
 
   it('a sale that used points completes with them: the kiosk ledger debits exactly them under the order_completed seq', async () => {

@@ -42,6 +42,11 @@ export interface RefundRecord {
   /** Set when the refund was a return (`refund_issued.reason` / `.returnId`). */
   reason?: string;
   returnId?: string;
+  /**
+   * Member points this refund took back of the order's `pointsEarned` (protocol/members/points-taken-back.ts). Present
+   * when the order earned points (absent in refunds journaled before the rule, and on orders without points).
+   */
+  pointsTakenBack?: number;
   at: number;
 }
 

@@ -170,3 +170,54 @@ describe('points redemption with tax added at the till (exclusive)', () => {
     expect(o.priced.total).toBeGreaterThan(0);
   });
 });
+
+describe('a refund takes back the points earned on the money refunded', () => {
+  const refund = (o: Order, amount: number) => f.engine.dispatch(o.id, { type: 'refund_issued', amount, attendantId: 'att-1', reason: 'defective', returnId: `r-${amount}` });
+  const ownRows = () => f.db.read.all<{ seq: number; order_id: string; earned: number; redeemed: number }>('SELECT seq, order_id, earned, redeemed FROM member_points_local ORDER BY seq');
+  const seqOf = async (type: string) => (await f.db.read.all<{ seq: number }>('SELECT seq FROM journal WHERE type = ? ORDER BY seq', [type])).map((r) => r.seq);
+
+  it('a partial refund takes floor(earned · refunded / paid), the rest takes what is left; redeemed points stay spent', async () => {
+    let o = await cart([1234, 777], 'P1');
+    o = await f.engine.dispatch(o.id, { type: 'points_redeemed', points: 50 });
+    const done = await payAndComplete(o);
+    const earned = done.pointsEarned;
+    expect(earned).toBe(Math.floor(done.paid / 100));
+    expect(earned).toBeGreaterThan(0);
+
+    const part = await refund(done, 700);
+    const first = Math.floor((earned * 700) / done.paid);
+    expect(part.refunds.at(-1)).toMatchObject({ amount: 700, pointsTakenBack: first });
+    const rest = await refund(part, done.paid - 700);
+    expect(rest.state).toBe('refunded');
+    expect(rest.refunds.map((r) => r.pointsTakenBack)).toEqual([first, earned - first]);
+
+    // the kiosk's own ledger: the sale under its order_completed seq, each take under its refund_issued seq
+    const [completedSeq] = await seqOf('order_completed');
+    const refundSeqs = await seqOf('refund_issued');
+    expect(await ownRows()).toEqual([
+      { seq: completedSeq, order_id: o.id, earned, redeemed: 50 },
+      ...(first > 0 ? [{ seq: refundSeqs[0], order_id: o.id, earned: -first, redeemed: 0 }] : []),
+      { seq: refundSeqs[1], order_id: o.id, earned: -(earned - first), redeemed: 0 },
+    ]);
+    // everything refunded: the earned points are gone, the 50 used stay used
+    expect(await memberStanding(f.db.read, 'P1')).toMatchObject({ balance: 100 - 50 });
+    expect(await f.db.read.get('SELECT points FROM members WHERE id = ?', ['P1'])).toEqual({ points: -50 });
+    // the journal entry carries the record (HQ's ledger reads it there)
+    const last = JSON.parse((await f.db.read.get<{ payload: string }>("SELECT payload FROM journal WHERE type = 'refund_issued' ORDER BY seq DESC LIMIT 1"))!.payload);
+    expect(last.order.refunds.at(-1).pointsTakenBack).toBe(earned - first);
+  });
+
+  it('takes nothing of an order without a member, and a training order never', async () => {
+    const plain = await payAndComplete(await cart([1500]));
+    const r = await refund(plain, 500);
+    expect(r.refunds[0]).not.toHaveProperty('pointsTakenBack');
+
+    f.engine.setTraining(true);
+    const training = await payAndComplete(await cart([1500], 'P1'));
+    expect(training.pointsEarned).toBe(0);
+    const t = await refund(training, training.paid);
+    expect(t.refunds[0]).not.toHaveProperty('pointsTakenBack');
+    expect(await ownRows()).toEqual([]);
+    expect(await memberStanding(f.db.read, 'P1')).toMatchObject({ balance: 100 });
+  });
+});

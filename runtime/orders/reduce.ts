@@ -1,6 +1,7 @@
 import { assert } from '../../kernel/errors';
 import type { Minor } from '../../kernel/money';
 import type { CustomerType } from '../../protocol/members/customer-type';
+import { pointsToTakeBack } from '../../protocol/members/points-taken-back';
 import { capRedemption, type RedeemRate } from '../members/redemption';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { EventOf, OrderEvent } from './events';
@@ -112,6 +113,19 @@ function settle(o: Order, attemptId: string, outcome: 'approved' | 'declined' | 
   };
 }
 
+/**
+ * The member points a refund of `amount` takes back (protocol/members/points-taken-back.ts: in proportion to the money
+ * refunded of what was paid, the takes of all refunds summing to at most `pointsEarned`, exactly it once all is
+ * refunded), or null for an order that earned none (no member, training, loyalty off). Points redeemed stay spent.
+ */
+function takenBack(o: Order, amount: number): number | null {
+  if (!o.memberId || o.training || o.pointsEarned <= 0) return null;
+  const take = pointsToTakeBack(o.pointsEarned, o.paid, o.refunded, o.refunded + amount);
+  // the formula telescopes to at most pointsEarned; bound it by what is left anyway (an order refunded before this rule)
+  const before = o.refunds.reduce((s, r) => s + (r.pointsTakenBack ?? 0), 0);
+  return Math.max(0, Math.min(take, o.pointsEarned - before));
+}
+
 /** What each event does to the order's data; the state itself comes from the transition table. */
 export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: ReduceContext): Order {
   let o: Order = { ...order, state: to, version: order.version + 1, updatedAt: ctx.now };
@@ -181,7 +195,8 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
     case 'shopper_active':
       o = { ...o, promptedFrom: null };
       break;
-    case 'refund_issued':
+    case 'refund_issued': {
+      const taken = takenBack(o, event.amount);
       o = {
         ...o,
         refunded: o.refunded + event.amount,
@@ -195,11 +210,13 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
             allocations: event.allocations,
             ...(event.reason !== undefined ? { reason: event.reason } : {}),
             ...(event.returnId !== undefined ? { returnId: event.returnId } : {}),
+            ...(taken !== null ? { pointsTakenBack: taken } : {}),
             at: ctx.now,
           },
         ],
       };
       break;
+    }
     case 'checkout_started':
     case 'shopping_resumed':
       break;

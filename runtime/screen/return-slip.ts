@@ -8,8 +8,8 @@ import type { ReceiptHeader } from '../../protocol/receipts/text-receipt';
 import type { Order } from '../orders/order';
 
 const LABELS = {
-  'zh-CN': { title: '退货单', receiptNo: '原小票号', date: '日期', reason: '退货原因', whole: '整单退货', refunded: '退款合计', approvedBy: '批准人', returnId: '退货单号' },
-  en: { title: 'Return', receiptNo: 'Original receipt', date: 'Date', reason: 'Reason', whole: 'Whole order returned', refunded: 'Refunded', approvedBy: 'Approved by', returnId: 'Return ID' },
+  'zh-CN': { title: '退货单', receiptNo: '原小票号', date: '日期', reason: '退货原因', whole: '整单退货', refunded: '退款合计', pointsTakenBack: '扣回积分', approvedBy: '批准人', returnId: '退货单号' },
+  en: { title: 'Return', receiptNo: 'Original receipt', date: 'Date', reason: 'Reason', whole: 'Whole order returned', refunded: 'Refunded', pointsTakenBack: 'Points taken back', approvedBy: 'Approved by', returnId: 'Return ID' },
 } as const;
 
 /** The print job id of a return's slip: printing the same return twice prints once. */
@@ -18,8 +18,8 @@ export const returnSlipJobId = (orderId: string, returnId: string) => `return:${
 /**
  * The slip a return done at the lane prints (store's default language): the original receipt number, the lines
  * returned (or "whole order"), the reason's label from the policy, where the money went (method, amount — never a
- * card number), the total, who approved and the return id (barcode). Built from the order's journaled refund, so a
- * slip printed after a restart says the same.
+ * card number), the total, the member points taken back (when any), who approved and the return id (barcode). Built
+ * from the order's journaled refund, so a slip printed after a restart says the same.
  */
 export function returnSlipJob(order: Order, returnId: string, h: ReceiptHeader, policy: ReturnsPolicy): PrintJob {
   const refund = order.refunds.find((r) => r.returnId === returnId);
@@ -49,6 +49,8 @@ export function returnSlipJob(order: Order, returnId: string, h: ReceiptHeader, 
   for (const a of refund.allocations ?? []) blocks.push({ kind: 'line', left: methodLabel(a.method, locale, a.reference?.channel), right: `-${money(a.amount)}` });
   blocks.push(
     { kind: 'text', text: `${L.refunded} ${money(refund.amount)}`, bold: true, size: 2, align: 'right' },
+    // the member points earned on the money returned (runtime/orders/reduce.ts)
+    ...(refund.pointsTakenBack ? [{ kind: 'line' as const, left: L.pointsTakenBack, right: `-${refund.pointsTakenBack}` }] : []),
     { kind: 'line', left: L.approvedBy, right: refund.attendantId },
     { kind: 'line', left: L.returnId, right: returnId },
     { kind: 'feed', lines: 1 },
