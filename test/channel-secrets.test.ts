@@ -1,7 +1,10 @@
 /**
  * Issue 15, "channel configuration from HQ": payment channel secrets entered at HQ, encrypted at rest there, sealed to
  * each kiosk's own X25519 key (made by `kiosk provision`) and delivered in signed device config bundles over a real
- * Mosquitto, with a capture subscriber on `#`. Two real kiosks (bootKiosk + startHqLink) and HQ's real ingest.
+ * Mosquitto, with a capture subscriber on `#`. Real kiosks (bootKiosk + startHqLink, both logging into a capture) and
+ * HQ's real ingest (its events written out as `hq serve` / `hq ingest` do) and `hq channels` commands (their output
+ * captured). A kiosk whose WeChat Pay is configured `hq` pays with the sealed secrets against the WeChat Pay
+ * simulator; every captured log line, HQ's output, the data dirs and the MQTT capture are scanned for each secret.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +19,7 @@ import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { buildSupportBundle } from '../device/support-bundle';
 import { SqlAuditLog } from '../hq/audit/audit-log';
 import { deliverChannelSecrets } from '../hq/channels/deliver';
+import { runChannelsList, runChannelsSet } from '../hq/commands/channels';
 import { ChannelSecretsRegistry } from '../hq/channels/registry';
 import { loadSecretsKey, type HqSecretsKey } from '../hq/channels/secrets-key';
 import { setChannelSecrets } from '../hq/channels/set-secrets';
@@ -35,6 +39,9 @@ import { unseal } from '../protocol/sealed/seal';
 import { stateTopic } from '../protocol/topics';
 import { channelSecretsPath, type ChannelSecretsChange } from '../runtime/hq-control/channel-secrets';
 import { sealKeyPath, sealPubPath } from '../runtime/trust/seal-key';
+import { DEMO_PAYMENT_CODES } from '../device/commands/demo';
+import { channelOrderNo } from '../protocol/payments/channel-numbers';
+import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
 import { tempDir } from './support/engine-fixture';
 import { Mosquitto } from './support/mosquitto';
 import { waitFor } from './support/wait';
@@ -91,7 +98,13 @@ interface Lane {
   close(): Promise<void>;
 }
 
-async function provisionAndStart(brokerUrl: string, root: string, store: string, device: string): Promise<Lane> {
+/** What a kiosk is booted with beyond its data dir: its devices (simulated) and payment channels. */
+interface LaneSetup {
+  devices?: boolean;
+  payments?: Record<string, unknown>;
+}
+
+async function provisionAndStart(brokerUrl: string, root: string, store: string, device: string, setup: LaneSetup = {}): Promise<Lane> {
   const dir = path.join(root, `${store}-${device}`);
   const hqPub = path.join(root, 'hq.pub');
   if (!fs.existsSync(hqPub)) fs.writeFileSync(hqPub, HQ.publicPem);
@@ -101,10 +114,11 @@ async function provisionAndStart(brokerUrl: string, root: string, store: string,
     { out: (t) => out.push(t), err: () => undefined, clock, brokerTimeoutMs: 5000, identityCheckTimeoutMs: 500 },
   );
   expect(out.join('')).toContain(`public key fingerprint ${summary.sealKeyFingerprint}`);
-  const config = loadConfig({ env: {}, overrides: { dataDir: dir } });
-  const k = await bootKiosk(config, { confirmCash: async () => true });
+  const config = loadConfig({ env: {}, overrides: { dataDir: dir, ...(setup.payments ? { payments: setup.payments } : {}) } });
+  // one capturing logger for everything the kiosk logs: the lane, devices, wallets, payments and the HQ link
   const logs: string[] = [];
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void logs.push(line) });
+  const k = await bootKiosk(config, { confirmCash: async () => true, log, devices: setup.devices === true });
   const link = await startHqLink(k, { log });
   const changes: ChannelSecretsChange[] = [];
   k.bundles.channelSecretsStore()!.on('changed', (c) => changes.push(c));
@@ -132,6 +146,8 @@ describe('payment channel secrets sealed to each kiosk', () => {
   let ingest: HqIngest;
   let capture: MqttClient;
   const captured: Buffer[] = [];
+  /** HQ's output: its ingest's events as `hq serve` / `hq ingest` write them, and the `hq channels` commands' output. */
+  const hqLogs: string[] = [];
   let secretsKey: HqSecretsKey;
   const lanes: Lane[] = [];
 
@@ -144,6 +160,10 @@ describe('payment channel secrets sealed to each kiosk', () => {
     store = await IngestStore.open(path.join(root, 'hq.sqlite'));
     hq = await mqtt.connectAsync(broker.url, { clientId: 'hq-test' });
     ingest = new HqIngest({ store, client: hq, clock, fleetWriteMs: 50 });
+    ingest.on('error', (e) => hqLogs.push(`hq serve: ingest: ${e.message}\n`));
+    ingest.on('alert', (a) => hqLogs.push(`ingest: ALERT ${a.message}\n`));
+    ingest.on('quarantined', (q) => hqLogs.push(`ingest: quarantined ${JSON.stringify(q)}\n`));
+    ingest.on('accepted', (e, r) => hqLogs.push(`ingest: ${e.storeId}/${e.deviceId} seq ${e.seq}: ${JSON.stringify(r)}\n`));
     await ingest.start();
     secretsKey = loadSecretsKey(path.join(root, 'hq-secrets.key'), { create: true });
   });
@@ -251,8 +271,11 @@ describe('payment channel secrets sealed to each kiosk', () => {
     expect(found(Buffer.concat(captured), ns)).toEqual([]);
     for (const l of lanes) {
       for (const f of filesUnder(l.dir)) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
+      expect(l.logs.length).toBeGreaterThan(0);
       expect(found(Buffer.from(l.logs.join('')), ns)).toEqual([]);
     }
+    expect(hqLogs.length).toBeGreaterThan(0);
+    expect(found(Buffer.from(hqLogs.join('')), ns)).toEqual([]);
     for (const f of filesUnder(root).filter((x) => /hq\.sqlite/.test(x))) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
     // the audit names channel, scope and fingerprints, never a value
     const audit = await store.db.read.all<{ action: string; detail: string }>("SELECT action, detail FROM audit_log WHERE action = 'channels.set'");
@@ -284,6 +307,81 @@ describe('payment channel secrets sealed to each kiosk', () => {
       expect(await store.db.read.get('SELECT status, key_fingerprint FROM channel_deliveries WHERE store_id = ? AND device_id = ?', ['S1', 'C'])).toEqual({ status: 'sent', key_fingerprint: c.fingerprint });
     } finally {
       await stopService.stop();
+    }
+  });
+
+  it('a kiosk whose WeChat Pay is configured `hq` pays with the sealed secrets; no secret in a log line, HQ output, data dir or MQTT message', async () => {
+    const apiKey = 'p'.repeat(8) + randomBytes(12).toString('hex');
+    const sim = new WechatSimulator({ ledgerPath: path.join(root, 'wechat-pay-ledger.json'), apiKey });
+    await sim.start();
+    try {
+      const inRoot = (name: string, text: string) => {
+        fs.writeFileSync(path.join(root, name), text, { mode: 0o600 });
+        return path.join(root, name);
+      };
+      const caPath = inRoot('wechat-ca.pem', sim.caPem);
+      const p = await provisionAndStart(broker.url, root, 'S2', 'P', {
+        devices: true,
+        payments: { gateway: { transport: 'none' }, unionpay: { transport: 'none' }, wechat: { transport: 'hq', url: sim.url, secapiUrl: sim.secapiUrl, caPath }, qrPollMs: 50, qrWaitDeadlineMs: 5000 },
+      });
+      lanes.push(p);
+      await waitFor("P's sealing key at HQ", async () => (await store.db.read.get('SELECT 1 AS x FROM kiosk_seal_keys WHERE store_id = ? AND device_id = ?', ['S2', 'P'])) !== undefined, LONG);
+
+      // the operator's `hq channels set` (secrets from files, as the CLI takes them); its output is HQ's output
+      const out = (t: string) => void hqLogs.push(t);
+      const values = { appId: sim.appId, mchId: sim.mchId, apiKey, clientCertPem: sim.clientCertPem, clientKeyPem: sim.clientKeyPem };
+      const cli = { db: path.join(root, 'hq.sqlite'), secretsKey: path.join(root, 'hq-secrets.key') };
+      const set = await runChannelsSet(
+        {
+          ...cli,
+          broker: broker.url,
+          key: inRoot('hq.key', HQ.privatePem),
+          channel: 'wechat',
+          store: 'S2',
+          appId: values.appId,
+          mchId: values.mchId,
+          apiKeyFile: inRoot('wechat-api.key', `${apiKey}\n`),
+          clientCert: inRoot('wechat-client.crt', values.clientCertPem),
+          clientKey: inRoot('wechat-client.key', values.clientKeyPem),
+        },
+        { out, err: out, clock, retainedWaitMs: 300 },
+      );
+      expect(set.deliveries?.map((d) => [d.store, d.device, d.status])).toEqual([['S2', 'P', 'sent']]);
+      await runChannelsList(cli, { out, err: out, clock });
+      await waitFor('P holds the sealed WeChat Pay secrets', () => p.k.bundles.channelSecrets()?.wechat?.apiKey === apiKey, LONG);
+
+      // one lane sale, paid with the shopper's WeChat payment code at the simulated scanner
+      const [item] = await p.k.catalog.sample('plain', 1);
+      const added = await p.k.lane.scan(item.barcodes[0]);
+      if (!added.ok || added.action !== 'item_added') throw new Error(`scan: ${JSON.stringify(added)}`);
+      await p.k.engine.dispatch(added.order.id, { type: 'checkout_started' });
+      const paying = p.k.checkout.pay(added.order.id, 'qr');
+      await waitFor('P to ask for the payment code', () => p.k.hardware!.paymentCodes.waiting, LONG);
+      await p.k.hardware!.sim.scanner!.scan(DEMO_PAYMENT_CODES.wechat);
+      const paid = await paying;
+      expect(paid.state).toBe('paid');
+      const attempt = paid.payments.find((a) => a.status === 'approved')!;
+      expect(attempt.context).toEqual({ channel: 'wechat' });
+      expect(sim.trade(channelOrderNo('wechat', attempt.attemptId))).toMatchObject({ state: 'SUCCESS', totalFee: attempt.approvedAmount });
+      expect(attempt.approvedAmount).toBe(paid.priced.total);
+      await p.k.engine.dispatch(paid.id, { type: 'order_completed' });
+      // the sale reaches HQ (its journal over MQTT, ingested)
+      await waitFor('the sale at HQ', async () => (await store.db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM sales_events WHERE store_id = ? AND device_id = ?', ['S2', 'P']))!.n > 0, LONG);
+
+      // ---- scans: no value HQ sealed for P (nor its base64, nor a line of a PEM body) anywhere
+      const ns = needles([values]);
+      expect(ns.length).toBeGreaterThan(10);
+      expect(found(Buffer.from(JSON.stringify(p.k.bundles.channelSecrets())), ns).length).toBeGreaterThan(0); // the scan finds what is there
+      await new Promise((r) => setTimeout(r, 200)); // the capture's last messages
+      expect(found(Buffer.concat(captured), ns)).toEqual([]);
+      expect(p.logs.some((l) => l.includes('"lane condition"'))).toBe(true); // the lane's own logs are in the capture
+      expect(found(Buffer.from(p.logs.join('')), ns)).toEqual([]);
+      expect(hqLogs.join('')).toContain('S2/P: sent');
+      expect(found(Buffer.from(hqLogs.join('')), ns)).toEqual([]);
+      for (const f of filesUnder(p.dir)) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
+      for (const f of filesUnder(root).filter((x) => /hq\.sqlite/.test(x))) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
+    } finally {
+      await sim.stop();
     }
   });
 });

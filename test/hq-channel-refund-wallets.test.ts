@@ -7,11 +7,14 @@
  * root CA); its HQ link publishes the journal over a real Mosquitto to HQ's ingest (SQLite file). HQ refunds part of
  * each with the merchant's secrets from its own encrypted registry (hq/refunds/alipay-refunder.ts,
  * unionpay-refunder.ts), retried with the same refund id (one refund at the channel); then the simulator's bill of
- * the day is reconciled at HQ: the payment and HQ's refund matched, fees to the fen.
+ * the day is reconciled at HQ: the payment and HQ's refund matched, fees to the fen — from the bill file in process,
+ * and from the file the channel's download gives (Alipay's `….csv.zip` at bill_download_url, UnionPay's zip in the
+ * fileTransfer answer, test/support/bill-downloads.ts) through the `hq reconcile` CLI (dist/: `npm run build` first).
  */
 import { beijingDayOf } from '../hq/reconcile/beijing-time';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import mqtt from 'mqtt';
 import { loadConfig } from '../config/load';
@@ -38,6 +41,8 @@ import { UnionpaySimulator } from '../simulators/unionpay/unionpay-simulator';
 import { tempDir } from './support/engine-fixture';
 import { Mosquitto } from './support/mosquitto';
 import { waitFor } from './support/wait';
+import { downloadAlipayBill, downloadUnionpayBill } from './support/bill-downloads';
+import { ROOT } from './support/cli';
 
 // the kiosk is given a broker, so the embedded Aedes HQ is never started (aedes v1 is an ES module jest cannot load)
 jest.mock('../device/embedded-hq', () => ({
@@ -47,6 +52,21 @@ jest.setTimeout(180_000);
 
 const APP = 'hq-refund-alipay';
 const clock = new SystemClock();
+
+/** The UnionPay simulator's clock: real time, moved to the next day to download a day's file (cut at T+1). */
+class LaterClock extends SystemClock {
+  ahead = 0;
+  override now(): number {
+    return super.now() + this.ahead;
+  }
+}
+const unionpayClock = new LaterClock();
+
+/** `hq reconcile … --json` (the built CLI) on a downloaded bill file: exit code and result. */
+function hqReconcile(args: string[]): { code: number | null; stderr: string; result: { items: unknown[]; totals: { matched: number } } | null } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'hq', 'cli.js'), 'reconcile', ...args, '--json'], { encoding: 'utf8' });
+  return { code: r.status, stderr: r.stderr, result: r.stdout ? (JSON.parse(r.stdout) as { items: unknown[]; totals: { matched: number } }) : null };
+}
 
 describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel bills', () => {
   const store = `S${process.pid}w`;
@@ -61,15 +81,16 @@ describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel 
   let ingest: HqIngest;
   let ingestClient: mqtt.MqttClient;
   let deps: HqRefundDeps;
+  let merchantPem: string;
 
   beforeAll(async () => {
     dir = tempDir('hq-channel-refund-wallets-');
     broker = await Mosquitto.start();
     const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const merchantPem = merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    merchantPem = merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     gateway = new GatewaySimulator({ ledgerPath: path.join(dir, 'gateway-ledger.json'), merchantPublicKey: merchant.publicKey, appId: APP, feeBps: 60 });
     await gateway.start();
-    unionpay = new UnionpaySimulator({ ledgerPath: path.join(dir, 'unionpay-ledger.json'), https: true, feeBps: 38 });
+    unionpay = new UnionpaySimulator({ ledgerPath: path.join(dir, 'unionpay-ledger.json'), https: true, feeBps: 38, clock: unionpayClock });
     await unionpay.start();
     const file = (name: string, text: string) => {
       fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
@@ -195,6 +216,18 @@ describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel 
     expect(r.totals.journal).toEqual({ payments: 1, refunds: 1, paymentAmount: sale.paid, refundAmount: 150 });
     expect(r.totals.channel).toMatchObject({ payments: 1, refunds: 1, paymentAmount: sale.paid, refundAmount: 150 });
     expect(r.totals.fees.actual).toBe(r.totals.fees.expected);
+
+    // as a store downloads it: bill_download_url serves the zip (detail + summary), which `hq reconcile` reads as is
+    const dl = await downloadAlipayBill({ gatewayUrl: gateway.url, appId: APP, merchantKeyPem: merchantPem, day });
+    expect(dl.contentType).toBe('application/zip');
+    expect(dl.fileName).toBe(`20880000000000010156_${day.replace(/-/g, '')}.csv.zip`);
+    expect(dl.bytes.subarray(0, 4)).toEqual(Buffer.from('PK\x03\x04', 'latin1'));
+    const zipFile = path.join(dir, dl.fileName);
+    fs.writeFileSync(zipFile, dl.bytes);
+    const cli = hqReconcile(['--channel', 'alipay', '--date', day, '--bill', zipFile, '--db', path.join(dir, 'hq.sqlite'), '--fee-bps', 'alipay=60']);
+    expect({ code: cli.code, stderr: cli.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(cli.result?.items).toEqual([]);
+    expect(cli.result?.totals.matched).toBe(2);
   });
 
   it('UnionPay: HQ refunds part of a lane sale once (retry with the same id), bounded; the day bill reconciles with the refund matched', async () => {
@@ -226,5 +259,26 @@ describe('HQ channel refunds (Alipay, UnionPay), reconciled against the channel 
     expect(r.totals.journal).toEqual({ payments: 1, refunds: 1, paymentAmount: sale.paid, refundAmount: 120 });
     expect(r.totals.channel).toMatchObject({ payments: 1, refunds: 1, paymentAmount: sale.paid, refundAmount: 120 });
     expect(r.totals.fees.actual).toBe(r.totals.fees.expected);
+
+    // as a store downloads it: the fileTransfer answer (signed) carries the day's zip — not before T+1
+    const download = (now: number) =>
+      downloadUnionpayBill({
+        url: unionpay.url, caPem: unionpay.tlsCaPem, merId: unionpay.merId, merchantKeyPem: unionpay.merchantKeyPem, merchantCertPem: unionpay.merchantCertPem,
+        unionpayCertPem: unionpay.keys.unionpaySigning.certPem, day, now,
+      });
+    expect((await download(clock.now())).answer).toMatchObject({ respCode: '98', txnType: '76', txnSubType: '01' });
+    unionpayClock.ahead = 86_400_000;
+    try {
+      const dl = await download(unionpayClock.now());
+      expect(dl.answer).toMatchObject({ respCode: '00', fileType: '00', settleDate: day.slice(5, 7) + day.slice(8, 10), fileName: `${unionpay.merId}_${day.replace(/-/g, '')}.zip` });
+      const zipFile = path.join(dir, dl.answer.fileName);
+      fs.writeFileSync(zipFile, dl.zip!);
+      const cli = hqReconcile(['--channel', 'unionpay', '--date', day, '--bill', zipFile, '--db', path.join(dir, 'hq.sqlite'), '--fee-bps', 'unionpay=38']);
+      expect({ code: cli.code, stderr: cli.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(cli.result?.items).toEqual([]);
+      expect(cli.result?.totals.matched).toBe(2);
+    } finally {
+      unionpayClock.ahead = 0;
+    }
   });
 });

@@ -2,7 +2,7 @@
  * The console's reconciliation page (/reconcile) on SQLite and PostgreSQL: who may see it and run it, store scope,
  * the audit of a run, a malformed bill refused with its line; then Debian's Chromium against the console (in
  * process, on loopback): an admin pastes a WeChat bill, lands on the run's page with the discrepancies by kind and the
- * totals; screenshots in English and Chinese (CONSOLE_SCREENSHOTS=docs/screenshots keeps them).
+ * totals, and uploads it as a file (the run's page replaces the form); screenshots in English and Chinese (CONSOLE_SCREENSHOTS=docs/screenshots keeps them).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +20,7 @@ import { consoleRequest, handlerContext, pageHtml, routeOf } from './support/con
 import { loginInBrowser, takeConsoleScreenshots, SCREENSHOT_VIEWPORT } from './support/console-screenshots';
 import { reconcileKiosk } from './support/reconcile-kiosk';
 import { launchChromium } from './support/screen-browser';
+import { writeZip } from '../simulators/zip-writer';
 
 afterAll(closeConsoleBackends, 60_000);
 
@@ -97,6 +98,26 @@ describe.each(CONSOLE_BACKENDS)('/reconcile on $name', (backend) => {
     expect(await page.handler(consoleRequest({ username: 'sam', role: 'store_manager', stores: ['S2'] }, { query: { channel: 'card', day: '2026-12-05', store: 'S1' } }), ctx)).toMatchObject({ error: { status: 404 } });
   });
 
+  it('a bill FILE posted raw (/reconcile/upload, as console.js sends it): reconciled like a pasted one; a zip bomb refused 422, audited', async () => {
+    expect(routeOf(ROUTES, 'POST', '/reconcile/upload').permission).toBe('reconcile.run');
+    const audit: { target?: string; detail?: unknown }[] = [];
+    const ctx = handlerContext(store, { audit: { record: async (e) => void audit.push(e) } });
+    const admin = { username: 'ada', role: 'admin' as const, stores: [] };
+    const upload = routeOf(ROUTES, 'POST', '/reconcile/upload');
+    const post = (query: Record<string, string>, raw?: Buffer) => upload.handler({ ...consoleRequest(admin, { query }), ...(raw ? { raw } : {}) }, ctx);
+    expect(await post({ channel: 'wechat', day: '2026-12-05' }, Buffer.from(bill, 'utf8'))).toEqual({ redirect: '/reconcile/run?channel=wechat&day=2026-12-05' });
+    expect(await getRun(store.db, 'wechat', '2026-12-05', '')).toMatchObject({ matched: 2, discrepancies: 2, source: 'console upload' });
+    const bomb = writeZip([{ name: 'x_业务明细.csv', data: Buffer.alloc(10) }]);
+    bomb.writeUInt32LE(100 * 1024 * 1024, bomb.indexOf(Buffer.from('PK\x01\x02', 'latin1')) + 24);
+    expect(await post({ channel: 'alipay', day: '2026-12-05' }, bomb)).toEqual({ error: { status: 422, message: expect.stringContaining('the archive inflates to more than 64 MB (a zip bomb?)') } });
+    expect(audit.map((e) => [e.target, e.detail])).toEqual([
+      ['wechat:2026-12-05', expect.objectContaining({ matched: 2, discrepancies: 2 })],
+      ['alipay:2026-12-05', { refused: 'alipay bill: the archive inflates to more than 64 MB (a zip bomb?)' }],
+    ]);
+    expect(await post({ channel: 'wechat', day: '2026-12-05' })).toMatchObject({ error: { status: 400 } });
+    expect(await post({ channel: 'card', day: '2026-12-05' }, Buffer.from(bill, 'utf8'))).toMatchObject({ error: { status: 400 } });
+  });
+
   it('a malformed bill: 422 naming the line, audited as refused, the previous run kept', async () => {
     const audit: { detail?: unknown }[] = [];
     const ctx = handlerContext(store, { audit: { record: async (e) => void audit.push(e) } });
@@ -151,6 +172,17 @@ describe('/reconcile in Chromium', () => {
     expect(await page.locator('#reconcile-count').innerText()).toBe('2');
     expect(await page.locator('#reconcile-items tbody tr').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { kind: string } }).dataset.kind))).toEqual(['channel_only', 'journal_only']);
     expect(await page.locator('#reconcile-totals').innerText()).toContain('42.33');
+
+    // the same bill as a FILE (console.js posts its bytes raw to /reconcile/upload): the run's page replaces main
+    await page.goto(`${base}/reconcile`);
+    await page.locator('#reconcile-upload summary').click();
+    await page.selectOption('#reconcile-file select[name="channel"]', 'wechat');
+    await page.fill('#reconcile-file input[name="day"]', '2026-12-05');
+    await page.setInputFiles('#reconcile-file input[type="file"]', { name: 'wechat-20261205.csv', mimeType: 'text/csv', buffer: Buffer.from(bill, 'utf8') });
+    await page.click('#reconcile-file button[type="submit"]');
+    await page.locator('#reconcile-count').waitFor();
+    expect(await page.locator('#reconcile-count').innerText()).toBe('2');
+    expect(await page.locator('#main').innerText()).toContain('console upload');
     await context.close();
 
     const files = await takeConsoleScreenshots(browser, base, { username: 'ada', password: PASSWORD }, [

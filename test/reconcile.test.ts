@@ -20,6 +20,8 @@ import { closeConsoleBackends, INGEST_TARGETS } from './support/console-fixture'
 import { reconcileKiosk, type ReconcileKiosk } from './support/reconcile-kiosk';
 import { ROOT } from './support/cli';
 import { tmpDir } from './support/sync-fixtures';
+import * as iconv from 'iconv-lite';
+import { writeZip } from '../simulators/zip-writer';
 
 afterAll(closeConsoleBackends);
 
@@ -319,8 +321,17 @@ describe('hq reconcile (CLI)', () => {
 
       const broken = path.join(dir, 'broken.csv');
       fs.writeFileSync(broken, wechatBill([wechatPayment({ time: bj(s.at), txn: '42', orderNo: s.orderNo, amount: '12.34', fee: '0.07' })], ['2', '12.34', '0.00', '0.00', '0.07', '12.34', '0.00']));
+      // downloads (docs/bill-formats.md): an Alipay zip without its detail entry; one whose entry declares 80 MB (a zip bomb)
+      const noDetail = path.join(dir, 'no-detail.csv.zip');
+      fs.writeFileSync(noDetail, writeZip([{ name: iconv.encode('x_20261205_业务明细(汇总).csv', 'gbk'), data: Buffer.from('#') }]));
+      const bomb = writeZip([{ name: iconv.encode('x_20261205_业务明细.csv', 'gbk'), data: Buffer.alloc(1000) }]);
+      bomb.writeUInt32LE(80 * 1024 * 1024, bomb.indexOf(Buffer.from('PK\x01\x02', 'latin1')) + 24);
+      const bombFile = path.join(dir, 'bomb.csv.zip');
+      fs.writeFileSync(bombFile, bomb);
       for (const [args, what] of [
         [['--channel', 'wechat', '--date', '2026-12-05', '--bill', broken], /^hq: wechat bill line 4: 总交易单数/],
+        [['--channel', 'alipay', '--date', '2026-12-05', '--bill', noDetail], /^hq: alipay bill: the zip must hold one detail file …_业务明细\.csv, it holds 0/],
+        [['--channel', 'alipay', '--date', '2026-12-05', '--bill', bombFile], /^hq: alipay bill: the archive inflates to more than 64 MB \(a zip bomb\?\)$/],
         [['--channel', 'paypal', '--date', '2026-12-05', '--bill', good], /^hq: --channel wants one of alipay, wechat, unionpay, card/],
         [['--channel', 'wechat', '--date', '5.12.2026', '--bill', good], /^hq: --date wants YYYY-MM-DD/],
         [['--channel', 'card', '--date', '2026-12-05'], /^hq: --channel card needs --store S/],

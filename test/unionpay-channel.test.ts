@@ -381,7 +381,7 @@ describe('UnionPay QR: refunds', () => {
   });
 });
 
-// ---- the ZM bill, parsed with the widths of bill-formats.md ----
+// ---- the ZM bill, parsed with the widths of docs/bill-formats.md ----
 
 const WIDTHS = [3, 11, 11, 6, 10, 19, 12, 4, 2, 21, 2, 32, 2, 6, 10, 13, 13, 4, 15, 2, 2, 6, 2, 4, 32, 1, 21, 15, 1, 15, 32, 13, 13, 8, 32, 13, 13, 12, 2, 1];
 const F = { code: 0, trace: 3, time: 4, acct: 5, amount: 6, queryId: 9, orderId: 11, origTrace: 13, origTime: 14, fee: 15, settle: 16, txnType: 19, origQueryId: 26, merId: 27 };

@@ -1,5 +1,5 @@
 /**
- * The WeChat Pay simulator's downloadbill (bill_type=ALL) per /work/briefs/bill-formats.md: exact text for a day of
+ * The WeChat Pay simulator's downloadbill (bill_type=ALL) per docs/bill-formats.md: exact text for a day of
  * payments and a refund made through the kiosk's channel, Beijing day bounds, fees round-half-up at the configured
  * rate, "No Bill Exist", the request sign checked, and each billFault changing exactly what it names.
  */

@@ -120,6 +120,28 @@ describe('WeChat Pay: payment code (micropay)', () => {
     expect(sim.bill(new Date().toISOString().slice(0, 10))).toBeNull();
   });
 
+  it.each([
+    ['PAYERROR', '支付失败'],
+    ['CLOSED', '已关闭'],
+  ] as const)('USERPAYING, then %s at the 2nd query → declined with the state; nothing reversed or closed, no money', async (state, desc) => {
+    sim.userPayingThenFails(2, state);
+    const r = req(555);
+    await expect(channel.payWithCode(r, AUTH, signal())).resolves.toEqual({ outcome: 'declined', reason: `${desc} (${state})` });
+    expect(prompts.map((p) => p.code)).toEqual(['confirm_in_app']);
+    expect(sim.requests.filter((p) => p === '/pay/orderquery')).toHaveLength(2);
+    expect(sim.requests).not.toContain('/secapi/pay/reverse');
+    expect(sim.requests).not.toContain('/pay/closeorder');
+    expect(micropays()).toBe(1);
+    const t = sim.trade(no(r))!;
+    expect(t).toMatchObject({ state, totalFee: 555, refundedFee: 0 });
+    expect(t.paidAt).toBeUndefined();
+    expect(t.reversedAt).toBeUndefined();
+    expect(sim.bill(new Date().toISOString().slice(0, 10))).toBeNull(); // no trade with money in the day's bill
+    // the order stays failed: a later query (recovery) declines it too, and a repeat micropay does not charge
+    await expect(lookup(r)).resolves.toMatchObject({ outcome: 'declined' });
+    expect(sim.trade(no(r))!.state).toBe(state);
+  });
+
   it('reverse answered recall=Y is called again until it succeeds', async () => {
     sim.userPayingNever();
     sim.reverseNeedsRecall(2);

@@ -6,7 +6,7 @@ import { totalsOf, type ChannelRefund, type ChannelTrade, type ParsedBill } from
 /**
  * Alipay trade bill (业务明细, bill_type=trade): GBK (UTF-8 accepted), `\r\n`, `#` comment lines around a header
  * and one row per payment (业务类型 交易) or refund (退款); each field followed by a TAB before its comma; the
- * `#交易合计：n笔，退款合计：m笔` line must agree with the rows. Spec: /work/briefs/bill-formats.md.
+ * `#交易合计：n笔，退款合计：m笔` line must agree with the rows. Spec: docs/bill-formats.md.
  */
 export const ALIPAY_HEADER =
   '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';

@@ -1,5 +1,5 @@
 /**
- * What HQ reads out of a channel's bill file (对账单; formats: /work/briefs/bill-formats.md, summarised in each
+ * What HQ reads out of a channel's bill file (对账单; formats: docs/bill-formats.md, summarised in each
  * parser). Money in integer fen, times epoch ms (the bill's Beijing time converted), never a card number.
  */
 export type BillChannel = 'alipay' | 'wechat' | 'unionpay';

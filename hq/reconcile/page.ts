@@ -41,7 +41,7 @@ export function filterForm(env: PageEnv, f: { channel?: string; day?: string }):
 </form>`;
 }
 
-/** The admin's forms: a bill pasted as text, or a store's card end-of-day. */
+/** The admin's forms: a bill pasted as text or uploaded as a file (console.js `data-upload`), or a store's card end-of-day. */
 export function runForms(env: PageEnv, today: string): Html {
   const t = env.req.t;
   return html`<details class="panel" id="reconcile-upload"><summary>${t('reconcile.upload')}</summary>
@@ -52,6 +52,13 @@ export function runForms(env: PageEnv, today: string): Html {
 <label>${t('reconcile.day')}<input type="date" name="day" value="${today}" required></label>
 <label>${t('reconcile.bill')}<textarea name="bill" rows="6" cols="100" required></textarea></label>
 <button type="submit">${t('reconcile.run')}</button>
+</form>
+<form method="post" action="/reconcile/upload" data-upload="/reconcile/upload" id="reconcile-file">${csrfField(env.req.csrfToken)}
+<p class="muted">${t('reconcile.fileHint')}</p>
+<label>${t('reconcile.channel')}<select name="channel">${PAGE_CHANNELS.filter((c) => c !== 'card').map((c) => html`<option value="${c}">${channelName(env, c)}</option>`)}</select></label>
+<label>${t('reconcile.day')}<input type="date" name="day" value="${today}" required></label>
+<label>${t('reconcile.file')} <input type="file" name="file" required></label>
+<button type="submit">${t('reconcile.runFile')}</button>
 </form></details>
 <details class="panel" id="reconcile-card"><summary>${t('reconcile.cardRun')}</summary>
 <form method="post" action="/reconcile/run">${csrfField(env.req.csrfToken)}

@@ -8,6 +8,7 @@ import { formatYuan } from './amounts';
 import { beijingDay } from './beijing-time';
 import type { BillChannel, ParsedBill } from './bill-types';
 import { parseAlipayBill } from './alipay-bill';
+import { billFileBytes } from './bill-file';
 import { parseUnionpayBill } from './unionpay-bill';
 import { parseWechatBill } from './wechat-bill';
 import { matchCardEod } from './card-eod';
@@ -16,8 +17,12 @@ import { matchBill } from './match';
 import type { ReconcileItem, ReconcileResult } from './items';
 import { saveRun } from './run-store';
 
-/** Parses a channel's bill file of business day `day`. Malformed: KioskError BAD_DATA with the line. */
-export function parseBill(channel: BillChannel, bytes: Buffer, day: string): ParsedBill {
+/**
+ * Parses a channel's bill file of business day `day`, as downloaded (Alipay's and UnionPay's zip, unpacked within
+ * bounds by ./bill-file.ts) or the bill file itself. Malformed: KioskError BAD_DATA with the line.
+ */
+export function parseBill(channel: BillChannel, downloaded: Buffer, day: string): ParsedBill {
+  const bytes = billFileBytes(channel, downloaded, day);
   if (channel === 'wechat') return parseWechatBill(bytes);
   if (channel === 'alipay') return parseAlipayBill(bytes);
   return parseUnionpayBill(bytes, day);

@@ -7,7 +7,7 @@ import { totalsOf, type ChannelRefund, type ChannelTrade, type ParsedBill } from
 /**
  * UnionPay ACP general transaction detail file `INN<yyMMdd>88ZM_<merId>`: one FIXED-WIDTH record per line, fields
  * separated by one space, widths in bytes (GBK). Widths and order: UnionPay ACP 文件接口规范, as encoded in public
- * SDK code (e.g. GitHub lyonliyang/demo `com.unionpay.config.UnionField`); see /work/briefs/bill-formats.md.
+ * SDK code (e.g. GitHub lyonliyang/demo `com.unionpay.config.UnionField`); see docs/bill-formats.md.
  * The 账号 field (a masked card number) is never decoded or kept. Each record's 结算金额 must equal its amount
  * minus (payment) / less (refund) its fee: the file's own consistency check.
  */

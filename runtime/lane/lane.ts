@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { barcodeRules } from '../../config/load';
 import type { KioskConfig } from '../../config/schema';
-import { parseScan } from '../barcodes';
+import { maskCredential, parseScan } from '../barcodes';
 import type { ScanResult } from '../barcodes/result';
 import type { Catalog } from '../pricebook/catalog';
 import { isKioskError, KioskError } from '../../kernel/errors';
@@ -17,6 +17,7 @@ import { expiryPolicyOf } from '../../config/expiry-policy';
 import type { Clock } from '../../kernel/clock';
 import type { RecallLookup } from '../recalls/lookup';
 import { checkItem, stopDetail, type ItemCheckDeps, type ItemStop } from './item-checks';
+import { NO_WALLET } from '../payments/channels/wallets';
 
 /** The line a scan adds, with the item's customer-type prices when it has any. */
 export type ScannedLine = NewLine & Pick<CartLine, 'typePrices'>;
@@ -32,7 +33,11 @@ export type ScanOutcome =
       notice?: { code: ShopperMessageCode; message: LocalizedText; detail: string };
     }
   | { ok: true; action: 'member_attached'; order: Order; memberId: string }
-  /** A wallet payment code: the payments module takes it from here (only `masked` is ever shown or logged). */
+  /**
+   * A wallet payment code: the payments module takes it from here (only `masked` is ever shown or logged). While a
+   * QR payment waits for the shopper's code, a code no rule recognises comes here too, as channel `NO_WALLET` with
+   * an empty `code` (the payment tells the shopper it is no payment code it knows; the digits go nowhere).
+   */
   | { ok: true; action: 'payment_code'; channel: string; masked: string; code: string }
   | { ok: false; code: ShopperMessageCode; message: LocalizedText; detail: string; scan: ScanResult | null };
 
@@ -239,7 +244,13 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     if (scan.kind === 'payment_code') {
       return { ok: true, action: 'payment_code', channel: scan.paymentChannel, masked: scan.masked, code: scan.paymentCode };
     }
-    if (scan.kind === 'other' || !r.line || !r.item) return this.fail('BAD_BARCODE', `not a product code: ${scan.data.slice(0, 40)}`, scan);
+    if (scan.kind === 'other' && (await this.awaitingPaymentCode())) {
+      // the shopper was asked for their payment code and showed one no wallet's rule matches (another wallet, an old
+      // or a mistyped one): the QR payment says so on the screen and waits for another. It may be a bearer token of
+      // a wallet we do not know: it is handed on masked, without the code, and written nowhere.
+      return { ok: true, action: 'payment_code', channel: NO_WALLET, masked: maskCredential(scan.data), code: '' };
+    }
+    if (scan.kind === 'other' || !r.line || !r.item) return this.fail('BAD_BARCODE', `not a product code: ${shownData(scan.data)}`, scan);
     const res = await this.apply({ type: 'item_added', line: r.line }, scan);
     if (!('order' in res)) return res;
     if (stop) {
@@ -255,10 +266,24 @@ export class Lane extends EventEmitter<{ closedChanged: [{ reason: string } | nu
     return { ok: true, action: 'item_added', order: res.order, item: r.item, needsAttendant: res.order.state === 'needs_attendant' };
   }
 
+  /** True while the open order's QR payment (`qr`: the shopper shows their code) waits for the code (not sent yet). */
+  private async awaitingPaymentCode(): Promise<boolean> {
+    const o = await this.engine.openOrder();
+    return o?.state === 'payment_pending' && o.payments.some((p) => p.status === 'pending' && p.method === 'qr' && p.sent === false);
+  }
+
   /** The attendant's answer to whatever the lane is waiting for. */
   async attendant(decision: 'approve' | 'reject', attendantId: string): Promise<Order> {
     const open = await this.engine.openOrder();
     if (!open) throw new KioskError('ORDER_NOT_FOUND', 'no open order');
     return this.engine.dispatch(open.id, { type: decision === 'approve' ? 'attendant_approved' : 'attendant_rejected', attendantId });
   }
+}
+
+/**
+ * A scan's data for a technician's `detail`: a long run of digits (16 or more: the shape of a wallet's payment code,
+ * a bearer token, even of a wallet no rule knows) is masked like a payment code; anything else is cut at 40 characters.
+ */
+function shownData(data: string): string {
+  return /^\d{16,}$/.test(data) ? maskCredential(data) : data.slice(0, 40);
 }

@@ -79,7 +79,7 @@ const ROWS = {
 };
 const text = (rows: string[], payments: number, refunds: number) => [...HEADER, ...rows, ...footer(payments, refunds)].map((l) => `${l}\r\n`).join('');
 
-describe('the simulated Alipay trade bill (bill-formats.md)', () => {
+describe('the simulated Alipay trade bill (docs/bill-formats.md)', () => {
   it('fees are round-half-up(amount × rate) in integers', () => {
     expect(feeOf(1234, 60)).toBe(7);
     expect(feeOf(750, 60)).toBe(5);

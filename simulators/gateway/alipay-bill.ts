@@ -1,14 +1,16 @@
 /**
  * The simulated Alipay trade bill (业务明细, what `alipay.data.dataservice.bill.downloadurl.query` with
- * bill_type=trade leads to), written from /work/briefs/bill-formats.md ("Alipay trade bill") and Alipay's export:
- * GBK text, `\r\n` lines, `#` header and footer lines, each row field followed by a TAB before its comma. Alipay
- * serves the bill as a zip of such CSV files; the simulator serves the plain GBK CSV.
+ * bill_type=trade leads to), written from docs/bill-formats.md ("Alipay") and Alipay's export:
+ * GBK text, `\r\n` lines, `#` header and footer lines, each row field followed by a TAB before its comma. As Alipay
+ * does, `bill_download_url` serves a zip (`<pid>0156_<yyyyMMdd>.csv.zip`, {@link tradeBillZip}) of two GBK CSV files:
+ * the detail `…_业务明细.csv` and the summary `…_业务明细(汇总).csv` (entry names GBK, bit 11 clear).
  *
  * A bill covers one business day D = [D 00:00, D+1 00:00) Beijing time (UTC+8): payments by their completion time,
  * refunds by the refund's time. Fee per trade = round-half-up(amount × rate); a refund returns
  * round-half-up(refund × rate). `billFaults` inject the discrepancies reconciliation must find.
  */
 import * as iconv from 'iconv-lite';
+import { writeZip } from '../zip-writer';
 import type { SimTrade } from './trade-ledger';
 import { formatYuan } from './yuan';
 
@@ -113,8 +115,17 @@ function row(f: {
   ];
 }
 
-/** The bill's text (before GBK encoding). */
-export function tradeBillText(trades: readonly SimTrade[], o: BillOptions): string {
+interface DayRows {
+  rows: Row[];
+  payments: number;
+  refunds: number;
+  /** Sums in fen: 订单金额 of the payments, 商家实收 (payments − refunds), 服务费 (negative: charged net of returned). */
+  orderAmount: number;
+  received: number;
+  serviceFee: number;
+}
+
+function dayRows(trades: readonly SimTrade[], o: BillOptions): DayRows {
   const from = beijingDayStart(o.date);
   const to = from + DAY_MS;
   const inDay = (t: number | undefined): t is number => t !== undefined && t >= from && t < to;
@@ -159,6 +170,17 @@ export function tradeBillText(trades: readonly SimTrade[], o: BillOptions): stri
     payments++;
   }
   rows.sort((a, b) => a.at - b.at);
+  const sum = (col: number, kind?: string) => rows.reduce((t, r) => t + (kind && r.fields[2] !== kind ? 0 : Math.round(Number(r.fields[col]) * 100)), 0);
+  return { rows, payments, refunds, orderAmount: sum(11, '交易'), received: sum(12), serviceFee: sum(22) };
+}
+
+/** `yyyyMMdd` of a bill date `yyyy-MM-dd`. */
+const compact = (date: string): string => date.replace(/-/g, '');
+
+/** The bill's text (before GBK encoding). */
+export function tradeBillText(trades: readonly SimTrade[], o: BillOptions): string {
+  const { rows, payments, refunds } = dayRows(trades, o);
+  const from = beijingDayStart(o.date);
   const end = from + DAY_MS;
   const lines = [
     '#支付宝业务明细查询',
@@ -177,4 +199,43 @@ export function tradeBillText(trades: readonly SimTrade[], o: BillOptions): stri
 /** The bill as Alipay's export encodes it: GBK. */
 export function tradeBill(trades: readonly SimTrade[], o: BillOptions): Buffer {
   return iconv.encode(tradeBillText(trades, o), 'gbk');
+}
+
+export const SUMMARY_COLUMNS = '门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）';
+
+/**
+ * The summary file (业务明细(汇总)) the zip carries next to the detail: one 合计 row over the day (no stores are
+ * simulated). HQ does not read it; its layout is the simulator's reading of Alipay's export (docs/bill-formats.md).
+ */
+export function tradeBillSummaryText(trades: readonly SimTrade[], o: BillOptions): string {
+  const d = dayRows(trades, o);
+  const from = beijingDayStart(o.date);
+  const zero = '0.00';
+  const total = ['合计', '', String(d.payments), String(d.refunds), formatYuan(d.orderAmount), formatYuan(d.received), zero, zero, zero, formatYuan(d.serviceFee), zero, formatYuan(d.received + d.serviceFee)];
+  const lines = [
+    '#支付宝业务汇总查询',
+    `#账号：[${o.pid}]`,
+    `#起始日期：[${chineseTime(from)}]   终止日期：[${chineseTime(from + DAY_MS)}]`,
+    '#-----------------------------------------业务汇总列表----------------------------------------',
+    SUMMARY_COLUMNS,
+    total.map((v) => `${v}\t`).join(','),
+    '#-----------------------------------------业务汇总列表结束------------------------------------',
+    `#导出时间：[${chineseTime(o.exportedAt)}]`,
+  ];
+  return lines.map((l) => `${l}\r\n`).join('');
+}
+
+/** The download's file name and its two entries' names: `<pid>0156_<yyyyMMdd>` (the user id Alipay puts in the URL). */
+export function tradeBillNames(o: Pick<BillOptions, 'pid' | 'date'>): { zip: string; detail: string; summary: string } {
+  const stem = `${o.pid}0156_${compact(o.date)}`;
+  return { zip: `${stem}.csv.zip`, detail: `${stem}_业务明细.csv`, summary: `${stem}_业务明细(汇总).csv` };
+}
+
+/** What `bill_download_url` serves: the zip of the detail and the summary, contents and entry names in GBK. */
+export function tradeBillZip(trades: readonly SimTrade[], o: BillOptions): Buffer {
+  const names = tradeBillNames(o);
+  return writeZip([
+    { name: iconv.encode(names.detail, 'gbk'), data: tradeBill(trades, o) },
+    { name: iconv.encode(names.summary, 'gbk'), data: iconv.encode(tradeBillSummaryText(trades, o), 'gbk') },
+  ]);
 }

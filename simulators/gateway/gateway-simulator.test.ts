@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SystemClock } from '../../kernel/clock';
@@ -213,19 +215,118 @@ describe('QR gateway: merchant-presented QR', () => {
     expect(prompts.map((x) => x.code)).toEqual(['scan_merchant_qr']); // the shopper's prompt as a code
   });
 
-  it('notifications: verified once, replay rejected, forged rejected', async () => {
+  it('notifications: verified once, a repeat acknowledged as a duplicate, forged rejected (also under a known notify_id)', async () => {
     const r = req(500);
     await provider.precreate(r);
     const codes = sim.ledger().map((t) => t.qrCode!);
     await sim.payQr(codes[0]);
     const body = sim.notificationBody(r.attemptId, 'notify-1');
-    provider.acceptNotification(body);
-    expect(() => provider.acceptNotification(body)).toThrow(/replayed/);
+    expect(provider.acceptNotification(body)).toEqual({ duplicate: false, reply: 'success' });
+    expect(provider.acceptNotification(body)).toEqual({ duplicate: true, reply: 'success' });
     expect(body).toContain('total_amount=5.00');
     const forged = body.replace('total_amount=5.00', 'total_amount=0.05');
+    expect(() => provider.acceptNotification(forged)).toThrow(/signature/); // a known notify_id does not skip the check
     expect(() => provider.acceptNotification(forged.replace('notify-1', 'notify-2'))).toThrow(/signature/);
     sim.badSignature(true);
+    expect(() => provider.acceptNotification(sim.notificationBody(r.attemptId, 'notify-1'))).toThrow(/signature/);
     expect(() => provider.acceptNotification(sim.notificationBody(r.attemptId, 'notify-3'))).toThrow(/signature/);
     await expect(provider.lookup({ attemptId: r.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toMatchObject({ outcome: 'approved', amount: 500 });
+  });
+
+  it('a repeated notify_id changes nothing: it does not make another paid trade known without the gateway', async () => {
+    const a = req(500);
+    const b = req(700);
+    await provider.precreate(a);
+    await provider.precreate(b);
+    for (const t of sim.ledger()) await sim.payQr(t.qrCode!);
+    expect(provider.acceptNotification(sim.notificationBody(a.attemptId, 'notify-a'))).toEqual({ duplicate: false, reply: 'success' });
+    // b's notification under a's notify_id: verified, answered success, taken as the repeat it claims to be
+    expect(provider.acceptNotification(sim.notificationBody(b.attemptId, 'notify-a'))).toEqual({ duplicate: true, reply: 'success' });
+    await sim.stop(); // only what the notifications left behind can answer now
+    await expect(provider.lookup({ attemptId: a.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toMatchObject({ outcome: 'approved', amount: 500 });
+    await expect(provider.lookup({ attemptId: b.attemptId, orderId: 'o', amount: 0, context: null })).resolves.toEqual({ outcome: 'unknown' });
+  });
+});
+
+describe('Alipay notifications over HTTP (notify_url)', () => {
+  let notifyServer: http.Server;
+  let notifyUrl: string;
+  let target: QrGatewayProvider;
+  let replies: Array<{ duplicate: boolean } | string>;
+
+  beforeEach(async () => {
+    replies = [];
+    notifyServer = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          const r = target.acceptNotification(Buffer.concat(chunks).toString('utf8'));
+          replies.push({ duplicate: r.duplicate });
+          res.writeHead(200, { 'content-type': 'text/plain' }).end(r.reply);
+        } catch (e) {
+          replies.push(String(e));
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('failure');
+        }
+      });
+    });
+    await new Promise<void>((r) => notifyServer.listen(0, '127.0.0.1', r));
+    notifyUrl = `http://127.0.0.1:${(notifyServer.address() as AddressInfo).port}/alipay/notify`;
+  });
+
+  afterEach(async () => {
+    notifyServer.closeAllConnections();
+    await new Promise((r) => notifyServer.close(r));
+  });
+
+  function notifyingProvider(codes: string[]): QrGatewayProvider {
+    const c = new GatewayClient({
+      url: sim.url,
+      appId: 'sim-app',
+      merchantPrivateKeyPath: path.join(dir, 'merchant.pem'),
+      gatewayPublicKeyPath: path.join(dir, 'gateway.pub.pem'),
+      clock,
+      timeoutMs: 3000,
+      notifyUrl,
+    });
+    // polls a minute apart: only the notification can end the wait
+    return new QrGatewayProvider({ client: c, clock, pollMs: 60_000, qrDeadlineMs: 120_000, onQrCode: (q) => codes.push(q) });
+  }
+
+  it('paid → the notification is resent (same notify_id): both answered success, the second a duplicate; one approval, no query', async () => {
+    sim.duplicateNotifications(true);
+    const codes: string[] = [];
+    target = notifyingProvider(codes);
+    const r = req(888);
+    const paying = target.pay(r, signal());
+    while (codes.length === 0) await new Promise((res) => setTimeout(res, 5));
+    expect(await sim.payQr(codes[0])).toBe(true);
+    await expect(paying).resolves.toEqual({ outcome: 'approved', amount: 888, reference: { gateway: 'qr', channel: 'alipay', outTradeNo: r.attemptId } });
+    expect(replies).toEqual([{ duplicate: false }, { duplicate: true }]);
+    expect(sim.notifications.map((x) => [x.ok, x.detail])).toEqual([[true, 'success'], [true, 'success']]);
+    expect(new Set(sim.notifications.map((x) => x.notifyId)).size).toBe(1);
+    expect(sim.notifyFailures).toEqual([]);
+    expect(sim.requests.filter((m) => m === 'alipay.trade.query')).toHaveLength(0);
+    expect(sim.ledger().map((t) => [t.status, t.totalAmount])).toEqual([['TRADE_SUCCESS', 888]]);
+  });
+
+  it('without the switch one notification is sent; an answer other than success counts as not delivered', async () => {
+    const codes: string[] = [];
+    target = notifyingProvider(codes);
+    const r = req(300);
+    const paying = target.pay(r, signal());
+    while (codes.length === 0) await new Promise((res) => setTimeout(res, 5));
+    await sim.payQr(codes[0]);
+    await expect(paying).resolves.toMatchObject({ outcome: 'approved', amount: 300 });
+    expect(replies).toEqual([{ duplicate: false }]);
+    expect(sim.notifications.map((x) => x.ok)).toEqual([true]);
+    // a notify_url that does not answer success (here: the signature check fails) is a failed delivery
+    const r2 = req(400);
+    const { qrCode } = await target.precreate(r2);
+    sim.badSignature(true);
+    expect(await sim.payQr(qrCode)).toBe(true);
+    expect(replies[1]).toMatch(/signature/);
+    expect(sim.notifications.map((x) => x.ok)).toEqual([true, false]);
+    expect(sim.notifyFailures).toEqual([`${r2.attemptId}: failure`]);
   });
 });

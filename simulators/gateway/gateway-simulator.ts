@@ -9,7 +9,7 @@ import { LoopbackServer } from '../loopback-server';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import * as http from 'node:http';
 import { SystemClock, type Clock } from '../../kernel/clock';
-import { tradeBill, type BillFault } from './alipay-bill';
+import { tradeBill, tradeBillNames, tradeBillZip, type BillFault, type BillOptions } from './alipay-bill';
 import { responseName, signatureValid, signedResponseBody, withSignature, type GatewayParams } from './gateway-signing';
 import { TradeDesk, fail, type GatewayAnswer, type ScriptedAnswer } from './trade-desk';
 import { formatYuan } from './yuan';
@@ -46,14 +46,17 @@ export class GatewaySimulator {
   private drop: 'off' | 'before' | 'after' = 'off';
   private delayMs = 0;
   private badSign = false;
+  private duplicateNotify = false;
   /** A key that is not the gateway's, for the bad-signature switch (made when first needed: RSA keys take time). */
   private wrongKeyMade: KeyObject | null = null;
   /** Discrepancies written into the bills from now on. */
   billFaults: BillFault[];
   /** Every request the simulator received, by method (for assertions). */
   readonly requests: string[] = [];
-  /** Notifications that could not be delivered. */
+  /** Notifications that could not be delivered (no HTTP 200 with the body `success`). */
   readonly notifyFailures: string[] = [];
+  /** Every notification POSTed, in order: `ok` = answered HTTP 200 with the body `success`; `detail` = what came back. */
+  readonly notifications: Array<{ outTradeNo: string; notifyId: string; ok: boolean; detail: string }> = [];
 
   constructor(private readonly opts: GatewaySimulatorOptions) {
     this.clock = opts.clock ?? new SystemClock();
@@ -67,7 +70,7 @@ export class GatewaySimulator {
       typeof opts.merchantPublicKey === 'string' ? createPublicKey(opts.merchantPublicKey) : opts.merchantPublicKey;
     this.ledgerFile = new TradeLedger(opts.ledgerPath);
     this.desk = new TradeDesk(this.ledgerFile, this.clock);
-    this.desk.billUrl = (date) => (this.server ? `http://127.0.0.1:${this.server.port}/bill/trade/${date}.csv` : null);
+    this.desk.billUrl = (date) => (this.server ? `http://127.0.0.1:${this.server.port}/bill/trade/${date}.csv.zip` : null);
     this.billFaults = [...(opts.billFaults ?? [])];
   }
 
@@ -126,15 +129,16 @@ export class GatewaySimulator {
   serviceUnavailableWhilePaid(on: boolean): void {
     this.desk.unavailableWhilePaid = on;
   }
-  /** The Alipay trade bill of Beijing business day `date` (yyyy-MM-dd), GBK bytes, with the current `billFaults`. */
+  /** The Alipay trade bill (the detail CSV) of Beijing business day `date` (yyyy-MM-dd), GBK bytes, with the current `billFaults`. */
   bill(date: string): Buffer {
-    return tradeBill(this.ledgerFile.all(), {
-      date,
-      pid: this.opts.pid ?? '2088000000000001',
-      feeBps: this.opts.feeBps ?? 60,
-      faults: this.billFaults,
-      exportedAt: this.clock.now(),
-    });
+    return tradeBill(this.ledgerFile.all(), this.billOptions(date));
+  }
+  /** What `bill_download_url` serves for `date`: the zip of the detail and summary CSVs (alipay-bill.ts). */
+  billZip(date: string): Buffer {
+    return tradeBillZip(this.ledgerFile.all(), this.billOptions(date));
+  }
+  private billOptions(date: string): BillOptions {
+    return { date, pid: this.opts.pid ?? '2088000000000001', feeBps: this.opts.feeBps ?? 60, faults: this.billFaults, exportedAt: this.clock.now() };
   }
   /** Back to "the shopper pays at once", no faults. */
   reset(): void {
@@ -144,6 +148,7 @@ export class GatewaySimulator {
     this.drop = 'off';
     this.delayMs = 0;
     this.badSign = false;
+    this.duplicateNotify = false;
   }
   /**
    * Accept requests and destroy the socket without answering. `after` (default) processes the request first — the
@@ -159,6 +164,13 @@ export class GatewaySimulator {
   badSignature(on: boolean): void {
     this.badSign = on;
   }
+  /**
+   * Every notification is POSTed twice with the same notify_id, as Alipay resends one whose `success` it did not get
+   * (it keeps the notify_id until the merchant answers `success`).
+   */
+  duplicateNotifications(on: boolean): void {
+    this.duplicateNotify = on;
+  }
   ledger(): SimTrade[] {
     return this.ledgerFile.all().map((t) => structuredClone(t));
   }
@@ -171,12 +183,19 @@ export class GatewaySimulator {
     const t = this.ledgerFile.find((x) => x.qrCode === qrCode);
     return t && structuredClone(t);
   }
-  /** The shopper pays a merchant-presented code; a signed notification goes to its notify_url, if any. */
+  /**
+   * The shopper pays a merchant-presented code; a signed notification goes to its notify_url, if any (twice, same
+   * notify_id, with `duplicateNotifications(true)`).
+   */
   async payQr(qrCode: string): Promise<boolean> {
     const t = this.ledgerFile.find((x) => x.qrCode === qrCode);
     if (!t || t.status !== 'WAIT_BUYER_PAY') return false;
     this.desk.markPaid(t);
-    if (t.notifyUrl) await this.notify(t);
+    if (t.notifyUrl) {
+      const notifyId = randomUUID();
+      await this.notify(t, notifyId);
+      if (this.duplicateNotify) await this.notify(t, notifyId);
+    }
     return true;
   }
   /** The signed notification body for a trade (form-urlencoded), as POSTed to notify_url. */
@@ -239,15 +258,19 @@ export class GatewaySimulator {
     });
   }
 
-  /** GET /bill/trade/<yyyy-MM-dd>.csv: the bill a bill_download_url points to (Alipay: a zip; here the GBK CSV). */
+  /**
+   * GET /bill/trade/<yyyy-MM-dd>.csv.zip: what a bill_download_url points to — as at Alipay, a zip
+   * (`<pid>0156_<yyyyMMdd>.csv.zip`) of the GBK detail and summary CSVs (docs/bill-formats.md).
+   */
   private serveBill(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const m = /^\/bill\/trade\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(req.url ?? '');
+    const m = /^\/bill\/trade\/(\d{4}-\d{2}-\d{2})\.csv\.zip$/.exec(req.url ?? '');
     if (!m) {
       res.writeHead(404).end();
       return;
     }
-    const body = this.bill(m[1]);
-    res.writeHead(200, { 'content-type': 'text/csv;charset=GBK', 'content-length': body.length });
+    const body = this.billZip(m[1]);
+    const name = tradeBillNames({ pid: this.opts.pid ?? '2088000000000001', date: m[1] }).zip;
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${name}"`, 'content-length': body.length });
     res.end(body);
   }
 
@@ -264,19 +287,25 @@ export class GatewaySimulator {
     return this.desk.handle(params.method, biz, params.notify_url);
   }
 
-  private async notify(t: SimTrade): Promise<void> {
-    const body = this.notificationBody(t.outTradeNo);
+  /** POSTs one notification; only HTTP 200 with the body `success` counts as taken (Alipay resends anything else). */
+  private async notify(t: SimTrade, notifyId: string): Promise<void> {
+    const body = this.notificationBody(t.outTradeNo, notifyId);
+    let ok = false;
+    let detail: string;
     try {
       const res = await fetch(t.notifyUrl!, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
         body,
       });
-      await res.text();
-      if (!res.ok) this.notifyFailures.push(`${t.outTradeNo}: HTTP ${res.status}`);
+      const text = await res.text();
+      ok = res.ok && text.trim() === 'success';
+      detail = res.ok ? text.slice(0, 200) : `HTTP ${res.status}`;
     } catch (e) {
-      this.notifyFailures.push(`${t.outTradeNo}: ${String(e)}`);
+      detail = String(e);
     }
+    this.notifications.push({ outTradeNo: t.outTradeNo, notifyId, ok, detail });
+    if (!ok) this.notifyFailures.push(`${t.outTradeNo}: ${detail}`);
   }
 
   private timestamp(): string {

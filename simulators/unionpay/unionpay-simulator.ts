@@ -1,6 +1,6 @@
 /**
- * A UnionPay ACP 5.1.0 acquirer on 127.0.0.1 (HTTP, or HTTPS with `https: true`): `/gateway/api/backTransReq.do` and
- * `/gateway/api/queryTrans.do`. It has its own root CA and UnionPay signing certificate (kernel/x509) and issues the
+ * A UnionPay ACP 5.1.0 acquirer on 127.0.0.1 (HTTP, or HTTPS with `https: true`): `/gateway/api/backTransReq.do`,
+ * `/gateway/api/queryTrans.do` and the bill download `/gateway/api/fileTransRequest.do` (file-transfer.ts). It has its own root CA and UnionPay signing certificate (kernel/x509) and issues the
  * merchant's signing key + certificate; it verifies requests with the merchant certificate named by `certId` and signs
  * every answer, carrying its certificate in `signPubKeyCert`. Orders live in a JSON ledger (acp-ledger.ts) that
  * outlives the kiosk; the control surface scripts the shopper, network faults, bad signatures, refunds and bills.
@@ -15,6 +15,7 @@ import { createCa, issueCertificate, type KeyAndCert } from '../../kernel/x509/c
 import { AcpDesk, beijing14, type AcpAnswer, type ShopperScript } from './acp-desk';
 import { readRequest, writeAnswer, writeForm } from './acp-form';
 import { AcpLedger, type AcpOrder } from './acp-ledger';
+import { fileTransfer } from './file-transfer';
 import { decimalSerial, sign, signatureOk } from './acp-signing';
 import { writeZmBill, zmFileName, type ZmBillFaults } from './zm-bill';
 
@@ -44,6 +45,15 @@ export interface UnionpaySimulatorOptions {
 }
 
 const PEM_CRLF = (pem: string) => pem.trim().replace(/\r?\n/g, '\r\n');
+
+type Api = 'backTransReq' | 'queryTrans' | 'fileTrans';
+/** The request paths (the SDK's acpsdk.backTransUrl, singleQueryUrl, fileTransUrl; the file host also answers at `/`). */
+const API_PATHS = new Map<string, Api>([
+  ['/gateway/api/backTransReq.do', 'backTransReq'],
+  ['/gateway/api/queryTrans.do', 'queryTrans'],
+  ['/gateway/api/fileTransRequest.do', 'fileTrans'],
+  ['/', 'fileTrans'],
+]);
 
 export class UnionpaySimulator {
   readonly keys: UnionpaySimulatorKeys;
@@ -291,7 +301,7 @@ export class UnionpaySimulator {
         return;
       }
       const path = (req.url ?? '').split('?')[0];
-      const api = path === '/gateway/api/backTransReq.do' ? 'backTransReq' : path === '/gateway/api/queryTrans.do' ? 'queryTrans' : null;
+      const api = API_PATHS.get(path) ?? null;
       if (!api || req.method !== 'POST') {
         res.writeHead(404).end();
         return;
@@ -308,7 +318,7 @@ export class UnionpaySimulator {
         return;
       }
       const echo: Record<string, string> = {};
-      for (const k of ['bizType', 'txnType', 'txnSubType', 'accessType', 'orderId', 'txnTime']) {
+      for (const k of ['bizType', 'txnType', 'txnSubType', 'accessType', 'orderId', 'txnTime', 'reqReserved']) {
         if (m?.[k]) echo[k] = m[k];
       }
       const body = writeAnswer(this.signed({ ...echo, merId: this.merId, ...answer }));
@@ -322,11 +332,12 @@ export class UnionpaySimulator {
     });
   }
 
-  private dispatch(api: 'backTransReq' | 'queryTrans', m: Record<string, string>): AcpAnswer {
+  private dispatch(api: Api, m: Record<string, string>): AcpAnswer {
     if (m.version !== '5.1.0' || m.signMethod !== '01') return { respCode: '10', respMsg: '报文格式错误 version/signMethod' };
     if (m.merId !== this.merId) return { respCode: '31', respMsg: '商户状态不正确' };
     const cert = this.merchantCerts.get(m.certId ?? '');
     if (!cert || !signatureOk(m, cert)) return { respCode: '11', respMsg: '验证签名失败' };
+    if (api === 'fileTrans') return fileTransfer(m, { merId: this.merId, now: this.clock.now(), zmName: (day) => this.billFileName(day), zmText: (day) => this.bill(day) });
     return this.desk.handle(api, m);
   }
 

@@ -1,6 +1,6 @@
 /**
  * The UnionPay ACP general transaction detail file `INN<yyMMdd>88ZM_<merId>` as the simulator writes it
- * (/work/briefs/bill-formats.md; field list and widths from the UnionPay ACP 文件接口规范 as encoded in public SDK code,
+ * (docs/bill-formats.md; field list and widths from the UnionPay ACP 文件接口规范 as encoded in public SDK code,
  * e.g. GitHub lyonliyang/demo `com.unionpay.config.UnionField`): one fixed-width record per line, `\r\n`, fields in
  * order separated by one space; text left-aligned space-padded, numbers right-aligned zero-padded, amounts in fen.
  * Payments (S22) by their completion time, refunds (S30) by theirs, within the Beijing day; reversed (冲正) payments

@@ -1,5 +1,5 @@
 /**
- * The WeChat Pay v2 `downloadbill` text (bill_type=ALL) the simulator serves, per /work/briefs/bill-formats.md
+ * The WeChat Pay v2 `downloadbill` text (bill_type=ALL) the simulator serves, per docs/bill-formats.md
  * ("WeChat Pay v2 downloadbill"): UTF-8, `\r\n` lines, every field prefixed with a backtick, Beijing time, a day
  * by completion time (refunds by refund time), amounts in yuan with 2 decimals, fee = round-half-up(amount × rate).
  */

@@ -14,6 +14,11 @@ export type ShopperScript =
   | { kind: 'pays' }
   | { kind: 'userpaying'; paysAfterQueries: number }
   | { kind: 'userpaying-never' }
+  /**
+   * USERPAYING, then at the n-th order query the order ends unpaid: PAYERROR (支付失败, e.g. the bank refused or the
+   * password failed) or CLOSED (已关闭) — the documented trade_state values of 查询订单 other than SUCCESS.
+   */
+  | { kind: 'userpaying-fails'; failsAfterQueries: number; endsAs: 'PAYERROR' | 'CLOSED' }
   | { kind: 'declines'; errCode: string; errCodeDes?: string }
   | { kind: 'paid-but-error'; errCode: 'SYSTEMERROR' | 'BANKERROR' };
 
@@ -127,6 +132,11 @@ export class WechatDesk {
       case 'userpaying-never':
         t.state = 'USERPAYING';
         break;
+      case 'userpaying-fails':
+        t.state = 'USERPAYING';
+        t.queriesUntilPaid = Math.max(1, s.failsAfterQueries);
+        t.userPayingEndsAs = s.endsAs;
+        break;
       case 'declines':
         t.state = 'PAYERROR';
         this.ledger.add(t);
@@ -163,8 +173,11 @@ export class WechatDesk {
     if (!t) return fail('ORDERNOTEXIST');
     if (t.state === 'USERPAYING' && t.queriesUntilPaid > 0) {
       t.queriesUntilPaid--;
-      if (t.queriesUntilPaid === 0) this.markPaid(t);
-      else this.ledger.save();
+      if (t.queriesUntilPaid > 0) this.ledger.save();
+      else if (t.userPayingEndsAs) {
+        t.state = t.userPayingEndsAs; // no money taken
+        this.ledger.save();
+      } else this.markPaid(t);
     }
     const base: Answer = { result_code: 'SUCCESS', out_trade_no: t.outTradeNo, trade_type: t.tradeType, trade_state: t.state, trade_state_desc: STATE_DESC[t.state] };
     return t.state === 'SUCCESS' || t.state === 'REFUND' ? { ...base, ...paidFields(t) } : base;

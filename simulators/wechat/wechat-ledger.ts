@@ -24,6 +24,8 @@ export interface WechatTrade {
   state: WechatTradeState;
   /** Order queries left before a USERPAYING shopper confirms; -1 = never. */
   queriesUntilPaid: number;
+  /** Where a USERPAYING order goes when `queriesUntilPaid` runs out, instead of SUCCESS (the payment failed / was closed). */
+  userPayingEndsAs?: 'PAYERROR' | 'CLOSED';
   createdAt: number;
   /** When the money was taken (absent: never paid). */
   paidAt?: number;

@@ -5,7 +5,7 @@
  * way. `/secapi/*` (reverse, refund) are served on a second listener that demands a client certificate issued by
  * the merchant CA in the TLS handshake — a call without one is refused before HTTP. The orders live in a JSON
  * ledger that outlives the kiosk. Control methods script the shopper and the faults; `bill(date)` writes the
- * downloadbill text (bill-formats.md).
+ * downloadbill text (docs/bill-formats.md).
  */
 import { LoopbackServer } from '../loopback-server';
 import * as http from 'node:http';
@@ -46,7 +46,7 @@ export class WechatSimulator {
   readonly mchId: string;
   /** Fee rate in basis points used by bills. */
   feeBps: number;
-  /** Discrepancies written into bills (bill-formats.md "Simulator fault switches"). */
+  /** Discrepancies written into bills (docs/bill-formats.md "Simulator fault switches"). */
   billFaults: WechatBillFaults = {};
   /** Every request received, by path, in order (including refused ones). */
   readonly requests: string[] = [];
@@ -124,6 +124,13 @@ export class WechatSimulator {
   /** The next micropay answers USERPAYING; the shopper confirms at the n-th order query. */
   userPayingThenPays(queries: number): void {
     this.nextTrade({ kind: 'userpaying', paysAfterQueries: queries });
+  }
+  /**
+   * The next micropay answers USERPAYING; at the n-th order query the order ends unpaid as `endsAs` (PAYERROR: the
+   * payment failed; CLOSED: the order was closed) and stays so.
+   */
+  userPayingThenFails(queries: number, endsAs: 'PAYERROR' | 'CLOSED'): void {
+    this.nextTrade({ kind: 'userpaying-fails', failsAfterQueries: queries, endsAs });
   }
   /** The next micropay answers USERPAYING and the shopper never confirms. */
   userPayingNever(): void {

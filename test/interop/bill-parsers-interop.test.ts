@@ -1,5 +1,5 @@
 /**
- * Interop: the channel simulators' bill writers (simulators/, written from /work/briefs/bill-formats.md by other
+ * Interop: the channel simulators' bill writers (simulators/, written from docs/bill-formats.md by other
  * hands) read by HQ's bill parsers (hq/reconcile, written from the same spec independently). A payment of 12.50
  * (fee 0.075 → 0.08 at 60 bps, half up), a refund of 2.50, and a phantom trade: each parser reads what the writer
  * meant, to the fen.

@@ -1,7 +1,7 @@
 import * as iconv from 'iconv-lite';
 
 /**
- * Bill files written by hand from the format spec (/work/briefs/bill-formats.md), for the parser and matcher tests:
+ * Bill files written by hand from the format spec (docs/bill-formats.md), for the parser and matcher tests:
  * the WeChat and Alipay lines are quoted as a channel writes them; UnionPay's fixed-width records are padded here
  * field by field (widths from the spec's field list, written out again independently of the parser's table).
  */

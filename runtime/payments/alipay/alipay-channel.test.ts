@@ -11,6 +11,7 @@ import * as iconv from 'iconv-lite';
 import { SystemClock } from '../../../kernel/clock';
 import { isKioskError } from '../../../kernel/errors';
 import { GatewaySimulator, type ScriptedAnswer } from '../../../simulators/gateway/gateway-simulator';
+import { pythonUnzip } from '../../../test/support/python-unzip';
 import { GatewayClient } from '../gateway/gateway-client';
 import type { PaymentRequest } from '../provider';
 import { AlipayChannel } from './alipay-channel';
@@ -213,14 +214,20 @@ describe('AlipayChannel: refunds', () => {
 });
 
 describe('alipay.data.dataservice.bill.downloadurl.query', () => {
-  it('answers a bill_download_url the simulator serves: the GBK trade bill with the paid trade', async () => {
+  it('answers a bill_download_url the simulator serves: a zip whose GBK detail CSV holds the paid trade', async () => {
     const r = req(1234);
     await channel.payWithCode(r, '284712345678901234', signal());
     const day = new Date(clock.now() + 8 * 3600_000).toISOString().slice(0, 10);
     const answer = await client.call('alipay.data.dataservice.bill.downloadurl.query', { bill_type: 'trade', bill_date: day });
     expect(answer.code).toBe('10000');
     const res = await fetch(String(answer.bill_download_url));
-    const text = iconv.decode(Buffer.from(await res.arrayBuffer()), 'gbk');
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    // the zip as Alipay serves it (docs/bill-formats.md), unpacked by an independent reader: detail + summary, GBK
+    const entries = pythonUnzip(Buffer.from(await res.arrayBuffer()));
+    const stem = `20880000000000010156_${day.replace(/-/g, '')}`;
+    expect(entries.map((e) => e.name)).toEqual([`${stem}_业务明细.csv`, `${stem}_业务明细(汇总).csv`]);
+    expect(iconv.decode(entries[1].data, 'gbk')).toContain('合计\t,\t,1\t,0\t,12.34\t,12.34\t,');
+    const text = iconv.decode(entries[0].data, 'gbk');
     expect(text.split('\r\n')[0]).toBe('#支付宝业务明细查询');
     expect(text).toContain(`${r.attemptId}\t,交易\t,`);
     expect(text).toContain('12.34\t,12.34\t,');

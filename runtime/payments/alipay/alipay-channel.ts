@@ -63,8 +63,11 @@ export class AlipayChannel implements QrChannel {
     return this.trades.available();
   }
 
-  /** A notify_url body (alipay trade_status_sync): verified, replay-checked; a paid trade ends a waiting payment. */
-  acceptNotification(rawBody: string): void {
-    this.trades.acceptNotification(rawBody);
+  /**
+   * A notify_url body (alipay trade_status_sync): verified; a paid trade ends a waiting payment; a repeat (same
+   * notify_id) is `duplicate` and changes nothing. `reply` (`success`) is the answer to send either way.
+   */
+  acceptNotification(rawBody: string): { duplicate: boolean; reply: string } {
+    return this.trades.acceptNotification(rawBody);
   }
 }

@@ -4,6 +4,7 @@ import type { LookupRequest, PaymentRequest, RefundRequest } from '../provider';
 import type { ChannelId, QrChannel } from './qr-channel';
 import { QrRouter } from './qr-router';
 import { MerchantQrProvider } from './merchant-qr';
+import { NO_WALLET } from './wallets';
 
 /** A channel that records what the router asked of it (the router is under test here, not the channel). */
 function recordingChannel(channel: ChannelId) {
@@ -75,6 +76,21 @@ describe('QR router: the wallet is told by the payment code and committed before
     expect(inbox.waiting).toBe(true);
     inbox.offer({ channel: 'alipay', code: '281234567890123456' });
     expect(await prepared).toEqual({ channel: 'alipay' });
+  });
+
+  it('a code that matches no wallet (handed on as NO_WALLET) is "not a payment code we know", and the lane waits for another one', async () => {
+    const prepared = router.prepare(req('a5'), new AbortController().signal);
+    inbox.offer({ channel: NO_WALLET, code: '' });
+    await new Promise((r) => setImmediate(r));
+    inbox.offer({ channel: 'unionpay', code: '6223456789012345678' }); // and a wallet not taken is still told apart
+    await new Promise((r) => setImmediate(r));
+    expect(prompts).toEqual(['payment_code_unknown', 'wallet_not_accepted']);
+    expect(inbox.waiting).toBe(true);
+    inbox.offer({ channel: 'wechat_pay', code: '134567890123456789' });
+    expect(await prepared).toEqual({ channel: 'wechat' });
+    expect(await router.pay(req('a5'), new AbortController().signal)).toMatchObject({ outcome: 'approved' });
+    expect(wx.calls).toEqual(['pay a5 134567890123456789']); // nothing was sent for the unknown code
+    expect(ali.calls).toEqual([]);
   });
 
   it('no code before the deadline, or the shopper cancels: prepare rejects (the attempt is declined as not sent)', async () => {

@@ -5,7 +5,9 @@
  * rules: Alipay 16–24 digits starting 25–30, WeChat Pay 18 digits starting 10–15, UnionPay 19 digits starting 62 —
  * config/barcode-rules.ts) and answers the channel as the attempt's context, so it is committed before anything is
  * sent: after a crash `lookup` asks that channel, and only that one. A code of a wallet this lane does not take is
- * refused on the screen (`wallet_not_accepted`) and the lane keeps waiting for another code until the deadline.
+ * refused on the screen (`wallet_not_accepted`) and the lane keeps waiting for another code until the deadline; so is
+ * a code that matches no wallet at all (the lane hands it on as `NO_WALLET`, without its digits, while this waits):
+ * `payment_code_unknown`, "not a payment code we know".
  * `pay` hands the code to the channel (once; the code is a one-time bearer credential and is never stored or
  * logged), `refund` goes back through the channel that took the money.
  */
@@ -16,9 +18,10 @@ import type { AttemptContext } from '../../orders/events';
 import type { PaymentCode } from '../payment-code-inbox';
 import type { LookupRequest, LookupResult, PaymentProvider, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import type { ChannelId, QrChannel } from './qr-channel';
-import { channelName, walletOf } from './wallets';
+import { NO_WALLET, channelName, walletOf } from './wallets';
 
 export const PROMPT_WALLET_NOT_ACCEPTED: PaymentPrompt = { code: 'wallet_not_accepted', text: 'payment code of a wallet this lane does not take' };
+export const PROMPT_PAYMENT_CODE_UNKNOWN: PaymentPrompt = { code: 'payment_code_unknown', text: "a code that matches no wallet's payment-code rule" };
 
 export interface QrRouterOptions {
   /** The channels this lane takes, by id. */
@@ -63,8 +66,9 @@ export class QrRouter implements PaymentProvider {
           this.codes.set(req.attemptId, { channel, code: read.code });
           return { ...own, channel };
         }
-        // a wallet this lane does not take: say so, and wait for another code
-        this.opts.onPrompt?.({ ...PROMPT_WALLET_NOT_ACCEPTED, text: `${channelName(read.channel)} is not accepted at this lane` });
+        // no wallet's code at all, or a wallet this lane does not take: say so, and wait for another code
+        if (read.channel === NO_WALLET) this.opts.onPrompt?.(PROMPT_PAYMENT_CODE_UNKNOWN);
+        else this.opts.onPrompt?.({ ...PROMPT_WALLET_NOT_ACCEPTED, text: `${channelName(read.channel)} is not accepted at this lane` });
       }
     } finally {
       clock.clearTimeout(timer);

@@ -1,6 +1,12 @@
 import type { ChannelId } from './qr-channel';
 
 /**
+ * The channel the lane hands on for a code no payment-code rule matches, read while a QR payment waits for the
+ * shopper's code (runtime/lane/lane.ts): no wallet. The barcode rules never name a channel '' (config/barcode-rules.ts).
+ */
+export const NO_WALLET = '';
+
+/**
  * The wallet channel a name stands for: the channel ids themselves, and the names the barcode rules give payment
  * codes (`wechat_pay`, config/barcode-rules.ts). Null for anything else.
  */

@@ -144,9 +144,11 @@ export class GatewayClient {
 
   /**
    * Verifies an asynchronous notification (form-urlencoded body, signed like a request). Rejects with PROTOCOL when
-   * the signature does not verify, the app id differs, or the notify_id was already seen (replay).
+   * the signature does not verify or the app id differs. Alipay resends a notification with the same `notify_id`
+   * until it is answered `success`: a verified notification whose notify_id was already seen is `duplicate` (the
+   * caller acknowledges it again and changes nothing).
    */
-  verifyNotification(rawBody: string): GatewayNotification {
+  verifyNotification(rawBody: string): { notification: GatewayNotification; duplicate: boolean } {
     const params: Params = Object.fromEntries(new URLSearchParams(rawBody));
     if (!verifyParams(params, this.gatewayKey)) {
       throw new KioskError('PROTOCOL', 'notification signature does not verify');
@@ -156,17 +158,20 @@ export class GatewayClient {
     if (!id || !params.out_trade_no || !params.trade_status) {
       throw new KioskError('PROTOCOL', 'notification is missing notify_id, out_trade_no or trade_status');
     }
-    if (this.seenNotifyIds.has(id)) throw new KioskError('PROTOCOL', `replayed notification ${id}`, { notifyId: id });
-    this.seenNotifyIds.add(id);
-    this.seenOrder.push(id);
-    if (this.seenOrder.length > 10_000) this.seenNotifyIds.delete(this.seenOrder.shift()!);
+    const duplicate = this.seenNotifyIds.has(id);
+    if (!duplicate) {
+      this.seenNotifyIds.add(id);
+      this.seenOrder.push(id);
+      if (this.seenOrder.length > 10_000) this.seenNotifyIds.delete(this.seenOrder.shift()!);
+    }
     const amount = yuanToFen(params.total_amount);
-    return {
+    const notification: GatewayNotification = {
       ...params,
       notify_id: id,
       out_trade_no: params.out_trade_no,
       trade_status: params.trade_status,
       total_amount: amount ?? NaN,
     };
+    return { notification, duplicate };
   }
 }

@@ -57,6 +57,8 @@ export type RefundResult =
 export const PROMPT_CONFIRM_IN_APP: PaymentPrompt = { code: 'confirm_in_app', text: 'waiting for confirmation in your app' };
 /** The shopper scans the merchant-presented QR with the app. */
 export const PROMPT_SCAN_QR: PaymentPrompt = { code: 'scan_merchant_qr', text: 'scan the code with your payment app' };
+/** What a notify_url answers once it has taken a notification; anything else makes Alipay resend it. */
+export const NOTIFICATION_ACK = 'success';
 const DECLINED_TIMEOUT = 'timed out waiting for the shopper';
 const DECLINED_NOT_TAKEN = 'the payment did not go through and has been cancelled';
 
@@ -315,15 +317,19 @@ export class QrGatewayProvider implements PaymentProvider {
   }
 
   /**
-   * Feeds an asynchronous notification body (from the notify_url handler). Throws KioskError PROTOCOL when it is
-   * forged or replayed; a verified TRADE_SUCCESS lets a waiting payment finish without the next poll.
+   * Feeds an asynchronous notification body (from the notify_url handler) and returns the text to answer with
+   * (`success`). Throws KioskError PROTOCOL when it is forged (signature, app id) or incomplete. Alipay resends a
+   * notification (same notify_id) until it is answered `success`: a verified repeat is `duplicate`, answered
+   * `success` again and changes nothing. A verified TRADE_SUCCESS lets a waiting payment finish without the next poll.
    */
-  acceptNotification(rawBody: string): void {
-    const n = this.opts.client.verifyNotification(rawBody);
+  acceptNotification(rawBody: string): { duplicate: boolean; reply: string } {
+    const { notification: n, duplicate } = this.opts.client.verifyNotification(rawBody);
+    if (duplicate) return { duplicate: true, reply: NOTIFICATION_ACK };
     if (isPaidStatus(n.trade_status) && Number.isSafeInteger(n.total_amount)) {
       this.notifiedPaid.set(n.out_trade_no, n.total_amount);
       this.waits.wake(n.out_trade_no); // the waiting payment ends now, not at the next query
     }
+    return { duplicate: false, reply: NOTIFICATION_ACK };
   }
 
   private subject(req: PaymentRequest): string {
