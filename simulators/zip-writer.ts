@@ -27,30 +27,26 @@ export function writeZip(entries: readonly ZipInput[]): Buffer {
     const flags = utf8 ? 0x800 : 0;
     const packed = deflateRawSync(e.data);
     const crc = crc32(e.data);
+    // from "version needed to extract" to "extra field length" the local header (4.3.7, at 4) and the central
+    // directory header (4.3.12, at 6) hold the same fields in the same order: written once, copied into both
+    const shared = Buffer.alloc(26);
+    shared.writeUInt16LE(20, 0); // version needed: 2.0 (deflate)
+    shared.writeUInt16LE(flags, 2);
+    shared.writeUInt16LE(8, 4);
+    shared.writeUInt16LE(DOS_TIME, 6);
+    shared.writeUInt16LE(DOS_DATE, 8);
+    shared.writeUInt32LE(crc, 10);
+    shared.writeUInt32LE(packed.length, 14);
+    shared.writeUInt32LE(e.data.length, 18);
+    shared.writeUInt16LE(name.length, 22);
+    shared.writeUInt16LE(0, 24);
     const lfh = Buffer.alloc(30);
     lfh.writeUInt32LE(0x04034b50, 0);
-    lfh.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    lfh.writeUInt16LE(flags, 6);
-    lfh.writeUInt16LE(8, 8);
-    lfh.writeUInt16LE(DOS_TIME, 10);
-    lfh.writeUInt16LE(DOS_DATE, 12);
-    lfh.writeUInt32LE(crc, 14);
-    lfh.writeUInt32LE(packed.length, 18);
-    lfh.writeUInt32LE(e.data.length, 22);
-    lfh.writeUInt16LE(name.length, 26);
-    lfh.writeUInt16LE(0, 28);
+    shared.copy(lfh, 4);
     const cdh = Buffer.alloc(46);
     cdh.writeUInt32LE(0x02014b50, 0);
     cdh.writeUInt16LE(20, 4); // made by: MS-DOS, 2.0
-    cdh.writeUInt16LE(20, 6);
-    cdh.writeUInt16LE(flags, 8);
-    cdh.writeUInt16LE(8, 10);
-    cdh.writeUInt16LE(DOS_TIME, 12);
-    cdh.writeUInt16LE(DOS_DATE, 14);
-    cdh.writeUInt32LE(crc, 16);
-    cdh.writeUInt32LE(packed.length, 20);
-    cdh.writeUInt32LE(e.data.length, 24);
-    cdh.writeUInt16LE(name.length, 28);
+    shared.copy(cdh, 6);
     cdh.writeUInt32LE(offset, 42);
     locals.push(lfh, name, packed);
     central.push(cdh, name);

@@ -2,10 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createPrivateKey } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
-import { generateHqKeyPair, signConfigBundle } from '../hq/signing';
+import { signConfigBundle } from '../hq/signing';
 import { addUser } from '../hq/console/users';
 import { FleetView } from '../hq/ingest/fleet';
 import type { IngestStore } from '../hq/ingest/store';
@@ -16,10 +15,11 @@ import { ConfigRegistry } from '../hq/config/registry';
 import { PricebookRegistry } from '../hq/pricebook-console/registry';
 import { configTopic } from '../protocol/control/topics';
 import { serializeEnvelope } from '../protocol/signed-envelope';
-import { startPushKiosk, watchFleet, type PushKiosk } from './support/batch-push-kiosk';
-import { CONSOLE_BACKENDS, closeConsoleBackends, consoleFixture, InjectBrowser } from './support/console-fixture';
+import { startPushKiosk, type PushKiosk } from './support/batch-push-kiosk';
+import { CONSOLE_BACKENDS, closeConsoleBackends, InjectBrowser } from './support/console-fixture';
 import { loginInBrowser, SCREENSHOT_VIEWPORT, takeConsoleScreenshots } from './support/console-screenshots';
 import { Mosquitto } from './support/mosquitto';
+import { startPushHq, type PushHq } from './support/push-hq';
 import { launchChromium } from './support/screen-browser';
 import { tmpDir } from './support/sync-fixtures';
 import { waitFor } from './support/wait';
@@ -60,10 +60,10 @@ const status = (body: string, k: string) => new RegExp(`data-kiosk="${k}"[\\s\\S
 describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('batch push on %s', (name, backend) => {
   let broker: Mosquitto;
   let store: IngestStore;
-  let fx: Awaited<ReturnType<typeof consoleFixture>>;
+  let fx: PushHq['fx'];
   let hq: MqttClient;
-  let keys: ReturnType<typeof generateHqKeyPair>;
-  let watch: { stop(): Promise<void> };
+  let keys: PushHq['keys'];
+  let hqSide: PushHq;
   const kiosks: PushKiosk[] = [];
   let run = 0;
 
@@ -72,12 +72,8 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('batch push on 
     broker = await Mosquitto.start();
     store = await backend.open();
     await seedFleet(store);
-    fx = await consoleFixture(store, {}, T0);
-    keys = generateHqKeyPair();
-    hq = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: `hq-push-${name}` });
-    fx.ctx.mqtt = hq;
-    fx.ctx.hqKey = createPrivateKey(keys.privatePem);
-    watch = await watchFleet(broker.url, store, fx.clock);
+    hqSide = await startPushHq({ brokerUrl: broker.url, store, now: T0, clientId: `hq-push-${name}` });
+    ({ fx, keys, hq } = hqSide);
     // K4 and K5 are not running: they never answer
     run++;
     for (const [s, d] of [['S1', 'K1'], ['S1', 'K2'], ['S2', 'K3']]) {
@@ -86,9 +82,7 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('batch push on 
   }, 60_000);
   afterEach(async () => {
     for (const k of kiosks.splice(0)) await k.close();
-    await watch.stop();
-    await hq.endAsync();
-    await fx.app.close();
+    await hqSide.close();
     await store.close();
     await broker.close();
   });
@@ -219,10 +213,9 @@ describe('a config push from the fleet page in Chromium', () => {
   let browser: Browser;
   let broker: Mosquitto;
   let store: IngestStore;
-  let fx: Awaited<ReturnType<typeof consoleFixture>>;
-  let hq: MqttClient;
+  let fx: PushHq['fx'];
+  let hqSide: PushHq | undefined;
   let base: string;
-  let watch: { stop(): Promise<void> };
   const kiosks: PushKiosk[] = [];
   const out = process.env.CONSOLE_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'batch-push-shots-'));
 
@@ -230,13 +223,9 @@ describe('a config push from the fleet page in Chromium', () => {
     broker = await Mosquitto.start();
     store = await CONSOLE_BACKENDS[0].open();
     await seedFleet(store);
-    fx = await consoleFixture(store, {}, T0);
-    const keys = generateHqKeyPair();
-    hq = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'hq-push-chromium' });
-    fx.ctx.mqtt = hq;
-    fx.ctx.hqKey = createPrivateKey(keys.privatePem);
-    watch = await watchFleet(broker.url, store, fx.clock);
-    for (const d of ['K1', 'K2']) kiosks.push(await startPushKiosk({ brokerUrl: broker.url, dir: path.join(dir, 'chromium'), store: 'S1', device: d, hqPublicPem: keys.publicPem, clock: fx.clock }));
+    hqSide = await startPushHq({ brokerUrl: broker.url, store, now: T0, clientId: 'hq-push-chromium' });
+    fx = hqSide.fx;
+    for (const d of ['K1', 'K2']) kiosks.push(await startPushKiosk({ brokerUrl: broker.url, dir: path.join(dir, 'chromium'), store: 'S1', device: d, hqPublicPem: hqSide.keys.publicPem, clock: fx.clock }));
     await fx.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(fx.app.server.address() as AddressInfo).port}`;
     browser = await launchChromium();
@@ -244,9 +233,7 @@ describe('a config push from the fleet page in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     for (const k of kiosks.splice(0)) await k.close();
-    await watch?.stop();
-    await hq?.endAsync();
-    await fx?.app.close();
+    await hqSide?.close();
     await store?.close();
     await broker?.close();
     if (!process.env.CONSOLE_SCREENSHOTS) fs.rmSync(out, { recursive: true, force: true });

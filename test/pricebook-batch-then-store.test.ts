@@ -1,16 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createPrivateKey } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
-import { generateHqKeyPair } from '../hq/signing';
 import { addUser } from '../hq/console/users';
 import { FleetView } from '../hq/ingest/fleet';
 import type { IngestStore } from '../hq/ingest/store';
 import { writeFleet } from '../hq/fleet/fleet-table';
 import { PricebookRegistry } from '../hq/pricebook-console/registry';
-import { startPushKiosk, watchFleet, type PushKiosk } from './support/batch-push-kiosk';
-import { CONSOLE_BACKENDS, closeConsoleBackends, consoleFixture, InjectBrowser } from './support/console-fixture';
+import { startPushKiosk, type PushKiosk } from './support/batch-push-kiosk';
+import { CONSOLE_BACKENDS, closeConsoleBackends, InjectBrowser } from './support/console-fixture';
 import { Mosquitto } from './support/mosquitto';
+import { startPushHq, type PushHq } from './support/push-hq';
 import { tmpDir } from './support/sync-fixtures';
 import { waitFor } from './support/wait';
 
@@ -44,10 +42,9 @@ const bookStatus = (body: string, d: string) => new RegExp(`data-device="${d}" c
 describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('batch push, then a store publish, on %s', (name, backend) => {
   let broker: Mosquitto;
   let store: IngestStore;
-  let fx: Awaited<ReturnType<typeof consoleFixture>>;
-  let hq: MqttClient;
-  let keys: ReturnType<typeof generateHqKeyPair>;
-  let watch: { stop(): Promise<void> };
+  let fx: PushHq['fx'];
+  let keys: PushHq['keys'];
+  let hqSide: PushHq;
   const kiosks = new Map<string, PushKiosk>();
   let run = 0;
   let kdir = '';
@@ -73,21 +70,15 @@ describe.each(CONSOLE_BACKENDS.map((b) => [b.name, b] as const))('batch push, th
     const view = new FleetView();
     for (const d of ['A', 'B']) view.apply(`kiosk/v1/S1/${d}/state`, JSON.stringify({ v: 1, online: true, ts: T0 }), T0);
     await writeFleet(store.db, view.entriesList());
-    fx = await consoleFixture(store, {}, T0);
-    keys = generateHqKeyPair();
-    hq = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: `hq-batch-then-store-${name}` });
-    fx.ctx.mqtt = hq;
-    fx.ctx.hqKey = createPrivateKey(keys.privatePem);
-    watch = await watchFleet(broker.url, store, fx.clock);
+    hqSide = await startPushHq({ brokerUrl: broker.url, store, now: T0, clientId: `hq-batch-then-store-${name}` });
+    ({ fx, keys } = hqSide);
     kdir = path.join(dir, `${name}-${++run}`);
     for (const d of ['A', 'B']) await start(d);
   }, 60_000);
   afterEach(async () => {
     for (const k of kiosks.values()) await k.close();
     kiosks.clear();
-    await watch.stop();
-    await hq.endAsync();
-    await fx.app.close();
+    await hqSide.close();
     await store.close();
     await broker.close();
   });

@@ -26,7 +26,8 @@ import { promotionsSheet } from '../hq/promotions-console/sheet';
 import { configTopic } from '../protocol/control/topics';
 import { keyIdOf, verifyEnvelope } from '../protocol/signed-envelope';
 import { CONSOLE_BACKENDS, closeConsoleBackends, consoleFixture, InjectBrowser } from './support/console-fixture';
-import { loginInBrowser, SCREENSHOT_LANGS, SCREENSHOT_VIEWPORT } from './support/console-screenshots';
+import { consolePage } from './support/console-page';
+import { SCREENSHOT_LANGS } from './support/console-screenshots';
 import { startPushKiosk, watchFleet, type PushKiosk } from './support/batch-push-kiosk';
 import { Mosquitto } from './support/mosquitto';
 import { waitFor } from './support/wait';
@@ -323,10 +324,7 @@ describe('/promotions in Chromium', () => {
 
   it('a CSV file chosen on the page → the diff against the store (none yet), in English and Chinese; screenshots', async () => {
     for (const lang of SCREENSHOT_LANGS) {
-      const context = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: lang });
-      const page = await context.newPage();
-      page.setDefaultTimeout(30_000);
-      await loginInBrowser(page, base, 'ada', PW);
+      const { context, page } = await consolePage(browser, base, { username: 'ada', password: PW }, lang);
       await page.goto(`${base}/promotions?store=${S}&lang=${lang}`);
       const form = page.locator('form.promotions-file');
       await form.locator('input[type="file"]').setInputFiles({ name: 'promotions.csv', mimeType: 'text/csv', buffer: Buffer.from(GOOD) });
@@ -343,15 +341,7 @@ describe('/promotions in Chromium', () => {
     }
   });
   it('publish from the diff (after the confirmation) → the real kiosk applies the store config → its confirmation on /promotions; screenshots', async () => {
-    const context = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: 'en' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    const confirmations: string[] = [];
-    page.on('dialog', (d) => {
-      confirmations.push(d.message());
-      void d.accept();
-    });
-    await loginInBrowser(page, base, 'ada', PW);
+    const { context, page, confirmations } = await consolePage(browser, base, { username: 'ada', password: PW }, 'en');
     await page.goto(`${base}/promotions?store=${S}&lang=en`);
     // nothing published for the store yet: the textarea holds the header row to start from; the sheet is pasted in
     const textarea = page.locator('form.promotions-paste textarea[name="csv"]');
@@ -377,10 +367,7 @@ describe('/promotions in Chromium', () => {
     await context.close();
 
     for (const lang of SCREENSHOT_LANGS) {
-      const ctx = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: lang });
-      const p = await ctx.newPage();
-      p.setDefaultTimeout(30_000);
-      await loginInBrowser(p, base, 'ada', PW);
+      const { context: ctx, page: p } = await consolePage(browser, base, { username: 'ada', password: PW }, lang);
       await p.goto(`${base}/promotions?store=${S}&published=1&lang=${lang}`);
       expect(await p.locator('table.promotions-kiosks tr[data-device="K1"] td').nth(1).innerText()).toBe(lang === 'en' ? 'Applied' : '已应用');
       const file = path.join(out, `console-promotions-published-${lang}.png`);

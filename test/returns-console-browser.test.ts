@@ -15,10 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { createPrivateKey } from 'node:crypto';
 import mqtt from 'mqtt';
 import type { Browser } from 'playwright-core';
-import { loadConfig } from '../config/load';
 import { defaultReturnsPolicy } from '../config/returns-policy';
-import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { startHqLink, type HqLink } from '../device/hq-link';
+import type { Kiosk } from '../device/kiosk';
+import type { HqLink } from '../device/hq-link';
 import { publishConfig } from '../hq/config/publish';
 import { addUser } from '../hq/console/users';
 import { commandResultsService } from '../hq/fleet/commands';
@@ -26,11 +25,11 @@ import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { generateHqKeyPair } from '../hq/signing';
 import { SystemClock } from '../kernel/clock';
-import { stateTopic } from '../protocol/topics';
-import { TrustStore } from '../runtime/trust/trust-store';
 import { consoleFixture } from './support/console-fixture';
-import { loginInBrowser, SCREENSHOT_LANGS, SCREENSHOT_VIEWPORT } from './support/console-screenshots';
+import { consolePage } from './support/console-page';
+import { SCREENSHOT_LANGS } from './support/console-screenshots';
 import { tempDir } from './support/engine-fixture';
+import { startHqLinkedKiosk } from './support/hq-linked-kiosk';
 import { Mosquitto } from './support/mosquitto';
 import { launchChromium } from './support/screen-browser';
 import { waitFor } from './support/wait';
@@ -67,22 +66,7 @@ describe("the order page's Return form in Chromium, answered by a real kiosk", (
     broker = await Mosquitto.start();
     const kioskDir = path.join(dir, 'kiosk');
     fs.mkdirSync(kioskDir);
-    TrustStore.open(kioskDir).install([HQ.publicPem], { replace: true, now: clock.now() });
-    const config = loadConfig({
-      env: {},
-      overrides: { dataDir: kioskDir, device: { storeId: store, deviceId: device }, hq: { broker: broker.url, protocolVersion: 5 }, returns: { ...defaultReturnsPolicy(), approval: 'hq' } },
-    });
-    k = await bootKiosk(config, { confirmCash: async () => true });
-    link = await startHqLink(k, {});
-    // the retained online state: the kiosk is connected and subscribed to its commands
-    const watch = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-    let online = false;
-    watch.on('message', (_t, p) => {
-      online = (JSON.parse(p.toString()) as { online?: boolean }).online === true;
-    });
-    await watch.subscribeAsync(stateTopic(store, device), { qos: 1 });
-    await waitFor('the kiosk online', () => online, 60_000);
-    await watch.endAsync();
+    ({ k, link } = await startHqLinkedKiosk({ dataDir: kioskDir, store, device, brokerUrl: broker.url, hqPublicPem: HQ.publicPem, now: clock.now() }));
 
     // HQ: ingest over the broker into a SQLite file; the console on it with HQ's key and a broker connection
     hq = await IngestStore.open(path.join(dir, 'hq.sqlite'));
@@ -146,15 +130,7 @@ describe("the order page's Return form in Chromium, answered by a real kiosk", (
     await synced();
     const href = `/orders/${store}/${device}/${sale.orderId}`;
 
-    const context = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: 'en' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    const confirmations: string[] = [];
-    page.on('dialog', (d) => {
-      confirmations.push(d.message());
-      void d.accept();
-    });
-    await loginInBrowser(page, base, 'mgr', PW);
+    const { context, page, confirmations } = await consolePage(browser, base, { username: 'mgr', password: PW }, 'en');
     await page.goto(`${base}${href}?lang=en`);
     const form = page.locator(`#returns form[action="${href}/return"]`);
     // the store's reasons as HQ published them, in the console language
@@ -192,10 +168,7 @@ describe("the order page's Return form in Chromium, answered by a real kiosk", (
     await context.close();
 
     for (const lang of SCREENSHOT_LANGS) {
-      const ctx = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT, locale: lang });
-      const p = await ctx.newPage();
-      p.setDefaultTimeout(30_000);
-      await loginInBrowser(p, base, 'mgr', PW);
+      const { context: ctx, page: p } = await consolePage(browser, base, { username: 'mgr', password: PW }, lang);
       await p.goto(`${base}${href}?lang=${lang}`);
       expect(await p.locator('#returns button[type="submit"]').innerText()).toBe(lang === 'en' ? 'Send return to the kiosk' : '发送退货指令到自助机');
       expect(await p.locator('#return-commands tbody tr td').nth(4).innerText()).toBe('150 (wrong-item)');

@@ -4,19 +4,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import mqtt from 'mqtt';
-import { loadConfig } from '../config/load';
-import { defaultReturnsPolicy } from '../config/returns-policy';
-import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { startHqLink, type HqLink } from '../device/hq-link';
+import type { Kiosk } from '../device/kiosk';
+import type { HqLink } from '../device/hq-link';
 import { sendCommand } from '../hq/commands/cmd';
 import { generateHqKeyPair } from '../hq/signing';
 import { SystemClock } from '../kernel/clock';
-import { stateTopic } from '../protocol/topics';
-import { TrustStore } from '../runtime/trust/trust-store';
 import { tempDir } from './support/engine-fixture';
+import { startHqLinkedKiosk } from './support/hq-linked-kiosk';
 import { Mosquitto } from './support/mosquitto';
-import { waitFor } from './support/wait';
 
 // the kiosk is given a broker, so the embedded Aedes HQ is never started (aedes v1 is an ES module jest cannot load)
 jest.mock('../device/embedded-hq', () => ({
@@ -39,22 +34,7 @@ describe('HQ return command over Mosquitto', () => {
     dir = tempDir('kiosk-return-hq-');
     keyFile = path.join(dir, 'hq.key');
     fs.writeFileSync(keyFile, HQ.privatePem, { mode: 0o600 });
-    TrustStore.open(dir).install([HQ.publicPem], { replace: true, now: Date.now() });
-    const config = loadConfig({
-      env: {},
-      overrides: { dataDir: dir, device: { storeId: store, deviceId: device }, hq: { broker: broker.url, protocolVersion: 5 }, returns: { ...defaultReturnsPolicy(), approval: 'hq' } },
-    });
-    k = await bootKiosk(config, { confirmCash: async () => true });
-    link = await startHqLink(k, {});
-    // the retained online state: the kiosk is connected and subscribed to its commands
-    const watch = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-    let online = false;
-    watch.on('message', (_t, p) => {
-      online = (JSON.parse(p.toString()) as { online?: boolean }).online === true;
-    });
-    await watch.subscribeAsync(stateTopic(store, device), { qos: 1 });
-    await waitFor('the kiosk online', () => online, 60_000);
-    await watch.endAsync();
+    ({ k, link } = await startHqLinkedKiosk({ dataDir: dir, store, device, brokerUrl: broker.url, hqPublicPem: HQ.publicPem, now: Date.now() }));
   });
   afterAll(async () => {
     await link?.close();

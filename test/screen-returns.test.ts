@@ -14,6 +14,7 @@ import { bootKiosk, type Kiosk } from '../device/kiosk';
 import { startScreen, type RunningScreen } from '../device/screen';
 import type { Order } from '../runtime/orders/order';
 import { hashPin } from '../runtime/screen/pin';
+import { bootAttendantKiosk, completedCardSale } from './support/attendant-kiosk';
 import { tempDir } from './support/engine-fixture';
 import { buildScreenUi, launchChromium, newScreenPage } from './support/screen-browser';
 import { waitFor } from './support/wait';
@@ -35,10 +36,7 @@ describe('returns at the lane in headless Chromium', () => {
     buildScreenUi();
     fs.mkdirSync(SHOTS, { recursive: true });
     dir = tempDir('kiosk-screen-returns-');
-    const hash = await hashPin(PIN, { N: 1024, r: 8, p: 1 });
-    const config = loadConfig({ env: {}, overrides: { dataDir: dir, screen: { port: 0 }, attendant: { pins: [{ attendantId: 'att-42', hash }], maxPinAttempts: 5, lockoutMs: 60_000 } } });
-    k = await bootKiosk(config, { devices: true });
-    await waitFor('lane in service', () => hw().supervisor.condition().inService, T);
+    k = await bootAttendantKiosk(dir, PIN, T);
   }, 120_000);
 
   afterAll(async () => {
@@ -47,20 +45,6 @@ describe('returns at the lane in headless Chromium', () => {
     await k?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-
-  /** A completed card sale of two plain items through the ZVT simulator (before the screen runs). */
-  async function cardSale(): Promise<Order> {
-    let o: Order | null = null;
-    for (const item of await k.catalog.sample('plain', 2)) {
-      const r = await k.lane.scan(item.barcodes[0]);
-      if (!r.ok || r.action !== 'item_added') throw new Error(`scan ${item.sku}: ${JSON.stringify(r)}`);
-      o = r.order;
-    }
-    o = await k.engine.dispatch(o!.id, { type: 'checkout_started' });
-    o = await k.checkout.pay(o.id, 'card');
-    expect(o.state).toBe('paid');
-    return k.engine.dispatch(o.id, { type: 'order_completed' });
-  }
 
   async function language(lang: 'zh-CN' | 'en') {
     // a dialog is open: the header is behind it, so switch through the kiosk as the tap would
@@ -78,7 +62,7 @@ describe('returns at the lane in headless Chromium', () => {
   const tap = (test: string) => page.locator(`[data-test="${test}"]`).click();
 
   it('card: pick a line and a reason, see amount and method, double-tap confirm → one terminal refund, journaled once, the slip prints', async () => {
-    const order = await cardSale();
+    const order = await completedCardSale(k); // before the screen runs
     screen = await startScreen(k, { port: 0, thankYouMs: 600_000 });
     browser = await launchChromium();
     page = await newScreenPage(browser, T);

@@ -77,8 +77,7 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
       const id = attendantId(ctx, conn);
       state.attendant = { ...state.attendant, tab: c.tab, notice: null };
       if (c.tab === 'orders') {
-        state.attendant.orders = await pastOrders(ctx);
-        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+        await rereadRefunds(ctx);
         state.attendant.returns = deps.returns ? returnsPolicyView(deps.returns.policy(), id) : null;
       }
       if (c.tab === 'lane' && state.attendant.health === null) await runHealth(ctx);
@@ -129,14 +128,9 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
         const after = await refund(c.orderId, { attendantId: id, ...(c.lineIds ? { lineIds: c.lineIds } : {}) });
         state.attendant = { ...state.attendant, notice: { action: 'refund', ok: true, text: NOTICES.refunded(money(ctx, after.refunded - before.refunded)) } };
       } catch (e) {
-        state.attendant = { ...state.attendant, notice: { action: 'refund', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) } };
-        state.attendant.orders = await pastOrders(ctx);
-        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
-        ctx.changed();
-        throw e;
+        return refundFailed(ctx, e);
       }
-      state.attendant.orders = await pastOrders(ctx);
-      state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+      await rereadRefunds(ctx);
       return true;
     }
     case 'attendant_return': {
@@ -145,8 +139,7 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
       try {
         await runLaneReturn(ctx, c, id);
       } finally {
-        state.attendant.orders = await pastOrders(ctx);
-        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+        await rereadRefunds(ctx);
       }
       return true;
     }
@@ -156,8 +149,7 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
       need(doubt !== undefined, 'refunds are not available here');
       state.attendant = { ...state.attendant, notice: null };
       const open = await doubt.recheck();
-      state.attendant.orders = await pastOrders(ctx);
-      state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+      await rereadRefunds(ctx);
       state.attendant.notice = { action: 'refund', ok: open === 0, text: open === 0 ? NOTICES.refundDoubtSettled : NOTICES.refundStillInDoubt(open) };
       return true;
     }
@@ -176,14 +168,9 @@ export async function runAttendantCommand(ctx: ScreenContext, c: AttendantComman
           text: r.by === 'attendant' ? NOTICES.refundDecided(amount, r.outcome === 'refunded') : NOTICES.refundTerminalAnswered(amount, r.outcome === 'refunded'),
         };
       } catch (e) {
-        state.attendant.notice = { action: 'refund', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) };
-        state.attendant.orders = await pastOrders(ctx);
-        state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
-        ctx.changed();
-        throw e;
+        return refundFailed(ctx, e);
       }
-      state.attendant.orders = await pastOrders(ctx);
-      state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+      await rereadRefunds(ctx);
       return true;
     }
     case 'attendant_recheck': {
@@ -208,6 +195,23 @@ async function runHealth(ctx: ScreenContext): Promise<void> {
   need(doctor !== undefined, 'no devices to check on this lane');
   const r = await doctor();
   ctx.state.attendant = { ...ctx.state.attendant, health: { at: ctx.deps.clock.now(), ok: r.ok, rows: r.rows } };
+}
+
+/** Reads tab `orders`' lists again after a refund, a return or a decision: the past orders and the refunds in doubt. */
+async function rereadRefunds(ctx: ScreenContext): Promise<void> {
+  ctx.state.attendant.orders = await pastOrders(ctx);
+  ctx.state.attendant.refundsInDoubt = await refundsInDoubt(ctx);
+}
+
+/**
+ * A refund or a decision about one failed: the notice says why, the lists are read again (part of the money may
+ * have gone back, or be in doubt, before the fault) and sent at once, and the fault goes on to the screen.
+ */
+async function refundFailed(ctx: ScreenContext, e: unknown): Promise<never> {
+  ctx.state.attendant = { ...ctx.state.attendant, notice: { action: 'refund', ok: false, text: NOTICES.failed(e instanceof Error ? e.message : String(e)) } };
+  await rereadRefunds(ctx);
+  ctx.changed();
+  throw e;
 }
 
 /** The refunds in doubt for tab `orders` (null when this lane has no refunds). */

@@ -5,16 +5,14 @@
  * asked by "Ask the terminal again" and again by the decision, can never tell: the attendant decides.
  */
 import * as fs from 'node:fs';
-import { loadConfig } from '../../config/load';
-import { bootKiosk, type Kiosk } from '../../device/kiosk';
+import type { Kiosk } from '../../device/kiosk';
 import { startScreen, type RunningScreen } from '../../device/screen';
+import { bootAttendantKiosk, completedCardSale } from '../../test/support/attendant-kiosk';
 import { tempDir } from '../../test/support/engine-fixture';
-import { waitFor } from '../../test/support/wait';
 import type { Order } from '../orders/order';
 import type { PaymentProvider } from '../payments/provider';
 import { refundAttemptsOf } from '../payments/refund-attempts';
 import { Refunds } from '../payments/refunds';
-import { hashPin } from './pin';
 
 const PIN = '2468';
 const T = 30_000;
@@ -26,10 +24,7 @@ describe('refunds in doubt on the attendant screen', () => {
 
   beforeEach(async () => {
     dir = tempDir('kiosk-screen-refund-doubt-');
-    const hash = await hashPin(PIN, { N: 1024, r: 8, p: 1 });
-    const config = loadConfig({ env: {}, overrides: { dataDir: dir, screen: { port: 0 }, attendant: { pins: [{ attendantId: 'att-42', hash }], maxPinAttempts: 5, lockoutMs: 60_000 } } });
-    k = await bootKiosk(config, { devices: true });
-    await waitFor('lane in service', () => k.hardware!.supervisor.condition().inService, T);
+    k = await bootAttendantKiosk(dir, PIN, T);
     screen = await startScreen(k, { port: 0 });
   }, 60_000);
   afterEach(async () => {
@@ -37,19 +32,6 @@ describe('refunds in doubt on the attendant screen', () => {
     await k?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-
-  async function cardSale(): Promise<Order> {
-    let o: Order | null = null;
-    for (const item of await k.catalog.sample('plain', 2)) {
-      const r = await k.lane.scan(item.barcodes[0]);
-      if (!r.ok || r.action !== 'item_added') throw new Error(`scan ${item.sku}: ${JSON.stringify(r)}`);
-      o = r.order;
-    }
-    o = await k.engine.dispatch(o!.id, { type: 'checkout_started' });
-    o = await k.checkout.pay(o.id, 'card');
-    expect(o.state).toBe('paid');
-    return k.engine.dispatch(o.id, { type: 'order_completed' });
-  }
 
   async function refundLeftInDoubt(o: Order, amount: number): Promise<string> {
     const silent: PaymentProvider = {
@@ -70,7 +52,7 @@ describe('refunds in doubt on the attendant screen', () => {
   }
 
   it('a row per refund in doubt; "ask the terminal again" cannot tell; "shopper got the money" journals it refunded once with the attendant id', async () => {
-    const o = await cardSale();
+    const o = await completedCardSale(k);
     const id = await refundLeftInDoubt(o, 150);
     await login();
     const s = screen.session;
@@ -94,7 +76,7 @@ describe('refunds in doubt on the attendant screen', () => {
   }, 60_000);
 
   it('"not refunded": declined with the attendant id; the refund then goes through the terminal once', async () => {
-    const o = await cardSale();
+    const o = await completedCardSale(k);
     const id = await refundLeftInDoubt(o, 200);
     await login();
     const s = screen.session;
