@@ -4,6 +4,7 @@ import { inScope, type Lang, type StoreScope } from '../console/types';
 import type { OrderRow, PaymentRow, RefundRow } from './fold';
 import { int, obj, parsePayload, text } from './journal-payload';
 import { receiptOrderOf } from './receipt-snapshot';
+import { refundDoubts, type RefundDoubt } from './refund-doubts';
 import { returnCommands, returnInfoBySeq, type ReturnCommandRow } from './returns';
 
 export interface TimelineEntry {
@@ -26,6 +27,8 @@ export interface OrderDetail {
   refunds: (RefundRow & { reason: string | null; returnId: string | null })[];
   /** HQ `return` commands sent for this order and what the kiosk answered. */
   returns: ReturnCommandRow[];
+  /** The lane's refunds in doubt (`refund_in_doubt` entries) and how each was settled, from the stored journal. */
+  refundDoubts: RefundDoubt[];
   /** The receipt as the kiosk printed it (from the order_completed snapshot), or null for an order not completed. */
   receipt: string | null;
   training: boolean;
@@ -85,7 +88,8 @@ export async function orderDetail(
       type: e.type,
       from: text(p.from, 40),
       to: text(p.to, 40),
-      amount: int(ev.amount) ?? int(p.total),
+      // a refund in doubt / its settlement: the refund attempt's amount (their payload is flat, no event)
+      amount: int(ev.amount) ?? int(p.total) ?? (e.type === 'refund_in_doubt' || e.type === 'refund_doubt_settled' ? int(p.amount) : null),
       verified: !!device && Number(device.chain_ok) === 1 && seq <= Number(device.contiguous_seq),
     };
   });
@@ -125,6 +129,7 @@ export async function orderDetail(
       returnId: returnInfo.get(Number(r.seq))?.returnId ?? null,
     })),
     returns,
+    refundDoubts: refundDoubts(entries),
     receipt,
     training: Number(order.training) === 1,
   };

@@ -5,6 +5,7 @@ import { orderDetail } from './detail';
 import { channelLabels, receiptLabel, statusBadge } from './orders-page';
 import { returnSection, storeReturnReasons } from './returns';
 import { hqRefundSection } from '../refunds/console';
+import { refundDoubtSection } from './refund-doubt-section';
 
 /**
  * A payment's reference (stored as JSON: authorisation code, masked PAN, trade numbers …) as `key value` pairs that
@@ -71,6 +72,7 @@ export async function orderPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
       <tbody>${d.refunds.length
         ? d.refunds.map((r) => html`<tr><td>${time(r.ts)}</td><td class="num">${money(r.amount)}</td><td>${channelLabels(t, r.channel ?? '')}</td><td>${r.attendant_id ?? ''}</td><td>${r.reason ?? ''}</td><td>${r.returnId ? html`<code>${r.returnId}</code>` : ''}</td></tr>`)
         : html`<tr><td colspan="6" class="muted">${t('orders.none')}</td></tr>`}</tbody></table></div>
+    ${refundDoubtSection(t, d.refundDoubts, money, time)}
     ${returnSection(req, `/orders/${encodeURIComponent(o.store_id)}/${encodeURIComponent(o.device_id)}/${encodeURIComponent(o.order_id)}`, d.returns, (ms) => time(ms), reasons)}
     ${hqRefunds}
     <h2>${t('orders.detail.timeline')}</h2>
