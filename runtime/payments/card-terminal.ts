@@ -118,27 +118,40 @@ export class CardTerminalProvider implements PaymentProvider {
       : { outcome: 'declined', reason: r.text ?? `refund declined (result code ${r.resultCode})` };
   }
 
-  async lookup(attempt: LookupRequest): Promise<LookupResult> {
+  /**
+   * The terminal's last transaction against a baseline (the trace number the kiosk knew before it sent something,
+   * null: the terminal had none): `unknown` when the terminal does not answer or gives no status information, or has
+   * no transaction though the baseline was not "none"; `none` when it has none and had none before; `unmoved` when
+   * its last trace is the baseline (what was sent never ran); else `moved`, with the transaction.
+   */
+  private async sinceBaseline(context: { lastTraceNumber?: unknown } | null | undefined): Promise<
+    { kind: 'unknown' } | { kind: 'none' } | { kind: 'unmoved' } | { kind: 'moved'; last: TerminalResult; hasBaseline: boolean }
+  > {
     let last: TerminalResult;
     try {
       last = await this.terminal.statusEnquiry();
     } catch {
-      return { outcome: 'unknown' };
+      return { kind: 'unknown' };
     }
-    const baseline = attempt.context?.lastTraceNumber;
+    const baseline = context?.lastTraceNumber;
     const hasBaseline = typeof baseline === 'number' || baseline === null;
     // the terminal did not say what it last did (e.g. a completion without status information): in doubt
-    if (last.lastTransaction !== 'found' && last.lastTransaction !== 'none') return { outcome: 'unknown' };
+    if (last.lastTransaction !== 'found' && last.lastTransaction !== 'none') return { kind: 'unknown' };
     if (last.lastTransaction === 'none' || last.traceNumber === undefined) {
-      // the terminal says it has no transaction at all: ours never ran, if we knew the terminal had none before either
-      return last.lastTransaction === 'none' && hasBaseline && baseline === null
-        ? { outcome: 'declined', reason: 'the terminal has no record of the payment' }
-        : { outcome: 'unknown' };
+      // no transaction at all: nothing of ours ran, if we knew the terminal had none before either
+      return last.lastTransaction === 'none' && hasBaseline && baseline === null ? { kind: 'none' } : { kind: 'unknown' };
     }
     this.lastSeenTrace = last.traceNumber;
-    if (hasBaseline && last.traceNumber === baseline) {
-      return { outcome: 'declined', reason: 'the payment never reached the terminal (its last transaction is older)' };
-    }
+    if (hasBaseline && last.traceNumber === baseline) return { kind: 'unmoved' };
+    return { kind: 'moved', last, hasBaseline };
+  }
+
+  async lookup(attempt: LookupRequest): Promise<LookupResult> {
+    const since = await this.sinceBaseline(attempt.context);
+    if (since.kind === 'unknown') return { outcome: 'unknown' };
+    if (since.kind === 'none') return { outcome: 'declined', reason: 'the terminal has no record of the payment' };
+    if (since.kind === 'unmoved') return { outcome: 'declined', reason: 'the payment never reached the terminal (its last transaction is older)' };
+    const { last } = since;
     // a card refund was in doubt when this payment started: the newer transaction may be that refund
     if (attempt.context?.refundInDoubt) return { outcome: 'unknown' };
     // a reversal (it names the transaction it reverses) is never our payment, whatever its amount
@@ -157,22 +170,11 @@ export class CardTerminalProvider implements PaymentProvider {
    * `not_done`; anything else — no status information, another amount, something sent after it — stays `unknown`.
    */
   async lookupRefund(req: RefundLookupRequest): Promise<RefundLookupResult> {
-    let last: TerminalResult;
-    try {
-      last = await this.terminal.statusEnquiry();
-    } catch {
-      return { outcome: 'unknown' };
-    }
-    const baseline = req.context?.lastTraceNumber;
-    const hasBaseline = typeof baseline === 'number' || baseline === null;
-    if (last.lastTransaction !== 'found' && last.lastTransaction !== 'none') return { outcome: 'unknown' };
-    if (last.lastTransaction === 'none' || last.traceNumber === undefined) {
-      return last.lastTransaction === 'none' && hasBaseline && baseline === null && !req.laterTraffic
-        ? { outcome: 'not_done', reason: 'the terminal has no record of any transaction' }
-        : { outcome: 'unknown' };
-    }
-    this.lastSeenTrace = last.traceNumber;
-    if (hasBaseline && last.traceNumber === baseline) return { outcome: 'not_done', reason: 'the refund never reached the terminal (its last transaction is older)' };
+    const since = await this.sinceBaseline(req.context);
+    if (since.kind === 'unknown') return { outcome: 'unknown' };
+    if (since.kind === 'none') return req.laterTraffic ? { outcome: 'unknown' } : { outcome: 'not_done', reason: 'the terminal has no record of any transaction' };
+    if (since.kind === 'unmoved') return { outcome: 'not_done', reason: 'the refund never reached the terminal (its last transaction is older)' };
+    const { last, hasBaseline } = since;
     if (!hasBaseline || req.laterTraffic) return { outcome: 'unknown' };
     if (last.originalTraceNumber !== undefined) {
       // a reversal: ours only if it names this payment's trace number
