@@ -396,6 +396,11 @@ export const configSchema = z
         /** MQTT protocol version: 4 = 3.1.1, 5 = 5.0. */
         protocolVersion: num({ min: 4, max: 5, int: true }),
         telemetryMs: num({ min: 1000, int: true }),
+        /** Reconnect backoff (full jitter): the wait before the n-th attempt is random(0, min(capMs, baseMs · 2^n)). */
+        reconnect: z
+          .object({ baseMs: num({ min: 1, max: 3_600_000, int: true }), capMs: num({ min: 1, max: 86_400_000, int: true }) })
+          .strict()
+          .refine((r) => r.capMs >= r.baseMs, { error: 'expected capMs ≥ baseMs', path: ['capMs'] }),
       })
       .strict(),
     /** The shopper's touchscreen, served on 127.0.0.1 (0: any free port). */

@@ -81,7 +81,9 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
     clean: false, // commands sent while the kiosk was away are queued for it
     // the embedded Aedes broker speaks MQTT 3.1.1 only
     protocolVersion: embedded ? 4 : (k.config.hq.protocolVersion as 4 | 5),
-    reconnectPeriod: 2000,
+    // the first period only: the uplink worker sets each wait by hq.reconnect's full-jitter backoff (after a broker
+    // restart the lanes come back spread out, not all in the same second)
+    reconnectPeriod: k.config.hq.reconnect.baseMs,
     connectTimeout: 10_000,
     will: stateWill(store, device), // presence.start() sets it to the full offline state before the first connect
     // MQTT 5 ends a session at disconnect unless it asks for an expiry: keep it (30 days) as 3.1.1's clean:false does
@@ -97,6 +99,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   const thread = new UplinkThread({
     brokerUrl,
     mqtt: options,
+    reconnect: { baseMs: k.config.hq.reconnect.baseMs, capMs: k.config.hq.reconnect.capMs },
     dbFile: db.file,
     storeId: store,
     deviceId: device,
@@ -123,6 +126,10 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   };
   const onClose = () => (k.connectivity.hq = false);
   client.on('error', onError);
+  // a broker that speaks only MQTT 3.1.1 (hq.protocolVersion 5 meeting Aedes, an older broker): the link goes on in 3.1.1
+  const onFallback = ({ cause }: { cause: string }) =>
+    log?.warn({ broker: brokerUrl, cause }, 'hq link: the broker does not speak MQTT 5; using MQTT 3.1.1 (no session expiry: clean:false keeps the session)');
+  client.once('protocolFallback', onFallback);
   client.on('connect', onConnect);
   client.on('close', onClose);
 
@@ -364,6 +371,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       client.off('connect', subscribe);
       client.off('connect', onFirstConnect);
       client.off('connect', onConnect);
+      client.off('protocolFallback', onFallback);
       client.off('close', onClose); // its 'error' listener stays: an error after the end must not throw
       await embedded?.close();
     },

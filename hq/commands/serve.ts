@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SystemClock, type Clock, type TimerHandle } from '../../kernel/clock';
+import { applyReconnectBackoff } from '../../kernel/reconnect-backoff';
 import { SqlAuditLog } from '../audit/audit-log';
 import { addBrokerOptions, brokerConnectOptions, redactUrl, type BrokerCliOptions } from '../broker-auth';
 import { buildConsole } from '../console/server';
@@ -16,6 +17,7 @@ import { addUser, countUsers } from '../console/users';
 import { SqlAlerts } from '../fleet/alerts';
 import { HqIngest } from '../ingest/ingest';
 import { IngestStore } from '../ingest/store';
+import { HQ_RECONNECT } from '../mqtt-link';
 import { loadPrivateKey, parseDuration } from '../signing';
 import { defaultSecretsKeyFile, loadSecretsKey } from '../channels/secrets-key';
 import { loadChannelEndpoints } from '../refunds/refunders';
@@ -100,7 +102,8 @@ export async function runServe(opts: ServeOptions, io: { out: (t: string) => voi
   let connected = false;
   if (opts.broker) {
     const b = await brokerConnectOptions(opts);
-    client = mqtt.connect(b.url, { ...b.options, reconnectPeriod: 2000, connectTimeout: 10_000, clientId: `hq-serve-${process.pid}-${Date.now() % 100000}` });
+    client = mqtt.connect(b.url, { ...b.options, reconnectPeriod: HQ_RECONNECT.baseMs, connectTimeout: 10_000, clientId: `hq-serve-${process.pid}-${Date.now() % 100000}` });
+    applyReconnectBackoff(client, HQ_RECONNECT);
     let lastError = '';
     client.on('connect', () => {
       connected = true;

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import mqtt from 'mqtt';
 import { SystemClock, type Clock } from '../../kernel/clock';
 import { fleetFilter } from '../../protocol/topics';
+import { applyReconnectBackoff } from '../../kernel/reconnect-backoff';
 import { addBrokerOptions, brokerConnectOptions, type BrokerCliOptions } from '../broker-auth';
+import { HQ_RECONNECT } from '../mqtt-link';
 import { FLEET_FILTERS, FleetView, renderFleet, type FleetRow } from '../ingest/fleet';
 import { IngestStore } from '../ingest/store';
 
@@ -49,10 +51,11 @@ export async function watchFleet(
       client = await mqtt.connectAsync(opts.broker, {
         username: opts.username,
         password: opts.password,
-        reconnectPeriod: opts.once ? 0 : 1000,
+        reconnectPeriod: opts.once ? 0 : HQ_RECONNECT.baseMs,
         connectTimeout: 10_000,
         clientId: `hq-watch-${process.pid}-${Date.now() % 100000}`,
       });
+      if (!opts.once) applyReconnectBackoff(client, HQ_RECONNECT);
       client.on('message', (topic, payload, packet) => view.apply(topic, payload, io.clock.now(), packet.retain));
       await client.subscribeAsync([...FLEET_FILTERS, fleetFilter('events')], { qos: 1 });
     }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IClientOptions, IClientPublishOptions, IClientSubscribeOptions, MqttClient } from 'mqtt';
 import { KioskError } from '../../kernel/errors';
+import { mqtt311Options } from '../../kernel/mqtt-protocol-fallback';
 import type { UplinkThread } from './uplink-thread';
 import type { FromWorker } from './uplink-messages';
 
@@ -12,7 +13,9 @@ type SubscribeTopic = string | string[] | Record<string, IClientSubscribeOptions
  * mqtt.js's MqttClient the kiosk uses — `connect`, `publish(Async)`, `subscribe`, `unsubscribe(Async)`, `end(Async)`,
  * `reconnect`, `connected` / `disconnecting` / `disconnected`, `options.will` and `options.reconnectPeriod`, and the
  * events `connect`, `close`, `offline`, `reconnect`, `end`, `disconnect`, `error` and `message` (payload a Buffer,
- * packet with `topic`, `qos`, `retain`). HQ's acks never come here: the worker's drain takes them.
+ * packet with `topic`, `qos`, `retain`). HQ's acks never come here: the worker's drain takes them. Its own event
+ * `protocolFallback` ({cause}) tells that the broker does not speak MQTT 5 and the link went back to 3.1.1
+ * (`options.protocolVersion` becomes 4, and a replacement worker starts at 3.1.1).
  *
  * When the worker dies, pending calls fail, `close` is emitted (the lane shows HQ as down), and the replacement worker
  * gets the connection's state again (options, connect). Use `asMqttClient()` where a module is typed for mqtt.js.
@@ -173,6 +176,11 @@ export class RemoteMqttClient extends EventEmitter {
         this.emit('message', m.topic, payload, { cmd: 'publish', topic: m.topic, payload, qos: m.qos, retain: m.retain, dup: false });
         break;
       }
+      case 'protocolFallback':
+        this.options.protocolVersion = 4;
+        this.thread.update((init) => ({ ...init, mqtt: mqtt311Options(init.mqtt) }));
+        this.emit('protocolFallback', { cause: m.cause });
+        break;
       case 'reply': {
         const cb = this.pending.get(m.id);
         this.pending.delete(m.id);

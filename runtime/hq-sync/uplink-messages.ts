@@ -1,4 +1,5 @@
 import type { IClientOptions, IClientPublishOptions, IClientSubscribeOptions } from 'mqtt';
+import type { BackoffPolicy } from '../../kernel/reconnect-backoff';
 import type { AckRefusal } from './outbox-publisher';
 
 /**
@@ -12,6 +13,11 @@ export interface UplinkInit {
   brokerUrl: string;
   /** mqtt.js options without functions (TLS material as Buffers). `manualConnect` is set by the worker. */
   mqtt: IClientOptions;
+  /**
+   * Reconnect with full-jitter capped exponential backoff (kernel/reconnect-backoff.ts) instead of the fixed
+   * `mqtt.reconnectPeriod`; absent: the fixed period. An `mqtt.reconnectPeriod` of 0 still means no reconnecting.
+   */
+  reconnect?: BackoffPolicy;
   /** The kiosk's database: the worker reads the outbox and the journal on a read-only connection of its own. */
   dbFile: string;
   storeId: string;
@@ -53,6 +59,8 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'event'; name: ConnectionEvent; connected: boolean; disconnecting: boolean; disconnected: boolean }
   | { t: 'error'; message: string; code: string | number | null }
+  /** The broker does not speak MQTT 5: the connection went back to 3.1.1 for good (kernel/mqtt-protocol-fallback.ts). */
+  | { t: 'protocolFallback'; cause: string }
   | { t: 'message'; topic: string; payload: Uint8Array; qos: number; retain: boolean }
   | { t: 'reply'; id: number; error: string | null }
   | { t: 'drain.published'; seqs: number[] }

@@ -151,4 +151,28 @@ describe.each([
     expect(wills).toEqual(['gone']);
     await waitFor(() => !client.connected);
   });
+
+  it('reconnects by the `reconnect` backoff policy, not the fixed period; a period of 0 set on the lane thread still stops it', async () => {
+    // a fixed period of 10 s would show as a 10 s wait; the policy's waits are at most 150 ms
+    const { client } = start(init({ mqtt: { clientId: `backoff-${Date.now()}`, clean: true, protocolVersion: 5, reconnectPeriod: 10_000 }, reconnect: { baseMs: 50, capMs: 150 } }));
+    const log: { ev: string; t: number }[] = [];
+    for (const ev of ['close', 'reconnect', 'connect']) client.on(ev, () => log.push({ ev, t: Date.now() }));
+    client.connect();
+    await waitFor(() => client.connected);
+    for (let i = 0; i < 4; i++) {
+      const before = log.length;
+      client.stream.destroy();
+      await waitFor(() => log.slice(before).some((e) => e.ev === 'connect'), 5000);
+      const closed = log.slice(before).find((e) => e.ev === 'close')!;
+      const attempt = log.slice(before).find((e) => e.ev === 'reconnect')!;
+      expect(attempt.t - closed.t).toBeLessThan(1500); // ≤ 150 ms and the worker's message hops, on a loaded machine
+    }
+    client.options.reconnectPeriod = 0;
+    await new Promise((r) => setTimeout(r, 100)); // the option crosses to the uplink
+    const before = log.length;
+    client.stream.destroy();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(log.slice(before).map((e) => e.ev)).toEqual(['close']);
+    expect(client.connected).toBe(false);
+  });
 });

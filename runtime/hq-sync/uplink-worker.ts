@@ -10,6 +10,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import mqtt, { type IClientSubscribeOptions } from 'mqtt';
 import { SystemClock } from '../../kernel/clock';
 import { KioskDb } from '../../kernel/sqlite/database';
+import { applyProtocolFallback } from '../../kernel/mqtt-protocol-fallback';
+import { applyReconnectBackoff } from '../../kernel/reconnect-backoff';
 import { lowerThreadPriority } from '../../kernel/thread-priority';
 import { OutboxPublisher } from './outbox-publisher';
 import type { ConnectionEvent, FromWorker, ToWorker, UplinkInit } from './uplink-messages';
@@ -28,7 +30,18 @@ export async function runUplink(port: MessagePort, init: UplinkInit): Promise<vo
   for (const name of ['connect', 'close', 'offline', 'reconnect', 'end', 'disconnect'] as ConnectionEvent[]) {
     client.on(name as 'connect', () => send({ t: 'event', name, ...state() }));
   }
-  client.on('error', (e: Error & { code?: string | number }) => send({ t: 'error', message: e.message || String(e), code: e.code ?? null }));
+  // a broker that speaks only MQTT 3.1.1 (Aedes, older brokers): go back to 3.1.1 and keep syncing; the refusal
+  // that made it so is told once, as the fallback, not also as a link error
+  let refusal: Error | null = null;
+  applyProtocolFallback(client, ({ cause, error }) => {
+    refusal = error ?? null;
+    send({ t: 'protocolFallback', cause });
+  });
+  client.on('error', (e: Error & { code?: string | number }) => {
+    if (e !== refusal) send({ t: 'error', message: e.message || String(e), code: e.code ?? null });
+  });
+  // a broker restart must not bring every lane back in the same second: jittered, capped, doubling waits
+  if (init.reconnect) applyReconnectBackoff(client, init.reconnect);
 
   // the drain reads on its own read-only connection; deletes go to the lane's thread
   const db = await KioskDb.openReadOnly(init.dbFile);
