@@ -177,7 +177,9 @@ common(program.command('provision').description('make this kiosk a fleet member:
   .option('--username <u>').option('--password-stdin', 'read the MQTT password from stdin').option('--password-file <file>', 'read the MQTT password from FILE')
   .option('--password <p>', 'refused: a password in argv is visible in ps and shell history').option('--cert <file>').option('--key <file>').option('--ca <file>')
   .option('--trust <file>', 'HQ public key (PEM), repeatable', (v: string, prev: string[] = []) => [...prev, v])
-  .option('--force', 'replace an existing identity').option('--require-broker', 'fail when the broker cannot be reached')
+  .option('--force', 'replace an existing identity (with --csr: make a new key)').option('--require-broker', 'fail when the broker cannot be reached')
+  .option('--csr', 'make this kiosk\'s TLS key here (0600, never leaves) and print a CSR for `hq ca sign`; then provision with --cert and --ca, no --key')
+  .option('--csr-out <file>', 'with --csr: write the CSR to FILE instead of stdout')
   .action(lazy(() => import('./commands/provision'), 'provision'));
 common(program.command('backup').description('online, verified copy of the database (also while the kiosk runs); keeps the N newest'))
   .option('--out <file>', 'default <data>/backups/kiosk-<time>.db').option('--keep <n>', 'backups kept in that folder', '7').option('--json')

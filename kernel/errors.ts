@@ -52,7 +52,9 @@ export type KioskErrorCode =
   /** Data from outside (a channel's bill file, …) that is malformed, too large or inconsistent with itself. */
   | 'BAD_DATA'
   /** A sealed section (protocol/sealed) that this key cannot open: another kiosk's, altered, or malformed. */
-  | 'SEALED_INVALID';
+  | 'SEALED_INVALID'
+  /** HQ's certificate authority refuses: a CSR with a wrong name, key or signature, a CA or key file to overwrite, an unknown serial. */
+  | 'CA_REFUSED';
 
 export class KioskError extends Error {
   readonly code: KioskErrorCode;

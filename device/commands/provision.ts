@@ -8,6 +8,7 @@ import { probeBroker, type ProbeOptions, type ProbeResult } from '../../runtime/
 import { identityPath, readIdentity, secretsDir, writeIdentity, type BrokerAuth, type Identity } from '../../runtime/trust/identity';
 import { TrustStore } from '../../runtime/trust/trust-store';
 import { createSealKey, ensureSealKey } from '../../runtime/trust/seal-key';
+import { clientCsr, ensurePendingKey, pendingKeyPath, readClientCert } from '../../runtime/trust/client-csr';
 import { checkIdentityAtHq, type IdentityCheck } from '../../runtime/hq-sync/identity-check';
 import { dbPath } from '../kiosk';
 import { baseConfigFrom, CliExit, type CommonOptions } from '../cli-support';
@@ -26,6 +27,10 @@ export interface ProvisionOptions extends CommonOptions {
   trust?: string[];
   force?: boolean;
   requireBroker?: boolean;
+  /** `--csr`: make the kiosk's own key (kept here) and print a CSR for HQ to sign, instead of provisioning. */
+  csr?: boolean;
+  /** `--csr-out FILE`: write the CSR there instead of stdout. */
+  csrOut?: string;
 }
 
 export interface ProvisionIo {
@@ -90,8 +95,10 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   if (!broker || !/^(mqtts?|wss?|tcp|tls):\/\/[^/\s]+/.test(broker)) usage('--broker <url> is required (mqtt://host:port, mqtts://, ws://, wss://)');
   if (!opts.trust?.length) usage('--trust <hq.pub> is required (the HQ public key that signs config and commands)');
   const certParts = [opts.cert, opts.key, opts.ca].filter((x) => x !== undefined).length;
-  if (certParts > 0 && certParts < 3) usage('--cert, --key and --ca go together');
-  if (certParts === 3 && (opts.username !== undefined || opts.password !== undefined)) usage('use either --username with a password or --cert/--key/--ca, not both');
+  // --cert and --ca without --key: the certificate HQ signed for this kiosk's own key (`kiosk provision --csr`)
+  const ownKey = opts.cert !== undefined && opts.ca !== undefined && opts.key === undefined;
+  if (certParts > 0 && certParts < 3 && !ownKey) usage('--cert, --key and --ca go together (or --cert and --ca alone, for the key `kiosk provision --csr` made here)');
+  if (certParts > 0 && (opts.username !== undefined || opts.password !== undefined)) usage('use either --username with a password or --cert/--key/--ca, not both');
   if ((opts.username === undefined) !== (opts.password === undefined)) usage('--username and a password (--password-stdin or --password-file) go together');
 
   const dataDir = baseConfigFrom(opts).dataDir; // not configFrom: the identity being replaced may be unreadable
@@ -102,7 +109,7 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   }
 
   const trustPems = opts.trust.map((f) => readInput(f, 'HQ key').toString('utf8'));
-  const certs = certParts === 3 ? { cert: readInput(opts.cert!, 'client certificate'), key: readInput(opts.key!, 'client key'), ca: readInput(opts.ca!, 'CA certificate') } : null;
+  const certs = certParts === 3 ? { cert: readInput(opts.cert!, 'client certificate'), key: readInput(opts.key!, 'client key'), ca: readInput(opts.ca!, 'CA certificate') } : ownKey ? withOwnKey(dataDir, store, device, opts.cert!, opts.ca!) : null;
   // check the keys before anything is written
   trustPems.forEach((pem, i) => {
     if (PRIVATE_PEM.test(pem)) {
@@ -151,6 +158,7 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
   const sealKey = sameIdentity ? ensureSealKey(dataDir) : createSealKey(dataDir);
   const identity: Identity = { v: 1, store, device, broker: { url: broker, auth }, provisionedAt: new Date(io.clock.now()).toISOString() };
   writeIdentity(dataDir, identity);
+  if (ownKey) fs.rmSync(pendingKeyPath(dataDir), { force: true }); // now secrets/client.key
 
   if (!result.ok) io.err(`kiosk: warning: broker not reachable (${result.error}); identity written anyway, the kiosk will keep trying\n`);
   if (known.status === 'unchecked') io.err(`kiosk: warning: could not check whether HQ already knows ${store}/${device} (${known.error})\n`);
@@ -169,6 +177,56 @@ export async function provisionKiosk(opts: ProvisionOptions, io: ProvisionIo): P
     ].join('\n'),
   );
   return { identity, dataDir, trusted, broker: result, known, reuseWarning, sealKeyFingerprint: sealKey.fingerprint };
+}
+
+/**
+ * The certificate HQ signed for this kiosk's own key: the pending key of `kiosk provision --csr` (or, renewing, the
+ * key already in use) must be the one it certifies, its CN must be `store/device` (the broker makes the CN the
+ * username the ACL is written for) and the CA given must have signed it. Exit 1 otherwise, nothing written.
+ */
+function withOwnKey(dataDir: string, store: string, device: string, certFile: string, caFile: string): { cert: Buffer; key: Buffer; ca: Buffer } {
+  const cert = readInput(certFile, 'client certificate');
+  const ca = readInput(caFile, 'CA certificate');
+  let info;
+  try {
+    info = readClientCert(cert);
+  } catch (e) {
+    throw new CliExit(1, `kiosk: ${certFile}: ${(e as Error).message}`);
+  }
+  const candidates = [pendingKeyPath(dataDir), path.join(secretsDir(dataDir), 'client.key')].filter((f) => fs.existsSync(f));
+  if (candidates.length === 0) throw new CliExit(1, `kiosk: no key of this kiosk to go with ${certFile}: run \`kiosk provision --csr\` first (or give --key)`);
+  const keyFile = candidates.find((f) => info.matches(fs.readFileSync(f, 'utf8')));
+  if (!keyFile) throw new CliExit(1, `kiosk: ${certFile} does not certify this kiosk's key (${candidates.join(', ')}): was it signed from another kiosk's CSR?`);
+  if (info.commonName !== `${store}/${device}`) throw new CliExit(1, `kiosk: ${certFile} is for ${info.commonName ?? '(no CN)'}, not ${store}/${device}: the broker takes the certificate's CN as the kiosk's identity`);
+  if (!info.signedBy(ca.toString('utf8'))) throw new CliExit(1, `kiosk: ${certFile} was not signed by the CA in ${caFile}`);
+  return { cert, key: fs.readFileSync(keyFile), ca };
+}
+
+/**
+ * `kiosk provision --csr --store S --device D [--csr-out FILE]`: the first half of certificate provisioning with the
+ * private key made on the kiosk. Makes the kiosk's key (`<data>/secrets/csr.key`, 0600; kept when it exists, a new one
+ * with --force) and writes a CSR with CN `S/D` to FILE or stdout, for `hq ca sign --csr FILE`. Changes no identity.
+ * The second half is `kiosk provision … --cert signed.crt --ca ca.crt` without --key.
+ */
+export function provisionCsr(opts: ProvisionOptions, io: Pick<ProvisionIo, 'out' | 'err'>): { csrPem: string; keyFile: string; created: boolean } {
+  const { store, device } = opts;
+  if (!store || !ID.test(store)) usage('--store <id> is required (letters, digits, . _ -)');
+  if (!device || !ID.test(device)) usage('--device <id> is required (letters, digits, . _ -)');
+  if (opts.cert !== undefined || opts.key !== undefined || opts.ca !== undefined || opts.username !== undefined || opts.password !== undefined) {
+    usage('--csr makes a key and a CSR only: give --cert/--ca after HQ signed it, in a second `kiosk provision`');
+  }
+  const dataDir = baseConfigFrom(opts).dataDir;
+  const { keyPem, created } = ensurePendingKey(dataDir, opts.force ?? false);
+  const csrPem = clientCsr(keyPem, store, device);
+  if (opts.csrOut) writeFileAtomic(opts.csrOut, csrPem, 0o644);
+  else io.out(csrPem);
+  io.err(
+    `kiosk: ${created ? 'made' : 'kept'} this kiosk's key ${pendingKeyPath(dataDir)} (0600, it never leaves the kiosk); ` +
+      `CSR for ${store}/${device}${opts.csrOut ? ` in ${opts.csrOut}` : ' on stdout'}.\n` +
+      `  next: at HQ \`hq ca sign --dir CA --csr FILE --store ${store} --device ${device} --out ${device}.crt\`, ` +
+      `then here \`kiosk provision --store ${store} --device ${device} --broker mqtts://BROKER:8883 --cert ${device}.crt --ca ca.crt --trust hq.pub\`\n`,
+  );
+  return { csrPem, keyFile: pendingKeyPath(dataDir), created };
 }
 
 /** The reuse warning for an identity HQ knows, or null when this kiosk's journal holds the entry HQ acknowledged. */
@@ -236,6 +294,10 @@ export async function passwordFrom(opts: ProvisionCliOptions, readStdin: () => P
 /** The commander action. */
 export async function provision(opts: ProvisionCliOptions): Promise<void> {
   const { passwordStdin: _s, passwordFile: _f, ...rest } = opts;
+  if (opts.csr) {
+    provisionCsr(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+    return;
+  }
   const password = await passwordFrom(opts, readStdinBounded);
   await provisionKiosk({ ...rest, password }, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), clock: new SystemClock() });
 }

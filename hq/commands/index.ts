@@ -7,6 +7,7 @@ import { register as ingest } from './ingest';
 import { register as watch } from './watch';
 import { register as pricebookPush } from './pricebook-push';
 import { register as brokerAcl } from './broker-acl';
+import { register as ca } from './ca';
 import { register as quarantine } from './quarantine';
 import { register as user } from './user';
 import { register as orders } from './orders';
@@ -29,6 +30,7 @@ export const COMMANDS: RegisterCommand[] = [
   watch,
   pricebookPush,
   brokerAcl,
+  ca,
   quarantine,
   user,
   orders,

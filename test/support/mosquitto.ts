@@ -70,6 +70,35 @@ function shippedConfig(port: number, shipped: ShippedBroker): string[] {
   });
 }
 
+/** The kiosks' certificate listener we ship (deploy/mosquitto/mosquitto-certs.conf): an add-on to the shipped configuration. */
+export const CERTS_CONF = path.join(projectRoot(), 'deploy', 'mosquitto', 'mosquitto-certs.conf');
+
+/**
+ * mosquitto-certs.conf's settings lines for `extraConfig` next to `shipped` (read after it, as conf.d reads
+ * kiosk_certs.conf after kiosk.conf): its listener on loopback `port`, each `/etc/mosquitto/PATH` replaced by
+ * `files[PATH]` (`certs/ca.crt`, `certs/server.crt`, `certs/server.key`, `certs/crl.pem`, `kiosk.acl`).
+ */
+export function certsListenerConfig(port: number, files: Record<string, string>): string[] {
+  return fs
+    .readFileSync(CERTS_CONF, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      if (l === 'listener 8883') return `listener ${port} 127.0.0.1`;
+      return l.replace(/\/etc\/mosquitto\/([\w./-]+)/g, (_, name: string) => {
+        const file = files[name];
+        if (!file) throw new Error(`${CERTS_CONF} needs /etc/mosquitto/${name}: pass it in files`);
+        return file;
+      });
+    });
+}
+
+/** Waits until something listens on loopback `port` (e.g. a listener of `extraConfig`). */
+export function waitForListener(port: number, ms = 10_000): Promise<void> {
+  return waitForPort(port, ms);
+}
+
 /** Run deploy/mosquitto/mosquitto.conf itself: its kiosk listener (1883) on `port`, its HQ listener (1884) on `hqPort`. */
 export interface ShippedBroker {
   hqPort: number;
@@ -174,6 +203,12 @@ export class Mosquitto {
     child.kill(hard ? 'SIGKILL' : 'SIGTERM');
     await exited;
     this.child = null;
+  }
+
+  /** SIGHUP: Mosquitto re-reads its configuration, and with it a listener's certificates and CRL (not its open connections). */
+  reload(): void {
+    if (!this.child) throw new Error('mosquitto is not running');
+    this.child.kill('SIGHUP');
   }
 
   async restart(): Promise<void> {
