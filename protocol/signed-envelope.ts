@@ -29,7 +29,7 @@ export type RejectReason =
   | 'already_executed'
   | 'wrong_kind';
 
-export type EnvelopeKind = 'config' | 'pricebook' | 'command' | 'members' | 'recalls';
+export type EnvelopeKind = 'config' | 'pricebook' | 'command' | 'members' | 'recalls' | 'release';
 
 /** Who an envelope is for: one device, every device of a store, or the whole fleet. */
 export type Scope = { kind: 'device'; store: string; device: string } | { kind: 'store'; store: string } | { kind: 'fleet' };
@@ -84,7 +84,7 @@ export const scopeSchema = z.discriminatedUnion('kind', [
 const isoTime = z.iso.datetime({ offset: true });
 const envelopeSchema = z
   .object({
-    kind: z.enum(['config', 'pricebook', 'command', 'members', 'recalls']),
+    kind: z.enum(['config', 'pricebook', 'command', 'members', 'recalls', 'release']),
     scope: scopeSchema,
     version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     issuedAt: isoTime,
