@@ -56,6 +56,16 @@ const REQUIREMENTS = [
     apt: ['postgresql'],
   },
   {
+    name: 'openssl (HQ\'s certificate authority is cross-checked with openssl verify -crl_check)',
+    check: () => spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0,
+    apt: ['openssl'],
+  },
+  {
+    name: 'NATS server (a clustered MQTT broker test)',
+    check: () => spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0,
+    apt: ['nats-server'],
+  },
+  {
     name: 'mount, mkfs.ext4 and findmnt (storage faults are tested on a real small tmpfs and an ext4 image on a loop device)',
     check: () => ['mount', 'umount', 'findmnt', 'mkfs.ext4'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0),
     apt: ['mount', 'util-linux', 'e2fsprogs'],
