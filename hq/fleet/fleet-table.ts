@@ -1,5 +1,5 @@
 import type { Tx } from '../../kernel/sqlite/database';
-import type { IngestDb } from '../ingest/pg-db';
+import { writeBesideIngest, type IngestDb } from '../ingest/pg-db';
 import type { FleetDbRow, FleetEntry } from '../ingest/fleet';
 import { recordSealKey } from '../channels/kiosk-keys';
 
@@ -55,10 +55,10 @@ function params(e: FleetEntry): unknown[] {
   ];
 }
 
-/** Writes the current knowledge of these kiosks in ONE transaction. */
+/** Writes the current knowledge of these kiosks in ONE transaction (on PostgreSQL beside the ingest batches: hq/ingest/pg-db.ts). */
 export async function writeFleet(db: IngestDb, entries: readonly FleetEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await db.transaction(async (tx) => {
+  await writeBesideIngest(db, async (tx) => {
     for (const e of entries) {
       await tx.run(UPSERT, params(e));
       // the sealing key a birth announces (hq/channels): kept apart, so an offline will does not take it away

@@ -6,6 +6,8 @@ import { readFleet, retireKiosk } from '../fleet/fleet-table';
 import type { FleetDbRow } from './fleet';
 import type { AcceptResult, BatchOutcome, Gap } from './outcome';
 import { PgIngestDb, type IngestDb } from './pg-db';
+import { ensureSalesEvents, MonthPartitions } from './pg-partitions';
+import { FreshStats } from './pg-fresh-stats';
 import { salesByDevice, type DeviceSales } from './sales';
 import { refillRollups } from '../stats/rollup-writer';
 import { PG_STATS_MISSING } from '../stats/schema';
@@ -76,13 +78,23 @@ export interface DeviceRow {
  * - Every rejected event is kept in the `quarantine` table (store, device, seq, hash, the entry, the reason, first
  *   and last seen, copies): a sale HQ refuses is never lost, only kept apart from the main journal.
  * - Every call is one `BEGIN IMMEDIATE` transaction (`acceptMany` groups several), so several ingest processes
- *   may share one SQLite file.
+ *   may share one SQLite file. On PostgreSQL every call is one transaction serialized per device it carries, so any
+ *   number of ingest workers share the database (./pg-db.ts), and sales_events is partitioned by month
+ *   (./pg-partitions.ts).
  */
 export class IngestStore {
-  private constructor(readonly db: IngestDb) {}
+  private readonly partitions: MonthPartitions | null;
+  private readonly freshStats: FreshStats | null;
+  private constructor(readonly db: IngestDb) {
+    this.partitions = db instanceof PgIngestDb ? new MonthPartitions(db) : null;
+    this.freshStats = db instanceof PgIngestDb ? new FreshStats(db.read) : null;
+  }
 
-  /** A SQLite file, or a PostgreSQL database when `target` is a `postgres://` URL. */
-  static async open(target: string): Promise<IngestStore> {
+  /**
+   * A SQLite file, or a PostgreSQL database when `target` is a `postgres://` URL (`now`: which month partitions of
+   * sales_events are created ahead — this month's and the next).
+   */
+  static async open(target: string, now = Date.now()): Promise<IngestStore> {
     if (/^postgres(ql)?:\/\//.test(target)) {
       const pgdb = await PgIngestDb.open(target);
       try {
@@ -90,6 +102,8 @@ export class IngestStore {
           // one schema writer at a time (two HQ processes starting together), then the rollups' first fill
           await tx.get('SELECT pg_advisory_xact_lock(72150001)');
           const fresh = await tx.get<{ missing: boolean }>(PG_STATS_MISSING);
+          // first: the rest of the schema indexes it (and an older plain table is converted here)
+          await ensureSalesEvents(tx, now);
           await tx.exec(PG_SCHEMA);
           if (fresh?.missing) await refillRollups(tx);
         });
@@ -124,10 +138,16 @@ export class IngestStore {
    *   itself sent in this batch and HQ holds with the same hash — HQ never acks past a conflict;
    * - otherwise none: HQ acks nothing it did not store.
    */
-  acceptBatch(events: EventMessage[], receivedAt = Date.now()): Promise<BatchOutcome> {
-    if (events.length === 0) return Promise.resolve({ results: [], acks: [], quarantined: [] });
+  async acceptBatch(events: EventMessage[], receivedAt = Date.now()): Promise<BatchOutcome> {
+    if (events.length === 0) return { results: [], acks: [], quarantined: [] };
     const dialect = this.db.dialect;
-    return this.db.transaction((tx) => acceptBatch(tx, events, receivedAt, dialect));
+    if (!(this.db instanceof PgIngestDb)) return this.db.transaction((tx) => acceptBatch(tx, events, receivedAt, dialect));
+    await this.partitions!.ensure(events.map((e) => e.ts));
+    const devices = events.map((e) => [e.storeId, e.deviceId] as const);
+    const outcome = await this.db.deviceTransaction(devices, (tx) => acceptBatch(tx, events, receivedAt, dialect));
+    // committed: statistics for a fresh database's planner are no reason to fail (or wait for) the batch
+    void this.freshStats!.afterBatch().catch(() => undefined);
+    return outcome;
   }
 
   /** Quarantined entries (of one device, or all), by store, device, seq. */
