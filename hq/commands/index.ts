@@ -17,6 +17,7 @@ import { register as refund } from './refund';
 import { register as fleetTag } from '../fleet/tag-cli';
 import { register as members } from '../members/cli';
 import { register as recall } from '../recalls/cli';
+import { register as release } from './release';
 
 /** A command adds itself (and its subcommands) to the `hq` program. */
 export type RegisterCommand = (program: Command) => void;
@@ -40,5 +41,6 @@ export const COMMANDS: RegisterCommand[] = [
   fleetTag,
   members,
   recall,
+  release,
   serve,
 ];

@@ -22,12 +22,14 @@ import { MESSAGES as PROMOTIONS_MESSAGES } from '../promotions-console/messages'
 import { MESSAGES as REFUNDS_MESSAGES } from '../refunds/messages';
 import { ROUTES as MEMBERS } from '../members/routes';
 import { MESSAGES as MEMBERS_MESSAGES } from '../members/messages';
+import { ROUTES as RELEASES } from '../releases/routes';
+import { MESSAGES as RELEASES_MESSAGES } from '../releases/messages';
 
 /** Every feature's console routes (the core adds its own: login, users, audit). The authorisation matrix test walks this. */
-export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...PRICEBOOK, ...PROMOTIONS, ...CHANNELS, ...USERS, ...AUDIT, ...RECONCILE, ...MEMBERS];
+export const FEATURE_ROUTES: readonly RouteDef[] = [...FLEET, ...ORDERS, ...STATS, ...CONFIG, ...PRICEBOOK, ...PROMOTIONS, ...CHANNELS, ...USERS, ...AUDIT, ...RECONCILE, ...MEMBERS, ...RELEASES];
 
 /** Every feature's message catalogue (the core adds its own). */
-export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, PRICEBOOK_MESSAGES, PROMOTIONS_MESSAGES, CHANNELS_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES, RECONCILE_MESSAGES, MEMBERS_MESSAGES, REFUNDS_MESSAGES];
+export const FEATURE_MESSAGES: readonly Messages[] = [FLEET_MESSAGES, ORDERS_MESSAGES, STATS_MESSAGES, CONFIG_MESSAGES, PRICEBOOK_MESSAGES, PROMOTIONS_MESSAGES, CHANNELS_MESSAGES, USERS_MESSAGES, AUDIT_MESSAGES, RECONCILE_MESSAGES, MEMBERS_MESSAGES, REFUNDS_MESSAGES, RELEASES_MESSAGES];
 
 /** Every feature's background services (routes.ts of a feature may export SERVICES), started by `hq serve`. */
 export { FEATURE_SERVICES } from './services';
