@@ -20,12 +20,14 @@
  *      PROCS processes) publishes every journal entry of its kiosk — the same payloads — QoS 1 to the same topics,
  *      all in flight, and K bare clients of a shared subscription receive them: events/s from connect to all received.
  * ACK_TIMEOUT_MS sets the kiosks' re-publish wait when HQ stays silent (default: the kiosk's own, 30 s).
+ * The workers run as `--client-id hq-ingest-w1` … (persistent sessions); SESSIONS=0 runs them unnamed (clean sessions), to compare.
  * Prints markdown tables. Every child process, the broker and PostgreSQL are stopped on exit, error or Ctrl-C.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import mqtt from 'mqtt';
 import { Client } from 'pg';
 import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate } from '../../runtime/db/migrations';
@@ -47,6 +49,8 @@ const RECONNECT = { baseMs: Number(process.env.BACKOFF_BASE ?? 1000), capMs: Num
 const TELEMETRY_MS = Number(process.env.TELEMETRY_MS ?? 60_000);
 /** The kiosks' re-publish wait when HQ stays silent; unset: the kiosk's own default (30 s). */
 const ACK_TIMEOUT_MS = process.env.ACK_TIMEOUT_MS ? Number(process.env.ACK_TIMEOUT_MS) : undefined;
+/** Named ingest workers with persistent sessions (default), or unnamed ones with clean sessions (SESSIONS=0). */
+const SESSIONS = process.env.SESSIONS !== '0';
 /** How long a drain or a convergence may take before the run is declared stuck. */
 const STUCK_MS = Number(process.env.STUCK_S ?? 600) * 1000;
 
@@ -143,9 +147,13 @@ interface Worker {
   out: string[];
 }
 
-/** One real `hq ingest` worker of the shared group; resolves once it subscribed (its start line). */
-async function startWorker(pgUrl: string, brokerUrl: string): Promise<Worker> {
-  const child = spawn(process.execPath, [HQ_CLI, 'ingest', '--db', pgUrl, '--broker', brokerUrl, '--shared', 'fleet', '--every', '5'], {
+/**
+ * One real `hq ingest` worker of the shared group under a stable name (`--client-id hq-ingest-wN`: a persistent session
+ * the broker keeps while the worker is away); resolves once it subscribed (its start line).
+ */
+async function startWorker(pgUrl: string, brokerUrl: string, clientId: string): Promise<Worker> {
+  const args = [HQ_CLI, 'ingest', '--db', pgUrl, '--broker', brokerUrl, '--shared', 'fleet', ...(SESSIONS ? ['--client-id', clientId] : []), '--every', '5'];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnCleanup(child);
@@ -289,7 +297,7 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     const workers = workersOf;
-    for (let i = 0; i < k; i++) workers.push(await startWorker(pgUrl, broker.url));
+    for (let i = 0; i < k; i++) workers.push(await startWorker(pgUrl, broker.url, `hq-ingest-w${i + 1}`));
     const brokerRss0 = rssBytes(broker.pid!) ?? 0;
 
     const specs = kioskSpecs(dir, template, n);
@@ -357,6 +365,8 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     // 5. exactly-once, the kiosks stopped
     await Promise.all(hosts.map((h) => h.ask({ t: 'close' }, 'closed')));
     for (const w of workers) await stopWorker(w);
+    // their sessions would keep taking a share of the `fleet` group's events (queued) during the baseline: end them
+    for (let i = 0; i < (SESSIONS ? k : 0); i++) await (await mqtt.connectAsync(broker.url, { clientId: `hq-ingest-w${i + 1}`, clean: true, reconnectPeriod: 0 })).endAsync();
     const eo = await checkExactlyOnce({ pgUrl, kioskFiles: dbFiles });
     if (!eo.ok) process.stderr.write(`  exactly-once FAILED:\n    ${eo.problems.join('\n    ')}\n`);
 

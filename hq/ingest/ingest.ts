@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MqttClient } from 'mqtt';
+import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import { encodeAck, parseEvent, type EventMessage } from '../../protocol/sync/messages';
 import { mqttRequestResend, type RequestResend } from './request-resend';
@@ -14,8 +14,11 @@ export interface HqIngestOptions {
   /** Created (and owned) by the caller; may still be connecting. */
   client: MqttClient;
   clock: Clock;
-  /** Shared-subscription group: several instances with the same group split the events between them. */
-  shared?: string;
+  /**
+   * Shared-subscription group: several instances with the same group split the events between them. A function is
+   * asked at every subscribe (hq ingest decides on the first CONNACK, after its listener is attached: see runIngest).
+   */
+  shared?: string | (() => string | undefined);
   /** Called when a device's events have a hole that persisted `gapGraceMs`. Default: {@link mqttRequestResend}. */
   requestResend?: RequestResend;
   /** How long a hole may exist before a resend is requested (events of one device may race between instances). Default 1000. */
@@ -78,12 +81,11 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   private readonly store: IngestStore;
   private readonly client: MqttClient;
   private readonly clock: Clock;
-  private readonly shared?: string;
+  private readonly shared: () => string | undefined;
   private readonly requestResend: RequestResend;
   private readonly gapGraceMs: number;
   private readonly resendCooldownMs: number;
   private readonly maxBatch: number;
-  private readonly filters: string[];
   private queue: EventMessage[] = [];
   private flushing: Promise<void> | null = null;
   private running = false;
@@ -102,15 +104,20 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     this.store = opts.store;
     this.client = opts.client;
     this.clock = opts.clock;
-    this.shared = opts.shared;
+    const shared = opts.shared;
+    this.shared = typeof shared === 'function' ? shared : () => shared;
     this.requestResend = opts.requestResend ?? mqttRequestResend(opts.client);
     this.gapGraceMs = opts.gapGraceMs ?? 1000;
     this.resendCooldownMs = opts.resendCooldownMs ?? 5000;
     this.maxBatch = opts.maxBatch ?? 1000;
     this.fleetWriteMs = opts.fleetWriteMs ?? 1000;
+  }
+
+  private filters(): string[] {
     const events = fleetFilter('events');
-    this.filters = [
-      this.shared ? sharedFilter(this.shared, events) : events,
+    const shared = this.shared();
+    return [
+      shared ? sharedFilter(shared, events) : events,
       // never shared: a shared subscription gets no retained messages, and every instance keeps the whole fleet view
       ...FLEET_FILTERS,
     ];
@@ -153,12 +160,20 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     while (this.flushing) await this.flushing;
   }
 
-  private readonly subscribe = (): void => {
-    this.client.subscribe(this.filters, { qos: 1 }, (err) => err && this.report(err));
+  /**
+   * On every CONNACK. A resumed session (a named `hq ingest` worker) is subscribed again too, and explicitly: mqtt.js
+   * trusts `sessionPresent`, re-sends nothing and drops a repeated subscribe as already done, but Mosquitto 2.0.11
+   * restores a session from its persistence file without its `$share` subscriptions — the worker would stay deaf to
+   * events after a broker restart (test/ingest-session.test.ts). A clean session is re-subscribed by mqtt.js itself.
+   */
+  private readonly subscribe = (connack?: IConnackPacket): void => {
+    const map: ISubscriptionMap = Object.fromEntries(this.filters().map((f) => [f, { qos: 1 as const }]));
+    if (connack?.sessionPresent) map.resubscribe = true;
+    this.client.subscribe(map, (err) => err && this.report(err));
   };
 
   private async subscribeAsync(): Promise<void> {
-    await this.client.subscribeAsync(this.filters, { qos: 1 });
+    await this.client.subscribeAsync(this.filters(), { qos: 1 });
   }
 
   private readonly onMessage = (topic: string, payload: Buffer, packet?: { retain?: boolean }): void => {
