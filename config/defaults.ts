@@ -50,6 +50,7 @@ export function defaultConfig(): KioskConfig {
     hq: { broker: null, embeddedPort: 1883, protocolVersion: 5, telemetryMs: 60_000, reconnect: { baseMs: 1000, capMs: 60_000 } },
     screen: { port: 8080, branding: { storeName: null, logo: null, primaryColor: '#0a7d32', accentColor: '#ffd400' } },
     health: { enabled: true, port: 9464 },
+    updates: { enabled: false, root: '/opt/kiosk', maxBytesPerSecond: 1_000_000, healthWindowMs: 120_000 },
     payments: { gateway: { transport: 'simulated' }, wechat: { transport: 'simulated' }, unionpay: { transport: 'simulated' }, qrPollMs: 500, qrWaitDeadlineMs: 60_000, offline: { maxAmount: 50_000, maxCount: 20, maxTotal: 300_000 } },
     reports: { dayStartHour: 0 },
     pricebook: { starter: starterPriceBookPath() },

@@ -429,7 +429,25 @@ export const configSchema = z
         port: num({ min: 0, max: 65535, int: true }),
       })
       .strict(),
+    /** Over-the-air releases offered by HQ (runtime/releases/): installed side by side under `root`. */
+    updates: z
+      .object({
+        enabled: bool(),
+        /** Holds `releases/<version>/`, the `current` link and the updater's state (`updates/`). */
+        root: str({ min: 1, what: 'a directory path' }),
+        /** The download's rate limit (token bucket), bytes per second. */
+        maxBytesPerSecond: num({ min: 1024, int: true }),
+        /** After a switch, the new release must pass its health check within this time, else it is rolled back. */
+        healthWindowMs: num({ min: 1000, int: true }),
+      })
+      .strict(),
   })
   .strict();
+
+/**
+ * The version of this configuration schema. A release offer names the lowest one it reads (`minConfigSchema`);
+ * raise it when a release needs config keys older kiosks do not have.
+ */
+export const CONFIG_SCHEMA_VERSION = 1;
 
 export type KioskConfig = z.infer<typeof configSchema>;

@@ -10,6 +10,7 @@ import { UplinkThread } from '../runtime/hq-sync/uplink-thread';
 import { MembersReceiver } from '../runtime/members/snapshot-receiver';
 import { subscribeMembers, type MembersSubscription } from '../runtime/members/subscribe';
 import { startRecalls } from './hq-recalls';
+import { startReleases } from './releases/hq-releases';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
 import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
@@ -56,7 +57,10 @@ export interface HqLink {
  * signed config bundles (applied between orders) with `config/reported`, signed commands with `cmd/result`, and
  * price books. Everything is local first: the link may be down for days and the lane sells on.
  */
-export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promise<HqLink> {
+export async function startHqLink(
+  k: Kiosk,
+  opts: { log?: Logger; /** Over-the-air releases: a supervisor's restart instead of exit 75, an extra CA for HQ's HTTPS (tests). */ releases?: { restart?: () => void; ca?: Buffer } } = {},
+): Promise<HqLink> {
   const { clock, db, engine } = k;
   const store = k.config.device.storeId;
   const device = k.config.device.deviceId;
@@ -321,6 +325,18 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
   });
   // ---- recalls: HQ's signed recall list of the store, stored in one transaction, reported (device/hq-recalls.ts)
   const recallsSub = startRecalls(mqttClient, { db, trust: k.trust, clock, store, device, ...(log ? { log } : {}) });
+  // ---- over-the-air releases (updates.enabled): signed offers, download, switch between orders, health check, rollback
+  const releases = k.config.updates.enabled
+    ? startReleases(k, {
+        client: mqttClient,
+        store,
+        device,
+        ...(opts.releases?.ca ? { ca: opts.releases.ca } : 'ca' in credentials && credentials.ca ? { ca: credentials.ca } : {}),
+        ...('cert' in credentials && credentials.cert && credentials.key ? { clientCert: { cert: credentials.cert, key: credentials.key } } : {}),
+        ...(opts.releases?.restart ? { restart: opts.releases.restart } : {}),
+        ...(log ? { log } : {}),
+      })
+    : null;
   publisher.start();
   presence.start();
   client.once('connect', onFirstConnect);
@@ -359,6 +375,7 @@ export async function startHqLink(k: Kiosk, opts: { log?: Logger } = {}): Promis
       await bounded('price-book subscription', pbSub.close({ keepSubscriptions: true }));
       await bounded('members subscription', membersSub.close({ keepSubscriptions: true }));
       await bounded('recalls subscription', recallsSub.close({ keepSubscriptions: true }));
+      if (releases) await bounded('releases', releases.close({ keepSubscriptions: true }));
       await bounded('presence', presence.stop());
       await bounded('outbox drain', publisher.stop());
       // a client made with `manualConnect` forgets it is ending once end() completes while it is not connected, and its

@@ -16,6 +16,7 @@ import { lockForCommand } from '../locked-boot';
 import { kioskHealthSources, startHealthServer, type HealthServer } from '../health-server';
 import { sdNotifier, takeNotifyEnv, type SdNotifier } from '../sd-notify';
 import { followServiceStatus } from '../service-status';
+import { settleReleaseBeforeBoot } from '../releases/before-boot';
 
 /**
  * `kiosk start`: boots the runtime and the lane's devices (simulated unless config binds real ones), resumes the
@@ -91,6 +92,8 @@ async function runBooted(
         return { fault };
       },
     );
+  // a release switch or rollback in progress is settled before the database opens (device/releases/before-boot.ts)
+  if (!(await settleReleaseBeforeBoot(config, { clock, log }))) return;
   const first = await boot();
   const kiosk =
     'kiosk' in first
