@@ -13,6 +13,7 @@ import { startRecalls } from './hq-recalls';
 import { startReleases } from './releases/hq-releases';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
 import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
+import { subscribeIngestState } from '../runtime/hq-sync/ingest-state-subscription';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
 import { CommandRunner } from '../runtime/hq-control/commands';
 import { commandHandlers } from '../runtime/hq-control/command-handlers';
@@ -157,6 +158,7 @@ export async function startHqLink(
   const onCommitted = () => publisher.notify();
   engine.on('committed', onCommitted);
   const unsubscribeResend = subscribeResend(mqttClient, publisher, store, device, (e) => cutByStop(e) || log?.warn({ err: e.message }, 'resend request refused'));
+  subscribeIngestState(mqttClient, publisher, { clock }, (e) => cutByStop(e) || log?.warn({ err: e.message }, 'hq ingest birth')); // stops with the client's end
 
   const presence = new PresencePublisher({
     client: mqttClient,

@@ -1,7 +1,8 @@
 /**
  * Mosquitto ACL for a fleet: each kiosk's credentials (username `{store}/{device}`) are confined to its own topic
  * subtree — it may publish only its own events/state/telemetry/reports/results, and read only its own commands,
- * acks and config, its store's `_all` config, price book and member snapshot, and the fleet config. HQ's user may do everything
+ * acks and config, its store's `_all` config, price book and member snapshot, the fleet config and HQ ingest's birth
+ * (`kiosk/v1/_hq/ingest`, written by HQ's user). HQ's user may do everything
  * under `kiosk/v1/`. Mosquitto's `pattern` substitution cannot split a username into store and device, so store
  * level rules are written out per device.
  *
@@ -60,6 +61,8 @@ export function mosquittoAcl(devices: AclDevice[], opts: { hqUser?: string } = {
       `topic read kiosk/v1/${store}/_all/members`,
       `topic read kiosk/v1/${store}/_all/recalls`,
       'topic read kiosk/v1/_fleet/config',
+      // HQ ingest's retained birth (protocol/sync/ingest-state.ts): kiosks re-publish un-acked events when it comes
+      'topic read kiosk/v1/_hq/ingest',
       '',
     );
   }

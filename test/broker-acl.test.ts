@@ -67,6 +67,15 @@ describe('Mosquitto ACL: each kiosk is confined to its own topic subtree', () =>
     expect(await readable(me, 'kiosk/v1/s2/lane-1/events')).toBe(false); // nor other kiosks' sales
   });
 
+  it('HQ ingest’s birth (kiosk/v1/_hq/ingest): every kiosk reads it, HQ’s user writes it, no kiosk can fake it', async () => {
+    const me = await login('s1/lane-1');
+    const other = await login('s2/lane-1');
+    expect(await readable(me, 'kiosk/v1/_hq/ingest')).toBe(true);
+    expect(await readable(other, 'kiosk/v1/_hq/ingest')).toBe(true);
+    expect(await delivered(me, 'kiosk/v1/_hq/ingest')).toBe(false);
+    expect(await readable(me, 'kiosk/v1/_hq/other')).toBe(false);
+  });
+
   /** Resolves once every message the broker had for `hq` before now has been delivered to it (a round trip of its own). */
   async function roundTrip(hq: MqttClient, seen: { topic: string }[]): Promise<void> {
     const probe = `kiosk/v1/s2/lane-1/cmd`;

@@ -21,6 +21,7 @@ import { OutboxPublisher } from '../../runtime/hq-sync/outbox-publisher';
 import { PresencePublisher, stateWill } from '../../runtime/hq-sync/presence';
 import { applyReconnectBackoff, type BackoffPolicy } from '../../runtime/hq-sync/reconnect-backoff';
 import { subscribeResend } from '../../runtime/hq-sync/resend-subscription';
+import { subscribeIngestState } from '../../runtime/hq-sync/ingest-state-subscription';
 import { commandHandlers } from '../../runtime/hq-control/command-handlers';
 import { CommandRunner } from '../../runtime/hq-control/commands';
 import { MembersReceiver } from '../../runtime/members/snapshot-receiver';
@@ -100,6 +101,7 @@ export async function startFleetKiosk(o: FleetKioskOptions): Promise<FleetKiosk>
   const onCommitted = () => publisher.notify();
   engine.on('committed', onCommitted);
   const unsubscribeResend = subscribeResend(client, publisher, store, device);
+  subscribeIngestState(client, publisher, { clock }); // stops with the client's end
 
   let configVersion: string | null = configVersionInForce(await k.bundles.reported());
   let pricebookVersion: string | null = await k.catalog.version();

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import type { IConnackPacket, ISubscriptionGrant, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../../kernel/clock';
 import { encodeAck, parseEvent, type EventMessage } from '../../protocol/sync/messages';
+import { INGEST_STATE_TOPIC, encodeIngestState } from '../../protocol/sync/ingest-state';
 import { mqttRequestResend, type RequestResend } from './request-resend';
 import { ackTopic, fleetFilter, parseTopic, sharedFilter } from '../../protocol/topics';
 import { readFleet, writeFleet } from '../fleet/fleet-table';
@@ -169,11 +171,23 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   private readonly subscribe = (connack?: IConnackPacket): void => {
     const map: ISubscriptionMap = Object.fromEntries(this.filters().map((f) => [f, { qos: 1 as const }]));
     if (connack?.sessionPresent) map.resubscribe = true;
-    this.client.subscribe(map, (err) => err && this.report(err));
+    this.client.subscribe(map, (err, granted) => (err ? this.report(err) : this.announce(granted)));
   };
 
   private async subscribeAsync(): Promise<void> {
-    await this.client.subscribeAsync(this.filters(), { qos: 1 });
+    this.announce(await this.client.subscribeAsync(this.filters(), { qos: 1 }));
+  }
+
+  /**
+   * After the SUBACK of every (re)subscribe: the birth on `kiosk/v1/_hq/ingest` (protocol/sync/ingest-state.ts), retained,
+   * with a fresh id. Kiosks re-publish what is not acked at once: what they sent before this subscription reached nobody.
+   * Not when the broker refused the events subscription (SUBACK reason code 0x80 or above).
+   */
+  private announce(granted: ISubscriptionGrant[] | undefined): void {
+    if (!this.running) return;
+    if (granted?.some((g) => g.qos >= 0x80 && g.topic.endsWith(fleetFilter('events')))) return;
+    const payload = encodeIngestState({ at: this.clock.now(), id: randomBytes(12).toString('base64url') });
+    this.client.publish(INGEST_STATE_TOPIC, payload, { qos: 1, retain: true }, (err) => err && this.report(err));
   }
 
   private readonly onMessage = (topic: string, payload: Buffer, packet?: { retain?: boolean }): void => {

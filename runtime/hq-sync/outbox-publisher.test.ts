@@ -241,6 +241,34 @@ describe.each([4, 5] as const)('OutboxPublisher over MQTT protocol version %i', 
     await waitFor(async () => (await p.backlog()) === 0);
   });
 
+  it('republishUnacked() (HQ ingest announced itself) re-publishes un-acked rows now and starts the ack-timeout backoff over', async () => {
+    await appendEntries(db, DEVICE, 4);
+    const p = publisher();
+    p.start();
+    await waitFor(() => received.length === 4);
+    await ack(1);
+    await waitFor(() => p.ackedSeq === 1);
+    // two silent timeouts: the next wait would be 4x (120 s)
+    clock.advance(30_000);
+    await waitFor(() => received.length === 7);
+    clock.advance(60_000);
+    await waitFor(() => received.length === 10);
+    p.republishUnacked();
+    await waitFor(() => received.length === 13);
+    expect(received.slice(10)).toEqual([2, 3, 4]);
+    // the backoff started over: the next re-publish comes after 30 s again, not 120 s
+    clock.advance(29_999);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received).toHaveLength(13);
+    clock.advance(1);
+    await waitFor(() => received.length === 16, 5000, 're-publish 30 s after republishUnacked');
+    await p.stop();
+    p.republishUnacked(); // stopped: nothing
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received).toHaveLength(16);
+    expect(errors).toEqual([]);
+  });
+
   it('resendFrom(n) re-publishes from the journal even after the outbox emptied', async () => {
     await appendEntries(db, DEVICE, 6);
     const p = publisher();

@@ -117,6 +117,7 @@ const MAX_PENDING_ACKS = 64;
  *   seq ('hash'). An empty payload (a cleared retained ack) is ignored.
  * - After start(), on every (re)connect, and when acks stop arriving for `ackTimeoutMs` while rows are un-acked,
  *   publishing restarts at the lowest seq still in the outbox. Re-sending is harmless: HQ is idempotent per seq.
+ * - republishUnacked() (HQ's ingest announced itself) does the same at once and resets the ack-timeout backoff.
  * - resendFrom(n) re-publishes journal entries from n upward even if they already left the outbox, then goes on
  *   with the outbox.
  * - It only reads the journal and deletes from the outbox; it never holds a transaction open while waiting.
@@ -228,6 +229,21 @@ export class OutboxPublisher extends EventEmitter<OutboxPublisherEvents> {
     this.journalFrom = seq;
     this.resetCursor('journal', seq);
     this.notify();
+  }
+
+  /**
+   * HQ's ingest (re)subscribed (its birth, runtime/hq-sync/ingest-state-subscription.ts): what it has not acked may have
+   * reached nobody. Re-publish now from the first un-acked row, as the ack timeout would, and start the ack-timeout
+   * escalation over (the next timeout is `ackTimeoutMs` again). Only while started.
+   */
+  republishUnacked(): void {
+    if (!this.running) return;
+    this.timeouts = 0;
+    this.clearAckTimer();
+    if (this.mode === 'journal') this.resetCursor('journal', this.journalFrom);
+    else this.resetCursor('outbox', 0);
+    this.notify();
+    this.armAckTimer();
   }
 
   /** Rows still waiting for HQ's ack. */

@@ -9,6 +9,8 @@ export interface OutboxDrain extends EventEmitter<OutboxPublisherEvents> {
   start(): void;
   notify(): void;
   resendFrom(seq: number): void;
+  /** HQ's ingest announced itself: re-publish what it has not acked now (OutboxPublisher.republishUnacked). */
+  republishUnacked(): void;
   backlog(): Promise<number>;
   readonly ackedSeq: number;
   stop(): Promise<void>;
@@ -52,6 +54,10 @@ export class RemoteOutboxPublisher extends EventEmitter<OutboxPublisherEvents> i
       return;
     }
     this.thread.send({ t: 'drain.resendFrom', seq });
+  }
+
+  republishUnacked(): void {
+    if (this.started) this.thread.send({ t: 'drain.republish' });
   }
 
   /** A shopper is at the lane (an order is open): the drain keeps a small window and pauses between slices. */

@@ -49,6 +49,7 @@ export type ToWorker =
   | { t: 'drain.start' }
   | { t: 'drain.notify' }
   | { t: 'drain.resendFrom'; seq: number }
+  | { t: 'drain.republish' }
   | { t: 'drain.stop'; id: number }
   | { t: 'drain.shopper'; atLane: boolean }
   | { t: 'drain.deleted'; id: number; changes: number; error: string | null };

@@ -134,6 +134,9 @@ export async function runUplink(port: MessagePort, init: UplinkInit): Promise<vo
       case 'drain.resendFrom':
         drain.resendFrom(m.seq);
         break;
+      case 'drain.republish':
+        drain.republishUnacked();
+        break;
       case 'drain.stop':
         void drain.stop().then(() => reply(m.id)(null), (e: Error) => reply(m.id)(e));
         break;
