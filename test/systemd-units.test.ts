@@ -65,6 +65,29 @@ describe('systemd units', () => {
     }
   });
 
+  it('the releases drop-in: systemd-analyze verify accepts it when <root>/current holds a release, and says so when it does not', () => {
+    const root = stagedRoot();
+    try {
+      const dropIn = path.join(root, 'etc/systemd/system/kiosk.service.d/releases.conf');
+      fs.mkdirSync(path.dirname(dropIn), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, 'deploy', 'systemd', 'kiosk.service.d', 'releases.conf'), dropIn);
+      const service = (k: string) => parseUnit(fs.readFileSync(dropIn, 'utf8')).Service?.[k];
+      expect(service('ExecStart')).toEqual(['', '/opt/kiosk/current/dist/device/cli.js start --config /etc/kiosk/config.json --data /var/lib/kiosk']);
+      expect(service('RestartForceExitStatus')).toEqual(['75']);
+      expect(service('ReadWritePaths')).toEqual(['/opt/kiosk']);
+      // no release installed: the command systemd would start is not there
+      expect(verify(root, ['kiosk.service']).ours.join('\n')).toMatch(/\/opt\/kiosk\/current\/dist\/device\/cli\.js is not executable/);
+      // as the releases layout has it: releases/<version>/ and a relative `current` link
+      const rel = path.join(root, 'opt/kiosk/releases/0.1.0/dist/device');
+      fs.mkdirSync(rel, { recursive: true });
+      fs.writeFileSync(path.join(rel, 'cli.js'), '#!/usr/bin/env node\n', { mode: 0o755 });
+      fs.symlinkSync('releases/0.1.0', path.join(root, 'opt/kiosk/current'));
+      expect(verify(root, ['kiosk.service'])).toEqual({ code: 0, ours: [] });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('kiosk.service has every directive the issue demands', () => {
     expect(lintUnit(unitText('kiosk.service'), KIOSK_UNIT_RULES)).toEqual([]);
   });
