@@ -15,6 +15,7 @@
  *   4. broker restart: Mosquitto stopped (SIGTERM), the lanes sell on for OUTAGE s, Mosquitto started → time until
  *      every kiosk is connected again and every outbox drained (converged), and the connect-rate curve (ASCII);
  *   ingest CPU per 1 000 events = the workers' utime+stime (/proc/PID/stat) over steps 2–4 / entries ingested;
+ *   broker CPU per 1 000 events = Mosquitto's utime+stime over steps 2–3 / the journal entries it carried by then;
  *   5. exactly-once: the independent checker (exactly-once.ts) over PostgreSQL and every kiosk file;
  *   6. baseline, same run: the ingest workers stopped, one bare mqtt.js client per kiosk (same N connections, same
  *      PROCS processes) publishes every journal entry of its kiosk — the same payloads — QoS 1 to the same topics,
@@ -260,6 +261,8 @@ interface RunResult {
   exactlyOnce: string;
   brokerBytesPerConn: number;
   cpuMsPer1000: number;
+  /** Mosquitto's utime + stime over connect + drain + live (steps 2–3), per 1 000 journal entries it carried. */
+  brokerCpuMsPer1000: number;
   connectAllS: number;
   converge: { reconnectedS: number; convergedS: number; workersBackS: number[]; kiosksBeforeWorkers: number };
   live: { offeredOrdersPerS: number; achievedOrdersPerS: number; lateMs: number; lagS: number };
@@ -321,6 +324,7 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
 
     // 2. connect + drain
     const cpu0 = workers.reduce((a, w) => a + (cpuMs(w.child.pid!) ?? 0), 0);
+    const brokerCpu0 = cpuMs(broker.pid!) ?? NaN;
     const tConnect = Date.now();
     await Promise.all(hosts.map((h) => h.ask({ t: 'connect' }, 'connected')));
     let allConnectedAt = 0;
@@ -337,6 +341,8 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     const liveSold = await sellEverywhere(hosts, RATE, DURATION_MS);
     const tSalesEnd = Date.now();
     const liveDrained = await until(hosts, 'live drain', allDrained);
+    // every entry so far went through this broker process in steps 2–3 (in as an event, out to a worker, plus acks)
+    const brokerCpuMsPer1000 = (((cpuMs(broker.pid!) ?? NaN) - brokerCpu0) / liveDrained.st.entries) * 1000;
     const live = {
       offeredOrdersPerS: RATE * n,
       achievedOrdersPerS: liveSold.orders / ((tSalesEnd - tLive) / 1000),
@@ -397,6 +403,7 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
       exactlyOnce: eo.ok ? `ok (${eo.devices} kiosks, ${eo.events} entries)` : `FAILED: ${eo.problems.length - 1}+ problems`,
       brokerBytesPerConn: (brokerRss1 - brokerRss0) / n,
       cpuMsPer1000: ((cpu1 - cpu0) / entries) * 1000,
+      brokerCpuMsPer1000,
       connectAllS: allConnectedAt ? (allConnectedAt - tConnect) / 1000 : NaN,
       converge: {
         reconnectedS: (reconnectedAt - tBroker) / 1000,
@@ -459,11 +466,11 @@ function report(results: RunResult[]): string {
   const out: string[] = [];
   out.push(`bench/fleet — RATE ${RATE} orders/s per kiosk, DURATION ${s(DURATION_MS)} s, OUTAGE ${s(OUTAGE_MS)} s, ${PROCS} kiosk processes, backoff full jitter ${RECONNECT.baseMs}–${RECONNECT.capMs} ms, ack timeout ${ACK_TIMEOUT_MS ?? 'default (30 000)'} ms, ${os.cpus().length} CPUs`);
   out.push('');
-  out.push('| N | K | backlog drained, events/s | bare mqtt.js, events/s | ratio | exactly-once | broker KiB / connection | ingest CPU ms / 1 000 events | all connected after restart, s | converged after restart, s |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| N | K | backlog drained, events/s | bare mqtt.js, events/s | ratio | exactly-once | broker KiB / connection | ingest CPU ms / 1 000 events | broker CPU ms / 1 000 events | all connected after restart, s | converged after restart, s |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     out.push(
-      `| ${r.n} | ${r.k} | ${f0(r.drainEventsPerS)} | ${f0(r.bareEventsPerS)} | ${f1((r.drainEventsPerS / r.bareEventsPerS) * 100)} % | ${r.exactlyOnce} | ${f1(r.brokerBytesPerConn / 1024)} | ${f1(r.cpuMsPer1000)} | ${f1(r.converge.reconnectedS)} | ${f1(r.converge.convergedS)} |`,
+      `| ${r.n} | ${r.k} | ${f0(r.drainEventsPerS)} | ${f0(r.bareEventsPerS)} | ${f1((r.drainEventsPerS / r.bareEventsPerS) * 100)} % | ${r.exactlyOnce} | ${f1(r.brokerBytesPerConn / 1024)} | ${f1(r.cpuMsPer1000)} | ${f1(r.brokerCpuMsPer1000)} | ${f1(r.converge.reconnectedS)} | ${f1(r.converge.convergedS)} |`,
     );
   }
   out.push('');
