@@ -248,3 +248,91 @@ describe('HqIngest announces itself after every (re)subscribe', () => {
     }
   });
 });
+
+/**
+ * Why the retained birth a kiosk gets right after its own connect may be passed over (ingest-state-subscription.ts): the
+ * kiosk re-publishes what is not acked on every connect, and the broker handles one connection's packets in order — so
+ * when the kiosk's subscription to the birth is in place before its first publish of that connection, a birth retained
+ * by then proves ingest was subscribed before that publish. Read from Mosquitto's own debug log (the order it received
+ * the kiosk's packets in): at the first connect, and after a broker restart — one that kept the session (persistence:
+ * the subscription is still there, mqtt.js sends no SUBSCRIBE) and one that lost it (mqtt.js subscribes again, before
+ * anything else of that connection).
+ */
+describe.each([
+  ['in a worker thread', false],
+  ['inline', true],
+])('the HQ uplink %s is subscribed to the birth before it publishes, on every connect', (_name, inline) => {
+  it.each([
+    ['keeps the session (persistence on)', true],
+    ['loses the session (persistence off)', false],
+  ])('a broker restart that %s', async (_how, persistence) => {
+    const broker = await Mosquitto.start({ persistence, extraConfig: ['log_type debug'] });
+    const dir = tmpDir('ingest-birth-order-');
+    const db = await kioskDb(dir);
+    const mqttOpts = { clientId: `${STORE}/${DEVICE}`, clean: false, protocolVersion: 5 as const, reconnectPeriod: 200, properties: { sessionExpiryInterval: 3600 } };
+    const thread = new UplinkThread(
+      {
+        brokerUrl: broker.url,
+        mqtt: mqttOpts,
+        dbFile: db.file,
+        storeId: STORE,
+        deviceId: DEVICE,
+        drain: { deleteEveryMs: 0, slice: 64, atLane: { window: 4, pauseMs: 5 }, between: { window: 64, pauseMs: 0 } },
+        nice: 10,
+      },
+      100,
+      inline,
+    );
+    const client = new RemoteMqttClient(thread, mqttOpts);
+    client.on('error', () => undefined);
+    const drain = new RemoteOutboxPublisher(thread, db);
+    const published = new Set<number>();
+    drain.on('published', (seq) => published.add(seq));
+    const stop = subscribeIngestState(client as unknown as MqttClient, drain, { clock: new SystemClock() });
+    /** For each CONNACK to the kiosk in the broker's debug log: session present, and where its birth SUBSCRIBE and first events PUBLISH are. */
+    const connects = (log: string) => {
+      const out: { sessionPresent: boolean; subscribeAt: number; publishAt: number }[] = [];
+      log.split('\n').forEach((line, i) => {
+        const text = line.replace(/^\d+: /, '');
+        const connack = /^Sending CONNACK to (\S+) \((\d), (\d+)\)$/.exec(text);
+        if (connack && connack[1] === `${STORE}/${DEVICE}`) out.push({ sessionPresent: connack[2] === '1', subscribeAt: -1, publishAt: -1 });
+        const c = out[out.length - 1];
+        if (!c) return;
+        // a SUBSCRIBE's topics follow its "Received SUBSCRIBE" line, one a line, tab-indented
+        if (c.subscribeAt < 0 && text === `\t${INGEST_STATE_TOPIC} (QoS 1)`) c.subscribeAt = i;
+        if (c.publishAt < 0 && text.startsWith(`Received PUBLISH from ${STORE}/${DEVICE} `) && text.includes('/events')) c.publishAt = i;
+      });
+      return out;
+    };
+    try {
+      await appendEntries(db, DEVICE, 3);
+      drain.start();
+      client.connect();
+      await waitFor(() => published.has(3), 15_000, 'the broker to PUBACK seq 3 (no ingest: nobody acks)');
+      const firstLog = broker.log;
+      published.clear();
+      await broker.restart();
+      await waitFor(() => published.has(3), 15_000, 'the kiosk to re-publish seq 3 after the restart');
+      const [first] = connects(firstLog);
+      expect(first.sessionPresent).toBe(false);
+      expect(first.subscribeAt).toBeGreaterThanOrEqual(0);
+      expect(first.publishAt).toBeGreaterThan(first.subscribeAt);
+      const after = connects(broker.log.slice(firstLog.length));
+      expect(after).toHaveLength(1);
+      expect(after[0].sessionPresent).toBe(persistence);
+      expect(after[0].publishAt).toBeGreaterThanOrEqual(0);
+      if (persistence) expect(after[0].subscribeAt).toBe(-1); // the session kept the subscription: nothing to send
+      else {
+        expect(after[0].subscribeAt).toBeGreaterThanOrEqual(0);
+        expect(after[0].publishAt).toBeGreaterThan(after[0].subscribeAt); // mqtt.js subscribed again, first
+      }
+    } finally {
+      stop();
+      await drain.stop();
+      await client.endAsync(true);
+      await broker.close();
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,7 +20,12 @@ const MAX_SEEN = 64;
  * not acked (`republishUnacked`, which also resets the ack-timeout backoff) after a random 0..`spreadMs` delay — so a
  * fleet does not answer a restarted ingest all in the same instant, and K workers announcing within that window cost
  * one re-publish. The retained birth the broker hands over right after this kiosk's own connect (within `spreadMs`)
- * is only remembered: the publisher re-publishes un-acked rows on every connect already. Malformed births are ignored.
+ * is only remembered: the publisher re-publishes un-acked rows on every connect already, and that re-publish reached
+ * the ingest that birth announces — the broker takes one connection's packets in order, and the subscription to the
+ * birth is in place before the connection's first publish (mqtt.js sends a lost session's SUBSCRIBEs, queued ones
+ * included, before anything else; a kept session keeps it: test/ingest-birth.test.ts reads Mosquitto's log for it).
+ * The `subscribe` on every connect below is for clients that do not re-subscribe by themselves; mqtt.js skips a topic
+ * it is subscribed to already. Malformed births are ignored.
  * Stops listening when the returned function is called or the client ends; the subscription stays at the broker.
  */
 export function subscribeIngestState(
