@@ -37,8 +37,8 @@ import { fingerprint, type ChannelSecrets } from '../protocol/payments/channel-s
 import { channelSecretsAad, type SealedSection } from '../protocol/sealed/channel-section';
 import { unseal } from '../protocol/sealed/seal';
 import { stateTopic } from '../protocol/topics';
-import { channelSecretsPath, type ChannelSecretsChange } from '../runtime/hq-control/channel-secrets';
-import { sealKeyPath, sealPubPath } from '../runtime/trust/seal-key';
+import { ChannelSecretsStore, channelSecretsPath, type ChannelSecretsChange } from '../runtime/hq-control/channel-secrets';
+import { createSealKey, sealKeyPath, sealPubPath } from '../runtime/trust/seal-key';
 import { DEMO_PAYMENT_CODES } from '../device/commands/demo';
 import { channelOrderNo } from '../protocol/payments/channel-numbers';
 import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
@@ -66,12 +66,13 @@ function wechatValues(apiKey: string) {
 }
 const alipayValues = () => ({ appId: '2021000000000001', merchantPrivateKeyPem: rsaKey(), gatewayPublicKeyPem: rsaPub() });
 
-/** Every secret value to look for, in clear and in base64 (whole values and each long PEM body line). */
+/** Every secret value to look for, in clear, in base64 and in hex (whole values and each long PEM body line). */
 function needles(values: Record<string, string>[]): Buffer[] {
   const secret = (v: Record<string, string>) => Object.entries(v).filter(([k]) => !['appId', 'mchId', 'merId'].includes(k)).map(([, s]) => s);
   const out: Buffer[] = [];
   for (const s of values.flatMap(secret)) {
-    out.push(Buffer.from(s.trim()), Buffer.from(Buffer.from(s).toString('base64')));
+    const hex = Buffer.from(s).toString('hex');
+    out.push(Buffer.from(s.trim()), Buffer.from(Buffer.from(s).toString('base64')), Buffer.from(hex), Buffer.from(hex.toUpperCase()));
     for (const line of s.split('\n')) if (line.length >= 32 && !line.startsWith('-----')) out.push(Buffer.from(line));
   }
   return out;
@@ -224,6 +225,18 @@ describe('payment channel secrets sealed to each kiosk', () => {
       }
       expect(isKioskError(err, 'SEALED_INVALID')).toBe(true);
     }
+    // A's file copied off the kiosk (a disk image, a backup) opens with nothing but A's own private key
+    const stolenDir = tempDir('channel-secrets-stolen-');
+    fs.mkdirSync(path.dirname(channelSecretsPath(stolenDir)), { recursive: true });
+    fs.copyFileSync(channelSecretsPath(a.dir), channelSecretsPath(stolenDir));
+    const stolen = new ChannelSecretsStore({ dataDir: stolenDir, identity: { store: 'S1', device: 'A' } });
+    expect(stolen.version()).toBe(sectionA.version); // the file itself is read
+    expect(stolen.channelSecrets()).toBeNull(); // no private key
+    createSealKey(stolenDir);
+    expect(stolen.channelSecrets()).toBeNull(); // a key of its own, claiming to be S1/A
+    fs.copyFileSync(sealKeyPath(a.dir), sealKeyPath(stolenDir));
+    expect(stolen.channelSecrets()).toEqual(expected1); // with A's key (the control: the copy is intact)
+    fs.rmSync(stolenDir, { recursive: true, force: true });
     // A's sealed section re-addressed to B in a validly signed device bundle: B refuses it and reports why
     const reported: ConfigReport[][] = [];
     const reader = await mqtt.connectAsync(broker.url, { clientId: 'reported-reader' });
@@ -269,6 +282,10 @@ describe('payment channel secrets sealed to each kiosk', () => {
     expect(found(Buffer.from(JSON.stringify(a.k.bundles.channelSecrets())), ns).length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 200)); // the capture's last messages
     expect(found(Buffer.concat(captured), ns)).toEqual([]);
+    // no private key of any kind crossed the broker in clear: no PEM private key block, no kiosk's sealing key
+    expect(captured.length).toBeGreaterThan(20);
+    expect(Buffer.concat(captured).includes('PRIVATE KEY')).toBe(false);
+    for (const l of lanes) expect(found(Buffer.concat(captured), needles([{ sealKey: fs.readFileSync(sealKeyPath(l.dir), 'utf8') }]))).toEqual([]);
     for (const l of lanes) {
       for (const f of filesUnder(l.dir)) expect({ f, found: found(fs.readFileSync(f), ns) }).toEqual({ f, found: [] });
       expect(l.logs.length).toBeGreaterThan(0);
@@ -288,7 +305,7 @@ describe('payment channel secrets sealed to each kiosk', () => {
     // the support bundle: even a log line that quoted a secret is redacted
     const bundle = path.join(root, 'bundle.tar.gz');
     const config = loadConfig({ env: {}, overrides: { dataDir: a.dir } });
-    await buildSupportBundle(config, bundle, { clock, logLines: 50, logs: () => ({ source: 'test', text: `oops ${wechat2.apiKey} and\n${alipay1.merchantPrivateKeyPem}\n${a.logs.join('')}` }) });
+    await buildSupportBundle(config, bundle, { clock, logLines: 50, logs: () => ({ source: 'test', text: `oops ${wechat2.apiKey} and\n${alipay1.merchantPrivateKeyPem}\nas bytes ${Buffer.from(wechat2.apiKey).toString('hex')} ${Buffer.from(wechat2.apiKey).toString('base64')}\n${a.logs.join('')}` }) });
     const chunks: Buffer[] = [];
     await tar.t({ file: bundle, onReadEntry: (e) => e.on('data', (c: Buffer) => chunks.push(c)) });
     const text = Buffer.concat(chunks);

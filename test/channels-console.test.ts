@@ -32,6 +32,7 @@ describe('/channels in Chromium', () => {
   let close: () => Promise<void>;
   let base: string;
   let inject: InjectBrowser;
+  let audit: { actor: string; action: string; target?: string; detail?: unknown }[];
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'channels-key-'));
   const out = process.env.CONSOLE_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'channels-shots-'));
   const kioskKey = generateSealKeyPair().publicKeyPem;
@@ -39,6 +40,7 @@ describe('/channels in Chromium', () => {
   beforeAll(async () => {
     store = (await CONSOLE_BACKENDS.find((b) => b.name === 'SQLite')!.open());
     const f = await consoleFixture(store);
+    audit = f.rec.audit;
     f.ctx.secretsKey = loadSecretsKey(path.join(keyDir, 'hq-secrets.key'), { create: true });
     await addUser(store.db, { username: 'ada', password: PASSWORD, role: 'admin', stores: [] }, f.clock.now());
     await addUser(store.db, { username: 'sam', password: PASSWORD, role: 'store_manager', stores: ['S1'] }, f.clock.now());
@@ -85,6 +87,11 @@ describe('/channels in Chromium', () => {
     const html = await page.content();
     for (const secret of [apiKey, clientKey.split('\n')[1], cert.split('\n')[1]]) expect(html).not.toContain(secret);
     expect(await page.locator('form[data-channel="wechat"] input[name="apiKey"]').inputValue()).toBe('');
+    // the form's save is audited: who, what, fingerprints — never a value
+    expect(audit.filter((a) => a.action === 'channels.set')).toEqual([
+      expect.objectContaining({ actor: 'ada', target: 'wechat@chain', detail: expect.objectContaining({ channel: 'wechat', scope: '*', fingerprints: expect.objectContaining({ apiKey: fingerprint(apiKey) }) }) }),
+    ]);
+    for (const secret of [apiKey, clientKey.split('\n')[1], cert.split('\n')[1]]) expect(JSON.stringify(audit)).not.toContain(secret);
     // per kiosk: K1's key fingerprint; nothing delivered (no broker here), K2 has no key
     expect(await page.locator('tr[data-kiosk="S1/K1"]').innerText()).toContain(sealKeyFingerprint(kioskKey));
     expect(await page.locator('tr[data-kiosk="S1/K2"]').getAttribute('data-status')).toBe('none');
@@ -96,5 +103,15 @@ describe('/channels in Chromium', () => {
 
     await inject.login('sam', PASSWORD);
     expect((await inject.get('/channels')).statusCode).toBe(403);
+    // and in the browser: the store manager's /channels is a 403, with no form and no fingerprint on it
+    const samContext = await browser.newContext({ viewport: SCREENSHOT_VIEWPORT });
+    const samPage = await samContext.newPage();
+    await loginInBrowser(samPage, base, 'sam', PASSWORD);
+    const refused = await samPage.goto(`${base}/channels`);
+    expect(refused?.status()).toBe(403);
+    expect(await samPage.locator('form[data-channel="wechat"]').count()).toBe(0);
+    expect(await samPage.content()).not.toContain(fingerprint(apiKey));
+    await samContext.close();
+    expect(audit.filter((a) => a.action === 'channels.set')).toHaveLength(1);
   });
 });

@@ -88,6 +88,14 @@ describe.each(BACKENDS)('channels page on %s', (_name, open) => {
     const key = fx.ctx.secretsKey!;
     expect((await new ChannelSecretsRegistry(store.db).effectiveFor(key, 'S9'))?.secrets.wechat?.apiKey).toBe(rotated.apiKey);
 
+    // on either backend, the rows as stored: merchant ids in clear, no secret in clear, base64 or hex in any column
+    const rows = JSON.stringify(await store.db.read.all('SELECT * FROM channel_secrets'));
+    expect(rows).toContain('10000100');
+    const forms = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex')];
+    for (const secret of [values.apiKey, rotated.apiKey, values.clientKeyPem.split('\n')[1], values.clientCertPem.split('\n')[1]]) {
+      for (const form of forms(secret)) expect(rows).not.toContain(form);
+    }
+
     if (file) {
       await store.db.close();
       const bytes = Buffer.concat(fs.readdirSync(dir).filter((f) => f.startsWith('hq.sqlite')).map((f) => fs.readFileSync(path.join(dir, f))));

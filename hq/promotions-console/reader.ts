@@ -74,6 +74,24 @@ function rowObject(cells: Partial<Record<Column, string>>): Record<string, unkno
   return o;
 }
 
+/**
+ * What the kiosk's pricing engine refuses although the config schema takes it (runtime/pricing/validate.ts
+ * validatePromotions, run on every promotion at every pricing of a cart: one such promotion published to a store
+ * would stop every lane of it pricing anything). hq/ may not import runtime/, so its two extra rules are here:
+ * `pay` below `buy`, and a percent of at most 2 decimals (the engine counts hundredths of a percent).
+ * test/promotions-pricing-rules.test.ts checks that every sheet this reader takes passes the engine's validator.
+ */
+function pricingProblem(p: Promotion): { field: Column; reason: string } | null {
+  if (p.kind === 'buy_x_pay_y' && !(p.pay < p.buy)) {
+    return { field: 'pay', reason: `expected pay below buy (${p.buy}): the kiosk's pricing takes pay in [1, buy), got ${p.pay}` };
+  }
+  if (p.kind === 'percent_off') {
+    const h = Math.round(p.percent * 100);
+    if (Math.abs(p.percent * 100 - h) > 1e-6) return { field: 'percent', reason: `expected at most 2 decimals (the kiosk's pricing counts hundredths of a percent), got ${p.percent}` };
+  }
+  return null;
+}
+
 export function readPromotions(text: string): PromotionsRead {
   const fileProblem = (reason: string, line: number | null = null, field: string | null = null): PromotionsRead => ({ ok: false, problems: [{ line, field, reason }] });
   let records: { record: string[]; info: { lines: number } }[];
@@ -122,6 +140,11 @@ export function readPromotions(text: string): PromotionsRead {
       continue;
     }
     seen.set(r.data.id, line);
+    const pricing = pricingProblem(r.data);
+    if (pricing) {
+      problems.push({ line, ...pricing });
+      continue;
+    }
     promotions.push(r.data);
   }
   return problems.length ? { ok: false, problems: problems.slice(0, MAX_PROBLEMS) } : { ok: true, promotions };

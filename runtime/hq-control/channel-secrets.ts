@@ -161,6 +161,10 @@ export function heldChannelSecretValues(dataDir: string, identity: { store: stri
   }
   const secrets = new ChannelSecretsStore({ dataDir, identity: who }).channelSecrets();
   if (!secrets) return [];
-  // the secret fields only (merchant ids are shown everywhere); each whole, trimmed, line by line and in base64
-  return secretValues(secrets).flatMap((v) => [v, v.trim(), ...v.split('\n').filter((l) => l.trim().length >= 16 && !l.startsWith('-----')), Buffer.from(v).toString('base64')]);
+  // the secret fields only (merchant ids are shown everywhere); each whole, trimmed, line by line, in base64 and in hex
+  // (either case: a Buffer logged as hex)
+  return secretValues(secrets).flatMap((v) => {
+    const hex = Buffer.from(v).toString('hex');
+    return [v, v.trim(), ...v.split('\n').filter((l) => l.trim().length >= 16 && !l.startsWith('-----')), Buffer.from(v).toString('base64'), hex, hex.toUpperCase()];
+  });
 }
