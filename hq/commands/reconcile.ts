@@ -79,7 +79,9 @@ export async function runReconcile(opts: ReconcileOptions, io: { out: (t: string
       throw usage(`--bill: cannot read ${opts.bill}`);
     }
     if (size > BILL_LIMITS.maxBytes) throw usage(`--bill: ${opts.bill} is ${size} bytes, more than ${BILL_LIMITS.maxBytes}`);
-    bill = fs.readFileSync(opts.bill);
+    // read at most one byte past the limit: a pipe or device (e.g. /dev/zero) has no size to check first
+    bill = readAtMost(opts.bill, BILL_LIMITS.maxBytes + 1);
+    if (bill.length > BILL_LIMITS.maxBytes) throw usage(`--bill: ${opts.bill} holds more than ${BILL_LIMITS.maxBytes} bytes`);
   }
   let overrides;
   try {
@@ -128,3 +130,28 @@ export function register(program: Command): void {
     });
 }
 
+/** Up to `max` bytes of `file`, read in chunks (never more in memory), whatever kind of file it is. */
+function readAtMost(file: string, max: number): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    throw usage(`--bill: cannot read ${file}`);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < max) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, max - total));
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } catch (e) {
+    throw usage(`--bill: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

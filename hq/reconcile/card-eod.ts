@@ -70,7 +70,8 @@ async function cardRefunds(db: Pick<Tx, 'all'>, storeId: string, deviceId: strin
  * day, each against the approved, non-training card payments the kiosk took since its previous end-of-day (up to
  * this one), per card scheme (reference.cardType), net as the terminal counts them (a reversed payment left out, a
  * refund taken off its scheme's amount, never below 0): a scheme only the terminal reports is `channel_only`, one only
- * we have `journal_only`, a count or amount that differs `amount_mismatch`. Without per-scheme totals the
+ * we have `journal_only` (also when the terminal reports it as 0 / 0.00, as a ZVT terminal does every group it
+ * counted nothing in), a count or amount that differs `amount_mismatch`. Without per-scheme totals the
  * terminal's `amount` is compared with the payments less the card refunds of the span. Expected fees per scheme
  * at the configured rates (the terminal reports none). `sha256` is of the end-of-day entries compared.
  */
@@ -143,10 +144,11 @@ export async function matchCardEod(
           terminalAmount += t.amount;
           terminalCount += t.count;
         }
-        if (!o && !t) continue;
-        if (!o && t && t.count === 0 && t.amount === 0) continue;
-        if (!o && t) items.push({ kind: 'channel_only', ...ids, scheme: s, actualCount: t.count, actualAmount: t.amount });
-        else if (o && !t) items.push({ kind: 'journal_only', ...ids, scheme: s, expectedCount: o.count, expectedAmount: o.amount, expectedFee: feeOf(o.amount, rates[s]) });
+        // a ZVT terminal sends every BMP 60 group, the empty ones as 0 / 0.00: a scheme it counted nothing in is not at the channel
+        const counted = t && (t.count !== 0 || t.amount !== 0) ? t : undefined;
+        if (!o && !counted) continue;
+        if (!o && counted) items.push({ kind: 'channel_only', ...ids, scheme: s, actualCount: counted.count, actualAmount: counted.amount });
+        else if (o && !counted) items.push({ kind: 'journal_only', ...ids, scheme: s, expectedCount: o.count, expectedAmount: o.amount, expectedFee: feeOf(o.amount, rates[s]) });
         else if (o && t && (o.count !== t.count || o.amount !== t.amount)) {
           items.push({ kind: 'amount_mismatch', ...ids, scheme: s, expectedCount: o.count, actualCount: t.count, expectedAmount: o.amount, actualAmount: t.amount });
         } else matched++;

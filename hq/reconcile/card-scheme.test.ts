@@ -2,7 +2,7 @@ import { schemeOf } from './card-scheme';
 
 describe('schemeOf: the card scheme a card payment is reconciled under', () => {
   it.each([
-    ['girocard', 'girocard'], ['VISA', 'visa'], ['MasterCard', 'mastercard'], ['Maestro', 'mastercard'],
+    ['girocard', 'girocard'], ['VISA', 'visa'], ['MasterCard', 'mastercard'], ['Maestro', 'other'],
     ['V PAY', 'visa'], ['American Express', 'amex'], ['JCB', 'jcb'], ['Diners Club', 'diners'], ['UnionPay', 'other'],
   ])('by the terminal\'s card name %s → %s', (name, scheme) => {
     expect(schemeOf(name)).toBe(scheme);
@@ -15,6 +15,13 @@ describe('schemeOf: the card scheme a card payment is reconciled under', () => {
     [12, 'diners'], [14, 'jcb'], [1, 'other'], [46, 'other'], [255, 'other'],
   ])('by the card type number alone, ZVT card type %i → %s', (n, scheme) => {
     expect(schemeOf(`ZVT card type ${n}`)).toBe(scheme);
+  });
+
+  // The same card by name or by number lands in the same scheme (else a false channel_only "money taken" alert).
+  it.each([
+    ['girocard', 5], ['VISA', 10], ['V PAY', 13], ['Mastercard', 6], ['Maestro', 46], ['American Express', 8], ['Diners Club', 12], ['JCB', 14],
+  ])('the name %s and its ZVT card type %i agree', (name, n) => {
+    expect(schemeOf(name)).toBe(schemeOf(`ZVT card type ${n}`));
   });
 
   it('anything that is not a card name is other', () => {

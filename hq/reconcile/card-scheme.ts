@@ -14,7 +14,7 @@ const ZVT_CARD_TYPE_NAME = /^ZVT card type (\d{1,3})$/;
 
 /**
  * The card scheme of a card payment's reference `cardType` (the terminal's card name, e.g. "girocard", "VISA",
- * "MasterCard", "Maestro", or "ZVT card type N" when the terminal sent only the type number), or of an end-of-day
+ * "MasterCard", "Maestro" (other, as the terminal counts it), or "ZVT card type N" when the terminal sent only the type number), or of an end-of-day
  * totals entry's `scheme`; anything else is `other`.
  */
 export function schemeOf(cardType: unknown): CardScheme {
@@ -24,7 +24,10 @@ export function schemeOf(cardType: unknown): CardScheme {
   const s = cardType.toLowerCase().replace(/[^a-z]/g, '');
   if ((CARD_SCHEMES as readonly string[]).includes(s)) return s as CardScheme;
   if (s.includes('girocard') || s === 'ec' || s.includes('eccash') || s.includes('electroniccash')) return 'girocard';
-  if (s.includes('master') || s.includes('maestro')) return 'mastercard';
+  // Maestro is its own ZVT card type (46), outside BMP 60's Eurocard group: the terminal counts it in "remaining"
+  // (simulators/terminal/zvt/status-info.ts totalsGroupOf), as "ZVT card type 46" is filed above; by name the same.
+  if (s.includes('maestro')) return 'other';
+  if (s.includes('master')) return 'mastercard';
   if (s.includes('visa') || s.includes('vpay')) return 'visa';
   if (s.includes('amex') || s.includes('americanexpress')) return 'amex';
   if (s.includes('jcb')) return 'jcb';
