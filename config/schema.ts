@@ -26,13 +26,25 @@ const promotionBase = {
 export const promotionSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ ...promotionBase, kind: z.literal('percent_off'), percent: num({ min: 0.01, max: 100 }) }).strict(),
+    z
+      .object({
+        ...promotionBase,
+        kind: z.literal('percent_off'),
+        // the pricing engine counts in hundredths of a percent (runtime/pricing/validate.ts percentToHundredths)
+        percent: num({ min: 0.01, max: 100 }).refine((v) => Math.abs(v * 100 - Math.round(v * 100)) <= 1e-6, { error: 'expected a percent with at most 2 decimals' }),
+      })
+      .strict(),
     z.object({ ...promotionBase, kind: z.literal('amount_off'), amount: minor() }).strict(),
-    z.object({ ...promotionBase, kind: z.literal('buy_x_pay_y'), buy: num({ min: 2, int: true }), pay: num({ min: 1, int: true }) }).strict(),
+    z
+      .object({ ...promotionBase, kind: z.literal('buy_x_pay_y'), buy: num({ min: 2, int: true }), pay: num({ min: 1, int: true }) })
+      .strict()
+      .refine((p) => p.pay < p.buy, { error: 'expected pay below buy', path: ['pay'] }),
     z.object({ ...promotionBase, kind: z.literal('x_for_price'), quantity: num({ min: 2, int: true }), price: minor() }).strict(),
     z.object({ ...promotionBase, kind: z.literal('member_price'), price: minor() }).strict(),
+    /** Member points: lines of these SKUs earn `multiplier` × the member's earn rule (0: no points); prices unchanged. */
+    z.object({ ...promotionBase, kind: z.literal('points'), multiplier: num({ min: 0, max: 10, int: true }) }).strict(),
   ],
-  { error: 'expected kind to be one of "percent_off", "amount_off", "buy_x_pay_y", "x_for_price", "member_price"' },
+  { error: 'expected kind to be one of "percent_off", "amount_off", "buy_x_pay_y", "x_for_price", "member_price", "points"' },
 );
 
 const inStorePattern = z
@@ -372,7 +384,14 @@ export const configSchema = z
         eightDigitPreference: oneOf(['ean8', 'upce']),
       })
       .strict(),
-    promotions: z.array(promotionSchema),
+    // ids are unique: the pricing engine (runtime/pricing/validate.ts) refuses a list with a repeated one at every pricing
+    promotions: z.array(promotionSchema).superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((p, i) => {
+        if (seen.has(p.id)) ctx.addIssue({ code: 'custom', message: `expected a promotion id not used before (duplicate "${p.id}")`, path: [i, 'id'] });
+        seen.add(p.id);
+      });
+    }),
     reports: z
       .object({
         /** The hour (local, 0–23) at which the business day starts: 4 → the Z report of D covers D 04:00 to D+1 04:00. */

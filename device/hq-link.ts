@@ -14,6 +14,7 @@ import { startReleases } from './releases/hq-releases';
 import { PresencePublisher, stateWill } from '../runtime/hq-sync/presence';
 import { subscribeResend } from '../runtime/hq-sync/resend-subscription';
 import { subscribeIngestState } from '../runtime/hq-sync/ingest-state-subscription';
+import { HqRefundRecorder } from '../runtime/payments/hq-refund-record';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
 import { CommandRunner } from '../runtime/hq-control/commands';
 import { commandHandlers } from '../runtime/hq-control/command-handlers';
@@ -261,6 +262,8 @@ export async function startHqLink(
     laneState: () => ({ ...laneState(), light: k.condition().light }),
     software: SOFTWARE,
     returns: k.returns,
+    // HQ's channel refunds (hq_refund): journaled on the order, so the lane cannot pay the same money back again
+    hqRefunds: new HqRefundRecorder(k.engine, k.refunds),
   });
   const commands = new CommandRunner({ db, trust: k.trust, clock, identity: { store, device }, handlers });
 

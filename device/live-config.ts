@@ -5,7 +5,7 @@ import type { KioskDb } from '../kernel/sqlite/database';
 import { ConfigBundleManager } from '../runtime/hq-control/config-bundles';
 import { OrderEngine } from '../runtime/orders/engine';
 import { priceCart } from '../runtime/pricing/price-cart';
-import { earnedPoints, redeemRate } from '../runtime/members/loyalty';
+import { earnedPointsForOrder, redeemRate } from '../runtime/members/loyalty';
 import { memberStanding } from '../runtime/members/member-store';
 import type { Promotion } from '../runtime/pricing/types';
 import type { TrustStore } from '../runtime/trust/trust-store';
@@ -46,8 +46,9 @@ export function liveConfigEngine(d: { db: KioskDb; clock: Clock; trust: TrustSto
         pointsDiscount: extras.pointsDiscount,
         now: clock.now(),
       }),
-    // per the order's customer type (loyalty.byType); redemption per loyalty.redeem, capped by HQ's member snapshot
-    points: (paid, customerType) => earnedPoints(live.config.loyalty, paid, customerType),
+    // per the order's customer type (loyalty.byType), its lines weighted by the `points` promotions in force at
+    // completion; redemption per loyalty.redeem, capped by HQ's member snapshot
+    points: (paid, customerType, basis) => earnedPointsForOrder(live.config.loyalty, pricing.promotions, paid, customerType, basis),
     redeem: () => redeemRate(live.config.loyalty),
     member: memberStanding,
   });

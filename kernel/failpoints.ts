@@ -10,6 +10,16 @@
  * - `payment.after-send`     the provider has the request (terminal prompting / gateway created the trade)
  * - `payment.after-approval` the provider approved; the approval is not committed yet
  * - `payment.after-commit`   the approval is committed (order `paid`); the receipt is not printed
+ *
+ * The names used by a refund (a return at the lane or from HQ, runtime/payments/refunds.ts), per part, in order:
+ * - `refund.started`         the refund attempt is committed (`requested`), not yet marked sent
+ * - `refund.before-send`     the refund attempt is marked sent (with what recovery needs), nothing reached the provider
+ * - `refund.after-send`      the provider has the request (card: the terminal's first intermediate status of the
+ *                            refund). Only a provider can reach it and none calls it yet (the card provider's `refund`
+ *                            has no prompt hook; the wallet channels none between request and answer):
+ *                            test/refund-crash.test.ts kills the kiosk from outside at this step
+ * - `refund.after-refunded`  the provider answered refunded; the refund is not journaled yet
+ * - `refund.after-commit`    `refund_issued` is committed; the caller has not answered yet
  */
 export type FailpointName =
   | 'payment.started'
@@ -17,6 +27,11 @@ export type FailpointName =
   | 'payment.after-send'
   | 'payment.after-approval'
   | 'payment.after-commit'
+  | 'refund.started'
+  | 'refund.before-send'
+  | 'refund.after-send'
+  | 'refund.after-refunded'
+  | 'refund.after-commit'
   /** A signed config bundle is accepted and stored as pending; not applied yet. */
   | 'config.accepted'
   /** HQ sync has had 100 outbox rows PUBACKed by the broker in this run (acknowledged by HQ or not). */

@@ -9,17 +9,15 @@
  * on HTTPS — so they outlive every kill, and their own ledgers are the judge: an order ends completed and charged
  * exactly once, or cancelled and not charged at all.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { loadConfig } from '../config/load';
 import type { FailpointName } from '../kernel/failpoints';
 import { channelOrderNo } from '../protocol/payments/channel-numbers';
-import { GatewaySimulator } from '../simulators/gateway/gateway-simulator';
-import { UnionpaySimulator } from '../simulators/unionpay/unionpay-simulator';
-import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
-import { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
-import { exited, kioskAsync, killStrays } from './support/cli';
+import type { GatewaySimulator } from '../simulators/gateway/gateway-simulator';
+import type { UnionpaySimulator } from '../simulators/unionpay/unionpay-simulator';
+import type { WechatSimulator } from '../simulators/wechat/wechat-simulator';
+import type { ZvtTerminalSimulator } from '../simulators/terminal/zvt-simulator';
+import { killStrays } from './support/cli';
+import { runKiosk as run, startPaymentSimulators, type PaymentSimulators } from './support/crash-matrix';
 import { tempDir } from './support/engine-fixture';
 import { RawTcpEcr } from './support/zvt-raw-ecr';
 
@@ -42,16 +40,6 @@ interface ChannelTrade {
   waiting: boolean;
 }
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const child = kioskAsync(args, { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const { code, signal } = await exited(child);
-  return { code, signal, stdout, stderr };
-}
-
 let channelTrades: (method: 'alipay' | 'wechat' | 'unionpay') => ChannelTrade[];
 
 describe('payment crash matrix (SIGKILL at every step; simulators outlive the kiosk and keep their own ledgers)', () => {
@@ -64,72 +52,23 @@ describe('payment crash matrix (SIGKILL at every step; simulators outlive the ki
   let configPath: string;
   const outcomes: { method: string; point: string; order: OrderOut }[] = [];
 
+  let sims: PaymentSimulators;
+
   beforeAll(async () => {
     dir = tempDir('kiosk-paycrash-');
-    // the terminal works in the kiosk's currency (a terminal refuses a registration in any other one)
-    const currency = Number(loadConfig({ env: {}, overrides: { dataDir: dir } }).currency.numeric);
-    terminal = new ZvtTerminalSimulator({ ecrAckTimeoutMs: 2000, currency });
-    const addr = await terminal.listenTcp();
-    terminalPort = addr.port;
-    const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    fs.writeFileSync(path.join(dir, 'merchant.key.pem'), merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    gateway = new GatewaySimulator({ ledgerPath: path.join(dir, 'gateway-ledger.json'), merchantPublicKey: merchant.publicKey, appId: 'crash-test' });
-    const url = await gateway.start();
-    fs.writeFileSync(path.join(dir, 'gateway.pub.pem'), gateway.gatewayPublicKeyPem);
-    wechat = new WechatSimulator({ ledgerPath: path.join(dir, 'wechat-ledger.json'), apiKey: 'crashtest0123456789abcdefghijklm', mchId: '10000100', appId: 'wxcrash' });
-    await wechat.start();
-    const file = (name: string, text: string) => {
-      fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
-      return path.join(dir, name);
-    };
-    unionpay = new UnionpaySimulator({ ledgerPath: path.join(dir, 'unionpay-ledger.json'), https: true });
-    const unionpayUrl = await unionpay.start();
+    sims = await startPaymentSimulators(dir);
+    ({ terminal, terminalPort, gateway, wechat, unionpay, configPath } = sims);
     channelTrades = (method) =>
       method === 'alipay'
         ? gateway.ledger().map((t) => ({ orderNo: t.outTradeNo, paid: t.status === 'TRADE_SUCCESS', amount: t.totalAmount, waiting: t.status === 'WAIT_BUYER_PAY' }))
         : method === 'wechat'
           ? wechat.trades().map((t) => ({ orderNo: t.outTradeNo, paid: t.paidAt !== undefined && t.reversedAt === undefined, amount: t.totalFee, waiting: t.state === 'USERPAYING' || t.state === 'NOTPAY' }))
           : unionpay.trades().filter((t) => t.kind !== 'refund').map((t) => ({ orderNo: t.orderId, paid: t.status === 'PAID', amount: t.txnAmt, waiting: t.status === 'PAYING' }));
-    configPath = path.join(dir, 'kiosk.json');
-    fs.writeFileSync(
-      configPath,
-      JSON.stringify({
-        dataDir: path.join(dir, 'data'),
-        devices: { terminal: { transport: 'tcp', host: addr.host, port: addr.port } },
-        payments: {
-          gateway: { transport: 'http', url, appId: 'crash-test', merchantKeyPath: path.join(dir, 'merchant.key.pem'), gatewayPublicKeyPath: path.join(dir, 'gateway.pub.pem') },
-          wechat: {
-            transport: 'https',
-            url: wechat.url,
-            secapiUrl: wechat.secapiUrl,
-            appId: wechat.appId,
-            mchId: wechat.mchId,
-            apiKeyPath: file('wx-api.key', 'crashtest0123456789abcdefghijklm'),
-            clientCertPath: file('wx-client.crt', wechat.clientCertPem),
-            clientKeyPath: file('wx-client.key', wechat.clientKeyPem),
-            caPath: file('wx-ca.crt', wechat.caPem),
-          },
-          unionpay: {
-            transport: 'https',
-            url: unionpayUrl,
-            merId: unionpay.merId,
-            signKeyPath: file('up-sign.key', unionpay.merchantKeyPem),
-            signCertPath: file('up-sign.crt', unionpay.merchantCertPem),
-            rootCertPath: file('up-root.crt', unionpay.rootCaPem),
-            caPath: file('up-tls-ca.crt', unionpay.tlsCaPem),
-          },
-          qrPollMs: 100,
-        },
-      }),
-    );
   }, 30_000);
 
   afterAll(async () => {
     killStrays();
-    await terminal.close();
-    await gateway.stop();
-    await wechat.stop();
-    await unionpay.stop();
+    await sims.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -26,7 +26,7 @@ describe('hq reconcile: hostile and malformed bill files', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it.each([
+  it.each<[string, () => string, (channel: string) => RegExp]>([
     ['a file one byte over the limit', () => {
       const f = path.join(dir, 'huge.csv');
       fs.closeSync(fs.openSync(f, 'w'));
@@ -45,7 +45,7 @@ describe('hq reconcile: hostile and malformed bill files', () => {
       fs.writeFileSync(f, Buffer.from('PK\x03\x04garbage', 'latin1'));
       return f;
     }, (channel: string) => new RegExp(`^hq: ${channel} bill: `)],
-  ] as const)('%s: exit 2, one line, no stack', (_name, make, what) => {
+  ])('%s: exit 2, one line, no stack', (_name, make, what) => {
     const file = make();
     for (const channel of ['alipay', 'wechat', 'unionpay']) {
       const r = hq(['--channel', channel, '--date', '2026-12-05', '--bill', file, '--db', db]);

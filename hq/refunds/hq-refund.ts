@@ -12,7 +12,9 @@
  *   ({@link resolvePendingRefunds}; a refund the channel never got is sent again under the same number).
  * Every request and every outcome is in the audit log (`refund.hq`, `refund.hq.result`). A refund that becomes
  * `refunded` takes back the member points earned on the money, in the same transaction (an `hq` `reverse` entry of
- * the points ledger: hq/members/refund-points.ts).
+ * the points ledger: hq/members/refund-points.ts). The kiosk is then told by HQ's signed `hq_refund` command
+ * (hq/refunds/kiosk-notice.ts), and records it on the order (runtime/payments/hq-refund-record.ts) so that the lane
+ * cannot pay the same money back again; `lineIds` (optional, lines HQ holds, none refunded before) go with it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../kernel/clock';
@@ -26,7 +28,9 @@ import {
   deleteHqRefund,
   hqRefunds,
   insertHqRefund,
+  orderLineIds,
   pendingHqRefunds,
+  refundedLineIds,
   refundedOf,
   updateHqRefund,
   walletPayments,
@@ -46,6 +50,11 @@ export interface HqRefundRequest {
   refundId?: string;
   /** The console user or `cli`. */
   user: string;
+  /**
+   * The order lines this refund pays back (optional): each a line of the order HQ holds, none refunded before (by
+   * the lane or by HQ). Sent to the kiosk with the refund, so the lane cannot refund them again.
+   */
+  lineIds?: string[];
 }
 
 export interface HqRefundDeps {
@@ -77,8 +86,17 @@ function check(req: HqRefundRequest): string {
   if (!REASON.test(req.reason)) throw new KioskError('BAD_DATA', 'reason must be 1-64 of letters, digits, ._- (e.g. defective)', { field: 'reason' });
   const id = req.refundId ?? `hq-${randomUUID()}`;
   if (!HQ_REFUND_ID.test(id)) throw new KioskError('BAD_DATA', 'refund id must be 1-64 of letters, digits, ._-', { field: 'refundId' });
+  if (req.lineIds !== undefined) {
+    const l = req.lineIds;
+    if (!Array.isArray(l) || l.length === 0 || l.length > 200 || !l.every((x) => typeof x === 'string' && LINE_ID.test(x))) {
+      throw new KioskError('BAD_DATA', 'lines must be 1-200 line ids such as L1', { field: 'lineIds' });
+    }
+    if (new Set(l).size !== l.length) throw new KioskError('BAD_DATA', 'a line is named twice', { field: 'lineIds' });
+  }
   return id;
 }
+
+const LINE_ID = /^L\d{1,6}$/;
 
 const resultOf = (r: HqRefundRow, replayed: boolean): HqRefundResult => ({
   refundId: r.allocation.hqRefundId,
@@ -168,6 +186,14 @@ export async function hqRefund(deps: HqRefundDeps, req: HqRefundRequest): Promis
       }
     }
     if (!pay) throw new KioskError('GUARD_REJECTED', `${req.amount} fen is more than remains refundable (${Math.max(left, 0)} fen)`, { rule: 'amount', remaining: Math.max(left, 0) });
+    if (req.lineIds) {
+      const known = await orderLineIds(tx, ids);
+      const unknown = req.lineIds.filter((l) => !known.has(l));
+      if (unknown.length) throw new KioskError('GUARD_REJECTED', `the order has no line ${unknown.join(', ')} at HQ`, { rule: 'lines', lines: unknown });
+      const before = await refundedLineIds(tx, ids);
+      const again = req.lineIds.filter((l) => before.has(l));
+      if (again.length) throw new KioskError('GUARD_REJECTED', `line ${again.join(', ')} was refunded before`, { rule: 'lines', lines: again });
+    }
     const allocation: HqRefundAllocation = {
       attemptId: pay.attemptId,
       channel: pay.channel,
@@ -180,6 +206,7 @@ export async function hqRefund(deps: HqRefundDeps, req: HqRefundRequest): Promis
       hqRefundId: refundId,
       reason: req.reason,
       requestedBy: req.user,
+      ...(req.lineIds ? { lineIds: req.lineIds } : {}),
     };
     const ts = deps.clock.now();
     const seq = await insertHqRefund(tx, ids, { ts, amount: req.amount, allocation });

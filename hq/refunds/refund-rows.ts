@@ -22,6 +22,8 @@ export interface HqRefundAllocation extends RefundAllocationRow {
   hqRefundId: string;
   reason: string;
   requestedBy: string;
+  /** The order lines it pays back (sent to the kiosk with the refund: they count as refunded there). */
+  lineIds?: string[];
 }
 
 export interface HqRefundRow {
@@ -122,4 +124,43 @@ export async function updateHqRefund(tx: Pick<Tx, 'run'>, r: Pick<HqRefundRow, '
 
 export async function deleteHqRefund(tx: Pick<Tx, 'run'>, r: Pick<HqRefundRow, 'storeId' | 'deviceId' | 'seq'>): Promise<void> {
   await tx.run('DELETE FROM refunds WHERE store_id = ? AND device_id = ? AND seq = ? AND seq < 0', [r.storeId, r.deviceId, r.seq]);
+}
+
+/** Every HQ refund now `refunded` at its channel, across the chain, oldest first (for the kiosk notices). */
+export async function refundedHqRefunds(db: Pick<Tx, 'all'>): Promise<HqRefundRow[]> {
+  const rows = await db.all<{ store_id: string; device_id: string; order_id: string; seq: number; ts: number; amount: number; allocations: string | null }>(
+    'SELECT store_id, device_id, order_id, seq, ts, amount, allocations FROM refunds WHERE seq < 0 ORDER BY ts',
+  );
+  const out: HqRefundRow[] = [];
+  for (const r of rows) {
+    const a = allocations(r.allocations)[0];
+    if (a?.via !== 'hq' || a.state !== 'refunded' || typeof a.hqRefundId !== 'string') continue;
+    out.push({ storeId: r.store_id, deviceId: r.device_id, orderId: r.order_id, seq: Number(r.seq), ts: Number(r.ts), amount: Number(r.amount), allocation: a as HqRefundAllocation });
+  }
+  return out;
+}
+
+/** The order's line ids as HQ holds them (from the kiosk's `order_completed`); empty when HQ has none. */
+export async function orderLineIds(db: Pick<Tx, 'all'>, ids: Ids): Promise<Set<string>> {
+  const rows = await db.all<{ line_id: string }>('SELECT line_id FROM order_lines WHERE store_id = ? AND device_id = ? AND order_id = ?', [...ids]);
+  return new Set(rows.map((r) => r.line_id));
+}
+
+/**
+ * The order's lines refunded so far as HQ knows: those of the kiosk's journaled refunds (`refund_issued.lineIds`) and
+ * of HQ's own refunds (pending ones included).
+ */
+export async function refundedLineIds(db: Pick<Tx, 'all'>, ids: Ids): Promise<Set<string>> {
+  const out = new Set<string>();
+  const rows = await db.all<{ payload: string }>(
+    "SELECT payload FROM sales_events WHERE store_id = ? AND device_id = ? AND order_id = ? AND type = 'refund_issued'",
+    [...ids],
+  );
+  for (const r of rows) {
+    const p = tryParseJson(r.payload ?? '', { maxBytes: 4_000_000 });
+    const ev = p.ok && typeof p.value === 'object' && p.value !== null ? (p.value as { event?: { lineIds?: unknown } }).event : undefined;
+    if (Array.isArray(ev?.lineIds)) for (const l of ev.lineIds) if (typeof l === 'string') out.add(l);
+  }
+  for (const r of await hqRefunds(db, ids)) for (const l of r.allocation.lineIds ?? []) out.add(l);
+  return out;
 }

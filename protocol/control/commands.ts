@@ -31,12 +31,35 @@ export const COMMAND_ARGS = {
       amount: z.number({ error: 'expected integer ≥ 1' }).int({ error: 'expected integer ≥ 1' }).min(1, { error: 'expected integer ≥ 1' }).max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .strict(),
+  /**
+   * A refund HQ made itself at a wallet channel (hq/refunds/hq-refund.ts), now `refunded` there: the kiosk records it
+   * on the order without paying anything back (runtime/payments/hq-refund-record.ts), so the lane cannot pay the same
+   * money again; idempotent on `refundId` (the same refund again changes nothing).
+   */
+  hq_refund: z
+    .object({
+      orderId: z.string({ error: 'expected an order id' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'expected an order id' }),
+      refundId: z.string({ error: 'expected a refund id' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a refund id (1-64 letters, digits, . _ -)' }),
+      amount: z.number({ error: 'expected integer ≥ 1' }).int({ error: 'expected integer ≥ 1' }).min(1, { error: 'expected integer ≥ 1' }).max(Number.MAX_SAFE_INTEGER),
+      channel: z.enum(['alipay', 'wechat', 'unionpay'], { error: 'expected one of "alipay", "wechat", "unionpay"' }),
+      attemptId: z.string({ error: 'expected a payment attempt id' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'expected a payment attempt id' }),
+      channelRefundNo: z.string({ error: 'expected a refund number' }).regex(/^[A-Za-z0-9_|*@-]{1,64}$/, { error: 'expected a refund number (1-64 letters, digits)' }),
+      channelRefundId: z.string().max(128, { error: 'expected at most 128 characters' }).nullable().optional(),
+      lineIds: z.array(z.string().regex(/^L\d{1,6}$/, { error: 'expected a line id such as L1' }), { error: 'expected a list of line ids' }).min(1).max(200).optional(),
+      reason: z.string({ error: 'expected a reason id' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a reason id' }),
+      /** The HQ user (or `cli`) who made the refund. */
+      requestedBy: z.string({ error: 'expected a user name' }).min(1, { error: 'expected a user name' }).max(64, { error: 'expected a user name of at most 64 characters' }),
+    })
+    .strict(),
 } as const;
 
 export type CommandName = keyof typeof COMMAND_ARGS;
 export const COMMAND_NAMES = Object.keys(COMMAND_ARGS) as CommandName[];
-/** Commands about the kiosk as a whole, offered on the fleet pages and in batches (`return` is about one order: its own form). */
-export const KIOSK_COMMANDS: readonly CommandName[] = COMMAND_NAMES.filter((n) => n !== 'return');
+/**
+ * Commands about the kiosk as a whole, offered on the fleet pages and in batches (`return` and `hq_refund` are about
+ * one order: the order page sends them).
+ */
+export const KIOSK_COMMANDS: readonly CommandName[] = COMMAND_NAMES.filter((n) => n !== 'return' && n !== 'hq_refund');
 export type CommandArgs<N extends CommandName> = z.infer<(typeof COMMAND_ARGS)[N]>;
 
 /** A command id: 1-128 letters, digits, `.`, `_`, `:`, `-`. */

@@ -5,6 +5,7 @@ import type { PaymentTerminal, ReceiptPrinter } from '../../drivers/contract';
 import { isKioskError } from '../../kernel/errors';
 import type { Lane } from '../lane/lane';
 import type { Returns } from '../payments/returns';
+import type { HqRefundRecorder } from '../payments/hq-refund-record';
 import { setLaneOpen } from '../lane/lane-control';
 import { runTerminalEndOfDay } from '../payments/terminal-eod';
 import { businessDayOf, endOfDayReport, type BusinessDayRule } from '../reports/eod-query';
@@ -38,6 +39,11 @@ export interface CommandHandlerDeps {
   software?: string;
   /** After-sales returns under the store's policy (HQ's `return` command); absent: the command fails. */
   returns?: Pick<Returns, 'run'>;
+  /**
+   * Records HQ's own channel refunds on their orders (HQ's `hq_refund` command: runtime/payments/hq-refund-record.ts,
+   * `new HqRefundRecorder(k.engine, k.refunds)`); absent: the command fails, and HQ sends it again later.
+   */
+  hqRefunds?: Pick<HqRefundRecorder, 'record'>;
 }
 
 /** What the kiosk does for each of HQ's signed commands (run at most once each by the {@link CommandRunner}). */
@@ -109,6 +115,18 @@ export function commandHandlers(d: CommandHandlerDeps): CommandHandlers {
           const tag = e.details.rule ? ` (${String(e.details.rule)})` : e.details.outcome === 'unknown' ? ' (outcome unknown)' : '';
           throw new Error(`${e.code}${tag}: ${text ? `${text.en} / ${text['zh-CN']}` : e.message}`);
         }
+        throw e;
+      }
+    },
+    // a refund HQ already made at the channel: journaled on the order (no provider call), once per refund id
+    hq_refund: async (args) => {
+      if (!d.hqRefunds) throw new Error('HQ refunds cannot be recorded on this kiosk');
+      try {
+        const r = await d.hqRefunds.record(args);
+        if (r.recorded) d.journalChanged();
+        return r;
+      } catch (e) {
+        if (isKioskError(e)) throw new Error(`${e.code}${e.details.rule ? ` (${String(e.details.rule)})` : ''}: ${e.message}`);
         throw e;
       }
     },

@@ -36,6 +36,7 @@ describe('remote commands', () => {
       eod: h('eod'),
       rebirth: h('rebirth'),
       return: h('return'),
+      hq_refund: h('hq_refund'),
       ...over,
     };
   };

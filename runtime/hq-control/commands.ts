@@ -18,8 +18,14 @@ import {
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
 
-/** What the runtime does for each command; injected by the composition root (see command-handlers.ts). */
-export type CommandHandlers = { [N in CommandName]: (args: CommandArgs<N>) => Promise<unknown> };
+/**
+ * What the runtime does for each command; injected by the composition root (see command-handlers.ts). `hq_refund`
+ * may be absent (a runner without HQ refunds: the command fails, HQ sends it again later: hq/refunds/kiosk-notice.ts).
+ */
+export type CommandHandlers = { [N in Exclude<CommandName, OptionalCommand>]: (args: CommandArgs<N>) => Promise<unknown> } & {
+  [N in OptionalCommand]?: (args: CommandArgs<N>) => Promise<unknown>;
+};
+type OptionalCommand = 'hq_refund';
 
 export interface CommandRunnerDeps {
   db: KioskDb;
@@ -116,7 +122,8 @@ export class CommandRunner {
 
     let out: CommandResult;
     try {
-      const handler = this.deps.handlers[name] as (a: typeof args) => Promise<unknown>;
+      const handler = this.deps.handlers[name] as ((a: typeof args) => Promise<unknown>) | undefined;
+      if (!handler) throw new Error(`command ${name} is not supported by this kiosk`);
       const result = await handler(args);
       out = { v: 1, id, name, status: 'ok', ...(result === undefined ? {} : { result }) };
     } catch (e) {

@@ -10,6 +10,7 @@ import type { CustomerType } from '../../protocol/members/customer-type';
 import type { RedeemRate } from '../members/redemption';
 import type { OrderEvent } from './events';
 import { trackPaymentAttempts } from '../payments/attempts';
+import { trackHqRefunds } from '../payments/hq-refund-record';
 import { creditMemberPoints, type TransitionEffect } from './effects';
 import { resolveTransition } from './machine';
 import { newOrder, type Order } from './order';
@@ -21,8 +22,8 @@ export interface EngineDeps {
   clock: Clock;
   deviceId: string;
   price: (lines: CartLine[], memberAttached: boolean, extras: PriceExtras) => PricedCart;
-  /** Loyalty points earned for a paid total by a member of this customer type. */
-  points: (paid: number, customerType: CustomerType) => number;
+  /** Loyalty points earned for a paid total by a member of this customer type (ReduceContext.points: `basis` for points promotions). */
+  points: ReduceContext['points'];
   /**
    * A member's type and redeemable points as this kiosk knows them (runtime/members/member-store.ts memberStanding),
    * read inside the transition of `member_attached` and `points_redeemed`. Absent: every member is personal with no
@@ -31,7 +32,7 @@ export interface EngineDeps {
   member?: (tx: Tx, memberId: string) => Promise<{ customerType: CustomerType; redeemable: number }>;
   /** `loyalty.redeem` in force; absent or null: redemption is off (`points_redeemed` with points > 0 is refused). */
   redeem?: () => RedeemRate | null;
-  /** Side tables kept in step inside each transition's transaction (default: member points, payment attempts). */
+  /** Side tables kept in step inside each transition's transaction (default: member points, payment attempts, HQ's refunds). */
   effects?: TransitionEffect[];
 }
 
@@ -47,7 +48,7 @@ export interface EngineEvents {
 }
 
 /** Events whose journal entry carries the whole order, so HQ gets every sale in one message. */
-const WITH_ORDER: ReadonlySet<OrderEvent['type']> = new Set(['order_completed', 'order_cancelled', 'idle_prompt_expired', 'refund_issued']);
+const WITH_ORDER: ReadonlySet<OrderEvent['type']> = new Set(['order_completed', 'order_cancelled', 'idle_prompt_expired', 'refund_issued', 'hq_refund_recorded']);
 
 /** The order changed under a cached copy (another process wrote it). */
 class StaleOrderError extends Error {
@@ -77,7 +78,7 @@ export class OrderEngine extends EventEmitter<EngineEvents> {
 
   constructor(private readonly deps: EngineDeps) {
     super();
-    this.effects = deps.effects ?? [creditMemberPoints, trackPaymentAttempts];
+    this.effects = deps.effects ?? [creditMemberPoints, trackPaymentAttempts, trackHqRefunds];
   }
 
   /**

@@ -75,6 +75,24 @@ export type OrderEvent =
       returnId?: string;
       /** A refund in doubt the attendant decided was paid back (Refunds.decide): who decided. Absent otherwise. */
       decidedBy?: string;
+    }
+  /**
+   * A refund HQ made itself at the wallet channel (HQ's signed `hq_refund` command: hq/refunds/hq-refund.ts): the money
+   * already went back, so nothing is sent to a provider; the kiosk records it so that what remains refundable, and
+   * the lines refunded, count it (runtime/payments/hq-refund-record.ts). At most once per HQ refund id. Member points
+   * are not taken back here: HQ's ledger did it when the refund was made.
+   */
+  | {
+      type: 'hq_refund_recorded';
+      /** HQ's refund id (the idempotency key of the refund at HQ and here). */
+      refundId: string;
+      amount: Minor;
+      /** One allocation: the wallet payment attempt HQ refunded (`via: 'refund'`, reference: channel, numbers). */
+      allocations: RefundAllocation[];
+      lineIds?: string[];
+      reason: string;
+      /** The HQ user (or `cli`) who made it. */
+      requestedBy: string;
     };
 
 /** The part of a refund paid back through one payment attempt, and how (a reversal cancels the whole payment). */
@@ -111,4 +129,5 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'idle_prompt_expired',
   'shopper_active',
   'refund_issued',
+  'hq_refund_recorded',
 ];

@@ -6,6 +6,8 @@ export type Guard = (order: Order, event: OrderEvent) => string | null;
 
 const attempt = (o: Order, id: string) => o.payments.find((p) => p.attemptId === id);
 const as = <T extends OrderEventType>(e: OrderEvent) => e as EventOf<T>;
+/** A refund of either kind: the lane's own (`refund_issued`) or one HQ made at the channel (`hq_refund_recorded`). */
+const asRefund = (e: OrderEvent) => e as EventOf<'refund_issued'> | EventOf<'hq_refund_recorded'>;
 
 export const GUARDS = {
   needsAgeCheck: (o, e) => {
@@ -52,12 +54,12 @@ export const GUARDS = {
     return ev.by === 'system' || (ev.by === 'attendant' && !!ev.attendantId) ? null : 'an attendant decision needs the attendant id';
   },
   refundable: (o, e) => {
-    const amount = as<'refund_issued'>(e).amount;
+    const amount = asRefund(e).amount;
     const left = o.paid - o.refunded;
     return Number.isSafeInteger(amount) && amount > 0 && amount <= left ? null : `refund must be 1..${left}`;
   },
   allocationsAddUp: (o, e) => {
-    const ev = as<'refund_issued'>(e);
+    const ev = asRefund(e);
     if (!ev.allocations) return null;
     const sum = ev.allocations.reduce((s, a) => s + a.amount, 0);
     if (sum !== ev.amount) return `allocations add up to ${sum}, not ${ev.amount}`;
@@ -70,7 +72,11 @@ export const GUARDS = {
     }
     return null;
   },
-  refundsAll: (o, e) => (o.refunded + as<'refund_issued'>(e).amount >= o.paid ? null : 'partial refund'),
+  refundsAll: (o, e) => (o.refunded + asRefund(e).amount >= o.paid ? null : 'partial refund'),
+  hqRefundNew: (o, e) => {
+    const id = as<'hq_refund_recorded'>(e).refundId;
+    return o.refunds.some((r) => r.hqRefundId === id) ? `HQ refund ${id} is recorded already` : null;
+  },
 } satisfies Record<string, Guard>;
 
 export type GuardName = keyof typeof GUARDS;

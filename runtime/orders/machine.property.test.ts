@@ -39,6 +39,8 @@ type Step =
   | { k: 'idleExpired' }
   | { k: 'active' }
   | { k: 'refund'; part: 'all' | 'half' | 'over' }
+  /** A refund HQ made at the channel, recorded (`again`: the id of the first one: recorded once). */
+  | { k: 'hqRefund'; part: 'all' | 'half' | 'over'; again: boolean }
   /** One of the events the current state accepts, with sensible data: drives orders deep into the lifecycle. */
   | { k: 'valid'; pick: number; half: boolean; outcome: boolean };
 
@@ -75,6 +77,7 @@ function concretize(s: Extract<Step, { k: 'valid' }>, state: OrderState): Step {
     idle_prompt_expired: { k: 'idleExpired' },
     shopper_active: { k: 'active' },
     refund_issued: { k: 'refund', part },
+    hq_refund_recorded: { k: 'hqRefund', part, again: s.outcome },
   };
   return byType[type];
 }
@@ -103,6 +106,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ k: 'idleExpired' as const }),
   fc.constant({ k: 'active' as const }),
   fc.record({ k: fc.constant('refund' as const), part: part3 }),
+  fc.record({ k: fc.constant('hqRefund' as const), part: part3, again: fc.boolean() }),
 );
 
 function toEvent(s: Exclude<Step, { k: 'valid' }>, o: Order | null, n: number): OrderEvent {
@@ -164,6 +168,18 @@ function toEvent(s: Exclude<Step, { k: 'valid' }>, o: Order | null, n: number): 
       return { type: 'shopper_active' };
     case 'refund':
       return { type: 'refund_issued', amount: amt(s.part, o ? o.paid - o.refunded : 0), attendantId: 'att' };
+    case 'hqRefund': {
+      const amount = amt(s.part, o ? o.paid - o.refunded : 0);
+      const paidBy = o?.payments.find((p) => p.status === 'approved')?.attemptId ?? 'none';
+      return {
+        type: 'hq_refund_recorded',
+        refundId: s.again ? 'hq-1' : `hq-${n}`,
+        amount,
+        allocations: [{ attemptId: paidBy, method: 'cash', amount, via: 'refund' }],
+        reason: 'defective',
+        requestedBy: 'ada',
+      };
+    }
   }
 }
 
@@ -188,7 +204,11 @@ function checkTotals(o: Order, mode: 'inclusive' | 'exclusive'): void {
   // refunds take back the points earned: never more than earned, all of them once everything is refunded
   const taken = o.refunds.reduce((n, r) => n + (r.pointsTakenBack ?? 0), 0);
   expect(taken).toBeLessThanOrEqual(o.pointsEarned);
-  if (o.state === 'refunded') expect(taken).toBe(o.pointsEarned);
+  // (an HQ refund took its share in HQ's ledger, not here)
+  if (o.state === 'refunded' && !o.refunds.some((r) => r.hqRefundId)) expect(taken).toBe(o.pointsEarned);
+  // an HQ refund id is recorded at most once
+  const hqIds = o.refunds.flatMap((r) => (r.hqRefundId ? [r.hqRefundId] : []));
+  expect(new Set(hqIds).size).toBe(hqIds.length);
   expect(o.customerType).toBe(o.memberId === 'B0000000001' ? 'business' : 'personal');
 }
 
@@ -212,7 +232,7 @@ function lifecycleProperty(mode: 'inclusive' | 'exclusive', visited: Set<string>
               const s = raw.k === 'valid' ? concretize(raw, current && !(closed && raw.pick % 4 === 0) ? current.state : 'idle') : raw;
               if (s.k === 'valid') throw new Error('unreachable');
               const ev = toEvent(s, current, n);
-              const target = current && ['completed', 'cancelled', 'refunded', 'partially_refunded'].includes(current.state) && s.k !== 'refund' ? null : (current?.id ?? null);
+              const target = current && ['completed', 'cancelled', 'refunded', 'partially_refunded'].includes(current.state) && s.k !== 'refund' && s.k !== 'hqRefund' ? null : (current?.id ?? null);
               const journalBefore = (await f.db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM journal'))!.n;
               const rowBefore = target ? await f.db.read.get<{ snapshot: string }>('SELECT snapshot FROM orders WHERE id = ?', [target]) : undefined;
               try {
@@ -229,6 +249,7 @@ function lifecycleProperty(mode: 'inclusive' | 'exclusive', visited: Set<string>
                 visited.add(next.state);
                 if ((next.pointsRedeemed ?? 0) > 0) visited.add('points used');
                 if (next.refunds.some((r) => (r.pointsTakenBack ?? 0) > 0)) visited.add('points taken back');
+                if (next.refunds.some((r) => r.hqRefundId)) visited.add('HQ refund recorded');
                 current = next;
               } catch (e) {
                 if (!(isKioskError(e, 'EVENT_NOT_ALLOWED') || isKioskError(e, 'GUARD_REJECTED') || isKioskError(e, 'ORDER_ALREADY_OPEN') || isKioskError(e, 'PAYMENT_UNRESOLVED'))) throw e;
@@ -268,6 +289,7 @@ describe('order state machine (property-based, real engine on a real SQLite file
     expect(visited.has('points used')).toBe(true);
     // and refunds of member orders take points back
     expect(visited.has('points taken back')).toBe(true);
+    expect(visited.has('HQ refund recorded')).toBe(true);
   }, 120_000);
 
   it('a sale that used points completes with them: the kiosk ledger debits exactly them under the order_completed seq', async () => {

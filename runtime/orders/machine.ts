@@ -53,6 +53,9 @@ export const TRANSITIONS: readonly Transition[] = [
   // after the sale
   { from: ['completed', 'partially_refunded'], event: 'refund_issued', guards: ['refundable', 'allocationsAddUp', 'refundsAll'], to: 'refunded' },
   { from: ['completed', 'partially_refunded'], event: 'refund_issued', guards: ['refundable', 'allocationsAddUp'], to: 'partially_refunded' },
+  // a refund HQ made at the channel, recorded once (its refund id)
+  { from: ['completed', 'partially_refunded'], event: 'hq_refund_recorded', guards: ['hqRefundNew', 'refundable', 'allocationsAddUp', 'refundsAll'], to: 'refunded' },
+  { from: ['completed', 'partially_refunded'], event: 'hq_refund_recorded', guards: ['hqRefundNew', 'refundable', 'allocationsAddUp'], to: 'partially_refunded' },
 ];
 
 /** Events a state accepts at all (guards aside): what a screen may offer. */

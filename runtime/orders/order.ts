@@ -47,6 +47,8 @@ export interface RefundRecord {
    * when the order earned points (absent in refunds journaled before the rule, and on orders without points).
    */
   pointsTakenBack?: number;
+  /** A refund HQ made at the channel (`hq_refund_recorded`): HQ's refund id. Absent on the kiosk's own refunds. */
+  hqRefundId?: string;
   at: number;
 }
 

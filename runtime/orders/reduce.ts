@@ -2,6 +2,7 @@ import { assert } from '../../kernel/errors';
 import type { Minor } from '../../kernel/money';
 import type { CustomerType } from '../../protocol/members/customer-type';
 import { pointsToTakeBack } from '../../protocol/members/points-taken-back';
+import type { PointsBasis } from '../members/loyalty';
 import { capRedemption, type RedeemRate } from '../members/redemption';
 import type { CartLine, PricedCart } from '../pricing/types';
 import type { EventOf, OrderEvent } from './events';
@@ -21,8 +22,11 @@ export interface ReduceContext {
   price: (lines: CartLine[], memberAttached: boolean, extras: PriceExtras) => PricedCart;
   /** Given by the engine inside the completing transaction: the fiscal series, or the training series for a training order. */
   receiptNo?: number;
-  /** Loyalty points for a paid total, by the order's customer type. */
-  points: (paid: number, customerType: CustomerType) => number;
+  /**
+   * Loyalty points for a paid total, by the order's customer type; `basis` (the priced lines and the completion time)
+   * for the `points` promotions of its lines (runtime/members/loyalty.ts earnedPointsForOrder).
+   */
+  points: (paid: number, customerType: CustomerType, basis: PointsBasis) => number;
   /** `loyalty.redeem` in force (null: redemption off). */
   redeem?: RedeemRate | null;
   /**
@@ -181,7 +185,11 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
       // a training order takes no fiscal receipt number (gap-free series) and earns no points
       o = o.training
         ? { ...o, trainingNo: ctx.receiptNo, pointsEarned: 0 }
-        : { ...o, receiptNo: ctx.receiptNo, pointsEarned: o.memberId ? ctx.points(o.paid, o.customerType ?? 'personal') : 0 };
+        : {
+            ...o,
+            receiptNo: ctx.receiptNo,
+            pointsEarned: o.memberId ? ctx.points(o.paid, o.customerType ?? 'personal', { lines: o.priced.lines, at: ctx.now }) : 0,
+          };
       break;
     case 'order_cancelled':
       o = { ...o, cancelReason: event.reason, pending: [] };
@@ -217,6 +225,25 @@ export function reduce(order: Order, event: OrderEvent, to: OrderState, ctx: Red
       };
       break;
     }
+    case 'hq_refund_recorded':
+      // paid back by HQ at the channel: counts in what is refunded (and its lines), takes no points (HQ's ledger did)
+      o = {
+        ...o,
+        refunded: o.refunded + event.amount,
+        refunds: [
+          ...o.refunds,
+          {
+            amount: event.amount,
+            attendantId: `hq:${event.requestedBy}`,
+            ...(event.lineIds ? { lineIds: event.lineIds } : {}),
+            allocations: event.allocations,
+            reason: event.reason,
+            hqRefundId: event.refundId,
+            at: ctx.now,
+          },
+        ],
+      };
+      break;
     case 'checkout_started':
     case 'shopping_resumed':
       break;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../kernel/clock';
 import type { KioskDb } from '../../kernel/sqlite/database';
 import { isKioskError, KioskError } from '../../kernel/errors';
+import { failpoint } from '../../kernel/failpoints';
 import type { Minor } from '../../kernel/money';
 import { appendJournal } from '../journal/append';
 import type { OrderEngine } from '../orders/engine';
@@ -253,6 +254,7 @@ export class Refunds {
           req.requestNo = no.requestNo;
           await insertRefundAttempt(tx, { id, orderId, method: a.method, requestKey, returnId: input.returnId ?? null, requestNo: no.requestNo, n: no.n, request: req, input: recorded, now: this.opts.clock.now() });
         });
+        failpoint('refund.started'); // committed `requested`: recovery declines it (never sent)
         let context;
         try {
           context = (await provider.prepareRefund?.(req)) ?? null;
@@ -262,6 +264,7 @@ export class Refunds {
           break;
         }
         await markRefundSent(this.db, id, context, this.opts.clock.now());
+        failpoint('refund.before-send'); // marked sent, nothing reached the provider yet
         let r;
         try {
           r = await provider.refund(req);
@@ -280,6 +283,7 @@ export class Refunds {
           failure = `${a.method} refund declined: ${r.reason}`;
           break;
         }
+        failpoint('refund.after-refunded'); // the money went back; the refund is not journaled yet
         done.push({ attemptId: a.id, method: a.method, amount, via: r.via, ...(r.reference ? { reference: r.reference } : {}) });
         left -= amount;
       }
@@ -296,6 +300,7 @@ export class Refunds {
           ...(input.reason !== undefined ? { reason: input.reason } : {}),
           ...(input.returnId !== undefined ? { returnId: input.returnId } : {}),
         });
+        failpoint('refund.after-commit'); // refund_issued committed; nobody has been answered yet
       }
       if (inDoubt) throw refundInDoubtError(inDoubt.why, { refunded, left, inDoubt: inDoubt.amount, refundAttemptIds: [inDoubt.id] });
       if (left > 0) {

@@ -44,7 +44,8 @@ export function lineForCustomerType(line: CartLine, type: CustomerType): CartLin
  *      promotion's SKUs, sorted by price descending, full groups only; the discount is spread over the lines in
  *      the groups in proportion to their value there (`allocate`);
  *    price-embedded labels take percent_off and amount_off only;
- *    promotions with `customerTypes` apply only to buyers of those types;
+ *    promotions with `customerTypes` apply only to buyers of those types; `points` promotions change no amount
+ *    (validated, then ignored: runtime/members/loyalty.ts reads them for the points a member earns);
  * 3. redeemed points (`ctx.pointsDiscount`) after promotions: capped at the lines' net left after promotions, spread
  *    over the lines in proportion to that net (largest remainder, lines by lineId, so never more than a line's net),
  *    listed last as the discount {@link POINTS_DISCOUNT_ID} (label {@link POINTS_DISCOUNT_LABEL});

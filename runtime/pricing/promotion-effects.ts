@@ -52,6 +52,8 @@ export function kindApplies(promotion: Promotion['kind'], line: LineKind): boole
     case 'buy_x_pay_y':
     case 'x_for_price':
       return line === 'counted';
+    case 'points':
+      return false;
   }
 }
 
@@ -181,6 +183,8 @@ export function evaluatePromotion(
       return buyXPayY(pool(lines, eligible, free), promotion.buy, promotion.pay);
     case 'x_for_price':
       return xForPrice(pool(lines, eligible, free), promotion.quantity, promotion.price);
+    case 'points':
+      return NO_EFFECT;
     default: {
       const effects: LineEffect[] = [];
       let amount = 0;

@@ -18,7 +18,7 @@ import { compareIds, parseTimestamp } from './validate';
  * 1. keeps the promotions that are applicable: inside their validity window `[validFrom, validTo)` (start
  *    inclusive, end exclusive, so back-to-back promotions never overlap), member-only ones (and every
  *    `member_price`) only with a member attached, ones with `customerTypes` only for a buyer of those types, and
- *    only if some cart line can take them;
+ *    only if some cart line can take them; `points` promotions never take part (they change no price);
  * 2. partitions them into connected groups: two promotions are connected when they share an eligible line.
  *    Groups share no units, so each is solved on its own;
  * 3. inside a group of at most {@link MAX_EXHAUSTIVE} promotions, tries every ordering. An ordering applies its
@@ -64,7 +64,8 @@ interface Candidate {
 
 function candidates(lines: readonly PromoLine[], promotions: readonly Promotion[], ctx: PricingContext): Candidate[] {
   return promotions
-    .filter((p) => isPromotionApplicable(p, ctx))
+    // a `points` promotion never changes a price (runtime/members/loyalty.ts reads it for the points earned)
+    .filter((p) => p.kind !== 'points' && isPromotionApplicable(p, ctx))
     .sort((a, b) => compareIds(a.id, b.id))
     .map((promotion) => {
       const skus = new Set(promotion.skus);

@@ -28,7 +28,15 @@ export type Promotion =
   /** "2 for ¥10": every `quantity` units cost `price` together. Counted items only. */
   | (PromotionBase & { kind: 'x_for_price'; quantity: number; price: Minor })
   /** member price per unit (implies memberOnly). */
-  | (PromotionBase & { kind: 'member_price'; price: Minor });
+  | (PromotionBase & { kind: 'member_price'; price: Minor })
+  /**
+   * Member points, never a price: lines of these SKUs earn `multiplier` × the member's earn rule (0 = no points;
+   * integer 0..10). Pricing ignores it; runtime/members/loyalty.ts earnedPointsForLines reads it at completion.
+   */
+  | (PromotionBase & { kind: 'points'; multiplier: number });
+
+/** The promotions that change prices (every kind but `points`). */
+export type PricePromotion = Exclude<Promotion, { kind: 'points' }>;
 
 export type TaxMode = 'inclusive' | 'exclusive';
 
@@ -92,7 +100,7 @@ export const POINTS_DISCOUNT_ID = 'points';
 export interface AppliedDiscount {
   /** The promotion's id, or {@link POINTS_DISCOUNT_ID} for redeemed points. */
   promotionId: string;
-  kind: Promotion['kind'] | typeof POINTS_DISCOUNT_ID;
+  kind: PricePromotion['kind'] | typeof POINTS_DISCOUNT_ID;
   label: LocalizedText;
   amount: Minor;
   /** How the discount is split over lines (sums to amount). */

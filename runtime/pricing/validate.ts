@@ -121,6 +121,10 @@ export function validatePromotions(promotions: readonly Promotion[]): void {
       case 'member_price':
         if (!isNonNegativeSafeInteger(p.price)) bad('price', p.price, 'must be a non-negative integer of minor units');
         break;
+      case 'points':
+        // never changes a price: only checked here, so one bad multiplier is refused like any bad promotion
+        if (!(Number.isSafeInteger(p.multiplier) && p.multiplier >= 0 && p.multiplier <= 10)) bad('multiplier', p.multiplier, 'must be an integer in [0, 10]');
+        break;
       default:
         bad('kind', (p as { kind: unknown }).kind, 'is not a known promotion kind');
     }
