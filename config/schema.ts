@@ -177,26 +177,55 @@ const paymentsSchema = z
       ],
       { error: 'expected transport to be one of "simulated", "http", "hq", "none"' },
     ),
-    /** WeChat Pay (v2 merchant API over HTTPS; refunds and reversals with the merchant's client certificate). */
+    /**
+     * WeChat Pay: `api` v2 (the default: XML merchant API, HMAC-SHA256, refunds and reversals with the merchant's client
+     * certificate) or v3 (APIv3 JSON, requests signed with the merchant API certificate's key, answers verified with
+     * the WeChat Pay public key — runtime/payments/wechat/v3). `simulated` with api v3 runs the v3 simulator.
+     */
     wechat: z.discriminatedUnion(
       'transport',
       [
-        simulated,
+        z.object({ transport: z.literal('simulated'), api: oneOf(['v2', 'v3']).optional() }).strict(),
         z
           .object({
             transport: z.literal('https'),
+            api: oneOf(['v2', 'v3']).optional(),
             url: z.url({ error: 'expected the WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com' }),
-            /** Base URL of the `/secapi/*` calls (refund, reverse: mutual TLS); default `url`. */
+            /** Base URL of the `/secapi/*` calls (refund, reverse: mutual TLS); default `url`. v2 only. */
             secapiUrl: z.url({ error: 'expected a URL' }).optional(),
             appId: str({ min: 1, what: 'the appid WeChat issued' }),
             mchId: str({ min: 1, what: 'the merchant id (mch_id)' }),
-            apiKeyPath: str({ min: 1, what: 'a file with the merchant API key' }),
-            clientCertPath: str({ min: 1, what: "a PEM file with the merchant's API client certificate" }),
-            clientKeyPath: str({ min: 1, what: "a PEM file with the client certificate's private key" }),
+            /** v2: required ('' stands for absent, which only api v3 allows). */
+            apiKeyPath: str({ what: 'a file with the merchant API key' }).default(''),
+            clientCertPath: str({ what: "a PEM file with the merchant's API client certificate" }).default(''),
+            clientKeyPath: str({ what: "a PEM file with the client certificate's private key" }).default(''),
+            /** v3: the merchant API certificate's private key (apiclient_key.pem) and the certificate's serial number. */
+            merchantKeyPath: str({ min: 1, what: "a PEM file with the merchant API certificate's private key" }).optional(),
+            merchantCertSerial: str({ pattern: /^[0-9A-Fa-f]{1,64}$/, what: "the merchant API certificate's serial number (hex)" }).optional(),
+            /** v3: the WeChat Pay public key (微信支付公钥, pub_key.pem) and its id `PUB_KEY_ID_…`. */
+            wechatpayPublicKeyPath: str({ min: 1, what: 'a PEM file with the WeChat Pay public key' }).optional(),
+            wechatpayPublicKeyId: str({ pattern: /^PUB_KEY_ID_[0-9A-Za-z_]+$/, what: 'the WeChat Pay public key id (PUB_KEY_ID_…)' }).optional(),
+            /** v3: notify_url of merchant-presented (Native) orders; WeChat Pay requires one for them. */
+            notifyUrl: z.url({ error: 'expected a URL' }).optional(),
             /** CA bundle to trust for the API's server certificate; the system's when absent. */
             caPath: str({ min: 1, what: 'a PEM CA bundle' }).optional(),
           })
-          .strict(),
+          .strict()
+          .superRefine((w, ctx) => {
+            const need = (field: keyof typeof w, what: string) => {
+              if (!w[field]) ctx.addIssue({ code: 'custom', path: [field], message: `expected ${what} (api ${w.api ?? 'v2'})` });
+            };
+            if (w.api === 'v3') {
+              need('merchantKeyPath', "a PEM file with the merchant API certificate's private key");
+              need('merchantCertSerial', "the merchant API certificate's serial number");
+              need('wechatpayPublicKeyPath', 'a PEM file with the WeChat Pay public key');
+              need('wechatpayPublicKeyId', 'the WeChat Pay public key id (PUB_KEY_ID_…)');
+            } else {
+              need('apiKeyPath', 'a file with the merchant API key');
+              need('clientCertPath', "a PEM file with the merchant's API client certificate");
+              need('clientKeyPath', "a PEM file with the client certificate's private key");
+            }
+          }),
         /** The merchant credentials (appid, mch_id, API key, client certificate) come from HQ, sealed to this kiosk's key. */
         z
           .object({

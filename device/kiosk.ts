@@ -117,7 +117,11 @@ export async function bootKiosk(bootConfig: KioskConfig, opts: BootOptions = {})
     const faults = new ServiceFaults(() => clock.now());
     const storage = watchStorage({ db, file, faults, clock, probeMs: opts.storageProbeMs, checkLater, log });
     undo.push(() => storage.stop());
-    const channelSecrets = { version: () => bundles.channelSecretsStore()?.version() ?? null, secrets: () => bundles.channelSecrets() };
+    const channelSecrets = {
+      version: () => bundles.channelSecretsStore()?.version() ?? null,
+      secrets: () => bundles.channelSecrets(),
+      previous: () => bundles.channelSecretsStore()?.previous() ?? null,
+    };
     const hardware = opts.devices ? await startLaneHardware({ config, clock, db, engine, lane, faults, payEvents, onError, log, channelSecrets }) : null;
     undo.push(() => hardware?.close());
     const condition = (): LaneCondition => hardware?.supervisor.condition() ?? laneCondition({}, [], null, faults.reasons());

@@ -47,7 +47,8 @@ export function channelSecretFiles(config: KioskConfig): string[] {
   const p = config.payments;
   return [
     ...(p.gateway.transport === 'http' ? [p.gateway.merchantKeyPath] : []),
-    ...(p.wechat.transport === 'https' ? [p.wechat.apiKeyPath, p.wechat.clientKeyPath] : []),
+    // v2: the API key and the client certificate's key ('' when api v3); v3: the merchant API certificate's key
+    ...(p.wechat.transport === 'https' ? [p.wechat.apiKeyPath, p.wechat.clientKeyPath, p.wechat.merchantKeyPath ?? ''].filter((f) => f !== '') : []),
     ...(p.unionpay.transport === 'https' ? [p.unionpay.signKeyPath] : []),
   ];
 }

@@ -129,6 +129,39 @@ describe('kiosk support-bundle', () => {
     for (const secret of [wxKey, `wxclient${'A'.repeat(40)}`, `upsign${'A'.repeat(40)}`]) expect([secret, bytes.includes(secret)]).toEqual([secret, false]);
   });
 
+  it('never carries the WeChat Pay APIv3 merchant key (api v3: merchantKeyPath), even from a log line', async () => {
+    const keyFile = path.join(dir, 'apiclient_key.pem');
+    const pubFile = path.join(dir, 'pub_key.pem');
+    const body = `wxv3merchant${'B'.repeat(40)}`;
+    fs.writeFileSync(keyFile, `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+    fs.writeFileSync(pubFile, `-----BEGIN PUBLIC KEY-----\nwxv3public${'C'.repeat(40)}\n-----END PUBLIC KEY-----\n`);
+    const cfgFile = path.join(dir, 'channels-v3.json');
+    fs.writeFileSync(
+      cfgFile,
+      JSON.stringify({
+        payments: {
+          wechat: {
+            transport: 'https',
+            api: 'v3',
+            url: 'https://127.0.0.1:9/',
+            appId: 'wx1',
+            mchId: '10000100',
+            merchantKeyPath: keyFile,
+            merchantCertSerial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+            wechatpayPublicKeyPath: pubFile,
+            wechatpayPublicKeyId: 'PUB_KEY_ID_0114232134912410000000000000',
+          },
+        },
+      }),
+    );
+    const config = loadConfig({ env: {}, configPath: cfgFile, overrides: { dataDir: data } });
+    const out = path.join(dir, 'bundle-channels-v3.tar.gz');
+    await buildSupportBundle(config, out, { clock: new SystemClock(), logLines: 5, logs: () => ({ source: 'test', text: `wechat v3: loaded key ${body}` }) });
+    const bytes = zlib.gunzipSync(fs.readFileSync(out)).toString('latin1');
+    expect(bytes).toContain('wechat v3: loaded key');
+    expect(bytes.includes(body)).toBe(false);
+  });
+
   it('redacts by field name, by pattern and by the values the kiosk holds', () => {
     const red = new Redactor(['held-secret-value']);
     expect(

@@ -227,11 +227,12 @@ describe('WeChat Pay: payment code (micropay)', () => {
     expect(micropays()).toBe(1);
   });
 
-  it('a kiosk with the wrong API key: every request refused 签名错误, nothing recorded, never approved', async () => {
+  it('a kiosk with the wrong API key: refused 签名错误 (the channel processed nothing) → declined at once, never approved, nothing recorded', async () => {
     const wrong = makeChannel(makeClient({ apiKey: 'ffffffffffffffffffffffffffffffff' }), SHORT);
-    const r = req();
-    const res = await wrong.payWithCode(r, AUTH, signal()).catch((e: unknown) => e);
-    expect(isKioskError(res) && res.details.unknownOutcome).toBe(true);
+    const before = micropays();
+    const res = await wrong.payWithCode(req(), AUTH, signal());
+    expect(res).toEqual({ outcome: 'declined', reason: expect.stringContaining('签名错误') });
+    expect(micropays() - before).toBe(1);
     expect(sim.trades().filter((t) => t.totalFee > 0)).toHaveLength(0);
     expect(await wrong.available()).toBe(false);
   });

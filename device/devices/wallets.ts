@@ -28,11 +28,16 @@ import { GatewaySimulator } from '../../simulators/gateway/gateway-simulator';
 import { UnionpaySimulator, type UnionpaySimulatorKeys } from '../../simulators/unionpay/unionpay-simulator';
 import { createWechatPki, type WechatPki } from '../../simulators/wechat/wechat-pki';
 import { WechatSimulator } from '../../simulators/wechat/wechat-simulator';
+import { WechatV3Channel } from '../../runtime/payments/wechat/v3/wechat-v3-channel';
+import { WechatV3Client } from '../../runtime/payments/wechat/v3/wechat-v3-client';
+import { WechatV3Simulator, type WechatV3SimKeys } from '../../simulators/wechat/v3/wechat-v3-simulator';
 import type { DeviceContext } from './types';
 
 export interface WalletSims {
   alipay?: GatewaySimulator;
   wechat?: WechatSimulator;
+  /** The WeChat Pay APIv3 simulator, when `payments.wechat` is `simulated` with `api: 'v3'`. */
+  wechatV3?: WechatV3Simulator;
   unionpay?: UnionpaySimulator;
 }
 
@@ -84,6 +89,7 @@ function sealed<C extends keyof ChannelSecrets>(keys: KeyedSecrets<ChannelSecret
   return {
     version: () => (keys?.version() ?? null),
     secrets: () => keys?.secrets()?.[channel] ?? null,
+    previous: () => keys?.previous?.()?.[channel] ?? null,
   };
 }
 
@@ -104,7 +110,7 @@ async function alipay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
     return new HqKeyedChannel('alipay', sealed(keys, 'alipay'), (k) => {
       const client = new GatewayClient({ url: cfg.url, appId: k.appId, merchantPrivateKeyPem: k.merchantPrivateKeyPem, gatewayPublicKeyPem: k.gatewayPublicKeyPem, clock: ctx.clock });
       return new AlipayChannel({ client, clock: ctx.clock, ...opts });
-    });
+    }, { ...(ctx.log ? { log: ctx.log } : {}) });
   }
   const dir = simDir(ctx.config, 'sim-gateway');
   const simKeys = persisted(path.join(dir, 'keys.json'), () => {
@@ -129,6 +135,7 @@ async function alipay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
 async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims, keys: KeyedSecrets<ChannelSecrets> | undefined): Promise<QrChannel | null> {
   const cfg = ctx.config.payments.wechat;
   if (cfg.transport === 'none') return null;
+  if ((cfg.transport === 'https' || cfg.transport === 'simulated') && cfg.api === 'v3') return wechatV3(ctx, opts, sims);
   if (cfg.transport === 'https') {
     const client = new WechatClient({
       url: cfg.url,
@@ -148,7 +155,7 @@ async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
     return new HqKeyedChannel('wechat', sealed(keys, 'wechat'), (k) => {
       const client = new WechatClient({ url: cfg.url, ...(cfg.secapiUrl ? { secapiUrl: cfg.secapiUrl } : {}), appId: k.appId, mchId: k.mchId, apiKey: k.apiKey, caPem, clientCertPem: k.clientCertPem, clientKeyPem: k.clientKeyPem, clock: ctx.clock });
       return new WechatChannel({ client, clock: ctx.clock, ...opts });
-    });
+    }, { ...(ctx.log ? { log: ctx.log } : {}) });
   }
   const dir = simDir(ctx.config, 'sim-wechat');
   const mchId = '10000100';
@@ -169,6 +176,45 @@ async function wechat(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSi
     timeoutMs: SIM_TIMEOUT_MS,
   });
   return new WechatChannel({ client, clock: ctx.clock, ...opts });
+}
+
+/** WeChat Pay APIv3 (runtime/payments/wechat/v3) against the store's merchant API or the v3 simulator. */
+async function wechatV3(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims): Promise<QrChannel> {
+  const cfg = ctx.config.payments.wechat;
+  if (cfg.transport === 'https') {
+    const client = new WechatV3Client({
+      url: cfg.url,
+      appId: cfg.appId,
+      mchId: cfg.mchId,
+      merchantKeyPem: read(cfg.merchantKeyPath!),
+      merchantCertSerial: cfg.merchantCertSerial!,
+      wechatpayPublicKeyPem: read(cfg.wechatpayPublicKeyPath!),
+      wechatpayPublicKeyId: cfg.wechatpayPublicKeyId!,
+      caPem: cfg.caPath ? read(cfg.caPath) : rootCertificates.join('\n'),
+      clock: ctx.clock,
+      ...(cfg.notifyUrl ? { notifyUrl: cfg.notifyUrl } : {}),
+    });
+    return new WechatV3Channel({ client, clock: ctx.clock, storeId: ctx.config.device.storeId, ...opts });
+  }
+  const dir = simDir(ctx.config, 'sim-wechat-v3');
+  const mchId = '1900009191';
+  const keys = persisted<WechatV3SimKeys>(path.join(dir, 'credentials.json'), () => WechatV3Simulator.makeKeys(mchId));
+  const sim = new WechatV3Simulator({ ledgerPath: path.join(dir, 'ledger.json'), mchId, appId: 'wx-kiosk-sim-v3', clock: ctx.clock, keys });
+  await sim.start();
+  sims.wechatV3 = sim;
+  const client = new WechatV3Client({
+    url: sim.url,
+    appId: sim.appId,
+    mchId,
+    merchantKeyPem: sim.merchantKeyPem,
+    merchantCertSerial: sim.merchantCertSerial,
+    wechatpayPublicKeyPem: sim.wechatpayPublicKeyPem,
+    wechatpayPublicKeyId: sim.publicKeyId,
+    caPem: sim.caPem,
+    clock: ctx.clock,
+    timeoutMs: SIM_TIMEOUT_MS,
+  });
+  return new WechatV3Channel({ client, clock: ctx.clock, storeId: ctx.config.device.storeId, ...opts });
 }
 
 async function unionpay(ctx: DeviceContext, opts: QrChannelOptions, sims: WalletSims, keys: KeyedSecrets<ChannelSecrets> | undefined): Promise<QrChannel | null> {
@@ -192,7 +238,7 @@ async function unionpay(ctx: DeviceContext, opts: QrChannelOptions, sims: Wallet
     return new HqKeyedChannel('unionpay', sealed(keys, 'unionpay'), (k) => {
       const client = new UnionpayClient({ url: cfg.url, merId: k.merId, merchantKeyPem: k.signKeyPem, merchantCertPem: k.signCertPem, unionpayRootCaPem: root, ...tls, clock: ctx.clock });
       return new UnionpayChannel({ client, clock: ctx.clock, ...opts });
-    });
+    }, { ...(ctx.log ? { log: ctx.log } : {}) });
   }
   const dir = simDir(ctx.config, 'sim-unionpay');
   const simKeys = persisted<UnionpaySimulatorKeys>(path.join(dir, 'keys.json'), () => UnionpaySimulator.makeKeys());

@@ -1,5 +1,6 @@
 import { canonicalJson } from '../../kernel/canonical-json';
 import { isKioskError } from '../../kernel/errors';
+import type { ChannelSecrets, SealedChannelSecrets } from '../../protocol/payments/channel-secrets';
 import { channelSecretsAad, type SealedSection } from '../../protocol/sealed/channel-section';
 import { seal } from '../../protocol/sealed/seal';
 import type { Scope } from '../../protocol/signed-envelope';
@@ -40,7 +41,8 @@ interface Delivery {
 }
 
 /**
- * Delivers the payment channels' secrets to every kiosk of `stores` (all known kiosks when omitted), each sealed to
+ * Delivers the payment channels' secrets to every kiosk of `stores` (all known kiosks when omitted) — the values in
+ * force and each channel's previous ones ({@link sealChannelSection}) — each sealed to
  * THAT kiosk's own X25519 key (protocol/sealed) with AAD = store/device/version, inside a signed device-scoped config
  * bundle (hq/config/publish.ts: validated, versioned, retained, recorded, audited as `config.publish`). The bundle
  * body is the device's body in force with the `sealed` section replaced, so a device's own config stays as it was.
@@ -78,7 +80,7 @@ export async function deliverChannelSecrets(deps: DeliverDeps, opts: { stores?: 
     }
     let section: SealedSection;
     try {
-      section = { v: 1, version: effective.version, box: seal(key.public_key, canonicalJson(effective.secrets), channelSecretsAad(store, device, effective.version)) };
+      section = sealChannelSection(key.public_key, store, device, effective);
     } catch (e) {
       if (!isKioskError(e)) throw e;
       out.push({ store, device, version: effective.version, status: 'failed', keyFingerprint: key.fingerprint, problems: [e.message] });
@@ -96,6 +98,20 @@ export async function deliverChannelSecrets(deps: DeliverDeps, opts: { stores?: 
     out.push({ store, device, version: effective.version, status: 'sent', configVersion: r.version, keyFingerprint: key.fingerprint });
   }
   return out;
+}
+
+/**
+ * One kiosk's `sealed` section: the values in force and the previous ones (`previous`, when HQ has them) in ONE box
+ * sealed to that kiosk's key, AAD = store/device/version (nothing of it in clear).
+ */
+export function sealChannelSection(
+  publicKeyPem: string,
+  store: string,
+  device: string,
+  effective: { version: number; secrets: ChannelSecrets; previous?: ChannelSecrets },
+): SealedSection {
+  const payload: SealedChannelSecrets = effective.previous ? { ...effective.secrets, previous: effective.previous } : { ...effective.secrets };
+  return { v: 1, version: effective.version, box: seal(publicKeyPem, canonicalJson(payload), channelSecretsAad(store, device, effective.version)) };
 }
 
 async function record(deps: DeliverDeps, d: Delivery): Promise<void> {

@@ -112,18 +112,36 @@ export class ChannelSecretsRegistry {
 
   /**
    * What a kiosk of `store` gets: per channel the store's own newest values, else the chain's; with the highest
-   * version among them (null when no channel has values for it).
+   * version among them (null when no channel has values for it). `previous` holds, per channel, the values that were
+   * in force for this store before that channel's newest change (the store's own older values, else the chain's
+   * older ones): the kiosk retries a request the channel refused for its signature with them, so a key switched at
+   * the channel before or after the kiosk applies a version costs no payment (absent when a channel has no history).
    */
-  async effectiveFor(key: HqSecretsKey, store: string, tx: Tx = this.db.read): Promise<{ version: number; secrets: ChannelSecrets } | null> {
+  async effectiveFor(
+    key: HqSecretsKey,
+    store: string,
+    tx: Tx = this.db.read,
+  ): Promise<{ version: number; secrets: ChannelSecrets; previous?: ChannelSecrets } | null> {
     const rows = await tx.all<DbRow>(`${LATEST} WHERE c.scope = ? OR c.scope = ?`, [CHAIN, store]);
     const secrets: Record<string, unknown> = {};
+    const previous: Record<string, unknown> = {};
     let version = 0;
+    const open = (row: DbRow): unknown => JSON.parse(decryptAtRest(key, row.sealed, atRestAad(row.scope, row.channel, Number(row.version))));
     for (const channel of SECRET_CHANNELS) {
       const row = rows.find((r) => r.scope === store && r.channel === channel) ?? rows.find((r) => r.scope === CHAIN && r.channel === channel);
       if (!row) continue;
-      secrets[channel] = JSON.parse(decryptAtRest(key, row.sealed, atRestAad(row.scope, row.channel, Number(row.version))));
+      secrets[channel] = open(row);
       version = Math.max(version, Number(row.version));
+      // what this store had in force just before `row`: its own newest older row, else the chain's
+      const before = await tx.get<DbRow>(
+        `SELECT scope, channel, version, ids, fingerprints, sealed, set_by, set_at FROM channel_secrets
+          WHERE channel = ? AND version < ? AND (scope = ? OR scope = ?)
+          ORDER BY CASE WHEN scope = ? THEN 0 ELSE 1 END, version DESC LIMIT 1`,
+        [channel, Number(row.version), store, CHAIN, store],
+      );
+      if (before) previous[channel] = open(before);
     }
-    return version === 0 ? null : { version, secrets: secrets as ChannelSecrets };
+    if (version === 0) return null;
+    return Object.keys(previous).length ? { version, secrets: secrets as ChannelSecrets, previous: previous as ChannelSecrets } : { version, secrets: secrets as ChannelSecrets };
   }
 }

@@ -48,6 +48,25 @@ describe('payment references', () => {
     expect(maskCardNumbers('4111-1111-1111-1111')).toBe('****1111');
     expect(maskCardNumbers('trade 2013112011001004330000121536')).toBe('trade 2013112011001004330000121536');
     expect(maskCardNumbers('4111111111111112')).toBe('4111111111111112'); // not Luhn-valid
+    // a 28-digit trade number whose first 19 digits pass the Luhn check is no card number
+    expect(maskCardNumbers('trade 420000123420261207900000000')).toBe('trade 420000123420261207900000000');
+    // a card number followed by other digits is masked on its own
+    expect(maskCardNumbers('card 4111111111111111 1234')).toBe('card ****1111 1234');
+    expect(maskCardNumbers('a4000001234567899b')).toBe('a****7899b');
+  });
+
+  it("keeps the order and refund numbers the kiosk derives from attempt ids, though a digit run in one passes the Luhn check", () => {
+    const hex = 'ab4000001234567899cdef0123456789'; // 32 hex digits, 16 of them a Luhn-valid run
+    const uuid = 'abcdef01-2345-6789-abcd-400000123457'; // its last group: 12 digits, Luhn-valid
+    expect(safeReference({ outTradeNo: hex, refundRequestNo: `${hex}-refund-2`, note: hex })).toEqual({
+      outTradeNo: hex,
+      refundRequestNo: `${hex}-refund-2`,
+      note: 'ab****7899cdef0123456789',
+    });
+    expect(safeReference({ outRefundNo: 'ab4000001234567899cdef012345R001' })).toEqual({ outRefundNo: 'ab4000001234567899cdef012345R001' });
+    expect(safeReference({ outTradeNo: uuid, note: uuid })).toEqual({ outTradeNo: uuid, note: 'abcdef01-2345-6789-abcd-****3457' });
+    // a card number is masked under those keys all the same when the value has another shape
+    expect(safeReference({ outTradeNo: '4111111111111111' })).toEqual({ outTradeNo: '****1111' });
   });
 
   it('drops pan-like keys, re-masks the masked PAN, keeps scalars only', () => {

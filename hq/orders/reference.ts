@@ -17,13 +17,29 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Masks every run of 12-19 digits (spaces or dashes between them allowed) that passes the Luhn check: a card number. */
+/**
+ * Masks what may be a card number: a sequence of 12-19 digits that passes the Luhn check, written in one piece or in
+ * groups with single spaces or dashes between them (4111 1111 1111 1111) — each group of such a sequence is checked on
+ * its own too ("4111111111111111 1234"). A longer run of digits (a wallet's 28-digit trade number) is no card number.
+ */
 export function maskCardNumbers(s: string): string {
-  return s.replace(/\d(?:[ -]?\d){11,18}/g, (run) => {
-    const digits = run.replace(/\D/g, '');
-    return luhn(digits) ? `****${digits.slice(-4)}` : run;
+  const pan = (digits: string) => digits.length >= 12 && digits.length <= 19 && luhn(digits);
+  return s.replace(/\d+(?:[ -]\d+)*/g, (run) => {
+    const all = run.replace(/\D/g, '');
+    if (pan(all)) return `****${all.slice(-4)}`;
+    return run.replace(/\d+/g, (group) => (pan(group) ? `****${group.slice(-4)}` : group));
   });
 }
+
+/**
+ * Keys of the merchant order and refund numbers the kiosk derives from its own attempt ids
+ * (protocol/payments/channel-numbers.ts: the attempt UUID as is or its 32 hex digits, `-refund-N` after it, UnionPay's
+ * 28 hex digits + `R` + 3 digits): kept as they are when they have
+ * that shape — a digit run inside one may pass the Luhn check by chance (about 3 in 1 000 order numbers), and masked
+ * it could no longer be searched for or matched against a channel's bill.
+ */
+const DERIVED_ID_KEYS = new Set(['outTradeNo', 'refundRequestNo', 'outRefundNo', 'orderId', 'requestNo']);
+const DERIVED_ID = /^(?:(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-refund-\d{1,6})?|[0-9a-f]{28}R\d{3})$/i;
 
 /**
  * A payment or refund reference as HQ keeps it: scalar values only (at most 20 keys, texts bounded), the masked PAN
@@ -49,7 +65,7 @@ export function safeReference(v: unknown): Record<string, string | number> | nul
       continue;
     }
     const s = text(val, 100);
-    if (s !== null) out[key] = maskCardNumbers(s);
+    if (s !== null) out[key] = DERIVED_ID_KEYS.has(key) && DERIVED_ID.test(s) ? s : maskCardNumbers(s);
   }
   return Object.keys(out).length > 0 ? out : null;
 }

@@ -27,6 +27,15 @@ export const channelSecretsSchema = z
   .strict();
 
 export type ChannelSecrets = z.infer<typeof channelSecretsSchema>;
+
+/**
+ * What is sealed to a kiosk: the values in force and, under `previous`, the values each channel had before its
+ * newest change (HQ's previous version, same box, never in clear). The kiosk signs with the values in force and
+ * retries a request with `previous` only when the channel refused its signature (rotation without downtime: the
+ * merchant may switch the key at the channel before or after the kiosks apply the new version).
+ */
+export const sealedChannelSecretsSchema = z.object({ ...channelSecretsSchema.shape, previous: channelSecretsSchema.optional() }).strict();
+export type SealedChannelSecrets = z.infer<typeof sealedChannelSecretsSchema>;
 export type SecretChannel = keyof ChannelSecrets;
 export const SECRET_CHANNELS: readonly SecretChannel[] = ['alipay', 'wechat', 'unionpay'];
 

@@ -8,14 +8,14 @@ import { SimulatedClock } from '../../kernel/clock';
 import { KioskDb } from '../../kernel/sqlite/database';
 import { migrate } from '../db/migrations';
 import { ConfigBundleManager } from './config-bundles';
-import { ChannelSecretsStore, channelSecretsPath, type ChannelSecretsChange } from './channel-secrets';
+import { ChannelSecretsStore, channelSecretsPath, heldChannelSecretValues, type ChannelSecretsChange } from './channel-secrets';
 import type { Scope } from '../../protocol/signed-envelope';
 import { signed, T0, testKey, type TestKey } from '../../test/support/trust';
 import { configTopic } from '../../protocol/control/topics';
 import { canonicalJson } from '../../kernel/canonical-json';
 import { channelSecretsAad, type SealedSection } from '../../protocol/sealed/channel-section';
 import { seal } from '../../protocol/sealed/seal';
-import type { ChannelSecrets } from '../../protocol/payments/channel-secrets';
+import { fingerprint, type ChannelSecrets } from '../../protocol/payments/channel-secrets';
 import { TrustStore } from '../trust/trust-store';
 import { createSealKey } from '../trust/seal-key';
 
@@ -107,5 +107,28 @@ describe('channel secrets in config bundles', () => {
     expect(JSON.stringify(badR)).not.toContain('secret-value-xyz');
     expect(m.channelSecrets()).toEqual(s);
     expect((await m.reported()).find((r) => r.level === 'device')).toMatchObject({ status: 'rejected', reason: 'invalid_body', inForce: 3 });
+  });
+
+  it('keeps HQ\'s previous values sealed alongside: previous() opens them, channelSecrets() is the values in force only, the redactor knows both', async () => {
+    const m = manager();
+    await m.init();
+    const old = secretsV('o'.repeat(32));
+    const now = secretsV('n'.repeat(32));
+    expect((await offer(m, DEVICE, 1, { sealed: section(1, now) })).ok).toBe(true);
+    expect(store.previous()).toBeNull();
+    expect((await offer(m, DEVICE, 2, { sealed: section(2, { ...now, previous: old } as ChannelSecrets) })).ok).toBe(true);
+    expect(m.channelSecrets()).toEqual(now);
+    expect(store.previous()).toEqual(old);
+    expect(store.describe()).toMatchObject({ version: 2, fingerprints: { 'wechat.apiKey': fingerprint('n'.repeat(32)) }, previousFingerprints: { 'wechat.apiKey': fingerprint('o'.repeat(32)) } });
+    expect(changes[1].previousFingerprints?.['wechat.apiKey']).toBe(fingerprint('o'.repeat(32)));
+    const held = heldChannelSecretValues(dir, me);
+    expect(held).toEqual(expect.arrayContaining(['n'.repeat(32), 'o'.repeat(32)]));
+    // never in clear at rest
+    expect(fs.readFileSync(channelSecretsPath(dir), 'utf8')).not.toContain('o'.repeat(32));
+    // a previous object that is not channel secrets refuses the bundle (the path only, never the value)
+    const bad = await offer(m, DEVICE, 3, { sealed: section(3, { ...now, previous: { wechat: { apiKey: 'secret-value-xyz' } } } as unknown as ChannelSecrets) });
+    expect(bad.ok).toBe(false);
+    expect(JSON.stringify(bad)).not.toContain('secret-value-xyz');
+    expect(store.previous()).toEqual(old);
   });
 });

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../kernel/atomic-file';
 import { isKioskError } from '../../kernel/errors';
 import { boundedJsonParse } from '../../kernel/json/bounded-json';
 import { JSON_LIMITS } from '../../kernel/json/limits';
-import { channelSecretsSchema, secretFingerprints, secretValues, type ChannelSecrets } from '../../protocol/payments/channel-secrets';
+import { sealedChannelSecretsSchema, secretFingerprints, secretValues, type ChannelSecrets, type SealedChannelSecrets } from '../../protocol/payments/channel-secrets';
 import { channelSecretsAad, sealedSectionSchema, type SealedSection } from '../../protocol/sealed/channel-section';
 import { unseal } from '../../protocol/sealed/seal';
 import { readIdentity, secretsDir } from '../trust/identity';
@@ -16,6 +16,8 @@ export interface ChannelSecretsChange {
   version: number;
   /** `channel.field` → fingerprint (protocol/payments/channel-secrets.ts). */
   fingerprints: Record<string, string>;
+  /** The same for the previous values HQ sealed alongside (absent when none). */
+  previousFingerprints?: Record<string, string>;
 }
 
 export interface ChannelSecretsEvents {
@@ -23,7 +25,7 @@ export interface ChannelSecretsEvents {
   changed: [ChannelSecretsChange];
 }
 
-export type SealedCheck = { ok: true; section: SealedSection; secrets: ChannelSecrets } | { ok: false; problem: string };
+export type SealedCheck = { ok: true; section: SealedSection; secrets: ChannelSecrets; previous: ChannelSecrets | null } | { ok: false; problem: string };
 
 /** The file the sealed section is kept in, as received (only this kiosk's private key opens it). */
 export const channelSecretsPath = (dataDir: string): string => path.join(secretsDir(dataDir), 'channel-secrets.sealed.json');
@@ -49,6 +51,8 @@ interface StoredFile {
  * - {@link channelSecrets} unseals on every call (nothing is cached in clear), so a rotation is in force for the next
  *   payment without a restart; `changed` tells listeners (the payment channel clients) the version and fingerprints.
  * - A later bundle without a `sealed` section keeps the secrets in force. Nothing here logs a value.
+ * - The box also holds HQ's previous values (`previous`, per channel): {@link previous} opens them for one use only —
+ *   retrying a request the channel refused for its signature (runtime/payments/channels/hq-keyed-channel.ts).
  */
 export class ChannelSecretsStore extends EventEmitter<ChannelSecretsEvents> {
   constructor(private readonly opts: { dataDir: string; identity: { store: string; device: string } }) {
@@ -67,7 +71,7 @@ export class ChannelSecretsStore extends EventEmitter<ChannelSecretsEvents> {
     if (current !== null && s.version < current) return { ok: false, problem: `sealed.version: ${s.version} is older than the channel secrets in force (version ${current})` };
     const opened = this.open(s);
     if (!opened.ok) return opened;
-    return { ok: true, section: s, secrets: opened.secrets };
+    return { ok: true, section: s, secrets: opened.secrets, previous: opened.previous };
   }
 
   /**
@@ -81,7 +85,7 @@ export class ChannelSecretsStore extends EventEmitter<ChannelSecretsEvents> {
     if (!opened.ok) return false; // checked at acceptance; a key replaced since then: the old secrets stay
     const file: StoredFile = { v: 1, store: this.opts.identity.store, device: this.opts.identity.device, section };
     writeFileAtomic(channelSecretsPath(this.opts.dataDir), `${JSON.stringify(file)}\n`, 0o600);
-    this.emit('changed', { version: section.version, fingerprints: secretFingerprints(opened.secrets) });
+    this.emit('changed', describeOpened(section.version, opened));
     return true;
   }
 
@@ -101,11 +105,24 @@ export class ChannelSecretsStore extends EventEmitter<ChannelSecretsEvents> {
     return opened.ok ? opened.secrets : null;
   }
 
-  /** The version and fingerprints in force (for `kiosk doctor`-like displays and logs), or null. */
+  /**
+   * The values each channel had before its newest change, sealed in the same box by HQ (unsealed now, never cached,
+   * never logged), or null when HQ sent none. Used ONLY to retry a request the channel refused for its signature
+   * (the merchant has not switched the key at the channel yet): see runtime/payments/channels/hq-keyed-channel.ts.
+   */
+  previous(): ChannelSecrets | null {
+    const stored = this.stored();
+    if (!stored) return null;
+    const opened = this.open(stored.section);
+    return opened.ok ? opened.previous : null;
+  }
+
+  /** The version and fingerprints in force (and of the previous values) for `kiosk doctor`-like displays and logs, or null. */
   describe(): ChannelSecretsChange | null {
     const stored = this.stored();
-    const secrets = this.channelSecrets();
-    return stored && secrets ? { version: stored.section.version, fingerprints: secretFingerprints(secrets) } : null;
+    if (!stored) return null;
+    const opened = this.open(stored.section);
+    return opened.ok ? describeOpened(stored.section.version, opened) : null;
   }
 
   private stored(): StoredFile | null {
@@ -125,7 +142,7 @@ export class ChannelSecretsStore extends EventEmitter<ChannelSecretsEvents> {
     }
   }
 
-  private open(s: SealedSection): { ok: true; secrets: ChannelSecrets } | { ok: false; problem: string } {
+  private open(s: SealedSection): { ok: true; secrets: ChannelSecrets; previous: ChannelSecrets | null } | { ok: false; problem: string } {
     const { store, device } = this.opts.identity;
     let plain: Buffer;
     try {
@@ -140,11 +157,16 @@ export class ChannelSecretsStore extends EventEmitter<ChannelSecretsEvents> {
     } catch {
       return { ok: false, problem: 'sealed: the sealed payload is not JSON' };
     }
-    const parsed = channelSecretsSchema.safeParse(json);
+    const parsed = sealedChannelSecretsSchema.safeParse(json);
     // the path only: a message could quote the (secret) value
     if (!parsed.success) return { ok: false, problem: `sealed: payload field ${parsed.error.issues[0].path.join('.') || '(root)'} is not valid` };
-    return { ok: true, secrets: parsed.data };
+    const { previous, ...secrets }: SealedChannelSecrets = parsed.data;
+    return { ok: true, secrets, previous: previous ?? null };
   }
+}
+
+function describeOpened(version: number, opened: { secrets: ChannelSecrets; previous: ChannelSecrets | null }): ChannelSecretsChange {
+  return { version, fingerprints: secretFingerprints(opened.secrets), ...(opened.previous ? { previousFingerprints: secretFingerprints(opened.previous) } : {}) };
 }
 
 /**
@@ -159,11 +181,13 @@ export function heldChannelSecretValues(dataDir: string, identity: { store: stri
   } catch {
     /* unreadable identity: the config's ids */
   }
-  const secrets = new ChannelSecretsStore({ dataDir, identity: who }).channelSecrets();
+  const held = new ChannelSecretsStore({ dataDir, identity: who });
+  const secrets = held.channelSecrets();
   if (!secrets) return [];
-  // the secret fields only (merchant ids are shown everywhere); each whole, trimmed, line by line, in base64 and in hex
-  // (either case: a Buffer logged as hex)
-  return secretValues(secrets).flatMap((v) => {
+  const previous = held.previous();
+  // the secret fields only (merchant ids are shown everywhere), the previous values too; each whole, trimmed, line by
+  // line, in base64 and in hex (either case: a Buffer logged as hex)
+  return [...secretValues(secrets), ...(previous ? secretValues(previous) : [])].flatMap((v) => {
     const hex = Buffer.from(v).toString('hex');
     return [v, v.trim(), ...v.split('\n').filter((l) => l.trim().length >= 16 && !l.startsWith('-----')), Buffer.from(v).toString('base64'), hex, hex.toUpperCase()];
   });

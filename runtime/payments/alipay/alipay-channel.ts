@@ -3,11 +3,19 @@
  * logic of `QrGatewayProvider` (result codes in ./result-codes.ts, yuan amounts in ./yuan.ts). out_trade_no is the
  * attempt id (`channelOrderNo('alipay', attemptId)`); an approved reference is
  * `{ gateway: 'qr', channel: 'alipay', outTradeNo, tradeNo }`.
+ *
+ * Key switch (rotation without downtime): with {@link AlipayChannel.fallBackTo} (HQ's previous values) a request
+ * the gateway refuses for its signature (`40002` / `isv.invalid-signature`: not processed) is sent again once, the
+ * same request, with the previous app private key; when that works, later requests of the same out_trade_no start
+ * with the previous key. Refused with both: the refusal stands (a definite decline, result-codes.ts). Any other
+ * answer or error is never retried with the other key.
  */
 import type { Clock } from '../../../kernel/clock';
 import { failpoint } from '../../../kernel/failpoints';
 import type { ChannelId, QrChannel, QrChannelOptions } from '../channels/qr-channel';
-import type { GatewayClient } from '../gateway/gateway-client';
+import type { GatewayClient, GatewayMethod, GatewayResponse } from '../gateway/gateway-client';
+import type { PreviousKeyFallback } from '../channels/hq-keyed-channel';
+import { refusedForSignature } from './result-codes';
 import { PROMPT_SCAN_QR, QrGatewayProvider } from '../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 
@@ -21,13 +29,23 @@ export interface AlipayChannelOptions extends QrChannelOptions {
   probeTimeoutMs?: number;
 }
 
-export class AlipayChannel implements QrChannel {
+/** How many order numbers remember that their payment went through with the previous key. */
+const MAX_ON_PREVIOUS = 1000;
+
+export class AlipayChannel implements QrChannel, PreviousKeyFallback {
   readonly channel: ChannelId = 'alipay';
   private readonly trades: QrGatewayProvider;
+  private previous: { client: GatewayClient; onUsed: () => void } | null = null;
+  /** out_trade_no whose requests went through with the previous key (oldest first). */
+  private readonly onPrevious = new Set<string>();
 
   constructor(private readonly opts: AlipayChannelOptions) {
+    // the trade logic calls the gateway through `call` below (the client in force, else the previous one on a
+    // refused signature); everything else of the client (notifications) is the client in force
+    const client = Object.create(opts.client) as GatewayClient;
+    client.call = (method, biz, options) => this.call(method, biz, options);
     this.trades = new QrGatewayProvider({
-      client: opts.client,
+      client,
       clock: opts.clock,
       method: 'alipay',
       ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
@@ -37,6 +55,32 @@ export class AlipayChannel implements QrChannel {
       ...(opts.subject ? { subject: opts.subject } : {}),
       ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     });
+  }
+
+  /** Requests refused for their signature are retried once with `previous`'s client (HQ's previous values). */
+  fallBackTo(previous: QrChannel, onUsed: () => void): void {
+    if (previous instanceof AlipayChannel) this.previous = { client: previous.opts.client, onUsed };
+  }
+
+  private async call(method: GatewayMethod, biz: Record<string, unknown>, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<GatewayResponse> {
+    const previous = this.previous;
+    if (!previous) return this.opts.client.call(method, biz, options);
+    const id = typeof biz.out_trade_no === 'string' ? biz.out_trade_no : undefined;
+    const [first, second] = id !== undefined && this.onPrevious.has(id) ? [previous.client, this.opts.client] : [this.opts.client, previous.client];
+    const answer = await first.call(method, biz, options); // an error (lost answer, timeout) keeps its own rules
+    if (!refusedForSignature(answer)) return answer;
+    // refused for the signature: not processed. The same request once more with the other key.
+    const again = await second.call(method, biz, options);
+    if (refusedForSignature(again)) return again;
+    if (id !== undefined) {
+      this.onPrevious.delete(id);
+      if (second === previous.client) {
+        this.onPrevious.add(id);
+        if (this.onPrevious.size > MAX_ON_PREVIOUS) this.onPrevious.delete(this.onPrevious.values().next().value!);
+      }
+    }
+    if (second === previous.client) previous.onUsed();
+    return again;
   }
 
   payWithCode(req: PaymentRequest, authCode: string, signal: AbortSignal): Promise<PaymentResult> {

@@ -34,6 +34,9 @@ export const TRADE_MAY_EXIST = new Set(['ACQ.SYSTEM_ERROR', 'ACQ.TRADE_HAS_SUCCE
 /** Public codes that are definite refusals: the request was refused as a whole (signature, arguments, rights). */
 export const DEFINITE_REFUSALS = new Set(['20001', '40001', '40002', '40006']);
 
+/** The gateway refused the request's signature (40002 isv.invalid-signature): not processed, nothing charged. */
+export const refusedForSignature = (r: GatewayResponse): boolean => r.code === '40002' && r.sub_code === 'isv.invalid-signature';
+
 export const isPaidStatus = (s: unknown): boolean => s === 'TRADE_SUCCESS' || s === 'TRADE_FINISHED';
 
 /** The shopper-facing reason of a failure: `sub_msg (sub_code)`. */

@@ -16,6 +16,11 @@
  *   REQUIRE_POST_METHOD, SIGNERROR, LACK_PARAMS, NOT_UTF8, BUYER_MISMATCH, APPID_NOT_EXIST, MCHID_NOT_EXIST,
  *   APPID_MCHID_NOT_MATCH, TRADE_ERROR, POST_DATA_EMPTY.
  * Order query trade_state: SUCCESS (paid), REFUND, NOTPAY, CLOSED, REVOKED, USERPAYING, PAYERROR, ACCEPT.
+ *
+ * A request WeChat Pay refuses for its signature (`return_code FAIL 签名错误`: the sign is checked first, nothing is
+ * processed) is a clear decline of a payment or refund ("the API key at WeChat Pay is not this kiosk's"), never an
+ * unknown outcome; with HQ's previous values ({@link WechatChannel.fallBackTo}) the client first sends the same
+ * request once with the previous key (wechat-client.ts).
  */
 import { PollWaits } from '../channels/poll-waits';
 import type { Clock } from '../../../kernel/clock';
@@ -27,7 +32,8 @@ import type { PaymentReference } from '../../orders/events';
 import type { QrChannel, QrChannelOptions } from '../channels/qr-channel';
 import { PROMPT_CONFIRM_IN_APP, PROMPT_SCAN_QR } from '../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
-import type { WechatAnswer, WechatClient } from './wechat-client';
+import type { PreviousKeyFallback } from '../channels/hq-keyed-channel';
+import { isSignatureRefusal, type WechatAnswer, type WechatClient } from './wechat-client';
 import { decodeWechatXml, encodeWechatXml } from '../../../protocol/payments/wechat/wechat-xml';
 
 export interface WechatChannelOptions extends QrChannelOptions {
@@ -67,7 +73,7 @@ function why(r: WechatAnswer): string {
   return `${r.err_code_des || r.trade_state_desc || r.return_msg || 'declined'} (${r.err_code ?? r.trade_state ?? r.result_code ?? '?'})`;
 }
 
-export class WechatChannel implements QrChannel {
+export class WechatChannel implements QrChannel, PreviousKeyFallback {
   readonly channel = 'wechat' as const;
   /** out_trade_no → amount of a verified SUCCESS notification. */
   private readonly notifiedPaid = new Map<string, Minor>();
@@ -85,6 +91,11 @@ export class WechatChannel implements QrChannel {
     return this.opts.client;
   }
 
+  /** Requests refused for their signature are retried once through `previous`'s client (HQ's previous values). */
+  fallBackTo(previous: QrChannel, onUsed: () => void): void {
+    if (previous instanceof WechatChannel) this.client.fallBackTo(previous.client, onUsed);
+  }
+
   async payWithCode(req: PaymentRequest, authCode: string, signal: AbortSignal): Promise<PaymentResult> {
     checkAmount(req.amount);
     const outTradeNo = channelOrderNo('wechat', req.attemptId);
@@ -96,6 +107,7 @@ export class WechatChannel implements QrChannel {
         { signal },
       );
     } catch (e) {
+      if (isSignatureRefusal(e)) return { outcome: 'declined', reason: signatureReason(e) }; // not processed
       if (isKioskError(e) && e.details.unknownOutcome === false) throw e; // nothing reached WeChat Pay
       // lost or unverifiable answer: the trade may exist — find out by the order query, never by paying again
       return this.awaitPayment(req, this.waitDeadline, signal, 'reverse');
@@ -128,6 +140,7 @@ export class WechatChannel implements QrChannel {
     try {
       r = await this.client.call('/pay/unifiedorder', params, { signal });
     } catch (e) {
+      if (isSignatureRefusal(e)) return { outcome: 'declined', reason: signatureReason(e) }; // not processed
       if (isKioskError(e) && e.details.unknownOutcome === false) throw e;
       // the order may exist, but nobody can have scanned a code never shown: close it
       return this.settle(outTradeNo, 'close', 'the merchant QR could not be created');
@@ -198,6 +211,7 @@ export class WechatChannel implements QrChannel {
         refund_fee: String(req.amount),
       });
     } catch (e) {
+      if (isSignatureRefusal(e)) return { outcome: 'declined', reason: signatureReason(e) }; // not processed
       if (isKioskError(e) && e.details.unknownOutcome === false) throw e;
     }
     if (r && r.result_code === 'SUCCESS') return refunded(outTradeNo, outRefundNo, r.refund_id);
@@ -309,6 +323,7 @@ export class WechatChannel implements QrChannel {
       } catch (e) {
         last = e instanceof Error ? e.message : String(e);
         if (isKioskError(e, 'DEVICE_OFFLINE') && e.details.unknownOutcome === false) break;
+        if (isSignatureRefusal(e)) break; // refused with every key held: asking again changes nothing
         continue;
       }
       if (r.result_code === 'SUCCESS') return { outcome: 'declined', reason };
@@ -341,6 +356,13 @@ export class WechatChannel implements QrChannel {
     return this.opts.body?.(req) ?? `order ${req.orderId}`;
   }
 
+}
+
+/** The shopper/attendant-facing reason of a request refused for its signature: nothing was charged. */
+function signatureReason(e: KioskError): string {
+  return e.details.bothKeys === true
+    ? 'WeChat Pay refused the merchant signature with the key in force and the previous one (签名错误): nothing was charged'
+    : 'WeChat Pay refused the merchant signature (签名错误): the API key at WeChat Pay is not this kiosk\'s; nothing was charged';
 }
 
 function checkAmount(amount: Minor): void {

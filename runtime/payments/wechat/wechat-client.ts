@@ -10,12 +10,21 @@
  * - DEVICE_OFFLINE, unknownOutcome true: the connection broke after the request may have been sent / answer cut off;
  * - TIMEOUT, unknownOutcome true: no answer within the timeout on the injected clock (or the caller aborted);
  * - PROTOCOL, unknownOutcome true: the answer was too large, not WeChat XML, `return_code` not SUCCESS (such
- *   answers are unsigned by the rules) or its sign did not verify.
+ *   answers are unsigned by the rules) or its sign did not verify;
+ * - PROTOCOL, unknownOutcome false, `signatureRefused` true: WeChat Pay refused the request's signature
+ *   (`return_code FAIL`, `return_msg 签名错误`): it checks the sign before anything else, so the request was not
+ *   processed — the API key at WeChat Pay is not the one it was signed with.
+ *
+ * Key switch (rotation without downtime): with {@link WechatClient.fallBackTo} a request refused for its signature
+ * (the `return_code FAIL` above, or a signed answer with `err_code SIGNERROR`) is sent again once, the same request,
+ * through the client of the previous values; when that works, later requests of the same `out_trade_no` /
+ * `out_refund_no` start with the previous key. Refused with both keys: the PROTOCOL / signatureRefused error above
+ * (`bothKeys` true). Any other answer or error is never retried with the other key.
  */
 import { boundedPost } from '../../../kernel/http/bounded-post';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../../kernel/clock';
-import { KioskError } from '../../../kernel/errors';
+import { KioskError, isKioskError } from '../../../kernel/errors';
 import { declaredSignType, signWechat, verifyWechat, type WechatParams } from '../../../protocol/payments/wechat/wechat-sign';
 import { decodeWechatXml, encodeWechatXml, type WechatXmlFields } from '../../../protocol/payments/wechat/wechat-xml';
 
@@ -62,8 +71,34 @@ export function nonceStr(): string {
   return [...randomBytes(32)].map((b) => alphabet[b % 62]).join('');
 }
 
+/** `return_msg` of a `return_code FAIL` that refuses the request's signature (签名错误 at WeChat Pay). */
+const SIGNATURE_REFUSED = /签名错误|签名失败|验签失败|签名校验失败|\bsign(ature)?\s*(error|fail|invalid|mismatch)|invalid\s+sign/i;
+
+/** Whether `e` is WeChat Pay refusing a request's signature (nothing was processed). */
+export function isSignatureRefusal(e: unknown): e is KioskError {
+  return isKioskError(e) && e.details.signatureRefused === true;
+}
+
+/** A verified answer that refuses the signature in its business result (`err_code SIGNERROR`). */
+const signError = (a: WechatAnswer): boolean => a.result_code === 'FAIL' && a.err_code === 'SIGNERROR';
+
+/** How many order numbers remember that their payment went through with the previous key. */
+const MAX_ON_PREVIOUS = 1000;
+
 export class WechatClient {
+  private previous: { client: WechatClient; onUsed: () => void } | null = null;
+  /** out_trade_no / out_refund_no whose requests went through with the previous key (oldest first). */
+  private readonly onPrevious = new Set<string>();
+
   constructor(private readonly opts: WechatClientOptions) {}
+
+  /**
+   * Requests refused for their signature are retried once through `client` (built from HQ's previous values);
+   * `onUsed` is called when that worked.
+   */
+  fallBackTo(client: WechatClient, onUsed: () => void = () => undefined): void {
+    this.previous = { client, onUsed };
+  }
 
   get appId(): string {
     return this.opts.appId;
@@ -95,11 +130,48 @@ export class WechatClient {
       return verifyWechat(fields, this.opts.apiKey, 'MD5') || verifyWechat(fields, this.opts.apiKey, 'HMAC-SHA256');
     }
     const type = declaredSignType(fields);
-    return type !== null && verifyWechat(fields, this.opts.apiKey, type);
+    return (type !== null && verifyWechat(fields, this.opts.apiKey, type)) || (this.previous?.client.verifies(fields) ?? false);
   }
 
   /** One signed call; resolves with the verified answer, rejects as described at the top of this file. */
   async call(path: WechatPath, params: Record<string, string>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WechatAnswer> {
+    const previous = this.previous;
+    if (!previous) return this.callOnce(path, params, options);
+    const id = params.out_trade_no ?? params.out_refund_no;
+    const [first, second] = id !== undefined && this.onPrevious.has(id) ? [previous.client, this as WechatClient] : [this as WechatClient, previous.client];
+    try {
+      const answer = await first.callOnce(path, params, options);
+      if (!signError(answer)) return answer;
+    } catch (e) {
+      if (!isSignatureRefusal(e)) throw e; // anything but a refused signature keeps its own rules: never the other key
+    }
+    // refused for the signature: not processed. The same request once more with the other key.
+    let again: WechatAnswer;
+    try {
+      again = await second.callOnce(path, params, options);
+    } catch (e) {
+      if (!isSignatureRefusal(e)) throw e;
+      throw new KioskError('PROTOCOL', `WeChat Pay refused the signature of ${path} with the key in force and with the previous key: the API key at WeChat Pay is neither`, {
+        path,
+        unknownOutcome: false,
+        signatureRefused: true,
+        bothKeys: true,
+      });
+    }
+    if (signError(again)) return again;
+    if (id !== undefined) {
+      this.onPrevious.delete(id);
+      if (second === previous.client) {
+        this.onPrevious.add(id);
+        if (this.onPrevious.size > MAX_ON_PREVIOUS) this.onPrevious.delete(this.onPrevious.values().next().value!);
+      }
+    }
+    if (second === previous.client) previous.onUsed();
+    return again;
+  }
+
+  /** One signed call with this client's own key, no retry. */
+  private async callOnce(path: WechatPath, params: Record<string, string>, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<WechatAnswer> {
     const secure = path.startsWith('/secapi/');
     const base = (secure ? this.opts.secapiUrl : undefined) ?? this.opts.url;
     const answer = await boundedPost({
@@ -126,8 +198,13 @@ export class WechatClient {
     const fields = decodeWechatXml(raw, { maxBytes: MAX_WECHAT_RESPONSE_BYTES });
     if (!fields) return [new KioskError('PROTOCOL', `WeChat Pay answer to ${path} is not WeChat XML (HTTP ${status})`, details)];
     if (fields.return_code !== 'SUCCESS') {
+      const returnMsg = fields.return_msg ?? '';
+      if (fields.return_code === 'FAIL' && SIGNATURE_REFUSED.test(returnMsg)) {
+        // the sign is checked first: refused for it, the request was not processed (nothing charged)
+        return [new KioskError('PROTOCOL', `WeChat Pay refused the signature of ${path} (${returnMsg}): the API key at WeChat Pay is not this one`, { path, unknownOutcome: false, signatureRefused: true, returnMsg })];
+      }
       // communication-level failure; unsigned by the rules, so it proves nothing about the trade
-      return [new KioskError('PROTOCOL', `WeChat Pay refused ${path}: ${fields.return_msg ?? fields.return_code ?? '?'}`, { ...details, returnMsg: fields.return_msg ?? '' })];
+      return [new KioskError('PROTOCOL', `WeChat Pay refused ${path}: ${fields.return_msg ?? fields.return_code ?? '?'}`, { ...details, returnMsg })];
     }
     if (!verifyWechat(fields, this.opts.apiKey, 'HMAC-SHA256')) {
       return [new KioskError('PROTOCOL', `WeChat Pay answer to ${path} does not verify`, details)];
