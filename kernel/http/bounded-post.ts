@@ -1,5 +1,5 @@
 /**
- * One HTTP(S) POST to a payment channel, by the attempt rules every channel client keeps (runtime/payments/
+ * One HTTP(S) request (a POST, or a GET for WeChat Pay APIv3's queries) to a payment channel, by the attempt rules every channel client keeps (runtime/payments/
  * channels/qr-channel.ts): it resolves with the answer's bytes (bounded) and rejects with a `KioskError` whose
  * `details.unknownOutcome` says whether the request may have reached the channel:
  * - DEVICE_OFFLINE, unknownOutcome false: the connection was refused or the TLS handshake failed (nothing was read);
@@ -37,13 +37,34 @@ export interface BoundedPost {
   details?: Record<string, unknown>;
 }
 
-export function boundedPost(o: BoundedPost): Promise<{ status: number; body: Buffer }> {
+/** {@link boundedPost}'s request in general: GET (no body) or POST, with headers of the caller's own. */
+export interface BoundedRequest extends Omit<BoundedPost, 'body' | 'contentType'> {
+  method: 'GET' | 'POST';
+  /** Sent as is (a POST also gets its content-length). */
+  headers: Record<string, string>;
+  /** The POST body; ignored for GET. */
+  body: string;
+}
+
+export interface BoundedAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export async function boundedPost(o: BoundedPost): Promise<{ status: number; body: Buffer }> {
+  const { contentType, ...rest } = o;
+  const { status, body } = await boundedRequest({ ...rest, method: 'POST', headers: { 'content-type': contentType } });
+  return { status, body };
+}
+
+export function boundedRequest(o: BoundedRequest): Promise<BoundedAnswer> {
   const { clock, peer, what } = o;
   const details = { ...o.details, unknownOutcome: true };
   return new Promise((resolve, reject) => {
     let settled = false;
     let answered = false;
-    const finish = (err: KioskError | null, value?: { status: number; body: Buffer }) => {
+    const finish = (err: KioskError | null, value?: BoundedAnswer) => {
       if (settled) return;
       settled = true;
       clock.clearTimeout(timer);
@@ -54,9 +75,11 @@ export function boundedPost(o: BoundedPost): Promise<{ status: number; body: Buf
       } else resolve(value!);
     };
     const url = typeof o.url === 'string' ? new URL(o.url) : o.url;
+    const headers: Record<string, string | number> = { ...o.headers };
+    if (o.method === 'POST') headers['content-length'] = Buffer.byteLength(o.body);
     const options: https.RequestOptions = {
-      method: 'POST',
-      headers: { 'content-type': o.contentType, 'content-length': Buffer.byteLength(o.body) },
+      method: o.method,
+      headers,
       ...(url.protocol === 'https:' ? { ...o.tls, agent: false } : {}),
     };
     const req = url.protocol === 'https:' ? https.request(url, options) : http.request(url, options);
@@ -91,8 +114,8 @@ export function boundedPost(o: BoundedPost): Promise<{ status: number; body: Buf
       const cut = () => finish(new KioskError('DEVICE_OFFLINE', `${peer} answer to ${what} was cut off`, details));
       res.on('error', cut);
       res.on('aborted', cut);
-      res.on('end', () => finish(null, { status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     });
-    req.end(o.body);
+    req.end(o.method === 'POST' ? o.body : undefined);
   });
 }

@@ -18,6 +18,7 @@ import type { PreviousKeyFallback } from '../channels/hq-keyed-channel';
 import { refusedForSignature } from './result-codes';
 import { PROMPT_SCAN_QR, QrGatewayProvider } from '../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
+import { KeyOrder } from '../channels/key-order';
 
 export interface AlipayChannelOptions extends QrChannelOptions {
   /** The signed open-API client (app id, merchant private key, Alipay public key, gateway URL). */
@@ -29,15 +30,11 @@ export interface AlipayChannelOptions extends QrChannelOptions {
   probeTimeoutMs?: number;
 }
 
-/** How many order numbers remember that their payment went through with the previous key. */
-const MAX_ON_PREVIOUS = 1000;
-
 export class AlipayChannel implements QrChannel, PreviousKeyFallback {
   readonly channel: ChannelId = 'alipay';
   private readonly trades: QrGatewayProvider;
   private previous: { client: GatewayClient; onUsed: () => void } | null = null;
-  /** out_trade_no whose requests went through with the previous key (oldest first). */
-  private readonly onPrevious = new Set<string>();
+  private readonly keyOrder = new KeyOrder<GatewayClient>();
 
   constructor(private readonly opts: AlipayChannelOptions) {
     // the trade logic calls the gateway through `call` below (the client in force, else the previous one on a
@@ -66,20 +63,13 @@ export class AlipayChannel implements QrChannel, PreviousKeyFallback {
     const previous = this.previous;
     if (!previous) return this.opts.client.call(method, biz, options);
     const id = typeof biz.out_trade_no === 'string' ? biz.out_trade_no : undefined;
-    const [first, second] = id !== undefined && this.onPrevious.has(id) ? [previous.client, this.opts.client] : [this.opts.client, previous.client];
+    const [first, second] = this.keyOrder.order(id, this.opts.client, previous.client);
     const answer = await first.call(method, biz, options); // an error (lost answer, timeout) keeps its own rules
     if (!refusedForSignature(answer)) return answer;
     // refused for the signature: not processed. The same request once more with the other key.
     const again = await second.call(method, biz, options);
     if (refusedForSignature(again)) return again;
-    if (id !== undefined) {
-      this.onPrevious.delete(id);
-      if (second === previous.client) {
-        this.onPrevious.add(id);
-        if (this.onPrevious.size > MAX_ON_PREVIOUS) this.onPrevious.delete(this.onPrevious.values().next().value!);
-      }
-    }
-    if (second === previous.client) previous.onUsed();
+    this.keyOrder.settled(id, second, previous.client, previous.onUsed);
     return again;
   }
 

@@ -27,6 +27,7 @@ import type { Clock } from '../../../kernel/clock';
 import { KioskError, isKioskError } from '../../../kernel/errors';
 import { declaredSignType, signWechat, verifyWechat, type WechatParams } from '../../../protocol/payments/wechat/wechat-sign';
 import { decodeWechatXml, encodeWechatXml, type WechatXmlFields } from '../../../protocol/payments/wechat/wechat-xml';
+import { KeyOrder } from '../channels/key-order';
 
 export type WechatPath =
   | '/pay/micropay'
@@ -82,13 +83,9 @@ export function isSignatureRefusal(e: unknown): e is KioskError {
 /** A verified answer that refuses the signature in its business result (`err_code SIGNERROR`). */
 const signError = (a: WechatAnswer): boolean => a.result_code === 'FAIL' && a.err_code === 'SIGNERROR';
 
-/** How many order numbers remember that their payment went through with the previous key. */
-const MAX_ON_PREVIOUS = 1000;
-
 export class WechatClient {
   private previous: { client: WechatClient; onUsed: () => void } | null = null;
-  /** out_trade_no / out_refund_no whose requests went through with the previous key (oldest first). */
-  private readonly onPrevious = new Set<string>();
+  private readonly keyOrder = new KeyOrder<WechatClient>();
 
   constructor(private readonly opts: WechatClientOptions) {}
 
@@ -138,7 +135,7 @@ export class WechatClient {
     const previous = this.previous;
     if (!previous) return this.callOnce(path, params, options);
     const id = params.out_trade_no ?? params.out_refund_no;
-    const [first, second] = id !== undefined && this.onPrevious.has(id) ? [previous.client, this as WechatClient] : [this as WechatClient, previous.client];
+    const [first, second] = this.keyOrder.order(id, this as WechatClient, previous.client);
     try {
       const answer = await first.callOnce(path, params, options);
       if (!signError(answer)) return answer;
@@ -159,14 +156,7 @@ export class WechatClient {
       });
     }
     if (signError(again)) return again;
-    if (id !== undefined) {
-      this.onPrevious.delete(id);
-      if (second === previous.client) {
-        this.onPrevious.add(id);
-        if (this.onPrevious.size > MAX_ON_PREVIOUS) this.onPrevious.delete(this.onPrevious.values().next().value!);
-      }
-    }
-    if (second === previous.client) previous.onUsed();
+    this.keyOrder.settled(id, second, previous.client, previous.onUsed);
     return again;
   }
 
