@@ -34,6 +34,7 @@ import { PROMPT_CONFIRM_IN_APP, PROMPT_SCAN_QR } from '../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../provider';
 import type { PreviousKeyFallback } from '../channels/hq-keyed-channel';
 import { isSignatureRefusal, type WechatAnswer, type WechatClient } from './wechat-client';
+import { lookupByTradeState } from './trade-state';
 import { decodeWechatXml, encodeWechatXml } from '../../../protocol/payments/wechat/wechat-xml';
 
 export interface WechatChannelOptions extends QrChannelOptions {
@@ -175,26 +176,12 @@ export class WechatChannel implements QrChannel, PreviousKeyFallback {
       }
       return { outcome: 'unknown' };
     }
-    switch (r.trade_state) {
-      case 'SUCCESS': {
-        const amount = fen(r.total_fee);
-        return amount === null ? { outcome: 'unknown' } : { outcome: 'approved', amount, reference: reference(r, outTradeNo) };
-      }
-      case 'NOTPAY':
-      case 'USERPAYING':
-      case 'ACCEPT':
-        try {
-          return await this.settle(outTradeNo, r.trade_type === 'NATIVE' ? 'close' : 'reverse', 'the payment was interrupted and has been cancelled');
-        } catch {
-          return { outcome: 'unknown' };
-        }
-      case 'CLOSED':
-      case 'REVOKED':
-      case 'PAYERROR':
-        return { outcome: 'declined', reason: why(r) };
-      default:
-        return { outcome: 'unknown' };
-    }
+    return lookupByTradeState(r.trade_state, {
+      amount: () => fen(r.total_fee),
+      reference: () => reference(r, outTradeNo),
+      cancel: () => this.settle(outTradeNo, r.trade_type === 'NATIVE' ? 'close' : 'reverse', 'the payment was interrupted and has been cancelled'),
+      why: () => why(r),
+    });
   }
 
   async refund(req: RefundRequest): Promise<RefundOutcome> {

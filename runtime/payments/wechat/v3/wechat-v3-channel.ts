@@ -32,6 +32,7 @@ import type { QrChannel, QrChannelOptions } from '../../channels/qr-channel';
 import { PROMPT_CONFIRM_IN_APP, PROMPT_SCAN_QR } from '../../gateway/qr-provider';
 import type { LookupRequest, LookupResult, PaymentRequest, PaymentResult, RefundOutcome, RefundRequest } from '../../provider';
 import type { V3Result, WechatV3Client } from './wechat-v3-client';
+import { lookupByTradeState } from '../trade-state';
 
 export interface WechatV3ChannelOptions extends QrChannelOptions {
   client: WechatV3Client;
@@ -180,26 +181,13 @@ export class WechatV3Channel implements QrChannel {
       return { outcome: 'unknown' };
     }
     if (r.json.out_trade_no !== outTradeNo) return { outcome: 'unknown' };
-    switch (r.json.trade_state) {
-      case 'SUCCESS': {
-        const amount = amountOf(r.json);
-        return amount === null ? { outcome: 'unknown' } : { outcome: 'approved', amount, reference: reference(r, outTradeNo) };
-      }
-      case 'NOTPAY':
-      case 'USERPAYING':
-      case 'ACCEPT':
-        try {
-          return await this.settle(outTradeNo, r.json.trade_type === 'NATIVE' ? 'close' : 'reverse', 'the payment was interrupted and has been cancelled');
-        } catch {
-          return { outcome: 'unknown' };
-        }
-      case 'CLOSED':
-      case 'REVOKED':
-      case 'PAYERROR':
-        return { outcome: 'declined', reason: why(r) };
-      default:
-        return { outcome: 'unknown' };
-    }
+    const found = r;
+    return lookupByTradeState(found.json.trade_state, {
+      amount: () => amountOf(found.json),
+      reference: () => reference(found, outTradeNo),
+      cancel: () => this.settle(outTradeNo, found.json.trade_type === 'NATIVE' ? 'close' : 'reverse', 'the payment was interrupted and has been cancelled'),
+      why: () => why(found),
+    });
   }
 
   async refund(req: RefundRequest): Promise<RefundOutcome> {
