@@ -35,8 +35,9 @@ export function mqtt311Options<T extends IClientOptions>(opts: T): T {
  * A client that starts at 3.1.1, or has fallen back, is left alone. Returns a function that detaches it.
  *
  * mqtt.js stops reconnecting after a CONNACK refusal (`reconnectSuppressed`, node_modules/mqtt build/lib/handlers/
- * connack.js) unless `reconnectOnConnackError`; the refusal's `error` is emitted before the socket's `close`, so
- * clearing that flag there lets the `close` schedule the next attempt as any other.
+ * connack.js) unless `reconnectOnConnackError` (the kiosk's and HQ's long-lived clients set it); the refusal's `error`
+ * is emitted before the socket's `close`, so clearing that flag there lets the `close` schedule the next attempt as
+ * any other, whichever way the client is set.
  */
 export function applyProtocolFallback(client: MqttClient, onFallback: (f: ProtocolFallback) => void): () => void {
   let socketUp = false;

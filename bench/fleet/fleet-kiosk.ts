@@ -83,6 +83,7 @@ export async function startFleetKiosk(o: FleetKioskOptions): Promise<FleetKiosk>
     clean: false,
     protocolVersion: 5,
     reconnectPeriod: o.reconnect.baseMs,
+    reconnectOnConnackError: true, // as device/hq-link.ts
     connectTimeout: 10_000,
     will: stateWill(store, device),
     properties: { sessionExpiryInterval: 30 * 86_400 },

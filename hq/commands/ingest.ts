@@ -134,6 +134,7 @@ export async function runIngest(opts: IngestCommandOptions, io: { out: (t: strin
     ...(mqtt5 ? { protocolVersion: 5 } : {}),
     ...(session.persistent ? { clean: false, properties: { sessionExpiryInterval: session.expiryS } } : {}),
     reconnectPeriod: HQ_RECONNECT.baseMs,
+    reconnectOnConnackError: true, // a refusal (e.g. not authorized until the broker's password file is fixed) is retried
     connectTimeout: 10_000,
     clientId: session.clientId,
     // connected below, once HqIngest listens: a resumed session's queued events come right after the CONNACK

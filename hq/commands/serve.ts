@@ -102,7 +102,7 @@ export async function runServe(opts: ServeOptions, io: { out: (t: string) => voi
   let connected = false;
   if (opts.broker) {
     const b = await brokerConnectOptions(opts);
-    client = mqtt.connect(b.url, { ...b.options, reconnectPeriod: HQ_RECONNECT.baseMs, connectTimeout: 10_000, clientId: `hq-serve-${process.pid}-${Date.now() % 100000}` });
+    client = mqtt.connect(b.url, { ...b.options, reconnectPeriod: HQ_RECONNECT.baseMs, reconnectOnConnackError: true, connectTimeout: 10_000, clientId: `hq-serve-${process.pid}-${Date.now() % 100000}` });
     applyReconnectBackoff(client, HQ_RECONNECT);
     let lastError = '';
     client.on('connect', () => {

@@ -23,8 +23,11 @@ import type { ConnectionEvent, FromWorker, ToWorker, UplinkInit } from './uplink
 export async function runUplink(port: MessagePort, init: UplinkInit): Promise<void> {
   lowerThreadPriority(init.nice);
   const send = (m: FromWorker) => port.postMessage(m);
-  // writeCache off: mqtt-packet would otherwise build 65 536 number Buffers at the first packet (~5 MiB, ~50 ms)
-  const client = mqtt.connect(init.brokerUrl, { ...init.mqtt, manualConnect: true, writeCache: false });
+  // writeCache off: mqtt-packet would otherwise build 65 536 number Buffers at the first packet (~5 MiB, ~50 ms).
+  // reconnectOnConnackError: a refused CONNACK (not authorized, until the broker's password file or ACL is put right)
+  // is retried on the reconnect schedule like any lost connection; mqtt.js would otherwise never connect again
+  // until the kiosk restarts.
+  const client = mqtt.connect(init.brokerUrl, { ...init.mqtt, manualConnect: true, writeCache: false, reconnectOnConnackError: true });
   client.setMaxListeners(16);
   const state = () => ({ connected: client.connected, disconnecting: client.disconnecting, disconnected: client.disconnected });
   for (const name of ['connect', 'close', 'offline', 'reconnect', 'end', 'disconnect'] as ConnectionEvent[]) {
