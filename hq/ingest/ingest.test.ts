@@ -32,12 +32,13 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
   });
   afterAll(() => broker.close());
 
-  async function startIngest(opts: { requestResend?: boolean } = {}) {
+  async function startIngest(opts: { requestResend?: boolean; resendsPerSecond?: number } = {}) {
     ingest = new HqIngest({
       store,
       client: hqClient,
       clock,
       requestResend: opts.requestResend === false ? undefined : (s, d, n) => requested.push([s, d, n]),
+      ...(opts.resendsPerSecond !== undefined ? { resendsPerSecond: opts.resendsPerSecond } : {}),
     });
     ingest.on('error', (e) => errors.push(e));
     ingest.on('accepted', (_e, r) => results.push(r));
@@ -234,6 +235,48 @@ describe.each([4, 5] as const)('HqIngest over MQTT protocol version %i', (protoc
     await send(ev[6]);
     await waitFor(() => acks.includes(8));
     expect((await store.device('S1', 'K1'))?.contiguous_seq).toBe(8);
+  });
+
+  it('waits longer for a hole while its batches are late (4 × the batch lag): what is late at another worker is not asked for again', async () => {
+    // every commit takes 2 s on the clock: this worker's batches lag 2 s, and so, it assumes, do its group's others
+    const accept = store.acceptBatch.bind(store);
+    store.acceptBatch = async (batch, now) => {
+      clock.advance(2000);
+      return accept(batch, now);
+    };
+    await startIngest();
+    const ev = chain('S1', 'K1', 4);
+    await send(ev[0]);
+    await waitFor(() => results.length === 1);
+    expect(ingest.gapGrace).toBe(8000);
+    await send(ev[2]);
+    await waitFor(() => results.length === 2);
+    expect(results[1].gap).toEqual({ from: 2, to: 2 });
+    clock.advance(1500); // past the 1 s a quiet worker waits
+    clock.advance(5000);
+    expect(requested).toEqual([]);
+    clock.advance(2000);
+    await waitFor(() => requested.length === 1);
+    expect(requested[0]).toEqual(['S1', 'K1', 2]);
+  });
+
+  it('asks for at most resendsPerSecond resends a second; the other holes are asked for at later looks', async () => {
+    await startIngest({ resendsPerSecond: 2 });
+    const devices = ['K1', 'K2', 'K3', 'K4', 'K5'];
+    for (const d of devices) {
+      const ev = chain('S1', d, 3);
+      await kiosk.publishAsync(eventsTopic('S1', d), JSON.stringify(ev[0]), { qos: 1 });
+      await kiosk.publishAsync(eventsTopic('S1', d), JSON.stringify(ev[2]), { qos: 1 });
+    }
+    await waitFor(() => results.filter((r) => r.gap).length === 5);
+    clock.advance(1000);
+    await waitFor(() => requested.length === 2);
+    clock.advance(1000);
+    await waitFor(() => requested.length === 4);
+    clock.advance(1000);
+    await waitFor(() => requested.length === 5);
+    expect(new Set(requested.map(([, d]) => d))).toEqual(new Set(devices));
+    expect(requested.every(([, , n]) => n === 2)).toBe(true);
   });
 
   it('by default asks for the resend on the device resend topic', async () => {

@@ -23,10 +23,17 @@ export interface HqIngestOptions {
   shared?: string | (() => string | undefined);
   /** Called when a device's events have a hole that persisted `gapGraceMs`. Default: {@link mqttRequestResend}. */
   requestResend?: RequestResend;
-  /** How long a hole may exist before a resend is requested (events of one device may race between instances). Default 1000. */
+  /**
+   * How long a hole may exist before a resend is requested (events of one device may race between instances). Default
+   * 1000. The wait is at least {@link GAP_LAG_FACTOR} × this instance's recent batch lag (receipt to commit): under load
+   * the other instances of a `$share` group, which hold the missing events, are as late, and asking every kiosk to
+   * re-send what is merely still in flight would add load that makes them later still.
+   */
   gapGraceMs?: number;
   /** The same resend request is not repeated within this time. Default 5000. */
   resendCooldownMs?: number;
+  /** Resend requests per second at most (more holes wait for the next look). Default 50. */
+  resendsPerSecond?: number;
   /** Events accepted per SQLite transaction at most. Default 1000. */
   maxBatch?: number;
   /** Fleet-table writes (all kiosks that changed, one transaction) happen at most this often. Default 1000. */
@@ -62,6 +69,13 @@ export interface HqIngestEvents {
   alert: [IngestAlert];
 }
 
+/** A hole waits at least this many times the recent batch lag before a resend is requested. */
+export const GAP_LAG_FACTOR = 4;
+/** Weight of the latest batch in the moving average of the lag. */
+const LAG_WEIGHT = 0.2;
+/** However late the batches, a hole is asked for within this time. */
+const MAX_GAP_GRACE_MS = 60_000;
+
 /**
  * HQ's sale ingestion: subscribes to every kiosk's `events` (optionally as a `$share` group), accepts them into
  * the IngestStore in batches (one transaction per batch), acks each device once per batch — for duplicates too,
@@ -92,6 +106,13 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   private flushing: Promise<void> | null = null;
   private running = false;
   private readonly gapTimers = new Map<string, TimerHandle>();
+  /** When each queued event arrived (parallel to `queue`). */
+  private arrivals: number[] = [];
+  /** Recent batch lag, receipt of a batch's first event to its commit (moving average, ms). */
+  private lagMs = 0;
+  private readonly resendsPerSecond: number;
+  private resendTokens: number;
+  private resendTokensAt = -Infinity;
   private readonly lastResend = new Map<string, { fromSeq: number; at: number }>();
   private fleetWrites: Promise<void> = Promise.resolve();
   private readonly fleetWriteMs: number;
@@ -111,6 +132,8 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     this.requestResend = opts.requestResend ?? mqttRequestResend(opts.client);
     this.gapGraceMs = opts.gapGraceMs ?? 1000;
     this.resendCooldownMs = opts.resendCooldownMs ?? 5000;
+    this.resendsPerSecond = Math.max(1, opts.resendsPerSecond ?? 50);
+    this.resendTokens = this.resendsPerSecond;
     this.maxBatch = opts.maxBatch ?? 1000;
     this.fleetWriteMs = opts.fleetWriteMs ?? 1000;
   }
@@ -212,6 +235,7 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
       this.fleet.noteEvent(e.storeId, e.deviceId, e.ts, this.clock.now());
       this.markFleet(`${e.storeId}/${e.deviceId}`, false);
       this.queue.push(e);
+      this.arrivals.push(this.clock.now());
       if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = null));
     }
   };
@@ -268,9 +292,12 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
+      const since = this.arrivals.splice(0, batch.length)[0] ?? this.clock.now();
       let outcome: BatchOutcome;
       try {
         outcome = await this.store.acceptBatch(batch, this.clock.now());
+        const lag = Math.max(0, this.clock.now() - since);
+        this.lagMs = this.lagMs === 0 ? lag : this.lagMs * (1 - LAG_WEIGHT) + lag * LAG_WEIGHT;
       } catch (err) {
         // these were PUBACKed but not stored: the kiosk re-sends them when no ack covers them
         this.report(err as Error);
@@ -319,6 +346,11 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
     }
   }
 
+  /** How long a hole waits now: `gapGraceMs`, or {@link GAP_LAG_FACTOR} × the recent batch lag when longer (at most {@link MAX_GAP_GRACE_MS}). */
+  get gapGrace(): number {
+    return Math.min(MAX_GAP_GRACE_MS, Math.max(this.gapGraceMs, Math.round(GAP_LAG_FACTOR * this.lagMs)));
+  }
+
   private scheduleGapCheck(storeId: string, deviceId: string): void {
     const key = `${storeId}/${deviceId}`;
     if (this.gapTimers.has(key) || !this.running) return;
@@ -327,8 +359,18 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
       this.clock.setTimeout(() => {
         this.gapTimers.delete(key);
         void this.checkGap(storeId, deviceId, key);
-      }, this.gapGraceMs),
+      }, this.gapGrace),
     );
+  }
+
+  /** Takes one resend request from the budget (`resendsPerSecond`, refilled with time); false when it is spent. */
+  private takeResendToken(now: number): boolean {
+    const elapsed = Number.isFinite(this.resendTokensAt) ? Math.max(0, now - this.resendTokensAt) : Infinity;
+    this.resendTokens = Math.min(this.resendsPerSecond, this.resendTokens + (elapsed * this.resendsPerSecond) / 1000);
+    this.resendTokensAt = now;
+    if (this.resendTokens < 1) return false;
+    this.resendTokens -= 1;
+    return true;
   }
 
   private async checkGap(storeId: string, deviceId: string, key: string): Promise<void> {
@@ -340,6 +382,10 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
       const prev = this.lastResend.get(key);
       if (prev && prev.fromSeq === gap.from && now - prev.at < this.resendCooldownMs) {
         this.scheduleGapCheck(storeId, deviceId); // look again once the cooldown may have passed
+        return;
+      }
+      if (!this.takeResendToken(now)) {
+        this.scheduleGapCheck(storeId, deviceId); // over the budget: this hole is asked for at a later look
         return;
       }
       this.lastResend.set(key, { fromSeq: gap.from, at: now });
