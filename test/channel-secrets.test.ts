@@ -321,7 +321,10 @@ describe('payment channel secrets sealed to each kiosk', () => {
       const due = await new ChannelSecretsRegistry(store.db).effectiveFor(secretsKey, 'S1');
       await waitFor('C receives the secrets in force', () => c.k.bundles.channelSecretsStore()!.version() === due!.version, LONG);
       expect(c.k.bundles.channelSecrets()).toEqual(due!.secrets);
-      expect(await store.db.read.get('SELECT status, key_fingerprint FROM channel_deliveries WHERE store_id = ? AND device_id = ?', ['S1', 'C'])).toEqual({ status: 'sent', key_fingerprint: c.fingerprint });
+      // HQ records the delivery once the broker took the publish: the kiosk may have applied it a moment before
+      const delivery = () => store.db.read.get<{ status: string; key_fingerprint: string }>('SELECT status, key_fingerprint FROM channel_deliveries WHERE store_id = ? AND device_id = ?', ['S1', 'C']);
+      await waitFor('HQ to record the delivery to C', async () => (await delivery())?.status === 'sent', LONG);
+      expect(await delivery()).toEqual({ status: 'sent', key_fingerprint: c.fingerprint });
     } finally {
       await stopService.stop();
     }
