@@ -13,16 +13,10 @@
 import { beijingDayOf } from '../hq/reconcile/beijing-time';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import mqtt from 'mqtt';
-import { loadConfig } from '../config/load';
-import { defaultReturnsPolicy } from '../config/returns-policy';
-import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { startHqLink, type HqLink } from '../device/hq-link';
+import { type Kiosk } from '../device/kiosk';
 import { DEMO_PAYMENT_CODES } from '../device/commands/demo';
 import { SqlAuditLog } from '../hq/audit/audit-log';
-import { ChannelSecretsRegistry } from '../hq/channels/registry';
-import { loadSecretsKey } from '../hq/channels/secrets-key';
-import { HqIngest } from '../hq/ingest/ingest';
+import type { HqSecretsKey } from '../hq/channels/secrets-key';
 import { IngestStore } from '../hq/ingest/store';
 import { runRefund } from '../hq/commands/refund';
 import { reconcileBill } from '../hq/reconcile/reconcile';
@@ -30,18 +24,15 @@ import { rebuildProjections } from '../hq/orders/rebuild';
 import { hqRefund, resolvePendingRefunds, type HqRefundDeps } from '../hq/refunds/hq-refund';
 import { hqRefunds } from '../hq/refunds/refund-rows';
 import { ledgerRows } from '../hq/members/registry';
-import { channelRefunders, loadChannelEndpoints } from '../hq/refunds/refunders';
+import { loadChannelEndpoints } from '../hq/refunds/refunders';
 import * as os from 'node:os';
 import type { Browser } from 'playwright-core';
 import { addUser } from '../hq/console/users';
 import { SystemClock } from '../kernel/clock';
 import { channelOrderNo } from '../protocol/payments/channel-numbers';
-import { TrustStore } from '../runtime/trust/trust-store';
-import { generateHqKeyPair } from '../hq/signing';
 import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
-import { tempDir } from './support/engine-fixture';
-import { Mosquitto } from './support/mosquitto';
 import { waitFor } from './support/wait';
+import { startWechatRefundWorld, type WechatRefundWorld } from './support/wechat-refund-world';
 import { consoleFixture, InjectBrowser } from './support/console-fixture';
 import { loginInBrowser, SCREENSHOT_LANGS, SCREENSHOT_VIEWPORT } from './support/console-screenshots';
 import { launchChromium } from './support/screen-browser';
@@ -60,88 +51,22 @@ const clock = new SystemClock();
 describe('HQ channel refund (WeChat Pay) and a lane return, reconciled against the channel bill', () => {
   const store = `S${process.pid}h`;
   const device = `K${process.pid}h`;
+  let w: WechatRefundWorld;
   let dir: string;
-  let broker: Mosquitto;
   let sim: WechatSimulator;
   let k: Kiosk;
-  let link: HqLink;
   let hq: IngestStore;
-  let ingest: HqIngest;
-  let ingestClient: mqtt.MqttClient;
   let deps: HqRefundDeps;
   let endpointsFile: string;
   let keyFile: string;
-  let secretsKey: ReturnType<typeof loadSecretsKey>;
+  let secretsKey: HqSecretsKey;
 
   beforeAll(async () => {
-    dir = tempDir('hq-channel-refund-');
-    broker = await Mosquitto.start();
-    sim = new WechatSimulator({ ledgerPath: path.join(dir, 'wechat-ledger.json'), apiKey: API_KEY, mchId: MCH, appId: APP, feeBps: 60 });
-    await sim.start();
-    const file = (name: string, text: string) => {
-      fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
-      return path.join(dir, name);
-    };
-    const HQ = generateHqKeyPair();
-    const kioskDir = path.join(dir, 'kiosk');
-    fs.mkdirSync(kioskDir);
-    TrustStore.open(kioskDir).install([HQ.publicPem], { replace: true, now: Date.now() });
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: kioskDir,
-        device: { storeId: store, deviceId: device },
-        hq: { broker: broker.url, protocolVersion: 5 },
-        returns: defaultReturnsPolicy(),
-        payments: {
-          wechat: {
-            transport: 'https',
-            url: sim.url,
-            secapiUrl: sim.secapiUrl,
-            appId: APP,
-            mchId: MCH,
-            apiKeyPath: file('wx-api.key', API_KEY),
-            clientCertPath: file('wx-client.crt', sim.clientCertPem),
-            clientKeyPath: file('wx-client.key', sim.clientKeyPem),
-            caPath: file('wx-ca.crt', sim.caPem),
-          },
-          qrPollMs: 100,
-        },
-      },
-    });
-    k = await bootKiosk(config, { devices: true, confirmCash: async () => true });
-    link = await startHqLink(k, {});
-
-    // HQ: ingest over the broker into a SQLite file; the merchant's secrets in its encrypted registry
-    hq = await IngestStore.open(path.join(dir, 'hq.sqlite'));
-    ingestClient = mqtt.connect(broker.url, { protocolVersion: 5, reconnectPeriod: 200, clientId: `hq-ingest-${process.pid}-refund` });
-    ingestClient.on('error', () => undefined);
-    ingest = new HqIngest({ store: hq, client: ingestClient, clock });
-    ingest.on('error', () => undefined);
-    await ingest.start();
-    keyFile = path.join(dir, 'hq-secrets.key');
-    const key = (secretsKey = loadSecretsKey(keyFile, { create: true }));
-    await new ChannelSecretsRegistry(hq.db).set(key, {
-      scope: '*',
-      channel: 'wechat',
-      values: { appId: APP, mchId: MCH, apiKey: API_KEY, clientCertPem: sim.clientCertPem, clientKeyPem: sim.clientKeyPem },
-      user: 'admin',
-      now: clock.now(),
-    });
-    endpointsFile = file('channel-endpoints.json', JSON.stringify({ wechat: { url: sim.url, secapiUrl: sim.secapiUrl, caPath: 'wx-ca.crt' } }));
-    deps = { db: hq.db, clock, audit: new SqlAuditLog(hq.db, clock), refunderFor: channelRefunders(hq.db, key, loadChannelEndpoints(endpointsFile), clock) };
+    w = await startWechatRefundWorld({ prefix: 'hq-channel-refund-', store, device, apiKey: API_KEY, mchId: MCH, appId: APP, clock, tag: 'refund' });
+    ({ dir, sim, k, hq, deps, endpointsFile, keyFile, secretsKey } = w);
   });
 
-  afterAll(async () => {
-    await ingest?.stop();
-    await ingestClient?.endAsync(true);
-    await link?.close();
-    await k?.close();
-    await hq?.close();
-    await sim?.stop();
-    await broker?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => w?.close());
 
   /** One lane sale of two plain items (for a member: earning points), paid with the shopper's WeChat payment code at the scanner. */
   async function wechatSale(n: number, member?: string): Promise<{ orderId: string; attemptId: string; paid: number; pointsEarned: number }> {

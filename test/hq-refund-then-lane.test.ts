@@ -13,38 +13,26 @@
  * (a new command, and the very same signed copy) journals nothing more; points are not taken back twice; the day's
  * bill reconciles clean at HQ (HQ's refund counted once).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import mqtt from 'mqtt';
-import { loadConfig } from '../config/load';
-import { defaultReturnsPolicy } from '../config/returns-policy';
-import { bootKiosk, type Kiosk } from '../device/kiosk';
-import { startHqLink, type HqLink } from '../device/hq-link';
+import { type Kiosk } from '../device/kiosk';
 import { DEMO_PAYMENT_CODES } from '../device/commands/demo';
-import { SqlAuditLog } from '../hq/audit/audit-log';
-import { ChannelSecretsRegistry } from '../hq/channels/registry';
-import { loadSecretsKey } from '../hq/channels/secrets-key';
 import type { ConsoleContext } from '../hq/console/types';
 import { commandResultsService, sendCommand } from '../hq/fleet/commands';
-import { HqIngest } from '../hq/ingest/ingest';
 import { IngestStore } from '../hq/ingest/store';
 import { beijingDayOf } from '../hq/reconcile/beijing-time';
 import { reconcileBill } from '../hq/reconcile/reconcile';
 import { hqRefund, type HqRefundDeps } from '../hq/refunds/hq-refund';
 import { hqRefundCommandArgs, kioskNotices, sendHqRefundNotices } from '../hq/refunds/kiosk-notice';
-import { channelRefunders, loadChannelEndpoints } from '../hq/refunds/refunders';
 import { hqRefunds } from '../hq/refunds/refund-rows';
 import { ledgerRows } from '../hq/members/registry';
-import { generateHqKeyPair } from '../hq/signing';
 import { SystemClock } from '../kernel/clock';
 import { channelOrderNo } from '../protocol/payments/channel-numbers';
 import { commandTopic } from '../protocol/control/topics';
-import { TrustStore } from '../runtime/trust/trust-store';
 import { WechatSimulator } from '../simulators/wechat/wechat-simulator';
-import { tempDir } from './support/engine-fixture';
 import { Mosquitto } from './support/mosquitto';
 import { waitFor } from './support/wait';
+import { startWechatRefundWorld, type WechatRefundWorld } from './support/wechat-refund-world';
 
 // the kiosk is given a broker, so the embedded Aedes HQ is never started (aedes v1 is an ES module jest cannot load)
 jest.mock('../device/embedded-hq', () => ({
@@ -60,103 +48,39 @@ const clock = new SystemClock();
 describe('an HQ channel refund reaches the kiosk: the lane cannot refund the same line again', () => {
   const store = `S${process.pid}q`;
   const device = `K${process.pid}q`;
-  let dir: string;
+  let w: WechatRefundWorld;
   let broker: Mosquitto;
   let sim: WechatSimulator;
   let k: Kiosk;
-  let link: HqLink;
   let hq: IngestStore;
-  let ingest: HqIngest;
-  let ingestClient: mqtt.MqttClient;
   let hqClient: mqtt.MqttClient;
   let results: { stop(): Promise<void> };
   let deps: HqRefundDeps;
   let ctx: ConsoleContext;
 
   beforeAll(async () => {
-    dir = tempDir('hq-refund-then-lane-');
-    broker = await Mosquitto.start();
-    sim = new WechatSimulator({ ledgerPath: path.join(dir, 'wechat-ledger.json'), apiKey: API_KEY, mchId: MCH, appId: APP, feeBps: 60 });
-    await sim.start();
-    const file = (name: string, text: string) => {
-      fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
-      return path.join(dir, name);
-    };
-    const HQ = generateHqKeyPair();
-    const kioskDir = path.join(dir, 'kiosk');
-    fs.mkdirSync(kioskDir);
-    TrustStore.open(kioskDir).install([HQ.publicPem], { replace: true, now: Date.now() });
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: kioskDir,
-        device: { storeId: store, deviceId: device },
-        hq: { broker: broker.url, protocolVersion: 5 },
-        returns: defaultReturnsPolicy(),
-        payments: {
-          wechat: {
-            transport: 'https',
-            url: sim.url,
-            secapiUrl: sim.secapiUrl,
-            appId: APP,
-            mchId: MCH,
-            apiKeyPath: file('wx-api.key', API_KEY),
-            clientCertPath: file('wx-client.crt', sim.clientCertPem),
-            clientKeyPath: file('wx-client.key', sim.clientKeyPem),
-            caPath: file('wx-ca.crt', sim.caPem),
-          },
-          qrPollMs: 100,
-        },
-      },
-    });
-    k = await bootKiosk(config, { devices: true, confirmCash: async () => true });
-    link = await startHqLink(k, {});
-
-    // HQ: ingest over the broker into a SQLite file; the merchant's secrets in its encrypted registry; a console
-    // context with the broker and HQ's signing key (what `hq serve --broker --key` has)
-    hq = await IngestStore.open(path.join(dir, 'hq.sqlite'));
-    ingestClient = mqtt.connect(broker.url, { protocolVersion: 5, reconnectPeriod: 200, clientId: `hq-ingest-${process.pid}-then-lane` });
-    ingestClient.on('error', () => undefined);
-    ingest = new HqIngest({ store: hq, client: ingestClient, clock });
-    ingest.on('error', () => undefined);
-    await ingest.start();
+    w = await startWechatRefundWorld({ prefix: 'hq-refund-then-lane-', store, device, apiKey: API_KEY, mchId: MCH, appId: APP, clock, tag: 'then-lane' });
+    ({ broker, sim, k, hq, deps } = w);
+    // a console context with the broker and HQ's signing key (what `hq serve --broker --key` has)
     hqClient = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `hq-console-${process.pid}-then-lane` });
-    const audit = new SqlAuditLog(hq.db, clock);
     ctx = {
       store: hq,
       clock,
-      audit,
+      audit: w.audit,
       live: { publish: () => undefined },
       alerts: { sync: async () => undefined },
       settings: { timezone: 'UTC', offlineAlertMs: 5 * 60_000, paymentAlert: { declineRate: 0.3, unknownRate: 0.1, minAttempts: 10 } },
       mqtt: hqClient,
-      hqKey: createPrivateKey(HQ.privatePem),
+      hqKey: createPrivateKey(w.hqKeys.privatePem),
       ingest: null,
     };
     results = commandResultsService({ sweepMs: 1_000 })(ctx);
-    const key = loadSecretsKey(path.join(dir, 'hq-secrets.key'), { create: true });
-    await new ChannelSecretsRegistry(hq.db).set(key, {
-      scope: '*',
-      channel: 'wechat',
-      values: { appId: APP, mchId: MCH, apiKey: API_KEY, clientCertPem: sim.clientCertPem, clientKeyPem: sim.clientKeyPem },
-      user: 'admin',
-      now: clock.now(),
-    });
-    const endpointsFile = file('channel-endpoints.json', JSON.stringify({ wechat: { url: sim.url, secapiUrl: sim.secapiUrl, caPath: 'wx-ca.crt' } }));
-    deps = { db: hq.db, clock, audit, refunderFor: channelRefunders(hq.db, key, loadChannelEndpoints(endpointsFile), clock) };
   });
 
   afterAll(async () => {
     await results?.stop();
     await hqClient?.endAsync(true);
-    await ingest?.stop();
-    await ingestClient?.endAsync(true);
-    await link?.close();
-    await k?.close();
-    await hq?.close();
-    await sim?.stop();
-    await broker?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await w?.close();
   });
 
   /** Waits until HQ has ingested the kiosk's whole journal. */
