@@ -5,7 +5,7 @@ import { scopeWhere } from '../console/scope-sql';
 import { FLEET_STATES, fleetPageOf, fleetRows, matchesState, type FleetStateFilter } from './fleet-query';
 import { kioskValue } from './batch-pages';
 import { pushChoices, pushFields, type PushChoices } from './push-pages';
-import { devicesCell, kioskHref, laneBadge, queryId, statusBadge, timeCell } from './page-parts';
+import { devicesCell, kioskHref, laneBadge, queryId, releaseNote, statusBadge, timeCell } from './page-parts';
 import { isValidTag, tagNamesInScope, tagsInScope } from './tags';
 
 /** The stores the user may pick in filters: the fleet's stores within their scope. */
@@ -90,7 +90,7 @@ export async function fleetPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
               <td>${r.storeId}</td>
               <td><a href="${kioskHref(r.storeId, r.deviceId)}">${r.deviceId}</a></td>
               <td>${statusBadge(req, ctx, r)}</td>
-              <td>${r.software ?? '—'}</td>
+              <td>${r.software ?? '—'}${releaseNote(req, r)}</td>
               <td>${r.configVersion === null ? '—' : String(r.configVersion)}</td>
               <td>${r.pricebookVersion === null ? '—' : String(r.pricebookVersion)}${r.pricebookStatus && r.pricebookStatus.status !== 'applied' ? html`<br><small class="muted">${String(r.pricebookStatus.version ?? '?')}: ${r.pricebookStatus.status}</small>` : ''}</td>
               <td>${laneBadge(req, r.lane, r.online)}</td>

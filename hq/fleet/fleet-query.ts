@@ -19,6 +19,31 @@ export interface ConsoleFleetRow extends FleetRow {
   openAlerts: number;
   /** HQ's journal of the kiosk: the contiguous seq stored and whether its chain verified. */
   journal: { contiguousSeq: number; chainOk: boolean; chainError: string | null } | null;
+  /** The kiosk's latest reported step of a software rollout (hq/releases), or null when it never reported one. */
+  release: FleetReleaseStep | null;
+}
+
+/** What a kiosk last reported of a rollout (`release/reported`, recorded on its `rollout_kiosks` row). */
+export interface FleetReleaseStep {
+  rollout: string;
+  version: string;
+  step: string;
+  at: number;
+  reason: string | null;
+  received: number | null;
+  total: number | null;
+}
+
+interface ReleaseStepRow {
+  store_id: string;
+  device_id: string;
+  rollout_id: string;
+  version: string;
+  step: string;
+  step_ts: number | string;
+  reason: string | null;
+  received: number | string | null;
+  total: number | string | null;
 }
 
 /**
@@ -28,7 +53,7 @@ export interface ConsoleFleetRow extends FleetRow {
 export async function fleetRows(store: IngestStore, scope: StoreScope, filter: FleetFilter, now: number): Promise<ConsoleFleetRow[]> {
   const { sql: sqlWhere, params } = kioskWhere(scope, filter);
   const read = store.db.read;
-  const [fleet, devices, alerts] = await Promise.all([
+  const [fleet, devices, alerts, releases] = await Promise.all([
     read.all<FleetDbRow>(`SELECT * FROM fleet WHERE ${sqlWhere} ORDER BY store_id, device_id`, params),
     read.all<{ store_id: string; device_id: string; contiguous_seq: number; chain_ok: number; chain_error: string | null; last_event_ts: number | null }>(
       `SELECT store_id, device_id, contiguous_seq, chain_ok, chain_error, last_event_ts FROM devices WHERE ${sqlWhere}`,
@@ -38,6 +63,13 @@ export async function fleetRows(store: IngestStore, scope: StoreScope, filter: F
       `SELECT store_id, device_id, COUNT(*) AS n FROM alerts WHERE cleared_at IS NULL AND device_id IS NOT NULL AND ${sqlWhere} GROUP BY store_id, device_id`,
       params,
     ),
+    // every reported step of every rollout (a kiosk has one row per rollout that targeted it); the newest is kept below
+    read.all<ReleaseStepRow>(
+      `SELECT k.store_id, k.device_id, k.rollout_id, r.version, k.step, k.step_ts, k.reason, k.received, k.total
+         FROM rollout_kiosks k JOIN rollouts r ON r.id = k.rollout_id
+        WHERE k.step IS NOT NULL AND k.step_ts IS NOT NULL AND ${kioskWhere(scope, filter, { store: 'k.store_id', device: 'k.device_id' }).sql}`,
+      params,
+    ),
   ]);
   const view = new FleetView();
   for (const r of fleet) view.load(r);
@@ -45,6 +77,7 @@ export async function fleetRows(store: IngestStore, scope: StoreScope, filter: F
   const journal = new Map(devices.map((d) => [key(d.store_id, d.device_id), d]));
   for (const d of devices) if (d.last_event_ts !== null) view.noteEvent(d.store_id, d.device_id, Number(d.last_event_ts));
   const open = new Map(alerts.map((a) => [key(a.store_id, a.device_id), Number(a.n)]));
+  const release = latestReleaseSteps(releases);
   const retired = filter.state === 'retired' || filter.includeRetired === true;
   return view
     .rows(now, { includeRetired: retired })
@@ -54,9 +87,24 @@ export async function fleetRows(store: IngestStore, scope: StoreScope, filter: F
         ...r,
         openAlerts: open.get(key(r.storeId, r.deviceId)) ?? 0,
         journal: j ? { contiguousSeq: Number(j.contiguous_seq), chainOk: Number(j.chain_ok) === 1, chainError: j.chain_error } : null,
+        release: release.get(key(r.storeId, r.deviceId)) ?? null,
       };
     })
     .filter((r) => matchesState(r, filter.state));
+}
+
+/** Per kiosk (`store/device`), the step it reported last across every rollout that targeted it (by the kiosk's own `ts`). */
+export function latestReleaseSteps(rows: readonly ReleaseStepRow[]): Map<string, FleetReleaseStep> {
+  const out = new Map<string, FleetReleaseStep>();
+  const num = (v: number | string | null) => (v === null ? null : Number(v));
+  for (const r of rows) {
+    const k = `${r.store_id}/${r.device_id}`;
+    const at = Number(r.step_ts);
+    const had = out.get(k);
+    if (had && had.at >= at) continue;
+    out.set(k, { rollout: r.rollout_id, version: r.version, step: r.step, at, reason: r.reason, received: num(r.received), total: num(r.total) });
+  }
+  return out;
 }
 
 /** Whether a fleet row shows under a state filter (no filter: every row fetched). */

@@ -5,7 +5,7 @@ import { alertWords } from './alert-text';
 import { SqlAlerts } from './alerts';
 import { sendCommand } from './commands';
 import { fleetRows } from './fleet-query';
-import { devicesCell, kindLabel, kioskHref, laneBadge, severityBadge, statusBadge, timeCell } from './page-parts';
+import { devicesCell, kindLabel, kioskHref, laneBadge, releaseNote, severityBadge, statusBadge, timeCell } from './page-parts';
 import { tagsSection } from './tags-page';
 
 interface CommandRow {
@@ -63,7 +63,7 @@ export async function kioskPage(req: ConsoleRequest, ctx: ConsoleContext): Promi
     <section>
       <dl class="facts">
         <dt>${t('fleet.col.status')}</dt><dd>${statusBadge(req, ctx, row)}${row.retiredAt !== null ? html` <small>${t('fleet.kiosk.retiredAt', { time: new Date(row.retiredAt).toISOString(), user: retired?.retired_by ?? '?' })}</small>` : ''}</dd>
-        <dt>${t('fleet.col.software')}</dt><dd>${row.software ?? '—'}</dd>
+        <dt>${t('fleet.col.software')}</dt><dd>${row.software ?? '—'}${releaseNote(req, row)}</dd>
         <dt>${t('fleet.col.config')}</dt><dd>${row.configVersion === null ? '—' : String(row.configVersion)}</dd>
         <dt>${t('fleet.col.pricebook')}</dt><dd>${row.pricebookVersion === null ? '—' : String(row.pricebookVersion)}${row.pricebookStatus ? html` <small class="muted">(${String(row.pricebookStatus.version ?? '?')}: ${row.pricebookStatus.status}${row.pricebookStatus.reason ? ` — ${row.pricebookStatus.reason}` : ''})</small>` : ''}</dd>
         <dt>${t('fleet.col.lane')}</dt><dd>${laneBadge(req, row.lane, row.online)}</dd>

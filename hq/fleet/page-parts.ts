@@ -45,6 +45,19 @@ export function devicesCell(req: ConsoleRequest, r: ConsoleFleetRow): Html {
   return html`${bad.map((d) => html`<span class="badge warn">${d.name}: ${d.faults.length ? d.faults.join(' ') : d.status}</span> `)}`;
 }
 
+/**
+ * Under the software version: the kiosk's latest rollout step (hq/releases), linked to its rollout — unless it is
+ * `healthy` on the version it runs (nothing to say). A failure or rollback is a bad badge, with the kiosk's reason.
+ */
+export function releaseNote(req: ConsoleRequest, r: ConsoleFleetRow): Html | '' {
+  const rel = r.release;
+  if (!rel || (rel.step === 'healthy' && rel.version === r.software)) return '';
+  const bad = rel.step === 'failed' || rel.step === 'rolled_back';
+  const progress = rel.step === 'downloading' && rel.received !== null && rel.total ? ` ${Math.floor((rel.received / rel.total) * 100)} %` : '';
+  const step = html`<span class="badge ${bad ? 'bad' : rel.step === 'healthy' ? 'ok' : 'warn'}" data-release-step="${rel.step}">${req.t(`release.step.${rel.step}`)}${progress}</span>`;
+  return html`<br><small class="muted"><a href="/releases/rollouts/${encodeURIComponent(rel.rollout)}">${rel.version}</a> ${step}${bad && rel.reason ? html` ${rel.reason.slice(0, 200)}` : ''}</small>`;
+}
+
 export function severityBadge(req: ConsoleRequest, severity: string): Html {
   return html`<span class="badge ${severity === 'critical' ? 'bad' : 'warn'}">${req.t(severity === 'critical' ? 'fleet.alerts.critical' : 'fleet.alerts.warning')}</span>`;
 }
