@@ -206,6 +206,10 @@ common(storage.command('accept').description('accept the database as it is after
   .option('--reason <text>', 'why, e.g. "restored from backup of 2026-12-05" (journaled)')
   .option('--json')
   .action(lazy(() => import('./commands/storage'), 'storageAccept'));
+const release = program.command('release').description('over-the-air releases at this kiosk');
+common(release.command('rescue').description('roll back a release on probation that never reached its own start (kiosk-release-rescue.service runs it from the previous release)'))
+  .option('--json')
+  .action(lazy(() => import('./commands/release-rescue'), 'releaseRescue'));
 const attendant = program.command('attendant').description('attendant mode on the screen');
 attendant
   .command('hash-pin')

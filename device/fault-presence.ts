@@ -1,6 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { KioskConfig } from '../config/schema';
 import type { Clock, TimerHandle } from '../kernel/clock';
+import { fullJitterDelay, type BackoffPolicy } from '../kernel/reconnect-backoff';
 import type { BootFault } from '../runtime/db/boot-check';
 import type { LaneCondition } from '../runtime/supervision/lane-condition';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
@@ -11,6 +12,8 @@ import { brokerCredentials, readIdentity } from '../runtime/trust/identity';
 import type { Logger } from './logger';
 
 const END_WAIT_MS = 3000;
+/** Node's timers take at most 2^31 − 1 ms; a period of 0 would switch mqtt.js's reconnecting off. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The retained `state` of a kiosk in the fault shell: a birth (online) with the boot fault (HQ's fleet health shows it) and the lane's condition. */
 export interface FaultStateMessage extends StateMessage {
@@ -37,9 +40,18 @@ export interface FaultPresence {
  * the kiosk's session (commands, acks, resend requests) are never acknowledged here: the broker keeps them in
  * flight and delivers them again to the booted kiosk's link (mqtt.js would PUBACK a message nobody handles).
  * Returns null when there is no broker to tell.
+ *
+ * Reconnects follow the HQ link's full-jitter capped exponential backoff (`hq.reconnect`, kernel/reconnect-backoff.ts):
+ * the wait before the n-th attempt since the last accepted CONNACK is random(0, min(capMs, baseMs · 2^n)), so the
+ * broken lanes of a fleet do not hammer a restarting broker in lockstep. A refused CONNACK (not authorized, until
+ * the broker's password file or ACL is put right) is retried on the same schedule (`reconnectOnConnackError`). The
+ * count of attempts outlives the shell's connection, which is let go before every boot attempt: a new connection
+ * after one that was not up waits its turn (on the injected clock) instead of connecting at once.
+ * `random` ([0, 1), like Math.random) is injected for tests.
  */
-export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Logger; software: string }): FaultPresence | null {
+export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Logger; software: string; random?: () => number }): FaultPresence | null {
   const { clock, log } = deps;
+  const random = deps.random ?? Math.random;
   const store = config.device.storeId;
   const device = config.device.deviceId;
   let url: string | null | undefined;
@@ -56,15 +68,52 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
   const brokerUrl = url;
   const v5 = config.hq.protocolVersion === 5;
   const offline = (): StateMessage => ({ v: 1, online: false, ts: clock.now(), software: deps.software });
+  const policy: BackoffPolicy = { baseMs: config.hq.reconnect.baseMs, capMs: config.hq.reconnect.capMs };
   let client: MqttClient | null = null;
   let last: FaultStateMessage | null = null;
+  /** Reconnect attempts since the last accepted CONNACK (across the shell's connections); 0 again on a connect. */
+  let attempts = 0;
+  /** The last connection was not up when it was let go: the next one waits its backoff before its first attempt. */
+  let linkDown = false;
+  /** A connection's first attempt, while it waits its backoff. */
+  let pending: TimerHandle | null = null;
+  const wait = () => Math.min(MAX_TIMER_MS, Math.max(1, fullJitterDelay(policy, attempts, random)));
+
+  /**
+   * The backoff on one mqtt.js client (node_modules/mqtt build/lib/client.js 5.x): mqtt.js arms its reconnect timer
+   * with `options.reconnectPeriod` when the connection closes, and — with `reconnectOnConnackError` — synchronously
+   * after a refused CONNACK, before that connection's `close`. The period is drawn once per failed attempt, at
+   * whichever comes first; 0 means the shell let the connection go and is left alone.
+   */
+  const backoff = (c: MqttClient) => {
+    let drawn = false;
+    const arm = () => {
+      if (c.options.reconnectPeriod === 0 || drawn) return;
+      drawn = true;
+      c.options.reconnectPeriod = wait();
+    };
+    c.on('packetreceive', (p) => {
+      if (p.cmd === 'connack' && ((v5 ? p.reasonCode : p.returnCode) ?? 0) > 0) arm();
+    });
+    c.prependListener('close', arm);
+    c.on('reconnect', () => {
+      attempts++;
+      drawn = false;
+    });
+    c.on('connect', () => {
+      attempts = 0;
+      drawn = false;
+    });
+  };
 
   const connect = (): MqttClient => {
     const options: IClientOptions = {
       clientId: kioskClientId(store, device, credentials),
       clean: false, // the kiosk's persistent session: clean start would discard what HQ queued for it
       protocolVersion: v5 ? 5 : 4,
-      reconnectPeriod: 2000,
+      reconnectPeriod: policy.baseMs, // the first period only: set afresh at every failed attempt (backoff)
+      // a refused login is retried on the backoff like a lost connection: mqtt.js would otherwise stop for good
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       will: stateWill(store, device, offline()),
       ...(v5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
@@ -82,7 +131,31 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
     c.on('connect', () => {
       if (last) void publish(c, last);
     });
+    backoff(c);
     c.connect();
+    return c;
+  };
+  /** A new connection: at once, or after its backoff when the last one was not up (the broker down or refusing). */
+  const start = () => {
+    if (!linkDown) {
+      client = connect();
+      return;
+    }
+    pending = clock.setTimeout(() => {
+      pending = null;
+      attempts++; // this first attempt is a reconnect of the shell's link
+      client = connect();
+    }, wait());
+  };
+  /** Lets the connection (or its pending first attempt) go; remembers whether it was up. */
+  const release = (): MqttClient | null => {
+    if (pending) {
+      clock.clearTimeout(pending);
+      pending = null;
+    }
+    const c = client;
+    client = null;
+    if (c) linkDown = !c.connected;
     return c;
   };
   const publish = (c: MqttClient, m: StateMessage) =>
@@ -96,7 +169,11 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
     let timer: TimerHandle | null = null;
     const late = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, END_WAIT_MS)));
     let ended = false;
-    await Promise.race([c.endAsync().then(() => (ended = true), () => undefined), late]);
+    // with manualConnect, mqtt.js forgets it is ending once end() completes while it is not connected, and the socket's
+    // later 'close' would arm a reconnect: a ghost of the shell on the kiosk's client id (see device/hq-link.ts stop)
+    c.options.reconnectPeriod = 0;
+    // forced when not connected: there is nothing to say goodbye on, and a graceful end would wait for it
+    await Promise.race([c.endAsync(!c.connected).then(() => (ended = true), () => undefined), late]);
     if (timer) clock.clearTimeout(timer);
     if (!ended) c.stream?.destroy(); // a second end() is a no-op while the first is pending
   };
@@ -104,17 +181,16 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
   return {
     async announce(fault, condition) {
       last = { v: 1, online: true, ts: clock.now(), software: deps.software, condition, fault: { code: fault.code, reason: fault.reason } };
-      if (!client) client = connect(); // publishes `last` on connect
-      else if (client.connected) await publish(client, last);
+      if (client) {
+        if (client.connected) await publish(client, last);
+      } else if (!pending) start(); // publishes `last` on connect
     },
     async disconnect() {
-      const c = client;
-      client = null;
+      const c = release();
       if (c) await end(c);
     },
     async stop() {
-      const c = client;
-      client = null;
+      const c = release();
       if (!c) return;
       if (c.connected) await publish(c, offline());
       await end(c);

@@ -2,15 +2,21 @@
  * The boot fault shell's HQ presence (device/fault-presence.ts) against a real Mosquitto: it logs in on the kiosk's
  * persistent session without consuming what HQ queued there (a command sent while the kiosk was away must reach
  * the booted kiosk, issue 11 point 4), publishes the retained fault state, leaves without firing its will, and is
- * absent when no broker is configured (the embedded default's HQ store is on the broken data dir).
+ * absent when no broker is configured (the embedded default's HQ store is on the broken data dir). Its reconnects
+ * follow the HQ link's full-jitter capped backoff (hq.reconnect): measured on a stopped Mosquitto and on one that
+ * refuses the login (CONNACK not authorized, then its password file re-read on SIGHUP).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { loadConfig } from '../config/load';
 import { faultPresence } from '../device/fault-presence';
 import { SystemClock } from '../kernel/clock';
+import { fullJitterDelay } from '../kernel/reconnect-backoff';
 import type { BootFault } from '../runtime/db/boot-check';
 import { laneCondition } from '../runtime/supervision/lane-condition';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
@@ -100,4 +106,127 @@ describe('fault shell presence at HQ', () => {
     const config = loadConfig({ env: {}, overrides: { dataDir: tempDir('kiosk-fp-none-') } });
     expect(faultPresence(config, { clock: new SystemClock(), log, software: 'x' })).toBeNull();
   });
+});
+
+/** A logger that records when each line was written (pino writes synchronously to a plain stream). */
+function timedLog() {
+  const lines: { t: number; msg: string; err?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const o = JSON.parse(chunk.toString()) as { msg: string; err?: string };
+      lines.push({ t: performance.now(), msg: o.msg, err: o.err });
+      done();
+    },
+  });
+  /** The times of the shell's link errors whose message matches `re`. */
+  const errors = (re: RegExp) => lines.filter((l) => l.msg === 'fault shell: hq link error' && re.test(l.err ?? '')).map((l) => l.t);
+  return { log: pino({ level: 'info' }, sink), lines, errors };
+}
+const gaps = (ts: number[]) => ts.slice(1).map((t, i) => t - ts[i]);
+/** Each measured gap is the expected wait (a timer may fire a ms early) plus at most a loaded machine's lag. */
+function expectWaits(measured: number[], expected: number[]) {
+  expect(measured.length).toBeGreaterThanOrEqual(expected.length);
+  for (const [i, want] of expected.entries()) {
+    expect(measured[i]).toBeGreaterThanOrEqual(want - 5);
+    expect(measured[i]).toBeLessThan(want + 300);
+  }
+}
+
+describe('fault shell presence: reconnect backoff (hq.reconnect, full jitter, capped)', () => {
+  const reconnect = { baseMs: 100, capMs: 800 };
+  // a fixed draw of 0.9: each wait shows its window (90, 180, 360, 720, then the cap: 720 …)
+  const random = () => 0.9;
+  const delay = (n: number) => fullJitterDelay(reconnect, n, random);
+
+  it('a stopped broker is asked on the backoff, not every 2 s; a connect starts it over; a new connection after one that was down waits its turn', async () => {
+    expect([0, 1, 2, 3, 4].map(delay)).toEqual([90, 180, 360, 720, 720]);
+    const broker = await Mosquitto.start({ persistence: false });
+    const store = 'S-bo';
+    const device = 'K1';
+    const hq = mqtt.connect(broker.url, { clientId: 'hq-bo', clean: true, reconnectPeriod: 50 });
+    hq.on('error', () => undefined);
+    const states: { online: boolean; ts: number }[] = [];
+    hq.on('message', (_t, p) => states.push(JSON.parse(p.toString()) as (typeof states)[number]));
+    await waitFor('hq watcher', () => hq.connected);
+    await hq.subscribeAsync(stateTopic(store, device), { qos: 1 });
+    const { log, errors } = timedLog();
+    const refused = () => errors(/ECONNREFUSED/);
+    const config = loadConfig({ env: {}, overrides: { dataDir: tempDir('kiosk-fp-bo-'), device: { storeId: store, deviceId: device }, hq: { broker: broker.url, reconnect } } });
+    const shell = faultPresence(config, { clock: new SystemClock(), log, software: 'kiosk-runtime/test', random })!;
+    try {
+      await shell.announce(FAULT, laneCondition({}, [], null, [`storage: ${FAULT.reason}`]));
+      await waitFor('the fault state', () => states.some((s) => s.online));
+
+      // the broker goes down: attempt n after the drop waits delay(n)
+      await broker.stop();
+      await waitFor('five refused attempts', () => refused().length >= 5, 15_000);
+      expectWaits(gaps(refused()), [1, 2, 3, 4].map(delay)); // 180, 360, 720, 720: doubling, then capped
+
+      // back up: the shell connects (its fault state again), and the next outage starts from attempt 0, not the cap
+      await broker.start();
+      const n = states.length;
+      await waitFor('the state again after the restart', () => states.length > n && states[states.length - 1].online, 15_000);
+      const before = refused().length;
+      await broker.stop();
+      await waitFor('three refused attempts of the second outage', () => refused().length >= before + 3, 15_000);
+      expectWaits(gaps(refused().slice(before)), [1, 2].map(delay)); // 180, 360
+
+      // let go while the broker is down (before a boot attempt): nothing reconnects behind the shell's back …
+      await waitFor('the shell at the cap', () => refused().length >= before + 5, 15_000);
+      await shell.disconnect();
+      const atRelease = refused().length;
+      await new Promise((r) => setTimeout(r, 3 * reconnect.capMs));
+      expect(refused().length).toBe(atRelease);
+      // … and the next connection (the boot failed again) waits its backoff instead of asking at once
+      const announced = performance.now();
+      await shell.announce(FAULT, laneCondition({}, [], null, [`storage: ${FAULT.reason}`]));
+      await waitFor('the first attempt of the new connection', () => refused().length > atRelease, 10_000);
+      const first = refused()[atRelease] - announced;
+      expect(first).toBeGreaterThanOrEqual(delay(5) - 5);
+      expect(first).toBeLessThan(delay(5) + 300);
+    } finally {
+      await shell.stop();
+      await hq.endAsync(true);
+      await broker.close();
+    }
+  }, 60_000);
+
+  it('a refused login (CONNACK not authorized) is retried on the backoff and connects once the broker takes the password (SIGHUP)', async () => {
+    const dir = tempDir('kiosk-fp-refused-');
+    fs.chmodSync(dir, 0o755); // mosquitto drops to its own user and reads the password file from here
+    const passwd = path.join(dir, 'kiosk.passwd');
+    execFileSync('mosquitto_passwd', ['-c', '-b', passwd, 'hq', 'pw-hq']);
+    fs.chmodSync(passwd, 0o644);
+    const broker = await Mosquitto.start({ persistence: false, extraConfig: ['allow_anonymous false', `password_file ${passwd}`] });
+    const data = path.join(dir, 'data');
+    fs.mkdirSync(path.join(data, 'secrets'), { recursive: true });
+    fs.writeFileSync(path.join(data, 'secrets', 'broker.pw'), 'pw-kiosk', { mode: 0o600 });
+    writeIdentity(data, { v: 1, store: 'S-rf', device: 'K1', broker: { url: broker.url, auth: { kind: 'password', username: 'S-rf/K1', passwordFile: 'secrets/broker.pw' } }, provisionedAt: new Date(0).toISOString() });
+    const config = loadConfig({ env: {}, overrides: { dataDir: data, device: { storeId: 'S-rf', deviceId: 'K1' }, hq: { reconnect } } });
+    const { log, errors } = timedLog();
+    const refusals = () => errors(/refused/i);
+    const shell = faultPresence(config, { clock: new SystemClock(), log, software: 'kiosk-runtime/test', random })!;
+    const hq = await mqtt.connectAsync(broker.url, { clientId: 'hq-rf', username: 'hq', password: 'pw-hq', clean: true });
+    const states: { online: boolean; fault?: { code: string } }[] = [];
+    hq.on('message', (_t, p) => states.push(JSON.parse(p.toString()) as (typeof states)[number]));
+    await hq.subscribeAsync(stateTopic('S-rf', 'K1'), { qos: 1 });
+    try {
+      await shell.announce(FAULT, laneCondition({}, [], null, [`storage: ${FAULT.reason}`]));
+      // refused again and again — mqtt.js alone would stop after the first — each attempt after its backoff
+      // (the first refusal is the shell's first login: the wait after it is attempt 0's)
+      await waitFor('five refused logins', () => refusals().length >= 5, 15_000);
+      expectWaits(gaps(refusals()), [0, 1, 2, 3].map(delay)); // 90, 180, 360, 720
+      expect(states).toEqual([]);
+
+      execFileSync('mosquitto_passwd', ['-b', passwd, 'S-rf/K1', 'pw-kiosk']);
+      broker.reload();
+      const seen = await waitFor('the fault state once the broker takes the password', () => states.find((s) => s.fault), 10_000);
+      expect(seen).toMatchObject({ online: true, fault: { code: FAULT.code } });
+    } finally {
+      await shell.stop();
+      await hq.endAsync(true);
+      await broker.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -2,6 +2,8 @@
  * HQ's certificate authority (hq/ca, `hq ca …`): what it writes is checked by an independent implementation, the
  * `openssl` CLI — certificate extensions, chain and purpose, the CRL (`openssl verify -crl_check`) before and after a
  * revocation — and CSRs made by `openssl req` as well as by the kiosk (`kiosk provision --csr`) are signed or refused.
+ * The CRL that must never expire: `hq ca crl --if-expiring-within`, `hq ca check`, and the shipped systemd units
+ * (deploy/systemd/hq-ca-crl.service + .timer) verified with systemd-analyze and their commands run on a temporary CA.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -216,6 +218,39 @@ describe('hq ca: the fleet certificate authority, checked with openssl', () => {
     expect(ca2.list().find((c) => c.subject === 's5/lane-1')?.status).toBe('expired');
   });
 
+  it('renewCrlIfExpiring renews only within the window; crlState says ok / expiring / expired by the injected clock', async () => {
+    const sim = new SimulatedClock(Date.now());
+    const d4 = path.join(tmp, 'ca4');
+    const ca4 = CertificateAuthority.init(d4, sim, { name: 'fourth CA' });
+    const DAY = 86_400_000;
+    const first = ca4.crlNextUpdate().getTime();
+    const pem = fs.readFileSync(caFiles(d4).crl, 'utf8');
+    expect(ca4.crlState(7)).toMatchObject({ state: 'ok' });
+    // 30 days of validity, renewed within 10 of the end: day 19 leaves it, day 21 renews it
+    sim.advance(19 * DAY);
+    expect(ca4.renewCrlIfExpiring(10)).toEqual({ renewed: false, number: 1, nextUpdate: new Date(first) });
+    expect(fs.readFileSync(caFiles(d4).crl, 'utf8')).toBe(pem);
+    sim.advance(2 * DAY);
+    const r = ca4.renewCrlIfExpiring(10);
+    expect(r).toMatchObject({ renewed: true, number: 2 });
+    expect(ca4.crlNextUpdate().getTime()).toBe(sim.now() + 30 * DAY - (sim.now() % 1000));
+    expect(fs.readFileSync(caFiles(d4).crl, 'utf8')).not.toBe(pem);
+    // the new CRL verifies with openssl
+    const v = openssl(['crl', '-in', caFiles(d4).crl, '-noout', '-CAfile', caFiles(d4).cert]);
+    expect(`${v.stdout}${v.stderr}`).toContain('verify OK');
+    // monitoring: under 7 days left is `expiring`, past its end `expired`
+    sim.advance(23 * DAY + 1000);
+    expect(ca4.crlState(7)).toMatchObject({ state: 'expiring' });
+    expect(ca4.crlState(7).leftMs).toBeLessThan(7 * DAY);
+    sim.advance(7 * DAY);
+    expect(ca4.crlState(7)).toMatchObject({ state: 'expired' });
+    expect(ca4.crlState(7).leftMs).toBeLessThanOrEqual(0);
+    // an expired CRL is renewed too; a window as long as the validity would renew every day: refused
+    expect(ca4.renewCrlIfExpiring(10)).toMatchObject({ renewed: true, number: 3 });
+    expect(await refusal(() => ca4.renewCrlIfExpiring(30))).toMatch(/renewal window must be 1 to 29 days/);
+    expect(await refusal(() => ca4.crlState(7, path.join(tmp, 'nowhere.pem')))).toMatch(/nowhere\.pem: ENOENT/);
+  });
+
   it('a CA other than the fleet\'s does not vouch for its certificates', () => {
     const d3 = path.join(tmp, 'ca3');
     const rogue = CertificateAuthority.init(d3, clock);
@@ -274,5 +309,135 @@ describe('hq ca: the CLI (dist/hq/cli.js)', () => {
     // what the CLI wrote passes openssl with its CRL
     const r = spawnSync('openssl', ['verify', '-CAfile', path.join(dir, 'ca.crt'), '-CRLfile', path.join(dir, 'crl.pem'), '-crl_check', path.join(dir, 'issued', 's1', 'lane-1', 'client.crt')], { encoding: 'utf8' });
     expect(r.stdout).toMatch(/: OK/);
+  });
+});
+
+describe('hq ca: the CRL that must never expire (CLI, deploy/systemd/hq-ca-crl.*)', () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hq-ca-crl-'));
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const DAY = 86_400_000;
+  const UNITS = path.join(__dirname, '..', 'deploy', 'systemd');
+
+  it('hq ca crl --if-expiring-within: a fresh CRL is left alone, one within the window is renewed; the output says which', () => {
+    const dir = path.join(tmp, 'ca-a');
+    const ca = CertificateAuthority.init(dir, new SystemClock());
+    const pem = fs.readFileSync(caFiles(dir).crl, 'utf8');
+    const fresh = hq(['ca', 'crl', '--dir', dir, '--if-expiring-within', '10d']);
+    expect(fresh).toMatchObject({ code: 0, stderr: '' });
+    expect(fresh.stdout).toMatch(/^CRL #1 left as it is: valid until \S+ \(\d+\.\d days left, renewed within 10 days of its end\)\n$/);
+    expect(fs.readFileSync(caFiles(dir).crl, 'utf8')).toBe(pem);
+
+    ca.renewCrl(5); // #2, 5 days left
+    const soon = hq(['ca', 'crl', '--dir', dir, '--if-expiring-within', '10']);
+    expect(soon).toMatchObject({ code: 0, stderr: '' });
+    expect(soon.stdout).toMatch(/^CRL #3 renewed \(less than 10 days were left\)/);
+    expect(ca.crlNextUpdate().getTime() - Date.now()).toBeGreaterThan(29 * DAY);
+
+    expect(hq(['ca', 'crl', '--dir', dir, '--if-expiring-within', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^hq ca crl: --if-expiring-within must be a number of days like 10d/) });
+    expect(hq(['ca', 'crl', '--dir', dir, '--if-expiring-within', '30d'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/renewal window must be 1 to 29 days/) });
+    expect(readIndex(dir).crlNumber).toBe(3);
+  });
+
+  it('hq ca check (and list): exit 1 with a clear message when the CRL expires within 7 days or has expired, 0 otherwise', () => {
+    const dir = path.join(tmp, 'ca-b');
+    const ca = CertificateAuthority.init(dir, new SystemClock());
+    const ok = hq(['ca', 'check', '--dir', dir]);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toMatch(/valid until \S+ \((29\.9|30\.0) days left\)/);
+    const copy = path.join(tmp, 'broker-crl.pem');
+    fs.copyFileSync(caFiles(dir).crl, copy); // the broker's copy: still 30 days
+
+    ca.renewCrl(3);
+    const soon = hq(['ca', 'check', '--dir', dir]);
+    expect(soon.code).toBe(1);
+    expect(soon.stderr).toMatch(/^hq ca check: CRL \S+crl\.pem expires in (2\.9|3\.0) days, at \S+ \(less than 7 days\): then the broker refuses every kiosk; renew it now: hq ca crl --dir /);
+    expect(hq(['ca', 'check', '--dir', dir, '--within', '2d'])).toMatchObject({ code: 0 });
+    expect(hq(['ca', 'check', '--dir', dir, '--crl', copy])).toMatchObject({ code: 0 });
+    expect(hq(['ca', 'list', '--dir', dir]).stdout).toMatch(/CRL valid until \S+ — renew it now: hq ca crl\n/);
+
+    // a CA made 40 days ago (injected clock) whose CRL nobody renewed
+    const old = path.join(tmp, 'ca-c');
+    CertificateAuthority.init(old, new SimulatedClock(Date.now() - 40 * DAY));
+    const expired = hq(['ca', 'check', '--dir', old]);
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toMatch(/^hq ca check: CRL \S+crl\.pem EXPIRED at \S+: the broker refuses EVERY kiosk certificate; renew it now/);
+    expect(hq(['ca', 'list', '--dir', old]).stdout).toMatch(/EXPIRED: the broker refuses every kiosk/);
+    expect(hq(['ca', 'check', '--dir', old, '--crl', path.join(tmp, 'missing.pem')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/missing\.pem: ENOENT/) });
+    expect(hq(['ca', 'check', '--dir', old, '--within', 'a week'])).toMatchObject({ code: 2 });
+  });
+
+  it('the shipped units pass systemd-analyze verify; their commands, run on a temporary CA, renew only in the window and reload the broker only when its copy changed', () => {
+    const service = fs.readFileSync(path.join(UNITS, 'hq-ca-crl.service'), 'utf8');
+    const timer = fs.readFileSync(path.join(UNITS, 'hq-ca-crl.timer'), 'utf8');
+    expect(timer).toMatch(/^OnCalendar=daily$/m);
+    expect(timer).toMatch(/^Persistent=true$/m);
+    expect(timer).toMatch(/^RandomizedDelaySec=\S+$/m);
+    expect(timer).toMatch(/^WantedBy=timers\.target$/m);
+    // the broker's crlfile is the one the shipped certificate listener reads
+    const crlfile = /^crlfile (\S+)$/m.exec(fs.readFileSync(path.join(__dirname, '..', 'deploy', 'mosquitto', 'mosquitto-certs.conf'), 'utf8'))![1];
+    expect(crlfile).toBe('/etc/mosquitto/certs/crl.pem');
+    expect(service).toContain(`install -m 0644 /var/lib/hq/ca/crl.pem ${crlfile}`);
+    expect(service).toContain('/bin/systemctl reload mosquitto');
+
+    // the units with this machine's paths: the CLI (dist/) behind /usr/local/bin/hq, a temporary CA and broker folder
+    const root = path.join(tmp, 'units');
+    const caDir = path.join(root, 'ca');
+    const certs = path.join(root, 'mosquitto-certs');
+    const reloads = path.join(root, 'reloads');
+    fs.mkdirSync(certs, { recursive: true });
+    const bin = path.join(root, 'hq');
+    fs.writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${path.join(__dirname, '..', 'dist', 'hq', 'cli.js')} "$@"\n`, { mode: 0o755 });
+    const local = (unit: string) =>
+      unit
+        .replaceAll('/usr/local/bin/hq', bin)
+        .replaceAll('/var/lib/hq/ca', caDir)
+        .replaceAll('/etc/mosquitto/certs', certs)
+        .replaceAll('/bin/systemctl reload mosquitto', `echo reload >> ${reloads}`);
+    fs.writeFileSync(path.join(root, 'hq-ca-crl.service'), local(service));
+    fs.writeFileSync(path.join(root, 'hq-ca-crl.timer'), timer);
+    const analyze = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(root, 'hq-ca-crl.service'), path.join(root, 'hq-ca-crl.timer')], { encoding: 'utf8' });
+    expect(`${analyze.stdout}${analyze.stderr}`).toBe('');
+    expect(analyze.status).toBe(0);
+    // and the shipped file as it is fails only on the hq CLI not installed here (every other check passes)
+    const shipped = path.join(tmp, 'shipped');
+    fs.mkdirSync(shipped);
+    fs.copyFileSync(path.join(UNITS, 'hq-ca-crl.service'), path.join(shipped, 'hq-ca-crl.service'));
+    fs.copyFileSync(path.join(UNITS, 'hq-ca-crl.timer'), path.join(shipped, 'hq-ca-crl.timer'));
+    const asShipped = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(shipped, 'hq-ca-crl.service'), path.join(shipped, 'hq-ca-crl.timer')], { encoding: 'utf8' });
+    expect(`${asShipped.stdout}${asShipped.stderr}`.trim().split('\n')).toEqual([expect.stringMatching(/Command \/usr\/local\/bin\/hq is not executable/)]);
+
+    // ExecStart and ExecStartPost as systemd runs them (no $ or % in them: nothing for systemd to expand)
+    const unit = local(service);
+    const start = /^ExecStart=(.+)$/m.exec(unit)![1];
+    const post = /^ExecStartPost=\/bin\/sh -c '(.+)'$/m.exec(unit)![1];
+    expect(`${start}${post}`).not.toMatch(/[$%]/);
+    const runUnit = () => {
+      const [cmd, ...args] = start.split(' ');
+      const s = spawnSync(cmd, args, { encoding: 'utf8' });
+      expect(s.status).toBe(0); // Type=oneshot: a non-zero exit fails the unit and skips ExecStartPost
+      const p = spawnSync('/bin/sh', ['-c', post], { encoding: 'utf8' });
+      expect(p).toMatchObject({ status: 0, stderr: '' });
+      return s.stdout;
+    };
+    const reloadCount = () => (fs.existsSync(reloads) ? fs.readFileSync(reloads, 'utf8').split('\n').filter(Boolean).length : 0);
+    const ca = CertificateAuthority.init(caDir, new SystemClock());
+
+    // first run: a fresh CRL is left alone, but the broker has none yet: installed 0644 and reloaded
+    expect(runUnit()).toMatch(/left as it is/);
+    expect(fs.readFileSync(path.join(certs, 'crl.pem'), 'utf8')).toBe(fs.readFileSync(caFiles(caDir).crl, 'utf8'));
+    expect(mode(path.join(certs, 'crl.pem'))).toBe(0o644);
+    expect(reloadCount()).toBe(1);
+    // next day: nothing to do, no reload
+    expect(runUnit()).toMatch(/left as it is/);
+    expect(reloadCount()).toBe(1);
+    // 5 days left: renewed, copied, reloaded; the broker's copy is good for 30 days again
+    ca.renewCrl(5);
+    expect(runUnit()).toMatch(/renewed \(less than 10 days were left\)/);
+    expect(reloadCount()).toBe(2);
+    expect(fs.readFileSync(path.join(certs, 'crl.pem'), 'utf8')).toBe(fs.readFileSync(caFiles(caDir).crl, 'utf8'));
+    expect(hq(['ca', 'check', '--dir', caDir, '--crl', path.join(certs, 'crl.pem')])).toMatchObject({ code: 0, stdout: expect.stringMatching(/\((29\.9|30\.0) days left\)/) });
   });
 });

@@ -177,6 +177,24 @@ it('catches an altered payload whose stored hash was left alone, and an entry no
   expect(r.problems).toContain(`S1/K1: ${after - before} committed entries not in sales_events: seq ${before + 1}-${after}`);
 });
 
+it('passes a kiosk that never sold (no identity, empty journal), and catches HQ rows of a device no kiosk file names', async () => {
+  const url = await ingestedDb();
+  // a lane that booted and sold nothing: its store id is only recorded with its first entry
+  const idle = path.join(dir, 'S3-K9');
+  fs.mkdirSync(idle);
+  const db = await KioskDb.open(path.join(idle, 'kiosk.sqlite'));
+  await migrate(db);
+  await db.close();
+  const clean = await checkExactlyOnce({ pgUrl: url, kioskFiles: [...files(), path.join(idle, 'kiosk.sqlite')] });
+  expect(clean.problems).toEqual([]);
+  expect(clean.ok).toBe(true);
+  // without S2/K1's file, HQ's rows of it are nobody's
+  const n = (await events(lanes[2])).length;
+  const r = await checkExactlyOnce({ pgUrl: url, kioskFiles: files().slice(0, 2) });
+  expect(r.ok).toBe(false);
+  expect(r.problems).toContain(`S2/K1: HQ holds ${n} entries of a device no kiosk file names`);
+});
+
 it('bounds the list: the first 20 problems and a count per kind', async () => {
   const url = await ingestedDb();
   await sql(url, "UPDATE sales_events SET payload = payload || ' '");

@@ -139,6 +139,9 @@ async function readKiosk(file: string, problems: Problems): Promise<KioskJournal
     const store = meta[0]?.value ?? beside.store;
     const devices = [...new Set(rows.map((r) => r.device_id))];
     const device = devices[0] ?? beside.device;
+    // a kiosk that never sold has nothing to check (its store id is recorded with its first entry); HQ rows of a
+    // device no kiosk file names are reported by checkExactlyOnce
+    if (rows.length === 0 && (store === undefined || device === undefined)) return null;
     if (store === undefined || device === undefined) {
       problems.add('kiosk unreadable', `${file}: no identity (meta journal.store_id / identity.json, journal device id)`);
       return null;
@@ -279,6 +282,10 @@ export async function checkExactlyOnce(opts: { pgUrl: string; kioskFiles: string
       if (other !== undefined) problems.add('kiosk journal', `${file} and ${other} are the same kiosk (${key})`);
       seen.set(key, file);
       events += await checkDevice(pg, k, problems);
+    }
+    const hqDevices = await pg.query<{ store_id: string; device_id: string; n: string }>('SELECT store_id, device_id, COUNT(*) AS n FROM sales_events GROUP BY store_id, device_id');
+    for (const r of hqDevices.rows) {
+      if (!seen.has(`${r.store_id}/${r.device_id}`)) problems.add('HQ only', `${r.store_id}/${r.device_id}: HQ holds ${r.n} entries of a device no kiosk file names`);
     }
   } finally {
     await pg.end();

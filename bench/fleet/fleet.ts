@@ -20,9 +20,17 @@
  *   6. baseline, same run: the ingest workers stopped, one bare mqtt.js client per kiosk (same N connections, same
  *      PROCS processes) publishes every journal entry of its kiosk — the same payloads — QoS 1 to the same topics,
  *      all in flight, and K bare clients of a shared subscription receive them: events/s from connect to all received.
+ * The HQ console through it all: one real `hq serve --no-ingest` on the same database and broker (the workers are the
+ * ingest; its own broker link reconnects as in production), up before step 1, its initial admin logged in (cookie
+ * session, CSRF) by a prober in this process (console-probe.ts: node's fetch, one GET in flight every PROBE_MS = 300 ms,
+ * 10 s timeout, in turn /fleet, /alerts, /orders and the first kiosk's page). Per window — idle (10 s after the kiosks
+ * booted, before step 1: fleet not connected, HQ database empty), connect burst (step 2), broker down (step 4: stopped,
+ * lanes selling), broker restart (step 4: started until converged) — requests, errors (non-2xx, timeout, refused) and
+ * p50 / p95 / max of the answered ones; and when hq serve's broker link came back and its fleet view (#count-online)
+ * first showed all N online after the restart (read on for up to 60 s after convergence). hq serve exiting fails the run.
  * ACK_TIMEOUT_MS sets the kiosks' re-publish wait when HQ stays silent (default: the kiosk's own, 30 s).
  * The workers run as `--client-id hq-ingest-w1` … (persistent sessions); SESSIONS=0 runs them unnamed (clean sessions), to compare.
- * Prints markdown tables. Every child process, the broker and PostgreSQL are stopped on exit, error or Ctrl-C.
+ * Prints markdown tables (exit code 1 when exactly-once fails or hq serve exited). Every child process, the broker and PostgreSQL are stopped on exit, error or Ctrl-C.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,6 +43,7 @@ import { migrate } from '../../runtime/db/migrations';
 import { Mosquitto } from '../../test/support/mosquitto';
 import { Postgres } from '../../test/support/postgres';
 import { connectRateChart } from './connect-chart';
+import { allOnline, CONSOLE_TABLE_HEAD, ConsoleProbe, consoleTable, type WindowSummary } from './console-probe';
 import { checkExactlyOnce } from './exactly-once';
 import type { FromHost, HostStatus, KioskSpec, ToHost } from './fleet-host';
 import { cpuMs, rssBytes } from './proc-stats';
@@ -54,6 +63,12 @@ const ACK_TIMEOUT_MS = process.env.ACK_TIMEOUT_MS ? Number(process.env.ACK_TIMEO
 const SESSIONS = process.env.SESSIONS !== '0';
 /** How long a drain or a convergence may take before the run is declared stuck. */
 const STUCK_MS = Number(process.env.STUCK_S ?? 600) * 1000;
+/** The console prober: one GET every PROBE_MS (start to start), 10 s timeout; the idle window before step 1. */
+const PROBE_MS = Number(process.env.PROBE_MS ?? 300);
+const PROBE_TIMEOUT_MS = 10_000;
+const CONSOLE_IDLE_MS = 10_000;
+/** After convergence, how long the prober keeps reading the fleet view for "all N online" (not in any window). */
+const CONSOLE_ONLINE_WAIT_MS = 60_000;
 
 /** The project root: dist-bench/bench/fleet → three up. */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -178,6 +193,76 @@ async function startWorker(pgUrl: string, brokerUrl: string, clientId: string): 
   return w;
 }
 
+/** `hq serve` beside the workers: the console a manager opens during the storm, and when its broker link came up. */
+interface ConsoleServe {
+  child: ChildProcess;
+  url: string;
+  /** The initial admin's password (printed once by `hq serve` on an empty users table; never echoed here). */
+  adminPassword: string;
+  /** Epoch ms of every "broker … connected" / "disconnected" line of hq serve. */
+  connects: number[];
+  disconnects: number[];
+  /** Its last lines (the password line left out), for a failure. */
+  out: string[];
+  /** Set when it exited before the bench stopped it. */
+  exited: string | null;
+}
+
+/**
+ * One real `hq serve` on the workers' database and broker, `--no-ingest`: the K workers are HQ's ingest (an in-process
+ * one would subscribe to every kiosk's events outside the shared group and take every event a second time); its own
+ * MQTT client is the console's broker link (commands, the "broker unreachable" banner), reconnecting as in production.
+ * The fleet view, alerts and orders come from what the workers store. Resolves once it listens, has printed the
+ * initial admin's password (empty users table) and its broker link is connected.
+ */
+async function startConsole(pgUrl: string, brokerUrl: string): Promise<ConsoleServe> {
+  const child = spawn(process.execPath, [HQ_CLI, 'serve', '--db', pgUrl, '--broker', brokerUrl, '--no-ingest', '--host', '127.0.0.1', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TZ: 'UTC' },
+  });
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([done, sleep(10_000)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const c: ConsoleServe = { child, url: '', adminPassword: '', connects: [], disconnects: [], out: [], exited: null };
+  let stopping = false;
+  cleanups.push(() => (stopping = true)); // released first: the exit that follows is the bench's own
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (c.url && c.adminPassword && c.connects.length) resolve();
+    };
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        const pw = /created user admin \(role admin\) with password: (\S+)/.exec(l);
+        if (pw) c.adminPassword = pw[1];
+        const url = /hq console: (http:\/\/[^\s/]+)/.exec(l);
+        if (url) c.url = url[1];
+        if (/hq serve: broker .* connected$/.test(l)) c.connects.push(Date.now());
+        if (/hq serve: broker .* disconnected/.test(l)) c.disconnects.push(Date.now());
+        c.out.push(pw ? 'hq serve: created user admin (role admin) with password: (not shown)' : l);
+        if (c.out.length > 50) c.out.shift();
+      }
+      check();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, sig) => {
+      c.exited = `exited (${code ?? sig})`;
+      if (!stopping) process.stderr.write(`  hq serve ${c.exited} during the run:\n    ${c.out.slice(-8).join('\n    ')}\n`);
+      reject(new Error(`hq serve ${c.exited} before it was up:\n${c.out.join('\n')}`));
+    });
+    setTimeout(() => reject(new Error(`hq serve not up (URL, admin password, broker link) within 60 s:\n${c.out.join('\n')}`)), 60_000).unref();
+  });
+  return c;
+}
+
 async function stopWorker(w: Worker): Promise<void> {
   if (w.child.exitCode !== null) return;
   const done = new Promise((r) => w.child.once('exit', r));
@@ -268,6 +353,20 @@ interface RunResult {
   live: { offeredOrdersPerS: number; achievedOrdersPerS: number; lateMs: number; lagS: number };
   hostRssPerKioskBytes: number;
   charts: { first: string; restart: string };
+  console: ConsoleResult;
+}
+
+interface ConsoleResult {
+  windows: WindowSummary[];
+  /** hq serve's broker link: whether it logged the disconnect, and when it connected again (s after the broker started). */
+  sawDisconnect: boolean;
+  reconnectedS: number | null;
+  /** Its fleet view: first read showing all N online after the broker started (s), the fewest online any read showed since the broker stopped. */
+  allOnlineS: number | null;
+  minOnline: number;
+  fleetReads: number;
+  /** Set when hq serve exited during the run: the run fails. */
+  exited: string | null;
 }
 
 async function runOne(pg: Postgres, template: string, n: number, k: number): Promise<RunResult> {
@@ -301,6 +400,8 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
 
     const workers = workersOf;
     for (let i = 0; i < k; i++) workers.push(await startWorker(pgUrl, broker.url, `hq-ingest-w${i + 1}`));
+    // the console (after the workers: they created the schema), and a manager logged in; measured from before step 1
+    const hqConsole = await startConsole(pgUrl, broker.url);
     const brokerRss0 = rssBytes(broker.pid!) ?? 0;
 
     const specs = kioskSpecs(dir, template, n);
@@ -317,6 +418,15 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     const dbFiles = booted.flatMap((b) => b.dbFiles);
     process.stderr.write(`  N=${n} K=${k}: ${n} kiosks booted in ${s(Date.now() - t0)} s\n`);
 
+    // the pages a manager opens during an incident, in turn; the kiosk page 404s until HQ heard of the kiosk
+    const kioskPath = `/fleet/${specs[0].store}/${specs[0].device}`;
+    const probe = new ConsoleProbe({ base: hqConsole.url, pages: ['/fleet', '/alerts', '/orders', kioskPath], unknownUntilKnown: [kioskPath], periodMs: PROBE_MS, timeoutMs: PROBE_TIMEOUT_MS });
+    await probe.login('admin', hqConsole.adminPassword);
+    cleanups.push(() => probe.stop());
+    probe.window('idle');
+    await sleep(CONSOLE_IDLE_MS);
+    await probe.stop();
+
     // 1. backlog, offline
     await sellEverywhere(hosts, RATE, DURATION_MS);
     const backlogEntries = (await fleetStatus(hosts)).entries;
@@ -325,6 +435,7 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     // 2. connect + drain
     const cpu0 = workers.reduce((a, w) => a + (cpuMs(w.child.pid!) ?? 0), 0);
     const brokerCpu0 = cpuMs(broker.pid!) ?? NaN;
+    probe.window('connect burst');
     const tConnect = Date.now();
     await Promise.all(hosts.map((h) => h.ask({ t: 'connect' }, 'connected')));
     let allConnectedAt = 0;
@@ -333,6 +444,7 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     });
     const drainMs = drained.at - tConnect;
     const brokerRss1 = rssBytes(broker.pid!) ?? 0;
+    await probe.stop();
     const firstChart = connectRateChart(drained.st.connects, tConnect);
     process.stderr.write(`  drained in ${s(drainMs)} s\n`);
 
@@ -351,15 +463,33 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
     };
 
     // 4. broker restart with the lanes selling through the outage
+    const tDown = Date.now();
+    probe.window('broker down');
     await broker.stop();
     await sellEverywhere(hosts, RATE, OUTAGE_MS);
     const tBroker = Date.now();
     const logFrom = broker.log.length;
+    probe.window('broker restart');
     await broker.start();
     let reconnectedAt = 0;
     const converged = await until(hosts, 'convergence after the broker restart', allConnectedAndDrained, (st, at) => {
       if (!reconnectedAt && st.connected === st.kiosks) reconnectedAt = at;
     });
+    // the console's fleet view may lag the kiosks (the workers store their births): read on, unrecorded, up to a minute
+    probe.window(null);
+    const onlineBy = Date.now() + CONSOLE_ONLINE_WAIT_MS;
+    while (allOnline(probe.fleet, n, tBroker).at === null && Date.now() < onlineBy && hqConsole.exited === null) await sleep(200);
+    await probe.stop();
+    const seen = allOnline(probe.fleet, n, tBroker, tDown);
+    const consoleResult: ConsoleResult = {
+      windows: probe.windows.names().map((w) => probe.windows.summary(w)),
+      sawDisconnect: hqConsole.disconnects.some((t) => t >= tDown),
+      reconnectedS: ((t) => (t === undefined ? null : (t - tBroker) / 1000))(hqConsole.connects.find((t) => t >= tBroker)),
+      allOnlineS: seen.at === null ? null : (seen.at - tBroker) / 1000,
+      minOnline: seen.minOnline,
+      fleetReads: seen.readings,
+      exited: hqConsole.exited,
+    };
     const restartChart = connectRateChart(converged.st.connects, tBroker);
     const workersBack = workerReconnects(broker.log.slice(logFrom), tBroker);
     const kioskConnects = converged.st.connects.filter((t) => t >= tBroker).sort((a, b) => a - b);
@@ -414,6 +544,8 @@ async function runOne(pg: Postgres, template: string, n: number, k: number): Pro
       live,
       hostRssPerKioskBytes: hostRss / n,
       charts: { first: firstChart, restart: restartChart },
+      // an exit after the console's windows (steps 5–6) fails the run too
+      console: { ...consoleResult, exited: hqConsole.exited },
     };
   } catch (e) {
     // (not while Ctrl-C tears everything down: the database is going away)
@@ -481,6 +613,23 @@ function report(results: RunResult[]): string {
       `| ${r.n} | ${r.k} | ${f0(r.entries)} | ${f0(r.backlogEntries)} | ${f1(r.connectAllS)} | ${f1(r.live.offeredOrdersPerS)} | ${f1(r.live.achievedOrdersPerS)} | ${f1(r.live.lagS)} | ${f1(r.hostRssPerKioskBytes / 2 ** 20)} |`,
     );
   }
+  out.push('');
+  out.push(
+    `HQ console during the storms: one \`hq serve --no-ingest\` on the same database and broker, one logged-in admin, one GET in flight every ${PROBE_MS} ms (start to start, ${PROBE_TIMEOUT_MS / 1000} s timeout) over /fleet, /alerts, /orders and one kiosk's page in turn; ` +
+      'latency over the answered requests; idle = 10 s before step 1 (fleet not connected, HQ database empty); connect burst = step 2; broker down = stopped, the lanes selling; broker restart = started until converged',
+  );
+  out.push('');
+  out.push(...CONSOLE_TABLE_HEAD);
+  for (const r of results) out.push(...consoleTable(r.n, r.k, r.console.windows));
+  for (const r of results) {
+    const c = r.console;
+    const link = c.reconnectedS === null ? 'hq serve did NOT reconnect to the broker' : `hq serve ${c.sawDisconnect ? 'lost and ' : ''}reconnected to the broker at ${f1(c.reconnectedS)} s`;
+    const online =
+      c.allOnlineS === null
+        ? `its fleet view did NOT show all ${r.n} online ${c.exited ? '(hq serve gone)' : `within ${CONSOLE_ONLINE_WAIT_MS / 1000} s after convergence`}`
+        : `all ${r.n} online after restart at ${f1(c.allOnlineS)} s (fleet view read every ~${f1((PROBE_MS * 4) / 1000)} s; fewest online it showed since the broker stopped: ${f0(c.minOnline)})`;
+    out.push('', `N=${r.n} K=${r.k}: console: ${online}; ${link} (t0 = broker started)${c.exited ? `; hq serve ${c.exited} during the run: FAILED` : ''}`);
+  }
   for (const r of results) {
     const back = r.converge.workersBackS.length ? r.converge.workersBackS.map((x) => `${x} s`).join(', ') : 'not seen in the broker log';
     out.push('', `N=${r.n} K=${r.k}: reconnects after the broker restart (t0 = broker started); ingest workers connected again at ${back} (at most, 1 s resolution), at least ${r.converge.kiosksBeforeWorkers} kiosk(s) reconnected before the last of them`);
@@ -505,7 +654,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`${report(results)}\n`);
-  if (results.some((r) => !r.exactlyOnce.startsWith('ok'))) process.exitCode = 1;
+  if (results.some((r) => !r.exactlyOnce.startsWith('ok') || r.console.exited !== null)) process.exitCode = 1;
 }
 
 if (require.main === module) {

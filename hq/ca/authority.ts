@@ -177,17 +177,48 @@ export class CertificateAuthority {
     });
   }
 
+  /**
+   * `hq ca crl --if-expiring-within N`: renews the CRL (as {@link renewCrl}) only when less than `withinDays` of its
+   * validity are left (or it has expired); otherwise leaves crl.pem as it is. Checked and written under the CA's lock.
+   * `withinDays` must be shorter than the new CRL's validity, or every run would renew it.
+   */
+  renewCrlIfExpiring(withinDays: number, days?: number): { renewed: boolean; number: number; nextUpdate: Date } {
+    const d = checkDays(days, CRL_DAYS);
+    if (!Number.isInteger(withinDays) || withinDays < 1 || withinDays >= d) refuse(`the renewal window must be 1 to ${d - 1} days (shorter than the CRL's validity, ${d} days), got ${String(withinDays)}`);
+    return this.change((index) => {
+      const nextUpdate = this.crlNextUpdate();
+      if (nextUpdate.getTime() - this.now() >= withinDays * DAY) return { renewed: false, number: index.crlNumber, nextUpdate };
+      this.writeCrl(index, d);
+      return { renewed: true, number: index.crlNumber, nextUpdate: new Date(this.now() + d * DAY) };
+    });
+  }
+
+  /**
+   * `hq ca check`: the CRL's state now — `expired` (the broker refuses every kiosk), `expiring` (less than
+   * `warnDays` left) or `ok` — of the CA's crl.pem, or of `file` (e.g. the broker's copy, /etc/mosquitto/certs/crl.pem).
+   */
+  crlState(warnDays: number, file?: string): { state: 'ok' | 'expiring' | 'expired'; nextUpdate: Date; leftMs: number } {
+    const nextUpdate = this.crlNextUpdate(file);
+    const leftMs = nextUpdate.getTime() - this.now();
+    return { state: leftMs <= 0 ? 'expired' : leftMs < warnDays * DAY ? 'expiring' : 'ok', nextUpdate, leftMs };
+  }
+
   /** `hq ca list`: every certificate issued, with its status now. */
   list(): ListedCert[] {
     const now = this.now();
     return readIndex(this.dir).certs.map((c) => ({ ...c, status: c.revokedAt ? 'revoked' : Date.parse(c.notAfter) < now ? 'expired' : 'valid' }));
   }
 
-  /** When the current CRL stops being valid (its nextUpdate). */
-  crlNextUpdate(): Date {
-    const crl = fs.readFileSync(caFiles(this.dir).crl, 'utf8');
+  /** When the current CRL (or the one in `file`) stops being valid (its nextUpdate). */
+  crlNextUpdate(file = caFiles(this.dir).crl): Date {
+    let crl: string;
+    try {
+      crl = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      return refuse(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
     const m = /-----BEGIN X509 CRL-----/.test(crl) ? crlNextUpdate(crl) : null;
-    if (!m) return refuse(`${caFiles(this.dir).crl}: not a CRL`);
+    if (!m) return refuse(`${file}: not a CRL`);
     return m;
   }
 

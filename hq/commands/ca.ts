@@ -9,7 +9,7 @@ import { cliAction } from './cli-action';
 import { UsageError } from './user';
 
 /**
- * `hq ca init|server|issue|sign|revoke|crl|list`: per-kiosk TLS client certificates for the broker (hq/ca/authority.ts).
+ * `hq ca init|server|issue|sign|revoke|crl|list|check`: per-kiosk TLS client certificates for the broker (hq/ca/authority.ts).
  * A kiosk's certificate has CN `STORE/DEVICE`; Mosquitto's certificate listener (deploy/mosquitto/mosquitto-certs.conf)
  * makes that the username, so the ACL of `hq broker acl` confines it. Exit 2 for bad usage, 1 when the CA refuses.
  */
@@ -28,6 +28,9 @@ interface Opts {
   serial?: string;
   reason?: string;
   json?: boolean;
+  ifExpiringWithin?: string;
+  within?: string;
+  crl?: string;
 }
 
 const clock = new SystemClock();
@@ -117,9 +120,50 @@ async function revoke(o: Opts): Promise<void> {
   );
 }
 
+/** A number of days: `10d` or `10`. */
+function window(v: string, what: string): number {
+  const m = /^(\d{1,5})d?$/.exec(v);
+  if (!m) throw new UsageError(`${what} must be a number of days like 10d, got "${v}"`);
+  return Number(m[1]);
+}
+
+const daysLeft = (ms: number) => `${(ms / 86_400_000).toFixed(1)} days`;
+
 async function crl(o: Opts): Promise<void> {
-  const r = CertificateAuthority.open(o.dir, clock).renewCrl(days(o.days));
-  say(`CRL #${r.number} written to ${caFiles(o.dir).crl}, valid until ${r.nextUpdate.toISOString()}: copy it to the broker and reload it before then\n`);
+  const ca = CertificateAuthority.open(o.dir, clock);
+  const file = caFiles(o.dir).crl;
+  if (o.ifExpiringWithin !== undefined) {
+    const within = window(o.ifExpiringWithin, '--if-expiring-within');
+    const r = ca.renewCrlIfExpiring(within, days(o.days));
+    say(
+      r.renewed
+        ? `CRL #${r.number} renewed (less than ${within} days were left): ${file}, valid until ${r.nextUpdate.toISOString()}: copy it to the broker and reload it before then\n`
+        : `CRL #${r.number} left as it is: valid until ${r.nextUpdate.toISOString()} (${daysLeft(r.nextUpdate.getTime() - clock.now())} left, renewed within ${within} days of its end)\n`,
+    );
+    return;
+  }
+  const r = ca.renewCrl(days(o.days));
+  say(`CRL #${r.number} written to ${file}, valid until ${r.nextUpdate.toISOString()}: copy it to the broker and reload it before then\n`);
+}
+
+/** Exit 0 while the CRL has at least --within days left; 1 with the reason on stderr when it expires sooner or has expired. */
+async function check(o: Opts): Promise<void> {
+  const warn = o.within === undefined ? 7 : window(o.within, '--within');
+  const ca = CertificateAuthority.open(o.dir, clock);
+  const file = o.crl ?? caFiles(o.dir).crl;
+  const s = ca.crlState(warn, file);
+  const end = s.nextUpdate.toISOString();
+  if (s.state === 'ok') {
+    say(`CRL ${file} valid until ${end} (${daysLeft(s.leftMs)} left)\n`);
+    return;
+  }
+  const renew = `renew it now: hq ca crl --dir ${o.dir}, copy it to the broker's crlfile and reload Mosquitto`;
+  process.stderr.write(
+    s.state === 'expired'
+      ? `hq ca check: CRL ${file} EXPIRED at ${end}: the broker refuses EVERY kiosk certificate; ${renew}\n`
+      : `hq ca check: CRL ${file} expires in ${daysLeft(s.leftMs)}, at ${end} (less than ${warn} days): then the broker refuses every kiosk; ${renew}\n`,
+  );
+  process.exitCode = 1;
 }
 
 async function list(o: Opts): Promise<void> {
@@ -135,7 +179,7 @@ async function list(o: Opts): Promise<void> {
     [
       `${'serial'.padEnd(32)}  ${'kind'.padEnd(6)}  ${'subject'.padEnd(width)}  ${'status'.padEnd(7)}  until`,
       ...rows.map((r) => `${r.serial.padEnd(32)}  ${r.kind.padEnd(6)}  ${r.subject.padEnd(width)}  ${r.status.padEnd(7)}  ${r.revokedAt ? `revoked ${r.revokedAt}` : r.notAfter}`),
-      `CRL valid until ${nextUpdate.toISOString()}${nextUpdate.getTime() - clock.now() < 7 * 86_400_000 ? ' — renew it now: hq ca crl' : ''}`,
+      `CRL valid until ${nextUpdate.toISOString()}${nextUpdate.getTime() <= clock.now() ? ' — EXPIRED: the broker refuses every kiosk; renew it now: hq ca crl' : nextUpdate.getTime() - clock.now() < 7 * 86_400_000 ? ' — renew it now: hq ca crl' : ''}`,
       '',
     ].join('\n'),
   );
@@ -177,8 +221,13 @@ export function register(program: Command): void {
     .action(run('revoke', revoke));
   dir(ca.command('crl').description('re-sign crl.pem with a new validity (before it expires, or the broker refuses every kiosk)'))
     .option('--days <n>', `validity (default ${CRL_DAYS})`)
+    .option('--if-expiring-within <n>d', 'renew only when less than n days are left (else exit 0 leaving it as it is): for a daily timer (deploy/systemd/hq-ca-crl.timer)')
     .action(run('crl', crl));
   dir(ca.command('list').description('every certificate issued: serial, kind, subject, status'))
     .option('--json')
     .action(run('list', list));
+  dir(ca.command('check').description("for monitoring: exit 1 with the reason when the CRL expires within --within days (default 7) or has expired"))
+    .option('--within <n>d', 'warn this many days before the CRL ends (default 7d)')
+    .option('--crl <file>', "check this copy instead of DIR/crl.pem (e.g. the broker's /etc/mosquitto/certs/crl.pem)")
+    .action(run('check', check));
 }
