@@ -1,34 +1,26 @@
 /*
  * One simulated kiosk of bench/fleet: the real kiosk (bootKiosk: its own SQLite file, engine, lane, config bundles,
- * trust store) with the real HQ link parts composed as device/hq-link.ts composes them — OutboxPublisher, presence
- * (birth, will, telemetry), the signed config bundle receiver with `config/reported`, the CommandRunner with the
- * real command handlers, the PricebookReceiver with its subscription, members and recalls subscriptions, resend
- * requests — on ONE in-process mqtt.js client per kiosk instead of an uplink worker thread per kiosk (a thousand
- * worker threads would not fit on the machine). The client reconnects with the kiosk's full-jitter capped
- * exponential backoff (applyReconnectBackoff, hq.reconnect), as the uplink worker does.
+ * trust store) with the real HQ link parts wired by the kiosk's own code (device/hq-link-parts.ts, as device/hq-link.ts
+ * wires them) — the outbox drain (pace following the lane), presence (birth, will, telemetry), the signed config bundle
+ * receiver with `config/reported`, the CommandRunner with every real command handler, the PricebookReceiver with
+ * `pricebook/reported`, members, recalls, resend requests and HQ ingest births.
+ *
+ * What differs from the kiosk, and only that: the connection and the drain run on ONE in-process mqtt.js client and
+ * OutboxPublisher per kiosk instead of an uplink worker thread per kiosk (a thousand worker threads would not fit on
+ * the machine), set up as runtime/hq-sync/uplink-worker.ts sets up its own (manualConnect, no write cache, reconnect
+ * on a refused CONNACK, MQTT 3.1.1 fallback, the kiosk's full-jitter capped exponential backoff hq.reconnect); no
+ * hardware, no provisioned identity (no broker credentials, no sealing key), no log; the drain's re-publish wait may
+ * be set (ackTimeoutMs).
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { loadConfig, taxRates } from '../../config/load';
+import mqtt, { type MqttClient } from 'mqtt';
+import { loadConfig } from '../../config/load';
 import { bootKiosk, type Kiosk } from '../../device/kiosk';
-import { SOFTWARE } from '../../device/hq-link';
-import { startRecalls } from '../../device/hq-recalls';
+import { hqMqttOptions, KIOSK_DRAIN, wireHqLinkParts, type HqLinkDrain } from '../../device/hq-link-parts';
 import { SystemClock } from '../../kernel/clock';
-import { configVersionInForce, type ConfigReported } from '../../protocol/control/config-bundle';
-import { commandResultTopic, commandTopic, configReportedTopic, configTopicsFor } from '../../protocol/control/topics';
-import { verifyEnvelope } from '../../protocol/signed-envelope';
-import { kioskClientId } from '../../runtime/hq-sync/client-id';
+import { applyProtocolFallback } from '../../kernel/mqtt-protocol-fallback';
 import { OutboxPublisher } from '../../runtime/hq-sync/outbox-publisher';
-import { PresencePublisher, stateWill } from '../../runtime/hq-sync/presence';
 import { applyReconnectBackoff, type BackoffPolicy } from '../../runtime/hq-sync/reconnect-backoff';
-import { subscribeResend } from '../../runtime/hq-sync/resend-subscription';
-import { subscribeIngestState } from '../../runtime/hq-sync/ingest-state-subscription';
-import { commandHandlers } from '../../runtime/hq-control/command-handlers';
-import { CommandRunner } from '../../runtime/hq-control/commands';
-import { MembersReceiver } from '../../runtime/members/snapshot-receiver';
-import { subscribeMembers } from '../../runtime/members/subscribe';
 import type { NewLine } from '../../runtime/orders/events';
-import { PricebookReceiver } from '../../runtime/pricebook/sync/receiver';
-import { subscribePricebook } from '../../runtime/pricebook/sync/subscribe';
 import { sellCompleteCardOrder } from '../sell-order';
 
 export interface FleetKioskOptions {
@@ -78,120 +70,37 @@ export async function startFleetKiosk(o: FleetKioskOptions): Promise<FleetKiosk>
   const { clock, db, engine } = k;
   const store = o.store;
   const device = o.device;
-  const options: IClientOptions = {
-    clientId: kioskClientId(store, device),
-    clean: false,
-    protocolVersion: 5,
-    reconnectPeriod: o.reconnect.baseMs,
-    reconnectOnConnackError: true, // as device/hq-link.ts
-    connectTimeout: 10_000,
-    will: stateWill(store, device),
-    properties: { sessionExpiryInterval: 30 * 86_400 },
-    manualConnect: true,
-    writeCache: false,
-  };
-  const client = mqtt.connect(o.brokerUrl, options);
-  client.setMaxListeners(32);
-  client.on('error', () => undefined); // refused connects while the broker restarts: the backoff retries
+  // as the uplink worker makes the kiosk's connection (runtime/hq-sync/uplink-worker.ts), here in process
+  const client = mqtt.connect(o.brokerUrl, { ...hqMqttOptions(k, { credentials: {}, embedded: false }), manualConnect: true, writeCache: false, reconnectOnConnackError: true });
+  applyProtocolFallback(client, () => undefined);
   applyReconnectBackoff(client, o.reconnect);
   const connects: number[] = [];
   client.on('connect', () => connects.push(Date.now()));
 
-  const publisher = new OutboxPublisher({ db, client, storeId: store, deviceId: device, clock, deleteEveryMs: 1000, window: 256, ...(o.ackTimeoutMs ? { ackTimeoutMs: o.ackTimeoutMs } : {}) });
-  publisher.on('error', () => undefined);
-  const onCommitted = () => publisher.notify();
-  engine.on('committed', onCommitted);
-  const unsubscribeResend = subscribeResend(client, publisher, store, device);
-  subscribeIngestState(client, publisher, { clock }); // stops with the client's end
-
-  let configVersion: string | null = configVersionInForce(await k.bundles.reported());
-  let pricebookVersion: string | null = await k.catalog.version();
-  const presence = new PresencePublisher({
+  // the uplink worker's drain, in process: window and pause follow the lane (KIOSK_DRAIN)
+  let atLane = false;
+  const pace = () => (atLane ? KIOSK_DRAIN.atLane : KIOSK_DRAIN.between);
+  const publisher = new OutboxPublisher({
+    db,
     client,
     storeId: store,
     deviceId: device,
     clock,
-    software: SOFTWARE,
-    versions: () => ({ configVersion, pricebookVersion }),
-    backlog: () => publisher.backlog(),
-    devices: () => null,
-    diskPath: o.dataDir,
-    telemetryIntervalMs: o.telemetryMs,
+    window: Math.max(KIOSK_DRAIN.atLane.window, KIOSK_DRAIN.between.window),
+    windowNow: () => pace().window,
+    pauseMs: () => pace().pauseMs,
+    deleteEveryMs: KIOSK_DRAIN.deleteEveryMs,
+    slice: KIOSK_DRAIN.slice,
+    ...(o.ackTimeoutMs ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
   });
-
-  const reportConfig = async () => {
-    const reports = await k.bundles.reported();
-    configVersion = configVersionInForce(reports);
-    const reported: ConfigReported = { v: 1, levels: reports };
-    client.publish(configReportedTopic(store, device), JSON.stringify(reported), { qos: 1, retain: true });
-  };
-  const handlers = commandHandlers({
-    db,
-    lane: k.lane,
-    clock,
-    identity: { store, device },
-    currency: { code: k.config.currency.code, minorUnits: k.config.currency.minorUnits },
-    businessDay: () => ({ timeZone: k.liveConfig.timezone, dayStartHour: k.liveConfig.reports.dayStartHour }),
-    hardware: null,
-    journalChanged: () => publisher.notify(),
-    resendFrom: (fromSeq) => publisher.resendFrom(fromSeq),
-    rebirth: () => {
-      presence.birth();
-      return presence.stateMessage();
-    },
-    software: SOFTWARE,
-    returns: k.returns,
-  });
-  const commands = new CommandRunner({ db, trust: k.trust, clock, identity: { store, device }, handlers });
-  const configTopics = configTopicsFor(store, device);
-  const onMessage = (topic: string, payload: Buffer) => {
-    if (configTopics.includes(topic)) {
-      if (payload.length === 0) return;
-      void k.bundles
-        .offer(topic, payload)
-        .then(async (r) => {
-          await reportConfig();
-          if (r.ok && r.applied) presence.birth();
-        })
-        .catch(() => undefined);
-    } else if (topic === commandTopic(store, device)) {
-      void commands
-        .offer(topic, payload)
-        .then((result) => client.publish(commandResultTopic(store, device), JSON.stringify(result), { qos: 1 }))
-        .catch(() => undefined);
-    }
-  };
-  const pricebooks = new PricebookReceiver({
-    db,
-    clock,
-    deviceId: device,
-    taxClasses: () => Object.keys(taxRates(k.liveConfig)),
-    verifyManifest: (raw) => {
-      const r = verifyEnvelope(raw, k.trust, clock.now(), {
-        kind: 'pricebook',
-        scope: (s) => ((s.kind === 'device' && s.store === store && s.device === device) || (s.kind === 'store' && s.store === store) ? null : 'not addressed to this kiosk'),
-      });
-      return r.ok ? { ok: true, manifest: r.envelope.body, issuedAt: Date.parse(r.envelope.issuedAt) } : { ok: false, reason: r.reason, detail: r.detail };
-    },
-    onReport: (r) => {
-      if (r.type === 'status' && r.status.status === 'applied') {
-        pricebookVersion = r.status.version;
-        publisher.notify();
-        presence.birth();
-      }
+  const drain: HqLinkDrain = Object.assign(publisher, {
+    shopperAtLane(now: boolean) {
+      if (atLane === now) return;
+      atLane = now;
+      publisher.notify(); // a shopper left: the window opens now
     },
   });
-  await pricebooks.resume();
-  client.on('message', onMessage);
-  const subscribe = () => client.subscribe([...configTopics, commandTopic(store, device)], { qos: 1 }, () => undefined);
-  client.on('connect', subscribe);
-  const pbSub = await subscribePricebook(client, { store, device }, pricebooks, { onError: () => undefined });
-  const members = new MembersReceiver({ db, trust: k.trust, clock, identity: { store, device } });
-  const membersSub = subscribeMembers(client, { store, device }, members, { onReport: () => undefined, onError: () => undefined });
-  const recallsSub = startRecalls(client, { db, trust: k.trust, clock, store, device });
-  client.once('connect', () => void reportConfig().catch(() => undefined));
-  publisher.start();
-  presence.start();
+  const parts = await wireHqLinkParts(k, { client, publisher: drain, brokerUrl: o.brokerUrl });
 
   let sold = 0;
   return {
@@ -208,17 +117,7 @@ export async function startFleetKiosk(o: FleetKioskOptions): Promise<FleetKiosk>
       return { head: row?.head ?? 0, acked: publisher.ackedSeq };
     },
     async close() {
-      engine.off('committed', onCommitted);
-      unsubscribeResend();
-      await pbSub.close({ keepSubscriptions: true }).catch(() => undefined);
-      await membersSub.close({ keepSubscriptions: true }).catch(() => undefined);
-      await recallsSub.close({ keepSubscriptions: true }).catch(() => undefined);
-      await presence.stop().catch(() => undefined);
-      await publisher.stop();
-      client.options.reconnectPeriod = 0;
-      await client.endAsync(!client.connected).catch(() => undefined);
-      client.off('message', onMessage);
-      client.off('connect', subscribe);
+      await parts.close();
       await k.close();
     },
   };
