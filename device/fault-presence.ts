@@ -1,7 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { KioskConfig } from '../config/schema';
 import type { Clock, TimerHandle } from '../kernel/clock';
-import { fullJitterDelay, type BackoffPolicy } from '../kernel/reconnect-backoff';
+import { applyReconnectBackoff, fullJitterDelay, type BackoffCounter, type BackoffPolicy } from '../kernel/reconnect-backoff';
 import type { BootFault } from '../runtime/db/boot-check';
 import type { LaneCondition } from '../runtime/supervision/lane-condition';
 import { kioskClientId } from '../runtime/hq-sync/client-id';
@@ -71,40 +71,13 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
   const policy: BackoffPolicy = { baseMs: config.hq.reconnect.baseMs, capMs: config.hq.reconnect.capMs };
   let client: MqttClient | null = null;
   let last: FaultStateMessage | null = null;
-  /** Reconnect attempts since the last accepted CONNACK (across the shell's connections); 0 again on a connect. */
-  let attempts = 0;
+  /** Reconnect attempts since the last accepted CONNACK, across the shell's connections (each one's backoff counts here). */
+  const counter: BackoffCounter = { attempts: 0 };
   /** The last connection was not up when it was let go: the next one waits its backoff before its first attempt. */
   let linkDown = false;
   /** A connection's first attempt, while it waits its backoff. */
   let pending: TimerHandle | null = null;
-  const wait = () => Math.min(MAX_TIMER_MS, Math.max(1, fullJitterDelay(policy, attempts, random)));
-
-  /**
-   * The backoff on one mqtt.js client (node_modules/mqtt build/lib/client.js 5.x): mqtt.js arms its reconnect timer
-   * with `options.reconnectPeriod` when the connection closes, and — with `reconnectOnConnackError` — synchronously
-   * after a refused CONNACK, before that connection's `close`. The period is drawn once per failed attempt, at
-   * whichever comes first; 0 means the shell let the connection go and is left alone.
-   */
-  const backoff = (c: MqttClient) => {
-    let drawn = false;
-    const arm = () => {
-      if (c.options.reconnectPeriod === 0 || drawn) return;
-      drawn = true;
-      c.options.reconnectPeriod = wait();
-    };
-    c.on('packetreceive', (p) => {
-      if (p.cmd === 'connack' && ((v5 ? p.reasonCode : p.returnCode) ?? 0) > 0) arm();
-    });
-    c.prependListener('close', arm);
-    c.on('reconnect', () => {
-      attempts++;
-      drawn = false;
-    });
-    c.on('connect', () => {
-      attempts = 0;
-      drawn = false;
-    });
-  };
+  const wait = () => Math.min(MAX_TIMER_MS, Math.max(1, fullJitterDelay(policy, counter.attempts, random)));
 
   const connect = (): MqttClient => {
     const options: IClientOptions = {
@@ -131,7 +104,7 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
     c.on('connect', () => {
       if (last) void publish(c, last);
     });
-    backoff(c);
+    applyReconnectBackoff(c, policy, random, counter);
     c.connect();
     return c;
   };
@@ -143,7 +116,7 @@ export function faultPresence(config: KioskConfig, deps: { clock: Clock; log: Lo
     }
     pending = clock.setTimeout(() => {
       pending = null;
-      attempts++; // this first attempt is a reconnect of the shell's link
+      counter.attempts++; // this first attempt is a reconnect of the shell's link
       client = connect();
     }, wait());
   };

@@ -1,4 +1,4 @@
-import type { MqttClient } from 'mqtt';
+import type { MqttClient, Packet } from 'mqtt';
 
 /**
  * Reconnects spread out in time ("full jitter", AWS Architecture Blog, "Exponential Backoff And Jitter"): the wait before
@@ -36,30 +36,52 @@ export function fullJitterDelay(policy: BackoffPolicy, attempt: number, random: 
 /** Node's timers take at most 2^31 − 1 ms; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Reconnect attempts since the last accepted CONNACK; shared by several clients in turn when one link outlives them. */
+export interface BackoffCounter {
+  attempts: number;
+}
+
 /**
  * Makes an mqtt.js v5 client wait `fullJitterDelay(policy, n, random)` before its n-th reconnect attempt since the last
  * CONNACK, instead of its fixed `reconnectPeriod`. Returns a function that detaches it (the client keeps the last period).
+ * `counter` holds the attempt count: pass one object to the successive clients of one link (e.g. the boot-fault shell,
+ * which lets its connection go before every boot attempt) so the count outlives each of them.
  *
  * How mqtt.js schedules (node_modules/mqtt build/lib/client.js 5.x): on every `close` of the connection its own listener
  * (`_setupReconnect`) reads `options.reconnectPeriod` and arms a timer unless one is armed; the timer's `_reconnect`
  * emits `reconnect` and calls `connect()`, which clears the timer — so the period is read afresh after each failed
- * attempt. This listener runs before mqtt.js's own (`prependListener`) and sets the period there. A period of 0 means
- * the owner switched reconnecting off (e.g. a kiosk stopping its link): it is left alone. The period set is at least
- * 1 ms (0 would switch reconnecting off) and at most 2^31 − 1 ms (a Node timer's limit).
+ * attempt. With `reconnectOnConnackError`, a refused CONNACK arms the timer at once, before that connection's `close`.
+ * The period is therefore drawn once per failed attempt at whichever comes first: a refused CONNACK (`packetreceive`)
+ * or the `close` (this listener runs before mqtt.js's own: `prependListener`). A period of 0 means the owner switched
+ * reconnecting off (e.g. a kiosk stopping its link): it is left alone. The period set is at least 1 ms (0 would switch
+ * reconnecting off) and at most 2^31 − 1 ms (a Node timer's limit).
  */
-export function applyReconnectBackoff(client: MqttClient, policy: BackoffPolicy, random: () => number = Math.random): () => void {
-  let attempts = 0;
-  const onClose = () => {
-    if (client.options.reconnectPeriod === 0) return;
-    client.options.reconnectPeriod = Math.min(MAX_TIMER_MS, Math.max(1, fullJitterDelay(policy, attempts, random)));
+export function applyReconnectBackoff(client: MqttClient, policy: BackoffPolicy, random: () => number = Math.random, counter: BackoffCounter = { attempts: 0 }): () => void {
+  let drawn = false;
+  const arm = () => {
+    if (client.options.reconnectPeriod === 0 || drawn) return;
+    drawn = true;
+    client.options.reconnectPeriod = Math.min(MAX_TIMER_MS, Math.max(1, fullJitterDelay(policy, counter.attempts, random)));
   };
-  const onReconnect = () => void attempts++;
-  const onConnect = () => void (attempts = 0);
-  client.prependListener('close', onClose);
+  const onPacket = (p: Packet) => {
+    // MQTT 5 names it reasonCode, 3.1.1 returnCode; 0 is accepted
+    if (p.cmd === 'connack' && ((p.reasonCode ?? p.returnCode ?? 0) as number) > 0) arm();
+  };
+  const onReconnect = () => {
+    counter.attempts++;
+    drawn = false;
+  };
+  const onConnect = () => {
+    counter.attempts = 0;
+    drawn = false;
+  };
+  client.on('packetreceive', onPacket);
+  client.prependListener('close', arm);
   client.on('reconnect', onReconnect);
   client.on('connect', onConnect);
   return () => {
-    client.off('close', onClose);
+    client.off('packetreceive', onPacket);
+    client.off('close', arm);
     client.off('reconnect', onReconnect);
     client.off('connect', onConnect);
   };
