@@ -52,8 +52,9 @@ class SimKiosk {
     readonly device: string,
     private readonly client: MqttClient,
   ) {}
-  static async connect(url: string, store: string, device: string): Promise<SimKiosk> {
-    const client = mqtt.connect(url, { clientId: `sim-${store}-${device}-${process.pid}`, reconnectPeriod: 0 });
+  /** `as`: another client id for a second subscriber of the same kiosk's topic (the same id would take the first one's session over). */
+  static async connect(url: string, store: string, device: string, as = ''): Promise<SimKiosk> {
+    const client = mqtt.connect(url, { clientId: `sim-${store}-${device}${as}-${process.pid}`, reconnectPeriod: 0 });
     const k = new SimKiosk(store, device, client);
     // the listener before connect(): a retained offer arrives with the SUBACK
     client.on('message', (_topic, payload) => k.onOffer(payload));
@@ -203,7 +204,7 @@ describe.each(INGEST_TARGETS)('release rollouts on %s', (_name, fresh) => {
     await new Promise((r) => setTimeout(r, 1000));
     for (const [s, d] of KIOSKS) if (d !== 'D1') expect([s, d, kiosk(s, d).offers.some((o) => o.body.rollout === 'r2')]).toEqual([s, d, false]);
     // what is retained for a kiosk that connects now: still r1's offer for the rest, the withdraw for the canaries
-    const late = await SimKiosk.connect(broker.url, 'S1', 'D2');
+    const late = await SimKiosk.connect(broker.url, 'S1', 'D2', '-late');
     await waitFor('a late subscriber reads the retained offer', () => late.offers.length === 1);
     expect(late.last).toMatchObject({ rollout: 'r1', action: 'install' });
     await late.close();
@@ -243,6 +244,96 @@ describe.each(INGEST_TARGETS)('release rollouts on %s', (_name, fresh) => {
     ]);
     await expect(releaseChange('resume', id, { db }, io)).rejects.toThrow(/is aborted: cannot resume/);
     await expect(releaseChange('abort', 'r99', { db }, io)).rejects.toThrow(/no rollout r99/);
+  });
+
+  it('a newer rollout over kiosks older ones hold: refused without --supersede; with it the kiosks get its offer, no withdraw, the emptied one aborted, a switching kiosk left to finish', async () => {
+    out.length = 0;
+    // S2/D2 was left switching to 1.1.0 under the aborted rollout before: it finishes (until then no rollout offers it anything)
+    const prev = kiosk('S2', 'D2').last!.rollout;
+    await kiosk('S2', 'D2').report('healthy');
+    await waitFor('S2/D2 healthy is recorded', async () => (await rolloutKiosks(store.db.read, prev)).find((r) => r.deviceId === 'D2')?.step === 'healthy');
+    await releasePublish(npmPack(dir, { version: '1.2.0' }), { db, version: '1.2.0', dir: path.join(dir, 'releases') }, io);
+    // older A: 1.1.0 to the 3 kiosks of S2 (offered; S2/D1 downloading); older M: 1.1.0 to S1, S1/D2 switching to it
+    const a = await releaseRollout({ ...send(), version: '1.1.0', store: ['S2'], baseUrl: BASE }, io);
+    const m = await releaseRollout({ ...send(), version: '1.1.0', store: ['S1'], baseUrl: BASE }, io);
+    for (const [s, d] of KIOSKS) await waitFor(`${s}/${d} is offered 1.1.0`, () => kiosk(s, d).last?.rollout === (s === 'S2' ? a : m));
+    await kiosk('S2', 'D1').through(['downloading']);
+    await kiosk('S1', 'D2').through(['downloading', 'verified', 'switching']);
+    const stepOf = async (id: string, d: string) => (await rolloutKiosks(store.db.read, id)).find((r) => r.deviceId === d)?.step;
+    await waitFor('the steps are recorded', async () => (await stepOf(a, 'D1')) === 'downloading' && (await stepOf(m, 'D2')) === 'switching');
+
+    const newer = { ...send(), version: '1.2.0', store: ['S1', 'S2'], baseUrl: BASE };
+    await expect(releaseRollout(newer, io)).rejects.toThrow(
+      `${a} (release 1.1.0, active) still holds 3 of these kiosks; ${m} (release 1.1.0, active) still holds 4 of these kiosks, 1 of them mid-install: one rollout at a time per kiosk. Let ${a}, ${m} finish, abort them (hq release abort ${a}), or supersede: hq release rollout … --supersede`,
+    );
+    const count = async () => (await store.db.read.all('SELECT id FROM rollouts')).length;
+    const before = await count();
+    const b = await releaseRollout({ ...newer, supersede: true }, io);
+    expect(await count()).toBe(before + 1);
+    expect(out.join('')).toContain(`supersedes ${a} (1.1.0): 3 kiosk(s) handed over; ${a} aborted (superseded by ${b})\nsupersedes ${m} (1.1.0): 3 kiosk(s) handed over, 1 mid-install finish under ${m} first\n`);
+    expect(await getRollout(store.db.read, a)).toMatchObject({ state: 'aborted', reason: `superseded by ${b}` });
+    expect((await getRollout(store.db.read, m))!.state).toBe('active');
+
+    // every kiosk but the switching one gets B's offer, with a higher sequence; none a withdraw from A or M
+    const moved = KIOSKS.filter(([s, d]) => !(s === 'S1' && d === 'D2'));
+    for (const [s, d] of moved) await waitFor(`${s}/${d} is offered 1.2.0`, () => kiosk(s, d).last?.rollout === b);
+    await new Promise((r) => setTimeout(r, 1200)); // several service passes
+    for (const [s, d] of KIOSKS) {
+      const mine = kiosk(s, d).offers.filter((o) => o.body.rollout === a || o.body.rollout === m);
+      expect([s, d, mine.map((o) => o.body.action)]).toEqual([s, d, ['install']]);
+    }
+    expect(kiosk('S1', 'D2').last).toMatchObject({ rollout: m, action: 'install' }); // not disturbed
+    // what the broker retains for each kiosk (a kiosk reconnecting reads this)
+    for (const [s, d] of KIOSKS) {
+      const late = await SimKiosk.connect(broker.url, s, d, '-late');
+      try {
+        await waitFor(`the retained offer of ${s}/${d}`, () => late.offers.length === 1);
+        expect([s, d, late.last!.rollout, late.last!.action, late.last!.version]).toEqual([s, d, s === 'S1' && d === 'D2' ? m : b, 'install', s === 'S1' && d === 'D2' ? '1.1.0' : '1.2.0']);
+      } finally {
+        await late.close();
+      }
+    }
+    expect((await rolloutKiosks(store.db.read, m)).map((r) => [r.deviceId, r.supersededBy])).toEqual([
+      ['D1', b],
+      ['D2', null],
+      ['D3', b],
+      ['D4', b],
+    ]);
+    // the switching kiosk finishes under M (M completes: what it had left is done); then B offers it 1.2.0
+    await kiosk('S1', 'D2').report('healthy');
+    await waitFor('S1/D2 is offered 1.2.0 once healthy under M', () => kiosk('S1', 'D2').last?.rollout === b);
+    await waitFor('M completes', async () => (await getRollout(store.db.read, m))?.state === 'completed');
+    const audit = await store.db.read.all<{ action: string; target: string }>("SELECT action, target FROM audit_log WHERE action = 'release.supersede' ORDER BY seq");
+    expect(audit).toEqual([
+      { action: 'release.supersede', target: a },
+      { action: 'release.supersede', target: m },
+    ]);
+    await releaseChange('abort', b, send(), io);
+  });
+
+  it('an older rollout aborted after a newer one offered its failed kiosk sends that kiosk no withdraw', async () => {
+    await addTag(store.db, 'S2', 'D3', 'solo', 'admin', 2);
+    const c = await releaseRollout({ ...send(), version: '1.1.0', tag: ['solo'], baseUrl: BASE, maxFailures: '3' }, io);
+    const k3 = kiosk('S2', 'D3');
+    await waitFor('S2/D3 is offered 1.1.0', () => k3.last?.rollout === c);
+    await k3.report('failed', { reason: 'disk_full' });
+    await waitFor('the failure is recorded', async () => (await rolloutKiosks(store.db.read, c))[0]?.step === 'failed');
+    // finished under C (failed): not held, so no conflict; D offers it 1.2.0
+    const d = await releaseRollout({ ...send(), version: '1.2.0', store: ['S2'], baseUrl: BASE }, io);
+    await waitFor('S2/D3 is offered 1.2.0', () => k3.last?.rollout === d);
+    expect((await rolloutKiosks(store.db.read, c))[0].supersededBy).toBe(d);
+    await releaseChange('abort', c, send(), io);
+    expect(out.at(-1)).toContain(`rollout ${c} is aborted: 0 offer(s) and 0 withdraw(s) sent`);
+    await new Promise((r) => setTimeout(r, 900));
+    expect(k3.last).toMatchObject({ rollout: d, action: 'install' });
+    const late = await SimKiosk.connect(broker.url, 'S2', 'D3', '-late');
+    try {
+      await waitFor('the retained offer of S2/D3', () => late.offers.length === 1);
+      expect(late.last).toMatchObject({ rollout: d, action: 'install', version: '1.2.0' });
+    } finally {
+      await late.close();
+    }
+    await releaseChange('abort', d, send(), io);
   });
 
   it('the percentage is a stable draw per release: 10 % then 50 % keeps the first 10 %', async () => {

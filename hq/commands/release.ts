@@ -6,7 +6,7 @@ import { withBroker } from '../mqtt-link';
 import { loadPrivateKey } from '../signing';
 import { startReleaseFileServer } from '../releases/file-server';
 import { defaultReleaseDir, listReleases, publishRelease } from '../releases/registry';
-import { changeRollout, createRollout, driveRollout, getRollout, listRollouts, rolloutKiosks, stepCounts, type DriveResult, type StateChange } from '../releases/rollouts';
+import { changeRollout, createRollout, driveRollout, getRollout, listRollouts, rolloutKiosks, shownStep, stepCounts, type DriveResult, type StateChange } from '../releases/rollouts';
 import type { SqlAuditLog } from '../audit/audit-log';
 import type { IngestStore } from '../ingest/store';
 import { cliAction } from './cli-action';
@@ -17,7 +17,8 @@ import { cliActor, DEFAULT_DB, UsageError } from './user';
  * `hq release publish|list|serve|rollout|status|pause|resume|abort`: over-the-air releases (hq/releases). Changes
  * are audited with the actor `cli:<os user>`. A rollout command given `--key` and `--broker` sends what the change
  * calls for at once; without them `hq serve --key --broker` (its release service) does within 30 s. Exit 2 for bad
- * usage, a refused package or an unknown rollout; 1 for other faults.
+ * usage, a refused package, an unknown rollout or a rollout refused because older ones hold its kiosks (`conflict`:
+ * the message names them and the ways on, e.g. `--supersede`); 1 for other faults.
  */
 
 export interface ReleaseIo {
@@ -86,8 +87,8 @@ export async function releaseStatus(id: string, o: DbOpts, io: ReleaseIo): Promi
   const x = r.rollout;
   const lines = [`rollout ${x.id}: ${x.version} ${x.state}${x.reason ? ` (${x.reason})` : ''}, ${x.percent} %, max failures ${x.maxFailures}${x.canaryTag ? `, canary tag ${x.canaryTag}` : ''}, ${x.url}`];
   for (const k of r.kiosks) {
-    const step = k.offerSeq === null ? 'waiting' : (k.step ?? 'offered');
-    lines.push(`  ${k.storeId}/${k.deviceId}${k.canary ? ' (canary)' : ''}: ${step}${k.running ? `, running ${k.running}` : ''}${k.reason ? `, ${k.reason}${k.detail ? `: ${k.detail}` : ''}` : ''}${k.withdrawnAt !== null ? ', withdrawn' : ''}`);
+    const step = shownStep(k);
+    lines.push(`  ${k.storeId}/${k.deviceId}${k.canary ? ' (canary)' : ''}: ${step}${k.supersededBy !== null ? ` by ${k.supersededBy} (was ${k.offerSeq === null ? 'waiting' : (k.step ?? 'offered')})` : ''}${k.running ? `, running ${k.running}` : ''}${k.reason ? `, ${k.reason}${k.detail ? `: ${k.detail}` : ''}` : ''}${k.withdrawnAt !== null ? ', withdrawn' : ''}`);
   }
   io.out(lines.join('\n') + '\n');
 }
@@ -103,7 +104,7 @@ async function sendNow(store: IngestStore, audit: SqlAuditLog, id: string, o: Se
 const sentLine = (id: string, d: DriveResult | null): string =>
   d ? `rollout ${id} is ${d.state}: ${d.offered} offer(s) and ${d.withdrawn} withdraw(s) sent${d.failedToSend ? `, ${d.failedToSend} not sent (sent again by hq serve)` : ''}\n` : `rollout ${id}: hq serve --key --broker sends the offers (or run this with --key and --broker)\n`;
 
-export type RolloutOptions = DbOpts & SendOpts & { version: string; store?: string[]; tag?: string[]; all?: boolean; percent?: string; canaryTag?: string; maxFailures?: string; baseUrl: string };
+export type RolloutOptions = DbOpts & SendOpts & { version: string; store?: string[]; tag?: string[]; all?: boolean; percent?: string; canaryTag?: string; maxFailures?: string; baseUrl: string; supersede?: boolean };
 
 export async function releaseRollout(o: RolloutOptions, io: ReleaseIo): Promise<string> {
   const clock = io.clock ?? new SystemClock();
@@ -124,15 +125,22 @@ export async function releaseRollout(o: RolloutOptions, io: ReleaseIo): Promise<
         ...(o.percent !== undefined ? { percent: intArg('--percent', o.percent) } : {}),
         ...(o.maxFailures !== undefined ? { maxFailures: intArg('--max-failures', o.maxFailures) } : {}),
         ...(o.canaryTag !== undefined ? { canaryTag: o.canaryTag } : {}),
+        ...(o.supersede ? { supersede: true } : {}),
       });
       return c.ok ? { c, sent: await sendNow(store, audit, c.rollout.id, o, clock) } : { c, sent: null };
     },
     clock,
   );
   if (!r.c.ok) throw new UsageError(r.c.message);
-  const { rollout, kiosks, canaries } = r.c;
-  if (o.json) io.out(`${JSON.stringify({ id: rollout.id, version: rollout.version, kiosks, canaries, url: rollout.url, sent: r.sent })}\n`);
-  else io.out(`rollout ${rollout.id}: release ${rollout.version} to ${kiosks} kiosk(s)${canaries ? ` (${canaries} canary first)` : ''}, ${rollout.percent} %, aborts at ${rollout.maxFailures} failure(s)\n${sentLine(rollout.id, r.sent)}`);
+  const { rollout, kiosks, canaries, superseded } = r.c;
+  if (o.json) io.out(`${JSON.stringify({ id: rollout.id, version: rollout.version, kiosks, canaries, url: rollout.url, superseded, sent: r.sent })}\n`);
+  else {
+    const over = superseded.map(
+      (s) =>
+        `supersedes ${s.id} (${s.version}): ${s.kiosks} kiosk(s) handed over${s.midInstall ? `, ${s.midInstall} mid-install finish under ${s.id} first` : ''}${s.aborted ? `; ${s.id} aborted (superseded by ${rollout.id})` : ''}\n`,
+    );
+    io.out(`rollout ${rollout.id}: release ${rollout.version} to ${kiosks} kiosk(s)${canaries ? ` (${canaries} canary first)` : ''}, ${rollout.percent} %, aborts at ${rollout.maxFailures} failure(s)\n${over.join('')}${sentLine(rollout.id, r.sent)}`);
+  }
   return rollout.id;
 }
 
@@ -233,7 +241,8 @@ export function register(program: Command): void {
         .option('--all', 'every kiosk HQ knows (not retired)')
         .option('--percent <p>', 'a stable share of the selected kiosks, 1-100 (canaries always included)', '100')
         .option('--canary-tag <tag>', 'kiosks with this tag get it first; the rest only after every canary reports healthy')
-        .option('--max-failures <n>', 'abort when this many kiosks report failed / rolled_back', '1'),
+        .option('--max-failures <n>', 'abort when this many kiosks report failed / rolled_back', '1')
+        .option('--supersede', 'take over the kiosks older active / paused rollouts have not finished (otherwise refused); kiosks mid-install finish first'),
     ),
   ).action(run('rollout', (o: RolloutOptions) => releaseRollout(o, io)));
   for (const change of ['pause', 'resume', 'abort'] as const) {

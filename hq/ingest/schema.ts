@@ -94,7 +94,7 @@ export const INGEST_MIGRATIONS: Migration[] = [
   ...MEMBERS_MIGRATIONS, // v16
   ...BATCH_PUSH_MIGRATIONS, // v17
   ...RECALLS_MIGRATIONS, // v18
-  ...RELEASES_MIGRATIONS, // v19
+  ...RELEASES_MIGRATIONS, // v19, v20
 ];
 
 /**

@@ -2,7 +2,7 @@ import { formatTime } from '../console/format';
 import { csrfField, html, type Html } from '../console/html';
 import type { Lang, Translate } from '../console/types';
 import type { ReleaseRow } from './registry';
-import type { RolloutKioskRow, RolloutRow, StateChange } from './rollouts';
+import { shownStep, type RolloutKioskRow, type RolloutRow, type StateChange } from './rollouts';
 
 /** The HTML of the console's release pages (every value escaped by `html`: reports come from kiosks). */
 
@@ -15,7 +15,6 @@ export interface PageEnv {
 }
 
 const time = (env: PageEnv, ms: number | null): string => (ms === null ? '—' : formatTime(ms, env.timezone, env.lang));
-const stepOf = (k: RolloutKioskRow): string => (k.offerSeq === null ? 'waiting' : (k.step ?? 'offered'));
 
 function counts(env: PageEnv, steps: Record<string, number>): Html {
   const entries = Object.entries(steps);
@@ -52,9 +51,9 @@ export function rolloutPage(env: PageEnv, o: { rollout: RolloutRow; kiosks: read
         )
     : [];
   const rows = o.kiosks.map((k) => {
-    const step = stepOf(k);
+    const step = shownStep(k);
     const progress = step === 'downloading' && k.received !== null && k.total ? `${Math.floor((100 * k.received) / k.total)} %` : '';
-    return html`<tr data-kiosk="${k.storeId}/${k.deviceId}" data-step="${step}" class="step-${step}"><td>${k.storeId}/${k.deviceId}${k.canary ? html` <span class="badge">${env.t('release.canary')}</span>` : ''}</td><td>${env.t(`release.step.${step}`)}${k.withdrawnAt !== null ? html` <span class="badge">${env.t('release.withdrawn')}</span>` : ''}</td><td>${k.running ?? ''}</td><td>${progress}</td><td>${k.reason ? `${k.reason}${k.detail ? `: ${k.detail}` : ''}` : ''}</td><td>${time(env, k.reportedAt)}</td></tr>`;
+    return html`<tr data-kiosk="${k.storeId}/${k.deviceId}" data-step="${step}" class="step-${step}"><td>${k.storeId}/${k.deviceId}${k.canary ? html` <span class="badge">${env.t('release.canary')}</span>` : ''}</td><td>${env.t(`release.step.${step}`)}${k.withdrawnAt !== null ? html` <span class="badge">${env.t('release.withdrawn')}</span>` : ''}${k.supersededBy !== null ? html` <a class="superseded-by" href="/releases/rollouts/${encodeURIComponent(k.supersededBy)}">${env.t('release.supersededBy', { id: k.supersededBy })}</a>` : ''}</td><td>${k.running ?? ''}</td><td>${progress}</td><td>${k.reason ? `${k.reason}${k.detail ? `: ${k.detail}` : ''}` : ''}</td><td>${time(env, k.reportedAt)}</td></tr>`;
   });
   return html`${o.flash ? html`<p class="flash" role="status">${o.flash}</p>` : ''}${o.problem ? html`<p class="problems" role="alert">${o.problem}</p>` : ''}
 <p class="rollout-summary">${env.t('release.summary', { state: env.t(`release.state.${r.state}`), percent: r.percent, max: r.maxFailures, user: r.createdBy, time: time(env, r.createdAt) })}</p>
@@ -63,4 +62,38 @@ ${r.canaryTag ? html`<p>${env.t('release.canaryTag', { tag: r.canaryTag })}</p>`
 <div class="rollout-actions">${buttons}</div>
 <table class="rollout-kiosks"><thead><tr><th>${env.t('release.kiosk')}</th><th>${env.t('release.step')}</th><th>${env.t('release.running')}</th><th>${env.t('release.progress')}</th><th>${env.t('release.detail')}</th><th>${env.t('release.reportedAt')}</th></tr></thead><tbody>${rows}</tbody></table>
 ${o.hidden ? html`<p class="muted">${env.t('release.hidden', { count: o.hidden })}</p>` : ''}`;
+}
+
+/** What the rollout form sends back when it is shown again (a refusal keeps what was typed). */
+export interface RolloutFormValues {
+  version?: string;
+  stores?: string;
+  tags?: string;
+  all?: boolean;
+  percent?: string;
+  canaryTag?: string;
+  maxFailures?: string;
+  baseUrl?: string;
+  supersede?: boolean;
+}
+
+/**
+ * The form that starts a rollout (admins: `config.publish`), with the "supersede older rollouts" box: unticked, a
+ * rollout whose kiosks an older active / paused rollout has not finished is refused with a message saying which.
+ */
+export function rolloutForm(env: PageEnv, versions: readonly string[], v: RolloutFormValues, problem?: string): Html {
+  if (!env.canChange || versions.length === 0) return html``;
+  const checked = (b: boolean | undefined): Html => (b ? html` checked` : html``);
+  return html`<h2>${env.t('release.new')}</h2>${problem ? html`<p class="problems" role="alert" data-problem="rollout">${problem}</p>` : ''}
+<form method="post" action="/releases/rollouts" class="rollout-new">${csrfField(env.csrfToken)}
+<label>${env.t('release.version')} <select name="version" required>${versions.map((x) => html`<option value="${x}"${x === v.version ? html` selected` : ''}>${x}</option>`)}</select></label>
+<label><input type="checkbox" name="all" value="1"${checked(v.all)}> ${env.t('release.f.all')}</label>
+<label>${env.t('release.f.stores')} <input name="stores" value="${v.stores ?? ''}" placeholder="S1, S2"></label>
+<label>${env.t('release.f.tags')} <input name="tags" value="${v.tags ?? ''}"></label>
+<label>${env.t('release.f.percent')} <input name="percent" type="number" min="1" max="100" value="${v.percent ?? '100'}"></label>
+<label>${env.t('release.f.canaryTag')} <input name="canary_tag" value="${v.canaryTag ?? ''}"></label>
+<label>${env.t('release.f.maxFailures')} <input name="max_failures" type="number" min="1" value="${v.maxFailures ?? '1'}"></label>
+<label>${env.t('release.f.baseUrl')} <input name="base_url" type="url" required value="${v.baseUrl ?? ''}" placeholder="https://hq.example:8443"></label>
+<label title="${env.t('release.f.supersedeHelp')}"><input type="checkbox" name="supersede" value="1"${checked(v.supersede)}> ${env.t('release.f.supersede')}</label>
+<button type="submit">${env.t('release.start')}</button></form>`;
 }

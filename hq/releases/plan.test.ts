@@ -32,6 +32,7 @@ const kiosk = (deviceId: string, o: { canary?: boolean; offered?: number | null;
   received: null,
   total: null,
   reportedAt: null,
+  supersededBy: null,
 });
 const ids = (ks: RolloutKioskRow[]) => ks.map((k) => k.deviceId);
 
@@ -63,4 +64,23 @@ it('signs an unanswered offer again after 23 days, not a settled one; completes 
   expect(ids(planRollout(rollout('active', 5), ks, T).install)).toEqual(['D1', 'D2']);
   expect(planRollout(rollout('active'), [kiosk('D1', { offered: T, step: 'healthy' })], T).complete).toBe(true);
   expect(planRollout(rollout('active'), [kiosk('D1', { offered: T, step: 'healthy' }), kiosk('D2', { offered: T })], T).complete).toBe(false);
+});
+
+it('a kiosk handed over to a newer rollout counts for nothing: no offer, no withdraw, no failure, not awaited for completion', () => {
+  const over = (k: RolloutKioskRow): RolloutKioskRow => ({ ...k, supersededBy: 'r2' });
+  const ks = [over(kiosk('C1', { canary: true })), over(kiosk('D1', { offered: T, step: 'failed' })), over(kiosk('D2', { offered: T, step: 'downloading' })), kiosk('D3')];
+  // the superseded canary does not hold the rest back; the superseded failure does not abort
+  expect(planRollout(rollout('active'), ks, T)).toMatchObject({ abort: null, install: [ks[3]], complete: false });
+  expect(planRollout(rollout('aborted'), ks, T).withdraw).toEqual([]);
+  // (without the hand-over: the canary first, and an abort with withdraws)
+  const mine = ks.map((k) => ({ ...k, supersededBy: null }));
+  expect(ids(planRollout(rollout('active', 5), mine, T).install)).toEqual(['C1']);
+  expect(ids(planRollout(rollout('aborted'), mine, T).withdraw)).toEqual(['D1', 'D2']);
+  expect(planRollout(rollout('active'), [over(kiosk('D1')), kiosk('D2', { offered: T, step: 'healthy' })], T).complete).toBe(true);
+});
+
+it('a kiosk mid-install under another rollout is offered nothing until it has finished there', () => {
+  const ks = [kiosk('D1'), kiosk('D2'), kiosk('D3', { offered: T - OFFER_RENEW_AFTER_MS })];
+  expect(ids(planRollout(rollout('active'), ks, T, new Set(['S1/D1', 'S1/D3'])).install)).toEqual(['D2']);
+  expect(ids(planRollout(rollout('active'), ks, T).install)).toEqual(['D1', 'D2', 'D3']);
 });

@@ -10,6 +10,9 @@ import type { Migration } from '../../kernel/sqlite/migrate';
  * - rollout_kiosks: the kiosks a rollout targets (`canary` 1 for the canary group), the offer sequence HQ signed for
  *   each (null: not offered yet), the withdraw sent after an abort, and the kiosk's latest reported step.
  * - release_offer_seq: HQ's offer sequence per kiosk (the signed envelope's `version`, strictly increasing).
+ *
+ * v20 — `rollout_kiosks.superseded_by`: the newer rollout a kiosk was handed over to (./rollouts.ts: `supersede`, or
+ * a newer rollout's offer claimed for it); the older rollout sends it nothing more (no offer, no withdraw).
  */
 export const RELEASES_MIGRATIONS: Migration[] = [
   {
@@ -67,6 +70,13 @@ export const RELEASES_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 20,
+    name: 'rollouts: a kiosk handed over to a newer rollout (superseded_by)',
+    sql: `
+      ALTER TABLE rollout_kiosks ADD COLUMN superseded_by TEXT;
+    `,
+  },
 ];
 
 /** The same on PostgreSQL (idempotent: run at every open). */
@@ -120,4 +130,5 @@ export const PG_RELEASES_SCHEMA = `
     seq BIGINT NOT NULL,
     PRIMARY KEY (store_id, device_id)
   );
+  ALTER TABLE rollout_kiosks ADD COLUMN IF NOT EXISTS superseded_by TEXT;
 `;
