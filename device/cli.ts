@@ -196,6 +196,8 @@ common(program.command('factory-reset').description('after a final backup, wipe 
 program.command('install').description('as root: kiosk user, /var/lib/kiosk, /etc/kiosk/config.json, systemd units, udev rules, enable the units')
   .option('--dry-run', 'print every step it would take, change nothing').option('--root <dir>', 'install the files under a staging root (image builders)')
   .option('--start', 'also start the units now (systemctl enable --now)')
+  .option('--releases', 'also set the lane up for over-the-air releases: this package as <updates root>/releases/<version>, current, the systemd drop-in, updates.* in a new config')
+  .option('--updates-root <dir>', 'the updates root on the lane (implies --releases; default /opt/kiosk)')
   .action(lazy(() => import('./commands/install'), 'install'));
 const storage = program.command('storage').description('the database against its data marker (what the kiosk knows it had)');
 common(storage.command('status').description('marker, database high-water marks, and whether they match (exit 1 when not)'))

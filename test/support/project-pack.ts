@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { ROOT } from './cli';
 
 /**
- * A real `npm pack` archive of this project as built (`npm run -s build` first): its package.json with `version`
- * and its dist/, each file passed through `patch` (relative path, text) — the change a later build would carry.
+ * A real `npm pack` archive of this project as built (`npm run -s build` first): its package.json with `version`,
+ * its dist/ (each file passed through `patch` (relative path, text) — the change a later build would carry) and the
+ * rest of what package.json's `files` ships (the screen's page, starter data, HQ's page, deploy/).
  * `npm pack --ignore-scripts`: the `prepare` script would build again into the copy. Returns the .tgz path.
  * The source maps are left out (nothing at run time reads them; the package is 4× smaller without them).
  *
@@ -39,6 +40,11 @@ export function packProject(dir: string, version: string, patch: (rel: string, t
     }
   };
   copy(dist, path.join(src, 'dist'));
+  // what a release needs beside dist/ (the screen's page, starter data, HQ's page, the units): package.json's "files"
+  // picks from these as it does from a checkout
+  for (const rel of ['screen-ui', path.join('config', 'starter'), path.join('hq', 'console', 'public'), 'deploy']) {
+    fs.cpSync(path.join(ROOT, rel), path.join(src, rel), { recursive: true });
+  }
   const bundle = path.join(src, 'dist', 'device', 'cli.bundle.js');
   const built = fs.readFileSync(path.join(dist, 'device', 'cli.bundle.js'), 'utf8');
   const patched = fs.readFileSync(bundle, 'utf8');
