@@ -28,7 +28,7 @@ describe('ProbeWindows', () => {
     w.record('burst', bad('HTTP 502', 5));
     w.record('burst', bad('timeout'));
     const s = w.summary('burst');
-    expect(s).toMatchObject({ window: 'burst', requests: 7, errors: 3, errorKinds: { timeout: 2, 'HTTP 502': 1 }, unknown: 0, p50: 20, p95: 40, max: 40, openedAt: 1_000, closedAt: null });
+    expect(s).toMatchObject({ window: 'burst', requests: 7, errors: 3, errorKinds: { 'timeout /orders': 2, 'HTTP 502 /orders': 1 }, unknown: 0, p50: 20, p95: 40, max: 40, openedAt: 1_000, closedAt: null });
   });
 
   it('counts a 404 of a page not known yet as answered (timed), not as an error', () => {
@@ -124,8 +124,8 @@ describe('consoleTable', () => {
     );
     expect(rows).toEqual([
       '| 50 | 1 | idle | 4 | 0 (+1 kiosk page 404 before HQ knew the kiosk) | 10 | 12 | 12 | ×1.0 |',
-      '| 50 | 1 | connect burst | 4 | 1 (1 timeout) | 30 | 35 | 35 | ×3.0 |',
-      '| 50 | 1 | broker down | 1 | 1 (1 refused) | – | – | – | – |',
+      '| 50 | 1 | connect burst | 4 | 1 (1 timeout /orders) | 30 | 35 | 35 | ×3.0 |',
+      '| 50 | 1 | broker down | 1 | 1 (1 refused /orders) | – | – | – | – |',
     ]);
   });
 });

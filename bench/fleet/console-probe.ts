@@ -35,7 +35,7 @@ export interface WindowSummary {
   window: string;
   requests: number;
   errors: number;
-  /** Errors by kind, e.g. { timeout: 2, 'HTTP 502': 1 }. */
+  /** Errors by kind and page, e.g. { 'timeout /orders': 2, 'HTTP 502 /fleet': 1 }. */
   errorKinds: Record<string, number>;
   /** 404s of a page not known yet (not errors; their latency counts). */
   unknown: number;
@@ -89,7 +89,11 @@ export class ProbeWindows {
       .map((x) => x.ms)
       .sort((a, b) => a - b);
     const errorKinds: Record<string, number> = {};
-    for (const x of samples) if (x.error !== null) errorKinds[x.error] = (errorKinds[x.error] ?? 0) + 1;
+    for (const x of samples) {
+      if (x.error === null) continue;
+      const kind = `${x.error} ${x.path}`; // which page failed, e.g. `timeout /orders`
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    }
     return {
       window: name,
       requests: samples.length,

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { IngestDb } from '../ingest/pg-db';
+import { writeBesideIngest, type IngestDb } from '../ingest/pg-db';
 import { ROLES, type ConsoleUser, type Role } from './types';
 
 /**
  * Console sessions (table `sessions`, schema v5). The cookie carries 32 random bytes (base64url); the table keeps
  * only their sha256, so a copy of the database opens no session. A session ends 30 minutes after its last request
  * (idle) or 12 hours after login (absolute), at logout, or when its user is disabled or gets a new password.
+ * Session writes run beside the ingest batches on PostgreSQL (no batch writes `sessions`): a page view's touch
+ * must not wait for, nor hold back, a reconnect burst's batches.
  */
 export const IDLE_MS = 30 * 60_000;
 export const ABSOLUTE_MS = 12 * 3_600_000;
@@ -26,7 +28,7 @@ export interface Session {
 export async function createSession(db: IngestDb, username: string, ip: string, now: number): Promise<{ cookie: string; csrfToken: string }> {
   const cookie = randomToken();
   const csrfToken = randomToken();
-  await db.transaction((tx) =>
+  await writeBesideIngest(db, (tx) =>
     tx.run('INSERT INTO sessions (id_hash, username, csrf_token, created_at, last_seen_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       hashSessionId(cookie),
       username,
@@ -66,7 +68,7 @@ export async function findSession(db: IngestDb, cookie: string | undefined, now:
     await endSession(db, idHash);
     return undefined;
   }
-  if (now - lastSeen >= TOUCH_MS) await db.transaction((tx) => tx.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [now, idHash]));
+  if (now - lastSeen >= TOUCH_MS) await writeBesideIngest(db, (tx) => tx.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [now, idHash]));
   const role = r.role as Role;
   let stores: string[] = [];
   if (role === 'store_manager') {
@@ -81,10 +83,10 @@ export async function findSession(db: IngestDb, cookie: string | undefined, now:
 }
 
 export async function endSession(db: IngestDb, idHash: string): Promise<void> {
-  await db.transaction((tx) => tx.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]));
+  await writeBesideIngest(db, (tx) => tx.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]));
 }
 
 /** Ends sessions past their idle or absolute limit (housekeeping; findSession refuses them anyway). */
 export async function purgeSessions(db: IngestDb, now: number): Promise<void> {
-  await db.transaction((tx) => tx.run('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?', [now, now - IDLE_MS]));
+  await writeBesideIngest(db, (tx) => tx.run('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?', [now, now - IDLE_MS]));
 }

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../../kernel/clock';
 import type { Tx } from '../../kernel/sqlite/database';
+import { writeBesideIngest } from '../ingest/pg-db';
 import type { ConsoleContext, ConsoleService } from './types';
 
 /** What a store-wide signed list published by `hq serve` (member snapshot, recall list …) is made of. */
@@ -41,7 +42,8 @@ export function signedListService(spec: SignedListSpec): ConsoleService {
     const onMessage = (topic: string, payload: Buffer): void => {
       if (!spec.isReportedTopic(topic)) return;
       queue(async () => {
-        const store = await ctx.store.db.transaction((tx) => spec.recordReported(tx, topic, payload, ctx.clock.now()));
+        // beside the ingest batches (no batch writes a `*_reported` table): a fleet's births bring one report per kiosk
+        const store = await writeBesideIngest(ctx.store.db, (tx) => spec.recordReported(tx, topic, payload, ctx.clock.now()));
         if (store) ctx.live.publish('config', store);
       });
     };

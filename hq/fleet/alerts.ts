@@ -1,5 +1,5 @@
 import type { AlertInput, Alerts, AlertText, StoreScope } from '../console/types';
-import type { IngestDb } from '../ingest/pg-db';
+import { writeBesideIngest, type IngestDb } from '../ingest/pg-db';
 import { decodeAlertText, encodeAlertText } from './alert-text';
 import { kioskWhere } from '../console/scope-sql';
 
@@ -60,7 +60,10 @@ const MAX_MESSAGE = 500;
 /**
  * The alerts table (schema: ./schema.ts) behind the console's {@link Alerts}: each evaluator (`source`) says which
  * alerts are active now; new ones are raised, gone ones cleared, and every raise stays as history. Reads are always
- * within a user's store scope (an alert without a store is shown to users who see every store only).
+ * within a user's store scope (an alert without a store is shown to users who see every store only). No ingest batch
+ * writes alerts, so on PostgreSQL every write here runs beside the batches (writeBesideIngest), one such write at a
+ * time: under the global write lock, an evaluator's sync every few seconds queued every batch behind it during a
+ * reconnect burst (bench/fleet, K = 4: batches and the console waited up to 9 s).
  */
 export class SqlAlerts implements Alerts {
   constructor(private readonly db: IngestDb) {}
@@ -73,7 +76,7 @@ export class SqlAlerts implements Alerts {
   /** {@link sync}, returning what it raised and cleared. */
   async syncChanges(source: string, active: readonly AlertInput[], now: number): Promise<{ raised: AlertInput[]; cleared: AlertRecord[] }> {
     const wanted = new Map(active.map((a) => [a.key, a]));
-    return this.db.transaction(async (tx) => {
+    return writeBesideIngest(this.db, async (tx) => {
       const rows = await tx.all<Row>('SELECT * FROM alerts WHERE source = ? AND cleared_at IS NULL', [source]);
       const open = rows.map(toRecord);
       const storedText = new Map(rows.map((r) => [Number(r.id), r.text_json ?? null]));
@@ -118,13 +121,13 @@ export class SqlAlerts implements Alerts {
   /** Acknowledges an alert (the first acknowledgement stays); false when there is no such alert. */
   async ack(id: number, user: string, now: number): Promise<boolean> {
     if (!Number.isSafeInteger(id)) return false;
-    const r = await this.db.transaction((tx) => tx.run('UPDATE alerts SET acked_by = COALESCE(acked_by, ?), acked_at = COALESCE(acked_at, ?) WHERE id = ?', [user, now, id]));
+    const r = await writeBesideIngest(this.db, (tx) => tx.run('UPDATE alerts SET acked_by = COALESCE(acked_by, ?), acked_at = COALESCE(acked_at, ?) WHERE id = ?', [user, now, id]));
     return r.changes > 0;
   }
 
   /** Clears the open alerts of a kiosk (it was retired). */
   async clearDevice(storeId: string, deviceId: string, now: number): Promise<void> {
-    await this.db.transaction((tx) => tx.run('UPDATE alerts SET cleared_at = ? WHERE store_id = ? AND device_id = ? AND cleared_at IS NULL', [now, storeId, deviceId]));
+    await writeBesideIngest(this.db, (tx) => tx.run('UPDATE alerts SET cleared_at = ? WHERE store_id = ? AND device_id = ? AND cleared_at IS NULL', [now, storeId, deviceId]));
   }
 
   private async query(scope: StoreScope, filter: { store?: string; device?: string }, state: string, limit: number): Promise<AlertRecord[]> {

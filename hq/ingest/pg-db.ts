@@ -115,7 +115,8 @@ export class PgIngestDb implements IngestDb {
   }
 
   /**
-   * A write that touches no table an ingest batch writes (the fleet table and the kiosks' sealing keys): beside the
+   * A write that touches no table an ingest batch writes (the fleet table, the kiosks' sealing keys, alerts, rollouts
+   * and the offers' sequence numbers): beside the
    * batches (7411 SHARED: still never beside a {@link transaction}), one at a time among such writes (key 7415
    * EXCLUSIVE: two workers' fleet writes share rows, in any order), retried like a batch.
    */

@@ -7,7 +7,7 @@ import { releaseOfferTopic } from '../../protocol/releases/topics';
 import { serializeEnvelope, signEnvelope } from '../../protocol/signed-envelope';
 import type { AuditLog } from '../console/types';
 import { isValidTag } from '../fleet/tags';
-import type { IngestDb } from '../ingest/pg-db';
+import { writeBesideIngest, type IngestDb } from '../ingest/pg-db';
 import { getRelease, packageUrlPath } from './registry';
 import { rolloutTargets, type Selection } from './targeting';
 
@@ -276,7 +276,7 @@ export async function createRollout(db: IngestDb, audit: AuditLog, r: CreateRoll
   const targets = await rolloutTargets(db, { version: r.version, selection: r.selection, percent, canaryTag: r.canaryTag ?? null });
   if (targets.length === 0) return { ok: false, problem: 'no_kiosk', message: 'no kiosk is selected (known to HQ, not retired, in the stores / tags, under the percentage)' };
   const wanted = new Set(targets.map((k) => kioskKey(k.storeId, k.deviceId)));
-  const done = await db.transaction(async (tx) => {
+  const done = await writeBesideIngest(db, async (tx) => {
     // read in the write transaction: a rollout made or driven meanwhile by another process is seen
     const held = (await unfinishedRows(tx)).filter((x) => wanted.has(kioskKey(x.store_id, x.device_id)));
     const holders = holdersOf(held, r.now);
@@ -341,7 +341,7 @@ export async function changeRollout(db: IngestDb, audit: AuditLog, id: string, c
   const widened = o.percent !== undefined && o.percent > current.percent ? await rolloutTargets(db, { version: current.version, selection: current.selection, percent: o.percent, canaryTag: current.canaryTag }) : [];
   const from: Record<StateChange, RolloutState[]> = { pause: ['active'], resume: ['paused', 'active'], abort: ['active', 'paused'] };
   const to: Record<StateChange, RolloutState> = { pause: 'paused', resume: 'active', abort: 'aborted' };
-  const r = await db.transaction(async (tx) => {
+  const r = await writeBesideIngest(db, async (tx) => {
     const row = (await getRollout(tx, id))!;
     if (!from[change].includes(row.state)) return null;
     let added = 0;
@@ -438,12 +438,12 @@ async function busyElsewhere(db: Pick<Tx, 'all'>, id: string, now: number): Prom
 /** Decides and sends what a rollout's state calls for now (see the module comment). Safe to run at any time, anywhere. */
 export async function driveRollout(deps: DriveDeps, id: string): Promise<DriveResult | null> {
   const now = deps.clock.now();
-  // looked at first without the write lock (on PostgreSQL a write transaction here waits for, and holds back, the
-  // ingest batches): most passes have nothing to do
+  // looked at first without a write transaction: most passes have nothing to do (the rollout tables are written
+  // beside the ingest batches on PostgreSQL — no batch writes them — one such write at a time)
   const seen = await getRollout(deps.db.read, id);
   if (!seen) return null;
   if (idle(planRollout(seen, await rolloutKiosks(deps.db.read, id), now, await busyElsewhere(deps.db.read, id, now)))) return { state: seen.state, offered: 0, withdrawn: 0, failedToSend: 0 };
-  const decided = await deps.db.transaction(async (tx) => {
+  const decided = await writeBesideIngest(deps.db, async (tx) => {
     const rollout = await getRollout(tx, id);
     if (!rollout) return null;
     const plan = planRollout(rollout, await rolloutKiosks(tx, id), now, await busyElsewhere(tx, id, now));
@@ -505,7 +505,7 @@ export async function driveRollout(deps: DriveDeps, id: string): Promise<DriveRe
   );
   if (failed.length) {
     // not sent: un-claimed, so the next pass sends them (with a new sequence number: numbers only have to increase)
-    await deps.db.transaction(async (tx) => {
+    await writeBesideIngest(deps.db, async (tx) => {
       for (const s of failed) {
         if (s.action === 'install') await tx.run('UPDATE rollout_kiosks SET offer_seq = NULL, offered_at = NULL WHERE rollout_id = ? AND store_id = ? AND device_id = ? AND offer_seq = ?', [id, s.storeId, s.deviceId, s.seq]);
         else await tx.run('UPDATE rollout_kiosks SET withdraw_seq = NULL, withdrawn_at = NULL WHERE rollout_id = ? AND store_id = ? AND device_id = ? AND withdraw_seq = ?', [id, s.storeId, s.deviceId, s.seq]);

@@ -1,5 +1,6 @@
 import type { TimerHandle } from '../../kernel/clock';
 import type { ConsoleContext, ConsoleService } from '../console/types';
+import { writeBesideIngest } from '../ingest/pg-db';
 import { parseReleaseReportedTopic, RELEASE_REPORTED_FILTER, recordReleaseReported } from './reported';
 import { driveRollout, rolloutsToDrive } from './rollouts';
 
@@ -37,7 +38,7 @@ export function releasesService(opts: { everyMs?: number } = {}): ConsoleService
     const onMessage = (topic: string, payload: Buffer): void => {
       if (parseReleaseReportedTopic(topic) === null) return;
       queue(async () => {
-        const rollout = await ctx.store.db.transaction((tx) => recordReleaseReported(tx, topic, payload, ctx.clock.now()));
+        const rollout = await writeBesideIngest(ctx.store.db, (tx) => recordReleaseReported(tx, topic, payload, ctx.clock.now()));
         if (rollout === null) return;
         ctx.live.publish('fleet');
         await drive(rollout);
