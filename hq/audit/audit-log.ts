@@ -2,7 +2,7 @@ import { canonicalJson } from '../../kernel/canonical-json';
 import type { Clock } from '../../kernel/clock';
 import type { Tx } from '../../kernel/sqlite/database';
 import type { AuditLog, LiveHub } from '../console/types';
-import type { IngestDb } from '../ingest/pg-db';
+import { writeBesideIngest, type IngestDb } from '../ingest/pg-db';
 import { AUDIT_GENESIS, auditHash, type AuditFields } from './chain';
 
 /**
@@ -134,7 +134,7 @@ export class SqlAuditLog implements AuditLog {
     const action = clip(entry.action) ?? '';
     const target = clip(entry.target);
     const ip = clip(entry.ip);
-    await this.db.transaction(async (tx) => {
+    await writeBesideIngest(this.db, async (tx) => {
       const head = await headOf(tx);
       const seq = head.seq + 1;
       const ts = this.clock.now();

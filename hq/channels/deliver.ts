@@ -9,6 +9,7 @@ import { ConfigRegistry } from '../config/registry';
 import { sealKeys } from './kiosk-keys';
 import { ChannelSecretsRegistry } from './registry';
 import type { HqSecretsKey } from './secrets-key';
+import { writeBesideIngest } from '../ingest/pg-db';
 
 /** One kiosk's outcome of a delivery run. */
 export interface DeliveryOutcome {
@@ -115,7 +116,7 @@ export function sealChannelSection(
 }
 
 async function record(deps: DeliverDeps, d: Delivery): Promise<void> {
-  await deps.store!.db.transaction((tx) =>
+  await writeBesideIngest(deps.store!.db, (tx) =>
     tx.run(
       `INSERT INTO channel_deliveries (store_id, device_id, version, status, config_version, key_fingerprint, at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (store_id, device_id) DO UPDATE SET version = excluded.version, status = excluded.status, config_version = excluded.config_version,

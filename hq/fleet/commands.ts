@@ -7,6 +7,7 @@ import { serializeEnvelope } from '../../protocol/signed-envelope';
 import { isValidId, levelsUnderRoot, underRoot } from '../../protocol/topics';
 import type { ConsoleContext, ConsoleService } from '../console/types';
 import { signCommand } from '../signing';
+import { writeBesideIngest } from '../ingest/pg-db';
 
 /**
  * Signed commands from the console: {@link sendCommand} signs with HQ's key, records a `commands` row (`sent`),
@@ -42,7 +43,7 @@ export async function sendCommand(
   }
   const id = env.body.id;
   const text = serializeEnvelope(env);
-  await ctx.store.db.transaction((tx) =>
+  await writeBesideIngest(ctx.store.db, (tx) =>
     tx.run(
       "INSERT INTO commands (id, store_id, device_id, name, args, sent_by, sent_at, status, payload_sha256, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?)",
       [id, storeId, deviceId, name, JSON.stringify(args), user, now, payloadSha256(text), opts.batchId ?? null],
@@ -52,7 +53,7 @@ export async function sendCommand(
   try {
     await ctx.mqtt.publishAsync(commandTopic(storeId, deviceId), text, { qos: 1, retain: false });
   } catch (e) {
-    await ctx.store.db.transaction((tx) =>
+    await writeBesideIngest(ctx.store.db, (tx) =>
       tx.run("UPDATE commands SET status = 'failed', result = ?, result_at = ? WHERE id = ?", [JSON.stringify({ error: `not published: ${(e as Error).message}` }), ctx.clock.now(), id]),
     );
   }
@@ -93,7 +94,7 @@ export async function recordCommandResult(ctx: Pick<ConsoleContext, 'store' | 'c
   const [matchSql, matchParam] =
     typeof r.id === 'string' ? ['id = ?', r.id] : typeof r.payloadSha256 === 'string' ? ['payload_sha256 = ?', r.payloadSha256] : [null, null];
   if (!matchSql) return null;
-  const res = await ctx.store.db.transaction((tx) =>
+  const res = await writeBesideIngest(ctx.store.db, (tx) =>
     tx.run(`UPDATE commands SET status = ?, result = ?, result_at = ? WHERE ${matchSql} AND store_id = ? AND device_id = ?`, [r.status, text, now, matchParam, where.storeId, where.deviceId]),
   );
   return res.changes > 0 ? where.storeId : null;
@@ -102,7 +103,7 @@ export async function recordCommandResult(ctx: Pick<ConsoleContext, 'store' | 'c
 /** Marks commands without an answer for `timeoutMs` as `timeout`; returns the stores touched. */
 export async function expireCommands(ctx: Pick<ConsoleContext, 'store' | 'clock'>, timeoutMs = COMMAND_RESULT_TIMEOUT_MS): Promise<string[]> {
   const now = ctx.clock.now();
-  return ctx.store.db.transaction(async (tx) => {
+  return writeBesideIngest(ctx.store.db, async (tx) => {
     const rows = await tx.all<{ id: string; store_id: string }>("SELECT id, store_id FROM commands WHERE status = 'sent' AND sent_at <= ?", [now - timeoutMs]);
     for (const r of rows) await tx.run("UPDATE commands SET status = 'timeout', result_at = ? WHERE id = ? AND status = 'sent'", [now, r.id]);
     return [...new Set(rows.map((r) => r.store_id))];

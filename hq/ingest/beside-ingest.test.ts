@@ -11,7 +11,10 @@ import { Client } from 'pg';
 import { Postgres } from '../../test/support/postgres';
 import { addUser } from '../console/users';
 import { createSession, findSession } from '../console/sessions';
+import { SqlAuditLog } from '../audit/audit-log';
 import { SqlAlerts } from '../fleet/alerts';
+import { expireCommands } from '../fleet/commands';
+import { SimulatedClock } from '../../kernel/clock';
 import { PgIngestDb } from './pg-db';
 import { IngestStore } from './store';
 
@@ -86,3 +89,13 @@ it("a console login's session and a page view's touch run beside the batch", asy
   const row = await store.db.read.get<{ last_seen_at: string }>('SELECT last_seen_at FROM sessions');
   expect(Number(row!.last_seen_at)).toBe(T0 + 20_000);
 });
+
+it("the audit log (every publish and rollout is audited) and the command sweep run beside the batch", async () => {
+  const audit = new SqlAuditLog(store.db, new SimulatedClock(T0));
+  expect(await whileBatchOpen(() => audit.record({ actor: 'system', action: 'members.publish', target: 'store:S1' }))).toBe('beside');
+  expect(await whileBatchOpen(() => audit.record({ actor: 'system', action: 'members.publish', target: 'store:S2' }))).toBe('beside');
+  const rows = await store.db.read.all<{ seq: string; target: string }>("SELECT seq, target FROM audit_log WHERE action = 'members.publish' ORDER BY seq");
+  expect(rows.map((r) => r.target)).toEqual(['store:S1', 'store:S2']);
+  expect(await whileBatchOpen(() => expireCommands({ store, clock: new SimulatedClock(T0) }))).toBe('beside');
+});
+

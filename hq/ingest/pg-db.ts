@@ -51,8 +51,9 @@ const retryable = (e: unknown): boolean => RETRYABLE.has((e as { code?: unknown 
  * HQ's ingest store on PostgreSQL (`hq ingest --db postgres://…`), shared by any number of ingest workers on any host.
  *
  * Locks (transaction-scoped advisory locks, released at COMMIT/ROLLBACK — a killed worker's go with its connection):
- * - {@link transaction}, every writer but the ingest batches (console, config and price-book publishing, HQ refunds,
- *   `hq orders rebuild`, reconciliation, members, recalls, retiring a kiosk, the schema at open …): key 7411
+ * - {@link transaction}, every writer but the ingest batches and the writes beside them (below) (config and
+ *   price-book publishing, HQ refunds, `hq orders rebuild`, reconciliation, member and recall edits, users, retiring a
+ *   kiosk, the schema at open …): key 7411
  *   EXCLUSIVE. Such a writer runs alone — no other such writer and no ingest batch in flight — the guarantee every
  *   one of them had before (one global lock, as SQLite's `BEGIN IMMEDIATE` gives several processes on one file), so
  *   none of them had to change (a rebuild re-projecting an order, an HQ refund writing one, rely on it).
@@ -115,8 +116,9 @@ export class PgIngestDb implements IngestDb {
   }
 
   /**
-   * A write that touches no table an ingest batch writes (the fleet table, the kiosks' sealing keys, alerts, rollouts
-   * and the offers' sequence numbers): beside the
+   * A write that touches no table an ingest batch writes (the fleet table, the kiosks' sealing keys, alerts, console
+   * sessions, the audit log, commands and their results, rollouts and offer numbers, the kiosks' members / recalls
+   * reports, the member snapshots and recall lists published, channel deliveries): beside the
    * batches (7411 SHARED: still never beside a {@link transaction}), one at a time among such writes (key 7415
    * EXCLUSIVE: two workers' fleet writes share rows, in any order), retried like a batch.
    */

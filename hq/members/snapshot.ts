@@ -9,6 +9,7 @@ import { serializeEnvelope, signEnvelope, type Envelope } from '../../protocol/s
 import type { AuditLog, LiveHub } from '../console/types';
 import type { IngestStore } from '../ingest/store';
 import { allMemberTypes, ledgerRows } from './registry';
+import { writeBesideIngest } from '../ingest/pg-db';
 
 type Db = Pick<Tx, 'get' | 'all'>;
 
@@ -112,7 +113,7 @@ async function publishNow(deps: MembersPublishDeps, store: string, o: { user: st
     deps.hqKey,
   );
   await deps.mqtt.publishAsync(topic, serializeEnvelope(envelope), { qos: 1, retain: true });
-  await deps.store.db.transaction((tx) =>
+  await writeBesideIngest(deps.store.db, (tx) =>
     tx.run('INSERT INTO member_snapshots (store_id, version, members, sha256, published_by, published_at) VALUES (?, ?, ?, ?, ?, ?)', [store, version, body.members.length, sha256, o.user, now]),
   );
   await deps.audit.record({ actor: o.user, action: 'members.publish', target: `store:${store}`, detail: { version, members: body.members.length, sha256 }, ...(o.ip ? { ip: o.ip } : {}) });

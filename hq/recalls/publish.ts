@@ -8,6 +8,7 @@ import { serializeEnvelope, signEnvelope, type Envelope } from '../../protocol/s
 import type { AuditLog, LiveHub } from '../console/types';
 import type { IngestStore } from '../ingest/store';
 import { recallListFor, recallStores } from './registry';
+import { writeBesideIngest } from '../ingest/pg-db';
 
 /** How long a list is valid for a kiosk to accept it; `hq serve` publishes again well before (RENEW_AFTER_MS). */
 export const RECALLS_EXPIRY_MS = 30 * 86_400_000;
@@ -80,7 +81,7 @@ async function publishNow(deps: RecallsPublishDeps, store: string, o: { user: st
   const payload = serializeEnvelope(envelope);
   if (Buffer.byteLength(payload) > JSON_LIMITS.envelope) return { ok: false, store, problem: `recall list: ${Buffer.byteLength(payload)} bytes, more than a kiosk accepts (${JSON_LIMITS.envelope})` };
   await deps.mqtt.publishAsync(topic, payload, { qos: 1, retain: true });
-  await deps.store.db.transaction((tx) =>
+  await writeBesideIngest(deps.store.db, (tx) =>
     tx.run('INSERT INTO recall_lists (store_id, version, entries, sha256, published_by, published_at) VALUES (?, ?, ?, ?, ?, ?)', [store, version, body.entries.length, sha256, o.user, now]),
   );
   await deps.audit.record({ actor: o.user, action: 'recalls.publish', target: `store:${store}`, detail: { version, recalls: body.recalls.length, entries: body.entries.length, sha256 }, ...(o.ip ? { ip: o.ip } : {}) });
