@@ -9,6 +9,7 @@
  */
 import { Client } from 'pg';
 import { Postgres } from '../../test/support/postgres';
+import { chain } from '../../test/support/sync-fixtures';
 import { addUser } from '../console/users';
 import { createSession, findSession } from '../console/sessions';
 import { SqlAuditLog } from '../audit/audit-log';
@@ -97,5 +98,31 @@ it("the audit log (every publish and rollout is audited) and the command sweep r
   const rows = await store.db.read.all<{ seq: string; target: string }>("SELECT seq, target FROM audit_log WHERE action = 'members.publish' ORDER BY seq");
   expect(rows.map((r) => r.target)).toEqual(['store:S1', 'store:S2']);
   expect(await whileBatchOpen(() => expireCommands({ store, clock: new SimulatedClock(T0) }))).toBe('beside');
+});
+
+describe('an ingest batch that yields contended lanes (HqIngest in a $share group)', () => {
+  it("handles the lanes no other batch holds now and hands back the held lane's events, untouched", async () => {
+    const k1 = chain('S1', 'K1', 3);
+    const k2 = chain('S1', 'K2', 3);
+    let outcome: Awaited<ReturnType<IngestStore['acceptBatch']>> | null = null;
+    expect(await whileBatchOpen(async () => (outcome = await store.acceptBatch([k1[0], k2[0], k1[1], k2[1], k2[2], k1[2]], T0, { yieldContended: true })))).toBe('beside');
+    expect(outcome!.accepted).toEqual(k2);
+    expect(outcome!.deferred).toEqual(k1);
+    expect(outcome!.results.map((r) => r.status)).toEqual(['stored', 'stored', 'stored']);
+    expect(Number((await store.device('S1', 'K2'))?.contiguous_seq)).toBe(3);
+    expect(await store.device('S1', 'K1')).toBeUndefined();
+  });
+
+  it('waits for a lane when every lane of the batch is held (a batch always makes progress)', async () => {
+    const k1 = chain('S1', 'K1', 2);
+    let outcome: Awaited<ReturnType<IngestStore['acceptBatch']>> | null = null;
+    let write: Promise<unknown> = Promise.resolve();
+    // started once the other batch holds S1/K1
+    expect(await whileBatchOpen(() => (write = store.acceptBatch(k1, T0, { yieldContended: true }).then((o) => (outcome = o))))).toBe('waited');
+    await write;
+    expect(outcome!.accepted).toEqual(k1);
+    expect(outcome!.deferred).toEqual([]);
+    expect(Number((await store.device('S1', 'K1'))?.contiguous_seq)).toBe(2);
+  });
 });
 

@@ -291,11 +291,20 @@ export class HqIngest extends EventEmitter<HqIngestEvents> {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      const since = this.arrivals.splice(0, batch.length)[0] ?? this.clock.now();
+      const taken = this.queue.splice(0, this.maxBatch);
+      const arrivals = this.arrivals.splice(0, taken.length);
+      const since = arrivals[0] ?? this.clock.now();
       let outcome: BatchOutcome;
+      let batch = taken;
       try {
-        outcome = await this.store.acceptBatch(batch, this.clock.now());
+        // beside the group's other workers, which carry the same lanes: what another batch holds waits for our next one
+        outcome = await this.store.acceptBatch(taken, this.clock.now(), { yieldContended: true });
+        if (outcome.deferred?.length) {
+          const at = new Map(taken.map((e, i) => [e, arrivals[i]]));
+          this.queue.unshift(...outcome.deferred);
+          this.arrivals.unshift(...outcome.deferred.map((e) => at.get(e) ?? since));
+          batch = outcome.accepted ?? [];
+        }
         const lag = Math.max(0, this.clock.now() - since);
         this.lagMs = this.lagMs === 0 ? lag : this.lagMs * (1 - LAG_WEIGHT) + lag * LAG_WEIGHT;
       } catch (err) {

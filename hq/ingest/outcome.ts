@@ -1,3 +1,4 @@
+import type { EventMessage } from '../../protocol/sync/messages';
 /** What IngestStore.acceptBatch decides per event and per device (./accept-batch.ts). */
 
 export type AcceptStatus = 'stored' | 'duplicate' | 'rejected';
@@ -42,4 +43,10 @@ export interface BatchOutcome {
   acks: DeviceAck[];
   /** Every rejected event of the batch, now in the quarantine table. */
   quarantined: QuarantineNote[];
+  /**
+   * With `yieldContended` (PostgreSQL): the events handled, in order (`results` is one per event of these), and
+   * those of devices another batch held, not handled: the caller's for a later batch. Absent: every event was handled.
+   */
+  accepted?: EventMessage[];
+  deferred?: EventMessage[];
 }

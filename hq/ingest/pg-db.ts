@@ -116,6 +116,31 @@ export class PgIngestDb implements IngestDb {
   }
 
   /**
+   * {@link deviceTransaction} that never waits for another batch's devices: 7411 SHARED, then each device's lock
+   * TRIED (`pg_try_advisory_xact_lock`, no wait); `body` gets the devices this transaction holds (`store/device`) and
+   * must touch only their rows — the caller keeps the other devices' events for its next batch. With a `$share`
+   * group, every worker's batch carries the same lanes (the broker deals each lane's events round-robin): waiting for
+   * all of a batch's devices made the workers run one after the other (bench/fleet, K = 4: device lock waits up to
+   * 10 s). When every device is held elsewhere it waits for the first one, so a batch always makes progress.
+   */
+  deviceTransactionTaking<T>(devices: readonly (readonly [string, string])[], body: (tx: Tx, taken: ReadonlySet<string>) => Promise<T>): Promise<T> {
+    const keys = [...new Set(devices.map(([s, d]) => `${s}/${d}`))].sort();
+    return this.run(
+      ['SELECT pg_advisory_xact_lock_shared(7411)'],
+      async (tx) => {
+        const rows = await tx.all<{ x: string; got: boolean }>('SELECT x, pg_try_advisory_xact_lock(7412, hashtext(x)) AS got FROM unnest(?::text[]) x', [keys]);
+        const taken = new Set(rows.filter((r) => r.got).map((r) => r.x));
+        if (taken.size === 0 && keys.length > 0) {
+          await tx.get('SELECT pg_advisory_xact_lock(7412, hashtext(?))', [keys[0]]);
+          taken.add(keys[0]);
+        }
+        return body(tx, taken);
+      },
+      true,
+    );
+  }
+
+  /**
    * A write that touches no table an ingest batch writes (the fleet table, the kiosks' sealing keys, alerts, console
    * sessions, the audit log, commands and their results, rollouts and offer numbers, the kiosks' members / recalls
    * reports, the member snapshots and recall lists published, channel deliveries): beside the

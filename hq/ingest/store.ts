@@ -138,13 +138,20 @@ export class IngestStore {
    *   itself sent in this batch and HQ holds with the same hash — HQ never acks past a conflict;
    * - otherwise none: HQ acks nothing it did not store.
    */
-  async acceptBatch(events: EventMessage[], receivedAt = Date.now()): Promise<BatchOutcome> {
+  async acceptBatch(events: EventMessage[], receivedAt = Date.now(), opts: { yieldContended?: boolean } = {}): Promise<BatchOutcome> {
     if (events.length === 0) return { results: [], acks: [], quarantined: [] };
     const dialect = this.db.dialect;
     if (!(this.db instanceof PgIngestDb)) return this.db.transaction((tx) => acceptBatch(tx, events, receivedAt, dialect));
     await this.partitions!.ensure(events.map((e) => e.ts));
     const devices = events.map((e) => [e.storeId, e.deviceId] as const);
-    const outcome = await this.db.deviceTransaction(devices, (tx) => acceptBatch(tx, events, receivedAt, dialect));
+    const outcome = opts.yieldContended
+      ? // only the devices no other batch holds now; the rest go back to the caller (PgIngestDb.deviceTransactionTaking)
+        await this.db.deviceTransactionTaking(devices, async (tx, taken) => {
+          const accepted = events.filter((e) => taken.has(`${e.storeId}/${e.deviceId}`));
+          const deferred = events.filter((e) => !taken.has(`${e.storeId}/${e.deviceId}`));
+          return { ...(await acceptBatch(tx, accepted, receivedAt, dialect)), accepted, deferred };
+        })
+      : await this.db.deviceTransaction(devices, (tx) => acceptBatch(tx, events, receivedAt, dialect));
     // committed: statistics for a fresh database's planner are no reason to fail (or wait for) the batch
     void this.freshStats!.afterBatch().catch(() => undefined);
     return outcome;
