@@ -25,6 +25,7 @@ import { ConsoleHttp } from '../test/support/console-http';
 import { startHqServe } from '../test/support/console-server';
 import { Postgres } from '../test/support/postgres';
 import { deviceId, seedConsole, storeId, type SeedResult } from './support/console-seed';
+import { percentile } from './percentile';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -145,8 +146,7 @@ interface Timing {
 
 function percentiles(ms: number[]): { p50: number; p95: number; p99: number } {
   const sorted = [...ms].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return { p50: at(50), p95: at(95), p99: at(99) };
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
 }
 
 /** WARMUP calls, then up to REQUESTS timed ones (fewer when the page's budget is spent, at least 20). */

@@ -1,4 +1,5 @@
-import { allOnline, consoleTable, fleetCounts, percentile, ProbeWindows, type ProbeSample } from './console-probe';
+import { percentile } from '../percentile';
+import { allOnline, consoleTable, fleetCounts, ProbeWindows, type ProbeSample } from './console-probe';
 
 const ok = (ms: number, at = 0, path = '/fleet'): ProbeSample => ({ path, at, ms, error: null });
 const bad = (error: ProbeSample['error'], ms = 10_000): ProbeSample => ({ path: '/orders', at: 0, ms, error });

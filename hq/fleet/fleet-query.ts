@@ -63,11 +63,13 @@ export async function fleetRows(store: IngestStore, scope: StoreScope, filter: F
       `SELECT store_id, device_id, COUNT(*) AS n FROM alerts WHERE cleared_at IS NULL AND device_id IS NOT NULL AND ${sqlWhere} GROUP BY store_id, device_id`,
       params,
     ),
-    // every reported step of every rollout (a kiosk has one row per rollout that targeted it); the newest is kept below
+    // each kiosk's newest reported step (a kiosk has one row per rollout that ever targeted it: only the newest is
+    // read, through rollout_kiosks_by_kiosk; a tie on step_ts is settled below)
     read.all<ReleaseStepRow>(
       `SELECT k.store_id, k.device_id, k.rollout_id, r.version, k.step, k.step_ts, k.reason, k.received, k.total
          FROM rollout_kiosks k JOIN rollouts r ON r.id = k.rollout_id
-        WHERE k.step IS NOT NULL AND k.step_ts IS NOT NULL AND ${kioskWhere(scope, filter, { store: 'k.store_id', device: 'k.device_id' }).sql}`,
+        WHERE k.step IS NOT NULL AND k.step_ts = (SELECT MAX(o.step_ts) FROM rollout_kiosks o WHERE o.store_id = k.store_id AND o.device_id = k.device_id)
+          AND ${kioskWhere(scope, filter, { store: 'k.store_id', device: 'k.device_id' }).sql}`,
       params,
     ),
   ]);
