@@ -208,7 +208,9 @@ describe('ingest workers sharing one PostgreSQL', () => {
     };
     const before = db.retries;
     expect(await Promise.all([db.deviceTransaction([['S', 'A']], body(1, 2)), db.deviceTransaction([['S', 'B']], body(2, 1))])).toEqual([1, 2]);
-    expect(db.retries - before).toBe(1);
+    // at least once: on a loaded machine the victim's immediate re-run can take its first row back before the
+    // winner resumes, and meet it in a second deadlock — run again, whole, as the first
+    expect(db.retries - before).toBeGreaterThanOrEqual(1);
     // each body committed exactly once: 2 increments per row
     expect(await db.read.all('SELECT id, n FROM rows_t ORDER BY id')).toEqual([
       { id: 1, n: 2 },
