@@ -149,7 +149,9 @@ describe('hq ingest workers killed with SIGKILL under load (PostgreSQL, Mosquitt
       // killed while at work: once it has stored events of its own
       await new Promise((r) => setTimeout(r, 1000));
       await waitFor('the worker to store events', () => (summaries.get(victim)?.stored ?? 0) > 0, 15_000, 20);
-      if ((await outboxes()) > 0) killedWithWork++;
+      // and while load flows: some outbox holds rows (the kiosks sell every 50 ms; the workers may have just caught up)
+      await waitFor('an outbox to hold rows', async () => (await outboxes()) > 0, 15_000, 5);
+      killedWithWork++;
       victim.kill('SIGKILL');
       expect((await exited(victim)).signal).toBe('SIGKILL');
       kills++;
